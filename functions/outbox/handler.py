@@ -1,0 +1,13 @@
+"""Scheduled every minute: re-sends committed messages whose queue send never happened."""
+
+from bzapper.config import settings
+from bzapper.lambda_entry import scheduled_handler
+from bzapper.services.container import services
+from bzapper.services.outbox import sweep
+
+
+def run() -> dict[str, int]:
+    return {"resent": sweep(services(), grace_ms=settings().outbox_grace_seconds * 1000)}
+
+
+handler = scheduled_handler(run)

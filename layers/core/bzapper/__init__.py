@@ -1,0 +1,1 @@
+"""bzapper: the core package shared by every Lambda function, the session worker and the local runtime."""

@@ -1,0 +1,27 @@
+"""boto3 clients, created once per process (Lambda reuses them across invocations)."""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from bzapper.config import settings
+
+_CONFIG = Config(retries={"max_attempts": 4, "mode": "standard"}, connect_timeout=3, read_timeout=25)
+
+
+@cache
+def client(service: str) -> Any:
+    # AWS_ENDPOINT_URL (moto locally) is honoured by botocore itself.
+    return boto3.session.Session().client(service, region_name=settings().region, config=_CONFIG)
+
+
+@cache
+def queue_url(physical_name: str) -> str:
+    """Resolved once; the CDK app may pass it directly as BZ_QUEUE_URL_<NAME> to save the call."""
+    env_key = "BZ_QUEUE_URL_" + physical_name.upper().replace("-", "_").replace(".", "_")
+    return os.environ.get(env_key) or client("sqs").get_queue_url(QueueName=physical_name)["QueueUrl"]

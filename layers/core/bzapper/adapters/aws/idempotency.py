@@ -1,0 +1,73 @@
+"""Idempotency records: a lock taken before the work, completed inside the send's transaction."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
+
+from bzapper.adapters.aws.models import IdempotencyModel
+from bzapper.domain.idempotency import LOCK_SECONDS, TTL_SECONDS
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyLock:
+    idempotency_id: str
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    fingerprint: str
+    done: bool
+    status: int | None
+    body: Any
+
+
+class IdempotencyStore:
+    def acquire(self, idempotency_id: str, fingerprint: str, now_s: int) -> IdempotencyLock | StoredResponse:
+        """Either the lock for a first request, or what an earlier request with this key left."""
+        token = secrets.token_hex(16)
+        item = IdempotencyModel(
+            idempotency_id,
+            fingerprint=fingerprint,
+            state="in_progress",
+            lock_token=token,
+            locked_until=now_s + LOCK_SECONDS,
+            expires_at=now_s + TTL_SECONDS,
+        )
+        free = (
+            IdempotencyModel.idempotency_id.does_not_exist()
+            | (IdempotencyModel.expires_at < now_s)
+            # A lock whose holder died is free again; a finished record never is (until it expires).
+            | ((IdempotencyModel.state == "in_progress") & (IdempotencyModel.locked_until < now_s))
+        )
+        try:
+            item.save(condition=free)
+            return IdempotencyLock(idempotency_id, token)
+        except PutError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+        try:
+            stored = IdempotencyModel.get(idempotency_id, consistent_read=True)
+        except DoesNotExist:  # released between our put and our read: the caller may simply retry
+            return StoredResponse(fingerprint=fingerprint, done=False, status=None, body=None)
+        return StoredResponse(
+            fingerprint=stored.fingerprint,
+            done=stored.state == "done",
+            status=int(stored.response_status) if stored.response_status is not None else None,
+            body=stored.response_body,
+        )
+
+    def release(self, lock: IdempotencyLock) -> None:
+        """A request that failed before committing frees its key so the client can retry it."""
+        try:
+            IdempotencyModel(lock.idempotency_id).delete(
+                condition=(IdempotencyModel.lock_token == lock.token)
+                & (IdempotencyModel.state == "in_progress")
+            )
+        except DeleteError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise

@@ -1,0 +1,145 @@
+"""PynamoDB models: one per item type, table names from the topology and the stage."""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from bzapper.config import settings
+
+_settings = settings()
+
+
+def _meta(logical: str) -> type:
+    return type("Meta", (), {"table_name": _settings.table(logical), "region": _settings.region})
+
+
+class AccountModel(Model):
+    Meta = _meta("accounts")
+    account_id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute()
+    locale = UnicodeAttribute(default="en")
+    created_at = NumberAttribute()
+
+
+class ApiKeyModel(Model):
+    Meta = _meta("api_keys")
+    key_hash = UnicodeAttribute(hash_key=True)
+    account_id = UnicodeAttribute()
+    mode = UnicodeAttribute()
+    hint = UnicodeAttribute()
+    created_at = NumberAttribute()
+    revoked = BooleanAttribute(default=False)
+
+
+class InstancesByAccount(GlobalSecondaryIndex["InstanceModel"]):
+    class Meta:
+        index_name = "by_account"
+        projection = AllProjection()
+
+    account_id = UnicodeAttribute(hash_key=True)
+    instance_id = UnicodeAttribute(range_key=True)
+
+
+class InstanceModel(Model):
+    Meta = _meta("instances")
+    instance_id = UnicodeAttribute(hash_key=True)
+    account_id = UnicodeAttribute()
+    livemode = BooleanAttribute()
+    engine = UnicodeAttribute()
+    shard = NumberAttribute()
+    name = UnicodeAttribute()
+    status = UnicodeAttribute()
+    phone = UnicodeAttribute(null=True)
+    created_at = NumberAttribute()
+    updated_at = NumberAttribute()
+    by_account = InstancesByAccount()
+
+
+class WalletModel(Model):
+    """The balance item and the immutable ledger entries of one wallet share a partition."""
+
+    Meta = _meta("wallets")
+    wallet_id = UnicodeAttribute(hash_key=True)
+    entry = UnicodeAttribute(range_key=True)
+    balance = NumberAttribute(null=True)
+    amount = NumberAttribute(null=True)
+    reason = UnicodeAttribute(null=True)
+    reference = UnicodeAttribute(null=True)
+    created_at = NumberAttribute(null=True)
+
+
+class StatusChange(MapAttribute):
+    status = UnicodeAttribute()
+    at = NumberAttribute()
+
+
+class MessageError(MapAttribute):
+    code = UnicodeAttribute()
+    detail = UnicodeAttribute(null=True)
+
+
+class OutboxIndex(GlobalSecondaryIndex["MessageModel"]):
+    class Meta:
+        index_name = "outbox"
+        projection = AllProjection()
+
+    outbox_bucket = UnicodeAttribute(hash_key=True)
+    outbox_due = NumberAttribute(range_key=True)
+
+
+class ByWhatsAppId(GlobalSecondaryIndex["MessageModel"]):
+    class Meta:
+        index_name = "by_wa_id"
+        projection = AllProjection()
+
+    wa_message_id = UnicodeAttribute(hash_key=True)
+    instance_id = UnicodeAttribute(range_key=True)
+
+
+class MessageModel(Model):
+    Meta = _meta("messages")
+    message_id = UnicodeAttribute(hash_key=True)
+    account_id = UnicodeAttribute()
+    instance_id = UnicodeAttribute()
+    livemode = BooleanAttribute()
+    shard = NumberAttribute()
+    direction = UnicodeAttribute(default="outbound")
+    type = UnicodeAttribute()
+    content = JSONAttribute()
+    to_jid = UnicodeAttribute()
+    to_phone = UnicodeAttribute(null=True)
+    client_reference = UnicodeAttribute(null=True)
+    wa_message_id = UnicodeAttribute()
+    status = UnicodeAttribute()
+    status_rank = NumberAttribute()
+    history = ListAttribute(of=StatusChange, default=list)
+    error = MessageError(null=True)
+    created_at = NumberAttribute()
+    updated_at = NumberAttribute()
+    # Present only while the message waits for a worker: the sweeper's sparse index.
+    outbox_bucket = UnicodeAttribute(null=True)
+    outbox_due = NumberAttribute(null=True)
+    outbox_attempts = NumberAttribute(default=0)
+    outbox = OutboxIndex()
+    by_wa_id = ByWhatsAppId()
+
+
+class IdempotencyModel(Model):
+    Meta = _meta("idempotency")
+    idempotency_id = UnicodeAttribute(hash_key=True)
+    fingerprint = UnicodeAttribute()
+    state = UnicodeAttribute()
+    lock_token = UnicodeAttribute()
+    locked_until = NumberAttribute()
+    response_status = NumberAttribute(null=True)
+    response_body = JSONAttribute(null=True)
+    expires_at = NumberAttribute()

@@ -1,0 +1,64 @@
+"""SQS adapters: the shard queues toward the workers and the status queue back from them."""
+
+from __future__ import annotations
+
+import json
+
+from bzapper.adapters.aws.clients import client, queue_url
+from bzapper.config import settings
+from bzapper.domain.model import OutboundMessage, StatusReport
+from bzapper.topology import shard_queue_name
+
+
+class SqsJobQueue:
+    def enqueue(self, message: OutboundMessage) -> None:
+        client("sqs").send_message(
+            QueueUrl=queue_url(settings().queue(shard_queue_name(message.shard), fifo=True)),
+            MessageBody=json.dumps(message.job(), separators=(",", ":")),
+            # One conversation order per number; the id dedupes an outbox re-send within SQS's window.
+            MessageGroupId=message.instance_id,
+            MessageDeduplicationId=message.message_id,
+        )
+
+
+class SqsStatusSink:
+    def report(self, report: StatusReport) -> None:
+        client("sqs").send_message(
+            QueueUrl=queue_url(settings().queue("status-updates", fifo=True)),
+            MessageBody=json.dumps(report.to_json(), separators=(",", ":")),
+            # Ordered per message; a repeated report of the same status is dropped by SQS.
+            MessageGroupId=report.wa_message_id,
+            MessageDeduplicationId=f"{report.instance_id}:{report.wa_message_id}:{report.status}",
+        )
+
+
+class SqsReader:
+    """Receiving side of a queue, for the session worker and the local event-source pollers."""
+
+    def __init__(self, physical_name: str) -> None:
+        self.physical_name = physical_name
+
+    @property
+    def url(self) -> str:
+        return queue_url(self.physical_name)
+
+    def receive(self, max_messages: int = 10, wait_seconds: int = 1) -> list[dict]:
+        """Raw SQS messages, with the attributes a Lambda SQS event carries."""
+        answer = client("sqs").receive_message(
+            QueueUrl=self.url,
+            MaxNumberOfMessages=max_messages,
+            WaitTimeSeconds=wait_seconds,
+            MessageSystemAttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        )
+        return answer.get("Messages", [])
+
+    def delete(self, receipt_handles: list[str]) -> None:
+        for start in range(0, len(receipt_handles), 10):
+            client("sqs").delete_message_batch(
+                QueueUrl=self.url,
+                Entries=[
+                    {"Id": str(index), "ReceiptHandle": handle}
+                    for index, handle in enumerate(receipt_handles[start : start + 10])
+                ],
+            )

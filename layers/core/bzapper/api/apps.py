@@ -1,0 +1,53 @@
+"""One FastAPI app per endpoint group: the unit that becomes one Lambda function.
+
+The local runtime serves these same apps; the contract app (all groups) generates openapi.yaml.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from fastapi import APIRouter, FastAPI, Request
+
+from bzapper.api.errors import install_error_handlers
+from bzapper.api.middleware import RequestContext
+from bzapper.domain.errors import BzError
+from bzapper.topology import TOPOLOGY, match_route
+
+TITLE = "bzapper API"
+VERSION = "1.0.0"
+DESCRIPTION = (
+    "A multi-tenant WhatsApp messaging API. Authenticate with `Authorization: Bearer bz_live_…` "
+    "(or `bz_test_…` for test mode and the sandbox network). Every error is "
+    "`{code, message, locale, request_id}`: branch on `code`."
+)
+
+
+def group_router(group: str) -> APIRouter:
+    # Imported by name so a function loads only its own routes' dependencies.
+    return importlib.import_module(f"bzapper.api.routers.{group}").router
+
+
+def create_app(*groups: str) -> FastAPI:
+    """The app for the given groups (all of them when none is given)."""
+    app = FastAPI(
+        title=TITLE, version=VERSION, description=DESCRIPTION, docs_url=None, redoc_url=None, openapi_url=None
+    )
+    for group in groups or TOPOLOGY.api_groups:
+        app.include_router(group_router(group))
+    app.add_api_route("/{path:path}", _fallback, methods=_ALL_METHODS, include_in_schema=False)
+    install_error_handlers(app)
+    app.add_middleware(RequestContext)
+    return app
+
+
+_ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+def _fallback(request: Request) -> None:
+    """No route of this app matched: 405 when the path exists with another method, else 404."""
+    _, allowed = match_route(request.method, request.url.path)
+    params = {"method": request.method, "path": request.url.path}
+    if allowed:
+        raise BzError("method_not_allowed", params=params, headers={"Allow": ", ".join(sorted(allowed))})
+    raise BzError("not_found", message_key="error.route_not_found", params=params)

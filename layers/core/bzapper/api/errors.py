@@ -1,0 +1,88 @@
+"""Every error leaves as `{code, message, locale, request_id, param?}`: never a framework body or a trace."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bzapper import i18n
+from bzapper.domain.errors import BzError, validation_failed
+
+logger = logging.getLogger(__name__)
+
+
+def error_body(error: BzError, locale: str, request_id: str | None) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "code": error.code,
+        "message": i18n.translate(error.message_key, locale, **error.params),
+        "locale": locale,
+        "request_id": request_id,
+    }
+    if error.param:
+        body["param"] = error.param
+    return body
+
+
+def error_bytes(error: BzError, locale: str, request_id: str | None) -> bytes:
+    return json.dumps(error_body(error, locale, request_id), ensure_ascii=False).encode()
+
+
+def resolve_locale(accept_language: str | None, account_locale: str | None) -> str:
+    """Accept-Language wins per request; else the account's language; else English."""
+    return i18n.negotiate(accept_language) or i18n.normalize_locale(account_locale) or i18n.DEFAULT_LOCALE
+
+
+def render(request: Request, error: BzError) -> JSONResponse:
+    principal = getattr(request.state, "principal", None)
+    locale = resolve_locale(request.headers.get("accept-language"), principal.locale if principal else None)
+    request_id = getattr(request.state, "request_id", None)
+    headers = dict(error.headers)
+    if error.code == "unauthorized":
+        headers.setdefault("WWW-Authenticate", "Bearer")
+    return JSONResponse(error_body(error, locale, request_id), status_code=error.status, headers=headers)
+
+
+def _from_validation(exc: RequestValidationError) -> BzError:
+    first = exc.errors()[0] if exc.errors() else {"type": "value_error", "loc": ("body",)}
+    kind = first.get("type", "")
+    location = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path", "header")]
+    param = ".".join(location) or "body"
+    if kind == "json_invalid" or (kind == "model_attributes_type" and param == "body"):
+        return validation_failed("body", "error.invalid_json")
+    if kind == "missing":
+        return validation_failed(param, "error.validation_missing")
+    return validation_failed(param)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    async def on_bz_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, BzError)
+        return render(request, exc)
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        return render(request, _from_validation(exc))
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        params = {"method": request.method, "path": request.url.path}
+        if exc.status_code == 405:
+            error = BzError("method_not_allowed", params=params, headers=exc.headers)
+        elif exc.status_code == 404:
+            error = BzError("not_found", message_key="error.route_not_found", params=params)
+        elif exc.status_code == 401:
+            error = BzError("unauthorized")
+        else:
+            logger.error("unmapped HTTP error %s", exc.status_code)
+            error = BzError("internal_error", params={"request_id": getattr(request.state, "request_id", "")})
+        return render(request, error)
+
+    app.add_exception_handler(BzError, on_bz_error)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)

@@ -1,0 +1,77 @@
+"""The outermost layer of every API app: request ids, body size, and the last-resort 500."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bzapper.api.errors import error_bytes, resolve_locale
+from bzapper.domain.errors import BzError
+from bzapper.domain.ids import new_id
+
+logger = logging.getLogger("bzapper.api")
+
+MAX_BODY_BYTES = 256 * 1024
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def request_id_for(scope: Scope) -> str:
+    """API Gateway's own id when there is one, so our logs and AWS's access logs join."""
+    event: dict[str, Any] | None = scope.get("aws.event")
+    if event:
+        gateway_id = (event.get("requestContext") or {}).get("requestId")
+        if gateway_id:
+            return f"req_{gateway_id}"
+    return new_id("req")
+
+
+async def send_error(send: Send, scope: Scope, error: BzError, request_id: str) -> None:
+    locale = resolve_locale(_header(scope, b"accept-language"), None)
+    payload = error_bytes(error, locale, request_id)
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(payload)).encode()),
+        (b"x-request-id", request_id.encode()),
+    ] + [(key.lower().encode(), value.encode()) for key, value in error.headers.items()]
+    await send({"type": "http.response.start", "status": error.status, "headers": headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+class RequestContext:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = request_id_for(scope)
+        scope.setdefault("state", {})["request_id"] = request_id
+        started = False
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        length = _header(scope, b"content-length")
+        if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+            await send_error(send, scope, BzError("payload_too_large"), request_id)
+            return
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception:
+            logger.exception("unhandled error", extra={"request_id": request_id})
+            if not started:
+                error = BzError("internal_error", params={"request_id": request_id})
+                await send_error(send, scope, error, request_id)

@@ -1,0 +1,161 @@
+"""Request and response bodies of the public API (they generate openapi.yaml)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bzapper.domain.errors import ERROR_CODES
+
+ErrorCode = Literal[ERROR_CODES]  # type: ignore[valid-type]
+
+
+class Strict(BaseModel):
+    # An unknown field is a client bug worth reporting, not something to ignore silently.
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorBody(BaseModel):
+    code: ErrorCode = Field(description="Stable, neutral code: branch on this.")  # type: ignore[valid-type]
+    message: str = Field(description="Human-readable, translated by Accept-Language or the account's locale.")
+    locale: Literal["en", "pt-BR", "es"]
+    request_id: str | None = Field(description="Quote it to support.")
+    param: str | None = Field(default=None, description="The offending field, on validation errors.")
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "code": "instance_not_connected",
+                "message": "The number is disconnected. Reconnect it and try again.",
+                "locale": "en",
+                "request_id": "req_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+            }
+        }
+    )
+
+
+class SendTextRequest(Strict):
+    instance_id: str = Field(min_length=1, max_length=64, description="The connected number to send from.")
+    to: str = Field(
+        min_length=1,
+        max_length=64,
+        description="E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID "
+        "(`…@s.whatsapp.net`, `…@lid`).",
+    )
+    body: str = Field(min_length=1, max_length=4096)
+    client_reference: str | None = Field(
+        default=None, max_length=128, description="Your own reference, echoed in every response and event."
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                "to": "+5511988888888",
+                "body": "Hello",
+                "client_reference": "lead-42",
+            }
+        }
+    )
+
+
+class MessageAccepted(BaseModel):
+    message_id: str
+    status: Literal["queued"]
+    client_reference: str | None
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "message_id": "msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                "status": "queued",
+                "client_reference": "lead-42",
+            }
+        }
+    )
+
+
+MessageStatusName = Literal[
+    "queued", "sending", "sent", "delivered", "read", "played", "failed", "expired", "canceled"
+]
+
+
+class StatusChangeOut(BaseModel):
+    status: MessageStatusName
+    at: str = Field(description="RFC 3339, UTC.")
+
+
+class MessageErrorOut(BaseModel):
+    code: str
+
+
+class MessageOut(BaseModel):
+    message_id: str
+    instance_id: str
+    type: str
+    to: str = Field(description="E.164 phone when known, else the JID.")
+    to_jid: str
+    content: dict[str, Any]
+    status: MessageStatusName
+    history: list[StatusChangeOut] = Field(description="Every status reached, oldest first.")
+    error: MessageErrorOut | None = None
+    client_reference: str | None
+    livemode: bool
+    created: str
+    updated: str
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "message_id": "msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                "type": "text",
+                "to": "+5511988888888",
+                "to_jid": "5511988888888@s.whatsapp.net",
+                "content": {"body": "Hello"},
+                "status": "delivered",
+                "history": [
+                    {"status": "queued", "at": "2026-11-24T12:00:00.000Z"},
+                    {"status": "sending", "at": "2026-11-24T12:00:00.050Z"},
+                    {"status": "sent", "at": "2026-11-24T12:00:00.120Z"},
+                    {"status": "delivered", "at": "2026-11-24T12:00:00.400Z"},
+                ],
+                "error": None,
+                "client_reference": "lead-42",
+                "livemode": False,
+                "created": "2026-11-24T12:00:00.000Z",
+                "updated": "2026-11-24T12:00:00.400Z",
+            }
+        }
+    )
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class SandboxReceived(BaseModel):
+    wa_message_id: str
+    instance_id: str
+    to_jid: str
+    message: dict[str, Any]
+    received_at: str
+
+
+class SandboxReceivedList(BaseModel):
+    data: list[SandboxReceived]
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    descriptions = {
+        401: "Missing or invalid API key (`unauthorized`).",
+        402: "Not enough credits (`insufficient_balance`).",
+        403: "Not allowed for this key (`forbidden`).",
+        404: "No such resource in this account (`not_found`).",
+        409: "Conflict with the resource's state.",
+        413: "Request body too large (`payload_too_large`).",
+        422: "Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`.",
+        500: "Unexpected error (`internal_error`); quote `request_id`.",
+    }
+    return {status: {"model": ErrorBody, "description": descriptions[status]} for status in (*statuses, 500)}

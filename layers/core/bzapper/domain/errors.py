@@ -1,0 +1,63 @@
+"""The error model: a stable neutral code, an HTTP status, and a message key translated at the edge."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+HTTP_STATUS: dict[str, int] = {
+    "unauthorized": 401,
+    "insufficient_balance": 402,
+    "forbidden": 403,
+    "not_supported": 403,
+    "not_found": 404,
+    "method_not_allowed": 405,
+    "instance_not_connected": 409,
+    "not_connected": 409,
+    "no_number_available": 409,
+    "account_restricted": 409,
+    "idempotency_in_progress": 409,
+    "payload_too_large": 413,
+    "validation_failed": 422,
+    "idempotency_conflict": 422,
+    "not_on_whatsapp": 422,
+    "rate_limited": 429,
+    "internal_error": 500,
+}
+ERROR_CODES: tuple[str, ...] = tuple(HTTP_STATUS)
+
+
+class BzError(Exception):
+    """Raised anywhere below the API; rendered as `{code, message, locale, request_id, param?}`."""
+
+    def __init__(
+        self,
+        code: str,
+        *,
+        message_key: str | None = None,
+        param: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        if code not in HTTP_STATUS:
+            raise ValueError(f"unknown error code {code!r}")
+        super().__init__(code)
+        self.code = code
+        self.message_key = message_key or f"error.{code}"
+        self.param = param
+        self.params = dict(params or {})
+        self.headers = dict(headers or {})
+
+    @property
+    def status(self) -> int:
+        return HTTP_STATUS[self.code]
+
+
+def not_found() -> BzError:
+    return BzError("not_found")
+
+
+def validation_failed(param: str, message_key: str = "error.validation_failed", **params: Any) -> BzError:
+    return BzError(
+        "validation_failed", message_key=message_key, param=param, params={"param": param, **params}
+    )

@@ -1,0 +1,22 @@
+"""Identifiers: prefixed ULIDs (sortable by creation) and the WhatsApp id derived from ours."""
+
+from __future__ import annotations
+
+import hashlib
+
+from ulid import ULID
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}_{ULID()}"
+
+
+def whatsapp_message_id(message_id: str) -> str:
+    """The WhatsApp message id for one of our messages, derived, never random.
+
+    A worker that crashes between WhatsApp's server ack and recording it re-sends the message with the
+    same id, and the recipient's device collapses it, so the recipient sees it once. The shape follows
+    the ids WhatsApp Web clients generate: "3EB0" and uppercase hex.
+    """
+    digest = hashlib.sha256(message_id.encode()).hexdigest().upper()
+    return "3EB0" + digest[:16]

@@ -1,0 +1,103 @@
+"""The records the services pass around: plain data, independent of how they are stored."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bzapper.domain.keys import Mode
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: resolved from the API key; every query is scoped by it."""
+
+    account_id: str
+    mode: Mode
+    locale: str
+
+    @property
+    def livemode(self) -> bool:
+        return self.mode == "live"
+
+    @property
+    def wallet_id(self) -> str:
+        return wallet_id(self.account_id, self.mode)
+
+
+def wallet_id(account_id: str, mode: Mode) -> str:
+    """Test credits and live money never mix: one wallet per account and mode."""
+    return f"{account_id}:{mode}"
+
+
+@dataclass(frozen=True, slots=True)
+class InstanceRef:
+    """The parts of an instance that never change after creation (safe to cache)."""
+
+    instance_id: str
+    account_id: str
+    livemode: bool
+    engine: str
+    shard: int
+
+
+@dataclass(slots=True)
+class OutboundMessage:
+    message_id: str
+    account_id: str
+    instance_id: str
+    livemode: bool
+    type: str
+    content: dict[str, Any]
+    to_jid: str
+    to_phone: str | None
+    client_reference: str | None
+    wa_message_id: str
+    created_at: int
+    shard: int
+
+    def job(self) -> dict[str, Any]:
+        """What crosses the shard queue: everything a worker needs to send, nothing more."""
+        return {
+            "message_id": self.message_id,
+            "account_id": self.account_id,
+            "instance_id": self.instance_id,
+            "livemode": self.livemode,
+            "type": self.type,
+            "content": self.content,
+            "to_jid": self.to_jid,
+            "wa_message_id": self.wa_message_id,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReport:
+    """A worker's report about one message; `message_id` is unknown for receipts (only WhatsApp's id)."""
+
+    instance_id: str
+    wa_message_id: str
+    status: str
+    at: int
+    message_id: str | None = None
+    error_code: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__slots__ if getattr(self, k) is not None}
+
+
+@dataclass(slots=True)
+class MessageView:
+    message_id: str
+    account_id: str
+    instance_id: str
+    livemode: bool
+    type: str
+    content: dict[str, Any]
+    to_jid: str
+    to_phone: str | None
+    client_reference: str | None
+    status: str
+    history: list[tuple[str, int]] = field(default_factory=list)
+    error_code: str | None = None
+    created_at: int = 0
+    updated_at: int = 0

@@ -1,0 +1,80 @@
+"""Wrapping the core into Lambda handlers: Powertools Logger, Metrics and Tracer in one place.
+
+Every `functions/<group>/handler.py` is a few lines calling one of these, so the observability
+and the event shapes are the same for every function.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging import correlation_paths
+
+SERVICE = "bzapper"
+NAMESPACE = "bzapper"
+
+logger = Logger(service=SERVICE)
+tracer = Tracer(service=SERVICE)
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+
+# An invocation that records no business metric is normal (the cold-start metric is enough).
+warnings.filterwarnings("ignore", message="No application metrics to publish")
+
+# Powertools' switch silences business metrics but not the cold-start one: honour it for both.
+_COLD_START_METRIC = os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() not in ("1", "true")
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+def http_handler(app: Any) -> Handler:
+    """API Gateway HTTP API (payload v2) → the group's ASGI app."""
+    from mangum import Mangum
+
+    asgi = Mangum(app, lifespan="off")
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, clear_state=True)
+    @tracer.capture_lambda_handler(capture_response=False)
+    @metrics.log_metrics(capture_cold_start_metric=_COLD_START_METRIC)
+    def handler(event: dict[str, Any], context: Any) -> Any:
+        return asgi(event, context)
+
+    return handler
+
+
+def sqs_batch_handler(record_handler: Callable[[Any], None], *, fifo: bool) -> Handler:
+    """SQS event source mapping with ReportBatchItemFailures: only failed records come back."""
+    from aws_lambda_powertools.utilities.batch import (
+        BatchProcessor,
+        EventType,
+        SqsFifoPartialProcessor,
+        process_partial_response,
+    )
+
+    # On a FIFO queue a failure holds back the rest of its group only, keeping per-group order.
+    processor = SqsFifoPartialProcessor(skip_group_on_error=True) if fifo else BatchProcessor(EventType.SQS)
+
+    @logger.inject_lambda_context(clear_state=True)
+    @tracer.capture_lambda_handler(capture_response=False)
+    @metrics.log_metrics(capture_cold_start_metric=_COLD_START_METRIC)
+    def handler(event: dict[str, Any], context: Any) -> Any:
+        return process_partial_response(
+            event=event, record_handler=record_handler, processor=processor, context=context
+        )
+
+    return handler
+
+
+def scheduled_handler(job: Callable[[], dict[str, Any]]) -> Handler:
+    """An EventBridge Scheduler target (a timer loop locally, since moto never fires schedules)."""
+
+    @logger.inject_lambda_context(clear_state=True)
+    @tracer.capture_lambda_handler(capture_response=False)
+    @metrics.log_metrics(capture_cold_start_metric=_COLD_START_METRIC)
+    def handler(event: dict[str, Any], context: Any) -> Any:
+        return job()
+
+    return handler

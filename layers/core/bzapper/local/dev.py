@@ -1,0 +1,203 @@
+"""`bzapper dev`: the whole system on one machine, on moto, with the same handlers as on AWS.
+
+Process tree: this runner (API gateway + function apps under uvicorn, SQS pollers, timers, the
+sandbox WhatsApp network), a moto server process, and the session worker process.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shlex
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from bzapper.local.processes import WorkerSupervisor, free_port, spawn, stop_process, wait_for_port
+
+logger = logging.getLogger("bzapper.local")
+
+LOCAL_AWS = {
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+}
+DEV_CREDITS = 10_000
+
+
+def local_environment(moto_url: str) -> dict[str, str]:
+    return {
+        **LOCAL_AWS,
+        "AWS_ENDPOINT_URL": moto_url,
+        "BZ_STAGE": "local",
+        "BZ_LOCAL_MODE": "1",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+    }
+
+
+def write_dev_env(path: Path, values: dict[str, str]) -> None:
+    lines = [f"export {name}={shlex.quote(value)}" for name, value in values.items()]
+    path.write_text("\n".join(lines) + "\n")
+    path.chmod(0o600)  # it holds an API key
+
+
+def read_dev_env(path: Path) -> dict[str, str]:
+    values = {}
+    for line in path.read_text().splitlines():
+        if line.startswith("export ") and "=" in line:
+            name, _, value = line[len("export ") :].partition("=")
+            values[name] = shlex.split(value)[0] if value else ""
+    return values
+
+
+class DevStack:
+    def __init__(self, host: str, port: int, state_dir: Path) -> None:
+        self.host, self.port, self.state_dir = host, port, state_dir
+        self.stop = threading.Event()
+        self.threads: list[threading.Thread] = []
+        self.moto: Any = None
+        self.network_server: Any = None
+        self.worker: WorkerSupervisor | None = None
+
+    def start_backends(self) -> dict[str, str]:
+        self.state_dir.mkdir(parents=True, exist_ok=True)
+        moto_port = free_port(self.host)
+        env = local_environment(f"http://127.0.0.1:{moto_port}")
+        os.environ.update(env)
+        self.moto_log = open(self.state_dir / "moto.log", "ab")  # noqa: SIM115 - open for the stack's life
+        self.moto = spawn(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(moto_port)],
+            dict(os.environ),
+            self.moto_log,
+        )
+        wait_for_port("127.0.0.1", moto_port, timeout=30, process=self.moto)
+
+        from bzapper.engines.sandbox.network import SandboxNetwork
+        from bzapper.engines.sandbox.server import serve_network
+
+        self.network_server, _ = serve_network(SandboxNetwork(), host="127.0.0.1", port=0)
+        os.environ["BZ_SANDBOX_URL"] = f"http://127.0.0.1:{self.network_server.server_address[1]}"
+        env["BZ_SANDBOX_URL"] = os.environ["BZ_SANDBOX_URL"]
+
+        # Only now: settings and the table models read the environment once, at import.
+        import boto3
+
+        from bzapper.config import settings
+        from bzapper.local.provision import provision
+
+        provision(boto3.session.Session(), settings())
+        return env
+
+    def start_compute(self) -> Any:
+        from bzapper.config import settings
+        from bzapper.local.functions import load_function
+        from bzapper.local.gateway import LocalGateway
+        from bzapper.local.pollers import ScheduleLoop, SqsPoller
+        from bzapper.topology import TOPOLOGY
+
+        current = settings()
+        for consumer in TOPOLOGY.consumers:
+            handler = load_function(consumer.group).handler
+            self.threads.append(SqsPoller(consumer, handler, current, TOPOLOGY, self.stop))
+        for schedule in TOPOLOGY.schedules:
+            self.threads.append(
+                ScheduleLoop(schedule, load_function(schedule.group).handler, current, self.stop)
+            )
+        for thread in self.threads:
+            thread.start()
+        self.worker = WorkerSupervisor(self.state_dir, dict(os.environ))
+        self.worker.start()
+        return LocalGateway({group: load_function(group).app for group in TOPOLOGY.api_groups})
+
+    def bootstrap(self, env: dict[str, str]) -> dict[str, Any]:
+        from bzapper.services.accounts import create_test_account
+        from bzapper.services.container import services
+
+        account = create_test_account(services(), name="Dev", locale="en", credits=DEV_CREDITS)
+        base_url = f"http://{self.host}:{self.port}"
+        write_dev_env(
+            self.state_dir / "dev.env",
+            {
+                "BZ_BASE_URL": base_url,
+                "BZ_KEY": account["api_key"],
+                "BZ_INSTANCE": account["instance_id"],
+                "BZ_ACCOUNT": account["account_id"],
+                **{
+                    name: env[name]
+                    for name in (
+                        "AWS_ENDPOINT_URL",
+                        "AWS_REGION",
+                        "AWS_ACCESS_KEY_ID",
+                        "AWS_SECRET_ACCESS_KEY",
+                        "BZ_SANDBOX_URL",
+                    )
+                },
+            },
+        )
+        return {**account, "base_url": base_url}
+
+    def shutdown(self) -> None:
+        self.stop.set()
+        if self.worker:
+            self.worker.shutdown()
+        for thread in self.threads:
+            thread.join(timeout=5)
+        if self.network_server:
+            self.network_server.shutdown()
+            self.network_server.server_close()
+        if self.moto:
+            stop_process(self.moto)
+        (self.state_dir / "dev.env").unlink(missing_ok=True)
+
+
+def run_dev(host: str, port: int, state_dir: Path) -> None:
+    import uvicorn
+
+    from bzapper import i18n, logs
+
+    logs.configure()
+    started = time.monotonic()
+    stack = DevStack(host, port, state_dir)
+    server: Any = None
+    try:
+        env = stack.start_backends()
+        gateway = stack.start_compute()
+        server = uvicorn.Server(
+            uvicorn.Config(gateway, host=host, port=port, log_level="warning", lifespan="off")
+        )
+
+        def announce() -> None:
+            while not server.started and not server.should_exit:
+                time.sleep(0.05)
+            if server.should_exit:
+                return
+            account = stack.bootstrap(env)
+            ready = time.monotonic() - started
+            locale = i18n.negotiate(os.environ.get("LANG", "").split(".")[0].replace("_", "-")) or "en"
+            print(
+                "\n".join(
+                    [
+                        "",
+                        i18n.translate("cli.dev.ready", locale, url=account["base_url"]) + f" ({ready:.1f}s)",
+                        f"  BZ_KEY={account['api_key']}",
+                        f"  BZ_INSTANCE={account['instance_id']}",
+                        "  credits: 10000 (test)",
+                        f"  env: source {state_dir / 'dev.env'}",
+                        "",
+                    ]
+                ),
+                flush=True,
+            )
+
+        threading.Thread(target=announce, name="announce", daemon=True).start()
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print(i18n.translate("cli.dev.stopping", "en"), flush=True)
+        stack.shutdown()

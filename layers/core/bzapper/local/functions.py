@@ -1,0 +1,34 @@
+"""Loads `functions/<group>/handler.py`: the local runtime runs the very modules Lambda runs."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+
+import bzapper
+
+
+def functions_dir() -> Path:
+    configured = os.environ.get("BZ_FUNCTIONS_DIR")
+    if configured:
+        return Path(configured)
+    # layers/core/bzapper/__init__.py → the repository root holds functions/.
+    return Path(bzapper.__file__).resolve().parents[3] / "functions"
+
+
+@cache
+def load_function(group: str) -> ModuleType:
+    path = functions_dir() / group / "handler.py"
+    if not path.is_file():
+        raise FileNotFoundError(f"no function module for group {group!r} at {path}")
+    name = f"bzapper_functions.{group}.handler"
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module

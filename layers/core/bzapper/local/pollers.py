@@ -1,0 +1,93 @@
+"""Local event sources: SQS pollers and timers that invoke the same handlers Lambda would."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from bzapper.adapters.aws.clients import client
+from bzapper.adapters.aws.queues import SqsReader
+from bzapper.config import Settings
+from bzapper.local.lambda_context import LocalLambdaContext
+from bzapper.local.lambda_events import scheduled_event, sqs_event
+from bzapper.topology import Consumer, Schedule, Topology
+
+logger = logging.getLogger("bzapper.local")
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+def deliver_batch(reader: SqsReader, handler: Handler, function_name: str, region: str) -> int:
+    """One poll, as Lambda's event source mapping with ReportBatchItemFailures does it.
+
+    Successful records are deleted; failed ones stay and come back after the visibility timeout
+    (and reach the DLQ after maxReceiveCount). A handler that raises fails the whole batch.
+    """
+    messages = reader.receive(max_messages=10, wait_seconds=1)
+    if not messages:
+        return 0
+    arn = client("sqs").get_queue_attributes(QueueUrl=reader.url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    try:
+        result = handler(sqs_event(messages, arn, region), LocalLambdaContext(function_name)) or {}
+    except Exception:
+        logger.exception("%s failed on a batch of %d", function_name, len(messages))
+        return 0
+    failed = {failure["itemIdentifier"] for failure in result.get("batchItemFailures", [])}
+    done = [message["ReceiptHandle"] for message in messages if message["MessageId"] not in failed]
+    if done:
+        reader.delete(done)
+    return len(done)
+
+
+class SqsPoller(threading.Thread):
+    def __init__(
+        self,
+        consumer: Consumer,
+        handler: Handler,
+        settings: Settings,
+        topology: Topology,
+        stop: threading.Event,
+    ) -> None:
+        super().__init__(name=f"poller-{consumer.group}", daemon=True)
+        queue = topology.queue(consumer.queue)
+        self.reader = SqsReader(settings.queue(queue.name, queue.fifo))
+        self.handler = handler
+        self.function_name = f"bzapper-{settings.stage}-{consumer.group}"
+        self.region = settings.region
+        self.stop = stop
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            try:
+                deliver_batch(self.reader, self.handler, self.function_name, self.region)
+            except Exception:
+                logger.exception("poller %s", self.name)
+                self.stop.wait(1.0)
+
+
+class ScheduleLoop(threading.Thread):
+    """moto never fires schedules, so the local runtime keeps the time itself."""
+
+    def __init__(
+        self, schedule: Schedule, handler: Handler, settings: Settings, stop: threading.Event
+    ) -> None:
+        super().__init__(name=f"schedule-{schedule.group}", daemon=True)
+        override = os.environ.get("BZ_LOCAL_SCHEDULE_SECONDS")
+        self.every = float(override) if override else float(schedule.every_seconds)
+        self.handler = handler
+        self.function_name = f"bzapper-{settings.stage}-{schedule.group}"
+        self.region = settings.region
+        self.stop = stop
+
+    def run(self) -> None:
+        arn = f"arn:aws:scheduler:{self.region}:123456789012:schedule/default/{self.function_name}"
+        while not self.stop.wait(self.every):
+            try:
+                self.handler(scheduled_event(arn, self.region), LocalLambdaContext(self.function_name))
+            except Exception:
+                logger.exception("scheduled %s failed", self.function_name)

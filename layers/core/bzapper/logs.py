@@ -1,0 +1,18 @@
+"""Logging for the long-running local processes (Lambda gets Powertools' JSON logger instead)."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+_CHATTY = ("botocore", "boto3", "pynamodb", "httpx", "urllib3")
+
+
+def configure(stream: object = None) -> None:
+    logging.basicConfig(
+        level=os.environ.get("BZ_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=stream,  # type: ignore[arg-type]
+    )
+    for name in _CHATTY:
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -1,0 +1,20 @@
+"""Operator actions on accounts (the CLI and the local bootstrap)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bzapper.domain.model import wallet_id
+from bzapper.services.container import Services
+
+
+def create_test_account(services: Services, *, name: str, locale: str, credits: int) -> dict[str, Any]:
+    """A new account with a test key, test credits and a connected sandbox instance."""
+    account_id = services.accounts.create_account(name, locale)
+    api_key = services.accounts.create_key(account_id, "test")
+    if credits > 0:
+        services.accounts.credit(wallet_id(account_id, "test"), credits, reason="test_credits")
+    instance = services.instances.create(
+        account_id, livemode=False, engine="sandbox", name="Sandbox", status="connected"
+    )
+    return {"account_id": account_id, "api_key": api_key, "instance_id": instance.instance_id}

@@ -1,0 +1,38 @@
+"""The process's adapters, built once and shared by every request and record (Lambda reuses them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+from bzapper.adapters.aws.accounts import AccountStore
+from bzapper.adapters.aws.events import EventBridgePublisher
+from bzapper.adapters.aws.idempotency import IdempotencyStore
+from bzapper.adapters.aws.instances import InstanceStore
+from bzapper.adapters.aws.messages import MessageStore
+from bzapper.adapters.aws.queues import SqsJobQueue, SqsStatusSink
+from bzapper.ports import EventPublisher, JobQueue, StatusSink
+
+
+@dataclass
+class Services:
+    accounts: AccountStore
+    instances: InstanceStore
+    messages: MessageStore
+    idempotency: IdempotencyStore
+    jobs: JobQueue
+    statuses: StatusSink
+    events: EventPublisher
+
+
+@cache
+def services() -> Services:
+    return Services(
+        accounts=AccountStore(),
+        instances=InstanceStore(),
+        messages=MessageStore(),
+        idempotency=IdempotencyStore(),
+        jobs=SqsJobQueue(),
+        statuses=SqsStatusSink(),
+        events=EventBridgePublisher(),
+    )

@@ -1,0 +1,55 @@
+"""Applying the workers' status reports: forward-only, and one event per transition."""
+
+from __future__ import annotations
+
+import logging
+
+from bzapper.domain.events import envelope
+from bzapper.domain.model import MessageView, StatusReport
+from bzapper.domain.statuses import MessageStatus
+from bzapper.services.container import Services
+
+logger = logging.getLogger(__name__)
+
+# "sending" is internal bookkeeping (a worker took the job); customers see the rest.
+_SILENT = frozenset({MessageStatus.QUEUED, MessageStatus.SENDING})
+
+
+def apply_report(services: Services, report: StatusReport) -> None:
+    """Raises on a storage or bus failure, so the record is retried; a retry is always harmless."""
+    message_id = report.message_id or services.messages.find_by_wa_id(
+        report.wa_message_id, report.instance_id
+    )
+    if message_id is None:
+        # A receipt for a message we did not send (sent from the phone itself): nothing to update.
+        logger.info("receipt for an unknown WhatsApp id", extra={"instance_id": report.instance_id})
+        return
+    view = services.messages.apply_status(message_id, report.status, report.at, report.error_code)
+    if view is None:
+        view = services.messages.get(message_id)
+        if view is None or report.status not in {status for status, _ in view.history}:
+            return  # a late report (delivered after read): ignored, never moves a status back
+        # Applied by an earlier attempt whose publish failed: publish again, with the same event id.
+    if MessageStatus(report.status) in _SILENT:
+        return
+    services.events.publish([status_event(view, report.status, report.at)])
+
+
+def status_event(view: MessageView, status: str, at: int) -> dict:
+    data = {
+        "message_id": view.message_id,
+        "status": status,
+        "to": view.to_phone or view.to_jid,
+        "client_reference": view.client_reference,
+    }
+    if view.error_code and status == MessageStatus.FAILED:
+        data["error"] = {"code": view.error_code}
+    return envelope(
+        f"message.{status}",
+        at_ms=at,
+        account_id=view.account_id,
+        instance_id=view.instance_id,
+        livemode=view.livemode,
+        data=data,
+        identity=(view.message_id,),
+    )

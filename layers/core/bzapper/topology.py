@@ -1,0 +1,164 @@
+"""The one description of the system's resources, read by both the CDK app and the local runtime.
+
+Plain data only (no boto3, no CDK): `infra/` turns it into CloudFormation, `bzapper.local` turns it
+into moto resources and pollers. A test fails if either side serves something that is not here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+DEFAULT_GROUP = "platform"
+"""Receives every request no route matches (API Gateway's `$default` route), to answer 404/405."""
+
+SHARD_COUNT = 4
+"""FIFO shard queues the session workers lease; an instance's shard is fixed at its creation."""
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    group: str
+    auth: bool = True
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    hash_key: str
+    range_key: str | None = None
+    hash_type: str = "S"
+    range_type: str = "S"
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    hash_key: str
+    range_key: str | None = None
+    ttl_attribute: str | None = None
+    indexes: tuple[Index, ...] = ()
+
+
+@dataclass(frozen=True)
+class Queue:
+    name: str
+    fifo: bool = False
+    visibility_timeout: int = 30
+    max_receive_count: int = 5
+    """Receives before a message moves to the queue's dead-letter queue."""
+
+    @property
+    def physical_suffix(self) -> str:
+        return ".fifo" if self.fifo else ""
+
+    @property
+    def dlq_name(self) -> str:
+        return f"{self.name}-dlq"
+
+
+@dataclass(frozen=True)
+class Consumer:
+    """A queue-driven function: Lambda event source mapping on AWS, a poller locally."""
+
+    group: str
+    queue: str
+    batch_size: int = 10
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A function run on a timer: EventBridge Scheduler on AWS, a loop locally (moto never fires rate())."""
+
+    group: str
+    every_seconds: int
+
+
+@dataclass(frozen=True)
+class Topology:
+    routes: tuple[Route, ...]
+    tables: tuple[Table, ...]
+    queues: tuple[Queue, ...]
+    consumers: tuple[Consumer, ...]
+    schedules: tuple[Schedule, ...]
+    buckets: tuple[str, ...] = ()
+    bus: str = "events"
+    rules: tuple[str, ...] = field(default=())
+
+    @property
+    def api_groups(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(route.group for route in self.routes))
+
+    def queue(self, name: str) -> Queue:
+        return next(queue for queue in self.queues if queue.name == name)
+
+
+def shard_queue_name(shard: int) -> str:
+    return f"shard-{shard}"
+
+
+ROUTES: tuple[Route, ...] = (
+    Route("GET", "/health", "platform", auth=False),
+    Route("POST", "/messages/text", "messages"),
+    Route("GET", "/messages/{message_id}", "messages"),
+    Route("GET", "/sandbox/contacts/{phone}/messages", "sandbox"),
+)
+
+TABLES: tuple[Table, ...] = (
+    Table("accounts", hash_key="account_id"),
+    Table("api_keys", hash_key="key_hash"),
+    Table("instances", hash_key="instance_id", indexes=(Index("by_account", "account_id", "instance_id"),)),
+    Table("wallets", hash_key="wallet_id", range_key="entry"),
+    Table(
+        "messages",
+        hash_key="message_id",
+        # Sparse index of messages not yet picked up by a worker: the outbox sweeper's work list.
+        indexes=(
+            Index("outbox", "outbox_bucket", "outbox_due", range_type="N"),
+            # Receipts carry only WhatsApp's id: this finds our message from it.
+            Index("by_wa_id", "wa_message_id", "instance_id"),
+        ),
+    ),
+    Table("idempotency", hash_key="idempotency_id", ttl_attribute="expires_at"),
+)
+
+QUEUES: tuple[Queue, ...] = (
+    *(Queue(shard_queue_name(shard), fifo=True, visibility_timeout=60) for shard in range(SHARD_COUNT)),
+    # Status reports from the workers, ordered per message (MessageGroupId = message_id).
+    Queue("status-updates", fifo=True, visibility_timeout=30),
+)
+
+TOPOLOGY = Topology(
+    routes=ROUTES,
+    tables=TABLES,
+    queues=QUEUES,
+    consumers=(Consumer("statuses", "status-updates"),),
+    schedules=(Schedule("outbox", every_seconds=60),),
+    buckets=("media",),
+)
+
+
+def physical_name(stage: str, logical: str) -> str:
+    """Every resource name carries the stage, so several stacks can share an account."""
+    return f"bzapper-{stage}-{logical}"
+
+
+def route_pattern(template: str) -> re.Pattern[str]:
+    """`/messages/{message_id}` → a regex matching one path segment per parameter."""
+    return re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template) + "$")
+
+
+_COMPILED = tuple((route, route_pattern(route.path)) for route in ROUTES)
+
+
+def match_route(method: str, path: str) -> tuple[Route | None, list[str]]:
+    """The route for (method, path), else None with the methods the path does accept (for a 405)."""
+    allowed = []
+    for route, pattern in _COMPILED:
+        if pattern.match(path):
+            if route.method == method:
+                return route, []
+            allowed.append(route.method)
+    return None, allowed

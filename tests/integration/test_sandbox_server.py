@@ -1,0 +1,214 @@
+"""The sandbox network's real HTTP server on 127.0.0.1 (a free port), driven by the real client."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from bzapper.engines.sandbox.client import SandboxNetworkClient, SandboxNetworkError
+from bzapper.engines.sandbox.network import SandboxNetwork
+from bzapper.engines.sandbox.server import serve_network
+
+JID = "5511988888888@s.whatsapp.net"
+PHONE = "+5511988888888"
+TEXT = {"type": "text", "body": "Hi"}
+
+
+@pytest.fixture
+def network() -> SandboxNetwork:
+    # Real clock, short delays: receipts come within the test's patience.
+    return SandboxNetwork(delivered_after=0.3, read_after=0.6)
+
+
+@pytest.fixture
+def base_url(network: SandboxNetwork) -> Iterator[str]:
+    server, thread = serve_network(network)
+    host, port = server.server_address[:2]
+    yield f"http://{host}:{port}"
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+@pytest.fixture
+def client(base_url: str) -> Iterator[SandboxNetworkClient]:
+    with SandboxNetworkClient(base_url) as c:
+        yield c
+
+
+def test_health(client: SandboxNetworkClient) -> None:
+    assert client.health() is True
+
+
+def test_health_is_false_when_nobody_listens(base_url: str) -> None:
+    with SandboxNetworkClient("http://127.0.0.1:9", timeout=1) as c:
+        assert c.health() is False
+        with pytest.raises(SandboxNetworkError) as info:
+            c.reset()
+        assert info.value.status_code is None
+
+
+def test_send_then_the_contact_received_it(client: SandboxNetworkClient) -> None:
+    ack = client.send("acc_1", "ins_1", JID, "3EB0A", TEXT)
+    assert ack["wa_message_id"] == "3EB0A"
+    assert ack["duplicate"] is False
+    assert isinstance(ack["server_timestamp_ms"], int)
+
+    # "+" travels URL-encoded as %2B; the bare number and the JID name the same contact.
+    for who in (PHONE, "5511988888888", JID):
+        messages = client.received("acc_1", who)
+        assert [(m["wa_message_id"], m["instance_id"], m["message"]) for m in messages] == [
+            ("3EB0A", "ins_1", TEXT)
+        ]
+        assert messages[0]["received_at"] == ack["server_timestamp_ms"]
+
+
+def test_encoded_plus_in_the_path(client: SandboxNetworkClient, base_url: str) -> None:
+    client.send("acc_1", "ins_1", JID, "3EB0A", TEXT)
+    response = httpx.get(f"{base_url}/v1/accounts/acc_1/contacts/%2B5511988888888/messages")
+    assert response.status_code == 200
+    assert [m["wa_message_id"] for m in response.json()["data"]] == ["3EB0A"]
+
+
+def test_repeated_wa_id_is_acked_again_and_dropped(client: SandboxNetworkClient) -> None:
+    first = client.send("acc_1", "ins_1", JID, "3EB0A", TEXT)
+    again = client.send("acc_1", "ins_1", JID, "3EB0A", TEXT)
+    assert again == {**first, "duplicate": True}
+    assert len(client.received("acc_1", PHONE)) == 1
+
+
+def test_accounts_are_separate(client: SandboxNetworkClient) -> None:
+    client.send("acc_1", "ins_1", JID, "3EB0A", TEXT)
+    assert client.received("acc_2", PHONE) == []
+
+
+def test_long_poll_returns_as_soon_as_a_receipt_is_due(client: SandboxNetworkClient) -> None:
+    client.send("acc_1", "ins_1", JID, "3EB0A", TEXT)
+    started = time.monotonic()
+
+    events = client.poll(["ins_1"], wait_seconds=10)
+
+    elapsed = time.monotonic() - started
+    assert 0.2 <= elapsed < 3
+    assert [(e["status"], e["wa_message_id"], e["type"]) for e in events] == [
+        ("delivered", "3EB0A", "receipt")
+    ]
+
+
+def test_long_poll_ends_empty(client: SandboxNetworkClient) -> None:
+    started = time.monotonic()
+    assert client.poll(["nobody"], wait_seconds=0.3) == []
+    assert time.monotonic() - started >= 0.25
+
+
+def test_ack_and_reappearance_after_a_worker_crash(client: SandboxNetworkClient, base_url: str) -> None:
+    client.send("acc_1", "ins_1", JID, "3EB0A", TEXT)
+    time.sleep(0.7)
+    taken = client.poll(["ins_1"], visibility_timeout=0.3)
+    assert [e["status"] for e in taken] == ["delivered", "read"]
+    assert client.poll(["ins_1"]) == []
+
+    # The worker that took them dies without acking; a new one picks them up once they are visible.
+    client.close()
+    with SandboxNetworkClient(base_url) as successor:
+        again = successor.poll(["ins_1"], wait_seconds=5)
+        assert again == taken
+        assert successor.ack([e["event_id"] for e in again] + [123456789]) == 2
+        assert successor.poll(["ins_1"], wait_seconds=0.5) == []
+
+
+def test_reset(client: SandboxNetworkClient) -> None:
+    client.send("acc_1", "ins_1", JID, "3EB0A", TEXT)
+    client.reset()
+    assert client.received("acc_1", PHONE) == []
+    assert client.send("acc_1", "ins_1", JID, "3EB0A", TEXT)["duplicate"] is False
+
+
+def test_bad_json_is_a_400(base_url: str) -> None:
+    response = httpx.post(
+        f"{base_url}/v1/send", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "bad_request"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        [],
+        {"account_id": "acc_1"},
+        {"account_id": "acc_1", "instance_id": "i", "to_jid": JID, "wa_message_id": "w", "message": "hi"},
+        {"account_id": "acc_1", "instance_id": "i", "to_jid": "garbage", "wa_message_id": "w", "message": {}},
+    ],
+)
+def test_invalid_send_is_a_400(base_url: str, body: object) -> None:
+    response = httpx.post(f"{base_url}/v1/send", json=body)
+    assert response.status_code == 400
+    assert "error" in response.json()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"instance_ids": "ins_1"},
+        {"instance_ids": ["ins_1"], "max_events": 0},
+        {"instance_ids": ["ins_1"], "wait_seconds": 21},
+        {"instance_ids": ["ins_1"], "visibility_timeout": -1},
+    ],
+)
+def test_invalid_poll_is_a_400(base_url: str, body: object) -> None:
+    assert httpx.post(f"{base_url}/v1/poll", json=body).status_code == 400
+
+
+def test_client_raises_on_an_error_answer(client: SandboxNetworkClient) -> None:
+    with pytest.raises(SandboxNetworkError) as info:
+        client.poll(["ins_1"], wait_seconds=60)
+    assert info.value.status_code == 400
+    assert info.value.body["error"]["code"] == "bad_request"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/nope", 404),
+        ("POST", "/v1/nope", 404),
+        ("GET", "/v1/accounts/acc_1/contacts", 404),
+        ("GET", "/v1/send", 405),
+        ("POST", "/v1/health", 405),
+    ],
+)
+def test_unknown_paths_and_methods(base_url: str, method: str, path: str, status: int) -> None:
+    response = httpx.request(method, base_url + path)
+    assert response.status_code == status
+    assert "error" in response.json()
+
+
+def test_keep_alive_survives_errors(client: SandboxNetworkClient) -> None:
+    # One connection serves an error then more requests: the server read every body it was sent.
+    with pytest.raises(SandboxNetworkError):
+        client.received("acc_1", "garbage")
+    assert client.health() is True
+    assert client.ack([]) == 0
+
+
+def test_standalone_process() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bzapper.engines.sandbox.server", "--port", "0"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("sandbox network listening on http://127.0.0.1:")
+        with SandboxNetworkClient(line.rsplit(" ", 1)[1].strip()) as c:
+            assert c.health() is True
+    finally:
+        proc.terminate()
+        assert proc.wait(10) == 0
