@@ -62,9 +62,7 @@ def test_send_then_the_contact_received_it(client: SandboxNetworkClient) -> None
     # "+" travels URL-encoded as %2B; the bare number and the JID name the same contact.
     for who in (PHONE, "5511988888888", JID):
         messages = client.received("acc_1", who)
-        assert [(m["wa_message_id"], m["instance_id"], m["message"]) for m in messages] == [
-            ("3EB0A", "ins_1", TEXT)
-        ]
+        assert [(m["wa_message_id"], m["instance_id"], m["message"]) for m in messages] == [("3EB0A", "ins_1", TEXT)]
         assert messages[0]["received_at"] == ack["server_timestamp_ms"]
 
 
@@ -95,9 +93,7 @@ def test_long_poll_returns_as_soon_as_a_receipt_is_due(client: SandboxNetworkCli
 
     elapsed = time.monotonic() - started
     assert 0.2 <= elapsed < 3
-    assert [(e["status"], e["wa_message_id"], e["type"]) for e in events] == [
-        ("delivered", "3EB0A", "receipt")
-    ]
+    assert [(e["status"], e["wa_message_id"], e["type"]) for e in events] == [("delivered", "3EB0A", "receipt")]
 
 
 def test_long_poll_ends_empty(client: SandboxNetworkClient) -> None:
@@ -130,9 +126,7 @@ def test_reset(client: SandboxNetworkClient) -> None:
 
 
 def test_bad_json_is_a_400(base_url: str) -> None:
-    response = httpx.post(
-        f"{base_url}/v1/send", content=b"{not json", headers={"Content-Type": "application/json"}
-    )
+    response = httpx.post(f"{base_url}/v1/send", content=b"{not json", headers={"Content-Type": "application/json"})
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "bad_request"
 

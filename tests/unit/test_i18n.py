@@ -116,10 +116,7 @@ def test_placeholder_check_catches_a_drifted_translation(monkeypatch: pytest.Mon
 
 def test_translate_formats_params() -> None:
     assert translate("error.rate_limited", "en", retry_after=30) == "Too many requests. Retry after 30 s."
-    assert (
-        translate("error.rate_limited", "pt-BR", retry_after=30)
-        == "Muitas requisições. Tente novamente em 30 s."
-    )
+    assert translate("error.rate_limited", "pt-BR", retry_after=30) == "Muitas requisições. Tente novamente em 30 s."
     assert translate("cli.account.created", "es", account_id="acc_1") == "Cuenta creada: acc_1"
 
 

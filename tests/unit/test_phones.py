@@ -32,9 +32,7 @@ def _reason(value: str) -> str:
 )
 def test_formatted_phone_is_normalised(value: str) -> None:
     assert normalize_phone(value) == "+5511988888888"
-    assert parse_recipient(value) == Recipient(
-        jid="5511988888888@s.whatsapp.net", phone="+5511988888888", lid=None
-    )
+    assert parse_recipient(value) == Recipient(jid="5511988888888@s.whatsapp.net", phone="+5511988888888", lid=None)
 
 
 @pytest.mark.parametrize(
@@ -64,9 +62,7 @@ def test_brazilian_ninth_digit_is_inserted(value: str, expected: str) -> None:
     assert normalize_phone(value) == expected
 
 
-@pytest.mark.parametrize(
-    "value", ["+55 11 2123-4567", "+55 11 3333-4444", "+55 21 4004-1234", "+55 11 5888-8888"]
-)
+@pytest.mark.parametrize("value", ["+55 11 2123-4567", "+55 11 3333-4444", "+55 21 4004-1234", "+55 11 5888-8888"])
 def test_brazilian_landline_is_untouched(value: str) -> None:
     digits = "+" + "".join(ch for ch in value if ch.isdigit())
     assert normalize_phone(value) == digits
@@ -145,9 +141,7 @@ def test_overlong_input_is_rejected_cheaply() -> None:
     ],
 )
 def test_phone_jids(value: str) -> None:
-    assert parse_recipient(value) == Recipient(
-        jid="5511988888888@s.whatsapp.net", phone="+5511988888888", lid=None
-    )
+    assert parse_recipient(value) == Recipient(jid="5511988888888@s.whatsapp.net", phone="+5511988888888", lid=None)
 
 
 def test_lid() -> None:

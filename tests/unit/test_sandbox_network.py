@@ -87,9 +87,7 @@ def test_lid_contact_is_keyed_by_its_jid(net: SandboxNetwork) -> None:
     assert [m["wa_message_id"] for m in net.received("acc_1", "987654321@lid")] == ["3EB0A"]
 
 
-def test_repeated_wa_id_is_dropped_by_the_recipient_but_acked_again(
-    net: SandboxNetwork, clock: FakeClock
-) -> None:
+def test_repeated_wa_id_is_dropped_by_the_recipient_but_acked_again(net: SandboxNetwork, clock: FakeClock) -> None:
     first = net.send("acc_1", "ins_1", JID, "3EB0A", TEXT)
     clock.advance(3)
     again = net.send("acc_1", "ins_1", JID, "3EB0A", {"type": "text", "body": "changed"})
@@ -235,9 +233,7 @@ def test_poll_returns_only_the_given_instances(net: SandboxNetwork, clock: FakeC
     assert {e["wa_message_id"] for e in net.poll(["ins_1", "ins_2"])} == {"A"}
 
 
-def test_events_of_a_dead_workers_instances_wait_for_the_next_poll(
-    net: SandboxNetwork, clock: FakeClock
-) -> None:
+def test_events_of_a_dead_workers_instances_wait_for_the_next_poll(net: SandboxNetwork, clock: FakeClock) -> None:
     net.send("acc_1", "ins_1", JID, "A", TEXT)
     clock.advance(24 * 3600)
     assert statuses(net.poll(["ins_1"])) == [("A", "delivered"), ("A", "read")]
@@ -254,9 +250,7 @@ def test_accounts_are_separate_worlds(net: SandboxNetwork, clock: FakeClock) -> 
     assert sorted(e["account_id"] for e in net.poll(["ins_1"])) == ["acc_1", "acc_1", "acc_2", "acc_2"]
 
 
-def test_reset_forgets_everything_but_event_ids_keep_increasing(
-    net: SandboxNetwork, clock: FakeClock
-) -> None:
+def test_reset_forgets_everything_but_event_ids_keep_increasing(net: SandboxNetwork, clock: FakeClock) -> None:
     net.send("acc_1", "ins_1", JID, "A", TEXT)
     clock.advance(10)
     old_ids = [e["event_id"] for e in net.poll(["ins_1"], visibility_timeout=0)]

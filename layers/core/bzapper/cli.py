@@ -50,9 +50,7 @@ def accounts_create(
 
     normalized = i18n.normalize_locale(locale)
     if normalized is None:
-        raise typer.BadParameter(
-            f"{locale!r}: use one of {', '.join(i18n.SUPPORTED_LOCALES)}", param_hint="--locale"
-        )
+        raise typer.BadParameter(f"{locale!r}: use one of {', '.join(i18n.SUPPORTED_LOCALES)}", param_hint="--locale")
     _use_local_stack(state_dir)
     from bzapper.services.accounts import create_test_account
     from bzapper.services.container import services
@@ -64,9 +62,7 @@ def accounts_create(
 
 @app.command()
 def openapi(
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="File to write (default stdout).")
-    ] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default stdout).")] = None,
 ) -> None:
     """Print the OpenAPI document generated from the function apps."""
     from bzapper.api.contract import openapi_yaml

@@ -56,6 +56,8 @@ def sqs_batch_handler(record_handler: Callable[[Any], None], *, fifo: bool) -> H
 
     # On a FIFO queue a failure holds back the rest of its group only, keeping per-group order.
     processor = SqsFifoPartialProcessor(skip_group_on_error=True) if fifo else BatchProcessor(EventType.SQS)
+    # A batch where every record failed is reported record by record too, not raised as a crash.
+    processor.raise_on_entire_batch_failure = False
 
     @logger.inject_lambda_context(clear_state=True)
     @tracer.capture_lambda_handler(capture_response=False)

@@ -17,14 +17,8 @@ bearer = HTTPBearer(
 )
 
 
-def authenticate(
-    request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)
-) -> Principal:
-    if (
-        credentials is None
-        or credentials.scheme.lower() != "bearer"
-        or key_mode(credentials.credentials) is None
-    ):
+def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer" or key_mode(credentials.credentials) is None:
         raise BzError("unauthorized")
     principal = services().accounts.principal_for(credentials.credentials)
     if principal is None:

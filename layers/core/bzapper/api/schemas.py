@@ -76,9 +76,7 @@ class MessageAccepted(BaseModel):
     )
 
 
-MessageStatusName = Literal[
-    "queued", "sending", "sent", "delivered", "read", "played", "failed", "expired", "canceled"
-]
+MessageStatusName = Literal["queued", "sending", "sent", "delivered", "read", "played", "failed", "expired", "canceled"]
 
 
 class StatusChangeOut(BaseModel):

@@ -58,6 +58,4 @@ def not_found() -> BzError:
 
 
 def validation_failed(param: str, message_key: str = "error.validation_failed", **params: Any) -> BzError:
-    return BzError(
-        "validation_failed", message_key=message_key, param=param, params={"param": param, **params}
-    )
+    return BzError("validation_failed", message_key=message_key, param=param, params={"param": param, **params})

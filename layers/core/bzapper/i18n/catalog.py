@@ -55,9 +55,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "error.unsupported_jid": {
         "en": "Unsupported recipient '{value}': only @s.whatsapp.net and @lid recipients are supported.",
-        "pt-BR": (
-            "Destinatário '{value}' não suportado: apenas destinatários @s.whatsapp.net e @lid são aceitos."
-        ),
+        "pt-BR": ("Destinatário '{value}' não suportado: apenas destinatários @s.whatsapp.net e @lid são aceitos."),
         "es": "Destinatario '{value}' no admitido: solo se admiten destinatarios @s.whatsapp.net y @lid.",
     },
     "error.rate_limited": {
@@ -102,12 +100,8 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "error.idempotency_in_progress": {
         "en": "A request with this Idempotency-Key is still being processed. Retry later.",
-        "pt-BR": (
-            "Uma requisição com esta Idempotency-Key ainda está sendo processada. Tente novamente mais tarde."
-        ),
-        "es": (
-            "Una solicitud con esta Idempotency-Key todavía se está procesando. Inténtalo de nuevo más tarde."
-        ),
+        "pt-BR": ("Uma requisição com esta Idempotency-Key ainda está sendo processada. Tente novamente mais tarde."),
+        "es": ("Una solicitud con esta Idempotency-Key todavía se está procesando. Inténtalo de nuevo más tarde."),
     },
     "error.idempotency_key_invalid": {
         "en": "Idempotency-Key must be 1 to 255 printable characters.",
@@ -127,12 +121,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "error.internal_error": {
         "en": "An unexpected error occurred. Contact support and include the request ID {request_id}.",
         "pt-BR": (
-            "Ocorreu um erro inesperado. Entre em contato com o suporte e informe o ID da requisição "
-            "{request_id}."
+            "Ocorreu um erro inesperado. Entre em contato com o suporte e informe o ID da requisição {request_id}."
         ),
-        "es": (
-            "Ocurrió un error inesperado. Comunícate con soporte e indica el ID de la solicitud {request_id}."
-        ),
+        "es": ("Ocurrió un error inesperado. Comunícate con soporte e indica el ID de la solicitud {request_id}."),
     },
     "error.payload_too_large": {
         "en": "The request body is too large.",

@@ -105,9 +105,7 @@ class DevStack:
             handler = load_function(consumer.group).handler
             self.threads.append(SqsPoller(consumer, handler, current, TOPOLOGY, self.stop))
         for schedule in TOPOLOGY.schedules:
-            self.threads.append(
-                ScheduleLoop(schedule, load_function(schedule.group).handler, current, self.stop)
-            )
+            self.threads.append(ScheduleLoop(schedule, load_function(schedule.group).handler, current, self.stop))
         for thread in self.threads:
             thread.start()
         self.worker = WorkerSupervisor(self.state_dir, dict(os.environ))
@@ -167,9 +165,7 @@ def run_dev(host: str, port: int, state_dir: Path) -> None:
     try:
         env = stack.start_backends()
         gateway = stack.start_compute()
-        server = uvicorn.Server(
-            uvicorn.Config(gateway, host=host, port=port, log_level="warning", lifespan="off")
-        )
+        server = uvicorn.Server(uvicorn.Config(gateway, host=host, port=port, log_level="warning", lifespan="off"))
 
         def announce() -> None:
             while not server.started and not server.should_exit:

@@ -29,9 +29,7 @@ def deliver_batch(reader: SqsReader, handler: Handler, function_name: str, regio
     messages = reader.receive(max_messages=10, wait_seconds=1)
     if not messages:
         return 0
-    arn = client("sqs").get_queue_attributes(QueueUrl=reader.url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
+    arn = client("sqs").get_queue_attributes(QueueUrl=reader.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     try:
         result = handler(sqs_event(messages, arn, region), LocalLambdaContext(function_name)) or {}
     except Exception:
@@ -73,9 +71,7 @@ class SqsPoller(threading.Thread):
 class ScheduleLoop(threading.Thread):
     """moto never fires schedules, so the local runtime keeps the time itself."""
 
-    def __init__(
-        self, schedule: Schedule, handler: Handler, settings: Settings, stop: threading.Event
-    ) -> None:
+    def __init__(self, schedule: Schedule, handler: Handler, settings: Settings, stop: threading.Event) -> None:
         super().__init__(name=f"schedule-{schedule.group}", daemon=True)
         override = os.environ.get("BZ_LOCAL_SCHEDULE_SECONDS")
         self.every = float(override) if override else float(schedule.every_seconds)

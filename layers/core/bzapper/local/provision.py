@@ -25,15 +25,11 @@ def _table_spec(table: Table, physical: str) -> dict[str, Any]:
         if index.range_key:
             attributes[index.range_key] = index.range_type
             index_keys.append({"AttributeName": index.range_key, "KeyType": "RANGE"})
-        indexes.append(
-            {"IndexName": index.name, "KeySchema": index_keys, "Projection": {"ProjectionType": "ALL"}}
-        )
+        indexes.append({"IndexName": index.name, "KeySchema": index_keys, "Projection": {"ProjectionType": "ALL"}})
     spec: dict[str, Any] = {
         "TableName": physical,
         "KeySchema": keys,
-        "AttributeDefinitions": [
-            {"AttributeName": name, "AttributeType": kind} for name, kind in attributes.items()
-        ],
+        "AttributeDefinitions": [{"AttributeName": name, "AttributeType": kind} for name, kind in attributes.items()],
         "BillingMode": "PAY_PER_REQUEST",
     }
     if indexes:
@@ -47,17 +43,13 @@ def _create_queue(sqs: Any, queue: Queue, settings: Settings) -> None:
         QueueName=settings.queue(queue.dlq_name, queue.fifo),
         Attributes={**fifo_attributes, "MessageRetentionPeriod": str(14 * 24 * 3600)},
     )["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sqs.create_queue(
         QueueName=settings.queue(queue.name, queue.fifo),
         Attributes={
             **fifo_attributes,
             "VisibilityTimeout": str(queue.visibility_timeout),
-            "RedrivePolicy": json.dumps(
-                {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": queue.max_receive_count}
-            ),
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": queue.max_receive_count}),
         },
     )
 

@@ -23,9 +23,7 @@ def sweep(services: Services, grace_ms: int, now: int | None = None) -> int:
     for message, attempts in services.messages.due_outbox(now):
         services.jobs.enqueue(message)
         # A long backlog on a number is not a lost message: back off instead of flooding its queue.
-        services.messages.postpone_outbox(
-            message.message_id, now + min(grace_ms * 2 ** (attempts + 1), MAX_BACKOFF_MS)
-        )
+        services.messages.postpone_outbox(message.message_id, now + min(grace_ms * 2 ** (attempts + 1), MAX_BACKOFF_MS))
         resent += 1
     if resent:
         logger.warning("outbox re-sent %d messages", resent)

@@ -56,11 +56,7 @@ def send_message(
         raise validation_failed("to", key, value=to) from error
 
     instance = services.instances.get(instance_id)
-    if (
-        instance is None
-        or instance.account_id != principal.account_id
-        or instance.livemode != principal.livemode
-    ):
+    if instance is None or instance.account_id != principal.account_id or instance.livemode != principal.livemode:
         raise BzError("not_found")  # another account's instance is indistinguishable from none
 
     lock: IdempotencyLock | None = None

@@ -17,9 +17,7 @@ _SILENT = frozenset({MessageStatus.QUEUED, MessageStatus.SENDING})
 
 def apply_report(services: Services, report: StatusReport) -> None:
     """Raises on a storage or bus failure, so the record is retried; a retry is always harmless."""
-    message_id = report.message_id or services.messages.find_by_wa_id(
-        report.wa_message_id, report.instance_id
-    )
+    message_id = report.message_id or services.messages.find_by_wa_id(report.wa_message_id, report.instance_id)
     if message_id is None:
         # A receipt for a message we did not send (sent from the phone itself): nothing to update.
         logger.info("receipt for an unknown WhatsApp id", extra={"instance_id": report.instance_id})

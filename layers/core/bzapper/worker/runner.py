@@ -29,9 +29,7 @@ INSTANCE_REFRESH_SECONDS = 5.0
 
 
 class SessionWorker:
-    def __init__(
-        self, services: Services, engines: dict[str, Engine], shards: list[int] | None = None
-    ) -> None:
+    def __init__(self, services: Services, engines: dict[str, Engine], shards: list[int] | None = None) -> None:
         self.services = services
         self.engines = engines
         self.shards = shards if shards is not None else list(range(SHARD_COUNT))
@@ -92,9 +90,7 @@ class SessionWorker:
         except Exception:
             logger.exception("send of %s failed; it will be retried", message_id)
             return False
-        report(
-            StatusReport(job["instance_id"], ack.wa_message_id, "sent", ack.server_timestamp_ms, message_id)
-        )
+        report(StatusReport(job["instance_id"], ack.wa_message_id, "sent", ack.server_timestamp_ms, message_id))
         return True
 
     # Inbound receipts -----------------------------------------------------------------------
@@ -106,9 +102,7 @@ class SessionWorker:
                 receipts = engine.poll_receipts(self._instances_of(engine_name), wait_seconds=1.0)
                 for receipt in receipts:
                     self.services.statuses.report(
-                        StatusReport(
-                            receipt.instance_id, receipt.wa_message_id, receipt.status, receipt.timestamp_ms
-                        )
+                        StatusReport(receipt.instance_id, receipt.wa_message_id, receipt.status, receipt.timestamp_ms)
                     )
                 engine.ack_receipts([receipt.receipt_id for receipt in receipts])
                 if not receipts and not self._instances[engine_name]:
@@ -121,9 +115,7 @@ class SessionWorker:
         # The foundation's worker holds every shard, so every instance; leases narrow this later.
         if time.monotonic() - self._instances_at > INSTANCE_REFRESH_SECONDS:
             for name in self.engines:
-                self._instances[name] = [
-                    ref.instance_id for ref in self.services.instances.all_with_engine(name)
-                ]
+                self._instances[name] = [ref.instance_id for ref in self.services.instances.all_with_engine(name)]
             self._instances_at = time.monotonic()
         return self._instances[engine_name]
 

@@ -37,9 +37,9 @@ class AccountStore:
     def create_key(self, account_id: str, mode: Mode) -> str:
         """Returns the key itself, which is never stored and never shown again."""
         key = generate_key(mode)
-        ApiKeyModel(
-            hash_key(key), account_id=account_id, mode=mode, hint=key_hint(key), created_at=now_ms()
-        ).save(condition=ApiKeyModel.key_hash.does_not_exist())
+        ApiKeyModel(hash_key(key), account_id=account_id, mode=mode, hint=key_hint(key), created_at=now_ms()).save(
+            condition=ApiKeyModel.key_hash.does_not_exist()
+        )
         return key
 
     def principal_for(self, key: str) -> Principal | None:

@@ -65,8 +65,7 @@ class IdempotencyStore:
         """A request that failed before committing frees its key so the client can retry it."""
         try:
             IdempotencyModel(lock.idempotency_id).delete(
-                condition=(IdempotencyModel.lock_token == lock.token)
-                & (IdempotencyModel.state == "in_progress")
+                condition=(IdempotencyModel.lock_token == lock.token) & (IdempotencyModel.state == "in_progress")
             )
         except DeleteError as error:
             if error.cause_response_code != "ConditionalCheckFailedException":

@@ -41,7 +41,15 @@ class CommitRejected(Exception):
         self.reason = reason
 
 
-_TX_REASONS = ("duplicate_message", "insufficient_balance", "ledger_collision", "instance_not_connected")
+# PynamoDB sends a transaction's items grouped by kind (condition checks, deletes, puts, updates),
+# whatever the order of the calls; cancellation reasons come back in that order.
+_TX_REASONS = (
+    "instance_not_connected",  # condition check: the instance
+    "duplicate_message",  # put: the message
+    "ledger_collision",  # put: the ledger entry
+    "insufficient_balance",  # update: the balance
+    "idempotency_lock_lost",  # update: the idempotency record (when a key was sent)
+)
 
 
 class MessageStore:
@@ -101,8 +109,7 @@ class MessageStore:
                 tx.condition_check(
                     InstanceModel,
                     message.instance_id,
-                    condition=(InstanceModel.account_id == message.account_id)
-                    & (InstanceModel.status == "connected"),
+                    condition=(InstanceModel.account_id == message.account_id) & (InstanceModel.status == "connected"),
                 )
                 if idempotency:
                     lock, status, body = idempotency
@@ -133,15 +140,11 @@ class MessageStore:
             return None
 
     def find_by_wa_id(self, wa_message_id: str, instance_id: str) -> str | None:
-        for item in MessageModel.by_wa_id.query(
-            wa_message_id, MessageModel.instance_id == instance_id, limit=1
-        ):
+        for item in MessageModel.by_wa_id.query(wa_message_id, MessageModel.instance_id == instance_id, limit=1):
             return item.message_id
         return None
 
-    def apply_status(
-        self, message_id: str, status: str, at: int, error_code: str | None = None
-    ) -> MessageView | None:
+    def apply_status(self, message_id: str, status: str, at: int, error_code: str | None = None) -> MessageView | None:
         """Forward-only: the updated message when applied, None when it is already at or past `status`."""
         new = MessageStatus(status)
         actions = [
@@ -210,7 +213,7 @@ def _cancellation_reason(error: TransactWriteError) -> str:
     reasons = error.cancellation_reasons or []
     for index, reason in enumerate(reasons):
         if reason is not None and reason.code == "ConditionalCheckFailed":
-            return _TX_REASONS[index] if index < len(_TX_REASONS) else "idempotency_lock_lost"
+            return _TX_REASONS[index]
     if any(reason is not None and reason.code == "TransactionConflict" for reason in reasons):
         return "conflict"
     return "unknown"

@@ -16,8 +16,7 @@ router = APIRouter(tags=["messages"])
 IDEMPOTENCY_HEADER = Header(
     default=None,
     alias="Idempotency-Key",
-    description="Retry safely: the first response is replayed for 24 h; "
-    "another body with the same key is a 422.",
+    description="Retry safely: the first response is replayed for 24 h; another body with the same key is a 422.",
 )
 
 
@@ -37,9 +36,7 @@ def send_text(
     idempotency = None
     if idempotency_key is not None:
         if not valid_key(idempotency_key):
-            raise BzError(
-                "validation_failed", message_key="error.idempotency_key_invalid", param="Idempotency-Key"
-            )
+            raise BzError("validation_failed", message_key="error.idempotency_key_invalid", param="Idempotency-Key")
         idempotency = (
             idempotency_key,
             fingerprint("POST", "/messages/text", request.model_dump(mode="json")),

@@ -40,9 +40,7 @@ class SandboxNetworkClient:
                 self._client = httpx.Client(base_url=self.base_url, timeout=self.timeout)
             return self._client
 
-    def _request(
-        self, method: str, path: str, body: dict[str, Any] | None = None, timeout: float | None = None
-    ) -> Any:
+    def _request(self, method: str, path: str, body: dict[str, Any] | None = None, timeout: float | None = None) -> Any:
         import httpx
 
         try:

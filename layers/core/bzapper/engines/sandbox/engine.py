@@ -29,9 +29,7 @@ class SandboxEngine:
             wa_message_id=job["wa_message_id"],
             message={"type": job["type"], **job["content"]},
         )
-        return ServerAck(
-            wa_message_id=ack["wa_message_id"], server_timestamp_ms=int(ack["server_timestamp_ms"])
-        )
+        return ServerAck(wa_message_id=ack["wa_message_id"], server_timestamp_ms=int(ack["server_timestamp_ms"]))
 
     def poll_receipts(self, instance_ids: list[str], wait_seconds: float) -> list[Receipt]:
         if not instance_ids:

@@ -184,9 +184,7 @@ class SandboxNetwork:
             for event_id in self._events_by_instance.get(instance_id, ())
         ]
 
-    def _take(
-        self, instance_ids: list[str], max_events: int, visibility_timeout: float
-    ) -> list[dict[str, Any]]:
+    def _take(self, instance_ids: list[str], max_events: int, visibility_timeout: float) -> list[dict[str, Any]]:
         if max_events <= 0:
             return []
         now = self._clock()

@@ -1,0 +1,26 @@
+"""Shared test set-up. The environment is fixed before any bzapper module reads it."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+
+# Integration tests run the real handlers against moto in-process: no endpoint, dummy credentials.
+for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "BZ_SANDBOX_URL", "BZ_LOCAL_MODE"):
+    os.environ.pop(name, None)
+os.environ.update(
+    {
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "BZ_STAGE": "test",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }
+)

@@ -1,0 +1,70 @@
+"""Integration fixtures: moto in-process, every resource created from the topology, the real handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from bzapper.adapters.aws import clients
+from bzapper.config import settings
+from bzapper.local.functions import load_function
+from bzapper.local.provision import provision
+from bzapper.services import container
+from bzapper.services.accounts import create_test_account
+
+
+@dataclass
+class Account:
+    account_id: str
+    api_key: str
+    instance_id: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    with mock_aws():
+        container.services.cache_clear()
+        clients.client.cache_clear()
+        clients.queue_url.cache_clear()
+        provision(boto3.session.Session(), settings())
+        yield
+        container.services.cache_clear()
+        clients.client.cache_clear()
+        clients.queue_url.cache_clear()
+
+
+@pytest.fixture
+def svc(aws: None) -> container.Services:
+    return container.services()
+
+
+def make_account(svc: container.Services, credits: int = 100, locale: str = "en") -> Account:
+    return Account(**create_test_account(svc, name="Test", locale=locale, credits=credits))
+
+
+@pytest.fixture
+def account(svc: container.Services) -> Account:
+    return make_account(svc)
+
+
+@pytest.fixture
+def messages_handler(aws: None):
+    return load_function("messages").handler
+
+
+@pytest.fixture
+def platform_handler(aws: None):
+    return load_function("platform").handler
+
+
+@pytest.fixture
+def statuses_handler(aws: None):
+    return load_function("statuses").handler

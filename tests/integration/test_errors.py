@@ -1,0 +1,135 @@
+"""Every error is {code, message, locale, request_id, param?}, translated, never a framework body or trace."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import make_account
+from support.apigw import call
+
+from bzapper.services import sending
+
+ERROR_KEYS = {"code", "message", "locale", "request_id"}
+
+
+def _assert_error(body, code):
+    assert set(body) >= ERROR_KEYS, body
+    assert body["code"] == code
+    assert body["request_id"].startswith("req_")
+    assert "Traceback" not in body["message"]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer bz_test_unknown"}, {"Authorization": "Basic abc"}, {"Authorization": "Bearer sk_x"}],
+)
+def test_missing_or_bad_key_is_401(messages_handler, account, headers):
+    body = {"instance_id": account.instance_id, "to": "+5511988888888", "body": "x"}
+    status, response_headers, error = call(messages_handler, "POST", "/messages/text", body=body, headers=headers)
+    assert status == 401
+    assert response_headers["www-authenticate"] == "Bearer"
+    _assert_error(error, "unauthorized")
+
+
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        ({"to": "+5511988888888", "body": "x"}, "instance_id"),
+        ({"instance_id": "i", "body": "x"}, "to"),
+        ({"instance_id": "i", "to": "+5511988888888"}, "body"),
+        ({"instance_id": "i", "to": "+5511988888888", "body": ""}, "body"),
+        ({"instance_id": "i", "to": "+5511988888888", "body": "x" * 4097}, "body"),
+        ({"instance_id": "i", "to": "+5511988888888", "body": "x", "colour": "red"}, "colour"),
+        ({"instance_id": "i", "to": "+5511988888888", "body": 5}, "body"),
+        ({"instance_id": "i", "to": "+5511988888888", "body": "x", "client_reference": "r" * 129}, "client_reference"),
+        ([1, 2], "body"),
+    ],
+)
+def test_invalid_body_is_422_with_param(messages_handler, account, body, param):
+    status, _, error = call(messages_handler, "POST", "/messages/text", body=body, headers=account.auth)
+    assert status == 422
+    _assert_error(error, "validation_failed")
+    assert error["param"] == param
+
+
+@pytest.mark.parametrize("to", ["hello", "+1 555", "+55 20 8888-8888", "12345@g.us", ""])
+def test_bad_recipient_is_422_on_to(messages_handler, account, to):
+    body = {"instance_id": account.instance_id, "to": to, "body": "x"}
+    status, _, error = call(messages_handler, "POST", "/messages/text", body=body, headers=account.auth)
+    assert status == 422
+    assert error["param"] == "to"
+
+
+def test_broken_json_is_422(messages_handler, account):
+    status, _, error = call(messages_handler, "POST", "/messages/text", raw_body="{not json", headers=account.auth)
+    assert status == 422
+    _assert_error(error, "validation_failed")
+    assert error["param"] == "body"
+
+
+def test_unknown_route_is_404_and_wrong_method_405(platform_handler, messages_handler):
+    status, _, error = call(platform_handler, "GET", "/nowhere")
+    assert status == 404
+    _assert_error(error, "not_found")
+
+    status, headers, error = call(platform_handler, "DELETE", "/health")
+    assert status == 405
+    assert headers["allow"] == "GET"
+    _assert_error(error, "method_not_allowed")
+
+    status, headers, error = call(messages_handler, "PUT", "/messages/text")
+    assert status == 405
+    assert headers["allow"] == "GET, POST"  # GET is /messages/{message_id}
+    _assert_error(error, "method_not_allowed")
+
+
+def test_message_translated_by_accept_language_else_account_locale(messages_handler, svc):
+    spanish = make_account(svc, locale="es")
+    body = {"instance_id": "inst_nope", "to": "+5511988888888", "body": "x"}
+
+    _, _, error = call(messages_handler, "POST", "/messages/text", body=body, headers=spanish.auth)
+    assert error["locale"] == "es"
+
+    headers = {**spanish.auth, "Accept-Language": "pt-BR,pt;q=0.9,en;q=0.5"}
+    _, _, error = call(messages_handler, "POST", "/messages/text", body=body, headers=headers)
+    assert error["locale"] == "pt-BR"
+    english = call(
+        messages_handler, "POST", "/messages/text", body=body, headers={**spanish.auth, "Accept-Language": "en"}
+    )
+    assert english[2]["message"] != error["message"]
+
+
+def test_unexpected_exception_is_500_in_the_same_shape(messages_handler, account, monkeypatch, caplog):
+    def explode(*args, **kwargs):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr("bzapper.api.routers.messages.send_message", explode)
+    body = {"instance_id": account.instance_id, "to": "+5511988888888", "body": "x"}
+    status, headers, error = call(messages_handler, "POST", "/messages/text", body=body, headers=account.auth)
+    assert status == 500
+    _assert_error(error, "internal_error")
+    assert "secret internals" not in str(error)
+    assert error["request_id"] == headers["x-request-id"]
+    assert error["request_id"] in error["message"]
+
+
+def test_request_id_comes_from_api_gateway(platform_handler):
+    from support.apigw import LambdaContext, http_event
+
+    event = http_event("GET", "/health")
+    response = platform_handler(event, LambdaContext())
+    assert response["statusCode"] == 200
+    assert response["headers"]["x-request-id"] == "req_" + event["requestContext"]["requestId"]
+
+
+def test_health_needs_no_key(platform_handler):
+    assert call(platform_handler, "GET", "/health")[:1] == (200,)
+
+
+def test_oversized_body_is_413(messages_handler, account):
+    status, _, error = call(messages_handler, "POST", "/messages/text", raw_body="x" * 300_000, headers=account.auth)
+    assert status == 413
+    _assert_error(error, "payload_too_large")
+
+
+def test_sending_module_keeps_single_price():
+    assert sending.PRICE_PER_SEND == 1

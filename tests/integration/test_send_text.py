@@ -1,0 +1,129 @@
+"""POST /messages/text through the real Lambda handler, against moto."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+from conftest import Account, make_account
+from support.apigw import call
+
+from bzapper.adapters.aws.models import MessageModel, WalletModel
+from bzapper.config import settings
+from bzapper.domain.ids import whatsapp_message_id
+from bzapper.domain.model import wallet_id
+
+
+def _send(handler, account: Account, **overrides):
+    body = {"instance_id": account.instance_id, "to": "+5511988888888", "body": "Hello", **overrides}
+    return call(handler, "POST", "/messages/text", body=body, headers=account.auth)
+
+
+def _shard_messages(shard: int) -> list[dict]:
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName=settings().queue(f"shard-{shard}", fifo=True))["QueueUrl"]
+    answer = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, MessageSystemAttributeNames=["All"])
+    return answer.get("Messages", [])
+
+
+def test_accepted_send_is_written_debited_and_enqueued(messages_handler, svc, account):
+    status, headers, body = _send(messages_handler, account, client_reference="lead-42")
+
+    assert status == 202
+    assert body["status"] == "queued"
+    assert body["client_reference"] == "lead-42"
+    assert body["message_id"].startswith("msg_")
+    assert headers["x-request-id"].startswith("req_")
+
+    item = MessageModel.get(body["message_id"])
+    assert (item.status, item.to_jid, item.client_reference) == ("queued", "5511988888888@s.whatsapp.net", "lead-42")
+    assert item.wa_message_id == whatsapp_message_id(body["message_id"])
+    assert svc.accounts.balance(wallet_id(account.account_id, "test")) == 99
+    ledger = [entry for entry in WalletModel.query(wallet_id(account.account_id, "test")) if entry.amount]
+    assert sorted(int(entry.amount) for entry in ledger) == [-1, 100]
+    assert sum(int(entry.amount) for entry in ledger) == 99
+
+    shard = svc.instances.get(account.instance_id).shard
+    [queued] = _shard_messages(shard)
+    job = json.loads(queued["Body"])
+    assert job["message_id"] == body["message_id"]
+    assert job["content"] == {"body": "Hello"}
+    assert queued["Attributes"]["MessageGroupId"] == account.instance_id
+    assert queued["Attributes"]["MessageDeduplicationId"] == body["message_id"]
+
+
+def test_brazilian_number_without_ninth_digit_is_normalised(messages_handler, account):
+    status, _, body = _send(messages_handler, account, to="+55 (11) 8888-8888")
+    assert status == 202
+    assert MessageModel.get(body["message_id"]).to_phone == "+5511988888888"
+
+
+def test_lid_recipient_is_accepted(messages_handler, account):
+    status, _, body = _send(messages_handler, account, to="123456789012345@lid")
+    assert status == 202
+    item = MessageModel.get(body["message_id"])
+    assert (item.to_jid, item.to_phone) == ("123456789012345@lid", None)
+
+
+def test_get_message_shows_status_and_history(messages_handler, account):
+    _, _, sent = _send(messages_handler, account, client_reference="r1")
+    status, _, body = call(messages_handler, "GET", f"/messages/{sent['message_id']}", headers=account.auth)
+    assert status == 200
+    assert body["status"] == "queued"
+    assert [change["status"] for change in body["history"]] == ["queued"]
+    assert body["history"][0]["at"].endswith("Z")
+    assert body["client_reference"] == "r1"
+    assert body["to"] == "+5511988888888"
+
+
+def test_no_credit_is_402_and_nothing_is_written(messages_handler, svc):
+    broke = make_account(svc, credits=0)
+    status, _, body = _send(messages_handler, broke)
+    assert status == 402
+    assert body["code"] == "insufficient_balance"
+    assert list(MessageModel.scan()) == []
+    assert svc.accounts.balance(wallet_id(broke.account_id, "test")) == 0
+
+
+def test_last_credit_then_402(messages_handler, svc):
+    one = make_account(svc, credits=1)
+    assert _send(messages_handler, one)[0] == 202
+    assert _send(messages_handler, one)[0] == 402
+    assert svc.accounts.balance(wallet_id(one.account_id, "test")) == 0
+
+
+def test_disconnected_instance_is_409_and_not_charged(messages_handler, svc, account):
+    svc.instances.set_status(account.instance_id, "disconnected")
+    status, _, body = _send(messages_handler, account)
+    assert status == 409
+    assert body["code"] == "instance_not_connected"
+    assert svc.accounts.balance(wallet_id(account.account_id, "test")) == 100
+
+
+def test_unknown_instance_is_404(messages_handler, account):
+    status, _, body = _send(messages_handler, account, instance_id="inst_doesnotexist")
+    assert (status, body["code"]) == (404, "not_found")
+
+
+def test_another_accounts_instance_and_message_are_404(messages_handler, svc, account):
+    other = make_account(svc)
+    _, _, theirs = _send(messages_handler, other)
+
+    status, _, body = _send(messages_handler, account, instance_id=other.instance_id)
+    assert (status, body["code"]) == (404, "not_found")
+    status, _, body = call(messages_handler, "GET", f"/messages/{theirs['message_id']}", headers=account.auth)
+    assert (status, body["code"]) == (404, "not_found")
+    assert svc.accounts.balance(wallet_id(other.account_id, "test")) == 99
+
+
+def test_live_key_cannot_touch_test_instance(messages_handler, svc, account):
+    live_key = svc.accounts.create_key(account.account_id, "live")
+    svc.accounts.credit(wallet_id(account.account_id, "live"), 10, reason="topup")
+    status, _, body = call(
+        messages_handler,
+        "POST",
+        "/messages/text",
+        body={"instance_id": account.instance_id, "to": "+5511988888888", "body": "x"},
+        headers={"Authorization": f"Bearer {live_key}"},
+    )
+    assert (status, body["code"]) == (404, "not_found")
