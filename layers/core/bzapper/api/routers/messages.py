@@ -61,7 +61,7 @@ def send_text(
     "/messages/{message_id}",
     response_model=MessageOut,
     summary="Get a message with its status history",
-    responses=error_responses(401, 404),
+    responses=error_responses(401, 404, 422),
 )
 def get_message(message_id: str, principal: Principal = Depends(authenticate)) -> MessageOut:
     view = services().messages.get(message_id) if message_id.startswith("msg_") else None
