@@ -125,7 +125,7 @@ TABLES: tuple[Table, ...] = (
 )
 
 QUEUES: tuple[Queue, ...] = (
-    *(Queue(shard_queue_name(shard), fifo=True, visibility_timeout=60) for shard in range(SHARD_COUNT)),
+    *(Queue(shard_queue_name(shard), fifo=True, visibility_timeout=10) for shard in range(SHARD_COUNT)),
     # Status reports from the workers, ordered per message (MessageGroupId = message_id).
     Queue("status-updates", fifo=True, visibility_timeout=30),
 )

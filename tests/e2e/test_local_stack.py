@@ -1,0 +1,137 @@
+"""The local stack as a newcomer uses it: the reference's examples, the CLI, isolation, the sandbox."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import requests
+from conftest import BZAPPER, Stack
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("local_stack")]
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def _run_example(stack: Stack, *command: str) -> dict:
+    result = subprocess.run(command, env=stack.env, capture_output=True, text=True, timeout=60, check=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("bash", str(EXAMPLES / "send_text.sh")),
+        (sys.executable, str(EXAMPLES / "send_text.py")),
+        ("node", str(EXAMPLES / "send_text.mjs")),
+    ],
+    ids=["curl", "python-requests", "javascript-fetch"],
+)
+def test_reference_examples_send_and_reach_sent(stack: Stack, command):
+    if shutil.which(command[0]) is None:
+        pytest.fail(f"{command[0]} is required to run the reference examples")
+    accepted = _run_example(stack, *command)
+    assert accepted["status"] == "queued"
+    message = stack.wait_for_status(accepted["message_id"], "sent")
+    assert message["to"] == "+5511988888888"
+    assert [change["status"] for change in message["history"]][:3] == ["queued", "sending", "sent"]
+
+
+def test_health_needs_no_key(stack: Stack):
+    response = requests.get(f"{stack.base_url}/health", timeout=10)
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_a_message_goes_all_the_way_to_read_and_the_contact_got_it_once(stack: Stack):
+    accepted = stack.send(to="+55 11 97777-0001", body="once only", client_reference="e2e-1").json()
+    message = stack.wait_for_status(accepted["message_id"], "read")
+    assert [change["status"] for change in message["history"]] == ["queued", "sending", "sent", "delivered", "read"]
+    assert message["client_reference"] == "e2e-1"
+
+    received = requests.get(
+        f"{stack.base_url}/sandbox/contacts/%2B5511977770001/messages", headers=stack.auth, timeout=10
+    ).json()["data"]
+    assert [item["message"] for item in received] == [{"type": "text", "body": "once only"}]
+
+
+def test_errors_over_http_are_translated_and_shaped(stack: Stack):
+    response = requests.post(
+        f"{stack.base_url}/messages/text",
+        data="{broken",
+        headers={**stack.auth, "Content-Type": "application/json", "Accept-Language": "pt-BR"},
+        timeout=10,
+    )
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "validation_failed" and body["locale"] == "pt-BR" and body["param"] == "body"
+    assert requests.get(f"{stack.base_url}/nope", timeout=10).json()["code"] == "not_found"
+    assert requests.delete(f"{stack.base_url}/health", timeout=10).status_code == 405
+
+
+def test_accounts_create_and_tenant_isolation(stack: Stack):
+    result = subprocess.run(
+        [
+            BZAPPER,
+            "accounts",
+            "create",
+            "--name",
+            "Acme",
+            "--locale",
+            "pt-BR",
+            "--credits",
+            "2",
+            "--state-dir",
+            str(stack.state_dir),
+        ],
+        env={name: value for name, value in stack.env.items() if not name.startswith("AWS_")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    created = json.loads(result.stdout.strip().splitlines()[-1])
+    assert set(created) == {"account_id", "api_key", "instance_id"}
+    assert created["api_key"].startswith("bz_test_")
+
+    mine = stack.send().json()
+    theirs = stack.send(key=created["api_key"], instance_id=created["instance_id"])
+    assert theirs.status_code == 202
+    stack.wait_for_status(theirs.json()["message_id"], "sent", key=created["api_key"])
+
+    # Each side sees only its own ids: another account's message or instance is a 404.
+    other_key = {"Authorization": f"Bearer {created['api_key']}"}
+    peek = requests.get(f"{stack.base_url}/messages/{mine['message_id']}", headers=other_key, timeout=10)
+    assert peek.status_code == 404 and peek.json()["locale"] == "pt-BR"
+    assert stack.send(instance_id=created["instance_id"]).status_code == 404
+
+    # Two credits: one spent above, one left, then 402.
+    assert stack.send(key=created["api_key"], instance_id=created["instance_id"]).status_code == 202
+    broke = stack.send(key=created["api_key"], instance_id=created["instance_id"])
+    assert broke.status_code == 402 and broke.json()["code"] == "insufficient_balance"
+
+
+def test_idempotent_retries_over_http(stack: Stack):
+    headers = {**stack.auth, "Idempotency-Key": "e2e-retry-1"}
+    payload = {"instance_id": stack.instance_id, "to": "+5511988880002", "body": "pay once"}
+
+    def post(_):
+        return requests.post(f"{stack.base_url}/messages/text", json=payload, headers=headers, timeout=30)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        responses = list(pool.map(post, range(4)))
+    accepted = {r.json()["message_id"] for r in responses if r.status_code == 202}
+    assert len(accepted) == 1
+    assert {r.status_code for r in responses} <= {202, 409}
+    replay = post(None)
+    assert replay.status_code == 202 and replay.headers["Idempotent-Replayed"] == "true"
+    stack.wait_for_status(accepted.pop(), "delivered")
+    received = requests.get(
+        f"{stack.base_url}/sandbox/contacts/%2B5511988880002/messages", headers=stack.auth, timeout=10
+    ).json()["data"]
+    assert len(received) == 1
