@@ -46,7 +46,7 @@ def svc(aws: None) -> container.Services:
     return container.services()
 
 
-def make_account(svc: container.Services, credits: int = 100, locale: str = "en") -> Account:
+def make_account(svc: container.Services, credits: int = 1000, locale: str = "en") -> Account:
     return Account(**create_test_account(svc, name="Test", locale=locale, credits=credits))
 
 

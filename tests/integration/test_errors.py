@@ -6,8 +6,6 @@ import pytest
 from conftest import make_account
 from support.apigw import call
 
-from bzapper.services import sending
-
 ERROR_KEYS = {"code", "message", "locale", "request_id"}
 
 
@@ -129,7 +127,3 @@ def test_oversized_body_is_413(messages_handler, account):
     status, _, error = call(messages_handler, "POST", "/messages/text", raw_body="x" * 300_000, headers=account.auth)
     assert status == 413
     _assert_error(error, "payload_too_large")
-
-
-def test_sending_module_keeps_single_price():
-    assert sending.PRICE_PER_SEND == 1

@@ -26,7 +26,7 @@ def test_same_key_same_body_replays_the_first_response(messages_handler, svc, ac
     assert again[1]["idempotent-replayed"] == "true"
     assert "idempotent-replayed" not in first[1]
     assert len(list(MessageModel.scan())) == 1
-    assert svc.accounts.balance(wallet_id(account.account_id, "test")) == 99
+    assert svc.wallets.balance(wallet_id(account.account_id, "test")) == 999
 
 
 def test_same_key_different_body_is_422_conflict(messages_handler, account):
@@ -80,7 +80,7 @@ def test_concurrent_requests_with_one_key_create_one_message(messages_handler, s
     assert len(accepted_ids) == 1
     assert all(body["code"] == "idempotency_in_progress" for status, _, body in results if status == 409)
     assert len(list(MessageModel.scan())) == 1
-    assert svc.accounts.balance(wallet_id(account.account_id, "test")) == 99
+    assert svc.wallets.balance(wallet_id(account.account_id, "test")) == 999
 
 
 def test_invalid_key_is_422(messages_handler, account):

@@ -38,10 +38,10 @@ def test_accepted_send_is_written_debited_and_enqueued(messages_handler, svc, ac
     item = MessageModel.get(body["message_id"])
     assert (item.status, item.to_jid, item.client_reference) == ("queued", "5511988888888@s.whatsapp.net", "lead-42")
     assert item.wa_message_id == whatsapp_message_id(body["message_id"])
-    assert svc.accounts.balance(wallet_id(account.account_id, "test")) == 99
+    assert svc.wallets.balance(wallet_id(account.account_id, "test")) == 999
     ledger = [entry for entry in WalletModel.query(wallet_id(account.account_id, "test")) if entry.amount]
-    assert sorted(int(entry.amount) for entry in ledger) == [-1, 100]
-    assert sum(int(entry.amount) for entry in ledger) == 99
+    assert sorted(int(entry.amount) for entry in ledger) == [-1, 1000]
+    assert sum(int(entry.amount) for entry in ledger) == 999
 
     shard = svc.instances.get(account.instance_id).shard
     [queued] = _shard_messages(shard)
@@ -82,14 +82,14 @@ def test_no_credit_is_402_and_nothing_is_written(messages_handler, svc):
     assert status == 402
     assert body["code"] == "insufficient_balance"
     assert list(MessageModel.scan()) == []
-    assert svc.accounts.balance(wallet_id(broke.account_id, "test")) == 0
+    assert svc.wallets.balance(wallet_id(broke.account_id, "test")) == 0
 
 
 def test_last_credit_then_402(messages_handler, svc):
     one = make_account(svc, credits=1)
     assert _send(messages_handler, one)[0] == 202
     assert _send(messages_handler, one)[0] == 402
-    assert svc.accounts.balance(wallet_id(one.account_id, "test")) == 0
+    assert svc.wallets.balance(wallet_id(one.account_id, "test")) == 0
 
 
 def test_disconnected_instance_is_409_and_not_charged(messages_handler, svc, account):
@@ -97,7 +97,7 @@ def test_disconnected_instance_is_409_and_not_charged(messages_handler, svc, acc
     status, _, body = _send(messages_handler, account)
     assert status == 409
     assert body["code"] == "instance_not_connected"
-    assert svc.accounts.balance(wallet_id(account.account_id, "test")) == 100
+    assert svc.wallets.balance(wallet_id(account.account_id, "test")) == 1000
 
 
 def test_unknown_instance_is_404(messages_handler, account):
@@ -113,12 +113,12 @@ def test_another_accounts_instance_and_message_are_404(messages_handler, svc, ac
     assert (status, body["code"]) == (404, "not_found")
     status, _, body = call(messages_handler, "GET", f"/messages/{theirs['message_id']}", headers=account.auth)
     assert (status, body["code"]) == (404, "not_found")
-    assert svc.accounts.balance(wallet_id(other.account_id, "test")) == 99
+    assert svc.wallets.balance(wallet_id(other.account_id, "test")) == 999
 
 
 def test_live_key_cannot_touch_test_instance(messages_handler, svc, account):
     live_key = svc.accounts.create_key(account.account_id, "live")
-    svc.accounts.credit(wallet_id(account.account_id, "live"), 10, reason="topup")
+    svc.wallets.credit(wallet_id(account.account_id, "live"), 10, reason="topup")
     status, _, body = call(
         messages_handler,
         "POST",

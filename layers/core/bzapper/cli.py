@@ -12,6 +12,8 @@ import typer
 app = typer.Typer(no_args_is_help=True, add_completion=False, help="bzapper: WhatsApp messaging API.")
 accounts = typer.Typer(no_args_is_help=True, help="Manage accounts.")
 app.add_typer(accounts, name="accounts")
+wallet = typer.Typer(no_args_is_help=True, help="Operate on wallets (every change is a ledger entry).")
+app.add_typer(wallet, name="wallet")
 
 StateDir = Annotated[
     Path, typer.Option("--state-dir", envvar="BZ_STATE_DIR", help="Where the local stack keeps its files.")
@@ -58,6 +60,37 @@ def accounts_create(
     account = create_test_account(services(), name=name, locale=normalized, credits=credits)
     typer.echo(i18n.translate("cli.account.created", normalized, account_id=account["account_id"]), err=True)
     typer.echo(json.dumps(account))
+
+
+@wallet.command("credit")
+def wallet_credit(
+    account_id: Annotated[str, typer.Argument(help="The account (acct_…).")],
+    amount: Annotated[int, typer.Argument(help="Centavos; negative to debit.")],
+    reason: Annotated[str, typer.Option(help="Why: recorded in the ledger entry.")] = "operator",
+    mode: Annotated[str, typer.Option(help="test or live wallet.")] = "test",
+    state_dir: StateDir = Path(".bzapper"),
+) -> None:
+    """Credit (or debit) an account's wallet with a ledger entry."""
+    from bzapper import i18n
+
+    if mode not in ("test", "live"):
+        raise typer.BadParameter("use test or live", param_hint="--mode")
+    if not reason.strip():
+        raise typer.BadParameter("a reason is required", param_hint="--reason")
+    _use_local_stack(state_dir)
+    from bzapper.services.accounts import credit_wallet
+    from bzapper.services.container import services
+
+    try:
+        balance = credit_wallet(services(), account_id, mode, amount, reason)
+    except LookupError:
+        typer.echo(i18n.translate("error.not_found", "en"), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(
+        i18n.translate("cli.wallet.credited", "en", wallet=f"{account_id}:{mode}", amount=amount, balance=balance),
+        err=True,
+    )
+    typer.echo(json.dumps({"account_id": account_id, "mode": mode, "balance": balance}))
 
 
 @app.command()

@@ -104,6 +104,17 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/messages/text", "messages"),
     Route("GET", "/messages/{message_id}", "messages"),
     Route("GET", "/sandbox/contacts/{phone}/messages", "sandbox"),
+    Route("GET", "/me", "account"),
+    Route("PATCH", "/me", "account"),
+    Route("GET", "/me/entitlements", "account"),
+    Route("GET", "/usage", "account"),
+    Route("GET", "/billing/wallet", "billing"),
+    Route("POST", "/billing/checkout", "billing"),
+    # The payment provider's webhook and the sandbox provider's checkout page: no API key.
+    Route("POST", "/billing/webhooks/stripe", "payments", auth=False),
+    Route("GET", "/sandbox/checkout/{checkout_id}", "payments", auth=False),
+    Route("POST", "/sandbox/checkout/{checkout_id}/complete", "payments", auth=False),
+    Route("POST", "/sandbox/checkout/{checkout_id}/fail", "payments", auth=False),
 )
 
 TABLES: tuple[Table, ...] = (
@@ -122,6 +133,11 @@ TABLES: tuple[Table, ...] = (
         ),
     ),
     Table("idempotency", hash_key="idempotency_id", ttl_attribute="expires_at"),
+    # Hourly counters per account, mode and instance: GET /usage sums them.
+    Table("usage", hash_key="counter_id", range_key="bucket"),
+    # One GCRA token bucket per key: a single number, updated conditionally.
+    Table("rate_limits", hash_key="bucket_id", ttl_attribute="expires_at"),
+    Table("checkouts", hash_key="checkout_id"),
 )
 
 QUEUES: tuple[Queue, ...] = (

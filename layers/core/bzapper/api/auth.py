@@ -8,7 +8,13 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from bzapper.domain.errors import BzError
 from bzapper.domain.keys import key_mode
 from bzapper.domain.model import Principal
+from bzapper.domain.ratelimit import Bucket, LocalBuckets
 from bzapper.services.container import services
+
+KEY_REQUESTS_PER_MINUTE = 1200
+# Per key and per process: cheap protection before any table is touched. Sends have their own
+# account-wide bucket in DynamoDB (the plan's sends per minute).
+_per_key = LocalBuckets(Bucket(KEY_REQUESTS_PER_MINUTE))
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -24,6 +30,10 @@ def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | N
     if principal is None:
         raise BzError("unauthorized")
     request.state.principal = principal  # the error renderer speaks the account's language
+    decision = _per_key.take(principal.key_id)
+    request.state.rate_limit = decision
+    if not decision.allowed:
+        raise BzError("rate_limited", params={"retry_after": decision.retry_after_seconds}, headers=decision.headers())
     return principal
 
 

@@ -61,7 +61,17 @@ class RequestContext:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+                headers = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+                # Every authenticated response says where the caller stands (IETF RateLimit fields).
+                decision = scope["state"].get("rate_limit")
+                present = {name.lower() for name, _ in headers}
+                if decision is not None:
+                    headers += [
+                        (name.lower().encode(), value.encode())
+                        for name, value in decision.headers().items()
+                        if name.lower().encode() not in present
+                    ]
+                message["headers"] = headers
             await send(message)
 
         length = _header(scope, b"content-length")

@@ -154,6 +154,155 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         409: "Conflict with the resource's state.",
         413: "Request body too large (`payload_too_large`).",
         422: "Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`.",
+        429: "Too many requests (`rate_limited`); wait `Retry-After` seconds.",
         500: "Unexpected error (`internal_error`); quote `request_id`.",
     }
-    return {status: {"model": ErrorBody, "description": descriptions[status]} for status in (*statuses, 500)}
+    # Every operation can refuse its input (422) or fail unexpectedly (500), in the one error shape.
+    wanted = sorted({*statuses, 422, 500})
+    return {status: {"model": ErrorBody, "description": descriptions[status]} for status in wanted}
+
+
+Locale = Literal["en", "pt-BR", "es"]
+
+
+class AccountOut(BaseModel):
+    account_id: str
+    name: str
+    locale: Locale
+    plan: str
+    livemode: bool = Field(description="Whether the key used is a live key.")
+    created: str
+
+
+class AccountPatch(Strict):
+    locale: Locale | None = Field(default=None, description="The language of messages and generated texts.")
+
+
+class Limits(BaseModel):
+    instances: int
+    sends_per_minute: int
+    webhooks: int
+    media_size_bytes: int
+
+
+class Usage(BaseModel):
+    instances: int
+    sends_this_minute: int
+    webhooks: int
+
+
+class Entitlements(BaseModel):
+    plan: str
+    price_per_send: int = Field(description="Centavos (BRL) debited per accepted send.")
+    currency: Literal["BRL"]
+    limits: Limits
+    features: dict[str, bool]
+    usage: Usage
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "plan": "payg",
+                "price_per_send": 1,
+                "currency": "BRL",
+                "limits": {"instances": 3, "sends_per_minute": 120, "webhooks": 5, "media_size_bytes": 16777216},
+                "features": {"experimental_interactive_messages": False},
+                "usage": {"instances": 1, "sends_this_minute": 4, "webhooks": 0},
+            }
+        }
+    )
+
+
+class LedgerEntryOut(BaseModel):
+    id: str
+    amount: int = Field(description="Centavos: negative for a debit, positive for a credit.")
+    reason: Literal["message", "refund", "top_up", "test_credits", "operator"] | str
+    reference: str | None = Field(description="The message, checkout or operator behind the entry.")
+    created: str
+
+
+class Wallet(BaseModel):
+    balance: int = Field(description="Centavos (BRL); test keys see the test wallet.")
+    currency: Literal["BRL"]
+    low_balance_threshold: int
+    livemode: bool
+    entries: list[LedgerEntryOut] = Field(description="Newest first.")
+    has_more: bool
+    next_cursor: str | None
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "balance": 9_998,
+                "currency": "BRL",
+                "low_balance_threshold": 500,
+                "livemode": False,
+                "entries": [
+                    {
+                        "id": "le_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                        "amount": -1,
+                        "reason": "message",
+                        "reference": "msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                        "created": "2026-11-24T12:00:00.000Z",
+                    },
+                ],
+                "has_more": True,
+                "next_cursor": "eyJ3YWxsZXRfaWQiOi4uLn0",
+            }
+        }
+    )
+
+
+class CheckoutRequest(Strict):
+    amount: int = Field(ge=1_000, le=1_000_000, description="Centavos (BRL): R$ 10,00 to R$ 10.000,00.")
+    method: Literal["pix", "card"] = "pix"
+
+    model_config = ConfigDict(json_schema_extra={"example": {"amount": 5_000, "method": "pix"}})
+
+
+class CheckoutOut(BaseModel):
+    checkout_id: str
+    url: str = Field(description="Send the payer here; the wallet is credited when the payment settles.")
+    expires_at: str
+    amount: int
+    currency: Literal["BRL"]
+    method: Literal["pix", "card"]
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "checkout_id": "chk_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                "url": "https://checkout.stripe.com/c/pay/cs_live_...",
+                "expires_at": "2026-11-24T13:00:00.000Z",
+                "amount": 5_000,
+                "currency": "BRL",
+                "method": "pix",
+            }
+        }
+    )
+
+
+class UsageBucket(BaseModel):
+    start: str
+    sends: int
+    otps: int
+    delivered: int
+    read: int
+    failed: int
+    inbound: int
+    webhook_deliveries: int
+
+
+class UsageReport(BaseModel):
+    granularity: Literal["hour", "day"]
+    start: str = Field(alias="from")
+    end: str = Field(alias="to")
+    instance_id: str | None
+    data: list[UsageBucket]
+    totals: UsageBucket
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class Received(BaseModel):
+    received: bool

@@ -15,6 +15,10 @@ class Principal:
     account_id: str
     mode: Mode
     locale: str
+    plan: str = "payg"
+    features: frozenset[str] = frozenset()
+    key_id: str = ""
+    """The key's hash: per-key rate limits without keeping the key."""
 
     @property
     def livemode(self) -> bool:

@@ -146,4 +146,47 @@ MESSAGES: dict[str, dict[str, str]] = {
         "pt-BR": "Conta criada: {account_id}",
         "es": "Cuenta creada: {account_id}",
     },
+    # --- Sandbox checkout page (test mode) -----------------------------------------------------------------
+    "checkout.title": {
+        "en": "bzapper sandbox checkout",
+        "pt-BR": "Checkout de teste do bzapper",
+        "es": "Checkout de prueba de bzapper",
+    },
+    "checkout.summary": {
+        "en": "Top up {amount} by {method}. This is test mode: no real money moves.",
+        "pt-BR": "Recarga de {amount} via {method}. Modo de teste: nenhum dinheiro real é movimentado.",
+        "es": "Recarga de {amount} con {method}. Modo de prueba: no se mueve dinero real.",
+    },
+    "checkout.pay": {"en": "Complete payment", "pt-BR": "Concluir pagamento", "es": "Completar pago"},
+    "checkout.fail": {"en": "Fail payment", "pt-BR": "Recusar pagamento", "es": "Rechazar pago"},
+    "checkout.paid": {
+        "en": "Payment received: the test wallet was credited.",
+        "pt-BR": "Pagamento recebido: a carteira de teste foi creditada.",
+        "es": "Pago recibido: se acreditó la billetera de prueba.",
+    },
+    "checkout.failed": {
+        "en": "Payment failed: nothing was credited.",
+        "pt-BR": "Pagamento recusado: nada foi creditado.",
+        "es": "Pago rechazado: no se acreditó nada.",
+    },
+    "checkout.closed": {
+        "en": "This checkout is no longer open ({status}).",
+        "pt-BR": "Este checkout não está mais aberto ({status}).",
+        "es": "Este checkout ya no está abierto ({status}).",
+    },
+    "checkout.not_found": {
+        "en": "Checkout not found.",
+        "pt-BR": "Checkout não encontrado.",
+        "es": "Checkout no encontrado.",
+    },
+    "cli.wallet.credited": {
+        "en": "Wallet {wallet} credited with {amount}; balance {balance}.",
+        "pt-BR": "Carteira {wallet} creditada com {amount}; saldo {balance}.",
+        "es": "Billetera {wallet} acreditada con {amount}; saldo {balance}.",
+    },
+    "error.invalid_signature": {
+        "en": "The webhook signature is missing or invalid.",
+        "pt-BR": "A assinatura do webhook está ausente ou é inválida.",
+        "es": "La firma del webhook falta o no es válida.",
+    },
 }

@@ -13,8 +13,17 @@ def create_test_account(services: Services, *, name: str, locale: str, credits: 
     account_id = services.accounts.create_account(name, locale)
     api_key = services.accounts.create_key(account_id, "test")
     if credits > 0:
-        services.accounts.credit(wallet_id(account_id, "test"), credits, reason="test_credits")
+        services.wallets.credit(wallet_id(account_id, "test"), credits, reason="test_credits")
     instance = services.instances.create(
         account_id, livemode=False, engine="sandbox", name="Sandbox", status="connected"
     )
     return {"account_id": account_id, "api_key": api_key, "instance_id": instance.instance_id}
+
+
+def credit_wallet(services: Services, account_id: str, mode: str, amount: int, reason: str) -> int:
+    """An operator's credit (or debit, when negative); returns the new balance."""
+    if services.accounts.get(account_id) is None:
+        raise LookupError(account_id)
+    wallet = wallet_id(account_id, mode)  # type: ignore[arg-type]
+    services.wallets.credit(wallet, amount, reason=reason, reference="operator")
+    return services.wallets.balance(wallet)

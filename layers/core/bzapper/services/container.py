@@ -6,11 +6,15 @@ from dataclasses import dataclass
 from functools import cache
 
 from bzapper.adapters.aws.accounts import AccountStore
+from bzapper.adapters.aws.checkouts import CheckoutStore
 from bzapper.adapters.aws.events import EventBridgePublisher
 from bzapper.adapters.aws.idempotency import IdempotencyStore
 from bzapper.adapters.aws.instances import InstanceStore
 from bzapper.adapters.aws.messages import MessageStore
 from bzapper.adapters.aws.queues import SqsJobQueue, SqsStatusSink
+from bzapper.adapters.aws.ratelimits import RateLimitStore
+from bzapper.adapters.aws.usage import UsageStore
+from bzapper.adapters.aws.wallets import WalletStore
 from bzapper.ports import EventPublisher, JobQueue, StatusSink
 
 
@@ -23,6 +27,10 @@ class Services:
     jobs: JobQueue
     statuses: StatusSink
     events: EventPublisher
+    wallets: WalletStore
+    usage: UsageStore
+    rate_limits: RateLimitStore
+    checkouts: CheckoutStore
 
 
 @cache
@@ -35,4 +43,8 @@ def services() -> Services:
         jobs=SqsJobQueue(),
         statuses=SqsStatusSink(),
         events=EventBridgePublisher(),
+        wallets=WalletStore(),
+        usage=UsageStore(),
+        rate_limits=RateLimitStore(),
+        checkouts=CheckoutStore(),
     )

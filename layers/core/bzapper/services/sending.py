@@ -14,12 +14,11 @@ from bzapper.domain.errors import BzError, validation_failed
 from bzapper.domain.ids import new_id, whatsapp_message_id
 from bzapper.domain.model import OutboundMessage, Principal
 from bzapper.domain.phones import InvalidRecipient, parse_recipient
+from bzapper.domain.plans import plan_named
+from bzapper.domain.ratelimit import Bucket, Decision
 from bzapper.services.container import Services
 
 logger = logging.getLogger(__name__)
-
-PRICE_PER_SEND = 1
-"""Credits per accepted send; plans and prices come with the billing work."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +26,7 @@ class SendResult:
     status: int
     body: dict[str, Any]
     replayed: bool = False
+    rate: Decision | None = None
 
 
 _COMMIT_ERRORS = {
@@ -59,13 +59,18 @@ def send_message(
     if instance is None or instance.account_id != principal.account_id or instance.livemode != principal.livemode:
         raise BzError("not_found")  # another account's instance is indistinguishable from none
 
+    plan = plan_named(principal.plan)
+    rate = services.rate_limits.take(f"sends:{principal.account_id}:{principal.mode}", Bucket(plan.sends_per_minute))
+    if not rate.allowed:
+        raise BzError("rate_limited", params={"retry_after": rate.retry_after_seconds}, headers=rate.headers())
+
     lock: IdempotencyLock | None = None
     if idempotency:
         key, fingerprint = idempotency
         scope = f"{principal.account_id}:{principal.mode}:{key}"
         acquired = services.idempotency.acquire(scope, fingerprint, now_ms() // 1000)
         if isinstance(acquired, StoredResponse):
-            return _replay(acquired, fingerprint)
+            return _replay(acquired, fingerprint, rate)
         lock = acquired
 
     created_at = now_ms()
@@ -88,8 +93,7 @@ def send_message(
     try:
         services.messages.commit_send(
             message,
-            price=PRICE_PER_SEND,
-            wallet_id=principal.wallet_id,
+            price=plan.price_per_send,
             grace_ms=settings().outbox_grace_seconds * 1000,
             idempotency=(lock, 202, body) if lock else None,
         )
@@ -110,12 +114,12 @@ def send_message(
     except Exception:
         # Committed is accepted: the outbox sweeper sends it after the grace period.
         logger.exception("enqueue failed; the outbox sweeper will send %s", message_id)
-    return SendResult(202, body)
+    return SendResult(202, body, rate=rate)
 
 
-def _replay(stored: StoredResponse, fingerprint: str) -> SendResult:
+def _replay(stored: StoredResponse, fingerprint: str, rate: Decision) -> SendResult:
     if stored.fingerprint != fingerprint:
         raise BzError("idempotency_conflict", param="Idempotency-Key")
     if not stored.done or stored.status is None:
         raise BzError("idempotency_in_progress", headers={"Retry-After": "1"})
-    return SendResult(stored.status, stored.body, replayed=True)
+    return SendResult(stored.status, stored.body, replayed=True, rate=rate)

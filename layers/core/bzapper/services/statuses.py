@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 
 from bzapper.domain.events import envelope
-from bzapper.domain.model import MessageView, StatusReport
+from bzapper.domain.model import MessageView, StatusReport, wallet_id
+from bzapper.domain.plans import CURRENCY, plan_named
 from bzapper.domain.statuses import MessageStatus
 from bzapper.services.container import Services
 
@@ -28,9 +29,35 @@ def apply_report(services: Services, report: StatusReport) -> None:
         if view is None or report.status not in {status for status, _ in view.history}:
             return  # a late report (delivered after read): ignored, never moves a status back
         # Applied by an earlier attempt whose publish failed: publish again, with the same event id.
+    if report.status == MessageStatus.SENDING:
+        check_low_balance(services, view.account_id, view.livemode, report.at)
     if MessageStatus(report.status) in _SILENT:
         return
     services.events.publish([status_event(view, report.status, report.at)])
+
+
+def check_low_balance(services: Services, account_id: str, livemode: bool, at: int) -> None:
+    """One wallet.low_balance event per crossing below the plan's threshold (a top-up re-arms it)."""
+    plan = plan_named(services.accounts.plan_of(account_id))
+    wallet = wallet_id(account_id, "live" if livemode else "test")
+    balance = services.wallets.balance(wallet)
+    if balance > plan.low_balance_threshold or not services.wallets.mark_low_notified(
+        wallet, plan.low_balance_threshold
+    ):
+        return
+    services.events.publish(
+        [
+            envelope(
+                "wallet.low_balance",
+                at_ms=at,
+                account_id=account_id,
+                instance_id=None,
+                livemode=livemode,
+                data={"balance": balance, "threshold": plan.low_balance_threshold, "currency": CURRENCY},
+                identity=(wallet, str(at)),
+            )
+        ]
+    )
 
 
 def status_event(view: MessageView, status: str, at: int) -> dict:

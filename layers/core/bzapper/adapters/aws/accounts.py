@@ -4,28 +4,21 @@ from __future__ import annotations
 
 import time
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist
-from pynamodb.transactions import TransactWrite
 
-from bzapper.adapters.aws.models import AccountModel, ApiKeyModel, WalletModel
+from bzapper.adapters.aws.models import AccountModel, ApiKeyModel
 from bzapper.config import settings
 from bzapper.domain.clock import now_ms
 from bzapper.domain.ids import new_id
 from bzapper.domain.keys import Mode, generate_key, hash_key, key_hint
 from bzapper.domain.model import Principal
 
-BALANCE_ENTRY = "balance"
-
-
-def ledger_entry_key(entry_id: str) -> str:
-    return f"entry#{entry_id}"
-
 
 class AccountStore:
     def __init__(self) -> None:
         # Auth runs on every request: a short cache keeps it off DynamoDB on a warm function.
         self._principals: dict[str, tuple[float, Principal | None]] = {}
+        self._plans: dict[str, tuple[float, str | None]] = {}
 
     def create_account(self, name: str, locale: str) -> str:
         account_id = new_id("acct")
@@ -61,35 +54,39 @@ class AccountStore:
             return None
         if key.revoked:
             return None
-        return Principal(account_id=key.account_id, mode=key.mode, locale=account.locale)  # type: ignore[arg-type]
+        return Principal(
+            account_id=key.account_id,
+            mode=key.mode,  # type: ignore[arg-type]
+            locale=account.locale,
+            plan=account.plan,
+            features=frozenset(account.features or ()),
+            key_id=digest,
+        )
 
-    def account_locale(self, account_id: str) -> str | None:
+    def plan_of(self, account_id: str) -> str | None:
+        """The account's plan, cached like principals (consumers have no key to resolve)."""
+        cached = self._plans.get(account_id)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        account = self.get(account_id)
+        plan = account.plan if account else None
+        self._plans[account_id] = (time.monotonic() + settings().auth_cache_seconds, plan)
+        return plan
+
+    def get(self, account_id: str) -> AccountModel | None:
         try:
-            return AccountModel.get(account_id).locale
+            return AccountModel.get(account_id, consistent_read=True)
         except DoesNotExist:
             return None
 
-    def credit(self, wallet: str, amount: int, reason: str, reference: str | None = None) -> None:
-        """Adds credits and writes the ledger entry in one transaction: the balance is their sum."""
-        with TransactWrite(connection=Connection(region=settings().region)) as tx:
-            tx.update(
-                WalletModel(wallet, BALANCE_ENTRY),
-                actions=[WalletModel.balance.add(amount), WalletModel.created_at.set(now_ms())],
-            )
-            tx.save(
-                WalletModel(
-                    wallet,
-                    ledger_entry_key(new_id("le")),
-                    amount=amount,
-                    reason=reason,
-                    reference=reference,
-                    created_at=now_ms(),
-                ),
-                condition=WalletModel.entry.does_not_exist(),
-            )
-
-    def balance(self, wallet: str) -> int:
-        try:
-            return int(WalletModel.get(wallet, BALANCE_ENTRY, consistent_read=True).balance or 0)
-        except DoesNotExist:
-            return 0
+    def update(self, account_id: str, *, locale: str | None = None, plan: str | None = None) -> None:
+        actions = []
+        if locale is not None:
+            actions.append(AccountModel.locale.set(locale))
+        if plan is not None:
+            actions.append(AccountModel.plan.set(plan))
+        if actions:
+            AccountModel(account_id).update(actions=actions, condition=AccountModel.account_id.exists())
+        # The cached principals carry the locale: forget them so the change shows at once here.
+        self._principals.clear()
+        self._plans.pop(account_id, None)

@@ -83,3 +83,8 @@ class InstanceStore:
 
     def all_with_engine(self, engine: str) -> list[InstanceRef]:
         return [_ref(item) for item in InstanceModel.scan(InstanceModel.engine == engine)]
+
+    def count_for(self, account_id: str, livemode: bool) -> int:
+        return sum(
+            1 for _ in InstanceModel.by_account.query(account_id, filter_condition=InstanceModel.livemode == livemode)
+        )

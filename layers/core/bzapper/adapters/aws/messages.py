@@ -9,21 +9,16 @@ from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
-from bzapper.adapters.aws.accounts import BALANCE_ENTRY, ledger_entry_key
 from bzapper.adapters.aws.idempotency import IdempotencyLock
-from bzapper.adapters.aws.models import (
-    IdempotencyModel,
-    InstanceModel,
-    MessageModel,
-    StatusChange,
-    WalletModel,
-)
+from bzapper.adapters.aws.models import IdempotencyModel, InstanceModel, MessageModel, StatusChange
+from bzapper.adapters.aws.usage import usage_add
+from bzapper.adapters.aws.wallets import balance_add, ledger_put, refund_entry_id
 from bzapper.config import settings
 from bzapper.domain.clock import now_ms
 from bzapper.domain.idempotency import TTL_SECONDS
 from bzapper.domain.ids import new_id
-from bzapper.domain.model import MessageView, OutboundMessage
-from bzapper.domain.statuses import RANK, MessageStatus, rank, ranks_below
+from bzapper.domain.model import MessageView, OutboundMessage, wallet_id
+from bzapper.domain.statuses import RANK, TERMINAL_FAILURES, MessageStatus, rank, ranks_below
 
 OUTBOX_BUCKETS = 8
 """The sweeper's index is spread over a few partitions so a burst of sends never makes one hot."""
@@ -31,6 +26,14 @@ OUTBOX_BUCKETS = 8
 
 def outbox_bucket(message_id: str) -> str:
     return f"outbox#{int(hashlib.sha256(message_id.encode()).hexdigest(), 16) % OUTBOX_BUCKETS}"
+
+
+# The statuses that count in GET /usage, and under which counter.
+_COUNTED = {
+    MessageStatus.DELIVERED: "delivered",
+    MessageStatus.READ: "read",
+    **dict.fromkeys(TERMINAL_FAILURES, "failed"),
+}
 
 
 class CommitRejected(Exception):
@@ -48,6 +51,7 @@ _TX_REASONS = (
     "duplicate_message",  # put: the message
     "ledger_collision",  # put: the ledger entry
     "insufficient_balance",  # update: the balance
+    "usage",  # update: the usage counter (never conditional)
     "idempotency_lock_lost",  # update: the idempotency record (when a key was sent)
 )
 
@@ -58,11 +62,11 @@ class MessageStore:
         message: OutboundMessage,
         *,
         price: int,
-        wallet_id: str,
         grace_ms: int,
         idempotency: tuple[IdempotencyLock, int, dict[str, Any]] | None = None,
     ) -> None:
-        """One transaction: the message, the debit with its ledger entry, the instance check, the key.
+        """One transaction: the message, the debit with its ledger entry, the instance check, the usage
+        counter, and the idempotency record.
 
         Nothing is half done: without credit, without a connected instance, or with a stolen
         idempotency lock, no message exists and no credit moved.
@@ -73,6 +77,7 @@ class MessageStore:
             instance_id=message.instance_id,
             livemode=message.livemode,
             shard=message.shard,
+            price=price,
             type=message.type,
             content=message.content,
             to_jid=message.to_jid,
@@ -90,22 +95,11 @@ class MessageStore:
         try:
             with TransactWrite(connection=Connection(region=settings().region)) as tx:
                 tx.save(item, condition=MessageModel.message_id.does_not_exist())
-                tx.update(
-                    WalletModel(wallet_id, BALANCE_ENTRY),
-                    actions=[WalletModel.balance.add(-price)],
-                    condition=WalletModel.balance >= price,
-                )
-                tx.save(
-                    WalletModel(
-                        wallet_id,
-                        ledger_entry_key(new_id("le")),
-                        amount=-price,
-                        reason="message",
-                        reference=message.message_id,
-                        created_at=message.created_at,
-                    ),
-                    condition=WalletModel.entry.does_not_exist(),
-                )
+                wallet = wallet_id(message.account_id, "live" if message.livemode else "test")
+                ledger_put(tx, wallet, new_id("le"), -price, "message", message.message_id, message.created_at)
+                balance_add(tx, wallet, -price, require_funds=True)
+                metrics = ["sends", "otps"] if message.type == "otp" else ["sends"]
+                usage_add(tx, message.account_id, message.livemode, message.instance_id, message.created_at, metrics)
                 tx.condition_check(
                     InstanceModel,
                     message.instance_id,
@@ -145,7 +139,11 @@ class MessageStore:
         return None
 
     def apply_status(self, message_id: str, status: str, at: int, error_code: str | None = None) -> MessageView | None:
-        """Forward-only: the updated message when applied, None when it is already at or past `status`."""
+        """Forward-only: the updated message when applied, None when it is already at or past `status`.
+
+        Counted statuses update their usage counter in the same transaction, and a final failure refunds
+        the send's price there too: whatever the redeliveries, each happens exactly once.
+        """
         new = MessageStatus(status)
         actions = [
             MessageModel.status.set(new.value),
@@ -154,18 +152,39 @@ class MessageStore:
             MessageModel.updated_at.set(now_ms()),
         ]
         if rank(new) >= RANK[MessageStatus.SENDING]:
-            # A worker has it: the sweeper must stop looking at it.
+            # A worker has it (or it is over): the sweeper must stop looking at it.
             actions += [MessageModel.outbox_bucket.remove(), MessageModel.outbox_due.remove()]
         if error_code:
             actions.append(MessageModel.error.set({"code": error_code}))
-        item = MessageModel(message_id)
+        condition = MessageModel.status_rank.is_in(*ranks_below(new))
+        counted = _COUNTED.get(new)
+        if counted is None:
+            item = MessageModel(message_id)
+            try:
+                item.update(actions=actions, condition=condition)
+            except UpdateError as error:
+                if error.cause_response_code == "ConditionalCheckFailedException":
+                    return None
+                raise
+            return _view(item)
+
         try:
-            item.update(actions=actions, condition=MessageModel.status_rank.is_in(*ranks_below(new)))
-        except UpdateError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
+            current = MessageModel.get(message_id, consistent_read=True)
+        except DoesNotExist:
+            return None
+        try:
+            with TransactWrite(connection=Connection(region=settings().region)) as tx:
+                tx.update(MessageModel(message_id), actions=actions, condition=condition)
+                usage_add(tx, current.account_id, current.livemode, current.instance_id, at, [counted])
+                if new in TERMINAL_FAILURES and current.price:
+                    wallet = wallet_id(current.account_id, "live" if current.livemode else "test")
+                    ledger_put(tx, wallet, refund_entry_id(message_id), int(current.price), "refund", message_id, at)
+                    balance_add(tx, wallet, int(current.price))
+        except TransactWriteError as error:
+            if any(r is not None and r.code == "ConditionalCheckFailed" for r in error.cancellation_reasons or []):
                 return None
             raise
-        return _view(item)
+        return self.get(message_id)
 
     def due_outbox(self, now: int, limit: int = 100) -> list[tuple[OutboundMessage, int]]:
         """Messages committed but still not picked up by a worker, with their re-send count so far."""

@@ -9,6 +9,7 @@ from pynamodb.attributes import (
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -27,6 +28,9 @@ class AccountModel(Model):
     account_id = UnicodeAttribute(hash_key=True)
     name = UnicodeAttribute()
     locale = UnicodeAttribute(default="en")
+    plan = UnicodeAttribute(default="payg")
+    features = UnicodeSetAttribute(null=True)
+    """Features enabled for this account beyond its plan's."""
     created_at = NumberAttribute()
 
 
@@ -71,6 +75,8 @@ class WalletModel(Model):
     wallet_id = UnicodeAttribute(hash_key=True)
     entry = UnicodeAttribute(range_key=True)
     balance = NumberAttribute(null=True)
+    low_notified = BooleanAttribute(null=True)
+    """Set when wallet.low_balance was emitted; cleared by a top-up, so one event per crossing."""
     amount = NumberAttribute(null=True)
     reason = UnicodeAttribute(null=True)
     reference = UnicodeAttribute(null=True)
@@ -112,6 +118,8 @@ class MessageModel(Model):
     instance_id = UnicodeAttribute()
     livemode = BooleanAttribute()
     shard = NumberAttribute()
+    price = NumberAttribute(default=0)
+    """What the send cost, so a final failure refunds exactly that."""
     direction = UnicodeAttribute(default="outbound")
     type = UnicodeAttribute()
     content = JSONAttribute()
@@ -142,4 +150,42 @@ class IdempotencyModel(Model):
     locked_until = NumberAttribute()
     response_status = NumberAttribute(null=True)
     response_body = JSONAttribute(null=True)
+    expires_at = NumberAttribute()
+
+
+class UsageModel(Model):
+    """Counters of one account and mode for one hour and one instance: `bucket` = "<hour>#<instance>"."""
+
+    Meta = _meta("usage")
+    counter_id = UnicodeAttribute(hash_key=True)
+    bucket = UnicodeAttribute(range_key=True)
+    sends = NumberAttribute(default=0)
+    otps = NumberAttribute(default=0)
+    delivered = NumberAttribute(default=0)
+    read = NumberAttribute(default=0)
+    failed = NumberAttribute(default=0)
+    inbound = NumberAttribute(default=0)
+    webhook_deliveries = NumberAttribute(default=0)
+
+
+class RateLimitModel(Model):
+    Meta = _meta("rate_limits")
+    bucket_id = UnicodeAttribute(hash_key=True)
+    tat = NumberAttribute()
+    expires_at = NumberAttribute()
+
+
+class CheckoutModel(Model):
+    Meta = _meta("checkouts")
+    checkout_id = UnicodeAttribute(hash_key=True)
+    account_id = UnicodeAttribute()
+    mode = UnicodeAttribute()
+    amount = NumberAttribute()
+    currency = UnicodeAttribute()
+    method = UnicodeAttribute()
+    provider = UnicodeAttribute()
+    provider_session_id = UnicodeAttribute(null=True)
+    url = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()
+    created_at = NumberAttribute()
     expires_at = NumberAttribute()

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Header, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
 
 from bzapper.api.auth import authenticate
 from bzapper.api.schemas import MessageAccepted, MessageOut, SendTextRequest, error_responses
@@ -25,10 +25,11 @@ IDEMPOTENCY_HEADER = Header(
     status_code=202,
     response_model=MessageAccepted,
     summary="Send a text message",
-    responses=error_responses(401, 402, 404, 409, 413, 422),
+    responses=error_responses(401, 402, 404, 409, 413, 422, 429),
 )
 def send_text(
     request: SendTextRequest,
+    http: Request,
     response: Response,
     principal: Principal = Depends(authenticate),
     idempotency_key: str | None = IDEMPOTENCY_HEADER,
@@ -52,6 +53,8 @@ def send_text(
         idempotency=idempotency,
     )
     response.status_code = result.status
+    if result.rate is not None:
+        http.state.rate_limit = result.rate  # the binding limit of a send is the account's send bucket
     if result.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return MessageAccepted(**result.body)

@@ -1,0 +1,1 @@
+"""The CDK app (Python) that deploys bzapper: every resource derived from `bzapper.topology`."""

@@ -1,0 +1,145 @@
+"""Who may touch what: the explicit, least-privilege access of every function group and of the session worker.
+
+Read from the code paths each group runs (`bzapper.services`, `bzapper.adapters.aws`), one entry per
+group of the topology, and nothing else: no `dynamodb:*`, no table an entry does not name, no index
+it does not query. The CDK app turns each entry into IAM statements on that group's own role, and a
+test fails when a topology group has no entry here, or an entry names a table, index or queue the
+topology lacks. Adding a route group, a consumer or a schedule therefore means adding its line here.
+
+A queue consumer's receive/delete permissions on its own queue come from its event source mapping
+(`topology.Consumer`), so they are not repeated below. DynamoDB transactions need the per-item
+action of each write they carry (`TransactWriteItems` is not an IAM action).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bzapper.topology import SHARD_COUNT, Topology, shard_queue_name
+
+WORKER = "worker"
+"""The Fargate session worker's task role: not a function group, but granted the same way."""
+
+
+@dataclass(frozen=True)
+class TableAccess:
+    table: str
+    actions: tuple[str, ...]
+    """DynamoDB actions on the table itself, without the `dynamodb:` prefix."""
+    query_indexes: tuple[str, ...] = ()
+    """Global secondary indexes this group queries (`dynamodb:Query` on that index's ARN only)."""
+
+
+@dataclass(frozen=True)
+class Access:
+    why: str
+    tables: tuple[TableAccess, ...] = ()
+    send: tuple[str, ...] = ()
+    """Queues it sends to (`sqs:SendMessage`)."""
+    consume: tuple[str, ...] = ()
+    """Queues it polls itself (receive, delete, change visibility): the worker, not Lambda consumers."""
+    publish_events: bool = False
+    """`events:PutEvents` on the stage's bus."""
+    buckets: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """(bucket, S3 object actions without the `s3:` prefix) on that bucket's objects."""
+
+
+SHARDS = tuple(shard_queue_name(shard) for shard in range(SHARD_COUNT))
+
+# Every authenticated request: the key's hash, then its account (for the locale).
+_AUTH = (TableAccess("api_keys", ("GetItem",)), TableAccess("accounts", ("GetItem",)))
+
+ACCESS: dict[str, Access] = {
+    "platform": Access(why="GET /health and the 404/405 fallback (`$default` route): touches no data."),
+    "messages": Access(
+        why=(
+            "POST /messages/text: idempotency lock, one transaction (message put, wallet debit and ledger "
+            "entry, instance condition check, idempotency completion), one send to the instance's shard; "
+            "GET /messages/{id}: one read."
+        ),
+        tables=(
+            *_AUTH,
+            TableAccess("instances", ("GetItem", "ConditionCheckItem")),
+            TableAccess("idempotency", ("GetItem", "PutItem", "UpdateItem", "DeleteItem")),
+            TableAccess("messages", ("GetItem", "PutItem")),
+            TableAccess("wallets", ("PutItem", "UpdateItem")),
+        ),
+        send=SHARDS,
+    ),
+    "sandbox": Access(
+        why="Test-mode windows into the sandbox network (over HTTP): authentication only.",
+        tables=_AUTH,
+    ),
+    "statuses": Access(
+        why=(
+            "Consumer of status-updates: finds a receipt's message by WhatsApp id, applies the status "
+            "(conditional update), publishes one event per transition."
+        ),
+        tables=(TableAccess("messages", ("GetItem", "UpdateItem"), query_indexes=("by_wa_id",)),),
+        publish_events=True,
+    ),
+    "outbox": Access(
+        why="Every minute: queries the outbox index for due messages, re-sends them to their shard, postpones them.",
+        tables=(TableAccess("messages", ("UpdateItem",), query_indexes=("outbox",)),),
+        send=SHARDS,
+    ),
+    WORKER: Access(
+        why=(
+            "Polls the shard queues, reads a job's message status (consistent read), reads and scans "
+            "instances, records connection state, reports statuses to status-updates."
+        ),
+        tables=(
+            TableAccess("messages", ("GetItem",)),
+            TableAccess("instances", ("GetItem", "Scan", "UpdateItem")),
+        ),
+        send=("status-updates",),
+        consume=SHARDS,
+    ),
+}
+
+
+def function_groups(topology: Topology) -> tuple[str, ...]:
+    """Every group that becomes one Lambda function: API groups (with the fallback), consumers, schedules."""
+    from bzapper.topology import DEFAULT_GROUP
+
+    groups = [*topology.api_groups, DEFAULT_GROUP]
+    groups += [consumer.group for consumer in topology.consumers]
+    groups += [schedule.group for schedule in topology.schedules]
+    return tuple(dict.fromkeys(groups))
+
+
+def problems(topology: Topology, access: dict[str, Access] | None = None) -> list[str]:
+    """What is out of step between the topology and the access map (empty when they agree)."""
+    access = ACCESS if access is None else access
+    found: list[str] = []
+    groups = set(function_groups(topology))
+    for group in sorted(groups - set(access)):
+        found.append(f"group {group!r} has no entry in infra/access.py ACCESS: declare what it may touch")
+    for group in sorted(set(access) - groups - {WORKER}):
+        found.append(f"infra/access.py ACCESS has {group!r}, which is no group of the topology")
+    tables = {table.name: table for table in topology.tables}
+    queues = {queue.name for queue in topology.queues}
+    for group, entry in sorted(access.items()):
+        for grant in entry.tables:
+            table = tables.get(grant.table)
+            if table is None:
+                found.append(f"{group}: table {grant.table!r} is not in the topology")
+                continue
+            indexes = {index.name for index in table.indexes}
+            found += [
+                f"{group}: index {grant.table}.{index} is not in the topology"
+                for index in grant.query_indexes
+                if index not in indexes
+            ]
+            found += [f"{group}: {grant.table}: {action!r} is a wildcard" for action in grant.actions if "*" in action]
+        found += [
+            f"{group}: queue {queue!r} is not in the topology"
+            for queue in (*entry.send, *entry.consume)
+            if queue not in queues
+        ]
+        found += [
+            f"{group}: bucket {bucket!r} is not in the topology"
+            for bucket, _ in entry.buckets
+            if bucket not in topology.buckets
+        ]
+    return found

@@ -1,0 +1,176 @@
+"""Asset staging without Docker: the Lambda layers with pip, the worker's build context by copying.
+
+- Dependencies layer: `[project].dependencies` of pyproject.toml (the runtime set only: no moto, typer,
+  uvicorn or pytest), installed by pip for Lambda's platform (manylinux2014 aarch64, CPython 3.12,
+  wheels only). Cached in `build/cdk/deps-<hash>/`, keyed by the requirement list and the pip target,
+  so a repeated synth does no pip work at all.
+- Core layer: the `bzapper` package from `layers/core/`, copied into `build/cdk/core-<hash>/python/`.
+- Worker context: `worker/Dockerfile` with only what the image installs (pyproject.toml, README.md,
+  layers/core), so `cdk synth` never walks the virtualenv or node_modules.
+
+Every staged directory is named by the hash of its content and written to a temporary name first,
+then renamed: parallel synths (pytest workers) never see half a directory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import tomllib
+from collections.abc import Iterable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILD = ROOT / "build" / "cdk"
+CORE_SOURCE = ROOT / "layers" / "core"
+PACKAGE = "bzapper"
+
+LAMBDA_PYTHON = "3.12"
+LAMBDA_PLATFORM = "manylinux2014_aarch64"
+PIP_TARGET_ARGS = (
+    "--platform",
+    LAMBDA_PLATFORM,
+    "--implementation",
+    "cp",
+    "--python-version",
+    LAMBDA_PYTHON,
+    "--only-binary=:all:",
+)
+_SKIP = ("__pycache__", "*.pyc", "*.pyo", ".DS_Store")
+
+
+def runtime_requirements(pyproject: Path = ROOT / "pyproject.toml") -> list[str]:
+    """The runtime dependencies the layer ships: `[project].dependencies`, never an optional extra."""
+    with pyproject.open("rb") as handle:
+        return list(tomllib.load(handle)["project"]["dependencies"])
+
+
+def pip_command(requirements: Iterable[str], target: Path) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-compile",
+        "--no-input",
+        *PIP_TARGET_ARGS,
+        "--target",
+        str(target),
+        *requirements,
+    ]
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def _tree_digest(root: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(_files(root)):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _files(root: Path) -> Iterable[Path]:
+    for path in root.rglob("*"):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo"):
+            yield path
+
+
+def _publish(staging: Path, final: Path) -> Path:
+    """Rename a finished staging directory into place; a concurrent twin that won the race is kept."""
+    try:
+        os.replace(staging, final)
+    except OSError:
+        if not final.is_dir():
+            raise
+        shutil.rmtree(staging, ignore_errors=True)
+    return final
+
+
+def _prune(prefix: str, keep: Path) -> None:
+    for stale in BUILD.glob(f"{prefix}-*"):
+        if stale != keep and stale.is_dir() and not stale.name.endswith((".tmp", "-placeholder")):
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def _staging(prefix: str) -> Path:
+    BUILD.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f"{prefix}-", suffix=".tmp", dir=BUILD))
+
+
+def dependencies_layer(placeholder: bool = False) -> Path:
+    """The directory to zip as the dependencies layer (`python/` inside, as Lambda expects)."""
+    if placeholder:
+        final = BUILD / "deps-placeholder"
+        if not final.is_dir():
+            staging = _staging("deps-placeholder")
+            (staging / "python").mkdir()
+            (staging / "python" / "PLACEHOLDER.txt").write_text(
+                "Synthesized with BZ_CDK_LAYER=placeholder (tests): no dependencies bundled. Never deploy this.\n"
+            )
+            _publish(staging, final)
+        return final
+    requirements = runtime_requirements()
+    final = BUILD / f"deps-{_digest(requirements, PIP_TARGET_ARGS)}"
+    if not (final / "python").is_dir():
+        staging = _staging("deps")
+        try:
+            subprocess.run(pip_command(requirements, staging / "python"), check=True)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        # Console scripts carry this machine's interpreter path: useless in a layer.
+        shutil.rmtree(staging / "python" / "bin", ignore_errors=True)
+        _publish(staging, final)
+        _prune("deps", final)
+    return final
+
+
+def core_layer() -> Path:
+    """The directory to zip as the core layer: `python/bzapper/`, the shared package."""
+    source = CORE_SOURCE / PACKAGE
+    final = BUILD / f"core-{_tree_digest(source)}"
+    if not final.is_dir():
+        staging = _staging("core")
+        shutil.copytree(source, staging / "python" / PACKAGE, ignore=shutil.ignore_patterns(*_SKIP))
+        _publish(staging, final)
+        _prune("core", final)
+    return final
+
+
+WORKER_CONTEXT_FILES = ("pyproject.toml", "README.md", "worker/Dockerfile")
+
+
+def worker_context() -> Path:
+    """The Docker build context of the worker image: the Dockerfile and what it installs, nothing more."""
+    digest = hashlib.sha256()
+    for name in WORKER_CONTEXT_FILES:
+        digest.update(name.encode())
+        digest.update((ROOT / name).read_bytes())
+    digest.update(_tree_digest(CORE_SOURCE / PACKAGE).encode())
+    final = BUILD / f"worker-{digest.hexdigest()[:16]}"
+    if not final.is_dir():
+        staging = _staging("worker")
+        for name in WORKER_CONTEXT_FILES:
+            (staging / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, staging / name)
+        shutil.copytree(
+            CORE_SOURCE / PACKAGE,
+            staging / "layers" / "core" / PACKAGE,
+            ignore=shutil.ignore_patterns(*_SKIP),
+        )
+        _publish(staging, final)
+        _prune("worker", final)
+    return final
+
+
+FUNCTION_ASSET_EXCLUDES = list(_SKIP)

@@ -1,0 +1,95 @@
+"""Turns an `infra.access.Access` entry into IAM statements on one role, and into the env the code reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
+
+from infra.access import Access
+
+SEND_ACTIONS = ("sqs:SendMessage",)
+CONSUME_ACTIONS = (
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:ChangeMessageVisibility",
+    "sqs:GetQueueAttributes",
+)
+
+
+def queue_url_env_key(physical_name: str) -> str:
+    """The variable `bzapper.adapters.aws.clients.queue_url` reads before asking SQS for the URL."""
+    return "BZ_QUEUE_URL_" + physical_name.upper().replace("-", "_").replace(".", "_")
+
+
+@dataclass
+class Resources:
+    """The deployed resources an access entry refers to, by their topology names."""
+
+    tables: dict[str, dynamodb.Table]
+    queues: dict[str, sqs.Queue]
+    bus: events.IEventBus
+    buckets: dict[str, s3.IBucket]
+
+
+def grant(role: iam.IRole, access: Access, resources: Resources) -> dict[str, str]:
+    """Adds the entry's statements to `role`; returns the environment (queue URLs) the code needs."""
+    statements: list[iam.PolicyStatement] = []
+    for table_access in access.tables:
+        table = resources.tables[table_access.table]
+        if table_access.actions:
+            statements.append(
+                iam.PolicyStatement(
+                    actions=[f"dynamodb:{action}" for action in table_access.actions],
+                    resources=[table.table_arn],
+                )
+            )
+        if table_access.query_indexes:
+            statements.append(
+                iam.PolicyStatement(
+                    actions=["dynamodb:Query"],
+                    resources=[f"{table.table_arn}/index/{index}" for index in table_access.query_indexes],
+                )
+            )
+    if access.send:
+        statements.append(
+            iam.PolicyStatement(
+                actions=list(SEND_ACTIONS), resources=[resources.queues[name].queue_arn for name in access.send]
+            )
+        )
+    if access.consume:
+        statements.append(
+            iam.PolicyStatement(
+                actions=list(CONSUME_ACTIONS), resources=[resources.queues[name].queue_arn for name in access.consume]
+            )
+        )
+    if access.publish_events:
+        statements.append(iam.PolicyStatement(actions=["events:PutEvents"], resources=[resources.bus.event_bus_arn]))
+    for bucket_name, actions in access.buckets:
+        bucket = resources.buckets[bucket_name]
+        statements.append(
+            iam.PolicyStatement(actions=[f"s3:{action}" for action in actions], resources=[bucket.arn_for_objects("*")])
+        )
+    for statement in statements:
+        role.add_to_principal_policy(statement)
+    return queue_env(access, resources)
+
+
+def queue_env(access: Access, resources: Resources, extra: tuple[str, ...] = ()) -> dict[str, str]:
+    env = {}
+    for name in dict.fromkeys((*access.send, *access.consume, *extra)):
+        queue = resources.queues[name]
+        env[queue_url_env_key(queue_physical_name_of(queue))] = queue.queue_url
+    return env
+
+
+def queue_physical_name_of(queue: sqs.Queue) -> str:
+    """The queue's literal name (set by infra.components.queues from the topology, never a token)."""
+    name = queue.node.default_child.queue_name  # type: ignore[union-attr]
+    if not isinstance(name, str):
+        raise TypeError(f"queue {queue.node.path} has no literal name")
+    return name

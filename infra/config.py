@@ -1,0 +1,82 @@
+"""Deployment settings: read once from the CDK context (`cdk.json`, or `-c key=value`), with safe defaults.
+
+Everything that differs between a developer's stage and production lives here, so the stacks never
+branch on a stage name themselves.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from bzapper.topology import physical_name
+
+LAYER_BUNDLE = "bundle"
+LAYER_PLACEHOLDER = "placeholder"
+LAYER_ENV = "BZ_CDK_LAYER"
+"""`placeholder` skips the pip bundling (tests): the layer then holds only the `bzapper` package."""
+
+_STAGE = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
+
+
+@dataclass(frozen=True)
+class InfraConfig:
+    stage: str
+    layer_mode: str = LAYER_BUNDLE
+    log_retention_days: int = 30
+    alarm_email: str | None = None
+    api_rate_limit: int = 200
+    """Steady requests per second the HTTP API accepts for the whole stage (per-account limits are the app's)."""
+    api_burst_limit: int = 400
+    worker_min_tasks: int = 1
+    worker_max_tasks: int = 4
+    worker_cpu: int = 512
+    worker_memory_mib: int = 1024
+    media_expiry_days: int = 30
+    nat_gateways: int = 1
+    sandbox_url: str | None = None
+    """Where the sandbox network runs for this stage (test keys); unset: the sandbox endpoints answer not_supported."""
+
+    @property
+    def protected(self) -> bool:
+        """Outside `dev`, data survives a mistaken `cdk destroy` (deletion protection, retained resources)."""
+        return self.stage != "dev"
+
+    def name(self, logical: str) -> str:
+        return physical_name(self.stage, logical)
+
+    def stack_name(self, part: str) -> str:
+        return self.name(part)
+
+    @classmethod
+    def from_context(cls, node: Any) -> InfraConfig:
+        """`node` is the App's construct node: `node.try_get_context(key)`."""
+
+        def context(key: str, default: Any) -> Any:
+            value = node.try_get_context(key)
+            return default if value is None else value
+
+        stage = str(context("stage", "dev"))
+        if not _STAGE.match(stage):
+            raise ValueError(f"stage {stage!r}: lowercase letters, digits and '-', starting with a letter, 20 at most")
+        protected = stage != "dev"
+        layer_mode = os.environ.get(LAYER_ENV) or str(context("bzapper:layer", LAYER_BUNDLE))
+        if layer_mode not in (LAYER_BUNDLE, LAYER_PLACEHOLDER):
+            raise ValueError(f"bzapper:layer must be {LAYER_BUNDLE!r} or {LAYER_PLACEHOLDER!r}, not {layer_mode!r}")
+        return cls(
+            stage=stage,
+            layer_mode=layer_mode,
+            log_retention_days=int(context("bzapper:logRetentionDays", 90 if protected else 14)),
+            alarm_email=context("bzapper:alarmEmail", None) or None,
+            api_rate_limit=int(context("bzapper:apiRateLimit", 200)),
+            api_burst_limit=int(context("bzapper:apiBurstLimit", 400)),
+            worker_min_tasks=int(context("bzapper:workerMinTasks", 1)),
+            worker_max_tasks=int(context("bzapper:workerMaxTasks", 4)),
+            worker_cpu=int(context("bzapper:workerCpu", 512)),
+            worker_memory_mib=int(context("bzapper:workerMemoryMiB", 1024)),
+            media_expiry_days=int(context("bzapper:mediaExpiryDays", 30)),
+            nat_gateways=int(context("bzapper:natGateways", 2 if protected else 1)),
+            sandbox_url=context("bzapper:sandboxUrl", None) or None,
+        )

@@ -1,0 +1,1 @@
+"""The five stacks of a stage: data, messaging, api, sessions, observability."""

@@ -1,0 +1,114 @@
+"""Compute: one Lambda per function group (API groups, queue consumers, schedules), the HTTP API in front.
+
+Each function gets a role of its own with exactly what `infra/access.py` declares for its group, plus
+its event source (an SQS mapping with partial batch failures) or its schedule (EventBridge Scheduler).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_lambda_event_sources as event_sources
+from constructs import Construct
+
+from bzapper.topology import DEFAULT_GROUP, Topology
+from infra import access
+from infra.components.function import GroupFunction, Layers
+from infra.components.http_api import HttpApi
+from infra.components.permissions import Resources, grant
+from infra.components.schedules import FunctionSchedule
+from infra.config import InfraConfig
+from infra.stacks.data import DataStack
+from infra.stacks.messaging import MessagingStack
+
+API_TIMEOUT = Duration.seconds(15)
+"""Under API Gateway's 30 s integration limit, with room for one retried AWS call."""
+API_MEMORY_MIB = 1024
+"""FastAPI + pydantic cold starts roughly halve from 512 MB to 1 GB; arm64 keeps it cheap."""
+WORKER_FUNCTION_MEMORY_MIB = 512
+
+
+def consumer_timeout(visibility_timeout: int) -> Duration:
+    """Half the queue's visibility timeout: a batch never becomes visible again while still being processed."""
+    return Duration.seconds(max(3, visibility_timeout // 2))
+
+
+def schedule_timeout(every_seconds: int) -> Duration:
+    """A run ends before the next one starts."""
+    return Duration.seconds(max(10, min(every_seconds - 5, 900)))
+
+
+class ApiStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: InfraConfig,
+        topology: Topology,
+        data: DataStack,
+        messaging: MessagingStack,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        found = access.problems(topology)
+        if found:
+            raise ValueError("infra/access.py is out of step with the topology:\n  " + "\n  ".join(found))
+        resources = Resources(tables=data.tables, queues=messaging.queues, bus=messaging.bus, buckets=data.buckets)
+        layers = Layers(self, "Layers", config=config)
+        api_groups = {*topology.api_groups, DEFAULT_GROUP}
+        consumers = {consumer.group: consumer for consumer in topology.consumers}
+        schedules = {schedule.group: schedule for schedule in topology.schedules}
+
+        self.functions: dict[str, GroupFunction] = {}
+        for group in access.function_groups(topology):
+            if group in api_groups:
+                description, timeout, memory = f"HTTP routes of the {group} group", API_TIMEOUT, API_MEMORY_MIB
+            elif group in consumers:
+                queue = topology.queue(consumers[group].queue)
+                description = f"Consumer of the {queue.name} queue"
+                timeout, memory = consumer_timeout(queue.visibility_timeout), WORKER_FUNCTION_MEMORY_MIB
+            else:
+                every = schedules[group].every_seconds
+                description = f"Runs every {every} s"
+                timeout, memory = schedule_timeout(every), WORKER_FUNCTION_MEMORY_MIB
+            function = GroupFunction(
+                self,
+                f"Fn-{group}",
+                config=config,
+                group=group,
+                description=f"bzapper {config.stage}: {description}",
+                layers=layers,
+                timeout=timeout,
+                memory_mib=memory,
+            )
+            function.add_environment(grant(function.role, access.ACCESS[group], resources))
+            self.functions[group] = function
+
+        self.http = HttpApi(
+            self,
+            "Http",
+            config=config,
+            routes=topology.routes,
+            functions={group: self.functions[group].function for group in sorted(api_groups)},
+            default_group=DEFAULT_GROUP,
+        )
+
+        for consumer in topology.consumers:
+            # Partial batch failures: only the failed records come back (and reach the DLQ after
+            # max_receive_count); on a FIFO queue the rest of a failed record's group waits with it.
+            self.functions[consumer.group].function.add_event_source(
+                event_sources.SqsEventSource(
+                    messaging.queues[consumer.queue],
+                    batch_size=consumer.batch_size,
+                    report_batch_item_failures=True,
+                )
+            )
+
+        self.schedules = {
+            spec.group: FunctionSchedule(
+                self, f"Schedule-{spec.group}", config=config, spec=spec, function=self.functions[spec.group].function
+            )
+            for spec in topology.schedules
+        }

@@ -1,0 +1,63 @@
+"""Token buckets in DynamoDB: GCRA, so admitting a request is one conditional update."""
+
+from __future__ import annotations
+
+import time
+
+from pynamodb.exceptions import DoesNotExist, UpdateError
+
+from bzapper.adapters.aws.models import RateLimitModel
+from bzapper.domain.ratelimit import Bucket, Decision
+
+
+class RateLimitStore:
+    def __init__(self) -> None:
+        # The last TAT seen per bucket: it picks the right update first, and refuses a flood locally.
+        self._seen: dict[str, tuple[float, float]] = {}
+
+    def take(self, bucket_id: str, bucket: Bucket, now_ms: float | None = None) -> Decision:
+        now = now_ms if now_ms is not None else time.time() * 1000
+        cached = self._seen.get(bucket_id)
+        if cached and time.monotonic() - cached[1] < 1.0 and not bucket.allows(cached[0], now):
+            return Decision.of(False, bucket, cached[0], now)
+        busy_first = bool(cached and cached[0] > now)
+        for busy in (busy_first, not busy_first):
+            tat = self._try(bucket_id, bucket, now, busy)
+            if tat is not None:
+                self._seen[bucket_id] = (tat, time.monotonic())
+                return Decision.of(True, bucket, tat, now)
+        # Both conditions failed: the bucket is over its burst (or raced); read it to say when to retry.
+        try:
+            current = float(RateLimitModel.get(bucket_id, consistent_read=True).tat)
+        except DoesNotExist:
+            current = now
+        self._seen[bucket_id] = (current, time.monotonic())
+        return Decision.of(False, bucket, current, now)
+
+    def _try(self, bucket_id: str, bucket: Bucket, now: float, busy: bool) -> float | None:
+        """Busy bucket: TAT moves on by one interval if within the burst. Idle: TAT restarts from now."""
+        item = RateLimitModel(bucket_id)
+        expires = int(now / 1000) + 2 * bucket.period_ms // 1000 + 60
+        if busy:
+            actions = [RateLimitModel.tat.add(bucket.interval_ms), RateLimitModel.expires_at.set(expires)]
+            condition = (RateLimitModel.tat >= now) & (RateLimitModel.tat <= now + bucket.tolerance_ms)
+        else:
+            actions = [RateLimitModel.tat.set(now + bucket.interval_ms), RateLimitModel.expires_at.set(expires)]
+            condition = RateLimitModel.tat.does_not_exist() | (RateLimitModel.tat < now)
+        try:
+            item.update(actions=actions, condition=condition)
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return None
+            raise
+        return float(item.tat)
+
+    def used(self, bucket_id: str, limit: int) -> int:
+        """Requests counted against a per-minute bucket right now, without taking one."""
+        bucket = Bucket(limit)
+        now = time.time() * 1000
+        try:
+            tat = float(RateLimitModel.get(bucket_id, consistent_read=True).tat)
+        except DoesNotExist:
+            return 0
+        return bucket.limit - bucket.remaining(tat, now)

@@ -1,0 +1,134 @@
+"""Wallets: a balance item and immutable ledger entries in one partition, always written together."""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
+
+from bzapper.adapters.aws.models import WalletModel
+from bzapper.config import settings
+from bzapper.domain.clock import now_ms
+from bzapper.domain.ids import new_id
+
+BALANCE_ENTRY = "balance"
+ENTRY_PREFIX = "entry#"
+
+
+def ledger_entry_key(entry_id: str) -> str:
+    return f"{ENTRY_PREFIX}{entry_id}"
+
+
+def refund_entry_id(message_id: str) -> str:
+    """Derived from the message: a redelivered failure finds its refund already written."""
+    return f"refund_{message_id}"
+
+
+def ledger_put(
+    tx: TransactWrite, wallet_id: str, entry_id: str, amount: int, reason: str, reference: str | None, at: int
+) -> None:
+    tx.save(
+        WalletModel(
+            wallet_id, ledger_entry_key(entry_id), amount=amount, reason=reason, reference=reference, created_at=at
+        ),
+        condition=WalletModel.entry.does_not_exist(),
+    )
+
+
+def balance_add(tx: TransactWrite, wallet_id: str, amount: int, *, require_funds: bool = False) -> None:
+    actions = [WalletModel.balance.add(amount)]
+    if amount > 0:
+        actions.append(WalletModel.low_notified.set(False))  # a top-up re-arms the low-balance notice
+    tx.update(
+        WalletModel(wallet_id, BALANCE_ENTRY),
+        actions=actions,
+        condition=(WalletModel.balance >= -amount) if require_funds else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    entry_id: str
+    amount: int
+    reason: str
+    reference: str | None
+    created_at: int
+
+
+class WalletStore:
+    def credit(
+        self, wallet_id: str, amount: int, reason: str, reference: str | None = None, entry_id: str | None = None
+    ) -> bool:
+        """Adds `amount` with its ledger entry. With an `entry_id`, at most once: False if already done."""
+        try:
+            with TransactWrite(connection=Connection(region=settings().region)) as tx:
+                ledger_put(tx, wallet_id, entry_id or new_id("le"), amount, reason, reference, now_ms())
+                balance_add(tx, wallet_id, amount)
+        except TransactWriteError as error:
+            reasons = error.cancellation_reasons or []
+            if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+                return False
+            raise
+        return True
+
+    def balance(self, wallet_id: str) -> int:
+        try:
+            return int(WalletModel.get(wallet_id, BALANCE_ENTRY, consistent_read=True).balance or 0)
+        except DoesNotExist:
+            return 0
+
+    def entries(self, wallet_id: str, limit: int, cursor: str | None) -> tuple[list[LedgerEntry], str | None]:
+        """Newest first, `limit` at a time; the cursor is opaque to clients."""
+        start = _decode_cursor(cursor, wallet_id) if cursor else None
+        page = WalletModel.query(
+            wallet_id,
+            WalletModel.entry.startswith(ENTRY_PREFIX),
+            scan_index_forward=False,
+            limit=limit,
+            last_evaluated_key=start,
+        )
+        entries = [
+            LedgerEntry(
+                entry_id=item.entry[len(ENTRY_PREFIX) :],
+                amount=int(item.amount or 0),
+                reason=item.reason or "",
+                reference=item.reference,
+                created_at=int(item.created_at or 0),
+            )
+            for item in page
+        ]
+        last = page.last_evaluated_key
+        return entries, _encode_cursor(last) if last and len(entries) == limit else None
+
+    def mark_low_notified(self, wallet_id: str, threshold: int) -> bool:
+        """True once per crossing below `threshold` (the caller then emits wallet.low_balance)."""
+        try:
+            WalletModel(wallet_id, BALANCE_ENTRY).update(
+                actions=[WalletModel.low_notified.set(True)],
+                condition=(WalletModel.balance <= threshold) & (WalletModel.low_notified != True),  # noqa: E712
+            )
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+
+def _encode_cursor(key: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, wallet_id: str) -> dict | None:
+    from bzapper.domain.errors import validation_failed
+
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if key["wallet_id"]["S"] != wallet_id or not key["entry"]["S"].startswith(ENTRY_PREFIX):
+            raise ValueError("cursor of another wallet")
+        return key
+    except (ValueError, KeyError, TypeError) as error:
+        raise validation_failed("cursor") from error

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Query
+
+from bzapper.api.auth import authenticate
+from bzapper.api.schemas import AccountOut, AccountPatch, Entitlements, UsageReport, error_responses
+from bzapper.domain.clock import iso
+from bzapper.domain.errors import BzError
+from bzapper.domain.model import Principal
+from bzapper.services.container import services
+from bzapper.services.entitlements import entitlements
+from bzapper.services.usage import usage_report
+
+router = APIRouter(tags=["account"])
+
+
+def _account_out(principal: Principal) -> AccountOut:
+    account = services().accounts.get(principal.account_id)
+    if account is None:
+        raise BzError("not_found")
+    return AccountOut(
+        account_id=account.account_id,
+        name=account.name,
+        locale=account.locale,  # type: ignore[arg-type]
+        plan=account.plan,
+        livemode=principal.livemode,
+        created=iso(int(account.created_at)),
+    )
+
+
+@router.get("/me", response_model=AccountOut, summary="The calling account", responses=error_responses(401))
+def get_me(principal: Principal = Depends(authenticate)) -> AccountOut:
+    return _account_out(principal)
+
+
+@router.patch(
+    "/me", response_model=AccountOut, summary="Update the account (its locale)", responses=error_responses(401, 422)
+)
+def patch_me(patch: AccountPatch, principal: Principal = Depends(authenticate)) -> AccountOut:
+    services().accounts.update(principal.account_id, locale=patch.locale)
+    return _account_out(principal)
+
+
+@router.get(
+    "/me/entitlements",
+    response_model=Entitlements,
+    summary="Plan, limits, features and usage against each limit",
+    responses=error_responses(401),
+)
+def get_entitlements(principal: Principal = Depends(authenticate)) -> Entitlements:
+    return Entitlements(**entitlements(services(), principal))
+
+
+@router.get(
+    "/usage",
+    response_model=UsageReport,
+    response_model_by_alias=True,
+    summary="Usage telemetry: sends, OTPs, delivered, read, failed, inbound, webhook deliveries",
+    responses=error_responses(401, 422),
+)
+def get_usage(
+    principal: Principal = Depends(authenticate),
+    start: str | None = Query(default=None, alias="from", description="RFC 3339; default: one span before `to`."),
+    end: str | None = Query(default=None, alias="to", description="RFC 3339; default: now."),
+    granularity: Literal["hour", "day"] = Query(default="hour"),
+    instance_id: str | None = Query(default=None, max_length=64),
+) -> UsageReport:
+    report = usage_report(services(), principal, start=start, end=end, granularity=granularity, instance_id=instance_id)
+    return UsageReport(**report)

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from bzapper.api.auth import authenticate
+from bzapper.api.schemas import CheckoutOut, CheckoutRequest, Wallet, error_responses
+from bzapper.domain.model import Principal
+from bzapper.services.billing import create_checkout, wallet_view
+from bzapper.services.container import services
+
+router = APIRouter(tags=["billing"])
+
+
+@router.get(
+    "/billing/wallet",
+    response_model=Wallet,
+    summary="Balance and ledger (newest first, cursor pagination)",
+    responses=error_responses(401, 422),
+)
+def get_wallet(
+    principal: Principal = Depends(authenticate),
+    limit: int = Query(default=25, ge=1, le=100),
+    cursor: str | None = Query(default=None, max_length=2048),
+) -> Wallet:
+    return Wallet(**wallet_view(services(), principal, limit, cursor))
+
+
+@router.post(
+    "/billing/checkout",
+    status_code=201,
+    response_model=CheckoutOut,
+    summary="Top up the wallet by Pix or card",
+    responses=error_responses(401, 403, 422),
+)
+def post_checkout(body: CheckoutRequest, request: Request, principal: Principal = Depends(authenticate)) -> CheckoutOut:
+    checkout = create_checkout(services(), principal, body.amount, body.method, str(request.base_url))
+    return CheckoutOut(**checkout)

@@ -1,0 +1,112 @@
+"""The payment provider's webhook and the sandbox provider's checkout page (no API key on either)."""
+
+from __future__ import annotations
+
+import html
+
+from fastapi import APIRouter, Header, Request
+from fastapi.responses import HTMLResponse
+
+from bzapper import i18n
+from bzapper.api.errors import resolve_locale
+from bzapper.api.schemas import Received, error_responses
+from bzapper.domain.clock import now_ms
+from bzapper.services.billing import process_provider_event, sandbox_event
+from bzapper.services.container import services
+
+router = APIRouter(tags=["billing"])
+
+_HTML_PAGE = {200: {"description": "An HTML page.", "content": {"text/html": {}}}, **error_responses()}
+
+
+@router.post(
+    "/billing/webhooks/stripe",
+    response_model=Received,
+    summary="Payment provider webhook (Stripe-Signature verified)",
+    responses=error_responses(401, 422),
+)
+async def stripe_webhook(
+    request: Request, stripe_signature: str | None = Header(default=None, alias="Stripe-Signature")
+) -> Received:
+    payload = await request.body()  # verified over the exact bytes received
+    process_provider_event(services(), payload, stripe_signature)
+    return Received(received=True)
+
+
+def _page(request: Request, body: str, status_code: int = 200) -> HTMLResponse:
+    locale = resolve_locale(request.headers.get("accept-language"), None)
+    title = html.escape(i18n.translate("checkout.title", locale))
+    return HTMLResponse(
+        f"<!doctype html><html lang='{locale}'><head><meta charset='utf-8'><title>{title}</title></head>"
+        f"<body style='font-family:sans-serif;max-width:32rem;margin:3rem auto'><h1>{title}</h1>{body}</body></html>",
+        status_code=status_code,
+    )
+
+
+def _open_checkout(request: Request, checkout_id: str):
+    locale = resolve_locale(request.headers.get("accept-language"), None)
+    checkout = services().checkouts.get(checkout_id) if checkout_id.startswith("chk_") else None
+    if checkout is None or checkout.provider != "sandbox":
+        return None, _page(request, f"<p>{html.escape(i18n.translate('checkout.not_found', locale))}</p>", 404)
+    if checkout.status == "open" and checkout.expires_at < now_ms():
+        checkout.status = "expired"
+    if checkout.status != "open":
+        text = i18n.translate("checkout.closed", locale, status=checkout.status)
+        return None, _page(request, f"<p>{html.escape(text)}</p>", 409)
+    return checkout, None
+
+
+@router.get(
+    "/sandbox/checkout/{checkout_id}",
+    response_model=None,
+    responses=_HTML_PAGE,
+    summary="The sandbox provider's checkout page (test mode)",
+)
+def checkout_page(checkout_id: str, request: Request) -> HTMLResponse:
+    checkout, refusal = _open_checkout(request, checkout_id)
+    if refusal:
+        return refusal
+    locale = resolve_locale(request.headers.get("accept-language"), None)
+    amount = f"R$ {int(checkout.amount) / 100:.2f}"
+    summary = html.escape(i18n.translate("checkout.summary", locale, amount=amount, method=checkout.method))
+    action = html.escape(f"/sandbox/checkout/{checkout_id}")
+    return _page(
+        request,
+        f"<p>{summary}</p>"
+        f"<form method='post' action='{action}/complete'><button>{html.escape(i18n.translate('checkout.pay', locale))}"
+        f"</button></form><form method='post' action='{action}/fail'>"
+        f"<button>{html.escape(i18n.translate('checkout.fail', locale))}</button></form>",
+    )
+
+
+def _settle(request: Request, checkout_id: str, paid: bool) -> HTMLResponse:
+    checkout, refusal = _open_checkout(request, checkout_id)
+    if refusal:
+        return refusal
+    payload, signature = sandbox_event(checkout, paid)
+    # The same path a provider's webhook takes: signature verified, settled once.
+    process_provider_event(services(), payload, signature)
+    locale = resolve_locale(request.headers.get("accept-language"), None)
+    return _page(
+        request, f"<p>{html.escape(i18n.translate('checkout.paid' if paid else 'checkout.failed', locale))}</p>"
+    )
+
+
+@router.post(
+    "/sandbox/checkout/{checkout_id}/complete",
+    response_model=None,
+    responses=_HTML_PAGE,
+    summary="Complete a sandbox payment (test mode)",
+)
+def complete_checkout(checkout_id: str, request: Request) -> HTMLResponse:
+    return _settle(request, checkout_id, paid=True)
+
+
+@router.post(
+    "/sandbox/checkout/{checkout_id}/fail",
+    response_model=None,
+    responses=_HTML_PAGE,
+    summary="Fail a sandbox payment (test mode)",
+)
+def fail_checkout(checkout_id: str, request: Request) -> HTMLResponse:
+    return _settle(request, checkout_id, paid=False)

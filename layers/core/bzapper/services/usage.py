@@ -1,0 +1,77 @@
+"""GET /usage: hourly counters summed into hours or days."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bzapper.adapters.aws.usage import METRICS
+from bzapper.domain.clock import iso
+from bzapper.domain.errors import validation_failed
+from bzapper.domain.model import Principal
+from bzapper.services.container import Services
+
+MAX_SPAN = {"hour": timedelta(days=31), "day": timedelta(days=366)}
+DEFAULT_SPAN = {"hour": timedelta(hours=24), "day": timedelta(days=30)}
+STEP = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
+
+
+def parse_instant(value: str, param: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as error:
+        raise validation_failed(param) from error
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _floor(moment: datetime, granularity: str) -> datetime:
+    moment = moment.replace(minute=0, second=0, microsecond=0)
+    return moment.replace(hour=0) if granularity == "day" else moment
+
+
+def usage_report(
+    services: Services,
+    principal: Principal,
+    *,
+    start: str | None,
+    end: str | None,
+    granularity: str,
+    instance_id: str | None,
+) -> dict[str, Any]:
+    until = parse_instant(end, "to") if end else datetime.now(UTC)
+    since = parse_instant(start, "from") if start else until - DEFAULT_SPAN[granularity]
+    if since >= until:
+        raise validation_failed("from")
+    if until - since > MAX_SPAN[granularity]:
+        raise validation_failed("to")
+    first, last = _floor(since, granularity), _floor(until, granularity)
+
+    buckets: dict[datetime, dict[str, int]] = {}
+    cursor = first
+    while cursor <= last:
+        buckets[cursor] = dict.fromkeys(METRICS, 0)
+        cursor += STEP[granularity]
+    rows = services.usage.hourly(
+        principal.account_id, principal.livemode, since.strftime("%Y-%m-%dT%H"), until.strftime("%Y-%m-%dT%H")
+    )
+    for row in rows:
+        hour, _, row_instance = row.bucket.partition("#")
+        if instance_id and row_instance != instance_id:
+            continue
+        moment = _floor(datetime.strptime(hour, "%Y-%m-%dT%H").replace(tzinfo=UTC), granularity)
+        if moment in buckets:
+            for metric in METRICS:
+                buckets[moment][metric] += int(getattr(row, metric) or 0)
+
+    totals = dict.fromkeys(METRICS, 0)
+    for counts in buckets.values():
+        for metric in METRICS:
+            totals[metric] += counts[metric]
+    return {
+        "granularity": granularity,
+        "from": iso(int(since.timestamp() * 1000)),
+        "to": iso(int(until.timestamp() * 1000)),
+        "instance_id": instance_id,
+        "data": [{"start": iso(int(moment.timestamp() * 1000)), **counts} for moment, counts in buckets.items()],
+        "totals": {"start": iso(int(first.timestamp() * 1000)), **totals},
+    }
