@@ -42,27 +42,46 @@ class Access:
     """`events:PutEvents` on the stage's bus."""
     buckets: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """(bucket, S3 object actions without the `s3:` prefix) on that bucket's objects."""
+    secrets: tuple[str, ...] = ()
+    """Environment variables filled from the stage's Stripe secret, when one is configured."""
 
 
 SHARDS = tuple(shard_queue_name(shard) for shard in range(SHARD_COUNT))
 
-# Every authenticated request: the key's hash, then its account (for the locale).
-_AUTH = (TableAccess("api_keys", ("GetItem",)), TableAccess("accounts", ("GetItem",)))
+GET, PUT, UPDATE, DELETE, QUERY, SCAN, CHECK = (
+    "GetItem",
+    "PutItem",
+    "UpdateItem",
+    "DeleteItem",
+    "Query",
+    "Scan",
+    "ConditionCheckItem",
+)
+
+# Every authenticated request: the key's hash, then its account (locale and plan, cached).
+_AUTH = (TableAccess("api_keys", (GET,)), TableAccess("accounts", (GET,)))
+# A ledger entry and the balance it moves, always in one transaction (debit, refund, top-up).
+_WALLET_WRITE = TableAccess("wallets", (GET, PUT, UPDATE))
+
+STRIPE_SECRET_FIELDS = {"BZ_STRIPE_SECRET_KEY": "secret_key", "BZ_STRIPE_WEBHOOK_SECRET": "webhook_secret"}
+"""Environment variable → field of the stage's Stripe secret in Secrets Manager (docs/deploy.md)."""
 
 ACCESS: dict[str, Access] = {
     "platform": Access(why="GET /health and the 404/405 fallback (`$default` route): touches no data."),
     "messages": Access(
         why=(
-            "POST /messages/text: idempotency lock, one transaction (message put, wallet debit and ledger "
-            "entry, instance condition check, idempotency completion), one send to the instance's shard; "
-            "GET /messages/{id}: one read."
+            "POST /messages/text: the account's send rate (GCRA bucket), the idempotency lock, one "
+            "transaction (message put, wallet debit and ledger entry, usage counter, instance condition "
+            "check, idempotency completion), one send to the instance's shard. GET /messages/{id}: one read."
         ),
         tables=(
             *_AUTH,
-            TableAccess("instances", ("GetItem", "ConditionCheckItem")),
-            TableAccess("idempotency", ("GetItem", "PutItem", "UpdateItem", "DeleteItem")),
-            TableAccess("messages", ("GetItem", "PutItem")),
-            TableAccess("wallets", ("PutItem", "UpdateItem")),
+            TableAccess("instances", (GET, CHECK)),
+            TableAccess("rate_limits", (GET, UPDATE)),
+            TableAccess("idempotency", (GET, PUT, UPDATE, DELETE)),
+            TableAccess("messages", (GET, PUT)),
+            TableAccess("wallets", (PUT, UPDATE)),
+            TableAccess("usage", (UPDATE,)),
         ),
         send=SHARDS,
     ),
@@ -70,17 +89,49 @@ ACCESS: dict[str, Access] = {
         why="Test-mode windows into the sandbox network (over HTTP): authentication only.",
         tables=_AUTH,
     ),
+    "account": Access(
+        why=(
+            "GET/PATCH /me (the account's locale), GET /me/entitlements (plan, sends this minute, "
+            "instances per account), GET /usage (hourly counters)."
+        ),
+        tables=(
+            TableAccess("api_keys", (GET,)),
+            TableAccess("accounts", (GET, UPDATE)),
+            TableAccess("rate_limits", (GET,)),
+            TableAccess("instances", (), query_indexes=("by_account",)),
+            TableAccess("usage", (QUERY,)),
+        ),
+    ),
+    "billing": Access(
+        why="GET /billing/wallet (balance and ledger pages), POST /billing/checkout (a checkout, then its session).",
+        tables=(*_AUTH, TableAccess("wallets", (GET, QUERY)), TableAccess("checkouts", (PUT, UPDATE))),
+        secrets=("BZ_STRIPE_SECRET_KEY",),
+    ),
+    "payments": Access(
+        why=(
+            "The payment provider's webhook and the sandbox checkout pages: read the checkout, settle it "
+            "once (ledger entry, balance, checkout status in one transaction) or mark it failed."
+        ),
+        tables=(TableAccess("checkouts", (GET, UPDATE)), TableAccess("wallets", (PUT, UPDATE))),
+        secrets=("BZ_STRIPE_WEBHOOK_SECRET",),
+    ),
     "statuses": Access(
         why=(
             "Consumer of status-updates: finds a receipt's message by WhatsApp id, applies the status "
-            "(conditional update), publishes one event per transition."
+            "(conditional update, or a transaction with the usage counter and a failed send's refund), "
+            "checks the low-balance threshold once, publishes one event per transition."
         ),
-        tables=(TableAccess("messages", ("GetItem", "UpdateItem"), query_indexes=("by_wa_id",)),),
+        tables=(
+            TableAccess("messages", (GET, UPDATE), query_indexes=("by_wa_id",)),
+            TableAccess("accounts", (GET,)),
+            TableAccess("usage", (UPDATE,)),
+            _WALLET_WRITE,
+        ),
         publish_events=True,
     ),
     "outbox": Access(
         why="Every minute: queries the outbox index for due messages, re-sends them to their shard, postpones them.",
-        tables=(TableAccess("messages", ("UpdateItem",), query_indexes=("outbox",)),),
+        tables=(TableAccess("messages", (UPDATE,), query_indexes=("outbox",)),),
         send=SHARDS,
     ),
     WORKER: Access(
@@ -89,8 +140,8 @@ ACCESS: dict[str, Access] = {
             "instances, records connection state, reports statuses to status-updates."
         ),
         tables=(
-            TableAccess("messages", ("GetItem",)),
-            TableAccess("instances", ("GetItem", "Scan", "UpdateItem")),
+            TableAccess("messages", (GET,)),
+            TableAccess("instances", (GET, SCAN, UPDATE)),
         ),
         send=("status-updates",),
         consume=SHARDS,
@@ -136,6 +187,11 @@ def problems(topology: Topology, access: dict[str, Access] | None = None) -> lis
             f"{group}: queue {queue!r} is not in the topology"
             for queue in (*entry.send, *entry.consume)
             if queue not in queues
+        ]
+        found += [
+            f"{group}: secret {name!r} is not in STRIPE_SECRET_FIELDS"
+            for name in entry.secrets
+            if name not in STRIPE_SECRET_FIELDS
         ]
         found += [
             f"{group}: bucket {bucket!r} is not in the topology"

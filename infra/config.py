@@ -36,6 +36,8 @@ class InfraConfig:
     worker_memory_mib: int = 1024
     media_expiry_days: int = 30
     nat_gateways: int = 1
+    stripe_secret_name: str | None = None
+    """A Secrets Manager secret (JSON: secret_key, webhook_secret) created by the operator before deploying."""
     sandbox_url: str | None = None
     """Where the sandbox network runs for this stage (test keys); unset: the sandbox endpoints answer not_supported."""
 
@@ -79,4 +81,5 @@ class InfraConfig:
             media_expiry_days=int(context("bzapper:mediaExpiryDays", 30)),
             nat_gateways=int(context("bzapper:natGateways", 2 if protected else 1)),
             sandbox_url=context("bzapper:sandboxUrl", None) or None,
+            stripe_secret_name=context("bzapper:stripeSecretName", None) or None,
         )

@@ -6,7 +6,6 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from infra.components import nag
 from infra.config import InfraConfig
 
 
@@ -29,7 +28,6 @@ class Buckets(Construct):
             ],
             removal_policy=removal,
         )
-        nag.acknowledge(self.access_logs, "AwsSolutions-S1")
         for name in names:
             # The runtime derives the name from the stage (bzapper.config.Settings.bucket): keep them equal.
             self.buckets[name] = s3.Bucket(

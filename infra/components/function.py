@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
@@ -65,6 +66,7 @@ class GroupFunction(Construct):
         timeout: Duration,
         memory_mib: int,
         environment: dict[str, str] | None = None,
+        environment_key: kms.IKey | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.group = group
@@ -102,6 +104,7 @@ class GroupFunction(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             timeout=timeout,
             memory_size=memory_mib,
+            environment_encryption=environment_key,
             environment={
                 "BZ_STAGE": config.stage,
                 "POWERTOOLS_SERVICE_NAME": "bzapper",

@@ -23,10 +23,6 @@ REASONS: dict[str, str] = {
         "Pinned to Python 3.12 on purpose: the layer is built by pip for cp312 and the worker image is "
         "python:3.12-slim; the runtime moves when both move together (infra/bundling.py LAMBDA_PYTHON)."
     ),
-    "AwsSolutions-S1": (
-        "This is the server access log bucket itself: logging its own writes would recurse. It is private, "
-        "encrypted, TLS-only and expires its objects."
-    ),
     "AwsSolutions-ECS2": (
         "The environment holds names and URLs only (stage, queue URLs, paths, feature switches); no secret "
         "is ever passed in the environment."
@@ -35,7 +31,10 @@ REASONS: dict[str, str] = {
         "This queue is a dead-letter queue (of an EventBridge rule target or of a schedule's target), "
         "so it has no dead-letter queue of its own."
     ),
-    "AwsSolutions-VPC7": "Flow logs are enabled on the VPC: the rule is satisfied by the stack's FlowLog.",
+    "function-versions": (
+        "Scoped to one function: EventBridge Scheduler may invoke that function and its versions and "
+        "aliases (`<function arn>:*`, added by CDK's grantInvoke); no other function."
+    ),
 }
 
 _used: list[tuple[str, str]] = []

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration, SecretValue, Stack
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda_event_sources as event_sources
 from constructs import Construct
 
@@ -61,8 +62,10 @@ class ApiStack(Stack):
         consumers = {consumer.group: consumer for consumer in topology.consumers}
         schedules = {schedule.group: schedule for schedule in topology.schedules}
 
+        secrets_key = self._secrets_key(config, topology)
         self.functions: dict[str, GroupFunction] = {}
         for group in access.function_groups(topology):
+            entry = access.ACCESS[group]
             if group in api_groups:
                 description, timeout, memory = f"HTTP routes of the {group} group", API_TIMEOUT, API_MEMORY_MIB
             elif group in consumers:
@@ -82,8 +85,10 @@ class ApiStack(Stack):
                 layers=layers,
                 timeout=timeout,
                 memory_mib=memory,
+                environment=self._secret_env(config, entry),
+                environment_key=secrets_key if entry.secrets else None,
             )
-            function.add_environment(grant(function.role, access.ACCESS[group], resources))
+            function.add_environment(grant(function.role, entry, resources))
             self.functions[group] = function
 
         self.http = HttpApi(
@@ -106,9 +111,34 @@ class ApiStack(Stack):
                 )
             )
 
-        self.schedules = {
+        self.schedules: dict[str, FunctionSchedule] = {
             spec.group: FunctionSchedule(
                 self, f"Schedule-{spec.group}", config=config, spec=spec, function=self.functions[spec.group].function
             )
             for spec in topology.schedules
+        }
+
+    def _secrets_key(self, config: InfraConfig, topology: Topology) -> kms.Key | None:
+        """A customer-managed key for the environment of the functions that carry the Stripe secret."""
+        groups = access.function_groups(topology)
+        if not config.stripe_secret_name or not any(access.ACCESS[group].secrets for group in groups):
+            return None
+        return kms.Key(
+            self,
+            "SecretsKey",
+            alias=f"alias/{config.name('function-secrets')}",
+            description=f"bzapper {config.stage}: encrypts the environment of the functions holding payment secrets",
+            enable_key_rotation=True,
+        )
+
+    @staticmethod
+    def _secret_env(config: InfraConfig, entry: access.Access) -> dict[str, str]:
+        """Stripe's keys, resolved by CloudFormation from Secrets Manager at deploy time (never in the template)."""
+        if not config.stripe_secret_name:
+            return {}
+        return {
+            name: SecretValue.secrets_manager(
+                config.stripe_secret_name, json_field=access.STRIPE_SECRET_FIELDS[name]
+            ).unsafe_unwrap()
+            for name in entry.secrets
         }

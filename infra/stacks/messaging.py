@@ -21,8 +21,6 @@ class MessagingStack(Stack):
         queues = Queues(self, "Queues", config=config, queues=topology.queues)
         self.queues = queues.queues
         self.dead_letter_queues = queues.dead_letter_queues
-        bus = EventBus(
-            self, "Events", config=config, bus_name=topology.bus, rules=topology.rules, queues=self.queues
-        )
+        bus = EventBus(self, "Events", config=config, bus_name=topology.bus, rules=topology.rules, queues=self.queues)
         self.bus = bus.bus
         self.rule_dead_letter_queues = bus.rule_dlqs
