@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 PORT ?=
 PYTEST_WORKERS ?= 2
 
-.PHONY: setup dev test unit integration e2e lint format openapi clean
+.PHONY: setup dev test unit integration e2e lint format openapi clean synth
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,12 +15,20 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# The AWS CDK CLI, pinned by package-lock.json (the CDK app itself is Python: infra/).
+CDK := node_modules/.bin/cdk
+NPM_STAMP := node_modules/.installed-$(shell cksum < package-lock.json | cut -d' ' -f1)
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 18,20,21,22,23
+$(NPM_STAMP): package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	rm -f node_modules/.installed-* && touch $(NPM_STAMP)
+
 ## Run the whole system locally (moto, API, pollers, worker, sandbox network). PORT=8000 by default.
 dev: $(STAMP)
 	$(BIN)/bzapper dev $(if $(PORT),--port $(PORT))
 
-## Lint, then every test: unit, integration (moto), contract, e2e (the booted local stack).
-test: $(STAMP) lint
+## Lint, then every test: unit, integration (moto), contract, e2e (the booted local stack), infra (CDK).
+test: $(STAMP) $(NPM_STAMP) lint
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 unit: $(STAMP)
@@ -43,6 +51,11 @@ format: $(STAMP)
 ## Regenerate openapi.yaml from the function apps (a test fails when it drifts).
 openapi: $(STAMP)
 	$(BIN)/bzapper openapi --output openapi.yaml
+
+## CloudFormation for a stage into cdk.out/ (offline, no Docker; cdk-nag at synth, then cfn-lint). STAGE=dev.
+synth: $(STAMP) $(NPM_STAMP)
+	AWS_EC2_METADATA_DISABLED=true CDK_DISABLE_CLI_TELEMETRY=true $(CDK) synth --quiet --no-notices $(if $(STAGE),-c stage=$(STAGE))
+	$(BIN)/cfn-lint cdk.out/*.template.json --ignore-checks W3005
 
 clean:
 	rm -rf $(VENV) .bzapper .pytest_cache .ruff_cache

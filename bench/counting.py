@@ -49,8 +49,9 @@ class Recorder:
         self.sizer: Callable[[Call, str], None] | None = None
         self._lock = threading.Lock()
         self._installed = False
-        # Time spent inside botocore calls, by thread, even while not recording (for own-time splits).
-        self._aws_seconds: dict[int, float] = {}
+        # Time spent inside botocore calls, all threads together, even while not recording: FastAPI runs
+        # a sync endpoint on a worker thread, so a per-thread figure would miss the handler's calls.
+        self._aws_seconds = 0.0
 
     # -- installation --------------------------------------------------------------------------
 
@@ -80,13 +81,12 @@ class Recorder:
     # -- hooks -----------------------------------------------------------------------------------
 
     def _on_start(self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
+        if self.active:
+            call = Call(self.component, model.service_model.service_name, model.name, dict(params))
+            context["bench_call"] = call
+            if self.sizer is not None:
+                self.sizer(call, "before")
         context["bench_started"] = time.perf_counter()
-        if not self.active:
-            return
-        call = Call(self.component, model.service_model.service_name, model.name, dict(params))
-        context["bench_call"] = call
-        if self.sizer is not None:
-            self.sizer(call, "before")
 
     def _on_call(self, context: dict[str, Any], **_: Any) -> None:
         call = context.get("bench_call")
@@ -104,8 +104,8 @@ class Recorder:
         started = context.get("bench_started")
         if started is not None:
             elapsed = time.perf_counter() - started
-            ident = threading.get_ident()
-            self._aws_seconds[ident] = self._aws_seconds.get(ident, 0.0) + elapsed
+            with self._lock:
+                self._aws_seconds += elapsed
         call = context.get("bench_call")
         if call is not None and started is not None:
             call.seconds = time.perf_counter() - started
@@ -126,8 +126,8 @@ class Recorder:
     # -- use ------------------------------------------------------------------------------------
 
     def aws_seconds(self) -> float:
-        """Seconds this thread has spent inside botocore calls since the process started."""
-        return self._aws_seconds.get(threading.get_ident(), 0.0)
+        """Seconds spent inside botocore calls (all threads) since the process started."""
+        return self._aws_seconds
 
     @contextmanager
     def recording(self, component: str) -> Iterator[None]:

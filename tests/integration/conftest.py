@@ -12,6 +12,7 @@ from moto import mock_aws
 from bzapper.adapters.aws import clients
 from bzapper.config import settings
 from bzapper.local.functions import load_function
+from bzapper.local.moto_fidelity import install as install_moto_fidelity
 from bzapper.local.provision import provision
 from bzapper.services import container
 from bzapper.services.accounts import create_test_account
@@ -26,6 +27,9 @@ class Account:
     @property
     def auth(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.api_key}"}
+
+
+install_moto_fidelity()  # the same DynamoDB corrections the local stack runs with
 
 
 @pytest.fixture

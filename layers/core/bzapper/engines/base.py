@@ -21,6 +21,14 @@ class Receipt:
     timestamp_ms: int
 
 
+class PermanentFailure(Exception):
+    """The message can never be sent (e.g. `not_on_whatsapp`): it fails, and is refunded."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
 class Engine(Protocol):
     name: str
 

@@ -71,7 +71,7 @@ class DevStack:
         os.environ.update(env)
         self.moto_log = open(self.state_dir / "moto.log", "ab")  # noqa: SIM115 - open for the stack's life
         self.moto = spawn(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(moto_port)],
+            [sys.executable, "-m", "bzapper.local.moto_server", "-H", "127.0.0.1", "-p", str(moto_port)],
             dict(os.environ),
             self.moto_log,
         )

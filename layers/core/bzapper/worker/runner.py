@@ -19,7 +19,7 @@ from bzapper.config import settings
 from bzapper.domain.clock import now_ms
 from bzapper.domain.model import StatusReport
 from bzapper.domain.statuses import RANK, MessageStatus, rank
-from bzapper.engines.base import Engine
+from bzapper.engines.base import Engine, PermanentFailure
 from bzapper.services.container import Services
 from bzapper.topology import SHARD_COUNT, shard_queue_name
 
@@ -87,6 +87,9 @@ class SessionWorker:
         report(StatusReport(job["instance_id"], job["wa_message_id"], "sending", now_ms(), message_id))
         try:
             ack = engine.send(job)
+        except PermanentFailure as failure:
+            report(StatusReport(job["instance_id"], job["wa_message_id"], "failed", now_ms(), message_id, failure.code))
+            return True
         except Exception:
             logger.exception("send of %s failed; it will be retried", message_id)
             return False

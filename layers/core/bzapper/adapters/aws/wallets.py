@@ -84,12 +84,15 @@ class WalletStore:
     def entries(self, wallet_id: str, limit: int, cursor: str | None) -> tuple[list[LedgerEntry], str | None]:
         """Newest first, `limit` at a time; the cursor is opaque to clients."""
         start = _decode_cursor(cursor, wallet_id) if cursor else None
-        page = WalletModel.query(
-            wallet_id,
-            WalletModel.entry.startswith(ENTRY_PREFIX),
-            scan_index_forward=False,
-            limit=limit,
-            last_evaluated_key=start,
+        # One more than asked: a full page is only "has more" when something really follows.
+        items = list(
+            WalletModel.query(
+                wallet_id,
+                WalletModel.entry.startswith(ENTRY_PREFIX),
+                scan_index_forward=False,
+                limit=limit + 1,
+                last_evaluated_key=start,
+            )
         )
         entries = [
             LedgerEntry(
@@ -99,10 +102,12 @@ class WalletStore:
                 reference=item.reference,
                 created_at=int(item.created_at or 0),
             )
-            for item in page
+            for item in items[:limit]
         ]
-        last = page.last_evaluated_key
-        return entries, _encode_cursor(last) if last and len(entries) == limit else None
+        if len(items) <= limit:
+            return entries, None
+        last = items[limit - 1]
+        return entries, _encode_cursor({"wallet_id": {"S": wallet_id}, "entry": {"S": last.entry}})
 
     def mark_low_notified(self, wallet_id: str, threshold: int) -> bool:
         """True once per crossing below `threshold` (the caller then emits wallet.low_balance)."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from bzapper.engines.base import Receipt, ServerAck
-from bzapper.engines.sandbox.client import SandboxNetworkClient
+from bzapper.engines.base import PermanentFailure, Receipt, ServerAck
+from bzapper.engines.sandbox.client import SandboxNetworkClient, SandboxNetworkError
 
 
 @cache
@@ -22,13 +22,18 @@ class SandboxEngine:
         self.client = shared_client(url)
 
     def send(self, job: dict[str, Any]) -> ServerAck:
-        ack = self.client.send(
-            account_id=job["account_id"],
-            instance_id=job["instance_id"],
-            to_jid=job["to_jid"],
-            wa_message_id=job["wa_message_id"],
-            message={"type": job["type"], **job["content"]},
-        )
+        try:
+            ack = self.client.send(
+                account_id=job["account_id"],
+                instance_id=job["instance_id"],
+                to_jid=job["to_jid"],
+                wa_message_id=job["wa_message_id"],
+                message={"type": job["type"], **job["content"]},
+            )
+        except SandboxNetworkError as error:
+            if error.status_code == 422 and isinstance(error.body, dict):
+                raise PermanentFailure(error.body.get("error", {}).get("code", "rejected")) from error
+            raise
         return ServerAck(wa_message_id=ack["wa_message_id"], server_timestamp_ms=int(ack["server_timestamp_ms"]))
 
     def poll_receipts(self, instance_ids: list[str], wait_seconds: float) -> list[Receipt]:

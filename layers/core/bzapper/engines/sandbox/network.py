@@ -33,6 +33,18 @@ def _wall_ms() -> int:
     return int(time.time() * 1000)
 
 
+NOT_ON_WHATSAPP_PREFIX = "+55119000000"
+"""Reserved range +55 11 90000-0000 … 90000-0999: numbers that are not on WhatsApp (docs/sandbox.md)."""
+
+
+class Rejected(Exception):
+    """WhatsApp refused the message for good; `code` is the stable reason."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
 def contact_key(phone_or_jid: str) -> str:
     """The contact a phone or JID names: "+<digits>" for a phone-number user, the JID itself otherwise.
 
@@ -108,6 +120,8 @@ class SandboxNetwork:
         the ack sends again: the recipient's device drops it, and the ack repeats the first one.
         """
         contact = contact_key(to_jid)
+        if contact.startswith(NOT_ON_WHATSAPP_PREFIX):
+            raise Rejected("not_on_whatsapp")
         dedupe_key = (account_id, instance_id, contact, wa_message_id)
         with self._lock:
             first_ts = self._acks.get(dedupe_key)

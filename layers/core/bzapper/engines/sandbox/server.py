@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from bzapper.engines.sandbox.network import MAX_WAIT_SECONDS, SandboxNetwork, contact_key
+from bzapper.engines.sandbox.network import MAX_WAIT_SECONDS, Rejected, SandboxNetwork, contact_key
 
 logger = logging.getLogger(__name__)
 
@@ -141,6 +141,8 @@ class _Handler(BaseHTTPRequestHandler):
         except BadRequest as exc:
             headers = {"Connection": "close"} if self.close_connection else None
             self._error(HTTPStatus.BAD_REQUEST, str(exc), headers)
+        except Rejected as exc:
+            self._reply(HTTPStatus.UNPROCESSABLE_ENTITY, {"error": {"code": exc.code, "message": exc.code}})
         except Exception:
             logger.exception("sandbox network failed on %s %s", method, self.path)
             self._error(HTTPStatus.INTERNAL_SERVER_ERROR, "internal error")

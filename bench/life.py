@@ -1,0 +1,338 @@
+"""A message's whole life, counted request by request, in-process and against the bench's moto server.
+
+send → sending → sent → delivered → read, through the very code that runs on AWS: the messages
+handler (API Gateway v2 events), `SessionWorker.process_job` with the sandbox engine (the network on a
+thread of this process), the worker's receipt pump, and the statuses handler fed genuine SQS events
+the way Lambda's event source mapping feeds it (receive a batch, invoke, delete what succeeded).
+
+The worker's receive/delete loop and receipt pump are replayed step for step from
+`bzapper.worker.runner.SessionWorker._consume_shard` / `_pump_receipts` (one receive of up to 10
+jobs, one delete per finished job; one report per receipt, then one ack), so per-message counts
+are not blurred by idle polling; the idle polling is measured on its own by running the real
+`SessionWorker.run` with nothing to do.
+
+Two traffic shapes, both measured: "busy" (many messages in flight: batches fill up) and "quiet"
+(one message at a time: every batch holds what one message produced at that moment).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from typing import Any
+
+from bench.apigw import fifo_sqs_message, send_event
+from bench.counting import RECORDER, Call, by_operation, eventbridge_entries
+from bench.dynamo_units import item_sizes, total_units
+
+COMPONENTS = {
+    "api": "messages Lambda: POST /messages/text",
+    "worker.jobs": "session worker: shard queue → engine → status reports",
+    "worker.receipts": "session worker: receipts → status reports",
+    "esm": "status-updates event source mapping (Lambda's SQS polling, billed as SQS requests)",
+    "statuses": "statuses Lambda",
+}
+
+
+class StatusesMapping:
+    """Lambda's SQS event source mapping for the statuses function, with ReportBatchItemFailures."""
+
+    def __init__(self, ctx: Any, batch_size: int = 10) -> None:
+        from bzapper.adapters.aws.queues import SqsReader
+
+        self.ctx = ctx
+        self.reader = SqsReader(ctx.settings.queue("status-updates", fifo=True))
+        self.arn = ctx.raw_sqs.get_queue_attributes(QueueUrl=self.reader.url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        self.batch_size = batch_size
+        self.batches: list[int] = []
+        self.cpu_s = 0.0
+        self.wall_s = 0.0
+
+    def drain(self, expected: int, deadline: float) -> int:
+        from bzapper.local.lambda_context import LocalLambdaContext
+        from bzapper.local.lambda_events import sqs_event
+
+        handled = 0
+        while handled < expected and time.monotonic() < deadline:
+            with RECORDER.recording("esm"):
+                messages = self.reader.receive(max_messages=self.batch_size, wait_seconds=1)
+            if not messages:
+                continue
+            self.batches.append(len(messages))
+            event = sqs_event(messages, self.arn, self.ctx.settings.region)
+            with RECORDER.recording("statuses"):
+                cpu, wall = _clock()
+                result = self.ctx.statuses_handler(event, LocalLambdaContext("bzapper-bench-statuses")) or {}
+                cpu, wall = _clock(cpu, wall)
+                self.cpu_s += cpu
+                self.wall_s += wall
+            failed = {failure["itemIdentifier"] for failure in result.get("batchItemFailures", [])}
+            done = [m["ReceiptHandle"] for m in messages if m["MessageId"] not in failed]
+            if done:
+                with RECORDER.recording("esm"):
+                    self.reader.delete(done)
+            handled += len(done)
+        return handled
+
+
+class Life:
+    def __init__(self, ctx: Any) -> None:
+        from bzapper.adapters.aws.queues import SqsReader
+        from bzapper.engines.sandbox.engine import SandboxEngine
+        from bzapper.local.lambda_context import LocalLambdaContext
+        from bzapper.services.container import services
+        from bzapper.topology import shard_queue_name
+        from bzapper.worker.runner import SessionWorker
+
+        self.ctx = ctx
+        self.services = services()
+        self.engine = SandboxEngine(ctx.network_url)
+        self.worker = SessionWorker(self.services, {"sandbox": self.engine})
+        shard = self.services.instances.get(ctx.account["instance_id"]).shard
+        self.jobs = SqsReader(ctx.settings.queue(shard_queue_name(shard), fifo=True))
+        self.statuses = StatusesMapping(ctx)
+        self.context = LocalLambdaContext
+        self.job_batches: list[int] = []
+        self.cpu = Counter[str]()
+
+    # -- the steps, as the runner does them ------------------------------------------------------
+
+    def send(self, count: int) -> list[str]:
+        ids = []
+        with RECORDER.recording("api"):
+            for _ in range(count):
+                event = send_event(self.ctx.account["api_key"], self.ctx.account["instance_id"])
+                cpu, wall = _clock(process=True)
+                response = self.ctx.messages_handler(event, self.context("bzapper-bench-messages"))
+                self.cpu["api"] += _clock(cpu, wall, process=True)[0]
+                if response["statusCode"] != 202:
+                    raise RuntimeError(f"send refused during the life count: {response}")
+                ids.append(json.loads(response["body"])["message_id"])
+        return ids
+
+    def take_jobs(self, count: int, deadline: float) -> int:
+        processed = 0
+        with RECORDER.recording("worker.jobs"):
+            while processed < count and time.monotonic() < deadline:
+                cpu, wall = _clock()
+                messages = self.jobs.receive(max_messages=10, wait_seconds=1)
+                if messages:
+                    self.job_batches.append(len(messages))
+                for message in messages:
+                    if self.worker.process_job(json.loads(message["Body"])):
+                        self.jobs.delete([message["ReceiptHandle"]])
+                        processed += 1
+                self.cpu["worker"] += _clock(cpu, wall)[0]
+        return processed
+
+    def pump_receipts(self, count: int, deadline: float) -> int:
+        from bzapper.domain.model import StatusReport
+
+        reported = 0
+        with RECORDER.recording("worker.receipts"):
+            while reported < count and time.monotonic() < deadline:
+                cpu, wall = _clock()
+                receipts = self.engine.poll_receipts([self.ctx.account["instance_id"]], wait_seconds=1.0)
+                for receipt in receipts:
+                    self.services.statuses.report(
+                        StatusReport(receipt.instance_id, receipt.wa_message_id, receipt.status, receipt.timestamp_ms)
+                    )
+                self.engine.ack_receipts([receipt.receipt_id for receipt in receipts])
+                reported += len(receipts)
+                self.cpu["worker"] += _clock(cpu, wall)[0]
+        return reported
+
+    def final_statuses(self, ids: list[str]) -> Counter[str]:
+        table = self.ctx.settings.table("messages")
+        found: Counter[str] = Counter()
+        for message_id in ids:
+            item = self.ctx.raw_ddb.get_item(TableName=table, Key={"message_id": {"S": message_id}}).get("Item")
+            found[item["status"]["S"] if item else "missing"] += 1
+        return found
+
+    # -- scenarios -------------------------------------------------------------------------------
+
+    def busy(self, count: int, budget_s: float) -> dict[str, Any]:
+        deadline = time.monotonic() + budget_s
+        ids = self.send(count)
+        self.take_jobs(count, deadline)
+        self.statuses.drain(2 * count, deadline)  # sending, sent
+        self.pump_receipts(2 * count, deadline)  # delivered, read
+        self.statuses.drain(2 * count, deadline)
+        return self._summary("busy", ids)
+
+    def quiet(self, count: int, budget_s: float) -> dict[str, Any]:
+        deadline = time.monotonic() + budget_s
+        ids = []
+        for _ in range(count):
+            ids += self.send(1)
+            self.take_jobs(1, deadline)
+            self.statuses.drain(2, deadline)
+            for _ in range(2):  # delivered, then read, each as it comes
+                self.statuses.drain(self.pump_receipts(1, deadline), deadline)
+        return self._summary("quiet", ids)
+
+    def _summary(self, name: str, ids: list[str]) -> dict[str, Any]:
+        calls = RECORDER.take()
+        clients = RECORDER.take_clients()
+        n = len(ids)
+        result = {
+            "scenario": name,
+            "messages": n,
+            "final_status": dict(self.final_statuses(ids)),
+            "requests_per_message": by_operation(calls, per=n),
+            "requests_per_message_total": {
+                component: round(sum(ops.values()), 3) for component, ops in by_operation(calls, per=n).items()
+            },
+            "http_attempts_per_message": round(sum(call.attempts for call in calls) / n, 3),
+            "errors": dict(Counter(f"{c.service}:{c.operation}:{c.error}" for c in calls if c.error)),
+            "eventbridge_entries_per_message": round(eventbridge_entries(calls) / n, 3),
+            "dynamodb_units_per_message": _per(total_units(calls, self.ctx.schemas), n),
+            "dynamodb_units_per_message_if_by_wa_id_keys_only": _per(
+                total_units(calls, self.ctx.schemas, keys_only=frozenset({"by_wa_id"})), n
+            ),
+            "dynamodb_units_by_component": {
+                component: _per(total_units([c for c in calls if c.component == component], self.ctx.schemas), n)
+                for component in sorted({c.component for c in calls})
+            },
+            "item_bytes_max": item_sizes(calls),
+            "botocore_clients_created_per_message": {k: round(v / n, 3) for k, v in clients.items()},
+            "job_batch_sizes": _batch_summary(self.job_batches),
+            "status_batch_sizes": _batch_summary(self.statuses.batches),
+            "statuses_invocations_per_message": round(len(self.statuses.batches) / n, 3),
+            "cpu_ms_per_message": {
+                "messages_lambda": round(self.cpu["api"] / n * 1000, 2),
+                "statuses_lambda": round(self.statuses.cpu_s / n * 1000, 2),
+                "worker": round(self.cpu["worker"] / n * 1000, 2),
+            },
+            "statuses_wall_ms_per_invocation": round(
+                self.statuses.wall_s / max(1, len(self.statuses.batches)) * 1000, 2
+            ),
+            "calls": calls,  # dropped before results.json; used for the cost lines
+        }
+        self.job_batches, self.statuses.batches = [], []
+        self.statuses.cpu_s = self.statuses.wall_s = 0.0
+        self.cpu = Counter()
+        return result
+
+
+def _clock(cpu: float | None = None, wall: float | None = None, process: bool = False) -> tuple[float, float]:
+    """Start (no arguments) or stop a CPU + wall stopwatch that leaves out the sizer's own work.
+
+    `process=True` counts every thread (FastAPI runs a sync endpoint on a worker thread)."""
+    sizer = RECORDER.sizer
+    own_cpu = (time.process_time() if process else time.thread_time()) - (sizer.cpu_s if sizer else 0.0)
+    own_wall = time.perf_counter() - (sizer.wall_s if sizer else 0.0)
+    if cpu is None or wall is None:
+        return own_cpu, own_wall
+    return own_cpu - cpu, own_wall - wall
+
+
+def _per(units: dict[str, float], n: int) -> dict[str, float]:
+    return {name: round(value / n, 3) for name, value in units.items()}
+
+
+def _batch_summary(sizes: list[int]) -> dict[str, Any]:
+    return {"batches": len(sizes), "mean": round(sum(sizes) / len(sizes), 2) if sizes else None}
+
+
+def cold_send(ctx: Any) -> dict[str, Any]:
+    """The requests of the first send of a fresh process: every cache empty, every client new."""
+    from pynamodb.models import Model
+
+    from bzapper.adapters.aws import clients
+    from bzapper.services import container
+
+    container.services.cache_clear()
+    clients.client.cache_clear()
+    clients.queue_url.cache_clear()
+    for model in _models(Model):
+        model._connection = None
+    RECORDER.take()
+    RECORDER.take_clients()
+    with RECORDER.recording("api"):
+        response = ctx.messages_handler(
+            send_event(ctx.account["api_key"], ctx.account["instance_id"]), _context("bzapper-bench-messages")
+        )
+    calls = RECORDER.take()
+    return {
+        "status": response["statusCode"],
+        "requests": by_operation(calls)["api"],
+        "botocore_clients_created": dict(RECORDER.take_clients()),
+    }
+
+
+def _context(name: str) -> Any:
+    from bzapper.local.lambda_context import LocalLambdaContext
+
+    return LocalLambdaContext(name)
+
+
+def _models(base: type) -> list[type]:
+    found, stack = [], list(base.__subclasses__())
+    while stack:
+        cls = stack.pop()
+        found.append(cls)
+        stack.extend(cls.__subclasses__())
+    return found
+
+
+def idle_worker(seconds: float) -> dict[str, Any]:
+    """The real `SessionWorker.run` with no jobs: what a worker costs per hour just by waiting."""
+    from bzapper.adapters.aws.clients import queue_url
+    from bzapper.config import settings
+    from bzapper.engines.sandbox.engine import SandboxEngine
+    from bzapper.services.container import services
+    from bzapper.topology import shard_queue_name
+    from bzapper.worker.runner import SessionWorker
+
+    worker = SessionWorker(services(), {"sandbox": SandboxEngine(settings().sandbox_url)})
+    for shard in worker.shards:  # resolved once per process: a start-up cost, not an hourly one
+        queue_url(settings().queue(shard_queue_name(shard), fifo=True))
+    RECORDER.take()
+    started = time.monotonic()
+    with RECORDER.recording("worker.idle"):
+        worker.run(should_continue=lambda: time.monotonic() - started < seconds)
+    elapsed = time.monotonic() - started
+    calls: list[Call] = RECORDER.take()
+    per_hour = {
+        name: round(count / elapsed * 3600) for name, count in by_operation(calls).get("worker.idle", {}).items()
+    }
+    return {"seconds": round(elapsed, 1), "shards": len(worker.shards), "requests_per_hour": per_hour, "calls": calls}
+
+
+def per_status(ctx: Any) -> dict[str, Any]:
+    """What the statuses Lambda does for each status, one single-record invocation each."""
+    from bzapper.domain.model import StatusReport
+    from bzapper.local.lambda_events import sqs_event
+
+    response = ctx.messages_handler(
+        send_event(ctx.account["api_key"], ctx.account["instance_id"]), _context("bzapper-bench-messages")
+    )
+    message_id = json.loads(response["body"])["message_id"]
+    item = ctx.raw_ddb.get_item(TableName=ctx.settings.table("messages"), Key={"message_id": {"S": message_id}})
+    wa_id = item["Item"]["wa_message_id"]["S"]
+    instance_id = ctx.account["instance_id"]
+    arn = f"arn:aws:sqs:{ctx.settings.region}:123456789012:{ctx.settings.queue('status-updates', fifo=True)}"
+    RECORDER.take()
+    result = {}
+    at = int(time.time() * 1000)
+    for sequence, status in enumerate(("sending", "sent", "delivered", "read")):
+        # The worker knows our message id for its own reports; receipts carry only WhatsApp's id.
+        known = message_id if status in ("sending", "sent") else None
+        report = StatusReport(instance_id, wa_id, status, at + sequence, known)
+        message = fifo_sqs_message(report.to_json(), group=wa_id, dedupe=f"{wa_id}:{status}", sequence=sequence)
+        with RECORDER.recording(f"statuses:{status}"):
+            ctx.statuses_handler(sqs_event([message], arn, ctx.settings.region), _context("bzapper-bench-statuses"))
+        calls = RECORDER.take()
+        result[status] = {
+            "requests": by_operation(calls).get(f"statuses:{status}", {}),
+            "dynamodb_units": _per(total_units(calls, ctx.schemas), 1),
+            "eventbridge_entries": eventbridge_entries(calls),
+        }
+    RECORDER.take_clients()
+    ctx.purge_jobs()
+    return result
