@@ -129,6 +129,20 @@ ACCESS: dict[str, Access] = {
         ),
         publish_events=True,
     ),
+    "dead_jobs": Access(
+        why=(
+            "Consumer of the shard queues' dead-letter queues: a job no worker could send fails for good, "
+            "through the same path as a status report (conditional update or transaction with the usage "
+            "counter and the refund, the low-balance check, one event)."
+        ),
+        tables=(
+            TableAccess("messages", (GET, UPDATE)),
+            TableAccess("accounts", (GET,)),
+            TableAccess("usage", (UPDATE,)),
+            _WALLET_WRITE,
+        ),
+        publish_events=True,
+    ),
     "outbox": Access(
         why="Every minute: queries the outbox index for due messages, re-sends them to their shard, postpones them.",
         tables=(TableAccess("messages", (UPDATE,), query_indexes=("outbox",)),),

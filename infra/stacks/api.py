@@ -13,7 +13,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda_event_sources as event_sources
 from constructs import Construct
 
-from bzapper.topology import DEFAULT_GROUP, Topology
+from bzapper.topology import DEFAULT_GROUP, Consumer, Topology
 from infra import access
 from infra.components.function import GroupFunction, Layers
 from infra.components.http_api import HttpApi
@@ -28,6 +28,15 @@ API_TIMEOUT = Duration.seconds(15)
 API_MEMORY_MIB = 1024
 """FastAPI + pydantic cold starts roughly halve from 512 MB to 1 GB; arm64 keeps it cheap."""
 WORKER_FUNCTION_MEMORY_MIB = 512
+
+
+DLQ_VISIBILITY_TIMEOUT = 30
+"""SQS's default, which the dead-letter queues keep (infra.components.queues)."""
+
+
+def consumes_dead_letters(consumer: Consumer) -> bool:
+    """A consumer of a queue's DLQ rather than of the queue itself (`Consumer.dead_letter`)."""
+    return bool(getattr(consumer, "dead_letter", False))
 
 
 def consumer_timeout(visibility_timeout: int) -> Duration:
@@ -69,9 +78,14 @@ class ApiStack(Stack):
             if group in api_groups:
                 description, timeout, memory = f"HTTP routes of the {group} group", API_TIMEOUT, API_MEMORY_MIB
             elif group in consumers:
-                queue = topology.queue(consumers[group].queue)
-                description = f"Consumer of the {queue.name} queue"
-                timeout, memory = consumer_timeout(queue.visibility_timeout), WORKER_FUNCTION_MEMORY_MIB
+                consumer = consumers[group]
+                queue = topology.queue(consumer.queue)
+                if consumes_dead_letters(consumer):
+                    description = f"Consumer of the {queue.name} dead-letter queue"
+                    visibility = DLQ_VISIBILITY_TIMEOUT
+                else:
+                    description, visibility = f"Consumer of the {queue.name} queue", queue.visibility_timeout
+                timeout, memory = consumer_timeout(visibility), WORKER_FUNCTION_MEMORY_MIB
             else:
                 every = schedules[group].every_seconds
                 description = f"Runs every {every} s"
@@ -105,7 +119,9 @@ class ApiStack(Stack):
             # max_receive_count); on a FIFO queue the rest of a failed record's group waits with it.
             self.functions[consumer.group].function.add_event_source(
                 event_sources.SqsEventSource(
-                    messaging.queues[consumer.queue],
+                    (messaging.dead_letter_queues if consumes_dead_letters(consumer) else messaging.queues)[
+                        consumer.queue
+                    ],
                     batch_size=consumer.batch_size,
                     report_batch_item_failures=True,
                 )

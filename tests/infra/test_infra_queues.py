@@ -1,0 +1,86 @@
+"""Queues: every one has a dead-letter queue with the topology's redrive, encryption and TLS; the bus is archived."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import Synth
+
+from bzapper.topology import TOPOLOGY
+
+pytestmark = pytest.mark.xdist_group("infra")
+
+
+def queues_by_name(synth: Synth) -> dict[str, tuple[str, dict]]:
+    return {q["Properties"]["QueueName"]: (key, q) for key, q in synth.resources("AWS::SQS::Queue").items()}
+
+
+def dlq_ids(synth: Synth) -> set[str]:
+    """Queues that are some redrive policy's target, or some EventBridge target's or schedule's DLQ."""
+    found = set()
+    for queue in synth.resources("AWS::SQS::Queue").values():
+        redrive = queue["Properties"].get("RedrivePolicy")
+        if redrive:
+            found.add(synth.target(redrive["deadLetterTargetArn"]))
+    for rule in synth.resources("AWS::Events::Rule").values():
+        for target in rule["Properties"].get("Targets", []):
+            if "DeadLetterConfig" in target:
+                found.add(synth.target(target["DeadLetterConfig"]["Arn"]))
+    return found
+
+
+def test_every_queue_has_a_dead_letter_queue(synth: Synth) -> None:
+    dlqs = dlq_ids(synth)
+    for logical_id, queue in synth.resources("AWS::SQS::Queue").items():
+        if logical_id in dlqs:
+            continue
+        redrive = queue["Properties"].get("RedrivePolicy")
+        assert redrive, f"{queue['Properties']['QueueName']} has no dead-letter queue"
+
+
+def test_redrive_follows_the_topology(synth: Synth) -> None:
+    queues = queues_by_name(synth)
+    for spec in TOPOLOGY.queues:
+        _, queue = queues[synth.config.name(spec.name) + spec.physical_suffix]
+        props = queue["Properties"]
+        assert props["RedrivePolicy"]["maxReceiveCount"] == spec.max_receive_count
+        assert props["VisibilityTimeout"] == spec.visibility_timeout
+        assert props.get("FifoQueue", False) is spec.fifo
+        dlq_id, dlq = queues[synth.config.name(spec.dlq_name) + spec.physical_suffix]
+        assert synth.target(props["RedrivePolicy"]["deadLetterTargetArn"]) == dlq_id
+        assert dlq["Properties"].get("FifoQueue", False) is spec.fifo
+        assert dlq["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+
+
+def test_queues_are_encrypted_and_tls_only(synth: Synth) -> None:
+    policies = [p["Properties"] for p in synth.resources("AWS::SQS::QueuePolicy").values()]
+    for logical_id, queue in synth.resources("AWS::SQS::Queue").items():
+        assert queue["Properties"]["SqsManagedSseEnabled"] is True
+        tls = [
+            statement
+            for policy in policies
+            if any(synth.target(ref) == logical_id for ref in policy["Queues"])
+            for statement in policy["PolicyDocument"]["Statement"]
+            if statement["Effect"] == "Deny"
+            and statement.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") == "false"
+        ]
+        assert tls, f"{logical_id} accepts plain HTTP"
+
+
+def test_bus_is_named_for_the_stage_and_archived(synth: Synth) -> None:
+    (bus_id, bus), *_ = synth.resources("AWS::Events::EventBus").items()
+    assert bus["Properties"]["Name"] == synth.config.name(TOPOLOGY.bus)
+    (archive,) = synth.resources("AWS::Events::Archive").values()
+    assert synth.target(archive["Properties"]["SourceArn"]) == bus_id
+    assert archive["Properties"]["RetentionDays"] >= 7
+
+
+def test_topology_rules_have_a_retry_policy_and_a_dlq(synth: Synth) -> None:
+    from infra.components.bus import rule_spec
+
+    rules = {r["Properties"]["Name"]: r["Properties"] for r in synth.resources("AWS::Events::Rule").values()}
+    assert len(rules) == len(TOPOLOGY.rules)
+    for rule in TOPOLOGY.rules:
+        spec = rule_spec(rule)
+        (target,) = rules[synth.config.name(spec.name)]["Targets"]
+        assert target["RetryPolicy"]["MaximumRetryAttempts"] == spec.retry_attempts
+        assert "DeadLetterConfig" in target
