@@ -69,7 +69,7 @@ def test_errors_over_http_are_translated_and_shaped(stack: Stack):
     )
     assert response.status_code == 422
     body = response.json()
-    assert body["code"] == "validation_failed" and body["locale"] == "pt-BR" and body["param"] == "body"
+    assert body["code"] == "validation_failed" and body["locale"] == "pt-BR" and body["param"] == "request_body"
     assert requests.get(f"{stack.base_url}/nope", timeout=10).json()["code"] == "not_found"
     assert requests.delete(f"{stack.base_url}/health", timeout=10).status_code == 405
 
@@ -135,3 +135,72 @@ def test_idempotent_retries_over_http(stack: Stack):
         f"{stack.base_url}/sandbox/contacts/%2B5511988880002/messages", headers=stack.auth, timeout=10
     ).json()["data"]
     assert len(received) == 1
+
+
+def test_chunked_oversized_body_is_413_and_head_is_get_without_body(stack: Stack):
+    def chunks():
+        for _ in range(40):
+            yield b"x" * 10_000
+
+    response = requests.post(f"{stack.base_url}/messages/text", data=chunks(), headers=stack.auth, timeout=30)
+    assert response.status_code == 413 and response.json()["code"] == "payload_too_large"
+    head = requests.head(f"{stack.base_url}/health", timeout=10)
+    assert head.status_code == 200 and head.content == b""
+
+
+def test_a_number_not_on_whatsapp_fails_and_is_refunded(stack: Stack):
+    def balance() -> int:
+        return requests.get(f"{stack.base_url}/billing/wallet", headers=stack.auth, timeout=10).json()["balance"]
+
+    before = balance()
+    accepted = stack.send(to="+55 11 90000-0123").json()
+    deadline = __import__("time").monotonic() + 60
+    while (
+        message := requests.get(
+            f"{stack.base_url}/messages/{accepted['message_id']}", headers=stack.auth, timeout=10
+        ).json()
+    )["status"] != "failed":
+        assert __import__("time").monotonic() < deadline, message
+        __import__("time").sleep(0.1)
+    assert message["error"] == {"code": "not_on_whatsapp"}
+    assert balance() == before  # debited on accept, refunded on the final failure
+
+
+def test_top_up_through_the_sandbox_checkout_page(stack: Stack):
+    wallet = requests.get(f"{stack.base_url}/billing/wallet", headers=stack.auth, timeout=10).json()
+    checkout = requests.post(
+        f"{stack.base_url}/billing/checkout", json={"amount": 2_000, "method": "card"}, headers=stack.auth, timeout=10
+    )
+    assert checkout.status_code == 201
+    url = checkout.json()["url"]
+    assert url.startswith(stack.base_url)
+    page = requests.get(url, headers={"Accept-Language": "es"}, timeout=10)
+    assert page.status_code == 200 and "Completar pago" in page.text
+    assert requests.post(url + "/complete", timeout=10).status_code == 200
+    after = requests.get(f"{stack.base_url}/billing/wallet", headers=stack.auth, timeout=10).json()
+    assert after["balance"] == wallet["balance"] + 2_000
+    assert after["entries"][0]["reason"] == "top_up"
+
+
+def test_operator_credits_a_wallet_from_the_cli(stack: Stack):
+    result = subprocess.run(
+        [
+            BZAPPER,
+            "wallet",
+            "credit",
+            stack.account_id,
+            "300",
+            "--reason",
+            "goodwill",
+            "--state-dir",
+            str(stack.state_dir),
+        ],
+        env={name: value for name, value in stack.env.items() if not name.startswith("AWS_")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert json.loads(result.stdout.strip().splitlines()[-1])["mode"] == "test"
+    entries = requests.get(f"{stack.base_url}/billing/wallet", headers=stack.auth, timeout=10).json()["entries"]
+    assert (entries[0]["amount"], entries[0]["reason"]) == (300, "goodwill")

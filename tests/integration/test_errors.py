@@ -39,7 +39,7 @@ def test_missing_or_bad_key_is_401(messages_handler, account, headers):
         ({"instance_id": "i", "to": "+5511988888888", "body": "x", "colour": "red"}, "colour"),
         ({"instance_id": "i", "to": "+5511988888888", "body": 5}, "body"),
         ({"instance_id": "i", "to": "+5511988888888", "body": "x", "client_reference": "r" * 129}, "client_reference"),
-        ([1, 2], "body"),
+        ([1, 2], "request_body"),
     ],
 )
 def test_invalid_body_is_422_with_param(messages_handler, account, body, param):
@@ -61,7 +61,7 @@ def test_broken_json_is_422(messages_handler, account):
     status, _, error = call(messages_handler, "POST", "/messages/text", raw_body="{not json", headers=account.auth)
     assert status == 422
     _assert_error(error, "validation_failed")
-    assert error["param"] == "body"
+    assert error["param"] == "request_body"
 
 
 def test_unknown_route_is_404_and_wrong_method_405(platform_handler, messages_handler):
@@ -127,3 +127,50 @@ def test_oversized_body_is_413(messages_handler, account):
     status, _, error = call(messages_handler, "POST", "/messages/text", raw_body="x" * 300_000, headers=account.auth)
     assert status == 413
     _assert_error(error, "payload_too_large")
+
+
+def test_json_too_deep_to_parse_is_422_not_500(messages_handler, account):
+    deep = '{"a":' * 5000 + "1" + "}" * 5000
+    status, _, error = call(messages_handler, "POST", "/messages/text", raw_body=deep, headers=account.auth)
+    assert status == 422
+    assert error["param"] == "request_body"
+
+
+def test_head_is_answered_like_get_without_a_body(platform_handler):
+    from support.apigw import LambdaContext, http_event
+
+    response = platform_handler(http_event("HEAD", "/health"), LambdaContext())
+    assert response["statusCode"] == 200
+    assert not response.get("body")
+
+
+@pytest.mark.parametrize(
+    "message_id", ["msg_" + "A" * 3000, "msg_short", "../../etc/passwd", "MSG_01M87N2RV1RQHJ90B2B8GW183P"]
+)
+def test_malformed_ids_are_404_without_a_lookup(messages_handler, account, message_id):
+    status, _, error = call(messages_handler, "GET", f"/messages/{message_id}", headers=account.auth)
+    assert (status, error["code"]) == (404, "not_found")
+
+
+def test_test_key_cannot_reach_live_instance_or_message(messages_handler, svc, account):
+    live = svc.instances.create(account.account_id, livemode=True, engine="sandbox", name="Live", status="connected")
+    body = {"instance_id": live.instance_id, "to": "+5511988888888", "body": "x"}
+    status, _, error = call(messages_handler, "POST", "/messages/text", body=body, headers=account.auth)
+    assert (status, error["code"]) == (404, "not_found")
+
+
+def test_a_wallet_conflict_is_retried_not_blamed_on_idempotency():
+    from types import SimpleNamespace
+
+    from pynamodb.exceptions import CancellationReason
+
+    from bzapper.adapters.aws.messages import _cancellation_reason
+
+    def reasons(*codes):
+        return SimpleNamespace(cancellation_reasons=[CancellationReason(code=c) if c else None for c in codes])
+
+    assert _cancellation_reason(reasons(None, None, None, "TransactionConflict", None)) == "conflict"
+    assert _cancellation_reason(reasons(None, None, None, None, None, "TransactionConflict")) == "idempotency_conflict"
+    assert _cancellation_reason(reasons(None, None, None, "ConditionalCheckFailed", None)) == "insufficient_balance"
+    assert _cancellation_reason(reasons("ConditionalCheckFailed", None, None, None, None)) == "instance_not_connected"
+    assert _cancellation_reason(reasons(None, None, None, "ThrottlingError", None)) == "busy"

@@ -175,10 +175,20 @@ def test_a_message_a_worker_took_leaves_the_outbox(messages_handler, svc, accoun
 def test_outbox_handler_runs_with_a_scheduler_event(messages_handler, svc, account, monkeypatch):
     from bzapper.local.functions import load_function
     from bzapper.local.lambda_events import scheduled_event
+    from bzapper.services import outbox
 
-    monkeypatch.setenv("BZ_OUTBOX_GRACE_SECONDS", "0")
-    result = load_function("outbox").handler(scheduled_event("arn:aws:scheduler:x", "us-east-1"), LambdaContext())
-    assert result == {"resent": 0}
+    svc.jobs = FailingQueue()
+    message_id = _send(messages_handler, account)
+    svc.jobs = __import__("bzapper.adapters.aws.queues", fromlist=["SqsJobQueue"]).SqsJobQueue()
+    handler = load_function("outbox").handler
+    event = scheduled_event("arn:aws:scheduler:x", "us-east-1")
+    assert handler(event, LambdaContext()) == {"resent": 0}  # within the grace period
+
+    created = int(MessageModel.get(message_id).created_at)
+    monkeypatch.setattr(outbox, "now_ms", lambda: created + 10 * 60 * 1000)
+    assert handler(event, LambdaContext()) == {"resent": 1}
+    [job] = _shard_reader(svc, account).receive(wait_seconds=0)
+    assert json.loads(job["Body"])["message_id"] == message_id
 
 
 def test_local_poller_deletes_successes_and_keeps_failures(aws):

@@ -104,3 +104,85 @@ def test_a_job_for_an_instance_without_engine_is_retried(messages_handler, svc, 
     worker = SessionWorker(svc, {})
     svc.statuses = RecordingSink()
     assert worker.process_job(_job(messages_handler, account, svc)) is False
+
+
+class FlakyEngine(RecordingEngine):
+    """Fails the first attempt of one job."""
+
+    def __init__(self, flaky_wa_id: str) -> None:
+        super().__init__()
+        self.flaky = flaky_wa_id
+
+    def send(self, job):
+        if job["wa_message_id"] == self.flaky:
+            self.flaky = ""
+            raise ConnectionError("socket closed")
+        return super().send(job)
+
+
+class ListReader:
+    def __init__(self) -> None:
+        self.deleted: list[str] = []
+
+    def delete(self, handles):
+        self.deleted.extend(handles)
+
+
+def test_a_failed_job_holds_back_its_numbers_later_jobs(messages_handler, svc, account):
+    import json
+
+    svc.statuses = RecordingSink()
+    jobs = [_job(messages_handler, account, svc) for _ in range(3)]
+    engine = FlakyEngine(jobs[0]["wa_message_id"])
+    worker = SessionWorker(svc, {"sandbox": engine})
+    batch = [
+        {"Body": json.dumps(job), "ReceiptHandle": f"rh{i}", "Attributes": {"MessageGroupId": account.instance_id}}
+        for i, job in enumerate(jobs)
+    ]
+    reader = ListReader()
+
+    worker.process_batch(reader, batch)
+    assert engine.sent == [] and reader.deleted == []  # the first failed: nothing overtook it
+
+    worker.process_batch(reader, batch)  # the redelivery, in the same order
+    assert engine.sent == [job["wa_message_id"] for job in jobs]
+    assert reader.deleted == ["rh0", "rh1", "rh2"]
+
+
+def test_a_dead_job_fails_and_is_refunded_unless_it_was_sent(messages_handler, svc, account):
+    from support.apigw import LambdaContext
+
+    from bzapper.domain.model import wallet_id
+    from bzapper.local.functions import load_function
+    from bzapper.local.lambda_events import sqs_event
+
+    class Captured:
+        def __init__(self):
+            self.events = []
+
+        def publish(self, events):
+            self.events.extend(events)
+
+    svc.events = Captured()
+    stuck, sent = _job(messages_handler, account, svc), _job(messages_handler, account, svc)
+    svc.messages.apply_status(stuck["message_id"], "sending", 1)
+    svc.messages.apply_status(sent["message_id"], "sent", 2)
+    records = [
+        {
+            "MessageId": job["message_id"],
+            "ReceiptHandle": "rh",
+            "Body": __import__("json").dumps(job),
+            "Attributes": {"MessageGroupId": job["instance_id"]},
+        }
+        for job in (stuck, sent)
+    ]
+    handler = load_function("dead_jobs").handler
+    result = handler(
+        sqs_event(records, "arn:aws:sqs:us-east-1:1:bzapper-test-shard-0-dlq.fifo", "us-east-1"), LambdaContext()
+    )
+
+    assert result == {"batchItemFailures": []}
+    assert svc.messages.get(stuck["message_id"]).status == "failed"
+    assert svc.messages.get(stuck["message_id"]).error_code == "send_failed"
+    assert svc.messages.get(sent["message_id"]).status == "sent"
+    assert svc.wallets.balance(wallet_id(account.account_id, "test")) == 999  # 1000 - 2 sends + 1 refund

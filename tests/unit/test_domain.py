@@ -114,3 +114,27 @@ def test_topology_names_are_unique():
         names = [item.name for item in items]
         assert len(names) == len(set(names))
     assert len({(route.method, route.path) for route in TOPOLOGY.routes}) == len(TOPOLOGY.routes)
+
+
+def test_ids_are_recognised_by_shape():
+    value = ids.new_id("msg")
+    assert ids.is_id(value, "msg")
+    assert not ids.is_id(value, "inst")
+    assert not ids.is_id("msg_" + "A" * 3000, "msg")
+    assert not ids.is_id("msg_01m87n2rv1rqhj90b2b8gw183p", "msg")  # lower case is not ours
+    assert not ids.is_id("msg_01M87N2RV1RQHJ90B2B8GW183U", "msg")  # U is not Crockford base32
+
+
+def test_ttl_cache_expires_and_stays_bounded(monkeypatch):
+    from bzapper import cache
+
+    clock = [100.0]
+    monkeypatch.setattr(cache.time, "monotonic", lambda: clock[0])
+    store = cache.TTLCache(max_entries=3)
+    for key in "abcd":
+        store.put(key, key.upper(), ttl_seconds=10)
+    assert len(store) == 3
+    assert store.get("a") is cache.MISSING  # the oldest went first
+    assert store.get("d") == "D"
+    clock[0] += 11
+    assert store.get("d") is cache.MISSING

@@ -318,3 +318,16 @@ def test_concurrent_sends_lose_nothing(net: SandboxNetwork, clock: FakeClock) ->
     assert len(net.received("acc_1", PHONE)) == 400
     clock.advance(10)
     assert len(net.poll([f"ins_{n}" for n in range(8)], max_events=10_000)) == 800
+
+
+def test_the_reserved_range_is_not_on_whatsapp_and_its_neighbours_are():
+    from bzapper.engines.sandbox.network import Rejected, SandboxNetwork
+
+    network = SandboxNetwork()
+    for number in ("5511900000000", "5511900000123", "5511900000999"):
+        with pytest.raises(Rejected) as rejected:
+            network.send("acct", "inst", f"{number}@s.whatsapp.net", "3EB0AA", {"type": "text", "body": "x"})
+        assert rejected.value.code == "not_on_whatsapp"
+        assert network.received("acct", number) == []
+    ack = network.send("acct", "inst", "5511900001000@s.whatsapp.net", "3EB0AB", {"type": "text", "body": "x"})
+    assert ack["duplicate"] is False

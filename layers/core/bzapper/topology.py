@@ -66,6 +66,8 @@ class Consumer:
     group: str
     queue: str
     batch_size: int = 10
+    dead_letter: bool = False
+    """Consume the queue's dead-letter queue instead of the queue itself."""
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,12 @@ TOPOLOGY = Topology(
     routes=ROUTES,
     tables=TABLES,
     queues=QUEUES,
-    consumers=(Consumer("statuses", "status-updates"),),
+    consumers=(
+        Consumer("statuses", "status-updates"),
+        # A job that no worker could send after every retry fails for good (and is refunded), never
+        # sits in `sending` forever.
+        *(Consumer("dead_jobs", shard_queue_name(shard), dead_letter=True) for shard in range(SHARD_COUNT)),
+    ),
     schedules=(Schedule("outbox", every_seconds=60),),
     buckets=("media",),
 )
@@ -171,6 +178,7 @@ _COMPILED = tuple((route, route_pattern(route.path)) for route in ROUTES)
 
 def match_route(method: str, path: str) -> tuple[Route | None, list[str]]:
     """The route for (method, path), else None with the methods the path does accept (for a 405)."""
+    method = "GET" if method == "HEAD" else method  # HEAD is answered as the GET it mirrors
     allowed = []
     for route, pattern in _COMPILED:
         if pattern.match(path):

@@ -16,6 +16,9 @@ from bzapper.domain.errors import BzError, validation_failed
 
 logger = logging.getLogger(__name__)
 
+BODY_PARAM = "request_body"
+"""`param` when the request body as a whole is wrong (distinct from a field named `body`)."""
+
 
 def error_body(error: BzError, locale: str, request_id: str | None) -> dict[str, Any]:
     body: dict[str, Any] = {
@@ -51,10 +54,12 @@ def render(request: Request, error: BzError) -> JSONResponse:
 def _from_validation(exc: RequestValidationError) -> BzError:
     first = exc.errors()[0] if exc.errors() else {"type": "value_error", "loc": ("body",)}
     kind = first.get("type", "")
-    location = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path", "header")]
-    param = ".".join(location) or "body"
-    if kind == "json_invalid" or (kind == "model_attributes_type" and param == "body"):
-        return validation_failed("body", "error.invalid_json")
+    loc = list(first.get("loc", ()))
+    # The first element says where (body, query, path, header); the rest is the field's path.
+    location = [str(part) for part in (loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc)]
+    param = ".".join(location) or BODY_PARAM
+    if kind == "json_invalid" or (kind == "model_attributes_type" and not location):
+        return validation_failed(BODY_PARAM, "error.invalid_json")
     if kind == "missing":
         return validation_failed(param, "error.validation_missing")
     return validation_failed(param)
@@ -78,8 +83,11 @@ def install_error_handlers(app: FastAPI) -> None:
             error = BzError("not_found", message_key="error.route_not_found", params=params)
         elif exc.status_code == 401:
             error = BzError("unauthorized")
+        elif exc.status_code == 400:
+            # The framework could not even parse the body (e.g. JSON nested thousands deep).
+            error = validation_failed(BODY_PARAM, "error.invalid_json")
         else:
-            logger.error("unmapped HTTP error %s", exc.status_code)
+            logger.error("unmapped HTTP error %s", exc.status_code, extra={"request_id": request.state.request_id})
             error = BzError("internal_error", params={"request_id": getattr(request.state, "request_id", "")})
         return render(request, error)
 

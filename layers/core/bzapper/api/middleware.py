@@ -78,8 +78,42 @@ class RequestContext:
         if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
             await send_error(send, scope, BzError("payload_too_large"), request_id)
             return
+        # Read the whole body first (it is small by design): a chunked body has no Content-Length,
+        # so only counting what arrives enforces the limit.
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > MAX_BODY_BYTES:
+                await send_error(send, scope, BzError("payload_too_large"), request_id)
+                return
+            if not message.get("more_body"):
+                break
+        body = b"".join(chunks)
+        replayed = False
+
+        async def receive_buffered() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        head = scope["method"] == "HEAD"
+        if head:  # answered as the GET it mirrors, without the body
+            scope = {**scope, "method": "GET"}
+
+        async def send_final(message: Message) -> None:
+            if head and message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send_with_id(message)
+
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive_buffered, send_final)
         except Exception:
             logger.exception("unhandled error", extra={"request_id": request_id})
             if not started:

@@ -156,6 +156,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         422: "Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`.",
         429: "Too many requests (`rate_limited`); wait `Retry-After` seconds.",
         500: "Unexpected error (`internal_error`); quote `request_id`.",
+        503: "Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged.",
     }
     # Every operation can refuse its input (422) or fail unexpectedly (500), in the one error shape.
     wanted = sorted({*statuses, 422, 500})

@@ -23,6 +23,7 @@ HTTP_STATUS: dict[str, int] = {
     "not_on_whatsapp": 422,
     "rate_limited": 429,
     "internal_error": 500,
+    "temporarily_unavailable": 503,
 }
 ERROR_CODES: tuple[str, ...] = tuple(HTTP_STATUS)
 

@@ -20,3 +20,12 @@ def whatsapp_message_id(message_id: str) -> str:
     """
     digest = hashlib.sha256(message_id.encode()).hexdigest().upper()
     return "3EB0" + digest[:16]
+
+
+_ULID_CHARS = frozenset("0123456789ABCDEFGHJKMNPQRSTVWXYZ")
+
+
+def is_id(value: str, prefix: str) -> bool:
+    """Whether `value` has the shape of one of our ids: a cheap 404 before any lookup (and no oversized key)."""
+    head, _, tail = value.partition("_")
+    return head == prefix and len(tail) == 26 and set(tail) <= _ULID_CHARS

@@ -146,6 +146,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "pt-BR": "Conta criada: {account_id}",
         "es": "Cuenta creada: {account_id}",
     },
+    "error.temporarily_unavailable": {
+        "en": "The service is busy right now. Retry in a moment; nothing was charged.",
+        "pt-BR": "O serviço está ocupado agora. Tente de novo em instantes; nada foi cobrado.",
+        "es": "El servicio está ocupado ahora. Reintenta en un momento; no se cobró nada.",
+    },
     # --- Sandbox checkout page (test mode) -----------------------------------------------------------------
     "checkout.title": {
         "en": "bzapper sandbox checkout",

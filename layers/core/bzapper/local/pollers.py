@@ -53,7 +53,7 @@ class SqsPoller(threading.Thread):
     ) -> None:
         super().__init__(name=f"poller-{consumer.group}", daemon=True)
         queue = topology.queue(consumer.queue)
-        self.reader = SqsReader(settings.queue(queue.name, queue.fifo))
+        self.reader = SqsReader(settings.queue(queue.dlq_name if consumer.dead_letter else queue.name, queue.fifo))
         self.handler = handler
         self.function_name = f"bzapper-{settings.stage}-{consumer.group}"
         self.region = settings.region

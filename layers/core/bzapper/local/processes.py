@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import logging
 import os
@@ -20,10 +19,16 @@ logger = logging.getLogger("bzapper.local")
 _PR_SET_PDEATHSIG = 1
 
 
+try:  # resolved before any fork: preexec_fn must not load libraries in a multi-threaded parent
+    _PRCTL = ctypes.CDLL("libc.so.6", use_errno=True).prctl
+except OSError:
+    _PRCTL = None
+
+
 def _die_with_parent() -> None:
     # Linux: the child gets SIGTERM if the thread that started it (hence the runner) dies, even by kill -9.
-    with contextlib.suppress(OSError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if _PRCTL is not None:
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def spawn(args: list[str], env: dict[str, str], log: IO[bytes]) -> subprocess.Popen[bytes]:

@@ -11,7 +11,7 @@ from bzapper.adapters.aws.messages import CommitRejected
 from bzapper.config import settings
 from bzapper.domain.clock import now_ms
 from bzapper.domain.errors import BzError, validation_failed
-from bzapper.domain.ids import new_id, whatsapp_message_id
+from bzapper.domain.ids import is_id, new_id, whatsapp_message_id
 from bzapper.domain.model import OutboundMessage, Principal
 from bzapper.domain.phones import InvalidRecipient, parse_recipient
 from bzapper.domain.plans import plan_named
@@ -32,8 +32,10 @@ class SendResult:
 _COMMIT_ERRORS = {
     "insufficient_balance": "insufficient_balance",
     "instance_not_connected": "instance_not_connected",
-    "conflict": "idempotency_in_progress",
+    "idempotency_conflict": "idempotency_in_progress",
     "idempotency_lock_lost": "idempotency_in_progress",
+    "conflict": "temporarily_unavailable",
+    "busy": "temporarily_unavailable",
 }
 
 
@@ -55,7 +57,7 @@ def send_message(
         key = "error.unsupported_jid" if error.reason == "unsupported_jid" else "error.invalid_recipient"
         raise validation_failed("to", key, value=to) from error
 
-    instance = services.instances.get(instance_id)
+    instance = services.instances.get(instance_id) if is_id(instance_id, "inst") else None
     if instance is None or instance.account_id != principal.account_id or instance.livemode != principal.livemode:
         raise BzError("not_found")  # another account's instance is indistinguishable from none
 
@@ -103,7 +105,8 @@ def send_message(
         code = _COMMIT_ERRORS.get(rejected.reason)
         if code is None:
             raise RuntimeError(f"send transaction cancelled: {rejected.reason}") from rejected
-        raise BzError(code) from rejected
+        retry = {"Retry-After": "1"} if code in ("temporarily_unavailable", "idempotency_in_progress") else {}
+        raise BzError(code, headers=retry) from rejected
     except Exception:
         if lock:
             services.idempotency.release(lock)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from bzapper.domain.clock import now_ms
 from bzapper.domain.events import envelope
 from bzapper.domain.model import MessageView, StatusReport, wallet_id
 from bzapper.domain.plans import CURRENCY, plan_named
@@ -33,7 +34,25 @@ def apply_report(services: Services, report: StatusReport) -> None:
         check_low_balance(services, view.account_id, view.livemode, report.at)
     if MessageStatus(report.status) in _SILENT:
         return
-    services.events.publish([status_event(view, report.status, report.at)])
+    # The time stored with the transition, not the report's: a re-published event keeps its id.
+    at = next((at for status, at in view.history if status == report.status), report.at)
+    services.events.publish([status_event(view, report.status, at)])
+
+
+DEAD_JOB_ERROR = "send_failed"
+
+
+def fail_dead_job(services: Services, job: dict) -> None:
+    """Every retry of a job failed: the message fails (and is refunded) unless it was sent after all."""
+    report = StatusReport(
+        instance_id=job["instance_id"],
+        wa_message_id=job["wa_message_id"],
+        status=MessageStatus.FAILED.value,
+        at=now_ms(),
+        message_id=job["message_id"],
+        error_code=DEAD_JOB_ERROR,
+    )
+    apply_report(services, report)
 
 
 def check_low_balance(services: Services, account_id: str, livemode: bool, at: int) -> None:

@@ -26,6 +26,9 @@ def main() -> None:
     watch_parent = os.environ.get("BZ_WORKER_PARENT_PID")
     logging.getLogger("bzapper.worker").info("worker %s started", os.getpid())
     worker.run(parent_alive(int(watch_parent)) if watch_parent else (lambda: True))
+    logging.shutdown()
+    # Daemon threads may sit in a long poll or a lock: never let them hold the exit.
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -60,14 +60,24 @@ class SessionWorker:
         reader = SqsReader(settings().queue(shard_queue_name(shard), fifo=True))
         while not self.stop.is_set():
             try:
-                for message in reader.receive(max_messages=10, wait_seconds=1):
-                    if self.stop.is_set():
-                        return  # not deleted: it comes back to whoever holds the shard next
-                    if self.process_job(json.loads(message["Body"])):
-                        reader.delete([message["ReceiptHandle"]])
+                self.process_batch(reader, reader.receive(max_messages=10, wait_seconds=1))
             except Exception:
                 logger.exception("shard %s: receive loop error", shard)
                 self.stop.wait(1.0)
+
+    def process_batch(self, reader: SqsReader, messages: list[dict]) -> None:
+        """Jobs in queue order; after a failure, the rest of that number's jobs wait for the retry."""
+        held: set[str] = set()
+        for message in messages:
+            if self.stop.is_set():
+                return  # not deleted: it comes back to whoever holds the shard next
+            group = message.get("Attributes", {}).get("MessageGroupId", "")
+            if group in held:
+                continue  # keep the conversation's order: nothing overtakes a job that will be retried
+            if self.process_job(json.loads(message["Body"])):
+                reader.delete([message["ReceiptHandle"]])
+            else:
+                held.add(group)
 
     def process_job(self, job: dict) -> bool:
         """True when the job is finished (sent now or before); False leaves it to be retried."""

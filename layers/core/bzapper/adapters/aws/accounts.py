@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
 from pynamodb.exceptions import DoesNotExist
 
 from bzapper.adapters.aws.models import AccountModel, ApiKeyModel
+from bzapper.cache import MISSING, TTLCache
 from bzapper.config import settings
 from bzapper.domain.clock import now_ms
 from bzapper.domain.ids import new_id
@@ -17,8 +16,8 @@ from bzapper.domain.model import Principal
 class AccountStore:
     def __init__(self) -> None:
         # Auth runs on every request: a short cache keeps it off DynamoDB on a warm function.
-        self._principals: dict[str, tuple[float, Principal | None]] = {}
-        self._plans: dict[str, tuple[float, str | None]] = {}
+        self._principals: TTLCache[Principal | None] = TTLCache()
+        self._plans: TTLCache[str | None] = TTLCache()
 
     def create_account(self, name: str, locale: str) -> str:
         account_id = new_id("acct")
@@ -38,12 +37,12 @@ class AccountStore:
     def principal_for(self, key: str) -> Principal | None:
         digest = hash_key(key)
         cached = self._principals.get(digest)
-        if cached and cached[0] > time.monotonic():
-            return cached[1]
+        if cached is not MISSING:
+            return cached  # type: ignore[return-value]
         principal = self._load_principal(digest)
-        # A miss is cached briefly too, so a flood of bad keys cannot hammer the table.
+        # A miss is cached briefly too, so a flood of bad keys cannot hammer the table (bounded in size).
         ttl = settings().auth_cache_seconds if principal else min(5.0, settings().auth_cache_seconds)
-        self._principals[digest] = (time.monotonic() + ttl, principal)
+        self._principals.put(digest, principal, ttl)
         return principal
 
     def _load_principal(self, digest: str) -> Principal | None:
@@ -66,11 +65,11 @@ class AccountStore:
     def plan_of(self, account_id: str) -> str | None:
         """The account's plan, cached like principals (consumers have no key to resolve)."""
         cached = self._plans.get(account_id)
-        if cached and cached[0] > time.monotonic():
-            return cached[1]
+        if cached is not MISSING:
+            return cached  # type: ignore[return-value]
         account = self.get(account_id)
         plan = account.plan if account else None
-        self._plans[account_id] = (time.monotonic() + settings().auth_cache_seconds, plan)
+        self._plans.put(account_id, plan, settings().auth_cache_seconds)
         return plan
 
     def get(self, account_id: str) -> AccountModel | None:
@@ -89,4 +88,4 @@ class AccountStore:
             AccountModel(account_id).update(actions=actions, condition=AccountModel.account_id.exists())
         # The cached principals carry the locale: forget them so the change shows at once here.
         self._principals.clear()
-        self._plans.pop(account_id, None)
+        self._plans.discard(account_id)

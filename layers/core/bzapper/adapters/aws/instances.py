@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import random
-import time
 
 from pynamodb.exceptions import DoesNotExist
 
 from bzapper.adapters.aws.models import InstanceModel
+from bzapper.cache import MISSING, TTLCache
 from bzapper.domain.clock import now_ms
 from bzapper.domain.ids import new_id
 from bzapper.domain.model import InstanceRef
@@ -28,7 +28,7 @@ def _ref(item: InstanceModel) -> InstanceRef:
 
 class InstanceStore:
     def __init__(self) -> None:
-        self._refs: dict[str, tuple[float, InstanceRef]] = {}
+        self._refs: TTLCache[InstanceRef] = TTLCache()
 
     def create(
         self,
@@ -60,13 +60,13 @@ class InstanceStore:
     def get(self, instance_id: str) -> InstanceRef | None:
         """Immutable facts of an instance, cached: the send path's status check happens in its transaction."""
         cached = self._refs.get(instance_id)
-        if cached and cached[0] > time.monotonic():
-            return cached[1]
+        if cached is not MISSING:
+            return cached  # type: ignore[return-value]
         try:
             ref = _ref(InstanceModel.get(instance_id))
         except DoesNotExist:
             return None
-        self._refs[instance_id] = (time.monotonic() + _REF_TTL_SECONDS, ref)
+        self._refs.put(instance_id, ref, _REF_TTL_SECONDS)
         return ref
 
     def status(self, instance_id: str) -> str | None:

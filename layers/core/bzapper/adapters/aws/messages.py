@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import random
+import time
 from typing import Any
 
 from pynamodb.connection import Connection
@@ -19,6 +21,8 @@ from bzapper.domain.idempotency import TTL_SECONDS
 from bzapper.domain.ids import new_id
 from bzapper.domain.model import MessageView, OutboundMessage, wallet_id
 from bzapper.domain.statuses import RANK, TERMINAL_FAILURES, MessageStatus, rank, ranks_below
+
+_COMMIT_ATTEMPTS = 3
 
 OUTBOX_BUCKETS = 8
 """The sweeper's index is spread over a few partitions so a burst of sends never makes one hot."""
@@ -92,33 +96,48 @@ class MessageStore:
             outbox_bucket=outbox_bucket(message.message_id),
             outbox_due=message.created_at + grace_ms,
         )
-        try:
-            with TransactWrite(connection=Connection(region=settings().region)) as tx:
-                tx.save(item, condition=MessageModel.message_id.does_not_exist())
-                wallet = wallet_id(message.account_id, "live" if message.livemode else "test")
-                ledger_put(tx, wallet, new_id("le"), -price, "message", message.message_id, message.created_at)
-                balance_add(tx, wallet, -price, require_funds=True)
-                metrics = ["sends", "otps"] if message.type == "otp" else ["sends"]
-                usage_add(tx, message.account_id, message.livemode, message.instance_id, message.created_at, metrics)
-                tx.condition_check(
-                    InstanceModel,
-                    message.instance_id,
-                    condition=(InstanceModel.account_id == message.account_id) & (InstanceModel.status == "connected"),
-                )
-                if idempotency:
-                    lock, status, body = idempotency
-                    tx.update(
-                        IdempotencyModel(lock.idempotency_id),
-                        actions=[
-                            IdempotencyModel.state.set("done"),
-                            IdempotencyModel.response_status.set(status),
-                            IdempotencyModel.response_body.set(body),
-                            IdempotencyModel.expires_at.set(message.created_at // 1000 + TTL_SECONDS),
-                        ],
-                        condition=IdempotencyModel.lock_token == lock.token,
+        ledger_id = new_id("le")
+        for attempt in range(_COMMIT_ATTEMPTS):
+            try:
+                # The token makes a commit botocore retried after a lost response a no-op, not a 500.
+                with TransactWrite(
+                    connection=Connection(region=settings().region), client_request_token=message.message_id
+                ) as tx:
+                    tx.save(item, condition=MessageModel.message_id.does_not_exist())
+                    wallet = wallet_id(message.account_id, "live" if message.livemode else "test")
+                    ledger_put(tx, wallet, ledger_id, -price, "message", message.message_id, message.created_at)
+                    balance_add(tx, wallet, -price, require_funds=True)
+                    metrics = ["sends", "otps"] if message.type == "otp" else ["sends"]
+                    usage_add(
+                        tx, message.account_id, message.livemode, message.instance_id, message.created_at, metrics
                     )
-        except TransactWriteError as error:
-            raise CommitRejected(_cancellation_reason(error)) from error
+                    tx.condition_check(
+                        InstanceModel,
+                        message.instance_id,
+                        condition=(InstanceModel.account_id == message.account_id)
+                        & (InstanceModel.status == "connected"),
+                    )
+                    if idempotency:
+                        lock, status, body = idempotency
+                        tx.update(
+                            IdempotencyModel(lock.idempotency_id),
+                            actions=[
+                                IdempotencyModel.state.set("done"),
+                                IdempotencyModel.response_status.set(status),
+                                IdempotencyModel.response_body.set(body),
+                                IdempotencyModel.expires_at.set(message.created_at // 1000 + TTL_SECONDS),
+                            ],
+                            condition=IdempotencyModel.lock_token == lock.token,
+                        )
+                return
+            except TransactWriteError as error:
+                reason = _cancellation_reason(error)
+                if reason == "duplicate_message":
+                    return  # our own earlier attempt committed it
+                if reason != "conflict" or attempt == _COMMIT_ATTEMPTS - 1:
+                    raise CommitRejected(reason) from error
+                # Another transaction held one of the items (two sends on one wallet): try again shortly.
+                time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
 
     def get(self, message_id: str) -> MessageView | None:
         try:
@@ -189,7 +208,8 @@ class MessageStore:
     def due_outbox(self, now: int, limit: int = 100) -> list[tuple[OutboundMessage, int]]:
         """Messages committed but still not picked up by a worker, with their re-send count so far."""
         due: list[tuple[OutboundMessage, int]] = []
-        for bucket in range(OUTBOX_BUCKETS):
+        first = random.randrange(OUTBOX_BUCKETS)  # no bucket starves the others when there is a backlog
+        for bucket in (*range(first, OUTBOX_BUCKETS), *range(first)):
             for item in MessageModel.outbox.query(
                 f"outbox#{bucket}", MessageModel.outbox_due <= now, limit=limit - len(due)
             ):
@@ -233,9 +253,12 @@ def _cancellation_reason(error: TransactWriteError) -> str:
     for index, reason in enumerate(reasons):
         if reason is not None and reason.code == "ConditionalCheckFailed":
             return _TX_REASONS[index]
-    if any(reason is not None and reason.code == "TransactionConflict" for reason in reasons):
+    conflicts = [index for index, reason in enumerate(reasons) if reason and reason.code == "TransactionConflict"]
+    if conflicts == [_TX_REASONS.index("idempotency_lock_lost")]:
+        return "idempotency_conflict"  # another request with the same key is writing it right now
+    if conflicts:
         return "conflict"
-    return "unknown"
+    return "busy"  # throttled, or the service is unavailable: retryable by the client
 
 
 def _view(item: MessageModel) -> MessageView:

@@ -7,6 +7,7 @@ from bzapper.api.schemas import MessageAccepted, MessageOut, SendTextRequest, er
 from bzapper.domain.clock import iso
 from bzapper.domain.errors import BzError
 from bzapper.domain.idempotency import fingerprint, valid_key
+from bzapper.domain.ids import is_id
 from bzapper.domain.model import MessageView, Principal
 from bzapper.services.container import services
 from bzapper.services.sending import send_message
@@ -25,7 +26,7 @@ IDEMPOTENCY_HEADER = Header(
     status_code=202,
     response_model=MessageAccepted,
     summary="Send a text message",
-    responses=error_responses(401, 402, 404, 409, 413, 422, 429),
+    responses=error_responses(401, 402, 404, 409, 413, 422, 429, 503),
 )
 def send_text(
     request: SendTextRequest,
@@ -67,7 +68,7 @@ def send_text(
     responses=error_responses(401, 404, 422),
 )
 def get_message(message_id: str, principal: Principal = Depends(authenticate)) -> MessageOut:
-    view = services().messages.get(message_id) if message_id.startswith("msg_") else None
+    view = services().messages.get(message_id) if is_id(message_id, "msg") else None
     if view is None or view.account_id != principal.account_id or view.livemode != principal.livemode:
         raise BzError("not_found")
     return message_out(view)

@@ -11,6 +11,7 @@ from bzapper import i18n
 from bzapper.api.errors import resolve_locale
 from bzapper.api.schemas import Received, error_responses
 from bzapper.domain.clock import now_ms
+from bzapper.domain.ids import is_id
 from bzapper.services.billing import process_provider_event, sandbox_event
 from bzapper.services.container import services
 
@@ -45,7 +46,7 @@ def _page(request: Request, body: str, status_code: int = 200) -> HTMLResponse:
 
 def _open_checkout(request: Request, checkout_id: str):
     locale = resolve_locale(request.headers.get("accept-language"), None)
-    checkout = services().checkouts.get(checkout_id) if checkout_id.startswith("chk_") else None
+    checkout = services().checkouts.get(checkout_id) if is_id(checkout_id, "chk") else None
     if checkout is None or checkout.provider != "sandbox":
         return None, _page(request, f"<p>{html.escape(i18n.translate('checkout.not_found', locale))}</p>", 404)
     if checkout.status == "open" and checkout.expires_at < now_ms():

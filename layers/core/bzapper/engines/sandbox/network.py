@@ -33,7 +33,7 @@ def _wall_ms() -> int:
     return int(time.time() * 1000)
 
 
-NOT_ON_WHATSAPP_PREFIX = "+55119000000"
+NOT_ON_WHATSAPP_PREFIX = "+5511900000"
 """Reserved range +55 11 90000-0000 … 90000-0999: numbers that are not on WhatsApp (docs/sandbox.md)."""
 
 
