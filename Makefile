@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
 PORT ?=
 PYTEST_WORKERS ?= 2
 
-.PHONY: setup dev test unit integration e2e lint format openapi clean synth
+.PHONY: setup dev test unit integration e2e lint format openapi clean synth bench
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,11 @@ format: $(STAMP)
 ## Regenerate openapi.yaml from the function apps (a test fails when it drifts).
 openapi: $(STAMP)
 	$(BIN)/bzapper openapi --output openapi.yaml
+
+## Benchmarks (send path vs floor, AWS requests per message, end to end, cold starts, density, cost):
+## a table on stdout and bench/results.json; about 6-10 minutes on 2 cores. See docs/performance.md.
+bench: $(STAMP)
+	$(BIN)/python -m bench
 
 ## CloudFormation for a stage into cdk.out/ (offline, no Docker; cdk-nag at synth, then cfn-lint). STAGE=dev.
 synth: $(STAMP) $(NPM_STAMP)
