@@ -1,6 +1,7 @@
 """The AWS stand-in the in-process sections run against: a moto server this harness starts itself.
 
-Why a moto *server* (a separate process on a loopback port) rather than moto in-process: the
+Why a moto *server* (a separate process on a loopback port, the same one `bzapper dev` runs) rather
+than moto in-process: the
 handler under test should pay what it pays on Lambda (botocore's serialization, signing, an HTTP
 round trip over a kept-alive connection, parsing) and nothing else; with in-process moto the
 backend's own Python work would run in the measured process and the HTTP transport would be
@@ -29,14 +30,26 @@ class MotoServer:
         self.port = free_port("127.0.0.1")
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(state_dir / "moto.log", "ab")  # noqa: SIM115 - open for the server's life
+        self.module = server_module()
         self.process = spawn(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)], dict(os.environ), self.log
+            [sys.executable, "-m", self.module, "-H", "127.0.0.1", "-p", str(self.port)], dict(os.environ), self.log
         )
         wait_for_port("127.0.0.1", self.port, timeout=30, process=self.process)
 
     def stop(self) -> None:
         stop_process(self.process)
         self.log.close()
+
+
+def server_module() -> str:
+    """The moto server the local stack runs (moto with bzapper's DynamoDB corrections), else plain moto.
+
+    Same backend as `bzapper dev`: plain moto 5.2.5 deep-copies every table a transaction touches,
+    which would make the handler (a transaction per send) slower as the table grows and the floor
+    (a PutItem) would not pay it."""
+    import importlib.util
+
+    return "bzapper.local.moto_server" if importlib.util.find_spec("bzapper.local.moto_server") else "moto.server"
 
 
 def bench_environment(moto_url: str, stage: str = BENCH_STAGE) -> dict[str, str]:

@@ -23,6 +23,7 @@ from collections import Counter
 from typing import Any
 
 from bench.apigw import fifo_sqs_message, send_event
+from bench.backend import drain
 from bench.counting import RECORDER, Call, by_operation, eventbridge_entries
 from bench.dynamo_units import item_sizes, total_units
 
@@ -155,6 +156,13 @@ class Life:
 
     # -- scenarios -------------------------------------------------------------------------------
 
+    def warm(self, budget_s: float) -> None:
+        """One message through every step, not counted: first-call imports, clients and caches are a
+        cold-start cost (measured on its own), not a per-message one."""
+        self.quiet(1, budget_s)
+        RECORDER.take()
+        RECORDER.take_clients()
+
     def busy(self, count: int, budget_s: float) -> dict[str, Any]:
         deadline = time.monotonic() + budget_s
         ids = self.send(count)
@@ -171,8 +179,11 @@ class Life:
             ids += self.send(1)
             self.take_jobs(1, deadline)
             self.statuses.drain(2, deadline)
-            for _ in range(2):  # delivered, then read, each as it comes
-                self.statuses.drain(self.pump_receipts(1, deadline), deadline)
+            waiting = 2  # delivered, then read, each reported and consumed as it comes
+            while waiting > 0 and time.monotonic() < deadline:
+                got = self.pump_receipts(1, deadline)
+                self.statuses.drain(got, deadline)
+                waiting -= got
         return self._summary("quiet", ids)
 
     def _summary(self, name: str, ids: list[str]) -> dict[str, Any]:
@@ -280,7 +291,7 @@ def _models(base: type) -> list[type]:
     return found
 
 
-def idle_worker(seconds: float) -> dict[str, Any]:
+def idle_worker(ctx: Any, seconds: float) -> dict[str, Any]:
     """The real `SessionWorker.run` with no jobs: what a worker costs per hour just by waiting."""
     from bzapper.adapters.aws.clients import queue_url
     from bzapper.config import settings
@@ -291,7 +302,9 @@ def idle_worker(seconds: float) -> dict[str, Any]:
 
     worker = SessionWorker(services(), {"sandbox": SandboxEngine(settings().sandbox_url)})
     for shard in worker.shards:  # resolved once per process: a start-up cost, not an hourly one
-        queue_url(settings().queue(shard_queue_name(shard), fifo=True))
+        drain(ctx.raw_sqs, queue_url(settings().queue(shard_queue_name(shard), fifo=True)))
+    drain(ctx.raw_sqs, queue_url(settings().queue("status-updates", fifo=True)))
+    ctx.network.reset()  # nothing left in flight: idle means idle
     RECORDER.take()
     started = time.monotonic()
     with RECORDER.recording("worker.idle"):

@@ -51,6 +51,24 @@ def _git_commit() -> str | None:
         return None
 
 
+def _dirty_code() -> list[str]:
+    """Uncommitted changes to the measured code (others share this working tree): listed, not hidden."""
+    import subprocess
+
+    try:
+        out = subprocess.run(
+            ["git", "status", "--porcelain", "--", "layers", "functions", "worker"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        ).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return [line[3:] for line in out.splitlines() if line.strip()]
+
+
 def describe() -> dict[str, Any]:
     return {
         "cores": os.cpu_count(),
@@ -65,6 +83,7 @@ def describe() -> dict[str, Any]:
         "fastapi": _version("fastapi"),
         "aws_lambda_powertools": _version("aws-lambda-powertools"),
         "commit": _git_commit(),
+        "uncommitted_code_changes": _dirty_code(),
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
 
@@ -73,7 +92,7 @@ def load() -> float:
     return round(os.getloadavg()[0], 2)
 
 
-def settle(max_wait: float = 20.0, threshold: float | None = None) -> dict[str, float]:
+def settle(max_wait: float = 15.0, threshold: float | None = None) -> dict[str, float]:
     """Wait (bounded) for the 1-minute load to fall under `threshold` (default: 0.75 per core).
 
     Other people's test runs share this machine: a section measured under load says so in the

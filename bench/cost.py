@@ -1,0 +1,197 @@
+"""The AWS cost of one million sends with their status events, from measured counts × prices.py.
+
+Everything counted is measured by the bench (requests by service and operation, DynamoDB request
+units from real item sizes, EventBridge entries, Lambda invocations and CPU time, worker CPU time).
+What cannot be measured on a laptop is an assumption, named here with its reason, and shown in every
+line's formula: Lambda memory, how long AWS takes to answer a call (Lambda bills that wait), the
+bytes of Lambda's own log lines, the Fargate task shape and utilisation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench.prices import price
+
+MILLION = 1_000_000
+LAMBDA_FULL_VCPU_MB = 1769  # Lambda allocates one full vCPU at 1,769 MB, proportionally below
+
+
+@dataclass(frozen=True)
+class Assumptions:
+    lambda_memory_mb: int = 256
+    """No memory is set in infra yet; 256 MB is what the local Lambda context reports."""
+    lambda_arch: str = "x86"
+    aws_latency_ms: dict[str, float] = field(
+        default_factory=lambda: {
+            # In-region round trips a Lambda waits for (typical medians; moto's are not AWS's).
+            "dynamodb:GetItem": 4.0,
+            "dynamodb:Query": 6.0,
+            "dynamodb:PutItem": 6.0,
+            "dynamodb:UpdateItem": 6.0,
+            "dynamodb:TransactWriteItems": 15.0,
+            "sqs:SendMessage": 8.0,
+            "sqs:GetQueueUrl": 8.0,
+            "events:PutEvents": 12.0,
+        }
+    )
+    default_latency_ms: float = 8.0
+    log_bytes_per_invocation: int = 400
+    """Lambda's START, END and REPORT lines; the code logs nothing at INFO on the happy path."""
+    fargate_vcpu: float = 0.25
+    fargate_gb: float = 0.5
+    fargate_utilisation: float = 0.5
+    """Share of a task's CPU the workers may use before scaling out (sockets need headroom)."""
+
+
+@dataclass(frozen=True)
+class PerSend:
+    """What one accepted send costs in counted units, over its whole life."""
+
+    api_requests: float
+    lambda_invocations: dict[str, float]
+    lambda_cpu_s: dict[str, float]
+    lambda_aws_calls: dict[str, dict[str, float]]
+    dynamodb_wru: float
+    dynamodb_rru: float
+    sqs_requests: float
+    eventbridge_entries: float
+    worker_cpu_s: float
+
+
+@dataclass(frozen=True)
+class Line:
+    item: str
+    formula: str
+    usd: float
+
+
+def _money(value: float) -> str:
+    return f"${value:,.2f}"
+
+
+def lambda_seconds(cpu_s: float, calls: dict[str, float], a: Assumptions) -> tuple[float, float]:
+    """(billed seconds, of which waiting on AWS) for one send's share of a function."""
+    slowdown = max(1.0, LAMBDA_FULL_VCPU_MB / a.lambda_memory_mb)
+    wait = sum(count * a.aws_latency_ms.get(op, a.default_latency_ms) for op, count in calls.items()) / 1000
+    return cpu_s * slowdown + wait, wait
+
+
+def per_million(send: PerSend, a: Assumptions | None = None, sends: int = MILLION) -> list[Line]:
+    a = a or Assumptions()
+    m = sends / MILLION
+    lines = []
+    api = send.api_requests * m * price("api_gateway_http", "requests_per_million")
+    lines.append(Line("API Gateway HTTP API", f"{send.api_requests:g} req/send × {sends:,} × $1.00/M", api))
+
+    invocations = sum(send.lambda_invocations.values())
+    requests = invocations * m * price("lambda", "requests_per_million")
+    detail = " + ".join(f"{v:g} {k}" for k, v in send.lambda_invocations.items())
+    lines.append(Line("Lambda requests", f"({detail}) invocations/send × {sends:,} × $0.20/M", requests))
+
+    gb = a.lambda_memory_mb / 1024
+    gb_s_price = price("lambda", f"gb_second_{a.lambda_arch}")
+    for function, cpu_s in send.lambda_cpu_s.items():
+        seconds, wait = lambda_seconds(cpu_s, send.lambda_aws_calls.get(function, {}), a)
+        usd = seconds * gb * sends * gb_s_price
+        lines.append(
+            Line(
+                f"Lambda duration: {function}",
+                f"({cpu_s * 1000:.1f} ms CPU × {LAMBDA_FULL_VCPU_MB}/{a.lambda_memory_mb}"
+                f" + {wait * 1000:.0f} ms AWS wait)"
+                f" × {gb:g} GB × {sends:,} × ${gb_s_price}/GB-s",
+                usd,
+            )
+        )
+
+    wru = send.dynamodb_wru * m * price("dynamodb_on_demand", "write_request_units_per_million")
+    lines.append(Line("DynamoDB writes (on-demand)", f"{send.dynamodb_wru:g} WRU/send × {sends:,} × $0.625/M", wru))
+    rru = send.dynamodb_rru * m * price("dynamodb_on_demand", "read_request_units_per_million")
+    lines.append(Line("DynamoDB reads (on-demand)", f"{send.dynamodb_rru:g} RRU/send × {sends:,} × $0.125/M", rru))
+
+    sqs = send.sqs_requests * m * price("sqs", "fifo_requests_per_million")
+    lines.append(Line("SQS FIFO requests", f"{send.sqs_requests:g} req/send × {sends:,} × $0.50/M", sqs))
+
+    events = send.eventbridge_entries * m * price("eventbridge", "custom_events_per_million")
+    lines.append(
+        Line("EventBridge PutEvents", f"{send.eventbridge_entries:g} events/send × {sends:,} × $1.00/M", events)
+    )
+
+    log_gb = invocations * a.log_bytes_per_invocation * sends / 1e9
+    logs = log_gb * price("cloudwatch_logs", "ingestion_per_gb")
+    lines.append(
+        Line(
+            "CloudWatch Logs ingestion (estimate)",
+            f"{invocations:g} invocations/send × {a.log_bytes_per_invocation} B × {sends:,}"
+            f" = {log_gb:.2f} GB × $0.50/GB",
+            logs,
+        )
+    )
+
+    task_hour = a.fargate_vcpu * price("fargate", "vcpu_hour_x86") + a.fargate_gb * price("fargate", "gb_hour_x86")
+    task_hours = send.worker_cpu_s * sends / 3600 / (a.fargate_vcpu * a.fargate_utilisation)
+    lines.append(
+        Line(
+            "Fargate workers (marginal)",
+            f"{send.worker_cpu_s * 1000:.1f} ms CPU/send × {sends:,}"
+            f" / ({a.fargate_vcpu:g} vCPU × {a.fargate_utilisation:.0%})"
+            f" = {task_hours:,.1f} task-h × ${task_hour:.5f}/task-h",
+            task_hours * task_hour,
+        )
+    )
+    lines.append(Line("Webhook delivery (rule → SQS → dispatcher)", "n/a (not built yet)", 0.0))
+    return lines
+
+
+def fixed_monthly(idle_requests_per_hour: dict[str, float], a: Assumptions | None = None) -> list[Line]:
+    """What one always-on worker costs a month before any send (730 h)."""
+    a = a or Assumptions()
+    hours = 730
+    task_hour = a.fargate_vcpu * price("fargate", "vcpu_hour_x86") + a.fargate_gb * price("fargate", "gb_hour_x86")
+    lines = [
+        Line(
+            "Fargate: one worker task",
+            f"{hours} h × ({a.fargate_vcpu:g} vCPU × $0.04048 + {a.fargate_gb:g} GB × $0.004445)",
+            hours * task_hour,
+        )
+    ]
+    sqs = sum(count for op, count in idle_requests_per_hour.items() if op.startswith("sqs:"))
+    lines.append(
+        Line(
+            "SQS: the idle worker's polling",
+            f"{sqs:,.0f} req/h × {hours} h × $0.50/M",
+            sqs * hours / MILLION * price("sqs", "fifo_requests_per_million"),
+        )
+    )
+    return lines
+
+
+def per_send_from(life: dict[str, Any], send_cpu_s: float | None, functions: dict[str, str]) -> PerSend:
+    """Builds the counted inputs from a life scenario (see bench.life) and the send path's CPU time."""
+    counts = life["requests_per_message"]
+    sqs = sum(v for ops in counts.values() for op, v in ops.items() if op.startswith("sqs:"))
+    units = life["dynamodb_units_per_message"]
+    cpu = life["cpu_ms_per_message"]
+    return PerSend(
+        api_requests=1.0,
+        lambda_invocations={"messages": 1.0, "statuses": life["statuses_invocations_per_message"]},
+        lambda_cpu_s={
+            "messages": send_cpu_s if send_cpu_s is not None else cpu["messages_lambda"] / 1000,
+            "statuses": cpu["statuses_lambda"] / 1000,
+        },
+        lambda_aws_calls={name: counts.get(component, {}) for name, component in functions.items()},
+        dynamodb_wru=round(units["wru"] + units["gsi_wru"], 3),
+        dynamodb_rru=units["rru"],
+        sqs_requests=round(sqs, 3),
+        eventbridge_entries=life["eventbridge_entries_per_message"],
+        worker_cpu_s=cpu["worker"] / 1000,
+    )
+
+
+def total(lines: list[Line]) -> float:
+    return sum(line.usd for line in lines)
+
+
+def as_json(lines: list[Line]) -> list[dict[str, Any]]:
+    return [{"item": line.item, "formula": line.formula, "usd": round(line.usd, 4)} for line in lines]

@@ -1,0 +1,315 @@
+"""The printed table: every figure next to its floor or its reference, and n/a where nothing exists yet."""
+
+from __future__ import annotations
+
+from typing import Any
+
+NA = "n/a (not built yet)"
+
+
+def _table(headers: list[str], rows: list[list[Any]]) -> str:
+    cells = [[str(h) for h in headers]] + [["" if c is None else str(c) for c in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = []
+    for index, row in enumerate(cells):
+        lines.append(
+            "  " + "  ".join(cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i]) for i, cell in enumerate(row))
+        )
+        if index == 0:
+            lines.append("  " + "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _load(section: dict[str, Any]) -> str:
+    info = section.get("load") or {}
+    if not info:
+        return ""
+    flag = "  ** NOISY: load above core count **" if info.get("noisy") else ""
+    return f"  [load {info.get('load_before')} → {info.get('load_after')}, {info.get('wall_s')} s{flag}]"
+
+
+def _error(section: dict[str, Any]) -> str | None:
+    return f"  FAILED: {section['error']}" if "error" in section else None
+
+
+def render(results: dict[str, Any]) -> str:
+    m = results["machine"]
+    out = [
+        "bzapper bench",
+        f"  machine: {m['cores']} cores ({m['cpu']}), {m['memory_gb']} GB, {m['os']}",
+        f"  python {m['python']}, moto {m['moto']}, boto3 {m['boto3']}, pynamodb {m['pynamodb']}, "
+        f"fastapi {m['fastapi']}, powertools {m['aws_lambda_powertools']}",
+        f"  commit {m['commit']}"
+        + (
+            f" + uncommitted changes in {len(m['uncommitted_code_changes'])} code files"
+            if m["uncommitted_code_changes"]
+            else ""
+        ),
+        f"  started {m['started_at']}, load at start {results.get('load_at_start')},"
+        f" at end {results.get('load_at_end')}",
+        "",
+    ]
+    s = results["sections"]
+
+    # -- send path ------------------------------------------------------------------------------
+    send, http = s.get("send_in_process", {}), s.get("send_http", {})
+    out.append("SEND PATH vs FLOOR: POST /messages/text (auth, validation, rate limit, wallet, write, enqueue)")
+    out.append("  floor = one DynamoDB PutItem + one SQS SendMessage with boto3, same backend, same run")
+    rows = []
+
+    def add(label: str, stats: dict[str, Any], ratio: dict[str, Any] | None = None) -> None:
+        rows.append(
+            [
+                label,
+                stats.get("per_second"),
+                stats.get("p50_ms"),
+                stats.get("p99_ms"),
+                stats.get("n"),
+                stats.get("refused"),
+                f"{ratio['p50_x']}x / {ratio['p99_x']}x" if ratio else "",
+            ]
+        )
+
+    if "handler" in send:
+        add("in-process: handler, 1 at a time", send["handler"], send["ratio"])
+        add("in-process: floor", send["floor"])
+    if "sequential" in http:
+        add("HTTP (bzapper dev): 1 client", http["sequential"]["handler"], http["sequential"]["ratio"])
+        add("HTTP: floor, 1 client", http["sequential"]["floor"])
+    if "concurrent" in http:
+        c = http["concurrent"]
+        add(f"HTTP (bzapper dev): {c['clients']} clients", c["handler"], c["ratio"])
+        add(f"HTTP: floor, {c['clients']} clients", c["floor"])
+    out.append(_table(["", "sends/s", "p50 ms", "p99 ms", "n", "refused", "x floor p50/p99"], rows))
+    for name in ("send_in_process", "send_http"):
+        if name in s:
+            out.append(_error(s[name]) or _load(s[name]) + f" {name}")
+    if "handler" in send:
+        h = send["handler"]
+        out.append(
+            f"  a warm in-process send: {h['cpu_p50_ms']} ms CPU (p50); {h['in_botocore_p50_ms']} ms inside botocore"
+            f" calls, {h['outside_botocore_p50_ms']} ms outside them"
+        )
+    conn = s.get("connection_cost", {})
+    if "new_connection_client" in conn:
+        out.append(
+            f"  a new pynamodb Connection's botocore client (built by every send's TransactWrite): "
+            f"p50 {conn['new_connection_client']['p50_ms']} ms;"
+            f" reusing one: {conn['reused_connection_client']['p50_ms']} ms"
+        )
+    prof = s.get("profile", {})
+    if "self_time_share" in prof:
+        shares = ", ".join(f"{k} {v:.0%}" for k, v in list(prof["self_time_share"].items())[:6])
+        out.append(f"  cProfile self time of a warm send by package: {shares}")
+    out.append("")
+
+    # -- requests -------------------------------------------------------------------------------
+    life = s.get("life", {})
+    out.append("AWS REQUESTS (botocore hooks on every client, pynamodb's included)")
+    if "busy" in life:
+        busy, quiet = life["busy"], life["quiet"]
+        hot = busy["requests_per_message"].get("api", {})
+        out.append("  hot path, warm send: " + ", ".join(f"{k} {v:g}" for k, v in hot.items()))
+        if "cold_send" in life:
+            out.append(
+                "  first send of a fresh process: "
+                + ", ".join(f"{k} {v:g}" for k, v in life["cold_send"]["requests"].items())
+                + f"; botocore clients built: {life['cold_send']['botocore_clients_created']}"
+            )
+        clients = busy.get("botocore_clients_created_per_message", {})
+        if clients:
+            out.append(
+                "  botocore clients built per message, warm: " + ", ".join(f"{k} {v:g}" for k, v in clients.items())
+            )
+        rows = []
+        components = sorted(set(busy["requests_per_message"]) | set(quiet["requests_per_message"]))
+        for component in components:
+            ops = sorted(
+                set(busy["requests_per_message"].get(component, {}))
+                | set(quiet["requests_per_message"].get(component, {}))
+            )
+            for op in ops:
+                rows.append(
+                    [
+                        f"{component}  {op}",
+                        busy["requests_per_message"].get(component, {}).get(op, 0),
+                        quiet["requests_per_message"].get(component, {}).get(op, 0),
+                    ]
+                )
+        rows.append(["TOTAL requests", _sum(busy), _sum(quiet)])
+        rows.append(
+            ["EventBridge entries", busy["eventbridge_entries_per_message"], quiet["eventbridge_entries_per_message"]]
+        )
+        for unit in ("wru", "gsi_wru", "rru"):
+            rows.append(
+                [
+                    f"DynamoDB {unit.upper()}",
+                    busy["dynamodb_units_per_message"][unit],
+                    quiet["dynamodb_units_per_message"][unit],
+                ]
+            )
+        rows.append(
+            [
+                "statuses Lambda invocations",
+                busy["statuses_invocations_per_message"],
+                quiet["statuses_invocations_per_message"],
+            ]
+        )
+        out.append(
+            f"  per message, full life (send → sending → sent → delivered → read); busy = {busy['messages']} messages"
+            f" in flight (job batches {busy['job_batch_sizes']['mean']},"
+            f" status batches {busy['status_batch_sizes']['mean']}),"
+            f" quiet = one at a time"
+        )
+        out.append(_table(["component  service:Operation", "busy", "quiet"], rows))
+        out.append(
+            f"  final statuses: busy {busy['final_status']}, quiet {quiet['final_status']}; largest message item"
+            f" {busy['item_bytes_max'].get(_messages_table(busy), '?')} B"
+        )
+        keys_only = busy["dynamodb_units_per_message_if_by_wa_id_keys_only"]["gsi_wru"]
+        out.append(
+            f"  GSI writes per message if by_wa_id were KEYS_ONLY: {keys_only}"
+            f" (now {busy['dynamodb_units_per_message']['gsi_wru']})"
+        )
+        out.append("  webhook dispatcher requests: " + NA)
+    if "per_status" in life:
+        out.append("  statuses Lambda, one record per status:")
+        rows = [
+            [
+                status,
+                ", ".join(f"{k} {v:g}" for k, v in row["requests"].items()),
+                row["dynamodb_units"]["wru"] + row["dynamodb_units"]["gsi_wru"],
+                row["dynamodb_units"]["rru"],
+            ]
+            for status, row in life["per_status"].items()
+        ]
+        out.append(_table(["status", "requests", "WRU", "RRU"], rows))
+    if "idle_worker" in life:
+        idle = life["idle_worker"]
+        out.append(
+            f"  an idle worker ({idle['shards']} shards), per hour: "
+            + ", ".join(f"{k} {v:,}" for k, v in idle["requests_per_hour"].items())
+        )
+    if "life" in s:
+        out.append(_error(s["life"]) or _load(s["life"]) + " life")
+    out.append("")
+
+    # -- end to end -------------------------------------------------------------------------------
+    e2e = s.get("e2e", {})
+    out.append("END TO END on the local stack (bzapper dev), open loop")
+    if "send_to_sent" in e2e:
+        out.append(
+            f"  offered {e2e['offered_per_second']}/s for {e2e['offered_for_s']} s:"
+            f" {e2e['accepted']} accepted, {e2e['refused']} refused"
+        )
+        rows = [
+            ["accepted (202)", e2e["accept_latency"].get("p50_ms"), e2e["accept_latency"].get("p99_ms"), ""],
+            [
+                "send → sent",
+                e2e["send_to_sent"].get("p50_ms"),
+                e2e["send_to_sent"].get("p99_ms"),
+                e2e["send_to_sent"]["missing"],
+            ],
+            [
+                "send → delivered (contact delivers after 0.2 s)",
+                e2e["send_to_delivered"].get("p50_ms"),
+                e2e["send_to_delivered"].get("p99_ms"),
+                e2e["send_to_delivered"]["missing"],
+            ],
+            [
+                "send → read (contact reads after 0.6 s)",
+                e2e["send_to_read"].get("p50_ms"),
+                e2e["send_to_read"].get("p99_ms"),
+                e2e["send_to_read"]["missing"],
+            ],
+            ["send → webhook delivered", NA, "", ""],
+            ["send → SSE event", NA, "", ""],
+        ]
+        out.append(_table(["", "p50 ms", "p99 ms", "missing"], rows))
+    if "e2e" in s:
+        out.append(_error(s["e2e"]) or _load(s["e2e"]) + " e2e")
+    out.append("")
+
+    # -- cold start -------------------------------------------------------------------------------
+    cold = s.get("cold_start", {})
+    out.append("COLD START (fresh interpreters, median)")
+    if "handlers" in cold:
+        out.append(f"  import boto3 = {cold['import_boto3_ms']} ms = 1.0x; {cold['repeats']} runs each")
+        rows = []
+        for name, row in cold["handlers"].items():
+            if "import_ms" not in row:
+                rows.append([name, str(row.get("error") or row.get("skipped"))[:60], "", "", "", ""])
+                continue
+            rows.append(
+                [
+                    name,
+                    f"{row['import_ms']} ({row['import_x']}x)",
+                    f"{row['first_invocation_ms']} ({row['first_invocation_x']}x)"
+                    if "first_invocation_ms" in row
+                    else "",
+                    row.get("second_invocation_ms", ""),
+                    ",".join(row.get("statuses_seen", [])),
+                    row.get("event", row.get("note", "")),
+                ]
+            )
+        out.append(_table(["function", "import ms (x boto3)", "1st call ms (x)", "2nd ms", "answer", "event"], rows))
+    if "cold_start" in s:
+        out.append(_error(s["cold_start"]) or _load(s["cold_start"]) + " cold_start")
+    out.append("")
+
+    # -- density ----------------------------------------------------------------------------------
+    density = s.get("density", {})
+    out.append("WORKER DENSITY (one `python -m bzapper.worker` process, sandbox engine)")
+    if "rows" in density:
+        out.append(
+            f"  RSS with 1 instance {density['one_instance_rss_mb']} MB (the baseline);"
+            f" held per instance: {density['holds_per_instance']}"
+        )
+        rows = [
+            [
+                r["instances"],
+                r["rss_mb"],
+                r["delta_over_one_kb"],
+                r["kb_per_instance"],
+                r["kb_per_instance_since_previous"],
+                r["receipt_poll_body_kb"],
+                r["refresh_scan_rru"],
+            ]
+            for r in density["rows"]
+        ]
+        rows.append(["neonize idle client", NA, "", "", "", "", ""])
+        headers = ["instances", "RSS MB", "Δ kB", "kB/instance", "kB/inst. since prev.", "poll body kB", "scan RRU"]
+        out.append(_table(headers, rows))
+    if "density" in s:
+        out.append(_error(s["density"]) or _load(s["density"]) + " density")
+    out.append("")
+
+    # -- cost -------------------------------------------------------------------------------------
+    cost = s.get("cost", {})
+    out.append(
+        f"COST OF 1,000,000 SENDS with their status events"
+        f" (AWS {cost.get('region')}, prices {cost.get('prices_as_of')})"
+    )
+    if "busy" in cost:
+        rows = [
+            [b["item"], f"{b['usd']:,.2f}", f"{q['usd']:,.2f}"]
+            for b, q in zip(cost["busy"], cost["quiet"], strict=True)
+        ]
+        rows.append(["TOTAL (USD)", f"{cost['busy_total']:,.2f}", f"{cost['quiet_total']:,.2f}"])
+        out.append(_table(["line", "busy $", "quiet $"], rows))
+        out.append(
+            "  fixed, per worker per month: "
+            + "; ".join(f"{f['item']} ${f['usd']:,.2f}" for f in cost["fixed_monthly"])
+        )
+        out.append("  formulas: docs/cost.md and results.json (sections.cost)")
+    if "cost" in s:
+        out.append(_error(s["cost"]) or "")
+    return "\n".join(line for line in out if line is not None)
+
+
+def _sum(scenario: dict[str, Any]) -> float:
+    return round(sum(scenario["requests_per_message_total"].values()), 3)
+
+
+def _messages_table(scenario: dict[str, Any]) -> str:
+    return next((name for name in scenario["item_bytes_max"] if name.endswith("-messages")), "")
