@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from bzapper import telemetry
 from bzapper.adapters.aws.idempotency import IdempotencyLock, StoredResponse
 from bzapper.adapters.aws.messages import CommitRejected
 from bzapper.config import settings
@@ -112,6 +113,7 @@ def send_message(
             services.idempotency.release(lock)
         raise
 
+    telemetry.count("SendsAccepted")
     try:
         services.jobs.enqueue(message)
     except Exception:

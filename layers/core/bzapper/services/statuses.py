@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from bzapper import telemetry
 from bzapper.domain.clock import now_ms
 from bzapper.domain.events import envelope
 from bzapper.domain.model import MessageView, StatusReport, wallet_id
@@ -34,6 +35,7 @@ def apply_report(services: Services, report: StatusReport) -> None:
         check_low_balance(services, view.account_id, view.livemode, report.at)
     if MessageStatus(report.status) in _SILENT:
         return
+    telemetry.count(f"Messages{report.status.capitalize()}")
     # The time stored with the transition, not the report's: a re-published event keeps its id.
     at = next((at for status, at in view.history if status == report.status), report.at)
     services.events.publish([status_event(view, report.status, at)])
