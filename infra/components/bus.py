@@ -27,6 +27,7 @@ class RuleSpec:
 
     name: str
     queue: str
+    source: str
     detail_types: tuple[str, ...]
     retry_attempts: int
     max_event_age_seconds: int
@@ -37,7 +38,7 @@ class RuleSpec:
 
 
 def rule_spec(rule: Any) -> RuleSpec:
-    """Reads a topology rule (a dataclass with `name` and a target queue; event types optional)."""
+    """Reads a topology rule (`name`, target `queue`, optional `source`, event types, retry settings)."""
     name = rule if isinstance(rule, str) else getattr(rule, "name", None)
     queue = next(
         (getattr(rule, attr) for attr in ("queue", "target_queue", "target") if getattr(rule, attr, None)), None
@@ -49,7 +50,8 @@ def rule_spec(rule: Any) -> RuleSpec:
     detail_types = tuple(getattr(rule, "detail_types", None) or getattr(rule, "event_types", None) or ())
     retries = getattr(rule, "retry_attempts", None) or getattr(rule, "max_retries", None) or DEFAULT_RULE_RETRIES
     max_age = getattr(rule, "max_event_age_seconds", None) or DEFAULT_RULE_MAX_AGE_SECONDS
-    return RuleSpec(name, queue, detail_types, int(retries), int(max_age))
+    source = getattr(rule, "source", None) or SOURCE
+    return RuleSpec(name, queue, source, detail_types, int(retries), int(max_age))
 
 
 class EventBus(Construct):
@@ -91,7 +93,7 @@ class EventBus(Construct):
                 removal_policy=removal,
             )
             nag.acknowledge(dlq, "AwsSolutions-SQS3", reason_key="AwsSolutions-SQS3[dlq]")
-            pattern = events.EventPattern(source=[SOURCE], detail_type=list(spec.detail_types) or None)
+            pattern = events.EventPattern(source=[spec.source], detail_type=list(spec.detail_types) or None)
             fifo = bool(target_queue.fifo)
             self.rules[spec.name] = events.Rule(
                 self,

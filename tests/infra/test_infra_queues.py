@@ -84,3 +84,43 @@ def test_topology_rules_have_a_retry_policy_and_a_dlq(synth: Synth) -> None:
         (target,) = rules[synth.config.name(spec.name)]["Targets"]
         assert target["RetryPolicy"]["MaximumRetryAttempts"] == spec.retry_attempts
         assert "DeadLetterConfig" in target
+
+
+def test_rules_deliver_to_their_queue_with_retries_and_a_dlq(tmp_path) -> None:
+    """The rule path, on a topology that declares rules (whatever the committed topology holds today)."""
+    import dataclasses
+
+    from aws_cdk import App, Validations
+    from cdk_nag import AwsSolutionsChecks
+    from conftest import cdk_context
+
+    from bzapper.topology import Queue
+    from infra.components.bus import DEFAULT_RULE_RETRIES
+    from infra.config import InfraConfig
+    from infra.stacks.messaging import MessagingStack
+
+    @dataclasses.dataclass(frozen=True)
+    class Rule:
+        name: str
+        queue: str
+        source: str = "bzapper"
+
+    topology = dataclasses.replace(
+        TOPOLOGY,
+        queues=(*TOPOLOGY.queues, Queue("rule-target")),
+        rules=(Rule("to-target", "rule-target"),),
+    )
+    app = App(outdir=str(tmp_path), context=cdk_context(stage="dev"))
+    stack = MessagingStack(app, "Rules", config=InfraConfig.from_context(app.node), topology=topology)
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    template = app.synth().get_stack_by_name(stack.stack_name).template
+    resources = template["Resources"]
+    (rule,) = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Events::Rule"]
+    assert rule["Name"] == "bzapper-dev-to-target"
+    assert rule["EventPattern"] == {"source": ["bzapper"]}
+    (target,) = rule["Targets"]
+    assert target["RetryPolicy"] == {"MaximumRetryAttempts": DEFAULT_RULE_RETRIES, "MaximumEventAgeInSeconds": 86400}
+    target_queue = resources[target["Arn"]["Fn::GetAtt"][0]]["Properties"]
+    dlq = resources[target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]]["Properties"]
+    assert target_queue["QueueName"] == "bzapper-dev-rule-target"
+    assert dlq["QueueName"] == "bzapper-dev-rule-to-target-dlq"
