@@ -148,6 +148,48 @@ ACCESS: dict[str, Access] = {
         tables=(TableAccess("messages", (UPDATE,), query_indexes=("outbox",)),),
         send=SHARDS,
     ),
+    "event_log": Access(
+        why="Consumer of the bus's event-log rule: writes each event once (its id item and its log item).",
+        tables=(TableAccess("events", (PUT,)),),
+    ),
+    "stream": Access(
+        why="GET /stream: resolves Last-Event-ID to a log position, then reads the account's log (SSE).",
+        tables=(*_AUTH, TableAccess("events", (GET, QUERY))),
+    ),
+    "webhooks": Access(
+        why=(
+            "The webhooks API: endpoints (create, read, list by account, update, rotate, delete), deliveries "
+            "(pages, replay), and delivery jobs for a test event or a replay."
+        ),
+        tables=(
+            *_AUTH,
+            TableAccess("webhooks", (GET, PUT, UPDATE, DELETE), query_indexes=("by_account",)),
+            TableAccess("deliveries", (GET, PUT, UPDATE, QUERY)),
+        ),
+        send=("webhook-deliveries",),
+    ),
+    "webhook_fanout": Access(
+        why="Consumer of the bus's webhook rule: one delivery record and one job per subscribed endpoint.",
+        tables=(
+            TableAccess("webhooks", (), query_indexes=("by_account",)),
+            TableAccess("deliveries", (GET, PUT)),
+        ),
+        send=("webhook-deliveries",),
+    ),
+    "webhook_dispatch": Access(
+        why=(
+            "Signs and POSTs each delivery, records every attempt, postpones a retry by changing the "
+            "message's visibility, tracks a failing endpoint and disables it after 3 days (an event)."
+        ),
+        tables=(
+            TableAccess("webhooks", (GET, UPDATE)),
+            TableAccess("deliveries", (GET, UPDATE)),
+            TableAccess("usage", (UPDATE,)),
+            TableAccess("accounts", (GET,)),
+        ),
+        consume=("webhook-deliveries",),
+        publish_events=True,
+    ),
     WORKER: Access(
         why=(
             "Polls the shard queues, reads a job's message status (consistent read), reads and scans "

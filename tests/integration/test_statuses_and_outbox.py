@@ -62,8 +62,9 @@ def test_statuses_move_forward_only_and_emit_one_event_each(messages_handler, st
     _, _, view = call(messages_handler, "GET", f"/messages/{message_id}", headers=account.auth)
     assert view["status"] == "read"
     assert [change["status"] for change in view["history"]] == ["queued", "sending", "sent", "read"]
-    assert [event["type"] for event in publisher.events] == ["message.sent", "message.read"]
-    sent_event = publisher.events[0]
+    assert [event["type"] for event in publisher.events] == ["message.queued", "message.sent", "message.read"]
+    queued_event, sent_event = publisher.events[0], publisher.events[1]
+    assert queued_event["created"] == view["history"][0]["at"]  # when it was queued, not when it left
     assert sent_event["id"].startswith("evt_")
     assert sent_event["data"] == {
         "message_id": message_id,

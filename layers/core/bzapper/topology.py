@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 DEFAULT_GROUP = "platform"
 """Receives every request no route matches (API Gateway's `$default` route), to answer 404/405."""
 
+WEBHOOK_MAX_ATTEMPTS = 16
+"""Deliveries per event and endpoint before the DLQ: with the backoff schedule, more than 3 days."""
+
 SHARD_COUNT = 4
 """FIFO shard queues the session workers lease; an instance's shard is fixed at its creation."""
 
@@ -79,6 +82,18 @@ class Schedule:
 
 
 @dataclass(frozen=True)
+class Rule:
+    """An EventBridge rule on the bus, delivering every bzapper event to a queue.
+
+    On AWS the rule has a retry policy and a dead-letter queue on that hop; locally moto delivers it.
+    """
+
+    name: str
+    queue: str
+    source: str = "bzapper"
+
+
+@dataclass(frozen=True)
 class Topology:
     routes: tuple[Route, ...]
     tables: tuple[Table, ...]
@@ -87,7 +102,7 @@ class Topology:
     schedules: tuple[Schedule, ...]
     buckets: tuple[str, ...] = ()
     bus: str = "events"
-    rules: tuple[str, ...] = field(default=())
+    rules: tuple[Rule, ...] = field(default=())
 
     @property
     def api_groups(self) -> tuple[str, ...]:
@@ -117,6 +132,16 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/sandbox/checkout/{checkout_id}", "payments", auth=False),
     Route("POST", "/sandbox/checkout/{checkout_id}/complete", "payments", auth=False),
     Route("POST", "/sandbox/checkout/{checkout_id}/fail", "payments", auth=False),
+    Route("GET", "/stream", "stream"),
+    Route("POST", "/webhooks", "webhooks"),
+    Route("GET", "/webhooks", "webhooks"),
+    Route("GET", "/webhooks/{webhook_id}", "webhooks"),
+    Route("PATCH", "/webhooks/{webhook_id}", "webhooks"),
+    Route("DELETE", "/webhooks/{webhook_id}", "webhooks"),
+    Route("POST", "/webhooks/{webhook_id}/rotate-secret", "webhooks"),
+    Route("POST", "/webhooks/{webhook_id}/test", "webhooks"),
+    Route("GET", "/webhooks/{webhook_id}/deliveries", "webhooks"),
+    Route("POST", "/webhooks/{webhook_id}/deliveries/{delivery_id}/replay", "webhooks"),
 )
 
 TABLES: tuple[Table, ...] = (
@@ -140,12 +165,20 @@ TABLES: tuple[Table, ...] = (
     # One GCRA token bucket per key: a single number, updated conditionally.
     Table("rate_limits", hash_key="bucket_id", ttl_attribute="expires_at"),
     Table("checkouts", hash_key="checkout_id"),
+    # The event log: "id#<event id>" dedupes, "log#<position>" orders what GET /stream replays.
+    Table("events", hash_key="stream_id", range_key="entry", ttl_attribute="expires_at"),
+    Table("webhooks", hash_key="webhook_id", indexes=(Index("by_account", "account_id", "webhook_id"),)),
+    Table("deliveries", hash_key="webhook_id", range_key="delivery_id"),
 )
 
 QUEUES: tuple[Queue, ...] = (
     *(Queue(shard_queue_name(shard), fifo=True, visibility_timeout=10) for shard in range(SHARD_COUNT)),
     # Status reports from the workers, ordered per message (MessageGroupId = message_id).
     Queue("status-updates", fifo=True, visibility_timeout=30),
+    Queue("event-log", visibility_timeout=30),
+    Queue("webhook-fanout", visibility_timeout=30),
+    # One message per (endpoint, event); retries are ChangeMessageVisibility, so the schedule lives in SQS.
+    Queue("webhook-deliveries", visibility_timeout=60, max_receive_count=WEBHOOK_MAX_ATTEMPTS),
 )
 
 TOPOLOGY = Topology(
@@ -157,7 +190,11 @@ TOPOLOGY = Topology(
         # A job that no worker could send after every retry fails for good (and is refunded), never
         # sits in `sending` forever.
         *(Consumer("dead_jobs", shard_queue_name(shard), dead_letter=True) for shard in range(SHARD_COUNT)),
+        Consumer("event_log", "event-log"),
+        Consumer("webhook_fanout", "webhook-fanout"),
+        Consumer("webhook_dispatch", "webhook-deliveries", batch_size=5),
     ),
+    rules=(Rule("to-event-log", "event-log"), Rule("to-webhooks", "webhook-fanout")),
     schedules=(Schedule("outbox", every_seconds=60),),
     buckets=("media",),
 )

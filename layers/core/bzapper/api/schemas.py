@@ -307,3 +307,82 @@ class UsageReport(BaseModel):
 
 class Received(BaseModel):
     received: bool
+
+
+EventPattern = Field(description="Event types (`message.sent`) or families (`message.*`); omitted = every event.")
+
+
+class WebhookCreate(Strict):
+    url: str = Field(min_length=8, max_length=2048, description="https URL that receives the POSTs.")
+    events: list[str] | None = Field(default=None, max_length=50, description=EventPattern.description)
+    description: str | None = Field(default=None, max_length=256)
+
+    model_config = ConfigDict(
+        json_schema_extra={"example": {"url": "https://example.com/hooks/bzapper", "events": ["message.*"]}}
+    )
+
+
+class WebhookPatch(Strict):
+    url: str | None = Field(default=None, min_length=8, max_length=2048)
+    events: list[str] | None = Field(default=None, max_length=50)
+    description: str | None = Field(default=None, max_length=256)
+    status: Literal["enabled", "disabled"] | None = None
+
+
+class WebhookOut(BaseModel):
+    id: str
+    url: str
+    events: list[str] | None
+    description: str | None
+    status: Literal["enabled", "disabled"]
+    livemode: bool
+    created: str
+    updated: str
+    secret: str | None = Field(default=None, description="`whsec_…`: shown only at creation and rotation.")
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "id": "wh_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                "url": "https://example.com/hooks/bzapper",
+                "events": ["message.*"],
+                "description": None,
+                "status": "enabled",
+                "livemode": False,
+                "created": "2026-11-24T12:00:00.000Z",
+                "updated": "2026-11-24T12:00:00.000Z",
+                "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+            }
+        }
+    )
+
+
+class WebhookList(BaseModel):
+    data: list[WebhookOut]
+
+
+class DeliveryAttemptOut(BaseModel):
+    at: str
+    status_code: int | None
+    latency_ms: int
+    error: str | None
+
+
+class DeliveryOut(BaseModel):
+    id: str
+    event_id: str
+    event_type: str
+    status: Literal["pending", "retrying", "delivered", "failed"]
+    attempts: list[DeliveryAttemptOut]
+    created: str
+
+
+class DeliveryList(BaseModel):
+    data: list[DeliveryOut]
+    has_more: bool
+    next_cursor: str | None
+
+
+class DeliveryQueued(BaseModel):
+    delivery_id: str
+    event_id: str

@@ -17,6 +17,7 @@ HTTP_STATUS: dict[str, int] = {
     "no_number_available": 409,
     "account_restricted": 409,
     "idempotency_in_progress": 409,
+    "limit_exceeded": 409,
     "payload_too_large": 413,
     "validation_failed": 422,
     "idempotency_conflict": 422,

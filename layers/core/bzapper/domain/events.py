@@ -10,10 +10,15 @@ from ulid import ULID
 from bzapper.domain.clock import iso
 
 
-def event_id(at_ms: int, *identity: str) -> str:
-    """Sortable by time and derived from what happened, so a re-published event keeps its id."""
+def derived_id(prefix: str, at_ms: int, *identity: str) -> str:
+    """A ULID-shaped id, sortable by time and derived from what it names: recomputing it gives the same id."""
     randomness = hashlib.sha256("\x1f".join(identity).encode()).digest()[:10]
-    return "evt_" + str(ULID.from_bytes(at_ms.to_bytes(6, "big") + randomness))
+    return f"{prefix}_" + str(ULID.from_bytes(at_ms.to_bytes(6, "big") + randomness))
+
+
+def event_id(at_ms: int, *identity: str) -> str:
+    """Derived from what happened, so a re-published event keeps its id."""
+    return derived_id("evt", at_ms, *identity)
 
 
 def envelope(

@@ -151,6 +151,26 @@ MESSAGES: dict[str, dict[str, str]] = {
         "pt-BR": "O serviço está ocupado agora. Tente de novo em instantes; nada foi cobrado.",
         "es": "El servicio está ocupado ahora. Reintenta en un momento; no se cobró nada.",
     },
+    "error.unsafe_url": {
+        "en": "This URL cannot be used: {reason}.",
+        "pt-BR": "Esta URL não pode ser usada: {reason}.",
+        "es": "Esta URL no se puede usar: {reason}.",
+    },
+    "error.limit_exceeded": {
+        "en": "Your plan's limit for this resource is reached.",
+        "pt-BR": "O limite do seu plano para este recurso foi atingido.",
+        "es": "Se alcanzó el límite de tu plan para este recurso.",
+    },
+    "error.invalid_event_type": {
+        "en": "Unknown event type in {param}.",
+        "pt-BR": "Tipo de evento desconhecido em {param}.",
+        "es": "Tipo de evento desconocido en {param}.",
+    },
+    "webhook.disabled_notice": {
+        "en": "The webhook endpoint {url} failed for 3 days and was disabled. Fix it and enable it again.",
+        "pt-BR": "O endpoint de webhook {url} falhou por 3 dias e foi desativado. Corrija-o e ative-o de novo.",
+        "es": "El endpoint de webhook {url} falló durante 3 días y fue desactivado. Corrígelo y actívalo de nuevo.",
+    },
     # --- Sandbox checkout page (test mode) -----------------------------------------------------------------
     "checkout.title": {
         "en": "bzapper sandbox checkout",

@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from bzapper.config import Settings
-from bzapper.topology import TOPOLOGY, Queue, Table, Topology
+from bzapper.topology import TOPOLOGY, Queue, Table, Topology, physical_name
 
 
 def _table_spec(table: Table, physical: str) -> dict[str, Any]:
@@ -77,3 +77,10 @@ def provision(session: Any, settings: Settings, topology: Topology = TOPOLOGY) -
     events = session.client("events", region_name=settings.region)
     if settings.bus not in {bus["Name"] for bus in events.list_event_buses()["EventBuses"]}:
         events.create_event_bus(Name=settings.bus)
+    for rule in topology.rules:
+        queue = topology.queue(rule.queue)
+        url = sqs.get_queue_url(QueueName=settings.queue(queue.name, queue.fifo))["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        name = physical_name(settings.stage, rule.name)
+        events.put_rule(Name=name, EventBusName=settings.bus, EventPattern=json.dumps({"source": [rule.source]}))
+        events.put_targets(Rule=name, EventBusName=settings.bus, Targets=[{"Id": rule.queue, "Arn": arn}])

@@ -7,14 +7,17 @@ from functools import cache
 
 from bzapper.adapters.aws.accounts import AccountStore
 from bzapper.adapters.aws.checkouts import CheckoutStore
+from bzapper.adapters.aws.eventlog import EventLog
 from bzapper.adapters.aws.events import EventBridgePublisher
 from bzapper.adapters.aws.idempotency import IdempotencyStore
 from bzapper.adapters.aws.instances import InstanceStore
 from bzapper.adapters.aws.messages import MessageStore
-from bzapper.adapters.aws.queues import SqsJobQueue, SqsStatusSink
+from bzapper.adapters.aws.queues import SqsDeliveryJobs, SqsJobQueue, SqsStatusSink
 from bzapper.adapters.aws.ratelimits import RateLimitStore
 from bzapper.adapters.aws.usage import UsageStore
 from bzapper.adapters.aws.wallets import WalletStore
+from bzapper.adapters.aws.webhooks import DeliveryStore, WebhookStore
+from bzapper.adapters.http import HttpSender
 from bzapper.ports import EventPublisher, JobQueue, StatusSink
 
 
@@ -31,6 +34,11 @@ class Services:
     usage: UsageStore
     rate_limits: RateLimitStore
     checkouts: CheckoutStore
+    event_log: EventLog
+    webhooks: WebhookStore
+    deliveries: DeliveryStore
+    delivery_jobs: SqsDeliveryJobs
+    http: HttpSender
 
 
 @cache
@@ -47,4 +55,9 @@ def services() -> Services:
         usage=UsageStore(),
         rate_limits=RateLimitStore(),
         checkouts=CheckoutStore(),
+        event_log=EventLog(),
+        webhooks=WebhookStore(),
+        deliveries=DeliveryStore(),
+        delivery_jobs=SqsDeliveryJobs(),
+        http=HttpSender(),
     )

@@ -9,7 +9,7 @@ from bzapper.domain.clock import now_ms
 from bzapper.domain.events import envelope
 from bzapper.domain.model import MessageView, StatusReport, wallet_id
 from bzapper.domain.plans import CURRENCY, plan_named
-from bzapper.domain.statuses import MessageStatus
+from bzapper.domain.statuses import TERMINAL_FAILURES, MessageStatus
 from bzapper.services.container import Services
 
 logger = logging.getLogger(__name__)
@@ -31,14 +31,24 @@ def apply_report(services: Services, report: StatusReport) -> None:
         if view is None or report.status not in {status for status, _ in view.history}:
             return  # a late report (delivered after read): ignored, never moves a status back
         # Applied by an earlier attempt whose publish failed: publish again, with the same event id.
+    events = []
+    seen = [status for status, _ in view.history]
+    if report.status == MessageStatus.SENDING or (
+        MessageStatus(report.status) in TERMINAL_FAILURES and MessageStatus.SENDING not in seen
+    ):
+        # message.queued is published when the message leaves the queue, not on the send's hot path;
+        # its id comes from the queued time, so it is the same event whoever publishes it.
+        queued_at = next((at for status, at in view.history if status == MessageStatus.QUEUED), report.at)
+        events.append(status_event(view, MessageStatus.QUEUED.value, queued_at))
     if report.status == MessageStatus.SENDING:
         check_low_balance(services, view.account_id, view.livemode, report.at)
-    if MessageStatus(report.status) in _SILENT:
-        return
-    telemetry.count(f"Messages{report.status.capitalize()}")
-    # The time stored with the transition, not the report's: a re-published event keeps its id.
-    at = next((at for status, at in view.history if status == report.status), report.at)
-    services.events.publish([status_event(view, report.status, at)])
+    if MessageStatus(report.status) not in _SILENT:
+        telemetry.count(f"Messages{report.status.capitalize()}")
+        # The time stored with the transition, not the report's: a re-published event keeps its id.
+        at = next((at for status, at in view.history if status == report.status), report.at)
+        events.append(status_event(view, report.status, at))
+    if events:
+        services.events.publish(events)
 
 
 DEAD_JOB_ERROR = "send_failed"

@@ -189,3 +189,71 @@ class CheckoutModel(Model):
     status = UnicodeAttribute()
     created_at = NumberAttribute()
     expires_at = NumberAttribute()
+
+
+class EventModel(Model):
+    """One table, two kinds of item per event: `id#<event id>` (written once) and `log#<position>`."""
+
+    Meta = _meta("events")
+    stream_id = UnicodeAttribute(hash_key=True)
+    entry = UnicodeAttribute(range_key=True)
+    event_id = UnicodeAttribute()
+    type = UnicodeAttribute(null=True)
+    instance_id = UnicodeAttribute(null=True)
+    payload = UnicodeAttribute(null=True)
+    """The envelope as JSON text, exactly what the stream sends."""
+    created_at = NumberAttribute()
+    expires_at = NumberAttribute()
+
+
+class WebhooksByAccount(GlobalSecondaryIndex["WebhookModel"]):
+    class Meta:
+        index_name = "by_account"
+        projection = AllProjection()
+
+    account_id = UnicodeAttribute(hash_key=True)
+    webhook_id = UnicodeAttribute(range_key=True)
+
+
+class WebhookSecret(MapAttribute):
+    secret = UnicodeAttribute()
+    expires_at = NumberAttribute(null=True)
+    """Set on the previous secret by a rotation: it keeps signing for 24 hours."""
+
+
+class WebhookModel(Model):
+    Meta = _meta("webhooks")
+    webhook_id = UnicodeAttribute(hash_key=True)
+    account_id = UnicodeAttribute()
+    livemode = BooleanAttribute()
+    url = UnicodeAttribute()
+    events = UnicodeSetAttribute(null=True)
+    """Subscribed event types; absent means every event."""
+    description = UnicodeAttribute(null=True)
+    status = UnicodeAttribute()
+    secrets = ListAttribute(of=WebhookSecret)
+    failing_since = NumberAttribute(null=True)
+    created_at = NumberAttribute()
+    updated_at = NumberAttribute()
+    by_account = WebhooksByAccount()
+
+
+class DeliveryAttempt(MapAttribute):
+    at = NumberAttribute()
+    status_code = NumberAttribute(null=True)
+    latency_ms = NumberAttribute()
+    error = UnicodeAttribute(null=True)
+
+
+class DeliveryModel(Model):
+    Meta = _meta("deliveries")
+    webhook_id = UnicodeAttribute(hash_key=True)
+    delivery_id = UnicodeAttribute(range_key=True)
+    event_id = UnicodeAttribute()
+    event_type = UnicodeAttribute()
+    payload = UnicodeAttribute()
+    """The exact bytes sent (and signed), so a retry or a replay sends the same body."""
+    status = UnicodeAttribute()
+    attempts = ListAttribute(of=DeliveryAttempt, default=list)
+    created_at = NumberAttribute()
+    updated_at = NumberAttribute()

@@ -62,3 +62,22 @@ class SqsReader:
                     for index, handle in enumerate(receipt_handles[start : start + 10])
                 ],
             )
+
+
+class SqsDeliveryJobs:
+    """Jobs of the webhook dispatcher: one per (endpoint, event) delivery."""
+
+    def enqueue(self, job: dict) -> None:
+        client("sqs").send_message(
+            QueueUrl=queue_url(settings().queue("webhook-deliveries", fifo=False)),
+            MessageBody=json.dumps(job, separators=(",", ":")),
+        )
+
+
+def postpone(queue_arn: str, receipt_handle: str, seconds: int) -> None:
+    """The retry schedule lives in SQS itself: the message reappears after `seconds` (at most 12 h)."""
+    client("sqs").change_message_visibility(
+        QueueUrl=queue_url(queue_arn.rsplit(":", 1)[-1]),
+        ReceiptHandle=receipt_handle,
+        VisibilityTimeout=max(0, min(seconds, 43_200)),
+    )

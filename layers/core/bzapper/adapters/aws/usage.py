@@ -39,3 +39,8 @@ class UsageStore:
                 counter_id(account_id, livemode), UsageModel.bucket.between(from_hour, to_hour + "#\uffff")
             )
         )
+
+    def increment(self, account_id: str, livemode: bool, instance_id: str, at_ms: int, metric: str) -> None:
+        UsageModel(counter_id(account_id, livemode), f"{hour_of(at_ms)}#{instance_id}").update(
+            actions=[getattr(UsageModel, metric).add(1)]
+        )

@@ -1,0 +1,163 @@
+"""Webhook endpoints and their deliveries."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+
+from bzapper.adapters.aws.models import DeliveryAttempt, DeliveryModel, WebhookModel, WebhookSecret
+from bzapper.cache import MISSING, TTLCache
+from bzapper.domain.clock import now_ms
+from bzapper.domain.errors import validation_failed
+from bzapper.domain.webhooks import SECRET_OVERLAP_MS
+
+_ENDPOINTS_TTL_SECONDS = 5.0
+
+
+class WebhookStore:
+    def __init__(self) -> None:
+        self._by_account: TTLCache[list[WebhookModel]] = TTLCache(1_000)
+
+    def create(self, item: WebhookModel) -> None:
+        item.save(condition=WebhookModel.webhook_id.does_not_exist())
+        self._by_account.clear()
+
+    def get(self, webhook_id: str) -> WebhookModel | None:
+        try:
+            return WebhookModel.get(webhook_id, consistent_read=True)
+        except DoesNotExist:
+            return None
+
+    def list_for(self, account_id: str, livemode: bool, *, cached: bool = False) -> list[WebhookModel]:
+        key = f"{account_id}:{livemode}"
+        if cached:
+            hit = self._by_account.get(key)
+            if hit is not MISSING:
+                return hit  # type: ignore[return-value]
+        items = [item for item in WebhookModel.by_account.query(account_id) if item.livemode == livemode]
+        self._by_account.put(key, items, _ENDPOINTS_TTL_SECONDS)
+        return items
+
+    def update(self, webhook_id: str, actions: list[Any]) -> WebhookModel | None:
+        item = WebhookModel(webhook_id)
+        try:
+            item.update(
+                actions=[*actions, WebhookModel.updated_at.set(now_ms())], condition=WebhookModel.webhook_id.exists()
+            )
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return None
+            raise
+        self._by_account.clear()
+        return item
+
+    def delete(self, webhook_id: str) -> None:
+        WebhookModel(webhook_id).delete()
+        self._by_account.clear()
+
+    def rotate(self, webhook: WebhookModel, new_secret: str) -> WebhookModel | None:
+        """The new secret signs first; the current one keeps signing for 24 hours."""
+        now = now_ms()
+        kept = [
+            WebhookSecret(secret=s.secret, expires_at=s.expires_at or now + SECRET_OVERLAP_MS)
+            for s in webhook.secrets
+            if not s.expires_at or s.expires_at > now
+        ]
+        return self.update(webhook.webhook_id, [WebhookModel.secrets.set([WebhookSecret(secret=new_secret), *kept])])
+
+    def note_failure(self, webhook_id: str, at: int) -> int | None:
+        """Records that the endpoint is failing; returns since when (the first failure in a row)."""
+        item = WebhookModel(webhook_id)
+        try:
+            item.update(
+                actions=[WebhookModel.failing_since.set(at)],
+                condition=WebhookModel.failing_since.does_not_exist() & WebhookModel.webhook_id.exists(),
+            )
+            return at
+        except UpdateError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+        current = self.get(webhook_id)
+        return int(current.failing_since) if current and current.failing_since else None
+
+    def note_success(self, webhook_id: str) -> None:
+        try:
+            WebhookModel(webhook_id).update(
+                actions=[WebhookModel.failing_since.remove()], condition=WebhookModel.failing_since.exists()
+            )
+        except UpdateError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+
+    def disable_if_enabled(self, webhook_id: str) -> bool:
+        try:
+            WebhookModel(webhook_id).update(
+                actions=[WebhookModel.status.set("disabled"), WebhookModel.updated_at.set(now_ms())],
+                condition=WebhookModel.status == "enabled",
+            )
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        self._by_account.clear()
+        return True
+
+
+class DeliveryStore:
+    def create(self, webhook_id: str, delivery_id: str, event: dict[str, Any]) -> DeliveryModel | None:
+        """The delivery record of (endpoint, event), once: None when it already exists."""
+        now = now_ms()
+        item = DeliveryModel(
+            webhook_id,
+            delivery_id,
+            event_id=event["id"],
+            event_type=event["type"],
+            payload=json.dumps(event, separators=(",", ":"), ensure_ascii=False),
+            status="pending",
+            attempts=[],
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            item.save(condition=DeliveryModel.delivery_id.does_not_exist())
+        except PutError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return None
+            raise
+        return item
+
+    def get(self, webhook_id: str, delivery_id: str) -> DeliveryModel | None:
+        try:
+            return DeliveryModel.get(webhook_id, delivery_id, consistent_read=True)
+        except DoesNotExist:
+            return None
+
+    def record_attempt(self, delivery: DeliveryModel, attempt: DeliveryAttempt, status: str) -> None:
+        delivery.update(
+            actions=[
+                DeliveryModel.attempts.set(DeliveryModel.attempts.append([attempt])),
+                DeliveryModel.status.set(status),
+                DeliveryModel.updated_at.set(now_ms()),
+            ]
+        )
+
+    def reset_for_replay(self, delivery: DeliveryModel) -> None:
+        delivery.update(actions=[DeliveryModel.status.set("pending"), DeliveryModel.updated_at.set(now_ms())])
+
+    def page(self, webhook_id: str, limit: int, cursor: str | None) -> tuple[list[DeliveryModel], str | None]:
+        start = None
+        if cursor:
+            try:
+                delivery_id = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+            except (ValueError, UnicodeDecodeError) as error:
+                raise validation_failed("cursor") from error
+            start = {"webhook_id": {"S": webhook_id}, "delivery_id": {"S": delivery_id}}
+        items = list(
+            DeliveryModel.query(webhook_id, scan_index_forward=False, limit=limit + 1, last_evaluated_key=start)
+        )
+        if len(items) <= limit:
+            return items, None
+        return items[:limit], base64.urlsafe_b64encode(items[limit - 1].delivery_id.encode()).decode().rstrip("=")

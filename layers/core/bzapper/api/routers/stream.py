@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import StreamingResponse
+
+from bzapper.api.auth import authenticate
+from bzapper.api.schemas import error_responses
+from bzapper.domain.model import Principal
+from bzapper.services.container import services
+from bzapper.services.stream import event_stream, start_position
+
+router = APIRouter(tags=["events"])
+
+_SSE = {
+    200: {
+        "description": "Server-Sent Events: `id:` (the event id), `event:` (its type), `data:` (the event envelope "
+        "`{id, type, created, livemode, account_id, instance_id, data}`); `: heartbeat` comments every 15 s; "
+        "`retry:` once. Reconnect with `Last-Event-ID` to resume exactly after that event (kept 7 days).",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    },
+    **error_responses(401),
+}
+
+
+@router.get("/stream", response_model=None, responses=_SSE, summary="Real-time events (SSE), resumable")
+async def stream(
+    request: Request,
+    principal: Principal = Depends(authenticate),
+    instance_id: str | None = Query(default=None, max_length=64),
+    types: str | None = Query(default=None, max_length=1024, description="Comma-separated event types."),
+    last_event_id_query: str | None = Query(default=None, alias="last_event_id", max_length=64),
+    last_event_id: str | None = Header(default=None, alias="Last-Event-ID", max_length=64),
+) -> StreamingResponse:
+    import asyncio
+
+    resume = last_event_id or last_event_id_query
+    position = await asyncio.to_thread(start_position, services(), principal, resume)
+    wanted = {t.strip() for t in types.split(",") if t.strip()} if types else None
+    body = event_stream(
+        services(), principal, position, instance_id=instance_id, types=wanted, disconnected=request.is_disconnected
+    )
+    return StreamingResponse(
+        body,
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

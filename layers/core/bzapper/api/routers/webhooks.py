@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from bzapper.api.auth import authenticate
+from bzapper.api.schemas import (
+    DeliveryList,
+    DeliveryQueued,
+    WebhookCreate,
+    WebhookList,
+    WebhookOut,
+    WebhookPatch,
+    error_responses,
+)
+from bzapper.domain.model import Principal
+from bzapper.services import webhooks as service
+from bzapper.services.container import services
+
+router = APIRouter(tags=["webhooks"])
+
+
+@router.post(
+    "/webhooks",
+    status_code=201,
+    response_model=WebhookOut,
+    summary="Register a webhook endpoint",
+    responses=error_responses(401, 409),
+)
+def create(body: WebhookCreate, principal: Principal = Depends(authenticate)) -> WebhookOut:
+    return WebhookOut(**service.create_webhook(services(), principal, body.url, body.events, body.description))
+
+
+@router.get("/webhooks", response_model=WebhookList, summary="List webhook endpoints", responses=error_responses(401))
+def list_all(principal: Principal = Depends(authenticate)) -> WebhookList:
+    items = services().webhooks.list_for(principal.account_id, principal.livemode)
+    return WebhookList(data=[WebhookOut(**service.webhook_out(item)) for item in items])
+
+
+@router.get(
+    "/webhooks/{webhook_id}",
+    response_model=WebhookOut,
+    summary="Get a webhook endpoint",
+    responses=error_responses(401, 404),
+)
+def get_one(webhook_id: str, principal: Principal = Depends(authenticate)) -> WebhookOut:
+    return WebhookOut(**service.webhook_out(service.owned(services(), principal, webhook_id)))
+
+
+@router.patch(
+    "/webhooks/{webhook_id}",
+    response_model=WebhookOut,
+    summary="Update a webhook endpoint",
+    responses=error_responses(401, 404),
+)
+def patch(webhook_id: str, body: WebhookPatch, principal: Principal = Depends(authenticate)) -> WebhookOut:
+    changes = body.model_dump(exclude_unset=True)
+    return WebhookOut(**service.update_webhook(services(), principal, webhook_id, changes))
+
+
+@router.delete(
+    "/webhooks/{webhook_id}",
+    status_code=204,
+    response_class=Response,
+    summary="Delete a webhook endpoint",
+    responses=error_responses(401, 404),
+)
+def delete(webhook_id: str, principal: Principal = Depends(authenticate)) -> Response:
+    item = service.owned(services(), principal, webhook_id)
+    services().webhooks.delete(item.webhook_id)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/webhooks/{webhook_id}/rotate-secret",
+    response_model=WebhookOut,
+    summary="Rotate the signing secret (the old one keeps signing for 24 h)",
+    responses=error_responses(401, 404),
+)
+def rotate(webhook_id: str, principal: Principal = Depends(authenticate)) -> WebhookOut:
+    return WebhookOut(**service.rotate_secret(services(), principal, webhook_id))
+
+
+@router.post(
+    "/webhooks/{webhook_id}/test",
+    status_code=202,
+    response_model=DeliveryQueued,
+    summary="Send a webhook.test event to this endpoint",
+    responses=error_responses(401, 404),
+)
+def test(webhook_id: str, principal: Principal = Depends(authenticate)) -> DeliveryQueued:
+    return DeliveryQueued(**service.send_test(services(), principal, webhook_id))
+
+
+@router.get(
+    "/webhooks/{webhook_id}/deliveries",
+    response_model=DeliveryList,
+    summary="Deliveries with every attempt (newest first)",
+    responses=error_responses(401, 404),
+)
+def deliveries(
+    webhook_id: str,
+    principal: Principal = Depends(authenticate),
+    limit: int = Query(default=25, ge=1, le=100),
+    cursor: str | None = Query(default=None, max_length=512),
+) -> DeliveryList:
+    return DeliveryList(**service.list_deliveries(services(), principal, webhook_id, limit, cursor))
+
+
+@router.post(
+    "/webhooks/{webhook_id}/deliveries/{delivery_id}/replay",
+    status_code=202,
+    response_model=DeliveryQueued,
+    summary="Deliver an event again",
+    responses=error_responses(401, 404),
+)
+def replay(webhook_id: str, delivery_id: str, principal: Principal = Depends(authenticate)) -> DeliveryQueued:
+    result = service.replay(services(), principal, webhook_id, delivery_id)
+    return DeliveryQueued(delivery_id=result["delivery_id"], event_id=result["event_id"])

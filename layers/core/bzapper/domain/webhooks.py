@@ -1,0 +1,68 @@
+"""Webhook rules: which events an endpoint gets, which failures are retried, and when."""
+
+from __future__ import annotations
+
+import base64
+import random
+import secrets
+
+EVENT_TYPES = (
+    "message.queued",
+    "message.sent",
+    "message.delivered",
+    "message.read",
+    "message.played",
+    "message.failed",
+    "message.received",
+    "message.edited",
+    "message.deleted",
+    "instance.qr",
+    "instance.connected",
+    "instance.disconnected",
+    "instance.logged_out",
+    "instance.restricted",
+    "contact.identity_resolved",
+    "wallet.low_balance",
+    "webhook.disabled",
+    "webhook.test",
+)
+
+# Seconds after each failed attempt: first retry within ~5 s, capped at 12 h, over more than 3 days.
+RETRY_DELAYS = (5, 30, 120, 600, 1_800, 3_600, 10_800, 21_600, *(43_200,) * 7)
+MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+DISABLE_AFTER_MS = 3 * 24 * 3600 * 1000
+"""An endpoint failing without a single success for this long is disabled (webhook.disabled)."""
+SECRET_OVERLAP_MS = 24 * 3600 * 1000
+"""After a rotation the previous secret keeps signing for this long."""
+TIMEOUT_SECONDS = 10.0
+
+
+def valid_subscription(pattern: str) -> bool:
+    """An event type, or a family with a wildcard: `message.*`."""
+    if pattern.endswith(".*"):
+        return any(event.startswith(pattern[:-1]) for event in EVENT_TYPES)
+    return pattern in EVENT_TYPES
+
+
+def subscribed(patterns: set[str] | None, event_type: str) -> bool:
+    if not patterns:
+        return True  # no list means every event
+    return event_type in patterns or any(p.endswith(".*") and event_type.startswith(p[:-1]) for p in patterns)
+
+
+def retryable(status_code: int | None) -> bool:
+    """Network errors, timeouts, 408, 429 and 5xx are retried; any other answer is final."""
+    return status_code is None or status_code in (408, 429) or status_code >= 500
+
+
+def retry_delay(attempt: int, scale: float = 1.0, rng: random.Random | None = None) -> int | None:
+    """Seconds to wait after failed attempt number `attempt` (1-based), ±20% jitter; None when exhausted."""
+    if attempt >= MAX_ATTEMPTS:
+        return None
+    base = RETRY_DELAYS[attempt - 1] * scale
+    jitter = (rng or random).uniform(0.8, 1.2)
+    return max(1, min(43_200, round(base * jitter)))
+
+
+def new_secret() -> str:
+    return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()

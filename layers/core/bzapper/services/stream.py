@@ -1,0 +1,59 @@
+"""GET /stream: the event log as Server-Sent Events, resumable with Last-Event-ID."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from bzapper.adapters.aws.eventlog import position_at, stream_id
+from bzapper.domain.errors import validation_failed
+from bzapper.domain.model import Principal
+from bzapper.services.container import Services
+
+RETRY_MS = 2_000
+HEARTBEAT_SECONDS = 15.0
+POLL_SECONDS = 0.25
+
+
+def start_position(services: Services, principal: Principal, last_event_id: str | None) -> str:
+    """After the given event when resuming, else from now (only new events)."""
+    stream = stream_id(principal.account_id, principal.livemode)
+    if last_event_id:
+        position = services.event_log.position_of(stream, last_event_id)
+        if position is None:
+            raise validation_failed("Last-Event-ID")  # unknown, another account's, or older than 7 days
+        return position
+    return position_at(int(time.time() * 1000) - 1_000)
+
+
+async def event_stream(
+    services: Services,
+    principal: Principal,
+    position: str,
+    *,
+    instance_id: str | None,
+    types: set[str] | None,
+    disconnected: Callable[[], Awaitable[bool]],
+) -> AsyncIterator[str]:
+    stream = stream_id(principal.account_id, principal.livemode)
+    max_seconds = float(os.environ.get("BZ_STREAM_MAX_SECONDS", "900"))  # a Lambda stream lives 15 minutes
+    ends_at = time.monotonic() + max_seconds
+    yield f"retry: {RETRY_MS}\n\n"
+    last_output = time.monotonic()
+    while time.monotonic() < ends_at and not await disconnected():
+        rows = await asyncio.to_thread(services.event_log.read_after, stream, position)
+        for row in rows:
+            position = row.position
+            if instance_id and row.instance_id != instance_id:
+                continue
+            if types and row.type not in types:
+                continue
+            yield f"id: {row.event_id}\nevent: {row.type}\ndata: {row.payload}\n\n"
+            last_output = time.monotonic()
+        if time.monotonic() - last_output >= HEARTBEAT_SECONDS:
+            yield ": heartbeat\n\n"
+            last_output = time.monotonic()
+        if not rows:
+            await asyncio.sleep(POLL_SECONDS)

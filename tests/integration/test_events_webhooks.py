@@ -1,0 +1,297 @@
+"""Event log, webhook endpoints, fan-out and signed delivery with retries — real handlers on moto."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from conftest import make_account
+from standardwebhooks.webhooks import Webhook
+from support.apigw import LambdaContext, call
+
+from bzapper.adapters.aws.eventlog import position_at, stream_id
+from bzapper.adapters.aws.models import WebhookModel
+from bzapper.adapters.http import HttpOutcome
+from bzapper.domain.clock import now_ms
+from bzapper.domain.events import envelope
+from bzapper.domain.webhooks import DISABLE_AFTER_MS, MAX_ATTEMPTS
+from bzapper.local.functions import load_function
+from bzapper.local.lambda_events import sqs_event
+from bzapper.services import webhooks as webhook_service
+
+ARN = "arn:aws:sqs:us-east-1:123456789012:bzapper-test-webhook-deliveries"
+
+
+@pytest.fixture(autouse=True)
+def public_dns(monkeypatch):
+    """No DNS here: example.com resolves to its public address, everything else as usual."""
+    import socket
+
+    real = socket.getaddrinfo
+
+    def resolve(host, *args, **kwargs):
+        if host == "example.com":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", 443))]
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+
+
+@pytest.fixture
+def webhooks_api(aws):
+    return load_function("webhooks").handler
+
+
+def _event(account, event_type="message.sent", at=None, **data):
+    return envelope(
+        event_type,
+        at_ms=at or now_ms(),
+        account_id=account.account_id,
+        instance_id=account.instance_id,
+        livemode=False,
+        data={"message_id": "msg_x", **data},
+        identity=(event_type, str(at)),
+    )
+
+
+def _bridge(event: dict, message_id: str = "m1") -> dict:
+    """What an EventBridge rule puts in SQS: the bus envelope, our event in `detail`."""
+    body = {
+        "version": "0",
+        "id": "eb-1",
+        "detail-type": event["type"],
+        "source": "bzapper",
+        "account": "123456789012",
+        "time": event["created"],
+        "region": "us-east-1",
+        "resources": [],
+        "detail": event,
+    }
+    return {"MessageId": message_id, "ReceiptHandle": "rh", "Body": json.dumps(body)}
+
+
+class Receiver:
+    """Stands for a customer's endpoint: answers from a script, records what it got."""
+
+    def __init__(self, *answers: int) -> None:
+        self.answers = list(answers)
+        self.requests: list[tuple[str, bytes, dict]] = []
+
+    def post(self, url, body, headers, timeout):
+        self.requests.append((url, body, headers))
+        status = self.answers.pop(0) if self.answers else 200
+        return HttpOutcome(status, 3, None)
+
+
+def _create(webhooks_api, account, **body):
+    return call(
+        webhooks_api, "POST", "/webhooks", body={"url": "https://example.com/hook", **body}, headers=account.auth
+    )
+
+
+def test_the_event_log_writes_each_event_once_in_arrival_order(svc, account):
+    handler = load_function("event_log").handler
+    first, second = _event(account, at=now_ms() - 5_000), _event(account, "message.read", at=now_ms() - 9_000)
+    for event in (first, second, first):  # a redelivery of the first
+        assert handler(sqs_event([_bridge(event)], "arn:aws:sqs:us-east-1:1:q", "us-east-1"), LambdaContext()) == {
+            "batchItemFailures": []
+        }
+    time.sleep(1.1)  # readers stay one settle window behind writers
+    stream = stream_id(account.account_id, False)
+    logged = svc.event_log.read_after(stream, position_at(now_ms() - 60_000))
+    assert [row.event_id for row in logged] == [first["id"], second["id"]]  # arrival order, not event time
+    assert svc.event_log.position_of(stream, first["id"]) == logged[0].position
+    assert svc.event_log.read_after(stream, logged[0].position)[0].event_id == second["id"]
+
+
+def test_webhook_crud_shows_the_secret_once_and_isolates_accounts(webhooks_api, svc, account):
+    status, _, created = _create(webhooks_api, account, events=["message.*"], description="crm")
+    assert status == 201
+    assert created["secret"].startswith("whsec_") and created["status"] == "enabled"
+    assert created["events"] == ["message.*"]
+
+    _, _, listed = call(webhooks_api, "GET", "/webhooks", headers=account.auth)
+    assert [item["id"] for item in listed["data"]] == [created["id"]]
+    assert listed["data"][0]["secret"] is None
+
+    status, _, patched = call(
+        webhooks_api, "PATCH", f"/webhooks/{created['id']}", body={"events": ["message.read"]}, headers=account.auth
+    )
+    assert (status, patched["events"]) == (200, ["message.read"])
+
+    other = make_account(svc)
+    for method, path in (
+        ("GET", f"/webhooks/{created['id']}"),
+        ("DELETE", f"/webhooks/{created['id']}"),
+        ("POST", f"/webhooks/{created['id']}/rotate-secret"),
+    ):
+        assert call(webhooks_api, method, path, headers=other.auth)[0] == 404
+
+    assert call(webhooks_api, "DELETE", f"/webhooks/{created['id']}", headers=account.auth)[0] == 204
+    assert call(webhooks_api, "GET", f"/webhooks/{created['id']}", headers=account.auth)[0] == 404
+
+
+@pytest.mark.parametrize(
+    ("url", "param"),
+    [
+        ("http://example.com/hook", "url"),
+        ("https://127.0.0.1/hook", "url"),
+        ("https://10.0.0.8/hook", "url"),
+        ("https://169.254.169.254/latest", "url"),
+        ("ftp://example.com/x", "url"),
+        ("https://user:pw@example.com/h", "url"),
+    ],
+)
+def test_unsafe_urls_are_refused_outside_local_mode(webhooks_api, account, url, param):
+    status, _, error = _create(webhooks_api, account, url=url)
+    assert (status, error["code"], error["param"]) == (422, "validation_failed", param)
+
+
+def test_unknown_event_types_and_too_many_endpoints_are_refused(webhooks_api, account):
+    status, _, error = _create(webhooks_api, account, events=["message.sent", "message.teleported"])
+    assert (status, error["param"]) == (422, "events.1")
+    for _ in range(5):
+        assert _create(webhooks_api, account)[0] == 201
+    status, _, error = _create(webhooks_api, account)
+    assert (status, error["code"]) == (409, "limit_exceeded")
+
+
+def _fan_out_and_take_job(svc, event):
+    load_function("webhook_fanout").handler(sqs_event([_bridge(event)], "arn:x:q", "us-east-1"), LambdaContext())
+    import boto3
+
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName="bzapper-test-webhook-deliveries")["QueueUrl"]
+    return sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+
+
+def _dispatch(messages):
+    handler = load_function("webhook_dispatch").handler
+    return handler(sqs_event(messages, ARN, "us-east-1"), LambdaContext())
+
+
+def test_a_subscribed_endpoint_gets_one_signed_delivery(webhooks_api, svc, account):
+    _, _, hook = _create(webhooks_api, account, events=["message.sent"])
+    _, _, other_hook = _create(webhooks_api, account, events=["message.read"])
+    receiver = Receiver(200)
+    svc.http = receiver
+    event = _event(account)
+
+    jobs = _fan_out_and_take_job(svc, event)
+    assert len(jobs) == 1  # only the subscribed endpoint
+    assert _dispatch(jobs) == {"batchItemFailures": []}
+    assert _fan_out_and_take_job(svc, event) == []  # a redelivered event finds its delivery done
+
+    [(url, body, headers)] = receiver.requests
+    assert url == "https://example.com/hook"
+    assert headers["webhook-id"] == event["id"]
+    assert Webhook(hook["secret"]).verify(body, headers) == event  # Standard Webhooks, over the exact bytes
+    _, _, deliveries = call(webhooks_api, "GET", f"/webhooks/{hook['id']}/deliveries", headers=account.auth)
+    [delivery] = deliveries["data"]
+    assert delivery["status"] == "delivered" and delivery["attempts"][0]["status_code"] == 200
+    assert other_hook["id"] != hook["id"]
+
+
+def test_failures_are_retried_by_visibility_and_final_answers_are_not(webhooks_api, svc, account, monkeypatch):
+    _, _, hook = _create(webhooks_api, account)
+    postponed: list[int] = []
+    monkeypatch.setattr(webhook_service, "postpone", lambda arn, handle, seconds: postponed.append(seconds))
+    receiver = Receiver(503, 429, 200)
+    svc.http = receiver
+    jobs = _fan_out_and_take_job(svc, _event(account))
+
+    assert _dispatch(jobs) == {"batchItemFailures": [{"itemIdentifier": jobs[0]["MessageId"]}]}
+    assert _dispatch(jobs) == {"batchItemFailures": [{"itemIdentifier": jobs[0]["MessageId"]}]}
+    assert _dispatch(jobs) == {"batchItemFailures": []}
+    assert 4 <= postponed[0] <= 6 and 24 <= postponed[1] <= 36  # first retry within ~5 s, then backing off
+    assert len({headers["webhook-id"] for _, _, headers in receiver.requests}) == 1  # stable across retries
+    _, _, deliveries = call(webhooks_api, "GET", f"/webhooks/{hook['id']}/deliveries", headers=account.auth)
+    assert [a["status_code"] for a in deliveries["data"][0]["attempts"]] == [503, 429, 200]
+
+    gone = Receiver(410)
+    svc.http = gone
+    jobs = _fan_out_and_take_job(svc, _event(account, "message.read"))
+    assert _dispatch(jobs) == {"batchItemFailures": []}  # a 410 is final: no retry
+    _, _, deliveries = call(webhooks_api, "GET", f"/webhooks/{hook['id']}/deliveries", headers=account.auth)
+    assert deliveries["data"][0]["status"] == "failed"
+
+
+def test_the_last_attempt_marks_the_delivery_failed_and_leaves_it_for_the_dlq(webhooks_api, svc, account, monkeypatch):
+    _, _, hook = _create(webhooks_api, account)
+    monkeypatch.setattr(webhook_service, "postpone", lambda *args: None)
+    svc.http = Receiver(*([500] * MAX_ATTEMPTS))
+    jobs = _fan_out_and_take_job(svc, _event(account))
+    for _ in range(MAX_ATTEMPTS):
+        result = _dispatch(jobs)
+    assert result == {"batchItemFailures": [{"itemIdentifier": jobs[0]["MessageId"]}]}  # SQS moves it to the DLQ
+    _, _, deliveries = call(webhooks_api, "GET", f"/webhooks/{hook['id']}/deliveries", headers=account.auth)
+    assert deliveries["data"][0]["status"] == "failed"
+    assert len(deliveries["data"][0]["attempts"]) == MAX_ATTEMPTS
+    assert _dispatch(jobs) == {"batchItemFailures": []}  # anything after that is a no-op
+
+
+def test_an_endpoint_failing_for_three_days_is_disabled_with_a_notice(webhooks_api, svc, account, monkeypatch):
+    class Captured:
+        def __init__(self):
+            self.events = []
+
+        def publish(self, events):
+            self.events.extend(events)
+
+    svc.events = Captured()
+    svc.accounts.update(account.account_id, locale="pt-BR")
+    monkeypatch.setattr(webhook_service, "postpone", lambda *args: None)
+    _, _, hook = _create(webhooks_api, account)
+    svc.webhooks.update(hook["id"], [WebhookModel.failing_since.set(now_ms() - DISABLE_AFTER_MS - 1)])
+    svc.http = Receiver(500)
+    _dispatch(_fan_out_and_take_job(svc, _event(account)))
+
+    _, _, after = call(webhooks_api, "GET", f"/webhooks/{hook['id']}", headers=account.auth)
+    assert after["status"] == "disabled"
+    [notice] = [e for e in svc.events.events if e["type"] == "webhook.disabled"]
+    assert notice["data"]["webhook_id"] == hook["id"] and "desativado" in notice["data"]["message"]
+    assert _fan_out_and_take_job(svc, _event(account, "message.read")) == []  # disabled: nothing more
+
+
+def test_rotation_signs_with_both_secrets_and_replay_resends_the_same_event(webhooks_api, svc, account):
+    _, _, hook = _create(webhooks_api, account)
+    _, _, rotated = call(webhooks_api, "POST", f"/webhooks/{hook['id']}/rotate-secret", headers=account.auth)
+    assert rotated["secret"] != hook["secret"]
+    receiver = Receiver(200, 200)
+    svc.http = receiver
+    event = _event(account)
+    _dispatch(_fan_out_and_take_job(svc, event))
+    _, body, headers = receiver.requests[0]
+    assert len(headers["webhook-signature"].split(" ")) == 2
+    assert Webhook(hook["secret"]).verify(body, headers)["id"] == event["id"]
+    assert Webhook(rotated["secret"]).verify(body, headers)["id"] == event["id"]
+
+    _, _, deliveries = call(webhooks_api, "GET", f"/webhooks/{hook['id']}/deliveries", headers=account.auth)
+    delivery_id = deliveries["data"][0]["id"]
+    status, _, queued = call(
+        webhooks_api, "POST", f"/webhooks/{hook['id']}/deliveries/{delivery_id}/replay", headers=account.auth
+    )
+    assert (status, queued["event_id"]) == (202, event["id"])
+    import boto3
+
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName="bzapper-test-webhook-deliveries")["QueueUrl"]
+    _dispatch(sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"])
+    assert [headers["webhook-id"] for _, _, headers in receiver.requests] == [event["id"], event["id"]]
+    assert receiver.requests[0][1] == receiver.requests[1][1]  # the same bytes
+
+
+def test_test_event_goes_to_that_endpoint_only(webhooks_api, svc, account):
+    _, _, hook = _create(webhooks_api, account, events=["message.read"])
+    status, _, queued = call(webhooks_api, "POST", f"/webhooks/{hook['id']}/test", headers=account.auth)
+    assert status == 202
+    receiver = Receiver(200)
+    svc.http = receiver
+    import boto3
+
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName="bzapper-test-webhook-deliveries")["QueueUrl"]
+    _dispatch(sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"])
+    [(_, body, headers)] = receiver.requests
+    assert json.loads(body)["type"] == "webhook.test" and headers["webhook-id"] == queued["event_id"]
