@@ -93,7 +93,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
     state_dir = home / ".bzapper"
     port = _free_port()
     env = {name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "BZ_", "POWERTOOLS_"))}
-    env.update({"BZ_OUTBOX_GRACE_SECONDS": "3", "BZ_LOCAL_SCHEDULE_SECONDS": "1"})
+    env.update({"BZ_OUTBOX_GRACE_SECONDS": "3", "BZ_LOCAL_SCHEDULE_SECONDS": "1", "BZ_WEBHOOK_BACKOFF_SCALE": "0.01"})
     log = open(home / "dev.log", "wb")  # noqa: SIM115
     process = subprocess.Popen(
         [BZAPPER, "dev", "--port", str(port), "--state-dir", str(state_dir)],
