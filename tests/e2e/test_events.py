@@ -9,8 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
-from conftest import Stack
 from standardwebhooks.webhooks import Webhook
+from support.stack import Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("events")]
 

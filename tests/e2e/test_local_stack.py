@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import BZAPPER, Stack
+from support.stack import BZAPPER, Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("local_stack")]
 

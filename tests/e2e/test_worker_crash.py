@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import requests
-from conftest import Stack
+from support.stack import Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("worker_crash")]
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 import yaml
-from conftest import ROOT, Synth, consumed_queue
+from support.cdk import ROOT, Synth, consumed_queue
 
 from bzapper.topology import DEFAULT_GROUP, TOPOLOGY, match_route
 
@@ -72,12 +72,14 @@ def test_stage_is_throttled_and_access_logged(synth: Synth) -> None:
 def test_every_function_is_arm64_python312_with_layers_json_logs_and_its_log_group(synth: Synth) -> None:
     functions = synth.resources("AWS::Lambda::Function", "api")
     assert functions
+    streaming = {synth.function_of_group(group) for group in TOPOLOGY.streaming_groups}
     for logical_id, function in functions.items():
         props = function["Properties"]
         assert props["Architectures"] == ["arm64"], logical_id
         assert props["Runtime"] == "python3.12", logical_id
-        assert props["Handler"] == "handler.handler", logical_id
-        assert len(props["Layers"]) == 2, logical_id
+        # Streaming functions: run.sh behind the Web Adapter, plus its layer and uvicorn's (test_infra_streaming).
+        assert props["Handler"] == ("run.sh" if logical_id in streaming else "handler.handler"), logical_id
+        assert len(props["Layers"]) == (4 if logical_id in streaming else 2), logical_id
         assert props["LoggingConfig"]["LogFormat"] == "JSON", logical_id
         assert props["TracingConfig"] == {"Mode": "Active"}, logical_id
         assert props["Environment"]["Variables"]["BZ_STAGE"] == synth.config.stage

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tomllib
 
 import pytest
-from conftest import ROOT
+from support.cdk import ROOT
 
 from infra import bundling
 

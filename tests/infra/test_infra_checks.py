@@ -8,7 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import PARTS, ROOT, STAGE, Synth, cdk_context
+from support.cdk import PARTS, ROOT, STAGE, Synth, cdk_context
 
 pytestmark = pytest.mark.xdist_group("infra")
 

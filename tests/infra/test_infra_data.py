@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Synth, cdk_context
+from support.cdk import Synth, cdk_context
 
 from bzapper.topology import TOPOLOGY
 

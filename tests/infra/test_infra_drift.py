@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from conftest import Synth, consumed_queue
+from support.cdk import Synth, consumed_queue
 
 from bzapper.topology import DEFAULT_GROUP, TOPOLOGY
 from infra import access

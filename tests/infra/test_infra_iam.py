@@ -6,7 +6,7 @@ from collections import defaultdict
 from typing import Any
 
 import pytest
-from conftest import Synth, consumed_queue
+from support.cdk import Synth, consumed_queue
 
 from bzapper.topology import TOPOLOGY
 from infra import access

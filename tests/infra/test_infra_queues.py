@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import Synth
+from support.cdk import Synth
 
 from bzapper.topology import TOPOLOGY
 
@@ -92,7 +92,7 @@ def test_rules_deliver_to_their_queue_with_retries_and_a_dlq(tmp_path) -> None:
 
     from aws_cdk import App, Validations
     from cdk_nag import AwsSolutionsChecks
-    from conftest import cdk_context
+    from support.cdk import cdk_context
 
     from bzapper.topology import Queue
     from infra.components.bus import DEFAULT_RULE_RETRIES

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import boto3
 import pytest
 from moto import mock_aws
+from support.accounts import Account, make_account
 
 from bzapper.adapters.aws import clients
 from bzapper.config import settings
@@ -15,19 +15,6 @@ from bzapper.local.functions import load_function
 from bzapper.local.moto_fidelity import install as install_moto_fidelity
 from bzapper.local.provision import provision
 from bzapper.services import container
-from bzapper.services.accounts import create_test_account
-
-
-@dataclass
-class Account:
-    account_id: str
-    api_key: str
-    instance_id: str
-
-    @property
-    def auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.api_key}"}
-
 
 install_moto_fidelity()  # the same DynamoDB corrections the local stack runs with
 
@@ -48,10 +35,6 @@ def aws() -> Iterator[None]:
 @pytest.fixture
 def svc(aws: None) -> container.Services:
     return container.services()
-
-
-def make_account(svc: container.Services, credits: int = 1000, locale: str = "en") -> Account:
-    return Account(**create_test_account(svc, name="Test", locale=locale, credits=credits))
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from conftest import make_account
+from support.accounts import make_account
 from support.apigw import LambdaContext, call
 
 from bzapper.adapters.aws.models import CheckoutModel, MessageModel, WalletModel

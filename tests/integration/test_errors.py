@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import make_account
+from support.accounts import make_account
 from support.apigw import call
 
 ERROR_KEYS = {"code", "message", "locale", "request_id"}

@@ -6,8 +6,8 @@ import json
 import time
 
 import pytest
-from conftest import make_account
 from standardwebhooks.webhooks import Webhook
+from support.accounts import make_account
 from support.apigw import LambdaContext, call
 
 from bzapper.adapters.aws.eventlog import position_at, stream_id

@@ -49,7 +49,7 @@ def test_key_in_progress_is_409(messages_handler, svc, account):
 
 
 def test_keys_are_scoped_per_account(messages_handler, svc, account):
-    from conftest import make_account
+    from support.accounts import make_account
 
     other = make_account(svc)
     mine = _send(messages_handler, account, "shared-key")

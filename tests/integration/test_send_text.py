@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import boto3
-from conftest import Account, make_account
+from support.accounts import Account, make_account
 from support.apigw import call
 
 from bzapper.adapters.aws.models import MessageModel, WalletModel

@@ -90,7 +90,8 @@ def test_cost_lines_on_known_counts():
         lambda_aws_calls={},
         dynamodb_wru=10,
         dynamodb_rru=4,
-        sqs_requests=6,
+        sqs_fifo_requests=6,
+        sqs_standard_requests=5,
         eventbridge_entries=3,
         worker_cpu_s=0.0,
     )
@@ -100,9 +101,11 @@ def test_cost_lines_on_known_counts():
     assert lines["DynamoDB writes (on-demand)"] == pytest.approx(6.25)
     assert lines["DynamoDB reads (on-demand)"] == pytest.approx(0.50)
     assert lines["SQS FIFO requests"] == pytest.approx(3.00)
+    assert lines["SQS standard requests"] == pytest.approx(2.00)
     assert lines["EventBridge PutEvents"] == pytest.approx(3.00)
     assert lines["CloudWatch Logs ingestion (estimate)"] == pytest.approx(0.20)  # 0.4 GB x $0.50
-    assert total(per_million(send)) == pytest.approx(14.15)
+    assert lines["Webhook delivery (rule → SQS → dispatcher)"] == 0.0  # n/a: no dispatcher counted
+    assert total(per_million(send)) == pytest.approx(16.15)
 
 
 def test_lambda_time_scales_cpu_by_the_memory_share_and_adds_the_wait():

@@ -9,6 +9,7 @@ def test_counts_are_emitted_as_emf(capsys, monkeypatch):
     monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
     from bzapper import lambda_entry, telemetry
 
+    lambda_entry.metrics.clear_metrics()  # other tests in this process may have counted already
     telemetry.count("SendsAccepted")
     telemetry.count("SendsAccepted")
     lambda_entry.metrics.flush_metrics()

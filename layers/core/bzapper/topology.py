@@ -25,6 +25,10 @@ class Route:
     path: str
     group: str
     auth: bool = True
+    streaming: bool = False
+    """A long-lived streamed response (SSE). API Gateway buffers responses, so on AWS the route's group is
+    also served through a Lambda Function URL in RESPONSE_STREAM mode (infra/components/streaming.py);
+    locally nothing changes, uvicorn streams every response."""
 
 
 @dataclass(frozen=True)
@@ -108,6 +112,11 @@ class Topology:
     def api_groups(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(route.group for route in self.routes))
 
+    @property
+    def streaming_groups(self) -> tuple[str, ...]:
+        """API groups with a streaming route: each is one function behind a response-streaming URL on AWS."""
+        return tuple(dict.fromkeys(route.group for route in self.routes if route.streaming))
+
     def queue(self, name: str) -> Queue:
         return next(queue for queue in self.queues if queue.name == name)
 
@@ -132,7 +141,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/sandbox/checkout/{checkout_id}", "payments", auth=False),
     Route("POST", "/sandbox/checkout/{checkout_id}/complete", "payments", auth=False),
     Route("POST", "/sandbox/checkout/{checkout_id}/fail", "payments", auth=False),
-    Route("GET", "/stream", "stream"),
+    Route("GET", "/stream", "stream", streaming=True),
     Route("POST", "/webhooks", "webhooks"),
     Route("GET", "/webhooks", "webhooks"),
     Route("GET", "/webhooks/{webhook_id}", "webhooks"),

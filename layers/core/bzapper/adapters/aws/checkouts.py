@@ -35,11 +35,11 @@ class CheckoutStore:
                 ledger_put(
                     tx,
                     wallet_id(checkout.account_id, checkout.mode),
-                    f"topup_{checkout.checkout_id}",
                     int(checkout.amount),
                     "top_up",
                     checkout.checkout_id,
                     now_ms(),
+                    once=f"topup_{checkout.checkout_id}",
                 )
                 balance_add(tx, wallet_id(checkout.account_id, checkout.mode), int(checkout.amount))
                 tx.update(

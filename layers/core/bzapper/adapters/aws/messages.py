@@ -14,7 +14,7 @@ from pynamodb.transactions import TransactWrite
 from bzapper.adapters.aws.idempotency import IdempotencyLock
 from bzapper.adapters.aws.models import IdempotencyModel, InstanceModel, MessageModel, StatusChange
 from bzapper.adapters.aws.usage import usage_add
-from bzapper.adapters.aws.wallets import balance_add, ledger_put, refund_entry_id
+from bzapper.adapters.aws.wallets import balance_add, ledger_put
 from bzapper.config import settings
 from bzapper.domain.clock import now_ms
 from bzapper.domain.idempotency import TTL_SECONDS
@@ -105,7 +105,9 @@ class MessageStore:
                 ) as tx:
                     tx.save(item, condition=MessageModel.message_id.does_not_exist())
                     wallet = wallet_id(message.account_id, "live" if message.livemode else "test")
-                    ledger_put(tx, wallet, ledger_id, -price, "message", message.message_id, message.created_at)
+                    ledger_put(
+                        tx, wallet, -price, "message", message.message_id, message.created_at, entry_id=ledger_id
+                    )
                     balance_add(tx, wallet, -price, require_funds=True)
                     metrics = ["sends", "otps"] if message.type == "otp" else ["sends"]
                     usage_add(
@@ -197,7 +199,7 @@ class MessageStore:
                 usage_add(tx, current.account_id, current.livemode, current.instance_id, at, [counted])
                 if new in TERMINAL_FAILURES and current.price:
                     wallet = wallet_id(current.account_id, "live" if current.livemode else "test")
-                    ledger_put(tx, wallet, refund_entry_id(message_id), int(current.price), "refund", message_id, at)
+                    ledger_put(tx, wallet, int(current.price), "refund", message_id, at, once=f"refund_{message_id}")
                     balance_add(tx, wallet, int(current.price))
         except TransactWriteError as error:
             if any(r is not None and r.code == "ConditionalCheckFailed" for r in error.cancellation_reasons or []):

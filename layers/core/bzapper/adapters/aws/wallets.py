@@ -17,26 +17,38 @@ from bzapper.domain.ids import new_id
 
 BALANCE_ENTRY = "balance"
 ENTRY_PREFIX = "entry#"
+ONCE_PREFIX = "once#"
 
 
 def ledger_entry_key(entry_id: str) -> str:
     return f"{ENTRY_PREFIX}{entry_id}"
 
 
-def refund_entry_id(message_id: str) -> str:
-    """Derived from the message: a redelivered failure finds its refund already written."""
-    return f"refund_{message_id}"
-
-
 def ledger_put(
-    tx: TransactWrite, wallet_id: str, entry_id: str, amount: int, reason: str, reference: str | None, at: int
+    tx: TransactWrite,
+    wallet_id: str,
+    amount: int,
+    reason: str,
+    reference: str | None,
+    at: int,
+    *,
+    entry_id: str | None = None,
+    once: str | None = None,
 ) -> None:
-    tx.save(
-        WalletModel(
-            wallet_id, ledger_entry_key(entry_id), amount=amount, reason=reason, reference=reference, created_at=at
-        ),
-        condition=WalletModel.entry.does_not_exist(),
+    """A ledger entry, its key sorting by time. With `once`, a guard item makes it happen at most once:
+    a redelivered refund or payment finds the guard, and the whole transaction is cancelled."""
+    entry = WalletModel(
+        wallet_id,
+        ledger_entry_key(entry_id or new_id("le")),
+        amount=amount,
+        reason=reason,
+        reference=reference,
+        created_at=at,
     )
+    tx.save(entry, condition=WalletModel.entry.does_not_exist())
+    if once:
+        guard = WalletModel(wallet_id, f"{ONCE_PREFIX}{once}", created_at=at)
+        tx.save(guard, condition=WalletModel.entry.does_not_exist())
 
 
 def balance_add(tx: TransactWrite, wallet_id: str, amount: int, *, require_funds: bool = False) -> None:
@@ -61,16 +73,17 @@ class LedgerEntry:
 
 class WalletStore:
     def credit(
-        self, wallet_id: str, amount: int, reason: str, reference: str | None = None, entry_id: str | None = None
+        self, wallet_id: str, amount: int, reason: str, reference: str | None = None, once: str | None = None
     ) -> bool:
-        """Adds `amount` with its ledger entry. With an `entry_id`, at most once: False if already done."""
+        """Adds `amount` with its ledger entry. With `once`, at most once per that key: False if already done."""
         try:
             with TransactWrite(connection=Connection(region=settings().region)) as tx:
-                ledger_put(tx, wallet_id, entry_id or new_id("le"), amount, reason, reference, now_ms())
+                ledger_put(tx, wallet_id, amount, reason, reference, now_ms(), once=once)
                 balance_add(tx, wallet_id, amount)
         except TransactWriteError as error:
-            reasons = error.cancellation_reasons or []
-            if reasons and reasons[0] is not None and reasons[0].code == "ConditionalCheckFailed":
+            if once and any(
+                r is not None and r.code == "ConditionalCheckFailed" for r in error.cancellation_reasons or []
+            ):
                 return False
             raise
         return True
