@@ -5,6 +5,10 @@
   wheels only). Cached in `build/cdk/deps-<hash>/`, keyed by the requirement list and the pip target,
   so a repeated synth does no pip work at all.
 - Core layer: the `bzapper` package from `layers/core/`, copied into `build/cdk/core-<hash>/python/`.
+- Server layer (streaming functions only): `[project.optional-dependencies].streaming` (uvicorn, which
+  the Lambda Web Adapter forwards requests to), resolved by pip against the exact versions the
+  dependencies layer holds, then stripped of every distribution that layer already ships: the two layers
+  never hold two copies of a package. Cached in `build/cdk/server-<hash>/`.
 - Worker context: `worker/Dockerfile` with only what the image installs (pyproject.toml, README.md,
   layers/core), so `cdk synth` never walks the virtualenv or node_modules.
 
@@ -15,8 +19,10 @@ then renamed: parallel synths (pytest workers) never see half a directory.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -42,6 +48,7 @@ PIP_TARGET_ARGS = (
     "--only-binary=:all:",
 )
 _SKIP = ("__pycache__", "*.pyc", "*.pyo", ".DS_Store")
+STREAMING_EXTRA = "streaming"
 
 
 def runtime_requirements(pyproject: Path = ROOT / "pyproject.toml") -> list[str]:
@@ -50,7 +57,13 @@ def runtime_requirements(pyproject: Path = ROOT / "pyproject.toml") -> list[str]
         return list(tomllib.load(handle)["project"]["dependencies"])
 
 
-def pip_command(requirements: Iterable[str], target: Path) -> list[str]:
+def streaming_requirements(pyproject: Path = ROOT / "pyproject.toml") -> list[str]:
+    """What a streaming function adds to the runtime set: the `streaming` extra (the ASGI server)."""
+    with pyproject.open("rb") as handle:
+        return list(tomllib.load(handle)["project"]["optional-dependencies"][STREAMING_EXTRA])
+
+
+def pip_command(requirements: Iterable[str], target: Path, constraints: Path | None = None) -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -61,10 +74,34 @@ def pip_command(requirements: Iterable[str], target: Path) -> list[str]:
         "--no-compile",
         "--no-input",
         *PIP_TARGET_ARGS,
+        *(("--constraint", str(constraints)) if constraints else ()),
         "--target",
         str(target),
         *requirements,
     ]
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def installed(site: Path) -> dict[str, importlib.metadata.Distribution]:
+    """Canonical project name → distribution, for a directory pip installed into with `--target`."""
+    return {_canonical(dist.metadata["Name"]): dist for dist in importlib.metadata.distributions(path=[str(site)])}
+
+
+def _remove_distribution(site: Path, dist: importlib.metadata.Distribution) -> None:
+    """Delete what a distribution installed (its RECORD), then the directories that left empty."""
+    parents = set()
+    for record in dist.files or ():
+        path = Path(str(dist.locate_file(record))).resolve()
+        if path.is_relative_to(site.resolve()) and path.is_file():
+            path.unlink()
+            parents.add(path.parent)
+    for directory in sorted(parents, key=lambda p: len(p.parts), reverse=True):
+        while directory != site.resolve() and directory.is_dir() and not any(directory.iterdir()):
+            directory.rmdir()
+            directory = directory.parent
 
 
 def _digest(*parts: object) -> str:
@@ -132,6 +169,47 @@ def dependencies_layer(placeholder: bool = False) -> Path:
         shutil.rmtree(staging / "python" / "bin", ignore_errors=True)
         _publish(staging, final)
         _prune("deps", final)
+    return final
+
+
+def server_layer(dependencies: Path, placeholder: bool = False) -> Path:
+    """The directory to zip as a streaming function's server layer (`python/uvicorn/`, …).
+
+    `dependencies` is the dependencies layer's directory: pip resolves the `streaming` extra with that
+    layer's versions pinned as constraints (a conflict fails the synth), and whatever that layer already
+    holds (h11, …) is then removed, so the server layer carries only what it adds.
+    """
+    if placeholder:
+        final = BUILD / "server-placeholder"
+        if not final.is_dir():
+            staging = _staging("server-placeholder")
+            (staging / "python").mkdir()
+            (staging / "python" / "PLACEHOLDER.txt").write_text(
+                "Synthesized with BZ_CDK_LAYER=placeholder (tests): no ASGI server bundled. Never deploy this.\n"
+            )
+            _publish(staging, final)
+        return final
+    requirements = streaming_requirements()
+    shipped = installed(dependencies / "python")
+    pins = sorted(f"{name}=={dist.version}" for name, dist in shipped.items())
+    final = BUILD / f"server-{_digest(requirements, pins, PIP_TARGET_ARGS)}"
+    if not (final / "python").is_dir():
+        staging = _staging("server")
+        try:
+            constraints = staging / "constraints.txt"
+            constraints.write_text("\n".join(pins) + "\n")
+            site = staging / "python"
+            subprocess.run(pip_command(requirements, site, constraints), check=True)
+            constraints.unlink()
+            for name, dist in installed(site).items():
+                if name in shipped:
+                    _remove_distribution(site, dist)
+            shutil.rmtree(site / "bin", ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        _publish(staging, final)
+        _prune("server", final)
     return final
 
 

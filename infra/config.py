@@ -18,6 +18,12 @@ LAYER_PLACEHOLDER = "placeholder"
 LAYER_ENV = "BZ_CDK_LAYER"
 """`placeholder` skips the pip bundling (tests): the layer then holds only the `bzapper` package."""
 
+WEB_ADAPTER_LAYER_VERSION = 30
+"""The AWS Lambda Web Adapter layer (`LambdaAdapterLayerArm64:<version>`, published by AWS's account
+753240598075 in each commercial region): 30 is the 1.x GA release's layer, the one the adapter's user
+guide ("Zip packages") lists. Pinned, since a layer version is immutable: bump it on purpose
+(`-c bzapper:webAdapterLayerVersion=N`), after reading the adapter's changelog."""
+
 _STAGE = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 
 
@@ -40,6 +46,11 @@ class InfraConfig:
     """A Secrets Manager secret (JSON: secret_key, webhook_secret) created by the operator before deploying."""
     sandbox_url: str | None = None
     """Where the sandbox network runs for this stage (test keys); unset: the sandbox endpoints answer not_supported."""
+    web_adapter_layer_version: int = WEB_ADAPTER_LAYER_VERSION
+    stream_concurrency: int | None = None
+    """Reserved concurrency of each streaming function: an open stream holds one execution for up to 15
+    minutes, so this caps how many streams can run at once (and keeps them from starving the API).
+    Unset: no reservation (a new account's small concurrency quota cannot reserve any)."""
 
     @property
     def protected(self) -> bool:
@@ -82,4 +93,10 @@ class InfraConfig:
             nat_gateways=int(context("bzapper:natGateways", 2 if protected else 1)),
             sandbox_url=context("bzapper:sandboxUrl", None) or None,
             stripe_secret_name=context("bzapper:stripeSecretName", None) or None,
+            web_adapter_layer_version=int(context("bzapper:webAdapterLayerVersion", WEB_ADAPTER_LAYER_VERSION)),
+            stream_concurrency=_optional_int(context("bzapper:streamConcurrency", None)),
         )
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value in (None, "") else int(value)

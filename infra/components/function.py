@@ -11,6 +11,9 @@ from constructs import Construct
 from infra import bundling
 from infra.components import nag
 from infra.components.logs import log_group
+from infra.components.streaming import ENVIRONMENT as STREAMING_ENVIRONMENT
+from infra.components.streaming import HANDLER as STREAMING_HANDLER
+from infra.components.streaming import web_adapter_layer_arn
 from infra.config import LAYER_PLACEHOLDER, InfraConfig
 
 RUNTIME = lambda_.Runtime.PYTHON_3_12
@@ -26,17 +29,19 @@ class Layers(Construct):
     deploy after deploy), the core package on every commit (a small upload).
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: InfraConfig) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, config: InfraConfig, streaming: bool = False) -> None:
+        """`streaming`: also the layers of the streaming functions (uvicorn, the Lambda Web Adapter)."""
         super().__init__(scope, construct_id)
         placeholder = config.layer_mode == LAYER_PLACEHOLDER
         common = {
             "compatible_runtimes": [RUNTIME],
             "compatible_architectures": [ARCHITECTURE],
         }
+        dependencies = bundling.dependencies_layer(placeholder=placeholder)
         self.dependencies = lambda_.LayerVersion(
             self,
             "Dependencies",
-            code=lambda_.Code.from_asset(str(bundling.dependencies_layer(placeholder=placeholder))),
+            code=lambda_.Code.from_asset(str(dependencies)),
             description="bzapper runtime dependencies (pyproject [project].dependencies), linux arm64 cp312",
             **common,
         )
@@ -47,10 +52,28 @@ class Layers(Construct):
             description="bzapper core package (layers/core/bzapper)",
             **common,
         )
+        self.streaming: list[lambda_.ILayerVersion] = []
+        if streaming:
+            server = lambda_.LayerVersion(
+                self,
+                "Server",
+                code=lambda_.Code.from_asset(str(bundling.server_layer(dependencies, placeholder=placeholder))),
+                description="bzapper streaming functions: uvicorn (pyproject's streaming extra), linux arm64 cp312",
+                **common,
+            )
+            adapter = lambda_.LayerVersion.from_layer_version_arn(
+                self, "WebAdapter", web_adapter_layer_arn(self, config.web_adapter_layer_version)
+            )
+            self.streaming = [server, adapter]
 
     @property
     def all(self) -> list[lambda_.ILayerVersion]:
         return [self.dependencies, self.core]
+
+    def of(self, *, streaming: bool) -> list[lambda_.ILayerVersion]:
+        if streaming and not self.streaming:
+            raise ValueError("a streaming function needs Layers(..., streaming=True)")
+        return [*self.all, *(self.streaming if streaming else ())]
 
 
 class GroupFunction(Construct):
@@ -67,9 +90,13 @@ class GroupFunction(Construct):
         memory_mib: int,
         environment: dict[str, str] | None = None,
         environment_key: kms.IKey | None = None,
+        streaming: bool = False,
+        reserved_concurrency: int | None = None,
     ) -> None:
+        """`streaming`: served by uvicorn behind the Lambda Web Adapter (`infra/components/streaming.py`)."""
         super().__init__(scope, construct_id)
         self.group = group
+        self.streaming = is_streaming = streaming
         self.function_name = config.name(group)
         self.log_group = log_group(self, "Logs", config=config, name=f"/aws/lambda/{self.function_name}")
         self.role = iam.Role(
@@ -91,11 +118,11 @@ class GroupFunction(Construct):
             description=description,
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
-            handler=HANDLER,
+            handler=STREAMING_HANDLER if is_streaming else HANDLER,
             code=lambda_.Code.from_asset(
                 str(bundling.ROOT / "functions" / group), exclude=bundling.FUNCTION_ASSET_EXCLUDES
             ),
-            layers=layers.all,
+            layers=layers.of(streaming=is_streaming),
             role=self.role,
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON,
@@ -104,12 +131,14 @@ class GroupFunction(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             timeout=timeout,
             memory_size=memory_mib,
+            reserved_concurrent_executions=reserved_concurrency,
             environment_encryption=environment_key,
             environment={
                 "BZ_STAGE": config.stage,
                 "POWERTOOLS_SERVICE_NAME": "bzapper",
                 "POWERTOOLS_METRICS_NAMESPACE": "bzapper",
                 **({"BZ_SANDBOX_URL": config.sandbox_url} if config.sandbox_url else {}),
+                **(STREAMING_ENVIRONMENT if is_streaming else {}),
                 **(environment or {}),
             },
         )

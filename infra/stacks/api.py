@@ -2,19 +2,22 @@
 
 Each function gets a role of its own with exactly what `infra/access.py` declares for its group, plus
 its event source (an SQS mapping with partial batch failures) or its schedule (EventBridge Scheduler).
+A streaming group's function (`Route.streaming`) also gets a response-streaming Function URL, output
+as `<Group>Url` (`StreamUrl`): see infra/components/streaming.py.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Duration, SecretValue, Stack
+from aws_cdk import CfnOutput, Duration, SecretValue, Stack
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda_event_sources as event_sources
 from constructs import Construct
 
 from bzapper.topology import DEFAULT_GROUP, Consumer, Topology
 from infra import access
+from infra.components import streaming
 from infra.components.function import GroupFunction, Layers
 from infra.components.http_api import HttpApi
 from infra.components.permissions import Resources, grant
@@ -65,8 +68,12 @@ class ApiStack(Stack):
         found = access.problems(topology)
         if found:
             raise ValueError("infra/access.py is out of step with the topology:\n  " + "\n  ".join(found))
+        found = streaming.problems(topology)
+        if found:
+            raise ValueError("a streaming group cannot be served:\n  " + "\n  ".join(found))
         resources = Resources(tables=data.tables, queues=messaging.queues, bus=messaging.bus, buckets=data.buckets)
-        layers = Layers(self, "Layers", config=config)
+        streaming_groups = set(topology.streaming_groups)
+        layers = Layers(self, "Layers", config=config, streaming=bool(streaming_groups))
         api_groups = {*topology.api_groups, DEFAULT_GROUP}
         consumers = {consumer.group: consumer for consumer in topology.consumers}
         schedules = {schedule.group: schedule for schedule in topology.schedules}
@@ -75,7 +82,10 @@ class ApiStack(Stack):
         self.functions: dict[str, GroupFunction] = {}
         for group in access.function_groups(topology):
             entry = access.ACCESS[group]
-            if group in api_groups:
+            if group in streaming_groups:
+                description = f"HTTP routes of the {group} group, streamed through its Function URL"
+                timeout, memory = streaming.TIMEOUT, streaming.MEMORY_MIB
+            elif group in api_groups:
                 description, timeout, memory = f"HTTP routes of the {group} group", API_TIMEOUT, API_MEMORY_MIB
             elif group in consumers:
                 consumer = consumers[group]
@@ -101,6 +111,8 @@ class ApiStack(Stack):
                 memory_mib=memory,
                 environment=self._secret_env(config, entry),
                 environment_key=secrets_key if entry.secrets else None,
+                streaming=group in streaming_groups,
+                reserved_concurrency=config.stream_concurrency if group in streaming_groups else None,
             )
             function.add_environment(grant(function.role, entry, resources))
             self.functions[group] = function
@@ -113,6 +125,19 @@ class ApiStack(Stack):
             functions={group: self.functions[group].function for group in sorted(api_groups)},
             default_group=DEFAULT_GROUP,
         )
+
+        # The HTTP API above keeps the streaming routes, but cannot relay a stream: clients use this URL.
+        self.streaming_urls: dict[str, streaming.StreamingUrl] = {}
+        for group in topology.streaming_groups:
+            url = streaming.StreamingUrl(self, f"Streaming-{group}", function=self.functions[group].function)
+            served = ", ".join(f"{r.method} {r.path}" for r in topology.routes if r.group == group)
+            CfnOutput(
+                self,
+                streaming.output_id(group),
+                value=url.url,
+                description=f"Base URL of {served}, streamed (the API's URL buffers them)",
+            )
+            self.streaming_urls[group] = url
 
         for consumer in topology.consumers:
             # Partial batch failures: only the failed records come back (and reach the DLQ after
