@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -17,23 +18,59 @@ from pathlib import Path
 from typing import Any
 
 from bench.apigw import fifo_sqs_message, http_event, send_event
+from bench.backend import drain
 from bench.machine import ROOT
 from bench.stats import median
 
 
 def _run(spec: dict[str, Any], env: dict[str, str], timeout: float = 60) -> dict[str, Any]:
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "bench.cold_child", json.dumps(spec)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return {"error": f"no answer within {timeout:g} s"}
+    if done.returncode != 0:
+        return {"error": (done.stderr or done.stdout).strip().splitlines()[-1:]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def import_profile(path: Path, env: dict[str, str], top: int = 8) -> dict[str, float]:
+    """Where a handler's import time goes: `python -X importtime`, self time summed by top-level package."""
     done = subprocess.run(
-        [sys.executable, "-m", "bench.cold_child", json.dumps(spec)],
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-m",
+            "bench.cold_child",
+            json.dumps({"mode": "handler", "path": str(path)}),
+        ],
         cwd=ROOT,
         env=env,
         capture_output=True,
         text=True,
-        timeout=timeout,
+        timeout=60,
         check=False,
     )
-    if done.returncode != 0:
-        return {"error": (done.stderr or done.stdout).strip().splitlines()[-1:]}
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    by_package: dict[str, float] = {}
+    for line in done.stderr.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        try:
+            self_us, _, name = (part.strip() for part in line[len("import time:") :].split("|", 2))
+            package = name.split(".")[0]
+            by_package[package] = by_package.get(package, 0.0) + int(self_us) / 1000
+        except ValueError:
+            continue
+    ranked = sorted(by_package.items(), key=lambda kv: kv[1], reverse=True)[:top]
+    return {name: round(ms, 1) for name, ms in ranked}
 
 
 def _http_events(ctx: Any, group: str) -> list[dict[str, Any]] | None:
@@ -42,13 +79,12 @@ def _http_events(ctx: Any, group: str) -> list[dict[str, Any]] | None:
     auth = {"Authorization": f"Bearer {ctx.account['api_key']}"}
     if group == "messages":
         return [send_event(ctx.account["api_key"], ctx.account["instance_id"]) for _ in range(2)]
-    routes = [route for route in TOPOLOGY.routes if route.group == group]
+    routes = [route for route in TOPOLOGY.routes if route.group == group and not getattr(route, "streaming", False)]
     if not routes:
         return None
     route = next((r for r in routes if r.method == "GET" and "{" not in r.path), routes[0])
     path = route.path.replace("{phone}", "+5511988888888")
-    for name in ("message_id", "checkout_id"):
-        path = path.replace("{" + name + "}", f"bench_{name}")
+    path = re.sub(r"\{(\w+)\}", lambda match: f"bench_{match.group(1)}", path)
     return [http_event(route.method, path, headers=auth if route.auth else None) for _ in range(2)]
 
 
@@ -72,6 +108,12 @@ def _statuses_events(ctx: Any) -> list[dict[str, Any]]:
     return events
 
 
+def _webhooks_exist() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("bzapper.services.webhooks") is not None
+
+
 def _one_record(ctx: Any, body: dict[str, Any], group: str, sequence: int) -> dict[str, Any]:
     from bzapper.local.lambda_events import sqs_event
 
@@ -79,6 +121,76 @@ def _one_record(ctx: Any, body: dict[str, Any], group: str, sequence: int) -> di
     return sqs_event(
         [fifo_sqs_message(body, group=group, dedupe=f"{group}:{sequence}", sequence=sequence)], arn, "us-east-1"
     )
+
+
+_HOOKS: dict[str, Any] = {}
+
+
+def _subscriber(ctx: Any) -> dict[str, Any]:
+    """An account of its own with one webhook on a loopback receiver (its deliveries are the cold runs')."""
+    if not _HOOKS:
+        from bench.life import Receiver
+        from bzapper.services.accounts import create_test_account
+        from bzapper.services.container import services
+        from bzapper.services.webhooks import create_webhook
+
+        account = create_test_account(services(), name="Cold", locale="en", credits=100)
+        principal = services().accounts.principal_for(account["api_key"])
+        receiver = Receiver()
+        create_webhook(services(), principal, receiver.url, None, "bench cold start")
+        _HOOKS.update(account=account, receiver=receiver)
+    return _HOOKS
+
+
+def _bus_event(ctx: Any, sequence: int) -> dict[str, Any]:
+    """What a bus rule puts in its queue: the EventBridge envelope, our event in `detail`."""
+    from bzapper.domain.clock import now_ms
+    from bzapper.domain.events import envelope
+
+    account = _subscriber(ctx)["account"]
+    at = now_ms()
+    event = envelope(
+        "message.sent",
+        at_ms=at,
+        account_id=account["account_id"],
+        instance_id=account["instance_id"],
+        livemode=False,
+        data={"message_id": f"msg_cold{at}{sequence}", "status": "sent", "to": "+5511988888888"},
+        identity=("message.sent", str(at), str(sequence), str(time.perf_counter())),
+    )
+    body = {
+        "version": "0",
+        "id": f"cold-{at}-{sequence}",
+        "detail-type": event["type"],
+        "source": "bzapper",
+        "account": "123456789012",
+        "time": event["created"],
+        "region": "us-east-1",
+        "resources": [],
+        "detail": event,
+    }
+    return _one_record(ctx, body, "bench", sequence)
+
+
+def _delivery_events(ctx: Any) -> list[dict[str, Any]]:
+    """Two genuine delivery jobs: fanned out by the real code, taken from the real queue."""
+    from bzapper.adapters.aws.clients import queue_url
+    from bzapper.local.lambda_events import sqs_event
+    from bzapper.services.container import services
+    from bzapper.services.webhooks import fan_out
+
+    url = queue_url(ctx.settings.queue("webhook-deliveries", fifo=False))
+    drain(ctx.raw_sqs, url)
+    events = []
+    for sequence in range(2):
+        detail = json.loads(_bus_event(ctx, sequence)["Records"][0]["body"])["detail"]
+        fan_out(services(), detail)
+        messages = ctx.raw_sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=1, WaitTimeSeconds=1, AttributeNames=["All"]
+        ).get("Messages", [])
+        arn = f"arn:aws:sqs:{ctx.settings.region}:123456789012:{ctx.settings.queue('webhook-deliveries', False)}"
+        events.append(sqs_event(messages, arn, ctx.settings.region))
+    return events
 
 
 def _job_events(ctx: Any) -> list[dict[str, Any]]:
@@ -104,6 +216,9 @@ def _events_for(ctx: Any, group: str) -> tuple[str, list[dict[str, Any]] | None]
     from bzapper.topology import TOPOLOGY
 
     if group in TOPOLOGY.api_groups:
+        if all(getattr(route, "streaming", False) for route in TOPOLOGY.routes if route.group == group):
+            # A response stream lives until the client leaves (15 min at most): no first-call time.
+            return "import only (a response stream: no bounded first call)", None
         events = _http_events(ctx, group)
         return (f"{events[0]['routeKey']}" if events else "n/a"), events
     consumer = next((c for c in TOPOLOGY.consumers if c.group == group), None)
@@ -112,6 +227,10 @@ def _events_for(ctx: Any, group: str) -> tuple[str, list[dict[str, Any]] | None]
             return "SQS batch of 1 status report", _statuses_events(ctx)
         if consumer.queue.startswith("shard-"):
             return f"SQS batch of 1 job ({consumer.queue}{' DLQ' if consumer.dead_letter else ''})", _job_events(ctx)
+        if group == "webhook_dispatch" and _HOOKS:
+            return "SQS batch of 1 delivery (POST to a loopback endpoint)", _delivery_events(ctx)
+        if consumer.queue in {rule.queue for rule in getattr(TOPOLOGY, "rules", ())}:
+            return f"SQS batch of 1 bus event ({consumer.queue})", [_bus_event(ctx, n) for n in range(2)]
         return "SQS batch of 1 record", [_one_record(ctx, {}, "bench", n) for n in range(2)]
     if any(schedule.group == group for schedule in TOPOLOGY.schedules):
         arn = f"arn:aws:scheduler:{ctx.settings.region}:123456789012:schedule/default/bench-{group}"
@@ -120,7 +239,18 @@ def _events_for(ctx: Any, group: str) -> tuple[str, list[dict[str, Any]] | None]
 
 
 def measure(ctx: Any, repeats: int, budget_s: float) -> dict[str, Any]:
+    try:
+        return _measure(ctx, repeats, budget_s)
+    finally:
+        if _HOOKS:
+            _HOOKS["receiver"].close()
+            _HOOKS.clear()
+
+
+def _measure(ctx: Any, repeats: int, budget_s: float) -> dict[str, Any]:
     env = dict(os.environ)
+    if _webhooks_exist():
+        _subscriber(ctx)
     deadline = time.monotonic() + budget_s
     baseline = [_run({"mode": "import", "module": "boto3"}, env) for _ in range(repeats)]
     boto3_s = median([b["import_s"] for b in baseline if "import_s" in b])
@@ -143,7 +273,7 @@ def measure(ctx: Any, repeats: int, budget_s: float) -> dict[str, Any]:
         for _ in range(repeats):
             what, events = _events_for(ctx, group)  # fresh per run: a statuses run needs its own message
             runs.append(_run({"mode": "handler", "path": str(Path(path)), "events": events or []}, env))
-        good = [r for r in runs if "import_s" in r]
+        good = [r for r in runs if "import_s" in r and "error" not in r]
         row: dict[str, Any] = {"event": what, "runs": len(good)}
         if not good:
             row["error"] = runs[0].get("error")
@@ -159,4 +289,14 @@ def measure(ctx: Any, repeats: int, budget_s: float) -> dict[str, Any]:
                 row["import_plus_first_x"] = round((median([r["import_s"] for r in good]) + first) / boto3_s, 2)
                 row["statuses_seen"] = sorted({str(r.get("first_status")) for r in good})
         rows[group] = row
-    return {"repeats": repeats, "import_boto3_ms": round(boto3_s * 1000, 1), "handlers": rows}
+    profiles = {
+        group: import_profile(ROOT / "functions" / group / "handler.py", env)
+        for group in ("messages", "statuses")
+        if (ROOT / "functions" / group / "handler.py").exists() and time.monotonic() < deadline
+    }
+    return {
+        "repeats": repeats,
+        "import_boto3_ms": round(boto3_s * 1000, 1),
+        "handlers": rows,
+        "import_self_ms_by_package": profiles,
+    }

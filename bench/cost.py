@@ -55,9 +55,13 @@ class PerSend:
     lambda_aws_calls: dict[str, dict[str, float]]
     dynamodb_wru: float
     dynamodb_rru: float
-    sqs_requests: float
+    sqs_fifo_requests: float
+    sqs_standard_requests: float
+    """Includes EventBridge's own deliveries to the rules' queues (entries × rules)."""
     eventbridge_entries: float
     worker_cpu_s: float
+    webhook_posts: float | None = None
+    """None: no webhook dispatcher in this build."""
 
 
 @dataclass(frozen=True)
@@ -110,8 +114,12 @@ def per_million(send: PerSend, a: Assumptions | None = None, sends: int = MILLIO
     rru = send.dynamodb_rru * m * price("dynamodb_on_demand", "read_request_units_per_million")
     lines.append(Line("DynamoDB reads (on-demand)", f"{send.dynamodb_rru:g} RRU/send × {sends:,} × $0.125/M", rru))
 
-    sqs = send.sqs_requests * m * price("sqs", "fifo_requests_per_million")
-    lines.append(Line("SQS FIFO requests", f"{send.sqs_requests:g} req/send × {sends:,} × $0.50/M", sqs))
+    fifo = send.sqs_fifo_requests * m * price("sqs", "fifo_requests_per_million")
+    lines.append(Line("SQS FIFO requests", f"{send.sqs_fifo_requests:g} req/send × {sends:,} × $0.50/M", fifo))
+    standard = send.sqs_standard_requests * m * price("sqs", "standard_requests_per_million")
+    lines.append(
+        Line("SQS standard requests", f"{send.sqs_standard_requests:g} req/send × {sends:,} × $0.40/M", standard)
+    )
 
     events = send.eventbridge_entries * m * price("eventbridge", "custom_events_per_million")
     lines.append(
@@ -140,7 +148,8 @@ def per_million(send: PerSend, a: Assumptions | None = None, sends: int = MILLIO
             task_hours * task_hour,
         )
     )
-    lines.append(Line("Webhook delivery (rule → SQS → dispatcher)", "n/a (not built yet)", 0.0))
+    if send.webhook_posts is None:
+        lines.append(Line("Webhook delivery (rule → SQS → dispatcher)", "n/a (not built yet)", 0.0))
     return lines
 
 
@@ -167,25 +176,34 @@ def fixed_monthly(idle_requests_per_hour: dict[str, float], a: Assumptions | Non
     return lines
 
 
-def per_send_from(life: dict[str, Any], send_cpu_s: float | None, functions: dict[str, str]) -> PerSend:
-    """Builds the counted inputs from a life scenario (see bench.life) and the send path's CPU time."""
+def per_send_from(life: dict[str, Any], send_cpu_s: float | None) -> PerSend:
+    """Builds the counted inputs from a life scenario (see bench.life) and the send path's CPU time.
+
+    Every Lambda in the scenario counts: messages (component "api"), and each queue consumer, whose
+    component is its group's name."""
     counts = life["requests_per_message"]
-    sqs = sum(v for ops in counts.values() for op, v in ops.items() if op.startswith("sqs:"))
     units = life["dynamodb_units_per_message"]
-    cpu = life["cpu_ms_per_message"]
+    cpu = dict(life["cpu_ms_per_message"])
+    invocations = life["invocations_per_message"]
+    functions = [name for name in invocations if invocations[name]]
+    lambda_cpu = {name: cpu.get(name, 0.0) / 1000 for name in functions}
+    if send_cpu_s is not None:
+        lambda_cpu["messages"] = send_cpu_s  # the timed section's median, not the counting run's
+    sqs = life["sqs_requests_per_message"]
     return PerSend(
         api_requests=1.0,
-        lambda_invocations={"messages": 1.0, "statuses": life["statuses_invocations_per_message"]},
-        lambda_cpu_s={
-            "messages": send_cpu_s if send_cpu_s is not None else cpu["messages_lambda"] / 1000,
-            "statuses": cpu["statuses_lambda"] / 1000,
-        },
-        lambda_aws_calls={name: counts.get(component, {}) for name, component in functions.items()},
+        lambda_invocations={name: invocations[name] for name in functions},
+        lambda_cpu_s=lambda_cpu,
+        lambda_aws_calls={name: counts.get("api" if name == "messages" else name, {}) for name in functions},
         dynamodb_wru=round(units["wru"] + units["gsi_wru"], 3),
         dynamodb_rru=units["rru"],
-        sqs_requests=round(sqs, 3),
+        sqs_fifo_requests=sqs.get("fifo", 0.0),
+        sqs_standard_requests=round(
+            sqs.get("standard", 0.0) + life.get("eventbridge_target_sends_per_message", 0.0), 3
+        ),
         eventbridge_entries=life["eventbridge_entries_per_message"],
         worker_cpu_s=cpu["worker"] / 1000,
+        webhook_posts=life.get("webhook_posts_per_message") if "webhook_dispatch" in invocations else None,
     )
 
 

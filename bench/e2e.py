@@ -1,13 +1,16 @@
-"""End to end on the booted local stack: send → sent (and delivered, read) at a steady offered load.
+"""End to end on the booted local stack: send → sent (delivered, read), → webhook, → SSE, at a steady load.
 
 Open loop: sends leave on a fixed schedule (`rate` per second) whatever the answers' latency, each
-from a pool thread. The moment a status becomes true for the customer is the moment its event is
-published: a tap (an EventBridge rule on the stack's bus → an SQS queue of the harness) records it,
-and SQS's SentTimestamp says when. Send time is the client's clock just before the POST; both clocks
-are this machine's.
+from a pool thread. Send time is the client's clock just before the POST; every arrival below is
+stamped with this machine's clock too.
 
-Webhook delivery and the SSE stream are not built yet: their rows say so, and take their figure from
-this same schedule when they land (a receiver on loopback, a stream reader).
+- "sent" etc.: the moment the status's event is published on the bus. A tap (an EventBridge rule on
+  the stack's bus → an SQS queue of the harness) records it; SQS's SentTimestamp says when.
+- webhook: a customer endpoint on loopback, registered through the API (POST /webhooks); the moment
+  the signed POST of `message.sent` arrives.
+- SSE: a client of GET /stream opened before the first send; the moment `message.sent` arrives.
+
+Rows for what a build lacks (no /webhooks or /stream route) say "n/a (not built yet)".
 """
 
 from __future__ import annotations
@@ -61,11 +64,110 @@ class Tap(threading.Thread):
                 )
 
 
+def _event_key(event: dict[str, Any]) -> tuple[str, str] | None:
+    message_id = (event.get("data") or {}).get("message_id")
+    return (message_id, event.get("type", "")) if message_id else None
+
+
+class WebhookEndpoint:
+    """The customer's endpoint: records when each event's POST arrived (the first time)."""
+
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        endpoint = self
+        self.seen: dict[tuple[str, str], int] = {}
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                at = int(time.time() * 1000)
+                try:
+                    key = _event_key(json.loads(body))
+                except ValueError:
+                    key = None
+                if key:
+                    endpoint.seen.setdefault(key, at)
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/bench"
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class StreamReader(threading.Thread):
+    """A GET /stream client: records when each event arrived on the stream (the first time)."""
+
+    def __init__(self, base_url: str, headers: dict[str, str]) -> None:
+        super().__init__(name="bench-sse", daemon=True)
+        import httpx
+
+        self.client = httpx.Client(base_url=base_url, timeout=httpx.Timeout(10.0, read=None))
+        self.headers = headers
+        self.seen: dict[tuple[str, str], int] = {}
+        self.opened = threading.Event()
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        try:
+            with self.client.stream("GET", "/stream", headers=self.headers) as response:
+                self.opened.set()
+                data = []
+                for line in response.iter_lines():
+                    if self.stop.is_set():
+                        return
+                    if line.startswith("data:"):
+                        data.append(line[5:].strip())
+                    elif not line and data:
+                        at = int(time.time() * 1000)
+                        try:
+                            key = _event_key(json.loads("\n".join(data)))
+                        except ValueError:
+                            key = None
+                        if key:
+                            self.seen.setdefault(key, at)
+                        data = []
+        except Exception:  # closed from outside, or the stack went away
+            self.opened.set()
+
+    def close(self) -> None:
+        self.stop.set()
+        self.client.close()
+
+
+def _has_route(stack: Any, method: str, path: str) -> bool:
+    import httpx
+
+    response = httpx.request(method, f"{stack.base_url}{path}", timeout=10)
+    return response.status_code not in (404, 405)
+
+
 def steady(stack: Any, rate: float, seconds: float, drain_timeout: float) -> dict[str, Any]:
     import httpx
 
     tap = Tap(stack)
     tap.start()
+    auth = {"Authorization": f"Bearer {stack.key}"}
+    endpoint = stream = None
+    if _has_route(stack, "GET", "/webhooks"):
+        endpoint = WebhookEndpoint()
+        created = httpx.post(f"{stack.base_url}/webhooks", json={"url": endpoint.url}, headers=auth, timeout=30)
+        if created.status_code >= 300:
+            raise RuntimeError(f"could not register the bench's webhook: {created.status_code} {created.text}")
+    if _has_route(stack, "GET", "/stream"):
+        stream = StreamReader(stack.base_url, auth)
+        stream.start()
+        stream.opened.wait(10)
     total = int(rate * seconds)
     payload = {"instance_id": stack.instance_id, "to": "+5511988888888", "body": "Hello, steady"}
     headers = {"Authorization": f"Bearer {stack.key}"}
@@ -100,31 +202,43 @@ def steady(stack: Any, rate: float, seconds: float, drain_timeout: float) -> dic
     accepted = [r for r in sent if r["message_id"]]
     deadline = time.monotonic() + drain_timeout
     wanted = {(r["message_id"], "message.read") for r in accepted}
-    while time.monotonic() < deadline and not wanted <= set(tap.seen):
+
+    def complete() -> bool:
+        return all(wanted <= set(seen.seen) for seen in (tap, endpoint, stream) if seen is not None)
+
+    while time.monotonic() < deadline and not complete():
         time.sleep(0.2)
     tap.stop.set()
     tap.join(timeout=5)
     client.close()
+    for closing in (endpoint, stream):
+        if closing is not None:
+            closing.close()
 
-    def latency(kind: str) -> dict[str, Any]:
+    def latency(kind: str, seen: dict[tuple[str, str], int] | None = None) -> dict[str, Any] | str:
+        if seen is None:
+            return "n/a (not built yet)"
         samples = [
-            (tap.seen[(r["message_id"], kind)] - r["at_ms"]) / 1000
-            for r in accepted
-            if (r["message_id"], kind) in tap.seen
+            (seen[(r["message_id"], kind)] - r["at_ms"]) / 1000 for r in accepted if (r["message_id"], kind) in seen
         ]
         return {**summary_ms(samples), "missing": len(accepted) - len(samples)}
 
+    reads = [tap.seen[key] for key in wanted if key in tap.seen]  # the bus, not a consumer of it
+    window_s = (max(reads) - min(r["at_ms"] for r in accepted)) / 1000 if reads and accepted else None
     return {
         "offered_per_second": rate,
+        "completed_per_second": round(len(reads) / window_s, 2) if window_s else None,
         "offered_for_s": round(offered_s, 1),
         "requests": total,
         "accepted": len(accepted),
         "refused": len(sent) - len(accepted),
         "schedule_lateness_p99_ms": summary_ms(lateness).get("p99_ms"),
         "accept_latency": summary_ms([r["latency_s"] for r in sent]),
-        "send_to_sent": latency("message.sent"),
-        "send_to_delivered": latency("message.delivered"),
-        "send_to_read": latency("message.read"),
-        "send_to_webhook": "n/a (not built yet)",
-        "send_to_sse": "n/a (not built yet)",
+        "send_to_sent": latency("message.sent", tap.seen),
+        "send_to_delivered": latency("message.delivered", tap.seen),
+        "send_to_read": latency("message.read", tap.seen),
+        "send_to_webhook_sent": latency("message.sent", endpoint.seen if endpoint else None),
+        "send_to_webhook_read": latency("message.read", endpoint.seen if endpoint else None),
+        "send_to_sse_sent": latency("message.sent", stream.seen if stream else None),
+        "send_to_sse_read": latency("message.read", stream.seen if stream else None),
     }

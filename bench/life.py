@@ -1,9 +1,12 @@
 """A message's whole life, counted request by request, in-process and against the bench's moto server.
 
-send → sending → sent → delivered → read, through the very code that runs on AWS: the messages
-handler (API Gateway v2 events), `SessionWorker.process_job` with the sandbox engine (the network on a
-thread of this process), the worker's receipt pump, and the statuses handler fed genuine SQS events
-the way Lambda's event source mapping feeds it (receive a batch, invoke, delete what succeeded).
+send → queued → sending → sent → delivered → read, and every event after it, through the very code
+that runs on AWS: the messages handler (API Gateway v2 events), `SessionWorker.process_job` with the
+sandbox engine (the network on a thread of this process), the worker's receipt pump, then every
+queue consumer fed genuine SQS events the way Lambda's event source mapping feeds it (receive a
+batch, invoke, delete what succeeded): statuses, and, behind the bus rules (moto delivers
+EventBridge → SQS targets itself), the event log, the webhook fan-out and the webhook dispatcher,
+which POSTs to a loopback receiver standing for the customer's endpoint (one endpoint subscribed).
 
 The worker's receive/delete loop and receipt pump are replayed step for step from
 `bzapper.worker.runner.SessionWorker._consume_shard` / `_pump_receipts` (one receive of up to 10
@@ -18,6 +21,7 @@ Two traffic shapes, both measured: "busy" (many messages in flight: batches fill
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections import Counter
 from typing import Any
@@ -31,52 +35,111 @@ COMPONENTS = {
     "api": "messages Lambda: POST /messages/text",
     "worker.jobs": "session worker: shard queue → engine → status reports",
     "worker.receipts": "session worker: receipts → status reports",
-    "esm": "status-updates event source mapping (Lambda's SQS polling, billed as SQS requests)",
+    "esm:<queue>": "a Lambda event source mapping's SQS polling (receive, delete), billed as SQS requests",
     "statuses": "statuses Lambda",
+    "event_log": "event log Lambda (bus rule → event-log queue)",
+    "webhook_fanout": "webhook fan-out Lambda (bus rule → webhook-fanout queue)",
+    "webhook_dispatch": "webhook dispatcher Lambda (webhook-deliveries queue → the customer's endpoint)",
 }
+DOWNSTREAM = (
+    ("event_log", "event-log"),
+    ("webhook_fanout", "webhook-fanout"),
+    ("webhook_dispatch", "webhook-deliveries"),
+)
 
 
-class StatusesMapping:
-    """Lambda's SQS event source mapping for the statuses function, with ReportBatchItemFailures."""
+class Receiver:
+    """The customer's webhook endpoint, on loopback: answers 200 and counts."""
 
-    def __init__(self, ctx: Any, batch_size: int = 10) -> None:
+    def __init__(self) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        receiver = self
+        self.count = 0
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                receiver.count += 1
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/bench"
+        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Mapping:
+    """Lambda's SQS event source mapping for one consumer, with ReportBatchItemFailures."""
+
+    def __init__(self, ctx: Any, group: str, queue: str, batch_size: int = 10) -> None:
         from bzapper.adapters.aws.queues import SqsReader
+        from bzapper.local.functions import load_function
+        from bzapper.topology import TOPOLOGY
 
         self.ctx = ctx
-        self.reader = SqsReader(ctx.settings.queue("status-updates", fifo=True))
+        self.group = group
+        self.handler = load_function(group).handler
+        self.reader = SqsReader(ctx.settings.queue(queue, TOPOLOGY.queue(queue).fifo))
         self.arn = ctx.raw_sqs.get_queue_attributes(QueueUrl=self.reader.url, AttributeNames=["QueueArn"])[
             "Attributes"
         ]["QueueArn"]
+        self.component = f"esm:{queue}"
         self.batch_size = batch_size
         self.batches: list[int] = []
         self.cpu_s = 0.0
         self.wall_s = 0.0
 
-    def drain(self, expected: int, deadline: float) -> int:
+    def waiting(self) -> int:
+        """Visible messages, asked with the harness's own client: an empty poll is not counted."""
+        attributes = self.ctx.raw_sqs.get_queue_attributes(
+            QueueUrl=self.reader.url, AttributeNames=["ApproximateNumberOfMessages"]
+        )["Attributes"]
+        return int(attributes["ApproximateNumberOfMessages"])
+
+    def drain(self, expected: int | None, deadline: float) -> int:
+        """Until `expected` records are handled, or (None) until the queue is empty."""
         from bzapper.local.lambda_context import LocalLambdaContext
         from bzapper.local.lambda_events import sqs_event
 
         handled = 0
-        while handled < expected and time.monotonic() < deadline:
-            with RECORDER.recording("esm"):
+        while time.monotonic() < deadline:
+            if expected is None and not self.waiting():
+                break
+            if expected is not None and handled >= expected:
+                break
+            with RECORDER.recording(self.component):
                 messages = self.reader.receive(max_messages=self.batch_size, wait_seconds=1)
             if not messages:
                 continue
             self.batches.append(len(messages))
             event = sqs_event(messages, self.arn, self.ctx.settings.region)
-            with RECORDER.recording("statuses"):
+            with RECORDER.recording(self.group):
                 cpu, wall = _clock()
-                result = self.ctx.statuses_handler(event, LocalLambdaContext("bzapper-bench-statuses")) or {}
+                result = self.handler(event, LocalLambdaContext(f"bzapper-bench-{self.group}")) or {}
                 cpu, wall = _clock(cpu, wall)
                 self.cpu_s += cpu
                 self.wall_s += wall
             failed = {failure["itemIdentifier"] for failure in result.get("batchItemFailures", [])}
             done = [m["ReceiptHandle"] for m in messages if m["MessageId"] not in failed]
             if done:
-                with RECORDER.recording("esm"):
+                with RECORDER.recording(self.component):
                     self.reader.delete(done)
             handled += len(done)
         return handled
+
+    def reset(self) -> None:
+        self.batches = []
+        self.cpu_s = self.wall_s = 0.0
 
 
 class Life:
@@ -94,10 +157,37 @@ class Life:
         self.worker = SessionWorker(self.services, {"sandbox": self.engine})
         shard = self.services.instances.get(ctx.account["instance_id"]).shard
         self.jobs = SqsReader(ctx.settings.queue(shard_queue_name(shard), fifo=True))
-        self.statuses = StatusesMapping(ctx)
+        self.statuses = Mapping(ctx, "statuses", "status-updates")
+        from bzapper.topology import TOPOLOGY
+
+        consumers = {(c.group, c.queue): c for c in TOPOLOGY.consumers}
+        self.downstream = [
+            Mapping(ctx, group, queue, consumers[(group, queue)].batch_size)
+            for group, queue in DOWNSTREAM
+            if (group, queue) in consumers
+        ]
+        self.receiver = Receiver()
+        self.webhook = self._subscribe()
         self.context = LocalLambdaContext
         self.job_batches: list[int] = []
         self.cpu = Counter[str]()
+
+    def _subscribe(self) -> str | None:
+        """One webhook endpoint for the bench account, every event: what a typical customer has."""
+        try:
+            from bzapper.services.webhooks import create_webhook
+        except ImportError:
+            return None
+        principal = self.services.accounts.principal_for(self.ctx.account["api_key"])
+        return create_webhook(self.services, principal, self.receiver.url, None, "bench")["id"]
+
+    def after_statuses(self, deadline: float) -> None:
+        """Whatever the statuses published travels on: event log, fan-out, then the deliveries."""
+        for mapping in self.downstream:
+            mapping.drain(None, deadline)
+
+    def close(self) -> None:
+        self.receiver.close()
 
     # -- the steps, as the runner does them ------------------------------------------------------
 
@@ -168,8 +258,10 @@ class Life:
         ids = self.send(count)
         self.take_jobs(count, deadline)
         self.statuses.drain(2 * count, deadline)  # sending, sent
+        self.after_statuses(deadline)
         self.pump_receipts(2 * count, deadline)  # delivered, read
         self.statuses.drain(2 * count, deadline)
+        self.after_statuses(deadline)
         return self._summary("busy", ids)
 
     def quiet(self, count: int, budget_s: float) -> dict[str, Any]:
@@ -179,28 +271,43 @@ class Life:
             ids += self.send(1)
             self.take_jobs(1, deadline)
             self.statuses.drain(2, deadline)
+            self.after_statuses(deadline)
             waiting = 2  # delivered, then read, each reported and consumed as it comes
             while waiting > 0 and time.monotonic() < deadline:
                 got = self.pump_receipts(1, deadline)
                 self.statuses.drain(got, deadline)
+                self.after_statuses(deadline)
                 waiting -= got
         return self._summary("quiet", ids)
 
     def _summary(self, name: str, ids: list[str]) -> dict[str, Any]:
+        from bzapper.topology import TOPOLOGY
+
         calls = RECORDER.take()
         clients = RECORDER.take_clients()
         n = len(ids)
+        mappings = [self.statuses, *self.downstream]
+        counts = by_operation(calls, per=n)
+        sqs = Counter(
+            "fifo" if str(c.params.get("QueueUrl", "")).endswith(".fifo") else "standard"
+            for c in calls
+            if c.service == "sqs"
+        )
+        entries = eventbridge_entries(calls)
+        rules = [rule for rule in getattr(TOPOLOGY, "rules", ()) if rule.source == "bzapper"]
         result = {
             "scenario": name,
             "messages": n,
             "final_status": dict(self.final_statuses(ids)),
-            "requests_per_message": by_operation(calls, per=n),
-            "requests_per_message_total": {
-                component: round(sum(ops.values()), 3) for component, ops in by_operation(calls, per=n).items()
-            },
+            "requests_per_message": counts,
+            "requests_per_message_total": {component: round(sum(ops.values()), 3) for component, ops in counts.items()},
+            "sqs_requests_per_message": {kind: round(count / n, 3) for kind, count in sorted(sqs.items())},
             "http_attempts_per_message": round(sum(call.attempts for call in calls) / n, 3),
             "errors": dict(Counter(f"{c.service}:{c.operation}:{c.error}" for c in calls if c.error)),
-            "eventbridge_entries_per_message": round(eventbridge_entries(calls) / n, 3),
+            "eventbridge_entries_per_message": round(entries / n, 3),
+            # EventBridge's own SendMessage to each rule's queue: billed by SQS, invisible to our hooks.
+            "eventbridge_target_sends_per_message": round(entries * len(rules) / n, 3),
+            "webhook_posts_per_message": round(self.receiver.count / n, 3),
             "dynamodb_units_per_message": _per(total_units(calls, self.ctx.schemas), n),
             "dynamodb_units_per_message_if_by_wa_id_keys_only": _per(
                 total_units(calls, self.ctx.schemas, keys_only=frozenset({"by_wa_id"})), n
@@ -212,20 +319,23 @@ class Life:
             "item_bytes_max": item_sizes(calls),
             "botocore_clients_created_per_message": {k: round(v / n, 3) for k, v in clients.items()},
             "job_batch_sizes": _batch_summary(self.job_batches),
-            "status_batch_sizes": _batch_summary(self.statuses.batches),
-            "statuses_invocations_per_message": round(len(self.statuses.batches) / n, 3),
+            "batch_sizes": {m.group: _batch_summary(m.batches) for m in mappings},
+            "invocations_per_message": {
+                "messages": 1.0,
+                **{m.group: round(len(m.batches) / n, 3) for m in mappings},
+            },
             "cpu_ms_per_message": {
-                "messages_lambda": round(self.cpu["api"] / n * 1000, 2),
-                "statuses_lambda": round(self.statuses.cpu_s / n * 1000, 2),
+                "messages": round(self.cpu["api"] / n * 1000, 2),
+                **{m.group: round(m.cpu_s / n * 1000, 2) for m in mappings},
                 "worker": round(self.cpu["worker"] / n * 1000, 2),
             },
-            "statuses_wall_ms_per_invocation": round(
-                self.statuses.wall_s / max(1, len(self.statuses.batches)) * 1000, 2
-            ),
+            "wall_ms_per_invocation": {m.group: round(m.wall_s / max(1, len(m.batches)) * 1000, 2) for m in mappings},
             "calls": calls,  # dropped before results.json; used for the cost lines
         }
-        self.job_batches, self.statuses.batches = [], []
-        self.statuses.cpu_s = self.statuses.wall_s = 0.0
+        self.job_batches = []
+        self.receiver.count = 0
+        for mapping in mappings:
+            mapping.reset()
         self.cpu = Counter()
         return result
 

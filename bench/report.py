@@ -136,10 +136,26 @@ def render(results: dict[str, Any]) -> str:
                         quiet["requests_per_message"].get(component, {}).get(op, 0),
                     ]
                 )
-        rows.append(["TOTAL requests", _sum(busy), _sum(quiet)])
+        rows.append(["TOTAL requests our code makes", _sum(busy), _sum(quiet)])
+        for kind in ("fifo", "standard"):
+            rows.append(
+                [
+                    f"  of which SQS {kind}",
+                    busy.get("sqs_requests_per_message", {}).get(kind, 0),
+                    quiet.get("sqs_requests_per_message", {}).get(kind, 0),
+                ]
+            )
+        rows.append(
+            [
+                "EventBridge → SQS deliveries (entries × rules)",
+                busy.get("eventbridge_target_sends_per_message", 0),
+                quiet.get("eventbridge_target_sends_per_message", 0),
+            ]
+        )
         rows.append(
             ["EventBridge entries", busy["eventbridge_entries_per_message"], quiet["eventbridge_entries_per_message"]]
         )
+        rows.append(["webhook POSTs", busy.get("webhook_posts_per_message"), quiet.get("webhook_posts_per_message")])
         for unit in ("wru", "gsi_wru", "rru"):
             rows.append(
                 [
@@ -148,17 +164,12 @@ def render(results: dict[str, Any]) -> str:
                     quiet["dynamodb_units_per_message"][unit],
                 ]
             )
-        rows.append(
-            [
-                "statuses Lambda invocations",
-                busy["statuses_invocations_per_message"],
-                quiet["statuses_invocations_per_message"],
-            ]
-        )
+        for function, value in busy["invocations_per_message"].items():
+            rows.append([f"Lambda invocations: {function}", value, quiet["invocations_per_message"].get(function)])
         out.append(
             f"  per message, full life (send → sending → sent → delivered → read); busy = {busy['messages']} messages"
             f" in flight (job batches {busy['job_batch_sizes']['mean']},"
-            f" status batches {busy['status_batch_sizes']['mean']}),"
+            f" status batches {busy['batch_sizes']['statuses']['mean']}),"
             f" quiet = one at a time"
         )
         out.append(_table(["component  service:Operation", "busy", "quiet"], rows))
@@ -171,7 +182,6 @@ def render(results: dict[str, Any]) -> str:
             f"  GSI writes per message if by_wa_id were KEYS_ONLY: {keys_only}"
             f" (now {busy['dynamodb_units_per_message']['gsi_wru']})"
         )
-        out.append("  webhook dispatcher requests: " + NA)
     if "per_status" in life:
         out.append("  statuses Lambda, one record per status:")
         rows = [
@@ -200,31 +210,24 @@ def render(results: dict[str, Any]) -> str:
     if "send_to_sent" in e2e:
         out.append(
             f"  offered {e2e['offered_per_second']}/s for {e2e['offered_for_s']} s:"
-            f" {e2e['accepted']} accepted, {e2e['refused']} refused"
+            f" {e2e['accepted']} accepted, {e2e['refused']} refused;"
+            f" whole lives completed at {e2e.get('completed_per_second')}/s"
         )
-        rows = [
-            ["accepted (202)", e2e["accept_latency"].get("p50_ms"), e2e["accept_latency"].get("p99_ms"), ""],
-            [
-                "send → sent",
-                e2e["send_to_sent"].get("p50_ms"),
-                e2e["send_to_sent"].get("p99_ms"),
-                e2e["send_to_sent"]["missing"],
-            ],
-            [
-                "send → delivered (contact delivers after 0.2 s)",
-                e2e["send_to_delivered"].get("p50_ms"),
-                e2e["send_to_delivered"].get("p99_ms"),
-                e2e["send_to_delivered"]["missing"],
-            ],
-            [
-                "send → read (contact reads after 0.6 s)",
-                e2e["send_to_read"].get("p50_ms"),
-                e2e["send_to_read"].get("p99_ms"),
-                e2e["send_to_read"]["missing"],
-            ],
-            ["send → webhook delivered", NA, "", ""],
-            ["send → SSE event", NA, "", ""],
-        ]
+        rows = [["accepted (202)", e2e["accept_latency"].get("p50_ms"), e2e["accept_latency"].get("p99_ms"), ""]]
+        for key, label in (
+            ("send_to_sent", "send → sent (event on the bus)"),
+            ("send_to_delivered", "send → delivered (contact delivers after 0.2 s)"),
+            ("send_to_read", "send → read (contact reads after 0.6 s)"),
+            ("send_to_webhook_sent", "send → webhook message.sent received"),
+            ("send_to_webhook_read", "send → webhook message.read received"),
+            ("send_to_sse_sent", "send → SSE message.sent received"),
+            ("send_to_sse_read", "send → SSE message.read received"),
+        ):
+            value = e2e.get(key, NA)
+            if isinstance(value, dict):
+                rows.append([label, value.get("p50_ms"), value.get("p99_ms"), value.get("missing")])
+            else:
+                rows.append([label, value, "", ""])
         out.append(_table(["", "p50 ms", "p99 ms", "missing"], rows))
     if "e2e" in s:
         out.append(_error(s["e2e"]) or _load(s["e2e"]) + " e2e")
@@ -253,6 +256,8 @@ def render(results: dict[str, Any]) -> str:
                 ]
             )
         out.append(_table(["function", "import ms (x boto3)", "1st call ms (x)", "2nd ms", "answer", "event"], rows))
+    for group, packages in cold.get("import_self_ms_by_package", {}).items():
+        out.append(f"  {group} import, self ms by package: " + ", ".join(f"{k} {v:g}" for k, v in packages.items()))
     if "cold_start" in s:
         out.append(_error(s["cold_start"]) or _load(s["cold_start"]) + " cold_start")
     out.append("")
@@ -287,14 +292,12 @@ def render(results: dict[str, Any]) -> str:
     # -- cost -------------------------------------------------------------------------------------
     cost = s.get("cost", {})
     out.append(
-        f"COST OF 1,000,000 SENDS with their status events"
+        f"COST OF 1,000,000 SENDS with their status events and webhooks"
         f" (AWS {cost.get('region')}, prices {cost.get('prices_as_of')})"
     )
     if "busy" in cost:
-        rows = [
-            [b["item"], f"{b['usd']:,.2f}", f"{q['usd']:,.2f}"]
-            for b, q in zip(cost["busy"], cost["quiet"], strict=True)
-        ]
+        quiet_by_item = {line["item"]: line["usd"] for line in cost["quiet"]}
+        rows = [[b["item"], f"{b['usd']:,.2f}", f"{quiet_by_item.get(b['item'], 0.0):,.2f}"] for b in cost["busy"]]
         rows.append(["TOTAL (USD)", f"{cost['busy_total']:,.2f}", f"{cost['quiet_total']:,.2f}"])
         out.append(_table(["line", "busy $", "quiet $"], rows))
         out.append(
