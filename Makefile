@@ -2,7 +2,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cksum < pyproject.toml | cut -d' ' -f1)
+HASH := $(shell cksum < pyproject.toml | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-test-$(HASH)
+# `make dev` needs only the runtime and the local stack (no CDK, no test tools): a faster first run.
+DEV_STAMP := $(VENV)/.installed-local-$(HASH)
 PORT ?=
 PYTEST_WORKERS ?= 2
 
@@ -11,7 +14,12 @@ PYTEST_WORKERS ?= 2
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
-	rm -f $(VENV)/.installed-* && touch $(STAMP)
+	rm -f $(VENV)/.installed-* && touch $(STAMP) $(DEV_STAMP)
+
+$(DEV_STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[local]'
+	rm -f $(VENV)/.installed-local-* && touch $(DEV_STAMP)
 
 setup: $(STAMP)
 
@@ -24,7 +32,7 @@ $(NPM_STAMP): package-lock.json
 	rm -f node_modules/.installed-* && touch $(NPM_STAMP)
 
 ## Run the whole system locally (moto, API, pollers, worker, sandbox network). PORT=8000 by default.
-dev: $(STAMP)
+dev: $(DEV_STAMP)
 	$(BIN)/bzapper dev $(if $(PORT),--port $(PORT))
 
 ## Lint, then every test: unit, integration (moto), contract, e2e (the booted local stack), infra (CDK).
