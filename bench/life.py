@@ -280,9 +280,21 @@ class Life:
                 waiting -= got
         return self._summary("quiet", ids)
 
+    def leftovers(self) -> dict[str, int]:
+        """What is still queued after a scenario (its time budget ran out): emptied, uncounted, and
+        reported, so the next scenario does not inherit it and an incomplete count says so."""
+        left = {}
+        for mapping in [self.statuses, *self.downstream]:
+            waiting = mapping.waiting()
+            if waiting:
+                left[mapping.group] = waiting
+                drain(self.ctx.raw_sqs, mapping.reader.url)
+        return left
+
     def _summary(self, name: str, ids: list[str]) -> dict[str, Any]:
         from bzapper.topology import TOPOLOGY
 
+        left = self.leftovers()
         calls = RECORDER.take()
         clients = RECORDER.take_clients()
         n = len(ids)
@@ -298,6 +310,8 @@ class Life:
         result = {
             "scenario": name,
             "messages": n,
+            "complete": not left,
+            "left_in_queues": left,
             "final_status": dict(self.final_statuses(ids)),
             "requests_per_message": counts,
             "requests_per_message_total": {component: round(sum(ops.values()), 3) for component, ops in counts.items()},

@@ -173,6 +173,12 @@ def render(results: dict[str, Any]) -> str:
             f" quiet = one at a time"
         )
         out.append(_table(["component  service:Operation", "busy", "quiet"], rows))
+        for scenario in (busy, quiet):
+            if not scenario.get("complete", True):
+                out.append(
+                    f"  ** {scenario['scenario']} INCOMPLETE: its time budget ran out with"
+                    f" {scenario['left_in_queues']} still queued; its counts are short **"
+                )
         out.append(
             f"  final statuses: busy {busy['final_status']}, quiet {quiet['final_status']}; largest message item"
             f" {busy['item_bytes_max'].get(_messages_table(busy), '?')} B"

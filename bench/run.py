@@ -31,11 +31,11 @@ FULL = {
     "send_per_round": 40,
     "send_budget_s": 120,
     "profile_sends": 40,
-    "life_busy": 20,
-    "life_quiet": 5,
+    "life_busy": 10,
+    "life_quiet": 4,
     "idle_s": 8,
     "cold_repeats": 5,
-    "cold_budget_s": 240,
+    "cold_budget_s": 300,
     "density_steps": (10, 100, 1000),
     "density_settle_s": 7.0,
     # The local stack runs the whole life of a message (API, worker, statuses consumer, moto, the
@@ -170,9 +170,9 @@ def main(argv: list[str] | None = None) -> None:
                     cold = life.cold_send(ctx)
                     ctx.purge_jobs()
                     runner = life.Life(ctx)
-                    runner.warm(budget_s=30)
-                    busy = runner.busy(cfg["life_busy"], budget_s=90)
-                    quiet = runner.quiet(cfg["life_quiet"], budget_s=60)
+                    runner.warm(budget_s=60)
+                    busy = runner.busy(cfg["life_busy"], budget_s=150)
+                    quiet = runner.quiet(cfg["life_quiet"], budget_s=120)
                     runner.close()
                     statuses = life.per_status(ctx)
                     idle = life.idle_worker(ctx, cfg["idle_s"])
