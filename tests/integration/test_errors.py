@@ -76,8 +76,14 @@ def test_unknown_route_is_404_and_wrong_method_405(platform_handler, messages_ha
 
     status, headers, error = call(messages_handler, "PUT", "/messages/text")
     assert status == 405
-    assert headers["allow"] == "GET, POST"  # GET is /messages/{message_id}
+    # The literal resource's own methods, as the contract lists them (GET is another resource's,
+    # /messages/{message_id}).
+    assert headers["allow"] == "POST"
     _assert_error(error, "method_not_allowed")
+
+    status, headers, _ = call(messages_handler, "DELETE", "/messages/msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q")
+    assert status == 405
+    assert headers["allow"] == "GET"
 
 
 def test_message_translated_by_accept_language_else_account_locale(messages_handler, svc):

@@ -12,7 +12,7 @@ from fastapi import APIRouter, FastAPI, Request
 from bzapper.api.errors import install_error_handlers
 from bzapper.api.middleware import RequestContext
 from bzapper.domain.errors import BzError
-from bzapper.topology import TOPOLOGY, match_route
+from bzapper.topology import TOPOLOGY, match_route, route_pattern
 
 TITLE = "bzapper API"
 VERSION = "1.0.0"
@@ -44,10 +44,24 @@ def create_app(*groups: str) -> FastAPI:
 _ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 
+def allowed_methods(path: str) -> list[str]:
+    """The methods of the most specific route template matching `path` (for `Allow` on a 405).
+
+    `/messages/text` also matches `/messages/{message_id}`, but the resource it names is the literal
+    one: only its own methods are advertised, as the contract lists them.
+    """
+    matching = [route for route in TOPOLOGY.routes if route_pattern(route.path).match(path)]
+    if not matching:
+        return []
+    fewest = min(route.path.count("{") for route in matching)
+    return sorted({route.method for route in matching if route.path.count("{") == fewest})
+
+
 def _fallback(request: Request) -> None:
     """No route of this app matched: 405 when the path exists with another method, else 404."""
-    _, allowed = match_route(request.method, request.url.path)
+    _, other_methods = match_route(request.method, request.url.path)
+    allowed = allowed_methods(request.url.path) if other_methods else []
     params = {"method": request.method, "path": request.url.path}
     if allowed:
-        raise BzError("method_not_allowed", params=params, headers={"Allow": ", ".join(sorted(allowed))})
+        raise BzError("method_not_allowed", params=params, headers={"Allow": ", ".join(allowed)})
     raise BzError("not_found", message_key="error.route_not_found", params=params)
