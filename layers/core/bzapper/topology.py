@@ -127,6 +127,7 @@ def shard_queue_name(shard: int) -> str:
 
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/health", "platform", auth=False),
+    Route("GET", "/docs", "platform", auth=False),  # the rendered API reference
     Route("POST", "/messages/text", "messages"),
     Route("GET", "/messages/{message_id}", "messages"),
     Route("GET", "/sandbox/contacts/{phone}/messages", "sandbox"),

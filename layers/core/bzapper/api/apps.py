@@ -6,8 +6,10 @@ The local runtime serves these same apps; the contract app (all groups) generate
 from __future__ import annotations
 
 import importlib
+from types import ModuleType
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.routing import APIRoute
 
 from bzapper.api.errors import install_error_handlers
 from bzapper.api.middleware import RequestContext
@@ -23,18 +25,39 @@ DESCRIPTION = (
 )
 
 
-def group_router(group: str) -> APIRouter:
+def group_module(group: str) -> ModuleType:
     # Imported by name so a function loads only its own routes' dependencies.
-    return importlib.import_module(f"bzapper.api.routers.{group}").router
+    return importlib.import_module(f"bzapper.api.routers.{group}")
+
+
+def group_router(group: str) -> APIRouter:
+    return group_module(group).router
+
+
+def operation_id(route: APIRoute) -> str:
+    """The handler's name (`send_text`, `get_message`): stable names for the SDK and the reference."""
+    return route.name
 
 
 def create_app(*groups: str) -> FastAPI:
     """The app for the given groups (all of them when none is given)."""
     app = FastAPI(
-        title=TITLE, version=VERSION, description=DESCRIPTION, docs_url=None, redoc_url=None, openapi_url=None
+        title=TITLE,
+        version=VERSION,
+        description=DESCRIPTION,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        generate_unique_id_function=operation_id,
     )
     for group in groups or TOPOLOGY.api_groups:
-        app.include_router(group_router(group))
+        module = group_module(group)
+        app.include_router(module.router)
+        # A group that emits events declares their payloads on a `webhooks` router (one route per event
+        # type, the payload model as its body): they land in the contract's `webhooks` section.
+        webhooks = getattr(module, "webhooks", None)
+        if webhooks is not None:
+            app.webhooks.include_router(webhooks)
     app.add_api_route("/{path:path}", _fallback, methods=_ALL_METHODS, include_in_schema=False)
     install_error_handlers(app)
     app.add_middleware(RequestContext)

@@ -132,6 +132,8 @@ class MessageOut(BaseModel):
 class Health(BaseModel):
     status: Literal["ok"]
 
+    model_config = ConfigDict(json_schema_extra={"example": {"status": "ok"}})
+
 
 class SandboxReceived(BaseModel):
     wa_message_id: str
@@ -143,6 +145,22 @@ class SandboxReceived(BaseModel):
 
 class SandboxReceivedList(BaseModel):
     data: list[SandboxReceived]
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "data": [
+                    {
+                        "wa_message_id": "3EB0C5A1D2E3F4A5B6C7D8",
+                        "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                        "to_jid": "5511988888888@s.whatsapp.net",
+                        "message": {"type": "text", "body": "Hello"},
+                        "received_at": "2026-11-24T12:00:00.120Z",
+                    }
+                ]
+            }
+        }
+    )
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -174,9 +192,24 @@ class AccountOut(BaseModel):
     livemode: bool = Field(description="Whether the key used is a live key.")
     created: str
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "account_id": "acct_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                "name": "Acme",
+                "locale": "pt-BR",
+                "plan": "payg",
+                "livemode": False,
+                "created": "2026-11-24T12:00:00.000Z",
+            }
+        }
+    )
+
 
 class AccountPatch(Strict):
     locale: Locale | None = Field(default=None, description="The language of messages and generated texts.")
+
+    model_config = ConfigDict(json_schema_extra={"example": {"locale": "pt-BR"}})
 
 
 class Limits(BaseModel):
@@ -302,11 +335,45 @@ class UsageReport(BaseModel):
     data: list[UsageBucket]
     totals: UsageBucket
 
-    model_config = ConfigDict(populate_by_name=True)
+    model_config = ConfigDict(
+        populate_by_name=True,
+        json_schema_extra={
+            "example": {
+                "granularity": "hour",
+                "from": "2026-11-24T11:00:00.000Z",
+                "to": "2026-11-24T13:00:00.000Z",
+                "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                "data": [
+                    {
+                        "start": "2026-11-24T12:00:00.000Z",
+                        "sends": 42,
+                        "otps": 3,
+                        "delivered": 40,
+                        "read": 31,
+                        "failed": 1,
+                        "inbound": 12,
+                        "webhook_deliveries": 55,
+                    }
+                ],
+                "totals": {
+                    "start": "2026-11-24T11:00:00.000Z",
+                    "sends": 42,
+                    "otps": 3,
+                    "delivered": 40,
+                    "read": 31,
+                    "failed": 1,
+                    "inbound": 12,
+                    "webhook_deliveries": 55,
+                },
+            }
+        },
+    )
 
 
 class Received(BaseModel):
     received: bool
+
+    model_config = ConfigDict(json_schema_extra={"example": {"received": True}})
 
 
 EventPattern = Field(description="Event types (`message.sent`) or families (`message.*`); omitted = every event.")
@@ -327,6 +394,10 @@ class WebhookPatch(Strict):
     events: list[str] | None = Field(default=None, max_length=50)
     description: str | None = Field(default=None, max_length=256)
     status: Literal["enabled", "disabled"] | None = None
+
+    model_config = ConfigDict(
+        json_schema_extra={"example": {"events": ["message.*", "webhook.*"], "status": "enabled"}}
+    )
 
 
 class WebhookOut(BaseModel):
@@ -360,6 +431,26 @@ class WebhookOut(BaseModel):
 class WebhookList(BaseModel):
     data: list[WebhookOut]
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "data": [
+                    {
+                        "id": "wh_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                        "url": "https://example.com/hooks/bzapper",
+                        "events": ["message.*"],
+                        "description": None,
+                        "status": "enabled",
+                        "livemode": False,
+                        "created": "2026-11-24T12:00:00.000Z",
+                        "updated": "2026-11-24T12:00:00.000Z",
+                        "secret": None,
+                    }
+                ]
+            }
+        }
+    )
+
 
 class DeliveryAttemptOut(BaseModel):
     at: str
@@ -382,7 +473,62 @@ class DeliveryList(BaseModel):
     has_more: bool
     next_cursor: str | None
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "data": [
+                    {
+                        "id": "dlv_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                        "event_id": "evt_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                        "event_type": "message.delivered",
+                        "status": "delivered",
+                        "attempts": [
+                            {"at": "2026-11-24T12:00:01.000Z", "status_code": 503, "latency_ms": 84, "error": None},
+                            {"at": "2026-11-24T12:00:06.000Z", "status_code": 204, "latency_ms": 41, "error": None},
+                        ],
+                        "created": "2026-11-24T12:00:01.000Z",
+                    }
+                ],
+                "has_more": False,
+                "next_cursor": None,
+            }
+        }
+    )
+
 
 class DeliveryQueued(BaseModel):
     delivery_id: str
     event_id: str
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {"delivery_id": "dlv_01JD5V6W4E7R8T9Y0U1I2O3P4Q", "event_id": "evt_01JD5V6W4E7R8T9Y0U1I2O3P4Q"}
+        }
+    )
+
+
+def html_responses(*statuses: int, example: str) -> dict[int | str, dict[str, Any]]:
+    """An HTML page (200 and the given error statuses, each a page too), plus the JSON errors of any route."""
+    pages: dict[int | str, dict[str, Any]] = {
+        status: {
+            "description": "An HTML page." if status == 200 else f"An HTML page explaining the refusal ({status}).",
+            "content": {"text/html": {"schema": {"type": "string"}, **({"example": example} if status == 200 else {})}},
+        }
+        for status in (200, *statuses)
+    }
+    return {**pages, **error_responses()}
+
+
+def event_stream_response(description: str, example: str) -> dict[int | str, dict[str, Any]]:
+    """The 200 of a Server-Sent Events operation (`text/event-stream`), for the contract.
+
+    The wire format: each event has an `id:` (send it back as `Last-Event-ID` to resume), an `event:`
+    type and one `data:` line of JSON; `retry:` says how long to wait before reconnecting, and lines
+    starting with `:` are heartbeats.
+    """
+    return {
+        200: {
+            "description": description,
+            "content": {"text/event-stream": {"schema": {"type": "string"}, "example": example}},
+        }
+    }

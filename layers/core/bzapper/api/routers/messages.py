@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Request, Response
 
 from bzapper.api.auth import authenticate
 from bzapper.api.schemas import MessageAccepted, MessageOut, SendTextRequest, error_responses
 from bzapper.domain.clock import iso
 from bzapper.domain.errors import BzError
-from bzapper.domain.idempotency import fingerprint, valid_key
+from bzapper.domain.idempotency import MAX_KEY_LENGTH, fingerprint, valid_key
 from bzapper.domain.ids import is_id
 from bzapper.domain.model import MessageView, Principal
 from bzapper.services.container import services
@@ -17,6 +17,9 @@ router = APIRouter(tags=["messages"])
 IDEMPOTENCY_HEADER = Header(
     default=None,
     alias="Idempotency-Key",
+    min_length=1,
+    max_length=MAX_KEY_LENGTH,
+    examples=["order-1234-attempt"],
     description="Retry safely: the first response is replayed for 24 h; another body with the same key is a 422.",
 )
 
@@ -67,7 +70,9 @@ def send_text(
     summary="Get a message with its status history",
     responses=error_responses(401, 404, 422),
 )
-def get_message(message_id: str, principal: Principal = Depends(authenticate)) -> MessageOut:
+def get_message(
+    message_id: str = Path(examples=["msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q"]), principal: Principal = Depends(authenticate)
+) -> MessageOut:
     view = services().messages.get(message_id) if is_id(message_id, "msg") else None
     if view is None or view.account_id != principal.account_id or view.livemode != principal.livemode:
         raise BzError("not_found")

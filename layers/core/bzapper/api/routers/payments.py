@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import html
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Path, Request
 from fastapi.responses import HTMLResponse
 
 from bzapper import i18n
 from bzapper.api.errors import resolve_locale
-from bzapper.api.schemas import Received, error_responses
+from bzapper.api.schemas import Received, error_responses, html_responses
 from bzapper.domain.clock import now_ms
 from bzapper.domain.ids import is_id
 from bzapper.services.billing import process_provider_event, sandbox_event
@@ -17,7 +17,11 @@ from bzapper.services.container import services
 
 router = APIRouter(tags=["billing"])
 
-_HTML_PAGE = {200: {"description": "An HTML page.", "content": {"text/html": {}}}, **error_responses()}
+# Not found (404) and no longer open (409) are pages too: a payer's browser shows them.
+_HTML_PAGE = html_responses(
+    404, 409, example="<!doctype html><html lang='en'><head><title>bzapper sandbox checkout</title>…</html>"
+)
+CHECKOUT_ID = Path(examples=["chk_01JD5V6W4E7R8T9Y0U1I2O3P4Q"])
 
 
 @router.post(
@@ -63,7 +67,7 @@ def _open_checkout(request: Request, checkout_id: str):
     responses=_HTML_PAGE,
     summary="The sandbox provider's checkout page (test mode)",
 )
-def checkout_page(checkout_id: str, request: Request) -> HTMLResponse:
+def checkout_page(request: Request, checkout_id: str = CHECKOUT_ID) -> HTMLResponse:
     checkout, refusal = _open_checkout(request, checkout_id)
     if refusal:
         return refusal
@@ -99,7 +103,7 @@ def _settle(request: Request, checkout_id: str, paid: bool) -> HTMLResponse:
     responses=_HTML_PAGE,
     summary="Complete a sandbox payment (test mode)",
 )
-def complete_checkout(checkout_id: str, request: Request) -> HTMLResponse:
+def complete_checkout(request: Request, checkout_id: str = CHECKOUT_ID) -> HTMLResponse:
     return _settle(request, checkout_id, paid=True)
 
 
@@ -109,5 +113,5 @@ def complete_checkout(checkout_id: str, request: Request) -> HTMLResponse:
     responses=_HTML_PAGE,
     summary="Fail a sandbox payment (test mode)",
 )
-def fail_checkout(checkout_id: str, request: Request) -> HTMLResponse:
+def fail_checkout(request: Request, checkout_id: str = CHECKOUT_ID) -> HTMLResponse:
     return _settle(request, checkout_id, paid=False)

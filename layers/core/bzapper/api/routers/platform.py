@@ -1,12 +1,34 @@
 from __future__ import annotations
 
-from fastapi import APIRouter
+from functools import cache
+from importlib import resources
 
-from bzapper.api.schemas import Health
+from fastapi import APIRouter
+from fastapi.responses import HTMLResponse
+
+from bzapper.api.schemas import Health, html_responses
 
 router = APIRouter(tags=["platform"])
+
+REFERENCE = "static/reference.html"
+"""The rendered reference, built from openapi.yaml by `make openapi` and shipped as package data."""
 
 
 @router.get("/health", response_model=Health, summary="Liveness (no authentication)")
 def health() -> Health:
     return Health(status="ok")
+
+
+@cache
+def reference_html() -> bytes:
+    return resources.files("bzapper.api").joinpath(REFERENCE).read_bytes()
+
+
+@router.get(
+    "/docs",
+    response_model=None,
+    summary="This API reference, rendered (no authentication)",
+    responses=html_responses(example="<!DOCTYPE html><html lang='en'><head><title>bzapper API</title>…</html>"),
+)
+def docs() -> HTMLResponse:
+    return HTMLResponse(reference_html(), headers={"Cache-Control": "public, max-age=300"})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Path
 
 from bzapper.api.auth import require_test_mode
 from bzapper.api.schemas import SandboxReceived, SandboxReceivedList, error_responses
@@ -22,7 +22,10 @@ router = APIRouter(tags=["sandbox"])
     summary="What a simulated contact received (test keys only)",
     responses=error_responses(401, 403, 422),
 )
-def contact_messages(phone: str, principal: Principal = Depends(require_test_mode)) -> SandboxReceivedList:
+def contact_messages(
+    phone: str = Path(description="E.164 (URL-encode the `+`) or a JID.", examples=["+5511988888888"]),
+    principal: Principal = Depends(require_test_mode),
+) -> SandboxReceivedList:
     try:
         recipient = parse_recipient(phone)
     except InvalidRecipient as error:

@@ -4,7 +4,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
 from bzapper.api.auth import authenticate
-from bzapper.api.schemas import error_responses
+from bzapper.api.schemas import error_responses, event_stream_response
 from bzapper.domain.model import Principal
 from bzapper.services.container import services
 from bzapper.services.stream import event_stream, start_position
@@ -12,12 +12,18 @@ from bzapper.services.stream import event_stream, start_position
 router = APIRouter(tags=["events"])
 
 _SSE = {
-    200: {
-        "description": "Server-Sent Events: `id:` (the event id), `event:` (its type), `data:` (the event envelope "
+    **event_stream_response(
+        "Server-Sent Events: `id:` (the event id), `event:` (its type), `data:` (the event envelope "
         "`{id, type, created, livemode, account_id, instance_id, data}`); `: heartbeat` comments every 15 s; "
         "`retry:` once. Reconnect with `Last-Event-ID` to resume exactly after that event (kept 7 days).",
-        "content": {"text/event-stream": {"schema": {"type": "string"}}},
-    },
+        example="retry: 2000\n\n"
+        "id: evt_01JD5V6W4E7R8T9Y0U1I2O3P4Q\nevent: message.sent\n"
+        'data: {"id":"evt_01JD5V6W4E7R8T9Y0U1I2O3P4Q","type":"message.sent","created":"2026-11-24T12:00:00.120Z",'
+        '"livemode":false,"account_id":"acct_01JD5V6W4E7R8T9Y0U1I2O3P4Q","instance_id":"inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",'
+        '"data":{"message_id":"msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q","status":"sent","to":"+5511988888888",'
+        '"client_reference":"lead-42"}}\n\n'
+        ": heartbeat\n\n",
+    ),
     **error_responses(401),
 }
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 
 from bzapper.api.auth import authenticate
 from bzapper.api.schemas import (
@@ -17,6 +17,9 @@ from bzapper.services import webhooks as service
 from bzapper.services.container import services
 
 router = APIRouter(tags=["webhooks"])
+
+WEBHOOK_ID = Path(examples=["wh_01JD5V6W4E7R8T9Y0U1I2O3P4Q"])
+DELIVERY_ID = Path(examples=["dlv_01JD5V6W4E7R8T9Y0U1I2O3P4Q"])
 
 
 @router.post(
@@ -42,7 +45,7 @@ def list_all(principal: Principal = Depends(authenticate)) -> WebhookList:
     summary="Get a webhook endpoint",
     responses=error_responses(401, 404),
 )
-def get_one(webhook_id: str, principal: Principal = Depends(authenticate)) -> WebhookOut:
+def get_one(webhook_id: str = WEBHOOK_ID, principal: Principal = Depends(authenticate)) -> WebhookOut:
     return WebhookOut(**service.webhook_out(service.owned(services(), principal, webhook_id)))
 
 
@@ -52,7 +55,7 @@ def get_one(webhook_id: str, principal: Principal = Depends(authenticate)) -> We
     summary="Update a webhook endpoint",
     responses=error_responses(401, 404),
 )
-def patch(webhook_id: str, body: WebhookPatch, principal: Principal = Depends(authenticate)) -> WebhookOut:
+def patch(body: WebhookPatch, webhook_id: str = WEBHOOK_ID, principal: Principal = Depends(authenticate)) -> WebhookOut:
     changes = body.model_dump(exclude_unset=True)
     return WebhookOut(**service.update_webhook(services(), principal, webhook_id, changes))
 
@@ -64,7 +67,7 @@ def patch(webhook_id: str, body: WebhookPatch, principal: Principal = Depends(au
     summary="Delete a webhook endpoint",
     responses=error_responses(401, 404),
 )
-def delete(webhook_id: str, principal: Principal = Depends(authenticate)) -> Response:
+def delete(webhook_id: str = WEBHOOK_ID, principal: Principal = Depends(authenticate)) -> Response:
     item = service.owned(services(), principal, webhook_id)
     services().webhooks.delete(item.webhook_id)
     return Response(status_code=204)
@@ -76,7 +79,7 @@ def delete(webhook_id: str, principal: Principal = Depends(authenticate)) -> Res
     summary="Rotate the signing secret (the old one keeps signing for 24 h)",
     responses=error_responses(401, 404),
 )
-def rotate(webhook_id: str, principal: Principal = Depends(authenticate)) -> WebhookOut:
+def rotate(webhook_id: str = WEBHOOK_ID, principal: Principal = Depends(authenticate)) -> WebhookOut:
     return WebhookOut(**service.rotate_secret(services(), principal, webhook_id))
 
 
@@ -87,7 +90,7 @@ def rotate(webhook_id: str, principal: Principal = Depends(authenticate)) -> Web
     summary="Send a webhook.test event to this endpoint",
     responses=error_responses(401, 404),
 )
-def test(webhook_id: str, principal: Principal = Depends(authenticate)) -> DeliveryQueued:
+def test(webhook_id: str = WEBHOOK_ID, principal: Principal = Depends(authenticate)) -> DeliveryQueued:
     return DeliveryQueued(**service.send_test(services(), principal, webhook_id))
 
 
@@ -98,7 +101,7 @@ def test(webhook_id: str, principal: Principal = Depends(authenticate)) -> Deliv
     responses=error_responses(401, 404),
 )
 def deliveries(
-    webhook_id: str,
+    webhook_id: str = WEBHOOK_ID,
     principal: Principal = Depends(authenticate),
     limit: int = Query(default=25, ge=1, le=100),
     cursor: str | None = Query(default=None, max_length=512),
@@ -113,6 +116,8 @@ def deliveries(
     summary="Deliver an event again",
     responses=error_responses(401, 404),
 )
-def replay(webhook_id: str, delivery_id: str, principal: Principal = Depends(authenticate)) -> DeliveryQueued:
+def replay(
+    webhook_id: str = WEBHOOK_ID, delivery_id: str = DELIVERY_ID, principal: Principal = Depends(authenticate)
+) -> DeliveryQueued:
     result = service.replay(services(), principal, webhook_id, delivery_id)
     return DeliveryQueued(delivery_id=result["delivery_id"], event_id=result["event_id"])
