@@ -56,9 +56,20 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-## Regenerate openapi.yaml from the function apps (a test fails when it drifts).
-openapi: $(STAMP)
+# The TypeScript SDK's own toolchain (openapi-typescript, tsc), pinned by its package-lock.json.
+SDK := sdk/typescript
+SDK_NPM_STAMP := $(SDK)/node_modules/.installed-$(shell cksum < $(SDK)/package-lock.json | cut -d' ' -f1)
+$(SDK_NPM_STAMP): $(SDK)/package-lock.json
+	npm --prefix $(SDK) ci --no-audit --no-fund --loglevel=error
+	rm -f $(SDK)/node_modules/.installed-* && touch $(SDK_NPM_STAMP)
+
+## Regenerate openapi.yaml from the function apps, and what is built from it: the reference served at
+## /docs (Redocly, offline) and the TypeScript SDK's types. Tests fail when any of them drifts.
+openapi: $(STAMP) $(NPM_STAMP) $(SDK_NPM_STAMP)
 	$(BIN)/bzapper openapi --output openapi.yaml
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true node_modules/.bin/redocly build-docs openapi.yaml \
+	  --inlineBundle --title "bzapper API reference" --output layers/core/bzapper/api/static/reference.html
+	npm --prefix $(SDK) run --silent generate
 
 ## Benchmarks (send path vs floor, AWS requests per message, end to end, cold starts, density, cost):
 ## a table on stdout and bench/results.json; about 6-10 minutes on 2 cores. See docs/performance.md.
