@@ -1,0 +1,21 @@
+<?php
+// Send a verification code (curl extension). Set BZ_KEY and BZ_INSTANCE (and BZ_BASE_URL locally).
+// Two messages (the text, then the code bubble), billed as one send; the code is never stored or shown.
+$base = getenv("BZ_BASE_URL") ?: "https://api.bzapper.com.br";
+$key = getenv("BZ_KEY");
+$inst = getenv("BZ_INSTANCE");
+$code = sprintf("%06d", random_int(0, 999999)); // yours to generate and check
+
+$ch = curl_init("$base/messages/otp");
+curl_setopt_array($ch, [
+    CURLOPT_POST => true,
+    CURLOPT_HTTPHEADER => ["Authorization: Bearer $key", "Content-Type: application/json"],
+    CURLOPT_POSTFIELDS => json_encode(["instance_id" => $inst, "to" => "+5511988888888", "code" => $code]),
+    CURLOPT_RETURNTRANSFER => true,
+]);
+$res = curl_exec($ch);
+if ($res === false) {
+    fwrite(STDERR, curl_error($ch) . "\n");
+    exit(1);
+}
+echo $res, "\n";
