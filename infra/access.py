@@ -188,6 +188,7 @@ ACCESS: dict[str, Access] = {
             TableAccess("accounts", (GET,)),
         ),
         consume=("webhook-deliveries",),
+        send=("webhook-deliveries-dlq",),  # an exhausted delivery's job is kept there
         publish_events=True,
     ),
     WORKER: Access(
@@ -224,7 +225,7 @@ def problems(topology: Topology, access: dict[str, Access] | None = None) -> lis
         found.append(f"group {group!r} has no entry in infra/access.py ACCESS: declare what it may touch")
     # An entry for a group the topology does not have (yet) deploys nothing: harmless, so not a problem.
     tables = {table.name: table for table in topology.tables}
-    queues = {queue.name for queue in topology.queues}
+    queues = {queue.name for queue in topology.queues} | {queue.dlq_name for queue in topology.queues}
     for group, entry in sorted(access.items()):
         for grant in entry.tables:
             table = tables.get(grant.table)

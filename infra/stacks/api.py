@@ -71,7 +71,9 @@ class ApiStack(Stack):
         found = streaming.problems(topology)
         if found:
             raise ValueError("a streaming group cannot be served:\n  " + "\n  ".join(found))
-        resources = Resources(tables=data.tables, queues=messaging.queues, bus=messaging.bus, buckets=data.buckets)
+        resources = Resources(
+            tables=data.tables, queues=messaging.addressable_queues, bus=messaging.bus, buckets=data.buckets
+        )
         streaming_groups = set(topology.streaming_groups)
         layers = Layers(self, "Layers", config=config, streaming=bool(streaming_groups))
         api_groups = {*topology.api_groups, DEFAULT_GROUP}

@@ -21,6 +21,11 @@ class MessagingStack(Stack):
         queues = Queues(self, "Queues", config=config, queues=topology.queues)
         self.queues = queues.queues
         self.dead_letter_queues = queues.dead_letter_queues
+        # Queues and their DLQs by the names the access map uses (a DLQ is "<queue>-dlq").
+        self.addressable_queues = {
+            **self.queues,
+            **{topology.queue(name).dlq_name: dlq for name, dlq in self.dead_letter_queues.items()},
+        }
         bus = EventBus(self, "Events", config=config, bus_name=topology.bus, rules=topology.rules, queues=self.queues)
         self.bus = bus.bus
         self.rule_dead_letter_queues = bus.rule_dlqs

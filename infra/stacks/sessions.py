@@ -59,5 +59,7 @@ class SessionsStack(Stack):
             config=config,
             vpc=self.vpc,
             store=self.store,
-            resources=Resources(tables=data.tables, queues=messaging.queues, bus=messaging.bus, buckets=data.buckets),
+            resources=Resources(
+                tables=data.tables, queues=messaging.addressable_queues, bus=messaging.bus, buckets=data.buckets
+            ),
         )

@@ -386,3 +386,88 @@ def _event(method: str, path: str, headers: dict | None = None) -> dict:
     from support.apigw import http_event
 
     return http_event(method, path, headers=headers)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "[1,2]",
+        '"x"',
+        '{"type":"checkout.session.completed","data":"zz"}',
+        '{"type":"checkout.session.completed","data":{"object":[1]}}',
+        "not json",
+    ],
+)
+def test_signed_junk_from_the_provider_is_422_not_500(payments, payload):
+    from bzapper.adapters.payments.sandbox import sandbox_secret
+
+    status, _, error = call(
+        payments,
+        "POST",
+        "/billing/webhooks/stripe",
+        raw_body=payload,
+        headers={"Stripe-Signature": sign(payload.encode(), sandbox_secret())},
+    )
+    assert (status, error["code"]) == (422, "validation_failed")
+
+
+def test_pix_completed_unpaid_then_succeeded_credits_once_and_a_mismatch_never(billing, payments, svc, account):
+    from bzapper.adapters.payments.sandbox import sandbox_secret
+
+    _, _, checkout = _checkout(billing, account, amount=3_000)
+    item = CheckoutModel.get(checkout["checkout_id"])
+
+    def deliver(kind: str, payment_status: str, amount: int = 3_000) -> int:
+        event = {
+            "id": f"evt_{kind}",
+            "type": kind,
+            "data": {
+                "object": {
+                    "client_reference_id": item.checkout_id,
+                    "amount_total": amount,
+                    "payment_status": payment_status,
+                }
+            },
+        }
+        body = json.dumps(event)
+        return call(
+            payments,
+            "POST",
+            "/billing/webhooks/stripe",
+            raw_body=body,
+            headers={"Stripe-Signature": sign(body.encode(), sandbox_secret())},
+        )[0]
+
+    assert deliver("checkout.session.completed", "unpaid") == 200
+    assert svc.wallets.balance(wallet_id(account.account_id, "test")) == 1_000  # Pix not paid yet
+    assert deliver("checkout.session.async_payment_succeeded", "paid", amount=9_999) == 422  # never credited
+    assert deliver("checkout.session.async_payment_succeeded", "paid") == 200
+    assert deliver("checkout.session.async_payment_succeeded", "paid") == 200
+    assert deliver("checkout.session.expired", "unpaid") == 200  # an expiry never undoes a payment
+    assert svc.wallets.balance(wallet_id(account.account_id, "test")) == 4_000
+    assert CheckoutModel.get(item.checkout_id).status == "paid"
+
+
+@pytest.mark.parametrize(
+    "query", ["to=0001-01-01T00:00:00Z", "from=9999-12-01T00:00:00Z&to=9999-12-31T00:00:00Z&granularity=day"]
+)
+def test_usage_refuses_dates_out_of_range(account_api, account, query):
+    status, _, error = call(account_api, "GET", "/usage", headers=account.auth, query=query)
+    assert (status, error["code"]) == (422, "validation_failed")
+
+
+def test_a_refund_does_not_re_arm_the_low_balance_notice(messages_handler, statuses_handler, svc):
+    captured = Captured()
+    svc.events = captured
+    threshold = plans.PLANS["payg"].low_balance_threshold
+    account = make_account(svc, credits=threshold - 100)  # below the threshold from the start
+    first, failing, last = (_send(messages_handler, account)[2]["message_id"] for _ in range(3))
+    _report(statuses_handler, account, first, "sending")
+    _report(statuses_handler, account, failing, "failed", "not_on_whatsapp")  # refunded: +1
+    _report(statuses_handler, account, last, "sending")
+    assert len([e for e in captured.events if e["type"] == "wallet.low_balance"]) == 1
+
+    svc.wallets.credit(wallet_id(account.account_id, "test"), 10, reason="top_up")  # still below: re-armed
+    again = _send(messages_handler, account)[2]["message_id"]
+    _report(statuses_handler, account, again, "sending")
+    assert len([e for e in captured.events if e["type"] == "wallet.low_balance"]) == 2

@@ -97,12 +97,48 @@ def test_the_event_log_writes_each_event_once_in_arrival_order(svc, account):
         assert handler(sqs_event([_bridge(event)], "arn:aws:sqs:us-east-1:1:q", "us-east-1"), LambdaContext()) == {
             "batchItemFailures": []
         }
-    time.sleep(1.1)  # readers stay one settle window behind writers
     stream = stream_id(account.account_id, False)
-    logged = svc.event_log.read_after(stream, position_at(now_ms() - 60_000))
+    assert svc.event_log.read_after(stream, position_at(now_ms() - 60_000))[0] == []  # within the settle window
+    time.sleep(0.05)
+    logged, _ = svc.event_log.read_after(stream, position_at(now_ms() - 60_000), settle_ms=0)
     assert [row.event_id for row in logged] == [first["id"], second["id"]]  # arrival order, not event time
     assert svc.event_log.position_of(stream, first["id"]) == logged[0].position
-    assert svc.event_log.read_after(stream, logged[0].position)[0].event_id == second["id"]
+    assert svc.event_log.read_after(stream, logged[0].position, settle_ms=0)[0][0].event_id == second["id"]
+
+
+def test_a_reader_moves_past_expired_events_and_old_ids_are_unknown(svc, account):
+    from bzapper.adapters.aws.models import EventModel
+
+    stream = stream_id(account.account_id, False)
+    old = now_ms() - 8 * 24 * 3600 * 1000
+    for index in range(150):  # 8-day-old rows that local TTL never deleted
+        position = position_at(old + index)[:-1] + "1"
+        EventModel(
+            stream,
+            f"log#{position}",
+            event_id=f"evt_old{index}",
+            type="message.sent",
+            payload="{}",
+            created_at=old,
+            expires_at=old // 1000 + 7 * 24 * 3600,
+        ).save()
+    EventModel(
+        stream,
+        "id#evt_old0",
+        event_id="evt_old0",
+        payload=position_at(old),
+        created_at=old,
+        expires_at=old // 1000 + 7 * 24 * 3600,
+    ).save()
+    fresh = _event(account)
+    load_function("event_log").handler(sqs_event([_bridge(fresh)], "arn:x:q", "us-east-1"), LambdaContext())
+
+    cursor, seen = position_at(old - 1), []
+    for _ in range(3):
+        rows, cursor = svc.event_log.read_after(stream, cursor, settle_ms=0)
+        seen += [row.event_id for row in rows]
+    assert seen == [fresh["id"]]
+    assert svc.event_log.position_of(stream, "evt_old0") is None
 
 
 def test_webhook_crud_shows_the_secret_once_and_isolates_accounts(webhooks_api, svc, account):
@@ -217,17 +253,25 @@ def test_failures_are_retried_by_visibility_and_final_answers_are_not(webhooks_a
     assert deliveries["data"][0]["status"] == "failed"
 
 
-def test_the_last_attempt_marks_the_delivery_failed_and_leaves_it_for_the_dlq(webhooks_api, svc, account, monkeypatch):
+def test_the_last_attempt_marks_the_delivery_failed_and_moves_it_to_the_dlq(webhooks_api, svc, account, monkeypatch):
+    import boto3
+
     _, _, hook = _create(webhooks_api, account)
     monkeypatch.setattr(webhook_service, "postpone", lambda *args: None)
     svc.http = Receiver(*([500] * MAX_ATTEMPTS))
     jobs = _fan_out_and_take_job(svc, _event(account))
-    for _ in range(MAX_ATTEMPTS):
-        result = _dispatch(jobs)
-    assert result == {"batchItemFailures": [{"itemIdentifier": jobs[0]["MessageId"]}]}  # SQS moves it to the DLQ
+    results = [_dispatch(jobs) for _ in range(MAX_ATTEMPTS)]
+    retry_later = {"batchItemFailures": [{"itemIdentifier": jobs[0]["MessageId"]}]}
+    assert results[:-1] == [retry_later] * (MAX_ATTEMPTS - 1)
+    assert results[-1] == {"batchItemFailures": []}  # done with: deleted here, kept in the DLQ
+
     _, _, deliveries = call(webhooks_api, "GET", f"/webhooks/{hook['id']}/deliveries", headers=account.auth)
     assert deliveries["data"][0]["status"] == "failed"
     assert len(deliveries["data"][0]["attempts"]) == MAX_ATTEMPTS
+    sqs = boto3.client("sqs")
+    dlq = sqs.get_queue_url(QueueName="bzapper-test-webhook-deliveries-dlq")["QueueUrl"]
+    [dead] = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10)["Messages"]
+    assert json.loads(dead["Body"])["delivery_id"] == deliveries["data"][0]["id"]
     assert _dispatch(jobs) == {"batchItemFailures": []}  # anything after that is a no-op
 
 
@@ -295,3 +339,18 @@ def test_test_event_goes_to_that_endpoint_only(webhooks_api, svc, account):
     _dispatch(sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"])
     [(_, body, headers)] = receiver.requests
     assert json.loads(body)["type"] == "webhook.test" and headers["webhook-id"] == queued["event_id"]
+
+
+def test_patch_refuses_null_url_or_status(webhooks_api, account):
+    _, _, hook = _create(webhooks_api, account)
+    for body in ({"status": None}, {"url": None}):
+        status, _, error = call(webhooks_api, "PATCH", f"/webhooks/{hook['id']}", body=body, headers=account.auth)
+        assert (status, error["code"]) == (422, "validation_failed")
+    assert call(webhooks_api, "GET", "/webhooks", headers=account.auth)[0] == 200
+
+
+def test_entitlements_count_webhooks(webhooks_api, account):
+    for _ in range(2):
+        _create(webhooks_api, account)
+    _, _, body = call(load_function("account").handler, "GET", "/me/entitlements", headers=account.auth)
+    assert body["usage"]["webhooks"] == 2

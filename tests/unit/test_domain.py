@@ -138,3 +138,36 @@ def test_ttl_cache_expires_and_stays_bounded(monkeypatch):
     assert store.get("d") == "D"
     clock[0] += 11
     assert store.get("d") is cache.MISSING
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1/h",
+        "https://2130706433/h",
+        "https://0177.0.0.1/h",
+        "https://127.1/h",
+        "https://[::ffff:127.0.0.1]/h",
+        "https://[64:ff9b::a9fe:a9fe]/h",
+        "https://[2002:7f00:1::]/h",
+        "https://[fec0::1]/h",
+        "https://10.1.2.3/h",
+        "https://169.254.169.254/latest",
+        "https://[::1]/h",
+        "http://93.184.215.14/h",
+        "https://user:pw@93.184.215.14/h",
+        "file:///etc/passwd",
+    ],
+)
+def test_the_ssrf_guard_refuses_internal_addresses_in_every_spelling(url):
+    from bzapper.net import UnsafeUrl, check_url
+
+    with pytest.raises(UnsafeUrl):
+        check_url(url, allow_loopback=False)
+
+
+def test_the_ssrf_guard_allows_public_and_local_mode_loopback():
+    from bzapper.net import check_url
+
+    assert check_url("https://93.184.215.14/hook", allow_loopback=False) == "93.184.215.14"
+    assert check_url("http://127.0.0.1:8080/hook", allow_loopback=True) == "127.0.0.1"

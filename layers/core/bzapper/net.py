@@ -9,15 +9,47 @@ from urllib.parse import urlsplit
 from bzapper.domain.errors import validation_failed
 
 _METADATA = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
 
 
 class UnsafeUrl(ValueError):
     pass
 
 
-def check_url(url: str, *, allow_loopback: bool) -> None:
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one carries (mapped, NAT64, 6to4, Teredo), which is what it reaches."""
+    if address.ipv4_mapped:
+        return address.ipv4_mapped
+    if address.sixtofour:
+        return address.sixtofour
+    if address.teredo:
+        return address.teredo[1]
+    if address in _NAT64 or address in _NAT64_LOCAL:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def _refusal(address: ipaddress.IPv4Address | ipaddress.IPv6Address, allow_loopback: bool) -> str | None:
+    if isinstance(address, ipaddress.IPv6Address):
+        inner = _embedded_ipv4(address)
+        if inner is not None:
+            return _refusal(inner, allow_loopback)
+        if address.is_site_local:
+            return "private address"
+    if address in _METADATA or address.is_link_local or address.is_multicast or address.is_unspecified:
+        return "link-local or metadata address"
+    if address.is_loopback:
+        return None if allow_loopback else "loopback address"
+    if not address.is_global:
+        return "private address"
+    return None
+
+
+def check_url(url: str, *, allow_loopback: bool) -> str:
     """Refuses what could reach our own network: private, loopback (outside local mode), link-local and
-    metadata addresses, and anything but http(s). Resolves the host: every address must be public."""
+    metadata addresses (also inside IPv6 forms), and anything but http(s). Resolves the host: every
+    address must be public. Returns the first address, for the caller to connect to that one."""
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise UnsafeUrl("only http(s) URLs with a host")
@@ -29,16 +61,12 @@ def check_url(url: str, *, allow_loopback: bool) -> None:
         infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
     except (socket.gaierror, UnicodeError) as error:
         raise UnsafeUrl("the host does not resolve") from error
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
-        if address in _METADATA or address.is_link_local or address.is_multicast or address.is_unspecified:
-            raise UnsafeUrl("link-local or metadata address")
-        if address.is_loopback:
-            if not allow_loopback:
-                raise UnsafeUrl("loopback address")
-            continue
-        if not address.is_global:
-            raise UnsafeUrl("private address")
+    addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+    for address in addresses:
+        refusal = _refusal(address, allow_loopback)
+        if refusal:
+            raise UnsafeUrl(refusal)
+    return str(addresses[0])
 
 
 def require_safe_url(url: str, *, allow_loopback: bool, param: str = "url") -> None:

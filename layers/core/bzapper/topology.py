@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 DEFAULT_GROUP = "platform"
 """Receives every request no route matches (API Gateway's `$default` route), to answer 404/405."""
 
-WEBHOOK_MAX_ATTEMPTS = 16
-"""Deliveries per event and endpoint before the DLQ: with the backoff schedule, more than 3 days."""
+WEBHOOK_RECEIVES = 25
+"""Receives of one delivery job before SQS moves it to the DLQ: the 15 scheduled attempts plus room for
+redeliveries after a crash or a timeout, which must not eat into a healthy endpoint's attempts."""
 
 SHARD_COUNT = 4
 """FIFO shard queues the session workers lease; an instance's shard is fixed at its creation."""
@@ -118,7 +119,14 @@ class Topology:
         return tuple(dict.fromkeys(route.group for route in self.routes if route.streaming))
 
     def queue(self, name: str) -> Queue:
-        return next(queue for queue in self.queues if queue.name == name)
+        """A queue by name; `<queue>-dlq` names that queue's dead-letter queue."""
+        for queue in self.queues:
+            if queue.name == name:
+                return queue
+        if name.endswith("-dlq"):
+            base = self.queue(name.removesuffix("-dlq"))
+            return Queue(base.dlq_name, fifo=base.fifo)
+        raise KeyError(name)
 
 
 def shard_queue_name(shard: int) -> str:
@@ -188,7 +196,7 @@ QUEUES: tuple[Queue, ...] = (
     Queue("event-log", visibility_timeout=30),
     Queue("webhook-fanout", visibility_timeout=30),
     # One message per (endpoint, event); retries are ChangeMessageVisibility, so the schedule lives in SQS.
-    Queue("webhook-deliveries", visibility_timeout=60, max_receive_count=WEBHOOK_MAX_ATTEMPTS),
+    Queue("webhook-deliveries", visibility_timeout=60, max_receive_count=WEBHOOK_RECEIVES),
 )
 
 TOPOLOGY = Topology(
@@ -202,7 +210,8 @@ TOPOLOGY = Topology(
         *(Consumer("dead_jobs", shard_queue_name(shard), dead_letter=True) for shard in range(SHARD_COUNT)),
         Consumer("event_log", "event-log"),
         Consumer("webhook_fanout", "webhook-fanout"),
-        Consumer("webhook_dispatch", "webhook-deliveries", batch_size=5),
+        # Two deliveries of at most 10 s each stay well inside the dispatcher's time limit.
+        Consumer("webhook_dispatch", "webhook-deliveries", batch_size=2),
     ),
     rules=(Rule("to-event-log", "event-log"), Rule("to-webhooks", "webhook-fanout")),
     schedules=(Schedule("outbox", every_seconds=60),),

@@ -6,6 +6,7 @@ import threading
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from bzapper.config import settings
 from bzapper.net import UnsafeUrl, check_url
@@ -36,10 +37,28 @@ class HttpSender:
         import httpx
 
         started = time.perf_counter()
+        deadline = started + timeout
         try:
-            # Checked at send time too: the name may resolve elsewhere than when the URL was registered.
-            check_url(url, allow_loopback=settings().local_mode)
-            response = self._http().post(url, content=body, headers=headers, timeout=timeout)
+            # Checked at send time, and the connection goes to the very address checked: a name that
+            # resolves elsewhere a moment later (DNS rebinding) cannot redirect the request.
+            address = check_url(url, allow_loopback=settings().local_mode)
+            parts = urlsplit(url)
+            host = f"[{address}]" if ":" in address else address
+            pinned = parts._replace(netloc=f"{host}:{parts.port}" if parts.port else host).geturl()
+            per_read = httpx.Timeout(min(timeout, 5.0))
+            with self._http().stream(
+                "POST",
+                pinned,
+                content=body,
+                headers={**headers, "host": parts.netloc.rsplit("@", 1)[-1]},
+                timeout=per_read,
+                extensions={"sni_hostname": parts.hostname},
+            ) as response:
+                for _ in response.iter_raw():
+                    if time.perf_counter() > deadline:  # a body trickling in does not hold the dispatcher
+                        return HttpOutcome(None, _ms(started), "timeout")
+            if time.perf_counter() > deadline:
+                return HttpOutcome(None, _ms(started), "timeout")
         except UnsafeUrl as error:
             return HttpOutcome(None, _ms(started), f"unsafe_url: {error}")
         except httpx.TimeoutException:

@@ -390,10 +390,12 @@ class WebhookCreate(Strict):
 
 
 class WebhookPatch(Strict):
-    url: str | None = Field(default=None, min_length=8, max_length=2048)
+    """Only the fields sent change. `events: null` means every event; `description: null` clears it."""
+
+    url: str = Field(default=None, min_length=8, max_length=2048)  # type: ignore[assignment]
     events: list[str] | None = Field(default=None, max_length=50)
     description: str | None = Field(default=None, max_length=256)
-    status: Literal["enabled", "disabled"] | None = None
+    status: Literal["enabled", "disabled"] = Field(default=None)  # type: ignore[assignment]
 
     model_config = ConfigDict(
         json_schema_extra={"example": {"events": ["message.*", "webhook.*"], "status": "enabled"}}

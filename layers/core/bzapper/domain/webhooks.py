@@ -27,8 +27,9 @@ EVENT_TYPES = (
     "webhook.test",
 )
 
-# Seconds after each failed attempt: first retry within ~5 s, capped at 12 h, over more than 3 days.
-RETRY_DELAYS = (5, 30, 120, 600, 1_800, 3_600, 10_800, 21_600, *(43_200,) * 7)
+# Seconds after each failed attempt: first retry within ~5 s, capped at 12 h, over more than 3 days
+# (about 3.5 days in all, inside SQS's default 4-day retention).
+RETRY_DELAYS = (5, 30, 120, 600, 1_800, 3_600, 10_800, 21_600, *(43_200,) * 6)
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 DISABLE_AFTER_MS = 3 * 24 * 3600 * 1000
 """An endpoint failing without a single success for this long is disabled (webhook.disabled)."""

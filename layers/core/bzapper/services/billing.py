@@ -106,6 +106,8 @@ def verify_provider_event(payload: bytes, signature: str | None) -> tuple[dict[s
             return verify(payload, signature, secret), mode
         except InvalidSignature:
             continue
+        except ValueError as error:  # signed but not JSON
+            raise validation_failed("request_body") from error
     raise BzError("unauthorized")
 
 
@@ -116,9 +118,15 @@ _FAILING = {"checkout.session.async_payment_failed", "checkout.session.expired"}
 def process_provider_event(services: Services, payload: bytes, signature: str | None) -> bool:
     """Applies a payment event; True when it changed something. Redeliveries change nothing."""
     event, mode = verify_provider_event(payload, signature)
+    data = event.get("data") if isinstance(event, dict) else None
+    session = data.get("object") if isinstance(data, dict) else None
+    if not isinstance(session, dict):
+        raise validation_failed("request_body")  # signed, but not a provider event we can read
     kind = event.get("type")
-    session = ((event.get("data") or {}).get("object")) or {}
-    checkout_id = session.get("client_reference_id") or (session.get("metadata") or {}).get("checkout_id")
+    metadata = session.get("metadata") if isinstance(session.get("metadata"), dict) else {}
+    checkout_id = session.get("client_reference_id") or metadata.get("checkout_id")
+    if not isinstance(checkout_id, str):
+        return False
     if kind not in _SETTLING | _FAILING or not checkout_id:
         return False  # other event types are acknowledged and ignored
     checkout = services.checkouts.get(checkout_id)
@@ -129,7 +137,8 @@ def process_provider_event(services: Services, payload: bytes, signature: str | 
         return services.checkouts.mark_failed(checkout_id)
     if session.get("payment_status") != "paid":
         return False  # Pix: completed but not yet paid; async_payment_succeeded follows
-    if int(session.get("amount_total") or 0) != int(checkout.amount):
+    amount = session.get("amount_total")
+    if not isinstance(amount, int) or amount != int(checkout.amount):
         raise validation_failed("amount_total")
     return services.checkouts.settle_paid(checkout)
 

@@ -29,6 +29,6 @@ def entitlements(services: Services, principal: Principal) -> dict[str, Any]:
         "usage": {
             "instances": services.instances.count_for(principal.account_id, principal.livemode),
             "sends_this_minute": sends_this_minute,
-            "webhooks": 0,
+            "webhooks": len(services.webhooks.list_for(principal.account_id, principal.livemode)),
         },
     }

@@ -71,11 +71,10 @@ def check_low_balance(services: Services, account_id: str, livemode: bool, at: i
     """One wallet.low_balance event per crossing below the plan's threshold (a top-up re-arms it)."""
     plan = plan_named(services.accounts.plan_of(account_id))
     wallet = wallet_id(account_id, "live" if livemode else "test")
-    balance = services.wallets.balance(wallet)
-    if balance > plan.low_balance_threshold or not services.wallets.mark_low_notified(
-        wallet, plan.low_balance_threshold
-    ):
+    balance = services.wallets.low_notice_due(wallet, plan.low_balance_threshold)
+    if balance is None:
         return
+    # Published before the flag is set: a failed publish is retried with the same event id, never lost.
     services.events.publish(
         [
             envelope(
@@ -89,6 +88,7 @@ def check_low_balance(services: Services, account_id: str, livemode: bool, at: i
             )
         ]
     )
+    services.wallets.mark_low_notified(wallet, plan.low_balance_threshold)
 
 
 def status_event(view: MessageView, status: str, at: int) -> dict:

@@ -43,9 +43,8 @@ async def event_stream(
     yield f"retry: {RETRY_MS}\n\n"
     last_output = time.monotonic()
     while time.monotonic() < ends_at and not await disconnected():
-        rows = await asyncio.to_thread(services.event_log.read_after, stream, position)
+        rows, position = await asyncio.to_thread(services.event_log.read_after, stream, position)
         for row in rows:
-            position = row.position
             if instance_id and row.instance_id != instance_id:
                 continue
             if types and row.type not in types:

@@ -19,9 +19,12 @@ STEP = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
 def parse_instant(value: str, param: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as error:
+        parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, OverflowError) as error:
         raise validation_failed(param) from error
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    if not 2000 <= parsed.year <= 2100:
+        raise validation_failed(param)
+    return parsed
 
 
 def _floor(moment: datetime, granularity: str) -> datetime:

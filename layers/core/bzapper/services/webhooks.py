@@ -115,10 +115,12 @@ def update_webhook(services: Services, principal: Principal, webhook_id: str, ch
 
 
 def rotate_secret(services: Services, principal: Principal, webhook_id: str) -> dict[str, Any]:
-    item = owned(services, principal, webhook_id)
-    secret = new_secret()
-    services.webhooks.rotate(item, secret)
-    return webhook_out(services.webhooks.get(item.webhook_id) or item, secret)
+    for _ in range(3):
+        item = owned(services, principal, webhook_id)
+        secret = new_secret()
+        if services.webhooks.rotate(item, secret) is not None:
+            return webhook_out(services.webhooks.get(item.webhook_id) or item, secret)
+    raise BzError("temporarily_unavailable", headers={"Retry-After": "1"})
 
 
 def send_test(services: Services, principal: Principal, webhook_id: str) -> dict[str, Any]:
@@ -259,8 +261,10 @@ def dispatch(services: Services, job: dict[str, Any], queue_arn: str, receipt_ha
     services.deliveries.record_attempt(delivery, attempt, "retrying" if delay else "failed")
     _track_failure(services, webhook, started)
     if delay is None:
-        # Final answer (a 4xx) or the last attempt: marked failed; an exhausted one goes on to the DLQ.
-        return not retryable(outcome.status_code)
+        # A final answer (a 4xx), or the last attempt: marked failed; an exhausted job is kept in the DLQ.
+        if retryable(outcome.status_code):
+            services.delivery_jobs.dead_letter(job)
+        return True
     postpone(queue_arn, receipt_handle, delay)
     return False
 

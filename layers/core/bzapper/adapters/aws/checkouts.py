@@ -41,7 +41,7 @@ class CheckoutStore:
                     now_ms(),
                     once=f"topup_{checkout.checkout_id}",
                 )
-                balance_add(tx, wallet_id(checkout.account_id, checkout.mode), int(checkout.amount))
+                balance_add(tx, wallet_id(checkout.account_id, checkout.mode), int(checkout.amount), rearm=True)
                 tx.update(
                     CheckoutModel(checkout.checkout_id),
                     actions=[CheckoutModel.status.set("paid")],

@@ -16,7 +16,7 @@ from bzapper.adapters.aws.models import EventModel
 from bzapper.config import settings
 
 RETENTION_MS = 7 * 24 * 3600 * 1000
-SETTLE_MS = 1_000
+SETTLE_MS = 3_000
 """Positions come from the writers' clocks: a reader stays this far behind now, so an event committed a
 moment late by another writer is never skipped."""
 
@@ -79,17 +79,21 @@ class EventLog:
         return True
 
     def position_of(self, stream: str, event_id: str) -> str | None:
-        """Where an event sits in the log (its `id#` item keeps the position)."""
+        """Where an event sits in the log (its `id#` item keeps the position); None once it expired."""
         try:
-            return EventModel.get(stream, f"id#{event_id}", consistent_read=True).payload
+            item = EventModel.get(stream, f"id#{event_id}", consistent_read=True)
         except DoesNotExist:
             return None
+        return item.payload if int(item.expires_at) * 1000 >= time.time() * 1000 else None
 
-    def read_after(self, stream: str, position: str, limit: int = 100, settle_ms: int = SETTLE_MS) -> list[LoggedEvent]:
+    def read_after(
+        self, stream: str, position: str, limit: int = 100, settle_ms: int = SETTLE_MS
+    ) -> tuple[list[LoggedEvent], str]:
+        """Live events after `position`, and the position to read from next (past expired rows too)."""
         now = int(time.time() * 1000)
         upper = position_at(now - settle_ms)
         if upper <= position:
-            return []
+            return [], position
         rows = EventModel.query(
             stream,
             EventModel.entry.between(f"log#{position}", f"log#{upper}"),
@@ -97,13 +101,15 @@ class EventLog:
             consistent_read=True,
         )
         found = []
+        cursor = position
         for row in rows:
             row_position = row.entry[len("log#") :]
             if row_position == position:
                 continue  # `between` is inclusive: the cursor itself was already sent
+            cursor = row_position
             if int(row.expires_at) * 1000 < now:
                 continue  # kept 7 days; local TTL never deletes, so expiry is filtered here
             found.append(LoggedEvent(row_position, row.event_id, row.type or "", row.instance_id, row.payload or ""))
             if len(found) == limit:
                 break
-        return found
+        return found, cursor

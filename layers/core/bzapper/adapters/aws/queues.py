@@ -68,9 +68,16 @@ class SqsDeliveryJobs:
     """Jobs of the webhook dispatcher: one per (endpoint, event) delivery."""
 
     def enqueue(self, job: dict) -> None:
+        self._send("webhook-deliveries", job)
+
+    def dead_letter(self, job: dict) -> None:
+        """An exhausted delivery, kept where operators look (and alarms count)."""
+        self._send("webhook-deliveries-dlq", job)
+
+    @staticmethod
+    def _send(name: str, job: dict) -> None:
         client("sqs").send_message(
-            QueueUrl=queue_url(settings().queue("webhook-deliveries", fifo=False)),
-            MessageBody=json.dumps(job, separators=(",", ":")),
+            QueueUrl=queue_url(settings().queue(name, fifo=False)), MessageBody=json.dumps(job, separators=(",", ":"))
         )
 
 

@@ -51,10 +51,12 @@ def ledger_put(
         tx.save(guard, condition=WalletModel.entry.does_not_exist())
 
 
-def balance_add(tx: TransactWrite, wallet_id: str, amount: int, *, require_funds: bool = False) -> None:
+def balance_add(
+    tx: TransactWrite, wallet_id: str, amount: int, *, require_funds: bool = False, rearm: bool = False
+) -> None:
     actions = [WalletModel.balance.add(amount)]
-    if amount > 0:
-        actions.append(WalletModel.low_notified.set(False))  # a top-up re-arms the low-balance notice
+    if rearm:
+        actions.append(WalletModel.low_notified.set(False))  # money in (not a refund) re-arms the notice
     tx.update(
         WalletModel(wallet_id, BALANCE_ENTRY),
         actions=actions,
@@ -79,7 +81,7 @@ class WalletStore:
         try:
             with TransactWrite(connection=Connection(region=settings().region)) as tx:
                 ledger_put(tx, wallet_id, amount, reason, reference, now_ms(), once=once)
-                balance_add(tx, wallet_id, amount)
+                balance_add(tx, wallet_id, amount, rearm=amount > 0)
         except TransactWriteError as error:
             if once and any(
                 r is not None and r.code == "ConditionalCheckFailed" for r in error.cancellation_reasons or []
@@ -121,6 +123,15 @@ class WalletStore:
             return entries, None
         last = items[limit - 1]
         return entries, _encode_cursor({"wallet_id": {"S": wallet_id}, "entry": {"S": last.entry}})
+
+    def low_notice_due(self, wallet_id: str, threshold: int) -> int | None:
+        """The balance when it is at or below `threshold` and no notice went out since the last top-up."""
+        try:
+            item = WalletModel.get(wallet_id, BALANCE_ENTRY, consistent_read=True)
+        except DoesNotExist:
+            return None
+        balance = int(item.balance or 0)
+        return balance if balance <= threshold and not item.low_notified else None
 
     def mark_low_notified(self, wallet_id: str, threshold: int) -> bool:
         """True once per crossing below `threshold` (the caller then emits wallet.low_balance)."""

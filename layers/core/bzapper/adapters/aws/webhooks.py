@@ -66,7 +66,22 @@ class WebhookStore:
             for s in webhook.secrets
             if not s.expires_at or s.expires_at > now
         ]
-        return self.update(webhook.webhook_id, [WebhookModel.secrets.set([WebhookSecret(secret=new_secret), *kept])])
+        item = WebhookModel(webhook.webhook_id)
+        try:
+            # Only over the list it read: a concurrent rotation makes this one fail, not drop a secret.
+            item.update(
+                actions=[
+                    WebhookModel.secrets.set([WebhookSecret(secret=new_secret), *kept]),
+                    WebhookModel.updated_at.set(now + 1 if now <= webhook.updated_at else now),
+                ],
+                condition=WebhookModel.updated_at == webhook.updated_at,
+            )
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                return None
+            raise
+        self._by_account.clear()
+        return item
 
     def note_failure(self, webhook_id: str, at: int) -> int | None:
         """Records that the endpoint is failing; returns since when (the first failure in a row)."""
