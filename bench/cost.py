@@ -3,8 +3,8 @@
 Everything counted is measured by the bench (requests by service and operation, DynamoDB request
 units from real item sizes, EventBridge entries, Lambda invocations and CPU time, worker CPU time).
 What cannot be measured on a laptop is an assumption, named here with its reason, and shown in every
-line's formula: Lambda memory, how long AWS takes to answer a call (Lambda bills that wait), the
-bytes of Lambda's own log lines, the Fargate task shape and utilisation.
+line's formula: Lambda memory and architecture (as infra/ deploys them), how long AWS takes to answer a
+call (Lambda bills that wait), the bytes of Lambda's own log lines, the Fargate task shape and target.
 """
 
 from __future__ import annotations
@@ -20,9 +20,15 @@ LAMBDA_FULL_VCPU_MB = 1769  # Lambda allocates one full vCPU at 1,769 MB, propor
 
 @dataclass(frozen=True)
 class Assumptions:
-    lambda_memory_mb: int = 256
-    """No memory is set in infra yet; 256 MB is what the local Lambda context reports."""
-    lambda_arch: str = "x86"
+    """What a laptop cannot measure. Memory, architecture and the worker's shape mirror infra/ (read
+    there on 2026-11-24: infra/stacks/api.py API_MEMORY_MIB and WORKER_FUNCTION_MEMORY_MIB,
+    infra/components/function.py ARCHITECTURE, infra/config.py worker_cpu/worker_memory_mib,
+    infra/components/worker.py's 60 % CPU scaling target); change them here if infra changes."""
+
+    lambda_memory_mb: dict[str, int] = field(default_factory=lambda: {"messages": 1024})
+    default_lambda_memory_mb: int = 512
+    """Queue consumers and schedules: 512 MB; HTTP functions: 1,024 MB."""
+    lambda_arch: str = "arm64"
     aws_latency_ms: dict[str, float] = field(
         default_factory=lambda: {
             # In-region round trips a Lambda waits for (typical medians; moto's are not AWS's).
@@ -39,10 +45,19 @@ class Assumptions:
     default_latency_ms: float = 8.0
     log_bytes_per_invocation: int = 400
     """Lambda's START, END and REPORT lines; the code logs nothing at INFO on the happy path."""
-    fargate_vcpu: float = 0.25
-    fargate_gb: float = 0.5
-    fargate_utilisation: float = 0.5
-    """Share of a task's CPU the workers may use before scaling out (sockets need headroom)."""
+    fargate_vcpu: float = 0.5
+    fargate_gb: float = 1.0
+    fargate_arch: str = "arm64"
+    fargate_utilisation: float = 0.6
+    """The worker service scales out at 60 % CPU."""
+
+    def memory_mb(self, function: str) -> int:
+        return self.lambda_memory_mb.get(function, self.default_lambda_memory_mb)
+
+    def task_hour(self) -> float:
+        return self.fargate_vcpu * price("fargate", f"vcpu_hour_{self.fargate_arch}") + self.fargate_gb * price(
+            "fargate", f"gb_hour_{self.fargate_arch}"
+        )
 
 
 @dataclass(frozen=True)
@@ -75,9 +90,9 @@ def _money(value: float) -> str:
     return f"${value:,.2f}"
 
 
-def lambda_seconds(cpu_s: float, calls: dict[str, float], a: Assumptions) -> tuple[float, float]:
+def lambda_seconds(cpu_s: float, calls: dict[str, float], a: Assumptions, memory_mb: int) -> tuple[float, float]:
     """(billed seconds, of which waiting on AWS) for one send's share of a function."""
-    slowdown = max(1.0, LAMBDA_FULL_VCPU_MB / a.lambda_memory_mb)
+    slowdown = max(1.0, LAMBDA_FULL_VCPU_MB / memory_mb)
     wait = sum(count * a.aws_latency_ms.get(op, a.default_latency_ms) for op, count in calls.items()) / 1000
     return cpu_s * slowdown + wait, wait
 
@@ -94,17 +109,18 @@ def per_million(send: PerSend, a: Assumptions | None = None, sends: int = MILLIO
     detail = " + ".join(f"{v:g} {k}" for k, v in send.lambda_invocations.items())
     lines.append(Line("Lambda requests", f"({detail}) invocations/send × {sends:,} × $0.20/M", requests))
 
-    gb = a.lambda_memory_mb / 1024
     gb_s_price = price("lambda", f"gb_second_{a.lambda_arch}")
     for function, cpu_s in send.lambda_cpu_s.items():
-        seconds, wait = lambda_seconds(cpu_s, send.lambda_aws_calls.get(function, {}), a)
+        memory = a.memory_mb(function)
+        gb = memory / 1024
+        seconds, wait = lambda_seconds(cpu_s, send.lambda_aws_calls.get(function, {}), a, memory)
         usd = seconds * gb * sends * gb_s_price
+        stretch = f" × {LAMBDA_FULL_VCPU_MB}/{memory}" if memory < LAMBDA_FULL_VCPU_MB else ""
         lines.append(
             Line(
                 f"Lambda duration: {function}",
-                f"({cpu_s * 1000:.1f} ms CPU × {LAMBDA_FULL_VCPU_MB}/{a.lambda_memory_mb}"
-                f" + {wait * 1000:.0f} ms AWS wait)"
-                f" × {gb:g} GB × {sends:,} × ${gb_s_price}/GB-s",
+                f"({cpu_s * 1000:.1f} ms CPU{stretch} + {wait * 1000:.0f} ms AWS wait)"
+                f" × {gb:g} GB × {sends:,} × ${gb_s_price}/GB-s ({a.lambda_arch})",
                 usd,
             )
         )
@@ -137,7 +153,7 @@ def per_million(send: PerSend, a: Assumptions | None = None, sends: int = MILLIO
         )
     )
 
-    task_hour = a.fargate_vcpu * price("fargate", "vcpu_hour_x86") + a.fargate_gb * price("fargate", "gb_hour_x86")
+    task_hour = a.task_hour()
     task_hours = send.worker_cpu_s * sends / 3600 / (a.fargate_vcpu * a.fargate_utilisation)
     lines.append(
         Line(
@@ -157,12 +173,12 @@ def fixed_monthly(idle_requests_per_hour: dict[str, float], a: Assumptions | Non
     """What one always-on worker costs a month before any send (730 h)."""
     a = a or Assumptions()
     hours = 730
-    task_hour = a.fargate_vcpu * price("fargate", "vcpu_hour_x86") + a.fargate_gb * price("fargate", "gb_hour_x86")
     lines = [
         Line(
             "Fargate: one worker task",
-            f"{hours} h × ({a.fargate_vcpu:g} vCPU × $0.04048 + {a.fargate_gb:g} GB × $0.004445)",
-            hours * task_hour,
+            f"{hours} h × ({a.fargate_vcpu:g} vCPU × ${price('fargate', f'vcpu_hour_{a.fargate_arch}')}"
+            f" + {a.fargate_gb:g} GB × ${price('fargate', f'gb_hour_{a.fargate_arch}')}) ({a.fargate_arch})",
+            hours * a.task_hour(),
         )
     ]
     sqs = sum(count for op, count in idle_requests_per_hour.items() if op.startswith("sqs:"))
@@ -213,3 +229,42 @@ def total(lines: list[Line]) -> float:
 
 def as_json(lines: list[Line]) -> list[dict[str, Any]]:
     return [{"item": line.item, "formula": line.formula, "usd": round(line.usd, 4)} for line in lines]
+
+
+def compute(sections: dict[str, Any]) -> dict[str, Any]:
+    """The cost section of results.json from its send and life sections (recomputable: bench.markdown)."""
+    from bench.prices import AS_OF, REGION
+
+    send_cpu = sections.get("send_in_process", {}).get("handler", {}).get("cpu_p50_ms")
+    emf = emf_bytes()
+    assumptions = Assumptions(log_bytes_per_invocation=400 + emf)
+    out: dict[str, Any] = {
+        "region": REGION,
+        "prices_as_of": AS_OF,
+        "assumptions": assumptions.__dict__,
+        "log_bytes": {"lambda_platform_lines_assumed": 400, "emf_metrics_measured": emf},
+    }
+    for scenario in ("busy", "quiet"):
+        per_send = per_send_from(sections["life"][scenario], send_cpu / 1000 if send_cpu else None)
+        lines = per_million(per_send, assumptions)
+        out[f"{scenario}_inputs"] = per_send.__dict__
+        out[scenario] = as_json(lines)
+        out[f"{scenario}_total"] = round(total(lines), 2)
+    idle = sections["life"].get("idle_worker", {}).get("requests_per_hour", {})
+    out["fixed_monthly"] = as_json(fixed_monthly(idle, assumptions))
+    return out
+
+
+def emf_bytes() -> int:
+    """One invocation's EMF document (the business metric the code counts, plus Powertools' envelope),
+    as `log_metrics` prints it to the function's log on AWS: serialised by Powertools itself."""
+    import json
+
+    from aws_lambda_powertools import Metrics
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    metrics = Metrics(namespace="bzapper", service="bzapper")
+    metrics.add_metric(name="SendsAccepted", unit=MetricUnit.Count, value=1)
+    document = json.dumps(metrics.serialize_metric_set(), separators=(",", ":"))
+    metrics.clear_metrics()
+    return len(document.encode()) + 1

@@ -61,8 +61,16 @@ def inputs_table(results: dict[str, Any]) -> str:
 
 
 def main() -> None:
-    path = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "bench" / "results.json"
+    """`--recost` recomputes the cost section with the current bench/cost.py and prices.py first."""
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    path = Path(args[0]) if args else ROOT / "bench" / "results.json"
     results = json.loads(path.read_text())
+    if "--recost" in sys.argv:
+        from bench.cost import compute
+
+        load = results["sections"].get("cost", {}).get("load")
+        results["sections"]["cost"] = {**compute(results["sections"]), **({"load": load} if load else {})}
+        path.write_text(json.dumps(results, indent=2) + "\n")
     print(inputs_table(results))
     print(cost_tables(results))
 

@@ -192,7 +192,7 @@ def main(argv: list[str] | None = None) -> None:
             _stack_sections(results, cfg, ctx, tmp, base_env, e2e, send_path)
 
         if "life" in s and "busy" in s["life"]:
-            _section(results, "cost", _cost, s, cost)
+            _section(results, "cost", cost.compute, s)
     finally:
         if ctx is not None:
             ctx.close()
@@ -255,42 +255,6 @@ def _stack_sections(
         results["stack"]["rss_mb_after"] = stack.rss_mb()
     finally:
         results.setdefault("stack", {})["exit_code"] = stack.stop()
-
-
-def _cost(s: dict[str, Any], cost: Any) -> dict[str, Any]:
-    from bench.prices import AS_OF, REGION
-
-    send_cpu = s.get("send_in_process", {}).get("handler", {}).get("cpu_p50_ms")
-    emf = _emf_bytes()
-    assumptions = cost.Assumptions(log_bytes_per_invocation=400 + emf)
-    out: dict[str, Any] = {
-        "region": REGION,
-        "prices_as_of": AS_OF,
-        "assumptions": assumptions.__dict__,
-        "log_bytes": {"lambda_platform_lines_assumed": 400, "emf_metrics_measured": emf},
-    }
-    for scenario in ("busy", "quiet"):
-        per_send = cost.per_send_from(s["life"][scenario], send_cpu / 1000 if send_cpu else None)
-        lines = cost.per_million(per_send, assumptions)
-        out[f"{scenario}_inputs"] = per_send.__dict__
-        out[scenario] = cost.as_json(lines)
-        out[f"{scenario}_total"] = round(cost.total(lines), 2)
-    idle = s["life"].get("idle_worker", {}).get("requests_per_hour", {})
-    out["fixed_monthly"] = cost.as_json(cost.fixed_monthly(idle, assumptions))
-    return out
-
-
-def _emf_bytes() -> int:
-    """One invocation's EMF document (the business metric the code counts, plus Powertools' envelope),
-    as `log_metrics` prints it to the function's log on AWS: serialised by Powertools itself."""
-    from aws_lambda_powertools import Metrics
-    from aws_lambda_powertools.metrics import MetricUnit
-
-    metrics = Metrics(namespace="bzapper", service="bzapper")
-    metrics.add_metric(name="SendsAccepted", unit=MetricUnit.Count, value=1)
-    document = json.dumps(metrics.serialize_metric_set(), separators=(",", ":"))
-    metrics.clear_metrics()
-    return len(document.encode()) + 1
 
 
 if __name__ == "__main__":

@@ -109,9 +109,30 @@ def test_cost_lines_on_known_counts():
 
 
 def test_lambda_time_scales_cpu_by_the_memory_share_and_adds_the_wait():
-    a = Assumptions(lambda_memory_mb=256, aws_latency_ms={"sqs:SendMessage": 10.0})
-    seconds, wait = lambda_seconds(0.010, {"sqs:SendMessage": 2}, a)
+    a = Assumptions(aws_latency_ms={"sqs:SendMessage": 10.0})
+    seconds, wait = lambda_seconds(0.010, {"sqs:SendMessage": 2}, a, memory_mb=256)
     assert wait == pytest.approx(0.020)
     assert seconds == pytest.approx(0.010 * 1769 / 256 + 0.020)
     # Above 1,769 MB a function has a whole vCPU: CPU time is not stretched.
-    assert lambda_seconds(0.010, {}, Assumptions(lambda_memory_mb=2048))[0] == pytest.approx(0.010)
+    assert lambda_seconds(0.010, {}, a, memory_mb=2048)[0] == pytest.approx(0.010)
+
+
+def test_each_function_is_priced_at_its_own_memory():
+    a = Assumptions()
+    assert a.memory_mb("messages") == 1024
+    assert a.memory_mb("statuses") == 512
+    send = PerSend(
+        api_requests=1,
+        lambda_invocations={"statuses": 1.0},
+        lambda_cpu_s={"statuses": 0.1},
+        lambda_aws_calls={},
+        dynamodb_wru=0,
+        dynamodb_rru=0,
+        sqs_fifo_requests=0,
+        sqs_standard_requests=0,
+        eventbridge_entries=0,
+        worker_cpu_s=0,
+    )
+    line = next(line for line in per_million(send, a) if line.item == "Lambda duration: statuses")
+    # 100 ms of CPU at 512 MB takes 100 × 1769/512 ms; billed at 0.5 GB on arm64.
+    assert line.usd == pytest.approx(0.1 * 1769 / 512 * 0.5 * 1_000_000 * 0.0000133334)
