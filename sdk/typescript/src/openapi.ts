@@ -1066,6 +1066,7 @@ export interface components {
         };
         /**
          * WebhookPatch
+         * @description Only the fields sent change. `events: null` means every event; `description: null` clears it.
          * @example {
          *       "events": [
          *         "message.*",
@@ -1076,13 +1077,16 @@ export interface components {
          */
         WebhookPatch: {
             /** Url */
-            url?: string | null;
+            url?: string;
             /** Events */
             events?: string[] | null;
             /** Description */
             description?: string | null;
-            /** Status */
-            status?: ("enabled" | "disabled") | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status?: "enabled" | "disabled";
         };
     };
     responses: never;
