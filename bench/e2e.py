@@ -188,6 +188,7 @@ def steady(stack: Any, rate: float, seconds: float, drain_timeout: float) -> dic
         with lock:
             sent.append(record)
 
+    cpu_before = stack.cpu_seconds()
     begin = time.monotonic()
     lateness = []
     with ThreadPoolExecutor(8) as pool:
@@ -208,6 +209,8 @@ def steady(stack: Any, rate: float, seconds: float, drain_timeout: float) -> dic
 
     while time.monotonic() < deadline and not complete():
         time.sleep(0.2)
+    cpu_after = stack.cpu_seconds()
+    stack_cpu = sum(cpu_after.values()) - sum(cpu_before.get(pid, 0.0) for pid in cpu_after)
     tap.stop.set()
     tap.join(timeout=5)
     client.close()
@@ -228,6 +231,9 @@ def steady(stack: Any, rate: float, seconds: float, drain_timeout: float) -> dic
     return {
         "offered_per_second": rate,
         "completed_per_second": round(len(reads) / window_s, 2) if window_s else None,
+        # Everything the stack's processes burnt (API, worker, consumers, moto, the sandbox network)
+        # for these lives: what a core can finish, whatever else the machine is doing.
+        "stack_cpu_s_per_message": round(stack_cpu / len(reads), 3) if reads else None,
         "offered_for_s": round(offered_s, 1),
         "requests": total,
         "accepted": len(accepted),

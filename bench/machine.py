@@ -92,7 +92,7 @@ def load() -> float:
     return round(os.getloadavg()[0], 2)
 
 
-def settle(max_wait: float = 10.0, threshold: float | None = None) -> dict[str, float]:
+def settle(max_wait: float = 5.0, threshold: float | None = None) -> dict[str, float]:
     """Wait (bounded) for the 1-minute load to fall under `threshold` (default: 0.75 per core).
 
     Other people's test runs share this machine: a section measured under load says so in the

@@ -217,7 +217,8 @@ def render(results: dict[str, Any]) -> str:
         out.append(
             f"  offered {e2e['offered_per_second']}/s for {e2e['offered_for_s']} s:"
             f" {e2e['accepted']} accepted, {e2e['refused']} refused;"
-            f" whole lives completed at {e2e.get('completed_per_second')}/s"
+            f" whole lives completed at {e2e.get('completed_per_second')}/s;"
+            f" the stack's processes used {e2e.get('stack_cpu_s_per_message')} CPU-s per message"
         )
         rows = [["accepted (202)", e2e["accept_latency"].get("p50_ms"), e2e["accept_latency"].get("p99_ms"), ""]]
         for key, label in (

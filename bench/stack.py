@@ -97,6 +97,29 @@ class DevStack:
                 found[name] = round(rss_kb(pid) / 1024, 1)
         return found
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time (user + system) used so far by the stack's process tree: runner, moto, worker."""
+        if self.process is None:
+            return {}
+        tick = os.sysconf("SC_CLK_TCK")
+        stats = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                # After the command: state, ppid, ..., utime (12th), stime (13th).
+                stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+        tree, frontier = {self.process.pid}, [self.process.pid]
+        while frontier:
+            parent = frontier.pop()
+            for pid, (ppid, _) in stats.items():
+                if ppid == parent and pid not in tree:
+                    tree.add(pid)
+                    frontier.append(pid)
+        return {str(pid): stats[pid][1] for pid in tree if pid in stats}
+
     def stop(self) -> int | None:
         if self.process is None:
             return None
