@@ -534,3 +534,79 @@ def event_stream_response(description: str, example: str) -> dict[int | str, dic
             "content": {"text/event-stream": {"schema": {"type": "string"}, "example": example}},
         }
     }
+
+
+class EventBase(BaseModel):
+    """The envelope every event has, on webhooks and on GET /stream alike."""
+
+    id: str = Field(description="`evt_…`: stable across retries and replays; also the `webhook-id` header.")
+    type: str
+    created: str
+    livemode: bool
+    account_id: str
+    instance_id: str | None
+
+
+class MessageEventError(BaseModel):
+    code: str = Field(description="Stable: `not_on_whatsapp`, `send_failed`, …")
+
+
+class MessageEventData(BaseModel):
+    message_id: str
+    status: MessageStatusName
+    to: str
+    client_reference: str | None
+    error: MessageEventError | None = None
+
+
+class MessageEvent(EventBase):
+    data: MessageEventData
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "id": "evt_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                "type": "message.delivered",
+                "created": "2026-11-24T12:00:00.400Z",
+                "livemode": False,
+                "account_id": "acct_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                "data": {
+                    "message_id": "msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                    "status": "delivered",
+                    "to": "+5511988888888",
+                    "client_reference": "lead-42",
+                },
+            }
+        }
+    )
+
+
+class LowBalanceData(BaseModel):
+    balance: int
+    threshold: int
+    currency: Literal["BRL"]
+
+
+class LowBalanceEvent(EventBase):
+    data: LowBalanceData
+
+
+class WebhookDisabledData(BaseModel):
+    webhook_id: str
+    url: str
+    failing_since: str
+    message: str = Field(description="The notice, in the account's language.")
+    locale: str
+
+
+class WebhookDisabledEvent(EventBase):
+    data: WebhookDisabledData
+
+
+class WebhookTestData(BaseModel):
+    webhook_id: str
+
+
+class WebhookTestEvent(EventBase):
+    data: WebhookTestData

@@ -6,10 +6,14 @@ from bzapper.api.auth import authenticate
 from bzapper.api.schemas import (
     DeliveryList,
     DeliveryQueued,
+    LowBalanceEvent,
+    MessageEvent,
     WebhookCreate,
+    WebhookDisabledEvent,
     WebhookList,
     WebhookOut,
     WebhookPatch,
+    WebhookTestEvent,
     error_responses,
 )
 from bzapper.domain.model import Principal
@@ -121,3 +125,44 @@ def replay(
 ) -> DeliveryQueued:
     result = service.replay(services(), principal, webhook_id, delivery_id)
     return DeliveryQueued(delivery_id=result["delivery_id"], event_id=result["event_id"])
+
+
+# The events POSTed to endpoints (the contract's `webhooks` section), signed with Standard Webhooks.
+webhooks = APIRouter()
+
+_EVENTS = {
+    **{
+        f"message.{status}": (MessageEvent, f"A message reached `{status}`.")
+        for status in ("queued", "sent", "delivered", "read", "played", "failed")
+    },
+    "wallet.low_balance": (LowBalanceEvent, "The wallet went at or below the plan's threshold (once per crossing)."),
+    "webhook.disabled": (WebhookDisabledEvent, "An endpoint failed for 3 days and was disabled."),
+    "webhook.test": (WebhookTestEvent, "Sent by POST /webhooks/{id}/test."),
+}
+
+
+def _receiver(model: type) -> object:
+    def receive(event) -> None:
+        """Documentation only: what your endpoint receives."""
+
+    receive.__annotations__ = {"event": model, "return": None}  # not a string: postponed annotations
+    return receive
+
+
+for _type, (_model, _summary) in _EVENTS.items():
+    webhooks.add_api_route(
+        _type,
+        _receiver(_model),
+        methods=["POST"],
+        summary=_summary,
+        description="Headers: `webhook-id` (the event id), `webhook-timestamp`, `webhook-signature` "
+        "(`v1,<base64 HMAC-SHA256>`; two during a rotation). Answer 2xx; see docs/webhooks.md for retries.",
+        operation_id=f"event_{_type.replace('.', '_')}",
+        status_code=200,
+        response_model=None,
+        responses={
+            200: {"description": "Any 2xx acknowledges the event."},
+            "4XX": {"description": "Final: not retried (except 408 and 429, retried like a 5xx)."},
+            "5XX": {"description": "Retried with exponential backoff for about 3.5 days."},
+        },
+    )
