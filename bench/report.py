@@ -101,6 +101,9 @@ def render(results: dict[str, Any]) -> str:
     if "self_time_share" in prof:
         shares = ", ".join(f"{k} {v:.0%}" for k, v in list(prof["self_time_share"].items())[:6])
         out.append(f"  cProfile self time of a warm send by package: {shares}")
+        out.append(f"  under cProfile a send takes {prof['per_send_ms_under_profiler']} ms; the biggest parts of it:")
+        for row in prof.get("top_cumulative", [])[:6]:
+            out.append(f"    {row['ms_per_send']:>8} ms  {row['function']}")
     out.append("")
 
     # -- requests -------------------------------------------------------------------------------
@@ -323,3 +326,14 @@ def _sum(scenario: dict[str, Any]) -> float:
 
 def _messages_table(scenario: dict[str, Any]) -> str:
     return next((name for name in scenario["item_bytes_max"] if name.endswith("-messages")), "")
+
+
+if __name__ == "__main__":
+    # `python -m bench.report [bench/results.json]`: the table again, from a results file.
+    import json
+    import sys
+    from pathlib import Path
+
+    from bench.machine import ROOT
+
+    print(render(json.loads(Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "bench/results.json").read_text())))
