@@ -3,58 +3,13 @@
 from __future__ import annotations
 
 import json
-import time
-import uuid
 from typing import Any
 
-from bzapper.topology import match_route
+from bzapper.local import lambda_events
 
 
-def http_event(
-    method: str,
-    path: str,
-    *,
-    body: Any = None,
-    raw_body: str | None = None,
-    headers: dict[str, str] | None = None,
-    query: str = "",
-) -> dict[str, Any]:
-    route, _ = match_route(method, path)
-    route_key = f"{route.method} {route.path}" if route else "$default"
-    all_headers = {"host": "api.example.com", "user-agent": "pytest", "content-type": "application/json"}
-    all_headers.update({name.lower(): value for name, value in (headers or {}).items()})
-    text = raw_body if raw_body is not None else (json.dumps(body) if body is not None else None)
-    if text is not None:
-        all_headers["content-length"] = str(len(text.encode()))
-    event: dict[str, Any] = {
-        "version": "2.0",
-        "routeKey": route_key,
-        "rawPath": path,
-        "rawQueryString": query,
-        "headers": all_headers,
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "a1b2c3d4e5",
-            "domainName": "api.example.com",
-            "domainPrefix": "api",
-            "http": {
-                "method": method,
-                "path": path,
-                "protocol": "HTTP/1.1",
-                "sourceIp": "203.0.113.10",
-                "userAgent": "pytest",
-            },
-            "requestId": uuid.uuid4().hex[:16] + "=",
-            "routeKey": route_key,
-            "stage": "$default",
-            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime()),
-            "timeEpoch": int(time.time() * 1000),
-        },
-        "isBase64Encoded": False,
-    }
-    if text is not None:
-        event["body"] = text
-    return event
+def http_event(method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+    return lambda_events.http_event(method, path, user_agent="pytest", **kwargs)
 
 
 class LambdaContext:
