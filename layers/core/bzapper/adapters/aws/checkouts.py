@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from bzapper.adapters.aws.conditions import applied
 from bzapper.adapters.aws.models import CheckoutModel
 from bzapper.adapters.aws.wallets import balance_add, ledger_put
 from bzapper.config import settings
@@ -57,12 +58,8 @@ class CheckoutStore:
         return True
 
     def mark_failed(self, checkout_id: str) -> bool:
-        try:
-            CheckoutModel(checkout_id).update(
+        return applied(
+            lambda: CheckoutModel(checkout_id).update(
                 actions=[CheckoutModel.status.set("failed")], condition=CheckoutModel.status == "open"
             )
-        except UpdateError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        )

@@ -7,9 +7,10 @@ import json
 from dataclasses import dataclass
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from bzapper.adapters.aws.conditions import applied
 from bzapper.adapters.aws.models import WalletModel
 from bzapper.config import settings
 from bzapper.domain.clock import now_ms
@@ -135,16 +136,12 @@ class WalletStore:
 
     def mark_low_notified(self, wallet_id: str, threshold: int) -> bool:
         """True once per crossing below `threshold` (the caller then emits wallet.low_balance)."""
-        try:
-            WalletModel(wallet_id, BALANCE_ENTRY).update(
-                actions=[WalletModel.low_notified.set(True)],
-                condition=(WalletModel.balance <= threshold) & (WalletModel.low_notified != True),  # noqa: E712
+        due = (WalletModel.balance <= threshold) & (WalletModel.low_notified != True)  # noqa: E712
+        return applied(
+            lambda: WalletModel(wallet_id, BALANCE_ENTRY).update(
+                actions=[WalletModel.low_notified.set(True)], condition=due
             )
-        except UpdateError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        )
 
 
 def _encode_cursor(key: dict) -> str:

@@ -6,8 +6,9 @@ import base64
 import json
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist
 
+from bzapper.adapters.aws.conditions import applied
 from bzapper.adapters.aws.models import DeliveryAttempt, DeliveryModel, WebhookModel, WebhookSecret
 from bzapper.cache import MISSING, TTLCache
 from bzapper.domain.clock import now_ms
@@ -43,14 +44,9 @@ class WebhookStore:
 
     def update(self, webhook_id: str, actions: list[Any]) -> WebhookModel | None:
         item = WebhookModel(webhook_id)
-        try:
-            item.update(
-                actions=[*actions, WebhookModel.updated_at.set(now_ms())], condition=WebhookModel.webhook_id.exists()
-            )
-        except UpdateError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
-                return None
-            raise
+        actions = [*actions, WebhookModel.updated_at.set(now_ms())]
+        if not applied(lambda: item.update(actions=actions, condition=WebhookModel.webhook_id.exists())):
+            return None
         self._by_account.clear()
         return item
 
@@ -67,56 +63,39 @@ class WebhookStore:
             if not s.expires_at or s.expires_at > now
         ]
         item = WebhookModel(webhook.webhook_id)
-        try:
-            # Only over the list it read: a concurrent rotation makes this one fail, not drop a secret.
-            item.update(
-                actions=[
-                    WebhookModel.secrets.set([WebhookSecret(secret=new_secret), *kept]),
-                    WebhookModel.updated_at.set(now + 1 if now <= webhook.updated_at else now),
-                ],
-                condition=WebhookModel.updated_at == webhook.updated_at,
-            )
-        except UpdateError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
-                return None
-            raise
+        actions = [
+            WebhookModel.secrets.set([WebhookSecret(secret=new_secret), *kept]),
+            WebhookModel.updated_at.set(now + 1 if now <= webhook.updated_at else now),
+        ]
+        # Only over the list it read: a concurrent rotation makes this one fail, not drop a secret.
+        if not applied(lambda: item.update(actions=actions, condition=WebhookModel.updated_at == webhook.updated_at)):
+            return None
         self._by_account.clear()
         return item
 
     def note_failure(self, webhook_id: str, at: int) -> int | None:
         """Records that the endpoint is failing; returns since when (the first failure in a row)."""
-        item = WebhookModel(webhook_id)
-        try:
-            item.update(
-                actions=[WebhookModel.failing_since.set(at)],
-                condition=WebhookModel.failing_since.does_not_exist() & WebhookModel.webhook_id.exists(),
-            )
+        first = WebhookModel.failing_since.does_not_exist() & WebhookModel.webhook_id.exists()
+        if applied(
+            lambda: WebhookModel(webhook_id).update(actions=[WebhookModel.failing_since.set(at)], condition=first)
+        ):
             return at
-        except UpdateError as error:
-            if error.cause_response_code != "ConditionalCheckFailedException":
-                raise
         current = self.get(webhook_id)
         return int(current.failing_since) if current and current.failing_since else None
 
     def note_success(self, webhook_id: str) -> None:
-        try:
-            WebhookModel(webhook_id).update(
+        applied(
+            lambda: WebhookModel(webhook_id).update(
                 actions=[WebhookModel.failing_since.remove()], condition=WebhookModel.failing_since.exists()
             )
-        except UpdateError as error:
-            if error.cause_response_code != "ConditionalCheckFailedException":
-                raise
+        )
 
     def disable_if_enabled(self, webhook_id: str) -> bool:
-        try:
-            WebhookModel(webhook_id).update(
-                actions=[WebhookModel.status.set("disabled"), WebhookModel.updated_at.set(now_ms())],
-                condition=WebhookModel.status == "enabled",
-            )
-        except UpdateError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise
+        actions = [WebhookModel.status.set("disabled"), WebhookModel.updated_at.set(now_ms())]
+        if not applied(
+            lambda: WebhookModel(webhook_id).update(actions=actions, condition=WebhookModel.status == "enabled")
+        ):
+            return False
         self._by_account.clear()
         return True
 
@@ -136,13 +115,7 @@ class DeliveryStore:
             created_at=now,
             updated_at=now,
         )
-        try:
-            item.save(condition=DeliveryModel.delivery_id.does_not_exist())
-        except PutError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
-                return None
-            raise
-        return item
+        return item if applied(lambda: item.save(condition=DeliveryModel.delivery_id.does_not_exist())) else None
 
     def get(self, webhook_id: str, delivery_id: str) -> DeliveryModel | None:
         try:
