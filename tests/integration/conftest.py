@@ -25,11 +25,13 @@ def aws() -> Iterator[None]:
         container.services.cache_clear()
         clients.client.cache_clear()
         clients.queue_url.cache_clear()
+        clients.dynamodb_connection.cache_clear()
         provision(boto3.session.Session(), settings())
         yield
         container.services.cache_clear()
         clients.client.cache_clear()
         clients.queue_url.cache_clear()
+        clients.dynamodb_connection.cache_clear()
 
 
 @pytest.fixture

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from bzapper.adapters.aws.clients import dynamodb_connection
 from bzapper.adapters.aws.conditions import applied
 from bzapper.adapters.aws.models import CheckoutModel
 from bzapper.adapters.aws.wallets import balance_add, ledger_put
-from bzapper.config import settings
 from bzapper.domain.clock import now_ms
 from bzapper.domain.model import wallet_id
 
@@ -32,7 +31,7 @@ class CheckoutStore:
     def settle_paid(self, checkout: CheckoutModel) -> bool:
         """Credits the wallet and marks the checkout paid, atomically; False when already settled."""
         try:
-            with TransactWrite(connection=Connection(region=settings().region)) as tx:
+            with TransactWrite(connection=dynamodb_connection()) as tx:
                 ledger_put(
                     tx,
                     wallet_id(checkout.account_id, checkout.mode),

@@ -25,3 +25,12 @@ def queue_url(physical_name: str) -> str:
     """Resolved once; the CDK app may pass it directly as BZ_QUEUE_URL_<NAME> to save the call."""
     env_key = "BZ_QUEUE_URL_" + physical_name.upper().replace("-", "_").replace(".", "_")
     return os.environ.get(env_key) or client("sqs").get_queue_url(QueueName=physical_name)["QueueUrl"]
+
+
+@cache
+def dynamodb_connection() -> Any:
+    """The one PynamoDB connection transactions go through: building one per transaction built a
+    botocore client each time (measured by the bench at ~146 ms under load, against 0.01 ms reused)."""
+    from pynamodb.connection import Connection
+
+    return Connection(region=settings().region)

@@ -7,13 +7,12 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 from ulid import ULID
 
+from bzapper.adapters.aws.clients import dynamodb_connection
 from bzapper.adapters.aws.models import EventModel
-from bzapper.config import settings
 
 RETENTION_MS = 7 * 24 * 3600 * 1000
 SETTLE_MS = 3_000
@@ -47,7 +46,7 @@ class EventLog:
         position = str(ULID())
         expires = (now + RETENTION_MS) // 1000
         try:
-            with TransactWrite(connection=Connection(region=settings().region)) as tx:
+            with TransactWrite(connection=dynamodb_connection()) as tx:
                 tx.save(
                     EventModel(
                         stream,

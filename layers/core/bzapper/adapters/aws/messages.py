@@ -7,15 +7,14 @@ import random
 import time
 from typing import Any
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
+from bzapper.adapters.aws.clients import dynamodb_connection
 from bzapper.adapters.aws.idempotency import IdempotencyLock
 from bzapper.adapters.aws.models import IdempotencyModel, InstanceModel, MessageModel, StatusChange
 from bzapper.adapters.aws.usage import usage_add
 from bzapper.adapters.aws.wallets import balance_add, ledger_put
-from bzapper.config import settings
 from bzapper.domain.clock import now_ms
 from bzapper.domain.idempotency import TTL_SECONDS
 from bzapper.domain.ids import new_id
@@ -100,9 +99,7 @@ class MessageStore:
         for attempt in range(_COMMIT_ATTEMPTS):
             try:
                 # The token makes a commit botocore retried after a lost response a no-op, not a 500.
-                with TransactWrite(
-                    connection=Connection(region=settings().region), client_request_token=message.message_id
-                ) as tx:
+                with TransactWrite(connection=dynamodb_connection(), client_request_token=message.message_id) as tx:
                     tx.save(item, condition=MessageModel.message_id.does_not_exist())
                     wallet = wallet_id(message.account_id, "live" if message.livemode else "test")
                     ledger_put(
@@ -194,7 +191,7 @@ class MessageStore:
         except DoesNotExist:
             return None
         try:
-            with TransactWrite(connection=Connection(region=settings().region)) as tx:
+            with TransactWrite(connection=dynamodb_connection()) as tx:
                 tx.update(MessageModel(message_id), actions=actions, condition=condition)
                 usage_add(tx, current.account_id, current.livemode, current.instance_id, at, [counted])
                 if new in TERMINAL_FAILURES and current.price:

@@ -6,13 +6,12 @@ import base64
 import json
 from dataclasses import dataclass
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
+from bzapper.adapters.aws.clients import dynamodb_connection
 from bzapper.adapters.aws.conditions import applied
 from bzapper.adapters.aws.models import WalletModel
-from bzapper.config import settings
 from bzapper.domain.clock import now_ms
 from bzapper.domain.ids import new_id
 
@@ -80,7 +79,7 @@ class WalletStore:
     ) -> bool:
         """Adds `amount` with its ledger entry. With `once`, at most once per that key: False if already done."""
         try:
-            with TransactWrite(connection=Connection(region=settings().region)) as tx:
+            with TransactWrite(connection=dynamodb_connection()) as tx:
                 ledger_put(tx, wallet_id, amount, reason, reference, now_ms(), once=once)
                 balance_add(tx, wallet_id, amount, rearm=amount > 0)
         except TransactWriteError as error:
