@@ -18,7 +18,6 @@ from bzapper.domain.events import envelope
 from bzapper.domain.webhooks import DISABLE_AFTER_MS, MAX_ATTEMPTS
 from bzapper.local.functions import load_function
 from bzapper.local.lambda_events import sqs_event
-from bzapper.services import webhooks as webhook_service
 
 ARN = "arn:aws:sqs:us-east-1:123456789012:bzapper-test-webhook-deliveries"
 
@@ -232,7 +231,7 @@ def test_a_subscribed_endpoint_gets_one_signed_delivery(webhooks_api, svc, accou
 def test_failures_are_retried_by_visibility_and_final_answers_are_not(webhooks_api, svc, account, monkeypatch):
     _, _, hook = _create(webhooks_api, account)
     postponed: list[int] = []
-    monkeypatch.setattr(webhook_service, "postpone", lambda arn, handle, seconds: postponed.append(seconds))
+    monkeypatch.setattr(svc.delivery_jobs, "postpone", lambda arn, handle, seconds: postponed.append(seconds))
     receiver = Receiver(503, 429, 200)
     svc.http = receiver
     jobs = _fan_out_and_take_job(svc, _event(account))
@@ -257,7 +256,7 @@ def test_the_last_attempt_marks_the_delivery_failed_and_moves_it_to_the_dlq(webh
     import boto3
 
     _, _, hook = _create(webhooks_api, account)
-    monkeypatch.setattr(webhook_service, "postpone", lambda *args: None)
+    monkeypatch.setattr(svc.delivery_jobs, "postpone", lambda *args: None)
     svc.http = Receiver(*([500] * MAX_ATTEMPTS))
     jobs = _fan_out_and_take_job(svc, _event(account))
     results = [_dispatch(jobs) for _ in range(MAX_ATTEMPTS)]
@@ -285,7 +284,7 @@ def test_an_endpoint_failing_for_three_days_is_disabled_with_a_notice(webhooks_a
 
     svc.events = Captured()
     svc.accounts.update(account.account_id, locale="pt-BR")
-    monkeypatch.setattr(webhook_service, "postpone", lambda *args: None)
+    monkeypatch.setattr(svc.delivery_jobs, "postpone", lambda *args: None)
     _, _, hook = _create(webhooks_api, account)
     svc.webhooks.update(hook["id"], [WebhookModel.failing_since.set(now_ms() - DISABLE_AFTER_MS - 1)])
     svc.http = Receiver(500)

@@ -153,6 +153,12 @@ class DevStack:
         (self.state_dir / "dev.env").unlink(missing_ok=True)
 
 
+def _terminal_locale() -> str:
+    from bzapper import i18n
+
+    return i18n.negotiate(os.environ.get("LANG", "").split(".")[0].replace("_", "-")) or i18n.DEFAULT_LOCALE
+
+
 def run_dev(host: str, port: int, state_dir: Path) -> None:
     import uvicorn
 
@@ -174,7 +180,7 @@ def run_dev(host: str, port: int, state_dir: Path) -> None:
                 return
             account = stack.bootstrap(env)
             ready = time.monotonic() - started
-            locale = i18n.negotiate(os.environ.get("LANG", "").split(".")[0].replace("_", "-")) or "en"
+            locale = _terminal_locale()
             print(
                 "\n".join(
                     [
@@ -195,5 +201,5 @@ def run_dev(host: str, port: int, state_dir: Path) -> None:
     except KeyboardInterrupt:
         pass
     finally:
-        print(i18n.translate("cli.dev.stopping", "en"), flush=True)
+        print(i18n.translate("cli.dev.stopping", _terminal_locale()), flush=True)
         stack.shutdown()

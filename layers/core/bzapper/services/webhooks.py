@@ -10,7 +10,6 @@ from typing import Any
 
 from bzapper import i18n
 from bzapper.adapters.aws.models import DeliveryAttempt, DeliveryModel, WebhookModel, WebhookSecret
-from bzapper.adapters.aws.queues import postpone
 from bzapper.config import settings
 from bzapper.domain.clock import iso, now_ms
 from bzapper.domain.errors import BzError, validation_failed
@@ -265,7 +264,7 @@ def dispatch(services: Services, job: dict[str, Any], queue_arn: str, receipt_ha
         if retryable(outcome.status_code):
             services.delivery_jobs.dead_letter(job)
         return True
-    postpone(queue_arn, receipt_handle, delay)
+    services.delivery_jobs.postpone(queue_arn, receipt_handle, delay)
     return False
 
 

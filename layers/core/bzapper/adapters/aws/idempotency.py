@@ -6,8 +6,9 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist
 
+from bzapper.adapters.aws.conditions import applied
 from bzapper.adapters.aws.models import IdempotencyModel
 from bzapper.domain.idempotency import LOCK_SECONDS, TTL_SECONDS
 
@@ -44,12 +45,8 @@ class IdempotencyStore:
             # A lock whose holder died is free again; a finished record never is (until it expires).
             | ((IdempotencyModel.state == "in_progress") & (IdempotencyModel.locked_until < now_s))
         )
-        try:
-            item.save(condition=free)
+        if applied(lambda: item.save(condition=free)):
             return IdempotencyLock(idempotency_id, token)
-        except PutError as error:
-            if error.cause_response_code != "ConditionalCheckFailedException":
-                raise
         try:
             stored = IdempotencyModel.get(idempotency_id, consistent_read=True)
         except DoesNotExist:  # released between our put and our read: the caller may simply retry
@@ -63,10 +60,5 @@ class IdempotencyStore:
 
     def release(self, lock: IdempotencyLock) -> None:
         """A request that failed before committing frees its key so the client can retry it."""
-        try:
-            IdempotencyModel(lock.idempotency_id).delete(
-                condition=(IdempotencyModel.lock_token == lock.token) & (IdempotencyModel.state == "in_progress")
-            )
-        except DeleteError as error:
-            if error.cause_response_code != "ConditionalCheckFailedException":
-                raise
+        mine = (IdempotencyModel.lock_token == lock.token) & (IdempotencyModel.state == "in_progress")
+        applied(lambda: IdempotencyModel(lock.idempotency_id).delete(condition=mine))

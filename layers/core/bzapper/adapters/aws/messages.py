@@ -7,10 +7,11 @@ import random
 import time
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from bzapper.adapters.aws.clients import dynamodb_connection
+from bzapper.adapters.aws.conditions import applied
 from bzapper.adapters.aws.idempotency import IdempotencyLock
 from bzapper.adapters.aws.models import IdempotencyModel, InstanceModel, MessageModel, StatusChange
 from bzapper.adapters.aws.usage import usage_add
@@ -178,13 +179,7 @@ class MessageStore:
         counted = _COUNTED.get(new)
         if counted is None:
             item = MessageModel(message_id)
-            try:
-                item.update(actions=actions, condition=condition)
-            except UpdateError as error:
-                if error.cause_response_code == "ConditionalCheckFailedException":
-                    return None
-                raise
-            return _view(item)
+            return _view(item) if applied(lambda: item.update(actions=actions, condition=condition)) else None
 
         try:
             current = MessageModel.get(message_id, consistent_read=True)
@@ -237,14 +232,12 @@ class MessageStore:
 
     def postpone_outbox(self, message_id: str, next_due: int) -> None:
         """After a re-send, look again later (backing off) unless a worker picked it up meanwhile."""
-        try:
-            MessageModel(message_id).update(
+        applied(
+            lambda: MessageModel(message_id).update(
                 actions=[MessageModel.outbox_due.set(next_due), MessageModel.outbox_attempts.add(1)],
                 condition=MessageModel.outbox_due.exists(),
             )
-        except UpdateError as error:
-            if error.cause_response_code != "ConditionalCheckFailedException":
-                raise
+        )
 
 
 def _cancellation_reason(error: TransactWriteError) -> str:

@@ -75,16 +75,16 @@ class SqsDeliveryJobs:
         self._send("webhook-deliveries-dlq", job)
 
     @staticmethod
+    def postpone(queue_arn: str, receipt_handle: str, seconds: int) -> None:
+        """The retry schedule lives in SQS itself: the job reappears after `seconds` (at most 12 h)."""
+        client("sqs").change_message_visibility(
+            QueueUrl=queue_url(queue_arn.rsplit(":", 1)[-1]),
+            ReceiptHandle=receipt_handle,
+            VisibilityTimeout=max(0, min(seconds, 43_200)),
+        )
+
+    @staticmethod
     def _send(name: str, job: dict) -> None:
         client("sqs").send_message(
             QueueUrl=queue_url(settings().queue(name, fifo=False)), MessageBody=json.dumps(job, separators=(",", ":"))
         )
-
-
-def postpone(queue_arn: str, receipt_handle: str, seconds: int) -> None:
-    """The retry schedule lives in SQS itself: the message reappears after `seconds` (at most 12 h)."""
-    client("sqs").change_message_visibility(
-        QueueUrl=queue_url(queue_arn.rsplit(":", 1)[-1]),
-        ReceiptHandle=receipt_handle,
-        VisibilityTimeout=max(0, min(seconds, 43_200)),
-    )

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DoesNotExist
 
+from bzapper.adapters.aws.conditions import applied
 from bzapper.adapters.aws.models import RateLimitModel
 from bzapper.domain.ratelimit import Bucket, Decision
 
@@ -44,13 +45,7 @@ class RateLimitStore:
         else:
             actions = [RateLimitModel.tat.set(now + bucket.interval_ms), RateLimitModel.expires_at.set(expires)]
             condition = RateLimitModel.tat.does_not_exist() | (RateLimitModel.tat < now)
-        try:
-            item.update(actions=actions, condition=condition)
-        except UpdateError as error:
-            if error.cause_response_code == "ConditionalCheckFailedException":
-                return None
-            raise
-        return float(item.tat)
+        return float(item.tat) if applied(lambda: item.update(actions=actions, condition=condition)) else None
 
     def used(self, bucket_id: str, limit: int) -> int:
         """Requests counted against a per-minute bucket right now, without taking one."""
