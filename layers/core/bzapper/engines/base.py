@@ -1,9 +1,40 @@
-"""The engine port: what a session worker needs from a WhatsApp implementation."""
+"""The engine port: what a session worker needs from a WhatsApp implementation.
+
+An engine hosts the sessions (connected numbers) of one child process of a session worker. The child
+serializes every call into it (neonize aborts the whole process on concurrent lifecycle calls), so an
+engine need not be thread-safe across its public methods, except that `emit` may be called from any
+thread the engine owns (whatsmeow's callbacks).
+
+Everything an engine reports is an *engine event*: a JSON-serializable dict (it crosses a process pipe),
+one of the shapes below. `at` is milliseconds since the epoch. Events with an `ack` key are delivered
+at least once: the worker calls `Engine.ack([...])` with those values once the event is safely reported,
+and an unacked event comes back after a crash (the sandbox network keeps it; whatsmeow acks to WhatsApp
+itself, so its events carry no `ack`).
+
+    {"kind": "state", "instance_id", "state", "at", "qr"?, "phone"?, "lid"?, "push_name"?, "error"?}
+        state is one of INSTANCE_STATES; `qr` (the string to render) comes with state "pairing";
+        `error` is a stable code (e.g. "account_restricted" for a 463, "stream_replaced").
+    {"kind": "receipt", "instance_id", "wa_message_id", "chat_jid", "status", "at", "ack"?}
+        status is "delivered", "read" or "played", about a message this instance sent.
+    {"kind": "inbound", "instance_id", "wa_message_id", "chat_jid", "from_me", "sender", "type",
+     "content", "at", "media_path"?, "ack"?}
+        every message that arrives, including fromMe echoes of what the phone itself sent;
+        sender = {"jid", "phone"?, "lid"?, "push_name"?}; `type`/`content` follow bzapper.domain.content;
+        `media_path` is a local temp file with the downloaded media (the worker stores it and deletes it).
+    {"kind": "identity", "instance_id", "phone", "lid", "at"}
+        a LID <-> phone mapping learned from any source.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+INSTANCE_STATES = ("disconnected", "pairing", "connected", "logged_out", "restricted", "failed")
+
+EngineEvent = dict[str, Any]
+EventSink = Callable[[EngineEvent], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,12 +44,14 @@ class ServerAck:
 
 
 @dataclass(frozen=True, slots=True)
-class Receipt:
-    receipt_id: int
+class SessionSpec:
+    """What an engine needs to open one instance's session."""
+
     instance_id: str
-    wa_message_id: str
-    status: str
-    timestamp_ms: int
+    account_id: str
+    livemode: bool
+    phone: str | None = None
+    """The number last connected on this instance (E.164), if any."""
 
 
 class PermanentFailure(Exception):
@@ -29,15 +62,76 @@ class PermanentFailure(Exception):
         self.code = code
 
 
+class NotConnected(Exception):
+    """The instance has no usable connection right now (disconnected, restricted, pairing, not open).
+
+    A send that raises this is held, not failed: the job stays in its queue and is tried again later.
+    """
+
+    def __init__(self, state: str = "disconnected") -> None:
+        super().__init__(state)
+        self.state = state
+
+
 class Engine(Protocol):
     name: str
 
-    def send(self, job: dict[str, Any]) -> ServerAck:
-        """Sends one job from a shard queue; raises on failure (the job is then retried)."""
+    def open(self, spec: SessionSpec, emit: EventSink) -> None:
+        """Start the session: restore the stored one, else begin pairing (emits "pairing" with a QR).
+
+        Returns quickly; the outcome arrives as state events through `emit`. Opening an open session is a no-op.
+        """
         ...
 
-    def poll_receipts(self, instance_ids: list[str], wait_seconds: float) -> list[Receipt]: ...
-
-    def ack_receipts(self, receipt_ids: list[int]) -> None:
-        """Called once the receipts are safely reported; unacked ones come back after a crash."""
+    def close(self, instance_id: str) -> None:
+        """Disconnect, keeping the session for the next open (lease handed over, shutdown)."""
         ...
+
+    def logout(self, instance_id: str) -> None:
+        """Unlink the device and forget the session; emits state "logged_out"."""
+        ...
+
+    def pairing_code(self, instance_id: str, phone: str) -> str:
+        """Pair by phone number instead of QR: the 8-character code the user types on the phone."""
+        ...
+
+    def send(self, instance_id: str, job: dict[str, Any]) -> ServerAck:
+        """Send one job (bzapper.domain.model.OutboundMessage.job()).
+
+        Raises PermanentFailure (fails the message), NotConnected (held), anything else (retried).
+        """
+        ...
+
+    def check_numbers(self, instance_id: str, inputs: list[str]) -> list[dict[str, Any]]:
+        """One `{input, exists, phone, jid, lid}` per input (E.164 or JID, `@lid` included), in order."""
+        ...
+
+    def mark_read(self, instance_id: str, chat_jid: str, wa_message_ids: list[str]) -> None:
+        """Send read receipts for these received messages."""
+        ...
+
+    def pump(self, wait_seconds: float) -> None:
+        """Deliver pending events of the open sessions through their sinks, waiting up to wait_seconds.
+
+        Engines that poll (the sandbox) fetch here; engines driven by callbacks just wait.
+        """
+        ...
+
+    def ack(self, acks: list[Any]) -> None:
+        """The events carrying these `ack` values are reported: never deliver them again."""
+        ...
+
+    def shutdown(self) -> None:
+        """Close every session (keeping them) and release the engine's resources."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """The foundation's receipt record, kept until the worker speaks only engine events."""
+
+    receipt_id: int
+    instance_id: str
+    wa_message_id: str
+    status: str
+    timestamp_ms: int
