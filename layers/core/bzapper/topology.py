@@ -17,6 +17,12 @@ WEBHOOK_RECEIVES = 25
 redeliveries after a crash or a timeout, which must not eat into a healthy endpoint's attempts."""
 
 SHARD_COUNT = 4
+
+HELD_RECEIVES = 1000
+"""Receives of a send job before it dies: a job held because its number is down is received again every
+HELD_VISIBILITY_SECONDS, so a number may stay down for hours before its queued sends fail."""
+
+HELD_VISIBILITY_SECONDS = 30
 """FIFO shard queues the session workers lease; an instance's shard is fixed at its creation."""
 
 
@@ -133,6 +139,16 @@ def shard_queue_name(shard: int) -> str:
     return f"shard-{shard}"
 
 
+def priority_queue_name(shard: int) -> str:
+    """The shard's priority lane (OTP): same instances, read ahead of the shard queue."""
+    return f"priority-{shard}"
+
+
+def control_queue_name(shard: int) -> str:
+    """Lifecycle commands and questions (QR, pairing code, logout, contacts check) for the shard's holder."""
+    return f"control-{shard}"
+
+
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/health", "platform", auth=False),
     Route("GET", "/docs", "platform", auth=False),  # the rendered API reference
@@ -150,6 +166,15 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/sandbox/checkout/{checkout_id}", "payments", auth=False),
     Route("POST", "/sandbox/checkout/{checkout_id}/complete", "payments", auth=False),
     Route("POST", "/sandbox/checkout/{checkout_id}/fail", "payments", auth=False),
+    Route("POST", "/instances", "instances"),
+    Route("GET", "/instances", "instances"),
+    Route("GET", "/instances/{instance_id}", "instances"),
+    Route("DELETE", "/instances/{instance_id}", "instances"),
+    Route("GET", "/instances/{instance_id}/qr", "instances"),
+    Route("POST", "/instances/{instance_id}/pairing-code", "instances"),
+    Route("POST", "/instances/{instance_id}/logout", "instances"),
+    Route("POST", "/instances/{instance_id}/restart", "instances"),
+    Route("POST", "/contacts/checkIsOnWhatsApp", "instances"),
     Route("GET", "/stream", "stream", streaming=True),
     Route("POST", "/webhooks", "webhooks"),
     Route("GET", "/webhooks", "webhooks"),
@@ -165,7 +190,19 @@ ROUTES: tuple[Route, ...] = (
 TABLES: tuple[Table, ...] = (
     Table("accounts", hash_key="account_id"),
     Table("api_keys", hash_key="key_hash"),
-    Table("instances", hash_key="instance_id", indexes=(Index("by_account", "account_id", "instance_id"),)),
+    Table(
+        "instances",
+        hash_key="instance_id",
+        indexes=(
+            Index("by_account", "account_id", "instance_id"),
+            # What a worker opens when it takes a shard over.
+            Index("by_shard", "shard", "instance_id", hash_type="N"),
+        ),
+    ),
+    # Answers of the shard holders to the API's questions (contacts check, pairing code), kept briefly.
+    Table("requests", hash_key="request_id", ttl_attribute="expires_at"),
+    # LID <-> phone mappings per account, learned from any source: "lid#<lid>" and "phone#<e164>" items.
+    Table("identities", hash_key="account_id", range_key="key"),
     Table("wallets", hash_key="wallet_id", range_key="entry"),
     Table(
         "messages",
@@ -190,7 +227,16 @@ TABLES: tuple[Table, ...] = (
 )
 
 QUEUES: tuple[Queue, ...] = (
-    *(Queue(shard_queue_name(shard), fifo=True, visibility_timeout=10) for shard in range(SHARD_COUNT)),
+    # A held send (number disconnected or restricted) comes back many times before it may fail for good.
+    *(
+        Queue(shard_queue_name(shard), fifo=True, visibility_timeout=10, max_receive_count=HELD_RECEIVES)
+        for shard in range(SHARD_COUNT)
+    ),
+    *(
+        Queue(priority_queue_name(shard), fifo=True, visibility_timeout=10, max_receive_count=HELD_RECEIVES)
+        for shard in range(SHARD_COUNT)
+    ),
+    *(Queue(control_queue_name(shard), visibility_timeout=30, max_receive_count=5) for shard in range(SHARD_COUNT)),
     # Status reports from the workers, ordered per message (MessageGroupId = message_id).
     Queue("status-updates", fifo=True, visibility_timeout=30),
     Queue("event-log", visibility_timeout=30),
@@ -208,6 +254,7 @@ TOPOLOGY = Topology(
         # A job that no worker could send after every retry fails for good (and is refunded), never
         # sits in `sending` forever.
         *(Consumer("dead_jobs", shard_queue_name(shard), dead_letter=True) for shard in range(SHARD_COUNT)),
+        *(Consumer("dead_jobs", priority_queue_name(shard), dead_letter=True) for shard in range(SHARD_COUNT)),
         Consumer("event_log", "event-log"),
         Consumer("webhook_fanout", "webhook-fanout"),
         # Two deliveries of at most 10 s each stay well inside the dispatcher's time limit.

@@ -7,9 +7,11 @@ from functools import cache
 
 from bzapper.adapters.aws.accounts import AccountStore
 from bzapper.adapters.aws.checkouts import CheckoutStore
+from bzapper.adapters.aws.control import ControlChannel
 from bzapper.adapters.aws.eventlog import EventLog
 from bzapper.adapters.aws.events import EventBridgePublisher
 from bzapper.adapters.aws.idempotency import IdempotencyStore
+from bzapper.adapters.aws.identities import IdentityStore
 from bzapper.adapters.aws.instances import InstanceStore
 from bzapper.adapters.aws.messages import MessageStore
 from bzapper.adapters.aws.queues import SqsDeliveryJobs, SqsJobQueue, SqsStatusSink
@@ -39,6 +41,8 @@ class Services:
     deliveries: DeliveryStore
     delivery_jobs: SqsDeliveryJobs
     http: HttpSender
+    control: ControlChannel
+    identities: IdentityStore
 
 
 @cache
@@ -60,4 +64,6 @@ def services() -> Services:
         deliveries=DeliveryStore(),
         delivery_jobs=SqsDeliveryJobs(),
         http=HttpSender(),
+        control=ControlChannel(),
+        identities=IdentityStore(),
     )

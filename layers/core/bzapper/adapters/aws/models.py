@@ -53,6 +53,15 @@ class InstancesByAccount(GlobalSecondaryIndex["InstanceModel"]):
     instance_id = UnicodeAttribute(range_key=True)
 
 
+class InstancesByShard(GlobalSecondaryIndex["InstanceModel"]):
+    class Meta:
+        index_name = "by_shard"
+        projection = AllProjection()
+
+    shard = NumberAttribute(hash_key=True)
+    instance_id = UnicodeAttribute(range_key=True)
+
+
 class InstanceModel(Model):
     Meta = _meta("instances")
     instance_id = UnicodeAttribute(hash_key=True)
@@ -63,9 +72,39 @@ class InstanceModel(Model):
     name = UnicodeAttribute()
     status = UnicodeAttribute()
     phone = UnicodeAttribute(null=True)
+    lid = UnicodeAttribute(null=True)
+    push_name = UnicodeAttribute(null=True)
+    last_error = UnicodeAttribute(null=True)
+    qr = UnicodeAttribute(null=True)
+    """The current QR string while pairing (it rotates every ~20 s; cleared once connected)."""
+    state_at = NumberAttribute(default=0)
+    """When the worker observed the current status: an older report never overwrites a newer one."""
+    active = BooleanAttribute(default=True)
+    """False once logged out by the customer: a worker taking the shard over does not reopen it."""
     created_at = NumberAttribute()
     updated_at = NumberAttribute()
     by_account = InstancesByAccount()
+    by_shard = InstancesByShard()
+
+
+class RequestModel(Model):
+    """A shard holder's answer to a question the API asked it (contacts check, pairing code)."""
+
+    Meta = _meta("requests")
+    request_id = UnicodeAttribute(hash_key=True)
+    answer = JSONAttribute()
+    expires_at = NumberAttribute()
+
+
+class IdentityModel(Model):
+    """One side of a LID <-> phone mapping of an account's contacts: key "lid#<lid jid>" or "phone#<e164>"."""
+
+    Meta = _meta("identities")
+    account_id = UnicodeAttribute(hash_key=True)
+    key = UnicodeAttribute(range_key=True)
+    phone = UnicodeAttribute()
+    lid = UnicodeAttribute()
+    learned_at = NumberAttribute()
 
 
 class WalletModel(Model):
