@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bzapper.topology import SHARD_COUNT, Topology, shard_queue_name
+from bzapper.topology import SHARD_COUNT, Topology, control_queue_name, priority_queue_name, shard_queue_name
 
 WORKER = "worker"
 """The Fargate session worker's task role: not a function group, but granted the same way."""
@@ -47,6 +47,8 @@ class Access:
 
 
 SHARDS = tuple(shard_queue_name(shard) for shard in range(SHARD_COUNT))
+PRIORITY_SHARDS = tuple(priority_queue_name(shard) for shard in range(SHARD_COUNT))
+CONTROLS = tuple(control_queue_name(shard) for shard in range(SHARD_COUNT))
 
 GET, PUT, UPDATE, DELETE, QUERY, SCAN, CHECK = (
     "GetItem",
@@ -84,6 +86,21 @@ ACCESS: dict[str, Access] = {
             TableAccess("usage", (UPDATE,)),
         ),
         send=SHARDS,
+    ),
+    "instances": Access(
+        why=(
+            "The instances API: create (count per account, put), read, list by account, mark logged out, "
+            "delete; commands and questions to the shard holder on its control queue, the answer read back "
+            "from requests; the contacts check stores LID <-> phone mappings (one event the first time)."
+        ),
+        tables=(
+            *_AUTH,
+            TableAccess("instances", (GET, PUT, UPDATE, DELETE), query_indexes=("by_account",)),
+            TableAccess("requests", (GET,)),
+            TableAccess("identities", (GET, PUT)),
+        ),
+        send=CONTROLS,
+        publish_events=True,
     ),
     "sandbox": Access(
         why="Test-mode windows into the sandbox network (over HTTP): authentication only.",

@@ -16,6 +16,8 @@ HTTP_STATUS: dict[str, int] = {
     "not_connected": 409,
     "no_number_available": 409,
     "account_restricted": 409,
+    "already_connected": 409,
+    "qr_not_ready": 409,
     "idempotency_in_progress": 409,
     "limit_exceeded": 409,
     "payload_too_large": 413,

@@ -45,6 +45,32 @@ class InstanceRef:
     shard: int
 
 
+@dataclass(frozen=True, slots=True)
+class InstanceView:
+    """An instance as stored: its immutable facts and what the holding worker last observed."""
+
+    instance_id: str
+    account_id: str
+    livemode: bool
+    engine: str
+    shard: int
+    name: str
+    status: str
+    phone: str | None
+    lid: str | None
+    push_name: str | None
+    last_error: str | None
+    qr: str | None
+    state_at: int
+    active: bool
+    created_at: int
+    updated_at: int
+
+    @property
+    def ref(self) -> InstanceRef:
+        return InstanceRef(self.instance_id, self.account_id, self.livemode, self.engine, self.shard)
+
+
 @dataclass(slots=True)
 class OutboundMessage:
     message_id: str

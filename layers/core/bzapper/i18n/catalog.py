@@ -156,6 +156,21 @@ MESSAGES: dict[str, dict[str, str]] = {
         "pt-BR": "Esta URL não pode ser usada: {reason}.",
         "es": "Esta URL no se puede usar: {reason}.",
     },
+    "error.already_connected": {
+        "en": "This instance is already connected to a number. Log out first to pair another one.",
+        "pt-BR": "Esta instância já está conectada a um número. Desconecte antes de parear outro.",
+        "es": "Esta instancia ya está conectada a un número. Cierra la sesión antes de vincular otro.",
+    },
+    "error.qr_not_ready": {
+        "en": "The QR code is not ready yet. Try again in a second.",
+        "pt-BR": "O QR code ainda não está pronto. Tente novamente em um segundo.",
+        "es": "El código QR aún no está listo. Inténtalo de nuevo en un segundo.",
+    },
+    "error.engine_test_mode": {
+        "en": "Test keys can only use the sandbox engine (engine: {engine} is for live keys).",
+        "pt-BR": "Chaves de teste só podem usar o motor sandbox (engine: {engine} é para chaves live).",
+        "es": "Las claves de prueba solo pueden usar el motor sandbox (engine: {engine} es para claves live).",
+    },
     "error.limit_exceeded": {
         "en": "Your plan's limit for this resource is reached.",
         "pt-BR": "O limite do seu plano para este recurso foi atingido.",

@@ -6,14 +6,36 @@ import random
 
 from pynamodb.exceptions import DoesNotExist
 
+from bzapper.adapters.aws.conditions import applied
 from bzapper.adapters.aws.models import InstanceModel
 from bzapper.cache import MISSING, TTLCache
 from bzapper.domain.clock import now_ms
 from bzapper.domain.ids import new_id
-from bzapper.domain.model import InstanceRef
+from bzapper.domain.model import InstanceRef, InstanceView
 from bzapper.topology import SHARD_COUNT
 
 _REF_TTL_SECONDS = 300.0
+
+
+def _view(item: InstanceModel) -> InstanceView:
+    return InstanceView(
+        instance_id=item.instance_id,
+        account_id=item.account_id,
+        livemode=item.livemode,
+        engine=item.engine,
+        shard=int(item.shard),
+        name=item.name,
+        status=item.status,
+        phone=item.phone,
+        lid=item.lid,
+        push_name=item.push_name,
+        last_error=item.last_error,
+        qr=item.qr,
+        state_at=int(item.state_at or 0),
+        active=item.active is not False,
+        created_at=int(item.created_at),
+        updated_at=int(item.updated_at),
+    )
 
 
 def _ref(item: InstanceModel) -> InstanceRef:
@@ -83,6 +105,68 @@ class InstanceStore:
 
     def all_with_engine(self, engine: str) -> list[InstanceRef]:
         return [_ref(item) for item in InstanceModel.scan(InstanceModel.engine == engine)]
+
+    def view(self, instance_id: str) -> InstanceView | None:
+        try:
+            return _view(InstanceModel.get(instance_id, consistent_read=True))
+        except DoesNotExist:
+            return None
+
+    def of_account(self, account_id: str, livemode: bool) -> list[InstanceView]:
+        return [
+            _view(item)
+            for item in InstanceModel.by_account.query(account_id, filter_condition=InstanceModel.livemode == livemode)
+        ]
+
+    def of_shard(self, shard: int) -> list[InstanceView]:
+        """What a worker opens when it takes the shard (deleted instances are gone from the table)."""
+        return [_view(item) for item in InstanceModel.by_shard.query(shard)]
+
+    def apply_state(
+        self,
+        instance_id: str,
+        *,
+        status: str,
+        at: int,
+        qr: str | None,
+        phone: str | None,
+        lid: str | None,
+        push_name: str | None,
+        error: str | None,
+    ) -> InstanceView | None:
+        """A worker's observation, unless a newer one is already stored; the new view, or None when stale."""
+        actions = [
+            InstanceModel.status.set(status),
+            InstanceModel.state_at.set(at),
+            InstanceModel.updated_at.set(now_ms()),
+            InstanceModel.qr.set(qr) if qr else InstanceModel.qr.remove(),
+            InstanceModel.last_error.set(error) if error else InstanceModel.last_error.remove(),
+        ]
+        # What a state does not say is kept (a disconnection does not forget the number).
+        for attribute, value in (
+            (InstanceModel.phone, phone),
+            (InstanceModel.lid, lid),
+            (InstanceModel.push_name, push_name),
+        ):
+            if value:
+                actions.append(attribute.set(value))
+        item = InstanceModel(instance_id)
+        condition = InstanceModel.instance_id.exists() & (
+            InstanceModel.state_at.does_not_exist() | (InstanceModel.state_at <= at)
+        )
+        if not applied(lambda: item.update(actions=actions, condition=condition)):
+            return None
+        return _view(item)
+
+    def set_active(self, instance_id: str, active: bool) -> None:
+        InstanceModel(instance_id).update(
+            actions=[InstanceModel.active.set(active), InstanceModel.updated_at.set(now_ms())],
+            condition=InstanceModel.instance_id.exists(),
+        )
+
+    def delete(self, instance_id: str) -> None:
+        InstanceModel(instance_id).delete()
+        self._refs.discard(instance_id)
 
     def count_for(self, account_id: str, livemode: bool) -> int:
         return sum(

@@ -1,0 +1,107 @@
+"""Request and response bodies of the instances and contacts endpoints."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bzapper.api.schemas import Strict
+
+InstanceStatusName = Literal["disconnected", "pairing", "connected", "logged_out", "restricted", "failed"]
+
+
+class InstanceCreate(Strict):
+    name: str = Field(min_length=1, max_length=100, description="Your label for the number.")
+    engine: Literal["sandbox", "whatsmeow"] = Field(
+        default="sandbox",
+        description="`sandbox` (the simulated network; the only engine of test keys) or `whatsmeow` (a real number).",
+    )
+
+    model_config = ConfigDict(json_schema_extra={"example": {"name": "Support", "engine": "sandbox"}})
+
+
+class InstanceOut(BaseModel):
+    id: str
+    object: Literal["instance"] = "instance"
+    name: str
+    engine: str
+    status: InstanceStatusName
+    phone: str | None = Field(description="E.164 of the linked number, once known.")
+    lid: str | None = Field(description="The number's own `@lid` identity, once known.")
+    push_name: str | None
+    last_error: str | None = Field(description="Stable code of the last failure (e.g. `account_restricted`).")
+    livemode: bool
+    created: str
+    updated: str
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                "object": "instance",
+                "name": "Support",
+                "engine": "sandbox",
+                "status": "connected",
+                "phone": "+5511970001234",
+                "lid": "123456789012345@lid",
+                "push_name": "Support",
+                "last_error": None,
+                "livemode": False,
+                "created": "2026-11-24T12:00:00Z",
+                "updated": "2026-11-24T12:00:05Z",
+            }
+        }
+    )
+
+
+class InstanceList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[InstanceOut]
+
+
+class InstanceQr(BaseModel):
+    instance_id: str
+    qr: str = Field(description="Render it as a QR code (or ask `?format=png`); it rotates about every 20 s.")
+    status: Literal["pairing"] = "pairing"
+
+
+class PairingCodeRequest(Strict):
+    phone: str = Field(min_length=8, max_length=32, description="E.164 of the number to link.")
+
+    model_config = ConfigDict(json_schema_extra={"example": {"phone": "+5511988887777"}})
+
+
+class PairingCode(BaseModel):
+    instance_id: str
+    code: str = Field(description="Type it on the phone: WhatsApp › Linked devices › Link with phone number.")
+
+    model_config = ConfigDict(
+        json_schema_extra={"example": {"instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q", "code": "ABCD-EFGH"}}
+    )
+
+
+class CheckNumbersRequest(Strict):
+    instance_id: str
+    numbers: list[str] = Field(min_length=1, max_length=50, description="E.164 numbers or JIDs (`@lid` included).")
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                "numbers": ["+5511988888888", "123456789012345@lid"],
+            }
+        }
+    )
+
+
+class NumberCheck(BaseModel):
+    input: str
+    exists: bool
+    phone: str | None
+    jid: str | None
+    lid: str | None
+
+
+class CheckNumbersResult(BaseModel):
+    data: list[NumberCheck]

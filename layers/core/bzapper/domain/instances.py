@@ -1,0 +1,47 @@
+"""Instance states, what each lets a customer do, and the event each change emits. Pure rules."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class InstanceStatus(StrEnum):
+    DISCONNECTED = "disconnected"
+    PAIRING = "pairing"
+    CONNECTED = "connected"
+    LOGGED_OUT = "logged_out"
+    RESTRICTED = "restricted"
+    FAILED = "failed"
+
+
+ENGINES = ("sandbox", "whatsmeow")
+TEST_ENGINES = frozenset({"sandbox"})
+"""Test keys reach the sandbox network only: a test key can never touch a real phone."""
+
+# The event each observed state emits, when it differs from the stored one.
+STATE_EVENTS = {
+    InstanceStatus.PAIRING: "instance.qr",
+    InstanceStatus.CONNECTED: "instance.connected",
+    InstanceStatus.DISCONNECTED: "instance.disconnected",
+    InstanceStatus.FAILED: "instance.disconnected",
+    InstanceStatus.LOGGED_OUT: "instance.logged_out",
+    InstanceStatus.RESTRICTED: "instance.restricted",
+}
+
+# Pairing (QR or phone code) makes sense only for a number that is not linked.
+PAIRABLE = frozenset(
+    {InstanceStatus.DISCONNECTED, InstanceStatus.PAIRING, InstanceStatus.LOGGED_OUT, InstanceStatus.FAILED}
+)
+
+
+def emits_event(old_status: str | None, old_qr: str | None, new_status: str, new_qr: str | None) -> str | None:
+    """The event type a newly observed state emits: on every change, and on every new QR while pairing."""
+    status = InstanceStatus(new_status)
+    if status == InstanceStatus.PAIRING:
+        return STATE_EVENTS[status] if new_qr and new_qr != old_qr else None
+    return STATE_EVENTS[status] if old_status != new_status else None
+
+
+def should_open(status: str, active: bool) -> bool:
+    """Whether a worker taking the instance's shard opens its session (a logged-out number waits for a pairing)."""
+    return active and status != InstanceStatus.LOGGED_OUT

@@ -1,0 +1,175 @@
+"""Instances: what customers ask of their numbers, and what the workers observe about them.
+
+The API never talks to a WhatsApp socket: it records intent and tells the shard's holder through the
+control path; the holder's observations come back as state reports and become the stored status and
+the instance.* events.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bzapper.domain.clock import now_ms
+from bzapper.domain.errors import BzError, validation_failed
+from bzapper.domain.events import envelope
+from bzapper.domain.ids import is_id
+from bzapper.domain.instances import PAIRABLE, TEST_ENGINES, InstanceStatus, emits_event
+from bzapper.domain.model import InstanceView, Principal
+from bzapper.domain.phones import InvalidRecipient, normalize_phone
+from bzapper.domain.plans import plan_named
+from bzapper.services.container import Services
+from bzapper.services.control import ask, command
+
+logger = logging.getLogger(__name__)
+
+
+def create(services: Services, principal: Principal, *, name: str, engine: str) -> InstanceView:
+    if not principal.livemode and engine not in TEST_ENGINES:
+        raise validation_failed("engine", "error.engine_test_mode", engine=engine)
+    plan = plan_named(principal.plan)
+    if services.instances.count_for(principal.account_id, principal.livemode) >= plan.instances:
+        raise BzError("limit_exceeded", params={"limit": plan.instances, "resource": "instances"})
+    ref = services.instances.create(
+        principal.account_id,
+        livemode=principal.livemode,
+        engine=engine,
+        name=name,
+        status=InstanceStatus.DISCONNECTED.value,
+    )
+    command(services, ref, "open")
+    view = services.instances.view(ref.instance_id)
+    assert view is not None
+    return view
+
+
+def owned(services: Services, principal: Principal, instance_id: str) -> InstanceView:
+    """The caller's instance; another account's (or mode's) is indistinguishable from none."""
+    view = services.instances.view(instance_id) if is_id(instance_id, "inst") else None
+    if view is None or view.account_id != principal.account_id or view.livemode != principal.livemode:
+        raise BzError("not_found")
+    return view
+
+
+def qr(services: Services, principal: Principal, instance_id: str) -> InstanceView:
+    view = owned(services, principal, instance_id)
+    if view.status == InstanceStatus.CONNECTED:
+        raise BzError("already_connected")
+    if view.status != InstanceStatus.PAIRING or not view.qr:
+        if view.status in PAIRABLE and view.status != InstanceStatus.PAIRING:
+            command(services, view.ref, "open")  # a QR is asked for: start pairing (again)
+        raise BzError("qr_not_ready", headers={"Retry-After": "1"})
+    return view
+
+
+def pairing_code(services: Services, principal: Principal, instance_id: str, phone: str) -> str:
+    view = owned(services, principal, instance_id)
+    if view.status == InstanceStatus.CONNECTED:
+        raise BzError("already_connected")
+    try:
+        e164 = normalize_phone(phone)
+    except InvalidRecipient as error:
+        raise validation_failed("phone", "error.invalid_recipient", value=phone) from error
+    return ask(services, view.ref, "pairing_code", phone=e164)["code"]
+
+
+def logout(services: Services, principal: Principal, instance_id: str) -> InstanceView:
+    view = owned(services, principal, instance_id)
+    services.instances.set_active(view.instance_id, False)
+    command(services, view.ref, "logout")
+    return view
+
+
+def restart(services: Services, principal: Principal, instance_id: str) -> InstanceView:
+    view = owned(services, principal, instance_id)
+    services.instances.set_active(view.instance_id, True)
+    command(services, view.ref, "restart")
+    return view
+
+
+def delete(services: Services, principal: Principal, instance_id: str) -> None:
+    view = owned(services, principal, instance_id)
+    # The holder unlinks the device first; the item goes now, so the number is gone for the API at once.
+    command(services, view.ref, "logout")
+    services.instances.delete(view.instance_id)
+
+
+def check_numbers(services: Services, principal: Principal, instance_id: str, numbers: list[str]) -> list[dict]:
+    view = owned(services, principal, instance_id)
+    if view.status != InstanceStatus.CONNECTED:
+        raise BzError("not_connected")
+    results = ask(services, view.ref, "check_numbers", inputs=numbers)["results"]
+    for result in results:
+        if result.get("phone") and result.get("lid"):
+            learn_identity(services, view, result["phone"], result["lid"], now_ms())
+    return results
+
+
+# -- what the workers report ---------------------------------------------------------------------
+
+
+def apply_state(services: Services, report: dict[str, Any]) -> None:
+    """A worker observed a state: store it (unless a newer one is stored) and emit the event of the change."""
+    instance_id = report["instance_id"]
+    before = services.instances.view(instance_id)
+    if before is None:
+        return  # deleted meanwhile
+    after = services.instances.apply_state(
+        instance_id,
+        status=report["state"],
+        at=int(report["at"]),
+        qr=report.get("qr"),
+        phone=report.get("phone"),
+        lid=report.get("lid"),
+        push_name=report.get("push_name"),
+        error=report.get("error"),
+    )
+    if after is None:
+        return  # an older observation than the one stored
+    event_type = emits_event(before.status, before.qr, after.status, after.qr)
+    if event_type is not None:
+        services.events.publish([state_event(event_type, after, int(report["at"]))])
+    if after.phone and after.lid and (before.phone, before.lid) != (after.phone, after.lid):
+        learn_identity(services, after, after.phone, after.lid, int(report["at"]))
+
+
+def state_event(event_type: str, view: InstanceView, at: int) -> dict:
+    data: dict[str, Any] = {"instance_id": view.instance_id, "status": view.status}
+    if event_type == "instance.qr":
+        data["qr"] = view.qr
+    else:
+        data.update(phone=view.phone, lid=view.lid, push_name=view.push_name)
+    if view.last_error:
+        data["error"] = {"code": view.last_error}
+    return envelope(
+        event_type,
+        at_ms=at,
+        account_id=view.account_id,
+        instance_id=view.instance_id,
+        livemode=view.livemode,
+        data=data,
+        identity=(view.instance_id, view.status, view.qr or ""),
+    )
+
+
+def learn_identity(services: Services, instance: InstanceView, phone: str, lid: str, at: int) -> None:
+    """Store a LID <-> phone mapping; the first time it is learned, contact.identity_resolved says so.
+
+    Published before stored: a failed publish is retried (same event id) instead of lost behind a stored mapping.
+    """
+    if services.identities.lid_of(instance.account_id, phone) == lid:
+        return
+    services.events.publish(
+        [
+            envelope(
+                "contact.identity_resolved",
+                at_ms=at,
+                account_id=instance.account_id,
+                instance_id=instance.instance_id,
+                livemode=instance.livemode,
+                data={"phone": phone, "lid": lid},
+                identity=(instance.account_id, phone, lid),
+            )
+        ]
+    )
+    services.identities.record(instance.account_id, phone, lid)
