@@ -211,11 +211,13 @@ ACCESS: dict[str, Access] = {
     WORKER: Access(
         why=(
             "Polls the shard queues, reads a job's message status (consistent read), reads and scans "
-            "instances, records connection state, reports statuses to status-updates."
+            "instances, records connection state, reports statuses to status-updates. Leases its shards: "
+            "its heartbeat item (put, delete), one scan of the lease table, conditional lease updates."
         ),
         tables=(
             TableAccess("messages", (GET,)),
             TableAccess("instances", (GET, SCAN, UPDATE)),
+            TableAccess("leases", (PUT, UPDATE, DELETE, SCAN)),
         ),
         send=("status-updates",),
         consume=SHARDS,

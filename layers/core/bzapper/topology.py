@@ -224,6 +224,8 @@ TABLES: tuple[Table, ...] = (
     Table("events", hash_key="stream_id", range_key="entry", ttl_attribute="expires_at"),
     Table("webhooks", hash_key="webhook_id", indexes=(Index("by_account", "account_id", "webhook_id"),)),
     Table("deliveries", hash_key="webhook_id", range_key="delivery_id"),
+    # Session workers' shard leases ("shard-<n>", fencing tokens) and their heartbeats ("worker#<owner>").
+    Table("leases", hash_key="shard_id", ttl_attribute="purge_at"),
 )
 
 QUEUES: tuple[Queue, ...] = (

@@ -296,3 +296,20 @@ class DeliveryModel(Model):
     attempts = ListAttribute(of=DeliveryAttempt, default=list)
     created_at = NumberAttribute()
     updated_at = NumberAttribute()
+
+
+class LeaseModel(Model):
+    """One item per shard ("shard-<n>": holder, fencing token, expiry) and one per live session worker
+    ("worker#<owner>": its heartbeat). Times in epoch milliseconds. A shard item is never deleted, so its
+    token only ever grows."""
+
+    Meta = _meta("leases")
+    shard_id = UnicodeAttribute(hash_key=True)
+    owner = UnicodeAttribute()
+    expires_at = NumberAttribute()
+    token = NumberAttribute(null=True)
+    acquired_at = NumberAttribute(null=True)
+    duration_ms = NumberAttribute(null=True)
+    """What the holder asked for when acquiring: each renewal extends the lease by as much."""
+    purge_at = NumberAttribute(null=True)
+    """TTL (epoch seconds), on worker items only: a dead worker's heartbeat is eventually deleted."""

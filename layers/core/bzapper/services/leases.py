@@ -1,0 +1,262 @@
+"""The lease keeper a session worker runs: holds its fair share of the shards, renews, hands over.
+
+One heartbeat (every third of the lease, sooner when a shard it wants is about to expire): record that
+this worker is alive, read the whole lease table, drop leases it can no longer trust, renew the rest,
+give up shards beyond its fair share, and take free or expired ones up to it. The worker learns of
+changes through two callbacks, run on the keeper's thread:
+
+- `on_acquired(lease)`: the shard is now this worker's; start its work (consume its queue, connect its
+  instances).
+- `on_lost(shard)`: the shard is no longer this worker's (a refused renewal, an expiry by the local
+  clock, a hand-over to a new worker, or `stop()`); stop its work. For a hand-over and on `stop()` it runs
+  before the release, so when it returns the next holder can start without overlapping.
+
+Writes made for a shard carry `fence(shard)`, which raises `LeaseLost` once the lease is not safely held.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Callable
+from typing import Protocol
+
+from bzapper.domain.clock import now_ms
+from bzapper.domain.ids import new_id
+from bzapper.domain.leases import (
+    Fence,
+    Lease,
+    LeaseLost,
+    LeaseSnapshot,
+    choose_acquisitions,
+    choose_releases,
+    default_safety_margin_ms,
+    fair_share,
+    live_workers,
+    next_heartbeat_in,
+    renewal_due,
+    safe_to_write,
+)
+from bzapper.topology import SHARD_COUNT
+
+logger = logging.getLogger("bzapper.leases")
+
+DEFAULT_LEASE_SECONDS = 15.0
+RETRY_MS = 1000
+"""Pause after a heartbeat failed (DynamoDB unreachable): leases stay trusted only until their margin."""
+
+
+def lease_duration_ms() -> int:
+    """BZ_LEASE_SECONDS (default 15): how long a dead worker's shards wait before another takes them."""
+    return int(float(os.environ.get("BZ_LEASE_SECONDS", DEFAULT_LEASE_SECONDS)) * 1000)
+
+
+class LeaseBackend(Protocol):
+    """What the keeper needs from the lease table (`bzapper.adapters.aws.leases.LeaseStore`)."""
+
+    def acquire(self, shard: int, owner: str, now: int, duration_ms: int) -> Lease | None: ...
+
+    def renew(self, lease: Lease, now: int) -> Lease | None: ...
+
+    def release(self, lease: Lease) -> bool: ...
+
+    def register(self, owner: str, now: int, duration_ms: int) -> None: ...
+
+    def unregister(self, owner: str) -> None: ...
+
+    def snapshot(self) -> LeaseSnapshot: ...
+
+
+def _ignore(_: object) -> None:
+    return None
+
+
+class LeaseKeeper:
+    def __init__(
+        self,
+        store: LeaseBackend,
+        *,
+        owner: str | None = None,
+        shard_count: int = SHARD_COUNT,
+        duration_ms: int | None = None,
+        safety_margin_ms: int | None = None,
+        on_acquired: Callable[[Lease], None] = _ignore,
+        on_lost: Callable[[int], None] = _ignore,
+        clock: Callable[[], int] = now_ms,
+    ) -> None:
+        self.store = store
+        self.owner = owner or new_id("wk")
+        self.shard_count = shard_count
+        self.duration_ms = duration_ms if duration_ms is not None else lease_duration_ms()
+        self.safety_margin_ms = (
+            safety_margin_ms if safety_margin_ms is not None else default_safety_margin_ms(self.duration_ms)
+        )
+        if not 0 <= self.safety_margin_ms < self.duration_ms:
+            raise ValueError("the safety margin must be shorter than the lease")
+        self.on_acquired = on_acquired
+        self.on_lost = on_lost
+        self.clock = clock
+        self._held: dict[int, Lease] = {}
+        self._held_lock = threading.Lock()  # the worker's threads read leases while the heartbeat changes them
+        self._round_lock = threading.Lock()  # one heartbeat or stop() at a time
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # What the worker asks ---------------------------------------------------------------------
+
+    def current(self, shard: int) -> Lease | None:
+        """The lease while it is safe to write under it by the local clock, else None."""
+        return self._safe(shard, self.clock())
+
+    def fence(self, shard: int) -> Fence:
+        """The fence to stamp on a write for `shard`, taken now; raises LeaseLost when not safely held."""
+        now = self.clock()
+        lease = self._safe(shard, now)
+        if lease is None:
+            raise LeaseLost(shard)
+        return Fence(shard=shard, token=lease.token, at=now)
+
+    def held(self) -> list[int]:
+        """Shards safely held right now."""
+        now = self.clock()
+        with self._held_lock:
+            leases = list(self._held.values())
+        return sorted(lease.shard for lease in leases if safe_to_write(lease, now, self.safety_margin_ms))
+
+    def _safe(self, shard: int, now: int) -> Lease | None:
+        with self._held_lock:
+            lease = self._held.get(shard)
+        return lease if lease is not None and safe_to_write(lease, now, self.safety_margin_ms) else None
+
+    # Running ----------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Runs heartbeats on a daemon thread until `stop()`."""
+        if self._thread is not None:
+            raise RuntimeError("the lease keeper is already running")
+        self._thread = threading.Thread(target=self._run, name=f"leases-{self.owner}", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        wait_ms = 0
+        while not self._stopping.wait(wait_ms / 1000):
+            try:
+                wait_ms = self.heartbeat()
+            except Exception:
+                logger.exception("lease heartbeat of %s failed", self.owner)
+                wait_ms = RETRY_MS
+
+    def stop(self, release: bool = True) -> None:
+        """Stops heartbeating; with `release`, gives every shard up at once (after its `on_lost`) and
+        leaves the worker registry. Without it the leases simply expire, as a crashed worker's would."""
+        self._stopping.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join()
+        with self._round_lock:
+            if not release:
+                return
+            with self._held_lock:
+                leases = sorted(self._held.values(), key=lambda lease: lease.shard)
+            for lease in leases:
+                self._give_up(lease)
+            try:
+                self.store.unregister(self.owner)
+            except Exception:
+                logger.exception("%s could not leave the worker registry; its heartbeat will expire", self.owner)
+
+    # One heartbeat ----------------------------------------------------------------------------
+
+    def heartbeat(self) -> int:
+        """One round; returns milliseconds until the next one is due."""
+        with self._round_lock:
+            if self._stopping.is_set():
+                return RETRY_MS
+            self.store.register(self.owner, self.clock(), self.duration_ms)
+            snapshot = self.store.snapshot()
+            now = self.clock()
+            self._drop_untrusted(snapshot, now)
+            self._renew_due()
+            target = fair_share(self.shard_count, live_workers(snapshot.workers, self.owner, self.clock()))
+            with self._held_lock:
+                held = dict(self._held)
+            for shard in choose_releases(held, target):
+                self._give_up(held[shard])
+            self._acquire_up_to(target, snapshot)
+            with self._held_lock:
+                held_now = list(self._held.values())
+            others = [lease for shard, lease in snapshot.leases.items() if lease.owner != self.owner]
+            return next_heartbeat_in(held_now, others, self.clock(), self.duration_ms, len(held_now) < target)
+
+    def _drop_untrusted(self, snapshot: LeaseSnapshot, now: int) -> None:
+        """A lease past its safety margin (this process stalled) or no longer the table's is lost."""
+        with self._held_lock:
+            held = list(self._held.values())
+        for lease in held:
+            in_table = snapshot.leases.get(lease.shard)
+            if not safe_to_write(lease, now, self.safety_margin_ms):
+                self._lose(lease, "it expired by the local clock")
+            elif in_table is None or in_table.token != lease.token:
+                self._lose(lease, "another worker took it over")
+
+    def _renew_due(self) -> None:
+        with self._held_lock:
+            held = list(self._held.values())
+        for lease in held:
+            now = self.clock()
+            if not renewal_due(lease, now, self.duration_ms):
+                continue
+            renewed = self.store.renew(lease, now)
+            if renewed is None:
+                self._lose(lease, "its renewal was refused")
+                continue
+            with self._held_lock:
+                self._held[lease.shard] = renewed
+
+    def _acquire_up_to(self, target: int, snapshot: LeaseSnapshot) -> None:
+        with self._held_lock:
+            held = set(self._held)
+        wanted = choose_acquisitions(
+            snapshot.leases, self.owner, held, self.clock(), target - len(held), self.shard_count
+        )
+        for shard in wanted:
+            if self._stopping.is_set():
+                return
+            lease = self.store.acquire(shard, self.owner, self.clock(), self.duration_ms)
+            if lease is None:
+                continue  # another worker got there first
+            with self._held_lock:
+                self._held[shard] = lease
+            logger.info("%s acquired shard %s (token %s)", self.owner, shard, lease.token)
+            try:
+                self.on_acquired(lease)
+            except Exception:
+                # A shard whose work could not start must not stay blocked behind this worker.
+                logger.exception("%s could not start shard %s; releasing it", self.owner, shard)
+                self._give_up(lease)
+
+    def _lose(self, lease: Lease, why: str) -> None:
+        with self._held_lock:
+            if self._held.get(lease.shard) != lease:
+                return
+            del self._held[lease.shard]
+        logger.warning("%s lost shard %s (token %s): %s", self.owner, lease.shard, lease.token, why)
+        self._notify_lost(lease.shard)
+
+    def _give_up(self, lease: Lease) -> None:
+        """Stop using the shard first, then free it, so the next holder never overlaps with this one."""
+        with self._held_lock:
+            self._held.pop(lease.shard, None)
+        self._notify_lost(lease.shard)
+        try:
+            released = self.store.release(lease)
+        except Exception:
+            logger.exception("%s could not release shard %s; it will expire", self.owner, lease.shard)
+            return
+        logger.info("%s released shard %s%s", self.owner, lease.shard, "" if released else " (already taken)")
+
+    def _notify_lost(self, shard: int) -> None:
+        try:
+            self.on_lost(shard)
+        except Exception:
+            logger.exception("on_lost(%s) of %s failed", shard, self.owner)
