@@ -1,6 +1,6 @@
 """An in-memory lease table with the DynamoDB store's conditions, a hand-moved clock, and callback recorders.
 
-tests/integration/test_leases.py runs the same store scenarios against this fake and against moto, so
+tests/integration/test_lease_store.py runs the same store scenarios against this fake and against moto, so
 the unit tests of the keeper stand on the real store's behaviour.
 """
 
