@@ -1,41 +1,70 @@
-"""The session worker's job handling, with an engine that records what it was asked to send."""
+"""The session worker's job handling: real message statuses on moto, a recording host pool and reporter."""
 
 from __future__ import annotations
+
+import json
+import threading
 
 from support.apigw import call
 
 from bzapper.adapters.aws.models import MessageModel
-from bzapper.domain.model import StatusReport
-from bzapper.engines.base import Receipt, ServerAck
-from bzapper.worker.runner import SessionWorker
+from bzapper.domain.leases import LeaseLost
+from bzapper.domain.pacing import Pacer, PacingPolicy
+from bzapper.engines.base import NotConnected, PermanentFailure
+from bzapper.topology import HELD_VISIBILITY_SECONDS
+from bzapper.worker.jobs import OPENING_RETRY_SECONDS, JobRunner, Outcome
 
 
-class RecordingEngine:
-    name = "sandbox"
+class RecordingPool:
+    """Stands for the hosts: records what it was asked to send, or fails as told."""
 
-    def __init__(self, fail: bool = False) -> None:
+    def __init__(self, fail_with: Exception | None = None, open_: bool = True) -> None:
         self.sent: list[str] = []
-        self.fail = fail
+        self.fail_with = fail_with
+        self.open = open_
+        self.fail_once: str = ""
 
-    def send(self, job):
-        if self.fail:
+    def holds(self, instance_id):
+        return self.open
+
+    def call(self, instance_id, method, **kwargs):
+        job = kwargs["job"]
+        if job["wa_message_id"] == self.fail_once:
+            self.fail_once = ""
             raise ConnectionError("socket closed")
+        if self.fail_with is not None:
+            raise self.fail_with
         self.sent.append(job["wa_message_id"])
-        return ServerAck(job["wa_message_id"], 1_000)
-
-    def poll_receipts(self, instance_ids, wait_seconds):
-        return [Receipt(1, instance_ids[0], "x", "delivered", 1)] if instance_ids else []
-
-    def ack_receipts(self, receipt_ids):
-        pass
+        return {"wa_message_id": job["wa_message_id"], "server_timestamp_ms": 1_000}
 
 
-class RecordingSink:
+class RecordingReporter:
     def __init__(self) -> None:
-        self.reports: list[StatusReport] = []
+        self.reports: list[dict] = []
+        self.lost = False
 
-    def report(self, report: StatusReport) -> None:
+    def report_now(self, shard, report):
+        if self.lost:
+            raise LeaseLost(shard)
         self.reports.append(report)
+
+
+class ListReader:
+    def __init__(self) -> None:
+        self.deleted: list[str] = []
+        self.hidden: list[tuple[list[str], int]] = []
+
+    def delete(self, handles):
+        self.deleted.extend(handles)
+
+    def hide(self, handles, seconds):
+        self.hidden.append((list(handles), seconds))
+
+
+def _runner(svc, pool, reporter=None):
+    reporter = reporter or RecordingReporter()
+    runner = JobRunner(svc, lambda engine: pool, svc.instances.view, reporter, Pacer(PacingPolicy(), lambda: 0.0))
+    return runner, reporter
 
 
 def _job(handler, account, svc) -> dict:
@@ -54,99 +83,133 @@ def _job(handler, account, svc) -> dict:
     }
 
 
+def _batch(jobs, group):
+    return [
+        {"Body": json.dumps(job), "ReceiptHandle": f"rh{i}", "Attributes": {"MessageGroupId": group}}
+        for i, job in enumerate(jobs)
+    ]
+
+
 def test_a_job_is_sent_once_and_reported(messages_handler, svc, account):
-    engine, sink = RecordingEngine(), RecordingSink()
-    svc.statuses = sink
-    worker = SessionWorker(svc, {"sandbox": engine})
+    pool = RecordingPool()
+    runner, reporter = _runner(svc, pool)
     job = _job(messages_handler, account, svc)
 
-    assert worker.process_job(job) is True
-    assert engine.sent == [job["wa_message_id"]]
-    assert [(r.status, r.message_id) for r in sink.reports] == [
+    assert runner.process_job(0, job) is Outcome.DONE
+    assert pool.sent == [job["wa_message_id"]]
+    assert [(r["status"], r["message_id"]) for r in reporter.reports] == [
         ("sending", job["message_id"]),
         ("sent", job["message_id"]),
     ]
 
 
 def test_a_redelivered_job_already_sent_is_skipped(messages_handler, svc, account):
-    engine = RecordingEngine()
-    svc.statuses = RecordingSink()
-    worker = SessionWorker(svc, {"sandbox": engine})
+    pool = RecordingPool()
+    runner, _ = _runner(svc, pool)
     job = _job(messages_handler, account, svc)
     svc.messages.apply_status(job["message_id"], "sent", 5)
 
-    assert worker.process_job(job) is True
-    assert engine.sent == []
+    assert runner.process_job(0, job) is Outcome.DONE
+    assert pool.sent == []
 
 
 def test_a_job_interrupted_after_sending_is_resent_with_the_same_whatsapp_id(messages_handler, svc, account):
-    engine = RecordingEngine()
-    svc.statuses = RecordingSink()
-    worker = SessionWorker(svc, {"sandbox": engine})
+    pool = RecordingPool()
+    runner, _ = _runner(svc, pool)
     job = _job(messages_handler, account, svc)
     svc.messages.apply_status(job["message_id"], "sending", 5)  # the crash happened after this
 
-    assert worker.process_job(job) is True
-    assert engine.sent == [job["wa_message_id"]]
+    assert runner.process_job(0, job) is Outcome.DONE
+    assert pool.sent == [job["wa_message_id"]]
 
 
 def test_an_engine_failure_leaves_the_job_for_a_retry(messages_handler, svc, account):
-    sink = RecordingSink()
-    svc.statuses = sink
-    worker = SessionWorker(svc, {"sandbox": RecordingEngine(fail=True)})
+    runner, reporter = _runner(svc, RecordingPool(fail_with=ConnectionError("socket closed")))
+    assert runner.process_job(0, _job(messages_handler, account, svc)) is Outcome.RETRY
+    assert [r["status"] for r in reporter.reports] == ["sending"]
+
+
+def test_a_permanent_failure_fails_the_message_with_its_code(messages_handler, svc, account):
+    runner, reporter = _runner(svc, RecordingPool(fail_with=PermanentFailure("not_on_whatsapp")))
+    assert runner.process_job(0, _job(messages_handler, account, svc)) is Outcome.DONE
+    assert [(r["status"], r.get("error_code")) for r in reporter.reports] == [
+        ("sending", None),
+        ("failed", "not_on_whatsapp"),
+    ]
+
+
+def test_a_send_to_a_number_that_is_down_is_held_with_its_numbers_later_jobs(messages_handler, svc, account):
+    runner, reporter = _runner(svc, RecordingPool(fail_with=NotConnected("restricted")))
+    jobs = [_job(messages_handler, account, svc) for _ in range(3)]
+    reader = ListReader()
+
+    runner.process_batch(0, reader, _batch(jobs, account.instance_id), threading.Event())
+
+    assert reader.deleted == []
+    assert reader.hidden == [(["rh0", "rh1", "rh2"], HELD_VISIBILITY_SECONDS)]
+    assert [r["message_id"] for r in reporter.reports] == [jobs[0]["message_id"]]  # nothing overtook it
+
+
+def test_a_job_whose_session_is_still_opening_is_looked_at_again_soon(messages_handler, svc, account):
+    runner, reporter = _runner(svc, RecordingPool(open_=False))
+    reader = ListReader()
+    runner.process_batch(0, reader, _batch([_job(messages_handler, account, svc)], "g"), threading.Event())
+    assert reader.hidden == [(["rh0"], OPENING_RETRY_SECONDS)] and reporter.reports == []
+
+
+def test_a_job_for_a_deleted_instance_fails_for_good(messages_handler, svc, account):
+    runner, reporter = _runner(svc, RecordingPool())
     job = _job(messages_handler, account, svc)
-
-    assert worker.process_job(job) is False
-    assert [r.status for r in sink.reports] == ["sending"]
-
-
-def test_a_job_for_an_instance_without_engine_is_retried(messages_handler, svc, account):
-    worker = SessionWorker(svc, {})
-    svc.statuses = RecordingSink()
-    assert worker.process_job(_job(messages_handler, account, svc)) is False
+    svc.instances.delete(account.instance_id)
+    assert runner.process_job(0, job) is Outcome.DONE
+    assert [(r["status"], r["error_code"]) for r in reporter.reports] == [("failed", "instance_not_connected")]
 
 
-class FlakyEngine(RecordingEngine):
-    """Fails the first attempt of one job."""
-
-    def __init__(self, flaky_wa_id: str) -> None:
-        super().__init__()
-        self.flaky = flaky_wa_id
-
-    def send(self, job):
-        if job["wa_message_id"] == self.flaky:
-            self.flaky = ""
-            raise ConnectionError("socket closed")
-        return super().send(job)
-
-
-class ListReader:
-    def __init__(self) -> None:
-        self.deleted: list[str] = []
-
-    def delete(self, handles):
-        self.deleted.extend(handles)
+def test_a_worker_that_lost_its_shard_touches_nothing(messages_handler, svc, account):
+    pool = RecordingPool()
+    reporter = RecordingReporter()
+    reporter.lost = True
+    runner, _ = _runner(svc, pool, reporter)
+    reader = ListReader()
+    runner.process_batch(0, reader, _batch([_job(messages_handler, account, svc)], "g"), threading.Event())
+    assert pool.sent == [] and reader.deleted == [] and reader.hidden == []
 
 
 def test_a_failed_job_holds_back_its_numbers_later_jobs(messages_handler, svc, account):
-    import json
-
-    svc.statuses = RecordingSink()
     jobs = [_job(messages_handler, account, svc) for _ in range(3)]
-    engine = FlakyEngine(jobs[0]["wa_message_id"])
-    worker = SessionWorker(svc, {"sandbox": engine})
-    batch = [
-        {"Body": json.dumps(job), "ReceiptHandle": f"rh{i}", "Attributes": {"MessageGroupId": account.instance_id}}
-        for i, job in enumerate(jobs)
-    ]
+    pool = RecordingPool()
+    pool.fail_once = jobs[0]["wa_message_id"]
+    runner, _ = _runner(svc, pool)
+    batch = _batch(jobs, account.instance_id)
     reader = ListReader()
 
-    worker.process_batch(reader, batch)
-    assert engine.sent == [] and reader.deleted == []  # the first failed: nothing overtook it
+    runner.process_batch(0, reader, batch, threading.Event())
+    assert pool.sent == [] and reader.deleted == []  # the first failed: nothing overtook it
 
-    worker.process_batch(reader, batch)  # the redelivery, in the same order
-    assert engine.sent == [job["wa_message_id"] for job in jobs]
+    runner.process_batch(0, reader, batch, threading.Event())  # the redelivery, in the same order
+    assert pool.sent == [job["wa_message_id"] for job in jobs]
     assert reader.deleted == ["rh0", "rh1", "rh2"]
+
+
+def test_pacing_keeps_a_waiting_group_invisible(messages_handler, svc, account):
+    clock = [0.0]
+    pool = RecordingPool()
+    reporter = RecordingReporter()
+    runner = JobRunner(
+        svc,
+        lambda engine: pool,
+        svc.instances.view,
+        reporter,
+        Pacer(PacingPolicy(min_interval_ms=6000), lambda: clock[0]),
+    )
+    jobs = [_job(messages_handler, account, svc) for _ in range(2)]
+    reader = ListReader()
+    stop = threading.Event()
+    stop.wait = lambda seconds: False  # no real sleeping: the slot is reserved, the wait itself skipped
+    runner.process_batch(0, reader, _batch(jobs, account.instance_id), stop)
+    # The second job waits 6 s for its slot: longer than what is left of the 10 s visibility minus a margin.
+    assert reader.hidden and reader.hidden[0][0] == ["rh1"]
+    assert reader.deleted == ["rh0", "rh1"]
 
 
 def test_a_dead_job_fails_and_is_refunded_unless_it_was_sent(messages_handler, svc, account):

@@ -10,9 +10,11 @@ from bzapper.adapters.aws.checkouts import CheckoutStore
 from bzapper.adapters.aws.control import ControlChannel
 from bzapper.adapters.aws.eventlog import EventLog
 from bzapper.adapters.aws.events import EventBridgePublisher
+from bzapper.adapters.aws.fences import FenceChecker
 from bzapper.adapters.aws.idempotency import IdempotencyStore
 from bzapper.adapters.aws.identities import IdentityStore
 from bzapper.adapters.aws.instances import InstanceStore
+from bzapper.adapters.aws.media import MediaStore
 from bzapper.adapters.aws.messages import MessageStore
 from bzapper.adapters.aws.queues import SqsDeliveryJobs, SqsJobQueue, SqsStatusSink
 from bzapper.adapters.aws.ratelimits import RateLimitStore
@@ -43,6 +45,8 @@ class Services:
     http: HttpSender
     control: ControlChannel
     identities: IdentityStore
+    fences: FenceChecker
+    media: MediaStore
 
 
 @cache
@@ -66,4 +70,6 @@ def services() -> Services:
         http=HttpSender(),
         control=ControlChannel(),
         identities=IdentityStore(),
+        fences=FenceChecker(),
+        media=MediaStore(),
     )

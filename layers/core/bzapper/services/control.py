@@ -13,9 +13,22 @@ QUESTION_TIMEOUT_SECONDS = 8.0
 """How long the API waits for the holder's answer: under API Gateway's 30 s, above a slow WhatsApp lookup."""
 
 
+def _addressed(instance: InstanceRef, op: str, args: dict[str, Any]) -> dict[str, Any]:
+    # The instance's facts travel with the command: a deleted instance can still be logged out by its holder.
+    return {
+        "op": op,
+        "instance_id": instance.instance_id,
+        "account_id": instance.account_id,
+        "livemode": instance.livemode,
+        "engine": instance.engine,
+        "shard": instance.shard,
+        **args,
+    }
+
+
 def command(services: Services, instance: InstanceRef, op: str, **args: Any) -> None:
     """Fire and forget: the holder applies it in order with the instance's other lifecycle operations."""
-    services.control.send(instance.shard, {"op": op, "instance_id": instance.instance_id, **args})
+    services.control.send(instance.shard, _addressed(instance, op, args))
 
 
 def ask(
@@ -23,9 +36,7 @@ def ask(
 ) -> dict:
     """The holder's answer; 409 not_connected when nobody answers in time (no worker holds it, or it is down)."""
     request_id = new_id("req")
-    services.control.send(
-        instance.shard, {"op": op, "instance_id": instance.instance_id, "request_id": request_id, **args}
-    )
+    services.control.send(instance.shard, _addressed(instance, op, {"request_id": request_id, **args}))
     answer = services.control.wait_for_answer(request_id, timeout_seconds)
     if answer is None:
         raise BzError("not_connected")

@@ -57,7 +57,9 @@ def qr(services: Services, principal: Principal, instance_id: str) -> InstanceVi
         raise BzError("already_connected")
     if view.status != InstanceStatus.PAIRING or not view.qr:
         if view.status in PAIRABLE and view.status != InstanceStatus.PAIRING:
-            command(services, view.ref, "open")  # a QR is asked for: start pairing (again)
+            # A QR is asked for: pairing starts (again), even for a number logged out before.
+            services.instances.set_active(view.instance_id, True)
+            command(services, view.ref, "open")
         raise BzError("qr_not_ready", headers={"Retry-After": "1"})
     return view
 
@@ -70,6 +72,7 @@ def pairing_code(services: Services, principal: Principal, instance_id: str, pho
         e164 = normalize_phone(phone)
     except InvalidRecipient as error:
         raise validation_failed("phone", "error.invalid_recipient", value=phone) from error
+    services.instances.set_active(view.instance_id, True)
     return ask(services, view.ref, "pairing_code", phone=e164)["code"]
 
 

@@ -9,22 +9,37 @@ import sys
 
 from bzapper import logs
 from bzapper.config import settings
+from bzapper.domain.pacing import PacingPolicy
 from bzapper.services.container import services
-from bzapper.worker.runner import SessionWorker, parent_alive
+from bzapper.worker.runner import EngineSetup, SessionWorker, parent_alive
+
+
+def engine_setups() -> dict[str, EngineSetup]:
+    """The engines this worker serves: the sandbox when a sandbox network is configured, whatsmeow when
+    a session store directory is (BZ_WHATSMEOW_STORE: on Fargate an EFS mount shared by every worker)."""
+    engines = {}
+    if settings().sandbox_url:
+        engines["sandbox"] = EngineSetup("sandbox", {"sandbox_url": settings().sandbox_url})
+    if store := os.environ.get("BZ_WHATSMEOW_STORE"):
+        engines["whatsmeow"] = EngineSetup("whatsmeow", {"store_dir": store})
+    return engines
 
 
 def main() -> None:
     logs.configure(sys.stderr)
-    engines = {}
-    if settings().sandbox_url:
-        from bzapper.engines.sandbox.engine import SandboxEngine
-
-        engines["sandbox"] = SandboxEngine(settings().sandbox_url)
-    worker = SessionWorker(services(), engines)
+    worker = SessionWorker(
+        services(),
+        engine_setups(),
+        sessions_per_host=int(os.environ.get("BZ_SESSIONS_PER_HOST", "50")),
+        pacing=PacingPolicy(
+            min_interval_ms=int(os.environ.get("BZ_SEND_INTERVAL_MS", "0")),
+            jitter_ms=int(os.environ.get("BZ_SEND_JITTER_MS", "0")),
+        ),
+    )
     signal.signal(signal.SIGTERM, lambda *_: worker.stop.set())
     signal.signal(signal.SIGINT, lambda *_: worker.stop.set())
     watch_parent = os.environ.get("BZ_WORKER_PARENT_PID")
-    logging.getLogger("bzapper.worker").info("worker %s started", os.getpid())
+    logging.getLogger("bzapper.worker").info("worker %s started as %s", os.getpid(), worker.keeper.owner)
     worker.run(parent_alive(int(watch_parent)) if watch_parent else (lambda: True))
     logging.shutdown()
     # Daemon threads may sit in a long poll or a lock: never let them hold the exit.

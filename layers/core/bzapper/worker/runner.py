@@ -1,136 +1,306 @@
-"""The session worker: takes jobs from the shard queues, sends them through the engine, reports statuses.
+"""The session worker: leases shards, opens their instances on hosts, sends their jobs, answers their commands.
 
-Exactly once toward the recipient: a redelivered job whose message already reached `sent` is
-skipped; one that crashed between WhatsApp's ack and our report is re-sent with the same WhatsApp
-id (derived from our message id), which the recipient's device collapses.
+Threads of one worker process:
+- the lease keeper's heartbeat (bzapper.services.leases): takes its fair share of the shards;
+- per held shard: its priority queue, its shard queue, its control queue, and one opener;
+- the reporter: engine events and statuses back to the status-updates queue, fenced;
+- per host (child process): the reader of its pipe.
 """
 
 from __future__ import annotations
 
-import json
+import contextlib
 import logging
 import os
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
 
 from bzapper.adapters.aws.queues import SqsReader
 from bzapper.config import settings
-from bzapper.domain.clock import now_ms
-from bzapper.domain.model import StatusReport
-from bzapper.domain.statuses import RANK, MessageStatus, rank
-from bzapper.engines.base import Engine, PermanentFailure
+from bzapper.domain.instances import should_open
+from bzapper.domain.leases import Lease
+from bzapper.domain.model import InstanceView
+from bzapper.domain.pacing import Pacer, PacingPolicy
+from bzapper.engines.base import SessionSpec
 from bzapper.services.container import Services
-from bzapper.topology import SHARD_COUNT, shard_queue_name
+from bzapper.services.leases import LeaseBackend, LeaseKeeper
+from bzapper.topology import control_queue_name, priority_queue_name, shard_queue_name
+from bzapper.worker.control import CommandHandler
+from bzapper.worker.hosts import DEFAULT_SESSIONS_PER_HOST, HostPool
+from bzapper.worker.jobs import JobRunner
+from bzapper.worker.reports import Reporter
 
 logger = logging.getLogger("bzapper.worker")
 
-INSTANCE_REFRESH_SECONDS = 5.0
+
+@dataclass(frozen=True)
+class EngineSetup:
+    """How hosts build the engine that serves instances of one engine name ("sandbox", "whatsmeow")."""
+
+    factory: str
+    """An engine name known to bzapper.worker.host.build_engine, or a "module:callable"."""
+    config: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class ShardWork:
+    shard: int
+    lease: Lease
+    stop: threading.Event = field(default_factory=threading.Event)
+    threads: list[threading.Thread] = field(default_factory=list)
 
 
 class SessionWorker:
-    def __init__(self, services: Services, engines: dict[str, Engine], shards: list[int] | None = None) -> None:
+    def __init__(
+        self,
+        services: Services,
+        engines: dict[str, EngineSetup],
+        *,
+        lease_store: LeaseBackend | None = None,
+        owner: str | None = None,
+        lease_duration_ms: int | None = None,
+        sessions_per_host: int = DEFAULT_SESSIONS_PER_HOST,
+        pacing: PacingPolicy | None = None,
+    ) -> None:
+        if lease_store is None:
+            from bzapper.adapters.aws.leases import LeaseStore
+
+            lease_store = LeaseStore()
         self.services = services
         self.engines = engines
-        self.shards = shards if shards is not None else list(range(SHARD_COUNT))
+        self.sessions_per_host = sessions_per_host
         self.stop = threading.Event()
-        self._instances: dict[str, list[str]] = {name: [] for name in engines}
-        self._instances_at = 0.0
+        self.keeper = LeaseKeeper(
+            lease_store,
+            owner=owner,
+            duration_ms=lease_duration_ms,
+            on_acquired=self._acquired,
+            on_lost=self._lost,
+        )
+        self.reporter = Reporter(self.keeper.fence, self._ack)
+        self.jobs = JobRunner(
+            services, self._pool_for, self._instance_of, self.reporter, Pacer(pacing or PacingPolicy(), time.monotonic)
+        )
+        self.commands = CommandHandler(services, open_instance=self._open, close_instance=self._close, call=self._call)
+        self._pools: dict[str, HostPool] = {}
+        self._pools_lock = threading.Lock()
+        self._shards: dict[int, ShardWork] = {}
+        self._instances: dict[str, InstanceView] = {}
+        self._media = ThreadPoolExecutor(2, thread_name_prefix="media")
+
+    # -- life -----------------------------------------------------------------------------------
 
     def run(self, should_continue: Callable[[], bool] = lambda: True) -> None:
-        threads = [
-            threading.Thread(target=self._consume_shard, args=(shard,), name=f"shard-{shard}", daemon=True)
-            for shard in self.shards
-        ]
-        threads += [
-            threading.Thread(target=self._pump_receipts, args=(name,), name=f"receipts-{name}", daemon=True)
-            for name in self.engines
-        ]
-        for thread in threads:
-            thread.start()
-        while not self.stop.is_set() and should_continue():
-            self.stop.wait(0.5)
-        self.stop.set()
-        for thread in threads:
-            thread.join(timeout=10)
-
-    # Outbound -------------------------------------------------------------------------------
-
-    def _consume_shard(self, shard: int) -> None:
-        reader = SqsReader(settings().queue(shard_queue_name(shard), fifo=True))
-        while not self.stop.is_set():
-            try:
-                self.process_batch(reader, reader.receive(max_messages=10, wait_seconds=1))
-            except Exception:
-                logger.exception("shard %s: receive loop error", shard)
-                self.stop.wait(1.0)
-
-    def process_batch(self, reader: SqsReader, messages: list[dict]) -> None:
-        """Jobs in queue order; after a failure, the rest of that number's jobs wait for the retry."""
-        held: set[str] = set()
-        for message in messages:
-            if self.stop.is_set():
-                return  # not deleted: it comes back to whoever holds the shard next
-            group = message.get("Attributes", {}).get("MessageGroupId", "")
-            if group in held:
-                continue  # keep the conversation's order: nothing overtakes a job that will be retried
-            if self.process_job(json.loads(message["Body"])):
-                reader.delete([message["ReceiptHandle"]])
-            else:
-                held.add(group)
-
-    def process_job(self, job: dict) -> bool:
-        """True when the job is finished (sent now or before); False leaves it to be retried."""
-        message_id = job["message_id"]
-        status = self.services.messages.status_of(message_id)
-        if status is None:
-            logger.error("job for unknown message %s dropped", message_id)
-            return True
-        if rank(status) >= RANK[MessageStatus.SENT]:
-            return True  # a redelivery of something already sent (or finally failed)
-        instance = self.services.instances.get(job["instance_id"])
-        engine = self.engines.get(instance.engine) if instance else None
-        if engine is None:
-            logger.error("no engine for instance %s", job["instance_id"])
-            return False
-        report = self.services.statuses.report
-        report(StatusReport(job["instance_id"], job["wa_message_id"], "sending", now_ms(), message_id))
+        self.reporter.start()
+        self.keeper.start()
         try:
-            ack = engine.send(job)
-        except PermanentFailure as failure:
-            report(StatusReport(job["instance_id"], job["wa_message_id"], "failed", now_ms(), message_id, failure.code))
-            return True
-        except Exception:
-            logger.exception("send of %s failed; it will be retried", message_id)
+            while not self.stop.is_set() and should_continue():
+                self.stop.wait(0.5)
+        finally:
+            self.shutdown()
+
+    def shutdown(self) -> None:
+        self.stop.set()
+        self.keeper.stop(release=True)  # each shard's on_lost runs first: its work stops, then it is freed
+        with self._pools_lock:
+            pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            pool.shutdown()
+        self.reporter.stop()
+        self.jobs.shutdown()
+
+    # -- shards ---------------------------------------------------------------------------------
+
+    def _acquired(self, lease: Lease) -> None:
+        work = ShardWork(lease.shard, lease)
+        self._shards[lease.shard] = work
+        current = settings()
+        targets: list[tuple[str, Callable[[], None]]] = [
+            ("open", lambda: self._open_shard(lease.shard)),
+            (
+                "control",
+                lambda: self.commands.consume(
+                    SqsReader(current.queue(control_queue_name(lease.shard), fifo=False)), work.stop
+                ),
+            ),
+            (
+                "priority",
+                lambda: self.jobs.consume(
+                    lease.shard,
+                    SqsReader(current.queue(priority_queue_name(lease.shard), fifo=True)),
+                    work.stop,
+                    priority=True,
+                ),
+            ),
+            (
+                "jobs",
+                lambda: self.jobs.consume(
+                    lease.shard, SqsReader(current.queue(shard_queue_name(lease.shard), fifo=True)), work.stop
+                ),
+            ),
+        ]
+        for name, target in targets:
+            thread = threading.Thread(target=target, name=f"shard-{lease.shard}-{name}", daemon=True)
+            work.threads.append(thread)
+            thread.start()
+
+    def _lost(self, shard: int) -> None:
+        work = self._shards.pop(shard, None)
+        if work is None:
+            return
+        work.stop.set()
+        for thread in work.threads:
+            thread.join(timeout=15)
+        for instance_id in [i for i, view in list(self._instances.items()) if view.shard == shard]:
+            try:
+                self._close(instance_id, False)
+            except Exception:
+                logger.exception("closing %s of lost shard %s failed", instance_id, shard)
+
+    def _open_shard(self, shard: int) -> None:
+        for view in self.services.instances.of_shard(shard):
+            if self.stop.is_set() or shard not in self._shards:
+                return
+            if should_open(view.status, view.active):
+                try:
+                    self._open_view(view)
+                except Exception:
+                    logger.exception("opening %s failed", view.instance_id)
+
+    # -- instances ------------------------------------------------------------------------------
+
+    def _pool_for(self, engine: str) -> HostPool | None:
+        setup = self.engines.get(engine)
+        if setup is None:
+            return None
+        with self._pools_lock:
+            pool = self._pools.get(engine)
+            if pool is None and not self.stop.is_set():
+                pool = HostPool(setup.factory, setup.config, self._on_event, per_host=self.sessions_per_host)
+                self._pools[engine] = pool
+            return pool
+
+    def _instance_of(self, instance_id: str) -> InstanceView | None:
+        view = self._instances.get(instance_id)
+        return view if view is not None else self.services.instances.view(instance_id)
+
+    def _open(self, command: dict[str, Any], force: bool) -> bool:
+        """Open the instance a command names, if its shard is held here and (unless forced) it should be."""
+        view = self.services.instances.view(command["instance_id"])
+        if view is None:
+            if not force:
+                return False
+            view = _gone_instance(command)
+        if view.shard not in self._shards or not (force or should_open(view.status, view.active)):
             return False
-        report(StatusReport(job["instance_id"], ack.wa_message_id, "sent", ack.server_timestamp_ms, message_id))
+        return self._open_view(view)
+
+    def _open_view(self, view: InstanceView) -> bool:
+        pool = self._pool_for(view.engine)
+        if pool is None:
+            logger.error("no %s engine on this worker for %s", view.engine, view.instance_id)
+            return False
+        self._instances[view.instance_id] = view
+        pool.open(SessionSpec(view.instance_id, view.account_id, view.livemode, view.phone))
         return True
 
-    # Inbound receipts -----------------------------------------------------------------------
+    def _close(self, instance_id: str, logout: bool) -> None:
+        view = self._instances.get(instance_id)
+        if view is not None:
+            pool = self._pool_for(view.engine)
+            if pool is not None:
+                pool.close(instance_id, logout=logout)
+        self._instances.pop(instance_id, None)
 
-    def _pump_receipts(self, engine_name: str) -> None:
-        engine = self.engines[engine_name]
-        while not self.stop.is_set():
+    def _call(self, instance_id: str, method: str, **kwargs: Any) -> Any:
+        view = self._instance_of(instance_id)
+        pool = self._pool_for(view.engine) if view else None
+        if view is None or pool is None:
+            from bzapper.engines.base import NotConnected
+
+            raise NotConnected("not_open")
+        return pool.call(instance_id, method, **kwargs)
+
+    def _ack(self, instance_id: str, acks: list[Any]) -> None:
+        view = self._instances.get(instance_id)
+        pool = self._pool_for(view.engine) if view else None
+        if pool is not None:
+            pool.ack(instance_id, acks)
+
+    # -- engine events --------------------------------------------------------------------------
+
+    def _on_event(self, event: dict[str, Any]) -> None:
+        """Runs on a host's reader thread: turn the event into a report, never block on I/O here."""
+        view = self._instances.get(event.get("instance_id", ""))
+        if view is None:
+            return  # not (or no longer) open here: unacked, so its next holder gets it
+        kind = event.get("kind")
+        if kind == "receipt":
+            report = {k: event[k] for k in ("instance_id", "wa_message_id", "status", "at")}
+            self.reporter.submit(view.shard, {"kind": "status", **report}, event.get("ack"))
+        elif kind == "state":
+            fields = ("instance_id", "state", "at", "qr", "phone", "lid", "push_name", "error")
+            self.reporter.submit(view.shard, {"kind": "state", **{k: event.get(k) for k in fields}}, event.get("ack"))
+        elif kind == "identity":
+            report = {"kind": "identity", "account_id": view.account_id, "livemode": view.livemode}
+            report.update({k: event[k] for k in ("instance_id", "phone", "lid", "at")})
+            self.reporter.submit(view.shard, report, event.get("ack"))
+        elif kind == "inbound":
+            self._media.submit(self._report_inbound, view, event)
+
+    def _report_inbound(self, view: InstanceView, event: dict[str, Any]) -> None:
+        report = {k: v for k, v in event.items() if k not in ("ack", "media_path")}
+        report.update(kind="inbound", account_id=view.account_id, livemode=view.livemode)
+        path = event.get("media_path")
+        if path:
             try:
-                receipts = engine.poll_receipts(self._instances_of(engine_name), wait_seconds=1.0)
-                for receipt in receipts:
-                    self.services.statuses.report(
-                        StatusReport(receipt.instance_id, receipt.wa_message_id, receipt.status, receipt.timestamp_ms)
-                    )
-                engine.ack_receipts([receipt.receipt_id for receipt in receipts])
-                if not receipts and not self._instances[engine_name]:
-                    self.stop.wait(1.0)
+                report["content"] = {**report.get("content", {}), "media": store_media(view, path, event)}
             except Exception:
-                logger.exception("receipts loop error (%s)", engine_name)
-                self.stop.wait(1.0)
+                logger.exception("inbound media of %s could not be stored; it will come again", view.instance_id)
+                return
+            finally:
+                _remove(path)
+        self.reporter.submit(view.shard, report, event.get("ack"))
 
-    def _instances_of(self, engine_name: str) -> list[str]:
-        # The foundation's worker holds every shard, so every instance; leases narrow this later.
-        if time.monotonic() - self._instances_at > INSTANCE_REFRESH_SECONDS:
-            for name in self.engines:
-                self._instances[name] = [ref.instance_id for ref in self.services.instances.all_with_engine(name)]
-            self._instances_at = time.monotonic()
-        return self._instances[engine_name]
+
+def store_media(view: InstanceView, path: str, event: dict[str, Any]) -> dict[str, Any]:
+    from bzapper.adapters.aws.media import MediaStore  # the media pipeline, loaded only when media arrives
+
+    media = event.get("content", {}).get("media", {})
+    return MediaStore().put_file(
+        view.account_id, view.livemode, path, media.get("mime_type", "application/octet-stream"), media.get("filename")
+    )
+
+
+def _remove(path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+
+
+def _gone_instance(command: dict[str, Any]) -> InstanceView:
+    """A deleted instance, from the facts its command carries: enough to open and unlink it."""
+    return InstanceView(
+        instance_id=command["instance_id"],
+        account_id=command["account_id"],
+        livemode=bool(command["livemode"]),
+        engine=command["engine"],
+        shard=int(command.get("shard", -1)),
+        name="",
+        status="disconnected",
+        phone=None,
+        lid=None,
+        push_name=None,
+        last_error=None,
+        qr=None,
+        state_at=0,
+        active=False,
+        created_at=0,
+        updated_at=0,
+    )
 
 
 def parent_alive(parent_pid: int) -> Callable[[], bool]:

@@ -53,6 +53,17 @@ class SqsReader:
         )
         return answer.get("Messages", [])
 
+    def hide(self, receipt_handles: list[str], seconds: int) -> None:
+        """Keep these messages invisible for `seconds` more (a held send, or one waiting for its pacing slot)."""
+        for start in range(0, len(receipt_handles), 10):
+            client("sqs").change_message_visibility_batch(
+                QueueUrl=self.url,
+                Entries=[
+                    {"Id": str(index), "ReceiptHandle": handle, "VisibilityTimeout": max(0, min(seconds, 43_200))}
+                    for index, handle in enumerate(receipt_handles[start : start + 10])
+                ],
+            )
+
     def delete(self, receipt_handles: list[str]) -> None:
         for start in range(0, len(receipt_handles), 10):
             client("sqs").delete_message_batch(

@@ -1,0 +1,89 @@
+"""Commands and questions from the API for the instances of a held shard (its control queue)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from bzapper.adapters.aws.queues import SqsReader
+from bzapper.engines.base import NotConnected
+from bzapper.services.container import Services
+from bzapper.worker.hosts import HostCrashed
+
+logger = logging.getLogger("bzapper.worker.control")
+
+QUESTION_TIMEOUT_SECONDS = 7.0  # under the API's own wait, so the answer (even an error) lands first
+
+
+class CommandHandler:
+    def __init__(
+        self,
+        services: Services,
+        *,
+        open_instance: Callable[[dict[str, Any], bool], bool],
+        close_instance: Callable[[str, bool], None],
+        call: Callable[..., Any],
+    ) -> None:
+        self.services = services
+        self.open_instance = open_instance
+        self.close_instance = close_instance
+        self.call = call
+
+    def consume(self, reader: SqsReader, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                for message in reader.receive(max_messages=10, wait_seconds=1):
+                    if self.handle(json.loads(message["Body"])):
+                        reader.delete([message["ReceiptHandle"]])
+            except Exception:
+                logger.exception("control loop error")
+                stop.wait(1.0)
+
+    def handle(self, command: dict[str, Any]) -> bool:
+        """True when the command is done with (answered, even with an error); False retries it."""
+        op, instance_id = command.get("op"), command.get("instance_id", "")
+        try:
+            if op == "open":
+                self.open_instance(command, False)
+            elif op == "restart":
+                self.close_instance(instance_id, False)
+                self.open_instance(command, False)
+            elif op == "logout":
+                # A session must be open to unlink it, even one the customer just deleted.
+                self.open_instance(command, True)
+                self.close_instance(instance_id, True)
+            elif op == "mark_read":
+                self.call(
+                    instance_id, "mark_read", chat_jid=command["chat_jid"], wa_message_ids=command["wa_message_ids"]
+                )
+            elif op == "pairing_code":
+                self.open_instance(command, True)
+                code = self.call(instance_id, "pairing_code", timeout=QUESTION_TIMEOUT_SECONDS, phone=command["phone"])
+                self._answer(command, {"code": code})
+            elif op == "check_numbers":
+                results = self.call(
+                    instance_id, "check_numbers", timeout=QUESTION_TIMEOUT_SECONDS, inputs=command["inputs"]
+                )
+                self._answer(command, {"results": results})
+            else:
+                logger.error("unknown control op %r dropped", op)
+            return True
+        except NotConnected:
+            self._answer(command, {"error": "not_connected"})
+            return True
+        except HostCrashed:
+            if command.get("request_id"):
+                self._answer(command, {"error": "not_connected"})  # the asker is waiting: tell it now
+                return True
+            return False
+        except Exception:
+            logger.exception("control op %s for %s failed", op, instance_id)
+            self._answer(command, {"error": "temporarily_unavailable"})
+            return command.get("request_id") is not None
+
+    def _answer(self, command: dict[str, Any], answer: dict[str, Any]) -> None:
+        if request_id := command.get("request_id"):
+            self.services.control.answer(request_id, answer)

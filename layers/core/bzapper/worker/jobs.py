@@ -1,0 +1,167 @@
+"""Sending the jobs of the shards a worker holds.
+
+Exactly once toward the recipient: a redelivered job whose message already reached `sent` is skipped;
+one that crashed between WhatsApp's ack and our report is re-sent with the same WhatsApp id (derived
+from our message id), which the recipient's device collapses. Order per number: a job that must wait
+(held, retried) keeps every later job of its number waiting behind it (FIFO group = instance).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from enum import Enum
+
+from bzapper.adapters.aws.queues import SqsReader
+from bzapper.domain.clock import now_ms
+from bzapper.domain.leases import LeaseLost
+from bzapper.domain.model import InstanceView
+from bzapper.domain.pacing import Pacer
+from bzapper.domain.statuses import RANK, MessageStatus, rank
+from bzapper.engines.base import NotConnected, PermanentFailure
+from bzapper.services.container import Services
+from bzapper.topology import HELD_VISIBILITY_SECONDS
+from bzapper.worker.hosts import HostPool
+from bzapper.worker.reports import Reporter
+
+logger = logging.getLogger("bzapper.worker.jobs")
+
+VISIBILITY_SECONDS = 10  # the shard queues' own visibility timeout (topology)
+GROUPS_IN_PARALLEL = 8
+OPENING_RETRY_SECONDS = 2
+INSTANCE_GONE = "instance_not_connected"
+
+
+class Outcome(Enum):
+    DONE = "done"  # sent (now or before), or failed for good: delete the job
+    RETRY = "retry"  # leave it: it comes back after its visibility timeout
+    HELD = "held"  # the number is down: hide it (and its group) for longer
+    WAIT = "wait"  # the number's session is opening here: look again in a moment
+    LOST = "lost"  # the shard is not ours any more: touch nothing
+
+
+class JobRunner:
+    def __init__(
+        self,
+        services: Services,
+        pool_for: Callable[[str], HostPool | None],
+        instance_of: Callable[[str], InstanceView | None],
+        reporter: Reporter,
+        pacer: Pacer,
+    ) -> None:
+        self.services = services
+        self.pool_for = pool_for
+        self.instance_of = instance_of
+        self.reporter = reporter
+        self.pacer = pacer
+        self._executor = ThreadPoolExecutor(GROUPS_IN_PARALLEL, thread_name_prefix="jobs")
+
+    def consume(self, shard: int, reader: SqsReader, stop: threading.Event, *, priority: bool = False) -> None:
+        while not stop.is_set():
+            try:
+                self.process_batch(shard, reader, reader.receive(max_messages=10, wait_seconds=1), stop, priority)
+            except Exception:
+                logger.exception("shard %s: receive loop error", shard)
+                stop.wait(1.0)
+
+    def process_batch(
+        self, shard: int, reader: SqsReader, messages: list[dict], stop: threading.Event, priority: bool = False
+    ) -> None:
+        """Each number's jobs in queue order; different numbers in parallel."""
+        groups: dict[str, list[dict]] = {}
+        for message in messages:
+            groups.setdefault(message.get("Attributes", {}).get("MessageGroupId", ""), []).append(message)
+        futures = [
+            self._executor.submit(self._process_group, shard, reader, group, stop, priority)
+            for group in groups.values()
+        ]
+        for future in futures:
+            future.result()
+
+    def _process_group(
+        self, shard: int, reader: SqsReader, messages: list[dict], stop: threading.Event, priority: bool
+    ) -> None:
+        received_at = time.monotonic()
+        invisible_until = received_at + VISIBILITY_SECONDS
+        for index, message in enumerate(messages):
+            if stop.is_set():
+                return  # not deleted: it comes back to whoever holds the shard next
+            job = json.loads(message["Body"])
+            wait = self.pacer.reserve(job["instance_id"], priority) if self.pacer.enabled else 0.0
+            if time.monotonic() + wait + 5 > invisible_until:
+                # Waiting for the pacing slot must not let SQS hand these jobs to anyone else meanwhile.
+                extra = int(wait) + VISIBILITY_SECONDS
+                reader.hide([m["ReceiptHandle"] for m in messages[index:]], extra)
+                invisible_until = time.monotonic() + extra
+            if wait > 0 and stop.wait(wait):
+                return
+            outcome = self.process_job(shard, job)
+            if outcome is Outcome.DONE:
+                reader.delete([message["ReceiptHandle"]])
+                continue
+            if outcome in (Outcome.HELD, Outcome.WAIT):
+                seconds = HELD_VISIBILITY_SECONDS if outcome is Outcome.HELD else OPENING_RETRY_SECONDS
+                reader.hide([m["ReceiptHandle"] for m in messages[index:]], seconds)
+            return  # nothing of this number overtakes a job that waits
+
+    def process_job(self, shard: int, job: dict) -> Outcome:
+        message_id = job["message_id"]
+        status = self.services.messages.status_of(message_id)
+        if status is None:
+            logger.error("job for unknown message %s dropped", message_id)
+            return Outcome.DONE
+        if rank(status) >= RANK[MessageStatus.SENT]:
+            return Outcome.DONE  # a redelivery of something already sent (or finally failed)
+        instance = self.instance_of(job["instance_id"])
+        try:
+            if instance is None:
+                self._report(shard, job, MessageStatus.FAILED, now_ms(), error=INSTANCE_GONE)
+                return Outcome.DONE
+            pool = self.pool_for(instance.engine)
+            if pool is None or not pool.holds(instance.instance_id):
+                return Outcome.WAIT
+            self._report(shard, job, MessageStatus.SENDING, now_ms())
+            try:
+                ack = pool.call(instance.instance_id, "send", job=job)
+            except PermanentFailure as failure:
+                self._report(shard, job, MessageStatus.FAILED, now_ms(), error=failure.code)
+                return Outcome.DONE
+            except NotConnected:
+                return Outcome.HELD
+            except Exception:
+                logger.exception("send of %s failed; it will be retried", message_id)
+                return Outcome.RETRY
+            self._report(shard, job, MessageStatus.SENT, int(ack["server_timestamp_ms"]), wa_id=ack["wa_message_id"])
+            return Outcome.DONE
+        except LeaseLost:
+            # Sent or not, the next holder finds it: re-sent with the same WhatsApp id, collapsed by the phone.
+            return Outcome.LOST
+
+    def _report(
+        self,
+        shard: int,
+        job: dict,
+        status: MessageStatus,
+        at: int,
+        *,
+        error: str | None = None,
+        wa_id: str | None = None,
+    ) -> None:
+        report = {
+            "kind": "status",
+            "instance_id": job["instance_id"],
+            "wa_message_id": wa_id or job["wa_message_id"],
+            "status": status.value,
+            "at": at,
+            "message_id": job["message_id"],
+        }
+        if error:
+            report["error_code"] = error
+        self.reporter.report_now(shard, report)
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
