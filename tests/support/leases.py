@@ -29,8 +29,6 @@ class MemoryLeaseStore:
         self.leases: dict[int, Lease] = {}
         self.durations: dict[int, int] = {}
         self.workers: dict[str, int] = {}
-        self.refuse_renewals = False
-        """Fault injection: every renewal is refused, as after a takeover this test did not stage."""
         self.after_snapshot: Callable[[], None] | None = None
         """Fault injection: runs right after a scan, to stage a takeover between a read and a write."""
         self.calls: list[str] = []
@@ -50,7 +48,7 @@ class MemoryLeaseStore:
         with self._lock:
             self.calls.append("renew")
             current = self.leases.get(lease.shard)
-            if self.refuse_renewals or current is None:
+            if current is None:
                 return None
             if current.token != lease.token or current.owner != lease.owner or current.expires_at <= now:
                 return None

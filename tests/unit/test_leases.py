@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 from collections.abc import Callable
 
 import pytest
@@ -342,6 +343,17 @@ def test_the_keeper_thread_heartbeats_until_stopped_then_releases():
     assert sorted(seen.of("lost")) == sorted(seen.of("acquired"))
     assert all(lease.expires_at == 0 for lease in store.list_all())
     assert store.workers == {}
+
+
+def test_a_callback_may_stop_the_keeper_from_the_heartbeat_thread():
+    store, clock = MemoryLeaseStore(), FakeClock()
+    a = keeper(store, clock, "a")
+    a.on_acquired = lambda lease: a.stop()  # e.g. the worker shutting down on a fatal error
+    thread = threading.Thread(target=a.heartbeat, daemon=True)
+    thread.start()
+    thread.join(10)
+    assert not thread.is_alive(), "stop() from a callback deadlocked"
+    assert a.held() == [] and all(lease.expires_at == 0 for lease in store.list_all())
 
 
 def test_the_margin_must_fit_inside_the_lease():

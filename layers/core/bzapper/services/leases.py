@@ -99,7 +99,8 @@ class LeaseKeeper:
         self.clock = clock
         self._held: dict[int, Lease] = {}
         self._held_lock = threading.Lock()  # the worker's threads read leases while the heartbeat changes them
-        self._round_lock = threading.Lock()  # one heartbeat or stop() at a time
+        # One heartbeat or stop() at a time; re-entrant, so a callback may call stop() on the keeper's thread.
+        self._round_lock = threading.RLock()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
