@@ -1,0 +1,612 @@
+"""WhatsmeowEngine: the engine port (bzapper.engines.base) over whatsmeow, through neonize.
+
+Threads. The host calls every method but `pump` from one thread, and `pump` from another; each Go client
+runs on a daemon thread of its own (`runs.Run`) whose callbacks only queue what they get. `pump` turns the
+queue into engine events (downloading inbound media on the way) and does the lifecycle work the events ask
+for (stop on logout, restart after a failed connect, give up a pairing that took too long).
+
+Go maps. goneonize aborts the process if a client starts or stops while any other call is inside Go, so
+every call into Go holds the `Gate`: shared for ordinary calls, alone for a start (until the new client is
+in the maps) and for a stop. Calls for an instance are only made once its run is registered, and never
+before login for what needs a logged-in store (LID lookups); whatsmeow reconnects by itself after a drop,
+so nothing here reconnects a client that connected once, except after a connect failure it gave up on.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import tempfile
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bzapper.domain.phones import InvalidRecipient, parse_recipient
+from bzapper.engines.base import EventSink, NotConnected, PermanentFailure, ServerAck, SessionSpec
+from bzapper.engines.whatsmeow import builders, errors, jids, lib, mapping
+from bzapper.engines.whatsmeow.gate import Gate
+from bzapper.engines.whatsmeow.runs import PARKED, Run
+
+logger = logging.getLogger("bzapper.engines.whatsmeow")
+
+MediaFetch = Callable[[dict[str, Any]], bytes]
+Unseal = Callable[[str], str]
+
+RESTART_BACKOFF = (5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
+STOP_JOIN_SECONDS = 5.0
+RECIPIENT_CACHE = 4096
+PUMP_BATCH = 500
+
+
+@dataclass(eq=False)
+class _Session:
+    spec: SessionSpec
+    emit: EventSink
+    run: Run | None = None
+    state: str = "disconnected"
+    logged_in: bool = False
+    connected: bool = False
+    qr: str = ""
+    qr_seen: threading.Event = field(default_factory=threading.Event)
+    own_jid: str = ""
+    own_lid: str = ""
+    push_name: str = ""
+    started_at: float = 0.0
+    restart_at: float | None = None
+    failures: int = 0
+    known_pairs: set[tuple[str, str]] = field(default_factory=set)
+    recipients: OrderedDict[str, str] = field(default_factory=OrderedDict)
+
+    @property
+    def own(self) -> frozenset[str]:
+        return frozenset(jid for jid in (self.own_jid, self.own_lid) if jid)
+
+
+class WhatsmeowEngine:
+    name = "whatsmeow"
+
+    def __init__(
+        self,
+        store_dir: Path | str,
+        media_fetch: MediaFetch,
+        media_dir: Path | str | None = None,
+        unseal: Unseal | None = None,
+        *,
+        device_name: str = "bzapper",
+        interactive: str = "native",
+        start_timeout: float = 15.0,
+        pairing_timeout: float = 180.0,
+        max_inbound_media_bytes: int = 100 * 1024 * 1024,
+        log_level: str = "WARN",
+        clock: Callable[[], float] = time.time,
+        random_bytes: Callable[[int], bytes] = os.urandom,
+        run_factory: Callable[..., Run] = Run,
+    ) -> None:
+        self.store_dir = Path(store_dir).resolve()
+        self.store_dir.mkdir(parents=True, exist_ok=True)
+        self.media_dir = Path(media_dir).resolve() if media_dir else None
+        if self.media_dir:
+            self.media_dir.mkdir(parents=True, exist_ok=True)
+        self.media_fetch = media_fetch
+        self.unseal = unseal
+        self.interactive = interactive
+        self.start_timeout = start_timeout
+        self.pairing_timeout = pairing_timeout
+        self.max_inbound_media_bytes = max_inbound_media_bytes
+        self.log_level = log_level
+        self._clock = clock
+        self._random = random_bytes
+        self._run_factory = run_factory
+        self._props = lib.DeviceProps(os=device_name, platformType=lib.DeviceProps.CHROME).SerializeToString()
+        self._gate = Gate()
+        self._lock = threading.RLock()  # the sessions map and each session's fields
+        self._sessions: dict[str, _Session] = {}
+        self._final: dict[str, str] = {}  # the state a session ended in, for NotConnected after it is gone
+        self._inbox: queue.SimpleQueue[tuple[Run, str, Any]] = queue.SimpleQueue()
+
+    # -- the store --------------------------------------------------------------------------------------
+
+    def store_path(self, instance_id: str) -> Path:
+        """One sqlite store per instance, so one instance's store can be moved or deleted alone."""
+        if not instance_id or "/" in instance_id or instance_id.startswith("."):
+            raise ValueError("invalid instance id")
+        return self.store_dir / f"{instance_id}.sqlite3"
+
+    def _forget_store(self, instance_id: str) -> None:
+        path = self.store_path(instance_id)
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+    # -- lifecycle --------------------------------------------------------------------------------------
+
+    def open(self, spec: SessionSpec, emit: EventSink) -> None:
+        with self._lock:
+            session = self._sessions.get(spec.instance_id)
+            if session is not None:
+                session.emit = emit
+                return
+            session = _Session(spec=spec, emit=emit)
+            self._sessions[spec.instance_id] = session
+            self._final.pop(spec.instance_id, None)
+        self._start(session)
+
+    def close(self, instance_id: str) -> None:
+        with self._lock:
+            session = self._sessions.pop(instance_id, None)
+        if session is not None:
+            self._stop(session)
+
+    def logout(self, instance_id: str) -> None:
+        with self._lock:
+            session = self._sessions.pop(instance_id, None)
+        if session is not None:
+            run = session.run
+            if run is not None and session.logged_in and session.connected:
+                try:
+                    with self._gate.shared():
+                        run.client.logout()  # unlinks the device on the phone too
+                except lib.NeonizeError as error:
+                    logger.warning("whatsmeow logout failed: %s", error, extra={"instance_id": instance_id})
+            self._stop(session)
+            self._emit(session, mapping.state(instance_id, "logged_out", self._now_ms()))
+        self._final[instance_id] = "logged_out"
+        self._forget_store(instance_id)
+
+    def shutdown(self) -> None:
+        with self._lock:
+            sessions = list(self._sessions.values())
+            self._sessions.clear()
+        for session in sessions:
+            self._stop(session)
+
+    def _start(self, session: _Session) -> None:
+        instance_id = session.spec.instance_id
+        run = self._run_factory(instance_id, self.store_path(instance_id), self._props, self._on_run, self.log_level)
+        with self._lock:
+            session.run = run
+            session.started_at = time.monotonic()
+            session.restart_at = None
+            session.qr_seen.clear()
+        with self._gate.exclusive():
+            run.start()
+            if not run.registered.wait(self.start_timeout):
+                logger.warning("whatsmeow client slow to start", extra={"instance_id": instance_id})
+
+    def _stop(self, session: _Session) -> None:
+        with self._lock:
+            run, session.run = session.run, None
+            session.connected = False
+        if run is None:
+            return
+        with self._gate.exclusive():
+            run.stop()  # also when the Go call already returned: its client may still be in the maps
+        if not run.join(STOP_JOIN_SECONDS):
+            logger.warning("whatsmeow client parked (goneonize never returns)", extra={"instance_id": run.instance_id})
+
+    def _end(self, session: _Session, state: str, error: str = "", forget: bool = False) -> None:
+        """A terminal state: report it, stop the client for good (no reconnect), drop the session."""
+        instance_id = session.spec.instance_id
+        with self._lock:
+            if self._sessions.get(instance_id) is session:
+                del self._sessions[instance_id]
+            self._final[instance_id] = state
+        self._emit(session, mapping.state(instance_id, state, self._now_ms(), error=error))
+        self._stop(session)
+        if forget:
+            self._forget_store(instance_id)
+
+    def connected(self, instance_id: str) -> bool:
+        """Whether the instance's client is connected and logged in right now."""
+        with self._lock:
+            session = self._sessions.get(instance_id)
+            return bool(session and session.run and session.logged_in and session.connected)
+
+    @property
+    def parked_runs(self) -> int:
+        """Go calls that never returned after a stop (abandoned pairings): a host may recycle past a bound."""
+        return len(PARKED)
+
+    # -- events -----------------------------------------------------------------------------------------
+
+    def _on_run(self, run: Run, kind: str, payload: Any) -> None:
+        self._inbox.put((run, kind, payload))  # on a Go thread: queue only
+
+    def pump(self, wait_seconds: float) -> None:
+        deadline = self._next_deadline()
+        timeout = wait_seconds if deadline is None else max(0.0, min(wait_seconds, deadline - time.monotonic()))
+        try:
+            items = [self._inbox.get(timeout=timeout)]
+        except queue.Empty:
+            items = []
+        while items and len(items) < PUMP_BATCH:
+            try:
+                items.append(self._inbox.get_nowait())
+            except queue.Empty:
+                break
+        for run, kind, payload in items:
+            try:
+                self._handle(run, kind, payload)
+            except Exception:
+                logger.exception("whatsmeow event failed", extra={"instance_id": run.instance_id, "kind": kind})
+        self._tick()
+
+    def ack(self, acks: list[Any]) -> None:
+        """whatsmeow acknowledges to WhatsApp itself: our events carry no `ack`."""
+
+    def _current(self, run: Run) -> _Session | None:
+        with self._lock:
+            session = self._sessions.get(run.instance_id)
+        return session if session is not None and session.run is run else None
+
+    def _handle(self, run: Run, kind: str, payload: Any) -> None:
+        session = self._current(run)
+        if session is None:
+            return  # a stopped run's leftovers
+        if kind == "qr":
+            self._on_qr(session, payload)
+        elif kind == "login":
+            self._on_login(session, payload)
+        elif kind == "event":
+            self._on_event(session, *payload)
+        elif kind == "finished" and not run.stopped:
+            self._on_finished(session, payload)
+
+    def _on_qr(self, session: _Session, code: str) -> None:
+        if code == session.qr:
+            return
+        session.qr, session.state = code, "pairing"
+        session.qr_seen.set()
+        self._emit(session, mapping.state(session.spec.instance_id, "pairing", self._now_ms(), qr=code))
+
+    def _on_login(self, session: _Session, status: str) -> None:
+        # goneonize's QR loop ends with "success", "timeout" or "err-…"; only success leads to a login.
+        if status == "success":
+            return
+        if status == "timeout":
+            self._end(session, "disconnected", "pairing_timeout")
+        elif status == "err-client-outdated":
+            self._end(session, "failed", "client_outdated")
+        else:
+            self._end(session, "disconnected", "pairing_failed")
+
+    def _on_finished(self, session: _Session, error: str) -> None:
+        """The Go call returned without a stop from us: the connect failed (network, store). Retry later."""
+        backoff = RESTART_BACKOFF[min(session.failures, len(RESTART_BACKOFF) - 1)]
+        run = session.run
+        if run is not None:
+            with self._gate.exclusive():
+                run.stop()  # drop what the failed client left in goneonize's maps
+        with self._lock:
+            session.run = None
+            session.connected = False
+            session.failures += 1
+            session.restart_at = time.monotonic() + backoff
+            session.state = "disconnected"
+        logger.warning("whatsmeow connect failed: %s", error[:300], extra={"instance_id": session.spec.instance_id})
+        failed = mapping.state(session.spec.instance_id, "disconnected", self._now_ms(), error="connect_failed")
+        self._emit(session, failed)
+
+    def _on_event(self, session: _Session, code: int, event: Any) -> None:
+        instance_id = session.spec.instance_id
+        now = self._now_ms()
+        if code == lib.DEVICE:
+            session.logged_in = True
+            session.own_jid = jids.to_str(event.JID) or session.own_jid
+            session.own_lid = jids.to_str(event.LID) or session.own_lid
+            session.push_name = event.PushName or session.push_name
+            pair = jids.pair(session.own_jid, session.own_lid)
+            if pair:
+                self._learn(session, *pair)
+        elif code == lib.PAIR_STATUS:
+            if event.Status == lib.neonize_pb2.PairStatus.SUCCESS:
+                session.logged_in = True
+                session.own_jid = jids.to_str(event.ID) or session.own_jid
+                self._connected(session, now)
+            else:
+                self._end(session, "disconnected", "pairing_failed")
+        elif code == lib.CONNECTED:
+            session.connected = True
+            session.failures = 0
+            self._connected(session, now)
+        elif code == lib.DISCONNECTED:
+            if session.connected or session.state == "connected":
+                session.connected = False
+                session.state = "disconnected"
+                self._emit(session, mapping.state(instance_id, "disconnected", now))
+        elif code == lib.LOGGED_OUT:
+            self._end(session, "logged_out", forget=True)
+        elif code == lib.STREAM_REPLACED:
+            self._end(session, "disconnected", "stream_replaced")  # another client took over: never fight it
+        elif code == lib.TEMPORARY_BAN:
+            self._end(session, "restricted", "account_restricted")
+        elif code == lib.CLIENT_OUTDATED:
+            self._end(session, "failed", "client_outdated")
+        elif code == lib.CONNECT_FAILURE:
+            self._on_connect_failure(session, event)
+        elif code == lib.MESSAGE:
+            self._on_message(session, event, now)
+        elif code == lib.RECEIPT:
+            for pair in mapping.source_pairs(event.MessageSource):
+                self._learn(session, *pair)
+            for receipt in mapping.receipts(instance_id, event, now, self._lookup(session)):
+                self._emit(session, receipt)
+
+    def _on_connect_failure(self, session: _Session, event: Any) -> None:
+        reasons = lib.neonize_pb2.ConnectFailureReason
+        # Logouts, bans and outdated clients arrive as their own events too: those end the session.
+        if event.Reason in (reasons.LOGGED_OUT, reasons.MAIN_DEVICE_GONE, reasons.UNKNOWN_LOGOUT, reasons.TEMP_BANNED):
+            return
+        if event.Reason == reasons.CLIENT_OUTDATED:
+            return
+        if session.run is not None:
+            self._on_finished(session, f"connect failure {event.Reason}: {event.Message}")
+
+    def _connected(self, session: _Session, now: int) -> None:
+        session.state = "connected"
+        session.qr = ""
+        self._emit(
+            session,
+            mapping.state(
+                session.spec.instance_id,
+                "connected",
+                now,
+                phone=jids.phone_of(session.own_jid),
+                lid=session.own_lid,
+                push_name=session.push_name,
+            ),
+        )
+
+    def _on_message(self, session: _Session, event: Any, now: int) -> None:
+        for pair in mapping.source_pairs(event.Info.MessageSource):
+            self._learn(session, *pair)
+        found = mapping.inbound(session.spec.instance_id, event, now, session.own, self._lookup(session))
+        if found is None:
+            return
+        message, media = found
+        if media is not None:
+            path = self._download(session, media, int(message["content"]["media"]["size"]))
+            if path:
+                message["media_path"] = path
+        self._emit(session, message)
+
+    def _download(self, session: _Session, media: Any, size: int) -> str | None:
+        """The media of an inbound message in a temp file (the worker stores it, then deletes it)."""
+        run = session.run
+        if run is None or size > self.max_inbound_media_bytes:
+            return None
+        try:
+            with self._gate.shared():
+                data = run.client.download_any(media)
+        except lib.NeonizeError as error:
+            logger.warning("whatsmeow media download failed: %s", error, extra={"instance_id": run.instance_id})
+            return None
+        handle, path = tempfile.mkstemp(prefix="wa-", dir=self.media_dir)
+        with os.fdopen(handle, "wb") as file:
+            file.write(data or b"")
+        return path
+
+    def _tick(self) -> None:
+        """Deadlines: restart failed connects whose backoff is over; give up pairings that took too long."""
+        now = time.monotonic()
+        with self._lock:
+            sessions = list(self._sessions.values())
+        for session in sessions:
+            if session.run is None and session.restart_at is not None and now >= session.restart_at:
+                self._start(session)
+            elif session.run is not None and not session.logged_in and now - session.started_at > self.pairing_timeout:
+                self._end(session, "disconnected", "pairing_timeout")
+
+    def _next_deadline(self) -> float | None:
+        with self._lock:
+            times = [s.restart_at for s in self._sessions.values() if s.run is None and s.restart_at is not None]
+            times += [s.started_at + self.pairing_timeout for s in self._sessions.values() if s.run and not s.logged_in]
+        return min(times) if times else None
+
+    # -- identities -------------------------------------------------------------------------------------
+
+    def _learn(self, session: _Session, phone: str, lid: str) -> None:
+        if (phone, lid) in session.known_pairs:
+            return
+        session.known_pairs.add((phone, lid))
+        self._emit(session, mapping.identity(session.spec.instance_id, phone, lid, self._now_ms()))
+
+    def _lookup(self, session: _Session) -> mapping.LidLookup | None:
+        """LID -> phone JID from the session's store; only once logged in (goneonize panics before)."""
+        run = session.run
+        if run is None or not session.logged_in:
+            return None
+
+        def lookup(lid: str) -> str | None:
+            try:
+                with self._gate.shared():
+                    found = jids.to_str(run.client.get_pn_from_lid(jids.to_proto(lid)))
+            except lib.NeonizeError:
+                return None
+            return found if jids.is_phone(found) else None
+
+        return lookup
+
+    def _lid_of(self, session: _Session, phone_jid: str) -> str | None:
+        run = session.run
+        if run is None or not session.logged_in:
+            return None
+        try:
+            with self._gate.shared():
+                found = jids.to_str(run.client.get_lid_from_pn(jids.to_proto(phone_jid)))
+        except lib.NeonizeError:
+            return None
+        return found if jids.is_lid(found) else None
+
+    # -- calls ------------------------------------------------------------------------------------------
+
+    def _usable(self, instance_id: str) -> tuple[_Session, Run]:
+        """The session and its running client, or NotConnected with the state it is in."""
+        with self._lock:
+            session = self._sessions.get(instance_id)
+            if session is None:
+                raise NotConnected(self._final.get(instance_id, "disconnected"))
+            run = session.run
+            if run is None or not session.logged_in or not session.connected:
+                raise NotConnected("pairing" if session.state == "pairing" else "disconnected")
+        return session, run
+
+    def send(self, instance_id: str, job: dict[str, Any]) -> ServerAck:
+        session, run = self._usable(instance_id)
+        kind, content = job["type"], job["content"]
+        # A reaction, edit or revoke is about a message already in the chat: no need to look the number up.
+        about_a_message = kind in ("reaction", "edit", "revoke")
+        to = job["to_jid"] if about_a_message else self._recipient(session, run, job["to_jid"])
+        uploaded = self._upload(run, kind, content) if kind in builders.MEDIA_TYPE else None
+        ctx = builders.Context(
+            own_jid=session.own_jid, now_ms=self._now_ms(), secret=self._random(32), interactive=self.interactive
+        )
+        try:
+            messages = builders.build(kind, content, ctx, uploaded=uploaded, otp_code=self._otp_code(kind, content))
+        except builders.UnsupportedContent as error:
+            raise PermanentFailure("not_supported") from error
+        ack: ServerAck | None = None
+        for message in messages:
+            ack = self._send_one(run, to, message)
+        assert ack is not None
+        return ack
+
+    def _otp_code(self, kind: str, content: dict[str, Any]) -> str | None:
+        if kind != "otp":
+            return None
+        if self.unseal is None:
+            raise PermanentFailure("not_supported")  # this engine was given no key to open OTP codes
+        return self.unseal(content["code_sealed"])
+
+    def _send_one(self, run: Run, to: str, message: Any) -> ServerAck:
+        try:
+            with self._gate.shared():
+                response = run.client.send_message(jids.to_proto(to), message)
+        except lib.NeonizeError as error:
+            raise errors.translate(error) from None  # the message (an OTP code) stays out of the traceback
+        at = mapping.to_ms(response.Timestamp, self._now_ms())
+        return ServerAck(wa_message_id=response.ID, server_timestamp_ms=at)
+
+    def _upload(self, run: Run, kind: str, content: dict[str, Any]) -> builders.Uploaded:
+        data = self.media_fetch(content["media"])
+        try:
+            with self._gate.shared():
+                response = run.client.upload(data, builders.MEDIA_TYPE[kind])
+        except lib.NeonizeError as error:
+            raise errors.translate(error) from error
+        return builders.Uploaded(
+            url=response.url,
+            direct_path=response.DirectPath,
+            media_key=response.MediaKey,
+            file_enc_sha256=response.FileEncSHA256,
+            file_sha256=response.FileSHA256,
+            file_length=int(response.FileLength) or len(data),
+        )
+
+    def _recipient(self, session: _Session, run: Run, to: str) -> str:
+        """Where a phone-number recipient really is on WhatsApp, once per session and number.
+
+        WhatsApp keeps some Brazilian numbers without their ninth digit: the JID it answers is the one to use.
+        A number not on WhatsApp fails here, before anything is sent.
+        """
+        if not jids.is_phone(to):
+            return to
+        with self._lock:
+            known = session.recipients.get(to)
+            if known is not None:
+                session.recipients.move_to_end(to)
+                return known
+        results = self._on_whatsapp(run, [jids.phone_of(to) or to])
+        result = next((found for found in results if found.IsIn), None)
+        if result is None:
+            raise PermanentFailure("not_on_whatsapp")
+        resolved = jids.to_str(result.JID) or to
+        with self._lock:
+            session.recipients[to] = resolved
+            while len(session.recipients) > RECIPIENT_CACHE:
+                session.recipients.popitem(last=False)
+        lid = self._lid_of(session, resolved)
+        if lid:
+            self._learn(session, jids.phone_of(resolved) or "", lid)
+        return resolved
+
+    def _on_whatsapp(self, run: Run, phones: list[str]) -> list[Any]:
+        try:
+            with self._gate.shared():
+                return list(run.client.is_on_whatsapp(*phones))
+        except lib.NeonizeError as error:
+            raise errors.translate(error) from error
+
+    def check_numbers(self, instance_id: str, inputs: list[str]) -> list[dict[str, Any]]:
+        session, run = self._usable(instance_id)
+        parsed: list[Any] = []
+        for value in inputs:
+            try:
+                parsed.append(parse_recipient(value))
+            except InvalidRecipient:
+                parsed.append(None)
+        phones = sorted({r.phone for r in parsed if r is not None and r.phone})
+        results = {}
+        if phones:  # one query for every number
+            for result in self._on_whatsapp(run, phones):
+                results["+" + result.Query.lstrip("+")] = result
+        lookup = self._lookup(session)
+        answers = []
+        for value, recipient in zip(inputs, parsed, strict=True):
+            answer: dict[str, Any] = {"input": value, "exists": False, "phone": None, "jid": None, "lid": None}
+            if recipient is not None and recipient.lid:
+                # Only WhatsApp hands out LIDs: one names an account; its number is known if the store has it.
+                phone_jid = lookup(recipient.lid) if lookup else None
+                answer.update(exists=True, jid=recipient.lid, lid=recipient.lid, phone=jids.phone_of(phone_jid or ""))
+            elif recipient is not None and (result := results.get(recipient.phone or "")) is not None and result.IsIn:
+                jid = jids.to_str(result.JID) or recipient.jid
+                lid = self._lid_of(session, jid)
+                answer.update(exists=True, phone=jids.phone_of(jid), jid=jid, lid=lid)
+                if lid:
+                    self._learn(session, jids.phone_of(jid) or "", lid)
+            answers.append(answer)
+        return answers
+
+    def mark_read(self, instance_id: str, chat_jid: str, wa_message_ids: list[str]) -> None:
+        if not wa_message_ids:
+            return
+        _, run = self._usable(instance_id)
+        chat = jids.to_proto(chat_jid)
+        try:
+            with self._gate.shared():
+                run.client.mark_read(*wa_message_ids, chat=chat, sender=chat, receipt=lib.ReceiptType.READ)
+        except lib.NeonizeError as error:
+            raise errors.translate(error) from error
+
+    def pairing_code(self, instance_id: str, phone: str) -> str:
+        with self._lock:
+            session = self._sessions.get(instance_id)
+        if session is None:
+            raise NotConnected(self._final.get(instance_id, "disconnected"))
+        if session.logged_in:
+            raise NotConnected("connected")
+        # A code is only given on a connected, not yet paired client: the first QR says it is.
+        if not session.qr_seen.wait(self.start_timeout) or session.run is None:
+            raise NotConnected("disconnected")
+        run = session.run
+        digits = "".join(ch for ch in phone if ch.isdigit())
+        try:
+            with self._gate.shared():
+                return run.client.PairPhone(digits, True, lib.ClientName.LINUX, lib.ClientType.CHROME)
+        except lib.NeonizeError as error:
+            raise errors.translate(error) from error
+
+    # -- helpers ----------------------------------------------------------------------------------------
+
+    def _emit(self, session: _Session, event: dict[str, Any]) -> None:
+        try:
+            session.emit(event)
+        except Exception:
+            logger.exception("engine event sink failed", extra={"instance_id": session.spec.instance_id})
+
+    def _now_ms(self) -> int:
+        return int(self._clock() * 1000)

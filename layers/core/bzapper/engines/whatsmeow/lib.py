@@ -1,0 +1,92 @@
+"""The one place neonize is imported, with the environment its Go side reads at load time.
+
+Go copies the process environment when the shared library loads, so NEONIZE_BOT_TAG must be set before
+the first `import neonize` anywhere in the process: otherwise every message carries a bot label.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+if "neonize" in sys.modules and os.environ.get("NEONIZE_BOT_TAG") != "off":
+    raise RuntimeError("neonize was imported before NEONIZE_BOT_TAG=off was set: messages would carry a bot label")
+os.environ["NEONIZE_BOT_TAG"] = "off"
+
+from neonize import _binder  # the ctypes view of the Go library: callbacks and gocode
+from neonize.client import NewClient
+from neonize.events import INT_TO_EVENT
+from neonize.exc import NeonizeError
+from neonize.proto import Neonize_pb2 as neonize_pb2
+from neonize.proto.waCommon.WACommon_pb2 import MessageKey
+from neonize.proto.waCompanionReg.WAWebProtobufsCompanionReg_pb2 import DeviceProps
+from neonize.proto.waE2E import WAWebProtobufsE2E_pb2 as e2e
+from neonize.utils.enum import ClientName, ClientType, MediaType, ReceiptType
+from neonize.utils.log import log_whatsmeow
+
+gocode = _binder.gocode
+QrCallback = _binder.func_string
+StatusCallback = _binder.func_string
+EventCallback = _binder.func_callback_bytes
+LogCallback = _binder.func_callback_bytes2
+
+JID = neonize_pb2.JID
+
+# Event codes of goneonize (neonize.events.EVENT_TO_INT); 0 (Device) is always sent once logged in.
+DEVICE = 0
+PAIR_STATUS = 2
+CONNECTED = 3
+LOGGED_OUT = 6
+STREAM_REPLACED = 7
+TEMPORARY_BAN = 8
+CONNECT_FAILURE = 9
+CLIENT_OUTDATED = 10
+DISCONNECTED = 12
+MESSAGE = 17
+RECEIPT = 18
+# What the Go side queues for us; everything else (history sync blobs, presences, calls...) never crosses.
+SUBSCRIBED = (
+    PAIR_STATUS,
+    CONNECTED,
+    LOGGED_OUT,
+    STREAM_REPLACED,
+    TEMPORARY_BAN,
+    CONNECT_FAILURE,
+    CLIENT_OUTDATED,
+    DISCONNECTED,
+    MESSAGE,
+    RECEIPT,
+)
+
+__all__ = [
+    "CLIENT_OUTDATED",
+    "CONNECTED",
+    "CONNECT_FAILURE",
+    "DEVICE",
+    "DISCONNECTED",
+    "INT_TO_EVENT",
+    "JID",
+    "LOGGED_OUT",
+    "MESSAGE",
+    "PAIR_STATUS",
+    "RECEIPT",
+    "STREAM_REPLACED",
+    "SUBSCRIBED",
+    "TEMPORARY_BAN",
+    "ClientName",
+    "ClientType",
+    "DeviceProps",
+    "EventCallback",
+    "LogCallback",
+    "MediaType",
+    "MessageKey",
+    "NeonizeError",
+    "NewClient",
+    "QrCallback",
+    "ReceiptType",
+    "StatusCallback",
+    "e2e",
+    "gocode",
+    "log_whatsmeow",
+    "neonize_pb2",
+]
