@@ -136,15 +136,36 @@ ACCESS: dict[str, Access] = {
         why=(
             "Consumer of status-updates: finds a receipt's message by WhatsApp id, applies the status "
             "(conditional update, or a transaction with the usage counter and a failed send's refund), "
-            "checks the low-balance threshold once, publishes one event per transition."
+            "checks the low-balance threshold once, publishes one event per transition. The inbox: a received "
+            "message is put with its conversation's update and usage counter in one transaction (the contact's "
+            "LID or phone read from identities when missing); a sent one joins its conversation the same way."
         ),
         tables=(
-            TableAccess("messages", (GET, UPDATE), query_indexes=("by_wa_id",)),
+            TableAccess("messages", (GET, PUT, UPDATE), query_indexes=("by_wa_id",)),
             TableAccess("accounts", (GET,)),
             TableAccess("usage", (UPDATE,)),
             _WALLET_WRITE,
+            TableAccess("conversations", (UPDATE,)),
+            TableAccess("identities", (GET,)),
+            TableAccess("instances", (GET,)),
         ),
         publish_events=True,
+    ),
+    "inbox": Access(
+        why=(
+            "GET /conversations (the instance's rows by last activity), GET /conversations/{jid}/messages "
+            "(the contact's rows, then its thread under each of its keys), POST /conversations/{jid}/read "
+            "(conditional update of the row, the unread messages, then mark_read commands on the control "
+            "queue); a @lid or a phone's other side read from identities."
+        ),
+        tables=(
+            *_AUTH,
+            TableAccess("instances", (GET,)),
+            TableAccess("identities", (GET,)),
+            TableAccess("conversations", ("BatchGetItem", UPDATE), query_indexes=("by_activity",)),
+            TableAccess("messages", (), query_indexes=("by_chat",)),
+        ),
+        send=CONTROLS,
     ),
     "dead_jobs": Access(
         why=(

@@ -185,6 +185,9 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/webhooks/{webhook_id}/test", "webhooks"),
     Route("GET", "/webhooks/{webhook_id}/deliveries", "webhooks"),
     Route("POST", "/webhooks/{webhook_id}/deliveries/{delivery_id}/replay", "webhooks"),
+    Route("GET", "/conversations", "inbox"),
+    Route("GET", "/conversations/{jid}/messages", "inbox"),
+    Route("POST", "/conversations/{jid}/read", "inbox"),
 )
 
 TABLES: tuple[Table, ...] = (
@@ -212,6 +215,8 @@ TABLES: tuple[Table, ...] = (
             Index("outbox", "outbox_bucket", "outbox_due", range_type="N"),
             # Receipts carry only WhatsApp's id: this finds our message from it.
             Index("by_wa_id", "wa_message_id", "instance_id"),
+            # The inbox's threads (sparse): "<instance>#<conversation jid>", "<time ms>#<message_id>".
+            Index("by_chat", "chat_key", "chat_sort"),
         ),
     ),
     Table("idempotency", hash_key="idempotency_id", ttl_attribute="expires_at"),
@@ -224,6 +229,13 @@ TABLES: tuple[Table, ...] = (
     Table("events", hash_key="stream_id", range_key="entry", ttl_attribute="expires_at"),
     Table("webhooks", hash_key="webhook_id", indexes=(Index("by_account", "account_id", "webhook_id"),)),
     Table("deliveries", hash_key="webhook_id", range_key="delivery_id"),
+    # The inbox's list: one item per (instance, contact), newest activity first through by_activity.
+    Table(
+        "conversations",
+        hash_key="instance_id",
+        range_key="contact_jid",
+        indexes=(Index("by_activity", "instance_id", "last_activity", range_type="N"),),
+    ),
     # Session workers' shard leases ("shard-<n>", fencing tokens) and their heartbeats ("worker#<owner>").
     Table("leases", hash_key="shard_id", ttl_attribute="purge_at"),
 )

@@ -13,6 +13,7 @@ from bzapper.adapters.aws.events import EventBridgePublisher
 from bzapper.adapters.aws.fences import FenceChecker
 from bzapper.adapters.aws.idempotency import IdempotencyStore
 from bzapper.adapters.aws.identities import IdentityStore
+from bzapper.adapters.aws.inbox import InboxStore
 from bzapper.adapters.aws.instances import InstanceStore
 from bzapper.adapters.aws.media import MediaStore
 from bzapper.adapters.aws.messages import MessageStore
@@ -47,6 +48,7 @@ class Services:
     identities: IdentityStore
     fences: FenceChecker
     media: MediaStore
+    inbox: InboxStore
 
 
 @cache
@@ -72,4 +74,5 @@ def services() -> Services:
         identities=IdentityStore(),
         fences=FenceChecker(),
         media=MediaStore(),
+        inbox=InboxStore(),
     )

@@ -10,6 +10,7 @@ from bzapper.domain.events import envelope
 from bzapper.domain.model import MessageView, StatusReport, wallet_id
 from bzapper.domain.plans import CURRENCY, plan_named
 from bzapper.domain.statuses import TERMINAL_FAILURES, MessageStatus
+from bzapper.services import inbox
 from bzapper.services.container import Services
 
 logger = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ def apply_report(services: Services, report: StatusReport) -> None:
         # The time stored with the transition, not the report's: a re-published event keeps its id.
         at = next((at for status, at in view.history if status == report.status), report.at)
         events.append(status_event(view, report.status, at))
+    inbox.on_status(services, view, report.status)  # a sent message joins its conversation
     if events:
         services.events.publish(events)
 

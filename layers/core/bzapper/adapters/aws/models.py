@@ -150,6 +150,17 @@ class ByWhatsAppId(GlobalSecondaryIndex["MessageModel"]):
     instance_id = UnicodeAttribute(range_key=True)
 
 
+class ByChat(GlobalSecondaryIndex["MessageModel"]):
+    """The inbox's threads (sparse): inbound messages, and sent ones once WhatsApp accepted them."""
+
+    class Meta:
+        index_name = "by_chat"
+        projection = AllProjection()
+
+    chat_key = UnicodeAttribute(hash_key=True)
+    chat_sort = UnicodeAttribute(range_key=True)
+
+
 class MessageModel(Model):
     Meta = _meta("messages")
     message_id = UnicodeAttribute(hash_key=True)
@@ -178,6 +189,18 @@ class MessageModel(Model):
     outbox_attempts = NumberAttribute(default=0)
     outbox = OutboxIndex()
     by_wa_id = ByWhatsAppId()
+    # The inbox (docs/inbox.md). On inbound messages `to_jid` is the chat's JID, like `chat_jid`.
+    chat_key = UnicodeAttribute(null=True)
+    """"<instance_id>#<conversation jid>": present once the message is in a conversation's thread."""
+    chat_sort = UnicodeAttribute(null=True)
+    """"<time ms, 13 digits>#<message_id>": the thread's order."""
+    chat_jid = UnicodeAttribute(null=True)
+    """The chat JID WhatsApp used for the message (a phone JID or an `@lid`): where read receipts go."""
+    from_me = BooleanAttribute(null=True)
+    """Inbound only: an echo of what the phone itself sent (stored as direction "outbound")."""
+    sender = JSONAttribute(null=True)
+    """Inbound only: {"jid", "phone", "lid", "name"} of who sent it."""
+    by_chat = ByChat()
 
 
 class IdempotencyModel(Model):
@@ -313,3 +336,37 @@ class LeaseModel(Model):
     """What the holder asked for when acquiring: each renewal extends the lease by as much."""
     purge_at = NumberAttribute(null=True)
     """TTL (epoch seconds), on worker items only: a dead worker's heartbeat is eventually deleted."""
+
+
+class ConversationsByActivity(GlobalSecondaryIndex["ConversationModel"]):
+    class Meta:
+        index_name = "by_activity"
+        projection = AllProjection()
+
+    instance_id = UnicodeAttribute(hash_key=True)
+    last_activity = NumberAttribute(range_key=True)
+
+
+class ConversationModel(Model):
+    """One per (instance, contact): the inbox's list row (docs/inbox.md)."""
+
+    Meta = _meta("conversations")
+    instance_id = UnicodeAttribute(hash_key=True)
+    contact_jid = UnicodeAttribute(range_key=True)
+    """The contact's phone JID when its phone is known, else its `@lid` (docs/inbox.md)."""
+    account_id = UnicodeAttribute()
+    livemode = BooleanAttribute()
+    phone = UnicodeAttribute(null=True)
+    lid = UnicodeAttribute(null=True)
+    name = UnicodeAttribute(null=True)
+    """The contact's WhatsApp push name, as its last message carried it."""
+    last_activity = NumberAttribute(null=True)
+    last_sort = UnicodeAttribute(null=True)
+    """The newest message's `chat_sort`: a message sorting after it becomes the preview."""
+    last_message = JSONAttribute(null=True)
+    """{"message_id", "direction", "type", "text", "at"}: the preview of the newest message."""
+    unread_count = NumberAttribute(default=0)
+    read_through = UnicodeAttribute(null=True)
+    """The `chat_sort` up to which the conversation was marked read: inbound messages at or before it are read."""
+    created_at = NumberAttribute(null=True)
+    by_activity = ConversationsByActivity()

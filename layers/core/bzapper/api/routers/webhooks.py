@@ -8,6 +8,7 @@ from bzapper.api.schemas import (
     DeliveryQueued,
     LowBalanceEvent,
     MessageEvent,
+    MessageReceivedEvent,
     WebhookCreate,
     WebhookDisabledEvent,
     WebhookList,
@@ -135,6 +136,10 @@ _EVENTS = {
         f"message.{status}": (MessageEvent, f"A message reached `{status}`.")
         for status in ("queued", "sent", "delivered", "read", "played", "failed")
     },
+    "message.received": (
+        MessageReceivedEvent,
+        "A message arrived, or the number's own phone sent one (`from_me`); it is in the inbox.",
+    ),
     "wallet.low_balance": (LowBalanceEvent, "The wallet went at or below the plan's threshold (once per crossing)."),
     "webhook.disabled": (WebhookDisabledEvent, "An endpoint failed for 3 days and was disabled."),
     "webhook.test": (WebhookTestEvent, "Sent by POST /webhooks/{id}/test."),

@@ -1,0 +1,227 @@
+"""The inbox in DynamoDB: messages join a conversation's thread, conversations keep the list row.
+
+Each write is ONE transaction: the message (put when it arrived, or an update of a sent one) together
+with its conversation's update (and, for a received message, its usage counter). The message's
+condition makes a redelivery a no-op; the conversation's condition keeps the preview on the newest
+message when messages arrive out of order, and then a second (rarely third) transaction applies the
+rest. docs/inbox.md counts the calls.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
+
+from bzapper.adapters.aws.clients import dynamodb_connection
+from bzapper.adapters.aws.conditions import applied
+from bzapper.adapters.aws.models import ConversationModel, MessageModel
+from bzapper.adapters.aws.usage import usage_add
+from bzapper.domain.inbox import Contact, chat_key, decode_cursor, encode_cursor
+
+_CONFLICT_ATTEMPTS = 3
+# Both kinds of write put the message first and the conversation second in the transaction's reasons:
+# PynamoDB sends condition checks, deletes, puts, then updates, in call order within each kind.
+_MESSAGE, _CONVERSATION = 0, 1
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadEntry:
+    """A message joining its conversation: what the conversation's row learns from it."""
+
+    instance_id: str
+    account_id: str
+    livemode: bool
+    contact: Contact
+    message_id: str
+    sort: str
+    at: int
+    preview: dict[str, Any]
+    unread: bool
+
+
+class InboxStore:
+    def add_received(self, message: MessageModel, entry: ThreadEntry, *, count_usage: bool) -> bool:
+        """Stores a message that arrived; False when it was already stored (a redelivery)."""
+
+        def write(tx: TransactWrite, actions: list[Action], condition: Condition | None) -> None:
+            tx.save(message, condition=MessageModel.message_id.does_not_exist())
+            tx.update(_conversation(entry), actions=actions, condition=condition)
+            if count_usage:
+                usage_add(tx, entry.account_id, entry.livemode, entry.instance_id, entry.at, ["inbound"])
+
+        return _commit(entry, write)
+
+    def add_sent(self, entry: ThreadEntry, chat_jid: str) -> bool:
+        """Puts a message we sent in its thread; False when it already is there (or does not exist)."""
+        thread = [
+            MessageModel.chat_key.set(chat_key(entry.instance_id, entry.contact.jid)),
+            MessageModel.chat_sort.set(entry.sort),
+            MessageModel.chat_jid.set(chat_jid),
+        ]
+
+        def write(tx: TransactWrite, actions: list[Action], condition: Condition | None) -> None:
+            tx.update(
+                MessageModel(entry.message_id),
+                actions=thread,
+                condition=MessageModel.message_id.exists() & MessageModel.chat_key.does_not_exist(),
+            )
+            tx.update(_conversation(entry), actions=actions, condition=condition)
+
+        return _commit(entry, write)
+
+    def message(self, message_id: str) -> MessageModel | None:
+        try:
+            return MessageModel.get(message_id, consistent_read=True)
+        except DoesNotExist:
+            return None
+
+    def conversations(self, instance_id: str, jids: tuple[str, ...]) -> list[ConversationModel]:
+        """The conversations under these keys that exist, in the order of `jids` (one BatchGetItem)."""
+        found = {
+            item.contact_jid: item
+            for item in ConversationModel.batch_get([(instance_id, jid) for jid in jids], consistent_read=True)
+        }
+        return [found[jid] for jid in jids if jid in found]
+
+    def page_conversations(
+        self, instance_id: str, limit: int, cursor: str | None
+    ) -> tuple[list[ConversationModel], str | None]:
+        """Newest activity first, `limit` at a time (one Query)."""
+        start = None
+        if cursor:
+            value = decode_cursor(cursor, i=instance_id)
+            try:
+                start = {
+                    "instance_id": {"S": instance_id},
+                    "contact_jid": {"S": str(value["j"])},
+                    "last_activity": {"N": str(int(value["t"]))},
+                }
+            except (KeyError, TypeError, ValueError) as error:
+                from bzapper.domain.errors import validation_failed
+
+                raise validation_failed("cursor") from error
+        items = list(
+            ConversationModel.by_activity.query(
+                instance_id, scan_index_forward=False, limit=limit + 1, last_evaluated_key=start
+            )
+        )
+        if len(items) <= limit:
+            return items, None
+        last = items[limit - 1]
+        return items[:limit], encode_cursor({"i": instance_id, "j": last.contact_jid, "t": int(last.last_activity)})
+
+    def page_thread(
+        self, instance_id: str, jids: tuple[str, ...], limit: int, before: str | None
+    ) -> tuple[list[MessageModel], str | None]:
+        """A conversation's messages under all its keys, newest first: one Query per key, merged.
+
+        Returns the page and the `chat_sort` to continue before, when more messages follow.
+        """
+        merged: list[MessageModel] = []
+        for jid in jids:
+            condition = MessageModel.chat_sort < before if before else None
+            merged += MessageModel.by_chat.query(
+                chat_key(instance_id, jid), condition, scan_index_forward=False, limit=limit + 1
+            )
+        merged.sort(key=lambda item: item.chat_sort, reverse=True)
+        if len(merged) <= limit:
+            return merged, None
+        return merged[:limit], merged[limit - 1].chat_sort
+
+    def mark_read(self, conversation: ConversationModel) -> bool:
+        """Reads the conversation through its newest message, unless a message arrived since it was read
+        (then False: read it again and retry)."""
+        seen = conversation.last_sort
+        condition = ConversationModel.last_sort == seen if seen else ConversationModel.last_sort.does_not_exist()
+        return applied(
+            lambda: ConversationModel(conversation.instance_id, conversation.contact_jid).update(
+                actions=[ConversationModel.unread_count.set(0), ConversationModel.read_through.set(seen or "")],
+                condition=condition & ConversationModel.contact_jid.exists(),
+            )
+        )
+
+    def unread_received(
+        self, instance_id: str, jid: str, after: str | None, through: str, limit: int
+    ) -> list[MessageModel]:
+        """The messages a contact sent in (after, through], newest first, at most `limit`."""
+        condition = (
+            MessageModel.chat_sort.between(after + "\x00", through) if after else MessageModel.chat_sort <= through
+        )
+        return list(
+            MessageModel.by_chat.query(
+                chat_key(instance_id, jid),
+                condition,
+                filter_condition=(MessageModel.direction == "inbound"),
+                scan_index_forward=False,
+                limit=limit,
+            )
+        )
+
+
+def _conversation(entry: ThreadEntry) -> ConversationModel:
+    return ConversationModel(entry.instance_id, entry.contact.jid)
+
+
+def _tiers(entry: ThreadEntry) -> list[tuple[list[Action], Condition | None]]:
+    """The conversation's update, newest case first; each next one is tried when the previous one's
+    condition failed (the message is older than what the row already shows)."""
+    contact = entry.contact
+    common: list[Action] = [
+        ConversationModel.account_id.set(entry.account_id),
+        ConversationModel.livemode.set(entry.livemode),
+        ConversationModel.created_at.set(ConversationModel.created_at | entry.at),
+    ]
+    common += [ConversationModel.phone.set(contact.phone)] if contact.phone else []
+    common += [ConversationModel.lid.set(contact.lid)] if contact.lid else []
+    common += [ConversationModel.name.set(contact.name)] if contact.name else []
+    unread = [ConversationModel.unread_count.add(1)] if entry.unread else []
+    newest = [
+        ConversationModel.last_activity.set(entry.at),
+        ConversationModel.last_sort.set(entry.sort),
+        ConversationModel.last_message.set(entry.preview),
+    ]
+    tiers: list[tuple[list[Action], Condition | None]] = [
+        (
+            common + newest + unread,
+            ConversationModel.last_sort.does_not_exist() | (ConversationModel.last_sort < entry.sort),
+        )
+    ]
+    if entry.unread:
+        # Older than the preview but not yet read: still one more unread message.
+        tiers.append(
+            (
+                common + unread,
+                ConversationModel.read_through.does_not_exist() | (ConversationModel.read_through < entry.sort),
+            )
+        )
+    tiers.append((common, None))  # older than what was already read: nothing more to count
+    return tiers
+
+
+def _commit(entry: ThreadEntry, write: Callable[[TransactWrite, list[Action], Condition | None], None]) -> bool:
+    for actions, condition in _tiers(entry):
+        for attempt in range(_CONFLICT_ATTEMPTS):
+            try:
+                with TransactWrite(connection=dynamodb_connection()) as tx:
+                    write(tx, actions, condition)
+                return True
+            except TransactWriteError as error:
+                reasons = error.cancellation_reasons or []
+                failed = [i for i, r in enumerate(reasons) if r is not None and r.code == "ConditionalCheckFailed"]
+                if _MESSAGE in failed:
+                    return False  # already stored / already in its thread
+                if _CONVERSATION in failed:
+                    break  # older than the row's preview (or than what was read): the next tier
+                if attempt == _CONFLICT_ATTEMPTS - 1 or not any(r and r.code == "TransactionConflict" for r in reasons):
+                    raise
+                # Two messages of one conversation at once: one of them tries again shortly.
+                time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+    raise AssertionError("the last tier has no condition")  # pragma: no cover

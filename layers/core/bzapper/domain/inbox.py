@@ -1,0 +1,170 @@
+"""The inbox's pure rules: which conversation a message belongs to, how a thread sorts, what a preview
+and a public content look like, and the opaque cursors of its pages. No I/O (docs/inbox.md).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from ulid import ULID
+
+from bzapper.domain.content import MEDIA_TYPES
+from bzapper.domain.errors import validation_failed
+from bzapper.domain.phones import InvalidRecipient, normalize_phone
+
+PREVIEW_CHARS = 120
+"""A conversation's last-message preview is cut here (a list row, never the whole message)."""
+
+OTP_MASK = "••••••"
+"""What the inbox shows instead of a verification code: the code itself is never stored."""
+
+NOT_UNREAD = frozenset({"reaction", "edit", "revoke"})
+"""Inbound types that change an earlier message instead of adding one: WhatsApp counts none as unread."""
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """The other side of a 1:1 conversation: its E.164 phone and its `@lid` JID, each when known."""
+
+    phone: str | None
+    lid: str | None
+    name: str | None = None
+
+    @property
+    def jid(self) -> str:
+        """The conversation's key: the phone JID when the phone is known, else the `@lid` JID."""
+        if self.phone:
+            return phone_jid(self.phone)
+        if self.lid:
+            return self.lid
+        raise ValueError("a contact needs a phone or a lid")
+
+    @property
+    def jids(self) -> tuple[str, ...]:
+        """Every key its messages may be under: a thread begun before the LID<->phone mapping was learned
+        stays under the `@lid` key, later messages go under the phone's."""
+        keys = [phone_jid(self.phone)] if self.phone else []
+        if self.lid:
+            keys.append(self.lid)
+        return tuple(keys)
+
+
+def phone_jid(e164: str) -> str:
+    return f"{e164.lstrip('+')}@s.whatsapp.net"
+
+
+def clean_phone(value: Any) -> str | None:
+    """An engine-reported phone ("+55…", "55…" or a phone JID) as E.164, or None when it is not one."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        return normalize_phone(value.split("@", 1)[0].split(":", 1)[0])
+    except InvalidRecipient:
+        return None
+
+
+def clean_lid(value: Any) -> str | None:
+    """An engine-reported LID ("123…" or "123…@lid", maybe with a device suffix) as its `@lid` JID."""
+    if not isinstance(value, str) or not value:
+        return None
+    user = value.split("@", 1)[0].split(":", 1)[0].split(".", 1)[0]
+    return f"{user}@lid" if user.isdigit() and len(user) <= 20 else None
+
+
+def chat_key(instance_id: str, contact_jid: str) -> str:
+    """The thread index's partition: one per (instance, conversation)."""
+    return f"{instance_id}#{contact_jid}"
+
+
+def chat_sort(at_ms: int, message_id: str) -> str:
+    """The thread's order: WhatsApp's time of the message, ties broken by id (a total order, as a string,
+    so one cursor works across the several keys of a conversation)."""
+    return f"{max(at_ms, 0):013d}#{message_id}"
+
+
+def sort_time(sort: str) -> int:
+    return int(sort.split("#", 1)[0])
+
+
+def inbound_message_id(instance_id: str, wa_message_id: str) -> str:
+    """Our id for a message WhatsApp delivered: derived from (instance, WhatsApp id) only, so every
+    delivery of it, whatever time an engine reports, names the same message. Unlike the ids of the
+    messages we send, it does not sort by time (threads sort by `chat_sort`)."""
+    digest = hashlib.sha256(f"inbound\x1f{instance_id}\x1f{wa_message_id}".encode()).digest()
+    return "msg_" + str(ULID.from_bytes(digest[:16]))
+
+
+def counts_as_unread(message_type: str, from_me: bool) -> bool:
+    return not from_me and message_type not in NOT_UNREAD
+
+
+def stored_content(content: dict[str, Any]) -> dict[str, Any]:
+    """What is kept of an inbound content: a quoted message of ours loses its preview, since it may be
+    the code bubble of a verification message (whose code is never persisted)."""
+    reply = content.get("reply_to")
+    if isinstance(reply, dict) and reply.get("from_me") and "preview" in reply:
+        content = {**content, "reply_to": {k: v for k, v in reply.items() if k != "preview"}}
+    return content
+
+
+def media_reference(media: dict[str, Any]) -> dict[str, Any]:
+    """A stored media dict as clients see it: a stable `/media/{id}` reference, never the bucket key."""
+    out = {
+        "media_id": media.get("media_id"),
+        "url": f"/media/{media.get('media_id')}",
+        "mime_type": media.get("mime_type"),
+        "size": media.get("size"),
+    }
+    if media.get("filename"):
+        out["filename"] = media["filename"]
+    return out
+
+
+def public_content(message_type: str, content: dict[str, Any]) -> dict[str, Any]:
+    """A stored content as the inbox, events and webhooks show it."""
+    out = dict(content)
+    if message_type in MEDIA_TYPES and isinstance(content.get("media"), dict):
+        out["media"] = media_reference(content["media"])
+    if message_type == "otp":
+        out = {"body": content.get("body", ""), "code": OTP_MASK}
+    return out
+
+
+def preview_text(message_type: str, content: dict[str, Any]) -> str | None:
+    """The words a conversation list shows for a message, or None (a sticker, a deletion)."""
+    if message_type == "otp":
+        return f"{content.get('body', '')} {OTP_MASK}".strip()
+    if message_type == "contact":
+        names = [c.get("name") for c in content.get("contacts") or [] if isinstance(c, dict) and c.get("name")]
+        text = ", ".join(names)
+    elif message_type == "location":
+        text = content.get("name") or content.get("address") or ""
+    elif message_type == "reaction":
+        text = content.get("emoji") or ""
+    elif message_type == "poll":
+        text = content.get("name") or ""
+    else:
+        text = content.get("body") or content.get("caption") or ""
+        if not text and message_type == "document":
+            text = (content.get("media") or {}).get("filename") or content.get("filename") or ""
+    text = " ".join(str(text).split())
+    return text[:PREVIEW_CHARS] or None
+
+
+def encode_cursor(value: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, **expected: str) -> dict[str, Any]:
+    """A cursor this API issued for the same listing (same instance, same conversation), else a 422."""
+    try:
+        value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(value, dict) or any(value.get(k) != v for k, v in expected.items()):
+            raise ValueError("a cursor of another listing")
+        return value
+    except (ValueError, TypeError) as error:
+        raise validation_failed("cursor") from error

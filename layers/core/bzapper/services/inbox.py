@@ -1,0 +1,379 @@
+"""The inbox: messages that arrive and messages we sent, in conversations per (instance, contact).
+
+Writes come from the statuses consumer (at least once): `record_inbound` for every message WhatsApp
+delivers (with the fromMe echoes of what the phone itself sent), `record_outbound` when one of ours is
+sent. Reads and the read marker are the `inbox` API group. docs/inbox.md explains the storage.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from typing import Any
+
+from bzapper import telemetry
+from bzapper.adapters.aws.inbox import ThreadEntry
+from bzapper.adapters.aws.models import ConversationModel, MessageModel, StatusChange
+from bzapper.domain.clock import iso, now_ms
+from bzapper.domain.errors import BzError, validation_failed
+from bzapper.domain.events import envelope
+from bzapper.domain.ids import is_id
+from bzapper.domain.inbox import (
+    Contact,
+    chat_key,
+    chat_sort,
+    clean_lid,
+    clean_phone,
+    counts_as_unread,
+    decode_cursor,
+    encode_cursor,
+    inbound_message_id,
+    preview_text,
+    public_content,
+    sort_time,
+    stored_content,
+)
+from bzapper.domain.model import InstanceRef, MessageView, Principal
+from bzapper.domain.phones import InvalidRecipient, Recipient, parse_recipient
+from bzapper.domain.statuses import RANK, TERMINAL_RANK, MessageStatus
+from bzapper.services.container import Services
+from bzapper.services.control import command
+
+logger = logging.getLogger(__name__)
+
+PAGE_SIZE_MAX = 100
+READ_RECEIPTS_MAX = 500
+"""POST /conversations/{jid}/read sends receipts for at most this many of the newest unread messages."""
+RECEIPTS_PER_COMMAND = 100
+MARK_READ_ATTEMPTS = 3
+
+RECEIVED = "received"
+READ = "read"
+
+
+# --- writes (the statuses consumer) ---------------------------------------------------------------
+
+
+def record_inbound(services: Services, event: dict[str, Any]) -> None:
+    """Stores a message WhatsApp delivered and publishes message.received; a redelivery stores nothing
+    new and publishes the same event again (same id). Raises on a storage or bus failure (retried)."""
+    instance_id, wa_message_id = event["instance_id"], event["wa_message_id"]
+    try:
+        chat = parse_recipient(event["chat_jid"])
+    except InvalidRecipient:
+        # Groups, broadcasts and channels: the API has no conversations of those (yet).
+        logger.info("inbound message of a non-1:1 chat not recorded", extra={"instance_id": instance_id})
+        return
+    from_me = bool(event.get("from_me"))
+    message_id = inbound_message_id(instance_id, wa_message_id)
+    if from_me:
+        ours = services.messages.find_by_wa_id(wa_message_id, instance_id)
+        if ours is not None and ours != message_id:
+            return  # the echo of a message we sent: it joins its thread when it is sent
+    account_id, livemode = event["account_id"], bool(event["livemode"])
+    sender = _sender(event.get("sender"))
+    contact = resolve_contact(services, account_id, chat, None if from_me else sender)
+    instance = services.instances.get(instance_id)
+    if instance is None:
+        logger.warning("inbound message of an unknown instance dropped", extra={"instance_id": instance_id})
+        return
+    at = int(event["at"])
+    message_type = str(event.get("type") or "unknown")
+    content = stored_content(event.get("content") or {})
+    sort = chat_sort(at, message_id)
+    now = now_ms()
+    status = MessageStatus.SENT.value if from_me else RECEIVED
+    item = MessageModel(
+        message_id,
+        account_id=account_id,
+        instance_id=instance_id,
+        livemode=livemode,
+        shard=instance.shard,
+        direction="outbound" if from_me else "inbound",
+        type=message_type,
+        content=content,
+        to_jid=event["chat_jid"],
+        to_phone=contact.phone if from_me else None,
+        wa_message_id=wa_message_id,
+        # An echo is a sent message: receipts may still move it on. A received one never moves.
+        status=status,
+        status_rank=RANK[MessageStatus.SENT] if from_me else TERMINAL_RANK,
+        history=[StatusChange(status=status, at=at)],
+        created_at=at,
+        updated_at=now,
+        chat_key=chat_key(instance_id, contact.jid),
+        chat_sort=sort,
+        chat_jid=event["chat_jid"],
+        from_me=from_me,
+        sender=sender,
+    )
+    entry = ThreadEntry(
+        instance_id=instance_id,
+        account_id=account_id,
+        livemode=livemode,
+        contact=contact,
+        message_id=message_id,
+        sort=sort,
+        at=at,
+        preview=_preview(message_id, "outbound" if from_me else "inbound", message_type, content, at),
+        unread=counts_as_unread(message_type, from_me),
+    )
+    if services.inbox.add_received(item, entry, count_usage=not from_me):
+        telemetry.count("MessagesReceived")
+    else:
+        stored = services.inbox.message(message_id)
+        if stored is None:  # pragma: no cover - a stored message is never deleted
+            raise RuntimeError("a message reported stored is missing")
+        item = stored  # the first delivery's facts (its time), so the event keeps its id
+    services.events.publish([received_event(item, contact)])
+
+
+def record_outbound(services: Services, view: MessageView, at: int) -> None:
+    """Puts a message we sent (now accepted by WhatsApp, at `at`) in its conversation. Idempotent."""
+    try:
+        to = parse_recipient(view.to_jid)
+    except InvalidRecipient:
+        return  # nothing else is sent, but an unknown destination never blocks a status
+    phone = view.to_phone or to.phone
+    contact = resolve_contact(services, view.account_id, Recipient(jid=to.jid, phone=phone, lid=to.lid), None)
+    entry = ThreadEntry(
+        instance_id=view.instance_id,
+        account_id=view.account_id,
+        livemode=view.livemode,
+        contact=contact,
+        message_id=view.message_id,
+        sort=chat_sort(at, view.message_id),
+        at=at,
+        preview=_preview(view.message_id, "outbound", view.type, view.content, at),
+        unread=False,
+    )
+    services.inbox.add_sent(entry, chat_jid=to.jid)
+
+
+def on_status(services: Services, view: MessageView, status: str) -> None:
+    """Called for every applied (or re-applied) status of a message we sent: it joins its conversation
+    when WhatsApp accepted it, also when a receipt overtook the `sent` report."""
+    reached = dict(view.history)
+    if status == MessageStatus.SENT or (
+        status in (MessageStatus.DELIVERED, MessageStatus.READ, MessageStatus.PLAYED) and "sent" not in reached
+    ):
+        record_outbound(services, view, reached.get("sent", reached.get(status, now_ms())))
+
+
+def resolve_contact(services: Services, account_id: str, chat: Recipient, sender: dict[str, Any] | None) -> Contact:
+    """The contact's phone and LID, from the chat, the sender, then the learned mappings (one read per
+    missing side)."""
+    phone = chat.phone or (sender or {}).get("phone")
+    lid = chat.lid or (sender or {}).get("lid")
+    if phone is None and lid is not None:
+        phone = services.identities.phone_of(account_id, lid)
+    if lid is None and phone is not None:
+        lid = services.identities.lid_of(account_id, phone)
+    return Contact(phone=phone, lid=lid, name=(sender or {}).get("name"))
+
+
+def received_event(item: MessageModel, contact: Contact) -> dict[str, Any]:
+    """message.received, built from the stored message: every delivery publishes the same event id."""
+    sender = item.sender or {}
+    at = sort_time(item.chat_sort) if item.chat_sort else int(item.created_at)
+    return envelope(
+        "message.received",
+        at_ms=at,
+        account_id=item.account_id,
+        instance_id=item.instance_id,
+        livemode=item.livemode,
+        data={
+            "message_id": item.message_id,
+            "wa_message_id": item.wa_message_id,
+            "from": {
+                "jid": sender.get("jid"),
+                "phone": sender.get("phone"),
+                "lid": sender.get("lid"),
+                "name": sender.get("name"),
+            },
+            "contact": {"jid": contact.jid, "phone": contact.phone, "lid": contact.lid, "name": contact.name},
+            "chat_jid": item.chat_jid,
+            "type": item.type,
+            "content": public_content(item.type, item.content or {}),
+            "from_me": bool(item.from_me),
+            "at": iso(at),
+        },
+        identity=(item.message_id,),
+    )
+
+
+def _sender(raw: Any) -> dict[str, Any]:
+    raw = raw if isinstance(raw, dict) else {}
+    phone = clean_phone(raw.get("phone"))
+    lid = clean_lid(raw.get("lid"))
+    jid = raw.get("jid") if isinstance(raw.get("jid"), str) else None
+    if jid and phone is None and jid.endswith("@s.whatsapp.net"):
+        phone = clean_phone(jid)
+    if jid and lid is None and jid.endswith("@lid"):
+        lid = clean_lid(jid)
+    name = raw.get("push_name") if isinstance(raw.get("push_name"), str) else None
+    return {"jid": jid, "phone": phone, "lid": lid, "name": (name or "").strip()[:256] or None}
+
+
+def _preview(message_id: str, direction: str, message_type: str, content: dict[str, Any], at: int) -> dict[str, Any]:
+    return {
+        "message_id": message_id,
+        "direction": direction,
+        "type": message_type,
+        "text": preview_text(message_type, content),
+        "at": at,
+    }
+
+
+# --- reads and the read marker (the inbox API) ----------------------------------------------------
+
+
+def owned_instance(services: Services, principal: Principal, instance_id: str) -> InstanceRef:
+    instance = services.instances.get(instance_id) if is_id(instance_id, "inst") else None
+    if instance is None or instance.account_id != principal.account_id or instance.livemode != principal.livemode:
+        raise BzError("not_found")  # another account's instance is indistinguishable from none
+    return instance
+
+
+def contact_of(services: Services, principal: Principal, jid: str) -> Contact:
+    """The `{jid}` of a path (phone JID, `@lid` JID or E.164) as a contact with every key it may have."""
+    try:
+        recipient = parse_recipient(jid)
+    except InvalidRecipient as error:
+        key = "error.unsupported_jid" if error.reason == "unsupported_jid" else "error.invalid_recipient"
+        raise validation_failed("jid", key, value=jid) from error
+    return resolve_contact(services, principal.account_id, recipient, None)
+
+
+def list_conversations(
+    services: Services, principal: Principal, instance_id: str, limit: int, cursor: str | None
+) -> dict[str, Any]:
+    if not 1 <= limit <= PAGE_SIZE_MAX:
+        raise validation_failed("limit")
+    instance = owned_instance(services, principal, instance_id)
+    items, next_cursor = services.inbox.page_conversations(instance.instance_id, limit, cursor)
+    return {
+        "data": [conversation_out(item) for item in items],
+        "has_more": next_cursor is not None,
+        "next_cursor": next_cursor,
+    }
+
+
+def conversation_messages(
+    services: Services, principal: Principal, instance_id: str, jid: str, limit: int, cursor: str | None
+) -> dict[str, Any]:
+    if not 1 <= limit <= PAGE_SIZE_MAX:
+        raise validation_failed("limit")
+    instance = owned_instance(services, principal, instance_id)
+    contact = contact_of(services, principal, jid)
+    conversations = services.inbox.conversations(instance.instance_id, contact.jids)
+    if not conversations:
+        raise BzError("not_found")
+    before = None
+    if cursor:
+        before = decode_cursor(cursor, i=instance.instance_id).get("s")
+        if not isinstance(before, str):
+            raise validation_failed("cursor")
+    jids = tuple(c.contact_jid for c in conversations)
+    read_through = {chat_key(instance.instance_id, c.contact_jid): c.read_through or "" for c in conversations}
+    items, next_sort = services.inbox.page_thread(instance.instance_id, jids, limit, before)
+    next_cursor = encode_cursor({"i": instance.instance_id, "s": next_sort}) if next_sort else None
+    return {
+        "conversation": conversation_out(conversations[0], extra=conversations[1:]),
+        "data": [message_out(item, read_through.get(item.chat_key or "", "")) for item in items],
+        "has_more": next_cursor is not None,
+        "next_cursor": next_cursor,
+    }
+
+
+def mark_conversation_read(services: Services, principal: Principal, instance_id: str, jid: str) -> dict[str, Any]:
+    """Unread back to zero, and read receipts on WhatsApp for the messages that were unread."""
+    instance = owned_instance(services, principal, instance_id)
+    contact = contact_of(services, principal, jid)
+    conversations = services.inbox.conversations(instance.instance_id, contact.jids)
+    if not conversations:
+        raise BzError("not_found")
+    receipts: dict[str, list[str]] = defaultdict(list)
+    read: list[ConversationModel] = []
+    for conversation in conversations:
+        conversation, unread = _read_through_newest(services, instance.instance_id, conversation)
+        read.append(conversation)
+        for message in unread:
+            receipts[message.chat_jid or message.to_jid].append(message.wa_message_id)
+    # Fire and forget: the shard's holder sends them in order with the instance's other operations.
+    for chat_jid, wa_ids in receipts.items():
+        for start in range(0, len(wa_ids), RECEIPTS_PER_COMMAND):
+            batch = wa_ids[start : start + RECEIPTS_PER_COMMAND]
+            command(services, instance, "mark_read", chat_jid=chat_jid, wa_message_ids=batch)
+    return {**conversation_out(read[0], extra=read[1:]), "receipts_sent": sum(len(ids) for ids in receipts.values())}
+
+
+def _read_through_newest(
+    services: Services, instance_id: str, conversation: ConversationModel
+) -> tuple[ConversationModel, list[MessageModel]]:
+    """Marks one conversation row read through its newest message: the row as it is now, and the
+    messages that were unread."""
+    for _ in range(MARK_READ_ATTEMPTS):
+        before = conversation.read_through
+        if not conversation.unread_count and before == conversation.last_sort:
+            return conversation, []
+        if services.inbox.mark_read(conversation):
+            unread = int(conversation.unread_count or 0)
+            conversation.unread_count, conversation.read_through = 0, conversation.last_sort
+            if not unread:
+                return conversation, []
+            messages = services.inbox.unread_received(
+                instance_id, conversation.contact_jid, before, conversation.last_sort, READ_RECEIPTS_MAX
+            )
+            return conversation, messages
+        # A message arrived meanwhile: read the row again, so that message is counted and receipted too.
+        conversation = services.inbox.conversations(instance_id, (conversation.contact_jid,))[0]
+    return conversation, []  # messages keep arriving: what was read so far stays read
+
+
+def conversation_out(item: ConversationModel, extra: list[ConversationModel] | tuple = ()) -> dict[str, Any]:
+    """A conversation's row; `extra` are older halves of the same contact (under its other key)."""
+    last = item.last_message or {}
+    return {
+        "jid": item.contact_jid,
+        "instance_id": item.instance_id,
+        "phone": item.phone or next((e.phone for e in extra if e.phone), None),
+        "lid": item.lid or next((e.lid for e in extra if e.lid), None),
+        "name": item.name or next((e.name for e in extra if e.name), None),
+        "unread_count": int(item.unread_count or 0) + sum(int(e.unread_count or 0) for e in extra),
+        "last_message": {
+            "message_id": last.get("message_id"),
+            "direction": last.get("direction"),
+            "type": last.get("type"),
+            "text": last.get("text"),
+            "at": iso(int(last.get("at") or 0)),
+        }
+        if last
+        else None,
+        "last_activity": iso(int(item.last_activity or 0)),
+        "livemode": item.livemode,
+        "created": iso(int(item.created_at or 0)),
+    }
+
+
+def message_out(item: MessageModel, read_through: str) -> dict[str, Any]:
+    inbound = item.direction == "inbound"
+    status = item.status
+    if inbound:
+        status = READ if read_through and (item.chat_sort or "") <= read_through else RECEIVED
+    sender = item.sender or {}
+    return {
+        "message_id": item.message_id,
+        "wa_message_id": item.wa_message_id,
+        "direction": "inbound" if inbound else "outbound",
+        "sent_from": None if inbound else ("phone" if item.from_me else "api"),
+        "from": {k: sender.get(k) for k in ("jid", "phone", "lid", "name")} if inbound else None,
+        "chat_jid": item.chat_jid or item.to_jid,
+        "type": item.type,
+        "content": public_content(item.type, item.content or {}),
+        "status": status,
+        "history": [] if inbound else [{"status": c.status, "at": iso(int(c.at))} for c in item.history or []],
+        "error": {"code": item.error.code} if item.error and not inbound else None,
+        "client_reference": item.client_reference,
+        "at": iso(sort_time(item.chat_sort) if item.chat_sort else int(item.created_at)),
+    }

@@ -1,0 +1,348 @@
+"""The inbox on moto: inbound messages recorded as the statuses consumer would, sent ones joining their
+conversation on `sent`, then the real inbox handler (pagination, unread, read receipts, ownership)."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote, urlencode
+
+import boto3
+import pytest
+from support.accounts import make_account
+from support.apigw import call
+
+from bzapper.adapters.aws.models import ConversationModel, MessageModel, UsageModel
+from bzapper.adapters.aws.usage import counter_id, hour_of
+from bzapper.config import settings
+from bzapper.domain.clock import iso
+from bzapper.domain.inbox import inbound_message_id
+from bzapper.domain.model import StatusReport
+from bzapper.local.functions import load_function
+from bzapper.services.inbox import record_inbound
+from bzapper.services.statuses import apply_report
+from bzapper.topology import control_queue_name
+
+PHONE = "+5511988888888"
+PHONE_JID = "5511988888888@s.whatsapp.net"
+LID = "98765432101234@lid"
+T0 = 1_790_000_000_000
+
+
+class CapturingPublisher:
+    def __init__(self) -> None:
+        self.events: list[dict] = []
+
+    def publish(self, events: list[dict]) -> None:
+        self.events.extend(events)
+
+
+@pytest.fixture
+def inbox_api(aws):
+    return load_function("inbox").handler
+
+
+@pytest.fixture
+def published(svc) -> CapturingPublisher:
+    svc.events = CapturingPublisher()
+    return svc.events
+
+
+def inbound(account, wa_id: str, at: int, *, body: str = "hi", chat: str = PHONE_JID, **overrides) -> dict:
+    event = {
+        "kind": "inbound",
+        "instance_id": account.instance_id,
+        "wa_message_id": wa_id,
+        "chat_jid": chat,
+        "from_me": False,
+        "sender": {"jid": chat, "phone": PHONE, "push_name": "Maria"},
+        "type": "text",
+        "content": {"body": body},
+        "at": at,
+        "account_id": account.account_id,
+        "livemode": False,
+    }
+    event.update(overrides)
+    return event
+
+
+def request(api, method, path, account, instance_id=None, **params):
+    query = urlencode({"instance_id": instance_id or account.instance_id, **params})
+    return call(api, method, path, headers=account.auth, query=query)
+
+
+def messages(api, account, jid=PHONE_JID, **params):
+    return request(api, "GET", f"/conversations/{quote(jid)}/messages", account, **params)
+
+
+def conversations(api, account, **params):
+    return request(api, "GET", "/conversations", account, **params)
+
+
+def mark_read(api, account, jid=PHONE_JID):
+    return request(api, "POST", f"/conversations/{quote(jid)}/read", account)
+
+
+def _send(messages_handler, account, to=PHONE, ref="lead-1"):
+    body = {"instance_id": account.instance_id, "to": to, "body": "Hello", "client_reference": ref}
+    status, _, accepted = call(messages_handler, "POST", "/messages/text", body=body, headers=account.auth)
+    assert status == 202, accepted
+    message_id = accepted["message_id"]
+    return message_id, MessageModel.get(message_id).wa_message_id
+
+
+def _control_commands(svc, account) -> list[dict]:
+    shard = svc.instances.get(account.instance_id).shard
+    sqs = boto3.client("sqs", region_name=settings().region)
+    url = sqs.get_queue_url(QueueName=settings().queue(control_queue_name(shard), fifo=False))["QueueUrl"]
+    found = []
+    while True:
+        answer = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+        if not answer.get("Messages"):
+            return found
+        found += [json.loads(m["Body"]) for m in answer["Messages"]]
+
+
+def test_an_inbound_message_is_in_the_inbox_and_published_once_per_id(svc, account, inbox_api, published):
+    event = inbound(account, "3A0001", T0, body="Is the order on its way?")
+    record_inbound(svc, event)
+    record_inbound(svc, dict(event))  # the report delivered again
+
+    status, _, page = conversations(inbox_api, account)
+    assert status == 200
+    assert page["has_more"] is False and len(page["data"]) == 1
+    row = page["data"][0]
+    assert row["jid"] == PHONE_JID and row["phone"] == PHONE and row["name"] == "Maria"
+    assert row["unread_count"] == 1  # not 2: the redelivery changed nothing
+    assert row["last_message"]["text"] == "Is the order on its way?"
+    assert row["last_message"]["direction"] == "inbound"
+
+    message_id = inbound_message_id(account.instance_id, "3A0001")
+    status, _, thread = messages(inbox_api, account)
+    assert status == 200
+    assert [m["message_id"] for m in thread["data"]] == [message_id]
+    assert thread["data"][0]["status"] == "received"
+    assert thread["data"][0]["from"]["phone"] == PHONE
+
+    assert [e["type"] for e in published.events] == ["message.received", "message.received"]
+    first, again = published.events
+    assert first == again  # same id, same data: consumers dedupe on the id
+    assert first["data"]["message_id"] == message_id
+    assert first["data"]["from"] == {"jid": PHONE_JID, "phone": PHONE, "lid": None, "name": "Maria"}
+    assert first["data"]["content"] == {"body": "Is the order on its way?"}
+    assert first["data"]["from_me"] is False
+
+    usage = UsageModel.get(counter_id(account.account_id, False), f"{hour_of(T0)}#{account.instance_id}")
+    assert usage.inbound == 1  # counted once, in the transaction that stored it
+
+
+def test_a_redelivery_with_another_time_keeps_the_first_event_id(svc, account, published):
+    record_inbound(svc, inbound(account, "3A0002", T0))
+    record_inbound(svc, inbound(account, "3A0002", T0 + 5_000))  # an engine reporting a later time
+    first, again = published.events
+    assert first["id"] == again["id"] and first["created"] == again["created"]
+
+
+def test_both_directions_in_order_with_statuses_and_client_reference(
+    svc, account, inbox_api, messages_handler, published
+):
+    message_id, wa_id = _send(messages_handler, account)
+    record_inbound(svc, inbound(account, "3A0010", T0 + 1_000, body="first"))
+    # The send is accepted by WhatsApp after the contact's message, then read.
+    for report in (
+        StatusReport(account.instance_id, wa_id, "sending", T0 + 1_500, message_id),
+        StatusReport(account.instance_id, wa_id, "sent", T0 + 2_000, message_id),
+        StatusReport(account.instance_id, wa_id, "read", T0 + 4_000),
+        StatusReport(account.instance_id, wa_id, "sent", T0 + 2_000, message_id),  # redelivered
+    ):
+        apply_report(svc, report)
+    record_inbound(svc, inbound(account, "3A0011", T0 + 3_000, body="second"))
+
+    _, _, thread = messages(inbox_api, account)
+    assert [(m["direction"], m["at"]) for m in thread["data"]] == [
+        ("inbound", iso(T0 + 3_000)),
+        ("outbound", iso(T0 + 2_000)),  # when WhatsApp accepted it
+        ("inbound", iso(T0 + 1_000)),
+    ]
+    sent = thread["data"][1]
+    assert sent["message_id"] == message_id and sent["sent_from"] == "api"
+    assert sent["status"] == "read" and sent["client_reference"] == "lead-1"
+    assert [h["status"] for h in sent["history"]] == ["queued", "sending", "sent", "read"]
+    assert sent["content"] == {"body": "Hello"}
+
+    _, _, page = conversations(inbox_api, account)
+    row = page["data"][0]
+    assert row["unread_count"] == 2 and row["last_message"]["text"] == "second"
+    assert ConversationModel.count(account.instance_id) == 1  # one conversation, not one per direction
+
+
+def test_a_receipt_overtaking_sent_still_puts_the_message_in_its_thread(svc, account, inbox_api, messages_handler):
+    message_id, wa_id = _send(messages_handler, account)
+    apply_report(svc, StatusReport(account.instance_id, wa_id, "sending", T0, message_id))
+    apply_report(svc, StatusReport(account.instance_id, wa_id, "delivered", T0 + 900))
+    _, _, thread = messages(inbox_api, account)
+    assert [m["message_id"] for m in thread["data"]] == [message_id]
+
+
+def test_a_message_arriving_late_counts_unread_but_keeps_the_newest_preview(svc, account, inbox_api):
+    record_inbound(svc, inbound(account, "3A0020", T0 + 10_000, body="newest"))
+    record_inbound(svc, inbound(account, "3A0021", T0 + 5_000, body="older, delivered late"))
+    _, _, page = conversations(inbox_api, account)
+    row = page["data"][0]
+    assert row["last_message"]["text"] == "newest" and row["unread_count"] == 2
+
+
+def test_pages_of_a_thread_and_of_the_list(svc, account, inbox_api):
+    for index in range(7):
+        record_inbound(svc, inbound(account, f"3A01{index:02d}", T0 + index * 1_000, body=f"m{index}"))
+    seen, cursor = [], None
+    while True:
+        params = {"limit": "3", **({"cursor": cursor} if cursor else {})}
+        status, _, page = messages(inbox_api, account, **params)
+        assert status == 200
+        seen += [m["content"]["body"] for m in page["data"]]
+        cursor = page["next_cursor"]
+        assert page["has_more"] is (cursor is not None)
+        if not cursor:
+            break
+    assert seen == [f"m{index}" for index in reversed(range(7))]
+
+    for index in range(5):
+        record_inbound(
+            svc, inbound(account, f"3A02{index:02d}", T0 + index, chat=f"55119888877{index:02d}@s.whatsapp.net")
+        )
+    _, _, first = conversations(inbox_api, account, limit="4")
+    assert first["has_more"] is True and len(first["data"]) == 4
+    assert first["data"][0]["jid"] == PHONE_JID  # the most recent activity first
+    _, _, rest = conversations(inbox_api, account, limit="4", cursor=first["next_cursor"])
+    assert rest["has_more"] is False
+    listed = [row["jid"] for row in first["data"] + rest["data"]]
+    assert len(listed) == len(set(listed)) == 6
+
+
+def test_a_cursor_of_another_listing_is_refused(svc, account, inbox_api):
+    record_inbound(svc, inbound(account, "3A0030", T0))
+    status, _, error = conversations(inbox_api, account, cursor="bm90LWEtY3Vyc29y")
+    assert (status, error["code"], error["param"]) == (422, "validation_failed", "cursor")
+
+
+def test_a_lid_and_its_phone_name_the_same_conversation(svc, account, inbox_api):
+    svc.identities.record(account.account_id, PHONE, LID)
+    # The contact writes from its LID; the sender carries no phone: the mapping gives it.
+    record_inbound(svc, inbound(account, "3A0040", T0, chat=LID, sender={"jid": LID, "lid": LID}))
+    for jid in (PHONE_JID, LID, PHONE, "5511988888888"):
+        status, _, thread = messages(inbox_api, account, jid=jid)
+        assert status == 200, (jid, thread)
+        assert thread["conversation"]["jid"] == PHONE_JID
+        assert thread["conversation"]["lid"] == LID and thread["conversation"]["phone"] == PHONE
+        assert len(thread["data"]) == 1 and thread["data"][0]["chat_jid"] == LID
+
+
+def test_a_thread_begun_before_the_mapping_was_learned_is_read_whole(svc, account, inbox_api):
+    record_inbound(svc, inbound(account, "3A0050", T0, chat=LID, sender={"jid": LID, "lid": LID}))
+    svc.identities.record(account.account_id, PHONE, LID)
+    record_inbound(svc, inbound(account, "3A0051", T0 + 1_000, chat=PHONE_JID))
+    status, _, thread = messages(inbox_api, account, jid=PHONE)
+    assert status == 200
+    assert [m["wa_message_id"] for m in thread["data"]] == ["3A0051", "3A0050"]
+    assert thread["conversation"]["unread_count"] == 2
+
+
+def test_mark_read_resets_unread_and_asks_the_holder_to_send_receipts(svc, account, inbox_api, messages_handler):
+    record_inbound(svc, inbound(account, "3A0060", T0, body="one"))
+    record_inbound(svc, inbound(account, "3A0061", T0 + 1, body="two"))
+    record_inbound(svc, inbound(account, "3A0062", T0 + 2, type="reaction", content={"emoji": "👍", "target": {}}))
+    status, _, read = mark_read(inbox_api, account)
+    assert status == 200, read
+    assert read["unread_count"] == 0 and read["receipts_sent"] == 3
+    [command] = _control_commands(svc, account)
+    assert (command["op"], command["instance_id"], command["chat_jid"]) == (
+        "mark_read",
+        account.instance_id,
+        PHONE_JID,
+    )
+    assert command["wa_message_ids"] == ["3A0062", "3A0061", "3A0060"]
+    _, _, thread = messages(inbox_api, account)
+    assert {m["status"] for m in thread["data"]} == {"read"}
+
+    # Again with nothing new: no receipts; a new message is unread and only it is receipted next time.
+    status, _, again = mark_read(inbox_api, account, PHONE)
+    assert (status, again["receipts_sent"]) == (200, 0)
+    record_inbound(svc, inbound(account, "3A0063", T0 + 3, body="three"))
+    _, _, page = conversations(inbox_api, account)
+    assert page["data"][0]["unread_count"] == 1
+    mark_read(inbox_api, account, PHONE)
+    assert [c["wa_message_ids"] for c in _control_commands(svc, account)] == [["3A0063"]]
+
+
+def test_a_late_message_older_than_what_was_read_is_not_unread(svc, account, inbox_api):
+    record_inbound(svc, inbound(account, "3A0070", T0 + 10_000))
+    mark_read(inbox_api, account, PHONE)
+    record_inbound(svc, inbound(account, "3A0071", T0))  # sent before the read, delivered after
+    _, _, page = conversations(inbox_api, account)
+    assert page["data"][0]["unread_count"] == 0
+
+
+def test_a_from_me_echo_is_an_outbound_message_of_the_phone_and_our_own_echo_is_skipped(
+    svc, account, inbox_api, messages_handler, published
+):
+    own = {"jid": "5511977776666@s.whatsapp.net", "phone": "+5511977776666", "push_name": "Shop"}
+    record_inbound(svc, inbound(account, "3A0080", T0, from_me=True, sender=own, body="typed on the phone"))
+    _, wa_id = _send(messages_handler, account)
+    record_inbound(svc, inbound(account, wa_id, T0 + 1, from_me=True, sender=own, body="Hello"))  # our send's echo
+
+    _, _, thread = messages(inbox_api, account)
+    assert [(m["direction"], m["sent_from"], m["status"]) for m in thread["data"]] == [("outbound", "phone", "sent")]
+    _, _, page = conversations(inbox_api, account)
+    assert page["data"][0]["unread_count"] == 0
+    [event] = published.events
+    assert event["data"]["from_me"] is True and event["data"]["contact"]["jid"] == PHONE_JID
+    assert event["data"]["from"]["phone"] == "+5511977776666"
+
+
+def test_media_is_a_reference_and_a_quoted_message_of_ours_loses_its_preview(svc, account, inbox_api, published):
+    media = {"media_id": "med_01JD5V9Q0A1B2C3D4E5F6G7H8J", "key": "acct/test/med_x", "mime_type": "image/jpeg"}
+    content = {
+        "media": {**media, "size": 10, "sha256": "ab"},
+        "caption": "look",
+        "reply_to": {"wa_message_id": "3EB0AA", "chat_jid": PHONE_JID, "from_me": True, "preview": "Your code: 123456"},
+    }
+    record_inbound(svc, inbound(account, "3A0090", T0, type="image", content=content))
+    _, _, thread = messages(inbox_api, account)
+    shown = thread["data"][0]["content"]
+    assert shown["media"] == {
+        "media_id": media["media_id"],
+        "url": f"/media/{media['media_id']}",
+        "mime_type": "image/jpeg",
+        "size": 10,
+    }
+    assert "preview" not in shown["reply_to"]
+    assert "123456" not in json.dumps(MessageModel.get(inbound_message_id(account.instance_id, "3A0090")).content)
+    assert published.events[0]["data"]["content"] == shown
+
+
+def test_another_accounts_conversation_is_not_found(svc, account, inbox_api):
+    record_inbound(svc, inbound(account, "3A0100", T0))
+    other = make_account(svc)
+    for method, path in (
+        ("GET", "/conversations"),
+        ("GET", f"/conversations/{PHONE_JID}/messages"),
+        ("POST", f"/conversations/{PHONE_JID}/read"),
+    ):
+        status, _, error = request(inbox_api, method, path, other, instance_id=account.instance_id)
+        assert (status, error["code"]) == (404, "not_found"), path
+    # Its own instance has no conversation with that contact either.
+    status, _, _ = messages(inbox_api, other)
+    assert status == 404
+
+
+def test_an_invalid_jid_or_a_group_is_refused(svc, account, inbox_api):
+    status, _, error = messages(inbox_api, account, jid="120363000000000000@g.us")
+    assert (status, error["code"], error["param"]) == (422, "validation_failed", "jid")
+    status, _, error = messages(inbox_api, account, jid="not-a-number")
+    assert (status, error["param"]) == (422, "jid")
+
+
+def test_group_messages_are_not_recorded(svc, account, inbox_api, published):
+    record_inbound(svc, inbound(account, "3A0110", T0, chat="120363000000000000@g.us"))
+    _, _, page = conversations(inbox_api, account)
+    assert page["data"] == [] and published.events == []
