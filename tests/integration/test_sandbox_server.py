@@ -35,9 +35,18 @@ def base_url(network: SandboxNetwork) -> Iterator[str]:
     thread.join(5)
 
 
+def online(client: SandboxNetworkClient, account_id: str, instance_id: str, phone: str | None = None) -> None:
+    """Connect and pair an instance over HTTP, and ack its state events: ready to send."""
+    client.connect(account_id, instance_id)
+    client.scan(account_id, instance_id, phone)
+    client.ack([e["event_id"] for e in client.poll([instance_id]) if e["kind"] == "state"])
+
+
 @pytest.fixture
 def client(base_url: str) -> Iterator[SandboxNetworkClient]:
     with SandboxNetworkClient(base_url) as c:
+        for account_id in ("acc_1", "acc_2"):
+            online(c, account_id, "ins_1")
         yield c
 
 
@@ -93,7 +102,7 @@ def test_long_poll_returns_as_soon_as_a_receipt_is_due(client: SandboxNetworkCli
 
     elapsed = time.monotonic() - started
     assert 0.2 <= elapsed < 3
-    assert [(e["status"], e["wa_message_id"], e["type"]) for e in events] == [("delivered", "3EB0A", "receipt")]
+    assert [(e["status"], e["wa_message_id"], e["kind"]) for e in events] == [("delivered", "3EB0A", "receipt")]
 
 
 def test_long_poll_ends_empty(client: SandboxNetworkClient) -> None:
@@ -122,6 +131,8 @@ def test_reset(client: SandboxNetworkClient) -> None:
     client.send("acc_1", "ins_1", JID, "3EB0A", TEXT)
     client.reset()
     assert client.received("acc_1", PHONE) == []
+    assert client.instance("acc_1", "ins_1")["paired"] is False
+    online(client, "acc_1", "ins_1")
     assert client.send("acc_1", "ins_1", JID, "3EB0A", TEXT)["duplicate"] is False
 
 

@@ -1,4 +1,8 @@
-"""The sandbox WhatsApp network as a pure model: a fake clock moves time instead of sleeping; no sockets."""
+"""The sandbox WhatsApp network as a pure model: its queue, acks and dedupe (a fake clock; no sockets).
+
+Every instance here is first brought online (connected and paired): the network delivers a sender's
+messages, and that instance's receipts, only while its socket is up.
+"""
 
 from __future__ import annotations
 
@@ -6,28 +10,15 @@ import threading
 import time
 
 import pytest
+from support.sandbox import FakeClock, fake_network, online
 
-from bzapper.engines.sandbox.network import SandboxNetwork, contact_key
+from bzapper.engines.base import NotConnected
+from bzapper.engines.sandbox.network import Rejected, SandboxNetwork, contact_key
+from bzapper.engines.sandbox.numbers import lid_for
 
 JID = "5511988888888@s.whatsapp.net"
 PHONE = "+5511988888888"
 TEXT = {"type": "text", "body": "Hi"}
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.wall_ms = 1_700_000_000_000
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-        self.wall_ms += round(seconds * 1000)
-
-    def ms(self) -> int:
-        return self.wall_ms
 
 
 @pytest.fixture
@@ -37,7 +28,10 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def net(clock: FakeClock) -> SandboxNetwork:
-    return SandboxNetwork(clock=clock, now_ms=clock.ms)
+    network = fake_network(clock)
+    for account_id, instance_id in (("acc_1", "ins_1"), ("acc_1", "ins_2"), ("acc_2", "ins_1"), ("acc_2", "ins_2")):
+        online(network, account_id, instance_id)
+    return network
 
 
 def statuses(events: list[dict]) -> list[tuple[str, str]]:
@@ -82,9 +76,29 @@ def test_send_acks_and_the_contact_receives(net: SandboxNetwork, clock: FakeCloc
         ]
 
 
-def test_lid_contact_is_keyed_by_its_jid(net: SandboxNetwork) -> None:
-    net.send("acc_1", "ins_1", "987654321@lid", "3EB0A", TEXT)
-    assert [m["wa_message_id"] for m in net.received("acc_1", "987654321@lid")] == ["3EB0A"]
+def test_a_lid_names_the_same_contact_as_its_phone(net: SandboxNetwork) -> None:
+    net.send("acc_1", "ins_1", lid_for(PHONE), "3EB0A", TEXT)
+    net.send("acc_1", "ins_1", JID, "3EB0B", TEXT)
+    for who in (PHONE, lid_for(PHONE)):
+        assert [m["wa_message_id"] for m in net.received("acc_1", who)] == ["3EB0A", "3EB0B"]
+    # The same wa id to the LID and then to the phone is one message to one device.
+    assert net.send("acc_1", "ins_1", JID, "3EB0A", TEXT)["duplicate"] is True
+
+
+def test_an_unknown_lid_is_not_on_whatsapp(net: SandboxNetwork) -> None:
+    with pytest.raises(Rejected) as rejected:
+        net.send("acc_1", "ins_1", "987654321@lid", "3EB0A", TEXT)
+    assert rejected.value.code == "not_on_whatsapp"
+
+
+def test_an_instance_that_is_not_online_cannot_send(net: SandboxNetwork) -> None:
+    with pytest.raises(NotConnected) as never_connected:
+        net.send("acc_1", "ins_9", JID, "3EB0A", TEXT)
+    assert never_connected.value.state == "disconnected"
+    net.disconnect("acc_1", "ins_1")
+    with pytest.raises(NotConnected):
+        net.send("acc_1", "ins_1", JID, "3EB0A", TEXT)
+    assert net.received("acc_1", PHONE) == []
 
 
 def test_repeated_wa_id_is_dropped_by_the_recipient_but_acked_again(net: SandboxNetwork, clock: FakeClock) -> None:
@@ -114,7 +128,8 @@ def test_stored_message_is_a_copy(net: SandboxNetwork) -> None:
 
 
 def test_receipts_come_due_in_order(clock: FakeClock) -> None:
-    net = SandboxNetwork(delivered_after=1, read_after=3, clock=clock, now_ms=clock.ms)
+    net = fake_network(clock, delivered_after=1, read_after=3)
+    online(net, "acc_1", "ins_1")
     sent_ms = clock.wall_ms
     net.send("acc_1", "ins_1", JID, "A", TEXT)
     clock.advance(1.5)
@@ -124,7 +139,7 @@ def test_receipts_come_due_in_order(clock: FakeClock) -> None:
     events = net.poll(["ins_1"])
 
     assert statuses(events) == [("A", "delivered"), ("B", "delivered"), ("A", "read"), ("B", "read")]
-    assert [e["timestamp_ms"] for e in events] == [
+    assert [e["at"] for e in events] == [
         sent_ms + 1000,
         sent_ms + 2500,
         sent_ms + 3000,
@@ -134,11 +149,11 @@ def test_receipts_come_due_in_order(clock: FakeClock) -> None:
         "event_id": events[0]["event_id"],
         "instance_id": "ins_1",
         "account_id": "acc_1",
-        "type": "receipt",
+        "kind": "receipt",
         "status": "delivered",
         "wa_message_id": "A",
-        "to_jid": JID,
-        "timestamp_ms": sent_ms + 1000,
+        "chat_jid": JID,
+        "at": sent_ms + 1000,
     }
     ids = [e["event_id"] for e in events]
     assert len(set(ids)) == 4
@@ -146,7 +161,8 @@ def test_receipts_come_due_in_order(clock: FakeClock) -> None:
 
 
 def test_receipts_appear_only_once_due(clock: FakeClock) -> None:
-    net = SandboxNetwork(delivered_after=1, read_after=3, clock=clock, now_ms=clock.ms)
+    net = fake_network(clock, delivered_after=1, read_after=3)
+    online(net, "acc_1", "ins_1")
     net.send("acc_1", "ins_1", JID, "A", TEXT)
 
     assert net.poll(["ins_1"]) == []
@@ -163,7 +179,8 @@ def test_receipts_appear_only_once_due(clock: FakeClock) -> None:
 
 
 def test_time_scale_multiplies_the_delays(clock: FakeClock) -> None:
-    net = SandboxNetwork(delivered_after=2, read_after=6, time_scale=0.25, clock=clock, now_ms=clock.ms)
+    net = fake_network(clock, delivered_after=2, read_after=6, time_scale=0.25)
+    online(net, "acc_1", "ins_1")
     net.send("acc_1", "ins_1", JID, "A", TEXT)
     clock.advance(0.5)
     assert statuses(net.poll(["ins_1"])) == [("A", "delivered")]
@@ -259,6 +276,8 @@ def test_reset_forgets_everything_but_event_ids_keep_increasing(net: SandboxNetw
 
     assert net.received("acc_1", PHONE) == []
     assert net.poll(["ins_1"]) == []
+    assert net.instance("acc_1", "ins_1")["paired"] is False
+    online(net, "acc_1", "ins_1")
     assert net.send("acc_1", "ins_1", JID, "A", TEXT)["duplicate"] is False
     clock.advance(10)
     assert net.ack(old_ids) == 0  # a stale ack does not hit the new events
@@ -283,7 +302,8 @@ def test_long_poll_returns_when_a_receipt_comes_due(net: SandboxNetwork, clock: 
 
 
 def test_long_poll_wakes_on_send(clock: FakeClock) -> None:
-    net = SandboxNetwork(delivered_after=0, read_after=100, clock=clock, now_ms=clock.ms)
+    net = fake_network(clock, delivered_after=0, read_after=100)
+    online(net, "acc_1", "ins_1")
     result: list[list[dict]] = []
     waiter = threading.Thread(target=lambda: result.append(net.poll(["ins_1"], wait_seconds=10)))
     waiter.start()
@@ -304,6 +324,9 @@ def test_long_poll_ends_empty_when_the_wait_ends(net: SandboxNetwork) -> None:
 
 
 def test_concurrent_sends_lose_nothing(net: SandboxNetwork, clock: FakeClock) -> None:
+    for n in range(8):
+        online(net, "acc_1", f"ins_{n}")
+
     def sender(n: int) -> None:
         for i in range(50):
             net.send("acc_1", f"ins_{n}", JID, f"{n}-{i}", TEXT)
@@ -318,16 +341,3 @@ def test_concurrent_sends_lose_nothing(net: SandboxNetwork, clock: FakeClock) ->
     assert len(net.received("acc_1", PHONE)) == 400
     clock.advance(10)
     assert len(net.poll([f"ins_{n}" for n in range(8)], max_events=10_000)) == 800
-
-
-def test_the_reserved_range_is_not_on_whatsapp_and_its_neighbours_are():
-    from bzapper.engines.sandbox.network import Rejected, SandboxNetwork
-
-    network = SandboxNetwork()
-    for number in ("5511900000000", "5511900000123", "5511900000999"):
-        with pytest.raises(Rejected) as rejected:
-            network.send("acct", "inst", f"{number}@s.whatsapp.net", "3EB0AA", {"type": "text", "body": "x"})
-        assert rejected.value.code == "not_on_whatsapp"
-        assert network.received("acct", number) == []
-    ack = network.send("acct", "inst", "5511900001000@s.whatsapp.net", "3EB0AB", {"type": "text", "body": "x"})
-    assert ack["duplicate"] is False

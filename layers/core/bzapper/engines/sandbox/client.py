@@ -1,10 +1,17 @@
-"""HTTP client of the sandbox WhatsApp network: what the session worker (and tests) use to reach it."""
+"""HTTP client of the sandbox WhatsApp network: what the session worker, the sandbox API and tests use.
+
+Answers map back to the network's own outcomes: a 409 is re-raised as NotConnected (with the state), a
+422 as SandboxNetworkError with `code` (the stable reason, e.g. not_on_whatsapp), anything else as
+SandboxNetworkError.
+"""
 
 from __future__ import annotations
 
 import threading
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
+
+from bzapper.engines.base import NotConnected
 
 if TYPE_CHECKING:
     import httpx
@@ -20,6 +27,16 @@ class SandboxNetworkError(Exception):
         super().__init__(message)
         self.status_code = status_code
         self.body = body
+
+    @property
+    def code(self) -> str | None:
+        """The network's stable reason on an error answer (e.g. "not_on_whatsapp" on a 422)."""
+        error = self.body.get("error") if isinstance(self.body, dict) else None
+        return error.get("code") if isinstance(error, dict) else None
+
+
+def _path(*segments: str) -> str:
+    return "/v1/" + "/".join(quote(segment, safe="") for segment in segments)
 
 
 class SandboxNetworkClient:
@@ -40,7 +57,9 @@ class SandboxNetworkClient:
                 self._client = httpx.Client(base_url=self.base_url, timeout=self.timeout)
             return self._client
 
-    def _request(self, method: str, path: str, body: dict[str, Any] | None = None, timeout: float | None = None) -> Any:
+    def _response(
+        self, method: str, path: str, body: dict[str, Any] | None = None, timeout: float | None = None
+    ) -> httpx.Response:
         import httpx
 
         try:
@@ -49,17 +68,27 @@ class SandboxNetworkClient:
             )
         except httpx.HTTPError as exc:
             raise SandboxNetworkError(f"{method} {path}: {exc!r}") from exc
-        try:
-            payload = response.json()
-        except ValueError:
-            payload = response.text
         if not response.is_success:
+            try:
+                payload = response.json()
+            except ValueError:
+                payload = response.text
+            error = payload.get("error") if isinstance(payload, dict) else None
+            if response.status_code == 409 and isinstance(error, dict) and isinstance(error.get("state"), str):
+                raise NotConnected(error["state"])
             raise SandboxNetworkError(
                 f"{method} {path}: HTTP {response.status_code}: {payload}",
                 status_code=response.status_code,
                 body=payload,
             )
-        return payload
+        return response
+
+    def _request(self, method: str, path: str, body: dict[str, Any] | None = None, timeout: float | None = None) -> Any:
+        response = self._response(method, path, body, timeout)
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise SandboxNetworkError(f"{method} {path}: not JSON", status_code=response.status_code) from exc
 
     def send(
         self, account_id: str, instance_id: str, to_jid: str, wa_message_id: str, message: dict[str, Any]
@@ -100,8 +129,98 @@ class SandboxNetworkClient:
 
     def received(self, account_id: str, phone: str) -> list[dict[str, Any]]:
         """What one contact (phone "+55...", "55..." or JID) of this account received, oldest first."""
-        path = f"/v1/accounts/{quote(account_id, safe='')}/contacts/{quote(phone, safe='')}/messages"
-        return self._request("GET", path)["data"]
+        return self._request("GET", _path("accounts", account_id, "contacts", phone, "messages"))["data"]
+
+    def sent_by(self, account_id: str, phone: str) -> list[dict[str, Any]]:
+        """What one contact sent to this account's instances, oldest first, with read_at once read."""
+        return self._request("GET", _path("accounts", account_id, "contacts", phone, "sent"))["data"]
+
+    # -- devices: pairing and connection ----------------------------------------------------------
+
+    def connect(self, account_id: str, instance_id: str, phone: str | None = None) -> dict[str, Any]:
+        """Open the instance's socket; returns its state (the same arrives as a state event)."""
+        body = {"account_id": account_id, "instance_id": instance_id}
+        return self._request("POST", "/v1/connect", body | ({"phone": phone} if phone else {}))
+
+    def disconnect(self, account_id: str, instance_id: str) -> dict[str, Any]:
+        return self._request("POST", "/v1/disconnect", {"account_id": account_id, "instance_id": instance_id})
+
+    def logout(self, account_id: str, instance_id: str) -> dict[str, Any]:
+        return self._request("POST", "/v1/logout", {"account_id": account_id, "instance_id": instance_id})
+
+    def scan(
+        self,
+        account_id: str,
+        instance_id: str,
+        phone: str | None = None,
+        *,
+        code: str | None = None,
+        push_name: str | None = None,
+    ) -> dict[str, Any]:
+        """Scan the instance's QR (or confirm its pairing code); returns its state."""
+        body: dict[str, Any] = {"account_id": account_id, "instance_id": instance_id}
+        for name, value in (("phone", phone), ("code", code), ("push_name", push_name)):
+            if value is not None:
+                body[name] = value
+        return self._request("POST", "/v1/scan", body)
+
+    def pairing_code(self, account_id: str, instance_id: str, phone: str) -> str:
+        body = {"account_id": account_id, "instance_id": instance_id, "phone": phone}
+        return self._request("POST", "/v1/pairing-code", body)["code"]
+
+    def instance(self, account_id: str, instance_id: str) -> dict[str, Any]:
+        """{instance_id, state, open, paired, phone, lid, push_name, error, qr}."""
+        return self._request("GET", _path("accounts", account_id, "instances", instance_id))
+
+    # -- contacts ---------------------------------------------------------------------------------
+
+    def check_numbers(self, account_id: str, instance_id: str, inputs: list[str]) -> list[dict[str, Any]]:
+        body = {"account_id": account_id, "instance_id": instance_id, "inputs": list(inputs)}
+        return self._request("POST", "/v1/check", body)["data"]
+
+    def inject_inbound(
+        self,
+        account_id: str,
+        instance_id: str,
+        from_: str,
+        message_type: str,
+        content: dict[str, Any],
+        *,
+        from_me: bool = False,
+        push_name: str | None = None,
+        wa_message_id: str | None = None,
+    ) -> str:
+        """A contact writes to the instance (content.media carries data_base64); returns the WhatsApp id."""
+        body: dict[str, Any] = {
+            "account_id": account_id,
+            "instance_id": instance_id,
+            "from": from_,
+            "type": message_type,
+            "content": content,
+            "from_me": from_me,
+        }
+        if push_name is not None:
+            body["push_name"] = push_name
+        if wa_message_id is not None:
+            body["wa_message_id"] = wa_message_id
+        return self._request("POST", "/v1/inbound", body)["wa_message_id"]
+
+    def mark_read(self, account_id: str, instance_id: str, chat_jid: str, wa_message_ids: list[str]) -> None:
+        body = {
+            "account_id": account_id,
+            "instance_id": instance_id,
+            "chat_jid": chat_jid,
+            "wa_message_ids": list(wa_message_ids),
+        }
+        self._request("POST", "/v1/read", body)
+
+    def reads(self, account_id: str, instance_id: str) -> list[dict[str, Any]]:
+        return self._request("GET", _path("accounts", account_id, "instances", instance_id, "reads"))["data"]
+
+    def media(self, media_id: str) -> tuple[str, bytes]:
+        """(mime type, bytes) of an inbound message's media; a 404 once its event was acked."""
+        response = self._response("GET", _path("media", media_id))
+        return response.headers.get("Content-Type", "application/octet-stream"), response.content
 
     def health(self) -> bool:
         """True when the network answers; False instead of raising, for readiness checks."""

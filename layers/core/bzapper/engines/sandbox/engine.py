@@ -1,12 +1,32 @@
-"""The sandbox engine: a session worker's view of the simulated WhatsApp network."""
+"""The sandbox engine: a session worker's view of the simulated WhatsApp network (engine port v2).
+
+The network keeps every event until it is acked, so this engine holds no state worth losing: the open
+sessions (their sinks) and nothing else. `pump` long-polls the network for the open sessions and hands
+each event to its session's sink, as the engine-event dicts of engines/base.py with `ack` = the network's
+event id; inbound media is downloaded to a temp file named by `media_path` (the worker deletes it).
+"""
 
 from __future__ import annotations
 
+import logging
+import mimetypes
+import os
+import tempfile
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from bzapper.engines.base import PermanentFailure, Receipt, ServerAck
+from bzapper.engines.base import EngineEvent, EventSink, NotConnected, PermanentFailure, Receipt, ServerAck, SessionSpec
+from bzapper.engines.sandbox import derived
 from bzapper.engines.sandbox.client import SandboxNetworkClient, SandboxNetworkError
+
+logger = logging.getLogger(__name__)
+
+# The network's own limit on one long poll.
+_MAX_POLL_WAIT_SECONDS = 20.0
+_POLL_BATCH = 100
 
 
 @cache
@@ -15,43 +35,238 @@ def shared_client(url: str) -> SandboxNetworkClient:
     return SandboxNetworkClient(url)
 
 
+@dataclass
+class _Session:
+    spec: SessionSpec
+    emit: EventSink
+    logging_out: bool = False  # kept until its "logged_out" event is delivered, then dropped
+
+
 class SandboxEngine:
     name = "sandbox"
 
-    def __init__(self, url: str) -> None:
-        self.client = shared_client(url)
+    def __init__(
+        self,
+        url: str,
+        *,
+        unseal: Callable[[str], str] | None = None,
+        visibility_timeout: float = 30.0,
+        media_dir: str | None = None,
+        client: SandboxNetworkClient | None = None,
+    ) -> None:
+        """`unseal` turns an OTP's code_sealed into the code (without it, the code bubble records the sealed
+        value); `visibility_timeout` is how long a delivered, unacked event stays with this engine before the
+        network offers it again; `media_dir` is where inbound media files go (the system's temp dir by default);
+        `client` replaces the process's shared HTTP client (tests pass an in-process one).
+        """
+        self.client = client if client is not None else shared_client(url)
+        self.unseal = unseal
+        self.visibility_timeout = visibility_timeout
+        self.media_dir = media_dir
+        self._lock = threading.Lock()  # pump runs on its own thread, beside the serialized calls
+        self._sessions: dict[str, _Session] = {}
+        self._stopped = threading.Event()
+        self._legacy_connected: set[tuple[str, str]] = set()
 
-    def send(self, job: dict[str, Any]) -> ServerAck:
+    # -- sessions -------------------------------------------------------------------------------
+
+    def open(self, spec: SessionSpec, emit: EventSink) -> None:
+        with self._lock:
+            current = self._sessions.get(spec.instance_id)
+            if current is not None and not current.logging_out:
+                return
+            self._sessions[spec.instance_id] = _Session(spec, emit)
         try:
-            ack = self.client.send(
-                account_id=job["account_id"],
-                instance_id=job["instance_id"],
-                to_jid=job["to_jid"],
-                wa_message_id=job["wa_message_id"],
-                message={"type": job["type"], **job["content"]},
-            )
+            self.client.connect(spec.account_id, spec.instance_id, spec.phone)
+        except BaseException:
+            with self._lock:
+                self._sessions.pop(spec.instance_id, None)
+            raise
+
+    def close(self, instance_id: str) -> None:
+        with self._lock:
+            session = self._sessions.pop(instance_id, None)
+        if session is not None:
+            self.client.disconnect(session.spec.account_id, instance_id)
+
+    def logout(self, instance_id: str) -> None:
+        session = self._session(instance_id)
+        self.client.logout(session.spec.account_id, instance_id)
+        with self._lock:
+            if self._sessions.get(instance_id) is session:
+                session.logging_out = True
+
+    def pairing_code(self, instance_id: str, phone: str) -> str:
+        session = self._session(instance_id)
+        try:
+            return self.client.pairing_code(session.spec.account_id, instance_id, phone)
         except SandboxNetworkError as error:
-            if error.status_code == 422 and isinstance(error.body, dict):
-                raise PermanentFailure(error.body.get("error", {}).get("code", "rejected")) from error
+            _raise_permanent(error)
+            raise
+
+    def _session(self, instance_id: str) -> _Session:
+        with self._lock:
+            session = self._sessions.get(instance_id)
+        if session is None or session.logging_out:
+            raise NotConnected("disconnected")
+        return session
+
+    # -- messages -------------------------------------------------------------------------------
+
+    def send(self, instance_id: str | dict[str, Any], job: dict[str, Any] | None = None) -> ServerAck:
+        """Send one job from an open session (v2: send(instance_id, job)).
+
+        The foundation worker's send(job), without open sessions, is still served until it is switched.
+        """
+        if job is None:
+            assert isinstance(instance_id, dict)
+            return self._send_legacy(instance_id)
+        assert isinstance(instance_id, str)
+        self._session(instance_id)
+        return self._send(job)
+
+    def _send(self, job: dict[str, Any]) -> ServerAck:
+        content = job["content"]
+        if job["type"] != "otp":
+            return self._deliver(job, job["wa_message_id"], {"type": job["type"], **content})
+        # Two WhatsApp messages: the text, then the code alone (its id derived, so a re-send repeats it).
+        ack = self._deliver(job, job["wa_message_id"], {"type": "text", "body": content["body"]})
+        sealed = content["code_sealed"]
+        # Without the unsealing hook the recipient gets the sealed value: still never the code in clear here.
+        code = {"body": self.unseal(sealed)} if self.unseal else {"code_sealed": sealed}
+        bubble = {"type": "text", **code}
+        self._deliver(job, derived.otp_code_message_id(job["wa_message_id"]), bubble)
+        return ack
+
+    def _deliver(self, job: dict[str, Any], wa_message_id: str, message: dict[str, Any]) -> ServerAck:
+        try:
+            ack = self.client.send(job["account_id"], job["instance_id"], job["to_jid"], wa_message_id, message)
+        except SandboxNetworkError as error:
+            _raise_permanent(error)
             raise
         return ServerAck(wa_message_id=ack["wa_message_id"], server_timestamp_ms=int(ack["server_timestamp_ms"]))
+
+    def check_numbers(self, instance_id: str, inputs: list[str]) -> list[dict[str, Any]]:
+        session = self._session(instance_id)
+        return self.client.check_numbers(session.spec.account_id, instance_id, inputs)
+
+    def mark_read(self, instance_id: str, chat_jid: str, wa_message_ids: list[str]) -> None:
+        session = self._session(instance_id)
+        self.client.mark_read(session.spec.account_id, instance_id, chat_jid, wa_message_ids)
+
+    # -- events ---------------------------------------------------------------------------------
+
+    def pump(self, wait_seconds: float) -> None:
+        with self._lock:
+            instance_ids = list(self._sessions)
+        if not instance_ids:
+            self._stopped.wait(wait_seconds)
+            return
+        events = self.client.poll(
+            instance_ids,
+            max_events=_POLL_BATCH,
+            visibility_timeout=self.visibility_timeout,
+            wait_seconds=min(max(wait_seconds, 0.0), _MAX_POLL_WAIT_SECONDS),
+        )
+        for wire in events:
+            with self._lock:
+                session = self._sessions.get(wire["instance_id"])
+            if session is None or wire.get("account_id") != session.spec.account_id:
+                continue  # closed meanwhile: the event stays in the network for the next open
+            try:
+                event = self._engine_event(wire)
+                session.emit(event)
+            except Exception:
+                # Not acked: the network offers it again after the visibility timeout.
+                logger.exception("sandbox event %s of %s not delivered", wire.get("event_id"), wire["instance_id"])
+                continue
+            if session.logging_out and event["kind"] == "state" and event["state"] == "logged_out":
+                with self._lock:
+                    if self._sessions.get(wire["instance_id"]) is session:
+                        del self._sessions[wire["instance_id"]]
+
+    def _engine_event(self, wire: dict[str, Any]) -> EngineEvent:
+        event = {name: value for name, value in wire.items() if name not in ("event_id", "account_id")}
+        event["ack"] = wire["event_id"]
+        media = event.get("content", {}).get("media") if event["kind"] == "inbound" else None
+        if isinstance(media, dict) and "sandbox_media_id" in media:
+            event["content"]["media"] = {name: value for name, value in media.items() if name != "sandbox_media_id"}
+            event["media_path"] = self._download(media["sandbox_media_id"], media.get("mime_type"))
+        return event
+
+    def _download(self, media_id: str, mime_type: str | None) -> str:
+        _, data = self.client.media(media_id)
+        suffix = mimetypes.guess_extension(mime_type or "") or ""
+        fd, path = tempfile.mkstemp(prefix="bz-sandbox-", suffix=suffix, dir=self.media_dir)
+        try:
+            with os.fdopen(fd, "wb") as file:
+                file.write(data)
+        except BaseException:
+            os.unlink(path)
+            raise
+        return path
+
+    def ack(self, acks: list[Any]) -> None:
+        if acks:
+            self.client.ack([int(value) for value in acks])
+
+    def shutdown(self) -> None:
+        self._stopped.set()
+        with self._lock:
+            sessions = list(self._sessions.values())
+            self._sessions.clear()
+        for session in sessions:
+            try:
+                self.client.disconnect(session.spec.account_id, session.spec.instance_id)
+            except Exception:
+                logger.exception("sandbox disconnect of %s failed at shutdown", session.spec.instance_id)
+
+    # -- the foundation worker's calls, kept until worker/runner.py speaks the v2 port ----------------
+
+    def _send_legacy(self, job: dict[str, Any]) -> ServerAck:
+        """send(job) with no open session: the instance is connected on first use (paired if it never was)."""
+        key = (job["account_id"], job["instance_id"])
+        if key not in self._legacy_connected:
+            self._legacy_connect(*key)
+        try:
+            return self._send(job)
+        except NotConnected as error:
+            if error.state == "restricted":
+                raise
+            self._legacy_connect(*key)  # e.g. the network was restarted or dropped the connection
+            return self._send(job)
+
+    def _legacy_connect(self, account_id: str, instance_id: str) -> None:
+        state = self.client.connect(account_id, instance_id, derived.default_phone(instance_id))
+        if not state["paired"]:
+            self.client.scan(account_id, instance_id)
+        self._legacy_connected.add((account_id, instance_id))
 
     def poll_receipts(self, instance_ids: list[str], wait_seconds: float) -> list[Receipt]:
         if not instance_ids:
             return []
         events = self.client.poll(instance_ids, wait_seconds=wait_seconds)
+        # The foundation worker knows receipts only: the other events are acked unused.
+        if unused := [event["event_id"] for event in events if event["kind"] != "receipt"]:
+            self.client.ack(unused)
         return [
             Receipt(
                 receipt_id=int(event["event_id"]),
                 instance_id=event["instance_id"],
                 wa_message_id=event["wa_message_id"],
                 status=event["status"],
-                timestamp_ms=int(event["timestamp_ms"]),
+                timestamp_ms=int(event["at"]),
             )
             for event in events
-            if event.get("type") == "receipt"
+            if event["kind"] == "receipt"
         ]
 
     def ack_receipts(self, receipt_ids: list[int]) -> None:
         if receipt_ids:
             self.client.ack(receipt_ids)
+
+
+def _raise_permanent(error: SandboxNetworkError) -> None:
+    """A 422 is WhatsApp's final refusal: PermanentFailure. Anything else stays an error to retry."""
+    if error.status_code == 422:
+        raise PermanentFailure(error.code or "rejected") from error

@@ -13,22 +13,47 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from bzapper.engines.sandbox.network import MAX_WAIT_SECONDS, Rejected, SandboxNetwork, contact_key
+from bzapper.engines.base import NotConnected
+from bzapper.engines.sandbox.network import MAX_WAIT_SECONDS, InvalidInput, Rejected, SandboxNetwork, contact_key
 
 logger = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 1024 * 1024
+# Inbound media travels base64 inside the JSON body of /v1/inbound.
+MAX_BODY_BYTES = 16 * 1024 * 1024
 
-Endpoint = Callable[[dict[str, Any]], dict[str, Any]]
+
+@dataclass(frozen=True)
+class Raw:
+    """An answer that is bytes, not JSON (media)."""
+
+    content_type: str
+    data: bytes
+
+
+Endpoint = Callable[[dict[str, Any]], dict[str, Any] | Raw]
 
 
 class BadRequest(Exception):
     """The request is malformed: answered with a 400, never a 500."""
+
+
+def _optional_str(body: dict[str, Any], key: str) -> str | None:
+    if body.get(key) is None:
+        return None
+    return _str(body, key)
+
+
+def _bool(body: dict[str, Any], key: str) -> bool:
+    value = body.get(key, False)
+    if not isinstance(value, bool):
+        raise BadRequest(f"{key} must be true or false")
+    return value
 
 
 def _str(body: dict[str, Any], key: str) -> str:
@@ -65,6 +90,10 @@ def _list_of(body: dict[str, Any], key: str, kind: type) -> list[Any]:
     return value
 
 
+class _NotFound(Exception):
+    """A well-formed request for something that is not there (expired media)."""
+
+
 class SandboxHTTPServer(ThreadingHTTPServer):
     """A ThreadingHTTPServer that knows its network; one thread per connection, so long polls do not block."""
 
@@ -85,10 +114,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- plumbing -------------------------------------------------------------------------------
 
-    def _reply(self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(payload).encode()
+    def _reply(self, status: int, payload: dict[str, Any] | Raw, headers: dict[str, str] | None = None) -> None:
+        raw = payload if isinstance(payload, Raw) else Raw("application/json", json.dumps(payload).encode())
+        data = raw.data
         self.send_response(status)
-        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Type", raw.content_type)
         self.send_header("Content-Length", str(len(data)))
         for name, value in (headers or {}).items():
             self.send_header(name, value)
@@ -138,11 +168,16 @@ class _Handler(BaseHTTPRequestHandler):
                 self._error(HTTPStatus.METHOD_NOT_ALLOWED, f"use {route}", {"Allow": route})
                 return
             self._reply(HTTPStatus.OK, route(body))
-        except BadRequest as exc:
+        except (BadRequest, InvalidInput) as exc:
             headers = {"Connection": "close"} if self.close_connection else None
             self._error(HTTPStatus.BAD_REQUEST, str(exc), headers)
         except Rejected as exc:
             self._reply(HTTPStatus.UNPROCESSABLE_ENTITY, {"error": {"code": exc.code, "message": exc.code}})
+        except NotConnected as exc:
+            error = {"code": "not_connected", "message": f"the instance is not connected ({exc.state})"}
+            self._reply(HTTPStatus.CONFLICT, {"error": error | {"state": exc.state}})
+        except _NotFound as exc:
+            self._error(HTTPStatus.NOT_FOUND, str(exc))
         except Exception:
             logger.exception("sandbox network failed on %s %s", method, self.path)
             self._error(HTTPStatus.INTERNAL_SERVER_ERROR, "internal error")
@@ -162,8 +197,28 @@ class _Handler(BaseHTTPRequestHandler):
                 allowed, endpoint = "POST", self._reset
             case ["v1", "health"]:
                 allowed, endpoint = "GET", lambda _body: {"ok": True}
+            case ["v1", "connect" | "disconnect" | "logout" as action]:
+                allowed, endpoint = "POST", lambda body: self._lifecycle(action, body)
+            case ["v1", "scan"]:
+                allowed, endpoint = "POST", self._scan
+            case ["v1", "pairing-code"]:
+                allowed, endpoint = "POST", self._pairing_code
+            case ["v1", "check"]:
+                allowed, endpoint = "POST", self._check
+            case ["v1", "inbound"]:
+                allowed, endpoint = "POST", self._inbound
+            case ["v1", "read"]:
+                allowed, endpoint = "POST", self._read
+            case ["v1", "media", media_id] if media_id:
+                allowed, endpoint = "GET", lambda _body: self._media(media_id)
+            case ["v1", "accounts", account_id, "instances", instance_id] if account_id and instance_id:
+                allowed, endpoint = "GET", lambda _body: self.server.network.instance(account_id, instance_id)
+            case ["v1", "accounts", account_id, "instances", instance_id, "reads"] if account_id and instance_id:
+                allowed, endpoint = "GET", lambda _body: {"data": self.server.network.reads(account_id, instance_id)}
             case ["v1", "accounts", account_id, "contacts", phone, "messages"] if account_id and phone:
                 allowed, endpoint = "GET", lambda _body: self._messages(account_id, phone)
+            case ["v1", "accounts", account_id, "contacts", phone, "sent"] if account_id and phone:
+                allowed, endpoint = "GET", lambda _body: self._sent(account_id, phone)
             case _:
                 return None
         return endpoint if method == allowed else allowed
@@ -213,6 +268,68 @@ class _Handler(BaseHTTPRequestHandler):
     def _messages(self, account_id: str, phone: str) -> dict[str, Any]:
         return {"data": self.server.network.received(account_id, _checked_contact(phone))}
 
+    def _sent(self, account_id: str, phone: str) -> dict[str, Any]:
+        return {"data": self.server.network.sent_by(account_id, _checked_contact(phone))}
+
+    def _lifecycle(self, action: str, body: dict[str, Any]) -> dict[str, Any]:
+        network = self.server.network
+        account_id, instance_id = _str(body, "account_id"), _str(body, "instance_id")
+        if action == "connect":
+            phone = _optional_str(body, "phone")
+            return network.connect(account_id, instance_id, _checked_contact(phone) if phone else None)
+        return getattr(network, action)(account_id, instance_id)
+
+    def _scan(self, body: dict[str, Any]) -> dict[str, Any]:
+        phone = _optional_str(body, "phone")
+        return self.server.network.scan(
+            _str(body, "account_id"),
+            _str(body, "instance_id"),
+            _checked_contact(phone) if phone else None,
+            code=_optional_str(body, "code"),
+            push_name=_optional_str(body, "push_name"),
+        )
+
+    def _pairing_code(self, body: dict[str, Any]) -> dict[str, Any]:
+        network = self.server.network
+        return {"code": network.pairing_code(_str(body, "account_id"), _str(body, "instance_id"), _jid(body, "phone"))}
+
+    def _check(self, body: dict[str, Any]) -> dict[str, Any]:
+        results = self.server.network.check_numbers(
+            _str(body, "account_id"), _str(body, "instance_id"), _list_of(body, "inputs", str)
+        )
+        return {"data": results}
+
+    def _inbound(self, body: dict[str, Any]) -> dict[str, Any]:
+        content = body.get("content", {})
+        if not isinstance(content, dict):
+            raise BadRequest("content must be a JSON object")
+        wa_message_id = self.server.network.inject_inbound(
+            _str(body, "account_id"),
+            _str(body, "instance_id"),
+            _jid(body, "from"),
+            _str(body, "type"),
+            content,
+            from_me=_bool(body, "from_me"),
+            push_name=_optional_str(body, "push_name"),
+            wa_message_id=_optional_str(body, "wa_message_id"),
+        )
+        return {"wa_message_id": wa_message_id}
+
+    def _read(self, body: dict[str, Any]) -> dict[str, Any]:
+        self.server.network.mark_read(
+            _str(body, "account_id"),
+            _str(body, "instance_id"),
+            _jid(body, "chat_jid"),
+            _list_of(body, "wa_message_ids", str),
+        )
+        return {"ok": True}
+
+    def _media(self, media_id: str) -> Raw:
+        found = self.server.network.media(media_id)
+        if found is None:
+            raise _NotFound(f"no media {media_id!r} (gone once its event is acked)")
+        return Raw(*found)
+
 
 def serve_network(
     network: SandboxNetwork, host: str = "127.0.0.1", port: int = 0
@@ -236,11 +353,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port (printed at start)")
     parser.add_argument("--delivered-after", type=float, default=0.2, help="seconds until 'delivered'")
     parser.add_argument("--read-after", type=float, default=0.6, help="seconds until 'read'")
-    parser.add_argument("--time-scale", type=float, default=1.0, help="multiplies both delays")
+    parser.add_argument("--restricted-for", type=float, default=60.0, help="seconds a 463 restriction lasts")
+    parser.add_argument("--qr-interval", type=float, default=20.0, help="seconds each QR lives")
+    parser.add_argument("--time-scale", type=float, default=1.0, help="multiplies every delay")
     args = parser.parse_args(argv)
 
     network = SandboxNetwork(
-        delivered_after=args.delivered_after, read_after=args.read_after, time_scale=args.time_scale
+        delivered_after=args.delivered_after,
+        read_after=args.read_after,
+        restricted_for=args.restricted_for,
+        qr_interval=args.qr_interval,
+        time_scale=args.time_scale,
     )
     server, thread = serve_network(network, args.host, args.port)
     host, port = server.server_address[:2]
