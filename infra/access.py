@@ -65,27 +65,43 @@ _AUTH = (TableAccess("api_keys", (GET,)), TableAccess("accounts", (GET,)))
 # A ledger entry and the balance it moves, always in one transaction (debit, refund, top-up).
 _WALLET_WRITE = TableAccess("wallets", (GET, PUT, UPDATE))
 
+MEDIA_WRITE = ("GetObject", "PutObject", "AbortMultipartUpload")
+"""Read (and head) media objects and store new ones (large files in parts, aborted on failure)."""
+
 STRIPE_SECRET_FIELDS = {"BZ_STRIPE_SECRET_KEY": "secret_key", "BZ_STRIPE_WEBHOOK_SECRET": "webhook_secret"}
 """Environment variable → field of the stage's Stripe secret in Secrets Manager (docs/deploy.md)."""
 
 ACCESS: dict[str, Access] = {
     "platform": Access(why="GET /health and the 404/405 fallback (`$default` route): touches no data."),
+    "media": Access(
+        why=(
+            "POST /media (store the file under the account's prefix), pre-signed uploads (sign a POST to the "
+            "upload area; on completion read the upload once, copy it to its final key, delete it), "
+            "GET /media/{id} (read the object's metadata, sign a GET). Authentication only in DynamoDB."
+        ),
+        tables=_AUTH,
+        buckets=(("media", (*MEDIA_WRITE, "DeleteObject")),),
+    ),
     "messages": Access(
         why=(
             "POST /messages/text: the account's send rate (GCRA bucket), the idempotency lock, one "
             "transaction (message put, wallet debit and ledger entry, usage counter, instance condition "
-            "check, idempotency completion), one send to the instance's shard. GET /messages/{id}: one read."
+            "check, idempotency completion), one send to the instance's shard. GET /messages/{id}: one read. "
+            "Every other type the same way; media sends read an uploaded file's metadata and first bytes, or "
+            "store the file fetched from a URL, under the account's prefix; a quoted or reacted-to message "
+            "is found by id or by WhatsApp id. Edits and deletions are messages on the same path."
         ),
         tables=(
             *_AUTH,
             TableAccess("instances", (GET, CHECK)),
             TableAccess("rate_limits", (GET, UPDATE)),
             TableAccess("idempotency", (GET, PUT, UPDATE, DELETE)),
-            TableAccess("messages", (GET, PUT)),
+            TableAccess("messages", (GET, PUT), query_indexes=("by_wa_id",)),
             TableAccess("wallets", (PUT, UPDATE)),
             TableAccess("usage", (UPDATE,)),
         ),
         send=SHARDS,
+        buckets=(("media", MEDIA_WRITE),),
     ),
     "instances": Access(
         why=(
@@ -242,6 +258,7 @@ ACCESS: dict[str, Access] = {
         ),
         send=("status-updates",),
         consume=SHARDS,
+        buckets=(("media", MEDIA_WRITE),),  # outbound media read to send, inbound media stored
     ),
 }
 

@@ -81,9 +81,9 @@ def test_unknown_route_is_404_and_wrong_method_405(platform_handler, messages_ha
     assert headers["allow"] == "POST"
     _assert_error(error, "method_not_allowed")
 
-    status, headers, _ = call(messages_handler, "DELETE", "/messages/msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q")
+    status, headers, _ = call(messages_handler, "PUT", "/messages/msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q")
     assert status == 405
-    assert headers["allow"] == "GET"
+    assert headers["allow"] == "DELETE, GET, PATCH"
 
 
 def test_message_translated_by_accept_language_else_account_locale(messages_handler, svc):

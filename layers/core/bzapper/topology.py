@@ -154,6 +154,28 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/docs", "platform", auth=False),  # the rendered API reference
     Route("POST", "/messages/text", "messages"),
     Route("GET", "/messages/{message_id}", "messages"),
+    *(
+        Route("POST", f"/messages/{kind}", "messages")
+        for kind in (
+            "image",
+            "video",
+            "document",
+            "audio",
+            "sticker",
+            "location",
+            "contact",
+            "poll",
+            "reaction",
+            "buttons",
+            "list",
+        )
+    ),
+    Route("PATCH", "/messages/{message_id}", "messages"),  # edit (a message of type "edit")
+    Route("DELETE", "/messages/{message_id}", "messages"),  # delete for everyone (type "revoke")
+    Route("POST", "/media", "media"),  # multipart upload, up to 4 MiB
+    Route("POST", "/media/uploads", "media"),  # a pre-signed upload straight to S3, for larger files
+    Route("POST", "/media/uploads/{media_id}/complete", "media"),
+    Route("GET", "/media/{media_id}", "media"),  # 302 to a fresh pre-signed URL
     Route("GET", "/sandbox/contacts/{phone}/messages", "sandbox"),
     Route("GET", "/me", "account"),
     Route("PATCH", "/me", "account"),

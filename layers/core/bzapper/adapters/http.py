@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -41,18 +43,15 @@ class HttpSender:
         try:
             # Checked at send time, and the connection goes to the very address checked: a name that
             # resolves elsewhere a moment later (DNS rebinding) cannot redirect the request.
-            address = check_url(url, allow_loopback=settings().local_mode)
-            parts = urlsplit(url)
-            host = f"[{address}]" if ":" in address else address
-            pinned = parts._replace(netloc=f"{host}:{parts.port}" if parts.port else host).geturl()
+            target = pin(url)
             per_read = httpx.Timeout(min(timeout, 5.0))
             with self._http().stream(
                 "POST",
-                pinned,
+                target.url,
                 content=body,
-                headers={**headers, "host": parts.netloc.rsplit("@", 1)[-1]},
+                headers={**headers, "host": target.host},
                 timeout=per_read,
-                extensions={"sni_hostname": parts.hostname},
+                extensions={"sni_hostname": target.sni_hostname},
             ) as response:
                 for _ in response.iter_raw():
                     if time.perf_counter() > deadline:  # a body trickling in does not hold the dispatcher
@@ -66,6 +65,85 @@ class HttpSender:
         except httpx.HTTPError as error:
             return HttpOutcome(None, _ms(started), f"network: {type(error).__name__}")
         return HttpOutcome(response.status_code, _ms(started), None)
+
+    @contextmanager
+    def get(self, url: str, *, timeout: float, max_redirects: int = 3) -> Iterator[Download]:
+        """A GET of a customer's URL (media by URL), streamed: every hop of a redirect is checked and
+        pinned like the first, and the body must arrive within `timeout` seconds in all.
+
+        Raises FetchFailed with a stable reason (unsafe_url, timeout, network, http_<status>, redirects).
+        """
+        import httpx
+
+        deadline = time.perf_counter() + timeout
+        for _ in range(max_redirects + 1):
+            try:
+                target = pin(url)
+            except UnsafeUrl as error:
+                raise FetchFailed("unsafe_url", str(error)) from error
+            try:
+                with self._http().stream(
+                    "GET",
+                    target.url,
+                    headers={"host": target.host, "user-agent": "bzapper-media/1", "accept": "*/*"},
+                    timeout=httpx.Timeout(max(0.1, min(5.0, deadline - time.perf_counter()))),
+                    extensions={"sni_hostname": target.sni_hostname},
+                ) as response:
+                    if response.is_redirect and "location" in response.headers:
+                        url = str(httpx.URL(url).join(response.headers["location"]))
+                        continue
+                    if response.status_code != 200:
+                        raise FetchFailed(f"http_{response.status_code}")
+                    yield Download(response, deadline)
+                    return
+            except httpx.TimeoutException as error:
+                raise FetchFailed("timeout") from error
+            except httpx.HTTPError as error:
+                raise FetchFailed("network", type(error).__name__) from error
+        raise FetchFailed("redirects")
+
+
+@dataclass(frozen=True, slots=True)
+class PinnedTarget:
+    url: str
+    """The URL with its host replaced by the one address checked."""
+    host: str
+    """The Host header: the name (and port) the URL had."""
+    sni_hostname: str | None
+
+
+def pin(url: str) -> PinnedTarget:
+    """Checks `url` (SSRF guard) and names the address to connect to, so a name that resolves elsewhere a
+    moment later (DNS rebinding) cannot redirect the request. Raises UnsafeUrl."""
+    address = check_url(url, allow_loopback=settings().local_mode)
+    parts = urlsplit(url)
+    host = f"[{address}]" if ":" in address else address
+    pinned = parts._replace(netloc=f"{host}:{parts.port}" if parts.port else host).geturl()
+    return PinnedTarget(pinned, parts.netloc.rsplit("@", 1)[-1], parts.hostname)
+
+
+class FetchFailed(Exception):
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+class Download:
+    """An answered GET: its declared type and length, and its body in chunks, cut off at the deadline."""
+
+    def __init__(self, response: Any, deadline: float) -> None:
+        self._response = response
+        self._deadline = deadline
+        self.content_type: str | None = response.headers.get("content-type")
+        length = response.headers.get("content-length", "")
+        self.content_length: int | None = int(length) if length.isdigit() else None
+
+    def chunks(self, size: int = 256 * 1024) -> Iterator[bytes]:
+        for chunk in self._response.iter_bytes(size):
+            if time.perf_counter() > self._deadline:
+                raise FetchFailed("timeout")
+            yield chunk
 
 
 def _ms(started: float) -> int:

@@ -10,10 +10,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bzapper.api.errors import error_bytes, resolve_locale
 from bzapper.domain.errors import BzError
 from bzapper.domain.ids import new_id
+from bzapper.domain.media import UPLOAD_BODY_MAX
 
 logger = logging.getLogger("bzapper.api")
 
 MAX_BODY_BYTES = 256 * 1024
+
+LARGER_BODIES = {("POST", "/media"): UPLOAD_BODY_MAX}
+"""The routes whose body is a file (multipart upload), with their own limit."""
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
@@ -74,8 +78,9 @@ class RequestContext:
                 message["headers"] = headers
             await send(message)
 
+        limit = LARGER_BODIES.get((scope["method"], scope["path"]), MAX_BODY_BYTES)
         length = _header(scope, b"content-length")
-        if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
+        if length and length.isdigit() and int(length) > limit:
             await send_error(send, scope, BzError("payload_too_large"), request_id)
             return
         # Read the whole body first (it is small by design): a chunked body has no Content-Length,
@@ -88,7 +93,7 @@ class RequestContext:
                 break
             chunks.append(message.get("body", b""))
             size += len(chunks[-1])
-            if size > MAX_BODY_BYTES:
+            if size > limit:
                 await send_error(send, scope, BzError("payload_too_large"), request_id)
                 return
             if not message.get("more_body"):

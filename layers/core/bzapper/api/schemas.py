@@ -35,6 +35,24 @@ class ErrorBody(BaseModel):
     )
 
 
+def reply_to_field() -> Any:
+    return Field(
+        default=None,
+        min_length=1,
+        max_length=128,
+        description="Quote a message of this conversation (a quoted reply): our id (`msg_…`, sent or "
+        "received) or WhatsApp's message id.",
+    )
+
+
+def mentions_field() -> Any:
+    return Field(
+        default=None,
+        max_length=50,
+        description="People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`.",
+    )
+
+
 class SendTextRequest(Strict):
     instance_id: str = Field(min_length=1, max_length=64, description="The connected number to send from.")
     to: str = Field(
@@ -47,6 +65,8 @@ class SendTextRequest(Strict):
     client_reference: str | None = Field(
         default=None, max_length=128, description="Your own reference, echoed in every response and event."
     )
+    reply_to: str | None = reply_to_field()
+    mentions: list[str] | None = mentions_field()
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -102,6 +122,8 @@ class MessageOut(BaseModel):
     livemode: bool
     created: str
     updated: str
+    edited: str | None = Field(default=None, description="When an edit of it reached WhatsApp (the latest).")
+    deleted: str | None = Field(default=None, description="When its deletion for everyone reached WhatsApp.")
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -610,6 +632,323 @@ class WebhookTestData(BaseModel):
 
 class WebhookTestEvent(EventBase):
     data: WebhookTestData
+
+
+# --- Every message type (docs/messages.md) ---------------------------------------------------------------
+
+_INSTANCE = "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q"
+_TO = "+5511988888888"
+
+
+def _example(**fields: Any) -> ConfigDict:
+    return ConfigDict(json_schema_extra={"example": {"instance_id": _INSTANCE, "to": _TO, **fields}})
+
+
+class SendEnvelope(Strict):
+    """What every send has, whatever its type (the same as POST /messages/text)."""
+
+    instance_id: str = Field(min_length=1, max_length=64, description="The connected number to send from.")
+    to: str = Field(
+        min_length=1,
+        max_length=64,
+        description="E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID "
+        "(`…@s.whatsapp.net`, `…@lid`).",
+    )
+    client_reference: str | None = Field(
+        default=None, max_length=128, description="Your own reference, echoed in every response and event."
+    )
+    reply_to: str | None = reply_to_field()
+    mentions: list[str] | None = mentions_field()
+
+
+class MediaSend(SendEnvelope):
+    url: str | None = Field(
+        default=None,
+        min_length=8,
+        max_length=2048,
+        description="A public https URL we download once (within 10 s, up to the kind's size limit). "
+        "Exactly one of `url` and `media_id`.",
+    )
+    media_id: str | None = Field(
+        default=None, max_length=64, description="A file uploaded with POST /media (or a completed upload)."
+    )
+    mime_type: str | None = Field(
+        default=None,
+        max_length=127,
+        description="Only a label for a document whose content has no signature (plain text, CSV): the "
+        "file's own bytes decide its type, never its name or this field.",
+    )
+
+
+def caption_field() -> Any:
+    return Field(default=None, min_length=1, max_length=1024, description="Shown under the media (1024 max).")
+
+
+class SendImageRequest(MediaSend):
+    """JPEG or PNG, up to 16 MB (or the plan's media size)."""
+
+    caption: str | None = caption_field()
+
+    model_config = _example(url="https://example.com/catalogue.jpg", caption="Our new catalogue")
+
+
+class SendVideoRequest(MediaSend):
+    """MP4 (H.264 + AAC) or 3GPP, up to 16 MB."""
+
+    caption: str | None = caption_field()
+
+    model_config = _example(media_id="med_01JD5V6W4E7R8T9Y0U1I2O3P4Q", caption="How to install")
+
+
+class SendDocumentRequest(MediaSend):
+    """Any file up to 100 MB (or the plan's media size)."""
+
+    caption: str | None = caption_field()
+    filename: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=240,
+        description="The name the recipient sees (default: the uploaded or downloaded file's name).",
+    )
+
+    model_config = _example(url="https://example.com/invoices/1234.pdf", filename="invoice-1234.pdf")
+
+
+class SendAudioRequest(MediaSend):
+    """AAC, AMR, MP3, M4A or OGG, up to 16 MB. A voice note must be OGG/Opus."""
+
+    voice: bool = Field(
+        default=False, description="Send as a voice note (push-to-talk): OGG/Opus only; can reach `played`."
+    )
+
+    model_config = _example(media_id="med_01JD5V6W4E7R8T9Y0U1I2O3P4Q", voice=True)
+
+
+class SendStickerRequest(MediaSend):
+    """WebP: 100 KB static, 500 KB animated."""
+
+    model_config = _example(url="https://example.com/stickers/thumbs-up.webp")
+
+
+class SendLocationRequest(SendEnvelope):
+    latitude: float = Field(ge=-90, le=90)
+    longitude: float = Field(ge=-180, le=180)
+    name: str | None = Field(default=None, min_length=1, max_length=1000)
+    address: str | None = Field(default=None, min_length=1, max_length=1000)
+
+    model_config = _example(
+        latitude=-23.561684, longitude=-46.655981, name="MASP", address="Av. Paulista, 1578 - São Paulo"
+    )
+
+
+class ContactPhone(Strict):
+    number: str = Field(min_length=1, max_length=64, description="E.164 preferably: it becomes WhatsApp's `waid`.")
+    type: Literal["CELL", "MAIN", "HOME", "WORK", "IPHONE", "OTHER"] | None = None
+
+
+class ContactCard(Strict):
+    name: str = Field(min_length=1, max_length=256)
+    phones: list[ContactPhone] = Field(min_length=1, max_length=10)
+    emails: list[str] | None = Field(default=None, max_length=10)
+    organization: str | None = Field(default=None, min_length=1, max_length=256)
+
+
+class SendContactRequest(SendEnvelope):
+    """Contact cards, rendered to the vCards WhatsApp shows (with "Message" and "Add" buttons)."""
+
+    contacts: list[ContactCard] = Field(min_length=1, max_length=10)
+
+    model_config = _example(
+        contacts=[
+            {
+                "name": "Maria Silva",
+                "phones": [{"number": "+5511977770001", "type": "CELL"}],
+                "emails": ["maria@example.com"],
+                "organization": "Acme",
+            }
+        ]
+    )
+
+
+class SendPollRequest(SendEnvelope):
+    name: str = Field(min_length=1, max_length=255, description="The question.")
+    options: list[str] = Field(min_length=2, max_length=12, description="2 to 12 different options.")
+    selectable_count: int = Field(
+        default=1, ge=1, le=12, description="How many options one person may choose: 1 is a single choice."
+    )
+
+    model_config = _example(name="Best day for the meeting?", options=["Monday", "Wednesday", "Friday"])
+
+
+class SendReactionRequest(SendEnvelope):
+    message_id: str = Field(
+        min_length=1, max_length=128, description="The message reacted to: our id (`msg_…`) or WhatsApp's."
+    )
+    emoji: str = Field(max_length=32, description='One emoji; `""` removes your reaction.')
+
+    model_config = _example(message_id="msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q", emoji="👍")
+
+
+class ReplyButton(Strict):
+    id: str = Field(min_length=1, max_length=256, description="Comes back in the reply when it is tapped.")
+    title: str = Field(min_length=1, max_length=20)
+
+
+class SendButtonsRequest(SendEnvelope):
+    """Experimental: needs the `experimental_interactive_messages` entitlement (else 403 `not_supported`)."""
+
+    body: str = Field(min_length=1, max_length=1024)
+    footer: str | None = Field(default=None, min_length=1, max_length=60)
+    buttons: list[ReplyButton] = Field(min_length=1, max_length=3)
+
+    model_config = _example(
+        body="Confirm your appointment on Monday at 10:00?",
+        footer="Clínica Exemplo",
+        buttons=[{"id": "confirm", "title": "Confirm"}, {"id": "reschedule", "title": "Reschedule"}],
+    )
+
+
+class ListRow(Strict):
+    id: str = Field(min_length=1, max_length=200)
+    title: str = Field(min_length=1, max_length=24)
+    description: str | None = Field(default=None, min_length=1, max_length=72)
+
+
+class ListSection(Strict):
+    title: str = Field(min_length=1, max_length=24)
+    rows: list[ListRow] = Field(min_length=1, max_length=10)
+
+
+class SendListRequest(SendEnvelope):
+    """Experimental: needs the `experimental_interactive_messages` entitlement (else 403 `not_supported`)."""
+
+    body: str = Field(min_length=1, max_length=4096)
+    footer: str | None = Field(default=None, min_length=1, max_length=60)
+    button_text: str = Field(min_length=1, max_length=20, description="The button that opens the list.")
+    sections: list[ListSection] = Field(min_length=1, max_length=10, description="At most 10 rows in all.")
+
+    model_config = _example(
+        body="Choose a time slot",
+        button_text="See times",
+        sections=[
+            {
+                "title": "Monday",
+                "rows": [
+                    {"id": "mon-10", "title": "10:00", "description": "With Dr. Souza"},
+                    {"id": "mon-14", "title": "14:00"},
+                ],
+            }
+        ],
+    )
+
+
+class MessageEditRequest(Strict):
+    body: str = Field(
+        min_length=1, max_length=4096, description="The new text (of a text), or the new caption (1024 max)."
+    )
+    client_reference: str | None = Field(default=None, max_length=128)
+
+    model_config = ConfigDict(json_schema_extra={"example": {"body": "Hello, Maria (edited)"}})
+
+
+class MessageChangeData(BaseModel):
+    message_id: str = Field(description="The message that was edited or deleted.")
+    change_id: str = Field(description="The edit's or deletion's own message id (PATCH/DELETE's `message_id`).")
+    to: str
+    client_reference: str | None = Field(description="The original message's reference.")
+    body: str | None = Field(default=None, description="message.edited: the new text or caption.")
+
+
+class MessageChangeEvent(EventBase):
+    data: MessageChangeData
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "id": "evt_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                "type": "message.edited",
+                "created": "2026-11-24T12:03:00.000Z",
+                "livemode": False,
+                "account_id": "acct_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                "data": {
+                    "message_id": "msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                    "change_id": "msg_01JD5V9Z8Y7X6W5V4U3T2S1R0Q",
+                    "to": "+5511988888888",
+                    "client_reference": "lead-42",
+                    "body": "Hello, Maria (edited)",
+                },
+            }
+        }
+    )
+
+
+# --- Media -----------------------------------------------------------------------------------------------
+
+
+class MediaOut(BaseModel):
+    media_id: str
+    mime_type: str = Field(description="From the file's own signature (its bytes), not its name.")
+    size: int = Field(description="Bytes.")
+    sha256: str = Field(description="Hex SHA-256 of the bytes.")
+    filename: str | None
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "media_id": "med_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                "mime_type": "image/jpeg",
+                "size": 482113,
+                "sha256": "9f2c7a0e5b1d4c3a8e6f0b2d4c6a8e0f1b3d5c7a9e1f3b5d7c9a1e3f5b7d9c1a",
+                "filename": "catalogue.jpg",
+            }
+        }
+    )
+
+
+class UploadForm(BaseModel):
+    method: Literal["POST"]
+    url: str = Field(description="POST a multipart form here: every `fields` entry, then the file as `file`.")
+    fields: dict[str, str]
+
+
+class UploadStarted(BaseModel):
+    media_id: str
+    upload: UploadForm
+    max_size: int = Field(description="Bytes: S3 refuses a larger file.")
+    expires_at: str = Field(description="Upload before this, then call POST /media/uploads/{media_id}/complete.")
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "media_id": "med_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                "upload": {
+                    "method": "POST",
+                    "url": "https://bzapper-prod-media.s3.amazonaws.com/",
+                    "fields": {
+                        "key": "uploads/acct_01JD5V6W4E7R8T9Y0U1I2O3P4Q/live/med_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                        "x-amz-algorithm": "AWS4-HMAC-SHA256",
+                        "x-amz-credential": "ASIA.../20261124/sa-east-1/s3/aws4_request",
+                        "x-amz-date": "20261124T120000Z",
+                        "x-amz-security-token": "IQoJb3JpZ2luX2Vj...",
+                        "policy": "eyJleHBpcmF0aW9uIjogIjIwMjYtMTEtMjRUMTM6MDA6MDBaIiwgLi4ufQ==",
+                        "x-amz-signature": "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7",
+                    },
+                },
+                "max_size": 16777216,
+                "expires_at": "2026-11-24T13:00:00.000Z",
+            }
+        }
+    )
+
+
+class UploadComplete(Strict):
+    filename: str | None = Field(default=None, min_length=1, max_length=240)
+    mime_type: str | None = Field(
+        default=None, max_length=127, description="Only used when the file's bytes have no known signature."
+    )
+
+    model_config = ConfigDict(json_schema_extra={"example": {"filename": "report-2026-11.pdf"}})
 
 
 # --- Inbox ------------------------------------------------------------------------------------------

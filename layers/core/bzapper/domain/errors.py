@@ -19,6 +19,7 @@ HTTP_STATUS: dict[str, int] = {
     "already_connected": 409,
     "qr_not_ready": 409,
     "idempotency_in_progress": 409,
+    "window_closed": 409,
     "limit_exceeded": 409,
     "payload_too_large": 413,
     "validation_failed": 422,

@@ -131,3 +131,9 @@ class MessageView:
     error_code: str | None = None
     created_at: int = 0
     updated_at: int = 0
+    wa_message_id: str | None = None
+    direction: str = "outbound"
+    edited_at: int | None = None
+    """When an edit of this message reached WhatsApp (PATCH /messages/{id})."""
+    deleted_at: int | None = None
+    """When its deletion for everyone reached WhatsApp (DELETE /messages/{id})."""

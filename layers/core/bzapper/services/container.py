@@ -46,6 +46,7 @@ class Services:
     http: HttpSender
     control: ControlChannel
     identities: IdentityStore
+    media: MediaStore
     fences: FenceChecker
     media: MediaStore
     inbox: InboxStore
@@ -72,6 +73,7 @@ def services() -> Services:
         http=HttpSender(),
         control=ControlChannel(),
         identities=IdentityStore(),
+        media=MediaStore(),
         fences=FenceChecker(),
         media=MediaStore(),
         inbox=InboxStore(),

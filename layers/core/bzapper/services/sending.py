@@ -1,8 +1,16 @@
-"""Accepting a send: validate, charge, persist and enqueue, exactly once per Idempotency-Key."""
+"""Accepting a send: validate, charge, persist and enqueue, exactly once per Idempotency-Key.
+
+Every message type goes through `send_message`: the endpoint gives the type's own content, and the
+parts that need the account or I/O (media, the message reacted to or quoted, mentions) are resolved
+here, after the idempotency lock, so a replay never fetches or resolves anything again. Edits and
+deletions (`change_message`) are messages of their own (types "edit" and "revoke") on the same path.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,13 +19,15 @@ from bzapper.adapters.aws.idempotency import IdempotencyLock, StoredResponse
 from bzapper.adapters.aws.messages import CommitRejected
 from bzapper.config import settings
 from bzapper.domain.clock import now_ms
+from bzapper.domain.composing import change_refusal, preview
 from bzapper.domain.errors import BzError, validation_failed
 from bzapper.domain.ids import is_id, new_id, whatsapp_message_id
-from bzapper.domain.model import OutboundMessage, Principal
-from bzapper.domain.phones import InvalidRecipient, parse_recipient
-from bzapper.domain.plans import plan_named
+from bzapper.domain.model import InstanceRef, MessageView, OutboundMessage, Principal
+from bzapper.domain.phones import InvalidRecipient, Recipient, parse_recipient
+from bzapper.domain.plans import EXPERIMENTAL_INTERACTIVE, plan_named
 from bzapper.domain.ratelimit import Bucket, Decision
 from bzapper.services.container import Services
+from bzapper.services.media import MediaSource, media_for_send
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +39,14 @@ class SendResult:
     replayed: bool = False
     rate: Decision | None = None
 
+
+INTERACTIVE_TYPES = frozenset({"buttons", "list"})
+"""WhatsApp restricts them for non-business recipients: only with the experimental entitlement."""
+
+FREE_TYPES = frozenset({"edit", "revoke"})
+"""Changes to a message already paid for: not charged, and not counted as sends (docs/messages.md)."""
+
+_WHATSAPP_ID = re.compile(r"^[0-9A-Za-z]{6,64}$")
 
 _COMMIT_ERRORS = {
     "insufficient_balance": "insufficient_balance",
@@ -50,13 +68,22 @@ def send_message(
     content: dict[str, Any],
     client_reference: str | None,
     idempotency: tuple[str, str] | None,
+    media: MediaSource | None = None,
+    target: str | None = None,
+    reply_to: str | None = None,
+    mentions: list[str] | None = None,
+    prepare: Callable[[], dict[str, Any]] | None = None,
 ) -> SendResult:
-    """Accepts one message. `idempotency` is (key, request fingerprint) when the client sent a key."""
-    try:
-        recipient = parse_recipient(to)
-    except InvalidRecipient as error:
-        key = "error.unsupported_jid" if error.reason == "unsupported_jid" else "error.invalid_recipient"
-        raise validation_failed("to", key, value=to) from error
+    """Accepts one message of any type. `idempotency` is (key, request fingerprint) when the client sent a key.
+
+    `content` is the type's own fields; `media` (media types), `target` (the message a reaction is about),
+    `reply_to` and `mentions` are resolved into it, and `prepare` may add more (edits, deletions), all
+    after the idempotency lock and before anything is written.
+    """
+    if message_type in INTERACTIVE_TYPES and not interactive_enabled(principal):
+        raise BzError("not_supported", message_key="error.interactive_not_enabled")
+    recipient = _recipient(to, "to")
+    mention_jids = [_recipient(mention, f"mentions.{index}").jid for index, mention in enumerate(mentions or [])]
 
     instance = services.instances.get(instance_id) if is_id(instance_id, "inst") else None
     if instance is None or instance.account_id != principal.account_id or instance.livemode != principal.livemode:
@@ -76,6 +103,27 @@ def send_message(
             return _replay(acquired, fingerprint, rate)
         lock = acquired
 
+    try:
+        content = dict(content)
+        if prepare is not None:
+            content.update(prepare())
+        if media is not None:
+            content["media"] = media_for_send(services, principal, message_type, media)
+            if message_type == "document":
+                content["filename"] = media.filename or content["media"].get("filename") or "document"
+        if target is not None:
+            content["target"] = _reference(services, principal, instance, recipient, target, "message_id")[0]
+        if reply_to is not None:
+            quoted, view = _reference(services, principal, instance, recipient, reply_to, "reply_to")
+            text = preview(view.type, view.content) if view else None
+            content["reply_to"] = {**quoted, "preview": text} if text else quoted
+        if mention_jids:
+            content["mentions"] = mention_jids
+    except BaseException:
+        if lock:
+            services.idempotency.release(lock)
+        raise
+
     created_at = now_ms()
     message_id = new_id("msg")
     message = OutboundMessage(
@@ -93,12 +141,14 @@ def send_message(
         shard=instance.shard,
     )
     body = {"message_id": message_id, "status": "queued", "client_reference": client_reference}
+    free = message_type in FREE_TYPES
     try:
         services.messages.commit_send(
             message,
-            price=plan.price_per_send,
+            price=0 if free else plan.price_per_send,
             grace_ms=settings().outbox_grace_seconds * 1000,
             idempotency=(lock, 202, body) if lock else None,
+            metrics=() if free else None,
         )
     except CommitRejected as rejected:
         if lock:
@@ -120,6 +170,113 @@ def send_message(
         # Committed is accepted: the outbox sweeper sends it after the grace period.
         logger.exception("enqueue failed; the outbox sweeper will send %s", message_id)
     return SendResult(202, body, rate=rate)
+
+
+def change_message(
+    services: Services,
+    principal: Principal,
+    message_id: str,
+    action: str,
+    *,
+    body: str | None,
+    client_reference: str | None,
+    idempotency: tuple[str, str] | None,
+) -> SendResult:
+    """An edit ("edit": new text or caption) or a deletion for everyone ("revoke") of a message this
+    account sent: a message of its own, queued behind the original on the same number, free of charge."""
+    original = _own_message(services, principal, message_id)
+
+    def prepare() -> dict[str, Any]:
+        current = services.messages.get(message_id) or original  # fresh, now that the key is held
+        _check_change(action, current)
+        change: dict[str, Any] = {
+            "target": {"wa_message_id": current.wa_message_id, "chat_jid": current.to_jid, "from_me": True}
+        }
+        if action == "edit":
+            change["body"] = body
+        return change
+
+    return send_message(
+        services,
+        principal,
+        instance_id=original.instance_id,
+        to=original.to_phone or original.to_jid,
+        message_type=action,
+        content={},
+        client_reference=client_reference,
+        idempotency=idempotency,
+        prepare=prepare,
+    )
+
+
+def interactive_enabled(principal: Principal) -> bool:
+    return EXPERIMENTAL_INTERACTIVE in (plan_named(principal.plan).features | principal.features)
+
+
+def _recipient(value: str, param: str) -> Recipient:
+    try:
+        return parse_recipient(value)
+    except InvalidRecipient as error:
+        key = "error.unsupported_jid" if error.reason == "unsupported_jid" else "error.invalid_recipient"
+        raise validation_failed(param, key, value=value) from error
+
+
+def _own_message(services: Services, principal: Principal, message_id: str) -> MessageView:
+    view = services.messages.get(message_id) if is_id(message_id, "msg") else None
+    if view is None or view.account_id != principal.account_id or view.livemode != principal.livemode:
+        raise BzError("not_found")
+    if view.direction != "outbound":
+        raise BzError("not_supported", message_key="error.change_not_own")
+    return view
+
+
+def _check_change(action: str, view: MessageView) -> None:
+    if view.deleted_at is not None:
+        raise BzError("not_supported", message_key="error.change_deleted")
+    refusal = change_refusal(action, view.type, view.status, view.history, now_ms())
+    if refusal == "type":
+        raise BzError("not_supported", message_key=f"error.{action}_type", params={"type": view.type})
+    if refusal == "failed":
+        raise BzError("not_supported", message_key="error.change_failed")
+    if refusal == "window":
+        raise BzError("window_closed", message_key=f"error.{action}_window_closed")
+
+
+def _reference(
+    services: Services, principal: Principal, instance: InstanceRef, recipient: Recipient, ref: str, param: str
+) -> tuple[dict[str, Any], MessageView | None]:
+    """A message of this conversation named by our id (`msg_…`, sent or received) or by WhatsApp's id, as
+    content names it ({wa_message_id, chat_jid, from_me, sender_jid?}), with our record when we have one.
+
+    A WhatsApp id we have no record of is taken as a message the contact sent in this chat."""
+    if is_id(ref, "msg"):
+        view = services.messages.get(ref)
+    elif _WHATSAPP_ID.match(ref):
+        ours = services.messages.find_by_wa_id(ref, instance.instance_id)
+        view = services.messages.get(ours) if ours else None
+        if view is None:
+            return {
+                "wa_message_id": ref,
+                "chat_jid": recipient.jid,
+                "from_me": False,
+                "sender_jid": recipient.jid,
+            }, None
+    else:
+        raise validation_failed(param, "error.message_reference_invalid")
+    if (
+        view is None
+        or view.account_id != principal.account_id
+        or view.livemode != principal.livemode
+        or view.instance_id != instance.instance_id
+    ):
+        raise validation_failed(param, "error.message_reference_unknown")
+    if view.to_jid != recipient.jid:
+        raise validation_failed(param, "error.message_reference_other_chat")
+    from_me = view.direction == "outbound"
+    reference: dict[str, Any] = {"wa_message_id": view.wa_message_id, "chat_jid": view.to_jid, "from_me": from_me}
+    if not from_me:
+        reference["sender_jid"] = view.to_jid
+    return reference, view
 
 
 def _replay(stored: StoredResponse, fingerprint: str, rate: Decision) -> SendResult:

@@ -11,6 +11,7 @@ from bzapper.domain.model import MessageView, StatusReport, wallet_id
 from bzapper.domain.plans import CURRENCY, plan_named
 from bzapper.domain.statuses import TERMINAL_FAILURES, MessageStatus
 from bzapper.services import inbox
+from bzapper.services.changes import change_events
 from bzapper.services.container import Services
 
 logger = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ def apply_report(services: Services, report: StatusReport) -> None:
         at = next((at for status, at in view.history if status == report.status), report.at)
         events.append(status_event(view, report.status, at))
     inbox.on_status(services, view, report.status)  # a sent message joins its conversation
+    events += change_events(services, view, report.status)  # an edit or a deletion: its original changes
     if events:
         services.events.publish(events)
 

@@ -53,11 +53,21 @@ class CommitRejected(Exception):
 _TX_REASONS = (
     "instance_not_connected",  # condition check: the instance
     "duplicate_message",  # put: the message
-    "ledger_collision",  # put: the ledger entry
-    "insufficient_balance",  # update: the balance
-    "usage",  # update: the usage counter (never conditional)
+    "ledger_collision",  # put: the ledger entry (charged sends only)
+    "insufficient_balance",  # update: the balance (charged sends only)
+    "usage",  # update: the usage counter (never conditional; counted sends only)
     "idempotency_lock_lost",  # update: the idempotency record (when a key was sent)
 )
+
+
+def _tx_reasons(*, charged: bool, counted: bool, keyed: bool) -> tuple[str, ...]:
+    """The reasons of the items a commit actually carries, in the order of its cancellation reasons."""
+    left_out = {
+        *(() if charged else ("ledger_collision", "insufficient_balance")),
+        *(() if counted else ("usage",)),
+        *(() if keyed else ("idempotency_lock_lost",)),
+    }
+    return tuple(reason for reason in _TX_REASONS if reason not in left_out)
 
 
 class MessageStore:
@@ -68,13 +78,19 @@ class MessageStore:
         price: int,
         grace_ms: int,
         idempotency: tuple[IdempotencyLock, int, dict[str, Any]] | None = None,
+        metrics: tuple[str, ...] | None = None,
     ) -> None:
         """One transaction: the message, the debit with its ledger entry, the instance check, the usage
         counter, and the idempotency record.
 
         Nothing is half done: without credit, without a connected instance, or with a stolen
-        idempotency lock, no message exists and no credit moved.
+        idempotency lock, no message exists and no credit moved. A free message (price 0: an edit, a
+        deletion) writes no ledger entry; `metrics` are the usage counters it adds to (default: sends,
+        and otps for an OTP).
         """
+        if metrics is None:
+            metrics = ("sends", "otps") if message.type == "otp" else ("sends",)
+        reasons = _tx_reasons(charged=price > 0, counted=bool(metrics), keyed=idempotency is not None)
         item = MessageModel(
             message.message_id,
             account_id=message.account_id,
@@ -102,15 +118,16 @@ class MessageStore:
                 # The token makes a commit botocore retried after a lost response a no-op, not a 500.
                 with TransactWrite(connection=dynamodb_connection(), client_request_token=message.message_id) as tx:
                     tx.save(item, condition=MessageModel.message_id.does_not_exist())
-                    wallet = wallet_id(message.account_id, "live" if message.livemode else "test")
-                    ledger_put(
-                        tx, wallet, -price, "message", message.message_id, message.created_at, entry_id=ledger_id
-                    )
-                    balance_add(tx, wallet, -price, require_funds=True)
-                    metrics = ["sends", "otps"] if message.type == "otp" else ["sends"]
-                    usage_add(
-                        tx, message.account_id, message.livemode, message.instance_id, message.created_at, metrics
-                    )
+                    if price:
+                        wallet = wallet_id(message.account_id, "live" if message.livemode else "test")
+                        ledger_put(
+                            tx, wallet, -price, "message", message.message_id, message.created_at, entry_id=ledger_id
+                        )
+                        balance_add(tx, wallet, -price, require_funds=True)
+                    if metrics:
+                        usage_add(
+                            tx, message.account_id, message.livemode, message.instance_id, message.created_at, metrics
+                        )
                     tx.condition_check(
                         InstanceModel,
                         message.instance_id,
@@ -131,7 +148,7 @@ class MessageStore:
                         )
                 return
             except TransactWriteError as error:
-                reason = _cancellation_reason(error)
+                reason = _cancellation_reason(error, reasons)
                 if reason == "duplicate_message":
                     return  # our own earlier attempt committed it
                 if reason != "conflict" or attempt == _COMMIT_ATTEMPTS - 1:
@@ -199,6 +216,27 @@ class MessageStore:
             raise
         return self.get(message_id)
 
+    def record_edit(self, message_id: str, field: str, body: str, at: int) -> None:
+        """An edit of this message reached WhatsApp at `at`: its content shows the new text. A redelivered
+        report changes nothing, and an older edit arriving late never overwrites a newer one."""
+        try:
+            item = MessageModel.get(message_id, consistent_read=True)
+        except DoesNotExist:
+            return
+        actions = [
+            MessageModel.content.set({**item.content, field: body}),
+            MessageModel.edited_at.set(at),
+            MessageModel.updated_at.set(now_ms()),
+        ]
+        condition = MessageModel.edited_at.does_not_exist() | (MessageModel.edited_at < at)
+        applied(lambda: item.update(actions=actions, condition=condition))
+
+    def record_deletion(self, message_id: str, at: int) -> None:
+        """Its deletion for everyone reached WhatsApp at `at` (the first one counts)."""
+        actions = [MessageModel.deleted_at.set(at), MessageModel.updated_at.set(now_ms())]
+        condition = MessageModel.message_id.exists() & MessageModel.deleted_at.does_not_exist()
+        applied(lambda: MessageModel(message_id).update(actions=actions, condition=condition))
+
     def due_outbox(self, now: int, limit: int = 100) -> list[tuple[OutboundMessage, int]]:
         """Messages committed but still not picked up by a worker, with their re-send count so far."""
         due: list[tuple[OutboundMessage, int]] = []
@@ -240,13 +278,13 @@ class MessageStore:
         )
 
 
-def _cancellation_reason(error: TransactWriteError) -> str:
+def _cancellation_reason(error: TransactWriteError, items: tuple[str, ...] = _TX_REASONS) -> str:
     reasons = error.cancellation_reasons or []
     for index, reason in enumerate(reasons):
         if reason is not None and reason.code == "ConditionalCheckFailed":
-            return _TX_REASONS[index]
+            return items[index]
     conflicts = [index for index, reason in enumerate(reasons) if reason and reason.code == "TransactionConflict"]
-    if conflicts == [_TX_REASONS.index("idempotency_lock_lost")]:
+    if "idempotency_lock_lost" in items and conflicts == [items.index("idempotency_lock_lost")]:
         return "idempotency_conflict"  # another request with the same key is writing it right now
     if conflicts:
         return "conflict"
@@ -269,4 +307,8 @@ def _view(item: MessageModel) -> MessageView:
         error_code=item.error.code if item.error else None,
         created_at=int(item.created_at),
         updated_at=int(item.updated_at),
+        wa_message_id=item.wa_message_id,
+        direction=item.direction or "outbound",
+        edited_at=int(item.edited_at) if item.edited_at is not None else None,
+        deleted_at=int(item.deleted_at) if item.deleted_at is not None else None,
     )

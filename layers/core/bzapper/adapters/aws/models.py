@@ -187,6 +187,8 @@ class MessageModel(Model):
     outbox_bucket = UnicodeAttribute(null=True)
     outbox_due = NumberAttribute(null=True)
     outbox_attempts = NumberAttribute(default=0)
+    edited_at = NumberAttribute(null=True)
+    deleted_at = NumberAttribute(null=True)
     outbox = OutboxIndex()
     by_wa_id = ByWhatsAppId()
     # The inbox (docs/inbox.md). On inbound messages `to_jid` is the chat's JID, like `chat_jid`.

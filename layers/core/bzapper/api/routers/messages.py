@@ -1,16 +1,41 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
+from pydantic import BaseModel
 
 from bzapper.api.auth import authenticate
-from bzapper.api.schemas import MessageAccepted, MessageOut, SendTextRequest, error_responses
+from bzapper.api.schemas import (
+    MessageAccepted,
+    MessageChangeEvent,
+    MessageEditRequest,
+    MessageOut,
+    SendAudioRequest,
+    SendButtonsRequest,
+    SendContactRequest,
+    SendDocumentRequest,
+    SendEnvelope,
+    SendImageRequest,
+    SendListRequest,
+    SendLocationRequest,
+    SendPollRequest,
+    SendReactionRequest,
+    SendStickerRequest,
+    SendTextRequest,
+    SendVideoRequest,
+    error_responses,
+)
 from bzapper.domain.clock import iso
-from bzapper.domain.errors import BzError
+from bzapper.domain.composing import render_vcard, valid_reaction
+from bzapper.domain.errors import BzError, validation_failed
 from bzapper.domain.idempotency import MAX_KEY_LENGTH, fingerprint, valid_key
 from bzapper.domain.ids import is_id
 from bzapper.domain.model import MessageView, Principal
 from bzapper.services.container import services
-from bzapper.services.sending import send_message
+from bzapper.services.media import MediaSource
+from bzapper.services.sending import INTERACTIVE_TYPES, SendResult, change_message, send_message
 
 router = APIRouter(tags=["messages"])
 
@@ -22,40 +47,114 @@ IDEMPOTENCY_HEADER = Header(
     examples=["order-1234-attempt"],
     description="Retry safely: the first response is replayed for 24 h; another body with the same key is a 422.",
 )
+MESSAGE_ID = Path(examples=["msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q"])
+
+SEND_ERRORS = error_responses(401, 402, 404, 409, 413, 422, 429, 503)
+INTERACTIVE_ERRORS = error_responses(401, 402, 403, 404, 409, 413, 422, 429, 503)
+MAX_LIST_ROWS = 10
+
+# --- The content of each type (bzapper.domain.content), from its request ----------------------------------
 
 
-@router.post(
-    "/messages/text",
-    status_code=202,
-    response_model=MessageAccepted,
-    summary="Send a text message",
-    responses=error_responses(401, 402, 404, 409, 413, 422, 429, 503),
-)
-def send_text(
-    request: SendTextRequest,
-    http: Request,
-    response: Response,
-    principal: Principal = Depends(authenticate),
-    idempotency_key: str | None = IDEMPOTENCY_HEADER,
-) -> MessageAccepted:
-    idempotency = None
-    if idempotency_key is not None:
-        if not valid_key(idempotency_key):
-            raise BzError("validation_failed", message_key="error.idempotency_key_invalid", param="Idempotency-Key")
-        idempotency = (
-            idempotency_key,
-            fingerprint("POST", "/messages/text", request.model_dump(mode="json")),
-        )
-    result = send_message(
-        services(),
-        principal,
-        instance_id=request.instance_id,
-        to=request.to,
-        message_type="text",
-        content={"body": request.body},
-        client_reference=request.client_reference,
-        idempotency=idempotency,
+def _fields(request: BaseModel, *names: str) -> dict[str, Any]:
+    """The named fields that were given (None and empty are left out, as the content shapes say)."""
+    values = request.model_dump(include=set(names), exclude_none=True, mode="json")
+    return {name: values[name] for name in names if name in values and values[name] not in ([], "")}
+
+
+def _poll(request: SendPollRequest) -> dict[str, Any]:
+    if len({option.strip().casefold() for option in request.options}) != len(request.options):
+        raise validation_failed("options", "error.poll_options_unique")
+    if request.selectable_count > len(request.options):
+        raise validation_failed("selectable_count", "error.poll_selectable_count")
+    return _fields(request, "name", "options", "selectable_count")
+
+
+def _contact(request: SendContactRequest) -> dict[str, Any]:
+    contacts = [
+        _fields(card, "name", "phones", "emails", "organization")
+        | {"phones": [phone.model_dump(exclude_none=True) for phone in card.phones]}
+        for card in request.contacts
+    ]
+    return {"contacts": contacts, "vcards": [render_vcard(contact) for contact in contacts]}
+
+
+def _reaction(request: SendReactionRequest) -> dict[str, Any]:
+    if not valid_reaction(request.emoji):
+        raise validation_failed("emoji", "error.reaction_emoji")
+    return {"emoji": request.emoji}
+
+
+def _unique(ids: list[str], param: str) -> None:
+    if len(set(ids)) != len(ids):
+        raise validation_failed(param, "error.duplicate_ids")
+
+
+def _buttons(request: SendButtonsRequest) -> dict[str, Any]:
+    _unique([button.id for button in request.buttons], "buttons")
+    return _fields(request, "body", "footer", "buttons")
+
+
+def _list(request: SendListRequest) -> dict[str, Any]:
+    rows = [row for section in request.sections for row in section.rows]
+    if len(rows) > MAX_LIST_ROWS:
+        raise validation_failed("sections", "error.list_rows", limit=MAX_LIST_ROWS)
+    _unique([row.id for row in rows], "sections")
+    return _fields(request, "body", "footer", "button_text", "sections")
+
+
+_CONTENT: dict[str, Callable[[Any], dict[str, Any]]] = {
+    "text": lambda request: _fields(request, "body"),
+    "image": lambda request: _fields(request, "caption"),
+    "video": lambda request: _fields(request, "caption"),
+    "document": lambda request: _fields(request, "caption"),
+    "audio": lambda request: {"voice": request.voice},
+    "sticker": lambda request: {},
+    "location": lambda request: _fields(request, "latitude", "longitude", "name", "address"),
+    "contact": _contact,
+    "poll": _poll,
+    "reaction": _reaction,
+    "buttons": _buttons,
+    "list": _list,
+}
+
+
+def _media_source(request: Any) -> MediaSource | None:
+    if not hasattr(request, "media_id"):
+        return None
+    if (request.url is None) == (request.media_id is None):
+        raise validation_failed("url" if request.url is None else "media_id", "error.media_source")
+    return MediaSource(
+        url=request.url,
+        media_id=request.media_id,
+        mime_type=request.mime_type,
+        filename=getattr(request, "filename", None),
+        voice=getattr(request, "voice", False),
     )
+
+
+# --- One path for every type ---------------------------------------------------------------------------
+
+
+def _idempotency(key: str | None, method: str, path: str, body: dict[str, Any] | None) -> tuple[str, str] | None:
+    if key is None:
+        return None
+    if not valid_key(key):
+        raise BzError("validation_failed", message_key="error.idempotency_key_invalid", param="Idempotency-Key")
+    return key, fingerprint(method, path, body)
+
+
+def _fingerprinted(request: BaseModel) -> dict[str, Any]:
+    """The body an Idempotency-Key is bound to. Fields added to the envelope later (reply_to, mentions)
+    count only when given, so a key stored before they existed still matches its retry."""
+    body = request.model_dump(mode="json")
+    for optional in ("reply_to", "mentions"):
+        if body.get(optional) is None:
+            body.pop(optional, None)
+    return body
+
+
+def _answer(result: SendResult, http: Request, response: Response) -> MessageAccepted:
     response.status_code = result.status
     if result.rate is not None:
         http.state.rate_limit = result.rate  # the binding limit of a send is the account's send bucket
@@ -64,19 +163,161 @@ def send_text(
     return MessageAccepted(**result.body)
 
 
+def accept(
+    message_type: str,
+    request: SendEnvelope | SendTextRequest,
+    http: Request,
+    response: Response,
+    principal: Principal,
+    idempotency_key: str | None,
+) -> MessageAccepted:
+    """Every POST /messages/{type}: the type's content, then the one send path."""
+    content = _CONTENT[message_type](request)
+    media = _media_source(request)
+    idempotency = _idempotency(idempotency_key, "POST", f"/messages/{message_type}", _fingerprinted(request))
+    result = send_message(
+        services(),
+        principal,
+        instance_id=request.instance_id,
+        to=request.to,
+        message_type=message_type,
+        content=content,
+        client_reference=request.client_reference,
+        idempotency=idempotency,
+        media=media,
+        target=request.message_id if isinstance(request, SendReactionRequest) else None,
+        reply_to=request.reply_to,
+        mentions=request.mentions,
+    )
+    return _answer(result, http, response)
+
+
+SENDS: tuple[tuple[str, type[BaseModel], str], ...] = (
+    ("text", SendTextRequest, "Send a text message"),
+    ("image", SendImageRequest, "Send an image (JPEG, PNG)"),
+    ("video", SendVideoRequest, "Send a video (MP4, 3GPP)"),
+    ("document", SendDocumentRequest, "Send a document (any file)"),
+    ("audio", SendAudioRequest, "Send audio or a voice note"),
+    ("sticker", SendStickerRequest, "Send a sticker (WebP)"),
+    ("location", SendLocationRequest, "Send a location"),
+    ("contact", SendContactRequest, "Send contact cards (vCard)"),
+    ("poll", SendPollRequest, "Send a poll"),
+    ("reaction", SendReactionRequest, "React to a message (or remove the reaction)"),
+    ("buttons", SendButtonsRequest, "Send reply buttons (experimental)"),
+    ("list", SendListRequest, "Send a list (experimental)"),
+)
+
+
+def _send_endpoint(message_type: str, model: type[BaseModel]) -> Callable[..., MessageAccepted]:
+    """POST /messages/{message_type}: its own request model (for the contract), the one path behind it."""
+
+    def endpoint(
+        request: Any,
+        http: Request,
+        response: Response,
+        principal: Principal = Depends(authenticate),
+        idempotency_key: str | None = IDEMPOTENCY_HEADER,
+    ) -> MessageAccepted:
+        return accept(message_type, request, http, response, principal, idempotency_key)
+
+    # Real classes, not strings (postponed annotations): FastAPI reads the body model from here.
+    endpoint.__annotations__ = {
+        "request": model,
+        "http": Request,
+        "response": Response,
+        "principal": Principal,
+        "idempotency_key": str | None,
+        "return": MessageAccepted,
+    }
+    endpoint.__name__ = f"send_{message_type}"
+    return endpoint
+
+
+for _message_type, _model, _summary in SENDS:
+    router.add_api_route(
+        f"/messages/{_message_type}",
+        _send_endpoint(_message_type, _model),
+        methods=["POST"],
+        status_code=202,
+        response_model=MessageAccepted,
+        summary=_summary,
+        description=(_model.__doc__ or "").strip() or None,
+        name=f"send_{_message_type}",
+        responses=INTERACTIVE_ERRORS if _message_type in INTERACTIVE_TYPES else SEND_ERRORS,
+    )
+
+
+# --- Reading, editing, deleting ------------------------------------------------------------------------
+
+
 @router.get(
     "/messages/{message_id}",
     response_model=MessageOut,
     summary="Get a message with its status history",
     responses=error_responses(401, 404, 422),
 )
-def get_message(
-    message_id: str = Path(examples=["msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q"]), principal: Principal = Depends(authenticate)
-) -> MessageOut:
+def get_message(message_id: str = MESSAGE_ID, principal: Principal = Depends(authenticate)) -> MessageOut:
     view = services().messages.get(message_id) if is_id(message_id, "msg") else None
     if view is None or view.account_id != principal.account_id or view.livemode != principal.livemode:
         raise BzError("not_found")
     return message_out(view)
+
+
+CHANGE_ERRORS = error_responses(401, 403, 404, 409, 413, 422, 429, 503)
+
+
+@router.patch(
+    "/messages/{message_id}",
+    status_code=202,
+    response_model=MessageAccepted,
+    summary="Edit a sent message's text or caption (within 15 minutes)",
+    description="Queued behind the original on the same number; free. The answer is the edit's own message; "
+    "`message.edited` follows on the original when WhatsApp has it. 409 `window_closed` after 15 minutes.",
+    responses=CHANGE_ERRORS,
+)
+def edit_message(
+    request: MessageEditRequest,
+    http: Request,
+    response: Response,
+    message_id: str = MESSAGE_ID,
+    principal: Principal = Depends(authenticate),
+    idempotency_key: str | None = IDEMPOTENCY_HEADER,
+) -> MessageAccepted:
+    idempotency = _idempotency(idempotency_key, "PATCH", f"/messages/{message_id}", request.model_dump(mode="json"))
+    result = change_message(
+        services(),
+        principal,
+        message_id,
+        "edit",
+        body=request.body,
+        client_reference=request.client_reference,
+        idempotency=idempotency,
+    )
+    return _answer(result, http, response)
+
+
+@router.delete(
+    "/messages/{message_id}",
+    status_code=202,
+    response_model=MessageAccepted,
+    summary="Delete a sent message for everyone",
+    description="Queued behind the original on the same number; free. The answer is the deletion's own "
+    "message; `message.deleted` follows on the original when WhatsApp has it. 409 `window_closed` after "
+    "2 days and 12 hours.",
+    responses=CHANGE_ERRORS,
+)
+def delete_message(
+    http: Request,
+    response: Response,
+    message_id: str = MESSAGE_ID,
+    principal: Principal = Depends(authenticate),
+    idempotency_key: str | None = IDEMPOTENCY_HEADER,
+) -> MessageAccepted:
+    idempotency = _idempotency(idempotency_key, "DELETE", f"/messages/{message_id}", None)
+    result = change_message(
+        services(), principal, message_id, "revoke", body=None, client_reference=None, idempotency=idempotency
+    )
+    return _answer(result, http, response)
 
 
 def message_out(view: MessageView) -> MessageOut:
@@ -94,4 +335,36 @@ def message_out(view: MessageView) -> MessageOut:
         livemode=view.livemode,
         created=iso(view.created_at),
         updated=iso(view.updated_at),
+        edited=iso(view.edited_at) if view.edited_at else None,
+        deleted=iso(view.deleted_at) if view.deleted_at else None,
+    )
+
+
+# The events about an edit or a deletion, on the original message (the contract's `webhooks` section).
+webhooks = APIRouter()
+
+
+def _receiver() -> Callable[..., None]:
+    def receive(event) -> None:
+        """Documentation only: what your endpoint receives."""
+
+    receive.__annotations__ = {"event": MessageChangeEvent, "return": None}
+    return receive
+
+
+for _type, _summary in (
+    ("message.edited", "An edit of a message (PATCH /messages/{id}) reached WhatsApp."),
+    ("message.deleted", "A message's deletion for everyone (DELETE /messages/{id}) reached WhatsApp."),
+):
+    webhooks.add_api_route(
+        _type,
+        _receiver(),
+        methods=["POST"],
+        summary=_summary,
+        description="Signed like every event (docs/webhooks.md). `data.message_id` is the original message; "
+        "`data.change_id` the edit's or deletion's own message.",
+        operation_id=f"event_{_type.replace('.', '_')}",
+        status_code=200,
+        response_model=None,
+        responses={200: {"description": "Any 2xx acknowledges the event."}},
     )

@@ -1,0 +1,229 @@
+"""The media bucket (S3): private objects under each account's prefix, described by their own metadata.
+
+An object's key is derived from (account, mode, media_id), so a media id from another account names no
+object under the caller's prefix: there is no table to keep in step, and no way to reach across. The
+bucket is private and encrypted by default (infra/components/buckets.py); clients only ever get short
+pre-signed URLs. Each object carries its SHA-256 and file name as user metadata and its type as
+Content-Type, which is everything the content "media" dict holds (bzapper.domain.content).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import quote, unquote
+
+from botocore.exceptions import ClientError
+
+from bzapper.adapters.aws.clients import client
+from bzapper.config import settings
+from bzapper.domain.media import (
+    SNIFF_BYTES,
+    new_media_id,
+    object_key,
+    safe_filename,
+    sniff,
+    upload_key,
+)
+
+_CHUNK = 1024 * 1024
+_SPOOL_BYTES = 8 * 1024 * 1024
+"""Past this, a file being received is spooled to disk (Lambda's /tmp), not held in memory."""
+
+
+@dataclass
+class Received:
+    """A file read once from a stream: its head (to sniff), size, SHA-256, and a spooled copy to store."""
+
+    head: bytes
+    size: int
+    sha256: str
+    file: IO[bytes]
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class TooLarge(Exception):
+    """The stream went past the allowed size; nothing was stored."""
+
+
+def receive(chunks: Iterator[bytes], max_bytes: int) -> Received:
+    """Consumes `chunks` once, hashing as it goes; stops as soon as `max_bytes` is passed."""
+    digest = hashlib.sha256()
+    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115 - the caller closes it
+    head = bytearray()
+    size = 0
+    try:
+        for chunk in chunks:
+            size += len(chunk)
+            if size > max_bytes:
+                raise TooLarge
+            if len(head) < SNIFF_BYTES:
+                head += chunk[: SNIFF_BYTES - len(head)]
+            digest.update(chunk)
+            spool.write(chunk)
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return Received(bytes(head), size, digest.hexdigest(), spool)
+
+
+def file_chunks(file: IO[bytes]) -> Iterator[bytes]:
+    while chunk := file.read(_CHUNK):
+        yield chunk
+
+
+def _media(key: str, media_id: str, mime_type: str, size: int, sha256: str, filename: str | None) -> dict[str, Any]:
+    media: dict[str, Any] = {"media_id": media_id, "key": key, "mime_type": mime_type, "size": size, "sha256": sha256}
+    if filename:
+        media["filename"] = filename
+    return media
+
+
+class MediaStore:
+    """Every read and write of media objects; the API, the worker and the tests share it."""
+
+    @property
+    def bucket(self) -> str:
+        return settings().bucket("media")
+
+    # --- Writing ------------------------------------------------------------------------------------
+
+    def put_received(
+        self,
+        account_id: str,
+        livemode: bool,
+        received: Received,
+        mime_type: str,
+        filename: str | None = None,
+        media_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Stores a received file under the account's prefix; returns the content "media" dict."""
+        media_id = media_id or new_media_id()
+        key = object_key(account_id, livemode, media_id)
+        filename = safe_filename(filename)
+        metadata = {"sha256": received.sha256}
+        if filename:
+            metadata["filename"] = quote(filename)  # S3 metadata is ASCII
+        received.file.seek(0)
+        client("s3").upload_fileobj(
+            received.file,
+            self.bucket,
+            key,
+            ExtraArgs={"ContentType": mime_type, "Metadata": metadata},
+        )
+        return _media(key, media_id, mime_type, received.size, received.sha256, filename)
+
+    def put_bytes(
+        self, account_id: str, livemode: bool, data: bytes, mime_type: str, filename: str | None = None
+    ) -> dict[str, Any]:
+        received = receive(iter([data]), len(data))
+        try:
+            return self.put_received(account_id, livemode, received, mime_type, filename)
+        finally:
+            received.close()
+
+    def put_file(
+        self, account_id: str, livemode: bool, path: str | Path, mime_type: str, filename: str | None = None
+    ) -> dict[str, Any]:
+        """Inbound media the worker downloaded from WhatsApp: stored like an upload. The type is the
+        content's own when it has a signature, else the one WhatsApp declared."""
+        with open(path, "rb") as file:
+            received = receive(file_chunks(file), max_bytes=1 << 62)
+        try:
+            return self.put_received(account_id, livemode, received, sniff(received.head) or mime_type, filename)
+        finally:
+            received.close()
+
+    # --- Reading ------------------------------------------------------------------------------------
+
+    def read(self, media: dict[str, Any]) -> bytes:
+        """The object's bytes (the worker sending it)."""
+        return client("s3").get_object(Bucket=self.bucket, Key=media["key"])["Body"].read()
+
+    def head_bytes(self, media: dict[str, Any], length: int = SNIFF_BYTES) -> bytes:
+        """The first bytes of the object, for the checks that depend on its content (voice, stickers)."""
+        answer = client("s3").get_object(Bucket=self.bucket, Key=media["key"], Range=f"bytes=0-{length - 1}")
+        return answer["Body"].read()
+
+    def describe(self, account_id: str, livemode: bool, media_id: str) -> dict[str, Any] | None:
+        """The "media" dict of an object of this account, or None (unknown id, or another account's)."""
+        key = object_key(account_id, livemode, media_id)
+        try:
+            head = client("s3").head_object(Bucket=self.bucket, Key=key)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+        metadata = head.get("Metadata", {})
+        filename = unquote(metadata["filename"]) if metadata.get("filename") else None
+        return _media(
+            key, media_id, head["ContentType"], int(head["ContentLength"]), metadata.get("sha256", ""), filename
+        )
+
+    def download_url(self, media: dict[str, Any], expires_seconds: int) -> str:
+        """A pre-signed GET (SigV4) for the object, serving it with its type and file name."""
+        params: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Key": media["key"],
+            "ResponseContentType": media["mime_type"],
+        }
+        if media.get("filename"):
+            params["ResponseContentDisposition"] = f"attachment; filename*=UTF-8''{quote(media['filename'])}"
+        return client("s3").generate_presigned_url("get_object", Params=params, ExpiresIn=expires_seconds)
+
+    # --- Pre-signed uploads -------------------------------------------------------------------------
+
+    def upload_form(
+        self, account_id: str, livemode: bool, media_id: str, max_bytes: int, expires_seconds: int
+    ) -> dict[str, Any]:
+        """A pre-signed POST to the upload area: S3 itself refuses a file over `max_bytes`."""
+        return client("s3").generate_presigned_post(
+            Bucket=self.bucket,
+            Key=upload_key(account_id, livemode, media_id),
+            Conditions=[["content-length-range", 1, max_bytes]],
+            ExpiresIn=expires_seconds,
+        )
+
+    def read_upload(self, account_id: str, livemode: bool, media_id: str, max_bytes: int) -> Received | None:
+        """The uploaded file, read once (hashing and sniffing), or None when nothing was uploaded."""
+        try:
+            answer = client("s3").get_object(Bucket=self.bucket, Key=upload_key(account_id, livemode, media_id))
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+        body = answer["Body"]
+        try:
+            return receive(body.iter_chunks(_CHUNK), max_bytes)
+        finally:
+            body.close()
+
+    def promote_upload(
+        self, account_id: str, livemode: bool, media_id: str, received: Received, mime_type: str, filename: str | None
+    ) -> dict[str, Any]:
+        """Moves a checked upload to its final key, with its metadata, and removes the upload."""
+        filename = safe_filename(filename)
+        metadata = {"sha256": received.sha256}
+        if filename:
+            metadata["filename"] = quote(filename)
+        key = object_key(account_id, livemode, media_id)
+        source = upload_key(account_id, livemode, media_id)
+        s3 = client("s3")
+        s3.copy(
+            {"Bucket": self.bucket, "Key": source},
+            self.bucket,
+            key,
+            ExtraArgs={"ContentType": mime_type, "Metadata": metadata, "MetadataDirective": "REPLACE"},
+        )
+        s3.delete_object(Bucket=self.bucket, Key=source)
+        return _media(key, media_id, mime_type, received.size, received.sha256, filename)
+
+    def discard_upload(self, account_id: str, livemode: bool, media_id: str) -> None:
+        client("s3").delete_object(Bucket=self.bucket, Key=upload_key(account_id, livemode, media_id))
