@@ -286,6 +286,136 @@ MESSAGES: dict[str, dict[str, str]] = {
         "pt-BR": "Apenas mensagens enviadas por esta conta podem ser editadas ou apagadas.",
         "es": "Solo los mensajes enviados por esta cuenta se pueden editar o eliminar.",
     },
+    # --- Message types, media, edits and deletions (docs/messages.md) ---------------------------------
+    "error.interactive_not_enabled": {
+        "en": "Buttons and lists are experimental (WhatsApp restricts them): they need the "
+        "experimental_interactive_messages entitlement. See GET /me/entitlements.",
+        "pt-BR": "Botões e listas são experimentais (o WhatsApp os restringe): exigem o recurso "
+        "experimental_interactive_messages. Veja GET /me/entitlements.",
+        "es": "Los botones y las listas son experimentales (WhatsApp los restringe): requieren la función "
+        "experimental_interactive_messages. Consulta GET /me/entitlements.",
+    },
+    "error.message_reference_invalid": {
+        "en": "'{param}' must be a message id (msg_…) or a WhatsApp message id.",
+        "pt-BR": "'{param}' deve ser um id de mensagem (msg_…) ou um id de mensagem do WhatsApp.",
+        "es": "'{param}' debe ser un id de mensaje (msg_…) o un id de mensaje de WhatsApp.",
+    },
+    "error.message_reference_unknown": {
+        "en": "'{param}' names no message of this number.",
+        "pt-BR": "'{param}' não corresponde a nenhuma mensagem deste número.",
+        "es": "'{param}' no corresponde a ningún mensaje de este número.",
+    },
+    "error.message_reference_other_chat": {
+        "en": "'{param}' names a message of another conversation than 'to'.",
+        "pt-BR": "'{param}' corresponde a uma mensagem de outra conversa, não a de 'to'.",
+        "es": "'{param}' corresponde a un mensaje de otra conversación, no la de 'to'.",
+    },
+    "error.reaction_emoji": {
+        "en": "'emoji' must be a single emoji, or \"\" to remove the reaction.",
+        "pt-BR": "'emoji' deve ser um único emoji, ou \"\" para remover a reação.",
+        "es": "'emoji' debe ser un solo emoji, o \"\" para quitar la reacción.",
+    },
+    "error.poll_options_unique": {
+        "en": "Poll options must be different from each other.",
+        "pt-BR": "As opções da enquete devem ser diferentes entre si.",
+        "es": "Las opciones de la encuesta deben ser distintas entre sí.",
+    },
+    "error.poll_selectable_count": {
+        "en": "'selectable_count' must be between 1 and the number of options.",
+        "pt-BR": "'selectable_count' deve estar entre 1 e o número de opções.",
+        "es": "'selectable_count' debe estar entre 1 y la cantidad de opciones.",
+    },
+    "error.duplicate_ids": {
+        "en": "The ids in '{param}' must be unique.",
+        "pt-BR": "Os ids em '{param}' devem ser únicos.",
+        "es": "Los ids en '{param}' deben ser únicos.",
+    },
+    "error.list_rows": {
+        "en": "A list may have at most {limit} rows in all its sections.",
+        "pt-BR": "Uma lista pode ter no máximo {limit} linhas somando todas as seções.",
+        "es": "Una lista puede tener como máximo {limit} filas sumando todas sus secciones.",
+    },
+    "error.media_source": {
+        "en": "Give exactly one of 'url' and 'media_id'.",
+        "pt-BR": "Informe exatamente um entre 'url' e 'media_id'.",
+        "es": "Indica exactamente uno entre 'url' y 'media_id'.",
+    },
+    "error.media_empty": {
+        "en": "The file is empty.",
+        "pt-BR": "O arquivo está vazio.",
+        "es": "El archivo está vacío.",
+    },
+    "error.media_too_large": {
+        "en": "The file is too large: at most {limit} bytes here.",
+        "pt-BR": "O arquivo é grande demais: no máximo {limit} bytes aqui.",
+        "es": "El archivo es demasiado grande: como máximo {limit} bytes aquí.",
+    },
+    "error.media_wrong_type": {
+        "en": "A file of type {mime_type} cannot be sent as {kind}; accepted: {allowed}.",
+        "pt-BR": "Um arquivo do tipo {mime_type} não pode ser enviado como {kind}; aceitos: {allowed}.",
+        "es": "Un archivo de tipo {mime_type} no se puede enviar como {kind}; se aceptan: {allowed}.",
+    },
+    "error.media_voice_not_opus": {
+        "en": "A voice note must be an OGG file with Opus audio.",
+        "pt-BR": "Uma mensagem de voz deve ser um arquivo OGG com áudio Opus.",
+        "es": "Una nota de voz debe ser un archivo OGG con audio Opus.",
+    },
+    "error.media_not_found": {
+        "en": "No media with this id in this account (upload it with POST /media first).",
+        "pt-BR": "Nenhuma mídia com este id nesta conta (envie-a antes com POST /media).",
+        "es": "No hay ningún medio con este id en esta cuenta (súbelo antes con POST /media).",
+    },
+    "error.media_fetch_failed": {
+        "en": "The file could not be downloaded from the URL ({reason}).",
+        "pt-BR": "Não foi possível baixar o arquivo da URL ({reason}).",
+        "es": "No se pudo descargar el archivo desde la URL ({reason}).",
+    },
+    "error.upload_missing": {
+        "en": "Nothing was uploaded for this media id, or the upload expired.",
+        "pt-BR": "Nada foi enviado para este id de mídia, ou o envio expirou.",
+        "es": "No se subió nada para este id de medio, o la subida expiró.",
+    },
+    "error.window_closed": {
+        "en": "Too late: WhatsApp no longer allows this change to the message.",
+        "pt-BR": "Tarde demais: o WhatsApp não permite mais esta alteração na mensagem.",
+        "es": "Demasiado tarde: WhatsApp ya no permite este cambio en el mensaje.",
+    },
+    "error.edit_window_closed": {
+        "en": "A message can be edited only within 15 minutes after it was sent.",
+        "pt-BR": "Uma mensagem só pode ser editada até 15 minutos depois de enviada.",
+        "es": "Un mensaje solo se puede editar hasta 15 minutos después de enviado.",
+    },
+    "error.revoke_window_closed": {
+        "en": "A message can be deleted for everyone only within 2 days and 12 hours after it was sent.",
+        "pt-BR": "Uma mensagem só pode ser apagada para todos até 2 dias e 12 horas depois de enviada.",
+        "es": "Un mensaje solo se puede eliminar para todos hasta 2 días y 12 horas después de enviado.",
+    },
+    "error.edit_type": {
+        "en": "A {type} message cannot be edited: only a text, or the caption of an image, video or document.",
+        "pt-BR": "Uma mensagem do tipo {type} não pode ser editada: apenas um texto, ou a legenda de uma imagem, "
+        "vídeo ou documento.",
+        "es": "Un mensaje de tipo {type} no se puede editar: solo un texto, o el pie de una imagen, video o documento.",
+    },
+    "error.revoke_type": {
+        "en": 'A {type} message cannot be deleted for everyone (remove a reaction by reacting with "").',
+        "pt-BR": 'Uma mensagem do tipo {type} não pode ser apagada para todos (remova uma reação reagindo com "").',
+        "es": 'Un mensaje de tipo {type} no se puede eliminar para todos (quita una reacción reaccionando con "").',
+    },
+    "error.change_failed": {
+        "en": "This message was never sent, so it cannot be edited or deleted.",
+        "pt-BR": "Esta mensagem nunca foi enviada, então não pode ser editada nem apagada.",
+        "es": "Este mensaje nunca se envió, así que no se puede editar ni eliminar.",
+    },
+    "error.change_deleted": {
+        "en": "This message was deleted for everyone.",
+        "pt-BR": "Esta mensagem foi apagada para todos.",
+        "es": "Este mensaje se eliminó para todos.",
+    },
+    "error.change_not_own": {
+        "en": "Only messages sent by this account can be edited or deleted.",
+        "pt-BR": "Apenas mensagens enviadas por esta conta podem ser editadas ou apagadas.",
+        "es": "Solo los mensajes enviados por esta cuenta se pueden editar o eliminar.",
+    },
     "error.already_connected": {
         "en": "This instance is already connected to a number. Log out first to pair another one.",
         "pt-BR": "Esta instância já está conectada a um número. Desconecte antes de parear outro.",

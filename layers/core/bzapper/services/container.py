@@ -46,7 +46,6 @@ class Services:
     http: HttpSender
     control: ControlChannel
     identities: IdentityStore
-    media: MediaStore
     fences: FenceChecker
     media: MediaStore
     inbox: InboxStore
@@ -73,7 +72,6 @@ def services() -> Services:
         http=HttpSender(),
         control=ControlChannel(),
         identities=IdentityStore(),
-        media=MediaStore(),
         fences=FenceChecker(),
         media=MediaStore(),
         inbox=InboxStore(),
