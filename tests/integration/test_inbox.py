@@ -346,3 +346,54 @@ def test_group_messages_are_not_recorded(svc, account, inbox_api, published):
     record_inbound(svc, inbound(account, "3A0110", T0, chat="120363000000000000@g.us"))
     _, _, page = conversations(inbox_api, account)
     assert page["data"] == [] and published.events == []
+
+
+class DynamoCalls:
+    """Counts the DynamoDB requests PynamoDB makes (the write paths' cost, asserted)."""
+
+    def __init__(self, monkeypatch) -> None:
+        from pynamodb.connection.base import Connection
+
+        self.names: list[str] = []
+        real = Connection._make_api_call
+
+        def counted(connection, operation_name, operation_kwargs):
+            self.names.append(operation_name)
+            return real(connection, operation_name, operation_kwargs)
+
+        monkeypatch.setattr(Connection, "_make_api_call", counted)
+
+
+def test_the_write_paths_make_the_documented_dynamodb_calls(svc, account, messages_handler, published, monkeypatch):
+    svc.identities.record(account.account_id, PHONE, LID)
+    message_id, wa_id = _send(messages_handler, account)
+    apply_report(svc, StatusReport(account.instance_id, wa_id, "sending", T0, message_id))
+    record_inbound(svc, inbound(account, "3A0120", T0 - 1))  # warms the instance cache
+    calls = DynamoCalls(monkeypatch)
+
+    # A message whose sender carries phone and LID: one transaction, nothing else.
+    record_inbound(svc, inbound(account, "3A0121", T0 + 1, sender={"jid": PHONE_JID, "phone": PHONE, "lid": LID}))
+    assert calls.names == ["TransactWriteItems"]
+    # Without the LID: one read of the mapping first.
+    calls.names.clear()
+    record_inbound(svc, inbound(account, "3A0122", T0 + 2))
+    assert calls.names == ["GetItem", "TransactWriteItems"]
+    # Out of order (older than the preview): a second transaction.
+    calls.names.clear()
+    record_inbound(svc, inbound(account, "3A0123", T0, sender={"jid": PHONE_JID, "phone": PHONE, "lid": LID}))
+    assert calls.names == ["TransactWriteItems", "TransactWriteItems"]
+    # A redelivery: the refused transaction, then the stored message (for the event's first time).
+    calls.names.clear()
+    record_inbound(svc, inbound(account, "3A0123", T0, sender={"jid": PHONE_JID, "phone": PHONE, "lid": LID}))
+    assert calls.names == ["TransactWriteItems", "GetItem"]
+    # A fromMe echo: the lookup of our own sends by WhatsApp id first.
+    calls.names.clear()
+    own = {"jid": "5511977776666@s.whatsapp.net", "phone": "+5511977776666"}
+    record_inbound(svc, inbound(account, "3A0124", T0 + 3, from_me=True, sender=own))
+    assert calls.names == ["Query", "GetItem", "TransactWriteItems"]
+
+    # Sent (to a phone): one transaction on top of the status update's own calls.
+    calls.names.clear()
+    apply_report(svc, StatusReport(account.instance_id, wa_id, "sent", T0 + 4, message_id))
+    inbox_calls = calls.names[calls.names.index("UpdateItem") + 1 :]
+    assert inbox_calls == ["TransactWriteItems"]

@@ -135,7 +135,10 @@ def record_outbound(services: Services, view: MessageView, at: int) -> None:
     except InvalidRecipient:
         return  # nothing else is sent, but an unknown destination never blocks a status
     phone = view.to_phone or to.phone
-    contact = resolve_contact(services, view.account_id, Recipient(jid=to.jid, phone=phone, lid=to.lid), None)
+    if phone is None:  # sent to a LID: its phone, when known, names the conversation
+        contact = resolve_contact(services, view.account_id, to, None)
+    else:  # no read on the status path: the row keeps the LID an inbound message brought
+        contact = Contact(phone=phone, lid=to.lid)
     entry = ThreadEntry(
         instance_id=view.instance_id,
         account_id=view.account_id,
