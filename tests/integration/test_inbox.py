@@ -397,3 +397,66 @@ def test_the_write_paths_make_the_documented_dynamodb_calls(svc, account, messag
     apply_report(svc, StatusReport(account.instance_id, wa_id, "sent", T0 + 4, message_id))
     inbox_calls = calls.names[calls.names.index("UpdateItem") + 1 :]
     assert inbox_calls == ["TransactWriteItems"]
+
+
+def test_a_failed_publish_is_retried_with_the_same_event_and_nothing_counted_twice(svc, account, inbox_api):
+    class FailingOnce(CapturingPublisher):
+        failed = False
+
+        def publish(self, events):
+            if not self.failed:
+                self.failed = True
+                raise RuntimeError("the bus is down")
+            super().publish(events)
+
+    svc.events = publisher = FailingOnce()
+    event = inbound(account, "3A0130", T0)
+    with pytest.raises(RuntimeError):
+        record_inbound(svc, event)
+    record_inbound(svc, event)  # SQS delivers the report again
+    [published_event] = publisher.events
+    assert published_event["data"]["message_id"] == inbound_message_id(account.instance_id, "3A0130")
+    _, _, page = conversations(inbox_api, account)
+    assert page["data"][0]["unread_count"] == 1
+
+
+def test_concurrent_messages_of_one_conversation_are_all_counted(svc, account, inbox_api, published):
+    from concurrent.futures import ThreadPoolExecutor
+
+    events = [inbound(account, f"3A14{index:02d}", T0 + index, body=f"m{index}") for index in range(12)]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(lambda e: record_inbound(svc, e), events + events))  # each one twice, interleaved
+    _, _, page = conversations(inbox_api, account)
+    row = page["data"][0]
+    assert row["unread_count"] == 12 and row["last_message"]["text"] == "m11"
+    _, _, thread = messages(inbox_api, account, limit="100")
+    assert len(thread["data"]) == 12
+
+
+def test_a_message_arriving_while_marking_read_is_receipted_too(svc, account, inbox_api):
+    record_inbound(svc, inbound(account, "3A0150", T0))
+    real = svc.inbox.mark_read
+    calls = []
+
+    def racing(conversation):
+        if not calls:  # the first attempt: a message lands between reading the row and updating it
+            record_inbound(svc, inbound(account, "3A0151", T0 + 1))
+        calls.append(conversation.last_sort)
+        return real(conversation)
+
+    svc.inbox.mark_read = racing
+    status, _, read = mark_read(inbox_api, account)
+    assert status == 200 and len(calls) == 2  # refused once (stale row), then applied
+    assert (read["unread_count"], read["receipts_sent"]) == (0, 2)
+    assert sorted(_control_commands(svc, account)[0]["wa_message_ids"]) == ["3A0150", "3A0151"]
+
+
+def test_a_message_sent_to_a_lid_joins_the_phones_conversation(svc, account, inbox_api, messages_handler):
+    svc.identities.record(account.account_id, PHONE, LID)
+    record_inbound(svc, inbound(account, "3A0160", T0))
+    message_id, wa_id = _send(messages_handler, account, to=LID)
+    apply_report(svc, StatusReport(account.instance_id, wa_id, "sent", T0 + 1, message_id))
+    _, _, thread = messages(inbox_api, account, jid=LID)
+    newest = thread["data"][0]
+    assert (newest["message_id"], newest["chat_jid"], newest["sent_from"]) == (message_id, LID, "api")
+    assert len(thread["data"]) == 2 and ConversationModel.count(account.instance_id) == 1
