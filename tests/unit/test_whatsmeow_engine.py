@@ -1,0 +1,618 @@
+"""WhatsmeowEngine against fake runs: the Go side replaced by a recorder, events fed as goneonize encodes them.
+
+No socket and no Go client is started here (a real start dials web.whatsapp.com). Every fake call into "Go"
+checks the gate: a call while a start or stop holds it alone is what aborts a real process.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bzapper.engines.base import NotConnected, PermanentFailure, ServerAck, SessionSpec
+from bzapper.engines.whatsmeow import jids, lib
+from bzapper.engines.whatsmeow.engine import WhatsmeowEngine
+from bzapper.engines.whatsmeow.lib import NeonizeError, e2e
+from bzapper.engines.whatsmeow.lib import neonize_pb2 as pb
+
+INSTANCE = "inst_01"
+OWN = "5511900000001@s.whatsapp.net"
+OWN_LID = "111111111111111@lid"
+PEER = "5511988887777@s.whatsapp.net"
+PEER_LID = "222222222222222@lid"
+NOW = 1_700_000_000.0
+
+
+class FakeClient:
+    """neonize's NewClient as the engine uses it; each call checks that no start or stop is in progress."""
+
+    def __init__(self, run: FakeRun) -> None:
+        self.run = run
+        self.sent: list[tuple[str, e2e.Message]] = []
+        self.uploads: list[tuple[bytes, Any]] = []
+        self.queries: list[tuple[str, ...]] = []
+        self.read: list[tuple[tuple[str, ...], str]] = []
+        self.fail_send: Exception | None = None
+        self.on_whatsapp: dict[str, str] = {PEER: PEER}  # phone JID asked -> JID WhatsApp answers
+        self.lids: dict[str, str] = {PEER: PEER_LID}
+        self.logged_out = False
+
+    def _call(self) -> None:
+        gate = self.run.engine._gate
+        for _ in range(2):  # on the way in, and after letting other threads run (a real call takes time)
+            if gate._writing:
+                self.run.violations.append("call into Go during a start or stop")
+            time.sleep(0)
+
+    def send_message(self, to: pb.JID, message: e2e.Message) -> pb.SendResponse:
+        self._call()
+        if self.fail_send is not None:
+            raise self.fail_send
+        self.sent.append((jids.to_str(to), message))
+        return pb.SendResponse(ID=f"3EB0SRV{len(self.sent)}", Timestamp=1_700_000_005)
+
+    def upload(self, data: bytes, media_type: Any) -> pb.UploadResponse:
+        self._call()
+        self.uploads.append((data, media_type))
+        return pb.UploadResponse(
+            url="https://mmg/x",
+            DirectPath="/v/x",
+            MediaKey=b"k",
+            FileEncSHA256=b"e",
+            FileSHA256=b"h",
+            FileLength=len(data),
+        )
+
+    def is_on_whatsapp(self, *phones: str) -> list[pb.IsOnWhatsAppResponse]:
+        self._call()
+        self.queries.append(phones)
+        answers = []
+        for phone in phones:
+            known = self.on_whatsapp.get(jids.phone_jid(phone))
+            answers.append(pb.IsOnWhatsAppResponse(Query=phone, IsIn=known is not None, JID=jids.to_proto(known or "")))
+        return answers
+
+    def get_lid_from_pn(self, jid: pb.JID) -> pb.JID:
+        self._call()
+        return jids.to_proto(self.lids.get(jids.to_str(jid), ""))
+
+    def get_pn_from_lid(self, jid: pb.JID) -> pb.JID:
+        self._call()
+        reverse = {lid: phone for phone, lid in self.lids.items()}
+        return jids.to_proto(reverse.get(jids.to_str(jid), ""))
+
+    def mark_read(self, *ids: str, chat: pb.JID, sender: pb.JID, receipt: Any) -> None:
+        self._call()
+        self.read.append((ids, jids.to_str(chat)))
+
+    def PairPhone(self, phone: str, show: bool, name: Any, kind: Any) -> str:
+        self._call()
+        return f"CODE-{phone[-4:]}"
+
+    def logout(self) -> None:
+        self._call()
+        self.logged_out = True
+
+    def download_any(self, message: e2e.Message) -> bytes:
+        self._call()
+        return b"JPEGDATA"
+
+
+class FakeRun:
+    """runs.Run without Go: started, registered at once, stopped on demand."""
+
+    def __init__(self, instance_id: str, db_path: Path, props: bytes, sink: Any, log_level: str, engine: Any) -> None:
+        self.instance_id = instance_id
+        self.db_path = db_path
+        self.sink = sink
+        self.engine = engine
+        self.client = FakeClient(self)
+        self.registered = threading.Event()
+        self.finished = threading.Event()
+        self.started = self.stopped = False
+        self.violations: list[str] = []
+
+    def start(self) -> None:
+        if not self.engine._gate._writing:
+            self.violations.append("start without the gate held alone")
+        self.started = True
+        # Go registers the client a little after the thread starts; the engine waits for it, gate held.
+        threading.Timer(0.002, self.registered.set).start()
+
+    def stop(self) -> None:
+        if not self.engine._gate._writing or self.engine._gate._readers:
+            self.violations.append("stop without the gate held alone")
+        self.stopped = True
+        self.finished.set()
+
+    def join(self, timeout: float) -> bool:
+        return self.finished.wait(timeout)
+
+
+class Harness:
+    def __init__(self, tmp_path: Path, **options: Any) -> None:
+        self.runs: list[FakeRun] = []
+        self.events: list[dict[str, Any]] = []
+        self.fetched: list[dict[str, Any]] = []
+
+        def factory(*args: Any) -> FakeRun:
+            run = FakeRun(*args, engine=self.engine)
+            self.runs.append(run)
+            return run
+
+        def fetch(media: dict[str, Any]) -> bytes:
+            self.fetched.append(media)
+            return b"IMAGEBYTES"
+
+        options.setdefault("unseal", lambda sealed: "654321" if sealed == "sealed" else "?")
+        self.engine = WhatsmeowEngine(
+            tmp_path / "store",
+            media_fetch=fetch,
+            media_dir=tmp_path / "media",
+            clock=lambda: NOW,
+            random_bytes=lambda n: b"r" * n,
+            run_factory=factory,
+            start_timeout=0.1,
+            **options,
+        )
+
+    @property
+    def run(self) -> FakeRun:
+        return self.runs[-1]
+
+    @property
+    def client(self) -> FakeClient:
+        return self.run.client
+
+    def open(self) -> None:
+        self.engine.open(SessionSpec(instance_id=INSTANCE, account_id="acc_1", livemode=True), self.events.append)
+
+    def feed(self, kind: str, payload: Any, run: FakeRun | None = None) -> None:
+        self.engine._on_run(run or self.run, kind, payload)
+        self.engine.pump(0)
+
+    def event(self, code: int, message: Any, run: FakeRun | None = None) -> None:
+        self.feed("event", (code, message), run)
+
+    def connect(self) -> None:
+        self.open()
+        device = pb.Device(
+            JID=jids.to_proto("5511900000001:7@s.whatsapp.net"), LID=jids.to_proto(OWN_LID), PushName="Loja"
+        )
+        self.event(lib.DEVICE, device)
+        self.event(lib.CONNECTED, pb.Connected(status=True))
+        self.events.clear()
+
+    def states(self) -> list[tuple[str, str | None]]:
+        return [(e["state"], e.get("error")) for e in self.events if e["kind"] == "state"]
+
+    def violations(self) -> list[str]:
+        return [v for run in self.runs for v in run.violations]
+
+
+@pytest.fixture
+def h(tmp_path: Path) -> Harness:
+    return Harness(tmp_path)
+
+
+def job(kind: str, content: dict[str, Any], to: str = PEER) -> dict[str, Any]:
+    return {
+        "message_id": "msg_1",
+        "account_id": "acc_1",
+        "instance_id": INSTANCE,
+        "livemode": True,
+        "type": kind,
+        "content": content,
+        "to_jid": to,
+        "wa_message_id": "3EB0OURS",
+    }
+
+
+# -- sessions ---------------------------------------------------------------------------------------------
+
+
+def test_each_instance_has_its_own_store_file(h):
+    h.open()
+    assert h.run.db_path == h.engine.store_dir / f"{INSTANCE}.sqlite3"
+    assert h.run.started
+    with pytest.raises(ValueError):
+        h.engine.store_path("../escape")
+
+
+def test_opening_an_open_session_is_a_no_op(h):
+    h.open()
+    h.open()
+    assert len(h.runs) == 1
+
+
+def test_qr_codes_are_pairing_states_once_each(h):
+    h.open()
+    h.feed("qr", "2@first")
+    h.feed("qr", "2@first")
+    h.feed("qr", "2@second")
+    assert [(e["state"], e["qr"]) for e in h.events] == [("pairing", "2@first"), ("pairing", "2@second")]
+
+
+def test_login_reports_connected_with_phone_lid_and_name_and_the_own_identity(h):
+    h.open()
+    device = pb.Device(JID=jids.to_proto("5511900000001:7@s.whatsapp.net"), LID=jids.to_proto(OWN_LID), PushName="Loja")
+    h.event(lib.DEVICE, device)
+    h.event(lib.CONNECTED, pb.Connected(status=True))
+    identity, connected = h.events
+    assert identity == {
+        "kind": "identity",
+        "instance_id": INSTANCE,
+        "phone": "+5511900000001",
+        "lid": OWN_LID,
+        "at": 1_700_000_000_000,
+    }
+    assert connected == {
+        "kind": "state",
+        "instance_id": INSTANCE,
+        "state": "connected",
+        "at": 1_700_000_000_000,
+        "phone": "+5511900000001",
+        "lid": OWN_LID,
+        "push_name": "Loja",
+    }
+    assert h.engine.connected(INSTANCE)
+
+
+def test_pair_success_reports_connected_with_the_new_number(h):
+    h.open()
+    h.feed("qr", "2@code")
+    success = pb.PairStatus(ID=jids.to_proto("5511900000001:9@s.whatsapp.net"), Status=pb.PairStatus.SUCCESS)
+    h.event(lib.PAIR_STATUS, success)
+    assert h.events[-1]["state"] == "connected"
+    assert h.events[-1]["phone"] == "+5511900000001"
+    assert not h.engine.connected(INSTANCE)  # whatsmeow reconnects once more before the number is usable
+
+
+def test_a_drop_is_reported_and_left_to_whatsmeows_own_reconnect(h):
+    h.connect()
+    h.event(lib.DISCONNECTED, pb.Disconnected(status=True))
+    assert h.states() == [("disconnected", None)]
+    assert not h.run.stopped and len(h.runs) == 1
+    h.event(lib.CONNECTED, pb.Connected(status=True))
+    assert h.states()[-1] == ("connected", None)
+
+
+@pytest.mark.parametrize(
+    ("code", "message", "state", "error"),
+    [
+        (lib.STREAM_REPLACED, pb.StreamReplaced(), "disconnected", "stream_replaced"),
+        (lib.TEMPORARY_BAN, pb.TemporaryBan(Code=pb.TemporaryBan.SEND_TO_TOO_MANY_PEOPLE, Expire=3600), "restricted",
+         "account_restricted"),
+        (lib.CLIENT_OUTDATED, pb.ClientOutdated(), "failed", "client_outdated"),
+    ],
+)  # fmt: skip
+def test_terminal_events_stop_the_client_for_good(h, code, message, state, error):
+    h.connect()
+    h.event(code, message)
+    assert h.states() == [(state, error)]
+    assert h.run.stopped
+    h.engine._tick()
+    assert len(h.runs) == 1  # never reconnected behind WhatsApp's back
+    with pytest.raises(NotConnected) as held:
+        h.engine.send(INSTANCE, job("text", {"body": "x"}))
+    assert held.value.state == state
+
+
+def test_logged_out_forgets_the_store(h):
+    h.connect()
+    store = h.engine.store_path(INSTANCE)
+    store.write_bytes(b"sqlite")
+    h.event(lib.LOGGED_OUT, pb.LoggedOut(OnConnect=False))
+    assert h.states() == [("logged_out", None)]
+    assert h.run.stopped
+    assert not store.exists()
+
+
+def test_logout_unlinks_the_device_stops_and_forgets(h):
+    h.connect()
+    store = h.engine.store_path(INSTANCE)
+    store.write_bytes(b"sqlite")
+    h.engine.logout(INSTANCE)
+    assert h.client.logged_out
+    assert h.run.stopped
+    assert h.states() == [("logged_out", None)]
+    assert not store.exists()
+
+
+def test_a_failed_connect_is_retried_after_a_backoff(h):
+    h.open()
+    first = h.run
+    first.finished.set()
+    h.feed("finished", "failed to dial whatsapp web websocket")
+    assert h.states() == [("disconnected", "connect_failed")]
+    assert len(h.runs) == 1  # not before the backoff
+    h.engine._sessions[INSTANCE].restart_at = 0.0  # the backoff is over
+    h.engine.pump(0)
+    assert len(h.runs) == 2 and h.run is not first and h.run.started
+
+
+def test_a_pairing_nobody_finishes_is_given_up(h):
+    h.open()
+    h.feed("qr", "2@code")
+    h.engine._sessions[INSTANCE].started_at -= h.engine.pairing_timeout + 1
+    h.engine.pump(0)
+    assert h.states()[-1] == ("disconnected", "pairing_timeout")
+    assert h.run.stopped
+
+
+@pytest.mark.parametrize(
+    ("status", "state", "error"),
+    [("timeout", "disconnected", "pairing_timeout"), ("err-client-outdated", "failed", "client_outdated"),
+     ("err-scanned-without-multidevice", "disconnected", "pairing_failed")],
+)  # fmt: skip
+def test_qr_loop_endings(h, status, state, error):
+    h.open()
+    h.feed("qr", "2@code")
+    h.feed("login", status)
+    assert h.states()[-1] == (state, error)
+    assert h.run.stopped
+
+
+def test_events_of_a_stopped_run_are_ignored(h):
+    h.connect()
+    old = h.run
+    h.engine.close(INSTANCE)
+    h.open()
+    h.event(lib.DISCONNECTED, pb.Disconnected(status=True), run=old)
+    h.feed("qr", "2@stale", run=old)
+    assert h.events == []
+
+
+def test_close_keeps_the_store_and_reports_nothing(h):
+    h.connect()
+    store = h.engine.store_path(INSTANCE)
+    store.write_bytes(b"sqlite")
+    h.engine.close(INSTANCE)
+    assert h.run.stopped
+    assert store.exists()
+    assert h.events == []
+
+
+def test_shutdown_stops_every_client(h):
+    h.connect()
+    h.engine.shutdown()
+    assert h.run.stopped
+
+
+# -- sending ----------------------------------------------------------------------------------------------
+
+
+def test_send_text_returns_whatsapps_id_and_time(h):
+    h.connect()
+    ack = h.engine.send(INSTANCE, job("text", {"body": "Olá"}))
+    assert ack == ServerAck(wa_message_id="3EB0SRV1", server_timestamp_ms=1_700_000_005_000)
+    [(to, message)] = h.client.sent
+    assert to == PEER
+    assert message.conversation == "Olá"
+
+
+def test_send_before_connected_is_held(h):
+    with pytest.raises(NotConnected):
+        h.engine.send(INSTANCE, job("text", {"body": "x"}))
+    h.open()
+    h.feed("qr", "2@code")
+    with pytest.raises(NotConnected) as held:
+        h.engine.send(INSTANCE, job("text", {"body": "x"}))
+    assert held.value.state == "pairing"
+
+
+def test_a_number_not_on_whatsapp_fails_before_sending(h):
+    h.connect()
+    with pytest.raises(PermanentFailure) as failed:
+        h.engine.send(INSTANCE, job("text", {"body": "x"}, to="5511900000999@s.whatsapp.net"))
+    assert failed.value.code == "not_on_whatsapp"
+    assert h.client.sent == []
+
+
+def test_the_jid_whatsapp_answers_is_used_and_remembered(h):
+    h.connect()
+    old_style = "551188887777@s.whatsapp.net"  # a Brazilian account kept without its ninth digit
+    h.client.on_whatsapp[PEER] = old_style
+    h.client.lids[old_style] = PEER_LID
+    h.engine.send(INSTANCE, job("text", {"body": "1"}))
+    h.engine.send(INSTANCE, job("text", {"body": "2"}))
+    assert [to for to, _ in h.client.sent] == [old_style, old_style]
+    assert len(h.client.queries) == 1
+    assert {"kind": "identity", "instance_id": INSTANCE, "phone": "+551188887777", "lid": PEER_LID,
+            "at": 1_700_000_000_000} in h.events  # fmt: skip
+
+
+def test_lid_recipients_are_sent_to_as_they_are(h):
+    h.connect()
+    h.engine.send(INSTANCE, job("text", {"body": "x"}, to=PEER_LID))
+    assert h.client.sent[0][0] == PEER_LID
+    assert h.client.queries == []
+
+
+@pytest.mark.parametrize(
+    ("error", "raised", "code"),
+    [
+        (NeonizeError("failed to send: websocket not connected"), NotConnected, None),
+        (NeonizeError("server returned error 463"), PermanentFailure, "account_restricted"),
+        (NeonizeError("info query timed out"), NeonizeError, None),
+    ],
+)
+def test_send_errors_are_mapped(h, error, raised, code):
+    h.connect()
+    h.client.fail_send = error
+    with pytest.raises(raised) as caught:
+        h.engine.send(INSTANCE, job("text", {"body": "x"}))
+    if code:
+        assert caught.value.code == code
+
+
+def test_media_is_fetched_uploaded_and_sent(h):
+    h.connect()
+    media = {"media_id": "med_1", "key": "acc_1/med_1", "mime_type": "image/png", "size": 10, "sha256": "00"}
+    h.engine.send(INSTANCE, job("image", {"media": media, "caption": "hi"}))
+    assert h.fetched == [media]
+    [(data, media_type)] = h.client.uploads
+    assert (data, media_type) == (b"IMAGEBYTES", lib.MediaType.MediaImage)
+    image = h.client.sent[0][1].imageMessage
+    assert (image.URL, image.directPath, image.fileLength, image.caption) == ("https://mmg/x", "/v/x", 10, "hi")
+
+
+def test_otp_is_two_messages_and_the_code_comes_from_unseal(h):
+    h.connect()
+    ack = h.engine.send(INSTANCE, job("otp", {"body": "Your code:", "code_sealed": "sealed"}))
+    assert [m.conversation for _, m in h.client.sent] == ["Your code:", "654321"]
+    assert ack.wa_message_id == "3EB0SRV2"  # the code's own message
+
+
+def test_otp_without_an_unseal_key_is_not_supported(tmp_path):
+    h = Harness(tmp_path, unseal=None)
+    h.connect()
+    with pytest.raises(PermanentFailure) as failed:
+        h.engine.send(INSTANCE, job("otp", {"body": "Your code:", "code_sealed": "sealed"}))
+    assert failed.value.code == "not_supported"
+    assert h.client.sent == []
+
+
+def test_reactions_skip_the_number_lookup(h):
+    h.connect()
+    target = {"wa_message_id": "3EB0SRV1", "chat_jid": PEER, "from_me": True}
+    h.engine.send(INSTANCE, job("reaction", {"target": target, "emoji": "👍"}))
+    assert h.client.queries == []
+    assert h.client.sent[0][1].reactionMessage.key.ID == "3EB0SRV1"
+
+
+def test_unknown_types_fail_as_not_supported(h):
+    h.connect()
+    with pytest.raises(PermanentFailure) as failed:
+        h.engine.send(INSTANCE, job("hologram", {}, to=PEER_LID))
+    assert failed.value.code == "not_supported"
+
+
+# -- inbound ----------------------------------------------------------------------------------------------
+
+
+def message_event(message: e2e.Message, *, chat: str = PEER_LID, sender: str = PEER_LID, alt: str = PEER) -> pb.Message:
+    source = pb.MessageSource(Chat=jids.to_proto(chat), Sender=jids.to_proto(sender), SenderAlt=jids.to_proto(alt))
+    source.RecipientAlt.CopyFrom(pb.JID(IsEmpty=True))
+    info = pb.MessageInfo(MessageSource=source, ID="3EB0IN", Timestamp=1_700_000_001_000, Pushname="Ana")
+    return pb.Message(Info=info, Message=message)
+
+
+def test_inbound_text_with_the_identity_it_reveals(h):
+    h.connect()
+    h.event(lib.MESSAGE, message_event(e2e.Message(conversation="oi")))
+    identity, inbound = h.events
+    assert identity == {"kind": "identity", "instance_id": INSTANCE, "phone": "+5511988887777", "lid": PEER_LID,
+                        "at": 1_700_000_000_000}  # fmt: skip
+    assert inbound["chat_jid"] == PEER
+    assert inbound["content"] == {"body": "oi"}
+    h.event(lib.MESSAGE, message_event(e2e.Message(conversation="again")))
+    assert [e["kind"] for e in h.events] == ["identity", "inbound", "inbound"]  # a pair is reported once
+
+
+def test_inbound_media_lands_in_a_temp_file(h):
+    h.connect()
+    image = e2e.ImageMessage(mimetype="image/jpeg", fileLength=8, fileSHA256=b"\xab")
+    h.event(lib.MESSAGE, message_event(e2e.Message(imageMessage=image)))
+    inbound = h.events[-1]
+    path = Path(inbound["media_path"])
+    assert path.parent == h.engine.media_dir
+    assert path.read_bytes() == b"JPEGDATA"
+
+
+def test_inbound_media_too_big_comes_without_a_file(tmp_path):
+    h = Harness(tmp_path, max_inbound_media_bytes=4)
+    h.connect()
+    image = e2e.ImageMessage(mimetype="image/jpeg", fileLength=8)
+    h.event(lib.MESSAGE, message_event(e2e.Message(imageMessage=image)))
+    assert "media_path" not in h.events[-1]
+    assert h.events[-1]["type"] == "image"
+
+
+def test_receipts_become_receipt_events(h):
+    h.connect()
+    source = pb.MessageSource(Chat=jids.to_proto(PEER), Sender=jids.to_proto(PEER), IsFromMe=False)
+    h.event(
+        lib.RECEIPT,
+        pb.Receipt(MessageSource=source, MessageIDs=["3EB0SRV1"], Timestamp=1_700_000_009, Type=pb.Receipt.READ),
+    )
+    assert h.events == [
+        {"kind": "receipt", "instance_id": INSTANCE, "chat_jid": PEER, "status": "read", "at": 1_700_000_009_000,
+         "wa_message_id": "3EB0SRV1"}
+    ]  # fmt: skip
+
+
+# -- other calls ------------------------------------------------------------------------------------------
+
+
+def test_check_numbers_answers_in_order(h):
+    h.connect()
+    answers = h.engine.check_numbers(INSTANCE, ["+5511988887777", "+5511900000999", PEER_LID, "not a number"])
+    assert answers == [
+        {"input": "+5511988887777", "exists": True, "phone": "+5511988887777", "jid": PEER, "lid": PEER_LID},
+        {"input": "+5511900000999", "exists": False, "phone": None, "jid": None, "lid": None},
+        {"input": PEER_LID, "exists": True, "phone": "+5511988887777", "jid": PEER_LID, "lid": PEER_LID},
+        {"input": "not a number", "exists": False, "phone": None, "jid": None, "lid": None},
+    ]
+    assert len(h.client.queries) == 1  # every number in one question
+
+
+def test_mark_read(h):
+    h.connect()
+    h.engine.mark_read(INSTANCE, PEER, ["3EB0IN", "3EB0IN2"])
+    assert h.client.read == [(("3EB0IN", "3EB0IN2"), PEER)]
+
+
+def test_pairing_code_once_the_client_is_connected(h):
+    h.open()
+    h.feed("qr", "2@code")
+    assert h.engine.pairing_code(INSTANCE, "+5511900000001") == "CODE-0001"
+
+
+def test_pairing_code_needs_an_open_unpaired_session(h):
+    with pytest.raises(NotConnected):
+        h.engine.pairing_code(INSTANCE, "+5511900000001")
+    h.open()
+    with pytest.raises(NotConnected):  # no QR yet: the websocket is not up
+        h.engine.pairing_code(INSTANCE, "+5511900000001")
+    h.engine.close(INSTANCE)
+    h.connect()
+    with pytest.raises(NotConnected):
+        h.engine.pairing_code(INSTANCE, "+5511900000001")
+
+
+def test_go_is_never_called_during_a_start_or_stop(h):
+    """Sends, lookups and event handling race opens and closes of other instances, as in a busy host."""
+    h.connect()
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def send_loop() -> None:
+        while not stop.is_set():
+            try:
+                h.engine.send(INSTANCE, job("text", {"body": "x"}))
+                h.engine.check_numbers(INSTANCE, ["+5511988887777"])
+            except Exception as error:
+                errors.append(error)
+
+    def pump_loop() -> None:
+        while not stop.is_set():
+            h.engine._on_run(h.runs[0], "event", (lib.MESSAGE, message_event(e2e.Message(conversation="x"))))
+            h.engine.pump(0)
+
+    threads = [threading.Thread(target=send_loop), threading.Thread(target=pump_loop)]
+    for thread in threads:
+        thread.start()
+    for i in range(100):
+        spec = SessionSpec(instance_id=f"inst_other_{i}", account_id="acc_1", livemode=True)
+        h.engine.open(spec, lambda event: None)
+        h.engine.close(spec.instance_id)
+    stop.set()
+    for thread in threads:
+        thread.join(10)
+    assert errors == []
+    assert h.violations() == []
