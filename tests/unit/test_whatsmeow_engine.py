@@ -335,6 +335,15 @@ def test_a_failed_connect_is_retried_after_a_backoff(h):
     assert len(h.runs) == 2 and h.run is not first and h.run.started
 
 
+def test_a_connect_that_hangs_is_stopped_and_tried_again(h):
+    h.open()
+    h.engine._sessions[INSTANCE].started_at -= h.engine.pairing_timeout + 1
+    h.engine.pump(0)
+    assert h.states() == [("disconnected", "connect_failed")]
+    assert h.run.stopped
+    assert h.engine._sessions[INSTANCE].restart_at is not None
+
+
 def test_a_pairing_nobody_finishes_is_given_up(h):
     h.open()
     h.feed("qr", "2@code")
@@ -403,6 +412,16 @@ def test_send_before_connected_is_held(h):
     with pytest.raises(NotConnected) as held:
         h.engine.send(INSTANCE, job("text", {"body": "x"}))
     assert held.value.state == "pairing"
+
+
+def test_a_client_stopped_under_a_send_is_never_called(h):
+    """The pump may end a session (a logout on the phone) between a send's checks and its call into Go."""
+    h.connect()
+    with h.engine._gate.exclusive():
+        h.run.stop()  # goneonize forgets the client: a call naming it would abort the process
+    with pytest.raises(NotConnected):
+        h.engine.send(INSTANCE, job("text", {"body": "x"}, to=PEER_LID))
+    assert h.client.sent == []
 
 
 def test_a_number_not_on_whatsapp_fails_before_sending(h):

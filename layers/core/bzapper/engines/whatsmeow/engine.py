@@ -148,9 +148,8 @@ class WhatsmeowEngine:
             run = session.run
             if run is not None and session.logged_in and session.connected:
                 try:
-                    with self._gate.shared():
-                        run.client.logout()  # unlinks the device on the phone too
-                except lib.NeonizeError as error:
+                    self._go(run, run.client.logout)  # unlinks the device on the phone too
+                except Exception as error:
                     logger.warning("whatsmeow logout failed: %s", error, extra={"instance_id": instance_id})
             self._stop(session)
             self._emit(session, mapping.state(instance_id, "logged_out", self._now_ms()))
@@ -380,9 +379,8 @@ class WhatsmeowEngine:
         if run is None or size > self.max_inbound_media_bytes:
             return None
         try:
-            with self._gate.shared():
-                data = run.client.download_any(media)
-        except lib.NeonizeError as error:
+            data = self._go(run, run.client.download_any, media)
+        except Exception as error:
             logger.warning("whatsmeow media download failed: %s", error, extra={"instance_id": run.instance_id})
             return None
         handle, path = tempfile.mkstemp(prefix="wa-", dir=self.media_dir)
@@ -399,7 +397,11 @@ class WhatsmeowEngine:
             if session.run is None and session.restart_at is not None and now >= session.restart_at:
                 self._start(session)
             elif session.run is not None and not session.logged_in and now - session.started_at > self.pairing_timeout:
-                self._end(session, "disconnected", "pairing_timeout")
+                if session.qr_seen.is_set():
+                    self._end(session, "disconnected", "pairing_timeout")
+                else:  # never even got to a QR or a login: a connect that hangs, tried again later
+                    self._stop(session)
+                    self._on_finished(session, "no login and no QR in time")
 
     def _next_deadline(self) -> float | None:
         with self._lock:
@@ -423,9 +425,8 @@ class WhatsmeowEngine:
 
         def lookup(lid: str) -> str | None:
             try:
-                with self._gate.shared():
-                    found = jids.to_str(run.client.get_pn_from_lid(jids.to_proto(lid)))
-            except lib.NeonizeError:
+                found = jids.to_str(self._go(run, run.client.get_pn_from_lid, jids.to_proto(lid)))
+            except Exception:
                 return None
             return found if jids.is_phone(found) else None
 
@@ -436,9 +437,8 @@ class WhatsmeowEngine:
         if run is None or not session.logged_in:
             return None
         try:
-            with self._gate.shared():
-                found = jids.to_str(run.client.get_lid_from_pn(jids.to_proto(phone_jid)))
-        except lib.NeonizeError:
+            found = jids.to_str(self._go(run, run.client.get_lid_from_pn, jids.to_proto(phone_jid)))
+        except Exception:
             return None
         return found if jids.is_lid(found) else None
 
@@ -483,21 +483,13 @@ class WhatsmeowEngine:
         return self.unseal(content["code_sealed"])
 
     def _send_one(self, run: Run, to: str, message: Any) -> ServerAck:
-        try:
-            with self._gate.shared():
-                response = run.client.send_message(jids.to_proto(to), message)
-        except lib.NeonizeError as error:
-            raise errors.translate(error) from None  # the message (an OTP code) stays out of the traceback
+        response = self._go(run, run.client.send_message, jids.to_proto(to), message)
         at = mapping.to_ms(response.Timestamp, self._now_ms())
         return ServerAck(wa_message_id=response.ID, server_timestamp_ms=at)
 
     def _upload(self, run: Run, kind: str, content: dict[str, Any]) -> builders.Uploaded:
         data = self.media_fetch(content["media"])
-        try:
-            with self._gate.shared():
-                response = run.client.upload(data, builders.MEDIA_TYPE[kind])
-        except lib.NeonizeError as error:
-            raise errors.translate(error) from error
+        response = self._go(run, run.client.upload, data, builders.MEDIA_TYPE[kind])
         return builders.Uploaded(
             url=response.url,
             direct_path=response.DirectPath,
@@ -535,11 +527,7 @@ class WhatsmeowEngine:
         return resolved
 
     def _on_whatsapp(self, run: Run, phones: list[str]) -> list[Any]:
-        try:
-            with self._gate.shared():
-                return list(run.client.is_on_whatsapp(*phones))
-        except lib.NeonizeError as error:
-            raise errors.translate(error) from error
+        return list(self._go(run, run.client.is_on_whatsapp, *phones))
 
     def check_numbers(self, instance_id: str, inputs: list[str]) -> list[dict[str, Any]]:
         session, run = self._usable(instance_id)
@@ -576,11 +564,7 @@ class WhatsmeowEngine:
             return
         _, run = self._usable(instance_id)
         chat = jids.to_proto(chat_jid)
-        try:
-            with self._gate.shared():
-                run.client.mark_read(*wa_message_ids, chat=chat, sender=chat, receipt=lib.ReceiptType.READ)
-        except lib.NeonizeError as error:
-            raise errors.translate(error) from error
+        self._go(run, run.client.mark_read, *wa_message_ids, chat=chat, sender=chat, receipt=lib.ReceiptType.READ)
 
     def pairing_code(self, instance_id: str, phone: str) -> str:
         with self._lock:
@@ -594,13 +578,24 @@ class WhatsmeowEngine:
             raise NotConnected("disconnected")
         run = session.run
         digits = "".join(ch for ch in phone if ch.isdigit())
-        try:
-            with self._gate.shared():
-                return run.client.PairPhone(digits, True, lib.ClientName.LINUX, lib.ClientType.CHROME)
-        except lib.NeonizeError as error:
-            raise errors.translate(error) from error
+        return self._go(run, run.client.PairPhone, digits, True, lib.ClientName.LINUX, lib.ClientType.CHROME)
 
     # -- helpers ----------------------------------------------------------------------------------------
+
+    def _go(self, run: Run, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """One call into Go for `run`'s client, never beside a start or stop, never after its own stop.
+
+        A stopped client is gone from goneonize's maps, and a call naming it dereferences nil in Go: the
+        whole process aborts. The stop needs the gate alone, so checking under the shared gate is final.
+        """
+        with self._gate.shared():
+            if run.stopped or run.finished.is_set():
+                raise NotConnected("disconnected")
+            try:
+                return call(*args, **kwargs)
+            except lib.NeonizeError as error:
+                # `from None`: the message sent (an OTP code) must not ride along in a traceback.
+                raise errors.translate(error) from None
 
     def _emit(self, session: _Session, event: dict[str, Any]) -> None:
         try:
