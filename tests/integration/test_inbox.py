@@ -9,7 +9,7 @@ from urllib.parse import quote, urlencode
 import boto3
 import pytest
 from support.accounts import make_account
-from support.apigw import call
+from support.apigw import LambdaContext, call
 
 from bzapper.adapters.aws.models import ConversationModel, MessageModel, UsageModel
 from bzapper.adapters.aws.usage import counter_id, hour_of
@@ -18,6 +18,7 @@ from bzapper.domain.clock import iso
 from bzapper.domain.inbox import inbound_message_id
 from bzapper.domain.model import StatusReport
 from bzapper.local.functions import load_function
+from bzapper.local.lambda_events import sqs_event
 from bzapper.services.inbox import record_inbound
 from bzapper.services.statuses import apply_report
 from bzapper.topology import control_queue_name
@@ -460,3 +461,19 @@ def test_a_message_sent_to_a_lid_joins_the_phones_conversation(svc, account, inb
     newest = thread["data"][0]
     assert (newest["message_id"], newest["chat_jid"], newest["sent_from"]) == (message_id, LID, "api")
     assert len(thread["data"]) == 2 and ConversationModel.count(account.instance_id) == 1
+
+
+def test_an_inbound_report_through_the_statuses_consumer_lands_in_the_inbox(svc, account, inbox_api, statuses_handler):
+    svc.events = CapturingPublisher()
+    body = inbound(account, "3A0170", T0, body="via the queue")
+    record = {
+        "MessageId": "m-1",
+        "ReceiptHandle": "rh-1",
+        "Body": json.dumps(body),
+        "Attributes": {"MessageGroupId": account.instance_id, "ApproximateReceiveCount": "1"},
+    }
+    arn = "arn:aws:sqs:us-east-1:123456789012:bzapper-test-status-updates.fifo"
+    assert statuses_handler(sqs_event([record], arn, "us-east-1"), LambdaContext()) == {"batchItemFailures": []}
+    _, _, thread = messages(inbox_api, account)
+    assert [m["content"] for m in thread["data"]] == [{"body": "via the queue"}]
+    assert [e["type"] for e in svc.events.events] == ["message.received"]
