@@ -119,8 +119,11 @@ ACCESS: dict[str, Access] = {
         publish_events=True,
     ),
     "sandbox": Access(
-        why="Test-mode windows into the sandbox network (over HTTP): authentication only.",
-        tables=_AUTH,
+        why=(
+            "Test-mode windows into the sandbox network (over HTTP): authentication, and reading an "
+            "instance to check that the caller owns it before scanning its QR or writing to it."
+        ),
+        tables=(*_AUTH, TableAccess("instances", (GET,))),
     ),
     "account": Access(
         why=(

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
 
+from bzapper.engines.base import NotConnected, SessionSpec
 from bzapper.engines.sandbox.client import SandboxNetworkClient, SandboxNetworkError
+from bzapper.engines.sandbox.engine import SandboxEngine
 from bzapper.engines.sandbox.network import SandboxNetwork
 from bzapper.engines.sandbox.server import serve_network
 
@@ -217,3 +221,158 @@ def test_standalone_process() -> None:
     finally:
         proc.terminate()
         assert proc.wait(10) == 0
+
+
+# -- devices, contacts and inbound over HTTP -----------------------------------------------------------
+
+
+def test_pairing_by_code_over_http(client: SandboxNetworkClient) -> None:
+    pairing = client.connect("acc_1", "ins_7")
+    assert (pairing["state"], pairing["paired"]) == ("pairing", False)
+    assert pairing["qr"].startswith("2@")
+
+    code = client.pairing_code("acc_1", "ins_7", "+5511955550001")
+    with pytest.raises(SandboxNetworkError) as wrong:
+        client.scan("acc_1", "ins_7", code="AAAA-AAAA")
+    assert (wrong.value.status_code, wrong.value.code) == (422, "invalid_pairing_code")
+    state = client.scan("acc_1", "ins_7", code=code, push_name="Loja")
+
+    assert (state["state"], state["phone"], state["push_name"]) == ("connected", "+5511955550001", "Loja")
+    assert client.instance("acc_1", "ins_7") == state
+    assert [(e["kind"], e["state"]) for e in client.poll(["ins_7"])] == [("state", "pairing"), ("state", "connected")]
+
+
+def test_not_connected_is_a_409_that_the_client_raises_again(client: SandboxNetworkClient, base_url: str) -> None:
+    response = httpx.post(
+        f"{base_url}/v1/send",
+        json={"account_id": "acc_1", "instance_id": "ins_9", "to_jid": JID, "wa_message_id": "w", "message": TEXT},
+    )
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert (error["code"], error["state"]) == ("not_connected", "disconnected")
+
+    client.disconnect("acc_1", "ins_1")
+    with pytest.raises(NotConnected) as held:
+        client.send("acc_1", "ins_1", JID, "3EB0A", TEXT)
+    assert held.value.state == "disconnected"
+    client.logout("acc_1", "ins_1")
+    with pytest.raises(NotConnected) as logged_out:
+        client.check_numbers("acc_1", "ins_1", [PHONE])
+    assert logged_out.value.state == "logged_out"
+
+
+def test_a_refusal_is_a_422_with_its_code(client: SandboxNetworkClient) -> None:
+    with pytest.raises(SandboxNetworkError) as refused:
+        client.send("acc_1", "ins_1", "5511900000001@s.whatsapp.net", "3EB0A", TEXT)
+    assert (refused.value.status_code, refused.value.code) == (422, "not_on_whatsapp")
+
+
+def test_check_numbers_over_http(client: SandboxNetworkClient) -> None:
+    [known, unknown] = client.check_numbers("acc_1", "ins_1", [PHONE, "123456789012345@lid"])
+    assert (known["exists"], known["jid"], known["lid"].endswith("@lid")) == (True, JID, True)
+    assert unknown["exists"] is False
+
+
+def test_inbound_media_read_and_ack_over_http(client: SandboxNetworkClient) -> None:
+    data = bytes(range(256)) * 64
+    content = {"media": {"mime_type": "application/pdf", "data_base64": base64.b64encode(data).decode()}}
+    wa_id = client.inject_inbound("acc_1", "ins_1", PHONE, "document", content | {"filename": "a.pdf"})
+
+    [event] = client.poll(["ins_1"])
+
+    assert (event["kind"], event["wa_message_id"], event["type"]) == ("inbound", wa_id, "document")
+    media_id = event["content"]["media"]["sandbox_media_id"]
+    assert client.media(media_id) == ("application/pdf", data)
+    client.mark_read("acc_1", "ins_1", JID, [wa_id])
+    assert [r["wa_message_ids"] for r in client.reads("acc_1", "ins_1")] == [[wa_id]]
+    assert client.sent_by("acc_1", PHONE)[0]["read_at"] is not None
+    assert client.ack([event["event_id"]]) == 1
+    with pytest.raises(SandboxNetworkError) as gone:
+        client.media(media_id)
+    assert gone.value.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v1/connect", {"account_id": "acc_1"}),
+        ("/v1/connect", {"account_id": "acc_1", "instance_id": "i", "phone": "garbage"}),
+        ("/v1/scan", {"account_id": "acc_1", "instance_id": "i", "phone": 5511}),
+        ("/v1/pairing-code", {"account_id": "acc_1", "instance_id": "i"}),
+        ("/v1/check", {"account_id": "acc_1", "instance_id": "ins_1", "inputs": PHONE}),
+        ("/v1/inbound", {"account_id": "acc_1", "instance_id": "ins_1", "from": PHONE, "type": "otp"}),
+        ("/v1/inbound", {"account_id": "acc_1", "instance_id": "ins_1", "from": "garbage", "type": "text"}),
+        ("/v1/inbound", {"account_id": "acc_1", "instance_id": "ins_1", "from": PHONE, "type": "text", "content": []}),
+        (
+            "/v1/inbound",
+            {"account_id": "acc_1", "instance_id": "ins_1", "from": PHONE, "type": "text", "content": {}, "from_me": 1},
+        ),
+        (
+            "/v1/inbound",
+            {
+                "account_id": "acc_1",
+                "instance_id": "ins_1",
+                "from": PHONE,
+                "type": "image",
+                "content": {"media": {"mime_type": "image/png", "data_base64": "%%%"}},
+            },
+        ),
+        ("/v1/read", {"account_id": "acc_1", "instance_id": "ins_1", "chat_jid": JID, "wa_message_ids": [1]}),
+    ],
+)
+def test_invalid_device_and_contact_calls_are_400s(client: SandboxNetworkClient, base_url: str, path, body) -> None:
+    response = httpx.post(base_url + path, json=body)
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "bad_request"
+
+
+# -- the engine over HTTP ------------------------------------------------------------------------------
+
+
+def test_the_engine_over_http(base_url: str, tmp_path) -> None:
+    engine = SandboxEngine(base_url, media_dir=str(tmp_path), visibility_timeout=10)
+    events: list[dict] = []
+    engine.open(SessionSpec("ins_e", "acc_1", livemode=False), events.append)
+    engine.pump(2)
+    assert [(e["kind"], e["state"]) for e in events] == [("state", "pairing")]
+    engine.client.scan("acc_1", "ins_e", "+5511955550001")
+
+    engine.pump(2)
+    ack = engine.send(
+        "ins_e",
+        {
+            "message_id": "msg_1",
+            "account_id": "acc_1",
+            "instance_id": "ins_e",
+            "livemode": False,
+            "type": "text",
+            "content": {"body": "Hi"},
+            "to_jid": JID,
+            "wa_message_id": "3EB0E",
+        },
+    )
+    engine.client.inject_inbound(
+        "acc_1", "ins_e", PHONE, "image", {"media": {"mime_type": "image/png", "data_base64": "iVBORw=="}}
+    )
+    deadline = time.monotonic() + 10
+    while len(events) < 5 and time.monotonic() < deadline:
+        engine.pump(2)
+
+    assert ack.wa_message_id == "3EB0E"
+    assert [(e["kind"], e.get("state") or e.get("status") or e.get("type")) for e in events[:2]] == [
+        ("state", "pairing"),
+        ("state", "connected"),
+    ]
+    # The inbound and the receipts in whatever order the real clock made them.
+    assert sorted((e["kind"], e.get("status") or e.get("type")) for e in events[2:]) == [
+        ("inbound", "image"),
+        ("receipt", "delivered"),
+        ("receipt", "read"),
+    ]
+    [image] = [e for e in events if e["kind"] == "inbound"]
+    assert Path(image["media_path"]).read_bytes() == base64.b64decode("iVBORw==")
+    engine.ack([e["ack"] for e in events])
+    engine.pump(0.2)
+    assert len(events) == 5
+    engine.shutdown()
+    assert engine.client.instance("acc_1", "ins_e")["open"] is False

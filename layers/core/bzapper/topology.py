@@ -210,6 +210,9 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/conversations", "inbox"),
     Route("GET", "/conversations/{jid}/messages", "inbox"),
     Route("POST", "/conversations/{jid}/read", "inbox"),
+    # The other side of the sandbox network (test keys only): a phone scanning a QR, a contact writing.
+    Route("POST", "/sandbox/instances/{instance_id}/scan", "sandbox"),
+    Route("POST", "/sandbox/instances/{instance_id}/inbound", "sandbox"),
 )
 
 TABLES: tuple[Table, ...] = (

@@ -359,4 +359,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "pt-BR": "A assinatura do webhook está ausente ou é inválida.",
         "es": "La firma del webhook falta o no es válida.",
     },
+    "error.sandbox_invalid_pairing_code": {
+        "en": "This pairing code is not the one the instance is showing (or it expired). Ask for a new code.",
+        "pt-BR": "Este código de pareamento não é o que a instância está mostrando (ou expirou). Peça um novo código.",
+        "es": "Este código de vinculación no es el que muestra la instancia (o caducó). Pide un código nuevo.",
+    },
+    "error.sandbox_invalid_inbound": {
+        "en": "The simulated message is not valid: {detail}.",
+        "pt-BR": "A mensagem simulada não é válida: {detail}.",
+        "es": "El mensaje simulado no es válido: {detail}.",
+    },
 }

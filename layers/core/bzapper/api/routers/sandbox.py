@@ -1,39 +1,90 @@
-"""Test-mode windows into the simulated WhatsApp network (never available to live keys)."""
+"""Test-mode windows into the simulated WhatsApp network (never available to live keys).
+
+What a tester does on the other side of WhatsApp: scan an instance's QR (or confirm its pairing code),
+write to an instance as a contact, and read what a contact received. docs/sandbox.md has the world's rules.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from fastapi import APIRouter, Depends, Path
 
 from bzapper.api.auth import require_test_mode
-from bzapper.api.schemas import SandboxReceived, SandboxReceivedList, error_responses
+from bzapper.api.schemas import (
+    SandboxInboundAccepted,
+    SandboxInboundRequest,
+    SandboxInstanceState,
+    SandboxReceived,
+    SandboxReceivedList,
+    SandboxScanRequest,
+    error_responses,
+)
 from bzapper.config import settings
 from bzapper.domain.clock import iso
 from bzapper.domain.errors import BzError, validation_failed
 from bzapper.domain.model import Principal
 from bzapper.domain.phones import InvalidRecipient, parse_recipient
+from bzapper.engines.base import NotConnected
+from bzapper.engines.sandbox.client import SandboxNetworkClient, SandboxNetworkError
 from bzapper.engines.sandbox.engine import shared_client
+from bzapper.services import instances as instance_service
+from bzapper.services.container import services
 
 router = APIRouter(tags=["sandbox"])
+
+INSTANCE_ID = Path(examples=["inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q"])
+
+
+def _network() -> SandboxNetworkClient:
+    url = settings().sandbox_url
+    if not url:
+        raise BzError("not_supported")
+    return shared_client(url)
+
+
+@contextmanager
+def _network_errors() -> Iterator[None]:
+    """The network unreachable (or failing) is a 503 to retry; its refusals are mapped by each endpoint."""
+    try:
+        yield
+    except SandboxNetworkError as error:
+        if error.status_code in (400, 422):
+            raise
+        raise BzError("temporarily_unavailable", headers={"Retry-After": "1"}) from error
+
+
+def _reason(error: SandboxNetworkError) -> str:
+    """The network's explanation of a refusal (English: it names fields, like the request does)."""
+    answer = error.body.get("error") if isinstance(error.body, dict) else None
+    message = answer.get("message") if isinstance(answer, dict) else None
+    return message if isinstance(message, str) and message else str(error.code or "invalid")
+
+
+def _recipient(param: str, value: str) -> str:
+    """The contact as the network names it: E.164 when the value has a phone, else the JID."""
+    try:
+        recipient = parse_recipient(value)
+    except InvalidRecipient as error:
+        raise validation_failed(param, "error.invalid_recipient", value=value) from error
+    return recipient.phone or recipient.jid
 
 
 @router.get(
     "/sandbox/contacts/{phone}/messages",
     response_model=SandboxReceivedList,
     summary="What a simulated contact received (test keys only)",
-    responses=error_responses(401, 403, 422),
+    responses=error_responses(401, 403, 422, 503),
 )
 def contact_messages(
     phone: str = Path(description="E.164 (URL-encode the `+`) or a JID.", examples=["+5511988888888"]),
     principal: Principal = Depends(require_test_mode),
 ) -> SandboxReceivedList:
-    try:
-        recipient = parse_recipient(phone)
-    except InvalidRecipient as error:
-        raise validation_failed("phone", "error.invalid_recipient", value=phone) from error
-    url = settings().sandbox_url
-    if not url:
-        raise BzError("not_supported")
-    received = shared_client(url).received(principal.account_id, recipient.phone or recipient.jid)
+    contact = _recipient("phone", phone)
+    network = _network()
+    with _network_errors():
+        received = network.received(principal.account_id, contact)
     return SandboxReceivedList(
         data=[
             SandboxReceived(
@@ -46,3 +97,81 @@ def contact_messages(
             for item in received
         ]
     )
+
+
+@router.post(
+    "/sandbox/instances/{instance_id}/scan",
+    response_model=SandboxInstanceState,
+    summary="Scan the instance's QR code, or confirm its pairing code, from a simulated phone (test keys only)",
+    responses=error_responses(401, 403, 404, 409, 422, 503),
+)
+def scan(
+    body: SandboxScanRequest | None = None,
+    instance_id: str = INSTANCE_ID,
+    principal: Principal = Depends(require_test_mode),
+) -> SandboxInstanceState:
+    body = body or SandboxScanRequest()
+    instance = instance_service.owned(services(), principal, instance_id)
+    phone = _recipient("phone", body.phone) if body.phone is not None else None
+    if phone is not None and not phone.startswith("+"):
+        raise validation_failed("phone", "error.invalid_recipient", value=body.phone)
+    network = _network()
+    if body.code:
+        phone = None  # the code names its number
+    try:
+        with _network_errors():
+            state = network.scan(principal.account_id, instance.instance_id, phone, code=body.code)
+    except SandboxNetworkError as error:
+        if error.code == "already_paired":
+            raise BzError("already_connected") from error
+        if error.code == "invalid_pairing_code":
+            raise validation_failed("code", "error.sandbox_invalid_pairing_code") from error
+        if error.code == "not_on_whatsapp":
+            raise BzError("not_on_whatsapp", param="phone") from error
+        raise validation_failed("phone") from error
+    return SandboxInstanceState(
+        instance_id=instance.instance_id,
+        state=state["state"],
+        phone=state["phone"],
+        lid=state["lid"],
+        push_name=state["push_name"],
+    )
+
+
+@router.post(
+    "/sandbox/instances/{instance_id}/inbound",
+    status_code=202,
+    response_model=SandboxInboundAccepted,
+    summary="A simulated contact writes to the instance (test keys only)",
+    responses=error_responses(401, 403, 404, 409, 422, 503),
+)
+def inbound(
+    body: SandboxInboundRequest,
+    instance_id: str = INSTANCE_ID,
+    principal: Principal = Depends(require_test_mode),
+) -> SandboxInboundAccepted:
+    instance = instance_service.owned(services(), principal, instance_id)
+    sender = _recipient("from", body.sender)
+    content = dict(body.content or {})
+    if body.body is not None:
+        content["body"] = body.body
+    network = _network()
+    try:
+        with _network_errors():
+            wa_message_id = network.inject_inbound(
+                principal.account_id,
+                instance.instance_id,
+                sender,
+                body.type,
+                content,
+                from_me=body.from_me,
+                push_name=body.push_name,
+                wa_message_id=body.wa_message_id,
+            )
+    except NotConnected as error:
+        raise BzError("instance_not_connected") from error
+    except SandboxNetworkError as error:
+        if error.code == "not_on_whatsapp":
+            raise BzError("not_on_whatsapp", param="from") from error
+        raise validation_failed("content", "error.sandbox_invalid_inbound", detail=_reason(error)) from error
+    return SandboxInboundAccepted(wa_message_id=wa_message_id)

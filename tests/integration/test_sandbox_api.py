@@ -1,0 +1,263 @@
+"""The sandbox API group against moto, with the sandbox network served on a loopback thread."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from support.accounts import Account, make_account
+from support.apigw import call
+
+from bzapper.config import settings
+from bzapper.engines.sandbox.derived import default_phone
+from bzapper.engines.sandbox.network import SandboxNetwork
+from bzapper.engines.sandbox.numbers import lid_for
+from bzapper.engines.sandbox.server import serve_network
+from bzapper.local.functions import load_function
+
+PHONE = "+5511988888888"
+JID = "5511988888888@s.whatsapp.net"
+OWN = "+5511955550001"
+
+
+def _point_at(monkeypatch: pytest.MonkeyPatch, url: str | None) -> None:
+    if url is None:
+        monkeypatch.delenv("BZ_SANDBOX_URL", raising=False)
+    else:
+        monkeypatch.setenv("BZ_SANDBOX_URL", url)
+    settings.cache_clear()  # settings are read once per process: read them again
+
+
+@pytest.fixture
+def network(monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxNetwork]:
+    world = SandboxNetwork()
+    server, thread = serve_network(world)
+    _point_at(monkeypatch, f"http://127.0.0.1:{server.server_address[1]}")
+    yield world
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+    monkeypatch.delenv("BZ_SANDBOX_URL", raising=False)
+    settings.cache_clear()
+
+
+@pytest.fixture
+def sandbox(aws: None, network: SandboxNetwork) -> Any:
+    return load_function("sandbox").handler
+
+
+def scan(handler: Any, account: Account, body: dict | None = None, instance_id: str | None = None, **headers: str):
+    path = f"/sandbox/instances/{instance_id or account.instance_id}/scan"
+    return call(handler, "POST", path, body=body, headers=account.auth | headers)
+
+
+def inbound(handler: Any, account: Account, body: dict, instance_id: str | None = None):
+    path = f"/sandbox/instances/{instance_id or account.instance_id}/inbound"
+    return call(handler, "POST", path, body=body, headers=account.auth)
+
+
+def events(network: SandboxNetwork, account: Account) -> list[dict]:
+    taken = network.poll([account.instance_id], max_events=100)
+    network.ack([event["event_id"] for event in taken])
+    return taken
+
+
+# -- scan ------------------------------------------------------------------------------------------------
+
+
+def test_scanning_the_qr_of_an_open_instance_connects_it(sandbox, network, account) -> None:
+    network.connect(account.account_id, account.instance_id)  # what the worker does when it opens it
+
+    status, _, body = scan(sandbox, account)
+
+    phone = default_phone(account.instance_id)
+    assert status == 200
+    assert body == {
+        "instance_id": account.instance_id,
+        "state": "connected",
+        "phone": phone,
+        "lid": lid_for(phone),
+        "push_name": f"Sandbox {phone[-4:]}",
+    }
+    assert [(e["kind"], e["state"]) for e in events(network, account)] == [
+        ("state", "pairing"),
+        ("state", "connected"),
+    ]
+
+
+def test_scanning_before_the_worker_opened_it_pairs_it_for_then(sandbox, network, account) -> None:
+    status, _, body = scan(sandbox, account, {"phone": "+55 11 95555-0001"})
+
+    assert (status, body["state"], body["phone"]) == (200, "disconnected", OWN)
+    assert network.connect(account.account_id, account.instance_id)["state"] == "connected"
+
+
+def test_confirming_a_pairing_code(sandbox, network, account) -> None:
+    network.connect(account.account_id, account.instance_id)
+    code = network.pairing_code(account.account_id, account.instance_id, OWN)
+
+    status, _, wrong = scan(sandbox, account, {"code": "AAAA-AAAA"}, **{"Accept-Language": "pt-BR"})
+    assert (status, wrong["code"], wrong["param"], wrong["locale"]) == (422, "validation_failed", "code", "pt-BR")
+    assert "código de pareamento" in wrong["message"]
+
+    status, _, body = scan(sandbox, account, {"code": code})
+    assert (status, body["state"], body["phone"]) == (200, "connected", OWN)
+
+
+def test_scanning_with_another_number_once_paired_is_a_409(sandbox, network, account) -> None:
+    scan(sandbox, account, {"phone": OWN})
+    assert scan(sandbox, account, {"phone": OWN})[0] == 200  # the same phone again: nothing changes
+    status, _, body = scan(sandbox, account, {"phone": "+5511955550002"})
+    assert (status, body["code"]) == (409, "already_connected")
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "param"),
+    [
+        ({"phone": "+5511900000001"}, "not_on_whatsapp", "phone"),
+        ({"phone": "not a phone"}, "validation_failed", "phone"),
+        ({"phone": lid_for(PHONE)}, "validation_failed", "phone"),
+        ({"code": "short"}, "validation_failed", "code"),
+        ({"surprise": 1}, "validation_failed", "surprise"),
+    ],
+)
+def test_invalid_scans_are_422s(sandbox, network, account, body, code, param) -> None:
+    status, _, error = scan(sandbox, account, body)
+    assert (status, error["code"], error["param"]) == (422, code, param)
+    assert network.instance(account.account_id, account.instance_id)["paired"] is False
+
+
+# -- inbound ----------------------------------------------------------------------------------------------
+
+
+def test_a_contact_writes_to_the_instance(sandbox, network, account) -> None:
+    network.connect(account.account_id, account.instance_id, OWN)
+    events(network, account)
+
+    status, _, body = inbound(sandbox, account, {"from": PHONE, "type": "text", "body": "Oi!", "push_name": "Ana"})
+
+    assert status == 202
+    [event] = events(network, account)
+    assert event["wa_message_id"] == body["wa_message_id"]
+    assert (event["kind"], event["chat_jid"], event["type"], event["content"]) == (
+        "inbound",
+        JID,
+        "text",
+        {"body": "Oi!"},
+    )
+    assert event["sender"] == {"jid": JID, "phone": PHONE, "lid": lid_for(PHONE), "push_name": "Ana"}
+
+
+def test_inbound_media_and_from_me(sandbox, network, account) -> None:
+    network.scan(account.account_id, account.instance_id, OWN)
+    image = {"mime_type": "image/png", "data_base64": base64.b64encode(b"png bytes").decode()}
+
+    status, _, body = inbound(
+        sandbox,
+        account,
+        {"from": JID, "type": "image", "content": {"media": image, "caption": "eu"}, "from_me": True},
+    )
+
+    assert status == 202
+    network.connect(account.account_id, account.instance_id)
+    [message] = [e for e in network.poll([account.instance_id]) if e["kind"] == "inbound"]
+    assert (message["from_me"], message["sender"]["phone"]) == (True, OWN)
+    assert network.media(message["content"]["media"]["sandbox_media_id"]) == ("image/png", b"png bytes")
+    assert message["wa_message_id"] == body["wa_message_id"]
+
+
+def test_a_given_wa_id_is_kept(sandbox, network, account) -> None:
+    network.scan(account.account_id, account.instance_id, OWN)
+    body = {"from": PHONE, "type": "text", "body": "x", "wa_message_id": "3AFIXED01"}
+    assert inbound(sandbox, account, body)[2] == {"wa_message_id": "3AFIXED01"}
+
+
+def test_inbound_to_an_unpaired_instance_is_a_409(sandbox, network, account) -> None:
+    status, _, body = inbound(sandbox, account, {"from": PHONE, "type": "text", "body": "x"})
+    assert (status, body["code"]) == (409, "instance_not_connected")
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "param"),
+    [
+        ({"from": "+5511900000001", "type": "text", "body": "x"}, "not_on_whatsapp", "from"),
+        ({"from": "123456789012345@lid", "type": "text", "body": "x"}, "not_on_whatsapp", "from"),
+        ({"from": "garbage", "type": "text", "body": "x"}, "validation_failed", "from"),
+        ({"from": PHONE, "type": "otp", "body": "x"}, "validation_failed", "type"),
+        ({"from": PHONE, "type": "text"}, "validation_failed", "content"),
+        (
+            {"from": PHONE, "type": "image", "content": {"media": {"mime_type": "image/png", "data_base64": "%"}}},
+            "validation_failed",
+            "content",
+        ),
+        ({"type": "text", "body": "x"}, "validation_failed", "from"),
+    ],
+)
+def test_invalid_inbound_is_a_422(sandbox, network, account, body, code, param) -> None:
+    network.scan(account.account_id, account.instance_id, OWN)
+    status, _, error = inbound(sandbox, account, body)
+    assert (status, error["code"], error["param"]) == (422, code, param), error
+    network.connect(account.account_id, account.instance_id)
+    assert [e for e in events(network, account) if e["kind"] == "inbound"] == []
+
+
+def test_the_invalid_content_message_says_why(sandbox, network, account) -> None:
+    network.scan(account.account_id, account.instance_id, OWN)
+    bad = {"from": PHONE, "type": "image", "content": {"media": {"mime_type": "image/png", "data_base64": "%"}}}
+    assert "data_base64" in inbound(sandbox, account, bad)[2]["message"]
+
+
+# -- who may ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("action", ["scan", "inbound"])
+def test_another_accounts_instance_is_not_found(sandbox, network, svc, account, action) -> None:
+    other = make_account(svc)
+    body = {"from": PHONE, "type": "text", "body": "x"} if action == "inbound" else {}
+    for instance_id in (other.instance_id, "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q", "nonsense"):
+        path = f"/sandbox/instances/{instance_id}/{action}"
+        status, _, error = call(sandbox, "POST", path, body=body, headers=account.auth)
+        assert (status, error["code"]) == (404, "not_found")
+    assert network.instance(other.account_id, other.instance_id)["paired"] is False
+
+
+def test_live_keys_are_refused(sandbox, network, svc, account) -> None:
+    live_key = svc.accounts.create_key(account.account_id, "live")
+    headers = {"Authorization": f"Bearer {live_key}"}
+    for action, body in (("scan", {}), ("inbound", {"from": PHONE, "type": "text", "body": "x"})):
+        path = f"/sandbox/instances/{account.instance_id}/{action}"
+        status, _, error = call(sandbox, "POST", path, body=body, headers=headers)
+        assert (status, error["code"]) == (403, "forbidden")
+
+
+def test_no_key_is_a_401(sandbox, account) -> None:
+    status, _, error = call(sandbox, "POST", f"/sandbox/instances/{account.instance_id}/scan", body={})
+    assert (status, error["code"]) == (401, "unauthorized")
+
+
+def test_an_unreachable_network_is_a_503(aws, account, monkeypatch) -> None:
+    _point_at(monkeypatch, "http://127.0.0.1:9")
+    try:
+        status, headers, error = scan(load_function("sandbox").handler, account)
+    finally:
+        settings.cache_clear()
+    assert (status, error["code"], headers.get("retry-after")) == (503, "temporarily_unavailable", "1")
+
+
+def test_without_a_sandbox_network_it_is_not_supported(aws, account, monkeypatch) -> None:
+    _point_at(monkeypatch, None)
+    status, _, error = scan(load_function("sandbox").handler, account)
+    assert (status, error["code"]) == (403, "not_supported")
+
+
+# -- what contacts received -------------------------------------------------------------------------------
+
+
+def test_what_a_contact_received(sandbox, network, account) -> None:
+    network.connect(account.account_id, account.instance_id, OWN)
+    network.send(account.account_id, account.instance_id, JID, "3EB0A", {"type": "text", "body": "Hi"})
+    status, _, body = call(sandbox, "GET", "/sandbox/contacts/%2B5511988888888/messages", headers=account.auth)
+    assert status == 200
+    assert [(m["wa_message_id"], m["message"]) for m in body["data"]] == [("3EB0A", {"type": "text", "body": "Hi"})]
