@@ -335,6 +335,16 @@ def test_a_failed_connect_is_retried_after_a_backoff(h):
     assert len(h.runs) == 2 and h.run is not first and h.run.started
 
 
+def test_a_restart_due_for_a_closed_session_starts_nothing(h):
+    h.open()
+    session = h.engine._sessions[INSTANCE]
+    h.run.finished.set()
+    h.feed("finished", "dial failed")
+    h.engine.close(INSTANCE)
+    h.engine._start(session)  # what the pump's deadline check would do, racing the close
+    assert len(h.runs) == 1
+
+
 def test_a_connect_that_hangs_is_stopped_and_tried_again(h):
     h.open()
     h.engine._sessions[INSTANCE].started_at -= h.engine.pairing_timeout + 1

@@ -165,11 +165,16 @@ class WhatsmeowEngine:
 
     def _start(self, session: _Session) -> None:
         instance_id = session.spec.instance_id
-        run = self._run_factory(instance_id, self.store_path(instance_id), self._props, self._on_run, self.log_level)
         with self._lock:
+            if self._sessions.get(instance_id) is not session:
+                return  # closed meanwhile (a restart due on the pump thread as the host closed it)
+            path = self.store_path(instance_id)
+            run = self._run_factory(instance_id, path, self._props, self._on_run, self.log_level)  # no Go yet
             session.run = run
             session.started_at = time.monotonic()
             session.restart_at = None
+            session.logged_in = session.connected = False  # the Device event says again who we are
+            session.qr = ""
             session.qr_seen.clear()
         with self._gate.exclusive():
             run.start()
