@@ -14,10 +14,15 @@ from bzapper.config import settings
 _CONFIG = Config(retries={"max_attempts": 4, "mode": "standard"}, connect_timeout=3, read_timeout=25)
 
 
+# Pre-signed S3 URLs signed with SigV4 (the only signature newer regions accept, and the expiring kind).
+_S3_CONFIG = _CONFIG.merge(Config(signature_version="s3v4"))
+
+
 @cache
 def client(service: str) -> Any:
     # AWS_ENDPOINT_URL (moto locally) is honoured by botocore itself.
-    return boto3.session.Session().client(service, region_name=settings().region, config=_CONFIG)
+    config = _S3_CONFIG if service == "s3" else _CONFIG
+    return boto3.session.Session().client(service, region_name=settings().region, config=config)
 
 
 @cache
