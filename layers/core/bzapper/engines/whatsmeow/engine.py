@@ -546,7 +546,7 @@ class WhatsmeowEngine:
         results = {}
         if phones:  # one query for every number
             for result in self._on_whatsapp(run, phones):
-                results["+" + result.Query.lstrip("+")] = result
+                results["+" + result.Query.partition("@")[0].lstrip("+")] = result  # the number as asked
         lookup = self._lookup(session)
         answers = []
         for value, recipient in zip(inputs, parsed, strict=True):
