@@ -550,6 +550,7 @@ def test_inbound_media_lands_in_a_temp_file(h):
     inbound = h.events[-1]
     path = Path(inbound["media_path"])
     assert path.parent == h.engine.media_dir
+    assert path.suffix in (".jpg", ".jpeg")
     assert path.read_bytes() == b"JPEGDATA"
 
 

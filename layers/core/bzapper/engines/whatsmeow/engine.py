@@ -15,6 +15,7 @@ so nothing here reconnects a client that connected once, except after a connect 
 from __future__ import annotations
 
 import logging
+import mimetypes
 import os
 import queue
 import tempfile
@@ -373,12 +374,13 @@ class WhatsmeowEngine:
             return
         message, media = found
         if media is not None:
-            path = self._download(session, media, int(message["content"]["media"]["size"]))
+            described = message["content"]["media"]
+            path = self._download(session, media, int(described["size"]), described["mime_type"])
             if path:
                 message["media_path"] = path
         self._emit(session, message)
 
-    def _download(self, session: _Session, media: Any, size: int) -> str | None:
+    def _download(self, session: _Session, media: Any, size: int, mime_type: str) -> str | None:
         """The media of an inbound message in a temp file (the worker stores it, then deletes it)."""
         run = session.run
         if run is None or size > self.max_inbound_media_bytes:
@@ -388,7 +390,8 @@ class WhatsmeowEngine:
         except Exception as error:
             logger.warning("whatsmeow media download failed: %s", error, extra={"instance_id": run.instance_id})
             return None
-        handle, path = tempfile.mkstemp(prefix="wa-", dir=self.media_dir)
+        suffix = mimetypes.guess_extension(mime_type.split(";")[0].strip()) or ""
+        handle, path = tempfile.mkstemp(prefix="wa-", suffix=suffix, dir=self.media_dir)
         with os.fdopen(handle, "wb") as file:
             file.write(data or b"")
         return path
