@@ -55,6 +55,217 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/messages/image": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send an image (JPEG, PNG)
+         * @description JPEG or PNG, up to 16 MB (or the plan's media size).
+         */
+        post: operations["send_image"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/messages/video": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a video (MP4, 3GPP)
+         * @description MP4 (H.264 + AAC) or 3GPP, up to 16 MB.
+         */
+        post: operations["send_video"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/messages/document": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a document (any file)
+         * @description Any file up to 100 MB (or the plan's media size).
+         */
+        post: operations["send_document"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/messages/audio": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send audio or a voice note
+         * @description AAC, AMR, MP3, M4A or OGG, up to 16 MB. A voice note must be OGG/Opus.
+         */
+        post: operations["send_audio"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/messages/sticker": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a sticker (WebP)
+         * @description WebP: 100 KB static, 500 KB animated.
+         */
+        post: operations["send_sticker"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/messages/location": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a location */
+        post: operations["send_location"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/messages/contact": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send contact cards (vCard)
+         * @description Contact cards, rendered to the vCards WhatsApp shows (with "Message" and "Add" buttons).
+         */
+        post: operations["send_contact"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/messages/poll": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a poll */
+        post: operations["send_poll"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/messages/reaction": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** React to a message (or remove the reaction) */
+        post: operations["send_reaction"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/messages/buttons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send reply buttons (experimental)
+         * @description Experimental: needs the `experimental_interactive_messages` entitlement (else 403 `not_supported`).
+         */
+        post: operations["send_buttons"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/messages/list": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a list (experimental)
+         * @description Experimental: needs the `experimental_interactive_messages` entitlement (else 403 `not_supported`).
+         */
+        post: operations["send_list"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/messages/{message_id}": {
         parameters: {
             query?: never;
@@ -64,6 +275,94 @@ export interface paths {
         };
         /** Get a message with its status history */
         get: operations["get_message"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a sent message for everyone
+         * @description Queued behind the original on the same number; free. The answer is the deletion's own message; `message.deleted` follows on the original when WhatsApp has it. 409 `window_closed` after 2 days and 12 hours.
+         */
+        delete: operations["delete_message"];
+        options?: never;
+        head?: never;
+        /**
+         * Edit a sent message's text or caption (within 15 minutes)
+         * @description Queued behind the original on the same number; free. The answer is the edit's own message; `message.edited` follows on the original when WhatsApp has it. 409 `window_closed` after 15 minutes.
+         */
+        patch: operations["edit_message"];
+        trace?: never;
+    };
+    "/media": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload a file (multipart, up to 4 MiB)
+         * @description Send the file as the `file` part of a `multipart/form-data` body (at most 4194304 bytes; larger files: POST /media/uploads). The type is read from the file's bytes. Use the `media_id` in any media send; the file is checked against that kind's limits then.
+         */
+        post: operations["upload_media"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/media/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a pre-signed upload (large files)
+         * @description POST the file straight to S3 with the returned form (every field, then the file as `file`), up to `max_size` bytes, then call POST /media/uploads/{media_id}/complete.
+         */
+        post: operations["start_upload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/media/uploads/{media_id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Complete a pre-signed upload
+         * @description Reads the uploaded file once (type from its bytes, size, SHA-256) and makes it usable as `media_id`. Completing again answers the same.
+         */
+        post: operations["complete_upload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/media/{media_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Download a file (302 to a fresh pre-signed URL)
+         * @description A stable reference to a file of this account (uploaded, or received from WhatsApp): redirects to a pre-signed URL valid for 300 seconds. Another account's id is a 404.
+         */
+        get: operations["download_media"];
         put?: never;
         post?: never;
         delete?: never;
@@ -83,6 +382,40 @@ export interface paths {
         get: operations["contact_messages"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/instances/{instance_id}/scan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Scan the instance's QR code, or confirm its pairing code, from a simulated phone (test keys only) */
+        post: operations["scan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sandbox/instances/{instance_id}/inbound": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A simulated contact writes to the instance (test keys only) */
+        post: operations["inbound"];
         delete?: never;
         options?: never;
         head?: never;
@@ -243,6 +576,127 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/instances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List instances */
+        get: operations["list_instances"];
+        put?: never;
+        /** Create an instance (then pair it by QR or phone code) */
+        post: operations["create_instance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/instances/{instance_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get an instance and its connection status */
+        get: operations["get_instance"];
+        put?: never;
+        post?: never;
+        /** Delete an instance (its number is logged out) */
+        delete: operations["delete_instance"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/instances/{instance_id}/qr": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The current pairing QR code (JSON, or an image with ?format=png) */
+        get: operations["get_qr"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/instances/{instance_id}/pairing-code": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pair by phone number: a code to type on the phone */
+        post: operations["request_pairing_code"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/instances/{instance_id}/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Unlink the number (the instance stays, ready to pair again) */
+        post: operations["logout_instance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/instances/{instance_id}/restart": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Reconnect the session (restored from the session store) */
+        post: operations["restart_instance"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/contacts/checkIsOnWhatsApp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Which numbers (or @lid JIDs) are on WhatsApp, with both phone and LID */
+        post: operations["check_is_on_whatsapp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/stream": {
         parameters: {
             query?: never;
@@ -365,8 +819,99 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Conversations of a number, newest activity first (cursor pagination) */
+        get: operations["list_conversations"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/conversations/{jid}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A conversation's messages, both directions, newest first (cursor pagination) */
+        get: operations["list_conversation_messages"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/conversations/{jid}/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Mark a conversation read, here and on WhatsApp (read receipts) */
+        post: operations["mark_conversation_read"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
+    "message.edited": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An edit of a message (PATCH /messages/{id}) reached WhatsApp.
+         * @description Signed like every event (docs/webhooks.md). `data.message_id` is the original message; `data.change_id` the edit's or deletion's own message.
+         */
+        post: operations["event_message_edited"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "message.deleted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A message's deletion for everyone (DELETE /messages/{id}) reached WhatsApp.
+         * @description Signed like every event (docs/webhooks.md). `data.message_id` is the original message; `data.change_id` the edit's or deletion's own message.
+         */
+        post: operations["event_message_deleted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "message.queued": {
         parameters: {
             query?: never;
@@ -487,6 +1032,26 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "message.received": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A message arrived, or the number's own phone sent one (`from_me`); it is in the inbox.
+         * @description Headers: `webhook-id` (the event id), `webhook-timestamp`, `webhook-signature` (`v1,<base64 HMAC-SHA256>`; two during a rotation). Answer 2xx; see docs/webhooks.md for retries.
+         */
+        post: operations["event_message_received"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "wallet.low_balance": {
         parameters: {
             query?: never;
@@ -594,6 +1159,38 @@ export interface components {
              */
             locale?: ("en" | "pt-BR" | "es") | null;
         };
+        /** Body_upload_media */
+        Body_upload_media: {
+            /**
+             * File
+             * @description The file; its part's filename is kept for documents.
+             */
+            file: string;
+        };
+        /**
+         * CheckNumbersRequest
+         * @example {
+         *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "numbers": [
+         *         "+5511988888888",
+         *         "123456789012345@lid"
+         *       ]
+         *     }
+         */
+        CheckNumbersRequest: {
+            /** Instance Id */
+            instance_id: string;
+            /**
+             * Numbers
+             * @description E.164 numbers or JIDs (`@lid` included).
+             */
+            numbers: string[];
+        };
+        /** CheckNumbersResult */
+        CheckNumbersResult: {
+            /** Data */
+            data: components["schemas"]["NumberCheck"][];
+        };
         /**
          * CheckoutOut
          * @example {
@@ -647,6 +1244,260 @@ export interface components {
              * @enum {string}
              */
             method: "pix" | "card";
+        };
+        /** ContactCard */
+        ContactCard: {
+            /** Name */
+            name: string;
+            /** Phones */
+            phones: components["schemas"]["ContactPhone"][];
+            /** Emails */
+            emails?: string[] | null;
+            /** Organization */
+            organization?: string | null;
+        };
+        /** ContactPhone */
+        ContactPhone: {
+            /**
+             * Number
+             * @description E.164 preferably: it becomes WhatsApp's `waid`.
+             */
+            number: string;
+            /** Type */
+            type?: ("CELL" | "MAIN" | "HOME" | "WORK" | "IPHONE" | "OTHER") | null;
+        };
+        /**
+         * ConversationList
+         * @example {
+         *       "data": [
+         *         {
+         *           "jid": "5511988888888@s.whatsapp.net",
+         *           "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *           "phone": "+5511988888888",
+         *           "lid": "123456789012345@lid",
+         *           "name": "Maria",
+         *           "unread_count": 2,
+         *           "last_message": {
+         *             "message_id": "msg_01JD5V9Q0A1B2C3D4E5F6G7H8J",
+         *             "direction": "inbound",
+         *             "type": "text",
+         *             "text": "Is the order on its way?",
+         *             "at": "2026-11-24T12:03:00.000Z"
+         *           },
+         *           "last_activity": "2026-11-24T12:03:00.000Z",
+         *           "livemode": false,
+         *           "created": "2026-11-24T12:00:00.000Z"
+         *         }
+         *       ],
+         *       "has_more": false,
+         *       "next_cursor": null
+         *     }
+         */
+        ConversationList: {
+            /**
+             * Data
+             * @description Newest activity first.
+             */
+            data: components["schemas"]["ConversationOut"][];
+            /** Has More */
+            has_more: boolean;
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /**
+         * ConversationMessages
+         * @example {
+         *       "conversation": {
+         *         "jid": "5511988888888@s.whatsapp.net",
+         *         "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *         "phone": "+5511988888888",
+         *         "lid": "123456789012345@lid",
+         *         "name": "Maria",
+         *         "unread_count": 2,
+         *         "last_message": {
+         *           "message_id": "msg_01JD5V9Q0A1B2C3D4E5F6G7H8J",
+         *           "direction": "inbound",
+         *           "type": "text",
+         *           "text": "Is the order on its way?",
+         *           "at": "2026-11-24T12:03:00.000Z"
+         *         },
+         *         "last_activity": "2026-11-24T12:03:00.000Z",
+         *         "livemode": false,
+         *         "created": "2026-11-24T12:00:00.000Z"
+         *       },
+         *       "data": [
+         *         {
+         *           "message_id": "msg_01JD5V9Q0A1B2C3D4E5F6G7H8J",
+         *           "wa_message_id": "3A5F0C1D2E3F4A5B6C7D",
+         *           "direction": "inbound",
+         *           "sent_from": null,
+         *           "from": {
+         *             "jid": "5511988888888@s.whatsapp.net",
+         *             "phone": "+5511988888888",
+         *             "lid": "123456789012345@lid",
+         *             "name": "Maria"
+         *           },
+         *           "chat_jid": "5511988888888@s.whatsapp.net",
+         *           "type": "image",
+         *           "content": {
+         *             "caption": "Is the order on its way?",
+         *             "media": {
+         *               "media_id": "med_01JD5V9Q0A1B2C3D4E5F6G7H8J",
+         *               "url": "/media/med_01JD5V9Q0A1B2C3D4E5F6G7H8J",
+         *               "mime_type": "image/jpeg",
+         *               "size": 48213
+         *             }
+         *           },
+         *           "status": "received",
+         *           "history": [],
+         *           "error": null,
+         *           "client_reference": null,
+         *           "at": "2026-11-24T12:03:00.000Z"
+         *         },
+         *         {
+         *           "message_id": "msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *           "wa_message_id": "3EB0C5A1D2E3F4A5B6C7",
+         *           "direction": "outbound",
+         *           "sent_from": "api",
+         *           "from": null,
+         *           "chat_jid": "5511988888888@s.whatsapp.net",
+         *           "type": "text",
+         *           "content": {
+         *             "body": "Hello"
+         *           },
+         *           "status": "read",
+         *           "history": [
+         *             {
+         *               "status": "queued",
+         *               "at": "2026-11-24T12:00:00.000Z"
+         *             },
+         *             {
+         *               "status": "sending",
+         *               "at": "2026-11-24T12:00:00.050Z"
+         *             },
+         *             {
+         *               "status": "sent",
+         *               "at": "2026-11-24T12:00:00.120Z"
+         *             },
+         *             {
+         *               "status": "read",
+         *               "at": "2026-11-24T12:01:00.000Z"
+         *             }
+         *           ],
+         *           "error": null,
+         *           "client_reference": "lead-42",
+         *           "at": "2026-11-24T12:00:00.120Z"
+         *         }
+         *       ],
+         *       "has_more": true,
+         *       "next_cursor": "eyJpIjoiaW5zdF8uLi4iLCJzIjoiLi4uIn0"
+         *     }
+         */
+        ConversationMessages: {
+            conversation: components["schemas"]["ConversationOut"];
+            /**
+             * Data
+             * @description Both directions, newest first.
+             */
+            data: components["schemas"]["InboxMessageOut"][];
+            /** Has More */
+            has_more: boolean;
+            /** Next Cursor */
+            next_cursor: string | null;
+        };
+        /** ConversationOut */
+        ConversationOut: {
+            /**
+             * Jid
+             * @description The contact's phone JID when its phone is known, else its `@lid` JID.
+             */
+            jid: string;
+            /** Instance Id */
+            instance_id: string;
+            /**
+             * Phone
+             * @description E.164, when known.
+             */
+            phone: string | null;
+            /**
+             * Lid
+             * @description The contact's `@lid` JID, when known.
+             */
+            lid: string | null;
+            /**
+             * Name
+             * @description The contact's WhatsApp name, as its last message carried it.
+             */
+            name: string | null;
+            /** Unread Count */
+            unread_count: number;
+            last_message: components["schemas"]["LastMessageOut"] | null;
+            /** Last Activity */
+            last_activity: string;
+            /** Livemode */
+            livemode: boolean;
+            /** Created */
+            created: string;
+        };
+        /**
+         * ConversationReadOut
+         * @example {
+         *       "jid": "5511988888888@s.whatsapp.net",
+         *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "phone": "+5511988888888",
+         *       "lid": "123456789012345@lid",
+         *       "name": "Maria",
+         *       "unread_count": 0,
+         *       "last_message": {
+         *         "message_id": "msg_01JD5V9Q0A1B2C3D4E5F6G7H8J",
+         *         "direction": "inbound",
+         *         "type": "text",
+         *         "text": "Is the order on its way?",
+         *         "at": "2026-11-24T12:03:00.000Z"
+         *       },
+         *       "last_activity": "2026-11-24T12:03:00.000Z",
+         *       "livemode": false,
+         *       "created": "2026-11-24T12:00:00.000Z",
+         *       "receipts_sent": 2
+         *     }
+         */
+        ConversationReadOut: {
+            /**
+             * Jid
+             * @description The contact's phone JID when its phone is known, else its `@lid` JID.
+             */
+            jid: string;
+            /** Instance Id */
+            instance_id: string;
+            /**
+             * Phone
+             * @description E.164, when known.
+             */
+            phone: string | null;
+            /**
+             * Lid
+             * @description The contact's `@lid` JID, when known.
+             */
+            lid: string | null;
+            /**
+             * Name
+             * @description The contact's WhatsApp name, as its last message carried it.
+             */
+            name: string | null;
+            /** Unread Count */
+            unread_count: number;
+            last_message: components["schemas"]["LastMessageOut"] | null;
+            /** Last Activity */
+            last_activity: string;
+            /** Livemode */
+            livemode: boolean;
+            /** Created */
+            created: string;
+            /**
+             * Receipts Sent
+             * @description Messages whose read receipts were handed to the number's session.
+             */
+            receipts_sent: number;
         };
         /** DeliveryAttemptOut */
         DeliveryAttemptOut: {
@@ -785,7 +1636,7 @@ export interface components {
              * @description Stable, neutral code: branch on this.
              * @enum {string}
              */
-            code: "unauthorized" | "insufficient_balance" | "forbidden" | "not_supported" | "not_found" | "method_not_allowed" | "instance_not_connected" | "not_connected" | "no_number_available" | "account_restricted" | "idempotency_in_progress" | "limit_exceeded" | "payload_too_large" | "validation_failed" | "idempotency_conflict" | "not_on_whatsapp" | "rate_limited" | "internal_error" | "temporarily_unavailable";
+            code: "unauthorized" | "insufficient_balance" | "forbidden" | "not_supported" | "not_found" | "method_not_allowed" | "instance_not_connected" | "not_connected" | "no_number_available" | "account_restricted" | "already_connected" | "qr_not_ready" | "idempotency_in_progress" | "window_closed" | "limit_exceeded" | "payload_too_large" | "validation_failed" | "idempotency_conflict" | "not_on_whatsapp" | "rate_limited" | "internal_error" | "temporarily_unavailable";
             /**
              * Message
              * @description Human-readable, translated by Accept-Language or the account's locale.
@@ -807,6 +1658,11 @@ export interface components {
              */
             param?: string | null;
         };
+        /** HTTPValidationError */
+        HTTPValidationError: {
+            /** Detail */
+            detail?: components["schemas"]["ValidationError"][];
+        };
         /**
          * Health
          * @example {
@@ -819,6 +1675,187 @@ export interface components {
              * @constant
              */
             status: "ok";
+        };
+        /** InboxMessageOut */
+        InboxMessageOut: {
+            /** Message Id */
+            message_id: string;
+            /**
+             * Wa Message Id
+             * @description WhatsApp's id: reactions, replies and edits name their target by it.
+             */
+            wa_message_id: string;
+            /**
+             * Direction
+             * @enum {string}
+             */
+            direction: "inbound" | "outbound";
+            /**
+             * Sent From
+             * @description Outbound only: sent through this API, or from the phone itself (its echo).
+             */
+            sent_from: ("api" | "phone") | null;
+            /** @description Inbound only: who sent it. */
+            from: components["schemas"]["PartyOut"] | null;
+            /**
+             * Chat Jid
+             * @description The chat as WhatsApp named it (a phone JID or an `@lid`).
+             */
+            chat_jid: string;
+            /** Type */
+            type: string;
+            /**
+             * Content
+             * @description As sent; media as `{media_id, url: /media/{id}, mime_type, size, filename?}`; a verification code masked.
+             */
+            content: {
+                [key: string]: unknown;
+            };
+            /**
+             * Status
+             * @description Inbound: `received` or `read` (by POST …/read); outbound: its status.
+             * @enum {string}
+             */
+            status: "received" | "queued" | "sending" | "sent" | "delivered" | "read" | "played" | "failed" | "expired" | "canceled";
+            /**
+             * History
+             * @description Outbound: every status reached, oldest first.
+             */
+            history: components["schemas"]["StatusChangeOut"][];
+            error?: components["schemas"]["MessageErrorOut"] | null;
+            /** Client Reference */
+            client_reference: string | null;
+            /**
+             * At
+             * @description When WhatsApp has it: received, or sent.
+             */
+            at: string;
+        };
+        /**
+         * InstanceCreate
+         * @example {
+         *       "name": "Support",
+         *       "engine": "sandbox"
+         *     }
+         */
+        InstanceCreate: {
+            /**
+             * Name
+             * @description Your label for the number.
+             */
+            name: string;
+            /**
+             * Engine
+             * @description `sandbox` (the simulated network; the only engine of test keys) or `whatsmeow` (a real number).
+             * @default sandbox
+             * @enum {string}
+             */
+            engine: "sandbox" | "whatsmeow";
+        };
+        /** InstanceList */
+        InstanceList: {
+            /**
+             * Object
+             * @default list
+             * @constant
+             */
+            object: "list";
+            /** Data */
+            data: components["schemas"]["InstanceOut"][];
+        };
+        /**
+         * InstanceOut
+         * @example {
+         *       "id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "object": "instance",
+         *       "name": "Support",
+         *       "engine": "sandbox",
+         *       "status": "connected",
+         *       "phone": "+5511970001234",
+         *       "lid": "123456789012345@lid",
+         *       "push_name": "Support",
+         *       "last_error": null,
+         *       "livemode": false,
+         *       "created": "2026-11-24T12:00:00Z",
+         *       "updated": "2026-11-24T12:00:05Z"
+         *     }
+         */
+        InstanceOut: {
+            /** Id */
+            id: string;
+            /**
+             * Object
+             * @default instance
+             * @constant
+             */
+            object: "instance";
+            /** Name */
+            name: string;
+            /** Engine */
+            engine: string;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "disconnected" | "pairing" | "connected" | "logged_out" | "restricted" | "failed";
+            /**
+             * Phone
+             * @description E.164 of the linked number, once known.
+             */
+            phone: string | null;
+            /**
+             * Lid
+             * @description The number's own `@lid` identity, once known.
+             */
+            lid: string | null;
+            /** Push Name */
+            push_name: string | null;
+            /**
+             * Last Error
+             * @description Stable code of the last failure (e.g. `account_restricted`).
+             */
+            last_error: string | null;
+            /** Livemode */
+            livemode: boolean;
+            /** Created */
+            created: string;
+            /** Updated */
+            updated: string;
+        };
+        /** InstanceQr */
+        InstanceQr: {
+            /** Instance Id */
+            instance_id: string;
+            /**
+             * Qr
+             * @description Render it as a QR code (or ask `?format=png`); it rotates about every 20 s.
+             */
+            qr: string;
+            /**
+             * Status
+             * @default pairing
+             * @constant
+             */
+            status: "pairing";
+        };
+        /** LastMessageOut */
+        LastMessageOut: {
+            /** Message Id */
+            message_id: string;
+            /**
+             * Direction
+             * @enum {string}
+             */
+            direction: "inbound" | "outbound";
+            /** Type */
+            type: string;
+            /**
+             * Text
+             * @description Body, caption or name, cut at 120 characters; null when it has none.
+             */
+            text: string | null;
+            /** At */
+            at: string;
         };
         /** LedgerEntryOut */
         LedgerEntryOut: {
@@ -849,6 +1886,22 @@ export interface components {
             webhooks: number;
             /** Media Size Bytes */
             media_size_bytes: number;
+        };
+        /** ListRow */
+        ListRow: {
+            /** Id */
+            id: string;
+            /** Title */
+            title: string;
+            /** Description */
+            description?: string | null;
+        };
+        /** ListSection */
+        ListSection: {
+            /** Title */
+            title: string;
+            /** Rows */
+            rows: components["schemas"]["ListRow"][];
         };
         /** LowBalanceData */
         LowBalanceData: {
@@ -882,6 +1935,37 @@ export interface components {
             data: components["schemas"]["LowBalanceData"];
         };
         /**
+         * MediaOut
+         * @example {
+         *       "media_id": "med_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "mime_type": "image/jpeg",
+         *       "size": 482113,
+         *       "sha256": "9f2c7a0e5b1d4c3a8e6f0b2d4c6a8e0f1b3d5c7a9e1f3b5d7c9a1e3f5b7d9c1a",
+         *       "filename": "catalogue.jpg"
+         *     }
+         */
+        MediaOut: {
+            /** Media Id */
+            media_id: string;
+            /**
+             * Mime Type
+             * @description From the file's own signature (its bytes), not its name.
+             */
+            mime_type: string;
+            /**
+             * Size
+             * @description Bytes.
+             */
+            size: number;
+            /**
+             * Sha256
+             * @description Hex SHA-256 of the bytes.
+             */
+            sha256: string;
+            /** Filename */
+            filename: string | null;
+        };
+        /**
          * MessageAccepted
          * @example {
          *       "message_id": "msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
@@ -899,6 +1983,82 @@ export interface components {
             status: "queued";
             /** Client Reference */
             client_reference: string | null;
+        };
+        /** MessageChangeData */
+        MessageChangeData: {
+            /**
+             * Message Id
+             * @description The message that was edited or deleted.
+             */
+            message_id: string;
+            /**
+             * Change Id
+             * @description The edit's or deletion's own message id (PATCH/DELETE's `message_id`).
+             */
+            change_id: string;
+            /** To */
+            to: string;
+            /**
+             * Client Reference
+             * @description The original message's reference.
+             */
+            client_reference: string | null;
+            /**
+             * Body
+             * @description message.edited: the new text or caption.
+             */
+            body?: string | null;
+        };
+        /**
+         * MessageChangeEvent
+         * @example {
+         *       "id": "evt_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "type": "message.edited",
+         *       "created": "2026-11-24T12:03:00.000Z",
+         *       "livemode": false,
+         *       "account_id": "acct_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "data": {
+         *         "message_id": "msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *         "change_id": "msg_01JD5V9Z8Y7X6W5V4U3T2S1R0Q",
+         *         "to": "+5511988888888",
+         *         "client_reference": "lead-42",
+         *         "body": "Hello, Maria (edited)"
+         *       }
+         *     }
+         */
+        MessageChangeEvent: {
+            /**
+             * Id
+             * @description `evt_…`: stable across retries and replays; also the `webhook-id` header.
+             */
+            id: string;
+            /** Type */
+            type: string;
+            /** Created */
+            created: string;
+            /** Livemode */
+            livemode: boolean;
+            /** Account Id */
+            account_id: string;
+            /** Instance Id */
+            instance_id: string | null;
+            data: components["schemas"]["MessageChangeData"];
+        };
+        /**
+         * MessageEditRequest
+         * @example {
+         *       "body": "Hello, Maria (edited)"
+         *     }
+         */
+        MessageEditRequest: {
+            /**
+             * Body
+             * @description The new text (of a text), or the new caption (1024 max).
+             */
+            body: string;
+            /** Client Reference */
+            client_reference?: string | null;
         };
         /** MessageErrorOut */
         MessageErrorOut: {
@@ -1037,6 +2197,150 @@ export interface components {
             created: string;
             /** Updated */
             updated: string;
+            /**
+             * Edited
+             * @description When an edit of it reached WhatsApp (the latest).
+             */
+            edited?: string | null;
+            /**
+             * Deleted
+             * @description When its deletion for everyone reached WhatsApp.
+             */
+            deleted?: string | null;
+        };
+        /** MessageReceivedData */
+        MessageReceivedData: {
+            /** Message Id */
+            message_id: string;
+            /** Wa Message Id */
+            wa_message_id: string;
+            /** @description Who sent it: the contact, or your own number (`from_me`). */
+            from: components["schemas"]["PartyOut"];
+            /** @description The other side of the conversation; `jid` is the conversation's. */
+            contact: components["schemas"]["PartyOut"];
+            /** Chat Jid */
+            chat_jid: string;
+            /** Type */
+            type: string;
+            /**
+             * Content
+             * @description As in GET /conversations/{jid}/messages.
+             */
+            content: {
+                [key: string]: unknown;
+            };
+            /**
+             * From Me
+             * @description Sent from the number's own phone (or another linked device).
+             */
+            from_me: boolean;
+            /** At */
+            at: string;
+        };
+        /**
+         * MessageReceivedEvent
+         * @example {
+         *       "id": "evt_01JD5V9Q0A1B2C3D4E5F6G7H8J",
+         *       "type": "message.received",
+         *       "created": "2026-11-24T12:03:00.000Z",
+         *       "livemode": false,
+         *       "account_id": "acct_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "data": {
+         *         "message_id": "msg_01JD5V9Q0A1B2C3D4E5F6G7H8J",
+         *         "wa_message_id": "3A5F0C1D2E3F4A5B6C7D",
+         *         "from": {
+         *           "jid": "5511988888888@s.whatsapp.net",
+         *           "phone": "+5511988888888",
+         *           "lid": "123456789012345@lid",
+         *           "name": "Maria"
+         *         },
+         *         "contact": {
+         *           "jid": "5511988888888@s.whatsapp.net",
+         *           "phone": "+5511988888888",
+         *           "lid": "123456789012345@lid",
+         *           "name": "Maria"
+         *         },
+         *         "chat_jid": "5511988888888@s.whatsapp.net",
+         *         "type": "text",
+         *         "content": {
+         *           "body": "Is the order on its way?"
+         *         },
+         *         "from_me": false,
+         *         "at": "2026-11-24T12:03:00.000Z"
+         *       }
+         *     }
+         */
+        MessageReceivedEvent: {
+            /**
+             * Id
+             * @description `evt_…`: stable across retries and replays; also the `webhook-id` header.
+             */
+            id: string;
+            /** Type */
+            type: string;
+            /** Created */
+            created: string;
+            /** Livemode */
+            livemode: boolean;
+            /** Account Id */
+            account_id: string;
+            /** Instance Id */
+            instance_id: string | null;
+            data: components["schemas"]["MessageReceivedData"];
+        };
+        /** NumberCheck */
+        NumberCheck: {
+            /** Input */
+            input: string;
+            /** Exists */
+            exists: boolean;
+            /** Phone */
+            phone: string | null;
+            /** Jid */
+            jid: string | null;
+            /** Lid */
+            lid: string | null;
+        };
+        /**
+         * PairingCode
+         * @example {
+         *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "code": "ABCD-EFGH"
+         *     }
+         */
+        PairingCode: {
+            /** Instance Id */
+            instance_id: string;
+            /**
+             * Code
+             * @description Type it on the phone: WhatsApp › Linked devices › Link with phone number.
+             */
+            code: string;
+        };
+        /**
+         * PairingCodeRequest
+         * @example {
+         *       "phone": "+5511988887777"
+         *     }
+         */
+        PairingCodeRequest: {
+            /**
+             * Phone
+             * @description E.164 of the number to link.
+             */
+            phone: string;
+        };
+        /** PartyOut */
+        PartyOut: {
+            /** Jid */
+            jid: string | null;
+            /** Phone */
+            phone: string | null;
+            /** Lid */
+            lid: string | null;
+            /** Name */
+            name: string | null;
         };
         /**
          * Received
@@ -1047,6 +2351,100 @@ export interface components {
         Received: {
             /** Received */
             received: boolean;
+        };
+        /** ReplyButton */
+        ReplyButton: {
+            /**
+             * Id
+             * @description Comes back in the reply when it is tapped.
+             */
+            id: string;
+            /** Title */
+            title: string;
+        };
+        /**
+         * SandboxInboundAccepted
+         * @example {
+         *       "wa_message_id": "3A5F0C1D2E3F4A5B6C7D"
+         *     }
+         */
+        SandboxInboundAccepted: {
+            /** Wa Message Id */
+            wa_message_id: string;
+        };
+        /**
+         * SandboxInboundRequest
+         * @example {
+         *       "from": "+5511988888888",
+         *       "type": "text",
+         *       "body": "Oi! Quero um orçamento."
+         *     }
+         */
+        SandboxInboundRequest: {
+            /**
+             * From
+             * @description The contact who writes: E.164, a phone JID or an `@lid` JID. With `from_me`, the contact the instance's own phone writes to.
+             */
+            from: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "audio" | "contact" | "document" | "edit" | "image" | "location" | "poll" | "reaction" | "revoke" | "sticker" | "text" | "unknown" | "video";
+            /**
+             * Content
+             * @description The message's content, shaped as the inbox shows it for that type. Media: `{"media": {"mime_type", "data_base64", "filename"?}, "caption"?}`.
+             */
+            content?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Body
+             * @description Shortcut for `content.body` (a text).
+             */
+            body?: string | null;
+            /**
+             * From Me
+             * @description Sent by the instance's own phone (another device).
+             * @default false
+             */
+            from_me: boolean;
+            /**
+             * Push Name
+             * @description The sender's name.
+             */
+            push_name?: string | null;
+            /**
+             * Wa Message Id
+             * @description Choose the WhatsApp id (the same one again is delivered again, as WhatsApp may redeliver).
+             */
+            wa_message_id?: string | null;
+        };
+        /**
+         * SandboxInstanceState
+         * @example {
+         *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "state": "connected",
+         *       "phone": "+5511955550001",
+         *       "lid": "112345678901234567@lid",
+         *       "push_name": "Sandbox 0001"
+         *     }
+         */
+        SandboxInstanceState: {
+            /** Instance Id */
+            instance_id: string;
+            /**
+             * State
+             * @description What the sandbox network sees now; the instance's own status follows through the worker.
+             * @enum {string}
+             */
+            state: "disconnected" | "pairing" | "connected" | "logged_out" | "restricted" | "failed";
+            /** Phone */
+            phone: string | null;
+            /** Lid */
+            lid: string | null;
+            /** Push Name */
+            push_name: string | null;
         };
         /** SandboxReceived */
         SandboxReceived: {
@@ -1085,6 +2483,572 @@ export interface components {
             data: components["schemas"]["SandboxReceived"][];
         };
         /**
+         * SandboxScanRequest
+         * @example {
+         *       "phone": "+5511955550001"
+         *     }
+         */
+        SandboxScanRequest: {
+            /**
+             * Phone
+             * @description The number whose phone scans (E.164). Default: one derived from the instance id, +55 11 97xxx-xxxx. Ignored with `code` (the code names its number).
+             */
+            phone?: string | null;
+            /**
+             * Code
+             * @description Confirm this pairing code (from `POST /instances/{id}/pairing-code`) instead of scanning the QR.
+             */
+            code?: string | null;
+        };
+        /**
+         * SendAudioRequest
+         * @description AAC, AMR, MP3, M4A or OGG, up to 16 MB. A voice note must be OGG/Opus.
+         * @example {
+         *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "to": "+5511988888888",
+         *       "media_id": "med_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "voice": true
+         *     }
+         */
+        SendAudioRequest: {
+            /**
+             * Instance Id
+             * @description The connected number to send from.
+             */
+            instance_id: string;
+            /**
+             * To
+             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`).
+             */
+            to: string;
+            /**
+             * Client Reference
+             * @description Your own reference, echoed in every response and event.
+             */
+            client_reference?: string | null;
+            /**
+             * Reply To
+             * @description Quote a message of this conversation (a quoted reply): our id (`msg_…`, sent or received) or WhatsApp's message id.
+             */
+            reply_to?: string | null;
+            /**
+             * Mentions
+             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`.
+             */
+            mentions?: string[] | null;
+            /**
+             * Url
+             * @description A public https URL we download once (within 10 s, up to the kind's size limit). Exactly one of `url` and `media_id`.
+             */
+            url?: string | null;
+            /**
+             * Media Id
+             * @description A file uploaded with POST /media (or a completed upload).
+             */
+            media_id?: string | null;
+            /**
+             * Mime Type
+             * @description Only a label for a document whose content has no signature (plain text, CSV): the file's own bytes decide its type, never its name or this field.
+             */
+            mime_type?: string | null;
+            /**
+             * Voice
+             * @description Send as a voice note (push-to-talk): OGG/Opus only; can reach `played`.
+             * @default false
+             */
+            voice: boolean;
+        };
+        /**
+         * SendButtonsRequest
+         * @description Experimental: needs the `experimental_interactive_messages` entitlement (else 403 `not_supported`).
+         * @example {
+         *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "to": "+5511988888888",
+         *       "body": "Confirm your appointment on Monday at 10:00?",
+         *       "footer": "Clínica Exemplo",
+         *       "buttons": [
+         *         {
+         *           "id": "confirm",
+         *           "title": "Confirm"
+         *         },
+         *         {
+         *           "id": "reschedule",
+         *           "title": "Reschedule"
+         *         }
+         *       ]
+         *     }
+         */
+        SendButtonsRequest: {
+            /**
+             * Instance Id
+             * @description The connected number to send from.
+             */
+            instance_id: string;
+            /**
+             * To
+             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`).
+             */
+            to: string;
+            /**
+             * Client Reference
+             * @description Your own reference, echoed in every response and event.
+             */
+            client_reference?: string | null;
+            /**
+             * Reply To
+             * @description Quote a message of this conversation (a quoted reply): our id (`msg_…`, sent or received) or WhatsApp's message id.
+             */
+            reply_to?: string | null;
+            /**
+             * Mentions
+             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`.
+             */
+            mentions?: string[] | null;
+            /** Body */
+            body: string;
+            /** Footer */
+            footer?: string | null;
+            /** Buttons */
+            buttons: components["schemas"]["ReplyButton"][];
+        };
+        /**
+         * SendContactRequest
+         * @description Contact cards, rendered to the vCards WhatsApp shows (with "Message" and "Add" buttons).
+         * @example {
+         *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "to": "+5511988888888",
+         *       "contacts": [
+         *         {
+         *           "name": "Maria Silva",
+         *           "phones": [
+         *             {
+         *               "number": "+5511977770001",
+         *               "type": "CELL"
+         *             }
+         *           ],
+         *           "emails": [
+         *             "maria@example.com"
+         *           ],
+         *           "organization": "Acme"
+         *         }
+         *       ]
+         *     }
+         */
+        SendContactRequest: {
+            /**
+             * Instance Id
+             * @description The connected number to send from.
+             */
+            instance_id: string;
+            /**
+             * To
+             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`).
+             */
+            to: string;
+            /**
+             * Client Reference
+             * @description Your own reference, echoed in every response and event.
+             */
+            client_reference?: string | null;
+            /**
+             * Reply To
+             * @description Quote a message of this conversation (a quoted reply): our id (`msg_…`, sent or received) or WhatsApp's message id.
+             */
+            reply_to?: string | null;
+            /**
+             * Mentions
+             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`.
+             */
+            mentions?: string[] | null;
+            /** Contacts */
+            contacts: components["schemas"]["ContactCard"][];
+        };
+        /**
+         * SendDocumentRequest
+         * @description Any file up to 100 MB (or the plan's media size).
+         * @example {
+         *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "to": "+5511988888888",
+         *       "url": "https://example.com/invoices/1234.pdf",
+         *       "filename": "invoice-1234.pdf"
+         *     }
+         */
+        SendDocumentRequest: {
+            /**
+             * Instance Id
+             * @description The connected number to send from.
+             */
+            instance_id: string;
+            /**
+             * To
+             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`).
+             */
+            to: string;
+            /**
+             * Client Reference
+             * @description Your own reference, echoed in every response and event.
+             */
+            client_reference?: string | null;
+            /**
+             * Reply To
+             * @description Quote a message of this conversation (a quoted reply): our id (`msg_…`, sent or received) or WhatsApp's message id.
+             */
+            reply_to?: string | null;
+            /**
+             * Mentions
+             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`.
+             */
+            mentions?: string[] | null;
+            /**
+             * Url
+             * @description A public https URL we download once (within 10 s, up to the kind's size limit). Exactly one of `url` and `media_id`.
+             */
+            url?: string | null;
+            /**
+             * Media Id
+             * @description A file uploaded with POST /media (or a completed upload).
+             */
+            media_id?: string | null;
+            /**
+             * Mime Type
+             * @description Only a label for a document whose content has no signature (plain text, CSV): the file's own bytes decide its type, never its name or this field.
+             */
+            mime_type?: string | null;
+            /**
+             * Caption
+             * @description Shown under the media (1024 max).
+             */
+            caption?: string | null;
+            /**
+             * Filename
+             * @description The name the recipient sees (default: the uploaded or downloaded file's name).
+             */
+            filename?: string | null;
+        };
+        /**
+         * SendImageRequest
+         * @description JPEG or PNG, up to 16 MB (or the plan's media size).
+         * @example {
+         *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "to": "+5511988888888",
+         *       "url": "https://example.com/catalogue.jpg",
+         *       "caption": "Our new catalogue"
+         *     }
+         */
+        SendImageRequest: {
+            /**
+             * Instance Id
+             * @description The connected number to send from.
+             */
+            instance_id: string;
+            /**
+             * To
+             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`).
+             */
+            to: string;
+            /**
+             * Client Reference
+             * @description Your own reference, echoed in every response and event.
+             */
+            client_reference?: string | null;
+            /**
+             * Reply To
+             * @description Quote a message of this conversation (a quoted reply): our id (`msg_…`, sent or received) or WhatsApp's message id.
+             */
+            reply_to?: string | null;
+            /**
+             * Mentions
+             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`.
+             */
+            mentions?: string[] | null;
+            /**
+             * Url
+             * @description A public https URL we download once (within 10 s, up to the kind's size limit). Exactly one of `url` and `media_id`.
+             */
+            url?: string | null;
+            /**
+             * Media Id
+             * @description A file uploaded with POST /media (or a completed upload).
+             */
+            media_id?: string | null;
+            /**
+             * Mime Type
+             * @description Only a label for a document whose content has no signature (plain text, CSV): the file's own bytes decide its type, never its name or this field.
+             */
+            mime_type?: string | null;
+            /**
+             * Caption
+             * @description Shown under the media (1024 max).
+             */
+            caption?: string | null;
+        };
+        /**
+         * SendListRequest
+         * @description Experimental: needs the `experimental_interactive_messages` entitlement (else 403 `not_supported`).
+         * @example {
+         *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "to": "+5511988888888",
+         *       "body": "Choose a time slot",
+         *       "button_text": "See times",
+         *       "sections": [
+         *         {
+         *           "title": "Monday",
+         *           "rows": [
+         *             {
+         *               "id": "mon-10",
+         *               "title": "10:00",
+         *               "description": "With Dr. Souza"
+         *             },
+         *             {
+         *               "id": "mon-14",
+         *               "title": "14:00"
+         *             }
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
+        SendListRequest: {
+            /**
+             * Instance Id
+             * @description The connected number to send from.
+             */
+            instance_id: string;
+            /**
+             * To
+             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`).
+             */
+            to: string;
+            /**
+             * Client Reference
+             * @description Your own reference, echoed in every response and event.
+             */
+            client_reference?: string | null;
+            /**
+             * Reply To
+             * @description Quote a message of this conversation (a quoted reply): our id (`msg_…`, sent or received) or WhatsApp's message id.
+             */
+            reply_to?: string | null;
+            /**
+             * Mentions
+             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`.
+             */
+            mentions?: string[] | null;
+            /** Body */
+            body: string;
+            /** Footer */
+            footer?: string | null;
+            /**
+             * Button Text
+             * @description The button that opens the list.
+             */
+            button_text: string;
+            /**
+             * Sections
+             * @description At most 10 rows in all.
+             */
+            sections: components["schemas"]["ListSection"][];
+        };
+        /**
+         * SendLocationRequest
+         * @example {
+         *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "to": "+5511988888888",
+         *       "latitude": -23.561684,
+         *       "longitude": -46.655981,
+         *       "name": "MASP",
+         *       "address": "Av. Paulista, 1578 - São Paulo"
+         *     }
+         */
+        SendLocationRequest: {
+            /**
+             * Instance Id
+             * @description The connected number to send from.
+             */
+            instance_id: string;
+            /**
+             * To
+             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`).
+             */
+            to: string;
+            /**
+             * Client Reference
+             * @description Your own reference, echoed in every response and event.
+             */
+            client_reference?: string | null;
+            /**
+             * Reply To
+             * @description Quote a message of this conversation (a quoted reply): our id (`msg_…`, sent or received) or WhatsApp's message id.
+             */
+            reply_to?: string | null;
+            /**
+             * Mentions
+             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`.
+             */
+            mentions?: string[] | null;
+            /** Latitude */
+            latitude: number;
+            /** Longitude */
+            longitude: number;
+            /** Name */
+            name?: string | null;
+            /** Address */
+            address?: string | null;
+        };
+        /**
+         * SendPollRequest
+         * @example {
+         *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "to": "+5511988888888",
+         *       "name": "Best day for the meeting?",
+         *       "options": [
+         *         "Monday",
+         *         "Wednesday",
+         *         "Friday"
+         *       ]
+         *     }
+         */
+        SendPollRequest: {
+            /**
+             * Instance Id
+             * @description The connected number to send from.
+             */
+            instance_id: string;
+            /**
+             * To
+             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`).
+             */
+            to: string;
+            /**
+             * Client Reference
+             * @description Your own reference, echoed in every response and event.
+             */
+            client_reference?: string | null;
+            /**
+             * Reply To
+             * @description Quote a message of this conversation (a quoted reply): our id (`msg_…`, sent or received) or WhatsApp's message id.
+             */
+            reply_to?: string | null;
+            /**
+             * Mentions
+             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`.
+             */
+            mentions?: string[] | null;
+            /**
+             * Name
+             * @description The question.
+             */
+            name: string;
+            /**
+             * Options
+             * @description 2 to 12 different options.
+             */
+            options: string[];
+            /**
+             * Selectable Count
+             * @description How many options one person may choose: 1 is a single choice.
+             * @default 1
+             */
+            selectable_count: number;
+        };
+        /**
+         * SendReactionRequest
+         * @example {
+         *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "to": "+5511988888888",
+         *       "message_id": "msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "emoji": "👍"
+         *     }
+         */
+        SendReactionRequest: {
+            /**
+             * Instance Id
+             * @description The connected number to send from.
+             */
+            instance_id: string;
+            /**
+             * To
+             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`).
+             */
+            to: string;
+            /**
+             * Client Reference
+             * @description Your own reference, echoed in every response and event.
+             */
+            client_reference?: string | null;
+            /**
+             * Reply To
+             * @description Quote a message of this conversation (a quoted reply): our id (`msg_…`, sent or received) or WhatsApp's message id.
+             */
+            reply_to?: string | null;
+            /**
+             * Mentions
+             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`.
+             */
+            mentions?: string[] | null;
+            /**
+             * Message Id
+             * @description The message reacted to: our id (`msg_…`) or WhatsApp's.
+             */
+            message_id: string;
+            /**
+             * Emoji
+             * @description One emoji; `""` removes your reaction.
+             */
+            emoji: string;
+        };
+        /**
+         * SendStickerRequest
+         * @description WebP: 100 KB static, 500 KB animated.
+         * @example {
+         *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "to": "+5511988888888",
+         *       "url": "https://example.com/stickers/thumbs-up.webp"
+         *     }
+         */
+        SendStickerRequest: {
+            /**
+             * Instance Id
+             * @description The connected number to send from.
+             */
+            instance_id: string;
+            /**
+             * To
+             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`).
+             */
+            to: string;
+            /**
+             * Client Reference
+             * @description Your own reference, echoed in every response and event.
+             */
+            client_reference?: string | null;
+            /**
+             * Reply To
+             * @description Quote a message of this conversation (a quoted reply): our id (`msg_…`, sent or received) or WhatsApp's message id.
+             */
+            reply_to?: string | null;
+            /**
+             * Mentions
+             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`.
+             */
+            mentions?: string[] | null;
+            /**
+             * Url
+             * @description A public https URL we download once (within 10 s, up to the kind's size limit). Exactly one of `url` and `media_id`.
+             */
+            url?: string | null;
+            /**
+             * Media Id
+             * @description A file uploaded with POST /media (or a completed upload).
+             */
+            media_id?: string | null;
+            /**
+             * Mime Type
+             * @description Only a label for a document whose content has no signature (plain text, CSV): the file's own bytes decide its type, never its name or this field.
+             */
+            mime_type?: string | null;
+        };
+        /**
          * SendTextRequest
          * @example {
          *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
@@ -1111,6 +3075,73 @@ export interface components {
              * @description Your own reference, echoed in every response and event.
              */
             client_reference?: string | null;
+            /**
+             * Reply To
+             * @description Quote a message of this conversation (a quoted reply): our id (`msg_…`, sent or received) or WhatsApp's message id.
+             */
+            reply_to?: string | null;
+            /**
+             * Mentions
+             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`.
+             */
+            mentions?: string[] | null;
+        };
+        /**
+         * SendVideoRequest
+         * @description MP4 (H.264 + AAC) or 3GPP, up to 16 MB.
+         * @example {
+         *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "to": "+5511988888888",
+         *       "media_id": "med_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "caption": "How to install"
+         *     }
+         */
+        SendVideoRequest: {
+            /**
+             * Instance Id
+             * @description The connected number to send from.
+             */
+            instance_id: string;
+            /**
+             * To
+             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`).
+             */
+            to: string;
+            /**
+             * Client Reference
+             * @description Your own reference, echoed in every response and event.
+             */
+            client_reference?: string | null;
+            /**
+             * Reply To
+             * @description Quote a message of this conversation (a quoted reply): our id (`msg_…`, sent or received) or WhatsApp's message id.
+             */
+            reply_to?: string | null;
+            /**
+             * Mentions
+             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`.
+             */
+            mentions?: string[] | null;
+            /**
+             * Url
+             * @description A public https URL we download once (within 10 s, up to the kind's size limit). Exactly one of `url` and `media_id`.
+             */
+            url?: string | null;
+            /**
+             * Media Id
+             * @description A file uploaded with POST /media (or a completed upload).
+             */
+            media_id?: string | null;
+            /**
+             * Mime Type
+             * @description Only a label for a document whose content has no signature (plain text, CSV): the file's own bytes decide its type, never its name or this field.
+             */
+            mime_type?: string | null;
+            /**
+             * Caption
+             * @description Shown under the media (1024 max).
+             */
+            caption?: string | null;
         };
         /** StatusChangeOut */
         StatusChangeOut: {
@@ -1124,6 +3155,74 @@ export interface components {
              * @description RFC 3339, UTC.
              */
             at: string;
+        };
+        /**
+         * UploadComplete
+         * @example {
+         *       "filename": "report-2026-11.pdf"
+         *     }
+         */
+        UploadComplete: {
+            /** Filename */
+            filename?: string | null;
+            /**
+             * Mime Type
+             * @description Only used when the file's bytes have no known signature.
+             */
+            mime_type?: string | null;
+        };
+        /** UploadForm */
+        UploadForm: {
+            /**
+             * Method
+             * @constant
+             */
+            method: "POST";
+            /**
+             * Url
+             * @description POST a multipart form here: every `fields` entry, then the file as `file`.
+             */
+            url: string;
+            /** Fields */
+            fields: {
+                [key: string]: string;
+            };
+        };
+        /**
+         * UploadStarted
+         * @example {
+         *       "media_id": "med_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "upload": {
+         *         "method": "POST",
+         *         "url": "https://bzapper-prod-media.s3.amazonaws.com/",
+         *         "fields": {
+         *           "key": "uploads/acct_01JD5V6W4E7R8T9Y0U1I2O3P4Q/live/med_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *           "x-amz-algorithm": "AWS4-HMAC-SHA256",
+         *           "x-amz-credential": "ASIA.../20261124/sa-east-1/s3/aws4_request",
+         *           "x-amz-date": "20261124T120000Z",
+         *           "x-amz-security-token": "IQoJb3JpZ2luX2Vj...",
+         *           "policy": "eyJleHBpcmF0aW9uIjogIjIwMjYtMTEtMjRUMTM6MDA6MDBaIiwgLi4ufQ==",
+         *           "x-amz-signature": "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7"
+         *         }
+         *       },
+         *       "max_size": 16777216,
+         *       "expires_at": "2026-11-24T13:00:00.000Z"
+         *     }
+         */
+        UploadStarted: {
+            /** Media Id */
+            media_id: string;
+            upload: components["schemas"]["UploadForm"];
+            /**
+             * Max Size
+             * @description Bytes: S3 refuses a larger file.
+             */
+            max_size: number;
+            /**
+             * Expires At
+             * @description Upload before this, then call POST /media/uploads/{media_id}/complete.
+             */
+            expires_at: string;
         };
         /** Usage */
         Usage: {
@@ -1199,6 +3298,19 @@ export interface components {
             /** Data */
             data: components["schemas"]["UsageBucket"][];
             totals: components["schemas"]["UsageBucket"];
+        };
+        /** ValidationError */
+        ValidationError: {
+            /** Location */
+            loc: (string | number)[];
+            /** Message */
+            msg: string;
+            /** Error Type */
+            type: string;
+            /** Input */
+            input?: unknown;
+            /** Context */
+            ctx?: Record<string, never>;
         };
         /**
          * Wallet
@@ -1687,6 +3799,1687 @@ export interface operations {
             };
         };
     };
+    send_image: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry safely: the first response is replayed for 24 h; another body with the same key is a 422. */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "to": "+5511988888888",
+                 *       "url": "https://example.com/catalogue.jpg",
+                 *       "caption": "Our new catalogue"
+                 *     }
+                 */
+                "application/json": components["schemas"]["SendImageRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message_id": "msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                     *       "status": "queued",
+                     *       "client_reference": "lead-42"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MessageAccepted"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not enough credits (`insufficient_balance`). */
+            402: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the resource's state. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large (`payload_too_large`). */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    send_video: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry safely: the first response is replayed for 24 h; another body with the same key is a 422. */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "to": "+5511988888888",
+                 *       "media_id": "med_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "caption": "How to install"
+                 *     }
+                 */
+                "application/json": components["schemas"]["SendVideoRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message_id": "msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                     *       "status": "queued",
+                     *       "client_reference": "lead-42"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MessageAccepted"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not enough credits (`insufficient_balance`). */
+            402: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the resource's state. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large (`payload_too_large`). */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    send_document: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry safely: the first response is replayed for 24 h; another body with the same key is a 422. */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "to": "+5511988888888",
+                 *       "url": "https://example.com/invoices/1234.pdf",
+                 *       "filename": "invoice-1234.pdf"
+                 *     }
+                 */
+                "application/json": components["schemas"]["SendDocumentRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message_id": "msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                     *       "status": "queued",
+                     *       "client_reference": "lead-42"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MessageAccepted"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not enough credits (`insufficient_balance`). */
+            402: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the resource's state. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large (`payload_too_large`). */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    send_audio: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry safely: the first response is replayed for 24 h; another body with the same key is a 422. */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "to": "+5511988888888",
+                 *       "media_id": "med_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "voice": true
+                 *     }
+                 */
+                "application/json": components["schemas"]["SendAudioRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message_id": "msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                     *       "status": "queued",
+                     *       "client_reference": "lead-42"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MessageAccepted"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not enough credits (`insufficient_balance`). */
+            402: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the resource's state. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large (`payload_too_large`). */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    send_sticker: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry safely: the first response is replayed for 24 h; another body with the same key is a 422. */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "to": "+5511988888888",
+                 *       "url": "https://example.com/stickers/thumbs-up.webp"
+                 *     }
+                 */
+                "application/json": components["schemas"]["SendStickerRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message_id": "msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                     *       "status": "queued",
+                     *       "client_reference": "lead-42"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MessageAccepted"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not enough credits (`insufficient_balance`). */
+            402: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the resource's state. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large (`payload_too_large`). */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    send_location: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry safely: the first response is replayed for 24 h; another body with the same key is a 422. */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "to": "+5511988888888",
+                 *       "latitude": -23.561684,
+                 *       "longitude": -46.655981,
+                 *       "name": "MASP",
+                 *       "address": "Av. Paulista, 1578 - São Paulo"
+                 *     }
+                 */
+                "application/json": components["schemas"]["SendLocationRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message_id": "msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                     *       "status": "queued",
+                     *       "client_reference": "lead-42"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MessageAccepted"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not enough credits (`insufficient_balance`). */
+            402: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the resource's state. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large (`payload_too_large`). */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    send_contact: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry safely: the first response is replayed for 24 h; another body with the same key is a 422. */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "to": "+5511988888888",
+                 *       "contacts": [
+                 *         {
+                 *           "name": "Maria Silva",
+                 *           "phones": [
+                 *             {
+                 *               "number": "+5511977770001",
+                 *               "type": "CELL"
+                 *             }
+                 *           ],
+                 *           "emails": [
+                 *             "maria@example.com"
+                 *           ],
+                 *           "organization": "Acme"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["SendContactRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message_id": "msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                     *       "status": "queued",
+                     *       "client_reference": "lead-42"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MessageAccepted"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not enough credits (`insufficient_balance`). */
+            402: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the resource's state. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large (`payload_too_large`). */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    send_poll: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry safely: the first response is replayed for 24 h; another body with the same key is a 422. */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "to": "+5511988888888",
+                 *       "name": "Best day for the meeting?",
+                 *       "options": [
+                 *         "Monday",
+                 *         "Wednesday",
+                 *         "Friday"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["SendPollRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message_id": "msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                     *       "status": "queued",
+                     *       "client_reference": "lead-42"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MessageAccepted"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not enough credits (`insufficient_balance`). */
+            402: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the resource's state. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large (`payload_too_large`). */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    send_reaction: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry safely: the first response is replayed for 24 h; another body with the same key is a 422. */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "to": "+5511988888888",
+                 *       "message_id": "msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "emoji": "👍"
+                 *     }
+                 */
+                "application/json": components["schemas"]["SendReactionRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message_id": "msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                     *       "status": "queued",
+                     *       "client_reference": "lead-42"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MessageAccepted"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not enough credits (`insufficient_balance`). */
+            402: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the resource's state. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large (`payload_too_large`). */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    send_buttons: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry safely: the first response is replayed for 24 h; another body with the same key is a 422. */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "to": "+5511988888888",
+                 *       "body": "Confirm your appointment on Monday at 10:00?",
+                 *       "footer": "Clínica Exemplo",
+                 *       "buttons": [
+                 *         {
+                 *           "id": "confirm",
+                 *           "title": "Confirm"
+                 *         },
+                 *         {
+                 *           "id": "reschedule",
+                 *           "title": "Reschedule"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["SendButtonsRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message_id": "msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                     *       "status": "queued",
+                     *       "client_reference": "lead-42"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MessageAccepted"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not enough credits (`insufficient_balance`). */
+            402: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this key (`forbidden`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the resource's state. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large (`payload_too_large`). */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    send_list: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry safely: the first response is replayed for 24 h; another body with the same key is a 422. */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "to": "+5511988888888",
+                 *       "body": "Choose a time slot",
+                 *       "button_text": "See times",
+                 *       "sections": [
+                 *         {
+                 *           "title": "Monday",
+                 *           "rows": [
+                 *             {
+                 *               "id": "mon-10",
+                 *               "title": "10:00",
+                 *               "description": "With Dr. Souza"
+                 *             },
+                 *             {
+                 *               "id": "mon-14",
+                 *               "title": "14:00"
+                 *             }
+                 *           ]
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["SendListRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message_id": "msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                     *       "status": "queued",
+                     *       "client_reference": "lead-42"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MessageAccepted"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not enough credits (`insufficient_balance`). */
+            402: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this key (`forbidden`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the resource's state. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large (`payload_too_large`). */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_message: {
         parameters: {
             query?: never;
@@ -1752,6 +5545,606 @@ export interface operations {
                      */
                     "application/json": components["schemas"]["MessageOut"];
                 };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_message: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry safely: the first response is replayed for 24 h; another body with the same key is a 422. */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                message_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message_id": "msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                     *       "status": "queued",
+                     *       "client_reference": "lead-42"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MessageAccepted"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this key (`forbidden`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the resource's state. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large (`payload_too_large`). */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    edit_message: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry safely: the first response is replayed for 24 h; another body with the same key is a 422. */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                message_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "body": "Hello, Maria (edited)"
+                 *     }
+                 */
+                "application/json": components["schemas"]["MessageEditRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message_id": "msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                     *       "status": "queued",
+                     *       "client_reference": "lead-42"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MessageAccepted"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this key (`forbidden`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the resource's state. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large (`payload_too_large`). */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    upload_media: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["Body_upload_media"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "media_id": "med_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                     *       "mime_type": "image/jpeg",
+                     *       "size": 482113,
+                     *       "sha256": "9f2c7a0e5b1d4c3a8e6f0b2d4c6a8e0f1b3d5c7a9e1f3b5d7c9a1e3f5b7d9c1a",
+                     *       "filename": "catalogue.jpg"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MediaOut"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large (`payload_too_large`). */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    start_upload: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "media_id": "med_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                     *       "upload": {
+                     *         "method": "POST",
+                     *         "url": "https://bzapper-prod-media.s3.amazonaws.com/",
+                     *         "fields": {
+                     *           "key": "uploads/acct_01JD5V6W4E7R8T9Y0U1I2O3P4Q/live/med_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                     *           "x-amz-algorithm": "AWS4-HMAC-SHA256",
+                     *           "x-amz-credential": "ASIA.../20261124/sa-east-1/s3/aws4_request",
+                     *           "x-amz-date": "20261124T120000Z",
+                     *           "x-amz-security-token": "IQoJb3JpZ2luX2Vj...",
+                     *           "policy": "eyJleHBpcmF0aW9uIjogIjIwMjYtMTEtMjRUMTM6MDA6MDBaIiwgLi4ufQ==",
+                     *           "x-amz-signature": "5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7"
+                     *         }
+                     *       },
+                     *       "max_size": 16777216,
+                     *       "expires_at": "2026-11-24T13:00:00.000Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["UploadStarted"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    complete_upload: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                media_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["UploadComplete"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "media_id": "med_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                     *       "mime_type": "image/jpeg",
+                     *       "size": 482113,
+                     *       "sha256": "9f2c7a0e5b1d4c3a8e6f0b2d4c6a8e0f1b3d5c7a9e1f3b5d7c9a1e3f5b7d9c1a",
+                     *       "filename": "catalogue.jpg"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MediaOut"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    download_media: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                media_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Follow `Location` (no Authorization header needed there). */
+            302: {
+                headers: {
+                    /** @description The pre-signed URL. */
+                    Location?: string;
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Missing or invalid API key (`unauthorized`). */
             401: {
@@ -1876,6 +6269,257 @@ export interface operations {
             500: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    scan: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                instance_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "phone": "+5511955550001"
+                 *     }
+                 */
+                "application/json": components["schemas"]["SandboxScanRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                     *       "state": "connected",
+                     *       "phone": "+5511955550001",
+                     *       "lid": "112345678901234567@lid",
+                     *       "push_name": "Sandbox 0001"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SandboxInstanceState"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this key (`forbidden`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the resource's state. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    inbound: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                instance_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "from": "+5511988888888",
+                 *       "type": "text",
+                 *       "body": "Oi! Quero um orçamento."
+                 *     }
+                 */
+                "application/json": components["schemas"]["SandboxInboundRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "wa_message_id": "3A5F0C1D2E3F4A5B6C7D"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SandboxInboundAccepted"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this key (`forbidden`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the resource's state. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2632,6 +7276,772 @@ export interface operations {
                 };
                 content: {
                     "text/html": string;
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_instances: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstanceList"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_instance: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Support",
+                 *       "engine": "sandbox"
+                 *     }
+                 */
+                "application/json": components["schemas"]["InstanceCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                     *       "object": "instance",
+                     *       "name": "Support",
+                     *       "engine": "sandbox",
+                     *       "status": "connected",
+                     *       "phone": "+5511970001234",
+                     *       "lid": "123456789012345@lid",
+                     *       "push_name": "Support",
+                     *       "last_error": null,
+                     *       "livemode": false,
+                     *       "created": "2026-11-24T12:00:00Z",
+                     *       "updated": "2026-11-24T12:00:05Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["InstanceOut"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the resource's state. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_instance: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                instance_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                     *       "object": "instance",
+                     *       "name": "Support",
+                     *       "engine": "sandbox",
+                     *       "status": "connected",
+                     *       "phone": "+5511970001234",
+                     *       "lid": "123456789012345@lid",
+                     *       "push_name": "Support",
+                     *       "last_error": null,
+                     *       "livemode": false,
+                     *       "created": "2026-11-24T12:00:00Z",
+                     *       "updated": "2026-11-24T12:00:05Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["InstanceOut"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_instance: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                instance_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_qr: {
+        parameters: {
+            query?: {
+                /** @description `png` answers the QR as an image. */
+                format?: string;
+            };
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                instance_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The QR (rotates every ~20 s). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InstanceQr"];
+                    "image/png": unknown;
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the resource's state. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    request_pairing_code: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                instance_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "phone": "+5511988887777"
+                 *     }
+                 */
+                "application/json": components["schemas"]["PairingCodeRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                     *       "code": "ABCD-EFGH"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PairingCode"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the resource's state. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    logout_instance: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                instance_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                     *       "object": "instance",
+                     *       "name": "Support",
+                     *       "engine": "sandbox",
+                     *       "status": "connected",
+                     *       "phone": "+5511970001234",
+                     *       "lid": "123456789012345@lid",
+                     *       "push_name": "Support",
+                     *       "last_error": null,
+                     *       "livemode": false,
+                     *       "created": "2026-11-24T12:00:00Z",
+                     *       "updated": "2026-11-24T12:00:05Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["InstanceOut"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    restart_instance: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                instance_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                     *       "object": "instance",
+                     *       "name": "Support",
+                     *       "engine": "sandbox",
+                     *       "status": "connected",
+                     *       "phone": "+5511970001234",
+                     *       "lid": "123456789012345@lid",
+                     *       "push_name": "Support",
+                     *       "last_error": null,
+                     *       "livemode": false,
+                     *       "created": "2026-11-24T12:00:00Z",
+                     *       "updated": "2026-11-24T12:00:05Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["InstanceOut"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    check_is_on_whatsapp: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "numbers": [
+                 *         "+5511988888888",
+                 *         "123456789012345@lid"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["CheckNumbersRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckNumbersResult"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the resource's state. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
@@ -3512,6 +8922,472 @@ export interface operations {
             };
         };
     };
+    list_conversations: {
+        parameters: {
+            query: {
+                /** @description The number's instance. */
+                instance_id: string;
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "jid": "5511988888888@s.whatsapp.net",
+                     *           "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                     *           "phone": "+5511988888888",
+                     *           "lid": "123456789012345@lid",
+                     *           "name": "Maria",
+                     *           "unread_count": 2,
+                     *           "last_message": {
+                     *             "message_id": "msg_01JD5V9Q0A1B2C3D4E5F6G7H8J",
+                     *             "direction": "inbound",
+                     *             "type": "text",
+                     *             "text": "Is the order on its way?",
+                     *             "at": "2026-11-24T12:03:00.000Z"
+                     *           },
+                     *           "last_activity": "2026-11-24T12:03:00.000Z",
+                     *           "livemode": false,
+                     *           "created": "2026-11-24T12:00:00.000Z"
+                     *         }
+                     *       ],
+                     *       "has_more": false,
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConversationList"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_conversation_messages: {
+        parameters: {
+            query: {
+                /** @description The number's instance. */
+                instance_id: string;
+                limit?: number;
+                /** @description `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                /** @description The contact: a phone JID, an `@lid` JID or an E.164 number; a `@lid` and its phone name the same conversation once the mapping is known. */
+                jid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "conversation": {
+                     *         "jid": "5511988888888@s.whatsapp.net",
+                     *         "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                     *         "phone": "+5511988888888",
+                     *         "lid": "123456789012345@lid",
+                     *         "name": "Maria",
+                     *         "unread_count": 2,
+                     *         "last_message": {
+                     *           "message_id": "msg_01JD5V9Q0A1B2C3D4E5F6G7H8J",
+                     *           "direction": "inbound",
+                     *           "type": "text",
+                     *           "text": "Is the order on its way?",
+                     *           "at": "2026-11-24T12:03:00.000Z"
+                     *         },
+                     *         "last_activity": "2026-11-24T12:03:00.000Z",
+                     *         "livemode": false,
+                     *         "created": "2026-11-24T12:00:00.000Z"
+                     *       },
+                     *       "data": [
+                     *         {
+                     *           "message_id": "msg_01JD5V9Q0A1B2C3D4E5F6G7H8J",
+                     *           "wa_message_id": "3A5F0C1D2E3F4A5B6C7D",
+                     *           "direction": "inbound",
+                     *           "sent_from": null,
+                     *           "from": {
+                     *             "jid": "5511988888888@s.whatsapp.net",
+                     *             "phone": "+5511988888888",
+                     *             "lid": "123456789012345@lid",
+                     *             "name": "Maria"
+                     *           },
+                     *           "chat_jid": "5511988888888@s.whatsapp.net",
+                     *           "type": "image",
+                     *           "content": {
+                     *             "caption": "Is the order on its way?",
+                     *             "media": {
+                     *               "media_id": "med_01JD5V9Q0A1B2C3D4E5F6G7H8J",
+                     *               "url": "/media/med_01JD5V9Q0A1B2C3D4E5F6G7H8J",
+                     *               "mime_type": "image/jpeg",
+                     *               "size": 48213
+                     *             }
+                     *           },
+                     *           "status": "received",
+                     *           "history": [],
+                     *           "error": null,
+                     *           "client_reference": null,
+                     *           "at": "2026-11-24T12:03:00.000Z"
+                     *         },
+                     *         {
+                     *           "message_id": "msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                     *           "wa_message_id": "3EB0C5A1D2E3F4A5B6C7",
+                     *           "direction": "outbound",
+                     *           "sent_from": "api",
+                     *           "from": null,
+                     *           "chat_jid": "5511988888888@s.whatsapp.net",
+                     *           "type": "text",
+                     *           "content": {
+                     *             "body": "Hello"
+                     *           },
+                     *           "status": "read",
+                     *           "history": [
+                     *             {
+                     *               "status": "queued",
+                     *               "at": "2026-11-24T12:00:00.000Z"
+                     *             },
+                     *             {
+                     *               "status": "sending",
+                     *               "at": "2026-11-24T12:00:00.050Z"
+                     *             },
+                     *             {
+                     *               "status": "sent",
+                     *               "at": "2026-11-24T12:00:00.120Z"
+                     *             },
+                     *             {
+                     *               "status": "read",
+                     *               "at": "2026-11-24T12:01:00.000Z"
+                     *             }
+                     *           ],
+                     *           "error": null,
+                     *           "client_reference": "lead-42",
+                     *           "at": "2026-11-24T12:00:00.120Z"
+                     *         }
+                     *       ],
+                     *       "has_more": true,
+                     *       "next_cursor": "eyJpIjoiaW5zdF8uLi4iLCJzIjoiLi4uIn0"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConversationMessages"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    mark_conversation_read: {
+        parameters: {
+            query: {
+                /** @description The number's instance. */
+                instance_id: string;
+            };
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                /** @description The contact: a phone JID, an `@lid` JID or an E.164 number; a `@lid` and its phone name the same conversation once the mapping is known. */
+                jid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "jid": "5511988888888@s.whatsapp.net",
+                     *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                     *       "phone": "+5511988888888",
+                     *       "lid": "123456789012345@lid",
+                     *       "name": "Maria",
+                     *       "unread_count": 0,
+                     *       "last_message": {
+                     *         "message_id": "msg_01JD5V9Q0A1B2C3D4E5F6G7H8J",
+                     *         "direction": "inbound",
+                     *         "type": "text",
+                     *         "text": "Is the order on its way?",
+                     *         "at": "2026-11-24T12:03:00.000Z"
+                     *       },
+                     *       "last_activity": "2026-11-24T12:03:00.000Z",
+                     *       "livemode": false,
+                     *       "created": "2026-11-24T12:00:00.000Z",
+                     *       "receipts_sent": 2
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ConversationReadOut"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    event_message_edited: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "type": "message.edited",
+                 *       "created": "2026-11-24T12:03:00.000Z",
+                 *       "livemode": false,
+                 *       "account_id": "acct_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "data": {
+                 *         "message_id": "msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *         "change_id": "msg_01JD5V9Z8Y7X6W5V4U3T2S1R0Q",
+                 *         "to": "+5511988888888",
+                 *         "client_reference": "lead-42",
+                 *         "body": "Hello, Maria (edited)"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["MessageChangeEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    event_message_deleted: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "type": "message.edited",
+                 *       "created": "2026-11-24T12:03:00.000Z",
+                 *       "livemode": false,
+                 *       "account_id": "acct_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "data": {
+                 *         "message_id": "msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *         "change_id": "msg_01JD5V9Z8Y7X6W5V4U3T2S1R0Q",
+                 *         "to": "+5511988888888",
+                 *         "client_reference": "lead-42",
+                 *         "body": "Hello, Maria (edited)"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["MessageChangeEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     event_message_queued: {
         parameters: {
             query?: never;
@@ -3808,6 +9684,77 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["MessageEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Final: not retried (except 408 and 429, retried like a 5xx). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Retried with exponential backoff for about 3.5 days. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_message_received: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_01JD5V9Q0A1B2C3D4E5F6G7H8J",
+                 *       "type": "message.received",
+                 *       "created": "2026-11-24T12:03:00.000Z",
+                 *       "livemode": false,
+                 *       "account_id": "acct_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "data": {
+                 *         "message_id": "msg_01JD5V9Q0A1B2C3D4E5F6G7H8J",
+                 *         "wa_message_id": "3A5F0C1D2E3F4A5B6C7D",
+                 *         "from": {
+                 *           "jid": "5511988888888@s.whatsapp.net",
+                 *           "phone": "+5511988888888",
+                 *           "lid": "123456789012345@lid",
+                 *           "name": "Maria"
+                 *         },
+                 *         "contact": {
+                 *           "jid": "5511988888888@s.whatsapp.net",
+                 *           "phone": "+5511988888888",
+                 *           "lid": "123456789012345@lid",
+                 *           "name": "Maria"
+                 *         },
+                 *         "chat_jid": "5511988888888@s.whatsapp.net",
+                 *         "type": "text",
+                 *         "content": {
+                 *           "body": "Is the order on its way?"
+                 *         },
+                 *         "from_me": false,
+                 *         "at": "2026-11-24T12:03:00.000Z"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["MessageReceivedEvent"];
             };
         };
         responses: {

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Body, Depends, Path
 
 from bzapper.api.auth import require_test_mode
 from bzapper.api.schemas import (
@@ -106,11 +106,10 @@ def contact_messages(
     responses=error_responses(401, 403, 404, 409, 422, 503),
 )
 def scan(
-    body: SandboxScanRequest | None = None,
+    body: SandboxScanRequest = Body(default_factory=SandboxScanRequest),  # an empty POST scans with the default
     instance_id: str = INSTANCE_ID,
     principal: Principal = Depends(require_test_mode),
 ) -> SandboxInstanceState:
-    body = body or SandboxScanRequest()
     instance = instance_service.owned(services(), principal, instance_id)
     phone = _recipient("phone", body.phone) if body.phone is not None else None
     if phone is not None and not phone.startswith("+"):
