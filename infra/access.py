@@ -100,7 +100,7 @@ ACCESS: dict[str, Access] = {
             TableAccess("wallets", (PUT, UPDATE)),
             TableAccess("usage", (UPDATE,)),
         ),
-        send=SHARDS,
+        send=(*SHARDS, *PRIORITY_SHARDS),
         buckets=(("media", MEDIA_WRITE),),
     ),
     "instances": Access(
@@ -155,7 +155,9 @@ ACCESS: dict[str, Access] = {
         why=(
             "Consumer of status-updates: finds a receipt's message by WhatsApp id, applies the status "
             "(conditional update, or a transaction with the usage counter and a failed send's refund), "
-            "checks the low-balance threshold once, publishes one event per transition. The inbox: a received "
+            "checks the low-balance threshold once, publishes one event per transition. Every report's fence "
+            "is checked against its shard's lease (one read). Instance states are stored newest-wins and "
+            "learned LID <-> phone mappings recorded (one event the first time). The inbox: a received "
             "message is put with its conversation's update and usage counter in one transaction (the contact's "
             "LID or phone read from identities when missing); a sent one joins its conversation the same way."
         ),
@@ -165,8 +167,9 @@ ACCESS: dict[str, Access] = {
             TableAccess("usage", (UPDATE,)),
             _WALLET_WRITE,
             TableAccess("conversations", (UPDATE,)),
-            TableAccess("identities", (GET,)),
-            TableAccess("instances", (GET,)),
+            TableAccess("identities", (GET, PUT)),
+            TableAccess("instances", (GET, UPDATE)),
+            TableAccess("leases", (GET,)),
         ),
         publish_events=True,
     ),
@@ -203,7 +206,7 @@ ACCESS: dict[str, Access] = {
     "outbox": Access(
         why="Every minute: queries the outbox index for due messages, re-sends them to their shard, postpones them.",
         tables=(TableAccess("messages", (UPDATE,), query_indexes=("outbox",)),),
-        send=SHARDS,
+        send=(*SHARDS, *PRIORITY_SHARDS),
     ),
     "event_log": Access(
         why="Consumer of the bus's event-log rule: writes each event once (its id item and its log item).",
@@ -250,17 +253,19 @@ ACCESS: dict[str, Access] = {
     ),
     WORKER: Access(
         why=(
-            "Polls the shard queues, reads a job's message status (consistent read), reads and scans "
-            "instances, records connection state, reports statuses to status-updates. Leases its shards: "
-            "its heartbeat item (put, delete), one scan of the lease table, conditional lease updates."
+            "Leases its shards (its heartbeat item, one scan of the lease table, conditional lease updates); "
+            "per held shard: opens the shard's instances (query by shard), polls its priority, shard and "
+            "control queues, reads a job's message status (consistent read), answers the API's questions "
+            "in requests; reports statuses, states, inbound messages and identities to status-updates."
         ),
         tables=(
             TableAccess("messages", (GET,)),
-            TableAccess("instances", (GET, SCAN, UPDATE)),
+            TableAccess("instances", (GET,), query_indexes=("by_shard",)),
             TableAccess("leases", (PUT, UPDATE, DELETE, SCAN)),
+            TableAccess("requests", (PUT,)),
         ),
         send=("status-updates",),
-        consume=SHARDS,
+        consume=(*SHARDS, *PRIORITY_SHARDS, *CONTROLS),
         buckets=(("media", MEDIA_WRITE),),  # outbound media read to send, inbound media stored
     ),
 }

@@ -28,7 +28,11 @@ def apply_worker_report(services: Services, body: dict[str, Any]) -> None:
     kind = body.pop("kind", "status")
     if fence is not None and not services.fences.holds(Fence.from_json(fence)):
         telemetry.count("FencedReportsRefused")
-        logger.warning("refused a %s report made after its shard %s was taken over", kind, fence.get("shard"))
+        logger.warning(
+            "refused a %s report made after its shard was taken over",
+            kind,
+            extra={"fence": fence, "instance_id": body.get("instance_id")},
+        )
         return
     if kind == "status":
         apply_report(services, StatusReport(**{k: body[k] for k in _STATUS_FIELDS if body.get(k) is not None}))

@@ -36,9 +36,11 @@ def build_engine(name: str, config: dict[str, Any]) -> Engine:
 
         return SandboxEngine(config["sandbox_url"])
     if name == "whatsmeow":
+        from bzapper.adapters.aws.media import MediaStore
         from bzapper.engines.whatsmeow.engine import WhatsmeowEngine
 
-        return WhatsmeowEngine(**config)
+        # Built here, in the host: the media reader holds a boto3 client, which never crosses processes.
+        return WhatsmeowEngine(media_fetch=MediaStore().read, **config)
     raise ValueError(f"unknown engine {name!r}")
 
 

@@ -100,8 +100,17 @@ class SessionWorker:
         try:
             while not self.stop.is_set() and should_continue():
                 self.stop.wait(0.5)
+                self._drop_unsafe_shards()
         finally:
             self.shutdown()
+
+    def _drop_unsafe_shards(self) -> None:
+        """A shard whose lease is no longer safe by the local clock stops at once, even if the keeper's
+        heartbeat is stuck (a partition, a starved thread): nothing of it is received or sent any more."""
+        for shard in list(self._shards):
+            if self.keeper.current(shard) is None:
+                logger.warning("shard %s is no longer safely held; stopping its work", shard)
+                self._lost(shard)
 
     def shutdown(self) -> None:
         self.stop.set()
@@ -260,8 +269,12 @@ class SessionWorker:
             try:
                 report["content"] = {**report.get("content", {}), "media": store_media(view, path, event)}
             except Exception:
-                logger.exception("inbound media of %s could not be stored; it will come again", view.instance_id)
-                return
+                if event.get("ack") is not None:
+                    logger.exception("inbound media of %s not stored; the event comes again", view.instance_id)
+                    return
+                # An engine that cannot deliver again (whatsmeow): the message counts more than its media.
+                logger.exception("inbound media of %s not stored; reported without it", view.instance_id)
+                report["content"] = {**report.get("content", {}), "media_error": "media_unavailable"}
             finally:
                 _remove(path)
         self.reporter.submit(view.shard, report, event.get("ack"))

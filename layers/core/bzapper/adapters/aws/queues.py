@@ -7,13 +7,21 @@ import json
 from bzapper.adapters.aws.clients import client, queue_url
 from bzapper.config import settings
 from bzapper.domain.model import OutboundMessage, StatusReport
-from bzapper.topology import shard_queue_name
+from bzapper.topology import priority_queue_name, shard_queue_name
+
+PRIORITY_TYPES = frozenset({"otp"})
+"""Jobs that take the shard's priority lane: a verification code must not wait behind a campaign."""
+
+
+def job_queue_name(message: OutboundMessage) -> str:
+    lane = priority_queue_name if message.type in PRIORITY_TYPES else shard_queue_name
+    return lane(message.shard)
 
 
 class SqsJobQueue:
     def enqueue(self, message: OutboundMessage) -> None:
         client("sqs").send_message(
-            QueueUrl=queue_url(settings().queue(shard_queue_name(message.shard), fifo=True)),
+            QueueUrl=queue_url(settings().queue(job_queue_name(message), fifo=True)),
             MessageBody=json.dumps(message.job(), separators=(",", ":")),
             # One conversation order per number; the id dedupes an outbox re-send within SQS's window.
             MessageGroupId=message.instance_id,
