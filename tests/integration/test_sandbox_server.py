@@ -376,3 +376,21 @@ def test_the_engine_over_http(base_url: str, tmp_path) -> None:
     assert len(events) == 5
     engine.shutdown()
     assert engine.client.instance("acc_1", "ins_e")["open"] is False
+
+
+def test_the_engine_answers_the_port_by_keyword_as_session_hosts_call_it(base_url: str) -> None:
+    from bzapper.worker.host import build_engine
+
+    engine = build_engine("sandbox", {"sandbox_url": base_url})
+    events: list[dict] = []
+    engine.open(SessionSpec(instance_id="ins_k", account_id="acc_1", livemode=False), events.append)
+    code = engine.pairing_code(instance_id="ins_k", phone="+5511955550001")
+    SandboxNetworkClient(base_url).scan("acc_1", "ins_k", code=code)
+    assert engine.check_numbers(instance_id="ins_k", inputs=[PHONE])[0]["exists"] is True
+    engine.mark_read(instance_id="ins_k", chat_jid=JID, wa_message_ids=["3A1"])
+    engine.pump(wait_seconds=1)
+    engine.ack(acks=[e["ack"] for e in events])
+    assert [e["state"] for e in events] == ["pairing", "connected"]
+    engine.logout(instance_id="ins_k")
+    engine.close(instance_id="ins_k")
+    engine.shutdown()
