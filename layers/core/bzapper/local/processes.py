@@ -79,7 +79,9 @@ class WorkerSupervisor(threading.Thread):
     def __init__(self, state_dir: Path, env: dict[str, str]) -> None:
         super().__init__(name="worker-supervisor", daemon=True)
         self.state_dir = state_dir
-        self.env = {**env, "BZ_WORKER_PARENT_PID": str(os.getpid())}
+        # One stable worker id: a restarted worker takes its dead predecessor's leases back at once
+        # (this supervisor saw it exit), instead of waiting for them to expire.
+        self.env = {**env, "BZ_WORKER_PARENT_PID": str(os.getpid()), "BZ_WORKER_ID": f"wk_local_{os.getpid()}"}
         self.stop = threading.Event()
         self.restarts = 0
         self.process: subprocess.Popen[bytes] | None = None

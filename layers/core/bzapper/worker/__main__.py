@@ -30,6 +30,7 @@ def main() -> None:
     worker = SessionWorker(
         services(),
         engine_setups(),
+        owner=os.environ.get("BZ_WORKER_ID"),
         sessions_per_host=int(os.environ.get("BZ_SESSIONS_PER_HOST", "50")),
         pacing=PacingPolicy(
             min_interval_ms=int(os.environ.get("BZ_SEND_INTERVAL_MS", "0")),

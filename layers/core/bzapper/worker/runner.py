@@ -36,6 +36,8 @@ from bzapper.worker.reports import Reporter
 
 logger = logging.getLogger("bzapper.worker")
 
+OPEN_SWEEP_SECONDS = 30.0
+
 
 @dataclass(frozen=True)
 class EngineSetup:
@@ -171,14 +173,19 @@ class SessionWorker:
                 logger.exception("closing %s of lost shard %s failed", instance_id, shard)
 
     def _open_shard(self, shard: int) -> None:
-        for view in self.services.instances.of_shard(shard):
-            if self.stop.is_set() or shard not in self._shards:
-                return
-            if should_open(view.status, view.active):
-                try:
-                    self._open_view(view)
-                except Exception:
-                    logger.exception("opening %s failed", view.instance_id)
+        """Open the shard's instances now, then sweep again now and then: an "open" command that was lost
+        (or an instance created while no one held the shard) is caught by the next sweep."""
+        work = self._shards.get(shard)
+        while work is not None and not work.stop.is_set():
+            try:
+                for view in self.services.instances.of_shard(shard):
+                    if work.stop.is_set():
+                        return
+                    if view.instance_id not in self._instances and should_open(view.status, view.active):
+                        self._open_view(view)
+            except Exception:
+                logger.exception("opening the instances of shard %s failed", shard)
+            work.stop.wait(OPEN_SWEEP_SECONDS)
 
     # -- instances ------------------------------------------------------------------------------
 
