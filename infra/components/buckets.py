@@ -6,6 +6,7 @@ from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from bzapper.domain.media import UPLOADS_PREFIX
 from infra.config import InfraConfig
 
 
@@ -46,7 +47,11 @@ class Buckets(Construct):
                         id="expire-media",
                         expiration=Duration.days(config.media_expiry_days),
                         abort_incomplete_multipart_upload_after=Duration.days(1),
-                    )
+                    ),
+                    # A pre-signed upload never completed (POST /media/uploads) is not kept.
+                    s3.LifecycleRule(
+                        id="expire-unfinished-uploads", prefix=UPLOADS_PREFIX, expiration=Duration.days(1)
+                    ),
                 ],
                 removal_policy=removal,
             )

@@ -31,6 +31,10 @@ REASONS: dict[str, str] = {
         "This queue is a dead-letter queue (of an EventBridge rule target or of a schedule's target), "
         "so it has no dead-letter queue of its own."
     ),
+    "bucket-objects": (
+        "Objects of one bucket (`arn:…:s3:::<bucket>/*`): media keys are per account and file, made at run "
+        "time, so no narrower ARN exists; the actions are object actions only, never on the bucket itself."
+    ),
     "function-versions": (
         "Scoped to one function: EventBridge Scheduler may invoke that function and its versions and "
         "aliases (`<function arn>:*`, added by CDK's grantInvoke); no other function."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from aws_cdk import Aws
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
@@ -11,6 +12,7 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 
 from infra.access import Access
+from infra.components import nag
 
 SEND_ACTIONS = ("sqs:SendMessage",)
 CONSUME_ACTIONS = (
@@ -70,9 +72,13 @@ def grant(role: iam.IRole, access: Access, resources: Resources) -> dict[str, st
     if access.publish_events:
         statements.append(iam.PolicyStatement(actions=["events:PutEvents"], resources=[resources.bus.event_bus_arn]))
     for bucket_name, actions in access.buckets:
-        bucket = resources.buckets[bucket_name]
-        statements.append(
-            iam.PolicyStatement(actions=[f"s3:{action}" for action in actions], resources=[bucket.arn_for_objects("*")])
+        # The objects of that one bucket, by its literal name: keys are per account and file, unknown in
+        # advance, so the resource ends in `/*`; acknowledged for exactly this ARN and nothing wider.
+        physical = bucket_physical_name_of(resources.buckets[bucket_name])
+        objects = f"arn:{Aws.PARTITION}:s3:::{physical}/*"
+        statements.append(iam.PolicyStatement(actions=[f"s3:{action}" for action in actions], resources=[objects]))
+        nag.acknowledge(
+            role, "AwsSolutions-IAM5", f"Resource::arn:<AWS::Partition>:s3:::{physical}/*", reason_key="bucket-objects"
         )
     for statement in statements:
         role.add_to_principal_policy(statement)
@@ -85,6 +91,14 @@ def queue_env(access: Access, resources: Resources, extra: tuple[str, ...] = ())
         queue = resources.queues[name]
         env[queue_url_env_key(queue_physical_name_of(queue))] = queue.queue_url
     return env
+
+
+def bucket_physical_name_of(bucket: s3.IBucket) -> str:
+    """The bucket's literal name (set by infra.components.buckets from the topology, never a token)."""
+    name = bucket.node.default_child.bucket_name  # type: ignore[union-attr]
+    if not isinstance(name, str):
+        raise TypeError(f"bucket {bucket.node.path} has no literal name")
+    return name
 
 
 def queue_physical_name_of(queue: sqs.Queue) -> str:

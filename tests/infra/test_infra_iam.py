@@ -32,10 +32,24 @@ def statements_of_role(synth: Synth, role_id: str) -> list[dict]:
     return found
 
 
+def _literal_s3_arn(resource: Any) -> tuple[str, str] | None:
+    """(bucket name, suffix) of `arn:${AWS::Partition}:s3:::<bucket><suffix>` (how bucket grants are written)."""
+    if not (isinstance(resource, dict) and "Fn::Join" in resource):
+        return None
+    parts = resource["Fn::Join"][1]
+    if len(parts) != 3 or parts[:2] != ["arn:", {"Ref": "AWS::Partition"}] or not parts[2].startswith(":s3:::"):
+        return None
+    name, slash, key = parts[2].removeprefix(":s3:::").partition("/")
+    return name, slash + key
+
+
 def describe(synth: Synth, resource: Any) -> tuple[str, str, str]:
     """(CloudFormation type, physical name, suffix) of a statement's resource; ("*", "*", "") for `*`."""
     if resource == "*":
         return "*", "*", ""
+    s3_objects = _literal_s3_arn(resource)
+    if s3_objects:
+        return "AWS::S3::Bucket", *s3_objects
     suffix = ""
     if isinstance(resource, dict) and "Fn::Join" in resource:
         head, *rest = resource["Fn::Join"][1]
@@ -93,6 +107,8 @@ def expected_grants(synth: Synth, entry: access.Access, consumed: tuple[str, ...
         )
     if entry.publish_events:
         expected[("AWS::Events::EventBus", synth.config.name(TOPOLOGY.bus))].add("events:PutEvents")
+    for bucket, actions in entry.buckets:
+        expected[("AWS::S3::Bucket", synth.config.name(bucket) + "/*")].update(f"s3:{a}" for a in actions)
     return dict(expected)
 
 

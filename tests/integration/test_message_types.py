@@ -15,6 +15,7 @@ from support.media import jpeg, mp3, ogg, pad, pdf, webp
 from support.reports import CapturingPublisher, deliver
 
 from bzapper.adapters.aws.models import AccountModel, MessageModel
+from bzapper.api.schemas import MessageChangeEvent
 from bzapper.config import settings
 from bzapper.domain.composing import EDIT_WINDOW_MS
 from bzapper.domain.model import StatusReport, wallet_id
@@ -335,6 +336,7 @@ def test_an_edit_is_a_free_message_of_its_own_and_edits_the_original_when_sent(
     edits = publisher.of_type("message.edited")
     assert len({event["id"] for event in edits}) == 1  # re-published under the same id, never a second edit
     edited = edits[0]
+    MessageChangeEvent.model_validate(edited)  # as the contract documents it
     assert edited["data"] == {
         "message_id": original["message_id"],
         "change_id": edit["message_id"],
@@ -361,6 +363,7 @@ def test_a_deletion_for_everyone_marks_the_original_and_nothing_changes_it_after
     _reach(statuses_handler, account, revoke["message_id"], "sending", "sent")
     [deleted] = publisher.of_type("message.deleted")
     assert deleted["data"]["message_id"] == original["message_id"] and "body" not in deleted["data"]
+    MessageChangeEvent.model_validate(deleted)
     assert MessageModel.get(original["message_id"]).deleted_at is not None
 
     for method, body in (("PATCH", {"body": "y"}), ("DELETE", None)):
