@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import quote, unquote
 
+from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
 from bzapper.adapters.aws.clients import client
@@ -33,6 +34,9 @@ from bzapper.domain.media import (
 _CHUNK = 1024 * 1024
 _SPOOL_BYTES = 8 * 1024 * 1024
 """Past this, a file being received is spooled to disk (Lambda's /tmp), not held in memory."""
+
+_TRANSFER = TransferConfig(max_concurrency=4)
+"""Parts of a large file in parallel, within the client's connection pool (10)."""
 
 
 @dataclass
@@ -117,6 +121,7 @@ class MediaStore:
             self.bucket,
             key,
             ExtraArgs={"ContentType": mime_type, "Metadata": metadata},
+            Config=_TRANSFER,
         )
         return _media(key, media_id, mime_type, received.size, received.sha256, filename)
 
@@ -221,6 +226,7 @@ class MediaStore:
             self.bucket,
             key,
             ExtraArgs={"ContentType": mime_type, "Metadata": metadata, "MetadataDirective": "REPLACE"},
+            Config=_TRANSFER,
         )
         s3.delete_object(Bucket=self.bucket, Key=source)
         return _media(key, media_id, mime_type, received.size, received.sha256, filename)
