@@ -48,6 +48,13 @@ def sandbox(aws: None, network: SandboxNetwork) -> Any:
     return load_function("sandbox").handler
 
 
+@pytest.fixture
+def unpaired(svc: Any, account: Account, network: SandboxNetwork) -> Account:
+    """The account with a new sandbox instance that no phone has scanned yet (the test account's own is paired)."""
+    ref = svc.instances.create(account.account_id, livemode=False, engine="sandbox", name="New", status="disconnected")
+    return Account(account.account_id, account.api_key, ref.instance_id)
+
+
 def scan(handler: Any, account: Account, body: dict | None = None, instance_id: str | None = None, **headers: str):
     path = f"/sandbox/instances/{instance_id or account.instance_id}/scan"
     return call(handler, "POST", path, body=body, headers=account.auth | headers)
@@ -67,49 +74,49 @@ def events(network: SandboxNetwork, account: Account) -> list[dict]:
 # -- scan ------------------------------------------------------------------------------------------------
 
 
-def test_scanning_the_qr_of_an_open_instance_connects_it(sandbox, network, account) -> None:
-    network.connect(account.account_id, account.instance_id)  # what the worker does when it opens it
+def test_scanning_the_qr_of_an_open_instance_connects_it(sandbox, network, unpaired) -> None:
+    network.connect(unpaired.account_id, unpaired.instance_id)  # what the worker does when it opens it
 
-    status, _, body = scan(sandbox, account)
+    status, _, body = scan(sandbox, unpaired)
 
-    phone = default_phone(account.instance_id)
+    phone = default_phone(unpaired.instance_id)
     assert status == 200
     assert body == {
-        "instance_id": account.instance_id,
+        "instance_id": unpaired.instance_id,
         "state": "connected",
         "phone": phone,
         "lid": lid_for(phone),
         "push_name": f"Sandbox {phone[-4:]}",
     }
-    assert [(e["kind"], e["state"]) for e in events(network, account)] == [
+    assert [(e["kind"], e["state"]) for e in events(network, unpaired)] == [
         ("state", "pairing"),
         ("state", "connected"),
     ]
 
 
-def test_scanning_before_the_worker_opened_it_pairs_it_for_then(sandbox, network, account) -> None:
-    status, _, body = scan(sandbox, account, {"phone": "+55 11 95555-0001"})
+def test_scanning_before_the_worker_opened_it_pairs_it_for_then(sandbox, network, unpaired) -> None:
+    status, _, body = scan(sandbox, unpaired, {"phone": "+55 11 95555-0001"})
 
     assert (status, body["state"], body["phone"]) == (200, "disconnected", OWN)
-    assert network.connect(account.account_id, account.instance_id)["state"] == "connected"
+    assert network.connect(unpaired.account_id, unpaired.instance_id)["state"] == "connected"
 
 
-def test_confirming_a_pairing_code(sandbox, network, account) -> None:
-    network.connect(account.account_id, account.instance_id)
-    code = network.pairing_code(account.account_id, account.instance_id, OWN)
+def test_confirming_a_pairing_code(sandbox, network, unpaired) -> None:
+    network.connect(unpaired.account_id, unpaired.instance_id)
+    code = network.pairing_code(unpaired.account_id, unpaired.instance_id, OWN)
 
-    status, _, wrong = scan(sandbox, account, {"code": "AAAA-AAAA"}, **{"Accept-Language": "pt-BR"})
+    status, _, wrong = scan(sandbox, unpaired, {"code": "AAAA-AAAA"}, **{"Accept-Language": "pt-BR"})
     assert (status, wrong["code"], wrong["param"], wrong["locale"]) == (422, "validation_failed", "code", "pt-BR")
     assert "código de pareamento" in wrong["message"]
 
-    status, _, body = scan(sandbox, account, {"code": code})
+    status, _, body = scan(sandbox, unpaired, {"code": code})
     assert (status, body["state"], body["phone"]) == (200, "connected", OWN)
 
 
-def test_scanning_with_another_number_once_paired_is_a_409(sandbox, network, account) -> None:
-    scan(sandbox, account, {"phone": OWN})
-    assert scan(sandbox, account, {"phone": OWN})[0] == 200  # the same phone again: nothing changes
-    status, _, body = scan(sandbox, account, {"phone": "+5511955550002"})
+def test_scanning_with_another_number_once_paired_is_a_409(sandbox, network, unpaired) -> None:
+    scan(sandbox, unpaired, {"phone": OWN})
+    assert scan(sandbox, unpaired, {"phone": OWN})[0] == 200  # the same phone again: nothing changes
+    status, _, body = scan(sandbox, unpaired, {"phone": "+5511955550002"})
     assert (status, body["code"]) == (409, "already_connected")
 
 
@@ -123,23 +130,23 @@ def test_scanning_with_another_number_once_paired_is_a_409(sandbox, network, acc
         ({"surprise": 1}, "validation_failed", "surprise"),
     ],
 )
-def test_invalid_scans_are_422s(sandbox, network, account, body, code, param) -> None:
-    status, _, error = scan(sandbox, account, body)
+def test_invalid_scans_are_422s(sandbox, network, unpaired, body, code, param) -> None:
+    status, _, error = scan(sandbox, unpaired, body)
     assert (status, error["code"], error["param"]) == (422, code, param)
-    assert network.instance(account.account_id, account.instance_id)["paired"] is False
+    assert network.instance(unpaired.account_id, unpaired.instance_id)["paired"] is False
 
 
 # -- inbound ----------------------------------------------------------------------------------------------
 
 
-def test_a_contact_writes_to_the_instance(sandbox, network, account) -> None:
-    network.connect(account.account_id, account.instance_id, OWN)
-    events(network, account)
+def test_a_contact_writes_to_the_instance(sandbox, network, unpaired) -> None:
+    network.connect(unpaired.account_id, unpaired.instance_id, OWN)
+    events(network, unpaired)
 
-    status, _, body = inbound(sandbox, account, {"from": PHONE, "type": "text", "body": "Oi!", "push_name": "Ana"})
+    status, _, body = inbound(sandbox, unpaired, {"from": PHONE, "type": "text", "body": "Oi!", "push_name": "Ana"})
 
     assert status == 202
-    [event] = events(network, account)
+    [event] = events(network, unpaired)
     assert event["wa_message_id"] == body["wa_message_id"]
     assert (event["kind"], event["chat_jid"], event["type"], event["content"]) == (
         "inbound",
@@ -150,32 +157,32 @@ def test_a_contact_writes_to_the_instance(sandbox, network, account) -> None:
     assert event["sender"] == {"jid": JID, "phone": PHONE, "lid": lid_for(PHONE), "push_name": "Ana"}
 
 
-def test_inbound_media_and_from_me(sandbox, network, account) -> None:
-    network.scan(account.account_id, account.instance_id, OWN)
+def test_inbound_media_and_from_me(sandbox, network, unpaired) -> None:
+    network.scan(unpaired.account_id, unpaired.instance_id, OWN)
     image = {"mime_type": "image/png", "data_base64": base64.b64encode(b"png bytes").decode()}
 
     status, _, body = inbound(
         sandbox,
-        account,
+        unpaired,
         {"from": JID, "type": "image", "content": {"media": image, "caption": "eu"}, "from_me": True},
     )
 
     assert status == 202
-    network.connect(account.account_id, account.instance_id)
-    [message] = [e for e in network.poll([account.instance_id]) if e["kind"] == "inbound"]
+    network.connect(unpaired.account_id, unpaired.instance_id)
+    [message] = [e for e in network.poll([unpaired.instance_id]) if e["kind"] == "inbound"]
     assert (message["from_me"], message["sender"]["phone"]) == (True, OWN)
     assert network.media(message["content"]["media"]["sandbox_media_id"]) == ("image/png", b"png bytes")
     assert message["wa_message_id"] == body["wa_message_id"]
 
 
-def test_a_given_wa_id_is_kept(sandbox, network, account) -> None:
-    network.scan(account.account_id, account.instance_id, OWN)
+def test_a_given_wa_id_is_kept(sandbox, network, unpaired) -> None:
+    network.scan(unpaired.account_id, unpaired.instance_id, OWN)
     body = {"from": PHONE, "type": "text", "body": "x", "wa_message_id": "3AFIXED01"}
-    assert inbound(sandbox, account, body)[2] == {"wa_message_id": "3AFIXED01"}
+    assert inbound(sandbox, unpaired, body)[2] == {"wa_message_id": "3AFIXED01"}
 
 
-def test_inbound_to_an_unpaired_instance_is_a_409(sandbox, network, account) -> None:
-    status, _, body = inbound(sandbox, account, {"from": PHONE, "type": "text", "body": "x"})
+def test_inbound_to_an_unpaired_instance_is_a_409(sandbox, network, unpaired) -> None:
+    status, _, body = inbound(sandbox, unpaired, {"from": PHONE, "type": "text", "body": "x"})
     assert (status, body["code"]) == (409, "instance_not_connected")
 
 
@@ -195,18 +202,18 @@ def test_inbound_to_an_unpaired_instance_is_a_409(sandbox, network, account) -> 
         ({"type": "text", "body": "x"}, "validation_failed", "from"),
     ],
 )
-def test_invalid_inbound_is_a_422(sandbox, network, account, body, code, param) -> None:
-    network.scan(account.account_id, account.instance_id, OWN)
-    status, _, error = inbound(sandbox, account, body)
+def test_invalid_inbound_is_a_422(sandbox, network, unpaired, body, code, param) -> None:
+    network.scan(unpaired.account_id, unpaired.instance_id, OWN)
+    status, _, error = inbound(sandbox, unpaired, body)
     assert (status, error["code"], error["param"]) == (422, code, param), error
-    network.connect(account.account_id, account.instance_id)
-    assert [e for e in events(network, account) if e["kind"] == "inbound"] == []
+    network.connect(unpaired.account_id, unpaired.instance_id)
+    assert [e for e in events(network, unpaired) if e["kind"] == "inbound"] == []
 
 
-def test_the_invalid_content_message_says_why(sandbox, network, account) -> None:
-    network.scan(account.account_id, account.instance_id, OWN)
+def test_the_invalid_content_message_says_why(sandbox, network, unpaired) -> None:
+    network.scan(unpaired.account_id, unpaired.instance_id, OWN)
     bad = {"from": PHONE, "type": "image", "content": {"media": {"mime_type": "image/png", "data_base64": "%"}}}
-    assert "data_base64" in inbound(sandbox, account, bad)[2]["message"]
+    assert "data_base64" in inbound(sandbox, unpaired, bad)[2]["message"]
 
 
 # -- who may ------------------------------------------------------------------------------------------------
@@ -215,12 +222,13 @@ def test_the_invalid_content_message_says_why(sandbox, network, account) -> None
 @pytest.mark.parametrize("action", ["scan", "inbound"])
 def test_another_accounts_instance_is_not_found(sandbox, network, svc, account, action) -> None:
     other = make_account(svc)
+    before = network.instance(other.account_id, other.instance_id)
     body = {"from": PHONE, "type": "text", "body": "x"} if action == "inbound" else {}
     for instance_id in (other.instance_id, "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q", "nonsense"):
         path = f"/sandbox/instances/{instance_id}/{action}"
         status, _, error = call(sandbox, "POST", path, body=body, headers=account.auth)
         assert (status, error["code"]) == (404, "not_found")
-    assert network.instance(other.account_id, other.instance_id)["paired"] is False
+    assert network.instance(other.account_id, other.instance_id) == before  # nothing reached it
 
 
 def test_live_keys_are_refused(sandbox, network, svc, account) -> None:
