@@ -1658,11 +1658,6 @@ export interface components {
              */
             param?: string | null;
         };
-        /** HTTPValidationError */
-        HTTPValidationError: {
-            /** Detail */
-            detail?: components["schemas"]["ValidationError"][];
-        };
         /**
          * Health
          * @example {
@@ -3298,19 +3293,6 @@ export interface components {
             /** Data */
             data: components["schemas"]["UsageBucket"][];
             totals: components["schemas"]["UsageBucket"];
-        };
-        /** ValidationError */
-        ValidationError: {
-            /** Location */
-            loc: (string | number)[];
-            /** Message */
-            msg: string;
-            /** Error Type */
-            type: string;
-            /** Input */
-            input?: unknown;
-            /** Context */
-            ctx?: Record<string, never>;
         };
         /**
          * Wallet
@@ -5886,6 +5868,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "file": "(the bytes of catalogue.jpg)"
+                 *     }
+                 */
                 "multipart/form-data": components["schemas"]["Body_upload_media"];
             };
         };
@@ -6051,7 +6038,12 @@ export interface operations {
         };
         requestBody?: {
             content: {
-                "application/json": components["schemas"]["UploadComplete"] | null;
+                /**
+                 * @example {
+                 *       "filename": "report-2026-11.pdf"
+                 *     }
+                 */
+                "application/json": components["schemas"]["UploadComplete"];
             };
         };
         responses: {
@@ -9327,14 +9319,19 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Final: not retried (except 408 and 429, retried like a 5xx). */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                content?: never;
+            };
+            /** @description Retried with exponential backoff for about 3.5 days. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
                 };
+                content?: never;
             };
         };
     };
@@ -9377,14 +9374,19 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Validation Error */
-            422: {
+            /** @description Final: not retried (except 408 and 429, retried like a 5xx). */
+            "4XX": {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
+                content?: never;
+            };
+            /** @description Retried with exponential backoff for about 3.5 days. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
                 };
+                content?: never;
             };
         };
     };

@@ -28,6 +28,9 @@ MEDIA_ID = Path(examples=["med_01JD5V6W4E7R8T9Y0U1I2O3P4Q"])
     "bytes; larger files: POST /media/uploads). The type is read from the file's bytes. Use the `media_id` "
     "in any media send; the file is checked against that kind's limits then.",
     responses=error_responses(401, 413, 422),
+    openapi_extra={
+        "requestBody": {"content": {"multipart/form-data": {"example": {"file": "(the bytes of catalogue.jpg)"}}}}
+    },
 )
 def upload_media(
     file: UploadFile = File(description="The file; its part's filename is kept for documents."),
@@ -60,10 +63,9 @@ def start_upload(principal: Principal = Depends(authenticate)) -> UploadStarted:
 )
 def complete_upload(
     media_id: str = MEDIA_ID,
-    request: UploadComplete | None = Body(default=None),
+    request: UploadComplete = Body(default_factory=UploadComplete),  # an empty POST completes as it is
     principal: Principal = Depends(authenticate),
 ) -> MediaOut:
-    request = request or UploadComplete()
     media = service.complete_upload(services(), principal, media_id, request.mime_type, request.filename)
     return MediaOut(**service.public_media(media))
 

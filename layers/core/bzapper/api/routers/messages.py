@@ -366,5 +366,9 @@ for _type, _summary in (
         operation_id=f"event_{_type.replace('.', '_')}",
         status_code=200,
         response_model=None,
-        responses={200: {"description": "Any 2xx acknowledges the event."}},
+        responses={
+            200: {"description": "Any 2xx acknowledges the event."},
+            "4XX": {"description": "Final: not retried (except 408 and 429, retried like a 5xx)."},
+            "5XX": {"description": "Retried with exponential backoff for about 3.5 days."},
+        },
     )
