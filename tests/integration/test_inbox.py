@@ -91,7 +91,9 @@ def _send(messages_handler, account, to=PHONE, ref="lead-1"):
     return message_id, MessageModel.get(message_id).wa_message_id
 
 
-def _control_commands(svc, account) -> list[dict]:
+def _mark_read_commands(svc, account) -> list[dict]:
+    """The mark_read commands waiting on the instance's control queue (other commands, e.g. the instance's
+    opening at creation, are drained and ignored)."""
     shard = svc.instances.get(account.instance_id).shard
     sqs = boto3.client("sqs", region_name=settings().region)
     url = sqs.get_queue_url(QueueName=settings().queue(control_queue_name(shard), fifo=False))["QueueUrl"]
@@ -100,7 +102,7 @@ def _control_commands(svc, account) -> list[dict]:
         answer = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
         if not answer.get("Messages"):
             return found
-        found += [json.loads(m["Body"]) for m in answer["Messages"]]
+        found += [c for c in (json.loads(m["Body"]) for m in answer["Messages"]) if c["op"] == "mark_read"]
 
 
 def test_an_inbound_message_is_in_the_inbox_and_published_once_per_id(svc, account, inbox_api, published):
@@ -255,7 +257,7 @@ def test_mark_read_resets_unread_and_asks_the_holder_to_send_receipts(svc, accou
     status, _, read = mark_read(inbox_api, account)
     assert status == 200, read
     assert read["unread_count"] == 0 and read["receipts_sent"] == 3
-    [command] = _control_commands(svc, account)
+    [command] = _mark_read_commands(svc, account)
     assert (command["op"], command["instance_id"], command["chat_jid"]) == (
         "mark_read",
         account.instance_id,
@@ -272,7 +274,7 @@ def test_mark_read_resets_unread_and_asks_the_holder_to_send_receipts(svc, accou
     _, _, page = conversations(inbox_api, account)
     assert page["data"][0]["unread_count"] == 1
     mark_read(inbox_api, account, PHONE)
-    assert [c["wa_message_ids"] for c in _control_commands(svc, account)] == [["3A0063"]]
+    assert [c["wa_message_ids"] for c in _mark_read_commands(svc, account)] == [["3A0063"]]
 
 
 def test_a_late_message_older_than_what_was_read_is_not_unread(svc, account, inbox_api):
@@ -449,7 +451,7 @@ def test_a_message_arriving_while_marking_read_is_receipted_too(svc, account, in
     status, _, read = mark_read(inbox_api, account)
     assert status == 200 and len(calls) == 2  # refused once (stale row), then applied
     assert (read["unread_count"], read["receipts_sent"]) == (0, 2)
-    assert sorted(_control_commands(svc, account)[0]["wa_message_ids"]) == ["3A0150", "3A0151"]
+    assert sorted(_mark_read_commands(svc, account)[0]["wa_message_ids"]) == ["3A0150", "3A0151"]
 
 
 def test_a_message_sent_to_a_lid_joins_the_phones_conversation(svc, account, inbox_api, messages_handler):
