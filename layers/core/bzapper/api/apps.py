@@ -52,6 +52,7 @@ def create_app(*groups: str) -> FastAPI:
     )
     for group in groups or TOPOLOGY.api_groups:
         module = group_module(group)
+        _document_rate_limits(module.router)
         app.include_router(module.router)
         # A group that emits events declares their payloads on a `webhooks` router (one route per event
         # type, the payload model as its body): they land in the contract's `webhooks` section.
@@ -65,6 +66,20 @@ def create_app(*groups: str) -> FastAPI:
 
 
 _ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+
+
+def _document_rate_limits(router: APIRouter) -> None:
+    """Every authenticated request passes the per-key rate limit, so every such operation may answer 429."""
+    from bzapper.api.schemas import error_responses
+
+    too_many = error_responses(429)[429]
+    for route in router.routes:
+        if not isinstance(route, APIRoute):
+            continue
+        for method in route.methods:
+            topology_route, _ = match_route(method, route.path_format)
+            if topology_route is not None and topology_route.auth:
+                route.responses.setdefault(429, too_many)
 
 
 def allowed_methods(path: str) -> list[str]:

@@ -21,6 +21,22 @@ class InstanceCreate(Strict):
     model_config = ConfigDict(json_schema_extra={"example": {"name": "Support", "engine": "sandbox"}})
 
 
+_INSTANCE_EXAMPLE = {
+    "id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+    "object": "instance",
+    "name": "Support",
+    "engine": "sandbox",
+    "status": "connected",
+    "phone": "+5511970001234",
+    "lid": "123456789012345@lid",
+    "push_name": "Support",
+    "last_error": None,
+    "livemode": False,
+    "created": "2026-11-24T12:00:00Z",
+    "updated": "2026-11-24T12:00:05Z",
+}
+
+
 class InstanceOut(BaseModel):
     id: str
     object: Literal["instance"] = "instance"
@@ -35,35 +51,30 @@ class InstanceOut(BaseModel):
     created: str
     updated: str
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "example": {
-                "id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
-                "object": "instance",
-                "name": "Support",
-                "engine": "sandbox",
-                "status": "connected",
-                "phone": "+5511970001234",
-                "lid": "123456789012345@lid",
-                "push_name": "Support",
-                "last_error": None,
-                "livemode": False,
-                "created": "2026-11-24T12:00:00Z",
-                "updated": "2026-11-24T12:00:05Z",
-            }
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"example": _INSTANCE_EXAMPLE})
 
 
 class InstanceList(BaseModel):
     object: Literal["list"] = "list"
     data: list[InstanceOut]
 
+    model_config = ConfigDict(json_schema_extra={"example": {"object": "list", "data": [_INSTANCE_EXAMPLE]}})
+
 
 class InstanceQr(BaseModel):
     instance_id: str
     qr: str = Field(description="Render it as a QR code (or ask `?format=png`); it rotates about every 20 s.")
     status: Literal["pairing"] = "pairing"
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                "qr": "2@sandbox,AbCdEfGh,IjKlMnOp,QrStUvWx",
+                "status": "pairing",
+            }
+        }
+    )
 
 
 class PairingCodeRequest(Strict):
@@ -105,3 +116,20 @@ class NumberCheck(BaseModel):
 
 class CheckNumbersResult(BaseModel):
     data: list[NumberCheck]
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "data": [
+                    {
+                        "input": "+5511988888888",
+                        "exists": True,
+                        "phone": "+5511988888888",
+                        "jid": "5511988888888@s.whatsapp.net",
+                        "lid": "198765432109876@lid",
+                    },
+                    {"input": "+5511900000001", "exists": False, "phone": "+5511900000001", "jid": None, "lid": None},
+                ]
+            }
+        }
+    )

@@ -89,7 +89,15 @@ def delete_instance(instance_id: str = INSTANCE_ID, principal: Principal = Depen
     summary="The current pairing QR code (JSON, or an image with ?format=png)",
     responses={
         **error_responses(401, 404, 409),
-        200: {"content": {"application/json": {}, "image/png": {}}, "description": "The QR (rotates every ~20 s)."},
+        200: {
+            "description": "The QR (it rotates about every 20 s): JSON, or a PNG image with `?format=png`.",
+            "content": {
+                "image/png": {
+                    "schema": {"type": "string", "format": "binary"},
+                    "example": "(binary PNG: the QR drawn at 8 px per module)",
+                }
+            },
+        },
     },
 )
 def get_qr(
