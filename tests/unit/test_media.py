@@ -48,6 +48,13 @@ def test_without_a_signature_the_declared_type_then_the_name_label_a_document():
     assert stored_type(b"a,b\n") == "application/octet-stream"
 
 
+def test_a_type_with_a_signature_is_never_taken_on_trust():
+    # Bytes that are not a PNG stay unlabelled whatever the client or the name says: never an image.
+    assert stored_type(b"<html><script>", declared="image/png") == "application/octet-stream"
+    assert stored_type(b"<html><script>", filename="cat.png") == "application/octet-stream"
+    assert stored_type(b"%%%", declared="audio/ogg", filename="voice.ogg") == "application/octet-stream"
+
+
 @pytest.mark.parametrize(
     ("kind", "data", "expected"),
     [

@@ -91,17 +91,20 @@ def is_opus(head: bytes) -> bool:
     return head[:4] == b"OggS" and b"OpusHead" in head[:128]
 
 
+_SIGNED_TYPES = frozenset(kind.mime for kind in filetype.types)
+"""Types whose files carry a signature: a file without one is not of these, whatever it claims."""
+
+
 def stored_type(head: bytes, declared: str | None = None, filename: str | None = None) -> str:
-    """The type to store a file under: its signature's; without one, the declared type or the name's
-    (then it can only go out as a document)."""
+    """The type to store a file under: its signature's; without one, the declared type or the name's, as
+    a label (then it can only go out as a document), never a type the bytes would have shown."""
     sniffed = sniff(head)
     if sniffed:
         return sniffed
     declared = (declared or "").split(";")[0].strip().lower()
-    if declared and "/" in declared and declared != OCTET_STREAM:
-        return declared
-    guessed = mimetypes.guess_type(filename)[0] if filename else None
-    return guessed or OCTET_STREAM
+    if not (declared and "/" in declared and declared != OCTET_STREAM):
+        declared = (mimetypes.guess_type(filename)[0] if filename else None) or OCTET_STREAM
+    return OCTET_STREAM if declared in _SIGNED_TYPES else declared
 
 
 def size_limit(kind: str, plan_max: int) -> int:

@@ -179,8 +179,11 @@ class MediaStore:
             "Key": media["key"],
             "ResponseContentType": media["mime_type"],
         }
+        # Always a download, never rendered on the bucket's origin (a file's type may be only a label).
+        disposition = "attachment"
         if media.get("filename"):
-            params["ResponseContentDisposition"] = f"attachment; filename*=UTF-8''{quote(media['filename'])}"
+            disposition += f"; filename*=UTF-8''{quote(media['filename'])}"
+        params["ResponseContentDisposition"] = disposition
         return client("s3").generate_presigned_url("get_object", Params=params, ExpiresIn=expires_seconds)
 
     # --- Pre-signed uploads -------------------------------------------------------------------------
