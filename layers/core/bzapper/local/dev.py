@@ -171,7 +171,17 @@ def run_dev(host: str, port: int, state_dir: Path) -> None:
     try:
         env = stack.start_backends()
         gateway = stack.start_compute()
-        server = uvicorn.Server(uvicorn.Config(gateway, host=host, port=port, log_level="warning", lifespan="off"))
+        server = uvicorn.Server(
+            uvicorn.Config(
+                gateway,
+                host=host,
+                port=port,
+                log_level="warning",
+                lifespan="off",
+                # Open SSE streams never end by themselves: Ctrl-C must not wait for their clients.
+                timeout_graceful_shutdown=3,
+            )
+        )
 
         def announce() -> None:
             while not server.started and not server.should_exit:

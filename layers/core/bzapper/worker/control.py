@@ -47,10 +47,10 @@ class CommandHandler:
         op, instance_id = command.get("op"), command.get("instance_id", "")
         try:
             if op == "open":
-                self.open_instance(command, False)
+                self.open_instance(command, True)
             elif op == "restart":
                 self.close_instance(instance_id, False)
-                self.open_instance(command, False)
+                self.open_instance(command, True)
             elif op == "logout":
                 # A session must be open to unlink it, even one the customer just deleted.
                 self.open_instance(command, True)

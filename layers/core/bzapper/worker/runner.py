@@ -230,7 +230,10 @@ class SessionWorker:
             pool = self._pool_for(view.engine)
             if pool is not None:
                 pool.close(instance_id, logout=logout)
-        self._instances.pop(instance_id, None)
+        if not logout:
+            self._instances.pop(instance_id, None)
+        # A logout's outcome ("logged_out") is still to come from the engine: the instance stays known
+        # until that event is reported (see _on_event).
 
     def _call(self, instance_id: str, method: str, **kwargs: Any) -> Any:
         view = self._instance_of(instance_id)
@@ -261,6 +264,9 @@ class SessionWorker:
         elif kind == "state":
             fields = ("instance_id", "state", "at", "qr", "phone", "lid", "push_name", "error")
             self.reporter.submit(view.shard, {"kind": "state", **{k: event.get(k) for k in fields}}, event.get("ack"))
+            pool = self._pool_for(view.engine)
+            if event.get("state") == "logged_out" and (pool is None or not pool.holds(view.instance_id)):
+                self._instances.pop(view.instance_id, None)  # the logout this worker was waiting for
         elif kind == "identity":
             report = {"kind": "identity", "account_id": view.account_id, "livemode": view.livemode}
             report.update({k: event[k] for k in ("instance_id", "phone", "lid", "at")})

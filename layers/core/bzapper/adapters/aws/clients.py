@@ -11,7 +11,11 @@ from botocore.config import Config
 
 from bzapper.config import settings
 
-_CONFIG = Config(retries={"max_attempts": 4, "mode": "standard"}, connect_timeout=3, read_timeout=25)
+# A session worker polls a dozen queues and sends from several threads at once: room for all of them
+# (a Lambda uses one connection; idle ones cost nothing).
+_CONFIG = Config(
+    retries={"max_attempts": 4, "mode": "standard"}, connect_timeout=3, read_timeout=25, max_pool_connections=50
+)
 
 
 # Pre-signed S3 URLs signed with SigV4 (the only signature newer regions accept, and the expiring kind).
