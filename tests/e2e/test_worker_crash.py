@@ -14,6 +14,7 @@ from support.stack import Stack
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("worker_crash")]
 
 RECIPIENT = "+5511966660000"
+SENDS = 120
 
 
 def test_killed_worker_is_restarted_and_every_message_arrives_once(stack: Stack):
@@ -25,13 +26,14 @@ def test_killed_worker_is_restarted_and_every_message_arrives_once(stack: Stack)
         return response.json()["message_id"]
 
     with ThreadPoolExecutor(max_workers=4) as pool:
-        futures = [pool.submit(send, index) for index in range(40)]
-        time.sleep(0.5)
-        os.kill(first_pid, signal.SIGKILL)  # mid-stream
+        futures = [pool.submit(send, index) for index in range(SENDS - 1)]
+        while sum(future.done() for future in futures) < SENDS // 2:
+            time.sleep(0.05)
+        os.kill(first_pid, signal.SIGKILL)  # mid-stream: half accepted, some sent, some in flight
         message_ids = [future.result() for future in futures]
 
     # A worker restart is not a disconnection: sends keep being accepted meanwhile.
-    message_ids.append(send(40))
+    message_ids.append(send(SENDS - 1))
 
     deadline = time.monotonic() + 20
     while stack.worker_pid() == first_pid:
@@ -46,4 +48,4 @@ def test_killed_worker_is_restarted_and_every_message_arrives_once(stack: Stack)
         f"{stack.base_url}/sandbox/contacts/%2B5511966660000/messages", headers=stack.auth, timeout=10
     ).json()["data"]
     bodies = sorted(item["message"]["body"] for item in received)
-    assert bodies == sorted(f"message {index}" for index in range(41))
+    assert bodies == sorted(f"message {index}" for index in range(SENDS))  # each exactly once
