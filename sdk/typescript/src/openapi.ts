@@ -2556,9 +2556,9 @@ export interface components {
         SendAudioRequest: {
             /**
              * Instance Id
-             * @description The connected number to send from.
+             * @description The connected number to send from. Omitted: one of your connected numbers, the same one for a recipient as long as it stays connected (409 `no_number_available` when none is).
              */
-            instance_id: string;
+            instance_id?: string | null;
             /**
              * To
              * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`).
@@ -2624,9 +2624,9 @@ export interface components {
         SendButtonsRequest: {
             /**
              * Instance Id
-             * @description The connected number to send from.
+             * @description The connected number to send from. Omitted: one of your connected numbers, the same one for a recipient as long as it stays connected (409 `no_number_available` when none is).
              */
-            instance_id: string;
+            instance_id?: string | null;
             /**
              * To
              * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`).
@@ -2680,9 +2680,9 @@ export interface components {
         SendContactRequest: {
             /**
              * Instance Id
-             * @description The connected number to send from.
+             * @description The connected number to send from. Omitted: one of your connected numbers, the same one for a recipient as long as it stays connected (409 `no_number_available` when none is).
              */
-            instance_id: string;
+            instance_id?: string | null;
             /**
              * To
              * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`).
@@ -2719,9 +2719,9 @@ export interface components {
         SendDocumentRequest: {
             /**
              * Instance Id
-             * @description The connected number to send from.
+             * @description The connected number to send from. Omitted: one of your connected numbers, the same one for a recipient as long as it stays connected (409 `no_number_available` when none is).
              */
-            instance_id: string;
+            instance_id?: string | null;
             /**
              * To
              * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`).
@@ -2781,9 +2781,9 @@ export interface components {
         SendImageRequest: {
             /**
              * Instance Id
-             * @description The connected number to send from.
+             * @description The connected number to send from. Omitted: one of your connected numbers, the same one for a recipient as long as it stays connected (409 `no_number_available` when none is).
              */
-            instance_id: string;
+            instance_id?: string | null;
             /**
              * To
              * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`).
@@ -2854,9 +2854,9 @@ export interface components {
         SendListRequest: {
             /**
              * Instance Id
-             * @description The connected number to send from.
+             * @description The connected number to send from. Omitted: one of your connected numbers, the same one for a recipient as long as it stays connected (409 `no_number_available` when none is).
              */
-            instance_id: string;
+            instance_id?: string | null;
             /**
              * To
              * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`).
@@ -2906,9 +2906,9 @@ export interface components {
         SendLocationRequest: {
             /**
              * Instance Id
-             * @description The connected number to send from.
+             * @description The connected number to send from. Omitted: one of your connected numbers, the same one for a recipient as long as it stays connected (409 `no_number_available` when none is).
              */
-            instance_id: string;
+            instance_id?: string | null;
             /**
              * To
              * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`).
@@ -2954,9 +2954,9 @@ export interface components {
         SendPollRequest: {
             /**
              * Instance Id
-             * @description The connected number to send from.
+             * @description The connected number to send from. Omitted: one of your connected numbers, the same one for a recipient as long as it stays connected (409 `no_number_available` when none is).
              */
-            instance_id: string;
+            instance_id?: string | null;
             /**
              * To
              * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`).
@@ -3006,9 +3006,9 @@ export interface components {
         SendReactionRequest: {
             /**
              * Instance Id
-             * @description The connected number to send from.
+             * @description The connected number to send from. Omitted: one of your connected numbers, the same one for a recipient as long as it stays connected (409 `no_number_available` when none is).
              */
-            instance_id: string;
+            instance_id?: string | null;
             /**
              * To
              * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`).
@@ -3052,9 +3052,9 @@ export interface components {
         SendStickerRequest: {
             /**
              * Instance Id
-             * @description The connected number to send from.
+             * @description The connected number to send from. Omitted: one of your connected numbers, the same one for a recipient as long as it stays connected (409 `no_number_available` when none is).
              */
-            instance_id: string;
+            instance_id?: string | null;
             /**
              * To
              * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`).
@@ -3103,9 +3103,9 @@ export interface components {
         SendTextRequest: {
             /**
              * Instance Id
-             * @description The connected number to send from.
+             * @description The connected number to send from. Omitted: one of your connected numbers, the same one for a recipient as long as it stays connected (409 `no_number_available` when none is).
              */
-            instance_id: string;
+            instance_id?: string | null;
             /**
              * To
              * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`).
@@ -3142,9 +3142,9 @@ export interface components {
         SendVideoRequest: {
             /**
              * Instance Id
-             * @description The connected number to send from.
+             * @description The connected number to send from. Omitted: one of your connected numbers, the same one for a recipient as long as it stays connected (409 `no_number_available` when none is).
              */
-            instance_id: string;
+            instance_id?: string | null;
             /**
              * To
              * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`).

@@ -54,7 +54,13 @@ def mentions_field() -> Any:
 
 
 class SendTextRequest(Strict):
-    instance_id: str = Field(min_length=1, max_length=64, description="The connected number to send from.")
+    instance_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="The connected number to send from. Omitted: one of your connected numbers, the same one "
+        "for a recipient as long as it stays connected (409 `no_number_available` when none is).",
+    )
     to: str = Field(
         min_length=1,
         max_length=64,
@@ -647,7 +653,13 @@ def _example(**fields: Any) -> ConfigDict:
 class SendEnvelope(Strict):
     """What every send has, whatever its type (the same as POST /messages/text)."""
 
-    instance_id: str = Field(min_length=1, max_length=64, description="The connected number to send from.")
+    instance_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="The connected number to send from. Omitted: one of your connected numbers, the same one "
+        "for a recipient as long as it stays connected (409 `no_number_available` when none is).",
+    )
     to: str = Field(
         min_length=1,
         max_length=64,

@@ -26,6 +26,7 @@ from bzapper.domain.model import InstanceRef, MessageView, OutboundMessage, Prin
 from bzapper.domain.phones import InvalidRecipient, Recipient, parse_recipient
 from bzapper.domain.plans import EXPERIMENTAL_INTERACTIVE, plan_named
 from bzapper.domain.ratelimit import Bucket, Decision
+from bzapper.domain.routing import choose_number
 from bzapper.services.container import Services
 from bzapper.services.media import MediaSource, media_for_send
 
@@ -58,11 +59,24 @@ _COMMIT_ERRORS = {
 }
 
 
+def _chosen_number(services: Services, principal: Principal, recipient_jid: str) -> str:
+    """The account's connected number for this recipient (the same one while it stays connected)."""
+    connected = [
+        view.instance_id
+        for view in services.instances.of_account(principal.account_id, principal.livemode)
+        if view.status == "connected"
+    ]
+    chosen = choose_number(recipient_jid, connected)
+    if chosen is None:
+        raise BzError("no_number_available")
+    return chosen
+
+
 def send_message(
     services: Services,
     principal: Principal,
     *,
-    instance_id: str,
+    instance_id: str | None,
     to: str,
     message_type: str,
     content: dict[str, Any],
@@ -85,6 +99,8 @@ def send_message(
     recipient = _recipient(to, "to")
     mention_jids = [_recipient(mention, f"mentions.{index}").jid for index, mention in enumerate(mentions or [])]
 
+    if instance_id is None:
+        instance_id = _chosen_number(services, principal, recipient.jid)
     instance = services.instances.get(instance_id) if is_id(instance_id, "inst") else None
     if instance is None or instance.account_id != principal.account_id or instance.livemode != principal.livemode:
         raise BzError("not_found")  # another account's instance is indistinguishable from none
