@@ -290,6 +290,12 @@ class SessionWorker:
                 report["content"] = {**report.get("content", {}), "media_error": "media_unavailable"}
             finally:
                 _remove(path)
+        sender = event.get("sender") or {}
+        if sender.get("phone") and sender.get("lid"):
+            # Every message that names both sides of a contact teaches the mapping (reported once per change).
+            identity = {"kind": "identity", "account_id": view.account_id, "livemode": view.livemode}
+            identity.update(instance_id=view.instance_id, phone=sender["phone"], lid=sender["lid"], at=event["at"])
+            self.reporter.submit(view.shard, identity)
         self.reporter.submit(view.shard, report, event.get("ack"))
 
 
