@@ -25,11 +25,20 @@ def dev(
     port: Annotated[int, typer.Option("--port", envvar="BZ_PORT", help="API port.")] = 8000,
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
     state_dir: StateDir = Path(".bzapper"),
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="sandbox (default), or whatsmeow: also a live instance on a real phone, paired from a QR here.",
+        ),
+    ] = "sandbox",
 ) -> None:
     """Run the whole system locally: moto, the API, the pollers, the session worker, the sandbox network."""
     from bzapper.local.dev import run_dev
 
-    run_dev(host, port, state_dir)
+    if engine not in ("sandbox", "whatsmeow"):
+        raise typer.BadParameter("sandbox or whatsmeow", param_hint="--engine")
+    run_dev(host, port, state_dir, engine)
 
 
 @app.command()

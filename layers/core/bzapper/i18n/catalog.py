@@ -136,6 +136,21 @@ MESSAGES: dict[str, dict[str, str]] = {
         "pt-BR": "O ambiente local está pronto em {url}",
         "es": "El entorno local está listo en {url}",
     },
+    "cli.dev.whatsmeow_missing": {
+        "en": "The whatsmeow engine needs its extra: pip install -e '.[local,whatsmeow]'",
+        "pt-BR": "O motor whatsmeow precisa do seu extra: pip install -e '.[local,whatsmeow]'",
+        "es": "El motor whatsmeow necesita su extra: pip install -e '.[local,whatsmeow]'",
+    },
+    "cli.dev.scan_qr": {
+        "en": "Scan with WhatsApp › Settings › Linked devices › Link a device (it changes every ~20 s):",
+        "pt-BR": "Escaneie no WhatsApp › Configurações › Aparelhos conectados › Conectar aparelho (muda a cada ~20 s):",
+        "es": "Escanea en WhatsApp › Ajustes › Dispositivos vinculados › Vincular un dispositivo (cambia cada ~20 s):",
+    },
+    "cli.dev.phone_connected": {
+        "en": "Phone {phone} connected: send with BZ_LIVE_KEY and BZ_LIVE_INSTANCE.",
+        "pt-BR": "Telefone {phone} conectado: envie com BZ_LIVE_KEY e BZ_LIVE_INSTANCE.",
+        "es": "Teléfono {phone} conectado: envía con BZ_LIVE_KEY y BZ_LIVE_INSTANCE.",
+    },
     "cli.dev.stopping": {
         "en": "Stopping the local stack…",
         "pt-BR": "Encerrando o ambiente local…",

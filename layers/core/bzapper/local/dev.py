@@ -56,8 +56,9 @@ def read_dev_env(path: Path) -> dict[str, str]:
 
 
 class DevStack:
-    def __init__(self, host: str, port: int, state_dir: Path) -> None:
+    def __init__(self, host: str, port: int, state_dir: Path, engine: str = "sandbox") -> None:
         self.host, self.port, self.state_dir = host, port, state_dir
+        self.engine = engine
         self.stop = threading.Event()
         self.threads: list[threading.Thread] = []
         self.moto: Any = None
@@ -117,6 +118,13 @@ class DevStack:
         from bzapper.services.container import services
 
         account = create_test_account(services(), name="Dev", locale="en", credits=DEV_CREDITS)
+        live: dict[str, str] = {}
+        if self.engine == "whatsmeow":
+            from bzapper.local import live_phone
+
+            live = live_phone.bootstrap(account["account_id"], DEV_CREDITS)
+            live_phone.watch_pairing(live["BZ_LIVE_INSTANCE"], _terminal_locale(), self.stop)
+        account.update(live)
         base_url = f"http://{self.host}:{self.port}"
         write_dev_env(
             self.state_dir / "dev.env",
@@ -125,6 +133,7 @@ class DevStack:
                 "BZ_KEY": account["api_key"],
                 "BZ_INSTANCE": account["instance_id"],
                 "BZ_ACCOUNT": account["account_id"],
+                **live,
                 **{
                     name: env[name]
                     for name in (
@@ -159,14 +168,18 @@ def _terminal_locale() -> str:
     return i18n.negotiate(os.environ.get("LANG", "").split(".")[0].replace("_", "-")) or i18n.DEFAULT_LOCALE
 
 
-def run_dev(host: str, port: int, state_dir: Path) -> None:
+def run_dev(host: str, port: int, state_dir: Path, engine: str = "sandbox") -> None:
     import uvicorn
 
     from bzapper import i18n, logs
 
     logs.configure()
     started = time.monotonic()
-    stack = DevStack(host, port, state_dir)
+    if engine == "whatsmeow":
+        from bzapper.local import live_phone
+
+        live_phone.prepare(state_dir, _terminal_locale())
+    stack = DevStack(host, port, state_dir, engine)
     server: Any = None
     try:
         env = stack.start_backends()
@@ -198,6 +211,11 @@ def run_dev(host: str, port: int, state_dir: Path) -> None:
                         i18n.translate("cli.dev.ready", locale, url=account["base_url"]) + f" ({ready:.1f}s)",
                         f"  BZ_KEY={account['api_key']}",
                         f"  BZ_INSTANCE={account['instance_id']}",
+                        *(
+                            f"  {name}={account[name]}"
+                            for name in ("BZ_LIVE_KEY", "BZ_LIVE_INSTANCE")
+                            if name in account
+                        ),
                         "  credits: 10000 (test)",
                         f"  env: source {state_dir / 'dev.env'}",
                         "",
