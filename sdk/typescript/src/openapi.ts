@@ -2162,7 +2162,7 @@ export interface components {
         MessageEventError: {
             /**
              * Code
-             * @description Stable: `not_on_whatsapp`, `send_failed`, …
+             * @description Stable: `not_on_whatsapp`, `media_rejected`, `account_restricted`, `send_failed`, … (docs/messages.md).
              */
             code: string;
         };

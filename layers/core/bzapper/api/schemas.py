@@ -576,7 +576,10 @@ class EventBase(BaseModel):
 
 
 class MessageEventError(BaseModel):
-    code: str = Field(description="Stable: `not_on_whatsapp`, `send_failed`, …")
+    code: str = Field(
+        description="Stable: `not_on_whatsapp`, `media_rejected`, `account_restricted`, `send_failed`, … "
+        "(docs/messages.md)."
+    )
 
 
 class MessageEventData(BaseModel):
