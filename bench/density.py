@@ -1,9 +1,11 @@
-"""Worker density: resident memory of one session worker process as the instances it serves grow.
+"""Worker density: resident memory of one session worker (its supervisor process and its host processes)
+as the instances it serves grow.
 
 The worker here is the real one (`python -m bzapper.worker`, what Fargate runs) with the sandbox
 engine, against the bench's moto server (its own stage, so only these instances exist) and the
 bench's sandbox network. Instances are written straight into the instances table as connected
-sandbox instances; the worker finds them by its periodic refresh. RSS is read from /proc.
+sandbox instances; the worker opens them at its next sweep of its shards (every 2 s here). RSS is
+read from /proc, for the supervisor and for each host child.
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ from typing import Any
 
 from bench.backend import EndpointSession, bench_environment
 from bench.dynamo_units import item_size, read_units
-from bench.stats import median
 
 STAGE = "bench-density"
 
@@ -32,12 +33,31 @@ def rss_kb(pid: int) -> int:
     raise RuntimeError("no VmRSS")
 
 
-def _sample(pid: int, count: int = 5, every: float = 0.2) -> int:
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+            except (FileNotFoundError, ProcessLookupError, IndexError, ValueError):
+                continue
+    return found
+
+
+def tree_rss_kb(pid: int) -> tuple[int, int, int]:
+    """(supervisor RSS, RSS of all its hosts, number of hosts)."""
+    hosts = children(pid)
+    return rss_kb(pid), sum(rss_kb(child) for child in hosts), len(hosts)
+
+
+def _sample(pid: int, count: int = 5, every: float = 0.2) -> tuple[int, int, int]:
     values = []
     for _ in range(count):
-        values.append(rss_kb(pid))
+        values.append(tree_rss_kb(pid))
         time.sleep(every)
-    return int(median(values))
+    values.sort(key=lambda value: value[0] + value[1])
+    return values[len(values) // 2]
 
 
 def _instance_items(start: int, stop: int, account_id: str) -> list[dict[str, Any]]:
@@ -70,7 +90,12 @@ def measure(ctx: Any, steps: tuple[int, ...], settle_s: float, state_dir: Path) 
     current = dataclasses.replace(ctx.settings, stage=STAGE)
     provision(EndpointSession(ctx.moto_url), current)
     table = current.table("instances")
-    env = {**os.environ, **bench_environment(ctx.moto_url, STAGE), "BZ_SANDBOX_URL": ctx.network_url}
+    env = {
+        **os.environ,
+        **bench_environment(ctx.moto_url, STAGE),
+        "BZ_SANDBOX_URL": ctx.network_url,
+        "BZ_OPEN_SWEEP_SECONDS": "2",
+    }
     env.pop("BZ_WORKER_PARENT_PID", None)
     with open(state_dir / "density-worker.log", "ab") as log:
         worker = spawn([sys.executable, "-m", "bzapper.worker"], env, log)
@@ -84,32 +109,37 @@ def measure(ctx: Any, steps: tuple[int, ...], settle_s: float, state_dir: Path) 
                         RequestItems={table: [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]}
                     )
                 ids.extend(item["instance_id"]["S"] for item in items)
-                time.sleep(settle_s)  # > the worker's instance refresh period (5 s)
+                time.sleep(settle_s)  # > the worker's sweep (2 s) plus the opening of the new sessions
                 if worker.poll() is not None:
                     raise RuntimeError(f"the worker exited with {worker.returncode}; see density-worker.log")
 
             # The baseline holds one instance: every code path (receipt polling, its HTTP client) has
             # run once, so what grows after it is what more instances cost.
             grow_to(1)
-            base = _sample(worker.pid)
+            base_supervisor, base_hosts, _ = _sample(worker.pid)
+            base = base_supervisor + base_hosts
             rows = []
             previous = (1, base)
             for target in steps:
                 grow_to(target)
-                rss = _sample(worker.pid)
+                supervisor, hosts_rss, hosts = _sample(worker.pid)
+                rss = supervisor + hosts_rss
                 table_bytes = sum(item_size(item) for item in _scan(ctx.raw_ddb, table))
                 poll_body = json.dumps({"instance_ids": ids, "max_events": 100, "visibility_timeout": 5.0})
                 rows.append(
                     {
                         "instances": target,
                         "rss_mb": round(rss / 1024, 1),
+                        "supervisor_mb": round(supervisor / 1024, 1),
+                        "hosts": hosts,
+                        "hosts_mb": round(hosts_rss / 1024, 1),
                         "delta_over_one_kb": rss - base,
                         "kb_per_instance": round((rss - base) / (target - 1), 2) if target > 1 else None,
                         "kb_per_instance_since_previous": round((rss - previous[1]) / (target - previous[0]), 2)
                         if target > previous[0]
                         else None,
                         "receipt_poll_body_kb": round(len(poll_body) / 1024, 1),
-                        "refresh_scan_rru": read_units(table_bytes, consistent=False),
+                        "shard_sweep_query_rru": read_units(table_bytes, consistent=False),
                     }
                 )
                 previous = (target, rss)
@@ -123,8 +153,9 @@ def measure(ctx: Any, steps: tuple[int, ...], settle_s: float, state_dir: Path) 
     return {
         "one_instance_rss_mb": round(base / 1024, 1),
         "rows": rows,
-        "holds_per_instance": "an instance id in a list (refreshed by a full Scan every 5 s); no socket, "
-        "no session, no per-instance thread: the sandbox engine is one HTTP client for all instances",
+        "holds_per_instance": "in the supervisor: the instance's record and its place on a host; in its host: "
+        "a session (its sink) in the sandbox engine, which polls the network for all of its sessions at once "
+        "(one HTTP client per host, no socket or thread per instance); 50 sessions per host by default",
     }
 
 

@@ -274,7 +274,7 @@ def render(results: dict[str, Any]) -> str:
 
     # -- density ----------------------------------------------------------------------------------
     density = s.get("density", {})
-    out.append("WORKER DENSITY (one `python -m bzapper.worker` process, sandbox engine)")
+    out.append("WORKER DENSITY (one `python -m bzapper.worker`: its supervisor and its host processes, sandbox engine)")
     if "rows" in density:
         out.append(
             f"  RSS with 1 instance {density['one_instance_rss_mb']} MB (the baseline);"
@@ -284,16 +284,28 @@ def render(results: dict[str, Any]) -> str:
             [
                 r["instances"],
                 r["rss_mb"],
+                r.get("supervisor_mb", NA),
+                f"{r.get('hosts', NA)} / {r.get('hosts_mb', NA)}",
                 r["delta_over_one_kb"],
                 r["kb_per_instance"],
                 r["kb_per_instance_since_previous"],
                 r["receipt_poll_body_kb"],
-                r["refresh_scan_rru"],
+                r.get("shard_sweep_query_rru", r.get("refresh_scan_rru")),
             ]
             for r in density["rows"]
         ]
-        rows.append(["neonize idle client", NA, "", "", "", "", ""])
-        headers = ["instances", "RSS MB", "Δ kB", "kB/instance", "kB/inst. since prev.", "poll body kB", "scan RRU"]
+        rows.append(["neonize idle client", NA, "", "", "", "0.4-0.9 MB (docs/engines.md)", "", "", ""])
+        headers = [
+            "instances",
+            "RSS MB",
+            "supervisor MB",
+            "hosts / MB",
+            "Δ kB",
+            "kB/instance",
+            "kB/inst. since prev.",
+            "poll body kB",
+            "sweep RRU",
+        ]
         out.append(_table(headers, rows))
     if "density" in s:
         out.append(_error(s["density"]) or _load(s["density"]) + " density")

@@ -19,9 +19,15 @@ def engine_setups() -> dict[str, EngineSetup]:
     a session store directory is (BZ_WHATSMEOW_STORE: on Fargate an EFS mount shared by every worker)."""
     engines = {}
     if settings().sandbox_url:
-        engines["sandbox"] = EngineSetup("sandbox", {"sandbox_url": settings().sandbox_url})
+        engines["sandbox"] = EngineSetup(
+            "sandbox",
+            {"sandbox_url": settings().sandbox_url},
+            sessions_per_host=int(os.environ.get("BZ_SANDBOX_SESSIONS_PER_HOST", "1000")),
+        )
     if store := os.environ.get("BZ_WHATSMEOW_STORE"):
-        engines["whatsmeow"] = EngineSetup("whatsmeow", {"store_dir": store})
+        engines["whatsmeow"] = EngineSetup(
+            "whatsmeow", {"store_dir": store}, sessions_per_host=int(os.environ.get("BZ_SESSIONS_PER_HOST", "50"))
+        )
     return engines
 
 
@@ -31,7 +37,6 @@ def main() -> None:
         services(),
         engine_setups(),
         owner=os.environ.get("BZ_WORKER_ID"),
-        sessions_per_host=int(os.environ.get("BZ_SESSIONS_PER_HOST", "50")),
         pacing=PacingPolicy(
             min_interval_ms=int(os.environ.get("BZ_SEND_INTERVAL_MS", "0")),
             jitter_ms=int(os.environ.get("BZ_SEND_JITTER_MS", "0")),

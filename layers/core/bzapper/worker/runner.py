@@ -36,7 +36,7 @@ from bzapper.worker.reports import Reporter
 
 logger = logging.getLogger("bzapper.worker")
 
-OPEN_SWEEP_SECONDS = 30.0
+OPEN_SWEEP_SECONDS = float(os.environ.get("BZ_OPEN_SWEEP_SECONDS", "30"))
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,9 @@ class EngineSetup:
     factory: str
     """An engine name known to bzapper.worker.host.build_engine, or a "module:callable"."""
     config: dict[str, Any] = field(default_factory=dict)
+    sessions_per_host: int = DEFAULT_SESSIONS_PER_HOST
+    """How many sessions share one host process: few where one engine crash takes its host down (neonize),
+    many where an engine cannot crash its process (the sandbox is an HTTP client)."""
 
 
 @dataclass
@@ -65,7 +68,6 @@ class SessionWorker:
         lease_store: LeaseBackend | None = None,
         owner: str | None = None,
         lease_duration_ms: int | None = None,
-        sessions_per_host: int = DEFAULT_SESSIONS_PER_HOST,
         pacing: PacingPolicy | None = None,
     ) -> None:
         if lease_store is None:
@@ -74,7 +76,6 @@ class SessionWorker:
             lease_store = LeaseStore()
         self.services = services
         self.engines = engines
-        self.sessions_per_host = sessions_per_host
         self.stop = threading.Event()
         self.keeper = LeaseKeeper(
             lease_store,
@@ -196,7 +197,7 @@ class SessionWorker:
         with self._pools_lock:
             pool = self._pools.get(engine)
             if pool is None and not self.stop.is_set():
-                pool = HostPool(setup.factory, setup.config, self._on_event, per_host=self.sessions_per_host)
+                pool = HostPool(setup.factory, setup.config, self._on_event, per_host=setup.sessions_per_host)
                 self._pools[engine] = pool
             return pool
 
