@@ -16,7 +16,8 @@ from bzapper.worker.runner import EngineSetup, SessionWorker, parent_alive
 
 def engine_setups() -> dict[str, EngineSetup]:
     """The engines this worker serves: the sandbox when a sandbox network is configured, whatsmeow when
-    a session store directory is (BZ_WHATSMEOW_STORE: on Fargate an EFS mount shared by every worker)."""
+    a session store directory is (BZ_SESSION_DIR: on Fargate the EFS mount every worker shares, so a
+    takeover reopens sessions without a QR; BZ_WHATSMEOW_STORE under `bzapper dev --engine whatsmeow`)."""
     engines = {}
     if settings().sandbox_url:
         engines["sandbox"] = EngineSetup(
@@ -24,7 +25,7 @@ def engine_setups() -> dict[str, EngineSetup]:
             {"sandbox_url": settings().sandbox_url},
             sessions_per_host=int(os.environ.get("BZ_SANDBOX_SESSIONS_PER_HOST", "1000")),
         )
-    if store := os.environ.get("BZ_WHATSMEOW_STORE"):
+    if store := os.environ.get("BZ_WHATSMEOW_STORE") or os.environ.get("BZ_SESSION_DIR"):
         engines["whatsmeow"] = EngineSetup(
             "whatsmeow", {"store_dir": store}, sessions_per_host=int(os.environ.get("BZ_SESSIONS_PER_HOST", "50"))
         )
