@@ -138,6 +138,14 @@ def test_an_inbound_message_is_in_the_inbox_and_published_once_per_id(svc, accou
     assert usage.inbound == 1  # counted once, in the transaction that stored it
 
 
+def test_a_received_message_is_readable_by_its_id(svc, account, inbox_api, messages_handler):
+    record_inbound(svc, inbound(account, "3A0009", T0, body="Hello there"))
+    message_id = inbound_message_id(account.instance_id, "3A0009")
+    status, _, body = call(messages_handler, "GET", f"/messages/{message_id}", headers=account.auth)
+    assert status == 200, body
+    assert body["direction"] == "inbound" and body["status"] == "received" and body["content"]["body"] == "Hello there"
+
+
 def test_a_redelivery_with_another_time_keeps_the_first_event_id(svc, account, published):
     record_inbound(svc, inbound(account, "3A0002", T0))
     record_inbound(svc, inbound(account, "3A0002", T0 + 5_000))  # an engine reporting a later time

@@ -2151,7 +2151,7 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "queued" | "sending" | "sent" | "delivered" | "read" | "played" | "failed" | "expired" | "canceled";
+            status: "queued" | "sending" | "sent" | "delivered" | "read" | "played" | "failed" | "expired" | "canceled" | "received";
             /** To */
             to: string;
             /** Client Reference */
@@ -2208,6 +2208,13 @@ export interface components {
             message_id: string;
             /** Instance Id */
             instance_id: string;
+            /**
+             * Direction
+             * @description `inbound` for a message you received: `to` then names the contact's chat.
+             * @default outbound
+             * @enum {string}
+             */
+            direction: "outbound" | "inbound";
             /** Type */
             type: string;
             /**
@@ -2225,7 +2232,7 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "queued" | "sending" | "sent" | "delivered" | "read" | "played" | "failed" | "expired" | "canceled";
+            status: "queued" | "sending" | "sent" | "delivered" | "read" | "played" | "failed" | "expired" | "canceled" | "received";
             /**
              * History
              * @description Every status reached, oldest first.
@@ -3192,7 +3199,7 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "queued" | "sending" | "sent" | "delivered" | "read" | "played" | "failed" | "expired" | "canceled";
+            status: "queued" | "sending" | "sent" | "delivered" | "read" | "played" | "failed" | "expired" | "canceled" | "received";
             /**
              * At
              * @description RFC 3339, UTC.

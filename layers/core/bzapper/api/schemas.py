@@ -102,7 +102,10 @@ class MessageAccepted(BaseModel):
     )
 
 
-MessageStatusName = Literal["queued", "sending", "sent", "delivered", "read", "played", "failed", "expired", "canceled"]
+MessageStatusName = Literal[
+    "queued", "sending", "sent", "delivered", "read", "played", "failed", "expired", "canceled", "received"
+]
+"""`received` is the status of an incoming message (direction `inbound`); the others are of the ones you send."""
 
 
 class StatusChangeOut(BaseModel):
@@ -117,6 +120,9 @@ class MessageErrorOut(BaseModel):
 class MessageOut(BaseModel):
     message_id: str
     instance_id: str
+    direction: Literal["outbound", "inbound"] = Field(
+        default="outbound", description="`inbound` for a message you received: `to` then names the contact's chat."
+    )
     type: str
     to: str = Field(description="E.164 phone when known, else the JID.")
     to_jid: str

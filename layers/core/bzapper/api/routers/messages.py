@@ -324,6 +324,7 @@ def message_out(view: MessageView) -> MessageOut:
     return MessageOut(
         message_id=view.message_id,
         instance_id=view.instance_id,
+        direction="inbound" if view.direction == "inbound" else "outbound",
         type=view.type,
         to=view.to_phone or view.to_jid,
         to_jid=view.to_jid,
