@@ -299,28 +299,3 @@ def test_shutdown_closes_every_session(engine: SandboxEngine, net: SandboxNetwor
     engine.shutdown()
     assert net.instance("acc_1", "ins_1")["open"] is False
     assert net.instance("acc_1", "ins_1")["paired"] is True
-
-
-# -- the foundation worker's calls (until worker/runner.py speaks v2) -------------------------------------
-
-
-def test_legacy_send_connects_on_first_use(engine: SandboxEngine, net: SandboxNetwork, clock: FakeClock) -> None:
-    ack = engine.send(job())
-
-    assert ack.wa_message_id == "3EB0A"
-    assert net.instance("acc_1", "ins_1")["phone"] == default_phone("ins_1")
-    clock.advance(10)
-    receipts = engine.poll_receipts(["ins_1"], wait_seconds=0)
-    assert [(r.instance_id, r.wa_message_id, r.status) for r in receipts] == [
-        ("ins_1", "3EB0A", "delivered"),
-        ("ins_1", "3EB0A", "read"),
-    ]
-    engine.ack_receipts([r.receipt_id for r in receipts])
-    clock.advance(10)
-    assert engine.poll_receipts(["ins_1"], wait_seconds=0) == []  # the state events were dropped
-
-
-def test_legacy_send_reconnects_after_a_network_reset(engine: SandboxEngine, net: SandboxNetwork) -> None:
-    engine.send(job("A"))
-    net.reset()
-    assert engine.send(job("B")).wa_message_id == "B"

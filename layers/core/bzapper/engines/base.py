@@ -124,14 +124,3 @@ class Engine(Protocol):
     def shutdown(self) -> None:
         """Close every session (keeping them) and release the engine's resources."""
         ...
-
-
-@dataclass(frozen=True, slots=True)
-class Receipt:
-    """The foundation's receipt record, kept until the worker speaks only engine events."""
-
-    receipt_id: int
-    instance_id: str
-    wa_message_id: str
-    status: str
-    timestamp_ms: int

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from bzapper.engines.base import EngineEvent, EventSink, NotConnected, PermanentFailure, Receipt, ServerAck, SessionSpec
+from bzapper.engines.base import EngineEvent, EventSink, NotConnected, PermanentFailure, ServerAck, SessionSpec
 from bzapper.engines.sandbox import derived
 from bzapper.engines.sandbox.client import SandboxNetworkClient, SandboxNetworkError
 
@@ -66,7 +66,6 @@ class SandboxEngine:
         self._lock = threading.Lock()  # pump runs on its own thread, beside the serialized calls
         self._sessions: dict[str, _Session] = {}
         self._stopped = threading.Event()
-        self._legacy_connected: set[tuple[str, str]] = set()
 
     # -- sessions -------------------------------------------------------------------------------
 
@@ -113,15 +112,8 @@ class SandboxEngine:
 
     # -- messages -------------------------------------------------------------------------------
 
-    def send(self, instance_id: str | dict[str, Any], job: dict[str, Any] | None = None) -> ServerAck:
-        """Send one job from an open session (v2: send(instance_id, job)).
-
-        The foundation worker's send(job), without open sessions, is still served until it is switched.
-        """
-        if job is None:
-            assert isinstance(instance_id, dict)
-            return self._send_legacy(instance_id)
-        assert isinstance(instance_id, str)
+    def send(self, instance_id: str, job: dict[str, Any]) -> ServerAck:
+        """Send one job from an open session."""
         self._session(instance_id)
         return self._send(job)
 
@@ -220,50 +212,6 @@ class SandboxEngine:
                 self.client.disconnect(session.spec.account_id, session.spec.instance_id)
             except Exception:
                 logger.exception("sandbox disconnect of %s failed at shutdown", session.spec.instance_id)
-
-    # -- the foundation worker's calls, kept until worker/runner.py speaks the v2 port ----------------
-
-    def _send_legacy(self, job: dict[str, Any]) -> ServerAck:
-        """send(job) with no open session: the instance is connected on first use (paired if it never was)."""
-        key = (job["account_id"], job["instance_id"])
-        if key not in self._legacy_connected:
-            self._legacy_connect(*key)
-        try:
-            return self._send(job)
-        except NotConnected as error:
-            if error.state == "restricted":
-                raise
-            self._legacy_connect(*key)  # e.g. the network was restarted or dropped the connection
-            return self._send(job)
-
-    def _legacy_connect(self, account_id: str, instance_id: str) -> None:
-        state = self.client.connect(account_id, instance_id, derived.default_phone(instance_id))
-        if not state["paired"]:
-            self.client.scan(account_id, instance_id)
-        self._legacy_connected.add((account_id, instance_id))
-
-    def poll_receipts(self, instance_ids: list[str], wait_seconds: float) -> list[Receipt]:
-        if not instance_ids:
-            return []
-        events = self.client.poll(instance_ids, wait_seconds=wait_seconds)
-        # The foundation worker knows receipts only: the other events are acked unused.
-        if unused := [event["event_id"] for event in events if event["kind"] != "receipt"]:
-            self.client.ack(unused)
-        return [
-            Receipt(
-                receipt_id=int(event["event_id"]),
-                instance_id=event["instance_id"],
-                wa_message_id=event["wa_message_id"],
-                status=event["status"],
-                timestamp_ms=int(event["at"]),
-            )
-            for event in events
-            if event["kind"] == "receipt"
-        ]
-
-    def ack_receipts(self, receipt_ids: list[int]) -> None:
-        if receipt_ids:
-            self.client.ack(receipt_ids)
 
 
 def _raise_permanent(error: SandboxNetworkError) -> None:
