@@ -3118,8 +3118,6 @@ export interface components {
              * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`).
              */
             to: string;
-            /** Body */
-            body: string;
             /**
              * Client Reference
              * @description Your own reference, echoed in every response and event.
@@ -3135,6 +3133,8 @@ export interface components {
              * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`.
              */
             mentions?: string[] | null;
+            /** Body */
+            body: string;
         };
         /**
          * SendVideoRequest

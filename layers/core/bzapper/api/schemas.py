@@ -53,39 +53,6 @@ def mentions_field() -> Any:
     )
 
 
-class SendTextRequest(Strict):
-    instance_id: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=64,
-        description="The connected number to send from. Omitted: one of your connected numbers, the same one "
-        "for a recipient as long as it stays connected (409 `no_number_available` when none is).",
-    )
-    to: str = Field(
-        min_length=1,
-        max_length=64,
-        description="E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID "
-        "(`…@s.whatsapp.net`, `…@lid`).",
-    )
-    body: str = Field(min_length=1, max_length=4096)
-    client_reference: str | None = Field(
-        default=None, max_length=128, description="Your own reference, echoed in every response and event."
-    )
-    reply_to: str | None = reply_to_field()
-    mentions: list[str] | None = mentions_field()
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "example": {
-                "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
-                "to": "+5511988888888",
-                "body": "Hello",
-                "client_reference": "lead-42",
-            }
-        }
-    )
-
-
 class MessageAccepted(BaseModel):
     message_id: str
     status: Literal["queued"]
@@ -682,6 +649,12 @@ class SendEnvelope(Strict):
     mentions: list[str] | None = mentions_field()
 
 
+class SendTextRequest(SendEnvelope):
+    body: str = Field(min_length=1, max_length=4096)
+
+    model_config = _example(body="Hello", client_reference="lead-42")
+
+
 class MediaSend(SendEnvelope):
     url: str | None = Field(
         default=None,
@@ -1269,3 +1242,82 @@ class SandboxInboundAccepted(BaseModel):
     wa_message_id: str
 
     model_config = ConfigDict(json_schema_extra={"example": {"wa_message_id": "3A5F0C1D2E3F4A5B6C7D"}})
+
+
+# --- Verification codes (POST /messages/otp, docs/otp.md) -------------------------------------------------
+
+
+class SendOtpRequest(Strict):
+    """A verification code in two WhatsApp messages: a text, then the code alone (easy to copy). Charged and
+    counted as one send, sent through the number's priority lane. The code is never stored: not in the
+    message, the inbox, events, webhooks, logs or queues in clear (it travels sealed to the worker); the
+    inbox and every event show `••••••`, and the code bubble's echo from the phone is masked too."""
+
+    instance_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="The connected number to send from. Omitted: one of your connected numbers, the same one "
+        "for a recipient as long as it stays connected (409 `no_number_available` when none is).",
+    )
+    to: str = Field(
+        min_length=1,
+        max_length=64,
+        description="E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID "
+        "(`…@s.whatsapp.net`, `…@lid`).",
+    )
+    code: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{4,10}$",
+        description="Your code: 4 to 10 digits. Omitted: we generate one (`length` digits, from a CSPRNG) and "
+        "answer it once, in this response.",
+    )
+    length: int = Field(default=6, ge=4, le=10, description="Digits of a generated code (only without `code`).")
+    body: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=1024,
+        description="The first message. Omitted: written for you in `language`, naming your account and the "
+        "expiry. It must not contain the code (the code is the second message).",
+    )
+    ttl_seconds: int = Field(
+        default=600,
+        ge=60,
+        le=3600,
+        description="How long the code is valid: said in the generated text, and a code no worker could send "
+        "in time is never sent late (the message fails with `otp_expired`, refunded).",
+    )
+    language: Literal["en", "pt-BR", "es"] | None = Field(
+        default=None, description="The generated text's language. Omitted: your account's locale (PATCH /me)."
+    )
+    client_reference: str | None = Field(
+        default=None, max_length=128, description="Your own reference, echoed in every response and event."
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"instance_id": _INSTANCE, "to": _TO, "client_reference": "login-42"},
+                {"instance_id": _INSTANCE, "to": _TO, "code": "482913", "ttl_seconds": 300, "language": "pt-BR"},
+            ]
+        }
+    )
+
+
+class OtpAccepted(MessageAccepted):
+    code: str | None = Field(
+        default=None,
+        description="Only when we generated the code: shown this once and stored nowhere, so a replay of the "
+        "same Idempotency-Key answers without it.",
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "message_id": "msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                "status": "queued",
+                "client_reference": "login-42",
+                "code": "482913",
+            }
+        }
+    )

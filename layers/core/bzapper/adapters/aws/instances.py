@@ -39,13 +39,7 @@ def _view(item: InstanceModel) -> InstanceView:
 
 
 def _ref(item: InstanceModel) -> InstanceRef:
-    return InstanceRef(
-        instance_id=item.instance_id,
-        account_id=item.account_id,
-        livemode=item.livemode,
-        engine=item.engine,
-        shard=int(item.shard),
-    )
+    return _view(item).ref
 
 
 class InstanceStore:
