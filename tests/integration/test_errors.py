@@ -31,7 +31,7 @@ def test_missing_or_bad_key_is_401(messages_handler, account, headers):
 @pytest.mark.parametrize(
     ("body", "param"),
     [
-        ({"to": "+5511988888888", "body": "x"}, "instance_id"),
+        ({"instance_id": "", "to": "+5511988888888", "body": "x"}, "instance_id"),  # omitted is fine, empty is not
         ({"instance_id": "i", "body": "x"}, "to"),
         ({"instance_id": "i", "to": "+5511988888888"}, "body"),
         ({"instance_id": "i", "to": "+5511988888888", "body": ""}, "body"),
