@@ -44,6 +44,9 @@ class Access:
     """(bucket, S3 object actions without the `s3:` prefix) on that bucket's objects."""
     secrets: tuple[str, ...] = ()
     """Environment variables filled from the stage's Stripe secret, when one is configured."""
+    otp_key: str | None = None
+    """The OTP sealing key (KMS): `seal` (kms:GenerateDataKey) or `unseal` (kms:Decrypt), each only for the
+    OTP encryption context (bzapper.adapters.sealing.PURPOSE); its ARN is given as BZ_OTP_KMS_KEY."""
 
 
 SHARDS = tuple(shard_queue_name(shard) for shard in range(SHARD_COUNT))
@@ -68,6 +71,9 @@ _WALLET_WRITE = TableAccess("wallets", (GET, PUT, UPDATE))
 MEDIA_WRITE = ("GetObject", "PutObject", "AbortMultipartUpload")
 """Read (and head) media objects and store new ones (large files in parts, aborted on failure)."""
 
+OTP_KEY_ACTIONS = {"seal": ("kms:GenerateDataKey",), "unseal": ("kms:Decrypt",)}
+"""What each use of the OTP key may ask KMS: the API seals a code, only the session worker opens one."""
+
 STRIPE_SECRET_FIELDS = {"BZ_STRIPE_SECRET_KEY": "secret_key", "BZ_STRIPE_WEBHOOK_SECRET": "webhook_secret"}
 """Environment variable → field of the stage's Stripe secret in Secrets Manager (docs/deploy.md)."""
 
@@ -89,19 +95,23 @@ ACCESS: dict[str, Access] = {
             "check, idempotency completion), one send to the instance's shard. GET /messages/{id}: one read. "
             "Every other type the same way; media sends read an uploaded file's metadata and first bytes, or "
             "store the file fetched from a URL, under the account's prefix; a quoted or reacted-to message "
-            "is found by id or by WhatsApp id. Edits and deletions are messages on the same path."
+            "is found by id or by WhatsApp id. Edits and deletions are messages on the same path. "
+            "POST /messages/otp seals its code with a KMS data key and sends to the priority lane; an OTP "
+            "whose job could not be queued fails at once (status update with its refund, one event)."
         ),
         tables=(
             *_AUTH,
             TableAccess("instances", (GET, CHECK)),
             TableAccess("rate_limits", (GET, UPDATE)),
             TableAccess("idempotency", (GET, PUT, UPDATE, DELETE)),
-            TableAccess("messages", (GET, PUT), query_indexes=("by_wa_id",)),
+            TableAccess("messages", (GET, PUT, UPDATE), query_indexes=("by_wa_id",)),
             TableAccess("wallets", (PUT, UPDATE)),
             TableAccess("usage", (UPDATE,)),
         ),
         send=(*SHARDS, *PRIORITY_SHARDS),
+        publish_events=True,
         buckets=(("media", MEDIA_WRITE),),
+        otp_key="seal",
     ),
     "instances": Access(
         why=(
@@ -204,9 +214,19 @@ ACCESS: dict[str, Access] = {
         publish_events=True,
     ),
     "outbox": Access(
-        why="Every minute: queries the outbox index for due messages, re-sends them to their shard, postpones them.",
-        tables=(TableAccess("messages", (UPDATE,), query_indexes=("outbox",)),),
+        why=(
+            "Every minute: queries the outbox index for due messages, re-sends them to their shard, postpones "
+            "them. An OTP is never re-sent (its record has no code): past its expiry it fails, through the same "
+            "path as a status report (conditional update or transaction with the usage counter and the refund, "
+            "one event)."
+        ),
+        tables=(
+            TableAccess("messages", (GET, UPDATE), query_indexes=("outbox",)),
+            TableAccess("usage", (UPDATE,)),
+            TableAccess("wallets", (PUT, UPDATE)),
+        ),
         send=(*SHARDS, *PRIORITY_SHARDS),
+        publish_events=True,
     ),
     "event_log": Access(
         why="Consumer of the bus's event-log rule: writes each event once (its id item and its log item).",
@@ -256,7 +276,8 @@ ACCESS: dict[str, Access] = {
             "Leases its shards (its heartbeat item, one scan of the lease table, conditional lease updates); "
             "per held shard: opens the shard's instances (query by shard), polls its priority, shard and "
             "control queues, reads a job's message status (consistent read), answers the API's questions "
-            "in requests; reports statuses, states, inbound messages and identities to status-updates."
+            "in requests; reports statuses, states, inbound messages and identities to status-updates. "
+            "Its engine hosts open OTP codes (KMS decrypt of each code's data key) just before sending them."
         ),
         tables=(
             TableAccess("messages", (GET,)),
@@ -267,6 +288,7 @@ ACCESS: dict[str, Access] = {
         send=("status-updates",),
         consume=(*SHARDS, *PRIORITY_SHARDS, *CONTROLS),
         buckets=(("media", MEDIA_WRITE),),  # outbound media read to send, inbound media stored
+        otp_key="unseal",
     ),
 }
 
@@ -319,4 +341,6 @@ def problems(topology: Topology, access: dict[str, Access] | None = None) -> lis
             for bucket, _ in entry.buckets
             if bucket not in topology.buckets
         ]
+        if entry.otp_key is not None and entry.otp_key not in OTP_KEY_ACTIONS:
+            found.append(f"{group}: otp_key {entry.otp_key!r} is not one of {sorted(OTP_KEY_ACTIONS)}")
     return found

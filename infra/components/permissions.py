@@ -8,10 +8,12 @@ from aws_cdk import Aws
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 
-from infra.access import Access
+from bzapper.adapters.sealing import KMS_KEY_ENV, PURPOSE
+from infra.access import OTP_KEY_ACTIONS, Access
 from infra.components import nag
 
 SEND_ACTIONS = ("sqs:SendMessage",)
@@ -36,6 +38,8 @@ class Resources:
     queues: dict[str, sqs.Queue]
     bus: events.IEventBus
     buckets: dict[str, s3.IBucket]
+    otp_key: kms.IKey | None = None
+    """The OTP sealing key (DataStack): needed by the entries that declare `otp_key`."""
 
 
 def grant(role: iam.IRole, access: Access, resources: Resources) -> dict[str, str]:
@@ -80,9 +84,22 @@ def grant(role: iam.IRole, access: Access, resources: Resources) -> dict[str, st
         nag.acknowledge(
             role, "AwsSolutions-IAM5", f"Resource::arn:<AWS::Partition>:s3:::{physical}/*", reason_key="bucket-objects"
         )
+    env = queue_env(access, resources)
+    if access.otp_key:
+        if resources.otp_key is None:
+            raise ValueError("an entry uses the OTP key, but no key was given")
+        # Only for sealing codes: the encryption context every OTP carries (bzapper.adapters.sealing).
+        statements.append(
+            iam.PolicyStatement(
+                actions=list(OTP_KEY_ACTIONS[access.otp_key]),
+                resources=[resources.otp_key.key_arn],
+                conditions={"StringEquals": {"kms:EncryptionContext:purpose": PURPOSE}},
+            )
+        )
+        env[KMS_KEY_ENV] = resources.otp_key.key_arn
     for statement in statements:
         role.add_to_principal_policy(statement)
-    return queue_env(access, resources)
+    return env
 
 
 def queue_env(access: Access, resources: Resources, extra: tuple[str, ...] = ()) -> dict[str, str]:

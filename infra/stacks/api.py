@@ -72,7 +72,11 @@ class ApiStack(Stack):
         if found:
             raise ValueError("a streaming group cannot be served:\n  " + "\n  ".join(found))
         resources = Resources(
-            tables=data.tables, queues=messaging.addressable_queues, bus=messaging.bus, buckets=data.buckets
+            tables=data.tables,
+            queues=messaging.addressable_queues,
+            bus=messaging.bus,
+            buckets=data.buckets,
+            otp_key=data.otp_key,
         )
         streaming_groups = set(topology.streaming_groups)
         layers = Layers(self, "Layers", config=config, streaming=bool(streaming_groups))

@@ -60,6 +60,10 @@ class SessionsStack(Stack):
             vpc=self.vpc,
             store=self.store,
             resources=Resources(
-                tables=data.tables, queues=messaging.addressable_queues, bus=messaging.bus, buckets=data.buckets
+                tables=data.tables,
+                queues=messaging.addressable_queues,
+                bus=messaging.bus,
+                buckets=data.buckets,
+                otp_key=data.otp_key,
             ),
         )

@@ -168,6 +168,7 @@ ROUTES: tuple[Route, ...] = (
             "reaction",
             "buttons",
             "list",
+            "otp",  # a verification code: two messages, one send, never stored (docs/otp.md)
         )
     ),
     Route("PATCH", "/messages/{message_id}", "messages"),  # edit (a message of type "edit")

@@ -266,6 +266,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/messages/otp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a verification code (OTP)
+         * @description A verification code in two WhatsApp messages: a text, then the code alone (easy to copy). Charged and
+         *     counted as one send, sent through the number's priority lane. The code is never stored: not in the
+         *     message, the inbox, events, webhooks, logs or queues in clear (it travels sealed to the worker); the
+         *     inbox and every event show `••••••`, and the code bubble's echo from the phone is masked too.
+         */
+        post: operations["send_otp_message"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/messages/{message_id}": {
         parameters: {
             query?: never;
@@ -2353,6 +2376,31 @@ export interface components {
             lid: string | null;
         };
         /**
+         * OtpAccepted
+         * @example {
+         *       "message_id": "msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "status": "queued",
+         *       "client_reference": "login-42",
+         *       "code": "482913"
+         *     }
+         */
+        OtpAccepted: {
+            /** Message Id */
+            message_id: string;
+            /**
+             * Status
+             * @constant
+             */
+            status: "queued";
+            /** Client Reference */
+            client_reference: string | null;
+            /**
+             * Code
+             * @description Only when we generated the code: shown this once and stored nowhere, so a replay of the same Idempotency-Key answers without it.
+             */
+            code?: string | null;
+        };
+        /**
          * PairingCode
          * @example {
          *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
@@ -2944,6 +2992,69 @@ export interface components {
             name?: string | null;
             /** Address */
             address?: string | null;
+        };
+        /**
+         * SendOtpRequest
+         * @description A verification code in two WhatsApp messages: a text, then the code alone (easy to copy). Charged and
+         *     counted as one send, sent through the number's priority lane. The code is never stored: not in the
+         *     message, the inbox, events, webhooks, logs or queues in clear (it travels sealed to the worker); the
+         *     inbox and every event show `••••••`, and the code bubble's echo from the phone is masked too.
+         * @example {
+         *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "to": "+5511988888888",
+         *       "client_reference": "login-42"
+         *     }
+         * @example {
+         *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "to": "+5511988888888",
+         *       "code": "482913",
+         *       "ttl_seconds": 300,
+         *       "language": "pt-BR"
+         *     }
+         */
+        SendOtpRequest: {
+            /**
+             * Instance Id
+             * @description The connected number to send from. Omitted: one of your connected numbers, the same one for a recipient as long as it stays connected (409 `no_number_available` when none is).
+             */
+            instance_id?: string | null;
+            /**
+             * To
+             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`).
+             */
+            to: string;
+            /**
+             * Code
+             * @description Your code: 4 to 10 digits. Omitted: we generate one (`length` digits, from a CSPRNG) and answer it once, in this response.
+             */
+            code?: string | null;
+            /**
+             * Length
+             * @description Digits of a generated code (only without `code`).
+             * @default 6
+             */
+            length: number;
+            /**
+             * Body
+             * @description The first message. Omitted: written for you in `language`, naming your account and the expiry. It must not contain the code (the code is the second message).
+             */
+            body?: string | null;
+            /**
+             * Ttl Seconds
+             * @description How long the code is valid: said in the generated text, and a code no worker could send in time is never sent late (the message fails with `otp_expired`, refunded).
+             * @default 600
+             */
+            ttl_seconds: number;
+            /**
+             * Language
+             * @description The generated text's language. Omitted: your account's locale (PATCH /me).
+             */
+            language?: ("en" | "pt-BR" | "es") | null;
+            /**
+             * Client Reference
+             * @description Your own reference, echoed in every response and event.
+             */
+            client_reference?: string | null;
         };
         /**
          * SendPollRequest
@@ -5408,6 +5519,163 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["MessageAccepted"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not enough credits (`insufficient_balance`). */
+            402: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this key (`forbidden`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the resource's state. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large (`payload_too_large`). */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    send_otp_message: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry safely: the first response is replayed for 24 h; another body with the same key is a 422. */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "to": "+5511988888888",
+                 *       "client_reference": "login-42"
+                 *     }
+                 */
+                "application/json": components["schemas"]["SendOtpRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message_id": "msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                     *       "status": "queued",
+                     *       "client_reference": "login-42",
+                     *       "code": "482913"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["OtpAccepted"];
                 };
             };
             /** @description Missing or invalid API key (`unauthorized`). */

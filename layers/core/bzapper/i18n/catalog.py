@@ -384,4 +384,41 @@ MESSAGES: dict[str, dict[str, str]] = {
         "pt-BR": "A mensagem simulada não é válida: {detail}.",
         "es": "El mensaje simulado no es válido: {detail}.",
     },
+    # --- Verification codes (POST /messages/otp) -------------------------------------------------------------
+    "error.otp_not_configured": {
+        "en": "Verification codes are not available here: no sealing key is configured.",
+        "pt-BR": "Códigos de verificação não estão disponíveis aqui: nenhuma chave de selagem está configurada.",
+        "es": "Los códigos de verificación no están disponibles aquí: no hay ninguna clave de sellado configurada.",
+    },
+    "error.otp_code_invalid": {
+        "en": "The code must have {min} to {max} digits, and nothing else.",
+        "pt-BR": "O código deve ter de {min} a {max} dígitos, e nada mais.",
+        "es": "El código debe tener de {min} a {max} dígitos, y nada más.",
+    },
+    "error.otp_code_in_body": {
+        "en": "The text must not contain the code: the code goes alone in the second message.",
+        "pt-BR": "O texto não pode conter o código: o código vai sozinho na segunda mensagem.",
+        "es": "El texto no debe contener el código: el código va solo en el segundo mensaje.",
+    },
+    "otp.body": {
+        "en": "{brand}: your verification code is in the next message. It expires in {expiry}. "
+        "Never share it with anyone.",
+        "pt-BR": "{brand}: seu código de verificação está na próxima mensagem. Ele expira em {expiry}. "
+        "Nunca o compartilhe com ninguém.",
+        "es": "{brand}: tu código de verificación está en el siguiente mensaje. Vence en {expiry}. "
+        "Nunca lo compartas con nadie.",
+    },
+    "otp.body_unbranded": {
+        "en": "Your verification code is in the next message. It expires in {expiry}. Never share it with anyone.",
+        "pt-BR": "Seu código de verificação está na próxima mensagem. Ele expira em {expiry}. "
+        "Nunca o compartilhe com ninguém.",
+        "es": "Tu código de verificación está en el siguiente mensaje. Vence en {expiry}. "
+        "Nunca lo compartas con nadie.",
+    },
+    "otp.expiry.hours.one": {"en": "{count} hour", "pt-BR": "{count} hora", "es": "{count} hora"},
+    "otp.expiry.hours.other": {"en": "{count} hours", "pt-BR": "{count} horas", "es": "{count} horas"},
+    "otp.expiry.minutes.one": {"en": "{count} minute", "pt-BR": "{count} minuto", "es": "{count} minuto"},
+    "otp.expiry.minutes.other": {"en": "{count} minutes", "pt-BR": "{count} minutos", "es": "{count} minutos"},
+    "otp.expiry.seconds.one": {"en": "{count} second", "pt-BR": "{count} segundo", "es": "{count} segundo"},
+    "otp.expiry.seconds.other": {"en": "{count} seconds", "pt-BR": "{count} segundos", "es": "{count} segundos"},
 }

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bzapper.adapters import sealing
 from bzapper.local.processes import WorkerSupervisor, free_port, spawn, stop_process, wait_for_port
 
 logger = logging.getLogger("bzapper.local")
@@ -70,6 +71,9 @@ class DevStack:
         moto_port = free_port(self.host)
         env = local_environment(f"http://127.0.0.1:{moto_port}")
         os.environ.update(env)
+        # This stack's OTP sealing key: in this process and its children's environment only, never on disk
+        # (not in dev.env) nor in a log; the next stack cannot open codes this one sealed (docs/otp.md).
+        os.environ[sealing.LOCAL_KEY_ENV] = sealing.new_local_key()
         self.moto_log = open(self.state_dir / "moto.log", "ab")  # noqa: SIM115 - open for the stack's life
         self.moto = spawn(
             [sys.executable, "-m", "bzapper.local.moto_server", "-H", "127.0.0.1", "-p", str(moto_port)],

@@ -34,6 +34,7 @@ from bzapper.domain.inbox import (
     stored_content,
 )
 from bzapper.domain.model import InstanceRef, MessageView, Principal
+from bzapper.domain.otp import guard_content
 from bzapper.domain.phones import InvalidRecipient, Recipient, parse_recipient
 from bzapper.domain.statuses import RANK, TERMINAL_RANK, MessageStatus
 from bzapper.services.container import Services
@@ -79,7 +80,7 @@ def record_inbound(services: Services, event: dict[str, Any]) -> None:
         return
     at = int(event["at"])
     message_type = str(event.get("type") or "unknown")
-    content = stored_content(event.get("content") or {})
+    content = guard_content(message_type, stored_content(event.get("content") or {}), from_me)  # echoguard
     sort = chat_sort(at, message_id)
     now = now_ms()
     status = MessageStatus.SENT.value if from_me else RECEIVED

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bzapper import telemetry
@@ -39,6 +39,8 @@ class SendResult:
     body: dict[str, Any]
     replayed: bool = False
     rate: Decision | None = None
+    enqueued: bool = True
+    """False only for a message whose job is not its record (`job_content`) and could not be queued."""
 
 
 INTERACTIVE_TYPES = frozenset({"buttons", "list"})
@@ -87,12 +89,18 @@ def send_message(
     reply_to: str | None = None,
     mentions: list[str] | None = None,
     prepare: Callable[[], dict[str, Any]] | None = None,
+    job_content: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> SendResult:
     """Accepts one message of any type. `idempotency` is (key, request fingerprint) when the client sent a key.
 
     `content` is the type's own fields; `media` (media types), `target` (the message a reaction is about),
     `reply_to` and `mentions` are resolved into it, and `prepare` may add more (edits, deletions), all
     after the idempotency lock and before anything is written.
+
+    `job_content` turns the stored content into the job's, when they differ (an OTP: the record has the
+    mask, the job the sealed code), also after the lock. Such a message cannot be rebuilt from its record:
+    the outbox must not re-send it, and when its job cannot be queued the result says `enqueued=False`
+    for the caller to fail it.
     """
     if message_type in INTERACTIVE_TYPES and not interactive_enabled(principal):
         raise BzError("not_supported", message_key="error.interactive_not_enabled")
@@ -135,6 +143,7 @@ def send_message(
             content["reply_to"] = {**quoted, "preview": text} if text else quoted
         if mention_jids:
             content["mentions"] = mention_jids
+        queued_content = job_content(content) if job_content is not None else None
     except BaseException:
         if lock:
             services.idempotency.release(lock)
@@ -181,8 +190,11 @@ def send_message(
 
     telemetry.count("SendsAccepted")
     try:
-        services.jobs.enqueue(message)
+        services.jobs.enqueue(message if queued_content is None else replace(message, content=queued_content))
     except Exception:
+        if queued_content is not None:
+            logger.exception("enqueue failed; %s cannot be re-sent from its record", message_id)
+            return SendResult(202, body, rate=rate, enqueued=False)
         # Committed is accepted: the outbox sweeper sends it after the grace period.
         logger.exception("enqueue failed; the outbox sweeper will send %s", message_id)
     return SendResult(202, body, rate=rate)

@@ -19,6 +19,7 @@ import threading
 from dataclasses import asdict
 from typing import Any
 
+from bzapper.domain.otp import guard_event
 from bzapper.engines.base import Engine, NotConnected, PermanentFailure, ServerAck, SessionSpec
 
 logger = logging.getLogger("bzapper.worker.host")
@@ -31,16 +32,19 @@ def build_engine(name: str, config: dict[str, Any]) -> Engine:
     if ":" in name:
         module, _, factory = name.partition(":")
         return getattr(importlib.import_module(module), factory)(**config)
+    from bzapper.adapters.sealing import engine_unseal
+
     if name == "sandbox":
         from bzapper.engines.sandbox.engine import SandboxEngine
 
-        return SandboxEngine(config["sandbox_url"])
+        return SandboxEngine(config["sandbox_url"], unseal=engine_unseal())
     if name == "whatsmeow":
         from bzapper.adapters.aws.media import MediaStore
         from bzapper.engines.whatsmeow.engine import WhatsmeowEngine
 
-        # Built here, in the host: the media reader holds a boto3 client, which never crosses processes.
-        return WhatsmeowEngine(media_fetch=MediaStore().read, **config)
+        # Built here, in the host: the media reader and the OTP unsealer hold boto3 clients, which never
+        # cross processes; an OTP's code is in clear only inside this process.
+        return WhatsmeowEngine(media_fetch=MediaStore().read, unseal=engine_unseal(), **config)
     raise ValueError(f"unknown engine {name!r}")
 
 
@@ -67,7 +71,8 @@ def run_host(conn: Any, engine_name: str, config: dict[str, Any]) -> None:
 
     def emit(event: dict[str, Any]) -> None:
         try:
-            send(("event", event))
+            # Echoguard: a code bubble's echo leaves this process masked (docs/otp.md).
+            send(("event", guard_event(event)))
         except (OSError, ValueError):
             stop.set()  # the supervisor is gone: nobody to report to
 

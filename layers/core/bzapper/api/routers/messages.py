@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +13,7 @@ from bzapper.api.schemas import (
     MessageChangeEvent,
     MessageEditRequest,
     MessageOut,
+    OtpAccepted,
     SendAudioRequest,
     SendButtonsRequest,
     SendContactRequest,
@@ -20,6 +22,7 @@ from bzapper.api.schemas import (
     SendImageRequest,
     SendListRequest,
     SendLocationRequest,
+    SendOtpRequest,
     SendPollRequest,
     SendReactionRequest,
     SendStickerRequest,
@@ -35,6 +38,7 @@ from bzapper.domain.ids import is_id
 from bzapper.domain.model import MessageView, Principal
 from bzapper.services.container import services
 from bzapper.services.media import MediaSource
+from bzapper.services.otp import OtpRequest, send_otp
 from bzapper.services.sending import INTERACTIVE_TYPES, SendResult, change_message, send_message
 
 router = APIRouter(tags=["messages"])
@@ -245,6 +249,41 @@ for _message_type, _model, _summary in SENDS:
         name=f"send_{_message_type}",
         responses=INTERACTIVE_ERRORS if _message_type in INTERACTIVE_TYPES else SEND_ERRORS,
     )
+
+
+@router.post(
+    "/messages/otp",
+    status_code=202,
+    response_model=OtpAccepted,
+    response_model_exclude_unset=True,
+    summary="Send a verification code (OTP)",
+    description=inspect.cleandoc(SendOtpRequest.__doc__ or ""),
+    responses=INTERACTIVE_ERRORS,  # 403 not_supported where no sealing key is configured
+)
+def send_otp_message(
+    request: SendOtpRequest,
+    http: Request,
+    response: Response,
+    principal: Principal = Depends(authenticate),
+    idempotency_key: str | None = IDEMPOTENCY_HEADER,
+) -> OtpAccepted:
+    """POST /messages/otp: the one send path (bzapper.services.otp), with the code sealed and never stored."""
+    if request.code is not None and "length" in request.model_fields_set and len(request.code) != request.length:
+        raise validation_failed("length")
+    # The code is left out of the key's fingerprint: the fingerprint is stored, and a hash of a few digits
+    # is the code itself to anyone who tries them all.
+    body = request.model_dump(mode="json", exclude={"code"}) | {"code_given": request.code is not None}
+    fields = request.model_dump()
+    result = send_otp(
+        services(),
+        principal,
+        OtpRequest(**fields),
+        idempotency=_idempotency(idempotency_key, "POST", "/messages/otp", body),
+    )
+    accepted = _answer(result.send, http, response)
+    if result.code is not None:
+        return OtpAccepted(**accepted.model_dump(), code=result.code)
+    return OtpAccepted(**accepted.model_dump())
 
 
 # --- Reading, editing, deleting ------------------------------------------------------------------------

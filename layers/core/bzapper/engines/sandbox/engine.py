@@ -122,10 +122,11 @@ class SandboxEngine:
         if job["type"] != "otp":
             return self._deliver(job, job["wa_message_id"], {"type": job["type"], **content})
         # Two WhatsApp messages: the text, then the code alone (its id derived, so a re-send repeats it).
-        ack = self._deliver(job, job["wa_message_id"], {"type": "text", "body": content["body"]})
         sealed = content["code_sealed"]
         # Without the unsealing hook the recipient gets the sealed value: still never the code in clear here.
+        # Opened first: a code that cannot be opened (expired, another key) sends nothing, not a text alone.
         code = {"body": self.unseal(sealed)} if self.unseal else {"code_sealed": sealed}
+        ack = self._deliver(job, job["wa_message_id"], {"type": "text", "body": content["body"]})
         bubble = {"type": "text", **code}
         self._deliver(job, derived.otp_code_message_id(job["wa_message_id"]), bubble)
         return ack
