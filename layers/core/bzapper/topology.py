@@ -23,6 +23,10 @@ HELD_RECEIVES = 1000
 HELD_VISIBILITY_SECONDS, so a number may stay down for hours before its queued sends fail."""
 
 HELD_VISIBILITY_SECONDS = 30
+
+JOB_VISIBILITY_SECONDS = 40
+"""A received send job stays invisible this long: a send's worst case (the host call's 30 s limit) fits, so no
+other consumer can take it meanwhile; it is also how long a crashed worker's in-flight jobs wait to return."""
 """FIFO shard queues the session workers lease; an instance's shard is fixed at its creation."""
 
 
@@ -269,11 +273,21 @@ TABLES: tuple[Table, ...] = (
 QUEUES: tuple[Queue, ...] = (
     # A held send (number disconnected or restricted) comes back many times before it may fail for good.
     *(
-        Queue(shard_queue_name(shard), fifo=True, visibility_timeout=10, max_receive_count=HELD_RECEIVES)
+        Queue(
+            shard_queue_name(shard),
+            fifo=True,
+            visibility_timeout=JOB_VISIBILITY_SECONDS,
+            max_receive_count=HELD_RECEIVES,
+        )
         for shard in range(SHARD_COUNT)
     ),
     *(
-        Queue(priority_queue_name(shard), fifo=True, visibility_timeout=10, max_receive_count=HELD_RECEIVES)
+        Queue(
+            priority_queue_name(shard),
+            fifo=True,
+            visibility_timeout=JOB_VISIBILITY_SECONDS,
+            max_receive_count=HELD_RECEIVES,
+        )
         for shard in range(SHARD_COUNT)
     ),
     *(Queue(control_queue_name(shard), visibility_timeout=30, max_receive_count=5) for shard in range(SHARD_COUNT)),

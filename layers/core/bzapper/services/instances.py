@@ -55,6 +55,8 @@ def qr(services: Services, principal: Principal, instance_id: str) -> InstanceVi
     view = owned(services, principal, instance_id)
     if view.status == InstanceStatus.CONNECTED:
         raise BzError("already_connected")
+    if view.status == InstanceStatus.RESTRICTED:
+        raise BzError("account_restricted")  # linked, but WhatsApp holds it: no QR will help
     if view.status != InstanceStatus.PAIRING or not view.qr:
         if view.status in PAIRABLE and view.status != InstanceStatus.PAIRING:
             # A QR is asked for: pairing starts (again), even for a number logged out before.

@@ -245,10 +245,14 @@ class LeaseKeeper:
         self._notify_lost(lease.shard)
 
     def _give_up(self, lease: Lease) -> None:
-        """Stop using the shard first, then free it, so the next holder never overlaps with this one."""
+        """Stop using the shard first, then free it, so the next holder never overlaps with this one.
+
+        The lease stays held (and its fence valid, within its safety margin) while `on_lost` winds the
+        shard's work down: a send finishing meanwhile still reports `sent` instead of being sent again.
+        """
+        self._notify_lost(lease.shard)
         with self._held_lock:
             self._held.pop(lease.shard, None)
-        self._notify_lost(lease.shard)
         try:
             released = self.store.release(lease)
         except Exception:

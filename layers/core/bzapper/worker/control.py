@@ -23,7 +23,7 @@ class CommandHandler:
         self,
         services: Services,
         *,
-        open_instance: Callable[[dict[str, Any], bool], bool],
+        open_instance: Callable[..., bool],
         close_instance: Callable[[str, bool], None],
         call: Callable[..., Any],
     ) -> None:
@@ -47,25 +47,29 @@ class CommandHandler:
         op, instance_id = command.get("op"), command.get("instance_id", "")
         try:
             if op == "open":
-                self.open_instance(command, True)
+                self.open_instance(command, False)
             elif op == "restart":
-                self.close_instance(instance_id, False)
-                self.open_instance(command, True)
+                if self.open_instance(command, False, dry_run=True):
+                    self.close_instance(instance_id, False)
+                    self.open_instance(command, False)
             elif op == "logout":
-                # A session must be open to unlink it, even one the customer just deleted.
-                self.open_instance(command, True)
-                self.close_instance(instance_id, True)
+                # A session must be open to unlink it, even one the customer just deleted; a late logout
+                # that arrives after the number was paired again (active once more) is ignored.
+                if self.open_instance(command, True):
+                    self.close_instance(instance_id, True)
             elif op == "mark_read":
                 self.call(
                     instance_id, "mark_read", chat_jid=command["chat_jid"], wa_message_ids=command["wa_message_ids"]
                 )
             elif op == "pairing_code":
-                self.open_instance(command, True)
-                code = self.call(instance_id, "pairing_code", timeout=QUESTION_TIMEOUT_SECONDS, phone=command["phone"])
+                self.open_instance(command, False)
+                code = self.call(
+                    instance_id, "pairing_code", give_up_after=QUESTION_TIMEOUT_SECONDS, phone=command["phone"]
+                )
                 self._answer(command, {"code": code})
             elif op == "check_numbers":
                 results = self.call(
-                    instance_id, "check_numbers", timeout=QUESTION_TIMEOUT_SECONDS, inputs=command["inputs"]
+                    instance_id, "check_numbers", give_up_after=QUESTION_TIMEOUT_SECONDS, inputs=command["inputs"]
                 )
                 self._answer(command, {"results": results})
             else:

@@ -32,6 +32,10 @@ class HostCrashed(Exception):
     """The host died (or did not answer in time) while the call was in flight; the call may be retried."""
 
 
+class AnswerTimeout(HostCrashed):
+    """A question went unanswered in time; the host itself is left alone."""
+
+
 class HostError(Exception):
     """The engine raised something that is neither a permanent failure nor a lost connection."""
 
@@ -75,7 +79,11 @@ class HostProcess:
     def pid(self) -> int | None:
         return self.process.pid
 
-    def call(self, method: str, timeout: float = CALL_TIMEOUT_SECONDS, **kwargs: Any) -> Any:
+    def call(
+        self, method: str, timeout: float = CALL_TIMEOUT_SECONDS, *, give_up_after: float | None = None, **kwargs: Any
+    ) -> Any:
+        """The engine's answer. Past `timeout` the host is deemed stuck and replaced; past `give_up_after`
+        (a question someone waits for) only this caller stops waiting, and the host keeps its sessions."""
         future: Future = Future()
         with self._lock:
             if not self.alive:
@@ -88,10 +96,12 @@ class HostProcess:
                 self._pending.pop(call_id, None)
                 raise HostCrashed(str(exc)) from exc
         try:
-            ok, value = future.result(timeout)
+            ok, value = future.result(give_up_after if give_up_after is not None else timeout)
         except FutureTimeout:
             with self._lock:
                 self._pending.pop(call_id, None)
+            if give_up_after is not None:
+                raise AnswerTimeout(f"host {self.pid} did not answer {method} in {give_up_after:.0f} s") from None
             # A host that stops answering is as good as dead: replace it rather than wait forever.
             logger.error("host %s did not answer %s in %.0f s; restarting it", self.pid, method, timeout)
             self.kill()
@@ -99,6 +109,16 @@ class HostProcess:
         if not ok:
             raise_error(value)
         return value
+
+    def notify(self, method: str, **kwargs: Any) -> None:
+        """Fire and forget (acks): its answer is dropped, and nothing waits behind the host's queue."""
+        with self._lock:
+            if not self.alive:
+                return
+            try:
+                self._conn.send(("call", 0, method, kwargs))
+            except (OSError, ValueError):
+                return
 
     def _read(self) -> None:
         while True:
@@ -139,8 +159,11 @@ class HostProcess:
         """Ask the host to close its sessions (kept for the next holder) and exit; kill it if it does not."""
         with self._lock:
             self.alive = False
+            pending, self._pending = self._pending, {}
             with contextlib.suppress(OSError, ValueError):  # already gone: nothing to ask
                 self._conn.send(("stop",))
+        for future in pending.values():
+            future.set_exception(HostCrashed(f"host {self.pid} stopped"))
         self.process.join(timeout)
         if self.process.is_alive():
             self.process.kill()
@@ -165,21 +188,33 @@ class HostPool:
         self._placement: dict[str, HostProcess] = {}
         self._lock = threading.RLock()
         self._closing = False
+        self._reopening: set[str] = set()
         self.restarts = 0
 
     # -- placement ------------------------------------------------------------------------------
 
     def open(self, spec: SessionSpec) -> None:
         with self._lock:
+            if self._closing:
+                raise HostCrashed("the pool is shutting down")
             host = self._placement.get(spec.instance_id)
             if host is None:
                 host = self._host_with_room()
                 host.sessions[spec.instance_id] = spec
                 self._placement[spec.instance_id] = host
-        host.call("open", spec=asdict(spec))
+        try:
+            host.call("open", spec=asdict(spec))
+        except Exception:
+            # Not open: forget the placement, so the next sweep or command tries again from scratch.
+            with self._lock:
+                if self._placement.get(spec.instance_id) is host:
+                    del self._placement[spec.instance_id]
+                host.sessions.pop(spec.instance_id, None)
+            raise
 
     def close(self, instance_id: str, *, logout: bool = False) -> None:
         with self._lock:
+            self._reopening.discard(instance_id)
             host = self._placement.pop(instance_id, None)
             if host is not None:
                 host.sessions.pop(instance_id, None)
@@ -187,7 +222,7 @@ class HostPool:
             host.call("logout" if logout else "close", instance_id=instance_id)
 
     def holds(self, instance_id: str) -> bool:
-        return instance_id in self._placement
+        return instance_id in self._placement or instance_id in self._reopening
 
     def instance_ids(self) -> list[str]:
         return list(self._placement)
@@ -201,7 +236,7 @@ class HostPool:
     def ack(self, instance_id: str, acks: list[Any]) -> None:
         host = self._placement.get(instance_id)
         if host is not None and acks:
-            host.call("ack", acks=acks)
+            host.notify("ack", acks=acks)
 
     def _host_with_room(self) -> HostProcess:
         for host in self._hosts:
@@ -227,15 +262,21 @@ class HostPool:
                 dead.process.exitcode,
                 len(dead.sessions),
             )
-            orphans = list(dead.sessions.values())
+            orphans = [spec for spec in dead.sessions.values() if self._placement.get(spec.instance_id) is dead]
             for spec in orphans:
-                if self._placement.get(spec.instance_id) is dead:
-                    del self._placement[spec.instance_id]
+                del self._placement[spec.instance_id]
+            self._reopening.update(spec.instance_id for spec in orphans)
         # Reopened off the reader thread that noticed the death (spawning a host takes a while).
         threading.Thread(target=self._reopen, args=(orphans,), name="host-restart", daemon=True).start()
 
     def _reopen(self, specs: list[SessionSpec]) -> None:
         for spec in specs:
+            with self._lock:
+                # Closed (or its shard lost) since the crash: it stays closed.
+                wanted = spec.instance_id in self._reopening and not self._closing
+                self._reopening.discard(spec.instance_id)
+            if not wanted:
+                continue
             try:
                 self.open(spec)
             except Exception:

@@ -18,21 +18,25 @@ from enum import Enum
 
 from bzapper.adapters.aws.queues import SqsReader
 from bzapper.domain.clock import now_ms
+from bzapper.domain.instances import should_open
 from bzapper.domain.leases import LeaseLost
 from bzapper.domain.model import InstanceView
 from bzapper.domain.pacing import Pacer
 from bzapper.domain.statuses import RANK, MessageStatus, rank
 from bzapper.engines.base import NotConnected, PermanentFailure
 from bzapper.services.container import Services
-from bzapper.topology import HELD_VISIBILITY_SECONDS
+from bzapper.topology import HELD_VISIBILITY_SECONDS, JOB_VISIBILITY_SECONDS
 from bzapper.worker.hosts import HostPool
 from bzapper.worker.reports import Reporter
 
 logger = logging.getLogger("bzapper.worker.jobs")
 
-VISIBILITY_SECONDS = 10  # the shard queues' own visibility timeout (topology)
+VISIBILITY_SECONDS = JOB_VISIBILITY_SECONDS
 GROUPS_IN_PARALLEL = 8
 OPENING_RETRY_SECONDS = 2
+SEND_ALLOWANCE_SECONDS = 35
+"""A send's worst case: the host call's own limit (30 s) and a margin; the job stays invisible that long."""
+REPORT_ATTEMPTS = 3
 INSTANCE_GONE = "instance_not_connected"
 
 
@@ -58,43 +62,60 @@ class JobRunner:
         self.instance_of = instance_of
         self.reporter = reporter
         self.pacer = pacer
-        self._executor = ThreadPoolExecutor(GROUPS_IN_PARALLEL, thread_name_prefix="jobs")
+        # The priority lane has threads of its own: an OTP never waits behind a paced campaign's group.
+        self._executors = {
+            False: ThreadPoolExecutor(GROUPS_IN_PARALLEL, thread_name_prefix="jobs"),
+            True: ThreadPoolExecutor(GROUPS_IN_PARALLEL, thread_name_prefix="priority"),
+        }
 
     def consume(self, shard: int, reader: SqsReader, stop: threading.Event, *, priority: bool = False) -> None:
         while not stop.is_set():
             try:
-                self.process_batch(shard, reader, reader.receive(max_messages=10, wait_seconds=1), stop, priority)
+                messages = reader.receive(max_messages=10, wait_seconds=1)
+                self.process_batch(shard, reader, messages, stop, priority, received_at=time.monotonic())
             except Exception:
                 logger.exception("shard %s: receive loop error", shard)
                 stop.wait(1.0)
 
     def process_batch(
-        self, shard: int, reader: SqsReader, messages: list[dict], stop: threading.Event, priority: bool = False
+        self,
+        shard: int,
+        reader: SqsReader,
+        messages: list[dict],
+        stop: threading.Event,
+        priority: bool = False,
+        received_at: float | None = None,
     ) -> None:
         """Each number's jobs in queue order; different numbers in parallel."""
+        received_at = time.monotonic() if received_at is None else received_at
         groups: dict[str, list[dict]] = {}
         for message in messages:
             groups.setdefault(message.get("Attributes", {}).get("MessageGroupId", ""), []).append(message)
         futures = [
-            self._executor.submit(self._process_group, shard, reader, group, stop, priority)
+            self._executors[priority].submit(self._process_group, shard, reader, group, stop, priority, received_at)
             for group in groups.values()
         ]
         for future in futures:
             future.result()
 
     def _process_group(
-        self, shard: int, reader: SqsReader, messages: list[dict], stop: threading.Event, priority: bool
+        self,
+        shard: int,
+        reader: SqsReader,
+        messages: list[dict],
+        stop: threading.Event,
+        priority: bool,
+        received_at: float,
     ) -> None:
-        received_at = time.monotonic()
         invisible_until = received_at + VISIBILITY_SECONDS
         for index, message in enumerate(messages):
             if stop.is_set():
                 return  # not deleted: it comes back to whoever holds the shard next
             job = json.loads(message["Body"])
             wait = self.pacer.reserve(job["instance_id"], priority) if self.pacer.enabled else 0.0
-            if time.monotonic() + wait + 5 > invisible_until:
-                # Waiting for the pacing slot must not let SQS hand these jobs to anyone else meanwhile.
-                extra = int(wait) + VISIBILITY_SECONDS
+            if time.monotonic() + wait + SEND_ALLOWANCE_SECONDS > invisible_until:
+                # Neither the pacing wait nor a slow send may let SQS hand these jobs to anyone else meanwhile.
+                extra = int(wait) + SEND_ALLOWANCE_SECONDS + VISIBILITY_SECONDS
                 reader.hide([m["ReceiptHandle"] for m in messages[index:]], extra)
                 invisible_until = time.monotonic() + extra
             if wait > 0 and stop.wait(wait):
@@ -122,16 +143,23 @@ class JobRunner:
                 self._report(shard, job, MessageStatus.FAILED, now_ms(), error=INSTANCE_GONE)
                 return Outcome.DONE
             pool = self.pool_for(instance.engine)
-            if pool is None or not pool.holds(instance.instance_id):
-                return Outcome.WAIT
+            if pool is None:
+                return Outcome.HELD  # no engine for it on this worker: nothing to retry soon
+            if not pool.holds(instance.instance_id):
+                fresh = self.services.instances.view(instance.instance_id)
+                if fresh is None or not should_open(fresh.status, fresh.active):
+                    # Deleted or logged out meanwhile: no number will ever send it. It fails and is refunded.
+                    self._report(shard, job, MessageStatus.FAILED, now_ms(), error=INSTANCE_GONE)
+                    return Outcome.DONE
+                return Outcome.WAIT  # opening (or reopening after a host crash): look again in a moment
             self._report(shard, job, MessageStatus.SENDING, now_ms())
             try:
                 ack = pool.call(instance.instance_id, "send", job=job)
             except PermanentFailure as failure:
                 self._report(shard, job, MessageStatus.FAILED, now_ms(), error=failure.code)
                 return Outcome.DONE
-            except NotConnected:
-                return Outcome.HELD
+            except NotConnected as down:
+                return Outcome.WAIT if down.state == "not_open" else Outcome.HELD
             except Exception:
                 logger.exception("send of %s failed; it will be retried", message_id)
                 return Outcome.RETRY
@@ -161,7 +189,19 @@ class JobRunner:
         }
         if error:
             report["error_code"] = error
-        self.reporter.report_now(shard, report)
+        for attempt in range(1, REPORT_ATTEMPTS + 1):
+            try:
+                self.reporter.report_now(shard, report)
+                return
+            except LeaseLost:
+                raise
+            except Exception:
+                # A sent message not reported is sent again by the next attempt (a duplicate on whatsmeow):
+                # worth a few tries before leaving the job to SQS.
+                if attempt == REPORT_ATTEMPTS:
+                    raise
+                time.sleep(0.2 * attempt)
 
     def shutdown(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        for executor in self._executors.values():
+            executor.shutdown(wait=False, cancel_futures=True)

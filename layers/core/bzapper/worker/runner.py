@@ -36,6 +36,8 @@ from bzapper.worker.reports import Reporter
 
 logger = logging.getLogger("bzapper.worker")
 
+TEARDOWN_SECONDS = 8.0
+"""A lost shard's consumers get this long to finish what they hold (under the 12 s a lease stays safe)."""
 OPEN_SWEEP_SECONDS = float(os.environ.get("BZ_OPEN_SWEEP_SECONDS", "30"))
 
 
@@ -109,14 +111,23 @@ class SessionWorker:
 
     def _drop_unsafe_shards(self) -> None:
         """A shard whose lease is no longer safe by the local clock stops at once, even if the keeper's
-        heartbeat is stuck (a partition, a starved thread): nothing of it is received or sent any more."""
-        for shard in list(self._shards):
+        heartbeat is stuck (a partition, a starved thread): nothing of it is received or sent any more.
+        And a shard the keeper holds without work here (a renewal that landed after such a stop) starts
+        again, so no held shard is ever left unserved."""
+        for shard, work in list(self._shards.items()):
             if self.keeper.current(shard) is None:
                 logger.warning("shard %s is no longer safely held; stopping its work", shard)
-                self._lost(shard)
+                self._lost(shard, work)
+        for shard in self.keeper.held():
+            lease = self.keeper.current(shard)
+            if shard not in self._shards and lease is not None and not self.stop.is_set():
+                logger.warning("shard %s is held without work; starting it", shard)
+                self._acquired(lease)
 
     def shutdown(self) -> None:
         self.stop.set()
+        for work in list(self._shards.values()):
+            work.stop.set()  # every shard winds down at once; the keeper then releases them one by one
         self.keeper.stop(release=True)  # each shard's on_lost runs first: its work stops, then it is freed
         with self._pools_lock:
             pools, self._pools = list(self._pools.values()), {}
@@ -160,13 +171,16 @@ class SessionWorker:
             work.threads.append(thread)
             thread.start()
 
-    def _lost(self, shard: int) -> None:
-        work = self._shards.pop(shard, None)
-        if work is None:
-            return
-        work.stop.set()
-        for thread in work.threads:
-            thread.join(timeout=15)
+    def _lost(self, shard: int, work: ShardWork | None = None) -> None:
+        """Wind the shard's work down (bounded, on the keeper's thread: its other leases wait for it)."""
+        current = self._shards.get(shard)
+        if current is None or (work is not None and current is not work):
+            return  # already gone, or this is a newer holding of the shard
+        del self._shards[shard]
+        current.stop.set()
+        deadline = time.monotonic() + TEARDOWN_SECONDS
+        for thread in current.threads:
+            thread.join(timeout=max(deadline - time.monotonic(), 0.1))
         for instance_id in [i for i, view in list(self._instances.items()) if view.shard == shard]:
             try:
                 self._close(instance_id, False)
@@ -179,13 +193,19 @@ class SessionWorker:
         work = self._shards.get(shard)
         while work is not None and not work.stop.is_set():
             try:
-                for view in self.services.instances.of_shard(shard):
-                    if work.stop.is_set():
-                        return
-                    if view.instance_id not in self._instances and should_open(view.status, view.active):
-                        self._open_view(view)
+                views = self.services.instances.of_shard(shard)
             except Exception:
-                logger.exception("opening the instances of shard %s failed", shard)
+                logger.exception("listing the instances of shard %s failed", shard)
+                views = []
+            for view in views:
+                if work.stop.is_set():
+                    return
+                if view.instance_id in self._instances or not should_open(view.status, view.active):
+                    continue
+                try:
+                    self._open_view(view)
+                except Exception:
+                    logger.exception("opening %s failed; the next sweep tries again", view.instance_id)
             work.stop.wait(OPEN_SWEEP_SECONDS)
 
     # -- instances ------------------------------------------------------------------------------
@@ -205,16 +225,23 @@ class SessionWorker:
         view = self._instances.get(instance_id)
         return view if view is not None else self.services.instances.view(instance_id)
 
-    def _open(self, command: dict[str, Any], force: bool) -> bool:
-        """Open the instance a command names, if its shard is held here and (unless forced) it should be."""
+    def _open(self, command: dict[str, Any], for_logout: bool, dry_run: bool = False) -> bool:
+        """Open the instance a command names, if its shard is held here and the command still stands.
+
+        Commands travel on a standard queue: late, twice, out of order. So an open (restart, pairing code)
+        stands only while the instance exists and is active, whatever its status (the customer asked); a
+        logout only while it is inactive or gone (a logout overtaken by a new pairing is void).
+        """
         view = self.services.instances.view(command["instance_id"])
-        if view is None:
-            if not force:
+        if for_logout:
+            if view is not None and view.active:
                 return False
-            view = _gone_instance(command)
-        if view.shard not in self._shards or not (force or should_open(view.status, view.active)):
+            view = view or _gone_instance(command)
+        elif view is None or not view.active:
             return False
-        return self._open_view(view)
+        if view.shard not in self._shards:
+            return False
+        return True if dry_run else self._open_view(view)
 
     def _open_view(self, view: InstanceView) -> bool:
         pool = self._pool_for(view.engine)
@@ -222,7 +249,11 @@ class SessionWorker:
             logger.error("no %s engine on this worker for %s", view.engine, view.instance_id)
             return False
         self._instances[view.instance_id] = view
-        pool.open(SessionSpec(view.instance_id, view.account_id, view.livemode, view.phone))
+        try:
+            pool.open(SessionSpec(view.instance_id, view.account_id, view.livemode, view.phone))
+        except Exception:
+            self._instances.pop(view.instance_id, None)  # not open: the next sweep or command tries again
+            raise
         return True
 
     def _close(self, instance_id: str, logout: bool) -> None:
