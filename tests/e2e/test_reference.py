@@ -1,8 +1,8 @@
 """The reference as a developer meets it, against one booted local stack: the rendered page at /docs,
 the examples in every language (curl, Python, JavaScript, PHP), the webhook receivers, the TypeScript SDK.
 
-Examples for endpoints that do not exist yet (image by URL, OTP) are skipped, with the reason, until
-the topology routes them; from then on they run like the others.
+An example whose endpoint the topology does not route is skipped, with the reason (none today: text,
+image by URL and OTP all run).
 """
 
 from __future__ import annotations

@@ -83,6 +83,7 @@ def sqs_messages(sqs, rounds: int = 3) -> dict[str, str]:
 
     found = {}
     for url in sqs.list_queues().get("QueueUrls", []):
+        found[f"sqs:{url.rsplit('/', 1)[-1]}"] = ""  # looked at, even when empty
         for _ in range(rounds):
             answer = sqs.receive_message(
                 QueueUrl=url,

@@ -36,7 +36,7 @@ EXPIRED = "otp_expired"
 """The error code of an OTP that reached no worker before its expiry (it is never sent late)."""
 UNSEALABLE = "otp_unsealable"
 """The error code of an OTP whose sealed code cannot be opened (another stack's key, tampered)."""
-NOT_QUEUED = "send_failed"
+NOT_QUEUED = "not_queued"
 """The error code of an OTP whose job could not be queued: it fails at once, refunded."""
 
 _CODE = re.compile(rf"[0-9]{{{CODE_LENGTH_MIN},{CODE_LENGTH_MAX}}}")
