@@ -10,6 +10,12 @@ stamped with this machine's clock too.
   the signed POST of `message.sent` arrives.
 - SSE: a client of GET /stream opened before the first send; the moment `message.sent` arrives.
 
+Every collector also keeps each event's own `created` (the envelope's ISO timestamp, in ms: for a status,
+the moment the WhatsApp server, here the sandbox network, stamped it), so the latencies from the event
+itself, created → bus, bus → webhook, created → webhook and created → SSE, are computed too: the
+clocks are this machine's, the same for the stack and the harness. `message.queued` is left out of
+those: its `created` is the send's acceptance (its event leaves when a worker takes the job).
+
 Rows for what a build lacks (no /webhooks or /stream route) say "n/a (not built yet)".
 """
 
@@ -19,11 +25,24 @@ import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import Any
 
 from bench.stats import summary_ms
 
 TAP = "bench-tap"
+# The events whose `created` is when they happened (a status stamped by WhatsApp), not when a send was accepted.
+STATUS_EVENTS = ("message.sent", "message.delivered", "message.read")
+
+
+def _created_ms(event: dict[str, Any]) -> int | None:
+    created = event.get("created")
+    if not isinstance(created, str):
+        return None
+    try:
+        return int(datetime.fromisoformat(created.replace("Z", "+00:00")).timestamp() * 1000)
+    except ValueError:
+        return None
 
 
 class Tap(threading.Thread):
@@ -37,6 +56,7 @@ class Tap(threading.Thread):
         events.put_rule(Name=TAP, EventBusName=bus, EventPattern=json.dumps({"source": ["bzapper"]}))
         events.put_targets(Rule=TAP, EventBusName=bus, Targets=[{"Id": "tap", "Arn": arn}])
         self.seen: dict[tuple[str, str], int] = {}
+        self.created: dict[tuple[str, str], int] = {}
         self.stop = threading.Event()
 
     def run(self) -> None:
@@ -54,9 +74,9 @@ class Tap(threading.Thread):
                 detail = event.get("detail") or {}
                 message_id = (detail.get("data") or {}).get("message_id")
                 if message_id:
-                    self.seen.setdefault(
-                        (message_id, detail.get("type", "")), int(message["Attributes"]["SentTimestamp"])
-                    )
+                    key = (message_id, detail.get("type", ""))
+                    self.seen.setdefault(key, int(message["Attributes"]["SentTimestamp"]))
+                    _note_created(self.created, key, detail)
             if messages:
                 self.sqs.delete_message_batch(
                     QueueUrl=self.url,
@@ -69,6 +89,12 @@ def _event_key(event: dict[str, Any]) -> tuple[str, str] | None:
     return (message_id, event.get("type", "")) if message_id else None
 
 
+def _note_created(created: dict[tuple[str, str], int], key: tuple[str, str], event: dict[str, Any]) -> None:
+    at = _created_ms(event)
+    if at is not None:
+        created.setdefault(key, at)
+
+
 class WebhookEndpoint:
     """The customer's endpoint: records when each event's POST arrived (the first time)."""
 
@@ -77,17 +103,20 @@ class WebhookEndpoint:
 
         endpoint = self
         self.seen: dict[tuple[str, str], int] = {}
+        self.created: dict[tuple[str, str], int] = {}
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 at = int(time.time() * 1000)
                 try:
-                    key = _event_key(json.loads(body))
+                    event = json.loads(body)
+                    key = _event_key(event)
                 except ValueError:
                     key = None
                 if key:
                     endpoint.seen.setdefault(key, at)
+                    _note_created(endpoint.created, key, event)
                 self.send_response(200)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -115,6 +144,7 @@ class StreamReader(threading.Thread):
         self.client = httpx.Client(base_url=base_url, timeout=httpx.Timeout(10.0, read=None))
         self.headers = headers
         self.seen: dict[tuple[str, str], int] = {}
+        self.created: dict[tuple[str, str], int] = {}
         self.opened = threading.Event()
         self.stop = threading.Event()
 
@@ -131,11 +161,13 @@ class StreamReader(threading.Thread):
                     elif not line and data:
                         at = int(time.time() * 1000)
                         try:
-                            key = _event_key(json.loads("\n".join(data)))
+                            event = json.loads("\n".join(data))
+                            key = _event_key(event)
                         except ValueError:
                             key = None
                         if key:
                             self.seen.setdefault(key, at)
+                            _note_created(self.created, key, event)
                         data = []
         except Exception:  # closed from outside, or the stack went away
             self.opened.set()
@@ -226,6 +258,28 @@ def steady(stack: Any, rate: float, seconds: float, drain_timeout: float) -> dic
         ]
         return {**summary_ms(samples), "missing": len(accepted) - len(samples)}
 
+    def since_created(collector: Any) -> dict[str, Any] | str:
+        """Arrival minus the event's own `created`, over every status event of this run's messages."""
+        if collector is None:
+            return "n/a (not built yet)"
+        keys = [(r["message_id"], kind) for r in accepted for kind in STATUS_EVENTS]
+        samples = [
+            (collector.seen[key] - collector.created[key]) / 1000
+            for key in keys
+            if key in collector.seen and key in collector.created
+        ]
+        return {**summary_ms(samples), "missing": len(keys) - len(samples)}
+
+    def after_bus(collector: Any) -> dict[str, Any] | str:
+        """Arrival minus the moment the tap's queue got the event from the bus (its publication)."""
+        if collector is None:
+            return "n/a (not built yet)"
+        keys = [(r["message_id"], kind) for r in accepted for kind in STATUS_EVENTS]
+        samples = [
+            (collector.seen[key] - tap.seen[key]) / 1000 for key in keys if key in collector.seen and key in tap.seen
+        ]
+        return {**summary_ms(samples), "missing": len(keys) - len(samples)}
+
     reads = [tap.seen[key] for key in wanted if key in tap.seen]  # the bus, not a consumer of it
     window_s = (max(reads) - min(r["at_ms"] for r in accepted)) / 1000 if reads and accepted else None
     return {
@@ -247,4 +301,10 @@ def steady(stack: Any, rate: float, seconds: float, drain_timeout: float) -> dic
         "send_to_webhook_read": latency("message.read", endpoint.seen if endpoint else None),
         "send_to_sse_sent": latency("message.sent", stream.seen if stream else None),
         "send_to_sse_read": latency("message.read", stream.seen if stream else None),
+        # From the event itself (sent, delivered, read pooled), issue #5's figures.
+        "event_to_bus": since_created(tap),
+        "bus_to_webhook": after_bus(endpoint),
+        "event_to_webhook": since_created(endpoint),
+        "bus_to_sse": after_bus(stream),
+        "event_to_sse": since_created(stream),
     }

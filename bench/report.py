@@ -5,6 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 NA = "n/a (not built yet)"
+EVENT_ROWS = (
+    ("event_to_bus", "event created → on the bus (sent/delivered/read)"),
+    ("bus_to_webhook", "bus → webhook received"),
+    ("event_to_webhook", "event created → webhook received"),
+    ("bus_to_sse", "bus → SSE received"),
+    ("event_to_sse", "event created → SSE received"),
+)
 
 
 def _table(headers: list[str], rows: list[list[Any]]) -> str:
@@ -237,6 +244,13 @@ def render(results: dict[str, Any]) -> str:
             if isinstance(value, dict):
                 rows.append([label, value.get("p50_ms"), value.get("p99_ms"), value.get("missing")])
             else:
+                rows.append([label, value, "", ""])
+        # From the event's own `created` (sent, delivered, read pooled); absent from older results files.
+        for key, label in EVENT_ROWS:
+            value = e2e.get(key)
+            if isinstance(value, dict):
+                rows.append([label, value.get("p50_ms"), value.get("p99_ms"), value.get("missing")])
+            elif value is not None:
                 rows.append([label, value, "", ""])
         out.append(_table(["", "p50 ms", "p99 ms", "missing"], rows))
     if "e2e" in s:
