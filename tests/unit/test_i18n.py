@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import ast
+import os
+import re
 import string
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from bzapper.domain.errors import ERROR_CODES
 from bzapper.i18n import (
     DEFAULT_LOCALE,
     SUPPORTED_LOCALES,
     negotiate,
     normalize_locale,
+    terminal_locale,
     translate,
 )
 from bzapper.i18n.catalog import MESSAGES
+
+PACKAGE = Path(__file__).resolve().parents[2] / "layers" / "core" / "bzapper"
 
 # --- the catalog ---------------------------------------------------------------------------------------
 
@@ -47,6 +55,16 @@ REQUIRED_KEYS = {
     "cli.dev.ready": {"url"},
     "cli.dev.stopping": set(),
     "cli.account.created": {"account_id"},
+    "cli.dev.credits": {"credits"},
+    "cli.dev.env": {"path"},
+    "cli.error.locale": {"value", "choices"},
+    "cli.error.no_stack": {"path"},
+    "error.otp_not_configured": set(),
+    "error.otp_code_invalid": {"min", "max"},
+    "error.otp_code_in_body": set(),
+    "otp.body": {"brand", "expiry"},
+    "otp.body_unbranded": {"expiry"},
+    **{f"otp.expiry.{unit}.{form}": {"count"} for unit in ("hours", "minutes", "seconds") for form in ("one", "other")},
 }
 
 
@@ -264,3 +282,109 @@ def test_importing_i18n_does_not_import_babel() -> None:
     code = "import sys, bzapper.i18n as i; i.negotiate('pt-BR,*'); print('babel' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# --- nothing escapes the catalog -----------------------------------------------------------------------
+
+
+def test_every_error_code_has_its_text() -> None:
+    assert [code for code in ERROR_CODES if f"error.{code}" not in MESSAGES] == []
+
+
+def _name(func: ast.expr) -> str:
+    return func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+
+
+def _key_nodes(tree: ast.AST) -> list[ast.expr]:
+    """The expressions the code passes where a catalog key goes: translate(key), _t(key), _fail(key),
+    message_key=key, validation_failed(param, key)."""
+    found: list[ast.expr] = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = _name(node.func)
+        if name in ("translate", "_t", "_fail") and node.args:
+            found.append(node.args[0])
+        if name == "validation_failed" and len(node.args) > 1:
+            found.append(node.args[1])
+        found += [keyword.value for keyword in node.keywords if keyword.arg == "message_key"]
+    return found
+
+
+def test_every_key_the_code_names_is_in_the_catalog() -> None:
+    missing, checked = [], 0
+    for path in PACKAGE.rglob("*.py"):
+        for node in _key_nodes(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                checked += 1
+                if node.value not in MESSAGES:
+                    missing.append((path.name, node.value))
+            elif isinstance(node, ast.JoinedStr):  # f"error.{action}_type": some key must have that shape
+                checked += 1
+                pattern = "".join(
+                    re.escape(part.value) if isinstance(part, ast.Constant) else "[a-z0-9_]+" for part in node.values
+                )
+                if not any(re.fullmatch(pattern, key) for key in MESSAGES):
+                    missing.append((path.name, pattern))
+    assert checked > 50
+    assert missing == []
+
+
+def _words(node: ast.AST) -> list[str]:
+    """Prose in literal strings under `node` (lowercase words of 3+ letters), outside catalog lookups and
+    JSON; upper-case names such as BZ_KEY are not prose."""
+    if isinstance(node, ast.Call) and _name(node.func) in ("translate", "_t", "dumps"):
+        return []
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return re.findall(r"\b[a-z]{3,}\b", node.value)
+    return [word for child in ast.iter_child_nodes(node) for word in _words(child)]
+
+
+def test_what_the_cli_shows_comes_from_the_catalog() -> None:
+    """Output users read (print, echo, errors, --help texts) in the CLI and the local runner's terminal."""
+    files = [PACKAGE / "cli.py", PACKAGE / "local" / "dev.py", PACKAGE / "local" / "live_phone.py"]
+    prose = []
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call):
+                continue
+            if _name(node.func) in ("print", "echo", "BadParameter", "Exit", "secho"):
+                prose += [(path.name, node.lineno, w) for arg in node.args for w in _words(arg)]
+            prose += [(path.name, node.lineno, w) for k in node.keywords if k.arg == "help" for w in _words(k.value)]
+    assert prose == []
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({"LANG": "pt_BR.UTF-8"}, "pt-BR"),
+        ({"LANG": "es_AR.UTF-8"}, "es"),
+        ({"LANG": "fr_FR.UTF-8"}, "en"),
+        ({"LANG": "C"}, "en"),
+        ({}, "en"),
+        ({"LC_ALL": "es_ES.UTF-8", "LANG": "pt_BR.UTF-8"}, "es"),
+        ({"LC_MESSAGES": "pt_PT.UTF-8", "LANG": "en_US.UTF-8"}, "pt-BR"),
+        ({"LC_ALL": "", "LANG": "es_MX"}, "es"),
+    ],
+)
+def test_the_terminals_language(environ: dict[str, str], expected: str) -> None:
+    assert terminal_locale(environ) == expected
+
+
+@pytest.mark.parametrize(
+    ("lang", "help_text", "error"),
+    [
+        ("en_US.UTF-8", "Manage accounts.", "--locale fr: use one of en, pt-BR, es."),
+        ("pt_BR.UTF-8", "Gerenciar contas.", "--locale fr: use um destes: en, pt-BR, es."),
+        ("es_MX.UTF-8", "Administrar cuentas.", "--locale fr: usa uno de estos: en, pt-BR, es."),
+    ],
+)
+def test_the_cli_speaks_the_terminals_language(lang: str, help_text: str, error: str) -> None:
+    env = {**os.environ, "LANG": lang, "LC_ALL": "", "LC_MESSAGES": "", "COLUMNS": "200"}
+    command = [str(Path(sys.executable).parent / "bzapper")]
+    shown = subprocess.run([*command, "--help"], env=env, capture_output=True, text=True, check=True)
+    assert help_text in shown.stdout
+    refused = subprocess.run(
+        [*command, "accounts", "create", "--locale", "fr"], env=env, capture_output=True, text=True, check=False
+    )
+    assert refused.returncode == 2 and refused.stderr.strip() == error

@@ -1,47 +1,57 @@
-"""The `bzapper` command: run the local stack, the worker, and operator tasks."""
+"""The `bzapper` command: run the local stack, the worker, and operator tasks.
+
+Every text it shows comes from the catalog (bzapper.i18n), in the terminal's language (LC_ALL,
+LC_MESSAGES, LANG): help included, errors included. Only the framework's own words ("Usage", "Options")
+stay in English.
+"""
 
 from __future__ import annotations
 
 import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help="bzapper: WhatsApp messaging API.")
-accounts = typer.Typer(no_args_is_help=True, help="Manage accounts.")
+from bzapper import i18n
+
+
+def _t(key: str, **params: object) -> str:
+    return i18n.translate(key, i18n.terminal_locale(), **params)
+
+
+def _fail(key: str, **params: object) -> NoReturn:
+    """A usage error in the user's language (click's "Invalid value for …" frame is English only)."""
+    typer.echo(_t(key, **params), err=True)
+    raise typer.Exit(2)
+
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=_t("cli.help.app"))
+accounts = typer.Typer(no_args_is_help=True, help=_t("cli.help.accounts"))
 app.add_typer(accounts, name="accounts")
-wallet = typer.Typer(no_args_is_help=True, help="Operate on wallets (every change is a ledger entry).")
+wallet = typer.Typer(no_args_is_help=True, help=_t("cli.help.wallet"))
 app.add_typer(wallet, name="wallet")
 
-StateDir = Annotated[
-    Path, typer.Option("--state-dir", envvar="BZ_STATE_DIR", help="Where the local stack keeps its files.")
-]
+StateDir = Annotated[Path, typer.Option("--state-dir", envvar="BZ_STATE_DIR", help=_t("cli.help.state_dir"))]
 
 
-@app.command()
+@app.command(help=_t("cli.help.dev"))
 def dev(
-    port: Annotated[int, typer.Option("--port", envvar="BZ_PORT", help="API port.")] = 8000,
-    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", envvar="BZ_PORT", help=_t("cli.help.port"))] = 8000,
+    host: Annotated[str, typer.Option("--host", help=_t("cli.help.host"))] = "127.0.0.1",
     state_dir: StateDir = Path(".bzapper"),
-    engine: Annotated[
-        str,
-        typer.Option(
-            "--engine",
-            help="sandbox (default), or whatsmeow: also a live instance on a real phone, paired from a QR here.",
-        ),
-    ] = "sandbox",
+    engine: Annotated[str, typer.Option("--engine", help=_t("cli.help.engine"))] = "sandbox",
 ) -> None:
     """Run the whole system locally: moto, the API, the pollers, the session worker, the sandbox network."""
     from bzapper.local.dev import run_dev
 
     if engine not in ("sandbox", "whatsmeow"):
-        raise typer.BadParameter("sandbox or whatsmeow", param_hint="--engine")
+        _fail("cli.error.engine")
     run_dev(host, port, state_dir, engine)
 
 
-@app.command()
+@app.command(help=_t("cli.help.worker"))
 def worker() -> None:
     """Run a session worker (what the Fargate service runs)."""
     from bzapper.worker.__main__ import main
@@ -49,19 +59,17 @@ def worker() -> None:
     main()
 
 
-@accounts.command("create")
+@accounts.command("create", help=_t("cli.help.accounts_create"))
 def accounts_create(
-    name: Annotated[str, typer.Option(help="Account name.")] = "Test account",
-    locale: Annotated[str, typer.Option(help="pt-BR, en or es.")] = "en",
-    credits: Annotated[int, typer.Option(min=0, help="Test credits to start with.")] = 1000,
+    name: Annotated[str, typer.Option(help=_t("cli.help.name"))] = "Test account",
+    locale: Annotated[str, typer.Option(help=_t("cli.help.locale"))] = "en",
+    credits: Annotated[int, typer.Option(min=0, help=_t("cli.help.credits"))] = 1000,
     state_dir: StateDir = Path(".bzapper"),
 ) -> None:
     """Create an account with a test key and a connected sandbox instance on the running local stack."""
-    from bzapper import i18n
-
     normalized = i18n.normalize_locale(locale)
     if normalized is None:
-        raise typer.BadParameter(f"{locale!r}: use one of {', '.join(i18n.SUPPORTED_LOCALES)}", param_hint="--locale")
+        _fail("cli.error.locale", value=locale, choices=", ".join(i18n.SUPPORTED_LOCALES))
     _use_local_stack(state_dir)
     from bzapper.services.accounts import create_test_account
     from bzapper.services.container import services
@@ -71,21 +79,19 @@ def accounts_create(
     typer.echo(json.dumps(account))
 
 
-@wallet.command("credit")
+@wallet.command("credit", help=_t("cli.help.wallet_credit"))
 def wallet_credit(
-    account_id: Annotated[str, typer.Argument(help="The account (acct_…).")],
-    amount: Annotated[int, typer.Argument(help="Centavos; negative to debit.")],
-    reason: Annotated[str, typer.Option(help="Why: recorded in the ledger entry.")] = "operator",
-    mode: Annotated[str, typer.Option(help="test or live wallet.")] = "test",
+    account_id: Annotated[str, typer.Argument(help=_t("cli.help.account_id"))],
+    amount: Annotated[int, typer.Argument(help=_t("cli.help.amount"))],
+    reason: Annotated[str, typer.Option(help=_t("cli.help.reason"))] = "operator",
+    mode: Annotated[str, typer.Option(help=_t("cli.help.mode"))] = "test",
     state_dir: StateDir = Path(".bzapper"),
 ) -> None:
     """Credit (or debit) an account's wallet with a ledger entry."""
-    from bzapper import i18n
-
     if mode not in ("test", "live"):
-        raise typer.BadParameter("use test or live", param_hint="--mode")
+        _fail("cli.error.mode")
     if not reason.strip():
-        raise typer.BadParameter("a reason is required", param_hint="--reason")
+        _fail("cli.error.reason")
     _use_local_stack(state_dir)
     from bzapper.services.accounts import credit_wallet
     from bzapper.services.container import services
@@ -93,18 +99,15 @@ def wallet_credit(
     try:
         balance = credit_wallet(services(), account_id, mode, amount, reason)
     except LookupError:
-        typer.echo(i18n.translate("error.not_found", "en"), err=True)
+        typer.echo(_t("error.not_found"), err=True)
         raise typer.Exit(1) from None
-    typer.echo(
-        i18n.translate("cli.wallet.credited", "en", wallet=f"{account_id}:{mode}", amount=amount, balance=balance),
-        err=True,
-    )
+    typer.echo(_t("cli.wallet.credited", wallet=f"{account_id}:{mode}", amount=amount, balance=balance), err=True)
     typer.echo(json.dumps({"account_id": account_id, "mode": mode, "balance": balance}))
 
 
-@app.command()
+@app.command(help=_t("cli.help.openapi"))
 def openapi(
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default stdout).")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help=_t("cli.help.output"))] = None,
 ) -> None:
     """Print the OpenAPI document generated from the function apps."""
     from bzapper.api.contract import openapi_yaml
@@ -122,7 +125,7 @@ def _use_local_stack(state_dir: Path) -> None:
     if "AWS_ENDPOINT_URL" in os.environ:
         return
     if not env_file.is_file():
-        raise typer.BadParameter(f"{env_file} not found: is `bzapper dev` running?", param_hint="--state-dir")
+        _fail("cli.error.no_stack", path=env_file)
     from bzapper.local.dev import read_dev_env
 
     for name, value in read_dev_env(env_file).items():

@@ -16,6 +16,7 @@ __all__ = [
     "SUPPORTED_LOCALES",
     "negotiate",
     "normalize_locale",
+    "terminal_locale",
     "translate",
 ]
 
@@ -127,3 +128,15 @@ def translate(key: str, locale: str, **params: object) -> str:
         return text.format_map(_KeepMissing(params))
     except (ValueError, IndexError, AttributeError, TypeError, KeyError):
         return text
+
+
+def terminal_locale(environ: dict[str, str] | None = None) -> str:
+    """The language of the CLI's output: the POSIX locale variables in their order of precedence (LC_ALL,
+    LC_MESSAGES, LANG; the first one set decides), English when it is one we do not ship."""
+    import os
+
+    environ = os.environ if environ is None else environ
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        if environ.get(name):
+            return normalize_locale(environ[name]) or DEFAULT_LOCALE
+    return DEFAULT_LOCALE

@@ -156,6 +156,120 @@ MESSAGES: dict[str, dict[str, str]] = {
         "pt-BR": "Encerrando o ambiente local…",
         "es": "Deteniendo el entorno local…",
     },
+    "cli.dev.credits": {
+        "en": "credits: {credits} (test)",
+        "pt-BR": "créditos: {credits} (teste)",
+        "es": "créditos: {credits} (prueba)",
+    },
+    "cli.dev.env": {
+        "en": "environment: source {path}",
+        "pt-BR": "variáveis: source {path}",
+        "es": "variables: source {path}",
+    },
+    "cli.error.engine": {
+        "en": "--engine: use sandbox or whatsmeow.",
+        "pt-BR": "--engine: use sandbox ou whatsmeow.",
+        "es": "--engine: usa sandbox o whatsmeow.",
+    },
+    "cli.error.locale": {
+        "en": "--locale {value}: use one of {choices}.",
+        "pt-BR": "--locale {value}: use um destes: {choices}.",
+        "es": "--locale {value}: usa uno de estos: {choices}.",
+    },
+    "cli.error.mode": {
+        "en": "--mode: use test or live.",
+        "pt-BR": "--mode: use test ou live.",
+        "es": "--mode: usa test o live.",
+    },
+    "cli.error.reason": {
+        "en": "--reason: a reason is required.",
+        "pt-BR": "--reason: o motivo é obrigatório.",
+        "es": "--reason: el motivo es obligatorio.",
+    },
+    "cli.error.no_stack": {
+        "en": "{path} not found: is `bzapper dev` running?",
+        "pt-BR": "{path} não encontrado: o `bzapper dev` está rodando?",
+        "es": "No se encontró {path}: ¿está corriendo `bzapper dev`?",
+    },
+    "cli.help.app": {
+        "en": "bzapper: WhatsApp messaging API.",
+        "pt-BR": "bzapper: API de mensagens do WhatsApp.",
+        "es": "bzapper: API de mensajería de WhatsApp.",
+    },
+    "cli.help.accounts": {"en": "Manage accounts.", "pt-BR": "Gerenciar contas.", "es": "Administrar cuentas."},
+    "cli.help.wallet": {
+        "en": "Operate on wallets (every change is a ledger entry).",
+        "pt-BR": "Operar carteiras (cada mudança é um lançamento no extrato).",
+        "es": "Operar billeteras (cada cambio es un asiento en el libro).",
+    },
+    "cli.help.state_dir": {
+        "en": "Where the local stack keeps its files.",
+        "pt-BR": "Onde o ambiente local guarda seus arquivos.",
+        "es": "Dónde guarda sus archivos el entorno local.",
+    },
+    "cli.help.dev": {
+        "en": "Run the whole system locally: moto, the API, the pollers, the session worker, the sandbox network.",
+        "pt-BR": "Rodar o sistema inteiro localmente: moto, a API, os pollers, o worker de sessões, a rede sandbox.",
+        "es": "Ejecutar todo el sistema localmente: moto, la API, los pollers, el worker de sesiones, la red sandbox.",
+    },
+    "cli.help.port": {"en": "API port.", "pt-BR": "Porta da API.", "es": "Puerto de la API."},
+    "cli.help.host": {
+        "en": "Interface to listen on.",
+        "pt-BR": "Interface em que escutar.",
+        "es": "Interfaz en la que escuchar.",
+    },
+    "cli.help.engine": {
+        "en": "sandbox (default), or whatsmeow: also a live instance on a real phone, paired from a QR here.",
+        "pt-BR": "sandbox (padrão) ou whatsmeow: também uma instância live num telefone real, pareada por um QR aqui.",
+        "es": "sandbox (predeterminado) o whatsmeow: también una instancia live en un teléfono real, vinculada "
+        "con un QR aquí.",
+    },
+    "cli.help.worker": {
+        "en": "Run a session worker (what the Fargate service runs).",
+        "pt-BR": "Rodar um worker de sessões (o que o serviço Fargate roda).",
+        "es": "Ejecutar un worker de sesiones (lo que ejecuta el servicio Fargate).",
+    },
+    "cli.help.accounts_create": {
+        "en": "Create an account with a test key and a connected sandbox instance on the running local stack.",
+        "pt-BR": "Criar uma conta com uma chave de teste e uma instância sandbox conectada no ambiente local em "
+        "execução.",
+        "es": "Crear una cuenta con una clave de prueba y una instancia sandbox conectada en el entorno local en "
+        "ejecución.",
+    },
+    "cli.help.name": {"en": "Account name.", "pt-BR": "Nome da conta.", "es": "Nombre de la cuenta."},
+    "cli.help.locale": {"en": "pt-BR, en or es.", "pt-BR": "pt-BR, en ou es.", "es": "pt-BR, en o es."},
+    "cli.help.credits": {
+        "en": "Test credits to start with.",
+        "pt-BR": "Créditos de teste iniciais.",
+        "es": "Créditos de prueba iniciales.",
+    },
+    "cli.help.wallet_credit": {
+        "en": "Credit (or debit) an account's wallet with a ledger entry.",
+        "pt-BR": "Creditar (ou debitar) a carteira de uma conta com um lançamento no extrato.",
+        "es": "Acreditar (o debitar) la billetera de una cuenta con un asiento en el libro.",
+    },
+    "cli.help.account_id": {"en": "The account (acct_…).", "pt-BR": "A conta (acct_…).", "es": "La cuenta (acct_…)."},
+    "cli.help.amount": {
+        "en": "Centavos; negative to debit.",
+        "pt-BR": "Centavos; negativo para debitar.",
+        "es": "Centavos; negativo para debitar.",
+    },
+    "cli.help.reason": {
+        "en": "Why: recorded in the ledger entry.",
+        "pt-BR": "Por quê: fica registrado no lançamento.",
+        "es": "Por qué: queda registrado en el asiento.",
+    },
+    "cli.help.mode": {"en": "test or live wallet.", "pt-BR": "Carteira test ou live.", "es": "Billetera test o live."},
+    "cli.help.openapi": {
+        "en": "Print the OpenAPI document generated from the function apps.",
+        "pt-BR": "Imprimir o documento OpenAPI gerado a partir dos apps das funções.",
+        "es": "Imprimir el documento OpenAPI generado a partir de las apps de las funciones.",
+    },
+    "cli.help.output": {
+        "en": "File to write (default stdout).",
+        "pt-BR": "Arquivo a escrever (padrão: stdout).",
+        "es": "Archivo a escribir (predeterminado: stdout).",
+    },
     "cli.account.created": {
         "en": "Account created: {account_id}",
         "pt-BR": "Conta criada: {account_id}",

@@ -169,7 +169,7 @@ class DevStack:
 def _terminal_locale() -> str:
     from bzapper import i18n
 
-    return i18n.negotiate(os.environ.get("LANG", "").split(".")[0].replace("_", "-")) or i18n.DEFAULT_LOCALE
+    return i18n.terminal_locale()
 
 
 def run_dev(host: str, port: int, state_dir: Path, engine: str = "sandbox") -> None:
@@ -220,8 +220,8 @@ def run_dev(host: str, port: int, state_dir: Path, engine: str = "sandbox") -> N
                             for name in ("BZ_LIVE_KEY", "BZ_LIVE_INSTANCE")
                             if name in account
                         ),
-                        "  credits: 10000 (test)",
-                        f"  env: source {state_dir / 'dev.env'}",
+                        "  " + i18n.translate("cli.dev.credits", locale, credits=DEV_CREDITS),
+                        "  " + i18n.translate("cli.dev.env", locale, path=state_dir / "dev.env"),
                         "",
                     ]
                 ),
