@@ -10,6 +10,7 @@ body, a binary attribute, an encoded job). Only the simulated phones, the outsid
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 import threading
@@ -264,6 +265,11 @@ def test_no_code_is_kept_anywhere_but_on_the_recipients_phone(stack: Stack):
         queues = {name for name in places if name.startswith("sqs:") and name.count(":") == 1}
         assert {f"sqs:bzapper-local-{priority_queue_name(s)}-dlq.fifo" for s in range(SHARD_COUNT)} <= queues
         assert where(places, codes.values()) == []
+        # The stack's sealing key is in its processes' environment only: in no file, log or table either.
+        worker_env = Path(f"/proc/{stack.worker_pid()}/environ").read_bytes().split(b"\0")
+        key = dict(item.decode().split("=", 1) for item in worker_env if b"=" in item)["BZ_OTP_LOCAL_KEY"]
+        assert len(base64.b64decode(key)) == 32
+        assert [place for place, blob in places.items() if leaks(blob, key)] == []
         assert sum(e["type"] == "message.received" for e in receiver.events()) >= 2
         assert any(OTP_MASK in line for line in stream.lines)
     finally:

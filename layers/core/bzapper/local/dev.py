@@ -71,9 +71,6 @@ class DevStack:
         moto_port = free_port(self.host)
         env = local_environment(f"http://127.0.0.1:{moto_port}")
         os.environ.update(env)
-        # This stack's OTP sealing key: in this process and its children's environment only, never on disk
-        # (not in dev.env) nor in a log; the next stack cannot open codes this one sealed (docs/otp.md).
-        os.environ[sealing.LOCAL_KEY_ENV] = sealing.new_local_key()
         self.moto_log = open(self.state_dir / "moto.log", "ab")  # noqa: SIM115 - open for the stack's life
         self.moto = spawn(
             [sys.executable, "-m", "bzapper.local.moto_server", "-H", "127.0.0.1", "-p", str(moto_port)],
@@ -81,6 +78,10 @@ class DevStack:
             self.moto_log,
         )
         wait_for_port("127.0.0.1", moto_port, timeout=30, process=self.moto)
+        # This stack's OTP sealing key: in this process and its later children's environment only (the
+        # worker and its hosts, not moto), never on disk (not in dev.env) nor in a log; the next stack
+        # cannot open codes this one sealed (docs/otp.md).
+        os.environ[sealing.LOCAL_KEY_ENV] = sealing.new_local_key()
 
         from bzapper.engines.sandbox.network import SandboxNetwork
         from bzapper.engines.sandbox.server import serve_network
