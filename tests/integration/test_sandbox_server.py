@@ -394,3 +394,20 @@ def test_the_engine_answers_the_port_by_keyword_as_session_hosts_call_it(base_ur
     engine.logout(instance_id="ins_k")
     engine.close(instance_id="ins_k")
     engine.shutdown()
+
+
+def test_a_client_hanging_up_mid_request_prints_nothing(base_url: str, client: SandboxNetworkClient, capfd) -> None:
+    """A worker killed during a request resets its connection: normal, so no traceback on the stack's output."""
+    import socket
+    import struct
+    import time
+
+    host, port = base_url.removeprefix("http://").split(":")
+    for _ in range(5):
+        sock = socket.create_connection((host, int(port)))
+        sock.sendall(b'POST /v1/poll HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n{"instance_ids"')
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close = reset
+        sock.close()
+    time.sleep(0.3)
+    assert client.health()  # still serving
+    assert "Traceback" not in capfd.readouterr().err

@@ -103,6 +103,13 @@ class SandboxHTTPServer(ThreadingHTTPServer):
         self.network = network
         super().__init__(address, _Handler)
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up mid-request (a worker killed or stopping during its long poll) is normal;
+        socketserver would print its traceback to stderr. Anything else is logged as the error it is."""
+        if isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            return
+        logger.exception("sandbox network: request from %s failed", client_address)
+
 
 class _Handler(BaseHTTPRequestHandler):
     # Keep-alive: the client reuses one connection for every call.
