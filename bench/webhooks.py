@@ -416,7 +416,7 @@ def dispatcher_child(backend: str, cfg: dict[str, Any], out: Path) -> None:
         for streams in cfg["streams"]:
             result["runs"].append(measure_dispatch(world, streams, cfg["deliveries"], cfg["budget_s"], pids))
         result["receiver"] = receiver.stats()
-        result["delivered_total"] = world.made
+        result["jobs_made"] = world.made
     finally:
         receiver.stop()
         log.close()
@@ -586,7 +586,7 @@ def render(results: dict[str, Any]) -> str:
                 )
         out.append(
             f"  receiver got {section['receiver']['posts']} POSTs,"
-            f" {section['receiver']['distinct_ids']} distinct webhook-ids, for {section['delivered_total']} jobs made"
+            f" {section['receiver']['distinct_ids']} distinct webhook-ids, for {section['jobs_made']} jobs made"
         )
     return "\n".join(out)
 
