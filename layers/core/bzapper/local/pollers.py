@@ -20,13 +20,13 @@ logger = logging.getLogger("bzapper.local")
 Handler = Callable[[dict[str, Any], Any], Any]
 
 
-def deliver_batch(reader: SqsReader, handler: Handler, function_name: str, region: str) -> int:
+def deliver_batch(reader: SqsReader, handler: Handler, function_name: str, region: str, batch_size: int = 10) -> int:
     """One poll, as Lambda's event source mapping with ReportBatchItemFailures does it.
 
     Successful records are deleted; failed ones stay and come back after the visibility timeout
     (and reach the DLQ after maxReceiveCount). A handler that raises fails the whole batch.
     """
-    messages = reader.receive(max_messages=10, wait_seconds=1)
+    messages = reader.receive(max_messages=batch_size, wait_seconds=1)
     if not messages:
         return 0
     arn = client("sqs").get_queue_attributes(QueueUrl=reader.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -58,11 +58,12 @@ class SqsPoller(threading.Thread):
         self.function_name = f"bzapper-{settings.stage}-{consumer.group}"
         self.region = settings.region
         self.stop = stop
+        self.batch_size = consumer.batch_size  # as the event source mapping would (2 for the dispatcher)
 
     def run(self) -> None:
         while not self.stop.is_set():
             try:
-                deliver_batch(self.reader, self.handler, self.function_name, self.region)
+                deliver_batch(self.reader, self.handler, self.function_name, self.region, self.batch_size)
             except Exception:
                 logger.exception("poller %s", self.name)
                 self.stop.wait(1.0)
