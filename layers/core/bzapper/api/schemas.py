@@ -626,8 +626,8 @@ def _example(**fields: Any) -> ConfigDict:
     return ConfigDict(json_schema_extra={"example": {"instance_id": _INSTANCE, "to": _TO, **fields}})
 
 
-class SendEnvelope(Strict):
-    """What every send has, whatever its type (the same as POST /messages/text)."""
+class Addressed(Strict):
+    """Who sends (or which of your numbers we choose) and to whom: every send, OTP included."""
 
     instance_id: str | None = Field(
         default=None,
@@ -642,6 +642,11 @@ class SendEnvelope(Strict):
         description="E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID "
         "(`…@s.whatsapp.net`, `…@lid`).",
     )
+
+
+class SendEnvelope(Addressed):
+    """What every send has, whatever its type (the same as POST /messages/text)."""
+
     client_reference: str | None = Field(
         default=None, max_length=128, description="Your own reference, echoed in every response and event."
     )
@@ -1247,25 +1252,12 @@ class SandboxInboundAccepted(BaseModel):
 # --- Verification codes (POST /messages/otp, docs/otp.md) -------------------------------------------------
 
 
-class SendOtpRequest(Strict):
+class SendOtpRequest(Addressed):
     """A verification code in two WhatsApp messages: a text, then the code alone (easy to copy). Charged and
     counted as one send, sent through the number's priority lane. The code is never stored: not in the
     message, the inbox, events, webhooks, logs or queues in clear (it travels sealed to the worker); the
     inbox and every event show `••••••`, and the code bubble's echo from the phone is masked too."""
 
-    instance_id: str | None = Field(
-        default=None,
-        min_length=1,
-        max_length=64,
-        description="The connected number to send from. Omitted: one of your connected numbers, the same one "
-        "for a recipient as long as it stays connected (409 `no_number_available` when none is).",
-    )
-    to: str = Field(
-        min_length=1,
-        max_length=64,
-        description="E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID "
-        "(`…@s.whatsapp.net`, `…@lid`).",
-    )
     code: str | None = Field(
         default=None,
         pattern=r"^[0-9]{4,10}$",
