@@ -1,17 +1,18 @@
 """A message's whole life, counted request by request, in-process and against the bench's moto server.
 
 send → queued → sending → sent → delivered → read, and every event after it, through the very code
-that runs on AWS: the messages handler (API Gateway v2 events), `SessionWorker.process_job` with the
-sandbox engine (the network on a thread of this process), the worker's receipt pump, then every
+that runs on AWS: the messages handler (API Gateway v2 events), the worker's `JobRunner` with the
+sandbox engine in this process (the network on a thread), its fenced reports, then every
 queue consumer fed genuine SQS events the way Lambda's event source mapping feeds it (receive a
 batch, invoke, delete what succeeded): statuses, and, behind the bus rules (moto delivers
 EventBridge → SQS targets itself), the event log, the webhook fan-out and the webhook dispatcher,
 which POSTs to a loopback receiver standing for the customer's endpoint (one endpoint subscribed).
 
-The worker's receive/delete loop and receipt pump are replayed step for step from
-`bzapper.worker.runner.SessionWorker._consume_shard` / `_pump_receipts` (one receive of up to 10
-jobs, one delete per finished job; one report per receipt, then one ack), so per-message counts
-are not blurred by idle polling; the idle polling is measured on its own by running the real
+The worker's loops are replayed step for step: one receive of up to 10 jobs handed to
+`JobRunner.process_batch` (one delete per finished job), and the engine's event pump turned into
+batched reports then acks as `worker.reports.Reporter` does (the engine runs in this process instead
+of a host child, so its calls are counted), so per-message counts are not blurred by idle polling;
+the idle polling (and the leases' heartbeat) is measured on its own by running the real
 `SessionWorker.run` with nothing to do.
 
 Two traffic shapes, both measured: "busy" (many messages in flight: batches fill up) and "quiet"
@@ -142,21 +143,59 @@ class Mapping:
         self.cpu_s = self.wall_s = 0.0
 
 
+class InProcessPool:
+    """The host pool's calls answered by an engine in this process (what a host child does over its pipe)."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine = engine
+
+    def holds(self, instance_id: str) -> bool:
+        return True
+
+    def call(self, instance_id: str, method: str, **kwargs: Any) -> Any:
+        from dataclasses import asdict
+
+        return asdict(getattr(self.engine, method)(instance_id, **kwargs))
+
+
 class Life:
     def __init__(self, ctx: Any) -> None:
+        from bzapper.adapters.aws.leases import LeaseStore
         from bzapper.adapters.aws.queues import SqsReader
+        from bzapper.domain.clock import now_ms
+        from bzapper.domain.leases import Fence
+        from bzapper.domain.pacing import Pacer, PacingPolicy
+        from bzapper.engines.base import SessionSpec
         from bzapper.engines.sandbox.engine import SandboxEngine
         from bzapper.local.lambda_context import LocalLambdaContext
         from bzapper.services.container import services
         from bzapper.topology import shard_queue_name
-        from bzapper.worker.runner import SessionWorker
+        from bzapper.worker.jobs import JobRunner
+        from bzapper.worker.reports import Reporter
 
         self.ctx = ctx
         self.services = services()
         self.engine = SandboxEngine(ctx.network_url)
-        self.worker = SessionWorker(self.services, {"sandbox": self.engine})
-        shard = self.services.instances.get(ctx.account["instance_id"]).shard
-        self.jobs = SqsReader(ctx.settings.queue(shard_queue_name(shard), fifo=True))
+        view = self.services.instances.view(ctx.account["instance_id"])
+        self.shard = view.shard
+        # The bench holds the instance's shard, as a worker would, so every report carries a valid fence.
+        lease = LeaseStore().acquire(self.shard, "wk_bench_life", now_ms(), 24 * 3_600_000)
+        if lease is None:
+            raise RuntimeError(f"shard {self.shard} is held by a running worker: stop it before the life count")
+        self.lease = lease
+        self.fence = lambda shard: Fence(shard, lease.token, now_ms())
+        self.reporter = Reporter(self.fence, lambda *_: None)
+        self.events: list[dict[str, Any]] = []
+        self.engine.open(SessionSpec(view.instance_id, view.account_id, view.livemode, view.phone), self.events.append)
+        self.runner = JobRunner(
+            self.services,
+            lambda engine: InProcessPool(self.engine),
+            lambda instance_id: view,  # the worker keeps its instances' views in memory
+            self.reporter,
+            Pacer(PacingPolicy(), time.monotonic),
+        )
+        self.idle = threading.Event()
+        self.jobs = SqsReader(ctx.settings.queue(shard_queue_name(self.shard), fifo=True))
         self.statuses = Mapping(ctx, "statuses", "status-updates")
         from bzapper.topology import TOPOLOGY
 
@@ -187,7 +226,11 @@ class Life:
             mapping.drain(None, deadline)
 
     def close(self) -> None:
+        from bzapper.adapters.aws.leases import LeaseStore
+
         self.receiver.close()
+        self.engine.shutdown()
+        LeaseStore().release(self.lease)  # the idle worker measured next takes every shard
 
     # -- the steps, as the runner does them ------------------------------------------------------
 
@@ -208,30 +251,35 @@ class Life:
         processed = 0
         with RECORDER.recording("worker.jobs"):
             while processed < count and time.monotonic() < deadline:
-                cpu, wall = _clock()
+                cpu, wall = _clock(process=True)  # the runner sends each number's group on its own thread
                 messages = self.jobs.receive(max_messages=10, wait_seconds=1)
                 if messages:
                     self.job_batches.append(len(messages))
-                for message in messages:
-                    if self.worker.process_job(json.loads(message["Body"])):
-                        self.jobs.delete([message["ReceiptHandle"]])
-                        processed += 1
-                self.cpu["worker"] += _clock(cpu, wall)[0]
+                    self.runner.process_batch(self.shard, self.jobs, messages, self.idle)
+                    processed += len(messages)
+                self.cpu["worker"] += _clock(cpu, wall, process=True)[0]
         return processed
 
     def pump_receipts(self, count: int, deadline: float) -> int:
-        from bzapper.domain.model import StatusReport
+        from bzapper.worker.reports import BATCH, send_reports
 
         reported = 0
         with RECORDER.recording("worker.receipts"):
             while reported < count and time.monotonic() < deadline:
                 cpu, wall = _clock()
-                receipts = self.engine.poll_receipts([self.ctx.account["instance_id"]], wait_seconds=1.0)
-                for receipt in receipts:
-                    self.services.statuses.report(
-                        StatusReport(receipt.instance_id, receipt.wa_message_id, receipt.status, receipt.timestamp_ms)
-                    )
-                self.engine.ack_receipts([receipt.receipt_id for receipt in receipts])
+                self.engine.pump(1.0)
+                receipts = [e for e in self.events if e["kind"] == "receipt"]
+                acks = [e["ack"] for e in self.events]
+                self.events.clear()
+                reports = [
+                    {"kind": "status", **{k: e[k] for k in ("instance_id", "wa_message_id", "status", "at")}}
+                    for e in receipts
+                ]
+                fence = self.fence(self.shard).to_json()
+                for start in range(0, len(reports), BATCH):
+                    send_reports([{**r, "fence": fence} for r in reports[start : start + BATCH]])
+                if acks:
+                    self.engine.ack(acks)
                 reported += len(receipts)
                 self.cpu["worker"] += _clock(cpu, wall)[0]
         return reported
@@ -416,17 +464,18 @@ def _models(base: type) -> list[type]:
 
 
 def idle_worker(ctx: Any, seconds: float) -> dict[str, Any]:
-    """The real `SessionWorker.run` with no jobs: what a worker costs per hour just by waiting."""
+    """The real `SessionWorker.run` with no jobs: what a worker costs per hour just by waiting (its
+    queues' long polls, its leases' heartbeat; its host's calls to the sandbox network are not AWS calls)."""
     from bzapper.adapters.aws.clients import queue_url
     from bzapper.config import settings
-    from bzapper.engines.sandbox.engine import SandboxEngine
     from bzapper.services.container import services
-    from bzapper.topology import shard_queue_name
-    from bzapper.worker.runner import SessionWorker
+    from bzapper.topology import SHARD_COUNT, priority_queue_name, shard_queue_name
+    from bzapper.worker.runner import EngineSetup, SessionWorker
 
-    worker = SessionWorker(services(), {"sandbox": SandboxEngine(settings().sandbox_url)})
-    for shard in worker.shards:  # resolved once per process: a start-up cost, not an hourly one
-        drain(ctx.raw_sqs, queue_url(settings().queue(shard_queue_name(shard), fifo=True)))
+    worker = SessionWorker(services(), {"sandbox": EngineSetup("sandbox", {"sandbox_url": settings().sandbox_url})})
+    for shard in range(SHARD_COUNT):  # resolved once per process: a start-up cost, not an hourly one
+        for name in (shard_queue_name(shard), priority_queue_name(shard)):
+            drain(ctx.raw_sqs, queue_url(settings().queue(name, fifo=True)))
     drain(ctx.raw_sqs, queue_url(settings().queue("status-updates", fifo=True)))
     ctx.network.reset()  # nothing left in flight: idle means idle
     RECORDER.take()
@@ -438,7 +487,7 @@ def idle_worker(ctx: Any, seconds: float) -> dict[str, Any]:
     per_hour = {
         name: round(count / elapsed * 3600) for name, count in by_operation(calls).get("worker.idle", {}).items()
     }
-    return {"seconds": round(elapsed, 1), "shards": len(worker.shards), "requests_per_hour": per_hour, "calls": calls}
+    return {"seconds": round(elapsed, 1), "shards": SHARD_COUNT, "requests_per_hour": per_hour, "calls": calls}
 
 
 def per_status(ctx: Any) -> dict[str, Any]:
