@@ -11,7 +11,7 @@ from typing import Any
 from bzapper.adapters.aws.queues import SqsReader
 from bzapper.engines.base import NotConnected
 from bzapper.services.container import Services
-from bzapper.worker.hosts import HostCrashed
+from bzapper.worker.hosts import POLL_WAIT_SECONDS, HostCrashed
 
 logger = logging.getLogger("bzapper.worker.control")
 
@@ -32,10 +32,10 @@ class CommandHandler:
         self.close_instance = close_instance
         self.call = call
 
-    def consume(self, reader: SqsReader, stop: threading.Event) -> None:
+    def consume(self, reader: SqsReader, stop: threading.Event, wait_seconds: int = POLL_WAIT_SECONDS) -> None:
         while not stop.is_set():
             try:
-                for message in reader.receive(max_messages=10, wait_seconds=1):
+                for message in reader.receive(max_messages=10, wait_seconds=wait_seconds):
                     if self.handle(json.loads(message["Body"])):
                         reader.delete([message["ReceiptHandle"]])
             except Exception:

@@ -26,7 +26,7 @@ from bzapper.domain.statuses import RANK, MessageStatus, rank
 from bzapper.engines.base import NotConnected, PermanentFailure
 from bzapper.services.container import Services
 from bzapper.topology import HELD_VISIBILITY_SECONDS, JOB_VISIBILITY_SECONDS
-from bzapper.worker.hosts import HostPool
+from bzapper.worker.hosts import POLL_WAIT_SECONDS, HostPool
 from bzapper.worker.reports import Reporter
 
 logger = logging.getLogger("bzapper.worker.jobs")
@@ -68,10 +68,18 @@ class JobRunner:
             True: ThreadPoolExecutor(GROUPS_IN_PARALLEL, thread_name_prefix="priority"),
         }
 
-    def consume(self, shard: int, reader: SqsReader, stop: threading.Event, *, priority: bool = False) -> None:
+    def consume(
+        self,
+        shard: int,
+        reader: SqsReader,
+        stop: threading.Event,
+        *,
+        priority: bool = False,
+        wait_seconds: int = POLL_WAIT_SECONDS,
+    ) -> None:
         while not stop.is_set():
             try:
-                messages = reader.receive(max_messages=10, wait_seconds=1)
+                messages = reader.receive(max_messages=10, wait_seconds=wait_seconds)
                 self.process_batch(shard, reader, messages, stop, priority, received_at=time.monotonic())
             except Exception:
                 logger.exception("shard %s: receive loop error", shard)

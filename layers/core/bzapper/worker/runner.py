@@ -30,7 +30,7 @@ from bzapper.services.container import Services
 from bzapper.services.leases import LeaseBackend, LeaseKeeper
 from bzapper.topology import control_queue_name, priority_queue_name, shard_queue_name
 from bzapper.worker.control import CommandHandler
-from bzapper.worker.hosts import DEFAULT_SESSIONS_PER_HOST, HostPool
+from bzapper.worker.hosts import DEFAULT_SESSIONS_PER_HOST, POLL_WAIT_SECONDS, HostPool
 from bzapper.worker.jobs import JobRunner
 from bzapper.worker.reports import Reporter
 
@@ -86,6 +86,9 @@ class SessionWorker:
             on_acquired=self._acquired,
             on_lost=self._lost,
         )
+        # A long poll never delays a message, only empty receives; but a lost shard's consumers must return
+        # from theirs well inside the lease's safe time, so short leases (tests) poll shorter.
+        self.poll_wait = max(1, min(POLL_WAIT_SECONDS, self.keeper.duration_ms // 4000))
         self.reporter = Reporter(self.keeper.fence, self._ack)
         self.jobs = JobRunner(
             services, self._pool_for, self._instance_of, self.reporter, Pacer(pacing or PacingPolicy(), time.monotonic)
@@ -147,7 +150,7 @@ class SessionWorker:
             (
                 "control",
                 lambda: self.commands.consume(
-                    SqsReader(current.queue(control_queue_name(lease.shard), fifo=False)), work.stop
+                    SqsReader(current.queue(control_queue_name(lease.shard), fifo=False)), work.stop, self.poll_wait
                 ),
             ),
             (
@@ -157,12 +160,16 @@ class SessionWorker:
                     SqsReader(current.queue(priority_queue_name(lease.shard), fifo=True)),
                     work.stop,
                     priority=True,
+                    wait_seconds=self.poll_wait,
                 ),
             ),
             (
                 "jobs",
                 lambda: self.jobs.consume(
-                    lease.shard, SqsReader(current.queue(shard_queue_name(lease.shard), fifo=True)), work.stop
+                    lease.shard,
+                    SqsReader(current.queue(shard_queue_name(lease.shard), fifo=True)),
+                    work.stop,
+                    wait_seconds=self.poll_wait,
                 ),
             ),
         ]
