@@ -230,6 +230,16 @@ def test_pages_of_a_thread_and_of_the_list(svc, account, inbox_api):
     assert len(listed) == len(set(listed)) == 6
 
 
+def test_a_forged_cursor_is_422_never_500(svc, account, inbox_api):
+    import base64
+
+    for forged in ('"t": 1e999', '"t": 1.5', '"t": true', '"t": 10000000000000000000000', '"j": ""'):
+        body = f'{{"i": "{account.instance_id}", "j": "x@s.whatsapp.net", "t": 1, {forged}}}'  # the last key wins
+        cursor = base64.urlsafe_b64encode(body.encode()).decode().rstrip("=")
+        status, _, answer = conversations(inbox_api, account, cursor=cursor)
+        assert (status, answer["code"], answer["param"]) == (422, "validation_failed", "cursor"), forged
+
+
 def test_a_cursor_of_another_listing_is_refused(svc, account, inbox_api):
     record_inbound(svc, inbound(account, "3A0030", T0))
     status, _, error = conversations(inbox_api, account, cursor="bm90LWEtY3Vyc29y")

@@ -53,14 +53,16 @@ def test_a_mapping_is_announced_once_and_a_republish_keeps_its_id(svc, account):
     assert [event["type"] for event in svc.events.events] == ["contact.identity_resolved"]
     assert svc.identities.phone_of(account.account_id, "555@lid") == "+5511988880000"
 
-    class Failing:
+    class Failing(Captured):
         def publish(self, events):
+            super().publish(events)
             raise ConnectionError("bus down")
 
-    svc.events = Failing()
+    failing = svc.events = Failing()
     with pytest.raises(ConnectionError):
         learn_identity(svc, view, "+5511988881111", "666@lid", 300)
     assert svc.identities.lid_of(account.account_id, "+5511988881111") is None  # not stored: it is retried
     svc.events = Captured()
     learn_identity(svc, view, "+5511988881111", "666@lid", 300)
     assert [event["type"] for event in svc.events.events] == ["contact.identity_resolved"]
+    assert svc.events.events[0]["id"] == failing.events[0]["id"]  # the retry is the same event

@@ -57,6 +57,18 @@ def _send(messages_handler, account, body="Hi") -> str:
     return accepted["message_id"]
 
 
+def _identity(account, phone: str, lid: str, at: int) -> dict:
+    return {
+        "kind": "identity",
+        "instance_id": account.instance_id,
+        "account_id": account.account_id,
+        "livemode": False,
+        "phone": phone,
+        "lid": lid,
+        "at": at,
+    }
+
+
 def _status(svc, message_id):
     return svc.messages.get(message_id).status
 
@@ -101,32 +113,13 @@ def test_a_dead_workers_shards_are_taken_over_and_its_late_reports_refused(messa
         # A write the old holder makes now, with its old token (its check missed the expiry), is refused;
         # one it made before the takeover still counts.
         late = Reporter(lambda s: Fence(s, old_token, now_ms()), lambda *_: None)
-        late.report_now(
-            shard,
-            {
-                "kind": "status",
-                "instance_id": account.instance_id,
-                "wa_message_id": "x",
-                "status": "failed",
-                "at": now_ms(),
-                "message_id": message_id,
-                "error_code": "send_failed",
-            },
-        )
+        late.report_now(shard, _identity(account, "+5511977775555", "55443322@lid", now_ms()))
         early = Reporter(lambda s: Fence(s, old_token, before_takeover), lambda *_: None)
-        early.report_now(
-            shard,
-            {
-                "kind": "identity",
-                "instance_id": account.instance_id,
-                "account_id": account.account_id,
-                "livemode": False,
-                "phone": "+5511977776666",
-                "lid": "99887766@lid",
-                "at": before_takeover,
-            },
-        )
+        early.report_now(shard, _identity(account, "+5511977776666", "99887766@lid", before_takeover))
+        # Both in the instance's FIFO group, the late one first: once the early one is applied, the late one
+        # was seen and refused by the fence alone (a new mapping would otherwise be stored).
         _eventually(lambda: svc.identities.lid_of(account.account_id, "+5511977776666") == "99887766@lid")
+        assert svc.identities.lid_of(account.account_id, "+5511977775555") is None
         assert _status(svc, message_id) in ("sent", "delivered", "read")
     finally:
         second.stop.set()

@@ -98,16 +98,17 @@ class InboxStore:
         start = None
         if cursor:
             value = decode_cursor(cursor, i=instance_id)
-            try:
-                start = {
-                    "instance_id": {"S": instance_id},
-                    "contact_jid": {"S": str(value["j"])},
-                    "last_activity": {"N": str(int(value["t"]))},
-                }
-            except (KeyError, TypeError, ValueError) as error:
+            jid, at = value.get("j"), value.get("t")
+            # Exactly what this API wrote: a JID and a millisecond time (no float, bool, infinity or 40 digits).
+            if not (isinstance(jid, str) and jid and type(at) is int and 0 <= at < 10**15):
                 from bzapper.domain.errors import validation_failed
 
-                raise validation_failed("cursor") from error
+                raise validation_failed("cursor")
+            start = {
+                "instance_id": {"S": instance_id},
+                "contact_jid": {"S": jid},
+                "last_activity": {"N": str(at)},
+            }
         items = list(
             ConversationModel.by_activity.query(
                 instance_id, scan_index_forward=False, limit=limit + 1, last_evaluated_key=start
