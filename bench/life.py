@@ -184,7 +184,7 @@ class Life:
             raise RuntimeError(f"shard {self.shard} is held by a running worker: stop it before the life count")
         self.lease = lease
         self.fence = lambda shard: Fence(shard, lease.token, now_ms())
-        self.reporter = Reporter(self.fence, lambda *_: None)
+        self.reporter = Reporter(self.fence, lambda *_: None, send=self.services.reports.send)
         self.events: list[dict[str, Any]] = []
         self.engine.open(SessionSpec(view.instance_id, view.account_id, view.livemode, view.phone), self.events.append)
         self.runner = JobRunner(
@@ -261,7 +261,7 @@ class Life:
         return processed
 
     def pump_receipts(self, count: int, deadline: float) -> int:
-        from bzapper.worker.reports import BATCH, send_reports
+        from bzapper.domain.reports import BATCH
 
         reported = 0
         with RECORDER.recording("worker.receipts"):
@@ -277,7 +277,7 @@ class Life:
                 ]
                 fence = self.fence(self.shard).to_json()
                 for start in range(0, len(reports), BATCH):
-                    send_reports([{**r, "fence": fence} for r in reports[start : start + BATCH]])
+                    self.services.reports.send([{**r, "fence": fence} for r in reports[start : start + BATCH]])
                 if acks:
                     self.engine.ack(acks)
                 reported += len(receipts)

@@ -112,9 +112,9 @@ def test_a_dead_workers_shards_are_taken_over_and_its_late_reports_refused(messa
 
         # A write the old holder makes now, with its old token (its check missed the expiry), is refused;
         # one it made before the takeover still counts.
-        late = Reporter(lambda s: Fence(s, old_token, now_ms()), lambda *_: None)
+        late = Reporter(lambda s: Fence(s, old_token, now_ms()), lambda *_: None, send=svc.reports.send)
         late.report_now(shard, _identity(account, "+5511977775555", "55443322@lid", now_ms()))
-        early = Reporter(lambda s: Fence(s, old_token, before_takeover), lambda *_: None)
+        early = Reporter(lambda s: Fence(s, old_token, before_takeover), lambda *_: None, send=svc.reports.send)
         early.report_now(shard, _identity(account, "+5511977776666", "99887766@lid", before_takeover))
         # Both in the instance's FIFO group, the late one first: once the early one is applied, the late one
         # was seen and refused by the fence alone (a new mapping would otherwise be stored).

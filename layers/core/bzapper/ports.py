@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from bzapper.domain.model import InstanceRef, OutboundMessage, StatusReport
+from bzapper.domain.model import OutboundMessage
 
 
 class JobQueue(Protocol):
@@ -16,15 +16,11 @@ class JobQueue(Protocol):
     def enqueue(self, message: OutboundMessage) -> None: ...
 
 
-class StatusSink(Protocol):
-    """Where workers report statuses (the status-updates queue)."""
+class ReportSink(Protocol):
+    """Where workers send their fenced reports (the status-updates queue)."""
 
-    def report(self, report: StatusReport) -> None: ...
+    def send(self, reports: list[dict[str, Any]]) -> list[int]: ...
 
 
 class EventPublisher(Protocol):
     def publish(self, events: list[dict[str, Any]]) -> None: ...
-
-
-class InstanceDirectory(Protocol):
-    def get(self, instance_id: str) -> InstanceRef | None: ...

@@ -17,13 +17,13 @@ from bzapper.adapters.aws.inbox import InboxStore
 from bzapper.adapters.aws.instances import InstanceStore
 from bzapper.adapters.aws.media import MediaStore
 from bzapper.adapters.aws.messages import MessageStore
-from bzapper.adapters.aws.queues import SqsDeliveryJobs, SqsJobQueue, SqsStatusSink
+from bzapper.adapters.aws.queues import SqsDeliveryJobs, SqsJobQueue, SqsReportSink
 from bzapper.adapters.aws.ratelimits import RateLimitStore
 from bzapper.adapters.aws.usage import UsageStore
 from bzapper.adapters.aws.wallets import WalletStore
 from bzapper.adapters.aws.webhooks import DeliveryStore, WebhookStore
 from bzapper.adapters.http import HttpSender
-from bzapper.ports import EventPublisher, JobQueue, StatusSink
+from bzapper.ports import EventPublisher, JobQueue, ReportSink
 
 
 @dataclass
@@ -33,7 +33,7 @@ class Services:
     messages: MessageStore
     idempotency: IdempotencyStore
     jobs: JobQueue
-    statuses: StatusSink
+    reports: ReportSink
     events: EventPublisher
     wallets: WalletStore
     usage: UsageStore
@@ -59,7 +59,7 @@ def services() -> Services:
         messages=MessageStore(),
         idempotency=IdempotencyStore(),
         jobs=SqsJobQueue(),
-        statuses=SqsStatusSink(),
+        reports=SqsReportSink(),
         events=EventBridgePublisher(),
         wallets=WalletStore(),
         usage=UsageStore(),

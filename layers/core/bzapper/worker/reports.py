@@ -8,8 +8,6 @@ are idempotent.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import queue
 import threading
@@ -17,49 +15,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bzapper.adapters.aws.clients import client, queue_url
-from bzapper.config import settings
 from bzapper.domain.leases import Fence, LeaseLost
+from bzapper.domain.reports import BATCH
 
 logger = logging.getLogger("bzapper.worker.reports")
-
-BATCH = 10  # SendMessageBatch's limit
-
-
-def group_and_dedupe(report: dict[str, Any]) -> tuple[str, str]:
-    """FIFO group (what must stay ordered) and deduplication id (what must count once) of a report."""
-    kind, instance = report["kind"], report["instance_id"]
-    if kind == "status":
-        wa_id = report["wa_message_id"]
-        return wa_id, f"{instance}:{wa_id}:{report['status']}"
-    if kind == "inbound":
-        return f"{instance}:{report['chat_jid']}"[:128], f"in:{instance}:{report['wa_message_id']}"[:128]
-    if kind == "state":
-        qr = hashlib.sha256((report.get("qr") or "").encode()).hexdigest()[:16]
-        return instance, f"state:{instance}:{report['state']}:{report['at']}:{qr}"[:128]
-    if kind == "identity":
-        return instance, f"id:{instance}:{report['lid']}:{report['phone']}"[:128]
-    raise ValueError(f"unknown report kind {kind!r}")
-
-
-def send_reports(reports: list[dict[str, Any]]) -> list[int]:
-    """Send up to 10 reports in one call; the indexes that failed."""
-    entries = []
-    for index, report in enumerate(reports):
-        group, dedupe = group_and_dedupe(report)
-        entries.append(
-            {
-                "Id": str(index),
-                "MessageBody": json.dumps(report, separators=(",", ":")),
-                "MessageGroupId": group,
-                "MessageDeduplicationId": dedupe,
-            }
-        )
-    answer = client("sqs").send_message_batch(
-        QueueUrl=queue_url(settings().queue("status-updates", fifo=True)), Entries=entries
-    )
-    return [int(failed["Id"]) for failed in answer.get("Failed", [])]
-
 
 RETRY_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
 DRAIN_SECONDS = 5.0
@@ -78,7 +37,7 @@ class Reporter:
         self,
         fence: Callable[[int], Fence],
         ack: Callable[[str, list[Any]], None],
-        send: Callable[[list[dict[str, Any]]], list[int]] = send_reports,
+        send: Callable[[list[dict[str, Any]]], list[int]],
     ) -> None:
         self._fence = fence
         self._ack = ack

@@ -89,7 +89,7 @@ class SessionWorker:
         # A long poll never delays a message, only empty receives; but a lost shard's consumers must return
         # from theirs well inside the lease's safe time, so short leases (tests) poll shorter.
         self.poll_wait = max(1, min(POLL_WAIT_SECONDS, self.keeper.duration_ms // 4000))
-        self.reporter = Reporter(self.keeper.fence, self._ack)
+        self.reporter = Reporter(self.keeper.fence, self._ack, send=services.reports.send)
         self.jobs = JobRunner(
             services, self._pool_for, self._instance_of, self.reporter, Pacer(pacing or PacingPolicy(), time.monotonic)
         )

@@ -1,4 +1,4 @@
-"""SQS adapters: the shard queues toward the workers and the status queue back from them."""
+"""SQS adapters: the shard queues toward the workers and the report queue back from them."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import json
 
 from bzapper.adapters.aws.clients import client, queue_url
 from bzapper.config import settings
-from bzapper.domain.model import OutboundMessage, StatusReport
+from bzapper.domain.model import OutboundMessage
+from bzapper.domain.reports import group_and_dedupe
 from bzapper.topology import priority_queue_name, shard_queue_name
 
 PRIORITY_TYPES = frozenset({"otp"})
@@ -29,15 +30,26 @@ class SqsJobQueue:
         )
 
 
-class SqsStatusSink:
-    def report(self, report: StatusReport) -> None:
-        client("sqs").send_message(
-            QueueUrl=queue_url(settings().queue("status-updates", fifo=True)),
-            MessageBody=json.dumps(report.to_json(), separators=(",", ":")),
-            # Ordered per message; a repeated report of the same status is dropped by SQS.
-            MessageGroupId=report.wa_message_id,
-            MessageDeduplicationId=f"{report.instance_id}:{report.wa_message_id}:{report.status}",
+class SqsReportSink:
+    """The workers' fenced reports, to the status-updates FIFO queue (its consumer applies them)."""
+
+    def send(self, reports: list[dict]) -> list[int]:
+        """Send up to 10 reports in one call; the indexes SQS did not take."""
+        entries = []
+        for index, report in enumerate(reports):
+            group, dedupe = group_and_dedupe(report)
+            entries.append(
+                {
+                    "Id": str(index),
+                    "MessageBody": json.dumps(report, separators=(",", ":")),
+                    "MessageGroupId": group,
+                    "MessageDeduplicationId": dedupe,
+                }
+            )
+        answer = client("sqs").send_message_batch(
+            QueueUrl=queue_url(settings().queue("status-updates", fifo=True)), Entries=entries
         )
+        return [int(failed["Id"]) for failed in answer.get("Failed", [])]
 
 
 class SqsReader:

@@ -1,0 +1,25 @@
+"""A worker's reports on the status-updates FIFO queue: what must stay in order, and what must count once. Pure."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+BATCH = 10
+"""Reports per SendMessageBatch (SQS's limit)."""
+
+
+def group_and_dedupe(report: dict[str, Any]) -> tuple[str, str]:
+    """FIFO group (what must stay ordered) and deduplication id (what must count once) of a report."""
+    kind, instance = report["kind"], report["instance_id"]
+    if kind == "status":
+        wa_id = report["wa_message_id"]
+        return wa_id, f"{instance}:{wa_id}:{report['status']}"
+    if kind == "inbound":
+        return f"{instance}:{report['chat_jid']}"[:128], f"in:{instance}:{report['wa_message_id']}"[:128]
+    if kind == "state":
+        qr = hashlib.sha256((report.get("qr") or "").encode()).hexdigest()[:16]
+        return instance, f"state:{instance}:{report['state']}:{report['at']}:{qr}"[:128]
+    if kind == "identity":
+        return instance, f"id:{instance}:{report['lid']}:{report['phone']}"[:128]
+    raise ValueError(f"unknown report kind {kind!r}")
