@@ -30,10 +30,6 @@ def group_module(group: str) -> ModuleType:
     return importlib.import_module(f"bzapper.api.routers.{group}")
 
 
-def group_router(group: str) -> APIRouter:
-    return group_module(group).router
-
-
 def operation_id(route: APIRoute) -> str:
     """The handler's name (`send_text`, `get_message`): stable names for the SDK and the reference."""
     return route.name

@@ -7,6 +7,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from bzapper.domain.errors import ERROR_CODES
+from bzapper.domain.otp import TTL_MAX_SECONDS, TTL_MIN_SECONDS
+from bzapper.domain.plans import MAX_TOP_UP, MIN_TOP_UP
 
 ErrorCode = Literal[ERROR_CODES]  # type: ignore[valid-type]
 
@@ -289,7 +291,7 @@ class Wallet(BaseModel):
 
 
 class CheckoutRequest(Strict):
-    amount: int = Field(ge=1_000, le=1_000_000, description="Centavos (BRL): R$ 10,00 to R$ 10.000,00.")
+    amount: int = Field(ge=MIN_TOP_UP, le=MAX_TOP_UP, description="Centavos (BRL): R$ 10,00 to R$ 10.000,00.")
     method: Literal["pix", "card"] = "pix"
 
     model_config = ConfigDict(json_schema_extra={"example": {"amount": 5_000, "method": "pix"}})
@@ -1274,8 +1276,8 @@ class SendOtpRequest(Addressed):
     )
     ttl_seconds: int = Field(
         default=600,
-        ge=60,
-        le=3600,
+        ge=TTL_MIN_SECONDS,
+        le=TTL_MAX_SECONDS,
         description="How long the code is valid: said in the generated text, and a code no worker could send "
         "in time is never sent late (the message fails with `otp_expired`, refunded).",
     )

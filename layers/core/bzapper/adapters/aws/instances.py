@@ -97,9 +97,6 @@ class InstanceStore:
             condition=InstanceModel.instance_id.exists(),
         )
 
-    def all_with_engine(self, engine: str) -> list[InstanceRef]:
-        return [_ref(item) for item in InstanceModel.scan(InstanceModel.engine == engine)]
-
     def view(self, instance_id: str) -> InstanceView | None:
         try:
             return _view(InstanceModel.get(instance_id, consistent_read=True))
