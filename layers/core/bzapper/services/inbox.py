@@ -17,7 +17,6 @@ from bzapper.adapters.aws.models import ConversationModel, MessageModel, StatusC
 from bzapper.domain.clock import iso, now_ms
 from bzapper.domain.errors import BzError, validation_failed
 from bzapper.domain.events import envelope
-from bzapper.domain.ids import is_id
 from bzapper.domain.inbox import (
     Contact,
     chat_key,
@@ -33,12 +32,13 @@ from bzapper.domain.inbox import (
     sort_time,
     stored_content,
 )
-from bzapper.domain.model import InstanceRef, MessageView, Principal
+from bzapper.domain.model import MessageView, Principal
 from bzapper.domain.otp import guard_content
 from bzapper.domain.phones import InvalidRecipient, Recipient, parse_recipient
 from bzapper.domain.statuses import RANK, TERMINAL_RANK, MessageStatus
 from bzapper.services.container import Services
 from bzapper.services.control import command
+from bzapper.services.instances import owned_ref
 
 logger = logging.getLogger(__name__)
 
@@ -232,13 +232,6 @@ def _preview(message_id: str, direction: str, message_type: str, content: dict[s
 # --- reads and the read marker (the inbox API) ----------------------------------------------------
 
 
-def owned_instance(services: Services, principal: Principal, instance_id: str) -> InstanceRef:
-    instance = services.instances.get(instance_id) if is_id(instance_id, "inst") else None
-    if instance is None or instance.account_id != principal.account_id or instance.livemode != principal.livemode:
-        raise BzError("not_found")  # another account's instance is indistinguishable from none
-    return instance
-
-
 def contact_of(services: Services, principal: Principal, jid: str) -> Contact:
     """The `{jid}` of a path (phone JID, `@lid` JID or E.164) as a contact with every key it may have."""
     try:
@@ -254,7 +247,7 @@ def list_conversations(
 ) -> dict[str, Any]:
     if not 1 <= limit <= PAGE_SIZE_MAX:
         raise validation_failed("limit")
-    instance = owned_instance(services, principal, instance_id)
+    instance = owned_ref(services, principal, instance_id)
     items, next_cursor = services.inbox.page_conversations(instance.instance_id, limit, cursor)
     return {
         "data": [conversation_out(item) for item in items],
@@ -268,7 +261,7 @@ def conversation_messages(
 ) -> dict[str, Any]:
     if not 1 <= limit <= PAGE_SIZE_MAX:
         raise validation_failed("limit")
-    instance = owned_instance(services, principal, instance_id)
+    instance = owned_ref(services, principal, instance_id)
     contact = contact_of(services, principal, jid)
     conversations = services.inbox.conversations(instance.instance_id, contact.jids)
     if not conversations:
@@ -292,7 +285,7 @@ def conversation_messages(
 
 def mark_conversation_read(services: Services, principal: Principal, instance_id: str, jid: str) -> dict[str, Any]:
     """Unread back to zero, and read receipts on WhatsApp for the messages that were unread."""
-    instance = owned_instance(services, principal, instance_id)
+    instance = owned_ref(services, principal, instance_id)
     contact = contact_of(services, principal, jid)
     conversations = services.inbox.conversations(instance.instance_id, contact.jids)
     if not conversations:

@@ -15,7 +15,7 @@ from bzapper.domain.errors import BzError, validation_failed
 from bzapper.domain.events import envelope
 from bzapper.domain.ids import is_id
 from bzapper.domain.instances import PAIRABLE, TEST_ENGINES, InstanceStatus, emits_event
-from bzapper.domain.model import InstanceView, Principal
+from bzapper.domain.model import InstanceRef, InstanceView, Principal
 from bzapper.domain.phones import InvalidRecipient, normalize_phone
 from bzapper.domain.plans import plan_named
 from bzapper.services.container import Services
@@ -44,11 +44,21 @@ def create(services: Services, principal: Principal, *, name: str, engine: str) 
 
 
 def owned(services: Services, principal: Principal, instance_id: str) -> InstanceView:
-    """The caller's instance; another account's (or mode's) is indistinguishable from none."""
+    """The caller's instance as stored now; another account's (or mode's) is indistinguishable from none."""
     view = services.instances.view(instance_id) if is_id(instance_id, "inst") else None
-    if view is None or view.account_id != principal.account_id or view.livemode != principal.livemode:
-        raise BzError("not_found")
-    return view
+    return _belonging(view, principal)
+
+
+def owned_ref(services: Services, principal: Principal, instance_id: str) -> InstanceRef:
+    """The same check on the instance's immutable facts, cached: for hot paths (sends, the inbox)."""
+    ref = services.instances.get(instance_id) if is_id(instance_id, "inst") else None
+    return _belonging(ref, principal)
+
+
+def _belonging(instance: Any, principal: Principal) -> Any:
+    if instance is None or instance.account_id != principal.account_id or instance.livemode != principal.livemode:
+        raise BzError("not_found")  # another account's instance is indistinguishable from none
+    return instance
 
 
 def qr(services: Services, principal: Principal, instance_id: str) -> InstanceView:

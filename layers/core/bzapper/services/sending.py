@@ -28,6 +28,7 @@ from bzapper.domain.plans import EXPERIMENTAL_INTERACTIVE, plan_named
 from bzapper.domain.ratelimit import Bucket, Decision
 from bzapper.domain.routing import choose_number
 from bzapper.services.container import Services
+from bzapper.services.instances import owned_ref
 from bzapper.services.media import MediaSource, media_for_send
 
 logger = logging.getLogger(__name__)
@@ -109,9 +110,7 @@ def send_message(
 
     if instance_id is None:
         instance_id = _chosen_number(services, principal, recipient.jid)
-    instance = services.instances.get(instance_id) if is_id(instance_id, "inst") else None
-    if instance is None or instance.account_id != principal.account_id or instance.livemode != principal.livemode:
-        raise BzError("not_found")  # another account's instance is indistinguishable from none
+    instance = owned_ref(services, principal, instance_id)
 
     plan = plan_named(principal.plan)
     rate = services.rate_limits.take(f"sends:{principal.account_id}:{principal.mode}", Bucket(plan.sends_per_minute))
