@@ -87,8 +87,9 @@ def install_error_handlers(app: FastAPI) -> None:
             # The framework could not even parse the body (e.g. JSON nested thousands deep).
             error = validation_failed(BODY_PARAM, "error.invalid_json")
         else:
-            logger.error("unmapped HTTP error %s", exc.status_code, extra={"request_id": request.state.request_id})
-            error = BzError("internal_error", params={"request_id": getattr(request.state, "request_id", "")})
+            request_id = getattr(request.state, "request_id", "")
+            logger.error("unmapped HTTP error %s", exc.status_code, extra={"request_id": request_id})
+            error = BzError("internal_error", params={"request_id": request_id})
         return render(request, error)
 
     app.add_exception_handler(BzError, on_bz_error)
