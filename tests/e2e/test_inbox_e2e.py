@@ -58,12 +58,15 @@ def _thread(stack: Stack) -> dict:
 
 
 def _wait_for(stack: Stack, wa_ids: set[str], timeout: float = 60) -> dict:
-    """The thread once every one of these WhatsApp ids is in it (the pipeline is asynchronous)."""
+    """The thread once every one of these WhatsApp ids is in it (the pipeline is asynchronous).
+
+    Read once more after they all showed: a response reads the conversation's row before its messages,
+    so the one where the last message first appears may carry the row from just before it arrived."""
     deadline = time.monotonic() + timeout
     while True:
         thread = _thread(stack)
         if wa_ids <= {m["wa_message_id"] for m in thread["data"]}:
-            return thread
+            return _thread(stack)
         assert time.monotonic() < deadline, f"never arrived: {wa_ids}, thread: {thread}"
         time.sleep(0.2)
 
