@@ -353,3 +353,25 @@ def test_entitlements_count_webhooks(webhooks_api, account):
         _create(webhooks_api, account)
     _, _, body = call(load_function("account").handler, "GET", "/me/entitlements", headers=account.auth)
     assert body["usage"]["webhooks"] == 2
+
+
+def test_deliveries_page_with_a_cursor_bound_to_their_endpoint(webhooks_api, account):
+    _, _, hook = _create(webhooks_api, account)
+    _, _, other = _create(webhooks_api, account)
+    sent = [call(webhooks_api, "POST", f"/webhooks/{hook['id']}/test", headers=account.auth)[2] for _ in range(3)]
+    for _ in range(2):
+        call(webhooks_api, "POST", f"/webhooks/{other['id']}/test", headers=account.auth)
+
+    def page(webhook_id, **query):
+        params = "&".join(f"{k}={v}" for k, v in {"limit": 2, **query}.items())
+        return call(webhooks_api, "GET", f"/webhooks/{webhook_id}/deliveries", headers=account.auth, query=params)
+
+    _, _, first = page(hook["id"])
+    _, _, rest = page(hook["id"], cursor=first["next_cursor"])
+    assert first["has_more"] is True and rest["has_more"] is False and rest["next_cursor"] is None
+    assert sorted(d["id"] for d in first["data"] + rest["data"]) == sorted(s["delivery_id"] for s in sent)
+
+    _, _, theirs = page(other["id"], limit=1)
+    for cursor in (theirs["next_cursor"], "ZGx2X2FueXRoaW5n", "x" * 100, first["next_cursor"][:-2]):
+        status, _, error = page(hook["id"], cursor=cursor)
+        assert (status, error["code"], error["param"]) == (422, "validation_failed", "cursor"), cursor

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from dataclasses import dataclass
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
@@ -13,6 +11,7 @@ from bzapper.adapters.aws.clients import dynamodb_connection
 from bzapper.adapters.aws.conditions import applied
 from bzapper.adapters.aws.models import WalletModel
 from bzapper.domain.clock import now_ms
+from bzapper.domain.cursors import decode_cursor, encode_cursor
 from bzapper.domain.ids import new_id
 
 BALANCE_ENTRY = "balance"
@@ -98,7 +97,11 @@ class WalletStore:
 
     def entries(self, wallet_id: str, limit: int, cursor: str | None) -> tuple[list[LedgerEntry], str | None]:
         """Newest first, `limit` at a time; the cursor is opaque to clients."""
-        start = _decode_cursor(cursor, wallet_id) if cursor else None
+        start = None
+        if cursor:
+            after = decode_cursor(cursor, wallet_id, {"e": str})["e"]
+            # Always under the entry prefix: a start key outside the query's range is a DynamoDB error.
+            start = {"wallet_id": {"S": wallet_id}, "entry": {"S": ledger_entry_key(after)}}
         # One more than asked: a full page is only "has more" when something really follows.
         items = list(
             WalletModel.query(
@@ -122,7 +125,7 @@ class WalletStore:
         if len(items) <= limit:
             return entries, None
         last = items[limit - 1]
-        return entries, _encode_cursor({"wallet_id": {"S": wallet_id}, "entry": {"S": last.entry}})
+        return entries, encode_cursor(wallet_id, {"e": last.entry[len(ENTRY_PREFIX) :]})
 
     def low_notice_due(self, wallet_id: str, threshold: int) -> int | None:
         """The balance when it is at or below `threshold` and no notice went out since the last top-up."""
@@ -141,19 +144,3 @@ class WalletStore:
                 actions=[WalletModel.low_notified.set(True)], condition=due
             )
         )
-
-
-def _encode_cursor(key: dict) -> str:
-    return base64.urlsafe_b64encode(json.dumps(key, separators=(",", ":")).encode()).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str, wallet_id: str) -> dict | None:
-    from bzapper.domain.errors import validation_failed
-
-    try:
-        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if key["wallet_id"]["S"] != wallet_id or not key["entry"]["S"].startswith(ENTRY_PREFIX):
-            raise ValueError("cursor of another wallet")
-        return key
-    except (ValueError, KeyError, TypeError) as error:
-        raise validation_failed("cursor") from error

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from typing import Any
 
@@ -12,7 +11,7 @@ from bzapper.adapters.aws.conditions import applied
 from bzapper.adapters.aws.models import DeliveryAttempt, DeliveryModel, WebhookModel, WebhookSecret
 from bzapper.cache import MISSING, TTLCache
 from bzapper.domain.clock import now_ms
-from bzapper.domain.errors import validation_failed
+from bzapper.domain.cursors import decode_cursor, encode_cursor
 from bzapper.domain.webhooks import SECRET_OVERLAP_MS
 
 _ENDPOINTS_TTL_SECONDS = 5.0
@@ -138,14 +137,11 @@ class DeliveryStore:
     def page(self, webhook_id: str, limit: int, cursor: str | None) -> tuple[list[DeliveryModel], str | None]:
         start = None
         if cursor:
-            try:
-                delivery_id = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-            except (ValueError, UnicodeDecodeError) as error:
-                raise validation_failed("cursor") from error
-            start = {"webhook_id": {"S": webhook_id}, "delivery_id": {"S": delivery_id}}
+            after = decode_cursor(cursor, webhook_id, {"d": str})["d"]
+            start = {"webhook_id": {"S": webhook_id}, "delivery_id": {"S": after}}
         items = list(
             DeliveryModel.query(webhook_id, scan_index_forward=False, limit=limit + 1, last_evaluated_key=start)
         )
         if len(items) <= limit:
             return items, None
-        return items[:limit], base64.urlsafe_b64encode(items[limit - 1].delivery_id.encode()).decode().rstrip("=")
+        return items[:limit], encode_cursor(webhook_id, {"d": items[limit - 1].delivery_id})
