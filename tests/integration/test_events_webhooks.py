@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from standardwebhooks.webhooks import Webhook
 from support.accounts import make_account
 from support.apigw import LambdaContext, call
 
-from bzapper.adapters.aws.eventlog import position_at, stream_id
 from bzapper.adapters.aws.models import WebhookModel
 from bzapper.adapters.http import HttpOutcome
 from bzapper.domain.clock import now_ms
@@ -87,57 +85,6 @@ def _create(webhooks_api, account, **body):
     return call(
         webhooks_api, "POST", "/webhooks", body={"url": "https://example.com/hook", **body}, headers=account.auth
     )
-
-
-def test_the_event_log_writes_each_event_once_in_arrival_order(svc, account):
-    handler = load_function("event_log").handler
-    first, second = _event(account, at=now_ms() - 5_000), _event(account, "message.read", at=now_ms() - 9_000)
-    for event in (first, second, first):  # a redelivery of the first
-        assert handler(sqs_event([_bridge(event)], "arn:aws:sqs:us-east-1:1:q", "us-east-1"), LambdaContext()) == {
-            "batchItemFailures": []
-        }
-    stream = stream_id(account.account_id, False)
-    assert svc.event_log.read_after(stream, position_at(now_ms() - 60_000))[0] == []  # within the settle window
-    time.sleep(0.05)
-    logged, _ = svc.event_log.read_after(stream, position_at(now_ms() - 60_000), settle_ms=0)
-    assert [row.event_id for row in logged] == [first["id"], second["id"]]  # arrival order, not event time
-    assert svc.event_log.position_of(stream, first["id"]) == logged[0].position
-    assert svc.event_log.read_after(stream, logged[0].position, settle_ms=0)[0][0].event_id == second["id"]
-
-
-def test_a_reader_moves_past_expired_events_and_old_ids_are_unknown(svc, account):
-    from bzapper.adapters.aws.models import EventModel
-
-    stream = stream_id(account.account_id, False)
-    old = now_ms() - 8 * 24 * 3600 * 1000
-    for index in range(150):  # 8-day-old rows that local TTL never deleted
-        position = position_at(old + index)[:-1] + "1"
-        EventModel(
-            stream,
-            f"log#{position}",
-            event_id=f"evt_old{index}",
-            type="message.sent",
-            payload="{}",
-            created_at=old,
-            expires_at=old // 1000 + 7 * 24 * 3600,
-        ).save()
-    EventModel(
-        stream,
-        "id#evt_old0",
-        event_id="evt_old0",
-        payload=position_at(old),
-        created_at=old,
-        expires_at=old // 1000 + 7 * 24 * 3600,
-    ).save()
-    fresh = _event(account)
-    load_function("event_log").handler(sqs_event([_bridge(fresh)], "arn:x:q", "us-east-1"), LambdaContext())
-
-    cursor, seen = position_at(old - 1), []
-    for _ in range(3):
-        rows, cursor = svc.event_log.read_after(stream, cursor, settle_ms=0)
-        seen += [row.event_id for row in rows]
-    assert seen == [fresh["id"]]
-    assert svc.event_log.position_of(stream, "evt_old0") is None
 
 
 def test_webhook_crud_shows_the_secret_once_and_isolates_accounts(webhooks_api, svc, account):

@@ -7,7 +7,7 @@ import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from bzapper.adapters.aws.eventlog import position_at, stream_id
+from bzapper.adapters.aws.eventlog import stream_id
 from bzapper.domain.errors import validation_failed
 from bzapper.domain.model import Principal
 from bzapper.services.container import Services
@@ -17,21 +17,21 @@ HEARTBEAT_SECONDS = 15.0
 POLL_SECONDS = 0.25
 
 
-def start_position(services: Services, principal: Principal, last_event_id: str | None) -> str:
-    """After the given event when resuming, else from now (only new events)."""
+def start_position(services: Services, principal: Principal, last_event_id: str | None) -> int:
+    """After the given event when resuming, else from the stream's last number now (only new events)."""
     stream = stream_id(principal.account_id, principal.livemode)
     if last_event_id:
         position = services.event_log.position_of(stream, last_event_id)
         if position is None:
             raise validation_failed("Last-Event-ID")  # unknown, another account's, or older than 7 days
         return position
-    return position_at(int(time.time() * 1000) - 1_000)
+    return services.event_log.head(stream)
 
 
 async def event_stream(
     services: Services,
     principal: Principal,
-    position: str,
+    position: int,
     *,
     instance_id: str | None,
     types: set[str] | None,
@@ -42,8 +42,9 @@ async def event_stream(
     ends_at = time.monotonic() + max_seconds
     yield f"retry: {RETRY_MS}\n\n"
     last_output = time.monotonic()
+    gaps = services.event_log.gap_watch()  # when this reader first saw each missing number
     while time.monotonic() < ends_at and not await disconnected():
-        rows, position = await asyncio.to_thread(services.event_log.read_after, stream, position)
+        rows, position = await asyncio.to_thread(services.event_log.read_after, stream, position, gaps)
         for row in rows:
             if instance_id and row.instance_id != instance_id:
                 continue
