@@ -1,7 +1,7 @@
 """`python -m bench.webhooks`: issue #5's figures, measured on this machine and printed (nothing asserted).
 
 1. event → webhook delivered, p50 and p99, on the local stack (`bzapper dev`);
-2. event → SSE client, p50, on the same stack;
+2. event → SSE client, p50 and p99, on the same stack (no settle window since the log is numbered);
 3. the deliveries per second the webhook dispatcher sustains, and where a delivery's time goes.
 
 1 and 2 reuse `bench.e2e.steady` (an open loop of sends on a booted `bzapper dev`, a loopback endpoint

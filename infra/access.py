@@ -229,12 +229,18 @@ ACCESS: dict[str, Access] = {
         publish_events=True,
     ),
     "event_log": Access(
-        why="Consumer of the bus's event-log rule: writes each event once (its id item and its log item).",
-        tables=(TableAccess("events", (PUT,)),),
+        why=(
+            "Consumer of the bus's event-log rule: claims log numbers on the stream's counter item (UpdateItem), "
+            "writes each event once (its id item and its log item) and holes for numbers it did not use."
+        ),
+        tables=(TableAccess("events", (PUT, UPDATE)),),
     ),
     "stream": Access(
-        why="GET /stream: resolves Last-Event-ID to a log position, then reads the account's log (SSE).",
-        tables=(*_AUTH, TableAccess("events", (GET, QUERY))),
+        why=(
+            "GET /stream: resolves Last-Event-ID to a log number (or reads the counter), reads the account's log "
+            "(SSE), and fences a number missing for GAP_WAIT with a hole (a conditional PutItem)."
+        ),
+        tables=(*_AUTH, TableAccess("events", (GET, QUERY, PUT))),
     ),
     "webhooks": Access(
         why=(
