@@ -257,3 +257,21 @@ def test_a_stored_clock_position_from_before_numbers_is_an_unknown_id(svc, accou
     assert svc.event_log.position_of(stream, "evt_before") is None
     assert CounterModel.count(stream, CounterModel.entry == COUNTER_ENTRY) == 0
     assert svc.event_log.head(stream) == 0
+
+
+def test_a_consumer_whose_number_was_fenced_logs_the_event_at_a_new_number(svc, account, monkeypatch):
+    log, stream = svc.event_log, _stream(account)
+    (stale,) = log.claim(stream, 1)  # this consumer's claim; then it stalls past GAP_WAIT
+    _consume(_event(account, 2))  # another consumer logs 2
+    reader = GapWatch(wait_ms=0, clock=FakeClock())
+    assert _read_all(log, stream, 0, reader)[1] == 2  # the reader fenced 1 and went past
+    claims = iter([range(stale, stale + 1)])
+    real_claim = log.claim
+    monkeypatch.setattr(log, "claim", lambda s, n: next(claims, None) or real_claim(s, n))
+    late = _event(account, 1)
+
+    assert _consume(late) == {"batchItemFailures": []}
+
+    assert _row(stream, stale).type == HOLE
+    assert log.position_of(stream, late["id"]) == 3
+    assert _read_all(log, stream, 2, reader) == ([late["id"]], 3)

@@ -189,12 +189,13 @@ class EventLog:
         cursor = position
         for _ in range(MAX_ROUNDS_PER_READ):
             rows = {
-                int(row.entry[len("log#") :]): row
+                seq: row
                 for row in EventModel.query(
                     stream,
                     EventModel.entry.between(f"log#{seq_key(cursor + 1)}", f"log#{seq_key(cursor + limit)}"),
                     consistent_read=True,
                 )
+                if (seq := parse_seq(row.entry[len("log#") :])) is not None
             }
             step = walk(cursor, rows)
             now = time.time() * 1000
@@ -209,7 +210,11 @@ class EventLog:
             gaps.read_through(cursor)
             if step.gap is None or not gaps.may_pass(step.gap):
                 break
-            self.hole(stream, step.gap)  # the fence: whoever wins, the number now holds a row; read it again
+            try:
+                self.hole(stream, step.gap)  # the fence: whoever wins, the number now holds a row; read it again
+            except Exception:  # a throttled fence only makes this reader wait one poll longer
+                logger.warning("event log: could not fence %s #%d", stream, step.gap, exc_info=True)
+                break
         return found, cursor
 
 
