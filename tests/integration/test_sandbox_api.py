@@ -20,6 +20,7 @@ from bzapper.local.functions import load_function
 PHONE = "+5511988888888"
 JID = "5511988888888@s.whatsapp.net"
 OWN = "+5511955550001"
+GROUP = "120363025246125888@g.us"
 
 
 def _point_at(monkeypatch: pytest.MonkeyPatch, url: str | None) -> None:
@@ -179,6 +180,32 @@ def test_a_given_wa_id_is_kept(sandbox, network, unpaired) -> None:
     network.scan(unpaired.account_id, unpaired.instance_id, OWN)
     body = {"from": PHONE, "type": "text", "body": "x", "wa_message_id": "3AFIXED01"}
     assert inbound(sandbox, unpaired, body)[2] == {"wa_message_id": "3AFIXED01"}
+
+
+def test_a_participant_writes_in_a_group(sandbox, network, unpaired) -> None:
+    network.connect(unpaired.account_id, unpaired.instance_id, OWN)
+    events(network, unpaired)
+    group = {"from": PHONE, "type": "text", "group": GROUP, "group_name": "Orders team"}
+
+    status, _, body = inbound(sandbox, unpaired, {**group, "body": "Oi, grupo", "push_name": "Maria"})
+    status_me, _, _ = inbound(sandbox, unpaired, {**group, "body": "eu", "from_me": True})
+
+    assert (status, status_me) == (202, 202)
+    participant, own = events(network, unpaired)
+    assert participant["wa_message_id"] == body["wa_message_id"]
+    assert (participant["chat_jid"], participant["chat_name"], participant["from_me"]) == (GROUP, "Orders team", False)
+    assert participant["sender"] == {"jid": JID, "phone": PHONE, "lid": lid_for(PHONE), "push_name": "Maria"}
+    assert (own["chat_jid"], own["from_me"], own["sender"]["phone"]) == (GROUP, True, OWN)
+    # The participant's phone shows it written in the group: a group receipt naming them reads it.
+    [sent] = network.sent_by(unpaired.account_id, PHONE)
+    assert sent["group_jid"] == GROUP
+
+
+@pytest.mark.parametrize("group", ["12ab@g.us", "120363025246125888@s.whatsapp.net", "status@broadcast", ""])
+def test_an_invalid_group_is_a_422(sandbox, network, unpaired, group) -> None:
+    network.scan(unpaired.account_id, unpaired.instance_id, OWN)
+    status, _, error = inbound(sandbox, unpaired, {"from": PHONE, "type": "text", "body": "x", "group": group})
+    assert (status, error["code"], error["param"]) == (422, "validation_failed", "group"), error
 
 
 def test_inbound_to_an_unpaired_instance_is_a_409(sandbox, network, unpaired) -> None:

@@ -76,7 +76,9 @@ class EchoEngine:
             for i in inputs
         ]
 
-    def mark_read(self, instance_id: str, chat_jid: str, wa_message_ids: list[str]) -> None:
+    def mark_read(
+        self, instance_id: str, chat_jid: str, wa_message_ids: list[str], sender_jid: str | None = None
+    ) -> None:
         pass
 
     def pump(self, wait_seconds: float) -> None:

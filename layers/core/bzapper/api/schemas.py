@@ -968,11 +968,19 @@ class LastMessageOut(BaseModel):
 
 
 class ConversationOut(BaseModel):
-    jid: str = Field(description="The contact's phone JID when its phone is known, else its `@lid` JID.")
+    jid: str = Field(
+        description="The contact's phone JID when its phone is known, else its `@lid` JID; a group's `@g.us` JID."
+    )
+    type: Literal["contact", "group"] = Field(
+        description="`contact`: a one-to-one chat; `group`: a WhatsApp group (each message's `from` is who wrote it)."
+    )
     instance_id: str
-    phone: str | None = Field(description="E.164, when known.")
-    lid: str | None = Field(description="The contact's `@lid` JID, when known.")
-    name: str | None = Field(description="The contact's WhatsApp name, as its last message carried it.")
+    phone: str | None = Field(description="E.164, when known; null for a group.")
+    lid: str | None = Field(description="The contact's `@lid` JID, when known; null for a group.")
+    name: str | None = Field(
+        description="The contact's WhatsApp name, as its last message carried it; a group's subject when the "
+        "engine reports it (the sandbox does, whatsmeow does not yet), else null."
+    )
     unread_count: int
     last_message: LastMessageOut | None
     last_activity: str
@@ -982,6 +990,7 @@ class ConversationOut(BaseModel):
 
 _CONVERSATION_EXAMPLE = {
     "jid": _PHONE_JID,
+    "type": "contact",
     "instance_id": _INST,
     "phone": "+5511988888888",
     "lid": _LID,
@@ -1000,13 +1009,40 @@ _CONVERSATION_EXAMPLE = {
 }
 
 
+_GROUP_CONVERSATION_EXAMPLE = {
+    "jid": "120363025246125888@g.us",
+    "type": "group",
+    "instance_id": _INST,
+    "phone": None,
+    "lid": None,
+    "name": "Orders team",
+    "unread_count": 1,
+    "last_message": {
+        "message_id": "msg_01JD5VB2K3M4N5P6Q7R8S9T0V1",
+        "direction": "inbound",
+        "type": "text",
+        "text": "Shipped the 3 boxes",
+        "at": "2026-11-24T11:58:00.000Z",
+    },
+    "last_activity": "2026-11-24T11:58:00.000Z",
+    "livemode": False,
+    "created": "2026-11-20T09:00:00.000Z",
+}
+
+
 class ConversationList(BaseModel):
     data: list[ConversationOut] = Field(description="Newest activity first.")
     has_more: bool
     next_cursor: str | None
 
     model_config = ConfigDict(
-        json_schema_extra={"example": {"data": [_CONVERSATION_EXAMPLE], "has_more": False, "next_cursor": None}}
+        json_schema_extra={
+            "example": {
+                "data": [_CONVERSATION_EXAMPLE, _GROUP_CONVERSATION_EXAMPLE],
+                "has_more": False,
+                "next_cursor": None,
+            }
+        }
     )
 
 
@@ -1037,8 +1073,10 @@ class InboxMessageOut(BaseModel):
     sent_from: Literal["api", "phone"] | None = Field(
         description="Outbound only: sent through this API, or from the phone itself (its echo)."
     )
-    from_: PartyOut | None = Field(alias="from", description="Inbound only: who sent it.")
-    chat_jid: str = Field(description="The chat as WhatsApp named it (a phone JID or an `@lid`).")
+    from_: PartyOut | None = Field(
+        alias="from", description="Inbound only: who sent it (in a group, the participant who wrote)."
+    )
+    chat_jid: str = Field(description="The chat as WhatsApp named it (a phone JID, an `@lid` or a group's `@g.us`).")
     type: str
     content: dict[str, Any] = Field(
         description="As sent; media as `{media_id, url: /media/{id}, mime_type, size, filename?}`; "
@@ -1118,9 +1156,16 @@ class ConversationMessages(BaseModel):
 class MessageReceivedData(BaseModel):
     message_id: str
     wa_message_id: str
-    from_: PartyOut = Field(alias="from", description="Who sent it: the contact, or your own number (`from_me`).")
-    contact: PartyOut = Field(description="The other side of the conversation; `jid` is the conversation's.")
+    from_: PartyOut = Field(
+        alias="from",
+        description="Who sent it: the contact, the group's participant who wrote, or your own number (`from_me`).",
+    )
+    contact: PartyOut = Field(
+        description="The other side of the conversation; `jid` is the conversation's. For a group: its `@g.us` "
+        "JID, `phone` and `lid` null, `name` its subject when known."
+    )
     chat_jid: str
+    chat_type: Literal["contact", "group"] = Field(description="As the conversation's `type` in GET /conversations.")
     type: str
     content: dict[str, Any] = Field(description="As in GET /conversations/{jid}/messages.")
     from_me: bool = Field(description="Sent from the number's own phone (or another linked device).")
@@ -1147,6 +1192,7 @@ class MessageReceivedEvent(EventBase):
                     "from": {"jid": _PHONE_JID, "phone": "+5511988888888", "lid": _LID, "name": "Maria"},
                     "contact": {"jid": _PHONE_JID, "phone": "+5511988888888", "lid": _LID, "name": "Maria"},
                     "chat_jid": _PHONE_JID,
+                    "chat_type": "contact",
                     "type": "text",
                     "content": {"body": "Is the order on its way?"},
                     "from_me": False,
@@ -1222,7 +1268,17 @@ class SandboxInboundRequest(Strict):
         min_length=1,
         max_length=64,
         description="The contact who writes: E.164, a phone JID or an `@lid` JID. With `from_me`, the contact "
-        "the instance's own phone writes to.",
+        "the instance's own phone writes to; with `from_me` and `group`, the phone writes in the group.",
+    )
+    group: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="Write in this WhatsApp group (a `@g.us` JID) instead of to the instance: `from` is the "
+        "participant who writes. The sandbox models no membership: any well-formed group JID works.",
+    )
+    group_name: str | None = Field(
+        default=None, min_length=1, max_length=128, description="The group's subject, reported with the message."
     )
     type: SandboxInboundType
     content: dict[str, Any] | None = Field(
@@ -1241,7 +1297,18 @@ class SandboxInboundRequest(Strict):
 
     model_config = ConfigDict(
         populate_by_name=True,
-        json_schema_extra={"example": {"from": "+5511988888888", "type": "text", "body": "Oi! Quero um orçamento."}},
+        json_schema_extra={
+            "examples": [
+                {"from": "+5511988888888", "type": "text", "body": "Oi! Quero um orçamento."},
+                {
+                    "from": "+5511988888888",
+                    "group": "120363025246125888@g.us",
+                    "group_name": "Orders team",
+                    "type": "text",
+                    "body": "Shipped the 3 boxes",
+                },
+            ]
+        },
     )
 
 

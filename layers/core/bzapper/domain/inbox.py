@@ -8,13 +8,13 @@ import base64
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from ulid import ULID
 
 from bzapper.domain.content import MEDIA_TYPES
 from bzapper.domain.errors import validation_failed
-from bzapper.domain.phones import InvalidRecipient, normalize_phone
+from bzapper.domain.phones import InvalidRecipient, is_group_jid, normalize_phone, parse_group, parse_recipient
 
 PREVIEW_CHARS = 120
 """A conversation's last-message preview is cut here (a list row, never the whole message)."""
@@ -26,17 +26,35 @@ NOT_UNREAD = frozenset({"reaction", "edit", "revoke"})
 """Inbound types that change an earlier message instead of adding one: WhatsApp counts none as unread."""
 
 
+CONTACT = "contact"
+GROUP = "group"
+ChatType = Literal["contact", "group"]
+
+
 @dataclass(frozen=True, slots=True)
 class Contact:
-    """The other side of a 1:1 conversation: its E.164 phone and its `@lid` JID, each when known."""
+    """The other side of a conversation: a person (its E.164 phone and its `@lid` JID, each when known),
+    or a group (its `@g.us` JID, and its subject as `name` when an engine reported it)."""
 
     phone: str | None
     lid: str | None
     name: str | None = None
+    group_jid: str | None = None
+
+    @classmethod
+    def group(cls, group_jid: str, name: str | None = None) -> Contact:
+        return cls(phone=None, lid=None, name=name, group_jid=group_jid)
+
+    @property
+    def type(self) -> ChatType:
+        return GROUP if self.group_jid else CONTACT
 
     @property
     def jid(self) -> str:
-        """The conversation's key: the phone JID when the phone is known, else the `@lid` JID."""
+        """The conversation's key: a group's JID; for a person, the phone JID when the phone is known, else
+        the `@lid` JID."""
+        if self.group_jid:
+            return self.group_jid
         if self.phone:
             return phone_jid(self.phone)
         if self.lid:
@@ -46,11 +64,34 @@ class Contact:
     @property
     def jids(self) -> tuple[str, ...]:
         """Every key its messages may be under: a thread begun before the LID<->phone mapping was learned
-        stays under the `@lid` key, later messages go under the phone's."""
+        stays under the `@lid` key, later messages go under the phone's. A group has one key."""
+        if self.group_jid:
+            return (self.group_jid,)
         keys = [phone_jid(self.phone)] if self.phone else []
         if self.lid:
             keys.append(self.lid)
         return tuple(keys)
+
+
+def chat_type(chat_jid: str) -> ChatType | None:
+    """What kind of conversation a chat JID makes: "contact" (a phone or `@lid` JID), "group" (`@g.us`),
+    or None for what the inbox never records: status updates (`status@broadcast`), broadcast lists
+    (`…@broadcast`), newsletters (channels) and any JID it cannot read."""
+    try:
+        parse_group(chat_jid)
+        return GROUP
+    except InvalidRecipient:
+        pass
+    try:
+        parse_recipient(chat_jid)
+        return CONTACT
+    except InvalidRecipient:
+        return None
+
+
+def conversation_type(contact_jid: str) -> ChatType:
+    """The type of a stored conversation, from its key."""
+    return GROUP if is_group_jid(contact_jid) else CONTACT
 
 
 def phone_jid(e164: str) -> str:

@@ -11,10 +11,11 @@ from typing import Literal
 
 import phonenumbers
 
-Reason = Literal["empty", "not_a_phone", "invalid_phone", "unsupported_jid"]
+Reason = Literal["empty", "not_a_phone", "invalid_phone", "unsupported_jid", "invalid_group"]
 
 PHONE_SERVER = "s.whatsapp.net"
 LID_SERVER = "lid"
+GROUP_SERVER = "g.us"
 # "c.us" is the whatsapp-web.js spelling of the same user server.
 _PHONE_SERVERS = frozenset({PHONE_SERVER, "c.us"})
 
@@ -23,6 +24,8 @@ _SEPARATORS = re.compile(r"[\s\-.()]+")
 _PHONE_SHAPE = re.compile(r"\+?[0-9]+")
 # JID user part: digits, then an optional agent (".0" / "_1") and device (":12") suffix we drop.
 _JID_USER = re.compile(r"([0-9]+)(?:[._][0-9]+)?(?::[0-9]+)?")
+# Group ids: "120363025246125888" today, "<creator's number>-<unix time>" for groups made before 2021.
+_GROUP_USER = re.compile(r"[0-9]{1,20}(?:-[0-9]{1,12})?")
 
 _MIN_DIGITS = 8  # shorter inputs are extensions or typos, never a reachable WhatsApp user
 _MAX_INPUT = 128  # bounds the work done on hostile input; real values are far shorter
@@ -133,3 +136,25 @@ def parse_recipient(value: str) -> Recipient:
 
 def _phone_jid(e164: str) -> str:
     return f"{e164.lstrip('+')}@{PHONE_SERVER}"
+
+
+def is_group_jid(value: str) -> bool:
+    """Does the value name WhatsApp's group server (whatever its id looks like)?"""
+    return (value or "").strip().lower().endswith("@" + GROUP_SERVER)
+
+
+def parse_group(value: str) -> str:
+    """A WhatsApp group JID ("120363025246125888@g.us") as stored, or raise InvalidRecipient.
+
+    Only the inbox reads groups (their messages are recorded); a send's recipient still goes through
+    parse_recipient, which refuses them as "unsupported_jid".
+    """
+    text = (value or "").strip()
+    if not text:
+        raise InvalidRecipient("empty", value)
+    user, _, server = text.partition("@")
+    if len(text) > _MAX_INPUT or server.lower() != GROUP_SERVER:
+        raise InvalidRecipient("unsupported_jid", value)
+    if _GROUP_USER.fullmatch(user) is None:
+        raise InvalidRecipient("invalid_group", value)
+    return f"{user}@{GROUP_SERVER}"

@@ -17,9 +17,11 @@ itself, so its events carry no `ack`).
     {"kind": "receipt", "instance_id", "wa_message_id", "chat_jid", "status", "at", "ack"?}
         status is "delivered", "read" or "played", about a message this instance sent.
     {"kind": "inbound", "instance_id", "wa_message_id", "chat_jid", "from_me", "sender", "type",
-     "content", "at", "media_path"?, "ack"?}
+     "content", "at", "media_path"?, "chat_name"?, "ack"?}
         every message that arrives, including fromMe echoes of what the phone itself sent;
         sender = {"jid", "phone"?, "lid"?, "push_name"?}; `type`/`content` follow bzapper.domain.content;
+        in a group, chat_jid is the group's `@g.us` JID, sender the participant who wrote, and `chat_name`
+        the group's subject when the engine knows it (the sandbox reports it; whatsmeow does not);
         `media_path` is a local temp file with the downloaded media (the worker stores it and deletes it).
     {"kind": "identity", "instance_id", "phone", "lid", "at"}
         a LID <-> phone mapping learned from any source.
@@ -106,8 +108,11 @@ class Engine(Protocol):
         """One `{input, exists, phone, jid, lid}` per input (E.164 or JID, `@lid` included), in order."""
         ...
 
-    def mark_read(self, instance_id: str, chat_jid: str, wa_message_ids: list[str]) -> None:
-        """Send read receipts for these received messages."""
+    def mark_read(
+        self, instance_id: str, chat_jid: str, wa_message_ids: list[str], sender_jid: str | None = None
+    ) -> None:
+        """Send read receipts for these received messages. In a group (`…@g.us`) `sender_jid` is the
+        participant who wrote them (WhatsApp names a group message by chat, sender and id); None in a 1:1 chat."""
         ...
 
     def pump(self, wait_seconds: float) -> None:

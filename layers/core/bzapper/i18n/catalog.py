@@ -58,6 +58,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "pt-BR": ("Destinatário '{value}' não suportado: apenas destinatários @s.whatsapp.net e @lid são aceitos."),
         "es": "Destinatario '{value}' no admitido: solo se admiten destinatarios @s.whatsapp.net y @lid.",
     },
+    "error.unsupported_chat_jid": {
+        "en": "Unsupported chat '{value}': conversations are with @s.whatsapp.net or @lid contacts, or @g.us groups.",
+        "pt-BR": "Conversa '{value}' não suportada: as conversas são com contatos @s.whatsapp.net ou @lid, "
+        "ou com grupos @g.us.",
+        "es": "Chat '{value}' no admitido: las conversaciones son con contactos @s.whatsapp.net o @lid, "
+        "o con grupos @g.us.",
+    },
+    "error.invalid_group_jid": {
+        "en": "'{value}' is not a valid WhatsApp group JID (like 120363025246125888@g.us).",
+        "pt-BR": "'{value}' não é um JID de grupo do WhatsApp válido (como 120363025246125888@g.us).",
+        "es": "'{value}' no es un JID de grupo de WhatsApp válido (como 120363025246125888@g.us).",
+    },
     "error.rate_limited": {
         "en": "Too many requests. Retry after {retry_after} s.",
         "pt-BR": "Muitas requisições. Tente novamente em {retry_after} s.",

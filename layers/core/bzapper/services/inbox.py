@@ -18,11 +18,14 @@ from bzapper.domain.clock import iso, now_ms
 from bzapper.domain.errors import BzError, validation_failed
 from bzapper.domain.events import envelope
 from bzapper.domain.inbox import (
+    GROUP,
     Contact,
     chat_key,
     chat_sort,
+    chat_type,
     clean_lid,
     clean_phone,
+    conversation_type,
     counts_as_unread,
     decode_cursor,
     encode_cursor,
@@ -34,7 +37,7 @@ from bzapper.domain.inbox import (
 )
 from bzapper.domain.model import MessageView, Principal
 from bzapper.domain.otp import guard_content
-from bzapper.domain.phones import InvalidRecipient, Recipient, parse_recipient
+from bzapper.domain.phones import InvalidRecipient, Recipient, is_group_jid, parse_group, parse_recipient
 from bzapper.domain.statuses import RANK, TERMINAL_RANK, MessageStatus
 from bzapper.services.container import Services
 from bzapper.services.control import command
@@ -59,11 +62,13 @@ def record_inbound(services: Services, event: dict[str, Any]) -> None:
     """Stores a message WhatsApp delivered and publishes message.received; a redelivery stores nothing
     new and publishes the same event again (same id). Raises on a storage or bus failure (retried)."""
     instance_id, wa_message_id = event["instance_id"], event["wa_message_id"]
-    try:
-        chat = parse_recipient(event["chat_jid"])
-    except InvalidRecipient:
-        # Groups, broadcasts and channels: the API has no conversations of those (yet).
-        logger.info("inbound message of a non-1:1 chat not recorded", extra={"instance_id": instance_id})
+    kind = chat_type(event["chat_jid"])
+    if kind is None:
+        # Status updates, broadcast lists and channels are not conversations of this API (docs/inbox.md).
+        logger.info(
+            "inbound message of a status, broadcast list or channel not recorded",
+            extra={"instance_id": instance_id, "chat_server": str(event["chat_jid"]).rpartition("@")[2]},
+        )
         return
     from_me = bool(event.get("from_me"))
     message_id = inbound_message_id(instance_id, wa_message_id)
@@ -73,7 +78,12 @@ def record_inbound(services: Services, event: dict[str, Any]) -> None:
             return  # the echo of a message we sent: it joins its thread when it is sent
     account_id, livemode = event["account_id"], bool(event["livemode"])
     sender = _sender(event.get("sender"))
-    contact = resolve_contact(services, account_id, chat, None if from_me else sender)
+    if kind == GROUP:
+        contact = Contact.group(parse_group(event["chat_jid"]), _chat_name(event.get("chat_name")))
+        if not from_me:  # the participant who wrote, with both keys when known
+            sender = _participant(services, account_id, sender)
+    else:
+        contact = resolve_contact(services, account_id, parse_recipient(event["chat_jid"]), None if from_me else sender)
     instance = services.instances.get(instance_id)
     if instance is None:
         logger.warning("inbound message of an unknown instance dropped", extra={"instance_id": instance_id})
@@ -176,6 +186,21 @@ def resolve_contact(services: Services, account_id: str, chat: Recipient, sender
     return Contact(phone=phone, lid=lid, name=(sender or {}).get("name"))
 
 
+def _participant(services: Services, account_id: str, sender: dict[str, Any]) -> dict[str, Any]:
+    """A group message's sender completed like a 1:1 contact: the missing phone or LID from the learned
+    mappings (one read per missing side)."""
+    if not sender["phone"] and not sender["lid"]:
+        return sender
+    known = Recipient(jid=sender["jid"] or "", phone=sender["phone"], lid=sender["lid"])
+    resolved = resolve_contact(services, account_id, known, None)
+    return {**sender, "phone": resolved.phone, "lid": resolved.lid}
+
+
+def _chat_name(raw: Any) -> str | None:
+    """A group's subject as an engine reported it (optional: whatsmeow does not)."""
+    return (raw.strip()[:256] or None) if isinstance(raw, str) else None
+
+
 def received_event(item: MessageModel, contact: Contact) -> dict[str, Any]:
     """message.received, built from the stored message: every delivery publishes the same event id."""
     sender = item.sender or {}
@@ -197,6 +222,7 @@ def received_event(item: MessageModel, contact: Contact) -> dict[str, Any]:
             },
             "contact": {"jid": contact.jid, "phone": contact.phone, "lid": contact.lid, "name": contact.name},
             "chat_jid": item.chat_jid,
+            "chat_type": contact.type,
             "type": item.type,
             "content": public_content(item.type, item.content or {}),
             "from_me": bool(item.from_me),
@@ -233,13 +259,18 @@ def _preview(message_id: str, direction: str, message_type: str, content: dict[s
 
 
 def contact_of(services: Services, principal: Principal, jid: str) -> Contact:
-    """The `{jid}` of a path (phone JID, `@lid` JID or E.164) as a contact with every key it may have."""
+    """The `{jid}` of a path (phone JID, `@lid` JID, E.164 or a group's `@g.us` JID) as a conversation's
+    other side with every key it may have. Groups are read here only: no send accepts them."""
     try:
+        if is_group_jid(jid):
+            return Contact.group(parse_group(jid))
         recipient = parse_recipient(jid)
     except InvalidRecipient as error:
-        key = "error.unsupported_jid" if error.reason == "unsupported_jid" else "error.invalid_recipient"
-        raise validation_failed("jid", key, value=jid) from error
+        raise validation_failed("jid", _JID_ERRORS.get(error.reason, "error.invalid_recipient"), value=jid) from error
     return resolve_contact(services, principal.account_id, recipient, None)
+
+
+_JID_ERRORS = {"unsupported_jid": "error.unsupported_chat_jid", "invalid_group": "error.invalid_group_jid"}
 
 
 def list_conversations(
@@ -290,19 +321,28 @@ def mark_conversation_read(services: Services, principal: Principal, instance_id
     conversations = services.inbox.conversations(instance.instance_id, contact.jids)
     if not conversations:
         raise BzError("not_found")
-    receipts: dict[str, list[str]] = defaultdict(list)
+    receipts: dict[tuple[str, str | None], list[str]] = defaultdict(list)
     read: list[ConversationModel] = []
     for conversation in conversations:
         conversation, unread = _read_through_newest(services, instance.instance_id, conversation)
         read.append(conversation)
         for message in unread:
-            receipts[message.chat_jid or message.to_jid].append(message.wa_message_id)
+            receipts[_receipt_address(message)].append(message.wa_message_id)
     # Fire and forget: the shard's holder sends them in order with the instance's other operations.
-    for chat_jid, wa_ids in receipts.items():
+    for (chat_jid, sender_jid), wa_ids in receipts.items():
+        participant = {"sender_jid": sender_jid} if sender_jid else {}
         for start in range(0, len(wa_ids), RECEIPTS_PER_COMMAND):
             batch = wa_ids[start : start + RECEIPTS_PER_COMMAND]
-            command(services, instance, "mark_read", chat_jid=chat_jid, wa_message_ids=batch)
+            command(services, instance, "mark_read", chat_jid=chat_jid, wa_message_ids=batch, **participant)
     return {**conversation_out(read[0], extra=read[1:]), "receipts_sent": sum(len(ids) for ids in receipts.values())}
+
+
+def _receipt_address(message: MessageModel) -> tuple[str, str | None]:
+    """Where a read receipt goes: the chat, and in a group also who wrote the message (WhatsApp names a
+    group message by its chat, its sender and its id)."""
+    chat_jid = message.chat_jid or message.to_jid
+    sender_jid = (message.sender or {}).get("jid") if is_group_jid(chat_jid) else None
+    return chat_jid, sender_jid or None
 
 
 def _read_through_newest(
@@ -333,6 +373,7 @@ def conversation_out(item: ConversationModel, extra: list[ConversationModel] | t
     last = item.last_message or {}
     return {
         "jid": item.contact_jid,
+        "type": conversation_type(item.contact_jid),
         "instance_id": item.instance_id,
         "phone": item.phone or next((e.phone for e in extra if e.phone), None),
         "lid": item.lid or next((e.lid for e in extra if e.lid), None),

@@ -58,8 +58,13 @@ class CommandHandler:
                 if self.open_instance(command, True):
                     self.close_instance(instance_id, True)
             elif op == "mark_read":
+                participant = {"sender_jid": command["sender_jid"]} if command.get("sender_jid") else {}
                 self.call(
-                    instance_id, "mark_read", chat_jid=command["chat_jid"], wa_message_ids=command["wa_message_ids"]
+                    instance_id,
+                    "mark_read",
+                    chat_jid=command["chat_jid"],
+                    wa_message_ids=command["wa_message_ids"],
+                    **participant,  # a group's receipts name who wrote the messages
                 )
             elif op == "pairing_code":
                 self.open_instance(command, False)

@@ -18,7 +18,7 @@ JID = Path(
     max_length=128,
     examples=["5511988888888@s.whatsapp.net"],
     description="The contact: a phone JID, an `@lid` JID or an E.164 number; a `@lid` and its phone name the "
-    "same conversation once the mapping is known.",
+    "same conversation once the mapping is known. A group: its `@g.us` JID.",
 )
 LIMIT = Query(default=25, ge=1, le=100)
 CURSOR = Query(default=None, max_length=512, description="`next_cursor` of the previous page.")

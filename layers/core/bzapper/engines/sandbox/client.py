@@ -189,8 +189,11 @@ class SandboxNetworkClient:
         from_me: bool = False,
         push_name: str | None = None,
         wa_message_id: str | None = None,
+        group: str | None = None,
+        group_name: str | None = None,
     ) -> str:
-        """A contact writes to the instance (content.media carries data_base64); returns the WhatsApp id."""
+        """A contact writes to the instance (content.media carries data_base64), or in a `group` (a `@g.us`
+        JID) the instance is in; returns the WhatsApp id."""
         body: dict[str, Any] = {
             "account_id": account_id,
             "instance_id": instance_id,
@@ -201,17 +204,27 @@ class SandboxNetworkClient:
         }
         if push_name is not None:
             body["push_name"] = push_name
-        if wa_message_id is not None:
-            body["wa_message_id"] = wa_message_id
+        for name, value in (("wa_message_id", wa_message_id), ("group", group), ("group_name", group_name)):
+            if value is not None:
+                body[name] = value
         return self._request("POST", "/v1/inbound", body)["wa_message_id"]
 
-    def mark_read(self, account_id: str, instance_id: str, chat_jid: str, wa_message_ids: list[str]) -> None:
+    def mark_read(
+        self,
+        account_id: str,
+        instance_id: str,
+        chat_jid: str,
+        wa_message_ids: list[str],
+        sender_jid: str | None = None,
+    ) -> None:
         body = {
             "account_id": account_id,
             "instance_id": instance_id,
             "chat_jid": chat_jid,
             "wa_message_ids": list(wa_message_ids),
         }
+        if sender_jid:
+            body["sender_jid"] = sender_jid
         self._request("POST", "/v1/read", body)
 
     def reads(self, account_id: str, instance_id: str) -> list[dict[str, Any]]:

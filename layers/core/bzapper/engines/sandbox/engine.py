@@ -143,9 +143,11 @@ class SandboxEngine:
         session = self._session(instance_id)
         return self.client.check_numbers(session.spec.account_id, instance_id, inputs)
 
-    def mark_read(self, instance_id: str, chat_jid: str, wa_message_ids: list[str]) -> None:
+    def mark_read(
+        self, instance_id: str, chat_jid: str, wa_message_ids: list[str], sender_jid: str | None = None
+    ) -> None:
         session = self._session(instance_id)
-        self.client.mark_read(session.spec.account_id, instance_id, chat_jid, wa_message_ids)
+        self.client.mark_read(session.spec.account_id, instance_id, chat_jid, wa_message_ids, sender_jid)
 
     # -- events ---------------------------------------------------------------------------------
 

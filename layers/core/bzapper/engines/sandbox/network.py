@@ -39,6 +39,8 @@ from bzapper.engines.sandbox.numbers import (
     InvalidInput,
     contact_key,
     default_push_name,
+    group_jid,
+    is_group,
     is_lid,
     kind_of,
     lid_for,
@@ -629,18 +631,26 @@ class SandboxNetwork:
         self._event(key, payload, due=due)
 
     def _record_sent(
-        self, key: tuple[str, str], phone: str, wa_message_id: str, message_type: str, content: dict, at_ms: int
+        self,
+        key: tuple[str, str],
+        phone: str,
+        wa_message_id: str,
+        message_type: str,
+        content: dict,
+        at_ms: int,
+        group: str | None = None,
     ) -> None:
-        self._outboxes.setdefault((key[0], phone), []).append(
-            {
-                "wa_message_id": wa_message_id,
-                "instance_id": key[1],
-                "type": message_type,
-                "content": copy.deepcopy(content),
-                "sent_at": at_ms,
-                "read_at": None,
-            }
-        )
+        item = {
+            "wa_message_id": wa_message_id,
+            "instance_id": key[1],
+            "type": message_type,
+            "content": copy.deepcopy(content),
+            "sent_at": at_ms,
+            "read_at": None,
+        }
+        if group:
+            item["group_jid"] = group  # written in a group the instance is in, not to the instance alone
+        self._outboxes.setdefault((key[0], phone), []).append(item)
 
     # -- the contacts' phones: inbound, reads -------------------------------------------------------
 
@@ -655,10 +665,15 @@ class SandboxNetwork:
         from_me: bool = False,
         push_name: str | None = None,
         wa_message_id: str | None = None,
+        group: str | None = None,
+        group_name: str | None = None,
     ) -> str:
         """A contact (`from_`: phone or JID) writes to the instance; returns the message's WhatsApp id.
 
-        With from_me, the account's own phone wrote into the chat with that contact. Media content carries
+        With from_me, the account's own phone wrote into the chat with that contact. With `group` (a `@g.us`
+        JID), the contact wrote in that group instead, as a participant (the network models no membership:
+        any well-formed group id is a group both are in; `group_name` is its subject, reported with the
+        message). Media content carries
         {"media": {"mime_type", "data_base64", "filename"?}}: the bytes stay here (GET them by the event's
         content.media.sandbox_media_id) until the event is acked. An explicit repeated wa_message_id is
         delivered again, as WhatsApp may redeliver. The instance must be paired; the event waits while it
@@ -672,6 +687,7 @@ class SandboxNetwork:
         if message_type == "text" and not isinstance(content.get("body"), str):
             raise InvalidInput("a text needs content.body (a string)")
         data = _media_bytes(content) if message_type in MEDIA_TYPES else None
+        group = group_jid(group) if group is not None else None
         contact = contact_key(from_)
         with self._lock:
             self._advance()
@@ -694,15 +710,17 @@ class SandboxNetwork:
             payload = {
                 "kind": "inbound",
                 "wa_message_id": wa_id,
-                "chat_jid": self._contact_chat(phone),
+                "chat_jid": group or self._contact_chat(phone),
                 "from_me": from_me,
                 "sender": self._own_sender(device) if from_me else self._contact_sender(device, phone, push_name),
                 "type": message_type,
                 "content": content,
                 "at": at_ms,
             }
+            if group and group_name:
+                payload["chat_name"] = group_name
             if not from_me:
-                self._record_sent(key, phone, wa_id, message_type, content, at_ms)
+                self._record_sent(key, phone, wa_id, message_type, content, at_ms, group)
             self._event(key, payload, media_id=media_id)
             return wa_id
 
@@ -711,25 +729,44 @@ class SandboxNetwork:
         with self._lock:
             return self._media.get(media_id)
 
-    def mark_read(self, account_id: str, instance_id: str, chat_jid: str, wa_message_ids: list[str]) -> None:
-        """The instance sends read receipts: recorded, and the contact sees those messages read."""
-        contact = contact_key(chat_jid)
+    def mark_read(
+        self,
+        account_id: str,
+        instance_id: str,
+        chat_jid: str,
+        wa_message_ids: list[str],
+        sender_jid: str | None = None,
+    ) -> None:
+        """The instance sends read receipts: recorded, and the contact sees those messages read.
+
+        In a group, `sender_jid` names the participant who wrote them: without it, as on WhatsApp, the
+        receipts name nobody's messages (recorded, but nothing is seen read)."""
+        chat_group = group_jid(chat_jid) if is_group(chat_jid) else None
+        contact = contact_key(sender_jid) if sender_jid else (None if chat_group else contact_key(chat_jid))
         with self._lock:
             self._advance()
             key = (account_id, instance_id)
             self._online(key)
             at_ms = self._now_ms()
-            self._reads.setdefault(key, []).append(
-                {"chat_jid": chat_jid, "wa_message_ids": list(wa_message_ids), "at": at_ms}
-            )
+            receipt: dict[str, Any] = {"chat_jid": chat_jid, "wa_message_ids": list(wa_message_ids), "at": at_ms}
+            if sender_jid:
+                receipt["sender_jid"] = sender_jid
+            self._reads.setdefault(key, []).append(receipt)
+            if contact is None:
+                return
             phone = self._resolve(contact)
             wanted = set(wa_message_ids)
             for item in self._outboxes.get((account_id, phone or contact), []):
-                if item["instance_id"] == instance_id and item["wa_message_id"] in wanted and item["read_at"] is None:
+                if (
+                    item["instance_id"] == instance_id
+                    and item["wa_message_id"] in wanted
+                    and item.get("group_jid") == chat_group  # a receipt in one chat says nothing of another
+                    and item["read_at"] is None
+                ):
                     item["read_at"] = at_ms
 
     def reads(self, account_id: str, instance_id: str) -> list[dict[str, Any]]:
-        """The read receipts this instance sent, oldest first: {chat_jid, wa_message_ids, at}."""
+        """The read receipts this instance sent, oldest first: {chat_jid, wa_message_ids, at, sender_jid?}."""
         with self._lock:
             return copy.deepcopy(self._reads.get((account_id, instance_id), []))
 

@@ -12,8 +12,11 @@ from functools import lru_cache
 
 import phonenumbers
 
+from bzapper.domain.phones import InvalidRecipient, parse_group
+
 PHONE_SERVER = "s.whatsapp.net"
 LID_SERVER = "lid"
+GROUP_SERVER = "g.us"
 _USER_SERVERS = ("s.whatsapp.net", "c.us")
 _PHONE_SEPARATORS = str.maketrans("", "", " -().")
 
@@ -72,6 +75,18 @@ def contact_key(phone_or_jid: str) -> str:
     if not digits.isdigit() or not digits.isascii():
         raise InvalidInput(f"not a phone number or JID: {phone_or_jid!r}")
     return "+" + digits
+
+
+def is_group(jid: str) -> bool:
+    return jid.strip().lower().endswith("@" + GROUP_SERVER)
+
+
+def group_jid(value: str) -> str:
+    """A group's JID ("120363…@g.us"), checked like the API checks it, or InvalidInput."""
+    try:
+        return parse_group(value)
+    except InvalidRecipient:
+        raise InvalidInput(f"not a group JID (…@g.us): {value!r}") from None
 
 
 def phone_jid(phone: str) -> str:

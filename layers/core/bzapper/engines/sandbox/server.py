@@ -319,6 +319,8 @@ class _Handler(BaseHTTPRequestHandler):
             from_me=_bool(body, "from_me"),
             push_name=_optional_str(body, "push_name"),
             wa_message_id=_optional_str(body, "wa_message_id"),
+            group=_optional_str(body, "group"),
+            group_name=_optional_str(body, "group_name"),
         )
         return {"wa_message_id": wa_message_id}
 
@@ -328,6 +330,7 @@ class _Handler(BaseHTTPRequestHandler):
             _str(body, "instance_id"),
             _jid(body, "chat_jid"),
             _list_of(body, "wa_message_ids", str),
+            sender_jid=_checked_contact(sender) if (sender := _optional_str(body, "sender_jid")) else None,
         )
         return {"ok": True}
 

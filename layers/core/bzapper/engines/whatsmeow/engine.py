@@ -567,12 +567,16 @@ class WhatsmeowEngine:
             answers.append(answer)
         return answers
 
-    def mark_read(self, instance_id: str, chat_jid: str, wa_message_ids: list[str]) -> None:
+    def mark_read(
+        self, instance_id: str, chat_jid: str, wa_message_ids: list[str], sender_jid: str | None = None
+    ) -> None:
         if not wa_message_ids:
             return
         _, run = self._usable(instance_id)
         chat = jids.to_proto(chat_jid)
-        self._go(run, run.client.mark_read, *wa_message_ids, chat=chat, sender=chat, receipt=lib.ReceiptType.READ)
+        # whatsmeow needs the sender only in a group (the participant who wrote); in a 1:1 chat it is the chat.
+        sender = jids.to_proto(sender_jid) if sender_jid else chat
+        self._go(run, run.client.mark_read, *wa_message_ids, chat=chat, sender=sender, receipt=lib.ReceiptType.READ)
 
     def pairing_code(self, instance_id: str, phone: str) -> str:
         with self._lock:
