@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from bzapper.config import settings
 from bzapper.domain.model import wallet_id
 from bzapper.services.container import Services
 from bzapper.services.control import command
@@ -19,11 +18,9 @@ def create_test_account(services: Services, *, name: str, locale: str, credits: 
     instance = services.instances.create(
         account_id, livemode=False, engine="sandbox", name="Sandbox", status="connected"
     )
-    if url := settings().sandbox_url:
-        from bzapper.engines.sandbox.engine import shared_client
-
+    if services.sandbox.enabled:
         # "Connected" must be true in the simulated world too: its phone is linked, as if the QR was scanned.
-        shared_client(url).scan(account_id, instance.instance_id)
+        services.sandbox.scan(account_id, instance.instance_id)
     command(services, instance, "open")  # the shard's holder connects it now, not at its next sweep
     return {"account_id": account_id, "api_key": api_key, "instance_id": instance.instance_id}
 

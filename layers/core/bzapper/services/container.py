@@ -23,7 +23,8 @@ from bzapper.adapters.aws.usage import UsageStore
 from bzapper.adapters.aws.wallets import WalletStore
 from bzapper.adapters.aws.webhooks import DeliveryStore, WebhookStore
 from bzapper.adapters.http import HttpSender
-from bzapper.ports import EventPublisher, JobQueue, ReportSink
+from bzapper.adapters.sandbox import HttpSandboxWorld
+from bzapper.ports import EventPublisher, JobQueue, ReportSink, SandboxWorld
 
 
 @dataclass
@@ -49,6 +50,7 @@ class Services:
     fences: FenceChecker
     media: MediaStore
     inbox: InboxStore
+    sandbox: SandboxWorld
 
 
 @cache
@@ -75,4 +77,5 @@ def services() -> Services:
         fences=FenceChecker(),
         media=MediaStore(),
         inbox=InboxStore(),
+        sandbox=HttpSandboxWorld(),
     )

@@ -21,14 +21,12 @@ from bzapper.api.schemas import (
     SandboxScanRequest,
     error_responses,
 )
-from bzapper.config import settings
 from bzapper.domain.clock import iso
 from bzapper.domain.errors import BzError, validation_failed
 from bzapper.domain.model import Principal
-from bzapper.domain.phones import InvalidRecipient, parse_group, parse_recipient
+from bzapper.domain.phones import InvalidRecipient, parse_recipient
 from bzapper.engines.base import NotConnected
-from bzapper.engines.sandbox.client import SandboxNetworkClient, SandboxNetworkError
-from bzapper.engines.sandbox.engine import shared_client
+from bzapper.ports import SandboxRefused, SandboxUnavailable, SandboxWorld
 from bzapper.services import instances as instance_service
 from bzapper.services.container import services
 
@@ -37,11 +35,11 @@ router = APIRouter(tags=["sandbox"])
 INSTANCE_ID = Path(examples=["inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q"])
 
 
-def _network() -> SandboxNetworkClient:
-    url = settings().sandbox_url
-    if not url:
+def _network() -> SandboxWorld:
+    network = services().sandbox
+    if not network.enabled:
         raise BzError("not_supported")
-    return shared_client(url)
+    return network
 
 
 @contextmanager
@@ -49,17 +47,8 @@ def _network_errors() -> Iterator[None]:
     """The network unreachable (or failing) is a 503 to retry; its refusals are mapped by each endpoint."""
     try:
         yield
-    except SandboxNetworkError as error:
-        if error.status_code in (400, 422):
-            raise
+    except SandboxUnavailable as error:
         raise BzError("temporarily_unavailable", headers={"Retry-After": "1"}) from error
-
-
-def _reason(error: SandboxNetworkError) -> str:
-    """The network's explanation of a refusal (English: it names fields, like the request does)."""
-    answer = error.body.get("error") if isinstance(error.body, dict) else None
-    message = answer.get("message") if isinstance(answer, dict) else None
-    return message if isinstance(message, str) and message else str(error.code or "invalid")
 
 
 def _recipient(param: str, value: str) -> str:
@@ -69,13 +58,6 @@ def _recipient(param: str, value: str) -> str:
     except InvalidRecipient as error:
         raise validation_failed(param, "error.invalid_recipient", value=value) from error
     return recipient.phone or recipient.jid
-
-
-def _group(value: str) -> str:
-    try:
-        return parse_group(value)
-    except InvalidRecipient as error:
-        raise validation_failed("group", "error.invalid_group_jid", value=value) from error
 
 
 @router.get(
@@ -90,8 +72,11 @@ def contact_messages(
 ) -> SandboxReceivedList:
     contact = _recipient("phone", phone)
     network = _network()
-    with _network_errors():
-        received = network.received(principal.account_id, contact)
+    try:
+        with _network_errors():
+            received = network.received(principal.account_id, contact)
+    except SandboxRefused as error:
+        raise validation_failed("phone") from error
     return SandboxReceivedList(
         data=[
             SandboxReceived(
@@ -127,7 +112,7 @@ def scan(
     try:
         with _network_errors():
             state = network.scan(principal.account_id, instance.instance_id, phone, code=body.code)
-    except SandboxNetworkError as error:
+    except SandboxRefused as error:
         if error.code == "already_paired":
             raise BzError("already_connected") from error
         if error.code == "invalid_pairing_code":
@@ -148,7 +133,7 @@ def scan(
     "/sandbox/instances/{instance_id}/inbound",
     status_code=202,
     response_model=SandboxInboundAccepted,
-    summary="A simulated contact writes to the instance, or in a group (test keys only)",
+    summary="A simulated contact writes to the instance (test keys only)",
     responses=error_responses(401, 403, 404, 409, 422, 503),
 )
 def inbound(
@@ -158,7 +143,6 @@ def inbound(
 ) -> SandboxInboundAccepted:
     instance = instance_service.owned(services(), principal, instance_id)
     sender = _recipient("from", body.sender)
-    group = _group(body.group) if body.group is not None else None
     content = dict(body.content or {})
     if body.body is not None:
         content["body"] = body.body
@@ -174,13 +158,11 @@ def inbound(
                 from_me=body.from_me,
                 push_name=body.push_name,
                 wa_message_id=body.wa_message_id,
-                group=group,
-                group_name=body.group_name,
             )
     except NotConnected as error:
         raise BzError("instance_not_connected") from error
-    except SandboxNetworkError as error:
+    except SandboxRefused as error:
         if error.code == "not_on_whatsapp":
             raise BzError("not_on_whatsapp", param="from") from error
-        raise validation_failed("content", "error.sandbox_invalid_inbound", detail=_reason(error)) from error
+        raise validation_failed("content", "error.sandbox_invalid_inbound", detail=error.reason) from error
     return SandboxInboundAccepted(wa_message_id=wa_message_id)

@@ -1,0 +1,106 @@
+"""The SandboxWorld port over the sandbox network's HTTP client (the network runs beside the local stack)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from bzapper.config import settings
+from bzapper.ports import SandboxRefused, SandboxUnavailable
+
+if TYPE_CHECKING:
+    from bzapper.engines.sandbox.client import SandboxNetworkClient, SandboxNetworkError
+
+# The engine modules are imported on first use: every API function builds this adapter, few call it.
+
+
+def _configured_url() -> str | None:
+    return settings().sandbox_url
+
+
+def _shared_client(url: str) -> SandboxNetworkClient:
+    from bzapper.engines.sandbox.engine import shared_client
+
+    return shared_client(url)
+
+
+class HttpSandboxWorld:
+    """Finds the network at call time (settings may name it after the process's adapters were built) and
+    speaks to it through the process's one pooled client."""
+
+    def __init__(
+        self,
+        url: Callable[[], str | None] = _configured_url,
+        client_for: Callable[[str], SandboxNetworkClient] = _shared_client,
+    ) -> None:
+        self._url = url
+        self._client_for = client_for
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self._url())
+
+    def _client(self) -> SandboxNetworkClient:
+        url = self._url()
+        if not url:
+            raise SandboxUnavailable("no sandbox network is configured")
+        return self._client_for(url)
+
+    def received(self, account_id: str, contact: str) -> list[dict[str, Any]]:
+        with _translated():
+            return self._client().received(account_id, contact)
+
+    def scan(
+        self, account_id: str, instance_id: str, phone: str | None = None, *, code: str | None = None
+    ) -> dict[str, Any]:
+        with _translated():
+            return self._client().scan(account_id, instance_id, phone, code=code)
+
+    def inject_inbound(
+        self,
+        account_id: str,
+        instance_id: str,
+        sender: str,
+        message_type: str,
+        content: dict[str, Any],
+        *,
+        from_me: bool = False,
+        push_name: str | None = None,
+        wa_message_id: str | None = None,
+        group: str | None = None,
+        group_name: str | None = None,
+    ) -> str:
+        with _translated():
+            return self._client().inject_inbound(
+                account_id,
+                instance_id,
+                sender,
+                message_type,
+                content,
+                from_me=from_me,
+                push_name=push_name,
+                wa_message_id=wa_message_id,
+                group=group,
+                group_name=group_name,
+            )
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    """The client's errors in the port's words: a 400 or 422 answer is a refusal, anything else (no answer,
+    a 5xx, a body that is not JSON) is the network being unavailable. NotConnected (a 409) passes as is."""
+    from bzapper.engines.sandbox.client import SandboxNetworkError
+
+    try:
+        yield
+    except SandboxNetworkError as error:
+        if error.status_code in (400, 422):
+            raise SandboxRefused(error.code, _reason(error)) from error
+        raise SandboxUnavailable(str(error)) from error
+
+
+def _reason(error: SandboxNetworkError) -> str:
+    answer = error.body.get("error") if isinstance(error.body, dict) else None
+    message = answer.get("message") if isinstance(answer, dict) else None
+    return message if isinstance(message, str) and message else str(error.code or "invalid")
