@@ -24,7 +24,7 @@ from bzapper.api.schemas import (
 from bzapper.domain.clock import iso
 from bzapper.domain.errors import BzError, validation_failed
 from bzapper.domain.model import Principal
-from bzapper.domain.phones import InvalidRecipient, parse_recipient
+from bzapper.domain.phones import InvalidRecipient, parse_group, parse_recipient
 from bzapper.engines.base import NotConnected
 from bzapper.ports import SandboxRefused, SandboxUnavailable, SandboxWorld
 from bzapper.services import instances as instance_service
@@ -58,6 +58,13 @@ def _recipient(param: str, value: str) -> str:
     except InvalidRecipient as error:
         raise validation_failed(param, "error.invalid_recipient", value=value) from error
     return recipient.phone or recipient.jid
+
+
+def _group(value: str) -> str:
+    try:
+        return parse_group(value)
+    except InvalidRecipient as error:
+        raise validation_failed("group", "error.invalid_group_jid", value=value) from error
 
 
 @router.get(
@@ -133,7 +140,7 @@ def scan(
     "/sandbox/instances/{instance_id}/inbound",
     status_code=202,
     response_model=SandboxInboundAccepted,
-    summary="A simulated contact writes to the instance (test keys only)",
+    summary="A simulated contact writes to the instance, or in a group (test keys only)",
     responses=error_responses(401, 403, 404, 409, 422, 503),
 )
 def inbound(
@@ -143,6 +150,7 @@ def inbound(
 ) -> SandboxInboundAccepted:
     instance = instance_service.owned(services(), principal, instance_id)
     sender = _recipient("from", body.sender)
+    group = _group(body.group) if body.group is not None else None
     content = dict(body.content or {})
     if body.body is not None:
         content["body"] = body.body
@@ -158,6 +166,8 @@ def inbound(
                 from_me=body.from_me,
                 push_name=body.push_name,
                 wa_message_id=body.wa_message_id,
+                group=group,
+                group_name=body.group_name,
             )
     except NotConnected as error:
         raise BzError("instance_not_connected") from error
