@@ -292,6 +292,22 @@ def test_inbound_media_read_and_ack_over_http(client: SandboxNetworkClient) -> N
     assert gone.value.status_code == 404
 
 
+def test_a_group_message_and_its_receipt_over_http(client: SandboxNetworkClient) -> None:
+    group = "120363025246125888@g.us"
+    wa_id = client.inject_inbound("acc_1", "ins_1", PHONE, "text", {"body": "oi"}, group=group, group_name="Orders")
+
+    [event] = client.poll(["ins_1"])
+
+    assert (event["wa_message_id"], event["chat_jid"], event["chat_name"]) == (wa_id, group, "Orders")
+    assert event["sender"]["jid"] == JID
+    client.mark_read("acc_1", "ins_1", group, [wa_id], sender_jid=JID)
+    assert client.reads("acc_1", "ins_1")[-1]["sender_jid"] == JID
+    assert client.sent_by("acc_1", PHONE)[0]["read_at"] is not None
+    with pytest.raises(SandboxNetworkError) as refused:
+        client.inject_inbound("acc_1", "ins_1", PHONE, "text", {"body": "x"}, group="12ab@g.us")
+    assert refused.value.status_code == 400
+
+
 @pytest.mark.parametrize(
     ("path", "body"),
     [

@@ -36,6 +36,7 @@ class FakeClient:
         self.uploads: list[tuple[bytes, Any]] = []
         self.queries: list[tuple[str, ...]] = []
         self.read: list[tuple[tuple[str, ...], str]] = []
+        self.read_senders: list[str] = []
         self.fail_send: Exception | None = None
         self.on_whatsapp: dict[str, str] = {PEER: PEER}  # phone JID asked -> JID WhatsApp answers
         self.lids: dict[str, str] = {PEER: PEER_LID}
@@ -88,6 +89,7 @@ class FakeClient:
     def mark_read(self, *ids: str, chat: pb.JID, sender: pb.JID, receipt: Any) -> None:
         self._call()
         self.read.append((ids, jids.to_str(chat)))
+        self.read_senders.append(jids.to_str(sender))
 
     def PairPhone(self, phone: str, show: bool, name: Any, kind: Any) -> str:
         self._call()
@@ -595,6 +597,14 @@ def test_mark_read(h):
     h.connect()
     h.engine.mark_read(INSTANCE, PEER, ["3EB0IN", "3EB0IN2"])
     assert h.client.read == [(("3EB0IN", "3EB0IN2"), PEER)]
+    assert h.client.read_senders == [PEER]  # in a one-to-one chat the sender is the chat
+
+
+def test_mark_read_in_a_group_names_the_participant(h):
+    h.connect()
+    group = "120363025246125888@g.us"
+    h.engine.mark_read(INSTANCE, group, ["3EB0G1"], sender_jid=PEER)
+    assert (h.client.read, h.client.read_senders) == ([(("3EB0G1",), group)], [PEER])
 
 
 def test_pairing_code_once_the_client_is_connected(h):
