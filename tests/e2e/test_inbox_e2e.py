@@ -135,3 +135,58 @@ def test_a_reply_from_the_api_joins_the_contacts_conversation(stack: Stack):
         time.sleep(0.2)
     reply = next(m for m in _thread(stack)["data"] if m["message_id"] == accepted["message_id"])
     assert (reply["direction"], reply["sent_from"], reply["client_reference"]) == ("outbound", "api", "e2e-inbox")
+
+
+GROUP = "120363025246125888@g.us"
+
+
+def test_a_group_message_is_a_group_conversation_with_its_participant_and_read_receipts(stack: Stack):
+    """Injected through the sandbox endpoint, reported by the worker, recorded by the statuses consumer."""
+    wa_id = _inject(stack, type="text", body="Shipped the 3 boxes", push_name="Ana", group=GROUP, group_name="Orders")
+    _inject(stack, type="text", body="Shipped the 3 boxes", wa_message_id=wa_id, group=GROUP)  # redelivered
+    marker = _inject(stack, type="text", body="last", group=GROUP)
+
+    url = f"{stack.base_url}/conversations/{quote(GROUP)}/messages"
+    deadline = time.monotonic() + 60
+    while True:
+        answer = requests.get(url, params={"instance_id": stack.instance_id}, headers=stack.auth, timeout=30)
+        ids = [m["wa_message_id"] for m in answer.json()["data"]] if answer.status_code == 200 else []
+        if {wa_id, marker} <= set(ids):
+            break
+        assert time.monotonic() < deadline, answer.text
+        time.sleep(0.2)
+    # Read once more: the response where the last message first showed may carry the row from before it.
+    thread = requests.get(url, params={"instance_id": stack.instance_id}, headers=stack.auth, timeout=30).json()
+
+    assert [m["wa_message_id"] for m in thread["data"]].count(wa_id) == 1
+    conversation = thread["conversation"]
+    assert (conversation["jid"], conversation["type"], conversation["name"]) == (GROUP, "group", "Orders")
+    assert (conversation["phone"], conversation["lid"], conversation["unread_count"]) == (None, None, 2)
+    first = next(m for m in thread["data"] if m["wa_message_id"] == wa_id)
+    assert (first["chat_jid"], first["from"]["phone"], first["from"]["name"]) == (GROUP, CONTACT, "Ana")
+
+    listed = requests.get(
+        f"{stack.base_url}/conversations", params={"instance_id": stack.instance_id}, headers=stack.auth, timeout=30
+    ).json()
+    assert {row["jid"]: row["type"] for row in listed["data"]}.get(GROUP) == "group"
+
+    read = requests.post(
+        f"{stack.base_url}/conversations/{quote(GROUP)}/read",
+        params={"instance_id": stack.instance_id},
+        headers=stack.auth,
+        timeout=30,
+    ).json()
+    assert (read["type"], read["unread_count"], read["receipts_sent"]) == ("group", 0, 2)
+
+    # The worker sent the group's read receipts naming the participant: the simulated network recorded them.
+    network = SandboxNetworkClient(stack.env["BZ_SANDBOX_URL"])
+    deadline = time.monotonic() + 60
+    while True:
+        receipts = [r for r in network.reads(stack.account_id, stack.instance_id) if r["chat_jid"] == GROUP]
+        if {wa_id, marker} <= {i for r in receipts for i in r["wa_message_ids"]}:
+            break
+        assert time.monotonic() < deadline, receipts
+        time.sleep(0.2)
+    assert {r.get("sender_jid") for r in receipts} == {CONTACT_JID}
+    assert all(m["read_at"] for m in network.sent_by(stack.account_id, CONTACT) if m.get("group_jid") == GROUP)
+    network.close()

@@ -957,6 +957,7 @@ class UploadComplete(Strict):
 _INST = "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q"
 _PHONE_JID = "5511988888888@s.whatsapp.net"
 _LID = "123456789012345@lid"
+_GROUP_JID = "120363025246125888@g.us"
 
 
 class LastMessageOut(BaseModel):
@@ -1010,7 +1011,7 @@ _CONVERSATION_EXAMPLE = {
 
 
 _GROUP_CONVERSATION_EXAMPLE = {
-    "jid": "120363025246125888@g.us",
+    "jid": _GROUP_JID,
     "type": "group",
     "instance_id": _INST,
     "phone": None,
@@ -1179,26 +1180,48 @@ class MessageReceivedEvent(EventBase):
 
     model_config = ConfigDict(
         json_schema_extra={
-            "example": {
-                "id": "evt_01JD5V9Q0A1B2C3D4E5F6G7H8J",
-                "type": "message.received",
-                "created": "2026-11-24T12:03:00.000Z",
-                "livemode": False,
-                "account_id": "acct_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
-                "instance_id": _INST,
-                "data": {
-                    "message_id": "msg_01JD5V9Q0A1B2C3D4E5F6G7H8J",
-                    "wa_message_id": "3A5F0C1D2E3F4A5B6C7D",
-                    "from": {"jid": _PHONE_JID, "phone": "+5511988888888", "lid": _LID, "name": "Maria"},
-                    "contact": {"jid": _PHONE_JID, "phone": "+5511988888888", "lid": _LID, "name": "Maria"},
-                    "chat_jid": _PHONE_JID,
-                    "chat_type": "contact",
-                    "type": "text",
-                    "content": {"body": "Is the order on its way?"},
-                    "from_me": False,
-                    "at": "2026-11-24T12:03:00.000Z",
+            "examples": [
+                {
+                    "id": "evt_01JD5V9Q0A1B2C3D4E5F6G7H8J",
+                    "type": "message.received",
+                    "created": "2026-11-24T12:03:00.000Z",
+                    "livemode": False,
+                    "account_id": "acct_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                    "instance_id": _INST,
+                    "data": {
+                        "message_id": "msg_01JD5V9Q0A1B2C3D4E5F6G7H8J",
+                        "wa_message_id": "3A5F0C1D2E3F4A5B6C7D",
+                        "from": {"jid": _PHONE_JID, "phone": "+5511988888888", "lid": _LID, "name": "Maria"},
+                        "contact": {"jid": _PHONE_JID, "phone": "+5511988888888", "lid": _LID, "name": "Maria"},
+                        "chat_jid": _PHONE_JID,
+                        "chat_type": "contact",
+                        "type": "text",
+                        "content": {"body": "Is the order on its way?"},
+                        "from_me": False,
+                        "at": "2026-11-24T12:03:00.000Z",
+                    },
                 },
-            }
+                {
+                    "id": "evt_01JD5VB2K3M4N5P6Q7R8S9T0V1",
+                    "type": "message.received",
+                    "created": "2026-11-24T11:58:00.000Z",
+                    "livemode": False,
+                    "account_id": "acct_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                    "instance_id": _INST,
+                    "data": {
+                        "message_id": "msg_01JD5VB2K3M4N5P6Q7R8S9T0V1",
+                        "wa_message_id": "3A9B1C2D3E4F5A6B7C8D",
+                        "from": {"jid": _LID, "phone": "+5511988888888", "lid": _LID, "name": "Maria"},
+                        "contact": {"jid": _GROUP_JID, "phone": None, "lid": None, "name": "Orders team"},
+                        "chat_jid": _GROUP_JID,
+                        "chat_type": "group",
+                        "type": "text",
+                        "content": {"body": "Shipped the 3 boxes"},
+                        "from_me": False,
+                        "at": "2026-11-24T11:58:00.000Z",
+                    },
+                },
+            ]
         }
     )
 
