@@ -437,7 +437,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** A simulated contact writes to the instance (test keys only) */
+        /** A simulated contact writes to the instance, or in a group (test keys only) */
         post: operations["inbound"];
         delete?: never;
         options?: never;
@@ -1315,6 +1315,7 @@ export interface components {
          *       "data": [
          *         {
          *           "jid": "5511988888888@s.whatsapp.net",
+         *           "type": "contact",
          *           "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
          *           "phone": "+5511988888888",
          *           "lid": "123456789012345@lid",
@@ -1330,6 +1331,25 @@ export interface components {
          *           "last_activity": "2026-11-24T12:03:00.000Z",
          *           "livemode": false,
          *           "created": "2026-11-24T12:00:00.000Z"
+         *         },
+         *         {
+         *           "jid": "120363025246125888@g.us",
+         *           "type": "group",
+         *           "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *           "phone": null,
+         *           "lid": null,
+         *           "name": "Orders team",
+         *           "unread_count": 1,
+         *           "last_message": {
+         *             "message_id": "msg_01JD5VB2K3M4N5P6Q7R8S9T0V1",
+         *             "direction": "inbound",
+         *             "type": "text",
+         *             "text": "Shipped the 3 boxes",
+         *             "at": "2026-11-24T11:58:00.000Z"
+         *           },
+         *           "last_activity": "2026-11-24T11:58:00.000Z",
+         *           "livemode": false,
+         *           "created": "2026-11-20T09:00:00.000Z"
          *         }
          *       ],
          *       "has_more": false,
@@ -1352,6 +1372,7 @@ export interface components {
          * @example {
          *       "conversation": {
          *         "jid": "5511988888888@s.whatsapp.net",
+         *         "type": "contact",
          *         "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
          *         "phone": "+5511988888888",
          *         "lid": "123456789012345@lid",
@@ -1452,24 +1473,30 @@ export interface components {
         ConversationOut: {
             /**
              * Jid
-             * @description The contact's phone JID when its phone is known, else its `@lid` JID.
+             * @description The contact's phone JID when its phone is known, else its `@lid` JID; a group's `@g.us` JID.
              */
             jid: string;
+            /**
+             * Type
+             * @description `contact`: a one-to-one chat; `group`: a WhatsApp group (each message's `from` is who wrote it).
+             * @enum {string}
+             */
+            type: "contact" | "group";
             /** Instance Id */
             instance_id: string;
             /**
              * Phone
-             * @description E.164, when known.
+             * @description E.164, when known; null for a group.
              */
             phone: string | null;
             /**
              * Lid
-             * @description The contact's `@lid` JID, when known.
+             * @description The contact's `@lid` JID, when known; null for a group.
              */
             lid: string | null;
             /**
              * Name
-             * @description The contact's WhatsApp name, as its last message carried it.
+             * @description The contact's WhatsApp name, as its last message carried it; a group's subject when the engine reports it (the sandbox does, whatsmeow does not yet), else null.
              */
             name: string | null;
             /** Unread Count */
@@ -1486,6 +1513,7 @@ export interface components {
          * ConversationReadOut
          * @example {
          *       "jid": "5511988888888@s.whatsapp.net",
+         *       "type": "contact",
          *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
          *       "phone": "+5511988888888",
          *       "lid": "123456789012345@lid",
@@ -1507,24 +1535,30 @@ export interface components {
         ConversationReadOut: {
             /**
              * Jid
-             * @description The contact's phone JID when its phone is known, else its `@lid` JID.
+             * @description The contact's phone JID when its phone is known, else its `@lid` JID; a group's `@g.us` JID.
              */
             jid: string;
+            /**
+             * Type
+             * @description `contact`: a one-to-one chat; `group`: a WhatsApp group (each message's `from` is who wrote it).
+             * @enum {string}
+             */
+            type: "contact" | "group";
             /** Instance Id */
             instance_id: string;
             /**
              * Phone
-             * @description E.164, when known.
+             * @description E.164, when known; null for a group.
              */
             phone: string | null;
             /**
              * Lid
-             * @description The contact's `@lid` JID, when known.
+             * @description The contact's `@lid` JID, when known; null for a group.
              */
             lid: string | null;
             /**
              * Name
-             * @description The contact's WhatsApp name, as its last message carried it.
+             * @description The contact's WhatsApp name, as its last message carried it; a group's subject when the engine reports it (the sandbox does, whatsmeow does not yet), else null.
              */
             name: string | null;
             /** Unread Count */
@@ -1733,11 +1767,11 @@ export interface components {
              * @description Outbound only: sent through this API, or from the phone itself (its echo).
              */
             sent_from: ("api" | "phone") | null;
-            /** @description Inbound only: who sent it. */
+            /** @description Inbound only: who sent it (in a group, the participant who wrote). */
             from: components["schemas"]["PartyOut"] | null;
             /**
              * Chat Jid
-             * @description The chat as WhatsApp named it (a phone JID or an `@lid`).
+             * @description The chat as WhatsApp named it (a phone JID, an `@lid` or a group's `@g.us`).
              */
             chat_jid: string;
             /** Type */
@@ -2287,12 +2321,18 @@ export interface components {
             message_id: string;
             /** Wa Message Id */
             wa_message_id: string;
-            /** @description Who sent it: the contact, or your own number (`from_me`). */
+            /** @description Who sent it: the contact, the group's participant who wrote, or your own number (`from_me`). */
             from: components["schemas"]["PartyOut"];
-            /** @description The other side of the conversation; `jid` is the conversation's. */
+            /** @description The other side of the conversation; `jid` is the conversation's. For a group: its `@g.us` JID, `phone` and `lid` null, `name` its subject when known. */
             contact: components["schemas"]["PartyOut"];
             /** Chat Jid */
             chat_jid: string;
+            /**
+             * Chat Type
+             * @description As the conversation's `type` in GET /conversations.
+             * @enum {string}
+             */
+            chat_type: "contact" | "group";
             /** Type */
             type: string;
             /**
@@ -2335,12 +2375,45 @@ export interface components {
          *           "name": "Maria"
          *         },
          *         "chat_jid": "5511988888888@s.whatsapp.net",
+         *         "chat_type": "contact",
          *         "type": "text",
          *         "content": {
          *           "body": "Is the order on its way?"
          *         },
          *         "from_me": false,
          *         "at": "2026-11-24T12:03:00.000Z"
+         *       }
+         *     }
+         * @example {
+         *       "id": "evt_01JD5VB2K3M4N5P6Q7R8S9T0V1",
+         *       "type": "message.received",
+         *       "created": "2026-11-24T11:58:00.000Z",
+         *       "livemode": false,
+         *       "account_id": "acct_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "data": {
+         *         "message_id": "msg_01JD5VB2K3M4N5P6Q7R8S9T0V1",
+         *         "wa_message_id": "3A9B1C2D3E4F5A6B7C8D",
+         *         "from": {
+         *           "jid": "123456789012345@lid",
+         *           "phone": "+5511988888888",
+         *           "lid": "123456789012345@lid",
+         *           "name": "Maria"
+         *         },
+         *         "contact": {
+         *           "jid": "120363025246125888@g.us",
+         *           "phone": null,
+         *           "lid": null,
+         *           "name": "Orders team"
+         *         },
+         *         "chat_jid": "120363025246125888@g.us",
+         *         "chat_type": "group",
+         *         "type": "text",
+         *         "content": {
+         *           "body": "Shipped the 3 boxes"
+         *         },
+         *         "from_me": false,
+         *         "at": "2026-11-24T11:58:00.000Z"
          *       }
          *     }
          */
@@ -2477,13 +2550,30 @@ export interface components {
          *       "type": "text",
          *       "body": "Oi! Quero um orçamento."
          *     }
+         * @example {
+         *       "from": "+5511988888888",
+         *       "group": "120363025246125888@g.us",
+         *       "group_name": "Orders team",
+         *       "type": "text",
+         *       "body": "Shipped the 3 boxes"
+         *     }
          */
         SandboxInboundRequest: {
             /**
              * From
-             * @description The contact who writes: E.164, a phone JID or an `@lid` JID. With `from_me`, the contact the instance's own phone writes to.
+             * @description The contact who writes: E.164, a phone JID or an `@lid` JID. With `from_me`, the contact the instance's own phone writes to; with `from_me` and `group`, the phone writes in the group.
              */
             from: string;
+            /**
+             * Group
+             * @description Write in this WhatsApp group (a `@g.us` JID) instead of to the instance: `from` is the participant who writes. The sandbox models no membership: any well-formed group JID works.
+             */
+            group?: string | null;
+            /**
+             * Group Name
+             * @description The group's subject, reported with the message.
+             */
+            group_name?: string | null;
             /**
              * Type
              * @enum {string}
@@ -9784,6 +9874,7 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "jid": "5511988888888@s.whatsapp.net",
+                     *           "type": "contact",
                      *           "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
                      *           "phone": "+5511988888888",
                      *           "lid": "123456789012345@lid",
@@ -9799,6 +9890,25 @@ export interface operations {
                      *           "last_activity": "2026-11-24T12:03:00.000Z",
                      *           "livemode": false,
                      *           "created": "2026-11-24T12:00:00.000Z"
+                     *         },
+                     *         {
+                     *           "jid": "120363025246125888@g.us",
+                     *           "type": "group",
+                     *           "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                     *           "phone": null,
+                     *           "lid": null,
+                     *           "name": "Orders team",
+                     *           "unread_count": 1,
+                     *           "last_message": {
+                     *             "message_id": "msg_01JD5VB2K3M4N5P6Q7R8S9T0V1",
+                     *             "direction": "inbound",
+                     *             "type": "text",
+                     *             "text": "Shipped the 3 boxes",
+                     *             "at": "2026-11-24T11:58:00.000Z"
+                     *           },
+                     *           "last_activity": "2026-11-24T11:58:00.000Z",
+                     *           "livemode": false,
+                     *           "created": "2026-11-20T09:00:00.000Z"
                      *         }
                      *       ],
                      *       "has_more": false,
@@ -9881,7 +9991,7 @@ export interface operations {
                 "Accept-Language"?: components["parameters"]["AcceptLanguage"];
             };
             path: {
-                /** @description The contact: a phone JID, an `@lid` JID or an E.164 number; a `@lid` and its phone name the same conversation once the mapping is known. */
+                /** @description The contact: a phone JID, an `@lid` JID or an E.164 number; a `@lid` and its phone name the same conversation once the mapping is known. A group: its `@g.us` JID. */
                 jid: string;
             };
             cookie?: never;
@@ -9902,6 +10012,7 @@ export interface operations {
                      * @example {
                      *       "conversation": {
                      *         "jid": "5511988888888@s.whatsapp.net",
+                     *         "type": "contact",
                      *         "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
                      *         "phone": "+5511988888888",
                      *         "lid": "123456789012345@lid",
@@ -10059,7 +10170,7 @@ export interface operations {
                 "Accept-Language"?: components["parameters"]["AcceptLanguage"];
             };
             path: {
-                /** @description The contact: a phone JID, an `@lid` JID or an E.164 number; a `@lid` and its phone name the same conversation once the mapping is known. */
+                /** @description The contact: a phone JID, an `@lid` JID or an E.164 number; a `@lid` and its phone name the same conversation once the mapping is known. A group: its `@g.us` JID. */
                 jid: string;
             };
             cookie?: never;
@@ -10079,6 +10190,7 @@ export interface operations {
                     /**
                      * @example {
                      *       "jid": "5511988888888@s.whatsapp.net",
+                     *       "type": "contact",
                      *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
                      *       "phone": "+5511988888888",
                      *       "lid": "123456789012345@lid",
@@ -10623,6 +10735,7 @@ export interface operations {
                  *           "name": "Maria"
                  *         },
                  *         "chat_jid": "5511988888888@s.whatsapp.net",
+                 *         "chat_type": "contact",
                  *         "type": "text",
                  *         "content": {
                  *           "body": "Is the order on its way?"
