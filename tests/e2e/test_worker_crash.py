@@ -35,7 +35,7 @@ def test_killed_worker_is_restarted_and_every_message_arrives_once(stack: Stack)
     # A worker restart is not a disconnection: sends keep being accepted meanwhile.
     message_ids.append(send(SENDS - 1))
 
-    deadline = time.monotonic() + 20
+    deadline = time.monotonic() + 60  # the supervisor notices within 0.2 s; a loaded machine is slower
     while stack.worker_pid() == first_pid:
         assert time.monotonic() < deadline, "the worker was not restarted"
         time.sleep(0.1)

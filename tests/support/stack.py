@@ -30,14 +30,24 @@ class Stack:
         return {"Authorization": f"Bearer {self.key}"}
 
     def worker_pid(self) -> int:
-        return int((self.state_dir / "worker.pid").read_text())
+        # The supervisor rewrites the file in place when it restarts the worker: a read can land between
+        # the truncation and the write and see it empty, so read again until it holds a pid.
+        deadline = time.monotonic() + 10
+        while True:
+            text = (self.state_dir / "worker.pid").read_text().strip()
+            if text:
+                return int(text)
+            assert time.monotonic() < deadline, "worker.pid stayed empty"
+            time.sleep(0.01)
 
     def send(self, key: str | None = None, instance_id: str | None = None, **body) -> requests.Response:
         payload = {"instance_id": instance_id or self.instance_id, "to": "+5511988888888", "body": "Hello", **body}
         headers = {"Authorization": f"Bearer {key or self.key}"}
         return requests.post(f"{self.base_url}/messages/text", json=payload, headers=headers, timeout=30)
 
-    def wait_for_status(self, message_id: str, wanted: str, timeout: float = 60, key: str | None = None) -> dict:
+    def wait_for_status(self, message_id: str, wanted: str, timeout: float = 120, key: str | None = None) -> dict:
+        # Generous: on a loaded 2-core CI machine every hop of the pipeline (SQS on moto, the worker, the
+        # statuses consumer) waits its turn; a message that never gets there still fails here.
         order = ["queued", "sending", "sent", "delivered", "read", "played"]
         deadline = time.monotonic() + timeout
         while True:
