@@ -268,8 +268,9 @@ ACCESS: dict[str, Access] = {
             "message's visibility, tracks a failing endpoint and disables it after 3 days (an event)."
         ),
         tables=(
-            TableAccess("webhooks", (GET, UPDATE)),
-            TableAccess("deliveries", (GET, UPDATE)),
+            # BatchGetItem: a delivery and its endpoint in one read; GetItem: a failing streak's start.
+            TableAccess("webhooks", ("BatchGetItem", GET, UPDATE)),
+            TableAccess("deliveries", ("BatchGetItem", UPDATE)),
             TableAccess("usage", (UPDATE,)),
             TableAccess("accounts", (GET,)),
         ),

@@ -322,3 +322,105 @@ def test_deliveries_page_with_a_cursor_bound_to_their_endpoint(webhooks_api, acc
     for cursor in (theirs["next_cursor"], "ZGx2X2FueXRoaW5n", "x" * 100, first["next_cursor"][:-2]):
         status, _, error = page(hook["id"], cursor=cursor)
         assert (status, error["code"], error["param"]) == (422, "validation_failed", "cursor"), cursor
+
+
+class AwsCalls:
+    """Every AWS call this process makes (botocore's one entry point), as (operation, table or queue)."""
+
+    def __init__(self, monkeypatch) -> None:
+        import botocore.client
+
+        self.calls: list[tuple[str, str]] = []
+        real = botocore.client.BaseClient._make_api_call
+
+        def counted(client, operation, params):
+            tables = [params["TableName"]] if "TableName" in params else sorted(params.get("RequestItems", {}))
+            self.calls.append((operation, ",".join(table.rsplit("-", 1)[-1] for table in tables) or "-"))
+            return real(client, operation, params)
+
+        monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", counted)
+
+    def during(self, action) -> list[tuple[str, str]]:
+        self.calls.clear()
+        action()
+        return [call for call in self.calls if call[0] not in ("ReceiveMessage", "GetQueueUrl")]
+
+
+def test_a_delivery_makes_three_dynamodb_calls_and_a_failing_streak_writes_once(
+    webhooks_api, svc, account, monkeypatch
+):
+    _, _, hook = _create(webhooks_api, account)
+    svc.http = Receiver(200, 503, 503, 200)
+    aws = AwsCalls(monkeypatch)
+    read = ("BatchGetItem", "deliveries,webhooks")
+
+    jobs = _fan_out_and_take_job(svc, _event(account))
+    assert aws.during(lambda: _dispatch(jobs)) == [read, ("UpdateItem", "deliveries"), ("UpdateItem", "usage")]
+
+    jobs = _fan_out_and_take_job(svc, _event(account, "message.read"))
+    first_failure = aws.during(lambda: _dispatch(jobs))
+    assert first_failure == [
+        read,
+        ("UpdateItem", "deliveries"),
+        ("UpdateItem", "webhooks"),  # failing_since, the streak's start
+        ("ChangeMessageVisibility", "-"),
+    ]
+    since = svc.webhooks.get(hook["id"]).failing_since
+    assert aws.during(lambda: _dispatch(jobs)) == [read, ("UpdateItem", "deliveries"), ("ChangeMessageVisibility", "-")]
+    assert svc.webhooks.get(hook["id"]).failing_since == since  # the streak keeps its start
+
+    # Success after a streak: the endpoint is healthy again, and a later failure starts a new streak.
+    recovered = aws.during(lambda: _dispatch(jobs))
+    assert recovered == [read, ("UpdateItem", "deliveries"), ("UpdateItem", "webhooks"), ("UpdateItem", "usage")]
+    assert svc.webhooks.get(hook["id"]).failing_since is None
+    _, _, deliveries = call(webhooks_api, "GET", f"/webhooks/{hook['id']}/deliveries", headers=account.auth)
+    assert [a["status_code"] for a in deliveries["data"][0]["attempts"]] == [503, 503, 200]
+
+
+def test_an_endpoint_changed_after_fan_out_is_used_as_it_is_at_dispatch(webhooks_api, svc, account):
+    _, _, hook = _create(webhooks_api, account)
+    receiver = Receiver()
+    svc.http = receiver
+    jobs = _fan_out_and_take_job(svc, _event(account))
+    moved = {"url": "https://example.com/moved"}
+    assert call(webhooks_api, "PATCH", f"/webhooks/{hook['id']}", body=moved, headers=account.auth)[0] == 200
+    _, _, rotated = call(webhooks_api, "POST", f"/webhooks/{hook['id']}/rotate-secret", headers=account.auth)
+    _dispatch(jobs)
+    [(url, body, headers)] = receiver.requests
+    assert url == moved["url"] and Webhook(rotated["secret"]).verify(body, headers)  # the new secret already signs
+
+    jobs = _fan_out_and_take_job(svc, _event(account, "message.read"))
+    call(webhooks_api, "PATCH", f"/webhooks/{hook['id']}", body={"status": "disabled"}, headers=account.auth)
+    assert _dispatch(jobs) == {"batchItemFailures": []}
+    assert len(receiver.requests) == 1  # nothing POSTed to a disabled endpoint
+    _, _, deliveries = call(webhooks_api, "GET", f"/webhooks/{hook['id']}/deliveries", headers=account.auth)
+    assert {d["event_type"]: d["status"] for d in deliveries["data"]} == {
+        "message.sent": "delivered",
+        "message.read": "failed",
+    }
+
+
+def test_keys_the_batch_read_hands_back_are_read_again_else_the_job_is_retried(webhooks_api, svc, account, monkeypatch):
+    from bzapper.adapters.aws import clients, webhooks
+
+    _create(webhooks_api, account)
+    svc.http = Receiver()
+    monkeypatch.setattr(webhooks.time, "sleep", lambda seconds: None)
+    client = clients.dynamodb_connection().client
+    real = client.batch_get_item
+    throttled = {"left": 2}
+
+    def batch_get_item(RequestItems):
+        if throttled["left"]:
+            throttled["left"] -= 1
+            return {"Responses": {}, "UnprocessedKeys": RequestItems}
+        return real(RequestItems=RequestItems)
+
+    monkeypatch.setattr(client, "batch_get_item", batch_get_item)
+    assert _dispatch(_fan_out_and_take_job(svc, _event(account))) == {"batchItemFailures": []}
+    assert len(svc.http.requests) == 1
+
+    throttled["left"] = 100  # never read: the record fails, SQS brings the job back, nothing was POSTed
+    jobs = _fan_out_and_take_job(svc, _event(account, "message.read"))
+    assert _dispatch(jobs) == {"batchItemFailures": [{"itemIdentifier": jobs[0]["MessageId"]}]}
+    assert len(svc.http.requests) == 1

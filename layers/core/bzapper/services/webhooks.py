@@ -230,11 +230,15 @@ def backoff_scale() -> float:
 
 
 def dispatch(services: Services, job: dict[str, Any], queue_arn: str, receipt_handle: str) -> bool:
-    """True when the job is finished (delete it); False to let SQS bring it back (retry, or the DLQ)."""
-    delivery = services.deliveries.get(job["webhook_id"], job["delivery_id"])
+    """True when the job is finished (delete it); False to let SQS bring it back (retry, or the DLQ).
+
+    DynamoDB calls: one read of the delivery and its endpoint together, the attempt and the delivery's state in
+    one write, and on success the usage counter (3); on a failure, a write of `failing_since` only when the
+    endpoint was not failing yet, and a success clears it only when it was (docs/performance.md).
+    """
+    delivery, webhook = services.deliveries.get_with_endpoint(job["webhook_id"], job["delivery_id"])
     if delivery is None or delivery.status in ("delivered", "failed"):
         return True
-    webhook = services.webhooks.get(job["webhook_id"])
     if webhook is None or webhook.status != "enabled":
         services.deliveries.record_attempt(
             delivery, DeliveryAttempt(at=now_ms(), latency_ms=0, error="endpoint disabled or deleted"), "failed"
@@ -249,7 +253,8 @@ def dispatch(services: Services, job: dict[str, Any], queue_arn: str, receipt_ha
     )
     if outcome.status_code is not None and 200 <= outcome.status_code < 300:
         services.deliveries.record_attempt(delivery, attempt, "delivered")
-        services.webhooks.note_success(webhook.webhook_id)
+        if webhook.failing_since:  # read with the delivery, consistently: healthy endpoints skip a vain write
+            services.webhooks.note_success(webhook.webhook_id)
         event = json.loads(delivery.payload)
         services.usage.increment(
             webhook.account_id, webhook.livemode, event.get("instance_id") or "-", started, "webhook_deliveries"
@@ -269,7 +274,10 @@ def dispatch(services: Services, job: dict[str, Any], queue_arn: str, receipt_ha
 
 
 def _track_failure(services: Services, webhook: WebhookModel, at: int) -> None:
-    since = services.webhooks.note_failure(webhook.webhook_id, at)
+    # Already failing when read (a moment ago, consistently): the streak's start is known, nothing to write.
+    since = (
+        int(webhook.failing_since) if webhook.failing_since else services.webhooks.note_failure(webhook.webhook_id, at)
+    )
     if since is None or at - since < DISABLE_AFTER_MS or not services.webhooks.disable_if_enabled(webhook.webhook_id):
         return
     account = services.accounts.get(webhook.account_id)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
+from bzapper.adapters.aws.clients import dynamodb_connection
 from bzapper.adapters.aws.conditions import applied
 from bzapper.adapters.aws.models import DeliveryAttempt, DeliveryModel, WebhookModel, WebhookSecret
 from bzapper.cache import MISSING, TTLCache
@@ -15,6 +17,8 @@ from bzapper.domain.cursors import decode_cursor, encode_cursor
 from bzapper.domain.webhooks import SECRET_OVERLAP_MS
 
 _ENDPOINTS_TTL_SECONDS = 5.0
+_UNPROCESSED_RETRIES = 4
+"""BatchGetItem may hand keys back under throttling: read them again, then give up (SQS retries the job)."""
 
 
 class WebhookStore:
@@ -121,6 +125,35 @@ class DeliveryStore:
             return DeliveryModel.get(webhook_id, delivery_id, consistent_read=True)
         except DoesNotExist:
             return None
+
+    def get_with_endpoint(self, webhook_id: str, delivery_id: str) -> tuple[DeliveryModel | None, WebhookModel | None]:
+        """The delivery and its endpoint, both strongly consistent, in one BatchGetItem: a dispatch needs both
+        as they are now (a disabled, deleted, moved or rotated endpoint takes effect on the next attempt)."""
+        request: dict[str, Any] = {
+            DeliveryModel.Meta.table_name: {
+                "Keys": [{"webhook_id": {"S": webhook_id}, "delivery_id": {"S": delivery_id}}],
+                "ConsistentRead": True,
+            },
+            WebhookModel.Meta.table_name: {"Keys": [{"webhook_id": {"S": webhook_id}}], "ConsistentRead": True},
+        }
+        found: dict[str, dict[str, Any]] = {}
+        for retry in range(_UNPROCESSED_RETRIES + 1):
+            answer = dynamodb_connection().client.batch_get_item(RequestItems=request)
+            for table, items in answer.get("Responses", {}).items():
+                if items:  # one key per table
+                    found[table] = items[0]
+            request = answer.get("UnprocessedKeys") or {}
+            if not request:
+                break
+            time.sleep(0.05 * 2**retry)
+        else:
+            raise RuntimeError(f"delivery {delivery_id}: keys left unprocessed by BatchGetItem")
+        delivery = found.get(DeliveryModel.Meta.table_name)
+        webhook = found.get(WebhookModel.Meta.table_name)
+        return (
+            DeliveryModel.from_raw_data(delivery) if delivery else None,
+            WebhookModel.from_raw_data(webhook) if webhook else None,
+        )
 
     def record_attempt(self, delivery: DeliveryModel, attempt: DeliveryAttempt, status: str) -> None:
         delivery.update(
