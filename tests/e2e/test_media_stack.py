@@ -151,7 +151,7 @@ def test_an_edit_and_a_deletion_reach_the_original(stack: Stack):
     assert "edit" in kinds and "revoke" in kinds
 
 
-def _wait_for(stack: Stack, message_id: str, done, timeout: float = 30) -> dict:
+def _wait_for(stack: Stack, message_id: str, done, timeout: float = 120) -> dict:
     deadline = time.monotonic() + timeout
     while True:
         message = requests.get(f"{stack.base_url}/messages/{message_id}", headers=stack.auth, timeout=10).json()
