@@ -70,7 +70,7 @@ def test_a_host_that_aborts_is_replaced_and_its_sessions_reopen(pool):
     assert reopened == {"inst_1", "inst_2"}
     assert pool.restarts == 1
     # The new host serves both sessions; the supervisor (this process) never noticed more than an exception.
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30  # a condition: the new host may take a while to start on a loaded machine
     while not (pool.holds("inst_1") and pool.holds("inst_2")) and time.monotonic() < deadline:
         time.sleep(0.05)
     ack = pool.call("inst_2", "send", job=_job("after the crash", "3EB0BB"))
