@@ -26,7 +26,7 @@ class FlakySqs:
         return []
 
 
-def _wait(check, timeout=10.0):
+def _wait(check, timeout=30.0):  # a condition, not a timing: the retries alone sleep 1.7 s
     deadline = time.monotonic() + timeout
     while not check():
         assert time.monotonic() < deadline
