@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from bzapper.adapters.aws.models import MessageModel
 from bzapper.api.schemas import MessageReceivedEvent
-from bzapper.domain.inbox import CONTACT, GROUP, Contact, chat_sort, chat_type, conversation_type
+from bzapper.domain.inbox import CONTACT, GROUP, Contact, ReceivedMessage, chat_sort, chat_type, conversation_type
 from bzapper.domain.phones import InvalidRecipient, is_group_jid, parse_group, parse_recipient
 from bzapper.services.inbox import received_event
 
@@ -81,17 +80,20 @@ def test_a_group_conversation_has_one_key_and_no_phone():
 
 
 def test_a_group_message_received_matches_its_documented_model():
-    item = MessageModel(
-        "msg_01JD5V9Q0A1B2C3D4E5F6G7H8J",
+    item = ReceivedMessage(
+        message_id="msg_01JD5V9Q0A1B2C3D4E5F6G7H8J",
         account_id="acct_1",
         instance_id="inst_1",
         livemode=False,
+        shard=0,
         type="text",
         content={"body": "Shipped"},
         wa_message_id="3A0001",
         chat_jid=GROUP_JID,
-        chat_sort=chat_sort(1_700_000_000_000, "msg_01JD5V9Q0A1B2C3D4E5F6G7H8J"),
-        created_at=1_700_000_000_000,
+        conversation_jid=GROUP_JID,
+        sort=chat_sort(1_700_000_000_000, "msg_01JD5V9Q0A1B2C3D4E5F6G7H8J"),
+        at=1_700_000_000_000,
+        to_phone=None,
         from_me=False,
         sender={"jid": LID, "phone": "+5511988888888", "lid": LID, "name": "Ana"},
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from bzapper.adapters.aws.models import MessageModel
 from bzapper.api.schemas import MessageReceivedEvent
 from bzapper.domain.errors import BzError
 from bzapper.domain.ids import is_id
@@ -12,6 +11,7 @@ from bzapper.domain.inbox import (
     OTP_MASK,
     PREVIEW_CHARS,
     Contact,
+    ReceivedMessage,
     chat_sort,
     clean_lid,
     clean_phone,
@@ -157,17 +157,20 @@ def test_a_cursor_round_trips_and_one_of_another_listing_is_refused():
 
 
 def test_message_received_matches_its_documented_model():
-    item = MessageModel(
-        "msg_01JD5V9Q0A1B2C3D4E5F6G7H8J",
+    item = ReceivedMessage(
+        message_id="msg_01JD5V9Q0A1B2C3D4E5F6G7H8J",
         account_id="acct_1",
         instance_id="inst_1",
         livemode=False,
+        shard=0,
         type="image",
         content={"media": {"media_id": "med_1", "key": "k", "mime_type": "image/png", "size": 3, "sha256": "s"}},
         wa_message_id="3A0001",
         chat_jid=LID,
-        chat_sort=chat_sort(1_700_000_000_000, "msg_01JD5V9Q0A1B2C3D4E5F6G7H8J"),
-        created_at=1_700_000_000_000,
+        conversation_jid="5511988888888@s.whatsapp.net",
+        sort=chat_sort(1_700_000_000_000, "msg_01JD5V9Q0A1B2C3D4E5F6G7H8J"),
+        at=1_700_000_000_000,
+        to_phone=None,
         from_me=False,
         sender={"jid": LID, "phone": None, "lid": LID, "name": "Maria"},
     )

@@ -7,7 +7,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from ulid import ULID
@@ -15,6 +16,7 @@ from ulid import ULID
 from bzapper.domain.content import MEDIA_TYPES
 from bzapper.domain.errors import validation_failed
 from bzapper.domain.phones import InvalidRecipient, is_group_jid, normalize_phone, parse_group, parse_recipient
+from bzapper.domain.statuses import RANK, TERMINAL_RANK, MessageStatus
 
 PREVIEW_CHARS = 120
 """A conversation's last-message preview is cut here (a list row, never the whole message)."""
@@ -209,3 +211,148 @@ def decode_cursor(cursor: str, **expected: str) -> dict[str, Any]:
         return value
     except (ValueError, TypeError) as error:
         raise validation_failed("cursor") from error
+
+
+# --- what the inbox stores and reads back (plain data: the DynamoDB adapter maps it to its models) ----------
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadEntry:
+    """A message joining its conversation: what the conversation's row learns from it."""
+
+    instance_id: str
+    account_id: str
+    livemode: bool
+    contact: Contact
+    message_id: str
+    sort: str
+    at: int
+    preview: dict[str, Any]
+    unread: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReceivedMessage:
+    """A message WhatsApp delivered, or a fromMe echo of what the number's own phone sent, as stored."""
+
+    message_id: str
+    account_id: str
+    instance_id: str
+    livemode: bool
+    shard: int
+    wa_message_id: str
+    chat_jid: str
+    """The chat as WhatsApp named it (where read receipts go)."""
+    conversation_jid: str
+    """The conversation's key (`Contact.jid`): the thread it joins."""
+    type: str
+    content: dict[str, Any]
+    from_me: bool
+    sender: dict[str, Any]
+    to_phone: str | None
+    at: int
+    """WhatsApp's time of the message (the first delivery's, when read back)."""
+    sort: str
+
+    @property
+    def direction(self) -> str:
+        return "outbound" if self.from_me else "inbound"
+
+    @property
+    def status(self) -> str:
+        """An echo is a sent message (later receipts move it on); a received one never moves."""
+        return MessageStatus.SENT.value if self.from_me else "received"
+
+    @property
+    def status_rank(self) -> int:
+        return RANK[MessageStatus.SENT] if self.from_me else TERMINAL_RANK
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadMessage:
+    """A message of a thread as read back (either direction)."""
+
+    message_id: str
+    wa_message_id: str
+    direction: str
+    from_me: bool
+    sender: dict[str, Any]
+    chat_jid: str
+    conversation_jid: str
+    type: str
+    content: dict[str, Any]
+    status: str
+    history: tuple[tuple[str, int], ...]
+    error_code: str | None
+    client_reference: str | None
+    sort: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRow:
+    """A conversation's list row as stored (docs/inbox.md)."""
+
+    instance_id: str
+    contact_jid: str
+    livemode: bool
+    last_activity: int
+    phone: str | None = None
+    lid: str | None = None
+    name: str | None = None
+    last_sort: str | None = None
+    last_message: dict[str, Any] | None = None
+    unread_count: int = 0
+    read_through: str | None = None
+    created_at: int = 0
+
+
+# --- one row per contact in the list (a LID row and its phone's row shown as one) ----------------------------
+
+
+def is_lid_jid(jid: str) -> bool:
+    return jid.endswith("@lid")
+
+
+def other_key(row: ConversationRow, learned: str | None) -> str | None:
+    """The key of the contact's other row, from the learned mapping of this row's side: a LID row's phone
+    (`learned` is an E.164) names the phone JID, a phone row's LID (`learned` is an `@lid` JID) names itself.
+    None for a group, or when no mapping is known. Only the learned mappings decide, never the LID a row
+    happens to store, so both rows of a contact reach the same decision on every page."""
+    if not learned or conversation_type(row.contact_jid) == GROUP:
+        return None
+    return phone_jid(learned) if is_lid_jid(row.contact_jid) else learned
+
+
+def listing_rank(row: ConversationRow) -> tuple[int, bool, str]:
+    """Which of a contact's two rows lists it: the newest activity; on a tie the phone's row (then the key,
+    so two rows never tie)."""
+    return (row.last_activity, not is_lid_jid(row.contact_jid), row.contact_jid)
+
+
+def lists_here(row: ConversationRow, partner: ConversationRow | None) -> bool:
+    """Whether the contact is listed at this row's place in the activity order (else its other row lists
+    it, on this page or another: each of the two rows decides alike wherever the page breaks)."""
+    return partner is None or listing_rank(row) > listing_rank(partner)
+
+
+def merge_rows(rows: Sequence[ConversationRow], phone: str | None = None, lid: str | None = None) -> ConversationRow:
+    """One contact's rows (its phone key's and its LID key's, either may be missing) as the one row shown:
+    keyed by the phone JID when the phone is known, with both ids (stored, else the learned `phone` and
+    `lid`), the unread counts added, and the newest row's preview and activity. A group's row is unchanged."""
+    newest = max(rows, key=listing_rank)
+    if conversation_type(newest.contact_jid) == GROUP:
+        return newest
+    phone = next((r.phone for r in rows if r.phone), None) or phone
+    lid = next((r.lid for r in rows if r.lid), None) or next(
+        (r.contact_jid for r in rows if is_lid_jid(r.contact_jid)), lid
+    )
+    created = [r.created_at for r in rows if r.created_at]
+    return replace(
+        newest,
+        contact_jid=phone_jid(phone) if phone else newest.contact_jid,
+        phone=phone,
+        lid=lid,
+        name=newest.name or next((r.name for r in rows if r.name), None),
+        unread_count=sum(r.unread_count for r in rows),
+        created_at=min(created) if created else 0,
+    )

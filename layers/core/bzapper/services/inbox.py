@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from dataclasses import replace
 from typing import Any
 
 from bzapper import telemetry
-from bzapper.adapters.aws.inbox import ThreadEntry
-from bzapper.adapters.aws.models import ConversationModel, MessageModel, StatusChange
 from bzapper.domain.clock import iso, now_ms
 from bzapper.domain.errors import BzError, validation_failed
 from bzapper.domain.events import envelope
 from bzapper.domain.inbox import (
+    CONTACT,
     GROUP,
     Contact,
-    chat_key,
+    ConversationRow,
+    ReceivedMessage,
+    ThreadEntry,
+    ThreadMessage,
     chat_sort,
     chat_type,
     clean_lid,
@@ -30,6 +33,10 @@ from bzapper.domain.inbox import (
     decode_cursor,
     encode_cursor,
     inbound_message_id,
+    is_lid_jid,
+    lists_here,
+    merge_rows,
+    other_key,
     preview_text,
     public_content,
     sort_time,
@@ -38,7 +45,7 @@ from bzapper.domain.inbox import (
 from bzapper.domain.model import MessageView, Principal
 from bzapper.domain.otp import guard_content
 from bzapper.domain.phones import InvalidRecipient, Recipient, is_group_jid, parse_group, parse_recipient
-from bzapper.domain.statuses import RANK, TERMINAL_RANK, MessageStatus
+from bzapper.domain.statuses import MessageStatus
 from bzapper.services.container import Services
 from bzapper.services.control import command
 from bzapper.services.instances import owned_ref
@@ -46,6 +53,11 @@ from bzapper.services.instances import owned_ref
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE_MAX = 100
+ACTIVITY_QUERY_MAX = 100
+"""GET /conversations reads the activity order at most this many rows a Query (one BatchGetItem's worth)."""
+LIST_ROWS_READ_MAX = 1000
+"""A GET /conversations page stops reading after this many stored rows: a page of contacts' other rows,
+all passed over, ends short (even empty) with `has_more` and a cursor after them."""
 READ_RECEIPTS_MAX = 500
 """POST /conversations/{jid}/read sends receipts for at most this many of the newest unread messages."""
 RECEIPTS_PER_COMMAND = 100
@@ -92,31 +104,22 @@ def record_inbound(services: Services, event: dict[str, Any]) -> None:
     message_type = str(event.get("type") or "unknown")
     content = guard_content(message_type, stored_content(event.get("content") or {}), from_me)  # echoguard
     sort = chat_sort(at, message_id)
-    now = now_ms()
-    status = MessageStatus.SENT.value if from_me else RECEIVED
-    item = MessageModel(
-        message_id,
+    message = ReceivedMessage(
+        message_id=message_id,
         account_id=account_id,
         instance_id=instance_id,
         livemode=livemode,
         shard=instance.shard,
-        direction="outbound" if from_me else "inbound",
+        wa_message_id=wa_message_id,
+        chat_jid=event["chat_jid"],
+        conversation_jid=contact.jid,
         type=message_type,
         content=content,
-        to_jid=event["chat_jid"],
-        to_phone=contact.phone if from_me else None,
-        wa_message_id=wa_message_id,
-        # An echo is a sent message: receipts may still move it on. A received one never moves.
-        status=status,
-        status_rank=RANK[MessageStatus.SENT] if from_me else TERMINAL_RANK,
-        history=[StatusChange(status=status, at=at)],
-        created_at=at,
-        updated_at=now,
-        chat_key=chat_key(instance_id, contact.jid),
-        chat_sort=sort,
-        chat_jid=event["chat_jid"],
         from_me=from_me,
         sender=sender,
+        to_phone=contact.phone if from_me else None,
+        at=at,
+        sort=sort,
     )
     entry = ThreadEntry(
         instance_id=instance_id,
@@ -129,14 +132,14 @@ def record_inbound(services: Services, event: dict[str, Any]) -> None:
         preview=_preview(message_id, "outbound" if from_me else "inbound", message_type, content, at),
         unread=counts_as_unread(message_type, from_me),
     )
-    if services.inbox.add_received(item, entry, count_usage=not from_me):
+    if services.inbox.add_received(message, entry, count_usage=not from_me):
         telemetry.count("MessagesReceived")
     else:
-        stored = services.inbox.message(message_id)
+        stored = services.inbox.received(message_id)
         if stored is None:  # pragma: no cover - a stored message is never deleted
             raise RuntimeError("a message reported stored is missing")
-        item = stored  # the first delivery's facts (its time), so the event keeps its id
-    services.events.publish([received_event(item, contact)])
+        message = stored  # the first delivery's facts (its time), so the event keeps its id
+    services.events.publish([received_event(message, contact)])
 
 
 def record_outbound(services: Services, view: MessageView, at: int) -> None:
@@ -201,13 +204,12 @@ def _chat_name(raw: Any) -> str | None:
     return (raw.strip()[:256] or None) if isinstance(raw, str) else None
 
 
-def received_event(item: MessageModel, contact: Contact) -> dict[str, Any]:
+def received_event(item: ReceivedMessage, contact: Contact) -> dict[str, Any]:
     """message.received, built from the stored message: every delivery publishes the same event id."""
-    sender = item.sender or {}
-    at = sort_time(item.chat_sort) if item.chat_sort else int(item.created_at)
+    sender = item.sender
     return envelope(
         "message.received",
-        at_ms=at,
+        at_ms=item.at,
         account_id=item.account_id,
         instance_id=item.instance_id,
         livemode=item.livemode,
@@ -224,9 +226,9 @@ def received_event(item: MessageModel, contact: Contact) -> dict[str, Any]:
             "chat_jid": item.chat_jid,
             "chat_type": contact.type,
             "type": item.type,
-            "content": public_content(item.type, item.content or {}),
-            "from_me": bool(item.from_me),
-            "at": iso(at),
+            "content": public_content(item.type, item.content),
+            "from_me": item.from_me,
+            "at": iso(item.at),
         },
         identity=(item.message_id,),
     )
@@ -276,15 +278,91 @@ _JID_ERRORS = {"unsupported_jid": "error.unsupported_chat_jid", "invalid_group":
 def list_conversations(
     services: Services, principal: Principal, instance_id: str, limit: int, cursor: str | None
 ) -> dict[str, Any]:
+    """The number's conversations, newest activity first, ONE row per contact: a contact's `@lid` row and
+    its phone's row are shown as one at the newer of the two (docs/inbox.md, "One row per contact").
+
+    The cursor follows the stored activity order: a page ends after the last row it shows, and the other
+    row of a contact shown is passed over wherever it comes, so no contact is listed twice. Rows are read
+    until the page is full and one more row to show is found (`has_more`), or the order ends."""
     if not 1 <= limit <= PAGE_SIZE_MAX:
         raise validation_failed("limit")
     instance = owned_ref(services, principal, instance_id)
-    items, next_cursor = services.inbox.page_conversations(instance.instance_id, limit, cursor)
+    pairing = _Pairing(services, principal.account_id, instance.instance_id)
+    shown: list[ConversationRow] = []
+    shown_at = None  # the stored row where the last one shown sits in the order
+    after, size, read = cursor, limit + 1, 0
+    while True:
+        rows, more = services.inbox.activity_page(instance.instance_id, size, after)
+        read += len(rows)
+        for row in pairing.learn(rows):
+            partner = pairing.partner(row)
+            if not lists_here(row, partner):
+                continue  # its contact is listed at its other row
+            if len(shown) == limit:  # one more to show: the page ends after the last one shown
+                return _page(shown, services.inbox.activity_cursor(shown_at))
+            shown.append(pairing.merged(row, partner))
+            shown_at = row
+        if not more:
+            return _page(shown, None)
+        after = services.inbox.activity_cursor(rows[-1])
+        if read >= LIST_ROWS_READ_MAX:
+            return _page(shown, after)  # a long run of rows passed over: the next page goes on from here
+        size = min(size * 2, ACTIVITY_QUERY_MAX)
+
+
+def _page(rows: list[ConversationRow], next_cursor: str | None) -> dict[str, Any]:
     return {
-        "data": [conversation_out(item) for item in items],
+        "data": [conversation_out(row) for row in rows],
         "has_more": next_cursor is not None,
         "next_cursor": next_cursor,
     }
+
+
+class _Pairing:
+    """A page's knowledge of which rows are one contact's two halves: the learned LID <-> phone mappings of
+    the rows read (one BatchGetItem of the identities per read), and the other rows (those not read in the
+    listing yet: one BatchGetItem of the conversations per read)."""
+
+    def __init__(self, services: Services, account_id: str, instance_id: str) -> None:
+        self._services, self._account_id, self._instance_id = services, account_id, instance_id
+        self._rows: dict[str, ConversationRow | None] = {}  # by key; None: no such row
+        self._learned: dict[str, str] = {}  # by a row's key: the other side's E.164 or `@lid` JID
+
+    def learn(self, rows: list[ConversationRow]) -> list[ConversationRow]:
+        """Takes in rows read in the order; returns them as this page knows them: a row read earlier as
+        another's partner keeps that copy, so every decision of the page compares the same facts."""
+        rows = [self._rows.get(row.contact_jid) or row for row in rows]
+        for row in rows:
+            self._rows[row.contact_jid] = row
+        people = [r for r in rows if conversation_type(r.contact_jid) == CONTACT and r.contact_jid not in self._learned]
+        lids = [r.contact_jid for r in people if is_lid_jid(r.contact_jid)]
+        phones = {r.contact_jid: r.phone or clean_phone(r.contact_jid) for r in people if not is_lid_jid(r.contact_jid)}
+        if lids or phones:
+            phone_by_lid, lid_by_phone = self._services.identities.learned(
+                self._account_id, lids=lids, phones=[p for p in phones.values() if p]
+            )
+            for lid in lids:
+                self._learned[lid] = phone_by_lid.get(lid, "")
+            for jid, phone in phones.items():
+                self._learned[jid] = lid_by_phone.get(phone or "", "")
+        wanted = {
+            key for r in rows if (key := other_key(r, self._learned.get(r.contact_jid))) and key not in self._rows
+        }
+        found = {c.contact_jid: c for c in self._services.inbox.conversations(self._instance_id, tuple(sorted(wanted)))}
+        for key in wanted:
+            self._rows[key] = found.get(key)
+        return rows
+
+    def partner(self, row: ConversationRow) -> ConversationRow | None:
+        key = other_key(row, self._learned.get(row.contact_jid))
+        return self._rows.get(key) if key else None
+
+    def merged(self, row: ConversationRow, partner: ConversationRow | None) -> ConversationRow:
+        learned = self._learned.get(row.contact_jid) or None
+        rows = [row, partner] if partner else [row]
+        if is_lid_jid(row.contact_jid):
+            return merge_rows(rows, phone=learned)
+        return merge_rows(rows, lid=learned)
 
 
 def conversation_messages(
@@ -303,12 +381,12 @@ def conversation_messages(
         if not isinstance(before, str):
             raise validation_failed("cursor")
     jids = tuple(c.contact_jid for c in conversations)
-    read_through = {chat_key(instance.instance_id, c.contact_jid): c.read_through or "" for c in conversations}
+    read_through = {c.contact_jid: c.read_through or "" for c in conversations}
     items, next_sort = services.inbox.page_thread(instance.instance_id, jids, limit, before)
     next_cursor = encode_cursor({"i": instance.instance_id, "s": next_sort}) if next_sort else None
     return {
-        "conversation": conversation_out(conversations[0], extra=conversations[1:]),
-        "data": [message_out(item, read_through.get(item.chat_key or "", "")) for item in items],
+        "conversation": conversation_out(merge_rows(conversations, phone=contact.phone)),
+        "data": [message_out(item, read_through.get(item.conversation_jid, "")) for item in items],
         "has_more": next_cursor is not None,
         "next_cursor": next_cursor,
     }
@@ -322,7 +400,7 @@ def mark_conversation_read(services: Services, principal: Principal, instance_id
     if not conversations:
         raise BzError("not_found")
     receipts: dict[tuple[str, str | None], list[str]] = defaultdict(list)
-    read: list[ConversationModel] = []
+    read: list[ConversationRow] = []
     for conversation in conversations:
         conversation, unread = _read_through_newest(services, instance.instance_id, conversation)
         read.append(conversation)
@@ -334,20 +412,20 @@ def mark_conversation_read(services: Services, principal: Principal, instance_id
         for start in range(0, len(wa_ids), RECEIPTS_PER_COMMAND):
             batch = wa_ids[start : start + RECEIPTS_PER_COMMAND]
             command(services, instance, "mark_read", chat_jid=chat_jid, wa_message_ids=batch, **participant)
-    return {**conversation_out(read[0], extra=read[1:]), "receipts_sent": sum(len(ids) for ids in receipts.values())}
+    shown = conversation_out(merge_rows(read, phone=contact.phone))
+    return {**shown, "receipts_sent": sum(len(ids) for ids in receipts.values())}
 
 
-def _receipt_address(message: MessageModel) -> tuple[str, str | None]:
+def _receipt_address(message: ThreadMessage) -> tuple[str, str | None]:
     """Where a read receipt goes: the chat, and in a group also who wrote the message (WhatsApp names a
     group message by its chat, its sender and its id)."""
-    chat_jid = message.chat_jid or message.to_jid
-    sender_jid = (message.sender or {}).get("jid") if is_group_jid(chat_jid) else None
-    return chat_jid, sender_jid or None
+    sender_jid = message.sender.get("jid") if is_group_jid(message.chat_jid) else None
+    return message.chat_jid, sender_jid or None
 
 
 def _read_through_newest(
-    services: Services, instance_id: str, conversation: ConversationModel
-) -> tuple[ConversationModel, list[MessageModel]]:
+    services: Services, instance_id: str, conversation: ConversationRow
+) -> tuple[ConversationRow, list[ThreadMessage]]:
     """Marks one conversation row read through its newest message: the row as it is now, and the
     messages that were unread."""
     for _ in range(MARK_READ_ATTEMPTS):
@@ -355,12 +433,12 @@ def _read_through_newest(
         if not conversation.unread_count and before == conversation.last_sort:
             return conversation, []
         if services.inbox.mark_read(conversation):
-            unread = int(conversation.unread_count or 0)
-            conversation.unread_count, conversation.read_through = 0, conversation.last_sort
+            unread = conversation.unread_count
+            conversation = replace(conversation, unread_count=0, read_through=conversation.last_sort)
             if not unread:
                 return conversation, []
             messages = services.inbox.unread_received(
-                instance_id, conversation.contact_jid, before, conversation.last_sort, READ_RECEIPTS_MAX
+                instance_id, conversation.contact_jid, before, conversation.last_sort or "", READ_RECEIPTS_MAX
             )
             return conversation, messages
         # A message arrived meanwhile: read the row again, so that message is counted and receipted too.
@@ -368,17 +446,17 @@ def _read_through_newest(
     return conversation, []  # messages keep arriving: what was read so far stays read
 
 
-def conversation_out(item: ConversationModel, extra: list[ConversationModel] | tuple = ()) -> dict[str, Any]:
-    """A conversation's row; `extra` are older halves of the same contact (under its other key)."""
-    last = item.last_message or {}
+def conversation_out(row: ConversationRow) -> dict[str, Any]:
+    """A conversation as shown (for a contact with two rows, `merge_rows` of them)."""
+    last = row.last_message or {}
     return {
-        "jid": item.contact_jid,
-        "type": conversation_type(item.contact_jid),
-        "instance_id": item.instance_id,
-        "phone": item.phone or next((e.phone for e in extra if e.phone), None),
-        "lid": item.lid or next((e.lid for e in extra if e.lid), None),
-        "name": item.name or next((e.name for e in extra if e.name), None),
-        "unread_count": int(item.unread_count or 0) + sum(int(e.unread_count or 0) for e in extra),
+        "jid": row.contact_jid,
+        "type": conversation_type(row.contact_jid),
+        "instance_id": row.instance_id,
+        "phone": row.phone,
+        "lid": row.lid,
+        "name": row.name,
+        "unread_count": row.unread_count,
         "last_message": {
             "message_id": last.get("message_id"),
             "direction": last.get("direction"),
@@ -388,30 +466,30 @@ def conversation_out(item: ConversationModel, extra: list[ConversationModel] | t
         }
         if last
         else None,
-        "last_activity": iso(int(item.last_activity or 0)),
-        "livemode": item.livemode,
-        "created": iso(int(item.created_at or 0)),
+        "last_activity": iso(row.last_activity),
+        "livemode": row.livemode,
+        "created": iso(row.created_at),
     }
 
 
-def message_out(item: MessageModel, read_through: str) -> dict[str, Any]:
+def message_out(item: ThreadMessage, read_through: str) -> dict[str, Any]:
     inbound = item.direction == "inbound"
     status = item.status
     if inbound:
-        status = READ if read_through and (item.chat_sort or "") <= read_through else RECEIVED
-    sender = item.sender or {}
+        status = READ if read_through and item.sort <= read_through else RECEIVED
+    sender = item.sender
     return {
         "message_id": item.message_id,
         "wa_message_id": item.wa_message_id,
         "direction": "inbound" if inbound else "outbound",
         "sent_from": None if inbound else ("phone" if item.from_me else "api"),
         "from": {k: sender.get(k) for k in ("jid", "phone", "lid", "name")} if inbound else None,
-        "chat_jid": item.chat_jid or item.to_jid,
+        "chat_jid": item.chat_jid,
         "type": item.type,
-        "content": public_content(item.type, item.content or {}),
+        "content": public_content(item.type, item.content),
         "status": status,
-        "history": [] if inbound else [{"status": c.status, "at": iso(int(c.at))} for c in item.history or []],
-        "error": {"code": item.error.code} if item.error and not inbound else None,
+        "history": [] if inbound else [{"status": status_, "at": iso(at)} for status_, at in item.history],
+        "error": {"code": item.error_code} if item.error_code and not inbound else None,
         "client_reference": item.client_reference,
-        "at": iso(sort_time(item.chat_sort) if item.chat_sort else int(item.created_at)),
+        "at": iso(sort_time(item.sort)),
     }

@@ -1,9 +1,11 @@
 """LID <-> phone mappings of an account's contacts, learned from any source (contacts check, inbound, receipts).
 
-Two items per mapping, one per side, so a lookup from either side is one GetItem.
+Two items per mapping, one per side, so a lookup from either side is one GetItem (many: one BatchGetItem).
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from pynamodb.exceptions import DoesNotExist
 
@@ -35,6 +37,22 @@ class IdentityStore:
 
     def lid_of(self, account_id: str, phone: str) -> str | None:
         return self._get(account_id, f"phone#{phone}", "lid")
+
+    def learned(
+        self, account_id: str, lids: Iterable[str] = (), phones: Iterable[str] = ()
+    ) -> tuple[dict[str, str], dict[str, str]]:
+        """The known phone of each of these LIDs and LID of each of these phones: ({lid: phone}, {phone: lid}),
+        the unknown ones left out (one BatchGetItem per 100 keys, none for no key)."""
+        keys = list(dict.fromkeys([f"lid#{lid}" for lid in lids] + [f"phone#{phone}" for phone in phones]))
+        phone_by_lid: dict[str, str] = {}
+        lid_by_phone: dict[str, str] = {}
+        if keys:
+            for item in IdentityModel.batch_get([(account_id, key) for key in keys]):
+                if item.key.startswith("lid#"):
+                    phone_by_lid[item.key[4:]] = item.phone
+                else:
+                    lid_by_phone[item.key[6:]] = item.lid
+        return phone_by_lid, lid_by_phone
 
     @staticmethod
     def _get(account_id: str, key: str, side: str) -> str | None:

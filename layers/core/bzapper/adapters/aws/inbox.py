@@ -12,8 +12,6 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.expressions.condition import Condition
@@ -22,9 +20,20 @@ from pynamodb.transactions import TransactWrite
 
 from bzapper.adapters.aws.clients import dynamodb_connection
 from bzapper.adapters.aws.conditions import applied
-from bzapper.adapters.aws.models import ConversationModel, MessageModel
+from bzapper.adapters.aws.models import ConversationModel, MessageModel, StatusChange
 from bzapper.adapters.aws.usage import usage_add
-from bzapper.domain.inbox import Contact, chat_key, decode_cursor, encode_cursor
+from bzapper.domain.clock import now_ms
+from bzapper.domain.errors import validation_failed
+from bzapper.domain.inbox import (
+    ConversationRow,
+    ReceivedMessage,
+    ThreadEntry,
+    ThreadMessage,
+    chat_key,
+    decode_cursor,
+    encode_cursor,
+    sort_time,
+)
 
 _CONFLICT_ATTEMPTS = 3
 # Both kinds of write put the message first and the conversation second in the transaction's reasons:
@@ -32,27 +41,13 @@ _CONFLICT_ATTEMPTS = 3
 _MESSAGE, _CONVERSATION = 0, 1
 
 
-@dataclass(frozen=True, slots=True)
-class ThreadEntry:
-    """A message joining its conversation: what the conversation's row learns from it."""
-
-    instance_id: str
-    account_id: str
-    livemode: bool
-    contact: Contact
-    message_id: str
-    sort: str
-    at: int
-    preview: dict[str, Any]
-    unread: bool
-
-
 class InboxStore:
-    def add_received(self, message: MessageModel, entry: ThreadEntry, *, count_usage: bool) -> bool:
+    def add_received(self, message: ReceivedMessage, entry: ThreadEntry, *, count_usage: bool) -> bool:
         """Stores a message that arrived; False when it was already stored (a redelivery)."""
+        item = _received_item(message)
 
         def write(tx: TransactWrite, actions: list[Action], condition: Condition | None) -> None:
-            tx.save(message, condition=MessageModel.message_id.does_not_exist())
+            tx.save(item, condition=MessageModel.message_id.does_not_exist())
             tx.update(_conversation(entry), actions=actions, condition=condition)
             if count_usage:
                 usage_add(tx, entry.account_id, entry.livemode, entry.instance_id, entry.at, ["inbound"])
@@ -77,51 +72,70 @@ class InboxStore:
 
         return _commit(entry, write)
 
-    def message(self, message_id: str) -> MessageModel | None:
+    def received(self, message_id: str) -> ReceivedMessage | None:
+        """A received message (or an echo) as first stored (one consistent GetItem)."""
         try:
-            return MessageModel.get(message_id, consistent_read=True)
+            item = MessageModel.get(message_id, consistent_read=True)
         except DoesNotExist:
             return None
+        return ReceivedMessage(
+            message_id=item.message_id,
+            account_id=item.account_id,
+            instance_id=item.instance_id,
+            livemode=item.livemode,
+            shard=int(item.shard),
+            wa_message_id=item.wa_message_id,
+            chat_jid=item.chat_jid or item.to_jid,
+            conversation_jid=_conversation_jid(item),
+            type=item.type,
+            content=item.content or {},
+            from_me=bool(item.from_me),
+            sender=item.sender or {},
+            to_phone=item.to_phone,
+            at=sort_time(item.chat_sort) if item.chat_sort else int(item.created_at),
+            sort=item.chat_sort or "",
+        )
 
-    def conversations(self, instance_id: str, jids: tuple[str, ...]) -> list[ConversationModel]:
-        """The conversations under these keys that exist, in the order of `jids` (one BatchGetItem)."""
+    def conversations(self, instance_id: str, jids: tuple[str, ...]) -> list[ConversationRow]:
+        """The conversations under these keys that exist, in the order of `jids` (one BatchGetItem, none
+        for no key)."""
+        keys = list(dict.fromkeys(jids))  # BatchGetItem refuses a key asked twice
+        if not keys:
+            return []
         found = {
-            item.contact_jid: item
-            for item in ConversationModel.batch_get([(instance_id, jid) for jid in jids], consistent_read=True)
+            item.contact_jid: _row(item)
+            for item in ConversationModel.batch_get([(instance_id, jid) for jid in keys], consistent_read=True)
         }
-        return [found[jid] for jid in jids if jid in found]
+        return [found[jid] for jid in keys if jid in found]
 
-    def page_conversations(
-        self, instance_id: str, limit: int, cursor: str | None
-    ) -> tuple[list[ConversationModel], str | None]:
-        """Newest activity first, `limit` at a time (one Query)."""
+    def activity_page(self, instance_id: str, count: int, cursor: str | None) -> tuple[list[ConversationRow], bool]:
+        """Up to `count` rows, newest activity first, after the row `cursor` names (one Query); and whether
+        the index may hold more (it read `count` rows)."""
         start = None
         if cursor:
             value = decode_cursor(cursor, i=instance_id)
             jid, at = value.get("j"), value.get("t")
             # Exactly what this API wrote: a JID and a millisecond time (no float, bool, infinity or 40 digits).
             if not (isinstance(jid, str) and jid and type(at) is int and 0 <= at < 10**15):
-                from bzapper.domain.errors import validation_failed
-
                 raise validation_failed("cursor")
             start = {
                 "instance_id": {"S": instance_id},
                 "contact_jid": {"S": jid},
                 "last_activity": {"N": str(at)},
             }
-        items = list(
-            ConversationModel.by_activity.query(
-                instance_id, scan_index_forward=False, limit=limit + 1, last_evaluated_key=start
-            )
+        items = ConversationModel.by_activity.query(
+            instance_id, scan_index_forward=False, limit=count, last_evaluated_key=start
         )
-        if len(items) <= limit:
-            return items, None
-        last = items[limit - 1]
-        return items[:limit], encode_cursor({"i": instance_id, "j": last.contact_jid, "t": int(last.last_activity)})
+        rows = [_row(item) for item in items]
+        return rows, len(rows) == count
+
+    def activity_cursor(self, row: ConversationRow) -> str:
+        """The cursor that continues the activity order after this row."""
+        return encode_cursor({"i": row.instance_id, "j": row.contact_jid, "t": row.last_activity})
 
     def page_thread(
         self, instance_id: str, jids: tuple[str, ...], limit: int, before: str | None
-    ) -> tuple[list[MessageModel], str | None]:
+    ) -> tuple[list[ThreadMessage], str | None]:
         """A conversation's messages under all its keys, newest first: one Query per key, merged.
 
         Returns the page and the `chat_sort` to continue before, when more messages follow.
@@ -134,10 +148,10 @@ class InboxStore:
             )
         merged.sort(key=lambda item: item.chat_sort, reverse=True)
         if len(merged) <= limit:
-            return merged, None
-        return merged[:limit], merged[limit - 1].chat_sort
+            return [_thread_message(item) for item in merged], None
+        return [_thread_message(item) for item in merged[:limit]], merged[limit - 1].chat_sort
 
-    def mark_read(self, conversation: ConversationModel) -> bool:
+    def mark_read(self, conversation: ConversationRow) -> bool:
         """Reads the conversation through its newest message, unless a message arrived since it was read
         (then False: read it again and retry)."""
         seen = conversation.last_sort
@@ -151,20 +165,85 @@ class InboxStore:
 
     def unread_received(
         self, instance_id: str, jid: str, after: str | None, through: str, limit: int
-    ) -> list[MessageModel]:
+    ) -> list[ThreadMessage]:
         """The messages a contact sent in (after, through], newest first, at most `limit`."""
         condition = (
             MessageModel.chat_sort.between(after + "\x00", through) if after else MessageModel.chat_sort <= through
         )
-        return list(
-            MessageModel.by_chat.query(
-                chat_key(instance_id, jid),
-                condition,
-                filter_condition=(MessageModel.direction == "inbound"),
-                scan_index_forward=False,
-                limit=limit,
-            )
+        items = MessageModel.by_chat.query(
+            chat_key(instance_id, jid),
+            condition,
+            filter_condition=(MessageModel.direction == "inbound"),
+            scan_index_forward=False,
+            limit=limit,
         )
+        return [_thread_message(item) for item in items]
+
+
+def _received_item(message: ReceivedMessage) -> MessageModel:
+    return MessageModel(
+        message.message_id,
+        account_id=message.account_id,
+        instance_id=message.instance_id,
+        livemode=message.livemode,
+        shard=message.shard,
+        direction=message.direction,
+        type=message.type,
+        content=message.content,
+        to_jid=message.chat_jid,
+        to_phone=message.to_phone,
+        wa_message_id=message.wa_message_id,
+        status=message.status,
+        status_rank=message.status_rank,
+        history=[StatusChange(status=message.status, at=message.at)],
+        created_at=message.at,
+        updated_at=now_ms(),
+        chat_key=chat_key(message.instance_id, message.conversation_jid),
+        chat_sort=message.sort,
+        chat_jid=message.chat_jid,
+        from_me=message.from_me,
+        sender=message.sender,
+    )
+
+
+def _conversation_jid(item: MessageModel) -> str:
+    return (item.chat_key or "").partition("#")[2]
+
+
+def _thread_message(item: MessageModel) -> ThreadMessage:
+    return ThreadMessage(
+        message_id=item.message_id,
+        wa_message_id=item.wa_message_id,
+        direction=item.direction,
+        from_me=bool(item.from_me),
+        sender=item.sender or {},
+        chat_jid=item.chat_jid or item.to_jid,
+        conversation_jid=_conversation_jid(item),
+        type=item.type,
+        content=item.content or {},
+        status=item.status,
+        history=tuple((change.status, int(change.at)) for change in item.history or []),
+        error_code=item.error.code if item.error else None,
+        client_reference=item.client_reference,
+        sort=item.chat_sort or "",
+    )
+
+
+def _row(item: ConversationModel) -> ConversationRow:
+    return ConversationRow(
+        instance_id=item.instance_id,
+        contact_jid=item.contact_jid,
+        livemode=bool(item.livemode),
+        last_activity=int(item.last_activity or 0),
+        phone=item.phone,
+        lid=item.lid,
+        name=item.name,
+        last_sort=item.last_sort,
+        last_message=item.last_message,
+        unread_count=int(item.unread_count or 0),
+        read_through=item.read_through,
+        created_at=int(item.created_at or 0),
+    )
 
 
 def _conversation(entry: ThreadEntry) -> ConversationModel:
