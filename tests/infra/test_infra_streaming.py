@@ -157,7 +157,7 @@ def test_run_sh_serves_the_group_app_on_the_adapter_port() -> None:
     }
     server = subprocess.Popen([str(script)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # uvicorn imports the whole app first: slow on a loaded machine
         while True:
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=1) as connection:
