@@ -91,8 +91,7 @@ class MemoryInbox:
         self.calls.append("Query")
         ordered = self._ordered()
         start = 0 if cursor is None else [r.contact_jid for r in ordered].index(cursor) + 1
-        page = ordered[start : start + count]
-        return page, len(page) == count
+        return ordered[start : start + count], len(ordered) > start + count
 
     def activity_cursor(self, found: ConversationRow) -> str:
         return found.contact_jid
@@ -223,8 +222,8 @@ def test_a_pair_on_one_page_costs_no_read_of_the_other_row_and_one_apart_costs_o
     inbox.calls.clear()
     second = list_conversations(services, PRINCIPAL, INST, 1, first["next_cursor"])
     assert [r["jid"] for r in second["data"]] == [GROUP_JID] and second["has_more"] is False
-    # The phone's row, passed over, was read to the end of the order: one more Query found nothing after it.
-    assert inbox.calls == ["Query", "BatchGetItem identities", "BatchGetItem conversations", "Query"]
+    # The phone's row, last in the order, is passed over: its other row (the LID's, shown before) is fetched.
+    assert inbox.calls == ["Query", "BatchGetItem identities", "BatchGetItem conversations"]
 
 
 def test_a_long_run_of_rows_passed_over_ends_a_page_short_with_a_cursor_after_them():

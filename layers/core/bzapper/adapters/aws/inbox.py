@@ -109,8 +109,8 @@ class InboxStore:
         return [found[jid] for jid in keys if jid in found]
 
     def activity_page(self, instance_id: str, count: int, cursor: str | None) -> tuple[list[ConversationRow], bool]:
-        """Up to `count` rows, newest activity first, after the row `cursor` names (one Query); and whether
-        the index may hold more (it read `count` rows)."""
+        """Up to `count` rows, newest activity first, after the row `cursor` names; and whether more follow
+        (one Query of `count` + 1, so the end of the order is known without another)."""
         start = None
         if cursor:
             value = decode_cursor(cursor, i=instance_id)
@@ -123,11 +123,12 @@ class InboxStore:
                 "contact_jid": {"S": jid},
                 "last_activity": {"N": str(at)},
             }
-        items = ConversationModel.by_activity.query(
-            instance_id, scan_index_forward=False, limit=count, last_evaluated_key=start
+        items = list(
+            ConversationModel.by_activity.query(
+                instance_id, scan_index_forward=False, limit=count + 1, last_evaluated_key=start
+            )
         )
-        rows = [_row(item) for item in items]
-        return rows, len(rows) == count
+        return [_row(item) for item in items[:count]], len(items) > count
 
     def activity_cursor(self, row: ConversationRow) -> str:
         """The cursor that continues the activity order after this row."""
