@@ -228,3 +228,19 @@ def test_a_page_makes_the_documented_dynamodb_calls(svc, account, inbox_api, sta
     _, _, second = request(inbox_api, "GET", "/conversations", account, limit="1", cursor=first["next_cursor"])
     assert [r["jid"] for r in second["data"]] == [OTHER_JID] and second["has_more"] is False
     assert calls.names == ["Query", "BatchGetItem", "BatchGetItem"]
+
+
+def test_a_phone_row_shows_its_learned_lid_in_the_list_and_the_thread_alike(
+    svc, account, inbox_api, statuses_handler, messages_handler
+):
+    body = {"instance_id": account.instance_id, "to": PHONE, "body": "Hello"}
+    _, _, accepted = call(messages_handler, "POST", "/messages/text", body=body, headers=account.auth)
+    wa_id = MessageModel.get(accepted["message_id"]).wa_message_id
+    apply_report(svc, StatusReport(account.instance_id, wa_id, "sent", T0, accepted["message_id"]))
+    report(statuses_handler, account, identity(account, T0 + 1))  # learned after the row was written
+    _, _, page = request(inbox_api, "GET", "/conversations", account)
+    [row] = page["data"]
+    assert (row["jid"], row["phone"], row["lid"]) == (PHONE_JID, PHONE, LID)
+    for jid in (PHONE_JID, LID):
+        _, _, thread = request(inbox_api, "GET", f"/conversations/{quote(jid)}/messages", account)
+        assert thread["conversation"] == row

@@ -385,7 +385,7 @@ def conversation_messages(
     items, next_sort = services.inbox.page_thread(instance.instance_id, jids, limit, before)
     next_cursor = encode_cursor({"i": instance.instance_id, "s": next_sort}) if next_sort else None
     return {
-        "conversation": conversation_out(merge_rows(conversations, phone=contact.phone)),
+        "conversation": conversation_out(merge_rows(conversations, phone=contact.phone, lid=contact.lid)),
         "data": [message_out(item, read_through.get(item.conversation_jid, "")) for item in items],
         "has_more": next_cursor is not None,
         "next_cursor": next_cursor,
@@ -412,7 +412,7 @@ def mark_conversation_read(services: Services, principal: Principal, instance_id
         for start in range(0, len(wa_ids), RECEIPTS_PER_COMMAND):
             batch = wa_ids[start : start + RECEIPTS_PER_COMMAND]
             command(services, instance, "mark_read", chat_jid=chat_jid, wa_message_ids=batch, **participant)
-    shown = conversation_out(merge_rows(read, phone=contact.phone))
+    shown = conversation_out(merge_rows(read, phone=contact.phone, lid=contact.lid))
     return {**shown, "receipts_sent": sum(len(ids) for ids in receipts.values())}
 
 
