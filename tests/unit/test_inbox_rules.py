@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bzapper.api.schemas import MessageReceivedEvent
+from bzapper.domain.cursors import decode_cursor, encode_cursor
 from bzapper.domain.errors import BzError
 from bzapper.domain.ids import is_id
 from bzapper.domain.inbox import (
@@ -16,8 +17,6 @@ from bzapper.domain.inbox import (
     clean_lid,
     clean_phone,
     counts_as_unread,
-    decode_cursor,
-    encode_cursor,
     inbound_message_id,
     preview_text,
     public_content,
@@ -148,11 +147,13 @@ def test_a_preview_is_cut():
 
 
 def test_a_cursor_round_trips_and_one_of_another_listing_is_refused():
-    cursor = encode_cursor({"i": "inst_1", "s": "0000000001000#msg_A"})
-    assert decode_cursor(cursor, i="inst_1")["s"] == "0000000001000#msg_A"
-    for bad in (encode_cursor({"i": "inst_2", "s": "x"}), "%%%", "bm90IGpzb24", encode_cursor(["i"])):
+    cursor = encode_cursor("inst_1", {"s": "0000000001000#msg_A"})
+    assert decode_cursor(cursor, "inst_1", {"s": str})["s"] == "0000000001000#msg_A"
+    another = encode_cursor("inst_2", {"s": "x"})
+    activity = encode_cursor("inst_1", {"j": "5511@s.whatsapp.net", "t": 1})
+    for bad in (another, activity, "%%%", "bm90IGpzb24"):
         with pytest.raises(BzError) as info:
-            decode_cursor(bad, i="inst_1")
+            decode_cursor(bad, "inst_1", {"s": str})
         assert (info.value.code, info.value.param) == ("validation_failed", "cursor")
 
 

@@ -1,12 +1,10 @@
 """The inbox's pure rules: which conversation a message belongs to, how a thread sorts, what a preview
-and a public content look like, and the opaque cursors of its pages. No I/O (docs/inbox.md).
+and a public content look like, and how its pages merge. No I/O (docs/inbox.md).
 """
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -14,7 +12,6 @@ from typing import Any, Literal
 from ulid import ULID
 
 from bzapper.domain.content import MEDIA_TYPES
-from bzapper.domain.errors import validation_failed
 from bzapper.domain.phones import InvalidRecipient, is_group_jid, normalize_phone, parse_group, parse_recipient
 from bzapper.domain.statuses import RANK, TERMINAL_RANK, MessageStatus
 
@@ -196,21 +193,6 @@ def preview_text(message_type: str, content: dict[str, Any]) -> str | None:
             text = (content.get("media") or {}).get("filename") or content.get("filename") or ""
     text = " ".join(str(text).split())
     return text[:PREVIEW_CHARS] or None
-
-
-def encode_cursor(value: dict[str, Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(value, separators=(",", ":")).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, **expected: str) -> dict[str, Any]:
-    """A cursor this API issued for the same listing (same instance, same conversation), else a 422."""
-    try:
-        value = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(value, dict) or any(value.get(k) != v for k, v in expected.items()):
-            raise ValueError("a cursor of another listing")
-        return value
-    except (ValueError, TypeError) as error:
-        raise validation_failed("cursor") from error
 
 
 # --- what the inbox stores and reads back (plain data: the DynamoDB adapter maps it to its models) ----------

@@ -14,6 +14,7 @@ from typing import Any
 
 from bzapper import telemetry
 from bzapper.domain.clock import iso, now_ms
+from bzapper.domain.cursors import decode_cursor, encode_cursor
 from bzapper.domain.errors import BzError, validation_failed
 from bzapper.domain.events import envelope
 from bzapper.domain.inbox import (
@@ -30,8 +31,6 @@ from bzapper.domain.inbox import (
     clean_phone,
     conversation_type,
     counts_as_unread,
-    decode_cursor,
-    encode_cursor,
     inbound_message_id,
     is_lid_jid,
     lists_here,
@@ -377,13 +376,11 @@ def conversation_messages(
         raise BzError("not_found")
     before = None
     if cursor:
-        before = decode_cursor(cursor, i=instance.instance_id).get("s")
-        if not isinstance(before, str):
-            raise validation_failed("cursor")
+        before = decode_cursor(cursor, instance.instance_id, {"s": str})["s"]
     jids = tuple(c.contact_jid for c in conversations)
     read_through = {c.contact_jid: c.read_through or "" for c in conversations}
     items, next_sort = services.inbox.page_thread(instance.instance_id, jids, limit, before)
-    next_cursor = encode_cursor({"i": instance.instance_id, "s": next_sort}) if next_sort else None
+    next_cursor = encode_cursor(instance.instance_id, {"s": next_sort}) if next_sort else None
     return {
         "conversation": conversation_out(merge_rows(conversations, phone=contact.phone, lid=contact.lid)),
         "data": [message_out(item, read_through.get(item.conversation_jid, "")) for item in items],

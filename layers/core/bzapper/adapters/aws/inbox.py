@@ -23,15 +23,13 @@ from bzapper.adapters.aws.conditions import applied
 from bzapper.adapters.aws.models import ConversationModel, MessageModel, StatusChange
 from bzapper.adapters.aws.usage import usage_add
 from bzapper.domain.clock import now_ms
-from bzapper.domain.errors import validation_failed
+from bzapper.domain.cursors import decode_cursor, encode_cursor
 from bzapper.domain.inbox import (
     ConversationRow,
     ReceivedMessage,
     ThreadEntry,
     ThreadMessage,
     chat_key,
-    decode_cursor,
-    encode_cursor,
     sort_time,
 )
 
@@ -113,11 +111,8 @@ class InboxStore:
         (one Query of `count` + 1, so the end of the order is known without another)."""
         start = None
         if cursor:
-            value = decode_cursor(cursor, i=instance_id)
-            jid, at = value.get("j"), value.get("t")
-            # Exactly what this API wrote: a JID and a millisecond time (no float, bool, infinity or 40 digits).
-            if not (isinstance(jid, str) and jid and type(at) is int and 0 <= at < 10**15):
-                raise validation_failed("cursor")
+            value = decode_cursor(cursor, instance_id, {"j": str, "t": int})
+            jid, at = value["j"], value["t"]
             start = {
                 "instance_id": {"S": instance_id},
                 "contact_jid": {"S": jid},
@@ -132,7 +127,7 @@ class InboxStore:
 
     def activity_cursor(self, row: ConversationRow) -> str:
         """The cursor that continues the activity order after this row."""
-        return encode_cursor({"i": row.instance_id, "j": row.contact_jid, "t": row.last_activity})
+        return encode_cursor(row.instance_id, {"j": row.contact_jid, "t": row.last_activity})
 
     def page_thread(
         self, instance_id: str, jids: tuple[str, ...], limit: int, before: str | None
