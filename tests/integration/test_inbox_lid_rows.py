@@ -244,3 +244,84 @@ def test_a_phone_row_shows_its_learned_lid_in_the_list_and_the_thread_alike(
     for jid in (PHONE_JID, LID):
         _, _, thread = request(inbox_api, "GET", f"/conversations/{quote(jid)}/messages", account)
         assert thread["conversation"] == row
+
+
+# --- a mapping that changes: both sides of the identities stay in agreement ---------------------------------
+
+OLD_LID, NEW_LID = "11111111111111@lid", "22222222222222@lid"
+NEW_PHONE, NEW_PHONE_JID = "+5511966666666", "5511966666666@s.whatsapp.net"
+
+
+def mapping(account, phone: str, lid: str, at: int) -> dict:
+    return {"kind": "identity", "instance_id": account.instance_id, "phone": phone, "lid": lid, "at": at}
+
+
+def test_a_phone_recycled_to_another_whatsapp_account_is_never_listed_twice(svc, account, inbox_api, statuses_handler):
+    # The phone's first owner wrote from the phone, then from its LID before anyone mapped them.
+    report(statuses_handler, account, inbound(account, "3A0040", T0, PHONE_JID, {"jid": PHONE_JID}, "old owner"))
+    report(statuses_handler, account, inbound(account, "3A0041", T0 + 1_000, OLD_LID, {"jid": OLD_LID}, "old lid"))
+    report(statuses_handler, account, mapping(account, PHONE, OLD_LID, T0 + 1_100))
+    # The operator gives the number to someone else: WhatsApp now maps the phone to a new account.
+    report(statuses_handler, account, mapping(account, PHONE, NEW_LID, T0 + 2_000))
+
+    assert svc.identities.learned(account.account_id, lids=[OLD_LID, NEW_LID], phones=[PHONE]) == (
+        {NEW_LID: PHONE},
+        {PHONE: NEW_LID},
+    )  # the old LID no longer claims the phone
+    rows = every_row(inbox_api, account, 1)
+    assert sorted((r["jid"], r["unread_count"]) for r in rows) == [(OLD_LID, 1), (PHONE_JID, 1)]
+    status, _, read = request(inbox_api, "POST", f"/conversations/{quote(PHONE_JID)}/read", account)
+    assert (status, read["unread_count"]) == (200, 0)
+    rows = every_row(inbox_api, account, 25)
+    assert sorted((r["jid"], r["unread_count"]) for r in rows) == [(OLD_LID, 1), (PHONE_JID, 0)]
+
+
+@pytest.mark.parametrize("lid_row_newer", [False, True])
+def test_a_contact_that_moved_to_a_new_number_is_listed_once_per_number(
+    svc, account, inbox_api, statuses_handler, lid_row_newer
+):
+    lid_at, phone_at = (T0 + 2_000, T0 + 1_000) if lid_row_newer else (T0, T0 + 2_000)
+    report(statuses_handler, account, inbound(account, "3A0050", lid_at, LID, {"jid": LID}, "from the lid"))
+    report(statuses_handler, account, mapping(account, PHONE, LID, T0 + 500))
+    report(statuses_handler, account, inbound(account, "3A0051", phone_at, PHONE_JID, {"jid": PHONE_JID}, "old"))
+    report(statuses_handler, account, mapping(account, NEW_PHONE, LID, T0 + 3_000))  # the account moved numbers
+
+    assert svc.identities.learned(account.account_id, lids=[LID], phones=[PHONE, NEW_PHONE]) == (
+        {LID: NEW_PHONE},
+        {NEW_PHONE: LID},
+    )
+    for limit in (1, 25):
+        rows = every_row(inbox_api, account, limit)
+        # Every message counted once: the LID's thread goes with its new number, the old number's stays alone.
+        assert sorted((r["jid"], r["unread_count"]) for r in rows) == [(NEW_PHONE_JID, 1), (PHONE_JID, 1)], limit
+
+
+def test_a_mapping_seen_again_is_one_read_and_no_news(svc, account):
+    assert svc.identities.record(account.account_id, PHONE, LID) is True
+    assert svc.identities.record(account.account_id, PHONE, LID) is False
+    assert svc.identities.record(account.account_id, PHONE, NEW_LID) is True
+    assert svc.identities.learned(account.account_id, lids=[LID, NEW_LID], phones=[PHONE]) == (
+        {NEW_LID: PHONE},
+        {PHONE: NEW_LID},
+    )
+
+
+def test_a_chat_whose_number_the_phone_metadata_does_not_know_is_still_recorded(
+    svc, account, inbox_api, statuses_handler, published
+):
+    # WhatsApp delivered it, so the number exists, even if the numbering plan data has not caught up yet.
+    unknown_range = "999123456789@s.whatsapp.net"
+    report(statuses_handler, account, inbound(account, "3A0060", T0, unknown_range, {"jid": unknown_range}, "hi"))
+    assert [e["type"] for e in published.events] == ["message.received"]
+    _, _, page = request(inbox_api, "GET", "/conversations", account)
+    assert [(r["jid"], r["phone"]) for r in page["data"]] == [(unknown_range, "+999123456789")]
+    status, _, thread = request(inbox_api, "GET", f"/conversations/{quote(unknown_range)}/messages", account)
+    assert status == 200 and [m["wa_message_id"] for m in thread["data"]] == ["3A0060"]
+    _, _, sent = call(
+        load_function("messages").handler,
+        "POST",
+        "/messages/text",
+        body={"instance_id": account.instance_id, "to": unknown_range, "body": "x"},
+        headers=account.auth,
+    )
+    assert sent["code"] == "validation_failed" and sent["param"] == "to"  # sends keep the strict check

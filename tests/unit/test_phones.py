@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from bzapper.domain.phones import InvalidRecipient, Recipient, normalize_phone, parse_recipient
+from bzapper.domain.phones import InvalidRecipient, Recipient, normalize_phone, parse_chat, parse_recipient
 
 
 def _reason(value: str) -> str:
@@ -204,3 +204,37 @@ def test_recipient_is_frozen() -> None:
     recipient = parse_recipient("+5511988888888")
     with pytest.raises(dataclasses.FrozenInstanceError):
         recipient.jid = "x"  # type: ignore[misc]
+
+
+# --- chats WhatsApp itself named: lenient about numbering data, strict about shape ---------------------------
+
+
+def test_a_chat_whose_number_the_metadata_does_not_know_is_still_a_contact():
+    with pytest.raises(InvalidRecipient):
+        parse_recipient("999123456789@s.whatsapp.net")  # a send keeps refusing it
+    assert parse_chat("999123456789:3@s.whatsapp.net") == Recipient(
+        jid="999123456789@s.whatsapp.net", phone="+999123456789", lid=None
+    )
+
+
+def test_a_known_chat_parses_as_a_send_would():
+    for jid in ("551188887777@s.whatsapp.net", "5511988887777@c.us", "123456789012345@lid"):
+        assert parse_chat(jid) == parse_recipient(jid)
+
+
+@pytest.mark.parametrize(
+    "jid",
+    [
+        "123@s.whatsapp.net",
+        "1234567890123456@s.whatsapp.net",
+        "abc@s.whatsapp.net",
+        "status@broadcast",
+        "120363000000000009@newsletter",
+        "120363000000000009@g.us",
+        "",
+        "@s.whatsapp.net",
+    ],
+)
+def test_what_is_not_a_readable_one_to_one_chat_is_refused(jid):
+    with pytest.raises(InvalidRecipient):
+        parse_chat(jid)

@@ -12,7 +12,13 @@ from typing import Any, Literal
 from ulid import ULID
 
 from bzapper.domain.content import MEDIA_TYPES
-from bzapper.domain.phones import InvalidRecipient, is_group_jid, normalize_phone, parse_group, parse_recipient
+from bzapper.domain.phones import (
+    InvalidRecipient,
+    is_group_jid,
+    normalize_phone,
+    parse_chat,
+    parse_group,
+)
 from bzapper.domain.statuses import RANK, TERMINAL_RANK, MessageStatus
 
 PREVIEW_CHARS = 120
@@ -72,6 +78,10 @@ class Contact:
         return tuple(keys)
 
 
+NOT_CONVERSATIONS = frozenset({"broadcast", "newsletter"})
+"""Chat servers of what is never a conversation: status updates and broadcast lists, channels."""
+
+
 def chat_type(chat_jid: str) -> ChatType | None:
     """What kind of conversation a chat JID makes: "contact" (a phone or `@lid` JID), "group" (`@g.us`),
     or None for what the inbox never records: status updates (`status@broadcast`), broadcast lists
@@ -82,7 +92,7 @@ def chat_type(chat_jid: str) -> ChatType | None:
     except InvalidRecipient:
         pass
     try:
-        parse_recipient(chat_jid)
+        parse_chat(chat_jid)
         return CONTACT
     except InvalidRecipient:
         return None

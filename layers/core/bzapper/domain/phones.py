@@ -30,6 +30,7 @@ _GROUP_USER = re.compile(r"[0-9]{1,20}(?:-[0-9]{1,12})?")
 _MIN_DIGITS = 8  # shorter inputs are extensions or typos, never a reachable WhatsApp user
 _MAX_INPUT = 128  # bounds the work done on hostile input; real values are far shorter
 _MAX_LID_DIGITS = 20
+_MAX_E164_DIGITS = 15  # ITU-T E.164
 
 _BR_COUNTRY_CODE = 55
 _BR_OLD_MOBILE_FIRST_DIGITS = frozenset("6789")
@@ -132,6 +133,27 @@ def parse_recipient(value: str) -> Recipient:
 
     phone = normalize_phone(user_digits)
     return Recipient(jid=_phone_jid(phone), phone=phone, lid=None)
+
+
+def parse_chat(value: str) -> Recipient:
+    """A 1:1 chat JID that WhatsApp itself reported (an inbound message's chat, or that chat named back in an
+    inbox path), or raise InvalidRecipient.
+
+    Like parse_recipient, except that a phone JID whose number the phone metadata does not know yet (a new
+    range, a country's numbering change) is still a contact: WhatsApp delivered its message, so the number
+    exists, and dropping the message would lose it. Sends keep the strict check: a typo must not go out.
+    """
+    try:
+        return parse_recipient(value)
+    except InvalidRecipient as error:
+        user, _, server = (value or "").strip().partition("@")
+        match = _JID_USER.fullmatch(user)
+        if error.reason != "invalid_phone" or server.lower() not in _PHONE_SERVERS or match is None:
+            raise
+        digits = match.group(1)
+        if not _MIN_DIGITS <= len(digits) <= _MAX_E164_DIGITS:
+            raise
+        return Recipient(jid=f"{digits}@{PHONE_SERVER}", phone=f"+{digits}", lid=None)
 
 
 def _phone_jid(e164: str) -> str:

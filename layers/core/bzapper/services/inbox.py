@@ -20,6 +20,7 @@ from bzapper.domain.events import envelope
 from bzapper.domain.inbox import (
     CONTACT,
     GROUP,
+    NOT_CONVERSATIONS,
     Contact,
     ConversationRow,
     ReceivedMessage,
@@ -43,7 +44,7 @@ from bzapper.domain.inbox import (
 )
 from bzapper.domain.model import MessageView, Principal
 from bzapper.domain.otp import guard_content
-from bzapper.domain.phones import InvalidRecipient, Recipient, is_group_jid, parse_group, parse_recipient
+from bzapper.domain.phones import InvalidRecipient, Recipient, is_group_jid, parse_chat, parse_group, parse_recipient
 from bzapper.domain.statuses import MessageStatus
 from bzapper.services.container import Services
 from bzapper.services.control import command
@@ -75,11 +76,17 @@ def record_inbound(services: Services, event: dict[str, Any]) -> None:
     instance_id, wa_message_id = event["instance_id"], event["wa_message_id"]
     kind = chat_type(event["chat_jid"])
     if kind is None:
-        # Status updates, broadcast lists and channels are not conversations of this API (docs/inbox.md).
-        logger.info(
-            "inbound message of a status, broadcast list or channel not recorded",
-            extra={"instance_id": instance_id, "chat_server": str(event["chat_jid"]).rpartition("@")[2]},
-        )
+        server = str(event["chat_jid"]).rpartition("@")[2]
+        if server in NOT_CONVERSATIONS:  # status updates, broadcast lists, channels (docs/inbox.md)
+            logger.info(
+                "inbound message of a status, broadcast list or channel not recorded",
+                extra={"instance_id": instance_id, "chat_server": server},
+            )
+        else:  # an engine reported a chat no rule here reads: worth a look, never silent
+            logger.warning(
+                "inbound message of an unreadable chat JID not recorded",
+                extra={"instance_id": instance_id, "chat_server": server},
+            )
         return
     from_me = bool(event.get("from_me"))
     message_id = inbound_message_id(instance_id, wa_message_id)
@@ -94,7 +101,7 @@ def record_inbound(services: Services, event: dict[str, Any]) -> None:
         if not from_me:  # the participant who wrote, with both keys when known
             sender = _participant(services, account_id, sender)
     else:
-        contact = resolve_contact(services, account_id, parse_recipient(event["chat_jid"]), None if from_me else sender)
+        contact = resolve_contact(services, account_id, parse_chat(event["chat_jid"]), None if from_me else sender)
     instance = services.instances.get(instance_id)
     if instance is None:
         logger.warning("inbound message of an unknown instance dropped", extra={"instance_id": instance_id})
@@ -265,7 +272,7 @@ def contact_of(services: Services, principal: Principal, jid: str) -> Contact:
     try:
         if is_group_jid(jid):
             return Contact.group(parse_group(jid))
-        recipient = parse_recipient(jid)
+        recipient = parse_chat(jid) if "@" in jid else parse_recipient(jid)
     except InvalidRecipient as error:
         raise validation_failed("jid", _JID_ERRORS.get(error.reason, "error.invalid_recipient"), value=jid) from error
     return resolve_contact(services, principal.account_id, recipient, None)
@@ -402,7 +409,12 @@ def mark_conversation_read(services: Services, principal: Principal, instance_id
         conversation, unread = _read_through_newest(services, instance.instance_id, conversation)
         read.append(conversation)
         for message in unread:
-            receipts[_receipt_address(message)].append(message.wa_message_id)
+            chat_jid, sender_jid = _receipt_address(message)
+            if sender_jid is None and is_group_jid(chat_jid):
+                # WhatsApp names a group message by its sender too: a receipt without one would name the group.
+                logger.warning("group message with no sender: no read receipt", extra={"instance_id": instance_id})
+                continue
+            receipts[(chat_jid, sender_jid)].append(message.wa_message_id)
     # Fire and forget: the shard's holder sends them in order with the instance's other operations.
     for (chat_jid, sender_jid), wa_ids in receipts.items():
         participant = {"sender_jid": sender_jid} if sender_jid else {}

@@ -16,7 +16,14 @@ from bzapper.domain.clock import now_ms
 
 class IdentityStore:
     def record(self, account_id: str, phone: str, lid: str) -> bool:
-        """Store the mapping; True when it is new (or changed), so the caller emits contact.identity_resolved once."""
+        """Store the mapping; True when it is new (or changed), so the caller emits contact.identity_resolved once.
+
+        A mapping that changed (a phone recycled to a new WhatsApp account, an account that moved to a new
+        number) leaves the old other side naming this one: that item is cleared, so a lookup from either side
+        always agrees with the other (the inbox pairs a contact's two rows by them)."""
+        phone_by_lid, lid_by_phone = self.learned(account_id, lids=[lid], phones=[phone])
+        if phone_by_lid.get(lid) == phone and lid_by_phone.get(phone) == lid:
+            return False  # known both ways: one read, no write
         learned_at = now_ms()
         is_new = False
         for key in (f"lid#{lid}", f"phone#{phone}"):
@@ -30,6 +37,13 @@ class IdentityStore:
                 )
             )
             is_new = is_new or changed
+        old_phone, old_lid = phone_by_lid.get(lid), lid_by_phone.get(phone)
+        if old_phone and old_phone != phone:
+            stale = IdentityModel(account_id, f"phone#{old_phone}")
+            applied(lambda: stale.delete(condition=IdentityModel.lid == lid))  # unless it names another by now
+        if old_lid and old_lid != lid:
+            stale = IdentityModel(account_id, f"lid#{old_lid}")
+            applied(lambda: stale.delete(condition=IdentityModel.phone == phone))
         return is_new
 
     def phone_of(self, account_id: str, lid: str) -> str | None:
