@@ -8,6 +8,7 @@ import boto3
 import pytest
 from moto import mock_aws
 from support.accounts import Account, make_account
+from support.reports import CapturingPublisher
 
 from bzapper.adapters.aws import clients
 from bzapper.config import settings
@@ -57,3 +58,15 @@ def platform_handler(aws: None):
 @pytest.fixture
 def statuses_handler(aws: None):
     return load_function("statuses").handler
+
+
+@pytest.fixture
+def inbox_api(aws: None):
+    return load_function("inbox").handler
+
+
+@pytest.fixture
+def published(svc: container.Services) -> CapturingPublisher:
+    """The bus replaced by a list of what would have been published."""
+    svc.events = CapturingPublisher()
+    return svc.events

@@ -10,6 +10,7 @@ import boto3
 import pytest
 from support.accounts import make_account
 from support.apigw import LambdaContext, call
+from support.reports import CapturingPublisher
 
 from bzapper.adapters.aws.models import ConversationModel, MessageModel, UsageModel
 from bzapper.adapters.aws.usage import counter_id, hour_of
@@ -17,7 +18,6 @@ from bzapper.config import settings
 from bzapper.domain.clock import iso
 from bzapper.domain.inbox import inbound_message_id
 from bzapper.domain.model import StatusReport
-from bzapper.local.functions import load_function
 from bzapper.local.lambda_events import sqs_event
 from bzapper.services.inbox import record_inbound
 from bzapper.services.statuses import apply_report
@@ -27,25 +27,6 @@ PHONE = "+5511988888888"
 PHONE_JID = "5511988888888@s.whatsapp.net"
 LID = "98765432101234@lid"
 T0 = 1_790_000_000_000
-
-
-class CapturingPublisher:
-    def __init__(self) -> None:
-        self.events: list[dict] = []
-
-    def publish(self, events: list[dict]) -> None:
-        self.events.extend(events)
-
-
-@pytest.fixture
-def inbox_api(aws):
-    return load_function("inbox").handler
-
-
-@pytest.fixture
-def published(svc) -> CapturingPublisher:
-    svc.events = CapturingPublisher()
-    return svc.events
 
 
 def inbound(account, wa_id: str, at: int, *, body: str = "hi", chat: str = PHONE_JID, **overrides) -> dict:

@@ -16,7 +16,6 @@ from bzapper.adapters.aws.models import ConversationModel, UsageModel
 from bzapper.adapters.aws.usage import counter_id, hour_of
 from bzapper.config import settings
 from bzapper.domain.inbox import inbound_message_id
-from bzapper.local.functions import load_function
 from bzapper.services.inbox import record_inbound
 from bzapper.topology import control_queue_name
 
@@ -25,25 +24,6 @@ ANA, ANA_JID, ANA_LID = "+5511988881111", "5511988881111@s.whatsapp.net", "11112
 BETO, BETO_JID = "+5511988882222", "5511988882222@s.whatsapp.net"
 OWN = {"jid": "5511977776666@s.whatsapp.net", "phone": "+5511977776666", "push_name": "Shop"}
 T0 = 1_790_000_000_000
-
-
-class CapturingPublisher:
-    def __init__(self) -> None:
-        self.events: list[dict] = []
-
-    def publish(self, events: list[dict]) -> None:
-        self.events.extend(events)
-
-
-@pytest.fixture
-def inbox_api(aws):
-    return load_function("inbox").handler
-
-
-@pytest.fixture
-def published(svc) -> CapturingPublisher:
-    svc.events = CapturingPublisher()
-    return svc.events
 
 
 def group_message(account, wa_id: str, at: int, sender: dict, *, body: str = "hi", **overrides) -> dict:

@@ -24,25 +24,6 @@ OTHER_JID = "5511977770000@s.whatsapp.net"
 T0 = 1_790_000_000_000
 
 
-class CapturingPublisher:
-    def __init__(self) -> None:
-        self.events: list[dict] = []
-
-    def publish(self, events: list[dict]) -> None:
-        self.events.extend(events)
-
-
-@pytest.fixture
-def inbox_api(aws):
-    return load_function("inbox").handler
-
-
-@pytest.fixture
-def published(svc) -> CapturingPublisher:
-    svc.events = CapturingPublisher()
-    return svc.events
-
-
 def report(statuses_handler, account, body: dict) -> None:
     """A worker's report through the statuses consumer (the real path)."""
     record = {

@@ -6,6 +6,7 @@ import json
 
 import boto3
 from support.apigw import LambdaContext, call
+from support.reports import CapturingPublisher
 
 from bzapper.adapters.aws.models import MessageModel
 from bzapper.adapters.aws.queues import SqsReader
@@ -34,14 +35,6 @@ def _record(report: StatusReport, message_id: str = "m-1") -> dict:
 
 def _event(*records: dict) -> dict:
     return sqs_event(list(records), "arn:aws:sqs:us-east-1:123456789012:bzapper-test-status-updates.fifo", "us-east-1")
-
-
-class CapturingPublisher:
-    def __init__(self) -> None:
-        self.events: list[dict] = []
-
-    def publish(self, events: list[dict]) -> None:
-        self.events.extend(events)
 
 
 def test_statuses_move_forward_only_and_emit_one_event_each(messages_handler, statuses_handler, svc, account):
