@@ -275,3 +275,65 @@ def test_a_consumer_whose_number_was_fenced_logs_the_event_at_a_new_number(svc, 
     assert _row(stream, stale).type == HOLE
     assert log.position_of(stream, late["id"]) == 3
     assert _read_all(log, stream, 2, reader) == ([late["id"]], 3)
+
+
+def _poll_until_delivered(log: EventLog, stream: str, clock: FakeClock, gaps: GapWatch) -> tuple[list[str], int, int]:
+    """Polls like GET /stream (every 250 ms of the fake clock) until something is delivered, at most 200 s."""
+    cursor, waited = 0, 0
+    for _ in range(800):
+        ids, cursor = _read_all(log, stream, cursor, gaps)
+        if ids:
+            return ids, cursor, waited
+        clock.at += 250
+        waited += 250
+    return [], cursor, waited
+
+
+def test_a_dead_batch_of_ten_costs_a_reader_one_wait_not_ten(svc, account):
+    log, stream = svc.event_log, _stream(account)
+    clock = FakeClock()
+    gaps = GapWatch(wait_ms=5_000, clock=clock)
+    log.claim(stream, 10)  # a batch claimed 1..10, then its Lambda was killed before any write or close()
+    after = _event(account, 11)
+    _consume(after)  # 11
+
+    ids, cursor, waited = _poll_until_delivered(log, stream, clock, gaps)
+
+    assert (ids, cursor) == ([after["id"]], 11)
+    assert waited == 5_000  # the run's first number waited GAP_WAIT, then the whole run was fenced at once
+    assert {_row(stream, seq).type for seq in range(1, 11)} == {HOLE}
+
+
+@pytest.mark.parametrize("missing", [100, 250])
+def test_a_run_of_missing_numbers_longer_than_a_read_is_seen_and_fenced(svc, account, missing):
+    log, stream = svc.event_log, _stream(account)
+    clock = FakeClock()
+    gaps = GapWatch(wait_ms=5_000, clock=clock)
+    log.claim(stream, missing)  # say, batches whose writes and holes were all throttled, or that timed out
+    events = [_event(account, 1), _event(account, 2)]
+    _consume(*events)
+
+    ids, cursor, waited = _poll_until_delivered(log, stream, clock, gaps)
+
+    assert (ids, cursor, waited) == ([e["id"] for e in events], missing + 2, 5_000)
+    assert _row(stream, missing).type == HOLE
+
+
+def test_a_writer_fenced_past_its_pool_gives_it_back_and_claims_fresh_numbers(svc, account, monkeypatch):
+    log, stream = svc.event_log, _stream(account)
+    events = [_event(account, n) for n in range(5)]
+    claims: list[int] = []
+    real_claim = log.claim
+    monkeypatch.setattr(log, "claim", lambda s, n: claims.append(n) or real_claim(s, n))
+    batch = log.batch(events)
+    assert batch.append(events[0]) is True  # claims 1..5, writes 1; then the consumer stalls past GAP_WAIT
+    for seq in range(2, 6):  # readers fenced the rest of its pool: every number it holds is stale
+        assert log.hole(stream, seq)
+
+    assert [batch.append(event) for event in events[1:]] == [True] * 4  # none fails, none goes to the DLQ
+    batch.close()
+
+    assert claims == [5, 4]  # one fresh claim for the retry and the rest of the batch, not one per fence
+    assert [log.position_of(stream, e["id"]) for e in events] == [1, 6, 7, 8, 9]
+    reader = GapWatch(wait_ms=5_000, clock=FakeClock())
+    assert _read_all(log, stream, 0, reader) == ([e["id"] for e in events], 9)

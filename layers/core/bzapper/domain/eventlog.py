@@ -4,8 +4,8 @@ Pure, no I/O. Writers claim numbers from a per-stream counter (one atomic add), 
 number; numbers are committed out of order (two writers, one a little slower), and a claimed number can stay
 empty (a writer that died between its claim and its write). A reader delivers in number order and stops at the
 first missing number: a number that is missing while a later one is present is a *gap*. It waits for the gap
-to fill for at most GAP_WAIT_MS from when it first saw it, then fences it (writes a hole there, on the
-condition that nothing is there yet) and goes on. The fence is what keeps resume exact: once a hole holds a
+to fill for at most GAP_WAIT_MS from when it first saw it, then fences it and every number missing after it
+up to the next present one (writes a hole at each, on the condition that nothing is there yet) and goes on. The fence is what keeps resume exact: once a hole holds a
 number, a late writer's commit at that number fails, and the writer claims a new, later number instead, so no
 event ever lands behind a reader that went past.
 """
@@ -22,11 +22,13 @@ SEQ_DIGITS = 15
 stream: at 1,000 a second, 31,000 years)."""
 
 GAP_WAIT_MS = 5_000
-"""How long a reader waits for a missing number before fencing it with a hole. A live writer commits within
-tens of milliseconds of its claim (one transaction), and within about 2 s even through the SDK's retries of a
-throttled call (4 attempts, exponential backoff); 5 s outlasts that, so fences hit dead writers (a Lambda timed
-out or killed between claim and write), not slow ones. It is also the most a dead writer can delay the stream,
-once: the first reader's fence serves every later reader. A fenced live writer loses nothing (it claims again)."""
+"""How long a reader waits for a missing number before fencing it with a hole. A live writer usually commits
+within tens of milliseconds of its claim (one transaction), but not always within any bound: botocore's standard
+retries back a throttled call off for up to about 7 s, and each attempt may take up to the read timeout. So a
+fence can hit a slow writer that is still alive; that is correct, not a loss: its commit fails on the hole, it
+claims a new, later number and the event arrives after the reader's cursor, only later in number order than
+its first claim. 5 s is the most a dead writer (a Lambda timed out or killed between claim and write) delays
+the stream, once for a whole run of its numbers: the first reader's fence serves every later reader."""
 
 
 def seq_key(seq: int) -> str:
@@ -54,16 +56,18 @@ class Walk:
     """The last number of the unbroken run after the cursor (the cursor itself when the next is missing)."""
     gap: int | None
     """The first missing number when a later one is present; None when nothing later was seen (no gap yet)."""
+    gap_end: int | None = None
+    """The last number of the missing run that starts at `gap` (one below the next present number)."""
 
 
 def walk(after: int, present: Iterable[int]) -> Walk:
-    """How far a reader at `after` may read: up to the first missing number."""
+    """How far a reader at `after` may read: up to the first missing number, and the run missing from there."""
     expected = after + 1
     for seq in sorted(set(present)):
         if seq < expected:
             continue
         if seq > expected:
-            return Walk(expected - 1, expected)
+            return Walk(expected - 1, expected, seq - 1)
         expected += 1
     return Walk(expected - 1, None)
 
@@ -75,17 +79,30 @@ class GapWatch:
         self.wait_ms = wait_ms
         self._clock = clock or now_ms
         self._first_seen: dict[int, int] = {}
+        self._passable_through = 0
+        """Every number up to this one may pass at once: the run it ends has already waited."""
 
-    def may_pass(self, seq: int) -> bool:
-        """True once `seq` has been missing for GAP_WAIT_MS since this reader first saw it missing."""
+    def may_pass(self, seq: int, through: int | None = None) -> bool:
+        """True once `seq` has been missing for GAP_WAIT_MS since this reader first saw it missing.
+
+        `through` ends the missing run that starts at `seq`: once `seq` may pass, so may the whole run. Every
+        number of it was claimed before the present number just after it, so before this reader saw the gap:
+        each has had as long as `seq` to be written, and a run of k dead numbers costs one wait, not k."""
+        if seq <= self._passable_through:
+            return True
         now = self._clock()
         first = self._first_seen.setdefault(seq, now)
-        return now - first >= self.wait_ms
+        if now - first < self.wait_ms:
+            return False
+        self._passable_through = max(self._passable_through, through or seq)
+        return True
 
     def read_through(self, seq: int) -> None:
         """The reader is past `seq`: forget the gaps at or below it."""
         for waited in [s for s in self._first_seen if s <= seq]:
             del self._first_seen[waited]
+        if seq >= self._passable_through:
+            self._passable_through = 0  # the run is behind the reader; a partly fenced one still passes
 
     @property
     def waiting_on(self) -> tuple[int, ...]:

@@ -30,7 +30,7 @@ from pynamodb.transactions import TransactWrite
 
 from bzapper.adapters.aws.clients import dynamodb_connection
 from bzapper.adapters.aws.models import EventModel
-from bzapper.domain.eventlog import GapWatch, claimed, parse_seq, seq_key, walk
+from bzapper.domain.eventlog import SEQ_DIGITS, GapWatch, claimed, parse_seq, seq_key, walk
 
 logger = logging.getLogger(__name__)
 
@@ -38,9 +38,13 @@ RETENTION_MS = 7 * 24 * 3600 * 1000
 COUNTER_ENTRY = "seq"
 HOLE = "log.hole"
 """The `type` of a hole row (it has no payload): never an event type, never delivered."""
-MAX_CLAIMS_PER_EVENT = 3
-"""A fenced write claims a new number; a writer fenced three times in a row gives the record back to SQS."""
+MAX_CLAIMS_PER_EVENT = 10
+"""A fenced write claims a fresh number, so each fence means the writer stalled past GAP_WAIT between a claim and
+its commit once more; ten in a row is something broken (a clock or a table far off), and the record goes back
+to SQS rather than loop."""
 MAX_ROUNDS_PER_READ = 10
+LOG_END = f"log#{'9' * SEQ_DIGITS}"
+"""The top of the log's key space: a read's range ends here, its Limit bounds what it reads."""
 
 
 class CounterModel(Model):
@@ -190,10 +194,16 @@ class EventLog:
         for _ in range(MAX_ROUNDS_PER_READ):
             rows = {
                 seq: row
+                # Open-ended with a Limit rather than [cursor+1, cursor+limit]: a window with every number missing
+                # shows no later row, so a run of `limit` dead numbers would never be seen as a gap. Comparing an
+                # empty window with the counter's head would see it too, but a reader at the tip gets an empty
+                # window on nearly every poll (4 a second), and each would pay a GetItem; this is the same one
+                # Query, reading the same rows, and its first rows are the first present ones past any gap.
                 for row in EventModel.query(
                     stream,
-                    EventModel.entry.between(f"log#{seq_key(cursor + 1)}", f"log#{seq_key(cursor + limit)}"),
+                    EventModel.entry.between(f"log#{seq_key(cursor + 1)}", LOG_END),
                     consistent_read=True,
+                    limit=limit,
                 )
                 if (seq := parse_seq(row.entry[len("log#") :])) is not None
             }
@@ -208,12 +218,21 @@ class EventLog:
                 found.append(LoggedEvent(seq, row.event_id, row.type or "", row.instance_id, row.payload))
             cursor = step.through
             gaps.read_through(cursor)
-            if step.gap is None or not gaps.may_pass(step.gap):
+            if step.gap is None:
+                if len(rows) < limit:
+                    break
+                continue  # a full read: more may follow (the rows of a run fenced just now, a backlog)
+            if not gaps.may_pass(step.gap, step.gap_end):
                 break
+            # The fence, on the whole missing run (its first number waited; `gaps` says why the rest need not):
+            # whoever wins each number, it now holds a row; read them again. A run longer than a read is fenced
+            # over the next rounds or polls, without a new wait.
+            last = min(step.gap_end or step.gap, step.gap + limit - 1)
             try:
-                self.hole(stream, step.gap)  # the fence: whoever wins, the number now holds a row; read it again
+                for seq in range(step.gap, last + 1):
+                    self.hole(stream, seq)
             except Exception:  # a throttled fence only makes this reader wait one poll longer
-                logger.warning("event log: could not fence %s #%d", stream, step.gap, exc_info=True)
+                logger.warning("event log: could not fence %s #%d..%d", stream, step.gap, last, exc_info=True)
                 break
         return found, cursor
 
@@ -248,8 +267,19 @@ class EventBatch:
             if outcome == "duplicate":
                 self._log.hole(stream, seq, event["id"])
                 return False
-            # fenced: a reader waited GAP_WAIT for this number and filled it; take a later one
+            # fenced: a reader waited GAP_WAIT for this number and filled it. The rest of the pool was claimed
+            # with it, so it is as stale (readers may be fencing it now): give it back and claim fresh numbers.
+            self._renew(stream)
         raise RuntimeError(f"event {event['id']} was fenced off {MAX_CLAIMS_PER_EVENT} times")
+
+    def _renew(self, stream: str) -> None:
+        """After a fence: the stream's unused numbers become holes, and as many fresh ones, plus the retry's,
+        are claimed in one add (the batch's later records of this stream use them)."""
+        pool = self._numbers.get(stream, [])
+        stale, pool[:] = list(pool), []
+        for seq in stale:
+            self._fill(stream, seq)
+        pool.extend(self._log.claim(stream, len(stale) + 1))
 
     def close(self) -> None:
         """Numbers claimed but not used (a record that failed first) become holes, so no reader waits on them."""
