@@ -424,3 +424,58 @@ def test_keys_the_batch_read_hands_back_are_read_again_else_the_job_is_retried(w
     jobs = _fan_out_and_take_job(svc, _event(account, "message.read"))
     assert _dispatch(jobs) == {"batchItemFailures": [{"itemIdentifier": jobs[0]["MessageId"]}]}
     assert len(svc.http.requests) == 1
+
+
+class RecoversDuringPost(Receiver):
+    """An endpoint that fails this POST while a concurrent delivery to it succeeds (and ends the streak)."""
+
+    def __init__(self, svc, webhook_id: str, streak_restarted_at: int | None) -> None:
+        super().__init__(500)
+        self.svc, self.webhook_id, self.restarted = svc, webhook_id, streak_restarted_at
+
+    def post(self, url, body, headers, timeout):
+        self.svc.webhooks.note_success(self.webhook_id)  # the other delivery got a 2xx
+        if self.restarted is not None:  # and yet another one failed since: a new, short streak
+            self.svc.webhooks.note_failure(self.webhook_id, self.restarted)
+        return super().post(url, body, headers, timeout)
+
+
+@pytest.mark.parametrize("restarted", [False, True])
+def test_an_endpoint_that_recovered_during_the_post_is_not_disabled_on_a_stale_streak(
+    webhooks_api, svc, account, monkeypatch, restarted
+):
+    monkeypatch.setattr(svc.delivery_jobs, "postpone", lambda *args: None)
+    published: list[dict] = []
+    monkeypatch.setattr(svc.events, "publish", published.extend)
+    _, _, hook = _create(webhooks_api, account)
+    svc.webhooks.update(hook["id"], [WebhookModel.failing_since.set(now_ms() - DISABLE_AFTER_MS - 1)])
+    jobs = _fan_out_and_take_job(svc, _event(account))  # read before the POST: failing for just over 3 days
+    restarted_at = now_ms() - 60_000 if restarted else None
+    svc.http = RecoversDuringPost(svc, hook["id"], restarted_at)
+
+    _dispatch(jobs)  # a 500: retried later
+
+    _, _, after = call(webhooks_api, "GET", f"/webhooks/{hook['id']}", headers=account.auth)
+    assert after["status"] == "enabled" and not [e for e in published if e["type"] == "webhook.disabled"]
+    since = svc.webhooks.get(hook["id"]).failing_since
+    if restarted:
+        assert since == restarted_at  # the other failure's streak, 1 minute old, is kept
+    else:
+        assert since is not None and since > now_ms() - 60_000  # this failure starts a new streak
+
+
+def test_keys_left_unprocessed_raise_without_a_last_vain_sleep(webhooks_api, svc, account, monkeypatch):
+    from bzapper.adapters.aws import clients, webhooks
+
+    _create(webhooks_api, account)
+    svc.http = Receiver()
+    slept: list[float] = []
+    monkeypatch.setattr(webhooks.time, "sleep", slept.append)
+    client = clients.dynamodb_connection().client
+    never_read = lambda RequestItems: {"Responses": {}, "UnprocessedKeys": RequestItems}  # noqa: E731
+    monkeypatch.setattr(client, "batch_get_item", never_read)
+
+    jobs = _fan_out_and_take_job(svc, _event(account))
+    assert _dispatch(jobs) == {"batchItemFailures": [{"itemIdentifier": jobs[0]["MessageId"]}]}
+    assert len(slept) == webhooks._UNPROCESSED_RETRIES  # a sleep between attempts, none after the last
+    assert svc.http.requests == []

@@ -234,7 +234,8 @@ def dispatch(services: Services, job: dict[str, Any], queue_arn: str, receipt_ha
 
     DynamoDB calls: one read of the delivery and its endpoint together, the attempt and the delivery's state in
     one write, and on success the usage counter (3); on a failure, a write of `failing_since` only when the
-    endpoint was not failing yet, and a success clears it only when it was (docs/performance.md).
+    endpoint was not failing yet (or a read of it again when it looks past the disable threshold), and a success
+    clears it only when it was (docs/performance.md).
     """
     delivery, webhook = services.deliveries.get_with_endpoint(job["webhook_id"], job["delivery_id"])
     if delivery is None or delivery.status in ("delivered", "failed"):
@@ -273,11 +274,24 @@ def dispatch(services: Services, job: dict[str, Any], queue_arn: str, receipt_ha
     return False
 
 
+def _streak_start(services: Services, webhook: WebhookModel, at: int) -> int | None:
+    """Since when the endpoint has been failing, this failure included."""
+    if not webhook.failing_since:
+        return services.webhooks.note_failure(webhook.webhook_id, at)
+    # Already failing when read (before the POST, consistently): the streak's start is known, nothing to write.
+    since = int(webhook.failing_since)
+    if at - since < DISABLE_AFTER_MS:
+        return since
+    # Past the threshold on that read, but a concurrent delivery may have succeeded since (and ended the streak,
+    # or another started a new one): read it again before disabling. Only this rare path pays the call.
+    current = services.webhooks.get(webhook.webhook_id)
+    if current is not None and current.failing_since:
+        return int(current.failing_since)
+    return services.webhooks.note_failure(webhook.webhook_id, at)
+
+
 def _track_failure(services: Services, webhook: WebhookModel, at: int) -> None:
-    # Already failing when read (a moment ago, consistently): the streak's start is known, nothing to write.
-    since = (
-        int(webhook.failing_since) if webhook.failing_since else services.webhooks.note_failure(webhook.webhook_id, at)
-    )
+    since = _streak_start(services, webhook, at)
     if since is None or at - since < DISABLE_AFTER_MS or not services.webhooks.disable_if_enabled(webhook.webhook_id):
         return
     account = services.accounts.get(webhook.account_id)

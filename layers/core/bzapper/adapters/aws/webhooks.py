@@ -145,7 +145,8 @@ class DeliveryStore:
             request = answer.get("UnprocessedKeys") or {}
             if not request:
                 break
-            time.sleep(0.05 * 2**retry)
+            if retry < _UNPROCESSED_RETRIES:  # no sleep after the last attempt: it only delays the raise
+                time.sleep(0.05 * 2**retry)
         else:
             raise RuntimeError(f"delivery {delivery_id}: keys left unprocessed by BatchGetItem")
         delivery = found.get(DeliveryModel.Meta.table_name)
