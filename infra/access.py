@@ -235,6 +235,8 @@ ACCESS: dict[str, Access] = {
         ),
         tables=(TableAccess("events", (PUT, UPDATE)),),
     ),
+    # IAM cannot narrow this PutItem to the fences' `log#` items: dynamodb:LeadingKeys conditions the partition
+    # key only, and the sort key has no condition key, so the grant covers the whole events table's items.
     "stream": Access(
         why=(
             "GET /stream: resolves Last-Event-ID to a log number (or reads the counter), reads the account's log "

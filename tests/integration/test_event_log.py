@@ -8,8 +8,8 @@ import json
 import pytest
 from support.apigw import LambdaContext
 
-from bzapper.adapters.aws.eventlog import COUNTER_ENTRY, HOLE, CounterModel, EventLog, stream_id
-from bzapper.adapters.aws.models import EventModel
+from bzapper.adapters.aws.eventlog import COUNTER_ENTRY, HOLE, EventLog, stream_id
+from bzapper.adapters.aws.models import CounterModel, EventModel
 from bzapper.domain.clock import now_ms
 from bzapper.domain.eventlog import GapWatch, seq_key
 from bzapper.domain.events import envelope

@@ -255,7 +255,8 @@ TABLES: tuple[Table, ...] = (
     # One GCRA token bucket per key: a single number, updated conditionally.
     Table("rate_limits", hash_key="bucket_id", ttl_attribute="expires_at"),
     Table("checkouts", hash_key="checkout_id"),
-    # The event log: "id#<event id>" dedupes, "log#<position>" orders what GET /stream replays.
+    # The event log: "id#<event id>" dedupes, "log#<number>" orders what GET /stream replays, and one "seq" item
+    # per stream is the counter its numbers are claimed from (docs/webhooks.md, "The log's order").
     Table("events", hash_key="stream_id", range_key="entry", ttl_attribute="expires_at"),
     Table("webhooks", hash_key="webhook_id", indexes=(Index("by_account", "account_id", "webhook_id"),)),
     Table("deliveries", hash_key="webhook_id", range_key="delivery_id"),

@@ -23,13 +23,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
-from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from bzapper.adapters.aws.clients import dynamodb_connection
-from bzapper.adapters.aws.models import EventModel
+from bzapper.adapters.aws.models import CounterModel, EventModel
 from bzapper.domain.eventlog import SEQ_DIGITS, GapWatch, claimed, parse_seq, seq_key, walk
 
 logger = logging.getLogger(__name__)
@@ -45,18 +43,6 @@ to SQS rather than loop."""
 MAX_ROUNDS_PER_READ = 10
 LOG_END = f"log#{'9' * SEQ_DIGITS}"
 """The top of the log's key space: a read's range ends here, its Limit bounds what it reads."""
-
-
-class CounterModel(Model):
-    """The counter item of a stream, in the events table beside its log."""
-
-    class Meta:
-        table_name = EventModel.Meta.table_name
-        region = EventModel.Meta.region
-
-    stream_id = UnicodeAttribute(hash_key=True)
-    entry = UnicodeAttribute(range_key=True)
-    last = NumberAttribute(null=True)
 
 
 def stream_id(account_id: str, livemode: bool) -> str:

@@ -256,7 +256,9 @@ class CheckoutModel(Model):
 
 
 class EventModel(Model):
-    """One table, two kinds of item per event: `id#<event id>` (written once) and `log#<position>`."""
+    """The event log, one partition per stream (`<account>:<live|test>`): per event an `id#<event id>` item
+    (written once, keeps the event's number) and a `log#<number>` item (the event, or a hole); and per stream
+    one `seq` item, the counter of numbers claimed (CounterModel). adapters/aws/eventlog.py has the rules."""
 
     Meta = _meta("events")
     stream_id = UnicodeAttribute(hash_key=True)
@@ -268,6 +270,15 @@ class EventModel(Model):
     """The envelope as JSON text, exactly what the stream sends."""
     created_at = NumberAttribute()
     expires_at = NumberAttribute()
+
+
+class CounterModel(Model):
+    """A stream's `seq` item in the events table: the last log number claimed (never expires)."""
+
+    Meta = _meta("events")
+    stream_id = UnicodeAttribute(hash_key=True)
+    entry = UnicodeAttribute(range_key=True)
+    last = NumberAttribute(null=True)
 
 
 class WebhooksByAccount(GlobalSecondaryIndex["WebhookModel"]):
