@@ -5,9 +5,9 @@ number; numbers are committed out of order (two writers, one a little slower), a
 empty (a writer that died between its claim and its write). A reader delivers in number order and stops at the
 first missing number: a number that is missing while a later one is present is a *gap*. It waits for the gap
 to fill for at most GAP_WAIT_MS from when it first saw it, then fences it and every number missing after it
-up to the next present one (writes a hole at each, on the condition that nothing is there yet) and goes on. The fence is what keeps resume exact: once a hole holds a
-number, a late writer's commit at that number fails, and the writer claims a new, later number instead, so no
-event ever lands behind a reader that went past.
+up to the next present one (writes a hole at each, on the condition that nothing is there yet) and goes on.
+The fence is what keeps resume exact: once a hole holds a number, a late writer's commit at that number fails,
+and the writer claims a new, later number instead, so no event ever lands behind a reader that went past.
 """
 
 from __future__ import annotations
