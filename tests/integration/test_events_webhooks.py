@@ -479,3 +479,27 @@ def test_keys_left_unprocessed_raise_without_a_last_vain_sleep(webhooks_api, svc
     assert _dispatch(jobs) == {"batchItemFailures": [{"itemIdentifier": jobs[0]["MessageId"]}]}
     assert len(slept) == webhooks._UNPROCESSED_RETRIES  # a sleep between attempts, none after the last
     assert svc.http.requests == []
+
+
+def test_an_endpoint_that_recovered_between_the_reread_and_the_disable_stays_enabled(
+    webhooks_api, svc, account, monkeypatch
+):
+    monkeypatch.setattr(svc.delivery_jobs, "postpone", lambda *args: None)
+    published: list[dict] = []
+    monkeypatch.setattr(svc.events, "publish", published.extend)
+    _, _, hook = _create(webhooks_api, account)
+    svc.webhooks.update(hook["id"], [WebhookModel.failing_since.set(now_ms() - DISABLE_AFTER_MS - 1)])
+    jobs = _fan_out_and_take_job(svc, _event(account))
+    svc.http = Receiver(500)
+    real_get = svc.webhooks.get
+
+    def reread_then_a_success_lands(webhook_id):
+        current = real_get(webhook_id)  # still failing for over 3 days: the dispatcher goes on to disable
+        svc.webhooks.note_success(webhook_id)  # ...while a concurrent delivery's 2xx ends the streak
+        return current
+
+    monkeypatch.setattr(svc.webhooks, "get", reread_then_a_success_lands)
+    _dispatch(jobs)
+
+    _, _, after = call(webhooks_api, "GET", f"/webhooks/{hook['id']}", headers=account.auth)
+    assert after["status"] == "enabled" and not [e for e in published if e["type"] == "webhook.disabled"]

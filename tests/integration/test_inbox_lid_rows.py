@@ -277,9 +277,11 @@ def test_a_contact_that_moved_to_a_new_number_is_listed_once_per_number(
         assert sorted((r["jid"], r["unread_count"]) for r in rows) == [(NEW_PHONE_JID, 1), (PHONE_JID, 1)], limit
 
 
-def test_a_mapping_seen_again_is_one_read_and_no_news(svc, account):
+def test_a_mapping_seen_again_is_one_read_and_no_news(svc, account, monkeypatch):
     assert svc.identities.record(account.account_id, PHONE, LID) is True
+    calls = DynamoCalls(monkeypatch)
     assert svc.identities.record(account.account_id, PHONE, LID) is False
+    assert calls.names == ["BatchGetItem"]
     assert svc.identities.record(account.account_id, PHONE, NEW_LID) is True
     assert svc.identities.learned(account.account_id, lids=[LID, NEW_LID], phones=[PHONE]) == (
         {NEW_LID: PHONE},
@@ -296,8 +298,9 @@ def test_a_chat_whose_number_the_phone_metadata_does_not_know_is_still_recorded(
     assert [e["type"] for e in published.events] == ["message.received"]
     _, _, page = request(inbox_api, "GET", "/conversations", account)
     assert [(r["jid"], r["phone"]) for r in page["data"]] == [(unknown_range, "+999123456789")]
-    status, _, thread = request(inbox_api, "GET", f"/conversations/{quote(unknown_range)}/messages", account)
-    assert status == 200 and [m["wa_message_id"] for m in thread["data"]] == ["3A0060"]
+    for jid in (unknown_range, "+999123456789"):
+        status, _, thread = request(inbox_api, "GET", f"/conversations/{quote(jid)}/messages", account)
+        assert status == 200 and [m["wa_message_id"] for m in thread["data"]] == ["3A0060"], jid
     _, _, sent = call(
         load_function("messages").handler,
         "POST",
@@ -306,3 +309,37 @@ def test_a_chat_whose_number_the_phone_metadata_does_not_know_is_still_recorded(
         headers=account.auth,
     )
     assert sent["code"] == "validation_failed" and sent["param"] == "to"  # sends keep the strict check
+
+
+@pytest.mark.parametrize("failing", ["delete", "save"])
+def test_a_change_interrupted_midway_is_repaired_by_the_redelivered_report(svc, account, monkeypatch, failing):
+    from bzapper.adapters.aws.models import IdentityModel
+
+    svc.identities.record(account.account_id, PHONE, OLD_LID)
+    real = getattr(IdentityModel, failing)
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("the Lambda died here")
+
+    monkeypatch.setattr(IdentityModel, failing, crash)
+    with pytest.raises(RuntimeError):
+        svc.identities.record(account.account_id, PHONE, NEW_LID)
+    monkeypatch.setattr(IdentityModel, failing, real)
+
+    svc.identities.record(account.account_id, PHONE, NEW_LID)  # SQS hands the report over again
+    assert svc.identities.learned(account.account_id, lids=[OLD_LID, NEW_LID], phones=[PHONE]) == (
+        {NEW_LID: PHONE},
+        {PHONE: NEW_LID},
+    )
+
+
+def test_a_brazilian_mobile_reported_without_its_ninth_digit_is_one_contact(svc, account, inbox_api, statuses_handler):
+    # Older Brazilian mobiles keep an 8-digit JID on WhatsApp; the inbox keys them with the ninth digit.
+    old_jid = "551188887777@s.whatsapp.net"
+    report(statuses_handler, account, inbound(account, "3A0070", T0, old_jid, {"jid": old_jid}, "from the phone"))
+    report(statuses_handler, account, mapping(account, "+551188887777", LID, T0 + 1_000))
+    report(statuses_handler, account, inbound(account, "3A0071", T0 + 2_000, LID, {"jid": LID}, "from the lid"))
+    _, _, page = request(inbox_api, "GET", "/conversations", account)
+    assert [(r["jid"], r["phone"], r["lid"], r["unread_count"]) for r in page["data"]] == [
+        ("5511988887777@s.whatsapp.net", "+5511988887777", LID, 2)
+    ]

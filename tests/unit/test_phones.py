@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from bzapper.domain.phones import InvalidRecipient, Recipient, normalize_phone, parse_chat, parse_recipient
+from bzapper.domain.phones import InvalidRecipient, Recipient, chat_phone, normalize_phone, parse_chat, parse_recipient
 
 
 def _reason(value: str) -> str:
@@ -225,6 +225,7 @@ def test_a_known_chat_parses_as_a_send_would():
 @pytest.mark.parametrize(
     "jid",
     [
+        "0999123456@s.whatsapp.net",
         "123@s.whatsapp.net",
         "1234567890123456@s.whatsapp.net",
         "abc@s.whatsapp.net",
@@ -238,3 +239,23 @@ def test_a_known_chat_parses_as_a_send_would():
 def test_what_is_not_a_readable_one_to_one_chat_is_refused(jid):
     with pytest.raises(InvalidRecipient):
         parse_chat(jid)
+
+
+def test_a_chat_named_back_as_e164_reads_like_its_jid():
+    assert parse_chat("+999 123-456-789") == parse_chat("999123456789@s.whatsapp.net")
+
+
+@pytest.mark.parametrize(
+    ("reported", "key"),
+    [
+        ("+551188887777", "+5511988887777"),  # a Brazilian mobile WhatsApp still names without its ninth digit
+        ("551188887777@s.whatsapp.net", "+5511988887777"),
+        ("5511988887777:12@s.whatsapp.net", "+5511988887777"),
+        ("+999123456789", "+999123456789"),  # unknown to the metadata: kept as WhatsApp reported it
+        ("123456789@lid", None),
+        ("not a phone", None),
+        (None, None),
+    ],
+)
+def test_an_engine_reported_phone_is_keyed_as_the_inbox_keys_its_chat(reported, key):
+    assert chat_phone(reported) == key

@@ -14,8 +14,8 @@ from ulid import ULID
 from bzapper.domain.content import MEDIA_TYPES
 from bzapper.domain.phones import (
     InvalidRecipient,
+    chat_phone,
     is_group_jid,
-    normalize_phone,
     parse_chat,
     parse_group,
 )
@@ -109,12 +109,7 @@ def phone_jid(e164: str) -> str:
 
 def clean_phone(value: Any) -> str | None:
     """An engine-reported phone ("+55…", "55…" or a phone JID) as E.164, or None when it is not one."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return normalize_phone(value.split("@", 1)[0].split(":", 1)[0])
-    except InvalidRecipient:
-        return None
+    return chat_phone(value)
 
 
 def clean_lid(value: Any) -> str | None:

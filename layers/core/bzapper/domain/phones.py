@@ -136,24 +136,37 @@ def parse_recipient(value: str) -> Recipient:
 
 
 def parse_chat(value: str) -> Recipient:
-    """A 1:1 chat JID that WhatsApp itself reported (an inbound message's chat, or that chat named back in an
-    inbox path), or raise InvalidRecipient.
+    """A 1:1 chat that WhatsApp itself reported (an inbound message's chat JID, or that chat named back in an
+    inbox path as a JID or E.164), or raise InvalidRecipient.
 
-    Like parse_recipient, except that a phone JID whose number the phone metadata does not know yet (a new
-    range, a country's numbering change) is still a contact: WhatsApp delivered its message, so the number
-    exists, and dropping the message would lose it. Sends keep the strict check: a typo must not go out.
+    Like parse_recipient, except that a phone number the phone metadata does not know yet (a new range, a
+    country's numbering change) is still a contact, as "+<digits>": WhatsApp delivered its message, so the
+    number exists, and dropping the message would lose it. Sends keep the strict check: a typo must not go out.
     """
     try:
         return parse_recipient(value)
     except InvalidRecipient as error:
-        user, _, server = (value or "").strip().partition("@")
+        user, at, server = (value or "").strip().partition("@")
+        if not at:
+            user, server = _SEPARATORS.sub("", user).removeprefix("+"), PHONE_SERVER
         match = _JID_USER.fullmatch(user)
         if error.reason != "invalid_phone" or server.lower() not in _PHONE_SERVERS or match is None:
             raise
         digits = match.group(1)
-        if not _MIN_DIGITS <= len(digits) <= _MAX_E164_DIGITS:
-            raise
+        if digits.startswith("0") or not _MIN_DIGITS <= len(digits) <= _MAX_E164_DIGITS:
+            raise  # no country code starts with 0
         return Recipient(jid=f"{digits}@{PHONE_SERVER}", phone=f"+{digits}", lid=None)
+
+
+def chat_phone(value: object) -> str | None:
+    """An engine-reported phone ("+55…", "55…" or a phone JID) as the E.164 the inbox and the identities key
+    it by (Brazil's ninth digit added, as parse_chat reads the chat itself), or None when it is not one."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        return parse_chat(value).phone
+    except InvalidRecipient:
+        return None
 
 
 def _phone_jid(e164: str) -> str:

@@ -272,7 +272,7 @@ def contact_of(services: Services, principal: Principal, jid: str) -> Contact:
     try:
         if is_group_jid(jid):
             return Contact.group(parse_group(jid))
-        recipient = parse_chat(jid) if "@" in jid else parse_recipient(jid)
+        recipient = parse_chat(jid)
     except InvalidRecipient as error:
         raise validation_failed("jid", _JID_ERRORS.get(error.reason, "error.invalid_recipient"), value=jid) from error
     return resolve_contact(services, principal.account_id, recipient, None)

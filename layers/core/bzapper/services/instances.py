@@ -16,7 +16,7 @@ from bzapper.domain.events import envelope
 from bzapper.domain.ids import is_id
 from bzapper.domain.instances import PAIRABLE, TEST_ENGINES, InstanceStatus, emits_event
 from bzapper.domain.model import InstanceRef, InstanceView, Principal
-from bzapper.domain.phones import InvalidRecipient, normalize_phone
+from bzapper.domain.phones import InvalidRecipient, chat_phone, normalize_phone
 from bzapper.domain.plans import plan_named
 from bzapper.services.container import Services
 from bzapper.services.control import ask, command
@@ -172,6 +172,8 @@ def learn_identity(services: Services, instance: InstanceView, phone: str, lid: 
 
     Published before stored: a failed publish is retried (same event id) instead of lost behind a stored mapping.
     """
+    # Keyed as the inbox keys a chat (an engine may report a Brazilian mobile without its ninth digit).
+    phone = chat_phone(phone) or phone
     if services.identities.lid_of(instance.account_id, phone) == lid:
         return
     services.events.publish(

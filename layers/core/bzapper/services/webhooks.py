@@ -292,8 +292,10 @@ def _streak_start(services: Services, webhook: WebhookModel, at: int) -> int | N
 
 def _track_failure(services: Services, webhook: WebhookModel, at: int) -> None:
     since = _streak_start(services, webhook, at)
-    if since is None or at - since < DISABLE_AFTER_MS or not services.webhooks.disable_if_enabled(webhook.webhook_id):
+    if since is None or at - since < DISABLE_AFTER_MS:
         return
+    if not services.webhooks.disable_if_enabled(webhook.webhook_id, since):
+        return  # already disabled, or a delivery succeeded since the streak was read: it ended
     account = services.accounts.get(webhook.account_id)
     locale = account.locale if account else i18n.DEFAULT_LOCALE
     services.events.publish(

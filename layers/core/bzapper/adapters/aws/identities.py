@@ -21,9 +21,18 @@ class IdentityStore:
         A mapping that changed (a phone recycled to a new WhatsApp account, an account that moved to a new
         number) leaves the old other side naming this one: that item is cleared, so a lookup from either side
         always agrees with the other (the inbox pairs a contact's two rows by them)."""
-        phone_by_lid, lid_by_phone = self.learned(account_id, lids=[lid], phones=[phone])
+        phone_by_lid, lid_by_phone = self.learned(account_id, lids=[lid], phones=[phone], consistent=True)
         if phone_by_lid.get(lid) == phone and lid_by_phone.get(phone) == lid:
             return False  # known both ways: one read, no write
+        # The stale sides first: a crash after them leaves the old mapping readable, so the redelivered
+        # report still finds (and clears) what it names; a crash after the puts would have hidden it for good.
+        old_phone, old_lid = phone_by_lid.get(lid), lid_by_phone.get(phone)
+        if old_phone and old_phone != phone:
+            stale = IdentityModel(account_id, f"phone#{old_phone}")
+            applied(lambda: stale.delete(condition=IdentityModel.lid == lid))  # unless it names another by now
+        if old_lid and old_lid != lid:
+            stale = IdentityModel(account_id, f"lid#{old_lid}")
+            applied(lambda: stale.delete(condition=IdentityModel.phone == phone))
         learned_at = now_ms()
         is_new = False
         for key in (f"lid#{lid}", f"phone#{phone}"):
@@ -37,13 +46,6 @@ class IdentityStore:
                 )
             )
             is_new = is_new or changed
-        old_phone, old_lid = phone_by_lid.get(lid), lid_by_phone.get(phone)
-        if old_phone and old_phone != phone:
-            stale = IdentityModel(account_id, f"phone#{old_phone}")
-            applied(lambda: stale.delete(condition=IdentityModel.lid == lid))  # unless it names another by now
-        if old_lid and old_lid != lid:
-            stale = IdentityModel(account_id, f"lid#{old_lid}")
-            applied(lambda: stale.delete(condition=IdentityModel.phone == phone))
         return is_new
 
     def phone_of(self, account_id: str, lid: str) -> str | None:
@@ -53,7 +55,7 @@ class IdentityStore:
         return self._get(account_id, f"phone#{phone}", "lid")
 
     def learned(
-        self, account_id: str, lids: Iterable[str] = (), phones: Iterable[str] = ()
+        self, account_id: str, lids: Iterable[str] = (), phones: Iterable[str] = (), *, consistent: bool = False
     ) -> tuple[dict[str, str], dict[str, str]]:
         """The known phone of each of these LIDs and LID of each of these phones: ({lid: phone}, {phone: lid}),
         the unknown ones left out (one BatchGetItem per 100 keys, none for no key)."""
@@ -61,7 +63,7 @@ class IdentityStore:
         phone_by_lid: dict[str, str] = {}
         lid_by_phone: dict[str, str] = {}
         if keys:
-            for item in IdentityModel.batch_get([(account_id, key) for key in keys]):
+            for item in IdentityModel.batch_get([(account_id, key) for key in keys], consistent_read=consistent):
                 if item.key.startswith("lid#"):
                     phone_by_lid[item.key[4:]] = item.phone
                 else:

@@ -93,11 +93,12 @@ class WebhookStore:
             )
         )
 
-    def disable_if_enabled(self, webhook_id: str) -> bool:
+    def disable_if_enabled(self, webhook_id: str, failing_since: int) -> bool:
+        """Disables the endpoint if it is enabled and still failing since `failing_since` (a delivery that
+        succeeded meanwhile cleared the streak: then it stays enabled)."""
         actions = [WebhookModel.status.set("disabled"), WebhookModel.updated_at.set(now_ms())]
-        if not applied(
-            lambda: WebhookModel(webhook_id).update(actions=actions, condition=WebhookModel.status == "enabled")
-        ):
+        condition = (WebhookModel.status == "enabled") & (WebhookModel.failing_since == failing_since)
+        if not applied(lambda: WebhookModel(webhook_id).update(actions=actions, condition=condition)):
             return False
         self._by_account.clear()
         return True
