@@ -174,7 +174,8 @@ class EventLog:
 
     def read_after(self, stream: str, position: int, gaps: GapWatch, limit: int = 100) -> tuple[list[LoggedEvent], int]:
         """Live events after `position` in number order, and the number read through (past holes and expired
-        rows too). Stops at a missing number until it appears or `gaps` lets it pass, then fences it."""
+        rows too). Stops at a missing number until it appears or `gaps` lets it pass, then fences it.
+        `limit` rows are read a round; a full round goes on, so one call returns up to MAX_ROUNDS_PER_READ x limit."""
         found: list[LoggedEvent] = []
         cursor = position
         for _ in range(MAX_ROUNDS_PER_READ):
