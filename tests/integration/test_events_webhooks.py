@@ -139,6 +139,22 @@ def test_unknown_event_types_and_too_many_endpoints_are_refused(webhooks_api, ac
     assert (status, error["code"]) == (409, "limit_exceeded")
 
 
+def test_an_empty_events_list_is_refused_and_omitting_it_means_every_event(webhooks_api, account):
+    status, _, error = _create(webhooks_api, account, events=[])
+    assert (status, error["code"], error["param"]) == (422, "validation_failed", "events")
+    assert call(webhooks_api, "GET", "/webhooks", headers=account.auth)[2]["data"] == []
+
+    status, _, created = _create(webhooks_api, account)
+    assert (status, created["events"]) == (201, None)
+    path = f"/webhooks/{created['id']}"
+    call(webhooks_api, "PATCH", path, body={"events": ["message.read"]}, headers=account.auth)
+    status, _, error = call(webhooks_api, "PATCH", path, body={"events": []}, headers=account.auth)
+    assert (status, error["code"], error["param"]) == (422, "validation_failed", "events")
+    assert call(webhooks_api, "GET", path, headers=account.auth)[2]["events"] == ["message.read"]  # unchanged
+    status, _, patched = call(webhooks_api, "PATCH", path, body={"events": None}, headers=account.auth)
+    assert (status, patched["events"]) == (200, None)
+
+
 def _fan_out_and_take_job(svc, event):
     load_function("webhook_fanout").handler(sqs_event([_bridge(event)], "arn:x:q", "us-east-1"), LambdaContext())
     import boto3

@@ -379,7 +379,9 @@ class Received(BaseModel):
     model_config = ConfigDict(json_schema_extra={"example": {"received": True}})
 
 
-EventPattern = Field(description="Event types (`message.sent`) or families (`message.*`); omitted = every event.")
+EventPattern = Field(
+    description="Event types (`message.sent`) or families (`message.*`); omitted = every event; an empty list is 422."
+)
 
 
 class WebhookCreate(Strict):
@@ -393,7 +395,7 @@ class WebhookCreate(Strict):
 
 
 class WebhookPatch(Strict):
-    """Only the fields sent change. `events: null` means every event; `description: null` clears it."""
+    """Only the fields sent change. `events: null` means every event (`[]` is 422); `description: null` clears it."""
 
     url: str = Field(default=None, min_length=8, max_length=2048)  # type: ignore[assignment]
     events: list[str] | None = Field(default=None, max_length=50)

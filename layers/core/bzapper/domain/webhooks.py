@@ -5,6 +5,9 @@ from __future__ import annotations
 import base64
 import random
 import secrets
+from collections.abc import Sequence
+
+from bzapper.domain.errors import validation_failed
 
 EVENT_TYPES = (
     "message.queued",
@@ -43,6 +46,20 @@ def valid_subscription(pattern: str) -> bool:
     if pattern.endswith(".*"):
         return any(event.startswith(pattern[:-1]) for event in EVENT_TYPES)
     return pattern in EVENT_TYPES
+
+
+def validated_subscriptions(patterns: Sequence[str], param: str, *, name_each: bool = True) -> set[str]:
+    """The event types and families asked for: a webhook's `events`, GET /stream's `types`.
+
+    An empty list is refused: leaving the field out is how to ask for every event, so an empty one is a client
+    bug. An unknown type is refused at `<param>.<index>` (`events.1`), or at `param` itself when not `name_each`.
+    """
+    if not patterns:
+        raise validation_failed(param, "error.no_event_types")
+    for index, pattern in enumerate(patterns):
+        if not valid_subscription(pattern):
+            raise validation_failed(f"{param}.{index}" if name_each else param, "error.invalid_event_type")
+    return set(patterns)
 
 
 def subscribed(patterns: set[str] | None, event_type: str) -> bool:

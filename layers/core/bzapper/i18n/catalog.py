@@ -452,6 +452,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "pt-BR": "Tipo de evento desconhecido em {param}.",
         "es": "Tipo de evento desconocido en {param}.",
     },
+    "error.no_event_types": {
+        "en": "'{param}' lists no event type; leave it out to get every event.",
+        "pt-BR": "'{param}' não lista nenhum tipo de evento; omita-o para receber todos os eventos.",
+        "es": "'{param}' no incluye ningún tipo de evento; omítelo para recibir todos los eventos.",
+    },
     "webhook.disabled_notice": {
         "en": "The webhook endpoint {url} failed for 3 days and was disabled. Fix it and enable it again.",
         "pt-BR": "O endpoint de webhook {url} falhou por 3 dias e foi desativado. Corrija-o e ative-o de novo.",

@@ -12,7 +12,7 @@ from bzapper import i18n
 from bzapper.adapters.aws.models import DeliveryAttempt, DeliveryModel, WebhookModel, WebhookSecret
 from bzapper.config import settings
 from bzapper.domain.clock import iso, now_ms
-from bzapper.domain.errors import BzError, validation_failed
+from bzapper.domain.errors import BzError
 from bzapper.domain.events import derived_id, envelope
 from bzapper.domain.ids import is_id, new_id
 from bzapper.domain.model import Principal
@@ -24,7 +24,7 @@ from bzapper.domain.webhooks import (
     retry_delay,
     retryable,
     subscribed,
-    valid_subscription,
+    validated_subscriptions,
 )
 from bzapper.net import require_safe_url
 from bzapper.services.container import Services
@@ -52,12 +52,8 @@ def webhook_out(item: WebhookModel, secret: str | None = None) -> dict[str, Any]
 
 
 def _validated_events(events: list[str] | None) -> set[str] | None:
-    if events is None:
-        return None
-    for index, pattern in enumerate(events):
-        if not valid_subscription(pattern):
-            raise validation_failed(f"events.{index}", "error.invalid_event_type")
-    return set(events) or None
+    """None (every event) when omitted; an empty list or an unknown type is refused."""
+    return None if events is None else validated_subscriptions(events, "events")
 
 
 def owned(services: Services, principal: Principal, webhook_id: str) -> WebhookModel:
