@@ -10,11 +10,30 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from bzapper.adapters.aws.eventlog import stream_id
 from bzapper.domain.errors import validation_failed
 from bzapper.domain.model import Principal
+from bzapper.domain.webhooks import subscribed, validated_subscriptions
 from bzapper.services.container import Services
+from bzapper.services.instances import owned_ref
 
 RETRY_MS = 2_000
 HEARTBEAT_SECONDS = 15.0
 POLL_SECONDS = 0.25
+
+
+def checked_filters(
+    services: Services, principal: Principal, instance_id: str | None, types: str | None
+) -> tuple[str | None, set[str] | None]:
+    """The filters checked as webhooks and the inbox check them, else a stream would stay silent forever.
+
+    `types` is comma-separated event types or families (`message.*`), validated by the webhooks' own rule;
+    `instance_id` must be one of the caller's instances (404 otherwise, as the inbox answers). Blank = omitted.
+    """
+    wanted = None
+    if types and types.strip():
+        wanted = validated_subscriptions([t.strip() for t in types.split(",") if t.strip()], "types", name_each=False)
+    instance = instance_id or None
+    if instance is not None:
+        owned_ref(services, principal, instance)
+    return instance, wanted
 
 
 def start_position(services: Services, principal: Principal, last_event_id: str | None) -> int:
@@ -48,7 +67,7 @@ async def event_stream(
         for row in rows:
             if instance_id and row.instance_id != instance_id:
                 continue
-            if types and row.type not in types:
+            if types and not subscribed(types, row.type):
                 continue
             yield f"id: {row.event_id}\nevent: {row.type}\ndata: {row.payload}\n\n"
             last_output = time.monotonic()

@@ -7,7 +7,7 @@ from bzapper.api.auth import authenticate
 from bzapper.api.schemas import error_responses, event_stream_response
 from bzapper.domain.model import Principal
 from bzapper.services.container import services
-from bzapper.services.stream import event_stream, start_position
+from bzapper.services.stream import checked_filters, event_stream, start_position
 
 router = APIRouter(tags=["events"])
 
@@ -24,7 +24,7 @@ _SSE = {
         '"client_reference":"lead-42"}}\n\n'
         ": heartbeat\n\n",
     ),
-    **error_responses(401),
+    **error_responses(401, 404),
 }
 
 
@@ -32,18 +32,25 @@ _SSE = {
 async def stream(
     request: Request,
     principal: Principal = Depends(authenticate),
-    instance_id: str | None = Query(default=None, max_length=64),
-    types: str | None = Query(default=None, max_length=1024, description="Comma-separated event types."),
+    instance_id: str | None = Query(
+        default=None, max_length=64, description="Only this instance's events; another account's or none is 404."
+    ),
+    types: str | None = Query(
+        default=None,
+        max_length=1024,
+        description="Comma-separated event types (`message.sent`) or families (`message.*`), as webhooks "
+        "subscribe; omitted = every event; an unknown type is 422 (`param: types`).",
+    ),
     last_event_id_query: str | None = Query(default=None, alias="last_event_id", max_length=64),
     last_event_id: str | None = Header(default=None, alias="Last-Event-ID", max_length=64),
 ) -> StreamingResponse:
     import asyncio
 
     resume = last_event_id or last_event_id_query
+    instance, wanted = await asyncio.to_thread(checked_filters, services(), principal, instance_id, types)
     position = await asyncio.to_thread(start_position, services(), principal, resume)
-    wanted = {t.strip() for t in types.split(",") if t.strip()} if types else None
     body = event_stream(
-        services(), principal, position, instance_id=instance_id, types=wanted, disconnected=request.is_disconnected
+        services(), principal, position, instance_id=instance, types=wanted, disconnected=request.is_disconnected
     )
     return StreamingResponse(
         body,
