@@ -227,6 +227,20 @@ def test_a_cursor_of_another_listing_is_refused(svc, account, inbox_api):
     assert (status, error["code"], error["param"]) == (422, "validation_failed", "cursor")
 
 
+def test_a_thread_cursor_only_continues_its_own_conversation(svc, account, inbox_api):
+    other_jid = "5511988887700@s.whatsapp.net"
+    for index in range(3):
+        record_inbound(svc, inbound(account, f"3A04{index:02d}", T0 + index * 1_000))
+        record_inbound(svc, inbound(account, f"3A05{index:02d}", T0 + index * 1_000, chat=other_jid))
+    _, _, first = messages(inbox_api, account, limit="1")
+    # The same conversation named as E.164 continues it...
+    status, _, rest = messages(inbox_api, account, jid=PHONE, cursor=first["next_cursor"])
+    assert status == 200 and len(rest["data"]) == 2
+    # ...another conversation of the same instance refuses it (it would start at a position of the first one).
+    status, _, error = messages(inbox_api, account, jid=other_jid, cursor=first["next_cursor"])
+    assert (status, error["code"], error["param"]) == (422, "validation_failed", "cursor")
+
+
 def test_a_lid_and_its_phone_name_the_same_conversation(svc, account, inbox_api):
     svc.identities.record(account.account_id, PHONE, LID)
     # The contact writes from its LID; the sender carries no phone: the mapping gives it.

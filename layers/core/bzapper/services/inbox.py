@@ -383,17 +383,24 @@ def conversation_messages(
         raise BzError("not_found")
     before = None
     if cursor:
-        before = decode_cursor(cursor, instance.instance_id, {"s": str})["s"]
+        before = decode_cursor(cursor, _thread_owner(instance.instance_id, jid), {"s": str})["s"]
     jids = tuple(c.contact_jid for c in conversations)
     read_through = {c.contact_jid: c.read_through or "" for c in conversations}
     items, next_sort = services.inbox.page_thread(instance.instance_id, jids, limit, before)
-    next_cursor = encode_cursor(instance.instance_id, {"s": next_sort}) if next_sort else None
+    next_cursor = encode_cursor(_thread_owner(instance.instance_id, jid), {"s": next_sort}) if next_sort else None
     return {
         "conversation": conversation_out(merge_rows(conversations, phone=contact.phone, lid=contact.lid)),
         "data": [message_out(item, read_through.get(item.conversation_jid, "")) for item in items],
         "has_more": next_cursor is not None,
         "next_cursor": next_cursor,
     }
+
+
+def _thread_owner(instance_id: str, jid: str) -> str:
+    """What a thread cursor is bound to: the instance and the conversation the path names, as parsed (so
+    "+55…" and "55…@s.whatsapp.net" share cursors, and a mapping learned mid-way does not void them)."""
+    chat = parse_group(jid) if is_group_jid(jid) else parse_chat(jid).jid
+    return f"{instance_id}#{chat}"
 
 
 def mark_conversation_read(services: Services, principal: Principal, instance_id: str, jid: str) -> dict[str, Any]:
