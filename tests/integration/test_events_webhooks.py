@@ -303,6 +303,30 @@ def test_test_event_goes_to_that_endpoint_only(webhooks_api, svc, account):
     assert json.loads(body)["type"] == "webhook.test" and headers["webhook-id"] == queued["event_id"]
 
 
+def test_a_disabled_endpoint_gets_no_delivery_for_new_events_and_its_test_fails_without_a_post(
+    webhooks_api, svc, account
+):
+    _, _, hook = _create(webhooks_api, account)
+    path = f"/webhooks/{hook['id']}"
+    call(webhooks_api, "PATCH", path, body={"status": "disabled"}, headers=account.auth)
+    assert _fan_out_and_take_job(svc, _event(account)) == []  # no delivery: nothing to replay after re-enabling
+
+    status, _, queued = call(webhooks_api, "POST", f"{path}/test", headers=account.auth)
+    assert status == 202
+    receiver = Receiver(200)
+    svc.http = receiver
+    import boto3
+
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName="bzapper-test-webhook-deliveries")["QueueUrl"]
+    _dispatch(sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"])
+    assert receiver.requests == []
+    _, _, page = call(webhooks_api, "GET", f"{path}/deliveries", headers=account.auth)
+    [delivery] = page["data"]
+    assert (delivery["id"], delivery["status"]) == (queued["delivery_id"], "failed")
+    assert [(a["status_code"], a["error"]) for a in delivery["attempts"]] == [(None, "endpoint disabled or deleted")]
+
+
 def test_patch_refuses_null_url_or_status(webhooks_api, account):
     _, _, hook = _create(webhooks_api, account)
     for body in ({"status": None}, {"url": None}):
