@@ -3612,7 +3612,7 @@ export interface components {
             url: string;
             /**
              * Events
-             * @description Event types (`message.sent`) or families (`message.*`); omitted = every event.
+             * @description Event types (`message.sent`) or families (`message.*`); omitted = every event; an empty list is 422.
              */
             events?: string[] | null;
             /** Description */
@@ -3721,7 +3721,7 @@ export interface components {
         };
         /**
          * WebhookPatch
-         * @description Only the fields sent change. `events: null` means every event; `description: null` clears it.
+         * @description Only the fields sent change. `events: null` means every event (`[]` is 422); `description: null` clears it.
          * @example {
          *       "events": [
          *         "message.*",
@@ -8845,8 +8845,9 @@ export interface operations {
     stream: {
         parameters: {
             query?: {
+                /** @description Only this instance's events; another account's or none is 404. */
                 instance_id?: string;
-                /** @description Comma-separated event types. */
+                /** @description Comma-separated event types (`message.sent`) or families (`message.*`), as webhooks subscribe; omitted = every event; an unknown type is 422 (`param: types`). */
                 types?: string;
                 last_event_id?: string;
             };
@@ -8887,6 +8888,16 @@ export interface operations {
             };
             /** @description Missing or invalid API key (`unauthorized`). */
             401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
