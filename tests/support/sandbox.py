@@ -73,7 +73,7 @@ class InProcessClient:
                 body = {"error": {"code": refusal.code, "message": refusal.code}}
                 raise SandboxNetworkError(refusal.code, status_code=422, body=body) from refusal
             except InvalidInput as bad:
-                body = {"error": {"code": "bad_request", "message": str(bad)}}
+                body = {"error": {"code": "bad_request", "message": str(bad), "problem": bad.problem}}
                 raise SandboxNetworkError(str(bad), status_code=400, body=body) from bad
 
         return call

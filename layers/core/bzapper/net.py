@@ -14,7 +14,18 @@ _NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
 
 
 class UnsafeUrl(ValueError):
-    pass
+    """A URL the guard refuses. `code` is stable and names the catalog text `error.unsafe_url.<code>`, so a
+    client reads the reason in its own language; the English message is for logs and delivery records."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+# Each refusal: its stable code and its English wording (the translations live in the catalog).
+_PRIVATE = ("private", "private address")
+_LINK_LOCAL = ("link_local", "link-local or metadata address")
+_LOOPBACK = ("loopback", "loopback address")
 
 
 def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
@@ -30,19 +41,19 @@ def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | No
     return None
 
 
-def _refusal(address: ipaddress.IPv4Address | ipaddress.IPv6Address, allow_loopback: bool) -> str | None:
+def _refusal(address: ipaddress.IPv4Address | ipaddress.IPv6Address, allow_loopback: bool) -> tuple[str, str] | None:
     if isinstance(address, ipaddress.IPv6Address):
         inner = _embedded_ipv4(address)
         if inner is not None:
             return _refusal(inner, allow_loopback)
         if address.is_site_local:
-            return "private address"
+            return _PRIVATE
     if address in _METADATA or address.is_link_local or address.is_multicast or address.is_unspecified:
-        return "link-local or metadata address"
+        return _LINK_LOCAL
     if address.is_loopback:
-        return None if allow_loopback else "loopback address"
+        return None if allow_loopback else _LOOPBACK
     if not address.is_global:
-        return "private address"
+        return _PRIVATE
     return None
 
 
@@ -52,20 +63,20 @@ def check_url(url: str, *, allow_loopback: bool) -> str:
     address must be public. Returns the first address, for the caller to connect to that one."""
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise UnsafeUrl("only http(s) URLs with a host")
+        raise UnsafeUrl("scheme", "only http(s) URLs with a host")
     if parts.scheme == "http" and not allow_loopback:
-        raise UnsafeUrl("https is required")
+        raise UnsafeUrl("https_required", "https is required")
     if parts.username or parts.password:
-        raise UnsafeUrl("credentials in URLs are not allowed")
+        raise UnsafeUrl("credentials", "credentials in URLs are not allowed")
     try:
         infos = socket.getaddrinfo(parts.hostname, parts.port or (443 if parts.scheme == "https" else 80))
     except (socket.gaierror, UnicodeError) as error:
-        raise UnsafeUrl("the host does not resolve") from error
+        raise UnsafeUrl("unresolvable", "the host does not resolve") from error
     addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
     for address in addresses:
         refusal = _refusal(address, allow_loopback)
         if refusal:
-            raise UnsafeUrl(refusal)
+            raise UnsafeUrl(*refusal)
     return str(addresses[0])
 
 
@@ -73,4 +84,4 @@ def require_safe_url(url: str, *, allow_loopback: bool, param: str = "url") -> N
     try:
         check_url(url, allow_loopback=allow_loopback)
     except UnsafeUrl as error:
-        raise validation_failed(param, "error.unsafe_url", reason=str(error)) from error
+        raise validation_failed(param, f"error.unsafe_url.{error.code}") from error

@@ -28,12 +28,14 @@ class EventPublisher(Protocol):
 
 class SandboxRefused(Exception):
     """The simulated network refused a tester's request: `code` is its stable reason (e.g. not_on_whatsapp,
-    already_paired, invalid_pairing_code), `reason` its explanation in English (it names request fields)."""
+    already_paired, invalid_pairing_code), `reason` its explanation in English (it names request fields),
+    `problem` the stable name of what is wrong with malformed input (e.g. media_data_invalid), when known."""
 
-    def __init__(self, code: str | None, reason: str) -> None:
+    def __init__(self, code: str | None, reason: str, problem: str | None = None) -> None:
         super().__init__(reason)
         self.code = code
         self.reason = reason
+        self.problem = problem
 
 
 class SandboxUnavailable(Exception):

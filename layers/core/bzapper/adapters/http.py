@@ -80,7 +80,7 @@ class HttpSender:
             try:
                 target = pin(url)
             except UnsafeUrl as error:
-                raise FetchFailed("unsafe_url", str(error)) from error
+                raise FetchFailed("unsafe_url", error.code) from error
             try:
                 with self._http().stream(
                     "GET",
@@ -123,6 +123,9 @@ def pin(url: str) -> PinnedTarget:
 
 
 class FetchFailed(Exception):
+    """`reason` is stable (unsafe_url, timeout, network, http_<status>, redirects); `detail` refines it (the
+    UnsafeUrl code of an unsafe_url, the exception type of a network failure)."""
+
     def __init__(self, reason: str, detail: str = "") -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason

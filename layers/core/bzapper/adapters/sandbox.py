@@ -96,7 +96,7 @@ def _translated() -> Iterator[None]:
         yield
     except SandboxNetworkError as error:
         if error.status_code in (400, 422):
-            raise SandboxRefused(error.code, _reason(error)) from error
+            raise SandboxRefused(error.code, _reason(error), _problem(error)) from error
         raise SandboxUnavailable(str(error)) from error
 
 
@@ -104,3 +104,9 @@ def _reason(error: SandboxNetworkError) -> str:
     answer = error.body.get("error") if isinstance(error.body, dict) else None
     message = answer.get("message") if isinstance(answer, dict) else None
     return message if isinstance(message, str) and message else str(error.code or "invalid")
+
+
+def _problem(error: SandboxNetworkError) -> str | None:
+    answer = error.body.get("error") if isinstance(error.body, dict) else None
+    problem = answer.get("problem") if isinstance(answer, dict) else None
+    return problem if isinstance(problem, str) and problem else None

@@ -292,10 +292,41 @@ MESSAGES: dict[str, dict[str, str]] = {
         "pt-BR": "O serviço está ocupado agora. Tente de novo em instantes; nada foi cobrado.",
         "es": "El servicio está ocupado ahora. Reintenta en un momento; no se cobró nada.",
     },
-    "error.unsafe_url": {
-        "en": "This URL cannot be used: {reason}.",
-        "pt-BR": "Esta URL não pode ser usada: {reason}.",
-        "es": "Esta URL no se puede usar: {reason}.",
+    # The SSRF guard's refusals (net.UnsafeUrl codes), one text each so no English reason is inserted.
+    "error.unsafe_url.scheme": {
+        "en": "This URL cannot be used: only http(s) URLs with a host are accepted.",
+        "pt-BR": "Esta URL não pode ser usada: só são aceitas URLs http(s) com um host.",
+        "es": "Esta URL no se puede usar: solo se aceptan URLs http(s) con un host.",
+    },
+    "error.unsafe_url.https_required": {
+        "en": "This URL cannot be used: https is required.",
+        "pt-BR": "Esta URL não pode ser usada: é obrigatório usar https.",
+        "es": "Esta URL no se puede usar: se requiere https.",
+    },
+    "error.unsafe_url.credentials": {
+        "en": "This URL cannot be used: credentials in URLs are not allowed.",
+        "pt-BR": "Esta URL não pode ser usada: credenciais em URLs não são permitidas.",
+        "es": "Esta URL no se puede usar: no se permiten credenciales en las URLs.",
+    },
+    "error.unsafe_url.unresolvable": {
+        "en": "This URL cannot be used: the host does not resolve.",
+        "pt-BR": "Esta URL não pode ser usada: o host não resolve para nenhum endereço.",
+        "es": "Esta URL no se puede usar: el host no se resuelve.",
+    },
+    "error.unsafe_url.private": {
+        "en": "This URL cannot be used: it points to a private address.",
+        "pt-BR": "Esta URL não pode ser usada: ela aponta para um endereço privado.",
+        "es": "Esta URL no se puede usar: apunta a una dirección privada.",
+    },
+    "error.unsafe_url.link_local": {
+        "en": "This URL cannot be used: it points to a link-local or metadata address.",
+        "pt-BR": "Esta URL não pode ser usada: ela aponta para um endereço link-local ou de metadados.",
+        "es": "Esta URL no se puede usar: apunta a una dirección link-local o de metadatos.",
+    },
+    "error.unsafe_url.loopback": {
+        "en": "This URL cannot be used: it points to a loopback address.",
+        "pt-BR": "Esta URL não pode ser usada: ela aponta para um endereço de loopback.",
+        "es": "Esta URL no se puede usar: apunta a una dirección de loopback.",
     },
     # --- Message types, media, edits and deletions (docs/messages.md) ---------------------------------
     "error.interactive_not_enabled": {
@@ -376,10 +407,26 @@ MESSAGES: dict[str, dict[str, str]] = {
         "pt-BR": "Nenhuma mídia com este id nesta conta (envie-a antes com POST /media).",
         "es": "No hay ningún medio con este id en esta cuenta (súbelo antes con POST /media).",
     },
-    "error.media_fetch_failed": {
-        "en": "The file could not be downloaded from the URL ({reason}).",
-        "pt-BR": "Não foi possível baixar o arquivo da URL ({reason}).",
-        "es": "No se pudo descargar el archivo desde la URL ({reason}).",
+    # Why a media URL could not be fetched (adapters.http.FetchFailed reasons), one text each.
+    "error.media_fetch_failed.http_status": {
+        "en": "The file could not be downloaded from the URL: it answered HTTP {status}.",
+        "pt-BR": "Não foi possível baixar o arquivo da URL: ela respondeu HTTP {status}.",
+        "es": "No se pudo descargar el archivo desde la URL: respondió HTTP {status}.",
+    },
+    "error.media_fetch_failed.timeout": {
+        "en": "The file could not be downloaded from the URL: it took too long.",
+        "pt-BR": "Não foi possível baixar o arquivo da URL: demorou demais.",
+        "es": "No se pudo descargar el archivo desde la URL: tardó demasiado.",
+    },
+    "error.media_fetch_failed.network": {
+        "en": "The file could not be downloaded from the URL: the connection failed.",
+        "pt-BR": "Não foi possível baixar o arquivo da URL: a conexão falhou.",
+        "es": "No se pudo descargar el archivo desde la URL: la conexión falló.",
+    },
+    "error.media_fetch_failed.redirects": {
+        "en": "The file could not be downloaded from the URL: too many redirects.",
+        "pt-BR": "Não foi possível baixar o arquivo da URL: redirecionamentos demais.",
+        "es": "No se pudo descargar el archivo desde la URL: demasiadas redirecciones.",
     },
     "error.upload_missing": {
         "en": "Nothing was uploaded for this media id, or the upload expired.",
@@ -511,9 +558,52 @@ MESSAGES: dict[str, dict[str, str]] = {
         "es": "Este código de vinculación no es el que muestra la instancia (o caducó). Pide un código nuevo.",
     },
     "error.sandbox_invalid_inbound": {
-        "en": "The simulated message is not valid: {detail}.",
-        "pt-BR": "A mensagem simulada não é válida: {detail}.",
-        "es": "El mensaje simulado no es válido: {detail}.",
+        "en": "The simulated message is not valid.",
+        "pt-BR": "A mensagem simulada não é válida.",
+        "es": "El mensaje simulado no es válido.",
+    },
+    # Why the sandbox network refused an injected message (engines/sandbox InvalidInput problems).
+    "error.sandbox_invalid_inbound.content_not_object": {
+        "en": "The simulated message is not valid: content must be an object.",
+        "pt-BR": "A mensagem simulada não é válida: content deve ser um objeto.",
+        "es": "El mensaje simulado no es válido: content debe ser un objeto.",
+    },
+    "error.sandbox_invalid_inbound.text_body": {
+        "en": "The simulated message is not valid: a text needs content.body (a string).",
+        "pt-BR": "A mensagem simulada não é válida: um texto precisa de content.body (uma string).",
+        "es": "El mensaje simulado no es válido: un texto necesita content.body (una cadena).",
+    },
+    "error.sandbox_invalid_inbound.media_missing": {
+        "en": "The simulated message is not valid: media content needs content.media (mime_type, data_base64).",
+        "pt-BR": "A mensagem simulada não é válida: conteúdo de mídia precisa de content.media "
+        "(mime_type, data_base64).",
+        "es": "El mensaje simulado no es válido: el contenido multimedia necesita content.media "
+        "(mime_type, data_base64).",
+    },
+    "error.sandbox_invalid_inbound.media_mime_type": {
+        "en": "The simulated message is not valid: content.media.mime_type must be a MIME type.",
+        "pt-BR": "A mensagem simulada não é válida: content.media.mime_type deve ser um tipo MIME.",
+        "es": "El mensaje simulado no es válido: content.media.mime_type debe ser un tipo MIME.",
+    },
+    "error.sandbox_invalid_inbound.media_filename": {
+        "en": "The simulated message is not valid: content.media.filename must be a non-empty string.",
+        "pt-BR": "A mensagem simulada não é válida: content.media.filename deve ser uma string não vazia.",
+        "es": "El mensaje simulado no es válido: content.media.filename debe ser una cadena no vacía.",
+    },
+    "error.sandbox_invalid_inbound.media_data_type": {
+        "en": "The simulated message is not valid: content.media.data_base64 must be a base64 string.",
+        "pt-BR": "A mensagem simulada não é válida: content.media.data_base64 deve ser uma string em base64.",
+        "es": "El mensaje simulado no es válido: content.media.data_base64 debe ser una cadena en base64.",
+    },
+    "error.sandbox_invalid_inbound.media_data_invalid": {
+        "en": "The simulated message is not valid: content.media.data_base64 is not valid base64.",
+        "pt-BR": "A mensagem simulada não é válida: content.media.data_base64 não é base64 válido.",
+        "es": "El mensaje simulado no es válido: content.media.data_base64 no es base64 válido.",
+    },
+    "error.sandbox_invalid_inbound.media_data_empty": {
+        "en": "The simulated message is not valid: content.media.data_base64 is empty.",
+        "pt-BR": "A mensagem simulada não é válida: content.media.data_base64 está vazio.",
+        "es": "El mensaje simulado no es válido: content.media.data_base64 está vacío.",
     },
     # --- Verification codes (POST /messages/otp) -------------------------------------------------------------
     "error.otp_not_configured": {

@@ -198,8 +198,11 @@ def _fetch(services: Services, url: str, limit: int) -> tuple[Received, str | No
         raise validation_failed("url", "error.media_too_large", size=limit + 1, limit=limit) from error
     except FetchFailed as failed:
         if failed.reason == "unsafe_url":
-            raise validation_failed("url", "error.unsafe_url", reason=failed.detail) from failed
-        raise validation_failed("url", "error.media_fetch_failed", reason=failed.reason) from failed
+            raise validation_failed("url", f"error.unsafe_url.{failed.detail}") from failed
+        if failed.reason.startswith("http_"):
+            status = failed.reason.removeprefix("http_")
+            raise validation_failed("url", "error.media_fetch_failed.http_status", status=status) from failed
+        raise validation_failed("url", f"error.media_fetch_failed.{failed.reason}") from failed
 
 
 def _name_in(url: str) -> str | None:

@@ -26,6 +26,7 @@ from bzapper.domain.errors import BzError, validation_failed
 from bzapper.domain.model import Principal
 from bzapper.domain.phones import InvalidRecipient, parse_group, parse_recipient
 from bzapper.engines.base import NotConnected
+from bzapper.i18n import MESSAGES
 from bzapper.ports import SandboxRefused, SandboxUnavailable, SandboxWorld
 from bzapper.services import instances as instance_service
 from bzapper.services.container import services
@@ -174,5 +175,7 @@ def inbound(
     except SandboxRefused as error:
         if error.code == "not_on_whatsapp":
             raise BzError("not_on_whatsapp", param="from") from error
-        raise validation_failed("content", "error.sandbox_invalid_inbound", detail=error.reason) from error
+        # The network's reason is English: a known problem has its own catalog text, anything else the generic one.
+        known = f"error.sandbox_invalid_inbound.{error.problem}"
+        raise validation_failed("content", known if known in MESSAGES else "error.sandbox_invalid_inbound") from error
     return SandboxInboundAccepted(wa_message_id=wa_message_id)

@@ -682,10 +682,10 @@ class SandboxNetwork:
         if message_type not in INBOUND_TYPES:
             raise InvalidInput(f"type must be one of {sorted(INBOUND_TYPES)}")
         if not isinstance(content, dict):
-            raise InvalidInput("content must be an object")
+            raise InvalidInput("content must be an object", "content_not_object")
         content = copy.deepcopy(content)
         if message_type == "text" and not isinstance(content.get("body"), str):
-            raise InvalidInput("a text needs content.body (a string)")
+            raise InvalidInput("a text needs content.body (a string)", "text_body")
         data = _media_bytes(content) if message_type in MEDIA_TYPES else None
         group = group_jid(group) if group is not None else None
         contact = contact_key(from_)
@@ -844,20 +844,20 @@ def _media_bytes(content: dict[str, Any]) -> bytes:
     """Takes the bytes out of content.media (left with mime_type, size, sha256, filename?)."""
     media = content.get("media")
     if not isinstance(media, dict):
-        raise InvalidInput("media content needs content.media {mime_type, data_base64, filename?}")
+        raise InvalidInput("media content needs content.media {mime_type, data_base64, filename?}", "media_missing")
     mime_type, encoded, filename = media.get("mime_type"), media.get("data_base64"), media.get("filename")
     if not isinstance(mime_type, str) or "/" not in mime_type:
-        raise InvalidInput("content.media.mime_type must be a MIME type")
+        raise InvalidInput("content.media.mime_type must be a MIME type", "media_mime_type")
     if filename is not None and (not isinstance(filename, str) or not filename):
-        raise InvalidInput("content.media.filename must be a non-empty string")
+        raise InvalidInput("content.media.filename must be a non-empty string", "media_filename")
     if not isinstance(encoded, str):
-        raise InvalidInput("content.media.data_base64 must be a base64 string")
+        raise InvalidInput("content.media.data_base64 must be a base64 string", "media_data_type")
     try:
         data = base64.b64decode(encoded, validate=True)
     except (binascii.Error, ValueError):
-        raise InvalidInput("content.media.data_base64 is not valid base64") from None
+        raise InvalidInput("content.media.data_base64 is not valid base64", "media_data_invalid") from None
     if not data:
-        raise InvalidInput("content.media.data_base64 is empty")
+        raise InvalidInput("content.media.data_base64 is empty", "media_data_empty")
     content["media"] = {"mime_type": mime_type, "size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
     if filename:
         content["media"]["filename"] = filename

@@ -55,7 +55,14 @@ _LID_A_INVERSE = pow(_LID_A, -1, _LID_MODULUS)
 
 
 class InvalidInput(ValueError):
-    """Not a phone number or JID (or another malformed argument): the caller's mistake, a 400."""
+    """Not a phone number or JID (or another malformed argument): the caller's mistake, a 400.
+
+    `problem` is a stable name for what is wrong (sent beside the English message), so the API can answer
+    in the client's language; "invalid" when nothing more precise is named."""
+
+    def __init__(self, message: str, problem: str = "invalid") -> None:
+        super().__init__(message)
+        self.problem = problem
 
 
 def contact_key(phone_or_jid: str) -> str:

@@ -136,9 +136,12 @@ class _Handler(BaseHTTPRequestHandler):
             # The client left (a long poll it gave up on): nobody to tell.
             self.close_connection = True
 
-    def _error(self, status: HTTPStatus, message: str, headers: dict[str, str] | None = None) -> None:
+    def _error(
+        self, status: HTTPStatus, message: str, headers: dict[str, str] | None = None, problem: str | None = None
+    ) -> None:
         code = status.phrase.lower().replace(" ", "_")
-        self._reply(status, {"error": {"code": code, "message": message}}, headers)
+        error = {"code": code, "message": message} | ({"problem": problem} if problem else {})
+        self._reply(status, {"error": error}, headers)
 
     def _body(self) -> dict[str, Any]:
         try:
@@ -177,7 +180,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(HTTPStatus.OK, route(body))
         except (BadRequest, InvalidInput) as exc:
             headers = {"Connection": "close"} if self.close_connection else None
-            self._error(HTTPStatus.BAD_REQUEST, str(exc), headers)
+            problem = exc.problem if isinstance(exc, InvalidInput) else None
+            self._error(HTTPStatus.BAD_REQUEST, str(exc), headers, problem)
         except Rejected as exc:
             self._reply(HTTPStatus.UNPROCESSABLE_ENTITY, {"error": {"code": exc.code, "message": exc.code}})
         except NotConnected as exc:
