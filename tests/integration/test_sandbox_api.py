@@ -220,7 +220,7 @@ def test_inbound_to_an_unpaired_instance_is_a_409(sandbox, network, unpaired) ->
         ({"from": "123456789012345@lid", "type": "text", "body": "x"}, "not_on_whatsapp", "from"),
         ({"from": "garbage", "type": "text", "body": "x"}, "validation_failed", "from"),
         ({"from": PHONE, "type": "otp", "body": "x"}, "validation_failed", "type"),
-        ({"from": PHONE, "type": "text"}, "validation_failed", "content"),
+        ({"from": PHONE, "type": "text"}, "validation_failed", "content.body"),
         (
             {"from": PHONE, "type": "image", "content": {"media": {"mime_type": "image/png", "data_base64": "%"}}},
             "validation_failed",
@@ -235,6 +235,103 @@ def test_invalid_inbound_is_a_422(sandbox, network, unpaired, body, code, param)
     assert (status, error["code"], error["param"]) == (422, code, param), error
     network.connect(unpaired.account_id, unpaired.instance_id)
     assert [e for e in events(network, unpaired) if e["kind"] == "inbound"] == []
+
+
+_TARGET = {"wa_message_id": "3AFIXED01", "chat_jid": JID, "from_me": True}
+_MEDIA = {"mime_type": "image/png", "data_base64": base64.b64encode(b"png bytes").decode()}
+
+
+@pytest.mark.parametrize(
+    ("extra", "param"),
+    [
+        ({"type": "location", "content": {"latitude": "x"}}, "content.latitude"),
+        ({"type": "location", "content": {"latitude": 999, "longitude": 0}}, "content.latitude"),
+        ({"type": "location", "content": {"latitude": 0}}, "content.longitude"),
+        ({"type": "reaction", "content": {}}, "content.target"),
+        ({"type": "reaction", "content": {"target": _TARGET, "emoji": "no"}}, "content.emoji"),
+        ({"type": "reaction", "content": {"target": {"wa_message_id": "3A"}, "emoji": ""}}, "content.target.chat_jid"),
+        ({"type": "edit", "content": {}}, "content.target"),
+        ({"type": "edit", "content": {"target": _TARGET, "body": ""}}, "content.body"),
+        ({"type": "revoke", "content": {"target": _TARGET, "extra": 1}}, "content.extra"),
+        ({"type": "text", "body": ""}, "body"),
+        ({"type": "text", "content": {"body": ""}}, "content.body"),
+        ({"type": "text", "content": {"body": "x" * 70_000}}, "content.body"),
+        ({"type": "text", "body": "x", "content": {"body": "y"}}, "content.body"),
+        ({"type": "image", "body": "x", "content": {"media": _MEDIA}}, "body"),
+        ({"type": "image", "content": {"caption": "no media"}}, "content.media"),
+        ({"type": "image", "content": {"media": {**_MEDIA, "mime_type": "png"}}}, "content.media.mime_type"),
+        ({"type": "poll", "content": {"name": "Day?", "options": ["Mon", "mon"]}}, "content.options"),
+        ({"type": "poll", "content": {"name": "Day?", "options": ["Mon"]}}, "content.options"),
+        ({"type": "contact", "content": {"contacts": [{"name": "Maria", "phones": []}]}}, "content.contacts.0.phones"),
+        ({"type": "unknown", "content": {}}, "content.raw_type"),
+        ({"type": "text", "body": "x", "group_name": "Orders team"}, "group_name"),
+    ],
+)
+def test_content_no_phone_could_send_is_a_422(sandbox, network, unpaired, extra, param) -> None:
+    network.scan(unpaired.account_id, unpaired.instance_id, OWN)
+    status, _, error = inbound(sandbox, unpaired, {"from": PHONE, **extra})
+    assert (status, error["code"], error["param"]) == (422, "validation_failed", param), error
+    network.connect(unpaired.account_id, unpaired.instance_id)
+    assert [e for e in events(network, unpaired) if e["kind"] == "inbound"] == []
+
+
+def test_an_invalid_content_message_is_translated(sandbox, network, unpaired) -> None:
+    network.scan(unpaired.account_id, unpaired.instance_id, OWN)
+    body = {"from": PHONE, "type": "location", "content": {"latitude": 999, "longitude": 0}}
+    path = f"/sandbox/instances/{unpaired.instance_id}/inbound"
+    status, _, error = call(sandbox, "POST", path, body=body, headers=unpaired.auth | {"Accept-Language": "pt-BR"})
+    assert (status, error["locale"]) == (422, "pt-BR")
+    assert error["message"] == "O campo 'content.latitude' é inválido."
+
+
+@pytest.mark.parametrize(
+    ("message_type", "content", "delivered"),
+    [
+        ("location", {"latitude": -23.5, "longitude": -46.6, "name": "MASP"}, None),
+        ("reaction", {"target": _TARGET, "emoji": "👍"}, None),
+        ("reaction", {"target": _TARGET, "emoji": ""}, None),
+        ("edit", {"target": _TARGET, "body": "fixed"}, None),
+        ("revoke", {"target": _TARGET}, None),
+        (
+            "poll",
+            {"name": "Day?", "options": ["Mon", "Tue"]},
+            {"name": "Day?", "options": ["Mon", "Tue"], "selectable_count": 1},
+        ),
+        ("unknown", {"raw_type": "eventMessage"}, None),
+        (
+            "text",
+            {"body": "sim", "reply_to": {**_TARGET, "preview": "Oi"}, "mentions": [JID]},
+            None,
+        ),
+    ],
+)
+def test_content_as_whatsapp_delivers_it_is_injected(
+    sandbox, network, unpaired, message_type, content, delivered
+) -> None:
+    network.connect(unpaired.account_id, unpaired.instance_id, OWN)
+    events(network, unpaired)
+    status, _, body = inbound(sandbox, unpaired, {"from": PHONE, "type": message_type, "content": content})
+    assert status == 202, body
+    [event] = events(network, unpaired)
+    assert (event["type"], event["content"]) == (message_type, delivered or content)
+
+
+def test_injected_content_gets_the_shapes_required_fields(sandbox, network, unpaired) -> None:
+    """What every phone sends is filled in: an audio's voice flag, a document's name, a contact's vCards."""
+    network.connect(unpaired.account_id, unpaired.instance_id, OWN)
+    events(network, unpaired)
+    card = {"name": "Maria", "phones": [{"number": "+5511977770001"}]}
+    for message_type, content in (
+        ("audio", {"media": _MEDIA}),
+        ("document", {"media": {**_MEDIA, "filename": "menu.png"}}),
+        ("contact", {"contacts": [card]}),
+    ):
+        assert inbound(sandbox, unpaired, {"from": PHONE, "type": message_type, "content": content})[0] == 202
+    audio, document, contact = events(network, unpaired)
+    assert audio["content"]["voice"] is False
+    assert document["content"]["filename"] == "menu.png"
+    assert contact["content"]["contacts"] == [card]
+    assert contact["content"]["vcards"][0].startswith("BEGIN:VCARD")
 
 
 def test_the_invalid_content_message_says_why(sandbox, network, unpaired) -> None:

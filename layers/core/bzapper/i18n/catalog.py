@@ -562,6 +562,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "pt-BR": "A mensagem simulada não é válida.",
         "es": "El mensaje simulado no es válido.",
     },
+    "error.sandbox_body_twice": {
+        "en": "Give the text either as 'body' or as 'content.body', not both.",
+        "pt-BR": "Informe o texto em 'body' ou em 'content.body', não nos dois.",
+        "es": "Indica el texto en 'body' o en 'content.body', no en ambos.",
+    },
+    "error.sandbox_group_name_without_group": {
+        "en": "'group_name' is the subject of a group: give it only with 'group'.",
+        "pt-BR": "'group_name' é o assunto de um grupo: informe-o apenas junto com 'group'.",
+        "es": "'group_name' es el asunto de un grupo: indícalo solo junto con 'group'.",
+    },
     # Why the sandbox network refused an injected message (engines/sandbox InvalidInput problems).
     "error.sandbox_invalid_inbound.content_not_object": {
         "en": "The simulated message is not valid: content must be an object.",

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from fastapi import APIRouter, Body, Depends, Path
 
 from bzapper.api.auth import require_test_mode
+from bzapper.api.sandbox_inbound import inbound_content, renamed
 from bzapper.api.schemas import (
     SandboxInboundAccepted,
     SandboxInboundRequest,
@@ -137,6 +138,21 @@ def scan(
     )
 
 
+def _content(body: SandboxInboundRequest) -> dict:
+    """The injected content, as WhatsApp would deliver it (`body` is a shortcut for `content.body`)."""
+    content = dict(body.content or {})
+    if body.body is None:
+        return inbound_content(body.type, content)
+    if "body" in content:
+        raise validation_failed("content.body", "error.sandbox_body_twice")
+    try:
+        return inbound_content(body.type, {**content, "body": body.body})
+    except BzError as error:
+        if error.param != "content.body":
+            raise
+        raise renamed(error, "body") from None
+
+
 @router.post(
     "/sandbox/instances/{instance_id}/inbound",
     status_code=202,
@@ -152,9 +168,9 @@ def inbound(
     instance = instance_service.owned(services(), principal, instance_id)
     sender = _recipient("from", body.sender)
     group = _group(body.group) if body.group is not None else None
-    content = dict(body.content or {})
-    if body.body is not None:
-        content["body"] = body.body
+    if body.group_name is not None and group is None:
+        raise validation_failed("group_name", "error.sandbox_group_name_without_group")
+    content = _content(body)
     network = _network()
     try:
         with _network_errors():
