@@ -388,3 +388,23 @@ def test_the_cli_speaks_the_terminals_language(lang: str, help_text: str, error:
         [*command, "accounts", "create", "--locale", "fr"], env=env, capture_output=True, text=True, check=False
     )
     assert refused.returncode == 2 and refused.stderr.strip() == error
+
+
+@pytest.mark.parametrize(
+    ("header", "account_locale", "expected"),
+    [
+        ("*", "pt-BR", "pt-BR"),  # any language: the account's, not English
+        ("fr, *;q=0.5", "es", "es"),
+        ("es;q=0, *", "pt-BR", "pt-BR"),
+        ("pt;q=0, *", "pt-BR", "en"),  # the account's language excluded: the default
+        ("es;q=0", "pt-BR", "pt-BR"),  # a q=0 range alone chooses nothing
+        ("*;q=0", "pt-BR", "pt-BR"),
+        ("es, *", "pt-BR", "es"),  # a named language still wins
+        ("*", None, "en"),
+        ("*", "fr", "en"),
+    ],
+)
+def test_a_wildcard_keeps_the_accounts_language(header: str, account_locale: str | None, expected: str) -> None:
+    from bzapper.api.errors import resolve_locale
+
+    assert resolve_locale(header, account_locale) == expected

@@ -37,8 +37,9 @@ def error_bytes(error: BzError, locale: str, request_id: str | None) -> bytes:
 
 
 def resolve_locale(accept_language: str | None, account_locale: str | None) -> str:
-    """Accept-Language wins per request; else the account's language; else English."""
-    return i18n.negotiate(accept_language) or i18n.normalize_locale(account_locale) or i18n.DEFAULT_LOCALE
+    """Accept-Language wins per request when it names a language we ship; else (also for "*") the account's
+    language; else English."""
+    return i18n.negotiate(accept_language, fallback=account_locale) or i18n.DEFAULT_LOCALE
 
 
 def render(request: Request, error: BzError) -> JSONResponse:
@@ -58,8 +59,10 @@ def _from_validation(exc: RequestValidationError) -> BzError:
     # The first element says where (body, query, path, header); the rest is the field's path.
     location = [str(part) for part in (loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc)]
     param = ".".join(location) or BODY_PARAM
-    if kind == "json_invalid" or (kind == "model_attributes_type" and not location):
+    if kind == "json_invalid":
         return validation_failed(BODY_PARAM, "error.invalid_json")
+    if kind in ("model_attributes_type", "dict_type") and not location:  # valid JSON, but `[1, 2]` or `"x"`
+        return validation_failed(BODY_PARAM, "error.body_not_object")
     if kind == "missing":
         return validation_failed(param, "error.validation_missing")
     return validation_failed(param)

@@ -50,7 +50,9 @@ def negotiate(accept_language: str | None, fallback: str | None = None) -> str |
     """Pick the best supported locale for an HTTP Accept-Language header (RFC 9110 section 12.5.4).
 
     Returns None when the header is missing, empty or matches nothing, so the caller can fall back to the
-    account's locale; passing that as `fallback` returns it (normalised) instead. Never raises.
+    account's locale; passing that as `fallback` returns it (normalised) instead. "*" ("any language") also
+    picks the fallback, unless a q=0 range excludes it: a client that accepts anything gets the account's
+    language, not English. Never raises.
 
     babel's negotiate_locale is deliberately not used: it ignores q-values and "*", and its default alias
     table maps "pt" to pt_PT, so it returns None for "pt" and "pt-PT" against our pt-BR.
@@ -62,8 +64,8 @@ def negotiate(accept_language: str | None, fallback: str | None = None) -> str |
         if quality <= 0:
             break
         if tag == "*":
-            for locale in (DEFAULT_LOCALE, *SUPPORTED_LOCALES):
-                if locale not in named:
+            for locale in (normalize_locale(fallback), DEFAULT_LOCALE, *SUPPORTED_LOCALES):
+                if locale is not None and locale not in named:
                     return locale
             continue
         locale = normalize_locale(tag)

@@ -48,6 +48,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "pt-BR": "O corpo da requisição não é um JSON válido.",
         "es": "El cuerpo de la solicitud no es un JSON válido.",
     },
+    "error.body_not_object": {
+        "en": "The request body must be a JSON object.",
+        "pt-BR": "O corpo da requisição deve ser um objeto JSON.",
+        "es": "El cuerpo de la solicitud debe ser un objeto JSON.",
+    },
     "error.invalid_recipient": {
         "en": "'{value}' is not a valid E.164 phone number or WhatsApp JID.",
         "pt-BR": "'{value}' não é um número de telefone E.164 nem um JID do WhatsApp válido.",
