@@ -27,7 +27,11 @@ def sandbox(aws):
 def requests(account) -> dict[str, tuple[str, str, dict | None]]:
     return {
         "scan": ("POST", f"/sandbox/instances/{account.instance_id}/scan", {"phone": PHONE}),
-        "inbound": ("POST", f"/sandbox/instances/{account.instance_id}/inbound", {"from": PHONE, "type": "text"}),
+        "inbound": (
+            "POST",
+            f"/sandbox/instances/{account.instance_id}/inbound",
+            {"from": PHONE, "type": "text", "body": "Hi"},
+        ),
         "received": ("GET", "/sandbox/contacts/%2B5511988888888/messages", None),
     }
 
