@@ -36,13 +36,16 @@ def checked_filters(
     return instance, wanted
 
 
-def start_position(services: Services, principal: Principal, last_event_id: str | None) -> int:
-    """After the given event when resuming, else from the stream's last number now (only new events)."""
+def start_position(
+    services: Services, principal: Principal, last_event_id: str | None, param: str = "Last-Event-ID"
+) -> int:
+    """After the given event when resuming, else from the stream's last number now (only new events). `param`
+    names where the client gave the id (the Last-Event-ID header or the last_event_id query parameter)."""
     stream = stream_id(principal.account_id, principal.livemode)
     if last_event_id:
         position = services.event_log.position_of(stream, last_event_id)
         if position is None:
-            raise validation_failed("Last-Event-ID")  # unknown, another account's, or older than 7 days
+            raise validation_failed(param)  # unknown, another account's, or older than 7 days
         return position
     return services.event_log.head(stream)
 

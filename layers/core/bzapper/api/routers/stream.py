@@ -46,9 +46,10 @@ async def stream(
 ) -> StreamingResponse:
     import asyncio
 
-    resume = last_event_id or last_event_id_query
+    # The header (what EventSource sends on reconnecting) wins; an error names the one the client used.
+    resume, resume_param = (last_event_id, "Last-Event-ID") if last_event_id else (last_event_id_query, "last_event_id")
     instance, wanted = await asyncio.to_thread(checked_filters, services(), principal, instance_id, types)
-    position = await asyncio.to_thread(start_position, services(), principal, resume)
+    position = await asyncio.to_thread(start_position, services(), principal, resume, resume_param)
     body = event_stream(
         services(), principal, position, instance_id=instance, types=wanted, disconnected=request.is_disconnected
     )
