@@ -4,6 +4,7 @@ text of its own, never an English reason inserted into a translated sentence."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -179,3 +180,36 @@ def test_an_injected_message_the_network_refuses_says_why_in_the_clients_languag
     _no_english(error["message"])
     if locale == "pt-BR":
         assert error["message"] == "A mensagem simulada não é válida: content.media.data_base64 não é base64 válido."
+
+
+# -- a closed sandbox checkout page --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("close", "texts"),
+    [
+        ("complete", {"pt-BR": "Este checkout não está mais aberto: ele já foi pago.", "es": "ya se pagó"}),
+        (
+            "fail",
+            {"pt-BR": "o pagamento foi recusado", "es": "Este checkout ya no está abierto: el pago fue rechazado."},
+        ),
+        ("expire", {"pt-BR": "Este checkout não está mais aberto: ele expirou.", "es": "ya no está abierto: caducó."}),
+    ],
+)
+def test_a_closed_checkout_says_why_in_the_visitors_language(aws, account, close, texts):
+    from support.apigw import LambdaContext, http_event
+
+    from bzapper.adapters.aws.models import CheckoutModel
+
+    billing, payments = load_function("billing").handler, load_function("payments").handler
+    body = {"amount": 5_000, "method": "pix"}
+    checkout_id = call(billing, "POST", "/billing/checkout", body=body, headers=account.auth)[2]["checkout_id"]
+    page = f"/sandbox/checkout/{checkout_id}"
+    if close == "expire":
+        CheckoutModel.get(checkout_id).update(actions=[CheckoutModel.expires_at.set(1)])
+    else:
+        assert payments(http_event("POST", f"{page}/{close}"), LambdaContext())["statusCode"] == 200
+    for locale, text in texts.items():
+        answer = payments(http_event("GET", page, headers={"accept-language": locale}), LambdaContext())
+        assert answer["statusCode"] == 409 and text in answer["body"]
+        assert re.search(r"\b(paid|failed|expired)\b", answer["body"]) is None  # no English status word

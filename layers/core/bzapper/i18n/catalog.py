@@ -538,9 +538,25 @@ MESSAGES: dict[str, dict[str, str]] = {
         "es": "Pago rechazado: no se acreditó nada.",
     },
     "checkout.closed": {
-        "en": "This checkout is no longer open ({status}).",
-        "pt-BR": "Este checkout não está mais aberto ({status}).",
-        "es": "Este checkout ya no está abierto ({status}).",
+        "en": "This checkout is no longer open.",
+        "pt-BR": "Este checkout não está mais aberto.",
+        "es": "Este checkout ya no está abierto.",
+    },
+    # Why a checkout is closed, one text per status (no English status word inside a translated sentence).
+    "checkout.closed.paid": {
+        "en": "This checkout is no longer open: it was paid.",
+        "pt-BR": "Este checkout não está mais aberto: ele já foi pago.",
+        "es": "Este checkout ya no está abierto: ya se pagó.",
+    },
+    "checkout.closed.failed": {
+        "en": "This checkout is no longer open: its payment failed.",
+        "pt-BR": "Este checkout não está mais aberto: o pagamento foi recusado.",
+        "es": "Este checkout ya no está abierto: el pago fue rechazado.",
+    },
+    "checkout.closed.expired": {
+        "en": "This checkout is no longer open: it expired.",
+        "pt-BR": "Este checkout não está mais aberto: ele expirou.",
+        "es": "Este checkout ya no está abierto: caducó.",
     },
     "checkout.not_found": {
         "en": "Checkout not found.",

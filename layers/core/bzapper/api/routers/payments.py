@@ -56,7 +56,8 @@ def _open_checkout(request: Request, checkout_id: str):
     if checkout.status == "open" and checkout.expires_at < now_ms():
         checkout.status = "expired"
     if checkout.status != "open":
-        text = i18n.translate("checkout.closed", locale, status=checkout.status)
+        closed = f"checkout.closed.{checkout.status}"
+        text = i18n.translate(closed if closed in i18n.MESSAGES else "checkout.closed", locale)
         return None, _page(request, f"<p>{html.escape(text)}</p>", 409)
     return checkout, None
 
