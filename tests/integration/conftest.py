@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 
 import boto3
@@ -18,6 +19,17 @@ from bzapper.local.provision import provision
 from bzapper.services import container
 
 install_moto_fidelity()  # the same DynamoDB corrections the local stack runs with
+
+
+@pytest.fixture(autouse=True)
+def current_event_loop() -> Iterator[None]:
+    """Mangum runs each request on the thread's current event loop, and a test's asyncio.run() leaves none
+    set: every test starts with one of its own, so no test depends on what ran before it."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    yield
+    asyncio.set_event_loop(None)
+    loop.close()
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from support.apigw import call
 
@@ -13,11 +11,6 @@ from bzapper.local.functions import load_function
 @pytest.fixture
 def stream_api(aws, monkeypatch):
     monkeypatch.setenv("BZ_STREAM_MAX_SECONDS", "0")  # an accepted stream ends at once
-    # Mangum runs the app on the thread's current loop, which an earlier test's asyncio.run() leaves unset.
-    try:
-        asyncio.get_event_loop()
-    except RuntimeError:
-        asyncio.set_event_loop(asyncio.new_event_loop())
     return load_function("stream").handler
 
 
