@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic.fields import FieldInfo
 
-from bzapper.api.routers.messages import _contact, _poll, _reaction
+from bzapper.api.content import contact_content, poll_content, reaction_content
 from bzapper.api.schemas import (
     ContactCard,
     MessageEditRequest,
@@ -122,14 +122,14 @@ def inbound_content(message_type: str, content: dict[str, Any]) -> dict[str, Any
         raise _refusal(error) from None
     try:
         if message_type == "poll":
-            _poll(checked)  # type: ignore[arg-type]
+            poll_content(checked)  # type: ignore[arg-type]
         elif message_type == "reaction":
-            _reaction(checked)  # type: ignore[arg-type]
+            reaction_content(checked)  # type: ignore[arg-type]
     except BzError as error:
         raise renamed(error, f"content.{error.param}") from None
     shaped = checked.model_dump(exclude_none=True, mode="json")
     if message_type == "contact" and "vcards" not in shaped:
-        shaped["vcards"] = _contact(checked)["vcards"]  # type: ignore[arg-type]  # WhatsApp carries both
+        shaped["vcards"] = contact_content(checked)["vcards"]  # type: ignore[arg-type]  # WhatsApp carries both
     if message_type == "document" and "filename" not in shaped:
         shaped["filename"] = shaped["media"].get("filename") or "file"  # as a phone names an unnamed file
     return shaped

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from pydantic import BaseModel
 
 from bzapper.api.auth import authenticate
+from bzapper.api.content import content_of
 from bzapper.api.schemas import (
     MessageAccepted,
     MessageChangeEvent,
@@ -31,7 +32,6 @@ from bzapper.api.schemas import (
     error_responses,
 )
 from bzapper.domain.clock import iso
-from bzapper.domain.composing import render_vcard, valid_reaction
 from bzapper.domain.errors import BzError, validation_failed
 from bzapper.domain.idempotency import MAX_KEY_LENGTH, fingerprint, valid_key
 from bzapper.domain.ids import is_id
@@ -55,72 +55,6 @@ MESSAGE_ID = Path(examples=["msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q"])
 
 SEND_ERRORS = error_responses(401, 402, 404, 409, 413, 422, 429, 503)
 INTERACTIVE_ERRORS = error_responses(401, 402, 403, 404, 409, 413, 422, 429, 503)
-MAX_LIST_ROWS = 10
-
-# --- The content of each type (bzapper.domain.content), from its request ----------------------------------
-
-
-def _fields(request: BaseModel, *names: str) -> dict[str, Any]:
-    """The named fields that were given (None and empty are left out, as the content shapes say)."""
-    values = request.model_dump(include=set(names), exclude_none=True, mode="json")
-    return {name: values[name] for name in names if name in values and values[name] not in ([], "")}
-
-
-def _poll(request: SendPollRequest) -> dict[str, Any]:
-    if len({option.strip().casefold() for option in request.options}) != len(request.options):
-        raise validation_failed("options", "error.poll_options_unique")
-    if request.selectable_count > len(request.options):
-        raise validation_failed("selectable_count", "error.poll_selectable_count")
-    return _fields(request, "name", "options", "selectable_count")
-
-
-def _contact(request: SendContactRequest) -> dict[str, Any]:
-    contacts = [
-        _fields(card, "name", "phones", "emails", "organization")
-        | {"phones": [phone.model_dump(exclude_none=True) for phone in card.phones]}
-        for card in request.contacts
-    ]
-    return {"contacts": contacts, "vcards": [render_vcard(contact) for contact in contacts]}
-
-
-def _reaction(request: SendReactionRequest) -> dict[str, Any]:
-    if not valid_reaction(request.emoji):
-        raise validation_failed("emoji", "error.reaction_emoji")
-    return {"emoji": request.emoji}
-
-
-def _unique(ids: list[str], param: str) -> None:
-    if len(set(ids)) != len(ids):
-        raise validation_failed(param, "error.duplicate_ids")
-
-
-def _buttons(request: SendButtonsRequest) -> dict[str, Any]:
-    _unique([button.id for button in request.buttons], "buttons")
-    return _fields(request, "body", "footer", "buttons")
-
-
-def _list(request: SendListRequest) -> dict[str, Any]:
-    rows = [row for section in request.sections for row in section.rows]
-    if len(rows) > MAX_LIST_ROWS:
-        raise validation_failed("sections", "error.list_rows", limit=MAX_LIST_ROWS)
-    _unique([row.id for row in rows], "sections")
-    return _fields(request, "body", "footer", "button_text", "sections")
-
-
-_CONTENT: dict[str, Callable[[Any], dict[str, Any]]] = {
-    "text": lambda request: _fields(request, "body"),
-    "image": lambda request: _fields(request, "caption"),
-    "video": lambda request: _fields(request, "caption"),
-    "document": lambda request: _fields(request, "caption"),
-    "audio": lambda request: {"voice": request.voice},
-    "sticker": lambda request: {},
-    "location": lambda request: _fields(request, "latitude", "longitude", "name", "address"),
-    "contact": _contact,
-    "poll": _poll,
-    "reaction": _reaction,
-    "buttons": _buttons,
-    "list": _list,
-}
 
 
 def _media_source(request: Any) -> MediaSource | None:
@@ -176,7 +110,7 @@ def accept(
     idempotency_key: str | None,
 ) -> MessageAccepted:
     """Every POST /messages/{type}: the type's content, then the one send path."""
-    content = _CONTENT[message_type](request)
+    content = content_of(message_type, request)
     media = _media_source(request)
     idempotency = _idempotency(idempotency_key, "POST", f"/messages/{message_type}", _fingerprinted(request))
     result = send_message(
