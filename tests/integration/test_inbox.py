@@ -10,6 +10,7 @@ import boto3
 import pytest
 from support.accounts import make_account
 from support.apigw import LambdaContext, call
+from support.dynamo_calls import DynamoCalls
 from support.reports import CapturingPublisher
 
 from bzapper.adapters.aws.models import ConversationModel, MessageModel, UsageModel
@@ -358,22 +359,6 @@ def test_an_invalid_jid_or_an_unsupported_chat_is_refused(svc, account, inbox_ap
     # A well-formed group the number never heard from: no such conversation (groups: test_inbox_groups.py).
     status, _, error = messages(inbox_api, account, jid="120363000000000000@g.us")
     assert (status, error["code"]) == (404, "not_found")
-
-
-class DynamoCalls:
-    """Counts the DynamoDB requests PynamoDB makes (the write paths' cost, asserted)."""
-
-    def __init__(self, monkeypatch) -> None:
-        from pynamodb.connection.base import Connection
-
-        self.names: list[str] = []
-        real = Connection._make_api_call
-
-        def counted(connection, operation_name, operation_kwargs):
-            self.names.append(operation_name)
-            return real(connection, operation_name, operation_kwargs)
-
-        monkeypatch.setattr(Connection, "_make_api_call", counted)
 
 
 def test_the_write_paths_make_the_documented_dynamodb_calls(svc, account, messages_handler, published, monkeypatch):

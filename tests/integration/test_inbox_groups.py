@@ -11,6 +11,7 @@ from urllib.parse import quote, urlencode
 import boto3
 import pytest
 from support.apigw import call
+from support.dynamo_calls import DynamoCalls
 
 from bzapper.adapters.aws.models import ConversationModel, UsageModel
 from bzapper.adapters.aws.usage import counter_id, hour_of
@@ -188,17 +189,9 @@ def test_a_group_is_read_in_the_inbox_but_never_a_send_recipient(svc, account, i
 
 
 def test_a_group_message_with_a_participant_carrying_both_keys_is_one_transaction(svc, account, published, monkeypatch):
-    from pynamodb.connection.base import Connection
-
     record_inbound(svc, group_message(account, "3AG050", T0, {"jid": ANA_LID, "phone": ANA, "lid": ANA_LID}))
-    names: list[str] = []
-    real = Connection._make_api_call
-
-    def counted(connection, operation_name, operation_kwargs):
-        names.append(operation_name)
-        return real(connection, operation_name, operation_kwargs)
-
-    monkeypatch.setattr(Connection, "_make_api_call", counted)
+    calls = DynamoCalls(monkeypatch)
+    names = calls.names
     record_inbound(svc, group_message(account, "3AG051", T0 + 1, {"jid": ANA_LID, "phone": ANA, "lid": ANA_LID}))
     assert names == ["TransactWriteItems"]  # the instance is cached by the first message
     names.clear()  # one side unknown: one read of the mapping, as for a contact

@@ -10,6 +10,7 @@ from urllib.parse import quote, urlencode
 import pytest
 from support.accounts import make_account
 from support.apigw import LambdaContext, call
+from support.dynamo_calls import DynamoCalls
 
 from bzapper.adapters.aws.models import MessageModel
 from bzapper.domain.model import StatusReport
@@ -173,20 +174,6 @@ def test_another_accounts_mapping_never_joins_this_accounts_rows(svc, account, i
     assert [(r["jid"], r["phone"]) for r in mine["data"]] == [(OTHER_JID, "+5511977770000"), (LID, None)]
     _, _, theirs = request(inbox_api, "GET", "/conversations", other)
     assert [(r["jid"], r["unread_count"]) for r in theirs["data"]] == [(PHONE_JID, 2)]
-
-
-class DynamoCalls:
-    def __init__(self, monkeypatch) -> None:
-        from pynamodb.connection.base import Connection
-
-        self.names: list[str] = []
-        real = Connection._make_api_call
-
-        def counted(connection, operation_name, operation_kwargs):
-            self.names.append(operation_name)
-            return real(connection, operation_name, operation_kwargs)
-
-        monkeypatch.setattr(Connection, "_make_api_call", counted)
 
 
 def test_a_page_makes_the_documented_dynamodb_calls(svc, account, inbox_api, statuses_handler, monkeypatch):
