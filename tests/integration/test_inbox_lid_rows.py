@@ -121,6 +121,8 @@ def test_a_contact_that_wrote_from_a_lid_then_from_its_phone_is_one_row(
     for jid in (row["jid"], LID):
         status, _, thread = request(inbox_api, "GET", f"/conversations/{quote(jid)}/messages", account)
         assert status == 200 and [m["wa_message_id"] for m in thread["data"]] == ["3A0002", "3A0001"]
+        # The first message came from the LID alone; its sender shows the phone learned since.
+        assert [(m["from"]["phone"], m["from"]["lid"]) for m in thread["data"]] == [(PHONE, LID), (PHONE, LID)]
         assert thread["conversation"] | {"created": None} == row | {"created": None}
     status, _, read = request(inbox_api, "POST", f"/conversations/{quote(LID)}/read", account)
     assert (status, read["jid"], read["unread_count"], read["receipts_sent"]) == (200, PHONE_JID, 0, 2)

@@ -390,7 +390,7 @@ def conversation_messages(
     next_cursor = encode_cursor(_thread_owner(instance.instance_id, jid), {"s": next_sort}) if next_sort else None
     return {
         "conversation": conversation_out(merge_rows(conversations, phone=contact.phone, lid=contact.lid)),
-        "data": [message_out(item, read_through.get(item.conversation_jid, "")) for item in items],
+        "data": [message_out(item, read_through.get(item.conversation_jid, ""), contact) for item in items],
         "has_more": next_cursor is not None,
         "next_cursor": next_cursor,
     }
@@ -488,12 +488,16 @@ def conversation_out(row: ConversationRow) -> dict[str, Any]:
     }
 
 
-def message_out(item: ThreadMessage, read_through: str) -> dict[str, Any]:
+def message_out(item: ThreadMessage, read_through: str, contact: Contact | None = None) -> dict[str, Any]:
+    """A thread's message; `contact` is the 1:1 conversation's other side as known now, which fills the `from`
+    of messages that arrived before its phone or LID was learned (a group's senders are its participants)."""
     inbound = item.direction == "inbound"
     status = item.status
     if inbound:
         status = READ if read_through and item.sort <= read_through else RECEIVED
     sender = item.sender
+    if inbound and contact is not None and contact.type == CONTACT:
+        sender = {**sender, "phone": sender.get("phone") or contact.phone, "lid": sender.get("lid") or contact.lid}
     return {
         "message_id": item.message_id,
         "wa_message_id": item.wa_message_id,
