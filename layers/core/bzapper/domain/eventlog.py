@@ -31,6 +31,11 @@ its first claim. 5 s is the most a dead writer (a Lambda timed out or killed bet
 the stream, once for a whole run of its numbers: the first reader's fence serves every later reader."""
 
 
+def stream_id(account_id: str, livemode: bool) -> str:
+    """An account's stream of one mode: its events in one log, numbered together."""
+    return f"{account_id}:{'live' if livemode else 'test'}"
+
+
 def seq_key(seq: int) -> str:
     """A number as the sort key's text: `log#` + this."""
     return f"{seq:0{SEQ_DIGITS}d}"

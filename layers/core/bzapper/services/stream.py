@@ -7,8 +7,8 @@ import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from bzapper.adapters.aws.eventlog import stream_id
 from bzapper.domain.errors import validation_failed
+from bzapper.domain.eventlog import stream_id
 from bzapper.domain.model import Principal
 from bzapper.domain.webhooks import subscribed, validated_subscriptions
 from bzapper.services.container import Services

@@ -28,7 +28,7 @@ from pynamodb.transactions import TransactWrite
 
 from bzapper.adapters.aws.clients import dynamodb_connection
 from bzapper.adapters.aws.models import CounterModel, EventModel
-from bzapper.domain.eventlog import SEQ_DIGITS, GapWatch, claimed, parse_seq, seq_key, walk
+from bzapper.domain.eventlog import SEQ_DIGITS, GapWatch, claimed, parse_seq, seq_key, stream_id, walk
 
 logger = logging.getLogger(__name__)
 
@@ -43,10 +43,6 @@ to SQS rather than loop."""
 MAX_ROUNDS_PER_READ = 10
 LOG_END = f"log#{'9' * SEQ_DIGITS}"
 """The top of the log's key space: a read's range ends here, its Limit bounds what it reads."""
-
-
-def stream_id(account_id: str, livemode: bool) -> str:
-    return f"{account_id}:{'live' if livemode else 'test'}"
 
 
 def stream_of(event: dict[str, Any]) -> str:
