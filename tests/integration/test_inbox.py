@@ -6,23 +6,21 @@ from __future__ import annotations
 import json
 from urllib.parse import quote, urlencode
 
-import boto3
 import pytest
 from support.accounts import make_account
 from support.apigw import LambdaContext, call
+from support.control import control_commands
 from support.dynamo_calls import DynamoCalls
 from support.reports import CapturingPublisher
 
 from bzapper.adapters.aws.models import ConversationModel, MessageModel, UsageModel
 from bzapper.adapters.aws.usage import counter_id, hour_of
-from bzapper.config import settings
 from bzapper.domain.clock import iso
 from bzapper.domain.inbox import inbound_message_id
 from bzapper.domain.model import StatusReport
 from bzapper.local.lambda_events import sqs_event
 from bzapper.services.inbox import record_inbound
 from bzapper.services.statuses import apply_report
-from bzapper.topology import control_queue_name
 
 PHONE = "+5511988888888"
 PHONE_JID = "5511988888888@s.whatsapp.net"
@@ -74,17 +72,7 @@ def _send(messages_handler, account, to=PHONE, ref="lead-1"):
 
 
 def _mark_read_commands(svc, account) -> list[dict]:
-    """The mark_read commands waiting on the instance's control queue (other commands, e.g. the instance's
-    opening at creation, are drained and ignored)."""
-    shard = svc.instances.get(account.instance_id).shard
-    sqs = boto3.client("sqs", region_name=settings().region)
-    url = sqs.get_queue_url(QueueName=settings().queue(control_queue_name(shard), fifo=False))["QueueUrl"]
-    found = []
-    while True:
-        answer = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
-        if not answer.get("Messages"):
-            return found
-        found += [c for c in (json.loads(m["Body"]) for m in answer["Messages"]) if c["op"] == "mark_read"]
+    return control_commands(svc, account.instance_id, "mark_read")
 
 
 def test_an_inbound_message_is_in_the_inbox_and_published_once_per_id(svc, account, inbox_api, published):

@@ -4,21 +4,18 @@ receipts naming each participant; status broadcasts, broadcast lists and channel
 
 from __future__ import annotations
 
-import json
 import logging
 from urllib.parse import quote, urlencode
 
-import boto3
 import pytest
 from support.apigw import call
+from support.control import control_commands
 from support.dynamo_calls import DynamoCalls
 
 from bzapper.adapters.aws.models import ConversationModel, UsageModel
 from bzapper.adapters.aws.usage import counter_id, hour_of
-from bzapper.config import settings
 from bzapper.domain.inbox import inbound_message_id
 from bzapper.services.inbox import record_inbound
-from bzapper.topology import control_queue_name
 
 GROUP = "120363025246125888@g.us"
 ANA, ANA_JID, ANA_LID = "+5511988881111", "5511988881111@s.whatsapp.net", "11112222333344@lid"
@@ -60,15 +57,7 @@ def listing(api, account):
 
 
 def mark_read_commands(svc, account) -> list[dict]:
-    shard = svc.instances.get(account.instance_id).shard
-    sqs = boto3.client("sqs", region_name=settings().region)
-    url = sqs.get_queue_url(QueueName=settings().queue(control_queue_name(shard), fifo=False))["QueueUrl"]
-    found = []
-    while True:
-        answer = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
-        if not answer.get("Messages"):
-            return found
-        found += [c for c in (json.loads(m["Body"]) for m in answer["Messages"]) if c["op"] == "mark_read"]
+    return control_commands(svc, account.instance_id, "mark_read")
 
 
 def test_a_group_message_is_stored_once_and_published_once_per_id_with_its_participant(

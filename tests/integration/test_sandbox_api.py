@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from support.accounts import Account, make_account
 from support.apigw import call
+from support.sandbox import point_at, served_network
 
 from bzapper.config import settings
 from bzapper.engines.sandbox.derived import default_phone
 from bzapper.engines.sandbox.network import SandboxNetwork
 from bzapper.engines.sandbox.numbers import lid_for
-from bzapper.engines.sandbox.server import serve_network
 from bzapper.local.functions import load_function
 
 PHONE = "+5511988888888"
@@ -23,25 +23,9 @@ OWN = "+5511955550001"
 GROUP = "120363025246125888@g.us"
 
 
-def _point_at(monkeypatch: pytest.MonkeyPatch, url: str | None) -> None:
-    if url is None:
-        monkeypatch.delenv("BZ_SANDBOX_URL", raising=False)
-    else:
-        monkeypatch.setenv("BZ_SANDBOX_URL", url)
-    settings.cache_clear()  # settings are read once per process: read them again
-
-
 @pytest.fixture
 def network(monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxNetwork]:
-    world = SandboxNetwork()
-    server, thread = serve_network(world)
-    _point_at(monkeypatch, f"http://127.0.0.1:{server.server_address[1]}")
-    yield world
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
-    monkeypatch.delenv("BZ_SANDBOX_URL", raising=False)
-    settings.cache_clear()
+    yield from served_network(monkeypatch)
 
 
 @pytest.fixture
@@ -370,7 +354,7 @@ def test_no_key_is_a_401(sandbox, account) -> None:
 
 
 def test_an_unreachable_network_is_a_503(aws, account, monkeypatch) -> None:
-    _point_at(monkeypatch, "http://127.0.0.1:9")
+    point_at(monkeypatch, "http://127.0.0.1:9")
     try:
         status, headers, error = scan(load_function("sandbox").handler, account)
     finally:
@@ -379,7 +363,7 @@ def test_an_unreachable_network_is_a_503(aws, account, monkeypatch) -> None:
 
 
 def test_without_a_sandbox_network_it_is_not_supported(aws, account, monkeypatch) -> None:
-    _point_at(monkeypatch, None)
+    point_at(monkeypatch, None)
     status, _, error = scan(load_function("sandbox").handler, account)
     assert (status, error["code"]) == (403, "not_supported")
 

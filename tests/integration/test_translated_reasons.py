@@ -12,11 +12,11 @@ import pytest
 from support.accounts import Account
 from support.apigw import call
 from support.media import file_server
+from support.sandbox import served_network
 
 from bzapper.adapters import http as http_adapter
 from bzapper.config import settings
 from bzapper.engines.sandbox.network import SandboxNetwork
-from bzapper.engines.sandbox.server import serve_network
 from bzapper.i18n import translate
 from bzapper.local.functions import load_function
 
@@ -137,16 +137,7 @@ def test_a_media_url_that_cannot_be_fetched_says_why_in_the_clients_language(
 
 @pytest.fixture
 def network(monkeypatch: pytest.MonkeyPatch) -> Iterator[SandboxNetwork]:
-    world = SandboxNetwork()
-    server, thread = serve_network(world)
-    monkeypatch.setenv("BZ_SANDBOX_URL", f"http://127.0.0.1:{server.server_address[1]}")
-    settings.cache_clear()  # settings are read once per process: read them again
-    yield world
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
-    monkeypatch.delenv("BZ_SANDBOX_URL", raising=False)
-    settings.cache_clear()
+    yield from served_network(monkeypatch)
 
 
 @pytest.fixture

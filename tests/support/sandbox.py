@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from bzapper.engines.sandbox.network import SandboxNetwork
@@ -85,3 +86,28 @@ class InProcessClient:
         if found is None:
             raise SandboxNetworkError("gone", status_code=404, body={"error": {"code": "not_found"}})
         return found
+
+
+def point_at(monkeypatch: Any, url: str | None) -> None:
+    """Where the API finds the sandbox network (BZ_SANDBOX_URL), or nowhere; settings are read again."""
+    from bzapper.config import settings
+
+    if url is None:
+        monkeypatch.delenv("BZ_SANDBOX_URL", raising=False)
+    else:
+        monkeypatch.setenv("BZ_SANDBOX_URL", url)
+    settings.cache_clear()  # settings are read once per process: read them again
+
+
+def served_network(monkeypatch: Any) -> Iterator[SandboxNetwork]:
+    """A sandbox network served on a loopback thread, the API pointed at it for the test (a fixture's body)."""
+    from bzapper.engines.sandbox.server import serve_network
+
+    world = SandboxNetwork()
+    server, thread = serve_network(world)
+    point_at(monkeypatch, f"http://127.0.0.1:{server.server_address[1]}")
+    yield world
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+    point_at(monkeypatch, None)
