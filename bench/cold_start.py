@@ -130,8 +130,8 @@ def _subscriber(ctx: Any) -> dict[str, Any]:
     """An account of its own with one webhook on a loopback receiver (its deliveries are the cold runs')."""
     if not _HOOKS:
         from bench.life import Receiver
+        from bzapper.bootstrap import services
         from bzapper.services.accounts import create_test_account
-        from bzapper.services.container import services
         from bzapper.services.webhooks import create_webhook
 
         account = create_test_account(services(), name="Cold", locale="en", credits=100)
@@ -175,8 +175,8 @@ def _bus_event(ctx: Any, sequence: int) -> dict[str, Any]:
 def _delivery_events(ctx: Any) -> list[dict[str, Any]]:
     """Two genuine delivery jobs: fanned out by the real code, taken from the real queue."""
     from bzapper.adapters.aws.clients import queue_url
+    from bzapper.bootstrap import services
     from bzapper.local.lambda_events import sqs_event
-    from bzapper.services.container import services
     from bzapper.services.webhooks import fan_out
 
     url = queue_url(ctx.settings.queue("webhook-deliveries", fifo=False))

@@ -66,11 +66,11 @@ def create(moto_url: str, time_scale: float = 0.25) -> InProcess:
     network_url = f"http://127.0.0.1:{server.server_address[1]}"
     os.environ["BZ_SANDBOX_URL"] = network_url  # before settings() is first read
 
+    from bzapper.bootstrap import services
     from bzapper.config import settings
     from bzapper.local.functions import load_function
     from bzapper.local.provision import provision
     from bzapper.services.accounts import create_test_account
-    from bzapper.services.container import services
     from bzapper.topology import TOPOLOGY
 
     current = settings()

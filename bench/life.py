@@ -162,13 +162,13 @@ class Life:
     def __init__(self, ctx: Any) -> None:
         from bzapper.adapters.aws.leases import LeaseStore
         from bzapper.adapters.aws.queues import SqsReader
+        from bzapper.bootstrap import services
         from bzapper.domain.clock import now_ms
+        from bzapper.domain.engine import SessionSpec
         from bzapper.domain.leases import Fence
         from bzapper.domain.pacing import Pacer, PacingPolicy
-        from bzapper.engines.base import SessionSpec
         from bzapper.engines.sandbox.engine import SandboxEngine
         from bzapper.local.lambda_context import LocalLambdaContext
-        from bzapper.services.container import services
         from bzapper.topology import shard_queue_name
         from bzapper.worker.jobs import JobRunner
         from bzapper.worker.reports import Reporter
@@ -426,10 +426,10 @@ def cold_send(ctx: Any) -> dict[str, Any]:
     """The requests of the first send of a fresh process: every cache empty, every client new."""
     from pynamodb.models import Model
 
+    from bzapper import bootstrap
     from bzapper.adapters.aws import clients
-    from bzapper.services import container
 
-    container.services.cache_clear()
+    bootstrap.services.cache_clear()
     clients.client.cache_clear()
     clients.queue_url.cache_clear()
     for model in _models(Model):
@@ -467,8 +467,8 @@ def idle_worker(ctx: Any, seconds: float) -> dict[str, Any]:
     """The real `SessionWorker.run` with no jobs: what a worker costs per hour just by waiting (its
     queues' long polls, its leases' heartbeat; its host's calls to the sandbox network are not AWS calls)."""
     from bzapper.adapters.aws.clients import queue_url
+    from bzapper.bootstrap import services
     from bzapper.config import settings
-    from bzapper.services.container import services
     from bzapper.topology import SHARD_COUNT, priority_queue_name, shard_queue_name
     from bzapper.worker.runner import EngineSetup, SessionWorker
 

@@ -26,21 +26,21 @@ def measure(lease_seconds: float) -> dict[str, float]:
     import boto3
     from moto import mock_aws
 
+    from bzapper import bootstrap
     from bzapper.adapters.aws import clients
     from bzapper.config import settings
     from bzapper.local.moto_fidelity import install
     from bzapper.local.provision import provision
-    from bzapper.services import container
     from bzapper.topology import SHARD_COUNT
     from bzapper.worker.runner import EngineSetup, SessionWorker
 
     install()
     engines = {"sandbox": EngineSetup("support.engines:EchoEngine")}
     with mock_aws():
-        for cached in (container.services, clients.client, clients.queue_url, clients.dynamodb_connection):
+        for cached in (bootstrap.services, clients.client, clients.queue_url, clients.dynamodb_connection):
             cached.cache_clear()
         provision(boto3.session.Session(), settings())
-        svc = container.services()
+        svc = bootstrap.services()
         lease_ms = int(lease_seconds * 1000)
         first = SessionWorker(svc, engines, owner="wk_first", lease_duration_ms=lease_ms)
         threading.Thread(target=first.run, daemon=True).start()

@@ -190,13 +190,13 @@ class World:
         import boto3
 
         from bench.backend import EndpointSession
+        from bzapper.bootstrap import services
         from bzapper.config import settings
         from bzapper.local.functions import load_function
         from bzapper.local.lambda_context import LocalLambdaContext
         from bzapper.local.lambda_events import http_event
         from bzapper.local.provision import provision
         from bzapper.services.accounts import create_test_account
-        from bzapper.services.container import services
 
         self.settings = settings()
         provision(EndpointSession(moto.url) if moto else boto3.session.Session(), self.settings)

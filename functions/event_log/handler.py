@@ -11,8 +11,8 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from bzapper.adapters.aws.eventlog import EventBatch
+from bzapper.bootstrap import services
 from bzapper.lambda_entry import sqs_batch_handler
-from bzapper.services.container import services
 
 _batch: ContextVar[EventBatch] = ContextVar("event_log_batch")
 

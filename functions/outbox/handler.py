@@ -1,8 +1,8 @@
 """Scheduled every minute: re-sends committed messages whose queue send never happened."""
 
+from bzapper.bootstrap import services
 from bzapper.config import settings
 from bzapper.lambda_entry import scheduled_handler
-from bzapper.services.container import services
 from bzapper.services.outbox import sweep
 
 

@@ -2,8 +2,8 @@
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from bzapper.bootstrap import services
 from bzapper.lambda_entry import sqs_batch_handler
-from bzapper.services.container import services
 from bzapper.services.reports import apply_worker_report
 
 

@@ -11,12 +11,12 @@ from moto import mock_aws
 from support.accounts import Account, make_account
 from support.reports import CapturingPublisher
 
+from bzapper import bootstrap
 from bzapper.adapters.aws import clients
 from bzapper.config import settings
 from bzapper.local.functions import load_function
 from bzapper.local.moto_fidelity import install as install_moto_fidelity
 from bzapper.local.provision import provision
-from bzapper.services import container
 
 install_moto_fidelity()  # the same DynamoDB corrections the local stack runs with
 
@@ -35,13 +35,13 @@ def current_event_loop() -> Iterator[None]:
 @pytest.fixture
 def aws() -> Iterator[None]:
     with mock_aws():
-        container.services.cache_clear()
+        bootstrap.services.cache_clear()
         clients.client.cache_clear()
         clients.queue_url.cache_clear()
         clients.dynamodb_connection.cache_clear()
         provision(boto3.session.Session(), settings())
         yield
-        container.services.cache_clear()
+        bootstrap.services.cache_clear()
         clients.client.cache_clear()
         clients.queue_url.cache_clear()
         clients.dynamodb_connection.cache_clear()
@@ -49,7 +49,7 @@ def aws() -> Iterator[None]:
 
 @pytest.fixture
 def svc(aws: None) -> container.Services:
-    return container.services()
+    return bootstrap.services()
 
 
 @pytest.fixture

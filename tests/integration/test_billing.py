@@ -13,11 +13,11 @@ from support.apigw import LambdaContext, call
 from bzapper.adapters.aws.models import CheckoutModel, MessageModel, WalletModel
 from bzapper.adapters.payments.base import sign
 from bzapper.domain import plans
+from bzapper.domain.billing import Checkout
 from bzapper.domain.clock import now_ms
 from bzapper.domain.model import StatusReport, wallet_id
 from bzapper.local.functions import load_function
 from bzapper.local.lambda_events import sqs_event
-from bzapper.services.billing import sandbox_event
 
 
 @pytest.fixture
@@ -141,7 +141,7 @@ def test_failed_payment_credits_nothing(billing, payments, svc, account):
 
 def test_a_webhook_delivered_five_times_credits_once(billing, payments, svc, account):
     _, _, checkout = _checkout(billing, account, amount=2_500)
-    payload, signature = sandbox_event(CheckoutModel.get(checkout["checkout_id"]), paid=True)
+    payload, signature = svc.payments.sandbox_event(svc.checkouts.get(checkout["checkout_id"]), paid=True)
     for _ in range(5):
         status, _, body = call(
             payments,
@@ -158,7 +158,7 @@ def test_a_webhook_delivered_five_times_credits_once(billing, payments, svc, acc
 
 def test_webhook_signature_is_required_and_checked(billing, payments, svc, account):
     _, _, checkout = _checkout(billing, account)
-    payload, signature = sandbox_event(CheckoutModel.get(checkout["checkout_id"]), paid=True)
+    payload, signature = svc.payments.sandbox_event(svc.checkouts.get(checkout["checkout_id"]), paid=True)
     tampered = payload.replace(b'"amount_total":5000', b'"amount_total":9000')
     for headers, body in (
         ({}, payload),
@@ -172,8 +172,8 @@ def test_webhook_signature_is_required_and_checked(billing, payments, svc, accou
 
 def test_a_test_mode_signature_never_credits_live_money(payments, svc, account, monkeypatch):
     monkeypatch.setenv("BZ_STRIPE_WEBHOOK_SECRET", "whsec_live_secret")
-    live = CheckoutModel(
-        "chk_live1",
+    live = Checkout(
+        checkout_id="chk_live1",
         account_id=account.account_id,
         mode="live",
         amount=5_000,
@@ -186,7 +186,7 @@ def test_a_test_mode_signature_never_credits_live_money(payments, svc, account, 
         expires_at=10**13,
     )
     svc.checkouts.create(live)
-    forged, forged_signature = sandbox_event(live, paid=True)
+    forged, forged_signature = svc.payments.sandbox_event(live, paid=True)
     call(
         payments,
         "POST",

@@ -10,9 +10,9 @@ from support.accounts import make_account
 from support.apigw import LambdaContext, call
 
 from bzapper.adapters.aws.models import WebhookModel
-from bzapper.adapters.http import HttpOutcome
 from bzapper.domain.clock import now_ms
 from bzapper.domain.events import envelope
+from bzapper.domain.transport import HttpOutcome
 from bzapper.domain.webhooks import DISABLE_AFTER_MS, MAX_ATTEMPTS
 from bzapper.local.functions import load_function
 from bzapper.local.lambda_events import sqs_event
@@ -249,7 +249,7 @@ def test_an_endpoint_failing_for_three_days_is_disabled_with_a_notice(webhooks_a
     svc.accounts.update(account.account_id, locale="pt-BR")
     monkeypatch.setattr(svc.delivery_jobs, "postpone", lambda *args: None)
     _, _, hook = _create(webhooks_api, account)
-    svc.webhooks.update(hook["id"], [WebhookModel.failing_since.set(now_ms() - DISABLE_AFTER_MS - 1)])
+    failing_since(hook["id"], now_ms() - DISABLE_AFTER_MS - 1)
     svc.http = Receiver(500)
     _dispatch(_fan_out_and_take_job(svc, _event(account)))
 
@@ -488,7 +488,7 @@ def test_an_endpoint_that_recovered_during_the_post_is_not_disabled_on_a_stale_s
     published: list[dict] = []
     monkeypatch.setattr(svc.events, "publish", published.extend)
     _, _, hook = _create(webhooks_api, account)
-    svc.webhooks.update(hook["id"], [WebhookModel.failing_since.set(now_ms() - DISABLE_AFTER_MS - 1)])
+    failing_since(hook["id"], now_ms() - DISABLE_AFTER_MS - 1)
     jobs = _fan_out_and_take_job(svc, _event(account))  # read before the POST: failing for just over 3 days
     restarted_at = now_ms() - 60_000 if restarted else None
     svc.http = RecoversDuringPost(svc, hook["id"], restarted_at)
@@ -528,7 +528,7 @@ def test_an_endpoint_that_recovered_between_the_reread_and_the_disable_stays_ena
     published: list[dict] = []
     monkeypatch.setattr(svc.events, "publish", published.extend)
     _, _, hook = _create(webhooks_api, account)
-    svc.webhooks.update(hook["id"], [WebhookModel.failing_since.set(now_ms() - DISABLE_AFTER_MS - 1)])
+    failing_since(hook["id"], now_ms() - DISABLE_AFTER_MS - 1)
     jobs = _fan_out_and_take_job(svc, _event(account))
     svc.http = Receiver(500)
     real_get = svc.webhooks.get
@@ -543,3 +543,8 @@ def test_an_endpoint_that_recovered_between_the_reread_and_the_disable_stays_ena
 
     _, _, after = call(webhooks_api, "GET", f"/webhooks/{hook['id']}", headers=account.auth)
     assert after["status"] == "enabled" and not [e for e in published if e["type"] == "webhook.disabled"]
+
+
+def failing_since(webhook_id: str, at: int) -> None:
+    """The endpoint's failure streak started at `at` (written as the store writes it)."""
+    WebhookModel(webhook_id).update(actions=[WebhookModel.failing_since.set(at)])

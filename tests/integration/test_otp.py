@@ -22,9 +22,9 @@ from bzapper.adapters.aws.usage import hour_of
 from bzapper.config import settings
 from bzapper.domain import otp
 from bzapper.domain.clock import now_ms
+from bzapper.domain.engine import PermanentFailure, SessionSpec
 from bzapper.domain.inbox import OTP_MASK
 from bzapper.domain.model import wallet_id
-from bzapper.engines.base import PermanentFailure, SessionSpec
 from bzapper.engines.sandbox.derived import otp_code_message_id
 from bzapper.engines.sandbox.engine import SandboxEngine
 from bzapper.local.functions import load_function
@@ -101,7 +101,7 @@ def test_an_otp_is_one_send_sealed_in_the_priority_lane_and_stored_masked(messag
     entries, _ = svc.wallets.entries(wallet_id(otp_account.account_id, "test"), 10, None)
     assert len(entries) == 2  # the account's top-up, and one debit for two WhatsApp messages
     [usage] = svc.usage.hourly(otp_account.account_id, False, hour_of(now_ms()), hour_of(now_ms()))
-    assert (usage.sends, usage.otps) == (1, 1)
+    assert (usage.counts["sends"], usage.counts["otps"]) == (1, 1)
 
     item = MessageModel.get(accepted["message_id"])
     assert item.type == "otp"

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bzapper.engines.base import NotConnected, SessionSpec
+from bzapper.domain.engine import NotConnected, SessionSpec
 from bzapper.engines.sandbox.client import SandboxNetworkClient, SandboxNetworkError
 from bzapper.engines.sandbox.engine import SandboxEngine
 from bzapper.engines.sandbox.network import SandboxNetwork
@@ -401,7 +401,7 @@ def test_the_engine_over_http(base_url: str, tmp_path) -> None:
 
 
 def test_the_engine_answers_the_port_by_keyword_as_session_hosts_call_it(base_url: str) -> None:
-    from bzapper.worker.host import build_engine
+    from bzapper.bootstrap import build_engine
 
     engine = build_engine("sandbox", {"sandbox_url": base_url})
     events: list[dict] = []

@@ -8,9 +8,9 @@ import threading
 from support.apigw import call
 
 from bzapper.adapters.aws.models import MessageModel
+from bzapper.domain.engine import NotConnected, PermanentFailure
 from bzapper.domain.leases import LeaseLost
 from bzapper.domain.pacing import Pacer, PacingPolicy
-from bzapper.engines.base import NotConnected, PermanentFailure
 from bzapper.topology import HELD_VISIBILITY_SECONDS
 from bzapper.worker.jobs import OPENING_RETRY_SECONDS, JobRunner, Outcome
 

@@ -12,7 +12,7 @@ import threading
 import time
 from typing import Any
 
-from bzapper.engines.base import EventSink, NotConnected, PermanentFailure, ServerAck, SessionSpec
+from bzapper.domain.engine import EventSink, NotConnected, PermanentFailure, ServerAck, SessionSpec
 
 ABORT_BODY = "please abort"
 FAIL_BODY = "please fail"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bzapper.engines.base import NotConnected
-from bzapper.ports import SandboxRefused, SandboxUnavailable
+from bzapper.domain.engine import NotConnected
+from bzapper.domain.sandbox import SandboxRefused, SandboxUnavailable
 
 
 class FakeSandboxWorld:

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from bzapper.api.presenters.inbox import conversation_page
 from bzapper.domain.clock import iso
 from bzapper.domain.errors import BzError
 from bzapper.domain.ids import new_id
@@ -133,10 +134,15 @@ def stores(rows, phone_by_lid, tie=None):
     return services, inbox
 
 
+def listed(services, principal, instance_id, limit, cursor):
+    """A page as GET /conversations shows it."""
+    return conversation_page(list_conversations(services, principal, instance_id, limit, cursor))
+
+
 def every_page(services, limit):
     pages, cursor = [], None
     while True:
-        page = list_conversations(services, PRINCIPAL, INST, limit, cursor)
+        page = listed(services, PRINCIPAL, INST, limit, cursor)
         pages.append(page)
         assert page["has_more"] is (page["next_cursor"] is not None)
         if not page["has_more"]:
@@ -201,7 +207,7 @@ def test_every_contact_is_listed_once_newest_first_on_pages_of_any_size(seed):
 def test_a_page_whose_rows_all_show_costs_one_query_and_one_batch_of_identities():
     rows = [row(phone_jid(f"+55119{i:08d}"), 100 - i, phone=f"+55119{i:08d}") for i in range(10)]
     services, inbox = stores(rows, {})
-    page = list_conversations(services, PRINCIPAL, INST, 4, None)
+    page = listed(services, PRINCIPAL, INST, 4, None)
     assert len(page["data"]) == 4 and page["has_more"]
     assert inbox.calls == ["Query", "BatchGetItem identities"]  # no mapping: no other row to fetch
 
@@ -209,18 +215,18 @@ def test_a_page_whose_rows_all_show_costs_one_query_and_one_batch_of_identities(
 def test_a_pair_on_one_page_costs_no_read_of_the_other_row_and_one_apart_costs_one_batch():
     rows = [row(LID, 10, unread_count=1), row(PHONE_JID, 9, phone=PHONE, unread_count=2), row(GROUP_JID, 8)]
     services, inbox = stores(rows, {LID: PHONE})
-    page = list_conversations(services, PRINCIPAL, INST, 5, None)
+    page = listed(services, PRINCIPAL, INST, 5, None)
     assert [(r["jid"], r["unread_count"]) for r in page["data"]] == [(PHONE_JID, 3), (GROUP_JID, 0)]
     assert inbox.calls == ["Query", "BatchGetItem identities"]
 
     # Apart: the phone's row is not among the rows read, so it is fetched (one BatchGetItem) to merge it in.
     rows = [row(LID, 10, unread_count=1), row(GROUP_JID, 9), row(PHONE_JID, 8, phone=PHONE, unread_count=2)]
     services, inbox = stores(rows, {LID: PHONE})
-    first = list_conversations(services, PRINCIPAL, INST, 1, None)
+    first = listed(services, PRINCIPAL, INST, 1, None)
     assert [(r["jid"], r["lid"], r["unread_count"]) for r in first["data"]] == [(PHONE_JID, LID, 3)]
     assert inbox.calls == ["Query", "BatchGetItem identities", "BatchGetItem conversations"]
     inbox.calls.clear()
-    second = list_conversations(services, PRINCIPAL, INST, 1, first["next_cursor"])
+    second = listed(services, PRINCIPAL, INST, 1, first["next_cursor"])
     assert [r["jid"] for r in second["data"]] == [GROUP_JID] and second["has_more"] is False
     # The phone's row, last in the order, is passed over: its other row (the LID's, shown before) is fetched.
     assert inbox.calls == ["Query", "BatchGetItem identities", "BatchGetItem conversations"]

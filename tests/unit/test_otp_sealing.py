@@ -13,8 +13,9 @@ from botocore.exceptions import ClientError
 from support.leaks import leak_forms, leaks
 
 from bzapper.adapters import sealing
-from bzapper.adapters.sealing import KmsSealer, LocalSealer, Unsealable
-from bzapper.engines.base import PermanentFailure
+from bzapper.adapters.sealing import KmsSealer, LocalSealer
+from bzapper.domain.engine import PermanentFailure
+from bzapper.domain.otp import Unsealable
 
 CODE = "7305918264"
 
@@ -198,7 +199,7 @@ def test_the_engines_hook_turns_an_unopenable_code_into_a_final_failure(monkeypa
 
 
 def test_the_host_builds_its_sandbox_engine_with_the_hook(monkeypatch, local: LocalSealer) -> None:
-    from bzapper.worker.host import build_engine
+    from bzapper.bootstrap import build_engine
 
     monkeypatch.setattr(sealing, "configured_sealer", lambda: local)
     engine = build_engine("sandbox", {"sandbox_url": "http://127.0.0.1:9"})

@@ -12,7 +12,7 @@ import time
 import pytest
 from support.sandbox import FakeClock, fake_network, online
 
-from bzapper.engines.base import NotConnected
+from bzapper.domain.engine import NotConnected
 from bzapper.engines.sandbox.network import Rejected, SandboxNetwork, contact_key
 from bzapper.engines.sandbox.numbers import lid_for
 

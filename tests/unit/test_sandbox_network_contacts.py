@@ -9,7 +9,7 @@ import pytest
 from support.sandbox import FakeClock, drain, fake_network, kinds, online
 
 from bzapper.domain.content import INBOUND_TYPES
-from bzapper.engines.base import NotConnected
+from bzapper.domain.engine import NotConnected
 from bzapper.engines.sandbox.network import InvalidInput, Rejected, SandboxNetwork
 from bzapper.engines.sandbox.numbers import lid_for
 

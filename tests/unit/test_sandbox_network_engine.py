@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from support.sandbox import FakeClock, InProcessClient, fake_network
 
-from bzapper.engines.base import NotConnected, PermanentFailure, ServerAck, SessionSpec
+from bzapper.domain.engine import NotConnected, PermanentFailure, ServerAck, SessionSpec
 from bzapper.engines.sandbox.derived import default_phone, otp_code_message_id
 from bzapper.engines.sandbox.engine import SandboxEngine
 from bzapper.engines.sandbox.network import SandboxNetwork

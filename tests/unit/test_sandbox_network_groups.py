@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from support.sandbox import FakeClock, InProcessClient, drain, fake_network, online
 
-from bzapper.engines.base import SessionSpec
+from bzapper.domain.engine import SessionSpec
 from bzapper.engines.sandbox.engine import SandboxEngine
 from bzapper.engines.sandbox.network import InvalidInput, Rejected, SandboxNetwork
 from bzapper.engines.sandbox.numbers import lid_for

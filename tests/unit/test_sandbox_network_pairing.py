@@ -7,7 +7,7 @@ import re
 import pytest
 from support.sandbox import FakeClock, drain, fake_network, kinds, online
 
-from bzapper.engines.base import NotConnected
+from bzapper.domain.engine import NotConnected
 from bzapper.engines.sandbox.derived import default_phone
 from bzapper.engines.sandbox.network import Rejected, SandboxNetwork
 from bzapper.engines.sandbox.numbers import ORDINARY, RESERVED_PREFIX, kind_of, lid_for

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from support.sandbox import FakeClock, drain, fake_network, kinds, online
 
-from bzapper.engines.base import NotConnected
+from bzapper.domain.engine import NotConnected
 from bzapper.engines.sandbox.derived import phone_message_id
 from bzapper.engines.sandbox.network import Rejected, SandboxNetwork
 from bzapper.engines.sandbox.numbers import RESERVED_RANGES, kind_of, lid_for

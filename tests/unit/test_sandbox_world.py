@@ -9,9 +9,10 @@ import pytest
 from support.fake_sandbox import FakeSandboxWorld
 
 from bzapper.adapters.sandbox import HttpSandboxWorld
-from bzapper.engines.base import NotConnected
+from bzapper.domain.engine import NotConnected
+from bzapper.domain.sandbox import SandboxRefused, SandboxUnavailable
 from bzapper.engines.sandbox.client import SandboxNetworkError
-from bzapper.ports import SandboxRefused, SandboxUnavailable, SandboxWorld
+from bzapper.ports.sandbox import SandboxWorld
 
 
 class StubClient:

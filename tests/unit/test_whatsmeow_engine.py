@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bzapper.engines.base import NotConnected, PermanentFailure, ServerAck, SessionSpec
+from bzapper.domain.engine import NotConnected, PermanentFailure, ServerAck, SessionSpec
 from bzapper.engines.whatsmeow import jids, lib
 from bzapper.engines.whatsmeow.engine import WhatsmeowEngine
 from bzapper.engines.whatsmeow.lib import NeonizeError, e2e

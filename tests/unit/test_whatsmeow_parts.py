@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from bzapper.engines.base import NotConnected, PermanentFailure
+from bzapper.domain.engine import NotConnected, PermanentFailure
 from bzapper.engines.whatsmeow import errors, jids, vcards
 from bzapper.engines.whatsmeow.gate import Gate
 from bzapper.engines.whatsmeow.lib import NeonizeError

@@ -65,7 +65,7 @@ def test_a_failing_sink_never_unwinds_into_go(tmp_path):
 
 def test_bzapper_never_imports_neonize_until_the_engine_is_used():
     result = python(
-        "import sys, bzapper.engines.base, bzapper.engines.whatsmeow, bzapper.worker.host;"
+        "import sys, bzapper.domain.engine, bzapper.engines.whatsmeow, bzapper.worker.host;"
         "print('neonize' in sys.modules)"
     )
     assert result.returncode == 0, result.stderr

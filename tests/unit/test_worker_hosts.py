@@ -8,7 +8,7 @@ import time
 import pytest
 from support.engines import ABORT_BODY, FAIL_BODY, HOLD_BODY
 
-from bzapper.engines.base import NotConnected, PermanentFailure, SessionSpec
+from bzapper.domain.engine import NotConnected, PermanentFailure, SessionSpec
 from bzapper.worker.hosts import HostCrashed, HostPool
 
 ENGINE = "support.engines:EchoEngine"

@@ -71,8 +71,8 @@ def accounts_create(
     if normalized is None:
         _fail("cli.error.locale", value=locale, choices=", ".join(i18n.SUPPORTED_LOCALES))
     _use_local_stack(state_dir)
+    from bzapper.bootstrap import services
     from bzapper.services.accounts import create_test_account
-    from bzapper.services.container import services
 
     account = create_test_account(services(), name=name, locale=normalized, credits=credits)
     typer.echo(i18n.translate("cli.account.created", normalized, account_id=account["account_id"]), err=True)
@@ -93,8 +93,8 @@ def wallet_credit(
     if not reason.strip():
         _fail("cli.error.reason")
     _use_local_stack(state_dir)
+    from bzapper.bootstrap import services
     from bzapper.services.accounts import credit_wallet
-    from bzapper.services.container import services
 
     try:
         balance = credit_wallet(services(), account_id, mode, amount, reason)

@@ -11,14 +11,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bzapper.config import settings
+from bzapper.domain.transport import FetchFailed, HttpOutcome
 from bzapper.net import UnsafeUrl, check_url
-
-
-@dataclass(frozen=True, slots=True)
-class HttpOutcome:
-    status_code: int | None
-    latency_ms: int
-    error: str | None
 
 
 class HttpSender:
@@ -120,16 +114,6 @@ def pin(url: str) -> PinnedTarget:
     host = f"[{address}]" if ":" in address else address
     pinned = parts._replace(netloc=f"{host}:{parts.port}" if parts.port else host).geturl()
     return PinnedTarget(pinned, parts.netloc.rsplit("@", 1)[-1], parts.hostname)
-
-
-class FetchFailed(Exception):
-    """`reason` is stable (unsafe_url, timeout, network, http_<status>, redirects); `detail` refines it (the
-    UnsafeUrl code of an unsafe_url, the exception type of a network failure)."""
-
-    def __init__(self, reason: str, detail: str = "") -> None:
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
 
 
 class Download:

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from bzapper.config import settings
-from bzapper.ports import SandboxRefused, SandboxUnavailable
+from bzapper.domain.sandbox import SandboxRefused, SandboxUnavailable
 
 if TYPE_CHECKING:
     from bzapper.engines.sandbox.client import SandboxNetworkClient, SandboxNetworkError

@@ -26,10 +26,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Protocol
+from typing import Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from bzapper.domain.otp import Unsealable
+from bzapper.ports.sealing import Sealer
 
 FORMAT = "bzs1"
 PURPOSE = "bzapper-otp"
@@ -39,22 +39,6 @@ KMS_KEY_ENV = "BZ_OTP_KMS_KEY"
 """The OTP key's ARN (or id, or alias): set by infra on the messages function and the worker task."""
 LOCAL_KEY_ENV = "BZ_OTP_LOCAL_KEY"
 """The local stack's key (base64, 32 bytes): set by `bzapper dev` for itself and its children."""
-
-
-class Unsealable(Exception):
-    """This sealed code will never be opened here: `reason` is `otp_expired` or `otp_unsealable`."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-class Sealer(Protocol):
-    kind: str
-
-    def seal(self, code: str, *, account_id: str, expires_at_ms: int) -> str: ...
-
-    def unseal(self, sealed: str) -> str: ...
 
 
 def _b64(data: bytes) -> str:
@@ -96,11 +80,16 @@ class _Envelope:
 def _seal_with(data_key: bytes, header: dict[str, Any], wrapped_key: bytes, code: str) -> str:
     header_text = _b64(json.dumps(header, separators=(",", ":"), sort_keys=True).encode())
     nonce = secrets.token_bytes(12)
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # lazy: only an OTP pays for it
+
     ciphertext = AESGCM(data_key).encrypt(nonce, code.encode(), header_text.encode())
     return ".".join((FORMAT, header_text, _b64(wrapped_key), _b64(nonce + ciphertext)))
 
 
 def _open_with(data_key: bytes, envelope: _Envelope) -> str:
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     try:
         return AESGCM(data_key).decrypt(envelope.nonce, envelope.ciphertext, envelope.header_text.encode()).decode()
     except (InvalidTag, ValueError, UnicodeDecodeError) as error:
@@ -181,6 +170,13 @@ def new_local_key() -> str:
     return base64.b64encode(secrets.token_bytes(32)).decode()
 
 
+def is_configured() -> bool:
+    """Whether this process can seal OTP codes, known without loading the cipher."""
+    from bzapper.config import settings
+
+    return bool(os.environ.get(KMS_KEY_ENV) or (os.environ.get(LOCAL_KEY_ENV) and settings().local_mode))
+
+
 def configured_sealer() -> Sealer | None:
     """The sealer this process is configured with: the KMS key on AWS, the stack's key locally, else none."""
     from bzapper.config import settings
@@ -203,7 +199,7 @@ def engine_unseal() -> Callable[[str], str] | None:
     sealer = configured_sealer()
     if sealer is None:
         return None
-    from bzapper.engines.base import PermanentFailure
+    from bzapper.domain.engine import PermanentFailure
 
     def unseal(sealed: str) -> str:
         try:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from bzapper.bootstrap import services
 from bzapper.domain.errors import BzError
 from bzapper.domain.keys import key_mode
 from bzapper.domain.model import Principal
 from bzapper.domain.ratelimit import Bucket, LocalBuckets
-from bzapper.services.container import services
 
 KEY_REQUESTS_PER_MINUTE = 1200
 # Per key and per process: cheap protection before any table is touched. Sends have their own
@@ -33,7 +33,7 @@ def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | N
     decision = _per_key.take(principal.key_id)
     request.state.rate_limit = decision
     if not decision.allowed:
-        raise BzError("rate_limited", params={"retry_after": decision.retry_after_seconds}, headers=decision.headers())
+        raise BzError("rate_limited", params={"retry_after": decision.retry_after_seconds}, rate=decision)
     return principal
 
 

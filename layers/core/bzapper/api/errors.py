@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bzapper import i18n
 from bzapper.domain.errors import BzError, validation_failed
+from bzapper.domain.ratelimit import Decision
 
 logger = logging.getLogger(__name__)
 
@@ -42,13 +43,34 @@ def resolve_locale(accept_language: str | None, account_locale: str | None) -> s
     return i18n.negotiate(accept_language, fallback=account_locale) or i18n.DEFAULT_LOCALE
 
 
+def rate_limit_headers(decision: Decision) -> dict[str, str]:
+    """Where the caller stands against a limit (IETF RateLimit fields), and when to retry a refusal."""
+    headers = {
+        "RateLimit-Limit": str(decision.limit),
+        "RateLimit-Remaining": str(decision.remaining),
+        "RateLimit-Reset": str(decision.reset_seconds),
+    }
+    if not decision.allowed:
+        headers["Retry-After"] = str(decision.retry_after_seconds)
+    return headers
+
+
+def error_headers(error: BzError) -> dict[str, str]:
+    headers = dict(error.headers)
+    if error.rate is not None:
+        headers.update(rate_limit_headers(error.rate))
+    if error.retry_after is not None:
+        headers["Retry-After"] = str(error.retry_after)
+    if error.code == "unauthorized":
+        headers.setdefault("WWW-Authenticate", "Bearer")
+    return headers
+
+
 def render(request: Request, error: BzError) -> JSONResponse:
     principal = getattr(request.state, "principal", None)
     locale = resolve_locale(request.headers.get("accept-language"), principal.locale if principal else None)
     request_id = getattr(request.state, "request_id", None)
-    headers = dict(error.headers)
-    if error.code == "unauthorized":
-        headers.setdefault("WWW-Authenticate", "Bearer")
+    headers = error_headers(error)
     return JSONResponse(error_body(error, locale, request_id), status_code=error.status, headers=headers)
 
 

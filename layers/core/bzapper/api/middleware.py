@@ -7,7 +7,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bzapper.api.errors import error_bytes, resolve_locale
+from bzapper.api.errors import error_bytes, error_headers, rate_limit_headers, resolve_locale
 from bzapper.domain.errors import BzError
 from bzapper.domain.ids import new_id
 from bzapper.domain.media import UPLOAD_BODY_MAX
@@ -44,7 +44,7 @@ async def send_error(send: Send, scope: Scope, error: BzError, request_id: str) 
         (b"content-type", b"application/json"),
         (b"content-length", str(len(payload)).encode()),
         (b"x-request-id", request_id.encode()),
-    ] + [(key.lower().encode(), value.encode()) for key, value in error.headers.items()]
+    ] + [(key.lower().encode(), value.encode()) for key, value in error_headers(error).items()]
     await send({"type": "http.response.start", "status": error.status, "headers": headers})
     await send({"type": "http.response.body", "body": payload})
 
@@ -72,7 +72,7 @@ class RequestContext:
                 if decision is not None:
                     headers += [
                         (name.lower().encode(), value.encode())
-                        for name, value in decision.headers().items()
+                        for name, value in rate_limit_headers(decision).items()
                         if name.lower().encode() not in present
                     ]
                 message["headers"] = headers

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bzapper.domain.ratelimit import Decision
 
 HTTP_STATUS: dict[str, int] = {
     "unauthorized": 401,
@@ -42,8 +45,12 @@ class BzError(Exception):
         message_key: str | None = None,
         param: str | None = None,
         params: Mapping[str, Any] | None = None,
+        retry_after: int | None = None,
+        rate: Decision | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> None:
+        """`retry_after`: seconds after which a retry may succeed; `rate`: the limit that refused the request
+        (both become headers at the edge); `headers`: protocol headers only the API layer sets (e.g. Allow)."""
         if code not in HTTP_STATUS:
             raise ValueError(f"unknown error code {code!r}")
         super().__init__(code)
@@ -51,6 +58,8 @@ class BzError(Exception):
         self.message_key = message_key or f"error.{code}"
         self.param = param
         self.params = dict(params or {})
+        self.retry_after = retry_after
+        self.rate = rate
         self.headers = dict(headers or {})
 
     @property

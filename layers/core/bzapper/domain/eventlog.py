@@ -31,6 +31,17 @@ its first claim. 5 s is the most a dead writer (a Lambda timed out or killed bet
 the stream, once for a whole run of its numbers: the first reader's fence serves every later reader."""
 
 
+@dataclass(frozen=True, slots=True)
+class LoggedEvent:
+    """An event as the log holds it: its number in the stream and the envelope as the JSON text sent."""
+
+    position: int
+    event_id: str
+    type: str
+    instance_id: str | None
+    payload: str
+
+
 def stream_id(account_id: str, livemode: bool) -> str:
     """An account's stream of one mode: its events in one log, numbered together."""
     return f"{account_id}:{'live' if livemode else 'test'}"

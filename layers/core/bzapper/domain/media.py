@@ -7,8 +7,12 @@ content has no signature (plain text, CSV), where it is a label and changes noth
 
 from __future__ import annotations
 
+import hashlib
 import mimetypes
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import IO
 
 import filetype
 
@@ -164,3 +168,71 @@ def safe_filename(name: str | None) -> str | None:
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
     cleaned = "".join(ch for ch in base if ch.isprintable()).strip()
     return cleaned[:240] or None
+
+
+@dataclass(frozen=True, slots=True)
+class MediaSource:
+    """Where a send's media comes from: exactly one of `url` and `media_id`."""
+
+    url: str | None = None
+    media_id: str | None = None
+    mime_type: str | None = None
+    """Only a label for a document without a recognisable signature; the content decides otherwise."""
+    filename: str | None = None
+    voice: bool = False
+
+    @property
+    def param(self) -> str:
+        return "url" if self.url else "media_id"
+
+
+# Receiving a file: read once, hashed and size-capped as it arrives. A spooled temporary file is in-process
+# buffering (memory, then Lambda's /tmp past a few MB), not I/O with the outside world.
+
+_CHUNK = 1024 * 1024
+_SPOOL_BYTES = 8 * 1024 * 1024
+"""Past this, a file being received is spooled to disk (Lambda's /tmp), not held in memory."""
+
+
+@dataclass
+class Received:
+    """A file read once from a stream: its head (to sniff), size, SHA-256, and a spooled copy to store."""
+
+    head: bytes
+    size: int
+    sha256: str
+    file: IO[bytes]
+
+    def close(self) -> None:
+        self.file.close()
+
+
+class TooLarge(Exception):
+    """The stream went past the allowed size; nothing was stored."""
+
+
+def receive(chunks: Iterator[bytes], max_bytes: int) -> Received:
+    """Consumes `chunks` once, hashing as it goes; stops as soon as `max_bytes` is passed."""
+    digest = hashlib.sha256()
+    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115 - the caller closes it
+    head = bytearray()
+    size = 0
+    try:
+        for chunk in chunks:
+            size += len(chunk)
+            if size > max_bytes:
+                raise TooLarge
+            if len(head) < SNIFF_BYTES:
+                head += chunk[: SNIFF_BYTES - len(head)]
+            digest.update(chunk)
+            spool.write(chunk)
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return Received(bytes(head), size, digest.hexdigest(), spool)
+
+
+def file_chunks(file: IO[bytes]) -> Iterator[bytes]:
+    while chunk := file.read(_CHUNK):
+        yield chunk

@@ -129,3 +129,11 @@ def guard_event(event: dict[str, Any]) -> dict[str, Any]:
         return event
     guarded = guard_content(str(event.get("type") or ""), content, bool(event.get("from_me")))
     return event if guarded == content else {**event, "content": guarded}
+
+
+class Unsealable(Exception):
+    """This sealed code will never be opened here: `reason` is `otp_expired` or `otp_unsealable`."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

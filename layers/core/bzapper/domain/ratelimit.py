@@ -64,16 +64,6 @@ class Decision:
             retry_after_seconds=0 if allowed else bucket.retry_after_seconds(tat, now),
         )
 
-    def headers(self) -> dict[str, str]:
-        headers = {
-            "RateLimit-Limit": str(self.limit),
-            "RateLimit-Remaining": str(self.remaining),
-            "RateLimit-Reset": str(self.reset_seconds),
-        }
-        if not self.allowed:
-            headers["Retry-After"] = str(self.retry_after_seconds)
-        return headers
-
 
 class LocalBuckets:
     """In-memory buckets: a per-key guard each process applies before touching any table."""

@@ -6,6 +6,7 @@ import base64
 import random
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from bzapper.domain.errors import validation_failed
 
@@ -84,3 +85,67 @@ def retry_delay(attempt: int, scale: float = 1.0, rng: random.Random | None = No
 
 def new_secret() -> str:
     return "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+
+
+# The records ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookSecret:
+    secret: str
+    expires_at: int | None = None
+    """Set on the previous secret by a rotation: it keeps signing until then."""
+
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    webhook_id: str
+    account_id: str
+    livemode: bool
+    url: str
+    events: frozenset[str] | None
+    """Subscribed event types and families; None means every event."""
+    description: str | None
+    status: str
+    secrets: tuple[WebhookSecret, ...]
+    created_at: int
+    updated_at: int
+    failing_since: int | None = None
+
+    def signing_secrets(self, now: int) -> list[str]:
+        """Every secret still valid at `now`: during a rotation both sign."""
+        return [s.secret for s in self.secrets if not s.expires_at or s.expires_at > now]
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookChanges:
+    """A PATCH of an endpoint: only the fields named in `given` change (`events` None: every event again;
+    `description` None: none). Enabling an endpoint also ends its failure streak: a fresh start after a fix."""
+
+    given: frozenset[str]
+    url: str | None = None
+    events: frozenset[str] | None = None
+    description: str | None = None
+    status: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryAttempt:
+    at: int
+    latency_ms: int
+    status_code: int | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    webhook_id: str
+    delivery_id: str
+    event_id: str
+    event_type: str
+    payload: str
+    """The exact bytes sent (and signed), so a retry or a replay sends the same body."""
+    status: str
+    created_at: int
+    updated_at: int
+    attempts: tuple[DeliveryAttempt, ...] = field(default=())

@@ -119,8 +119,8 @@ class DevStack:
         return LocalGateway({group: load_function(group).app for group in TOPOLOGY.api_groups})
 
     def bootstrap(self, env: dict[str, str]) -> dict[str, Any]:
+        from bzapper.bootstrap import services
         from bzapper.services.accounts import create_test_account
-        from bzapper.services.container import services
 
         account = create_test_account(services(), name="Dev", locale="en", credits=DEV_CREDITS)
         live: dict[str, str] = {}

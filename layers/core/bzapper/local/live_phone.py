@@ -22,8 +22,8 @@ def prepare(state_dir: Path, locale: str) -> None:
 
 def bootstrap(account_id: str, credits: int) -> dict[str, str]:
     """A live key, live credits (local money) and a whatsmeow instance for the dev account."""
+    from bzapper.bootstrap import services
     from bzapper.domain.model import wallet_id
-    from bzapper.services.container import services
     from bzapper.services.control import command
 
     svc = services()
@@ -38,8 +38,8 @@ def watch_pairing(instance_id: str, locale: str, stop: threading.Event) -> threa
     """Draws every new QR of the instance in the terminal until it is connected."""
 
     def run() -> None:
+        from bzapper.bootstrap import services
         from bzapper.engines.whatsmeow.terminal import render_qr
-        from bzapper.services.container import services
 
         shown: Any = None
         while not stop.wait(1.0):

@@ -1,12 +1,26 @@
-"""Operator actions on accounts (the CLI and the local bootstrap)."""
+"""Accounts: the caller's own (GET/PATCH /me), and operator actions (the CLI and the local bootstrap)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from bzapper.domain.model import wallet_id
+from bzapper.domain.accounts import Account
+from bzapper.domain.errors import BzError
+from bzapper.domain.model import Principal, wallet_id
 from bzapper.services.container import Services
 from bzapper.services.control import command
+
+
+def account_of(services: Services, principal: Principal) -> Account:
+    account = services.accounts.get(principal.account_id)
+    if account is None:
+        raise BzError("not_found")
+    return account
+
+
+def update_account(services: Services, principal: Principal, *, locale: str | None) -> Account:
+    services.accounts.update(principal.account_id, locale=locale)
+    return account_of(services, principal)
 
 
 def create_test_account(services: Services, *, name: str, locale: str, credits: int) -> dict[str, Any]:

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import logging
-from typing import Any
+from dataclasses import dataclass, replace
 
-from bzapper.adapters.aws.models import CheckoutModel
-from bzapper.adapters.payments.base import InvalidSignature, PaymentProvider, sign, verify
-from bzapper.adapters.payments.sandbox import SandboxProvider, sandbox_secret
-from bzapper.adapters.payments.stripe_provider import StripeNotConfigured, StripeProvider, stripe_webhook_secret
-from bzapper.domain.clock import iso, now_ms
+from bzapper.domain.billing import Checkout, InvalidSignature, LedgerEntry, PaymentsNotConfigured, ProviderEvent
+from bzapper.domain.clock import now_ms
 from bzapper.domain.errors import BzError, validation_failed
-from bzapper.domain.ids import new_id
+from bzapper.domain.ids import is_id, new_id
 from bzapper.domain.model import Principal
 from bzapper.domain.plans import CURRENCY, plan_named
 from bzapper.services.container import Services
@@ -23,92 +19,88 @@ CHECKOUT_TTL_MS = 60 * 60 * 1000
 PAGE_SIZE_MAX = 100
 
 
-def provider_for(principal: Principal) -> PaymentProvider:
-    """Test keys pay on the sandbox provider's local page; live keys on Stripe."""
-    return StripeProvider() if principal.livemode else SandboxProvider()
+@dataclass(frozen=True, slots=True)
+class WalletView:
+    balance: int
+    currency: str
+    low_balance_threshold: int
+    livemode: bool
+    entries: list[LedgerEntry]
+    next_cursor: str | None
 
 
-def wallet_view(services: Services, principal: Principal, limit: int, cursor: str | None) -> dict[str, Any]:
+def wallet_view(services: Services, principal: Principal, limit: int, cursor: str | None) -> WalletView:
     if not 1 <= limit <= PAGE_SIZE_MAX:
         raise validation_failed("limit")
     entries, next_cursor = services.wallets.entries(principal.wallet_id, limit, cursor)
-    return {
-        "balance": services.wallets.balance(principal.wallet_id),
-        "currency": CURRENCY,
-        "low_balance_threshold": plan_named(principal.plan).low_balance_threshold,
-        "livemode": principal.livemode,
-        "entries": [
-            {
-                "id": entry.entry_id,
-                "amount": entry.amount,
-                "reason": entry.reason,
-                "reference": entry.reference,
-                "created": iso(entry.created_at),
-            }
-            for entry in entries
-        ],
-        "has_more": next_cursor is not None,
-        "next_cursor": next_cursor,
-    }
+    return WalletView(
+        balance=services.wallets.balance(principal.wallet_id),
+        currency=CURRENCY,
+        low_balance_threshold=plan_named(principal.plan).low_balance_threshold,
+        livemode=principal.livemode,
+        entries=entries,
+        next_cursor=next_cursor,
+    )
 
 
-def create_checkout(
-    services: Services, principal: Principal, amount: int, method: str, base_url: str
-) -> dict[str, Any]:
-    checkout_id = new_id("chk")
+def create_checkout(services: Services, principal: Principal, amount: int, method: str, base_url: str) -> Checkout:
+    """A checkout open for an hour, with the provider's page to pay it on (`url`)."""
     created = now_ms()
-    expires_at = created + CHECKOUT_TTL_MS
-    item = CheckoutModel(
-        checkout_id,
+    checkout = Checkout(
+        checkout_id=new_id("chk"),
         account_id=principal.account_id,
         mode=principal.mode,
         amount=amount,
         currency=CURRENCY,
         method=method,
-        provider="stripe" if principal.livemode else "sandbox",
+        provider=services.payments.provider(principal.mode).name,
         status="open",
         created_at=created,
-        expires_at=expires_at,
+        expires_at=created + CHECKOUT_TTL_MS,
     )
-    services.checkouts.create(item)
+    services.checkouts.create(checkout)
     try:
-        session = provider_for(principal).create_session(
-            checkout_id=checkout_id,
+        session = services.payments.provider(principal.mode).create_session(
+            checkout_id=checkout.checkout_id,
             account_id=principal.account_id,
             amount=amount,
             method=method,
-            expires_at=expires_at,
+            expires_at=checkout.expires_at,
             base_url=base_url,
         )
-    except StripeNotConfigured as error:
+    except PaymentsNotConfigured as error:
         raise BzError("not_supported") from error
-    services.checkouts.attach_session(checkout_id, session.session_id, session.url)
-    return {
-        "checkout_id": checkout_id,
-        "url": session.url,
-        "expires_at": iso(expires_at),
-        "amount": amount,
-        "currency": CURRENCY,
-        "method": method,
-    }
+    services.checkouts.attach_session(checkout.checkout_id, session.session_id, session.url)
+    return replace(checkout, provider_session_id=session.session_id, url=session.url)
 
 
-def verify_provider_event(payload: bytes, signature: str | None) -> tuple[dict[str, Any], str]:
+def sandbox_checkout(services: Services, checkout_id: str) -> Checkout | None:
+    """A checkout the sandbox provider's page may show (None: unknown, or another provider's), its status
+    read as of now (an open checkout past its expiry is expired)."""
+    checkout = services.checkouts.get(checkout_id) if is_id(checkout_id, "chk") else None
+    if checkout is None or checkout.provider != "sandbox":
+        return None
+    if checkout.status == "open" and checkout.expires_at < now_ms():
+        return replace(checkout, status="expired")
+    return checkout
+
+
+def settle_sandbox_checkout(services: Services, checkout: Checkout, paid: bool) -> bool:
+    """The sandbox page's answer takes the very path a provider's webhook takes: signed, verified, settled once."""
+    payload, signature = services.payments.sandbox_event(checkout, paid)
+    return process_provider_event(services, payload, signature)
+
+
+def verify_provider_event(services: Services, payload: bytes, signature: str | None) -> ProviderEvent:
     """The event and the mode it may touch, decided by the secret that signed it, never by its content."""
     if not signature:
         raise BzError("unauthorized")
-    candidates = [("test", sandbox_secret())]
-    live_secret = stripe_webhook_secret()
-    if live_secret:
-        candidates.insert(0, ("live", live_secret))
-    for mode, secret in candidates:
-        try:
-            return verify(payload, signature, secret), mode
-        except InvalidSignature:
-            continue
-        except ValueError as error:  # signed but not JSON
-            raise validation_failed("request_body") from error
-    raise BzError("unauthorized")
+    try:
+        return services.payments.verify(payload, signature)
+    except InvalidSignature as error:
+        raise BzError("unauthorized") from error
+    except ValueError as error:  # signed but not JSON
+        raise validation_failed("request_body") from error
 
 
 _SETTLING = {"checkout.session.completed", "checkout.session.async_payment_succeeded"}
@@ -117,7 +109,8 @@ _FAILING = {"checkout.session.async_payment_failed", "checkout.session.expired"}
 
 def process_provider_event(services: Services, payload: bytes, signature: str | None) -> bool:
     """Applies a payment event; True when it changed something. Redeliveries change nothing."""
-    event, mode = verify_provider_event(payload, signature)
+    verified = verify_provider_event(services, payload, signature)
+    event, mode = verified.event, verified.mode
     data = event.get("data") if isinstance(event, dict) else None
     session = data.get("object") if isinstance(data, dict) else None
     if not isinstance(session, dict):
@@ -138,29 +131,6 @@ def process_provider_event(services: Services, payload: bytes, signature: str | 
     if session.get("payment_status") != "paid":
         return False  # Pix: completed but not yet paid; async_payment_succeeded follows
     amount = session.get("amount_total")
-    if not isinstance(amount, int) or amount != int(checkout.amount):
+    if not isinstance(amount, int) or amount != checkout.amount:
         raise validation_failed("amount_total")
     return services.checkouts.settle_paid(checkout)
-
-
-def sandbox_event(checkout: CheckoutModel, paid: bool) -> tuple[bytes, str]:
-    """What the sandbox provider sends when its page completes or fails a payment, signed."""
-    event = {
-        "id": new_id("evt_sbx"),
-        "object": "event",
-        "type": "checkout.session.completed" if paid else "checkout.session.async_payment_failed",
-        "created": now_ms() // 1000,
-        "data": {
-            "object": {
-                "id": checkout.provider_session_id,
-                "object": "checkout.session",
-                "client_reference_id": checkout.checkout_id,
-                "metadata": {"checkout_id": checkout.checkout_id, "account_id": checkout.account_id},
-                "amount_total": int(checkout.amount),
-                "currency": "brl",
-                "payment_status": "paid" if paid else "unpaid",
-            }
-        },
-    }
-    payload = json.dumps(event, separators=(",", ":")).encode()
-    return payload, sign(payload, sandbox_secret())

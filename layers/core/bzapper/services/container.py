@@ -1,30 +1,20 @@
-"""The process's adapters, built once and shared by every request and record (Lambda reuses them)."""
+"""The collaborators every use case may call, typed as ports: the services never know which adapter is behind
+one (AWS in production and on the local stack, in-memory fakes in unit tests). `bzapper.bootstrap` fills it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
 
-from bzapper.adapters.aws.accounts import AccountStore
-from bzapper.adapters.aws.checkouts import CheckoutStore
-from bzapper.adapters.aws.control import ControlChannel
-from bzapper.adapters.aws.eventlog import EventLog
-from bzapper.adapters.aws.events import EventBridgePublisher
-from bzapper.adapters.aws.fences import FenceChecker
-from bzapper.adapters.aws.idempotency import IdempotencyStore
-from bzapper.adapters.aws.identities import IdentityStore
-from bzapper.adapters.aws.inbox import InboxStore
-from bzapper.adapters.aws.instances import InstanceStore
-from bzapper.adapters.aws.media import MediaStore
-from bzapper.adapters.aws.messages import MessageStore
-from bzapper.adapters.aws.queues import SqsDeliveryJobs, SqsJobQueue, SqsReportSink
-from bzapper.adapters.aws.ratelimits import RateLimitStore
-from bzapper.adapters.aws.usage import UsageStore
-from bzapper.adapters.aws.wallets import WalletStore
-from bzapper.adapters.aws.webhooks import DeliveryStore, WebhookStore
-from bzapper.adapters.http import HttpSender
-from bzapper.adapters.sandbox import HttpSandboxWorld
-from bzapper.ports import EventPublisher, JobQueue, ReportSink, SandboxWorld
+from bzapper.ports.accounts import AccountStore
+from bzapper.ports.billing import CheckoutStore, PaymentGateway, UsageStore, WalletStore
+from bzapper.ports.events import EventLog, EventPublisher, FenceChecker, ReportSink
+from bzapper.ports.inbox import IdentityStore, InboxStore
+from bzapper.ports.instances import ControlChannel, InstanceStore
+from bzapper.ports.media import MediaStore
+from bzapper.ports.messages import IdempotencyStore, JobQueue, MessageStore, RateLimitStore
+from bzapper.ports.sandbox import SandboxWorld
+from bzapper.ports.sealing import SealerSource
+from bzapper.ports.webhooks import DeliveryJobs, DeliveryStore, HttpClient, WebhookStore
 
 
 @dataclass
@@ -40,42 +30,17 @@ class Services:
     usage: UsageStore
     rate_limits: RateLimitStore
     checkouts: CheckoutStore
+    payments: PaymentGateway
     event_log: EventLog
     webhooks: WebhookStore
     deliveries: DeliveryStore
-    delivery_jobs: SqsDeliveryJobs
-    http: HttpSender
+    delivery_jobs: DeliveryJobs
+    http: HttpClient
     control: ControlChannel
     identities: IdentityStore
     fences: FenceChecker
     media: MediaStore
     inbox: InboxStore
     sandbox: SandboxWorld
-
-
-@cache
-def services() -> Services:
-    return Services(
-        accounts=AccountStore(),
-        instances=InstanceStore(),
-        messages=MessageStore(),
-        idempotency=IdempotencyStore(),
-        jobs=SqsJobQueue(),
-        reports=SqsReportSink(),
-        events=EventBridgePublisher(),
-        wallets=WalletStore(),
-        usage=UsageStore(),
-        rate_limits=RateLimitStore(),
-        checkouts=CheckoutStore(),
-        event_log=EventLog(),
-        webhooks=WebhookStore(),
-        deliveries=DeliveryStore(),
-        delivery_jobs=SqsDeliveryJobs(),
-        http=HttpSender(),
-        control=ControlChannel(),
-        identities=IdentityStore(),
-        fences=FenceChecker(),
-        media=MediaStore(),
-        inbox=InboxStore(),
-        sandbox=HttpSandboxWorld(),
-    )
+    sealers: SealerSource
+    """The OTP sealer, if this deployment has a key (else OTPs are not supported)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bzapper import telemetry
@@ -39,7 +39,6 @@ from bzapper.domain.inbox import (
     other_key,
     preview_text,
     public_content,
-    sort_time,
     stored_content,
 )
 from bzapper.domain.model import MessageView, Principal
@@ -62,10 +61,6 @@ READ_RECEIPTS_MAX = 500
 """POST /conversations/{jid}/read sends receipts for at most this many of the newest unread messages."""
 RECEIPTS_PER_COMMAND = 100
 MARK_READ_ATTEMPTS = 3
-
-RECEIVED = "received"
-READ = "read"
-
 
 # --- writes (the statuses consumer) ---------------------------------------------------------------
 
@@ -281,9 +276,33 @@ def contact_of(services: Services, principal: Principal, jid: str) -> Contact:
 _JID_ERRORS = {"unsupported_jid": "error.unsupported_chat_jid", "invalid_group": "error.invalid_group_jid"}
 
 
+@dataclass(frozen=True, slots=True)
+class ConversationPage:
+    rows: list[ConversationRow]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadPage:
+    """A page of one conversation's thread: the conversation as shown (a contact's two rows merged), its
+    messages newest first, how far each of its rows was read, and the contact as known now."""
+
+    conversation: ConversationRow
+    messages: list[ThreadMessage]
+    read_through: dict[str, str]
+    contact: Contact
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRead:
+    conversation: ConversationRow
+    receipts_sent: int
+
+
 def list_conversations(
     services: Services, principal: Principal, instance_id: str, limit: int, cursor: str | None
-) -> dict[str, Any]:
+) -> ConversationPage:
     """The number's conversations, newest activity first, ONE row per contact: a contact's `@lid` row and
     its phone's row are shown as one at the newer of the two (docs/inbox.md, "One row per contact").
 
@@ -305,23 +324,15 @@ def list_conversations(
             if not lists_here(row, partner):
                 continue  # its contact is listed at its other row
             if len(shown) == limit:  # one more to show: the page ends after the last one shown
-                return _page(shown, services.inbox.activity_cursor(shown_at))
+                return ConversationPage(shown, services.inbox.activity_cursor(shown_at))
             shown.append(pairing.merged(row, partner))
             shown_at = row
         if not more:
-            return _page(shown, None)
+            return ConversationPage(shown, None)
         after = services.inbox.activity_cursor(rows[-1])
         if read >= LIST_ROWS_READ_MAX:
-            return _page(shown, after)  # a long run of rows passed over: the next page goes on from here
+            return ConversationPage(shown, after)  # a long run of rows passed over: the next page goes on from here
         size = min(size * 2, ACTIVITY_QUERY_MAX)
-
-
-def _page(rows: list[ConversationRow], next_cursor: str | None) -> dict[str, Any]:
-    return {
-        "data": [conversation_out(row) for row in rows],
-        "has_more": next_cursor is not None,
-        "next_cursor": next_cursor,
-    }
 
 
 class _Pairing:
@@ -373,7 +384,7 @@ class _Pairing:
 
 def conversation_messages(
     services: Services, principal: Principal, instance_id: str, jid: str, limit: int, cursor: str | None
-) -> dict[str, Any]:
+) -> ThreadPage:
     if not 1 <= limit <= PAGE_SIZE_MAX:
         raise validation_failed("limit")
     instance = owned_ref(services, principal, instance_id)
@@ -388,12 +399,8 @@ def conversation_messages(
     read_through = {c.contact_jid: c.read_through or "" for c in conversations}
     items, next_sort = services.inbox.page_thread(instance.instance_id, jids, limit, before)
     next_cursor = encode_cursor(_thread_owner(instance.instance_id, jid), {"s": next_sort}) if next_sort else None
-    return {
-        "conversation": conversation_out(merge_rows(conversations, phone=contact.phone, lid=contact.lid)),
-        "data": [message_out(item, read_through.get(item.conversation_jid, ""), contact) for item in items],
-        "has_more": next_cursor is not None,
-        "next_cursor": next_cursor,
-    }
+    conversation = merge_rows(conversations, phone=contact.phone, lid=contact.lid)
+    return ThreadPage(conversation, items, read_through, contact, next_cursor)
 
 
 def _thread_owner(instance_id: str, jid: str) -> str:
@@ -403,7 +410,7 @@ def _thread_owner(instance_id: str, jid: str) -> str:
     return f"{instance_id}#{chat}"
 
 
-def mark_conversation_read(services: Services, principal: Principal, instance_id: str, jid: str) -> dict[str, Any]:
+def mark_conversation_read(services: Services, principal: Principal, instance_id: str, jid: str) -> ConversationRead:
     """Unread back to zero, and read receipts on WhatsApp for the messages that were unread."""
     instance = owned_ref(services, principal, instance_id)
     contact = contact_of(services, principal, jid)
@@ -428,8 +435,8 @@ def mark_conversation_read(services: Services, principal: Principal, instance_id
         for start in range(0, len(wa_ids), RECEIPTS_PER_COMMAND):
             batch = wa_ids[start : start + RECEIPTS_PER_COMMAND]
             command(services, instance, "mark_read", chat_jid=chat_jid, wa_message_ids=batch, **participant)
-    shown = conversation_out(merge_rows(read, phone=contact.phone, lid=contact.lid))
-    return {**shown, "receipts_sent": sum(len(ids) for ids in receipts.values())}
+    merged = merge_rows(read, phone=contact.phone, lid=contact.lid)
+    return ConversationRead(merged, sum(len(ids) for ids in receipts.values()))
 
 
 def _receipt_address(message: ThreadMessage) -> tuple[str, str | None]:
@@ -460,56 +467,3 @@ def _read_through_newest(
         # A message arrived meanwhile: read the row again, so that message is counted and receipted too.
         conversation = services.inbox.conversations(instance_id, (conversation.contact_jid,))[0]
     return conversation, []  # messages keep arriving: what was read so far stays read
-
-
-def conversation_out(row: ConversationRow) -> dict[str, Any]:
-    """A conversation as shown (for a contact with two rows, `merge_rows` of them)."""
-    last = row.last_message or {}
-    return {
-        "jid": row.contact_jid,
-        "type": conversation_type(row.contact_jid),
-        "instance_id": row.instance_id,
-        "phone": row.phone,
-        "lid": row.lid,
-        "name": row.name,
-        "unread_count": row.unread_count,
-        "last_message": {
-            "message_id": last.get("message_id"),
-            "direction": last.get("direction"),
-            "type": last.get("type"),
-            "text": last.get("text"),
-            "at": iso(int(last.get("at") or 0)),
-        }
-        if last
-        else None,
-        "last_activity": iso(row.last_activity),
-        "livemode": row.livemode,
-        "created": iso(row.created_at),
-    }
-
-
-def message_out(item: ThreadMessage, read_through: str, contact: Contact | None = None) -> dict[str, Any]:
-    """A thread's message; `contact` is the 1:1 conversation's other side as known now, which fills the `from`
-    of messages that arrived before its phone or LID was learned (a group's senders are its participants)."""
-    inbound = item.direction == "inbound"
-    status = item.status
-    if inbound:
-        status = READ if read_through and item.sort <= read_through else RECEIVED
-    sender = item.sender
-    if inbound and contact is not None and contact.type == CONTACT:
-        sender = {**sender, "phone": sender.get("phone") or contact.phone, "lid": sender.get("lid") or contact.lid}
-    return {
-        "message_id": item.message_id,
-        "wa_message_id": item.wa_message_id,
-        "direction": "inbound" if inbound else "outbound",
-        "sent_from": None if inbound else ("phone" if item.from_me else "api"),
-        "from": {k: sender.get(k) for k in ("jid", "phone", "lid", "name")} if inbound else None,
-        "chat_jid": item.chat_jid,
-        "type": item.type,
-        "content": public_content(item.type, item.content),
-        "status": status,
-        "history": [] if inbound else [{"status": status_, "at": iso(at)} for status_, at in item.history],
-        "error": {"code": item.error_code} if item.error_code and not inbound else None,
-        "client_reference": item.client_reference,
-        "at": iso(sort_time(item.sort)),
-    }

@@ -43,6 +43,10 @@ def create(services: Services, principal: Principal, *, name: str, engine: str) 
     return view
 
 
+def list_instances(services: Services, principal: Principal) -> list[InstanceView]:
+    return services.instances.of_account(principal.account_id, principal.livemode)
+
+
 def owned(services: Services, principal: Principal, instance_id: str) -> InstanceView:
     """The caller's instance as stored now; another account's (or mode's) is indistinguishable from none."""
     view = services.instances.view(instance_id) if is_id(instance_id, "inst") else None
@@ -72,7 +76,7 @@ def qr(services: Services, principal: Principal, instance_id: str) -> InstanceVi
             # A QR is asked for: pairing starts (again), even for a number logged out before.
             services.instances.set_active(view.instance_id, True)
             command(services, view.ref, "open")
-        raise BzError("qr_not_ready", headers={"Retry-After": "1"})
+        raise BzError("qr_not_ready", retry_after=1)
     return view
 
 

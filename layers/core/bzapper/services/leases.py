@@ -20,7 +20,6 @@ import logging
 import os
 import threading
 from collections.abc import Callable
-from typing import Protocol
 
 from bzapper.domain.clock import now_ms
 from bzapper.domain.ids import new_id
@@ -38,6 +37,7 @@ from bzapper.domain.leases import (
     renewal_due,
     safe_to_write,
 )
+from bzapper.ports.workers import LeaseStore
 from bzapper.topology import SHARD_COUNT
 
 logger = logging.getLogger("bzapper.leases")
@@ -52,22 +52,6 @@ def lease_duration_ms() -> int:
     return int(float(os.environ.get("BZ_LEASE_SECONDS", DEFAULT_LEASE_SECONDS)) * 1000)
 
 
-class LeaseBackend(Protocol):
-    """What the keeper needs from the lease table (`bzapper.adapters.aws.leases.LeaseStore`)."""
-
-    def acquire(self, shard: int, owner: str, now: int, duration_ms: int) -> Lease | None: ...
-
-    def renew(self, lease: Lease, now: int) -> Lease | None: ...
-
-    def release(self, lease: Lease) -> bool: ...
-
-    def register(self, owner: str, now: int, duration_ms: int) -> None: ...
-
-    def unregister(self, owner: str) -> None: ...
-
-    def snapshot(self) -> LeaseSnapshot: ...
-
-
 def _ignore(_: object) -> None:
     return None
 
@@ -75,7 +59,7 @@ def _ignore(_: object) -> None:
 class LeaseKeeper:
     def __init__(
         self,
-        store: LeaseBackend,
+        store: LeaseStore,
         *,
         owner: str | None = None,
         shard_count: int = SHARD_COUNT,

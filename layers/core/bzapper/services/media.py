@@ -8,12 +8,9 @@ carries only the resulting content "media" dict (bzapper.domain.content), never 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from bzapper.adapters.aws.media import Received, TooLarge, receive
-from bzapper.adapters.http import FetchFailed
 from bzapper.domain.clock import iso, now_ms
 from bzapper.domain.errors import BzError, validation_failed
 from bzapper.domain.media import (
@@ -23,32 +20,21 @@ from bzapper.domain.media import (
     UPLOAD_URL_SECONDS,
     URL_FETCH_SECONDS,
     MediaRejected,
+    MediaSource,
+    Received,
+    TooLarge,
     check_kind,
     is_media_id,
     new_media_id,
+    receive,
     safe_filename,
     size_limit,
     stored_type,
 )
 from bzapper.domain.model import Principal
 from bzapper.domain.plans import plan_named
+from bzapper.domain.transport import FetchFailed
 from bzapper.services.container import Services
-
-
-@dataclass(frozen=True, slots=True)
-class MediaSource:
-    """Where a send's media comes from: exactly one of `url` and `media_id`."""
-
-    url: str | None = None
-    media_id: str | None = None
-    mime_type: str | None = None
-    """Only a label for a document without a recognisable signature; the content decides otherwise."""
-    filename: str | None = None
-    voice: bool = False
-
-    @property
-    def param(self) -> str:
-        return "url" if self.url else "media_id"
 
 
 def upload_limit(principal: Principal) -> int:

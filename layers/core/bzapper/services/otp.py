@@ -1,7 +1,8 @@
 """POST /messages/otp: a verification code in two WhatsApp messages, counted and charged as one send.
 
-The code is sealed (bzapper.adapters.sealing) after the idempotency lock and travels only inside the
-shard job; the message record holds the text, the mask and the expiry (bzapper.domain.otp.stored).
+The code is sealed (the sealer port: AES-256-GCM, a KMS data key on AWS) after the idempotency lock and
+travels only inside the shard job; the message record holds the text, the mask and the expiry
+(bzapper.domain.otp.stored).
 Because the record cannot rebuild the job, an OTP is never re-sent by the outbox: one whose job could
 not be queued fails at once (refunded), and one no worker took before its expiry fails then
 (`sweep_unsent`). docs/otp.md has the whole design.
@@ -11,14 +12,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
 
 from bzapper import i18n
-from bzapper.adapters.sealing import Sealer, configured_sealer
 from bzapper.domain import otp
 from bzapper.domain.clock import now_ms
 from bzapper.domain.errors import BzError, validation_failed
+from bzapper.domain.idempotency import IdempotencyRequest
 from bzapper.domain.model import OutboundMessage, Principal, StatusReport
+from bzapper.domain.sending import SealedCode, SendDraft
 from bzapper.domain.statuses import MessageStatus
 from bzapper.services.container import Services
 from bzapper.services.sending import SendResult, send_message
@@ -47,15 +48,9 @@ class OtpResult:
 
 
 def send_otp(
-    services: Services,
-    principal: Principal,
-    request: OtpRequest,
-    *,
-    idempotency: tuple[str, str] | None,
-    sealer: Sealer | None = None,
+    services: Services, principal: Principal, request: OtpRequest, *, idempotency: IdempotencyRequest | None
 ) -> OtpResult:
-    sealer = sealer or configured_sealer()
-    if sealer is None:
+    if services.sealers.current() is None:
         raise BzError("not_supported", message_key="error.otp_not_configured")
     generated = request.code is None
     if request.code is not None and not otp.valid_code(request.code):
@@ -67,29 +62,18 @@ def send_otp(
     if code in body:
         raise validation_failed("body" if request.body is not None else "code", "error.otp_code_in_body")
     expires_at = now_ms() + request.ttl_seconds * 1000
-
-    def sealed(stored: dict[str, Any]) -> dict[str, Any]:
-        """The job's content (bzapper.domain.content: otp {"body", "code_sealed"})."""
-        try:
-            return otp.queued(stored, sealer.seal(code, account_id=principal.account_id, expires_at_ms=expires_at))
-        except Exception as error:
-            # KMS throttled or unreachable: nothing was written, the client may retry at once.
-            logger.warning("OTP sealing failed: %s", type(error).__name__)
-            raise BzError("temporarily_unavailable", headers={"Retry-After": "1"}) from None
-
-    result = send_message(
-        services,
-        principal,
-        instance_id=request.instance_id,
+    draft = SendDraft(
+        type="otp",
         to=request.to,
-        message_type="otp",
+        instance_id=request.instance_id,
         content=otp.stored(body, expires_at),
         client_reference=request.client_reference,
         idempotency=idempotency,
-        job_content=sealed,
+        sealed=SealedCode(code, expires_at),
     )
+    result = send_message(services, principal, draft)
     if not result.enqueued:
-        fail_unsent(services, result.body["message_id"], otp.NOT_QUEUED)
+        fail_unsent(services, result.accepted.message_id, otp.NOT_QUEUED)
     return OtpResult(result, code if generated and not result.replayed else None)
 
 

@@ -1,47 +1,48 @@
 """Accepting a send: validate, charge, persist and enqueue, exactly once per Idempotency-Key.
 
-Every message type goes through `send_message`: the endpoint gives the type's own content, and the
-parts that need the account or I/O (media, the message reacted to or quoted, mentions) are resolved
-here, after the idempotency lock, so a replay never fetches or resolves anything again. Edits and
-deletions (`change_message`) are messages of their own (types "edit" and "revoke") on the same path.
+Every message type goes through `send_message` with one SendDraft (bzapper.domain.sending): the type's own
+content, and the parts that need the account or I/O (media, the message reacted to or quoted, mentions, the
+message an edit or a deletion changes, an OTP's sealed code), resolved here after the idempotency lock, so a
+replay never fetches or resolves anything again. Edits and deletions (`change_message`) are messages of
+their own (types "edit" and "revoke") on the same path.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
 from bzapper import telemetry
-from bzapper.adapters.aws.idempotency import IdempotencyLock, StoredResponse
-from bzapper.adapters.aws.messages import CommitRejected
 from bzapper.config import settings
+from bzapper.domain import otp
 from bzapper.domain.clock import now_ms
 from bzapper.domain.composing import change_refusal, preview
 from bzapper.domain.errors import BzError, validation_failed
+from bzapper.domain.idempotency import IdempotencyLock, IdempotencyRequest, StoredResponse
 from bzapper.domain.ids import is_id, new_id, whatsapp_message_id
 from bzapper.domain.model import InstanceRef, MessageView, OutboundMessage, Principal
 from bzapper.domain.phones import InvalidRecipient, Recipient, parse_recipient
 from bzapper.domain.plans import EXPERIMENTAL_INTERACTIVE, plan_named
 from bzapper.domain.ratelimit import Bucket, Decision
 from bzapper.domain.routing import choose_number
+from bzapper.domain.sending import Accepted, CommitRejected, SendDraft
 from bzapper.services.container import Services
 from bzapper.services.instances import owned_ref
-from bzapper.services.media import MediaSource, media_for_send
+from bzapper.services.media import media_for_send
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class SendResult:
-    status: int
-    body: dict[str, Any]
+    accepted: Accepted
     replayed: bool = False
     rate: Decision | None = None
+    """The account's send bucket after this send: the binding limit of a send."""
     enqueued: bool = True
-    """False only for a message whose job is not its record (`job_content`) and could not be queued."""
+    """False only for a message whose job is not its record (an OTP) and could not be queued."""
 
 
 INTERACTIVE_TYPES = frozenset({"buttons", "list"})
@@ -75,74 +76,30 @@ def _chosen_number(services: Services, principal: Principal, recipient_jid: str)
     return chosen
 
 
-def send_message(
-    services: Services,
-    principal: Principal,
-    *,
-    instance_id: str | None,
-    to: str,
-    message_type: str,
-    content: dict[str, Any],
-    client_reference: str | None,
-    idempotency: tuple[str, str] | None,
-    media: MediaSource | None = None,
-    target: str | None = None,
-    reply_to: str | None = None,
-    mentions: list[str] | None = None,
-    prepare: Callable[[], dict[str, Any]] | None = None,
-    job_content: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
-) -> SendResult:
-    """Accepts one message of any type. `idempotency` is (key, request fingerprint) when the client sent a key.
-
-    `content` is the type's own fields; `media` (media types), `target` (the message a reaction is about),
-    `reply_to` and `mentions` are resolved into it, and `prepare` may add more (edits, deletions), all
-    after the idempotency lock and before anything is written.
-
-    `job_content` turns the stored content into the job's, when they differ (an OTP: the record has the
-    mask, the job the sealed code), also after the lock. Such a message cannot be rebuilt from its record:
-    the outbox must not re-send it, and when its job cannot be queued the result says `enqueued=False`
-    for the caller to fail it.
-    """
-    if message_type in INTERACTIVE_TYPES and not interactive_enabled(principal):
+def send_message(services: Services, principal: Principal, draft: SendDraft) -> SendResult:
+    """Accepts one message of any type, or replays what the same Idempotency-Key got before."""
+    if draft.type in INTERACTIVE_TYPES and not interactive_enabled(principal):
         raise BzError("not_supported", message_key="error.interactive_not_enabled")
-    recipient = _recipient(to, "to")
-    mention_jids = [_recipient(mention, f"mentions.{index}").jid for index, mention in enumerate(mentions or [])]
+    recipient = _recipient(draft.to, "to")
+    mention_jids = [_recipient(mention, f"mentions.{index}").jid for index, mention in enumerate(draft.mentions)]
 
-    if instance_id is None:
-        instance_id = _chosen_number(services, principal, recipient.jid)
+    instance_id = draft.instance_id or _chosen_number(services, principal, recipient.jid)
     instance = owned_ref(services, principal, instance_id)
 
     plan = plan_named(principal.plan)
     rate = services.rate_limits.take(f"sends:{principal.account_id}:{principal.mode}", Bucket(plan.sends_per_minute))
     if not rate.allowed:
-        raise BzError("rate_limited", params={"retry_after": rate.retry_after_seconds}, headers=rate.headers())
+        raise BzError("rate_limited", params={"retry_after": rate.retry_after_seconds}, rate=rate)
 
     lock: IdempotencyLock | None = None
-    if idempotency:
-        key, fingerprint = idempotency
-        scope = f"{principal.account_id}:{principal.mode}:{key}"
-        acquired = services.idempotency.acquire(scope, fingerprint, now_ms() // 1000)
+    if draft.idempotency:
+        acquired = _acquire(services, principal, draft.idempotency)
         if isinstance(acquired, StoredResponse):
-            return _replay(acquired, fingerprint, rate)
+            return _replay(acquired, draft.idempotency.fingerprint, rate)
         lock = acquired
 
     try:
-        content = dict(content)
-        if prepare is not None:
-            content.update(prepare())
-        if media is not None:
-            content["media"] = media_for_send(services, principal, message_type, media)
-            if message_type == "document":
-                content["filename"] = media.filename or content["media"].get("filename") or "document"
-        if target is not None:
-            content["target"] = _reference(services, principal, instance, recipient, target, "message_id")[0]
-        if reply_to is not None:
-            quoted, view = _reference(services, principal, instance, recipient, reply_to, "reply_to")
-            text = preview(view.type, view.content) if view else None
-            content["reply_to"] = {**quoted, "preview": text} if text else quoted
-        if mention_jids:
-            content["mentions"] = mention_jids
-        queued_content = job_content(content) if job_content is not None else None
+        content, job_content = _resolved(services, principal, draft, instance, recipient, mention_jids)
     except BaseException:
         if lock:
             services.idempotency.release(lock)
@@ -155,23 +112,23 @@ def send_message(
         account_id=principal.account_id,
         instance_id=instance.instance_id,
         livemode=principal.livemode,
-        type=message_type,
+        type=draft.type,
         content=content,
         to_jid=recipient.jid,
         to_phone=recipient.phone,
-        client_reference=client_reference,
+        client_reference=draft.client_reference,
         wa_message_id=whatsapp_message_id(message_id),
         created_at=created_at,
         shard=instance.shard,
     )
-    body = {"message_id": message_id, "status": "queued", "client_reference": client_reference}
-    free = message_type in FREE_TYPES
+    accepted = Accepted(message_id, "queued", draft.client_reference)
+    free = draft.type in FREE_TYPES
     try:
         services.messages.commit_send(
             message,
             price=0 if free else plan.price_per_send,
             grace_ms=settings().outbox_grace_seconds * 1000,
-            idempotency=(lock, 202, body) if lock else None,
+            idempotency=(lock, accepted) if lock else None,
             metrics=() if free else None,
         )
     except CommitRejected as rejected:
@@ -180,8 +137,8 @@ def send_message(
         code = _COMMIT_ERRORS.get(rejected.reason)
         if code is None:
             raise RuntimeError(f"send transaction cancelled: {rejected.reason}") from rejected
-        retry = {"Retry-After": "1"} if code in ("temporarily_unavailable", "idempotency_in_progress") else {}
-        raise BzError(code, headers=retry) from rejected
+        retry = 1 if code in ("temporarily_unavailable", "idempotency_in_progress") else None
+        raise BzError(code, retry_after=retry) from rejected
     except Exception:
         if lock:
             services.idempotency.release(lock)
@@ -189,14 +146,75 @@ def send_message(
 
     telemetry.count("SendsAccepted")
     try:
-        services.jobs.enqueue(message if queued_content is None else replace(message, content=queued_content))
+        services.jobs.enqueue(message if job_content is None else replace(message, content=job_content))
     except Exception:
-        if queued_content is not None:
+        if job_content is not None:
             logger.exception("enqueue failed; %s cannot be re-sent from its record", message_id)
-            return SendResult(202, body, rate=rate, enqueued=False)
+            return SendResult(accepted, rate=rate, enqueued=False)
         # Committed is accepted: the outbox sweeper sends it after the grace period.
         logger.exception("enqueue failed; the outbox sweeper will send %s", message_id)
-    return SendResult(202, body, rate=rate)
+    return SendResult(accepted, rate=rate)
+
+
+def _acquire(services: Services, principal: Principal, request: IdempotencyRequest) -> IdempotencyLock | StoredResponse:
+    scope = f"{principal.account_id}:{principal.mode}:{request.key}"
+    return services.idempotency.acquire(scope, request.fingerprint, now_ms() // 1000)
+
+
+def _resolved(
+    services: Services,
+    principal: Principal,
+    draft: SendDraft,
+    instance: InstanceRef,
+    recipient: Recipient,
+    mention_jids: list[str],
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The message's content with every reference resolved, and its job's content when it differs (an OTP:
+    the record keeps the mask, the job carries the sealed code). Runs after the idempotency lock."""
+    content = dict(draft.content or {})
+    if draft.changes is not None:
+        content.update(_change(services, draft))
+    if draft.media is not None:
+        content["media"] = media_for_send(services, principal, draft.type, draft.media)
+        if draft.type == "document":
+            content["filename"] = draft.media.filename or content["media"].get("filename") or "document"
+    if draft.target is not None:
+        content["target"] = _reference(services, principal, instance, recipient, draft.target, "message_id")[0]
+    if draft.reply_to is not None:
+        quoted, view = _reference(services, principal, instance, recipient, draft.reply_to, "reply_to")
+        text = preview(view.type, view.content) if view else None
+        content["reply_to"] = {**quoted, "preview": text} if text else quoted
+    if mention_jids:
+        content["mentions"] = mention_jids
+    if draft.sealed is None:
+        return content, None
+    sealer = services.sealers.current()
+    if sealer is None:
+        raise BzError("not_supported", message_key="error.otp_not_configured")
+    try:
+        sealed = sealer.seal(
+            draft.sealed.code, account_id=principal.account_id, expires_at_ms=draft.sealed.expires_at_ms
+        )
+    except Exception as error:
+        # KMS throttled or unreachable: nothing was written, the client may retry at once.
+        logger.warning("OTP sealing failed: %s", type(error).__name__)
+        raise BzError("temporarily_unavailable", retry_after=1) from None
+    return content, otp.queued(content, sealed)
+
+
+def _change(services: Services, draft: SendDraft) -> dict[str, Any]:
+    """What an edit or a deletion carries: the message it changes (read fresh, now that the key is held)."""
+    assert draft.changes is not None
+    current = services.messages.get(draft.changes)
+    if current is None:
+        raise BzError("not_found")
+    _check_change(draft.type, current)
+    change: dict[str, Any] = {
+        "target": {"wa_message_id": current.wa_message_id, "chat_jid": current.to_jid, "from_me": True}
+    }
+    if draft.type == "edit":
+        change["body"] = draft.body
+    return change
 
 
 def change_message(
@@ -207,33 +225,29 @@ def change_message(
     *,
     body: str | None,
     client_reference: str | None,
-    idempotency: tuple[str, str] | None,
+    idempotency: IdempotencyRequest | None,
 ) -> SendResult:
     """An edit ("edit": new text or caption) or a deletion for everyone ("revoke") of a message this
     account sent: a message of its own, queued behind the original on the same number, free of charge."""
     original = _own_message(services, principal, message_id)
-
-    def prepare() -> dict[str, Any]:
-        current = services.messages.get(message_id) or original  # fresh, now that the key is held
-        _check_change(action, current)
-        change: dict[str, Any] = {
-            "target": {"wa_message_id": current.wa_message_id, "chat_jid": current.to_jid, "from_me": True}
-        }
-        if action == "edit":
-            change["body"] = body
-        return change
-
-    return send_message(
-        services,
-        principal,
-        instance_id=original.instance_id,
+    draft = SendDraft(
+        type=action,
         to=original.to_phone or original.to_jid,
-        message_type=action,
-        content={},
+        instance_id=original.instance_id,
         client_reference=client_reference,
         idempotency=idempotency,
-        prepare=prepare,
+        changes=original.message_id,
+        body=body,
     )
+    return send_message(services, principal, draft)
+
+
+def read_message(services: Services, principal: Principal, message_id: str) -> MessageView:
+    """One of the caller's messages (sent or received); another account's is indistinguishable from none."""
+    view = services.messages.get(message_id) if is_id(message_id, "msg") else None
+    if view is None or view.account_id != principal.account_id or view.livemode != principal.livemode:
+        raise BzError("not_found")
+    return view
 
 
 def interactive_enabled(principal: Principal) -> bool:
@@ -309,6 +323,6 @@ def _reference(
 def _replay(stored: StoredResponse, fingerprint: str, rate: Decision) -> SendResult:
     if stored.fingerprint != fingerprint:
         raise BzError("idempotency_conflict", param="Idempotency-Key")
-    if not stored.done or stored.status is None:
-        raise BzError("idempotency_in_progress", headers={"Retry-After": "1"})
-    return SendResult(stored.status, stored.body, replayed=True, rate=rate)
+    if not stored.done:
+        raise BzError("idempotency_in_progress", retry_after=1)
+    return SendResult(Accepted.from_json(stored.body), replayed=True, rate=rate)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bzapper.adapters.aws.usage import METRICS
 from bzapper.domain.clock import iso
 from bzapper.domain.errors import validation_failed
 from bzapper.domain.model import Principal
+from bzapper.domain.usage import METRICS
 from bzapper.services.container import Services
 
 MAX_SPAN = {"hour": timedelta(days=31), "day": timedelta(days=366)}
@@ -58,13 +58,12 @@ def usage_report(
         principal.account_id, principal.livemode, since.strftime("%Y-%m-%dT%H"), until.strftime("%Y-%m-%dT%H")
     )
     for row in rows:
-        hour, _, row_instance = row.bucket.partition("#")
-        if instance_id and row_instance != instance_id:
+        if instance_id and row.instance_id != instance_id:
             continue
-        moment = _floor(datetime.strptime(hour, "%Y-%m-%dT%H").replace(tzinfo=UTC), granularity)
+        moment = _floor(datetime.strptime(row.hour, "%Y-%m-%dT%H").replace(tzinfo=UTC), granularity)
         if moment in buckets:
             for metric in METRICS:
-                buckets[moment][metric] += int(getattr(row, metric) or 0)
+                buckets[moment][metric] += row.counts.get(metric, 0)
 
     totals = dict.fromkeys(METRICS, 0)
     for counts in buckets.values():

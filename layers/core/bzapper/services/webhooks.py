@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from bzapper import i18n
-from bzapper.adapters.aws.models import DeliveryAttempt, DeliveryModel, WebhookModel, WebhookSecret
 from bzapper.config import settings
 from bzapper.domain.clock import iso, now_ms
 from bzapper.domain.errors import BzError
@@ -20,6 +20,11 @@ from bzapper.domain.plans import plan_named
 from bzapper.domain.webhooks import (
     DISABLE_AFTER_MS,
     TIMEOUT_SECONDS,
+    Delivery,
+    DeliveryAttempt,
+    Webhook,
+    WebhookChanges,
+    WebhookSecret,
     new_secret,
     retry_delay,
     retryable,
@@ -35,28 +40,28 @@ logger = logging.getLogger(__name__)
 # The API ------------------------------------------------------------------------------------------
 
 
-def webhook_out(item: WebhookModel, secret: str | None = None) -> dict[str, Any]:
-    body = {
-        "id": item.webhook_id,
-        "url": item.url,
-        "events": sorted(item.events) if item.events else None,
-        "description": item.description,
-        "status": item.status,
-        "livemode": item.livemode,
-        "created": iso(int(item.created_at)),
-        "updated": iso(int(item.updated_at)),
-    }
-    if secret is not None:
-        body["secret"] = secret  # shown once, at creation or rotation
-    return body
-
-
 def _validated_events(events: list[str] | None) -> set[str] | None:
     """None (every event) when omitted; an empty list or an unknown type is refused."""
     return None if events is None else validated_subscriptions(events, "events")
 
 
-def owned(services: Services, principal: Principal, webhook_id: str) -> WebhookModel:
+@dataclass(frozen=True, slots=True)
+class CreatedWebhook:
+    """A new endpoint (or one whose secret was just rotated) and its new secret, shown to the client once."""
+
+    webhook: Webhook
+    secret: str
+
+
+def list_webhooks(services: Services, principal: Principal) -> list[Webhook]:
+    return services.webhooks.list_for(principal.account_id, principal.livemode)
+
+
+def delete_webhook(services: Services, principal: Principal, webhook_id: str) -> None:
+    services.webhooks.delete(owned(services, principal, webhook_id).webhook_id)
+
+
+def owned(services: Services, principal: Principal, webhook_id: str) -> Webhook:
     item = services.webhooks.get(webhook_id) if is_id(webhook_id, "wh") else None
     if item is None or item.account_id != principal.account_id or item.livemode != principal.livemode:
         raise BzError("not_found")
@@ -65,60 +70,68 @@ def owned(services: Services, principal: Principal, webhook_id: str) -> WebhookM
 
 def create_webhook(
     services: Services, principal: Principal, url: str, events: list[str] | None, description: str | None
-) -> dict[str, Any]:
+) -> CreatedWebhook:
     require_safe_url(url, allow_loopback=settings().local_mode)
     patterns = _validated_events(events)
     if len(services.webhooks.list_for(principal.account_id, principal.livemode)) >= plan_named(principal.plan).webhooks:
         raise BzError("limit_exceeded")
     now = now_ms()
     secret = new_secret()
-    item = WebhookModel(
-        new_id("wh"),
+    webhook = Webhook(
+        webhook_id=new_id("wh"),
         account_id=principal.account_id,
         livemode=principal.livemode,
         url=url,
-        events=patterns,
+        events=frozenset(patterns) if patterns else None,
         description=description,
         status="enabled",
-        secrets=[WebhookSecret(secret=secret)],
+        secrets=(WebhookSecret(secret=secret),),
         created_at=now,
         updated_at=now,
     )
-    services.webhooks.create(item)
-    return webhook_out(item, secret)
+    services.webhooks.create(webhook)
+    return CreatedWebhook(webhook, secret)
 
 
-def update_webhook(services: Services, principal: Principal, webhook_id: str, changes: dict[str, Any]) -> dict:
+def update_webhook(services: Services, principal: Principal, webhook_id: str, changes: dict[str, Any]) -> Webhook:
+    """`changes` holds only the fields the client sent (a field sent as null is in it, as None)."""
     item = owned(services, principal, webhook_id)
-    actions = []
     if "url" in changes:
         require_safe_url(changes["url"], allow_loopback=settings().local_mode)
-        actions.append(WebhookModel.url.set(changes["url"]))
-    if "events" in changes:
-        patterns = _validated_events(changes["events"])
-        actions.append(WebhookModel.events.set(patterns) if patterns else WebhookModel.events.remove())
-    if "description" in changes:
-        actions.append(WebhookModel.description.set(changes["description"]))
-    if "status" in changes:
-        actions.append(WebhookModel.status.set(changes["status"]))
-        if changes["status"] == "enabled":
-            actions.append(WebhookModel.failing_since.remove())  # a fresh start after a fix
-    updated = services.webhooks.update(item.webhook_id, actions) if actions else item
+    patterns = _validated_events(changes["events"]) if "events" in changes else None
+    given = frozenset(changes) & {"url", "events", "description", "status"}
+    if not given:
+        return item
+    update = WebhookChanges(
+        given=given,
+        url=changes.get("url"),
+        events=frozenset(patterns) if patterns else None,
+        description=changes.get("description"),
+        status=changes.get("status"),
+    )
+    updated = services.webhooks.update(item.webhook_id, update)
     if updated is None:
         raise BzError("not_found")
-    return webhook_out(services.webhooks.get(item.webhook_id) or updated)
+    return updated
 
 
-def rotate_secret(services: Services, principal: Principal, webhook_id: str) -> dict[str, Any]:
+def rotate_secret(services: Services, principal: Principal, webhook_id: str) -> CreatedWebhook:
     for _ in range(3):
         item = owned(services, principal, webhook_id)
         secret = new_secret()
-        if services.webhooks.rotate(item, secret) is not None:
-            return webhook_out(services.webhooks.get(item.webhook_id) or item, secret)
-    raise BzError("temporarily_unavailable", headers={"Retry-After": "1"})
+        rotated = services.webhooks.rotate(item, secret)
+        if rotated is not None:
+            return CreatedWebhook(rotated, secret)
+    raise BzError("temporarily_unavailable", retry_after=1)
 
 
-def send_test(services: Services, principal: Principal, webhook_id: str) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class TestDelivery:
+    delivery_id: str
+    event_id: str
+
+
+def send_test(services: Services, principal: Principal, webhook_id: str) -> TestDelivery:
     item = owned(services, principal, webhook_id)
     at = now_ms()
     event = envelope(
@@ -130,51 +143,34 @@ def send_test(services: Services, principal: Principal, webhook_id: str) -> dict
         data={"webhook_id": item.webhook_id},
         identity=(item.webhook_id, new_id("test")),
     )
-    delivery_id = _deliver(services, item, event)
-    return {"delivery_id": delivery_id, "event_id": event["id"]}
+    return TestDelivery(_deliver(services, item, event), event["id"])
 
 
-def delivery_out(item: DeliveryModel) -> dict[str, Any]:
-    return {
-        "id": item.delivery_id,
-        "event_id": item.event_id,
-        "event_type": item.event_type,
-        "status": item.status,
-        "attempts": [
-            {
-                "at": iso(int(attempt.at)),
-                "status_code": int(attempt.status_code) if attempt.status_code is not None else None,
-                "latency_ms": int(attempt.latency_ms),
-                "error": attempt.error,
-            }
-            for attempt in item.attempts or []
-        ],
-        "created": iso(int(item.created_at)),
-    }
-
-
-def list_deliveries(services: Services, principal: Principal, webhook_id: str, limit: int, cursor: str | None):
+def list_deliveries(
+    services: Services, principal: Principal, webhook_id: str, limit: int, cursor: str | None
+) -> tuple[list[Delivery], str | None]:
+    """A page of the endpoint's deliveries, newest first, and the cursor of the next one."""
     item = owned(services, principal, webhook_id)
-    page, next_cursor = services.deliveries.page(item.webhook_id, limit, cursor)
-    return {"data": [delivery_out(d) for d in page], "has_more": next_cursor is not None, "next_cursor": next_cursor}
+    return services.deliveries.page(item.webhook_id, limit, cursor)
 
 
-def replay(services: Services, principal: Principal, webhook_id: str, delivery_id: str) -> dict[str, Any]:
+def replay(services: Services, principal: Principal, webhook_id: str, delivery_id: str) -> Delivery:
+    """Sends the delivery again (its job goes back to the queue); the delivery as it was when asked."""
     item = owned(services, principal, webhook_id)
     delivery = services.deliveries.get(item.webhook_id, delivery_id) if is_id(delivery_id, "dlv") else None
     if delivery is None:
         raise BzError("not_found")
     services.deliveries.reset_for_replay(delivery)
     services.delivery_jobs.enqueue(
-        {"webhook_id": item.webhook_id, "delivery_id": delivery_id, "base": len(delivery.attempts or [])}
+        {"webhook_id": item.webhook_id, "delivery_id": delivery_id, "base": len(delivery.attempts)}
     )
-    return {"delivery_id": delivery_id, "event_id": delivery.event_id, "status": "pending"}
+    return delivery
 
 
 # Fan-out: one event → one delivery per subscribed endpoint --------------------------------------------
 
 
-def _deliver(services: Services, webhook: WebhookModel, event: dict[str, Any]) -> str:
+def _deliver(services: Services, webhook: Webhook, event: dict[str, Any]) -> str:
     at = int(datetime.fromisoformat(event["created"].replace("Z", "+00:00")).timestamp() * 1000)
     delivery_id = derived_id("dlv", at, webhook.webhook_id, event["id"])
     created = services.deliveries.create(webhook.webhook_id, delivery_id, event)
@@ -201,17 +197,12 @@ def fan_out(services: Services, event: dict[str, Any]) -> int:
 # Dispatch: sign, POST, record, retry by visibility -------------------------------------------------
 
 
-def signature_headers(webhook: WebhookModel, event_id: str, body: str, at_s: int) -> dict[str, str]:
+def signature_headers(webhook: Webhook, event_id: str, body: str, at_s: int) -> dict[str, str]:
     """Standard Webhooks headers; during a rotation every live secret signs (space-separated)."""
-    from standardwebhooks.webhooks import Webhook
+    from standardwebhooks.webhooks import Webhook as Signer
 
-    now = now_ms()
     timestamp = datetime.fromtimestamp(at_s, UTC)
-    signatures = [
-        Webhook(secret.secret).sign(event_id, timestamp, body)
-        for secret in webhook.secrets
-        if not secret.expires_at or secret.expires_at > now
-    ]
+    signatures = [Signer(secret).sign(event_id, timestamp, body) for secret in webhook.signing_secrets(now_ms())]
     return {
         "webhook-id": event_id,
         "webhook-timestamp": str(at_s),
@@ -241,7 +232,7 @@ def dispatch(services: Services, job: dict[str, Any], queue_arn: str, receipt_ha
             delivery, DeliveryAttempt(at=now_ms(), latency_ms=0, error="endpoint disabled or deleted"), "failed"
         )
         return True
-    attempt_number = len(delivery.attempts or []) - int(job.get("base", 0)) + 1
+    attempt_number = len(delivery.attempts) - int(job.get("base", 0)) + 1
     started = now_ms()
     headers = signature_headers(webhook, delivery.event_id, delivery.payload, started // 1000)
     outcome = services.http.post(webhook.url, delivery.payload.encode(), headers, TIMEOUT_SECONDS)
@@ -270,23 +261,23 @@ def dispatch(services: Services, job: dict[str, Any], queue_arn: str, receipt_ha
     return False
 
 
-def _streak_start(services: Services, webhook: WebhookModel, at: int) -> int | None:
+def _streak_start(services: Services, webhook: Webhook, at: int) -> int | None:
     """Since when the endpoint has been failing, this failure included."""
     if not webhook.failing_since:
         return services.webhooks.note_failure(webhook.webhook_id, at)
     # Already failing when read (before the POST, consistently): the streak's start is known, nothing to write.
-    since = int(webhook.failing_since)
+    since = webhook.failing_since
     if at - since < DISABLE_AFTER_MS:
         return since
     # Past the threshold on that read, but a concurrent delivery may have succeeded since (and ended the streak,
     # or another started a new one): read it again before disabling. Only this rare path pays the call.
     current = services.webhooks.get(webhook.webhook_id)
     if current is not None and current.failing_since:
-        return int(current.failing_since)
+        return current.failing_since
     return services.webhooks.note_failure(webhook.webhook_id, at)
 
 
-def _track_failure(services: Services, webhook: WebhookModel, at: int) -> None:
+def _track_failure(services: Services, webhook: Webhook, at: int) -> None:
     since = _streak_start(services, webhook, at)
     if since is None or at - since < DISABLE_AFTER_MS:
         return

@@ -8,9 +8,9 @@ import signal
 import sys
 
 from bzapper import logs
+from bzapper.bootstrap import services
 from bzapper.config import settings
 from bzapper.domain.pacing import PacingPolicy
-from bzapper.services.container import services
 from bzapper.worker.runner import EngineSetup, SessionWorker, parent_alive
 
 

@@ -8,8 +8,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from bzapper.adapters.aws.queues import SqsReader
-from bzapper.engines.base import NotConnected
+from bzapper.domain.engine import NotConnected
+from bzapper.ports.workers import QueueReader
 from bzapper.services.container import Services
 from bzapper.worker.hosts import POLL_WAIT_SECONDS, HostCrashed
 
@@ -32,7 +32,7 @@ class CommandHandler:
         self.close_instance = close_instance
         self.call = call
 
-    def consume(self, reader: SqsReader, stop: threading.Event, wait_seconds: int = POLL_WAIT_SECONDS) -> None:
+    def consume(self, reader: QueueReader, stop: threading.Event, wait_seconds: int = POLL_WAIT_SECONDS) -> None:
         while not stop.is_set():
             try:
                 for message in reader.receive(max_messages=10, wait_seconds=wait_seconds):

@@ -12,40 +12,19 @@ Pipe protocol (tuples, pickled by multiprocessing):
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import threading
 from dataclasses import asdict
 from typing import Any
 
+from bzapper.domain.engine import NotConnected, PermanentFailure, ServerAck, SessionSpec
 from bzapper.domain.otp import guard_event
-from bzapper.engines.base import Engine, NotConnected, PermanentFailure, ServerAck, SessionSpec
+from bzapper.ports.engine import Engine
 
 logger = logging.getLogger("bzapper.worker.host")
 
 PUMP_WAIT_SECONDS = 1.0
-
-
-def build_engine(name: str, config: dict[str, Any]) -> Engine:
-    """The engine a host runs: by name, or any "module:callable" factory (tests use it for faulty engines)."""
-    if ":" in name:
-        module, _, factory = name.partition(":")
-        return getattr(importlib.import_module(module), factory)(**config)
-    from bzapper.adapters.sealing import engine_unseal
-
-    if name == "sandbox":
-        from bzapper.engines.sandbox.engine import SandboxEngine
-
-        return SandboxEngine(config["sandbox_url"], unseal=engine_unseal())
-    if name == "whatsmeow":
-        from bzapper.adapters.aws.media import MediaStore
-        from bzapper.engines.whatsmeow.engine import WhatsmeowEngine
-
-        # Built here, in the host: the media reader and the OTP unsealer hold boto3 clients, which never
-        # cross processes; an OTP's code is in clear only inside this process.
-        return WhatsmeowEngine(media_fetch=MediaStore().read, unseal=engine_unseal(), **config)
-    raise ValueError(f"unknown engine {name!r}")
 
 
 def error_of(exc: BaseException) -> dict[str, Any]:
@@ -75,6 +54,8 @@ def run_host(conn: Any, engine_name: str, config: dict[str, Any]) -> None:
             send(("event", guard_event(event)))
         except (OSError, ValueError):
             stop.set()  # the supervisor is gone: nobody to report to
+
+    from bzapper.bootstrap import build_engine  # the composition root, in the host's own process
 
     engine = build_engine(engine_name, config)
 

@@ -17,7 +17,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import asdict
 from typing import Any
 
-from bzapper.engines.base import NotConnected, PermanentFailure, SessionSpec
+from bzapper.domain.engine import NotConnected, PermanentFailure, SessionSpec
 from bzapper.worker.host import run_host
 
 logger = logging.getLogger("bzapper.worker.hosts")

@@ -16,14 +16,14 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from enum import Enum
 
-from bzapper.adapters.aws.queues import SqsReader
 from bzapper.domain.clock import now_ms
+from bzapper.domain.engine import NotConnected, PermanentFailure
 from bzapper.domain.instances import should_open
 from bzapper.domain.leases import LeaseLost
 from bzapper.domain.model import InstanceView
 from bzapper.domain.pacing import Pacer
 from bzapper.domain.statuses import RANK, MessageStatus, rank
-from bzapper.engines.base import NotConnected, PermanentFailure
+from bzapper.ports.workers import QueueReader
 from bzapper.services.container import Services
 from bzapper.topology import HELD_VISIBILITY_SECONDS, JOB_VISIBILITY_SECONDS
 from bzapper.worker.hosts import POLL_WAIT_SECONDS, HostPool
@@ -71,7 +71,7 @@ class JobRunner:
     def consume(
         self,
         shard: int,
-        reader: SqsReader,
+        reader: QueueReader,
         stop: threading.Event,
         *,
         priority: bool = False,
@@ -88,7 +88,7 @@ class JobRunner:
     def process_batch(
         self,
         shard: int,
-        reader: SqsReader,
+        reader: QueueReader,
         messages: list[dict],
         stop: threading.Event,
         priority: bool = False,
@@ -109,7 +109,7 @@ class JobRunner:
     def _process_group(
         self,
         shard: int,
-        reader: SqsReader,
+        reader: QueueReader,
         messages: list[dict],
         stop: threading.Event,
         priority: bool,

@@ -19,15 +19,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from bzapper.adapters.aws.queues import SqsReader
+from bzapper import bootstrap
 from bzapper.config import settings
+from bzapper.domain.engine import SessionSpec
 from bzapper.domain.instances import should_open
 from bzapper.domain.leases import Lease
 from bzapper.domain.model import InstanceView
 from bzapper.domain.pacing import Pacer, PacingPolicy
-from bzapper.engines.base import SessionSpec
+from bzapper.ports.workers import LeaseStore
 from bzapper.services.container import Services
-from bzapper.services.leases import LeaseBackend, LeaseKeeper
+from bzapper.services.leases import LeaseKeeper
 from bzapper.topology import control_queue_name, priority_queue_name, shard_queue_name
 from bzapper.worker.control import CommandHandler
 from bzapper.worker.hosts import DEFAULT_SESSIONS_PER_HOST, POLL_WAIT_SECONDS, HostPool
@@ -46,7 +47,7 @@ class EngineSetup:
     """How hosts build the engine that serves instances of one engine name ("sandbox", "whatsmeow")."""
 
     factory: str
-    """An engine name known to bzapper.worker.host.build_engine, or a "module:callable"."""
+    """An engine name known to bzapper.bootstrap.build_engine, or a "module:callable"."""
     config: dict[str, Any] = field(default_factory=dict)
     sessions_per_host: int = DEFAULT_SESSIONS_PER_HOST
     """How many sessions share one host process: few where one engine crash takes its host down (neonize),
@@ -67,15 +68,13 @@ class SessionWorker:
         services: Services,
         engines: dict[str, EngineSetup],
         *,
-        lease_store: LeaseBackend | None = None,
+        lease_store: LeaseStore | None = None,
         owner: str | None = None,
         lease_duration_ms: int | None = None,
         pacing: PacingPolicy | None = None,
     ) -> None:
         if lease_store is None:
-            from bzapper.adapters.aws.leases import LeaseStore
-
-            lease_store = LeaseStore()
+            lease_store = bootstrap.lease_store()
         self.services = services
         self.engines = engines
         self.stop = threading.Event()
@@ -150,14 +149,16 @@ class SessionWorker:
             (
                 "control",
                 lambda: self.commands.consume(
-                    SqsReader(current.queue(control_queue_name(lease.shard), fifo=False)), work.stop, self.poll_wait
+                    bootstrap.queue_reader(current.queue(control_queue_name(lease.shard), fifo=False)),
+                    work.stop,
+                    self.poll_wait,
                 ),
             ),
             (
                 "priority",
                 lambda: self.jobs.consume(
                     lease.shard,
-                    SqsReader(current.queue(priority_queue_name(lease.shard), fifo=True)),
+                    bootstrap.queue_reader(current.queue(priority_queue_name(lease.shard), fifo=True)),
                     work.stop,
                     priority=True,
                     wait_seconds=self.poll_wait,
@@ -167,7 +168,7 @@ class SessionWorker:
                 "jobs",
                 lambda: self.jobs.consume(
                     lease.shard,
-                    SqsReader(current.queue(shard_queue_name(lease.shard), fifo=True)),
+                    bootstrap.queue_reader(current.queue(shard_queue_name(lease.shard), fifo=True)),
                     work.stop,
                     wait_seconds=self.poll_wait,
                 ),
@@ -278,7 +279,7 @@ class SessionWorker:
         view = self._instance_of(instance_id)
         pool = self._pool_for(view.engine) if view else None
         if view is None or pool is None:
-            from bzapper.engines.base import NotConnected
+            from bzapper.domain.engine import NotConnected
 
             raise NotConnected("not_open")
         return pool.call(instance_id, method, **kwargs)
@@ -313,13 +314,18 @@ class SessionWorker:
         elif kind == "inbound":
             self._media.submit(self._report_inbound, view, event)
 
+    def _store_media(self, view: InstanceView, path: str, event: dict[str, Any]) -> dict[str, Any]:
+        media = event.get("content", {}).get("media", {})
+        mime_type = media.get("mime_type", "application/octet-stream")
+        return self.services.media.put_file(view.account_id, view.livemode, path, mime_type, media.get("filename"))
+
     def _report_inbound(self, view: InstanceView, event: dict[str, Any]) -> None:
         report = {k: v for k, v in event.items() if k not in ("ack", "media_path")}
         report.update(kind="inbound", account_id=view.account_id, livemode=view.livemode)
         path = event.get("media_path")
         if path:
             try:
-                report["content"] = {**report.get("content", {}), "media": store_media(view, path, event)}
+                report["content"] = {**report.get("content", {}), "media": self._store_media(view, path, event)}
             except Exception:
                 if event.get("ack") is not None:
                     logger.exception("inbound media of %s not stored; the event comes again", view.instance_id)
@@ -336,15 +342,6 @@ class SessionWorker:
             identity.update(instance_id=view.instance_id, phone=sender["phone"], lid=sender["lid"], at=event["at"])
             self.reporter.submit(view.shard, identity)
         self.reporter.submit(view.shard, report, event.get("ack"))
-
-
-def store_media(view: InstanceView, path: str, event: dict[str, Any]) -> dict[str, Any]:
-    from bzapper.adapters.aws.media import MediaStore  # the media pipeline, loaded only when media arrives
-
-    media = event.get("content", {}).get("media", {})
-    return MediaStore().put_file(
-        view.account_id, view.livemode, path, media.get("mime_type", "application/octet-stream"), media.get("filename")
-    )
 
 
 def _remove(path: str) -> None:

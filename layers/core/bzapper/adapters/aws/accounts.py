@@ -7,6 +7,7 @@ from pynamodb.exceptions import DoesNotExist
 from bzapper.adapters.aws.models import AccountModel, ApiKeyModel
 from bzapper.cache import MISSING, TTLCache
 from bzapper.config import settings
+from bzapper.domain.accounts import Account
 from bzapper.domain.clock import now_ms
 from bzapper.domain.ids import new_id
 from bzapper.domain.keys import Mode, generate_key, hash_key, key_hint
@@ -72,11 +73,19 @@ class AccountStore:
         self._plans.put(account_id, plan, settings().auth_cache_seconds)
         return plan
 
-    def get(self, account_id: str) -> AccountModel | None:
+    def get(self, account_id: str) -> Account | None:
         try:
-            return AccountModel.get(account_id, consistent_read=True)
+            item = AccountModel.get(account_id, consistent_read=True)
         except DoesNotExist:
             return None
+        return Account(
+            account_id=item.account_id,
+            name=item.name,
+            locale=item.locale,
+            plan=item.plan,
+            features=frozenset(item.features or ()),
+            created_at=int(item.created_at),
+        )
 
     def update(self, account_id: str, *, locale: str | None = None, plan: str | None = None) -> None:
         actions = []

@@ -20,7 +20,6 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
@@ -28,7 +27,7 @@ from pynamodb.transactions import TransactWrite
 
 from bzapper.adapters.aws.clients import dynamodb_connection
 from bzapper.adapters.aws.models import CounterModel, EventModel
-from bzapper.domain.eventlog import SEQ_DIGITS, GapWatch, claimed, parse_seq, seq_key, stream_id, walk
+from bzapper.domain.eventlog import SEQ_DIGITS, GapWatch, LoggedEvent, claimed, parse_seq, seq_key, stream_id, walk
 
 logger = logging.getLogger(__name__)
 
@@ -47,15 +46,6 @@ LOG_END = f"log#{'9' * SEQ_DIGITS}"
 
 def stream_of(event: dict[str, Any]) -> str:
     return stream_id(event["account_id"], bool(event["livemode"]))
-
-
-@dataclass(frozen=True, slots=True)
-class LoggedEvent:
-    position: int
-    event_id: str
-    type: str
-    instance_id: str | None
-    payload: str
 
 
 def _condition_failures(error: TransactWriteError) -> list[bool]:

@@ -3,28 +3,12 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
-from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
 from bzapper.adapters.aws.conditions import applied
 from bzapper.adapters.aws.models import IdempotencyModel
-from bzapper.domain.idempotency import LOCK_SECONDS, TTL_SECONDS
-
-
-@dataclass(frozen=True, slots=True)
-class IdempotencyLock:
-    idempotency_id: str
-    token: str
-
-
-@dataclass(frozen=True, slots=True)
-class StoredResponse:
-    fingerprint: str
-    done: bool
-    status: int | None
-    body: Any
+from bzapper.domain.idempotency import LOCK_SECONDS, TTL_SECONDS, IdempotencyLock, StoredResponse
 
 
 class IdempotencyStore:
@@ -50,11 +34,10 @@ class IdempotencyStore:
         try:
             stored = IdempotencyModel.get(idempotency_id, consistent_read=True)
         except DoesNotExist:  # released between our put and our read: the caller may simply retry
-            return StoredResponse(fingerprint=fingerprint, done=False, status=None, body=None)
+            return StoredResponse(fingerprint=fingerprint, done=False, body=None)
         return StoredResponse(
             fingerprint=stored.fingerprint,
-            done=stored.state == "done",
-            status=int(stored.response_status) if stored.response_status is not None else None,
+            done=stored.state == "done" and stored.response_body is not None,
             body=stored.response_body,
         )
 

@@ -9,78 +9,37 @@ Content-Type, which is everything the content "media" dict holds (bzapper.domain
 
 from __future__ import annotations
 
-import hashlib
-import tempfile
-from collections.abc import Iterator
-from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 from urllib.parse import quote, unquote
 
-from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
 from bzapper.adapters.aws.clients import client
 from bzapper.config import settings
 from bzapper.domain.media import (
     SNIFF_BYTES,
+    Received,
+    file_chunks,
     new_media_id,
     object_key,
+    receive,
     safe_filename,
     sniff,
     upload_key,
 )
 
 _CHUNK = 1024 * 1024
-_SPOOL_BYTES = 8 * 1024 * 1024
-"""Past this, a file being received is spooled to disk (Lambda's /tmp), not held in memory."""
-
-_TRANSFER = TransferConfig(max_concurrency=4)
-"""Parts of a large file in parallel, within the client's connection pool (10)."""
 
 
-@dataclass
-class Received:
-    """A file read once from a stream: its head (to sniff), size, SHA-256, and a spooled copy to store."""
+@cache
+def _transfer() -> Any:
+    """Parts of a large file in parallel, within the client's connection pool (10). Imported on first use:
+    the S3 transfer manager costs tens of milliseconds, and most functions never store a file."""
+    from boto3.s3.transfer import TransferConfig
 
-    head: bytes
-    size: int
-    sha256: str
-    file: IO[bytes]
-
-    def close(self) -> None:
-        self.file.close()
-
-
-class TooLarge(Exception):
-    """The stream went past the allowed size; nothing was stored."""
-
-
-def receive(chunks: Iterator[bytes], max_bytes: int) -> Received:
-    """Consumes `chunks` once, hashing as it goes; stops as soon as `max_bytes` is passed."""
-    digest = hashlib.sha256()
-    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES)  # noqa: SIM115 - the caller closes it
-    head = bytearray()
-    size = 0
-    try:
-        for chunk in chunks:
-            size += len(chunk)
-            if size > max_bytes:
-                raise TooLarge
-            if len(head) < SNIFF_BYTES:
-                head += chunk[: SNIFF_BYTES - len(head)]
-            digest.update(chunk)
-            spool.write(chunk)
-    except BaseException:
-        spool.close()
-        raise
-    spool.seek(0)
-    return Received(bytes(head), size, digest.hexdigest(), spool)
-
-
-def file_chunks(file: IO[bytes]) -> Iterator[bytes]:
-    while chunk := file.read(_CHUNK):
-        yield chunk
+    return TransferConfig(max_concurrency=4)
 
 
 def _media(key: str, media_id: str, mime_type: str, size: int, sha256: str, filename: str | None) -> dict[str, Any]:
@@ -121,7 +80,7 @@ class MediaStore:
             self.bucket,
             key,
             ExtraArgs={"ContentType": mime_type, "Metadata": metadata},
-            Config=_TRANSFER,
+            Config=_transfer(),
         )
         return _media(key, media_id, mime_type, received.size, received.sha256, filename)
 
@@ -229,7 +188,7 @@ class MediaStore:
             self.bucket,
             key,
             ExtraArgs={"ContentType": mime_type, "Metadata": metadata, "MetadataDirective": "REPLACE"},
-            Config=_TRANSFER,
+            Config=_transfer(),
         )
         s3.delete_object(Bucket=self.bucket, Key=source)
         return _media(key, media_id, mime_type, received.size, received.sha256, filename)

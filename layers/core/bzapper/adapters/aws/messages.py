@@ -5,21 +5,20 @@ from __future__ import annotations
 import hashlib
 import random
 import time
-from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from bzapper.adapters.aws.clients import dynamodb_connection
 from bzapper.adapters.aws.conditions import applied
-from bzapper.adapters.aws.idempotency import IdempotencyLock
 from bzapper.adapters.aws.models import IdempotencyModel, InstanceModel, MessageModel, StatusChange
 from bzapper.adapters.aws.usage import usage_add
 from bzapper.adapters.aws.wallets import balance_add, ledger_put
 from bzapper.domain.clock import now_ms
-from bzapper.domain.idempotency import TTL_SECONDS
+from bzapper.domain.idempotency import TTL_SECONDS, IdempotencyLock
 from bzapper.domain.ids import new_id
 from bzapper.domain.model import MessageView, OutboundMessage, wallet_id
+from bzapper.domain.sending import Accepted, CommitRejected
 from bzapper.domain.statuses import RANK, TERMINAL_FAILURES, MessageStatus, rank, ranks_below
 
 _COMMIT_ATTEMPTS = 3
@@ -38,14 +37,6 @@ _COUNTED = {
     MessageStatus.READ: "read",
     **dict.fromkeys(TERMINAL_FAILURES, "failed"),
 }
-
-
-class CommitRejected(Exception):
-    """The send transaction was cancelled; `reason` says which condition failed."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 # PynamoDB sends a transaction's items grouped by kind (condition checks, deletes, puts, updates),
@@ -77,7 +68,7 @@ class MessageStore:
         *,
         price: int,
         grace_ms: int,
-        idempotency: tuple[IdempotencyLock, int, dict[str, Any]] | None = None,
+        idempotency: tuple[IdempotencyLock, Accepted] | None = None,
         metrics: tuple[str, ...] | None = None,
     ) -> None:
         """One transaction: the message, the debit with its ledger entry, the instance check, the usage
@@ -135,13 +126,12 @@ class MessageStore:
                         & (InstanceModel.status == "connected"),
                     )
                     if idempotency:
-                        lock, status, body = idempotency
+                        lock, accepted = idempotency
                         tx.update(
                             IdempotencyModel(lock.idempotency_id),
                             actions=[
                                 IdempotencyModel.state.set("done"),
-                                IdempotencyModel.response_status.set(status),
-                                IdempotencyModel.response_body.set(body),
+                                IdempotencyModel.response_body.set(accepted.to_json()),
                                 IdempotencyModel.expires_at.set(message.created_at // 1000 + TTL_SECONDS),
                             ],
                             condition=IdempotencyModel.lock_token == lock.token,

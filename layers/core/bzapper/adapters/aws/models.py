@@ -290,7 +290,7 @@ class WebhooksByAccount(GlobalSecondaryIndex["WebhookModel"]):
     webhook_id = UnicodeAttribute(range_key=True)
 
 
-class WebhookSecret(MapAttribute):
+class WebhookSecretAttribute(MapAttribute):
     secret = UnicodeAttribute()
     expires_at = NumberAttribute(null=True)
     """Set on the previous secret by a rotation: it keeps signing for 24 hours."""
@@ -306,14 +306,14 @@ class WebhookModel(Model):
     """Subscribed event types; absent means every event."""
     description = UnicodeAttribute(null=True)
     status = UnicodeAttribute()
-    secrets = ListAttribute(of=WebhookSecret)
+    secrets = ListAttribute(of=WebhookSecretAttribute)
     failing_since = NumberAttribute(null=True)
     created_at = NumberAttribute()
     updated_at = NumberAttribute()
     by_account = WebhooksByAccount()
 
 
-class DeliveryAttempt(MapAttribute):
+class DeliveryAttemptAttribute(MapAttribute):
     at = NumberAttribute()
     status_code = NumberAttribute(null=True)
     latency_ms = NumberAttribute()
@@ -329,7 +329,7 @@ class DeliveryModel(Model):
     payload = UnicodeAttribute()
     """The exact bytes sent (and signed), so a retry or a replay sends the same body."""
     status = UnicodeAttribute()
-    attempts = ListAttribute(of=DeliveryAttempt, default=list)
+    attempts = ListAttribute(of=DeliveryAttemptAttribute, default=list)
     created_at = NumberAttribute()
     updated_at = NumberAttribute()
 

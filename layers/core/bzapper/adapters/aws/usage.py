@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
 
 from pynamodb.transactions import TransactWrite
 
 from bzapper.adapters.aws.models import UsageModel
-
-METRICS = ("sends", "otps", "delivered", "read", "failed", "inbound", "webhook_deliveries")
+from bzapper.domain.usage import METRICS, UsageRow, hour_of
 
 
 def counter_id(account_id: str, livemode: bool) -> str:
     return f"{account_id}:{'live' if livemode else 'test'}"
-
-
-def hour_of(at_ms: int) -> str:
-    return datetime.fromtimestamp(at_ms / 1000, UTC).strftime("%Y-%m-%dT%H")
 
 
 def usage_add(
@@ -32,13 +26,15 @@ def usage_add(
 
 
 class UsageStore:
-    def hourly(self, account_id: str, livemode: bool, from_hour: str, to_hour: str) -> list[UsageModel]:
+    def hourly(self, account_id: str, livemode: bool, from_hour: str, to_hour: str) -> list[UsageRow]:
         """Every counter row between the two hours (inclusive), all instances."""
-        return list(
-            UsageModel.query(
-                counter_id(account_id, livemode), UsageModel.bucket.between(from_hour, to_hour + "#\uffff")
-            )
-        )
+        rows = []
+        for item in UsageModel.query(
+            counter_id(account_id, livemode), UsageModel.bucket.between(from_hour, to_hour + "#\uffff")
+        ):
+            hour, _, instance_id = item.bucket.partition("#")
+            rows.append(UsageRow(hour, instance_id, {name: int(getattr(item, name) or 0) for name in METRICS}))
+        return rows
 
     def increment(self, account_id: str, livemode: bool, instance_id: str, at_ms: int, metric: str) -> None:
         UsageModel(counter_id(account_id, livemode), f"{hour_of(at_ms)}#{instance_id}").update(

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from bzapper.adapters.aws.clients import dynamodb_connection
 from bzapper.adapters.aws.conditions import applied
 from bzapper.adapters.aws.models import WalletModel
+from bzapper.domain.billing import LedgerEntry
 from bzapper.domain.clock import now_ms
 from bzapper.domain.cursors import decode_cursor, encode_cursor
 from bzapper.domain.ids import new_id
@@ -61,15 +60,6 @@ def balance_add(
         actions=actions,
         condition=(WalletModel.balance >= -amount) if require_funds else None,
     )
-
-
-@dataclass(frozen=True, slots=True)
-class LedgerEntry:
-    entry_id: str
-    amount: int
-    reason: str
-    reference: str | None
-    created_at: int
 
 
 class WalletStore:

@@ -10,54 +10,130 @@ from pynamodb.exceptions import DoesNotExist
 
 from bzapper.adapters.aws.clients import dynamodb_connection
 from bzapper.adapters.aws.conditions import applied
-from bzapper.adapters.aws.models import DeliveryAttempt, DeliveryModel, WebhookModel, WebhookSecret
+from bzapper.adapters.aws.models import DeliveryAttemptAttribute, DeliveryModel, WebhookModel, WebhookSecretAttribute
 from bzapper.cache import MISSING, TTLCache
 from bzapper.domain.clock import now_ms
 from bzapper.domain.cursors import decode_cursor, encode_cursor
-from bzapper.domain.webhooks import SECRET_OVERLAP_MS
+from bzapper.domain.webhooks import (
+    SECRET_OVERLAP_MS,
+    Delivery,
+    DeliveryAttempt,
+    Webhook,
+    WebhookChanges,
+    WebhookSecret,
+)
 
 _ENDPOINTS_TTL_SECONDS = 5.0
 _UNPROCESSED_RETRIES = 4
 """BatchGetItem may hand keys back under throttling: read them again, then give up (SQS retries the job)."""
 
 
+def _webhook(item: WebhookModel) -> Webhook:
+    return Webhook(
+        webhook_id=item.webhook_id,
+        account_id=item.account_id,
+        livemode=bool(item.livemode),
+        url=item.url,
+        events=frozenset(item.events) if item.events else None,
+        description=item.description,
+        status=item.status,
+        secrets=tuple(
+            WebhookSecret(secret.secret, int(secret.expires_at) if secret.expires_at else None)
+            for secret in item.secrets or []
+        ),
+        created_at=int(item.created_at),
+        updated_at=int(item.updated_at),
+        failing_since=int(item.failing_since) if item.failing_since else None,
+    )
+
+
+def _secrets(secrets: tuple[WebhookSecret, ...] | list[WebhookSecret]) -> list[WebhookSecretAttribute]:
+    return [WebhookSecretAttribute(secret=s.secret, expires_at=s.expires_at) for s in secrets]
+
+
+def _delivery(item: DeliveryModel) -> Delivery:
+    return Delivery(
+        webhook_id=item.webhook_id,
+        delivery_id=item.delivery_id,
+        event_id=item.event_id,
+        event_type=item.event_type,
+        payload=item.payload,
+        status=item.status,
+        created_at=int(item.created_at),
+        updated_at=int(item.updated_at),
+        attempts=tuple(
+            DeliveryAttempt(
+                at=int(attempt.at),
+                latency_ms=int(attempt.latency_ms),
+                status_code=int(attempt.status_code) if attempt.status_code is not None else None,
+                error=attempt.error,
+            )
+            for attempt in item.attempts or []
+        ),
+    )
+
+
 class WebhookStore:
     def __init__(self) -> None:
-        self._by_account: TTLCache[list[WebhookModel]] = TTLCache(1_000)
+        self._by_account: TTLCache[list[Webhook]] = TTLCache(1_000)
 
-    def create(self, item: WebhookModel) -> None:
+    def create(self, webhook: Webhook) -> None:
+        item = WebhookModel(
+            webhook.webhook_id,
+            account_id=webhook.account_id,
+            livemode=webhook.livemode,
+            url=webhook.url,
+            events=set(webhook.events) if webhook.events else None,
+            description=webhook.description,
+            status=webhook.status,
+            secrets=_secrets(webhook.secrets),
+            created_at=webhook.created_at,
+            updated_at=webhook.updated_at,
+        )
         item.save(condition=WebhookModel.webhook_id.does_not_exist())
         self._by_account.clear()
 
-    def get(self, webhook_id: str) -> WebhookModel | None:
+    def get(self, webhook_id: str) -> Webhook | None:
         try:
-            return WebhookModel.get(webhook_id, consistent_read=True)
+            return _webhook(WebhookModel.get(webhook_id, consistent_read=True))
         except DoesNotExist:
             return None
 
-    def list_for(self, account_id: str, livemode: bool, *, cached: bool = False) -> list[WebhookModel]:
+    def list_for(self, account_id: str, livemode: bool, *, cached: bool = False) -> list[Webhook]:
         key = f"{account_id}:{livemode}"
         if cached:
             hit = self._by_account.get(key)
             if hit is not MISSING:
                 return hit  # type: ignore[return-value]
-        items = [item for item in WebhookModel.by_account.query(account_id) if item.livemode == livemode]
+        items = [_webhook(item) for item in WebhookModel.by_account.query(account_id) if item.livemode == livemode]
         self._by_account.put(key, items, _ENDPOINTS_TTL_SECONDS)
         return items
 
-    def update(self, webhook_id: str, actions: list[Any]) -> WebhookModel | None:
+    def update(self, webhook_id: str, changes: WebhookChanges) -> Webhook | None:
+        actions: list[Any] = [WebhookModel.updated_at.set(now_ms())]
+        if "url" in changes.given:
+            actions.append(WebhookModel.url.set(changes.url))
+        if "events" in changes.given:
+            actions.append(
+                WebhookModel.events.set(set(changes.events)) if changes.events else WebhookModel.events.remove()
+            )
+        if "description" in changes.given:
+            actions.append(WebhookModel.description.set(changes.description))
+        if "status" in changes.given:
+            actions.append(WebhookModel.status.set(changes.status))
+            if changes.status == "enabled":
+                actions.append(WebhookModel.failing_since.remove())  # a fresh start after a fix
         item = WebhookModel(webhook_id)
-        actions = [*actions, WebhookModel.updated_at.set(now_ms())]
         if not applied(lambda: item.update(actions=actions, condition=WebhookModel.webhook_id.exists())):
             return None
         self._by_account.clear()
-        return item
+        return self.get(webhook_id)
 
     def delete(self, webhook_id: str) -> None:
         WebhookModel(webhook_id).delete()
         self._by_account.clear()
 
-    def rotate(self, webhook: WebhookModel, new_secret: str) -> WebhookModel | None:
+    def rotate(self, webhook: Webhook, new_secret: str) -> Webhook | None:
         """The new secret signs first; the current one keeps signing for 24 hours."""
         now = now_ms()
         kept = [
@@ -67,14 +143,14 @@ class WebhookStore:
         ]
         item = WebhookModel(webhook.webhook_id)
         actions = [
-            WebhookModel.secrets.set([WebhookSecret(secret=new_secret), *kept]),
+            WebhookModel.secrets.set(_secrets([WebhookSecret(secret=new_secret), *kept])),
             WebhookModel.updated_at.set(now + 1 if now <= webhook.updated_at else now),
         ]
         # Only over the list it read: a concurrent rotation makes this one fail, not drop a secret.
         if not applied(lambda: item.update(actions=actions, condition=WebhookModel.updated_at == webhook.updated_at)):
             return None
         self._by_account.clear()
-        return item
+        return self.get(webhook.webhook_id)
 
     def note_failure(self, webhook_id: str, at: int) -> int | None:
         """Records that the endpoint is failing; returns since when (the first failure in a row)."""
@@ -105,7 +181,7 @@ class WebhookStore:
 
 
 class DeliveryStore:
-    def create(self, webhook_id: str, delivery_id: str, event: dict[str, Any]) -> DeliveryModel | None:
+    def create(self, webhook_id: str, delivery_id: str, event: dict[str, Any]) -> Delivery | None:
         """The delivery record of (endpoint, event), once: None when it already exists."""
         now = now_ms()
         item = DeliveryModel(
@@ -119,15 +195,17 @@ class DeliveryStore:
             created_at=now,
             updated_at=now,
         )
-        return item if applied(lambda: item.save(condition=DeliveryModel.delivery_id.does_not_exist())) else None
+        if not applied(lambda: item.save(condition=DeliveryModel.delivery_id.does_not_exist())):
+            return None
+        return _delivery(item)
 
-    def get(self, webhook_id: str, delivery_id: str) -> DeliveryModel | None:
+    def get(self, webhook_id: str, delivery_id: str) -> Delivery | None:
         try:
-            return DeliveryModel.get(webhook_id, delivery_id, consistent_read=True)
+            return _delivery(DeliveryModel.get(webhook_id, delivery_id, consistent_read=True))
         except DoesNotExist:
             return None
 
-    def get_with_endpoint(self, webhook_id: str, delivery_id: str) -> tuple[DeliveryModel | None, WebhookModel | None]:
+    def get_with_endpoint(self, webhook_id: str, delivery_id: str) -> tuple[Delivery | None, Webhook | None]:
         """The delivery and its endpoint, both strongly consistent, in one BatchGetItem: a dispatch needs both
         as they are now (a disabled, deleted, moved or rotated endpoint takes effect on the next attempt)."""
         request: dict[str, Any] = {
@@ -153,23 +231,28 @@ class DeliveryStore:
         delivery = found.get(DeliveryModel.Meta.table_name)
         webhook = found.get(WebhookModel.Meta.table_name)
         return (
-            DeliveryModel.from_raw_data(delivery) if delivery else None,
-            WebhookModel.from_raw_data(webhook) if webhook else None,
+            _delivery(DeliveryModel.from_raw_data(delivery)) if delivery else None,
+            _webhook(WebhookModel.from_raw_data(webhook)) if webhook else None,
         )
 
-    def record_attempt(self, delivery: DeliveryModel, attempt: DeliveryAttempt, status: str) -> None:
-        delivery.update(
+    def record_attempt(self, delivery: Delivery, attempt: DeliveryAttempt, status: str) -> None:
+        stored = DeliveryAttemptAttribute(
+            at=attempt.at, status_code=attempt.status_code, latency_ms=attempt.latency_ms, error=attempt.error
+        )
+        DeliveryModel(delivery.webhook_id, delivery.delivery_id).update(
             actions=[
-                DeliveryModel.attempts.set(DeliveryModel.attempts.append([attempt])),
+                DeliveryModel.attempts.set(DeliveryModel.attempts.append([stored])),
                 DeliveryModel.status.set(status),
                 DeliveryModel.updated_at.set(now_ms()),
             ]
         )
 
-    def reset_for_replay(self, delivery: DeliveryModel) -> None:
-        delivery.update(actions=[DeliveryModel.status.set("pending"), DeliveryModel.updated_at.set(now_ms())])
+    def reset_for_replay(self, delivery: Delivery) -> None:
+        DeliveryModel(delivery.webhook_id, delivery.delivery_id).update(
+            actions=[DeliveryModel.status.set("pending"), DeliveryModel.updated_at.set(now_ms())]
+        )
 
-    def page(self, webhook_id: str, limit: int, cursor: str | None) -> tuple[list[DeliveryModel], str | None]:
+    def page(self, webhook_id: str, limit: int, cursor: str | None) -> tuple[list[Delivery], str | None]:
         start = None
         if cursor:
             after = decode_cursor(cursor, webhook_id, {"d": str})["d"]
@@ -177,6 +260,7 @@ class DeliveryStore:
         items = list(
             DeliveryModel.query(webhook_id, scan_index_forward=False, limit=limit + 1, last_evaluated_key=start)
         )
+        page = [_delivery(item) for item in items[:limit]]
         if len(items) <= limit:
-            return items, None
-        return items[:limit], encode_cursor(webhook_id, {"d": items[limit - 1].delivery_id})
+            return page, None
+        return page, encode_cursor(webhook_id, {"d": items[limit - 1].delivery_id})

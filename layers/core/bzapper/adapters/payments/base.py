@@ -1,4 +1,4 @@
-"""The payment-provider port and the webhook signature both providers share (Stripe's scheme)."""
+"""The webhook signature both payment providers use (Stripe's scheme)."""
 
 from __future__ import annotations
 
@@ -6,26 +6,9 @@ import hashlib
 import hmac
 import json
 import time
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
-
-@dataclass(frozen=True, slots=True)
-class ProviderSession:
-    session_id: str
-    url: str
-
-
-class PaymentProvider(Protocol):
-    name: str
-
-    def create_session(
-        self, *, checkout_id: str, account_id: str, amount: int, method: str, expires_at: int, base_url: str
-    ) -> ProviderSession: ...
-
-
-class InvalidSignature(Exception):
-    pass
+from bzapper.domain.billing import InvalidSignature
 
 
 def verify(payload: bytes, header: str, secret: str, tolerance_seconds: int = 300) -> dict[str, Any]:

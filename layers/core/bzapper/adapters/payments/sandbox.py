@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from bzapper.adapters.payments.base import ProviderSession
+from bzapper.domain.billing import ProviderSession
 
 SANDBOX_WEBHOOK_SECRET_DEFAULT = "whsec_bzapper_sandbox_public"  # noqa: S105 - test mode only, by design
 """Public on purpose: an event it signs can only ever credit a test-mode wallet."""

@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import os
 
-from bzapper.adapters.payments.base import ProviderSession
-
-
-class StripeNotConfigured(RuntimeError):
-    pass
+from bzapper.domain.billing import PaymentsNotConfigured, ProviderSession
 
 
 def stripe_webhook_secret() -> str | None:
@@ -25,7 +21,7 @@ class StripeProvider:
         self, *, checkout_id: str, account_id: str, amount: int, method: str, expires_at: int, base_url: str
     ) -> ProviderSession:
         if not self.api_key:
-            raise StripeNotConfigured("BZ_STRIPE_SECRET_KEY is not set")
+            raise PaymentsNotConfigured("BZ_STRIPE_SECRET_KEY is not set")
         import stripe
 
         session = stripe.checkout.Session.create(

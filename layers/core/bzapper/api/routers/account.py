@@ -6,41 +6,38 @@ from fastapi import APIRouter, Depends, Query
 
 from bzapper.api.auth import authenticate
 from bzapper.api.schemas import AccountOut, AccountPatch, Entitlements, UsageReport, error_responses
+from bzapper.bootstrap import services
+from bzapper.domain.accounts import Account
 from bzapper.domain.clock import iso
-from bzapper.domain.errors import BzError
 from bzapper.domain.model import Principal
-from bzapper.services.container import services
+from bzapper.services.accounts import account_of, update_account
 from bzapper.services.entitlements import entitlements
 from bzapper.services.usage import usage_report
 
 router = APIRouter(tags=["account"])
 
 
-def _account_out(principal: Principal) -> AccountOut:
-    account = services().accounts.get(principal.account_id)
-    if account is None:
-        raise BzError("not_found")
+def _account_out(account: Account, principal: Principal) -> AccountOut:
     return AccountOut(
         account_id=account.account_id,
         name=account.name,
         locale=account.locale,  # type: ignore[arg-type]
         plan=account.plan,
         livemode=principal.livemode,
-        created=iso(int(account.created_at)),
+        created=iso(account.created_at),
     )
 
 
 @router.get("/me", response_model=AccountOut, summary="The calling account", responses=error_responses(401))
 def get_me(principal: Principal = Depends(authenticate)) -> AccountOut:
-    return _account_out(principal)
+    return _account_out(account_of(services(), principal), principal)
 
 
 @router.patch(
     "/me", response_model=AccountOut, summary="Update the account (its locale)", responses=error_responses(401, 422)
 )
 def patch_me(patch: AccountPatch, principal: Principal = Depends(authenticate)) -> AccountOut:
-    services().accounts.update(principal.account_id, locale=patch.locale)
-    return _account_out(principal)
+    return _account_out(update_account(services(), principal, locale=patch.locale), principal)
 
 
 @router.get(

@@ -3,10 +3,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request
 
 from bzapper.api.auth import authenticate
+from bzapper.api.presenters.billing import checkout_out, wallet_out
 from bzapper.api.schemas import CheckoutOut, CheckoutRequest, Wallet, error_responses
+from bzapper.bootstrap import services
 from bzapper.domain.model import Principal
 from bzapper.services.billing import create_checkout, wallet_view
-from bzapper.services.container import services
 
 router = APIRouter(tags=["billing"])
 
@@ -22,7 +23,7 @@ def get_wallet(
     limit: int = Query(default=25, ge=1, le=100),
     cursor: str | None = Query(default=None, max_length=2048),
 ) -> Wallet:
-    return Wallet(**wallet_view(services(), principal, limit, cursor))
+    return Wallet(**wallet_out(wallet_view(services(), principal, limit, cursor)))
 
 
 @router.post(
@@ -34,4 +35,4 @@ def get_wallet(
 )
 def post_checkout(body: CheckoutRequest, request: Request, principal: Principal = Depends(authenticate)) -> CheckoutOut:
     checkout = create_checkout(services(), principal, body.amount, body.method, str(request.base_url))
-    return CheckoutOut(**checkout)
+    return CheckoutOut(**checkout_out(checkout))

@@ -3,10 +3,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Path, Query
 
 from bzapper.api.auth import authenticate
+from bzapper.api.presenters.inbox import conversation_page, conversation_read, thread_page
 from bzapper.api.schemas import ConversationList, ConversationMessages, ConversationReadOut, error_responses
+from bzapper.bootstrap import services
 from bzapper.domain.model import Principal
 from bzapper.services import inbox as service
-from bzapper.services.container import services
 
 router = APIRouter(tags=["inbox"])
 
@@ -36,9 +37,8 @@ def list_conversations(
     limit: int = LIMIT,
     cursor: str | None = CURSOR,
 ) -> ConversationList:
-    return ConversationList.model_validate(
-        service.list_conversations(services(), principal, instance_id, limit, cursor)
-    )
+    page = service.list_conversations(services(), principal, instance_id, limit, cursor)
+    return ConversationList.model_validate(conversation_page(page))
 
 
 @router.get(
@@ -54,9 +54,8 @@ def list_conversation_messages(
     limit: int = LIMIT,
     cursor: str | None = CURSOR,
 ) -> ConversationMessages:
-    return ConversationMessages.model_validate(
-        service.conversation_messages(services(), principal, instance_id, jid, limit, cursor)
-    )
+    page = service.conversation_messages(services(), principal, instance_id, jid, limit, cursor)
+    return ConversationMessages.model_validate(thread_page(page))
 
 
 @router.post(
@@ -68,4 +67,5 @@ def list_conversation_messages(
 def mark_conversation_read(
     jid: str = JID, instance_id: str = INSTANCE_ID, principal: Principal = Depends(authenticate)
 ) -> ConversationReadOut:
-    return ConversationReadOut.model_validate(service.mark_conversation_read(services(), principal, instance_id, jid))
+    read = service.mark_conversation_read(services(), principal, instance_id, jid)
+    return ConversationReadOut.model_validate(conversation_read(read))

@@ -19,10 +19,10 @@ from bzapper.api.instance_schemas import (
     PairingCodeRequest,
 )
 from bzapper.api.schemas import error_responses
+from bzapper.bootstrap import services
 from bzapper.domain.clock import iso
 from bzapper.domain.model import InstanceView, Principal
 from bzapper.services import instances as service
-from bzapper.services.container import services
 
 router = APIRouter(tags=["instances"])
 
@@ -58,8 +58,7 @@ def create_instance(body: InstanceCreate, principal: Principal = Depends(authent
 
 @router.get("/instances", response_model=InstanceList, summary="List instances", responses=error_responses(401))
 def list_instances(principal: Principal = Depends(authenticate)) -> InstanceList:
-    views = services().instances.of_account(principal.account_id, principal.livemode)
-    return InstanceList(data=[instance_out(view) for view in views])
+    return InstanceList(data=[instance_out(view) for view in service.list_instances(services(), principal)])
 
 
 @router.get(

@@ -6,13 +6,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Body, Depends, File, Path, UploadFile
 from fastapi.responses import RedirectResponse
 
-from bzapper.adapters.aws.media import file_chunks
 from bzapper.api.auth import authenticate
 from bzapper.api.schemas import MediaOut, UploadComplete, UploadStarted, error_responses
-from bzapper.domain.media import DIRECT_UPLOAD_MAX, DOWNLOAD_URL_SECONDS
+from bzapper.bootstrap import services
+from bzapper.domain.media import DIRECT_UPLOAD_MAX, DOWNLOAD_URL_SECONDS, file_chunks
 from bzapper.domain.model import Principal
 from bzapper.services import media as service
-from bzapper.services.container import services
 
 router = APIRouter(tags=["media"])
 

@@ -31,15 +31,15 @@ from bzapper.api.schemas import (
     SendVideoRequest,
     error_responses,
 )
+from bzapper.bootstrap import services
 from bzapper.domain.clock import iso
 from bzapper.domain.errors import BzError, validation_failed
-from bzapper.domain.idempotency import MAX_KEY_LENGTH, fingerprint, valid_key
-from bzapper.domain.ids import is_id
+from bzapper.domain.idempotency import MAX_KEY_LENGTH, IdempotencyRequest, fingerprint, valid_key
+from bzapper.domain.media import MediaSource
 from bzapper.domain.model import MessageView, Principal
-from bzapper.services.container import services
-from bzapper.services.media import MediaSource
+from bzapper.domain.sending import SendDraft
 from bzapper.services.otp import OtpRequest, send_otp
-from bzapper.services.sending import INTERACTIVE_TYPES, SendResult, change_message, send_message
+from bzapper.services.sending import INTERACTIVE_TYPES, SendResult, change_message, read_message, send_message
 
 router = APIRouter(tags=["messages"])
 
@@ -74,12 +74,12 @@ def _media_source(request: Any) -> MediaSource | None:
 # --- One path for every type ---------------------------------------------------------------------------
 
 
-def _idempotency(key: str | None, method: str, path: str, body: dict[str, Any] | None) -> tuple[str, str] | None:
+def _idempotency(key: str | None, method: str, path: str, body: dict[str, Any] | None) -> IdempotencyRequest | None:
     if key is None:
         return None
     if not valid_key(key):
         raise BzError("validation_failed", message_key="error.idempotency_key_invalid", param="Idempotency-Key")
-    return key, fingerprint(method, path, body)
+    return IdempotencyRequest(key, fingerprint(method, path, body))
 
 
 def _fingerprinted(request: BaseModel) -> dict[str, Any]:
@@ -93,12 +93,15 @@ def _fingerprinted(request: BaseModel) -> dict[str, Any]:
 
 
 def _answer(result: SendResult, http: Request, response: Response) -> MessageAccepted:
-    response.status_code = result.status
+    response.status_code = 202
     if result.rate is not None:
         http.state.rate_limit = result.rate  # the binding limit of a send is the account's send bucket
     if result.replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    return MessageAccepted(**result.body)
+    accepted = result.accepted
+    return MessageAccepted(
+        message_id=accepted.message_id, status=accepted.status, client_reference=accepted.client_reference
+    )
 
 
 def accept(
@@ -110,24 +113,19 @@ def accept(
     idempotency_key: str | None,
 ) -> MessageAccepted:
     """Every POST /messages/{type}: the type's content, then the one send path."""
-    content = content_of(message_type, request)
-    media = _media_source(request)
-    idempotency = _idempotency(idempotency_key, "POST", f"/messages/{message_type}", _fingerprinted(request))
-    result = send_message(
-        services(),
-        principal,
-        instance_id=request.instance_id,
+    draft = SendDraft(
+        type=message_type,
         to=request.to,
-        message_type=message_type,
-        content=content,
+        instance_id=request.instance_id,
+        content=content_of(message_type, request),
         client_reference=request.client_reference,
-        idempotency=idempotency,
-        media=media,
+        idempotency=_idempotency(idempotency_key, "POST", f"/messages/{message_type}", _fingerprinted(request)),
+        media=_media_source(request),
         target=request.message_id if isinstance(request, SendReactionRequest) else None,
         reply_to=request.reply_to,
-        mentions=request.mentions,
+        mentions=tuple(request.mentions or ()),
     )
-    return _answer(result, http, response)
+    return _answer(send_message(services(), principal, draft), http, response)
 
 
 SENDS: tuple[tuple[str, type[BaseModel], str], ...] = (
@@ -230,10 +228,7 @@ def send_otp_message(
     responses=error_responses(401, 404, 422),
 )
 def get_message(message_id: str = MESSAGE_ID, principal: Principal = Depends(authenticate)) -> MessageOut:
-    view = services().messages.get(message_id) if is_id(message_id, "msg") else None
-    if view is None or view.account_id != principal.account_id or view.livemode != principal.livemode:
-        raise BzError("not_found")
-    return message_out(view)
+    return message_out(read_message(services(), principal, message_id))
 
 
 CHANGE_ERRORS = error_responses(401, 403, 404, 409, 413, 422, 429, 503)

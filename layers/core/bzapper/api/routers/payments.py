@@ -10,10 +10,9 @@ from fastapi.responses import HTMLResponse
 from bzapper import i18n
 from bzapper.api.errors import resolve_locale
 from bzapper.api.schemas import Received, error_responses, html_responses
-from bzapper.domain.clock import now_ms
-from bzapper.domain.ids import is_id
-from bzapper.services.billing import process_provider_event, sandbox_event
-from bzapper.services.container import services
+from bzapper.bootstrap import services
+from bzapper.domain.billing import Checkout
+from bzapper.services.billing import process_provider_event, sandbox_checkout, settle_sandbox_checkout
 
 router = APIRouter(tags=["billing"])
 
@@ -48,13 +47,11 @@ def _page(request: Request, body: str, status_code: int = 200) -> HTMLResponse:
     )
 
 
-def _open_checkout(request: Request, checkout_id: str):
+def _open_checkout(request: Request, checkout_id: str) -> tuple[Checkout | None, HTMLResponse | None]:
     locale = resolve_locale(request.headers.get("accept-language"), None)
-    checkout = services().checkouts.get(checkout_id) if is_id(checkout_id, "chk") else None
-    if checkout is None or checkout.provider != "sandbox":
+    checkout = sandbox_checkout(services(), checkout_id)
+    if checkout is None:
         return None, _page(request, f"<p>{html.escape(i18n.translate('checkout.not_found', locale))}</p>", 404)
-    if checkout.status == "open" and checkout.expires_at < now_ms():
-        checkout.status = "expired"
     if checkout.status != "open":
         closed = f"checkout.closed.{checkout.status}"
         text = i18n.translate(closed if closed in i18n.MESSAGES else "checkout.closed", locale)
@@ -70,10 +67,10 @@ def _open_checkout(request: Request, checkout_id: str):
 )
 def checkout_page(request: Request, checkout_id: str = CHECKOUT_ID) -> HTMLResponse:
     checkout, refusal = _open_checkout(request, checkout_id)
-    if refusal:
-        return refusal
+    if checkout is None:
+        return refusal or _page(request, "", 404)
     locale = resolve_locale(request.headers.get("accept-language"), None)
-    amount = f"R$ {int(checkout.amount) / 100:.2f}"
+    amount = f"R$ {checkout.amount / 100:.2f}"
     summary = html.escape(i18n.translate("checkout.summary", locale, amount=amount, method=checkout.method))
     action = html.escape(f"/sandbox/checkout/{checkout_id}")
     return _page(
@@ -87,11 +84,9 @@ def checkout_page(request: Request, checkout_id: str = CHECKOUT_ID) -> HTMLRespo
 
 def _settle(request: Request, checkout_id: str, paid: bool) -> HTMLResponse:
     checkout, refusal = _open_checkout(request, checkout_id)
-    if refusal:
-        return refusal
-    payload, signature = sandbox_event(checkout, paid)
-    # The same path a provider's webhook takes: signature verified, settled once.
-    process_provider_event(services(), payload, signature)
+    if checkout is None:
+        return refusal or _page(request, "", 404)
+    settle_sandbox_checkout(services(), checkout, paid)
     locale = resolve_locale(request.headers.get("accept-language"), None)
     return _page(
         request, f"<p>{html.escape(i18n.translate('checkout.paid' if paid else 'checkout.failed', locale))}</p>"

@@ -22,15 +22,16 @@ from bzapper.api.schemas import (
     SandboxScanRequest,
     error_responses,
 )
+from bzapper.bootstrap import services
 from bzapper.domain.clock import iso
+from bzapper.domain.engine import NotConnected
 from bzapper.domain.errors import BzError, validation_failed
 from bzapper.domain.model import Principal
 from bzapper.domain.phones import InvalidRecipient, parse_group, parse_recipient
-from bzapper.engines.base import NotConnected
+from bzapper.domain.sandbox import SandboxRefused, SandboxUnavailable
 from bzapper.i18n import MESSAGES
-from bzapper.ports import SandboxRefused, SandboxUnavailable, SandboxWorld
+from bzapper.ports.sandbox import SandboxWorld
 from bzapper.services import instances as instance_service
-from bzapper.services.container import services
 
 router = APIRouter(tags=["sandbox"])
 
@@ -50,7 +51,7 @@ def _network_errors() -> Iterator[None]:
     try:
         yield
     except SandboxUnavailable as error:
-        raise BzError("temporarily_unavailable", headers={"Retry-After": "1"}) from error
+        raise BzError("temporarily_unavailable", retry_after=1) from error
 
 
 def _recipient(param: str, value: str) -> str:

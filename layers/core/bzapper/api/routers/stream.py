@@ -5,8 +5,8 @@ from fastapi.responses import StreamingResponse
 
 from bzapper.api.auth import authenticate
 from bzapper.api.schemas import error_responses, event_stream_response
+from bzapper.bootstrap import services
 from bzapper.domain.model import Principal
-from bzapper.services.container import services
 from bzapper.services.stream import checked_filters, event_stream, start_position
 
 router = APIRouter(tags=["events"])

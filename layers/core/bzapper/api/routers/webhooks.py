@@ -3,6 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from bzapper.api.auth import authenticate
+from bzapper.api.presenters.webhooks import delivery_page, webhook_out
 from bzapper.api.schemas import (
     DeliveryList,
     DeliveryQueued,
@@ -17,9 +18,9 @@ from bzapper.api.schemas import (
     WebhookTestEvent,
     error_responses,
 )
+from bzapper.bootstrap import services
 from bzapper.domain.model import Principal
 from bzapper.services import webhooks as service
-from bzapper.services.container import services
 
 router = APIRouter(tags=["webhooks"])
 
@@ -35,13 +36,13 @@ DELIVERY_ID = Path(examples=["dlv_01JD5V6W4E7R8T9Y0U1I2O3P4Q"])
     responses=error_responses(401, 409),
 )
 def create(body: WebhookCreate, principal: Principal = Depends(authenticate)) -> WebhookOut:
-    return WebhookOut(**service.create_webhook(services(), principal, body.url, body.events, body.description))
+    created = service.create_webhook(services(), principal, body.url, body.events, body.description)
+    return WebhookOut(**webhook_out(created.webhook, created.secret))
 
 
 @router.get("/webhooks", response_model=WebhookList, summary="List webhook endpoints", responses=error_responses(401))
 def list_all(principal: Principal = Depends(authenticate)) -> WebhookList:
-    items = services().webhooks.list_for(principal.account_id, principal.livemode)
-    return WebhookList(data=[WebhookOut(**service.webhook_out(item)) for item in items])
+    return WebhookList(data=[WebhookOut(**webhook_out(item)) for item in service.list_webhooks(services(), principal)])
 
 
 @router.get(
@@ -51,7 +52,7 @@ def list_all(principal: Principal = Depends(authenticate)) -> WebhookList:
     responses=error_responses(401, 404),
 )
 def get_one(webhook_id: str = WEBHOOK_ID, principal: Principal = Depends(authenticate)) -> WebhookOut:
-    return WebhookOut(**service.webhook_out(service.owned(services(), principal, webhook_id)))
+    return WebhookOut(**webhook_out(service.owned(services(), principal, webhook_id)))
 
 
 @router.patch(
@@ -62,7 +63,7 @@ def get_one(webhook_id: str = WEBHOOK_ID, principal: Principal = Depends(authent
 )
 def patch(body: WebhookPatch, webhook_id: str = WEBHOOK_ID, principal: Principal = Depends(authenticate)) -> WebhookOut:
     changes = body.model_dump(exclude_unset=True)
-    return WebhookOut(**service.update_webhook(services(), principal, webhook_id, changes))
+    return WebhookOut(**webhook_out(service.update_webhook(services(), principal, webhook_id, changes)))
 
 
 @router.delete(
@@ -73,8 +74,7 @@ def patch(body: WebhookPatch, webhook_id: str = WEBHOOK_ID, principal: Principal
     responses=error_responses(401, 404),
 )
 def delete(webhook_id: str = WEBHOOK_ID, principal: Principal = Depends(authenticate)) -> Response:
-    item = service.owned(services(), principal, webhook_id)
-    services().webhooks.delete(item.webhook_id)
+    service.delete_webhook(services(), principal, webhook_id)
     return Response(status_code=204)
 
 
@@ -85,7 +85,8 @@ def delete(webhook_id: str = WEBHOOK_ID, principal: Principal = Depends(authenti
     responses=error_responses(401, 404),
 )
 def rotate(webhook_id: str = WEBHOOK_ID, principal: Principal = Depends(authenticate)) -> WebhookOut:
-    return WebhookOut(**service.rotate_secret(services(), principal, webhook_id))
+    rotated = service.rotate_secret(services(), principal, webhook_id)
+    return WebhookOut(**webhook_out(rotated.webhook, rotated.secret))
 
 
 @router.post(
@@ -96,7 +97,8 @@ def rotate(webhook_id: str = WEBHOOK_ID, principal: Principal = Depends(authenti
     responses=error_responses(401, 404),
 )
 def test(webhook_id: str = WEBHOOK_ID, principal: Principal = Depends(authenticate)) -> DeliveryQueued:
-    return DeliveryQueued(**service.send_test(services(), principal, webhook_id))
+    queued = service.send_test(services(), principal, webhook_id)
+    return DeliveryQueued(delivery_id=queued.delivery_id, event_id=queued.event_id)
 
 
 @router.get(
@@ -111,7 +113,7 @@ def deliveries(
     limit: int = Query(default=25, ge=1, le=100),
     cursor: str | None = Query(default=None, max_length=512),
 ) -> DeliveryList:
-    return DeliveryList(**service.list_deliveries(services(), principal, webhook_id, limit, cursor))
+    return DeliveryList(**delivery_page(*service.list_deliveries(services(), principal, webhook_id, limit, cursor)))
 
 
 @router.post(
@@ -124,8 +126,8 @@ def deliveries(
 def replay(
     webhook_id: str = WEBHOOK_ID, delivery_id: str = DELIVERY_ID, principal: Principal = Depends(authenticate)
 ) -> DeliveryQueued:
-    result = service.replay(services(), principal, webhook_id, delivery_id)
-    return DeliveryQueued(delivery_id=result["delivery_id"], event_id=result["event_id"])
+    delivery = service.replay(services(), principal, webhook_id, delivery_id)
+    return DeliveryQueued(delivery_id=delivery.delivery_id, event_id=delivery.event_id)
 
 
 # The events POSTed to endpoints (the contract's `webhooks` section), signed with Standard Webhooks.

@@ -11,7 +11,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from bzapper.engines.base import NotConnected
+from bzapper.domain.engine import NotConnected
 
 if TYPE_CHECKING:
     import httpx

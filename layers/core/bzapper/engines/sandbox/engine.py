@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from bzapper.engines.base import EngineEvent, EventSink, NotConnected, PermanentFailure, ServerAck, SessionSpec
+from bzapper.domain.engine import EngineEvent, EventSink, NotConnected, PermanentFailure, ServerAck, SessionSpec
 from bzapper.engines.sandbox import derived
 from bzapper.engines.sandbox.client import SandboxNetworkClient, SandboxNetworkError
 

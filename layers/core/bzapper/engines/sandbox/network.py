@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bzapper.domain.content import INBOUND_TYPES, MEDIA_TYPES
-from bzapper.engines.base import NotConnected
+from bzapper.domain.engine import NotConnected
 from bzapper.engines.sandbox import derived
 from bzapper.engines.sandbox.numbers import (
     DISCONNECTS,

@@ -19,7 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from bzapper.engines.base import NotConnected
+from bzapper.domain.engine import NotConnected
 from bzapper.engines.sandbox.network import MAX_WAIT_SECONDS, InvalidInput, Rejected, SandboxNetwork, contact_key
 
 logger = logging.getLogger(__name__)

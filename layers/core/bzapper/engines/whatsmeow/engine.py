@@ -1,4 +1,4 @@
-"""WhatsmeowEngine: the engine port (bzapper.engines.base) over whatsmeow, through neonize.
+"""WhatsmeowEngine: the engine port (bzapper.domain.engine) over whatsmeow, through neonize.
 
 Threads. The host calls every method but `pump` from one thread, and `pump` from another; each Go client
 runs on a daemon thread of its own (`runs.Run`) whose callbacks only queue what they get. `pump` turns the
@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bzapper.domain.engine import EventSink, NotConnected, PermanentFailure, ServerAck, SessionSpec
 from bzapper.domain.phones import InvalidRecipient, parse_recipient
-from bzapper.engines.base import EventSink, NotConnected, PermanentFailure, ServerAck, SessionSpec
 from bzapper.engines.whatsmeow import builders, errors, jids, lib, mapping
 from bzapper.engines.whatsmeow.gate import Gate
 from bzapper.engines.whatsmeow.runs import PARKED, Run

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bzapper.engines.base import NotConnected, PermanentFailure
+from bzapper.domain.engine import NotConnected, PermanentFailure
 
 # Substrings of whatsmeow errors that mean "no usable connection right now": the send is held, not failed.
 _NOT_CONNECTED = (

@@ -1,4 +1,4 @@
-"""neonize's events -> engine events (bzapper.engines.base). Pure: the caller brings the clock and lookups.
+"""neonize's events -> engine events (bzapper.domain.engine). Pure: the caller brings the clock and lookups.
 
 WhatsApp names a person by a phone JID or a LID JID. Every inbound message and receipt here carries the
 chat as the phone JID whenever the event itself (SenderAlt/RecipientAlt) or the caller's lookup knows it;

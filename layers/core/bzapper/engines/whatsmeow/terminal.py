@@ -14,7 +14,7 @@ from typing import Any, TextIO
 
 import segno
 
-from bzapper.engines.base import SessionSpec
+from bzapper.domain.engine import SessionSpec
 
 SETTLE_SECONDS = 3.0
 

@@ -1,4 +1,4 @@
-"""The engine port: what a session worker needs from a WhatsApp implementation.
+"""What a WhatsApp engine reports and raises: the records of the engine port (bzapper.ports.engine).
 
 An engine hosts the sessions (connected numbers) of one child process of a session worker. The child
 serializes every call into it (neonize aborts the whole process on concurrent lifecycle calls), so an
@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 INSTANCE_STATES = ("disconnected", "pairing", "connected", "logged_out", "restricted", "failed")
 
@@ -73,59 +73,3 @@ class NotConnected(Exception):
     def __init__(self, state: str = "disconnected") -> None:
         super().__init__(state)
         self.state = state
-
-
-class Engine(Protocol):
-    name: str
-
-    def open(self, spec: SessionSpec, emit: EventSink) -> None:
-        """Start the session: restore the stored one, else begin pairing (emits "pairing" with a QR).
-
-        Returns quickly; the outcome arrives as state events through `emit`. Opening an open session is a no-op.
-        """
-        ...
-
-    def close(self, instance_id: str) -> None:
-        """Disconnect, keeping the session for the next open (lease handed over, shutdown)."""
-        ...
-
-    def logout(self, instance_id: str) -> None:
-        """Unlink the device and forget the session; emits state "logged_out"."""
-        ...
-
-    def pairing_code(self, instance_id: str, phone: str) -> str:
-        """Pair by phone number instead of QR: the 8-character code the user types on the phone."""
-        ...
-
-    def send(self, instance_id: str, job: dict[str, Any]) -> ServerAck:
-        """Send one job (bzapper.domain.model.OutboundMessage.job()).
-
-        Raises PermanentFailure (fails the message), NotConnected (held), anything else (retried).
-        """
-        ...
-
-    def check_numbers(self, instance_id: str, inputs: list[str]) -> list[dict[str, Any]]:
-        """One `{input, exists, phone, jid, lid}` per input (E.164 or JID, `@lid` included), in order."""
-        ...
-
-    def mark_read(
-        self, instance_id: str, chat_jid: str, wa_message_ids: list[str], sender_jid: str | None = None
-    ) -> None:
-        """Send read receipts for these received messages. In a group (`…@g.us`) `sender_jid` is the
-        participant who wrote them (WhatsApp names a group message by chat, sender and id); None in a 1:1 chat."""
-        ...
-
-    def pump(self, wait_seconds: float) -> None:
-        """Deliver pending events of the open sessions through their sinks, waiting up to wait_seconds.
-
-        Engines that poll (the sandbox) fetch here; engines driven by callbacks just wait.
-        """
-        ...
-
-    def ack(self, acks: list[Any]) -> None:
-        """The events carrying these `ack` values are reported: never deliver them again."""
-        ...
-
-    def shutdown(self) -> None:
-        """Close every session (keeping them) and release the engine's resources."""
-        ...

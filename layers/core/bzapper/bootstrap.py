@@ -1,0 +1,121 @@
+"""The composition root: the only module that builds adapters and hands them out behind their ports.
+
+Functions, the session worker, the local runtime and the CLI get their collaborators here; services and the
+API never import an adapter. Built once per process and shared by every request and record (Lambda reuses
+a warm process). Heavy adapters (the media pipeline, KMS, the engines) are imported only when asked for.
+"""
+
+from __future__ import annotations
+
+import importlib
+from functools import cache
+from typing import Any
+
+from bzapper.ports.engine import Engine
+from bzapper.ports.media import MediaStore
+from bzapper.ports.sealing import Sealer
+from bzapper.ports.workers import LeaseStore, QueueReader
+from bzapper.services.container import Services
+
+
+@cache
+def services() -> Services:
+    from bzapper.adapters.aws.accounts import AccountStore
+    from bzapper.adapters.aws.checkouts import CheckoutStore
+    from bzapper.adapters.aws.control import ControlChannel
+    from bzapper.adapters.aws.eventlog import EventLog
+    from bzapper.adapters.aws.events import EventBridgePublisher
+    from bzapper.adapters.aws.fences import FenceChecker
+    from bzapper.adapters.aws.idempotency import IdempotencyStore
+    from bzapper.adapters.aws.identities import IdentityStore
+    from bzapper.adapters.aws.inbox import InboxStore
+    from bzapper.adapters.aws.instances import InstanceStore
+    from bzapper.adapters.aws.messages import MessageStore
+    from bzapper.adapters.aws.queues import SqsDeliveryJobs, SqsJobQueue, SqsReportSink
+    from bzapper.adapters.aws.ratelimits import RateLimitStore
+    from bzapper.adapters.aws.usage import UsageStore
+    from bzapper.adapters.aws.wallets import WalletStore
+    from bzapper.adapters.aws.webhooks import DeliveryStore, WebhookStore
+    from bzapper.adapters.http import HttpSender
+    from bzapper.adapters.payments.gateway import ProviderGateway
+    from bzapper.adapters.sandbox import HttpSandboxWorld
+
+    return Services(
+        accounts=AccountStore(),
+        instances=InstanceStore(),
+        messages=MessageStore(),
+        idempotency=IdempotencyStore(),
+        jobs=SqsJobQueue(),
+        reports=SqsReportSink(),
+        events=EventBridgePublisher(),
+        wallets=WalletStore(),
+        usage=UsageStore(),
+        rate_limits=RateLimitStore(),
+        checkouts=CheckoutStore(),
+        payments=ProviderGateway(),
+        event_log=EventLog(),
+        webhooks=WebhookStore(),
+        deliveries=DeliveryStore(),
+        delivery_jobs=SqsDeliveryJobs(),
+        http=HttpSender(),
+        control=ControlChannel(),
+        identities=IdentityStore(),
+        fences=FenceChecker(),
+        media=media_store(),
+        inbox=InboxStore(),
+        sandbox=HttpSandboxWorld(),
+        sealers=_ConfiguredSealers(),
+    )
+
+
+def media_store() -> MediaStore:
+    from bzapper.adapters.aws.media import MediaStore as S3MediaStore
+
+    return S3MediaStore()
+
+
+def sealer() -> Sealer | None:
+    """The OTP sealer this process is configured with (the KMS key on AWS, the stack's key locally), if any."""
+    from bzapper.adapters.sealing import configured_sealer
+
+    return configured_sealer()
+
+
+def lease_store() -> LeaseStore:
+    from bzapper.adapters.aws.leases import LeaseStore as DynamoLeaseStore
+
+    return DynamoLeaseStore()
+
+
+def queue_reader(physical_name: str) -> QueueReader:
+    from bzapper.adapters.aws.queues import SqsReader
+
+    return SqsReader(physical_name)
+
+
+def build_engine(name: str, config: dict[str, Any]) -> Engine:
+    """The engine a worker's host runs: by name, or any "module:callable" factory (tests use it for faulty
+    engines). Called inside the host process: the media reader and the OTP unsealer hold boto3 clients, which
+    never cross processes, and an OTP's code is in clear only there."""
+    if ":" in name:
+        module, _, factory = name.partition(":")
+        engine: Engine = getattr(importlib.import_module(module), factory)(**config)
+        return engine
+    from bzapper.adapters.sealing import engine_unseal
+
+    if name == "sandbox":
+        from bzapper.engines.sandbox.engine import SandboxEngine
+
+        return SandboxEngine(config["sandbox_url"], unseal=engine_unseal())
+    if name == "whatsmeow":
+        from bzapper.engines.whatsmeow.engine import WhatsmeowEngine
+
+        return WhatsmeowEngine(media_fetch=media_store().read, unseal=engine_unseal(), **config)
+    raise ValueError(f"unknown engine {name!r}")
+
+
+class _ConfiguredSealers:
+    """The sealer of this process's configuration, resolved when an OTP asks (KMS and the cipher load then)."""
+
+    def current(self) -> Sealer | None:
+        return sealer()

@@ -1,0 +1,67 @@
+"""Instances (WhatsApp numbers) and the control path to the worker that holds each one."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from bzapper.domain.model import InstanceRef, InstanceView
+
+
+class InstanceStore(Protocol):
+    def create(
+        self,
+        account_id: str,
+        *,
+        livemode: bool,
+        engine: str,
+        name: str,
+        status: str,
+        phone: str | None = None,
+    ) -> InstanceRef: ...
+
+    def get(self, instance_id: str) -> InstanceRef | None:
+        """The immutable facts, cached (safe: they never change)."""
+        ...
+
+    def status(self, instance_id: str) -> str | None: ...
+
+    def set_status(self, instance_id: str, status: str) -> None: ...
+
+    def view(self, instance_id: str) -> InstanceView | None:
+        """The instance as stored now (consistent)."""
+        ...
+
+    def of_account(self, account_id: str, livemode: bool) -> list[InstanceView]: ...
+
+    def of_shard(self, shard: int) -> list[InstanceView]: ...
+
+    def apply_state(
+        self,
+        instance_id: str,
+        *,
+        status: str,
+        at: int,
+        qr: str | None,
+        phone: str | None,
+        lid: str | None,
+        push_name: str | None,
+        error: str | None,
+    ) -> InstanceView | None:
+        """Stores a worker's observation unless a newer one is stored (then None)."""
+        ...
+
+    def set_active(self, instance_id: str, active: bool) -> None: ...
+
+    def delete(self, instance_id: str) -> None: ...
+
+    def count_for(self, account_id: str, livemode: bool) -> int: ...
+
+
+class ControlChannel(Protocol):
+    """Commands to the worker holding a shard, and the answers to questions it was asked."""
+
+    def send(self, shard: int, command: dict[str, Any]) -> None: ...
+
+    def answer(self, request_id: str, answer: dict[str, Any]) -> None: ...
+
+    def wait_for_answer(self, request_id: str, timeout_seconds: float) -> dict[str, Any] | None: ...
