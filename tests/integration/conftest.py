@@ -17,6 +17,7 @@ from bzapper.config import settings
 from bzapper.local.functions import load_function
 from bzapper.local.moto_fidelity import install as install_moto_fidelity
 from bzapper.local.provision import provision
+from bzapper.services.container import Services
 
 install_moto_fidelity()  # the same DynamoDB corrections the local stack runs with
 
@@ -48,12 +49,12 @@ def aws() -> Iterator[None]:
 
 
 @pytest.fixture
-def svc(aws: None) -> container.Services:
+def svc(aws: None) -> Services:
     return bootstrap.services()
 
 
 @pytest.fixture
-def account(svc: container.Services) -> Account:
+def account(svc: Services) -> Account:
     return make_account(svc)
 
 
@@ -78,7 +79,7 @@ def inbox_api(aws: None):
 
 
 @pytest.fixture
-def published(svc: container.Services) -> CapturingPublisher:
+def published(svc: Services) -> CapturingPublisher:
     """The bus replaced by a list of what would have been published."""
     svc.events = CapturingPublisher()
     return svc.events
