@@ -10,7 +10,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from bzapper.adapters.aws.eventlog import EventBatch
+from bzapper.ports.events import EventBatch
 from bzapper.bootstrap import services
 from bzapper.lambda_entry import sqs_batch_handler
 

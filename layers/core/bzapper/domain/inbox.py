@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from ulid import ULID
 
@@ -31,9 +31,9 @@ NOT_UNREAD = frozenset({"reaction", "edit", "revoke"})
 """Inbound types that change an earlier message instead of adding one: WhatsApp counts none as unread."""
 
 
-CONTACT = "contact"
-GROUP = "group"
 ChatType = Literal["contact", "group"]
+CONTACT: Final[ChatType] = "contact"
+GROUP: Final[ChatType] = "group"
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +184,7 @@ def preview_text(message_type: str, content: dict[str, Any]) -> str | None:
     if message_type == "otp":
         return f"{content.get('body', '')} {OTP_MASK}".strip()
     if message_type == "contact":
-        names = [c.get("name") for c in content.get("contacts") or [] if isinstance(c, dict) and c.get("name")]
+        names = [str(c["name"]) for c in content.get("contacts") or [] if isinstance(c, dict) and c.get("name")]
         text = ", ".join(names)
     elif message_type == "location":
         text = content.get("name") or content.get("address") or ""

@@ -116,7 +116,8 @@ def process_provider_event(services: Services, payload: bytes, signature: str | 
     if not isinstance(session, dict):
         raise validation_failed("request_body")  # signed, but not a provider event we can read
     kind = event.get("type")
-    metadata = session.get("metadata") if isinstance(session.get("metadata"), dict) else {}
+    metadata = session.get("metadata")
+    metadata = metadata if isinstance(metadata, dict) else {}
     checkout_id = session.get("client_reference_id") or metadata.get("checkout_id")
     if not isinstance(checkout_id, str):
         return False

@@ -33,7 +33,7 @@ def command(services: Services, instance: InstanceRef, op: str, **args: Any) -> 
 
 def ask(
     services: Services, instance: InstanceRef, op: str, timeout_seconds: float = QUESTION_TIMEOUT_SECONDS, **args: Any
-) -> dict:
+) -> dict[str, Any]:
     """The holder's answer; 409 not_connected when nobody answers in time (no worker holds it, or it is down)."""
     request_id = new_id("req")
     services.control.send(instance.shard, _addressed(instance, op, {"request_id": request_id, **args}))
@@ -41,5 +41,5 @@ def ask(
     if answer is None:
         raise BzError("not_connected")
     if error := answer.get("error"):
-        raise BzError(error)
+        raise BzError(str(error))
     return answer

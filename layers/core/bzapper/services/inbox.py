@@ -314,7 +314,7 @@ def list_conversations(
     instance = owned_ref(services, principal, instance_id)
     pairing = _Pairing(services, principal.account_id, instance.instance_id)
     shown: list[ConversationRow] = []
-    shown_at = None  # the stored row where the last one shown sits in the order
+    shown_at: ConversationRow | None = None  # the stored row where the last one shown sits in the order
     after, size, read = cursor, limit + 1, 0
     while True:
         rows, more = services.inbox.activity_page(instance.instance_id, size, after)
@@ -323,7 +323,7 @@ def list_conversations(
             partner = pairing.partner(row)
             if not lists_here(row, partner):
                 continue  # its contact is listed at its other row
-            if len(shown) == limit:  # one more to show: the page ends after the last one shown
+            if len(shown) == limit and shown_at is not None:  # one more to show: the page ends after the last one
                 return ConversationPage(shown, services.inbox.activity_cursor(shown_at))
             shown.append(pairing.merged(row, partner))
             shown_at = row

@@ -50,19 +50,22 @@ def list_instances(services: Services, principal: Principal) -> list[InstanceVie
 def owned(services: Services, principal: Principal, instance_id: str) -> InstanceView:
     """The caller's instance as stored now; another account's (or mode's) is indistinguishable from none."""
     view = services.instances.view(instance_id) if is_id(instance_id, "inst") else None
-    return _belonging(view, principal)
+    if view is None or not _belongs(view.account_id, view.livemode, principal):
+        raise BzError("not_found")
+    return view
 
 
 def owned_ref(services: Services, principal: Principal, instance_id: str) -> InstanceRef:
     """The same check on the instance's immutable facts, cached: for hot paths (sends, the inbox)."""
     ref = services.instances.get(instance_id) if is_id(instance_id, "inst") else None
-    return _belonging(ref, principal)
+    if ref is None or not _belongs(ref.account_id, ref.livemode, principal):
+        raise BzError("not_found")
+    return ref
 
 
-def _belonging(instance: Any, principal: Principal) -> Any:
-    if instance is None or instance.account_id != principal.account_id or instance.livemode != principal.livemode:
-        raise BzError("not_found")  # another account's instance is indistinguishable from none
-    return instance
+def _belongs(account_id: str, livemode: bool, principal: Principal) -> bool:
+    # Another account's instance (or another mode's) is indistinguishable from none.
+    return account_id == principal.account_id and livemode == principal.livemode
 
 
 def qr(services: Services, principal: Principal, instance_id: str) -> InstanceView:
@@ -89,7 +92,7 @@ def pairing_code(services: Services, principal: Principal, instance_id: str, pho
     except InvalidRecipient as error:
         raise validation_failed("phone", "error.invalid_recipient", value=phone) from error
     services.instances.set_active(view.instance_id, True)
-    return ask(services, view.ref, "pairing_code", phone=e164)["code"]
+    return str(ask(services, view.ref, "pairing_code", phone=e164)["code"])
 
 
 def logout(services: Services, principal: Principal, instance_id: str) -> InstanceView:
@@ -113,11 +116,13 @@ def delete(services: Services, principal: Principal, instance_id: str) -> None:
     services.instances.delete(view.instance_id)
 
 
-def check_numbers(services: Services, principal: Principal, instance_id: str, numbers: list[str]) -> list[dict]:
+def check_numbers(
+    services: Services, principal: Principal, instance_id: str, numbers: list[str]
+) -> list[dict[str, Any]]:
     view = owned(services, principal, instance_id)
     if view.status != InstanceStatus.CONNECTED:
         raise BzError("not_connected")
-    results = ask(services, view.ref, "check_numbers", inputs=numbers)["results"]
+    results: list[dict[str, Any]] = ask(services, view.ref, "check_numbers", inputs=numbers)["results"]
     for result in results:
         if result.get("phone") and result.get("lid"):
             learn_identity(services, view, result["phone"], result["lid"], now_ms())
@@ -152,7 +157,7 @@ def apply_state(services: Services, report: dict[str, Any]) -> None:
         learn_identity(services, after, after.phone, after.lid, int(report["at"]))
 
 
-def state_event(event_type: str, view: InstanceView, at: int) -> dict:
+def state_event(event_type: str, view: InstanceView, at: int) -> dict[str, Any]:
     data: dict[str, Any] = {"instance_id": view.instance_id, "status": view.status}
     if event_type == "instance.qr":
         data["qr"] = view.qr

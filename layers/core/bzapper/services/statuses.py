@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from bzapper import telemetry
 from bzapper.domain.clock import now_ms
@@ -58,7 +59,7 @@ def apply_report(services: Services, report: StatusReport) -> None:
 DEAD_JOB_ERROR = "send_failed"
 
 
-def fail_dead_job(services: Services, job: dict) -> None:
+def fail_dead_job(services: Services, job: dict[str, Any]) -> None:
     """Every retry of a job failed: the message fails (and is refunded) unless it was sent after all."""
     report = StatusReport(
         instance_id=job["instance_id"],
@@ -95,8 +96,8 @@ def check_low_balance(services: Services, account_id: str, livemode: bool, at: i
     services.wallets.mark_low_notified(wallet, plan.low_balance_threshold)
 
 
-def status_event(view: MessageView, status: str, at: int) -> dict:
-    data = {
+def status_event(view: MessageView, status: str, at: int) -> dict[str, Any]:
+    data: dict[str, Any] = {
         "message_id": view.message_id,
         "status": status,
         "to": view.to_phone or view.to_jid,
