@@ -10,9 +10,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from bzapper.ports.events import EventBatch
 from bzapper.bootstrap import services
 from bzapper.lambda_entry import sqs_batch_handler
+from bzapper.ports.events import EventBatch
 
 _batch: ContextVar[EventBatch] = ContextVar("event_log_batch")
 

@@ -15,7 +15,7 @@ from bzapper.topology import TOPOLOGY
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = sorted(path.parent.name for path in (ROOT / "functions").glob("*/handler.py"))
-CONSUMERS = sorted({consumer.group for consumer in TOPOLOGY.consumers} | {schedule.group for schedule in TOPOLOGY.schedules})
+CONSUMERS = sorted({c.group for c in TOPOLOGY.consumers} | {s.group for s in TOPOLOGY.schedules})
 FORBIDDEN = ("bzapper.adapters", "bzapper.engines", "boto3", "botocore", "pynamodb")
 
 
