@@ -8,10 +8,11 @@ carries only the resulting content "media" dict (bzapper.domain.content), never 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from bzapper.domain.clock import iso, now_ms
+from bzapper.domain.clock import now_ms
 from bzapper.domain.errors import BzError, validation_failed
 from bzapper.domain.media import (
     DIRECT_UPLOAD_MAX,
@@ -41,11 +42,15 @@ def upload_limit(principal: Principal) -> int:
     return min(plan_named(principal.plan).media_size_bytes, MAX_MEDIA_BYTES)
 
 
-def public_media(media: dict[str, Any]) -> dict[str, Any]:
-    """What the API shows of a stored file (the object key stays internal)."""
-    shown = {name: media[name] for name in ("media_id", "mime_type", "size", "sha256")}
-    shown["filename"] = media.get("filename")
-    return shown
+@dataclass(frozen=True, slots=True)
+class UploadStarted:
+    """A media id reserved for a pre-signed upload, and the form to POST the file with, straight to storage."""
+
+    media_id: str
+    url: str
+    fields: dict[str, str]
+    max_size: int
+    expires_at: int
 
 
 # --- POST /media -----------------------------------------------------------------------------------------
@@ -85,18 +90,13 @@ def _store(
 # --- Pre-signed uploads ----------------------------------------------------------------------------------
 
 
-def start_upload(services: Services, principal: Principal) -> dict[str, Any]:
+def start_upload(services: Services, principal: Principal) -> UploadStarted:
     """A media id and a pre-signed POST for it: the client sends the file straight to S3 (up to the
     plan's media size), then completes the upload, which checks it like any other."""
     media_id = new_media_id()
     limit = upload_limit(principal)
     form = services.media.upload_form(principal.account_id, principal.livemode, media_id, limit, UPLOAD_URL_SECONDS)
-    return {
-        "media_id": media_id,
-        "upload": {"url": form["url"], "fields": form["fields"], "method": "POST"},
-        "max_size": limit,
-        "expires_at": iso(now_ms() + UPLOAD_URL_SECONDS * 1000),
-    }
+    return UploadStarted(media_id, form["url"], form["fields"], limit, now_ms() + UPLOAD_URL_SECONDS * 1000)
 
 
 def complete_upload(

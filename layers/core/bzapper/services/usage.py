@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from bzapper.domain.clock import iso
 from bzapper.domain.errors import validation_failed
 from bzapper.domain.model import Principal
 from bzapper.domain.usage import METRICS
@@ -32,6 +31,21 @@ def _floor(moment: datetime, granularity: str) -> datetime:
     return moment.replace(hour=0) if granularity == "day" else moment
 
 
+@dataclass(frozen=True, slots=True)
+class UsageReport:
+    granularity: str
+    since: datetime
+    until: datetime
+    instance_id: str | None
+    buckets: dict[datetime, dict[str, int]]
+    """Every hour (or day) from the first to the last, each with every metric (zeros included)."""
+    totals: dict[str, int]
+
+    @property
+    def first(self) -> datetime:
+        return next(iter(self.buckets))
+
+
 def usage_report(
     services: Services,
     principal: Principal,
@@ -40,7 +54,7 @@ def usage_report(
     end: str | None,
     granularity: str,
     instance_id: str | None,
-) -> dict[str, Any]:
+) -> UsageReport:
     until = parse_instant(end, "to") if end else datetime.now(UTC)
     since = parse_instant(start, "from") if start else until - DEFAULT_SPAN[granularity]
     if since >= until:
@@ -69,11 +83,4 @@ def usage_report(
     for counts in buckets.values():
         for metric in METRICS:
             totals[metric] += counts[metric]
-    return {
-        "granularity": granularity,
-        "from": iso(int(since.timestamp() * 1000)),
-        "to": iso(int(until.timestamp() * 1000)),
-        "instance_id": instance_id,
-        "data": [{"start": iso(int(moment.timestamp() * 1000)), **counts} for moment, counts in buckets.items()],
-        "totals": {"start": iso(int(first.timestamp() * 1000)), **totals},
-    }
+    return UsageReport(granularity, since, until, instance_id, buckets, totals)

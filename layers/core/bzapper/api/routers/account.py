@@ -5,6 +5,7 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Query
 
 from bzapper.api.auth import authenticate
+from bzapper.api.presenters.account import entitlements_out, usage_out
 from bzapper.api.schemas import AccountOut, AccountPatch, Entitlements, UsageReport, error_responses
 from bzapper.bootstrap import services
 from bzapper.domain.accounts import Account
@@ -47,7 +48,7 @@ def patch_me(patch: AccountPatch, principal: Principal = Depends(authenticate)) 
     responses=error_responses(401),
 )
 def get_entitlements(principal: Principal = Depends(authenticate)) -> Entitlements:
-    return Entitlements(**entitlements(services(), principal))
+    return Entitlements(**entitlements_out(entitlements(services(), principal)))
 
 
 @router.get(
@@ -65,4 +66,4 @@ def get_usage(
     instance_id: str | None = Query(default=None, max_length=64),
 ) -> UsageReport:
     report = usage_report(services(), principal, start=start, end=end, granularity=granularity, instance_id=instance_id)
-    return UsageReport(**report)
+    return UsageReport(**usage_out(report))

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Body, Depends, File, Path, UploadFile
 from fastapi.responses import RedirectResponse
 
 from bzapper.api.auth import authenticate
+from bzapper.api.presenters.media import media_out, upload_started_out
 from bzapper.api.schemas import MediaOut, UploadComplete, UploadStarted, error_responses
 from bzapper.bootstrap import services
 from bzapper.domain.media import DIRECT_UPLOAD_MAX, DOWNLOAD_URL_SECONDS, file_chunks
@@ -36,7 +37,7 @@ def upload_media(
     principal: Principal = Depends(authenticate),
 ) -> MediaOut:
     media = service.upload(services(), principal, file_chunks(file.file), file.content_type, file.filename)
-    return MediaOut(**service.public_media(media))
+    return MediaOut(**media_out(media))
 
 
 @router.post(
@@ -49,7 +50,7 @@ def upload_media(
     responses=error_responses(401),
 )
 def start_upload(principal: Principal = Depends(authenticate)) -> UploadStarted:
-    return UploadStarted(**service.start_upload(services(), principal))
+    return UploadStarted(**upload_started_out(service.start_upload(services(), principal)))
 
 
 @router.post(
@@ -66,7 +67,7 @@ def complete_upload(
     principal: Principal = Depends(authenticate),
 ) -> MediaOut:
     media = service.complete_upload(services(), principal, media_id, request.mime_type, request.filename)
-    return MediaOut(**service.public_media(media))
+    return MediaOut(**media_out(media))
 
 
 @router.get(
