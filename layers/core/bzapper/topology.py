@@ -223,6 +223,9 @@ ROUTES: tuple[Route, ...] = (
 TABLES: tuple[Table, ...] = (
     Table("accounts", hash_key="account_id"),
     Table("api_keys", hash_key="key_hash"),
+    Table("keys", hash_key="key_id", indexes=(Index("by_account", "account_id", "key_id"),)),
+    Table("users", hash_key="user_id"),
+    Table("revocations", hash_key="token", ttl_attribute="expires_at"),
     Table(
         "instances",
         hash_key="instance_id",

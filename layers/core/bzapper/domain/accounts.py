@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+ACTIVE = "active"
+SUSPENDED = "suspended"
+STATUSES = (ACTIVE, SUSPENDED)
+
 
 @dataclass(frozen=True, slots=True)
 class Account:
@@ -13,3 +17,11 @@ class Account:
     plan: str
     features: frozenset[str]
     created_at: int
+    status: str = "active"
+    """"active", or "suspended" by an operator (its keys and sessions are refused, its queued sends held)."""
+    owner_email: str | None = None
+    """The console user who signed it up (None for accounts an operator made)."""
+
+    @property
+    def suspended(self) -> bool:
+        return self.status == SUSPENDED

@@ -18,11 +18,29 @@ class Principal:
     plan: str = "payg"
     features: frozenset[str] = frozenset()
     key_id: str = ""
-    """The key's hash: per-key rate limits without keeping the key."""
+    """Who holds the credential, for per-caller rate limits: the key's hash, or `session:<user>`."""
+    scopes: frozenset[str] | None = None
+    """A restricted key's scopes (None: every scope: a full key, or a signed-in owner)."""
+    instance_ids: frozenset[str] | None = None
+    """The numbers a restricted key may use (None: all of the account's)."""
+    user_id: str | None = None
+    """The signed-in console user, when the credential is a session token (None for an API key)."""
+    api_key_id: str | None = None
+    """The managed key (`key_…`) the request came with, when it has one (its last use is recorded)."""
+    suspended: bool = False
+    """The account is suspended by an operator: every request is refused (403 account_restricted)."""
 
     @property
     def livemode(self) -> bool:
         return self.mode == "live"
+
+    @property
+    def is_session(self) -> bool:
+        return self.user_id is not None
+
+    def may_use(self, instance_id: str) -> bool:
+        """Whether this caller may touch the number (a key limited to some numbers sees no other)."""
+        return self.instance_ids is None or instance_id in self.instance_ids
 
     @property
     def wallet_id(self) -> str:

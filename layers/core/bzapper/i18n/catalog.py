@@ -9,9 +9,9 @@ from __future__ import annotations
 MESSAGES: dict[str, dict[str, str]] = {
     # --- API errors -------------------------------------------------------------------------------------
     "error.unauthorized": {
-        "en": "Missing or invalid API key.",
-        "pt-BR": "Chave de API ausente ou inválida.",
-        "es": "Falta la clave de API o no es válida.",
+        "en": "Missing or invalid API key or session token.",
+        "pt-BR": "Chave de API ou token de sessão ausente ou inválido.",
+        "es": "Falta la clave de API o el token de sesión, o no es válido.",
     },
     "error.forbidden": {
         "en": "This API key is not allowed to perform this action.",
@@ -513,6 +513,152 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The webhook endpoint {url} failed for 3 days and was disabled. Fix it and enable it again.",
         "pt-BR": "O endpoint de webhook {url} falhou por 3 dias e foi desativado. Corrija-o e ative-o de novo.",
         "es": "El endpoint de webhook {url} falló durante 3 días y fue desactivado. Corrígelo y actívalo de nuevo.",
+    },
+    # --- Accounts, sign-in and API keys ---------------------------------------------------------------------
+    "error.invalid_credentials": {
+        "en": "Wrong email or password.",
+        "pt-BR": "E-mail ou senha incorretos.",
+        "es": "Correo o contraseña incorrectos.",
+    },
+    "error.email_not_confirmed": {
+        "en": "Confirm your email first: use the code we sent you (sign up again to get a new one).",
+        "pt-BR": "Confirme seu e-mail primeiro: use o código que enviamos (cadastre-se de novo para receber outro).",
+        "es": "Confirma tu correo primero: usa el código que te enviamos (regístrate de nuevo para recibir otro).",
+    },
+    "error.invalid_email": {
+        "en": "This is not an email address.",
+        "pt-BR": "Este não é um endereço de e-mail.",
+        "es": "Esto no es una dirección de correo.",
+    },
+    "error.invalid_code": {
+        "en": "The code is wrong or has expired.",
+        "pt-BR": "O código está errado ou expirou.",
+        "es": "El código es incorrecto o venció.",
+    },
+    "error.invalid_session": {
+        "en": "Your session is invalid or has ended: sign in again.",
+        "pt-BR": "Sua sessão é inválida ou terminou: entre de novo.",
+        "es": "Tu sesión no es válida o terminó: inicia sesión de nuevo.",
+    },
+    "error.too_many_attempts": {
+        "en": "Too many attempts: try again in {retry_after} seconds.",
+        "pt-BR": "Tentativas demais: tente de novo em {retry_after} segundos.",
+        "es": "Demasiados intentos: vuelve a intentarlo en {retry_after} segundos.",
+    },
+    "error.password.too_short": {
+        "en": "The password must have at least {min} characters.",
+        "pt-BR": "A senha deve ter pelo menos {min} caracteres.",
+        "es": "La contraseña debe tener al menos {min} caracteres.",
+    },
+    "error.password.too_long": {
+        "en": "The password must have at most {max} characters.",
+        "pt-BR": "A senha deve ter no máximo {max} caracteres.",
+        "es": "La contraseña debe tener como máximo {max} caracteres.",
+    },
+    "error.password.whitespace": {
+        "en": "The password must not start or end with a space.",
+        "pt-BR": "A senha não pode começar nem terminar com espaço.",
+        "es": "La contraseña no puede empezar ni terminar con un espacio.",
+    },
+    "error.password.lowercase": {
+        "en": "The password needs a lowercase letter.",
+        "pt-BR": "A senha precisa de uma letra minúscula.",
+        "es": "La contraseña necesita una letra minúscula.",
+    },
+    "error.password.uppercase": {
+        "en": "The password needs an uppercase letter.",
+        "pt-BR": "A senha precisa de uma letra maiúscula.",
+        "es": "La contraseña necesita una letra mayúscula.",
+    },
+    "error.password.digit": {
+        "en": "The password needs a digit.",
+        "pt-BR": "A senha precisa de um número.",
+        "es": "La contraseña necesita un número.",
+    },
+    "error.password.symbol": {
+        "en": "The password needs a symbol (neither a letter nor a digit).",
+        "pt-BR": "A senha precisa de um símbolo (nem letra nem número).",
+        "es": "La contraseña necesita un símbolo (ni letra ni número).",
+    },
+    "error.password.weak": {
+        "en": "This password is too weak.",
+        "pt-BR": "Esta senha é fraca demais.",
+        "es": "Esta contraseña es demasiado débil.",
+    },
+    "error.auth_not_configured": {
+        "en": "Sign-in is not set up on this deployment.",
+        "pt-BR": "O login não está configurado nesta implantação.",
+        "es": "El inicio de sesión no está configurado en esta implementación.",
+    },
+    "error.session_required": {
+        "en": "API keys cannot manage API keys: sign in to the console (a session token) to do this.",
+        "pt-BR": "Chaves de API não gerenciam chaves de API: entre no console (um token de sessão) para isso.",
+        "es": "Las claves de API no gestionan claves de API: inicia sesión en la consola (un token de sesión).",
+    },
+    "error.missing_scope": {
+        "en": "This API key lacks the scope '{scope}'.",
+        "pt-BR": "Esta chave de API não tem o escopo '{scope}'.",
+        "es": "Esta clave de API no tiene el alcance '{scope}'.",
+    },
+    "error.unknown_scope": {
+        "en": "'{value}' is not a scope (see docs/accounts.md for the list).",
+        "pt-BR": "'{value}' não é um escopo (veja a lista em docs/accounts.md).",
+        "es": "'{value}' no es un alcance (mira la lista en docs/accounts.md).",
+    },
+    "error.account_suspended": {
+        "en": "This account is suspended: contact support.",
+        "pt-BR": "Esta conta está suspensa: fale com o suporte.",
+        "es": "Esta cuenta está suspendida: contacta a soporte.",
+    },
+    "error.invalid_mode": {
+        "en": "Bz-Mode must be 'live' or 'test'.",
+        "pt-BR": "Bz-Mode deve ser 'live' ou 'test'.",
+        "es": "Bz-Mode debe ser 'live' o 'test'.",
+    },
+    "error.key_revoked": {
+        "en": "This key is revoked.",
+        "pt-BR": "Esta chave foi revogada.",
+        "es": "Esta clave fue revocada.",
+    },
+    # --- Emails (the identity service's codes and our own) ---------------------------------------------------
+    "email.confirm.subject": {
+        "en": "Your bzapper confirmation code",
+        "pt-BR": "Seu código de confirmação do bzapper",
+        "es": "Tu código de confirmación de bzapper",
+    },
+    "email.confirm.text": {
+        "en": "Hello {name},\n\nYour confirmation code is {code}. It expires in 24 hours.\n\n"
+        "If you did not sign up for bzapper, ignore this email.",
+        "pt-BR": "Olá, {name},\n\nSeu código de confirmação é {code}. Ele expira em 24 horas.\n\n"
+        "Se você não se cadastrou no bzapper, ignore este e-mail.",
+        "es": "Hola, {name}:\n\nTu código de confirmación es {code}. Vence en 24 horas.\n\n"
+        "Si no te registraste en bzapper, ignora este correo.",
+    },
+    "email.reset.subject": {
+        "en": "Reset your bzapper password",
+        "pt-BR": "Redefina sua senha do bzapper",
+        "es": "Restablece tu contraseña de bzapper",
+    },
+    "email.reset.text": {
+        "en": "Your password reset code is {code}. It expires in 1 hour.\n\n"
+        "If you did not ask to reset your password, ignore this email: your password stays the same.",
+        "pt-BR": "Seu código para redefinir a senha é {code}. Ele expira em 1 hora.\n\n"
+        "Se você não pediu para redefinir a senha, ignore este e-mail: sua senha continua a mesma.",
+        "es": "Tu código para restablecer la contraseña es {code}. Vence en 1 hora.\n\n"
+        "Si no pediste restablecer tu contraseña, ignora este correo: tu contraseña sigue igual.",
+    },
+    "email.already_registered.subject": {
+        "en": "You already have a bzapper account",
+        "pt-BR": "Você já tem uma conta no bzapper",
+        "es": "Ya tienes una cuenta en bzapper",
+    },
+    "email.already_registered.text": {
+        "en": "Someone (maybe you) tried to sign up for bzapper with this email, which already has an account.\n\n"
+        "Sign in with it, or reset your password if you forgot it. If it was not you, ignore this email.",
+        "pt-BR": "Alguém (talvez você) tentou se cadastrar no bzapper com este e-mail, que já tem uma conta.\n\n"
+        "Entre com ele ou redefina sua senha se a esqueceu. Se não foi você, ignore este e-mail.",
+        "es": "Alguien (quizás tú) intentó registrarse en bzapper con este correo, que ya tiene una cuenta.\n\n"
+        "Inicia sesión con él o restablece tu contraseña si la olvidaste. Si no fuiste tú, ignora este correo.",
     },
     # --- Sandbox checkout page (test mode) -----------------------------------------------------------------
     "checkout.title": {

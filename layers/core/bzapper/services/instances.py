@@ -44,13 +44,14 @@ def create(services: Services, principal: Principal, *, name: str, engine: str) 
 
 
 def list_instances(services: Services, principal: Principal) -> list[InstanceView]:
-    return services.instances.of_account(principal.account_id, principal.livemode)
+    views = services.instances.of_account(principal.account_id, principal.livemode)
+    return [view for view in views if principal.may_use(view.instance_id)]
 
 
 def owned(services: Services, principal: Principal, instance_id: str) -> InstanceView:
     """The caller's instance as stored now; another account's (or mode's) is indistinguishable from none."""
     view = services.instances.view(instance_id) if is_id(instance_id, "inst") else None
-    if view is None or not _belongs(view.account_id, view.livemode, principal):
+    if view is None or not _belongs(view.account_id, view.livemode, principal) or not principal.may_use(instance_id):
         raise BzError("not_found")
     return view
 
@@ -58,13 +59,14 @@ def owned(services: Services, principal: Principal, instance_id: str) -> Instanc
 def owned_ref(services: Services, principal: Principal, instance_id: str) -> InstanceRef:
     """The same check on the instance's immutable facts, cached: for hot paths (sends, the inbox)."""
     ref = services.instances.get(instance_id) if is_id(instance_id, "inst") else None
-    if ref is None or not _belongs(ref.account_id, ref.livemode, principal):
+    if ref is None or not _belongs(ref.account_id, ref.livemode, principal) or not principal.may_use(instance_id):
         raise BzError("not_found")
     return ref
 
 
 def _belongs(account_id: str, livemode: bool, principal: Principal) -> bool:
-    # Another account's instance (or another mode's) is indistinguishable from none.
+    # Another account's instance (or another mode's, or one a restricted key may not use) is indistinguishable
+    # from none.
     return account_id == principal.account_id and livemode == principal.livemode
 
 

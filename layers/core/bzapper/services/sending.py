@@ -68,7 +68,7 @@ def _chosen_number(services: Services, principal: Principal, recipient_jid: str)
     connected = [
         view.instance_id
         for view in services.instances.of_account(principal.account_id, principal.livemode)
-        if view.status == "connected"
+        if view.status == "connected" and principal.may_use(view.instance_id)
     ]
     chosen = choose_number(recipient_jid, connected)
     if chosen is None:
@@ -247,6 +247,8 @@ def read_message(services: Services, principal: Principal, message_id: str) -> M
     view = services.messages.get(message_id) if is_id(message_id, "msg") else None
     if view is None or view.account_id != principal.account_id or view.livemode != principal.livemode:
         raise BzError("not_found")
+    if not principal.may_use(view.instance_id):
+        raise BzError("not_found")  # a key limited to other numbers sees none of this one's messages
     return view
 
 

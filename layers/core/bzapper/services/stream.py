@@ -70,6 +70,8 @@ async def event_stream(
         for row in rows:
             if instance_id and row.instance_id != instance_id:
                 continue
+            if row.instance_id and not principal.may_use(row.instance_id):
+                continue  # a key limited to some numbers gets none of the others' events
             if types and not subscribed(types, row.type):
                 continue
             yield f"id: {row.event_id}\nevent: {row.type}\ndata: {row.payload}\n\n"

@@ -32,9 +32,14 @@ class AccountModel(Model):
     features = UnicodeSetAttribute(null=True)
     """Features enabled for this account beyond its plan's."""
     created_at = NumberAttribute()
+    status = UnicodeAttribute(default="active")
+    """"active" or "suspended" (by an operator)."""
+    owner_email = UnicodeAttribute(null=True)
 
 
 class ApiKeyModel(Model):
+    """One item per secret, by its hash: what authenticating a request reads first."""
+
     Meta = _meta("api_keys")
     key_hash = UnicodeAttribute(hash_key=True)
     account_id = UnicodeAttribute()
@@ -42,6 +47,60 @@ class ApiKeyModel(Model):
     hint = UnicodeAttribute()
     created_at = NumberAttribute()
     revoked = BooleanAttribute(default=False)
+    key_id = UnicodeAttribute(null=True)
+    """The managed key this secret belongs to (KeyModel); None for an operator's key (unrestricted)."""
+    expires_at = NumberAttribute(null=True)
+    """A rolled key's previous secret stops working then."""
+
+
+class KeysByAccount(GlobalSecondaryIndex["KeyModel"]):
+    class Meta:
+        index_name = "by_account"
+        projection = AllProjection()
+
+    account_id = UnicodeAttribute(hash_key=True)
+    key_id = UnicodeAttribute(range_key=True)
+
+
+class KeyModel(Model):
+    """A managed API key: its name, mode, scopes and numbers, and which secrets (by hash) are its own now."""
+
+    Meta = _meta("keys")
+    key_id = UnicodeAttribute(hash_key=True)
+    account_id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    mode = UnicodeAttribute()
+    scopes = UnicodeSetAttribute(null=True)
+    """None: every scope."""
+    instance_ids = UnicodeSetAttribute(null=True)
+    """None: every number."""
+    last4 = UnicodeAttribute()
+    created_at = NumberAttribute()
+    last_used = NumberAttribute(null=True)
+    revoked_at = NumberAttribute(null=True)
+    secret_hash = UnicodeAttribute()
+    previous_hash = UnicodeAttribute(null=True)
+    previous_expires = NumberAttribute(null=True)
+    by_account = KeysByAccount()
+
+
+class UserModel(Model):
+    """A console user (the identity service's `sub`) and the account it owns."""
+
+    Meta = _meta("users")
+    user_id = UnicodeAttribute(hash_key=True)
+    account_id = UnicodeAttribute()
+    email = UnicodeAttribute()
+    created_at = NumberAttribute()
+
+
+class RevocationModel(Model):
+    """A signed-out session (`session#<id>`) or refresh token (`refresh#<sha256>`), kept until it would have
+    expired anyway."""
+
+    Meta = _meta("revocations")
+    token = UnicodeAttribute(hash_key=True)
+    expires_at = NumberAttribute()
 
 
 class InstancesByAccount(GlobalSecondaryIndex["InstanceModel"]):

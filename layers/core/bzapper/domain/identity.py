@@ -1,0 +1,113 @@
+"""Console users: who signs in, the tokens a sign-in yields, and why an identity request can fail.
+
+Passwords are never ours: a managed identity service (Amazon Cognito) holds them. The rules here are what
+we check before asking it (so a weak password is refused the same way everywhere, whatever the backend).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+PASSWORD_MIN = 10
+PASSWORD_MAX = 256
+EMAIL_MAX = 254
+NAME_MAX = 100
+
+
+@dataclass(frozen=True, slots=True)
+class AuthTokens:
+    """A signed-in session: an access token (a JWT the API verifies), the refresh token that renews it."""
+
+    access_token: str
+    refresh_token: str | None
+    expires_in: int
+    token_type: str = "Bearer"
+
+
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    """What a verified access token says: the user (`sub`), its session (`session_id`: Cognito's origin_jti,
+    shared by every token renewed from one sign-in) and its expiry."""
+
+    user_id: str
+    session_id: str
+    expires_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewUser:
+    """What sign-up stores with the identity service until the email is confirmed."""
+
+    user_id: str
+    email: str
+    name: str
+    locale: str
+
+
+class IdentityError(Exception):
+    """The identity service refused a request; the subclass says why (stable, mapped to API errors)."""
+
+
+class UserExists(IdentityError):
+    """Someone already signed up with this email (never told to the caller: no account enumeration)."""
+
+
+class InvalidCredentials(IdentityError):
+    """A wrong password, or an unknown user (the two are never told apart)."""
+
+
+class NotConfirmed(IdentityError):
+    """The user never confirmed the email."""
+
+
+class InvalidCode(IdentityError):
+    """A wrong, expired or already-used confirmation or reset code."""
+
+
+class WeakPassword(IdentityError):
+    """The identity service's own password policy refused the password."""
+
+
+class TooManyAttempts(IdentityError):
+    """The identity service throttles this user or this operation for now."""
+
+
+class InvalidToken(IdentityError):
+    """A token that is malformed, tampered with, expired, revoked, or from another pool or client."""
+
+
+class UserDisabled(IdentityError):
+    """The user is disabled (an account suspended by an operator)."""
+
+
+def normalized_email(email: str) -> str | None:
+    """The email as we key it (trimmed, lower-cased: Cognito's case-insensitive usernames; moto is not), or None
+    when it is not an address."""
+    value = unicodedata.normalize("NFC", email.strip()).lower()
+    if len(value) > EMAIL_MAX or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+        return None
+    return value
+
+
+def password_problem(password: str) -> str | None:
+    """The first rule a password breaks, as a message key suffix, or None when it is strong enough.
+
+    The same rules as the user pool's policy (infra/components/identity.py): checked here too because the local
+    identity service (moto) does not check a reset password, and so every refusal reads the same."""
+    if len(password) < PASSWORD_MIN:
+        return "too_short"
+    if len(password) > PASSWORD_MAX:
+        return "too_long"
+    if password != password.strip():
+        return "whitespace"
+    if not any(c.islower() for c in password):
+        return "lowercase"
+    if not any(c.isupper() for c in password):
+        return "uppercase"
+    if not any(c.isdigit() for c in password):
+        return "digit"
+    if all(c.isalnum() for c in password):
+        return "symbol"
+    return None
