@@ -58,8 +58,8 @@ class InProcess:
 
 
 def create(moto_url: str, time_scale: float = 0.25) -> InProcess:
-    from bzapper.engines.sandbox.network import SandboxNetwork
-    from bzapper.engines.sandbox.server import serve_network
+    from bzapper_dev.sandbox.network import SandboxNetwork
+    from bzapper_dev.sandbox.server import serve_network
 
     network = SandboxNetwork(time_scale=time_scale)
     server, _ = serve_network(network, host="127.0.0.1", port=0)
@@ -67,11 +67,11 @@ def create(moto_url: str, time_scale: float = 0.25) -> InProcess:
     os.environ["BZ_SANDBOX_URL"] = network_url  # before settings() is first read
 
     from bzapper.config import settings
-    from bzapper.local.functions import load_function
-    from bzapper.local.provision import provision
     from bzapper.services.accounts import create_test_account
     from bzapper.services.container import services
     from bzapper.topology import TOPOLOGY
+    from bzapper_dev.local.functions import load_function
+    from bzapper_dev.local.provision import provision
 
     current = settings()
     provision(EndpointSession(moto_url), current)
@@ -82,7 +82,7 @@ def create(moto_url: str, time_scale: float = 0.25) -> InProcess:
 
     # One real send gives the floor its item and its job body, byte for byte.
     from bench.apigw import send_event
-    from bzapper.local.lambda_context import LocalLambdaContext
+    from bzapper_dev.local.lambda_context import LocalLambdaContext
 
     response = messages(send_event(account["api_key"], account["instance_id"]), LocalLambdaContext("bench-messages"))
     if response["statusCode"] != 202:

@@ -15,9 +15,9 @@ from bzapper.adapters.payments.base import sign
 from bzapper.domain import plans
 from bzapper.domain.clock import now_ms
 from bzapper.domain.model import StatusReport, wallet_id
-from bzapper.local.functions import load_function
-from bzapper.local.lambda_events import sqs_event
 from bzapper.services.billing import sandbox_event
+from bzapper_dev.local.functions import load_function
+from bzapper_dev.local.lambda_events import sqs_event
 
 
 @pytest.fixture

@@ -27,11 +27,11 @@ from bzapper.domain.model import wallet_id
 from bzapper.engines.base import PermanentFailure, SessionSpec
 from bzapper.engines.sandbox.derived import otp_code_message_id
 from bzapper.engines.sandbox.engine import SandboxEngine
-from bzapper.local.functions import load_function
-from bzapper.local.lambda_events import scheduled_event, sqs_event
 from bzapper.services import otp as otp_service
 from bzapper.services.outbox import sweep
 from bzapper.topology import priority_queue_name, shard_queue_name
+from bzapper_dev.local.functions import load_function
+from bzapper_dev.local.lambda_events import scheduled_event, sqs_event
 
 TO = "+5511988888888"
 ECHO_TO = "+5511900008123"  # the sandbox's echo range: the phone's own device shows what was sent
@@ -419,9 +419,9 @@ def test_a_worker_never_sends_an_expired_or_unopenable_code(svc, otp_account):
 def test_a_real_host_opens_the_code_and_masks_its_echo_before_it_leaves(monkeypatch, tmp_path):
     import queue
 
-    from bzapper.engines.sandbox.network import SandboxNetwork
-    from bzapper.engines.sandbox.server import serve_network
     from bzapper.worker.hosts import HostPool
+    from bzapper_dev.sandbox.network import SandboxNetwork
+    from bzapper_dev.sandbox.server import serve_network
 
     key = sealing.new_local_key()
     monkeypatch.setenv(sealing.LOCAL_KEY_ENV, key)

@@ -12,9 +12,9 @@ from support.apigw import LambdaContext, call, http_event
 from bzapper.domain.clock import now_ms
 from bzapper.domain.events import envelope
 from bzapper.domain.model import Principal
-from bzapper.local.functions import load_function
-from bzapper.local.lambda_events import sqs_event
 from bzapper.services.stream import event_stream
+from bzapper_dev.local.functions import load_function
+from bzapper_dev.local.lambda_events import sqs_event
 
 
 @pytest.fixture

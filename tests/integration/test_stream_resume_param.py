@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from support.apigw import call
 
-from bzapper.local.functions import load_function
+from bzapper_dev.local.functions import load_function
 
 
 @pytest.fixture

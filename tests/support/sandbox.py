@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from bzapper.engines.sandbox.network import SandboxNetwork
+from bzapper_dev.sandbox.network import SandboxNetwork
 
 
 class FakeClock:
@@ -63,7 +63,7 @@ class InProcessClient:
 
     def __getattr__(self, name: str) -> Any:
         from bzapper.engines.sandbox.client import SandboxNetworkError
-        from bzapper.engines.sandbox.network import InvalidInput, Rejected
+        from bzapper_dev.sandbox.network import InvalidInput, Rejected
 
         method = getattr(self.network, name)
 
@@ -101,7 +101,7 @@ def point_at(monkeypatch: Any, url: str | None) -> None:
 
 def served_network(monkeypatch: Any) -> Iterator[SandboxNetwork]:
     """A sandbox network served on a loopback thread, the API pointed at it for the test (a fixture's body)."""
-    from bzapper.engines.sandbox.server import serve_network
+    from bzapper_dev.sandbox.server import serve_network
 
     world = SandboxNetwork()
     server, thread = serve_network(world)

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from bzapper.adapters import sealing
-from bzapper.local.processes import WorkerSupervisor, free_port, spawn, stop_process, wait_for_port
+from bzapper_dev.local.processes import WorkerSupervisor, free_port, spawn, stop_process, wait_for_port
 
-logger = logging.getLogger("bzapper.local")
+logger = logging.getLogger("bzapper_dev.local")
 
 LOCAL_AWS = {
     "AWS_REGION": "us-east-1",
@@ -73,7 +73,7 @@ class DevStack:
         os.environ.update(env)
         self.moto_log = open(self.state_dir / "moto.log", "ab")  # noqa: SIM115 - open for the stack's life
         self.moto = spawn(
-            [sys.executable, "-m", "bzapper.local.moto_server", "-H", "127.0.0.1", "-p", str(moto_port)],
+            [sys.executable, "-m", "bzapper_dev.local.moto_server", "-H", "127.0.0.1", "-p", str(moto_port)],
             dict(os.environ),
             self.moto_log,
         )
@@ -83,8 +83,8 @@ class DevStack:
         # cannot open codes this one sealed (docs/otp.md).
         os.environ[sealing.LOCAL_KEY_ENV] = sealing.new_local_key()
 
-        from bzapper.engines.sandbox.network import SandboxNetwork
-        from bzapper.engines.sandbox.server import serve_network
+        from bzapper_dev.sandbox.network import SandboxNetwork
+        from bzapper_dev.sandbox.server import serve_network
 
         self.network_server, _ = serve_network(SandboxNetwork(), host="127.0.0.1", port=0)
         os.environ["BZ_SANDBOX_URL"] = f"http://127.0.0.1:{self.network_server.server_address[1]}"
@@ -94,17 +94,17 @@ class DevStack:
         import boto3
 
         from bzapper.config import settings
-        from bzapper.local.provision import provision
+        from bzapper_dev.local.provision import provision
 
         provision(boto3.session.Session(), settings())
         return env
 
     def start_compute(self) -> Any:
         from bzapper.config import settings
-        from bzapper.local.functions import load_function
-        from bzapper.local.gateway import LocalGateway
-        from bzapper.local.pollers import ScheduleLoop, SqsPoller
         from bzapper.topology import TOPOLOGY
+        from bzapper_dev.local.functions import load_function
+        from bzapper_dev.local.gateway import LocalGateway
+        from bzapper_dev.local.pollers import ScheduleLoop, SqsPoller
 
         current = settings()
         for consumer in TOPOLOGY.consumers:
@@ -125,7 +125,7 @@ class DevStack:
         account = create_test_account(services(), name="Dev", locale="en", credits=DEV_CREDITS)
         live: dict[str, str] = {}
         if self.engine == "whatsmeow":
-            from bzapper.local import live_phone
+            from bzapper_dev.local import live_phone
 
             live = live_phone.bootstrap(account["account_id"], DEV_CREDITS)
             live_phone.watch_pairing(live["BZ_LIVE_INSTANCE"], _terminal_locale(), self.stop)
@@ -181,7 +181,7 @@ def run_dev(host: str, port: int, state_dir: Path, engine: str = "sandbox") -> N
     logs.configure()
     started = time.monotonic()
     if engine == "whatsmeow":
-        from bzapper.local import live_phone
+        from bzapper_dev.local import live_phone
 
         live_phone.prepare(state_dir, _terminal_locale())
     stack = DevStack(host, port, state_dir, engine)

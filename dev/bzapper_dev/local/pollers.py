@@ -11,11 +11,11 @@ from typing import Any
 from bzapper.adapters.aws.clients import client
 from bzapper.adapters.aws.queues import SqsReader
 from bzapper.config import Settings
-from bzapper.local.lambda_context import LocalLambdaContext
-from bzapper.local.lambda_events import scheduled_event, sqs_event
 from bzapper.topology import Consumer, Schedule, Topology
+from bzapper_dev.local.lambda_context import LocalLambdaContext
+from bzapper_dev.local.lambda_events import scheduled_event, sqs_event
 
-logger = logging.getLogger("bzapper.local")
+logger = logging.getLogger("bzapper_dev.local")
 
 Handler = Callable[[dict[str, Any], Any], Any]
 

@@ -44,7 +44,7 @@ def dev(
     engine: Annotated[str, typer.Option("--engine", help=_t("cli.help.engine"))] = "sandbox",
 ) -> None:
     """Run the whole system locally: moto, the API, the pollers, the session worker, the sandbox network."""
-    from bzapper.local.dev import run_dev
+    from bzapper_dev.local.dev import run_dev
 
     if engine not in ("sandbox", "whatsmeow"):
         _fail("cli.error.engine")
@@ -126,7 +126,7 @@ def _use_local_stack(state_dir: Path) -> None:
         return
     if not env_file.is_file():
         _fail("cli.error.no_stack", path=env_file)
-    from bzapper.local.dev import read_dev_env
+    from bzapper_dev.local.dev import read_dev_env
 
     for name, value in read_dev_env(env_file).items():
         if name.startswith(("AWS_", "BZ_SANDBOX")):
