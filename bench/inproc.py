@@ -64,9 +64,10 @@ def create(moto_url: str, time_scale: float = 0.25) -> InProcess:
     network = SandboxNetwork(time_scale=time_scale)
     server, _ = serve_network(network, host="127.0.0.1", port=0)
     network_url = f"http://127.0.0.1:{server.server_address[1]}"
-    os.environ["BZ_SANDBOX_URL"] = network_url  # before settings() is first read
+    os.environ["BZ_SANDBOX_URL"] = network_url
+    from bzapper.config import reset_settings, settings
 
-    from bzapper.config import settings
+    reset_settings()  # bzapper reads its settings once: read them again with the network's URL
     from bzapper.services.accounts import create_test_account
     from bzapper.services.container import services
     from bzapper.topology import TOPOLOGY

@@ -158,7 +158,9 @@ def fresh_handler(group: str, index: int) -> Any:
 
 
 def _environment(backend: str, tmp: Path) -> Any:
-    """Sets the environment before any bzapper module reads it; returns the moto server (or None)."""
+    """Sets the environment (and has bzapper read it again); returns the moto server (or None)."""
+    from bzapper.config import reset_settings
+
     for name in list(os.environ):
         if name.startswith(("AWS_", "BZ_", "POWERTOOLS_")):
             del os.environ[name]
@@ -167,6 +169,7 @@ def _environment(backend: str, tmp: Path) -> Any:
 
         moto = MotoServer(tmp)
         os.environ.update(bench_environment(moto.url))
+        reset_settings()  # bzapper reads its settings once: read them again, now that the environment is set
         return moto
     from bzapper_dev.local.dev import LOCAL_AWS
 
@@ -180,6 +183,7 @@ def _environment(backend: str, tmp: Path) -> Any:
             "POWERTOOLS_LOG_LEVEL": "WARNING",
         }
     )
+    reset_settings()
     return None
 
 

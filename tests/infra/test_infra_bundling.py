@@ -60,12 +60,12 @@ def test_worker_image_runs_the_worker_on_python312() -> None:
     assert "USER bzapper" in dockerfile
 
 
-def test_queue_url_variable_is_the_one_the_runtime_reads(monkeypatch) -> None:
+def test_queue_url_variable_is_the_one_the_runtime_reads(environment) -> None:
     from bzapper.adapters.aws import clients
     from infra.components.permissions import queue_url_env_key
 
     name = "bzapper-ci-shard-0.fifo"
-    monkeypatch.setenv(queue_url_env_key(name), "https://sqs.example/123/q")
+    environment.set(queue_url_env_key(name), "https://sqs.example/123/q")
     clients.queue_url.cache_clear()
     try:
         assert clients.queue_url(name) == "https://sqs.example/123/q"

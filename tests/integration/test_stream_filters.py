@@ -18,8 +18,8 @@ from bzapper_dev.local.lambda_events import sqs_event
 
 
 @pytest.fixture
-def stream_api(aws, monkeypatch):
-    monkeypatch.setenv("BZ_STREAM_MAX_SECONDS", "0")  # an accepted stream ends at once, after its `retry:`
+def stream_api(aws, environment):
+    environment.set("BZ_STREAM_MAX_SECONDS", "0")  # an accepted stream ends at once, after its `retry:`
     return load_function("stream").handler
 
 

@@ -90,13 +90,12 @@ class InProcessClient:
 
 def point_at(monkeypatch: Any, url: str | None) -> None:
     """Where the API finds the sandbox network (BZ_SANDBOX_URL), or nowhere; settings are read again."""
-    from bzapper.config import settings
+    from support.environment import Environment
 
     if url is None:
-        monkeypatch.delenv("BZ_SANDBOX_URL", raising=False)
+        Environment(monkeypatch).unset("BZ_SANDBOX_URL")
     else:
-        monkeypatch.setenv("BZ_SANDBOX_URL", url)
-    settings.cache_clear()  # settings are read once per process: read them again
+        Environment(monkeypatch).set("BZ_SANDBOX_URL", url)
 
 
 def served_network(monkeypatch: Any) -> Iterator[SandboxNetwork]:
