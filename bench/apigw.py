@@ -1,6 +1,6 @@
 """Genuine Lambda events: API Gateway HTTP API (payload 2.0) requests and SQS batches.
 
-HTTP events come from `bzapper.local.lambda_events.http_event`, the builder the local runtime and the
+HTTP events come from `bzapper_dev.local.lambda_events.http_event`, the builder the local runtime and the
 tests use; SQS records are built from what the SQS API returns, as an event source mapping does.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 def http_event(method: str, path: str, *, body: Any = None, headers: dict[str, str] | None = None) -> dict[str, Any]:
     """The local runtime's own builder (the one the tests use), so the bench sends what they send."""
-    from bzapper.local.lambda_events import http_event as build
+    from bzapper_dev.local.lambda_events import http_event as build
 
     return build(method, path, body=body, headers=headers, user_agent="bench")
 

@@ -19,8 +19,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from bzapper.local.dev import local_environment
-from bzapper.local.processes import free_port, spawn, stop_process, wait_for_port
+from bzapper_dev.local.dev import local_environment
+from bzapper_dev.local.processes import free_port, spawn, stop_process, wait_for_port
 
 BENCH_STAGE = "bench"
 
@@ -49,7 +49,8 @@ def server_module() -> str:
     (a PutItem) would not pay it."""
     import importlib.util
 
-    return "bzapper.local.moto_server" if importlib.util.find_spec("bzapper.local.moto_server") else "moto.server"
+    corrected = "bzapper_dev.local.moto_server"
+    return corrected if importlib.util.find_spec(corrected) else "moto.server"
 
 
 def bench_environment(moto_url: str, stage: str = BENCH_STAGE) -> dict[str, str]:
@@ -58,7 +59,7 @@ def bench_environment(moto_url: str, stage: str = BENCH_STAGE) -> dict[str, str]
 
 
 class EndpointSession:
-    """What `bzapper.local.provision` needs from a boto3 session, pinned to one endpoint."""
+    """What `bzapper_dev.local.provision` needs from a boto3 session, pinned to one endpoint."""
 
     def __init__(self, endpoint_url: str) -> None:
         import boto3
@@ -92,7 +93,7 @@ class Floor:
     """
 
     def __init__(self, endpoint_url: str, settings: Any, template_item: dict[str, Any], job_body: str) -> None:
-        from bzapper.local.provision import provision
+        from bzapper_dev.local.provision import provision
 
         session = EndpointSession(endpoint_url)
         provision(session, settings, floor_topology())

@@ -90,8 +90,8 @@ def _http_events(ctx: Any, group: str) -> list[dict[str, Any]] | None:
 
 def _statuses_events(ctx: Any) -> list[dict[str, Any]]:
     from bzapper.domain.model import StatusReport
-    from bzapper.local.lambda_context import LocalLambdaContext
-    from bzapper.local.lambda_events import sqs_event
+    from bzapper_dev.local.lambda_context import LocalLambdaContext
+    from bzapper_dev.local.lambda_events import sqs_event
 
     response = ctx.messages_handler(
         send_event(ctx.account["api_key"], ctx.account["instance_id"]), LocalLambdaContext("bench")
@@ -115,7 +115,7 @@ def _webhooks_exist() -> bool:
 
 
 def _one_record(ctx: Any, body: dict[str, Any], group: str, sequence: int) -> dict[str, Any]:
-    from bzapper.local.lambda_events import sqs_event
+    from bzapper_dev.local.lambda_events import sqs_event
 
     arn = f"arn:aws:sqs:{ctx.settings.region}:123456789012:bench-queue.fifo"
     return sqs_event(
@@ -176,8 +176,8 @@ def _delivery_events(ctx: Any) -> list[dict[str, Any]]:
     """Two genuine delivery jobs: fanned out by the real code, taken from the real queue."""
     from bzapper.adapters.aws.clients import queue_url
     from bzapper.bootstrap import services
-    from bzapper.local.lambda_events import sqs_event
     from bzapper.services.webhooks import fan_out
+    from bzapper_dev.local.lambda_events import sqs_event
 
     url = queue_url(ctx.settings.queue("webhook-deliveries", fifo=False))
     drain(ctx.raw_sqs, url)
@@ -196,7 +196,7 @@ def _delivery_events(ctx: Any) -> list[dict[str, Any]]:
 def _job_events(ctx: Any) -> list[dict[str, Any]]:
     """Two genuine jobs (what a shard queue carries) of messages committed for this run."""
     from bench.backend import job_body_of
-    from bzapper.local.lambda_context import LocalLambdaContext
+    from bzapper_dev.local.lambda_context import LocalLambdaContext
 
     events = []
     for sequence in range(2):
@@ -212,8 +212,8 @@ def _job_events(ctx: Any) -> list[dict[str, Any]]:
 
 
 def _events_for(ctx: Any, group: str) -> tuple[str, list[dict[str, Any]] | None]:
-    from bzapper.local.lambda_events import scheduled_event
     from bzapper.topology import TOPOLOGY
+    from bzapper_dev.local.lambda_events import scheduled_event
 
     if group in TOPOLOGY.api_groups:
         if all(getattr(route, "streaming", False) for route in TOPOLOGY.routes if route.group == group):

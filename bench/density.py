@@ -84,8 +84,8 @@ def _instance_items(start: int, stop: int, account_id: str) -> list[dict[str, An
 
 
 def measure(ctx: Any, steps: tuple[int, ...], settle_s: float, state_dir: Path) -> dict[str, Any]:
-    from bzapper.local.processes import spawn, stop_process
-    from bzapper.local.provision import provision
+    from bzapper_dev.local.processes import spawn, stop_process
+    from bzapper_dev.local.provision import provision
 
     current = dataclasses.replace(ctx.settings, stage=STAGE)
     provision(EndpointSession(ctx.moto_url), current)

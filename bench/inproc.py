@@ -58,20 +58,21 @@ class InProcess:
 
 
 def create(moto_url: str, time_scale: float = 0.25) -> InProcess:
-    from bzapper.engines.sandbox.network import SandboxNetwork
-    from bzapper.engines.sandbox.server import serve_network
+    from bzapper_dev.sandbox.network import SandboxNetwork
+    from bzapper_dev.sandbox.server import serve_network
 
     network = SandboxNetwork(time_scale=time_scale)
     server, _ = serve_network(network, host="127.0.0.1", port=0)
     network_url = f"http://127.0.0.1:{server.server_address[1]}"
-    os.environ["BZ_SANDBOX_URL"] = network_url  # before settings() is first read
+    os.environ["BZ_SANDBOX_URL"] = network_url
+    from bzapper.config import reset_settings, settings
 
+    reset_settings()  # bzapper reads its settings once: read them again with the network's URL
     from bzapper.bootstrap import services
-    from bzapper.config import settings
-    from bzapper.local.functions import load_function
-    from bzapper.local.provision import provision
     from bzapper.services.accounts import create_test_account
     from bzapper.topology import TOPOLOGY
+    from bzapper_dev.local.functions import load_function
+    from bzapper_dev.local.provision import provision
 
     current = settings()
     provision(EndpointSession(moto_url), current)
@@ -82,7 +83,7 @@ def create(moto_url: str, time_scale: float = 0.25) -> InProcess:
 
     # One real send gives the floor its item and its job body, byte for byte.
     from bench.apigw import send_event
-    from bzapper.local.lambda_context import LocalLambdaContext
+    from bzapper_dev.local.lambda_context import LocalLambdaContext
 
     response = messages(send_event(account["api_key"], account["instance_id"]), LocalLambdaContext("bench-messages"))
     if response["statusCode"] != 202:

@@ -84,8 +84,8 @@ class Mapping:
 
     def __init__(self, ctx: Any, group: str, queue: str, batch_size: int = 10) -> None:
         from bzapper.adapters.aws.queues import SqsReader
-        from bzapper.local.functions import load_function
         from bzapper.topology import TOPOLOGY
+        from bzapper_dev.local.functions import load_function
 
         self.ctx = ctx
         self.group = group
@@ -109,8 +109,8 @@ class Mapping:
 
     def drain(self, expected: int | None, deadline: float) -> int:
         """Until `expected` records are handled, or (None) until the queue is empty."""
-        from bzapper.local.lambda_context import LocalLambdaContext
-        from bzapper.local.lambda_events import sqs_event
+        from bzapper_dev.local.lambda_context import LocalLambdaContext
+        from bzapper_dev.local.lambda_events import sqs_event
 
         handled = 0
         while time.monotonic() < deadline:
@@ -168,10 +168,10 @@ class Life:
         from bzapper.domain.leases import Fence
         from bzapper.domain.pacing import Pacer, PacingPolicy
         from bzapper.engines.sandbox.engine import SandboxEngine
-        from bzapper.local.lambda_context import LocalLambdaContext
         from bzapper.topology import shard_queue_name
         from bzapper.worker.jobs import JobRunner
         from bzapper.worker.reports import Reporter
+        from bzapper_dev.local.lambda_context import LocalLambdaContext
 
         self.ctx = ctx
         self.services = services()
@@ -449,7 +449,7 @@ def cold_send(ctx: Any) -> dict[str, Any]:
 
 
 def _context(name: str) -> Any:
-    from bzapper.local.lambda_context import LocalLambdaContext
+    from bzapper_dev.local.lambda_context import LocalLambdaContext
 
     return LocalLambdaContext(name)
 
@@ -493,7 +493,7 @@ def idle_worker(ctx: Any, seconds: float) -> dict[str, Any]:
 def per_status(ctx: Any) -> dict[str, Any]:
     """What the statuses Lambda does for each status, one single-record invocation each."""
     from bzapper.domain.model import StatusReport
-    from bzapper.local.lambda_events import sqs_event
+    from bzapper_dev.local.lambda_events import sqs_event
 
     response = ctx.messages_handler(
         send_event(ctx.account["api_key"], ctx.account["instance_id"]), _context("bzapper-bench-messages")

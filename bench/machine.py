@@ -57,7 +57,7 @@ def _dirty_code() -> list[str]:
 
     try:
         out = subprocess.run(
-            ["git", "status", "--porcelain", "--", "layers", "functions", "worker"],
+            ["git", "status", "--porcelain", "--", "layers", "dev", "functions", "worker"],
             cwd=ROOT,
             capture_output=True,
             text=True,

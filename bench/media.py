@@ -123,6 +123,9 @@ def run(rounds: int) -> dict[str, Any]:
             # The store as the worker builds it: the stack's endpoint, credentials and stage.
             os.environ.update({k: v for k, v in stack.values.items() if k.startswith("AWS_")} | {"BZ_STAGE": "local"})
             from bzapper.adapters.aws.media import MediaStore
+            from bzapper.config import reset_settings
+
+            reset_settings()
 
             store = MediaStore()
             media = store.describe(stack.account_id, False, media_id)

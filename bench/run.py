@@ -138,6 +138,9 @@ def main(argv: list[str] | None = None) -> None:
 
     moto = MotoServer(tmp)
     os.environ.update(bench_environment(moto.url))
+    from bzapper.config import reset_settings
+
+    reset_settings()  # bzapper reads its settings once: read them again, now that the environment is set
     from bench.counting import RECORDER
 
     RECORDER.install()  # before any botocore client exists

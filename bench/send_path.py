@@ -73,7 +73,7 @@ def in_process(ctx: Any, rounds: int, per_round: int, budget_s: float) -> dict[s
     """The Lambda handler called directly with API Gateway v2 events: one request at a time, as one
     Lambda instance serves them. CPU time and time inside botocore are recorded per call, so what
     is ours and what is the backend's can be told apart."""
-    from bzapper.local.lambda_context import LocalLambdaContext
+    from bzapper_dev.local.lambda_context import LocalLambdaContext
 
     handler = ctx.messages_handler
     key, instance = ctx.account["api_key"], ctx.account["instance_id"]
@@ -120,7 +120,7 @@ def in_process(ctx: Any, rounds: int, per_round: int, budget_s: float) -> dict[s
 
 def profile_handler(ctx: Any, count: int, out_dir: Path) -> dict[str, Any]:
     """Where a warm send's time goes: cProfile self time, grouped by package, over `count` sends."""
-    from bzapper.local.lambda_context import LocalLambdaContext
+    from bzapper_dev.local.lambda_context import LocalLambdaContext
 
     events = [send_event(ctx.account["api_key"], ctx.account["instance_id"]) for _ in range(count)]
     profiler = cProfile.Profile()

@@ -33,7 +33,7 @@ class DevStack:
         self.values: dict[str, str] = {}
 
     def start(self, timeout: float = 120) -> DevStack:
-        from bzapper.local.dev import read_dev_env
+        from bzapper_dev.local.dev import read_dev_env
 
         self.home.mkdir(parents=True, exist_ok=True)
         self.log = open(self.home / "dev.log", "wb")  # noqa: SIM115 - open for the stack's life

@@ -29,10 +29,10 @@ def measure(lease_seconds: float) -> dict[str, float]:
     from bzapper import bootstrap
     from bzapper.adapters.aws import clients
     from bzapper.config import settings
-    from bzapper.local.moto_fidelity import install
-    from bzapper.local.provision import provision
     from bzapper.topology import SHARD_COUNT
     from bzapper.worker.runner import EngineSetup, SessionWorker
+    from bzapper_dev.local.moto_fidelity import install
+    from bzapper_dev.local.provision import provision
 
     install()
     engines = {"sandbox": EngineSetup("support.engines:EchoEngine")}

@@ -94,7 +94,7 @@ def serve_receiver(port: int) -> None:
 
 class ReceiverProcess:
     def __init__(self, log: Any) -> None:
-        from bzapper.local.processes import free_port, wait_for_port
+        from bzapper_dev.local.processes import free_port, wait_for_port
 
         self.port = free_port("127.0.0.1")
         self.url = f"http://127.0.0.1:{self.port}/hooks/bench"
@@ -112,7 +112,7 @@ class ReceiverProcess:
         return httpx.get(f"http://127.0.0.1:{self.port}/stats", timeout=10).json()
 
     def stop(self) -> None:
-        from bzapper.local.processes import stop_process
+        from bzapper_dev.local.processes import stop_process
 
         stop_process(self.process)  # type: ignore[arg-type]
 
@@ -148,7 +148,7 @@ class TimedHttp:
 
 def fresh_handler(group: str, index: int) -> Any:
     """Another copy of `functions/<group>/handler.py`: its own module, so its own batch processor."""
-    from bzapper.local.functions import functions_dir
+    from bzapper_dev.local.functions import functions_dir
 
     spec = importlib.util.spec_from_file_location(f"bench_{group}_{index}", functions_dir() / group / "handler.py")
     assert spec and spec.loader
@@ -158,7 +158,9 @@ def fresh_handler(group: str, index: int) -> Any:
 
 
 def _environment(backend: str, tmp: Path) -> Any:
-    """Sets the environment before any bzapper module reads it; returns the moto server (or None)."""
+    """Sets the environment (and has bzapper read it again); returns the moto server (or None)."""
+    from bzapper.config import reset_settings
+
     for name in list(os.environ):
         if name.startswith(("AWS_", "BZ_", "POWERTOOLS_")):
             del os.environ[name]
@@ -167,8 +169,9 @@ def _environment(backend: str, tmp: Path) -> Any:
 
         moto = MotoServer(tmp)
         os.environ.update(bench_environment(moto.url))
+        reset_settings()  # bzapper reads its settings once: read them again, now that the environment is set
         return moto
-    from bzapper.local.dev import LOCAL_AWS
+    from bzapper_dev.local.dev import LOCAL_AWS
 
     os.environ.update(
         {
@@ -180,6 +183,7 @@ def _environment(backend: str, tmp: Path) -> Any:
             "POWERTOOLS_LOG_LEVEL": "WARNING",
         }
     )
+    reset_settings()
     return None
 
 
@@ -192,11 +196,11 @@ class World:
         from bench.backend import EndpointSession
         from bzapper.bootstrap import services
         from bzapper.config import settings
-        from bzapper.local.functions import load_function
-        from bzapper.local.lambda_context import LocalLambdaContext
-        from bzapper.local.lambda_events import http_event
-        from bzapper.local.provision import provision
         from bzapper.services.accounts import create_test_account
+        from bzapper_dev.local.functions import load_function
+        from bzapper_dev.local.lambda_context import LocalLambdaContext
+        from bzapper_dev.local.lambda_events import http_event
+        from bzapper_dev.local.provision import provision
 
         self.settings = settings()
         provision(EndpointSession(moto.url) if moto else boto3.session.Session(), self.settings)
@@ -242,8 +246,8 @@ class World:
         """`count` delivery jobs through the real fan-out handler, fed bus-shaped events 10 at a time."""
         from bzapper.domain.clock import now_ms
         from bzapper.domain.events import envelope
-        from bzapper.local.lambda_context import LocalLambdaContext
-        from bzapper.local.lambda_events import sqs_event
+        from bzapper_dev.local.lambda_context import LocalLambdaContext
+        from bzapper_dev.local.lambda_events import sqs_event
 
         started = time.perf_counter()
         for start in range(0, count, 10):
@@ -285,8 +289,8 @@ class World:
 def run_streams(world: World, handlers: list[Any], expected: int, budget_s: float, record: bool) -> dict[str, Any]:
     """Event source mappings, one per handler copy, until `expected` deliveries are done (or the budget)."""
     from bench.counting import RECORDER
-    from bzapper.local.lambda_context import LocalLambdaContext
-    from bzapper.local.lambda_events import sqs_event
+    from bzapper_dev.local.lambda_context import LocalLambdaContext
+    from bzapper_dev.local.lambda_events import sqs_event
 
     lock = threading.Lock()
     state = {"handled": 0, "failed": 0}
@@ -400,7 +404,7 @@ def dispatcher_child(backend: str, cfg: dict[str, Any], out: Path) -> None:
     if backend == "inproc":
         from moto import mock_aws
 
-        from bzapper.local.moto_fidelity import install
+        from bzapper_dev.local.moto_fidelity import install
 
         install()  # the DynamoDB corrections the local stack and the integration tests run with
         mock = mock_aws()
@@ -614,7 +618,7 @@ def main(argv: list[str] | None = None) -> None:
         cfg["deliveries"] = args.deliveries
     skip = {name.strip() for name in args.skip.split(",") if name.strip()}
     base_env = dict(os.environ)
-    from bzapper.local.dev import LOCAL_AWS
+    from bzapper_dev.local.dev import LOCAL_AWS
 
     os.environ.update(LOCAL_AWS)  # the harness's own clients of the stack's moto (the tap) need credentials
     started = time.monotonic()

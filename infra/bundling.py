@@ -4,7 +4,8 @@
   uvicorn or pytest), installed by pip for Lambda's platform (manylinux2014 aarch64, CPython 3.12,
   wheels only). Cached in `build/cdk/deps-<hash>/`, keyed by the requirement list and the pip target,
   so a repeated synth does no pip work at all.
-- Core layer: the `bzapper` package from `layers/core/`, copied into `build/cdk/core-<hash>/python/`.
+- Core layer: the `bzapper` package from `layers/core/`, copied into `build/cdk/core-<hash>/python/`; never
+  the dev package (`dev/bzapper_dev`: the CLI, the local runtime, the sandbox network).
 - Server layer (streaming functions only): `[project.optional-dependencies].streaming` (uvicorn, which
   the Lambda Web Adapter forwards requests to), resolved by pip against the exact versions the
   dependencies layer holds, then stripped of every distribution that layer already ships: the two layers

@@ -10,8 +10,8 @@ from fastapi.openapi.utils import get_openapi
 from bzapper.api.apps import create_app
 from bzapper.api.contract import openapi_document, openapi_yaml
 from bzapper.domain.errors import ERROR_CODES
-from bzapper.local.functions import functions_dir, load_function
 from bzapper.topology import TOPOLOGY
+from bzapper_dev.local.functions import functions_dir, load_function
 
 ROOT = Path(__file__).resolve().parents[2]
 

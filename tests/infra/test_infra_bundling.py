@@ -40,6 +40,19 @@ def test_core_layer_and_worker_context_are_staged_small() -> None:
     assert {path.name for path in context.iterdir()} == {"pyproject.toml", "README.md", "worker", "layers"}
 
 
+def test_the_dev_package_ships_in_no_layer_and_no_image() -> None:
+    """The CLI, the local runtime and the sandbox network simulator (bzapper_dev) stay on developers' machines."""
+    core = bundling.core_layer()
+    assert [path.name for path in (core / "python").iterdir()] == ["bzapper"]
+    staged = {str(path.relative_to(core / "python")) for path in core.rglob("*")}
+    for dev_only in ("bzapper_dev", "bzapper/local", "bzapper/cli.py", "bzapper/engines/sandbox/network.py"):
+        assert dev_only not in staged
+    assert "bzapper/engines/sandbox/engine.py" in staged  # the worker's side of the sandbox stays
+    context = bundling.worker_context()
+    assert not (context / "dev").exists()
+    assert "bzapper_dev" not in {path.name for path in context.rglob("*")}
+
+
 def test_worker_image_runs_the_worker_on_python312() -> None:
     dockerfile = (ROOT / "worker" / "Dockerfile").read_text()
     assert "FROM python:3.12-slim" in dockerfile
@@ -47,12 +60,12 @@ def test_worker_image_runs_the_worker_on_python312() -> None:
     assert "USER bzapper" in dockerfile
 
 
-def test_queue_url_variable_is_the_one_the_runtime_reads(monkeypatch) -> None:
+def test_queue_url_variable_is_the_one_the_runtime_reads(environment) -> None:
     from bzapper.adapters.aws import clients
     from infra.components.permissions import queue_url_env_key
 
     name = "bzapper-ci-shard-0.fifo"
-    monkeypatch.setenv(queue_url_env_key(name), "https://sqs.example/123/q")
+    environment.set(queue_url_env_key(name), "https://sqs.example/123/q")
     clients.queue_url.cache_clear()
     try:
         assert clients.queue_url(name) == "https://sqs.example/123/q"

@@ -110,7 +110,7 @@ def test_the_local_runtime_provisions_the_same_tables_and_queues(synth: Synth) -
     from moto import mock_aws
 
     from bzapper.config import settings
-    from bzapper.local.provision import provision
+    from bzapper_dev.local.provision import provision
 
     local_settings = dataclasses.replace(settings(), stage=synth.config.stage)
     with mock_aws():

@@ -14,10 +14,10 @@ from support.reports import CapturingPublisher
 from bzapper import bootstrap
 from bzapper.adapters.aws import clients
 from bzapper.config import settings
-from bzapper.local.functions import load_function
-from bzapper.local.moto_fidelity import install as install_moto_fidelity
-from bzapper.local.provision import provision
 from bzapper.services.container import Services
+from bzapper_dev.local.functions import load_function
+from bzapper_dev.local.moto_fidelity import install as install_moto_fidelity
+from bzapper_dev.local.provision import provision
 
 install_moto_fidelity()  # the same DynamoDB corrections the local stack runs with
 

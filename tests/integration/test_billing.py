@@ -16,8 +16,8 @@ from bzapper.domain import plans
 from bzapper.domain.billing import Checkout
 from bzapper.domain.clock import now_ms
 from bzapper.domain.model import StatusReport, wallet_id
-from bzapper.local.functions import load_function
-from bzapper.local.lambda_events import sqs_event
+from bzapper_dev.local.functions import load_function
+from bzapper_dev.local.lambda_events import sqs_event
 
 
 @pytest.fixture
@@ -170,8 +170,8 @@ def test_webhook_signature_is_required_and_checked(billing, payments, svc, accou
     assert svc.wallets.balance(wallet_id(account.account_id, "test")) == 1_000
 
 
-def test_a_test_mode_signature_never_credits_live_money(payments, svc, account, monkeypatch):
-    monkeypatch.setenv("BZ_STRIPE_WEBHOOK_SECRET", "whsec_live_secret")
+def test_a_test_mode_signature_never_credits_live_money(payments, svc, account, environment):
+    environment.set("BZ_STRIPE_WEBHOOK_SECRET", "whsec_live_secret")
     live = Checkout(
         checkout_id="chk_live1",
         account_id=account.account_id,
@@ -222,8 +222,8 @@ def test_checkout_validation(billing, account, body, param):
     assert (status, error["param"]) == (422, param)
 
 
-def test_live_checkout_without_stripe_configured_is_not_supported(billing, svc, account, monkeypatch):
-    monkeypatch.delenv("BZ_STRIPE_SECRET_KEY", raising=False)
+def test_live_checkout_without_stripe_configured_is_not_supported(billing, svc, account, environment):
+    environment.unset("BZ_STRIPE_SECRET_KEY")
     live_key = svc.accounts.create_key(account.account_id, "live")
     status, _, error = call(
         billing, "POST", "/billing/checkout", body={"amount": 5_000}, headers={"Authorization": f"Bearer {live_key}"}

@@ -14,9 +14,9 @@ from bzapper.domain.clock import now_ms
 from bzapper.domain.eventlog import GapWatch, seq_key
 from bzapper.domain.events import envelope
 from bzapper.domain.model import Principal
-from bzapper.local.functions import load_function
-from bzapper.local.lambda_events import sqs_event
 from bzapper.services.stream import event_stream, start_position
+from bzapper_dev.local.functions import load_function
+from bzapper_dev.local.lambda_events import sqs_event
 
 QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:bzapper-test-event-log"
 

@@ -14,8 +14,8 @@ from bzapper.domain.clock import now_ms
 from bzapper.domain.events import envelope
 from bzapper.domain.transport import HttpOutcome
 from bzapper.domain.webhooks import DISABLE_AFTER_MS, MAX_ATTEMPTS
-from bzapper.local.functions import load_function
-from bzapper.local.lambda_events import sqs_event
+from bzapper_dev.local.functions import load_function
+from bzapper_dev.local.lambda_events import sqs_event
 
 ARN = "arn:aws:sqs:us-east-1:123456789012:bzapper-test-webhook-deliveries"
 

@@ -18,9 +18,9 @@ from bzapper.adapters.aws.usage import counter_id, hour_of
 from bzapper.domain.clock import iso
 from bzapper.domain.inbox import inbound_message_id
 from bzapper.domain.model import StatusReport
-from bzapper.local.lambda_events import sqs_event
 from bzapper.services.inbox import record_inbound
 from bzapper.services.statuses import apply_report
+from bzapper_dev.local.lambda_events import sqs_event
 
 PHONE = "+5511988888888"
 PHONE_JID = "5511988888888@s.whatsapp.net"

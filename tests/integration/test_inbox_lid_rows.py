@@ -14,9 +14,9 @@ from support.dynamo_calls import DynamoCalls
 
 from bzapper.adapters.aws.models import MessageModel
 from bzapper.domain.model import StatusReport
-from bzapper.local.functions import load_function
-from bzapper.local.lambda_events import sqs_event
 from bzapper.services.statuses import apply_report
+from bzapper_dev.local.functions import load_function
+from bzapper_dev.local.lambda_events import sqs_event
 
 PHONE = "+5511988888888"
 PHONE_JID = "5511988888888@s.whatsapp.net"

@@ -20,7 +20,7 @@ from bzapper.adapters import http as http_adapter
 from bzapper.adapters.aws.models import MessageModel
 from bzapper.config import settings
 from bzapper.domain.media import DIRECT_UPLOAD_MAX, DOWNLOAD_URL_SECONDS, UPLOAD_BODY_MAX, MiB
-from bzapper.local.functions import load_function
+from bzapper_dev.local.functions import load_function
 
 TO = "+5511988888888"
 

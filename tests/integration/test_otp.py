@@ -12,6 +12,7 @@ import boto3
 import pytest
 from support.accounts import Account, make_account
 from support.apigw import LambdaContext, call
+from support.environment import Environment
 from support.leaks import dynamodb_items, leaks, sqs_messages, where
 from support.reports import CapturingPublisher
 from support.sandbox import FakeClock, InProcessClient, fake_network, online
@@ -27,11 +28,11 @@ from bzapper.domain.inbox import OTP_MASK
 from bzapper.domain.model import wallet_id
 from bzapper.engines.sandbox.derived import otp_code_message_id
 from bzapper.engines.sandbox.engine import SandboxEngine
-from bzapper.local.functions import load_function
-from bzapper.local.lambda_events import scheduled_event, sqs_event
 from bzapper.services import otp as otp_service
 from bzapper.services.outbox import sweep
 from bzapper.topology import priority_queue_name, shard_queue_name
+from bzapper_dev.local.functions import load_function
+from bzapper_dev.local.lambda_events import scheduled_event, sqs_event
 
 TO = "+5511988888888"
 ECHO_TO = "+5511900008123"  # the sandbox's echo range: the phone's own device shows what was sent
@@ -39,9 +40,9 @@ OWN_PHONE = "+5511955550001"
 
 
 @pytest.fixture
-def kms_key(aws, monkeypatch: pytest.MonkeyPatch) -> str:
+def kms_key(aws, environment: Environment) -> str:
     arn = boto3.client("kms").create_key(Description="otp")["KeyMetadata"]["Arn"]
-    monkeypatch.setenv(sealing.KMS_KEY_ENV, arn)
+    environment.set(sealing.KMS_KEY_ENV, arn)
     return arn
 
 
@@ -247,8 +248,8 @@ def test_errors_are_translated_accept_language_first(messages_handler, svc, kms_
     assert error["message"] == "O texto não pode conter o código: o código vai sozinho na segunda mensagem."
 
 
-def test_without_a_sealing_key_otps_are_not_supported(messages_handler, svc, account, monkeypatch):
-    monkeypatch.delenv(sealing.KMS_KEY_ENV, raising=False)
+def test_without_a_sealing_key_otps_are_not_supported(messages_handler, svc, account, environment):
+    environment.unset(sealing.KMS_KEY_ENV)
     before = _balance(svc, account)
     status, _, error = _post(messages_handler, account)
     assert (status, error["code"]) == (403, "not_supported")
@@ -256,16 +257,14 @@ def test_without_a_sealing_key_otps_are_not_supported(messages_handler, svc, acc
     assert _balance(svc, account) == before
 
 
-def test_kms_unavailable_is_a_503_and_nothing_is_charged(messages_handler, svc, otp_account, monkeypatch):
-    monkeypatch.setenv(
-        sealing.KMS_KEY_ENV, "arn:aws:kms:us-east-1:123456789012:key/00000000-dead-beef-0000-000000000000"
-    )
+def test_kms_unavailable_is_a_503_and_nothing_is_charged(messages_handler, svc, otp_account, environment):
+    environment.set(sealing.KMS_KEY_ENV, "arn:aws:kms:us-east-1:123456789012:key/00000000-dead-beef-0000-000000000000")
     before = _balance(svc, otp_account)
     status, headers, error = _post(messages_handler, otp_account, key="kms-down")
     assert (status, error["code"], headers.get("retry-after")) == (503, "temporarily_unavailable", "1")
     assert _balance(svc, otp_account) == before and _jobs(svc, otp_account) == []
     assert MessageModel.count() == 0
-    monkeypatch.setenv(sealing.KMS_KEY_ENV, boto3.client("kms").create_key()["KeyMetadata"]["Arn"])
+    environment.set(sealing.KMS_KEY_ENV, boto3.client("kms").create_key()["KeyMetadata"]["Arn"])
     status, _, _ = _post(messages_handler, otp_account, key="kms-down")  # the key was released: retry works
     assert status == 202
 
@@ -419,9 +418,9 @@ def test_a_worker_never_sends_an_expired_or_unopenable_code(svc, otp_account):
 def test_a_real_host_opens_the_code_and_masks_its_echo_before_it_leaves(monkeypatch, tmp_path):
     import queue
 
-    from bzapper.engines.sandbox.network import SandboxNetwork
-    from bzapper.engines.sandbox.server import serve_network
     from bzapper.worker.hosts import HostPool
+    from bzapper_dev.sandbox.network import SandboxNetwork
+    from bzapper_dev.sandbox.server import serve_network
 
     key = sealing.new_local_key()
     monkeypatch.setenv(sealing.LOCAL_KEY_ENV, key)

@@ -13,9 +13,9 @@ from support.sandbox import point_at, served_network
 
 from bzapper.config import settings
 from bzapper.engines.sandbox.derived import default_phone
-from bzapper.engines.sandbox.network import SandboxNetwork
-from bzapper.engines.sandbox.numbers import lid_for
-from bzapper.local.functions import load_function
+from bzapper_dev.local.functions import load_function
+from bzapper_dev.sandbox.network import SandboxNetwork
+from bzapper_dev.sandbox.numbers import lid_for
 
 PHONE = "+5511988888888"
 JID = "5511988888888@s.whatsapp.net"

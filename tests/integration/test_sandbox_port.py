@@ -8,7 +8,7 @@ from support.accounts import make_account
 from support.apigw import call
 from support.fake_sandbox import FakeSandboxWorld
 
-from bzapper.local.functions import load_function
+from bzapper_dev.local.functions import load_function
 
 PHONE = "+5511988888888"
 

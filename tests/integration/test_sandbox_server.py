@@ -15,8 +15,8 @@ import pytest
 from bzapper.domain.engine import NotConnected, SessionSpec
 from bzapper.engines.sandbox.client import SandboxNetworkClient, SandboxNetworkError
 from bzapper.engines.sandbox.engine import SandboxEngine
-from bzapper.engines.sandbox.network import SandboxNetwork
-from bzapper.engines.sandbox.server import serve_network
+from bzapper_dev.sandbox.network import SandboxNetwork
+from bzapper_dev.sandbox.server import serve_network
 
 JID = "5511988888888@s.whatsapp.net"
 PHONE = "+5511988888888"
@@ -214,7 +214,7 @@ def test_keep_alive_survives_errors(client: SandboxNetworkClient) -> None:
 
 def test_standalone_process() -> None:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bzapper.engines.sandbox.server", "--port", "0"],
+        [sys.executable, "-m", "bzapper_dev.sandbox.server", "--port", "0"],
         stdout=subprocess.PIPE,
         text=True,
     )

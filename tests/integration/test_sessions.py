@@ -13,11 +13,11 @@ from bzapper.adapters.aws.queues import SqsReader
 from bzapper.config import settings
 from bzapper.domain.clock import now_ms
 from bzapper.domain.leases import Fence, LeaseLost
-from bzapper.local.functions import load_function
-from bzapper.local.pollers import deliver_batch
 from bzapper.topology import SHARD_COUNT
 from bzapper.worker.reports import Reporter
 from bzapper.worker.runner import EngineSetup, SessionWorker
+from bzapper_dev.local.functions import load_function
+from bzapper_dev.local.pollers import deliver_batch
 
 ENGINES = {"sandbox": EngineSetup("support.engines:EchoEngine")}
 LEASE_MS = 4000

@@ -12,9 +12,9 @@ from bzapper.adapters.aws.models import MessageModel
 from bzapper.adapters.aws.queues import SqsReader
 from bzapper.config import settings
 from bzapper.domain.model import StatusReport
-from bzapper.local.lambda_events import sqs_event
-from bzapper.local.pollers import deliver_batch
 from bzapper.services.outbox import sweep
+from bzapper_dev.local.lambda_events import sqs_event
+from bzapper_dev.local.pollers import deliver_batch
 
 
 def _send(handler, account):
@@ -167,9 +167,9 @@ def test_a_message_a_worker_took_leaves_the_outbox(messages_handler, svc, accoun
 
 
 def test_outbox_handler_runs_with_a_scheduler_event(messages_handler, svc, account, monkeypatch):
-    from bzapper.local.functions import load_function
-    from bzapper.local.lambda_events import scheduled_event
     from bzapper.services import outbox
+    from bzapper_dev.local.functions import load_function
+    from bzapper_dev.local.lambda_events import scheduled_event
 
     svc.jobs = FailingQueue()
     message_id = _send(messages_handler, account)

@@ -12,14 +12,14 @@ from support.apigw import LambdaContext, call, http_event
 from bzapper.domain.clock import now_ms
 from bzapper.domain.events import envelope
 from bzapper.domain.model import Principal
-from bzapper.local.functions import load_function
-from bzapper.local.lambda_events import sqs_event
 from bzapper.services.stream import event_stream
+from bzapper_dev.local.functions import load_function
+from bzapper_dev.local.lambda_events import sqs_event
 
 
 @pytest.fixture
-def stream_api(aws, monkeypatch):
-    monkeypatch.setenv("BZ_STREAM_MAX_SECONDS", "0")  # an accepted stream ends at once, after its `retry:`
+def stream_api(aws, environment):
+    environment.set("BZ_STREAM_MAX_SECONDS", "0")  # an accepted stream ends at once, after its `retry:`
     return load_function("stream").handler
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from support.apigw import call
 
-from bzapper.local.functions import load_function
+from bzapper_dev.local.functions import load_function
 
 
 @pytest.fixture
-def stream_api(aws, monkeypatch):
-    monkeypatch.setenv("BZ_STREAM_MAX_SECONDS", "0")  # an accepted stream ends at once
+def stream_api(aws, environment):
+    environment.set("BZ_STREAM_MAX_SECONDS", "0")  # an accepted stream ends at once
     return load_function("stream").handler
 
 

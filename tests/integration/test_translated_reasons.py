@@ -16,9 +16,9 @@ from support.sandbox import served_network
 
 from bzapper.adapters import http as http_adapter
 from bzapper.config import settings
-from bzapper.engines.sandbox.network import SandboxNetwork
 from bzapper.i18n import translate
-from bzapper.local.functions import load_function
+from bzapper_dev.local.functions import load_function
+from bzapper_dev.sandbox.network import SandboxNetwork
 
 PHONE = "+5511988888888"
 OWN = "+5511955550001"

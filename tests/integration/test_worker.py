@@ -216,8 +216,8 @@ def test_a_dead_job_fails_and_is_refunded_unless_it_was_sent(messages_handler, s
     from support.apigw import LambdaContext
 
     from bzapper.domain.model import wallet_id
-    from bzapper.local.functions import load_function
-    from bzapper.local.lambda_events import sqs_event
+    from bzapper_dev.local.functions import load_function
+    from bzapper_dev.local.lambda_events import sqs_event
 
     class Captured:
         def __init__(self):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bzapper.local import lambda_events
+from bzapper_dev.local import lambda_events
 
 
 def http_event(method: str, path: str, **kwargs: Any) -> dict[str, Any]:

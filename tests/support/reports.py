@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from bzapper.domain.model import StatusReport
-from bzapper.local.lambda_events import sqs_event
+from bzapper_dev.local.lambda_events import sqs_event
 from support.apigw import LambdaContext
 
 STATUS_QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:bzapper-test-status-updates.fifo"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from bzapper.engines.sandbox.network import SandboxNetwork
+from bzapper_dev.sandbox.network import SandboxNetwork
 
 
 class FakeClock:
@@ -63,7 +63,7 @@ class InProcessClient:
 
     def __getattr__(self, name: str) -> Any:
         from bzapper.engines.sandbox.client import SandboxNetworkError
-        from bzapper.engines.sandbox.network import InvalidInput, Rejected
+        from bzapper_dev.sandbox.network import InvalidInput, Rejected
 
         method = getattr(self.network, name)
 
@@ -90,18 +90,17 @@ class InProcessClient:
 
 def point_at(monkeypatch: Any, url: str | None) -> None:
     """Where the API finds the sandbox network (BZ_SANDBOX_URL), or nowhere; settings are read again."""
-    from bzapper.config import settings
+    from support.environment import Environment
 
     if url is None:
-        monkeypatch.delenv("BZ_SANDBOX_URL", raising=False)
+        Environment(monkeypatch).unset("BZ_SANDBOX_URL")
     else:
-        monkeypatch.setenv("BZ_SANDBOX_URL", url)
-    settings.cache_clear()  # settings are read once per process: read them again
+        Environment(monkeypatch).set("BZ_SANDBOX_URL", url)
 
 
 def served_network(monkeypatch: Any) -> Iterator[SandboxNetwork]:
     """A sandbox network served on a loopback thread, the API pointed at it for the test (a fixture's body)."""
-    from bzapper.engines.sandbox.server import serve_network
+    from bzapper_dev.sandbox.server import serve_network
 
     world = SandboxNetwork()
     server, thread = serve_network(world)

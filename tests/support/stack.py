@@ -89,6 +89,6 @@ def _port_open(url: str) -> bool:
 
 
 def read_env(path: Path) -> dict[str, str]:
-    from bzapper.local.dev import read_dev_env
+    from bzapper_dev.local.dev import read_dev_env
 
     return read_dev_env(path)

@@ -125,10 +125,10 @@ def test_lease_keys():
     assert rules.shard_of("shard-x") is None
 
 
-def test_the_lease_duration_comes_from_the_environment(monkeypatch):
-    monkeypatch.delenv("BZ_LEASE_SECONDS", raising=False)
+def test_the_lease_duration_comes_from_the_environment(environment):
+    environment.unset("BZ_LEASE_SECONDS")
     assert lease_duration_ms() == 15_000
-    monkeypatch.setenv("BZ_LEASE_SECONDS", "2.5")
+    environment.set("BZ_LEASE_SECONDS", "2.5")
     assert lease_duration_ms() == 2_500
 
 

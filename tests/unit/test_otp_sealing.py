@@ -162,23 +162,18 @@ def test_the_local_key_must_have_32_bytes() -> None:
 
 
 def test_the_configured_sealer(monkeypatch: pytest.MonkeyPatch) -> None:
-    from dataclasses import replace
+    from bzapper.config import Settings
 
-    from bzapper.config import settings
+    def configured(environ: dict[str, str]) -> sealing.Sealer | None:
+        monkeypatch.setattr("bzapper.config.settings", lambda: Settings.from_environ(environ))
+        return sealing.configured_sealer()
 
-    local_mode, deployed = replace(settings(), local_mode=True), replace(settings(), local_mode=False)
-    monkeypatch.delenv(sealing.KMS_KEY_ENV, raising=False)
-    monkeypatch.delenv(sealing.LOCAL_KEY_ENV, raising=False)
-    monkeypatch.setattr("bzapper.config.settings", lambda: deployed)
-    assert sealing.configured_sealer() is None
+    local_key = {sealing.LOCAL_KEY_ENV: sealing.new_local_key()}
+    assert configured({}) is None
+    assert configured(local_key) is None  # a key in a deployed function's environment: refused
+    assert isinstance(configured({**local_key, "BZ_LOCAL_MODE": "1"}), LocalSealer)
 
-    monkeypatch.setenv(sealing.LOCAL_KEY_ENV, sealing.new_local_key())
-    assert sealing.configured_sealer() is None  # a key in a deployed function's environment: refused
-    monkeypatch.setattr("bzapper.config.settings", lambda: local_mode)
-    assert isinstance(sealing.configured_sealer(), LocalSealer)
-
-    monkeypatch.setenv(sealing.KMS_KEY_ENV, "arn:aws:kms:us-east-1:123456789012:key/otp")
-    sealer = sealing.configured_sealer()
+    sealer = configured({**local_key, "BZ_LOCAL_MODE": "1", sealing.KMS_KEY_ENV: "arn:aws:kms:us-east-1:1:key/otp"})
     assert isinstance(sealer, KmsSealer) and sealer.key_id.endswith("key/otp")
 
 

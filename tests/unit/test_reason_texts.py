@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from bzapper.engines.sandbox.network import InvalidInput, SandboxNetwork
 from bzapper.i18n import MESSAGES
 from bzapper.net import UnsafeUrl, check_url
+from bzapper_dev.sandbox.network import InvalidInput, SandboxNetwork
 
 PHONE = "+5511988888888"
 PNG_BASE64 = "iVBORw0KGgo="

@@ -13,8 +13,8 @@ import pytest
 from support.sandbox import FakeClock, fake_network, online
 
 from bzapper.domain.engine import NotConnected
-from bzapper.engines.sandbox.network import Rejected, SandboxNetwork, contact_key
-from bzapper.engines.sandbox.numbers import lid_for
+from bzapper_dev.sandbox.network import Rejected, SandboxNetwork, contact_key
+from bzapper_dev.sandbox.numbers import lid_for
 
 JID = "5511988888888@s.whatsapp.net"
 PHONE = "+5511988888888"

@@ -10,8 +10,8 @@ from support.sandbox import FakeClock, drain, fake_network, kinds, online
 
 from bzapper.domain.content import INBOUND_TYPES
 from bzapper.domain.engine import NotConnected
-from bzapper.engines.sandbox.network import InvalidInput, Rejected, SandboxNetwork
-from bzapper.engines.sandbox.numbers import lid_for
+from bzapper_dev.sandbox.network import InvalidInput, Rejected, SandboxNetwork
+from bzapper_dev.sandbox.numbers import lid_for
 
 OWN = "+5511955550001"
 PHONE = "+5511988888888"

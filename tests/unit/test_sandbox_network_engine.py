@@ -14,8 +14,8 @@ from support.sandbox import FakeClock, InProcessClient, fake_network
 from bzapper.domain.engine import NotConnected, PermanentFailure, ServerAck, SessionSpec
 from bzapper.engines.sandbox.derived import default_phone, otp_code_message_id
 from bzapper.engines.sandbox.engine import SandboxEngine
-from bzapper.engines.sandbox.network import SandboxNetwork
-from bzapper.engines.sandbox.numbers import lid_for
+from bzapper_dev.sandbox.network import SandboxNetwork
+from bzapper_dev.sandbox.numbers import lid_for
 
 OWN = "+5511955550001"
 PHONE = "+5511988888888"

@@ -8,8 +8,8 @@ from support.sandbox import FakeClock, InProcessClient, drain, fake_network, onl
 
 from bzapper.domain.engine import SessionSpec
 from bzapper.engines.sandbox.engine import SandboxEngine
-from bzapper.engines.sandbox.network import InvalidInput, Rejected, SandboxNetwork
-from bzapper.engines.sandbox.numbers import lid_for
+from bzapper_dev.sandbox.network import InvalidInput, Rejected, SandboxNetwork
+from bzapper_dev.sandbox.numbers import lid_for
 
 OWN = "+5511955550001"
 PHONE = "+5511988888888"

@@ -9,8 +9,8 @@ from support.sandbox import FakeClock, drain, fake_network, kinds, online
 
 from bzapper.domain.engine import NotConnected
 from bzapper.engines.sandbox.derived import default_phone
-from bzapper.engines.sandbox.network import Rejected, SandboxNetwork
-from bzapper.engines.sandbox.numbers import ORDINARY, RESERVED_PREFIX, kind_of, lid_for
+from bzapper_dev.sandbox.network import Rejected, SandboxNetwork
+from bzapper_dev.sandbox.numbers import ORDINARY, RESERVED_PREFIX, kind_of, lid_for
 
 JID = "5511988888888@s.whatsapp.net"
 TEXT = {"type": "text", "body": "Hi"}

@@ -7,8 +7,8 @@ from support.sandbox import FakeClock, drain, fake_network, kinds, online
 
 from bzapper.domain.engine import NotConnected
 from bzapper.engines.sandbox.derived import phone_message_id
-from bzapper.engines.sandbox.network import Rejected, SandboxNetwork
-from bzapper.engines.sandbox.numbers import RESERVED_RANGES, kind_of, lid_for
+from bzapper_dev.sandbox.network import Rejected, SandboxNetwork
+from bzapper_dev.sandbox.numbers import RESERVED_RANGES, kind_of, lid_for
 
 OWN = "+5511955550001"
 ORDINARY = "+5511988888888"

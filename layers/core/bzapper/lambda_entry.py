@@ -6,13 +6,14 @@ and the event shapes are the same for every function.
 
 from __future__ import annotations
 
-import os
 import warnings
 from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
+
+from bzapper.config import settings
 
 SERVICE = "bzapper"
 NAMESPACE = "bzapper"
@@ -25,7 +26,7 @@ metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
 warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 # Powertools' switch silences business metrics but not the cold-start one: honour it for both.
-_COLD_START_METRIC = os.environ.get("POWERTOOLS_METRICS_DISABLED", "").lower() not in ("1", "true")
+_COLD_START_METRIC = not settings().logging.metrics_disabled
 
 Handler = Callable[[dict[str, Any], Any], Any]
 

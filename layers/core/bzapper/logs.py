@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
-import os
+
+from bzapper.config import settings
 
 _CHATTY = ("botocore", "boto3", "pynamodb", "httpx", "urllib3")
 
 
 def configure(stream: object = None) -> None:
     logging.basicConfig(
-        level=os.environ.get("BZ_LOG_LEVEL", "INFO"),
+        level=settings().logging.log_level,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
         stream=stream,  # type: ignore[arg-type]
     )

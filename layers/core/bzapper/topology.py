@@ -1,6 +1,6 @@
 """The one description of the system's resources, read by both the CDK app and the local runtime.
 
-Plain data only (no boto3, no CDK): `infra/` turns it into CloudFormation, `bzapper.local` turns it
+Plain data only (no boto3, no CDK): `infra/` turns it into CloudFormation, `bzapper_dev.local` turns it
 into moto resources and pollers. A test fails if either side serves something that is not here.
 """
 

@@ -20,7 +20,6 @@ import base64
 import binascii
 import hashlib
 import json
-import os
 import secrets
 import time
 from collections.abc import Callable
@@ -36,9 +35,11 @@ PURPOSE = "bzapper-otp"
 """The KMS encryption context's `purpose`: the IAM grants allow the OTP key for this purpose only."""
 
 KMS_KEY_ENV = "BZ_OTP_KMS_KEY"
-"""The OTP key's ARN (or id, or alias): set by infra on the messages function and the worker task."""
+"""The OTP key's ARN (or id, or alias): set by infra on the messages function and the worker task; read as
+`settings().otp.kms_key` (bzapper.config)."""
 LOCAL_KEY_ENV = "BZ_OTP_LOCAL_KEY"
-"""The local stack's key (base64, 32 bytes): set by `bzapper dev` for itself and its children."""
+"""The local stack's key (base64, 32 bytes): set by `bzapper dev` for itself and its children; read as
+`settings().otp.local_key`."""
 
 
 def _b64(data: bytes) -> str:
@@ -170,18 +171,12 @@ def new_local_key() -> str:
     return base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-def is_configured() -> bool:
-    """Whether this process can seal OTP codes, known without loading the cipher."""
-    from bzapper.config import settings
-
-    return bool(os.environ.get(KMS_KEY_ENV) or (os.environ.get(LOCAL_KEY_ENV) and settings().local_mode))
-
-
 def configured_sealer() -> Sealer | None:
     """The sealer this process is configured with: the KMS key on AWS, the stack's key locally, else none."""
     from bzapper.config import settings
 
-    return _sealer(os.environ.get(KMS_KEY_ENV) or None, os.environ.get(LOCAL_KEY_ENV) or None, settings().local_mode)
+    current = settings()
+    return _sealer(current.otp.kms_key, current.otp.local_key, current.local_mode)
 
 
 @cache

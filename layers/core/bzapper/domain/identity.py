@@ -23,7 +23,7 @@ class AuthTokens:
     access_token: str
     refresh_token: str | None
     expires_in: int
-    token_type: str = "Bearer"
+    token_type: str = "Bearer"  # noqa: S105 - the OAuth token type, not a secret
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,6 +64,8 @@ class NewKey:
 
 def last4(key: str) -> str:
     return key[-4:]
+
+
 _PREFIXES: dict[str, Mode] = {"bz_live_": "live", "bz_test_": "test"}
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 
 from bzapper.i18n.catalog import MESSAGES
 
@@ -132,13 +133,15 @@ def translate(key: str, locale: str, **params: object) -> str:
         return text
 
 
-def terminal_locale(environ: dict[str, str] | None = None) -> str:
-    """The language of the CLI's output: the POSIX locale variables in their order of precedence (LC_ALL,
-    LC_MESSAGES, LANG; the first one set decides), English when it is one we do not ship."""
-    import os
+LOCALE_VARIABLES = ("LC_ALL", "LC_MESSAGES", "LANG")
+"""The POSIX locale variables, in their order of precedence."""
 
-    environ = os.environ if environ is None else environ
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+
+def terminal_locale(environ: Mapping[str, str]) -> str:
+    """The language of the CLI's output: the POSIX locale variables in their order of precedence (LC_ALL,
+    LC_MESSAGES, LANG; the first one set decides), English when it is one we do not ship. Pure: the CLI passes
+    what the settings read (`settings().local.locale_variables`)."""
+    for name in LOCALE_VARIABLES:
         if environ.get(name):
             return normalize_locale(environ[name]) or DEFAULT_LOCALE
     return DEFAULT_LOCALE

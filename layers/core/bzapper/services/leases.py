@@ -17,10 +17,10 @@ Writes made for a shard carry `fence(shard)`, which raises `LeaseLost` once the 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable
 
+from bzapper.config import settings
 from bzapper.domain.clock import now_ms
 from bzapper.domain.ids import new_id
 from bzapper.domain.leases import (
@@ -42,14 +42,13 @@ from bzapper.topology import SHARD_COUNT
 
 logger = logging.getLogger("bzapper.leases")
 
-DEFAULT_LEASE_SECONDS = 15.0
 RETRY_MS = 1000
 """Pause after a heartbeat failed (DynamoDB unreachable): leases stay trusted only until their margin."""
 
 
 def lease_duration_ms() -> int:
     """BZ_LEASE_SECONDS (default 15): how long a dead worker's shards wait before another takes them."""
-    return int(float(os.environ.get("BZ_LEASE_SECONDS", DEFAULT_LEASE_SECONDS)) * 1000)
+    return int(settings().worker.lease_seconds * 1000)
 
 
 def _ignore(_: object) -> None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+from bzapper.config import settings
 from bzapper.domain.errors import validation_failed
 from bzapper.domain.eventlog import stream_id
 from bzapper.domain.model import Principal
@@ -60,8 +60,7 @@ async def event_stream(
     disconnected: Callable[[], Awaitable[bool]],
 ) -> AsyncIterator[str]:
     stream = stream_id(principal.account_id, principal.livemode)
-    max_seconds = float(os.environ.get("BZ_STREAM_MAX_SECONDS", "900"))  # a Lambda stream lives 15 minutes
-    ends_at = time.monotonic() + max_seconds
+    ends_at = time.monotonic() + settings().stream_max_seconds
     yield f"retry: {RETRY_MS}\n\n"
     last_output = time.monotonic()
     gaps = services.event_log.gap_watch()  # when this reader first saw each missing number

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -213,7 +212,7 @@ def signature_headers(webhook: Webhook, event_id: str, body: str, at_s: int) -> 
 
 def backoff_scale() -> float:
     """1 in production; the local stack's tests shrink the schedule (`BZ_WEBHOOK_BACKOFF_SCALE`)."""
-    return float(os.environ.get("BZ_WEBHOOK_BACKOFF_SCALE", "1"))
+    return settings().webhook_backoff_scale
 
 
 def dispatch(services: Services, job: dict[str, Any], queue_arn: str, receipt_handle: str) -> bool:

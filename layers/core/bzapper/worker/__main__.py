@@ -18,36 +18,34 @@ def engine_setups() -> dict[str, EngineSetup]:
     """The engines this worker serves: the sandbox when a sandbox network is configured, whatsmeow when
     a session store directory is (BZ_SESSION_DIR: on Fargate the EFS mount every worker shares, so a
     takeover reopens sessions without a QR; BZ_WHATSMEOW_STORE under `bzapper dev --engine whatsmeow`)."""
+    current = settings()
     engines = {}
-    if settings().sandbox_url:
+    if current.sandbox_url:
         engines["sandbox"] = EngineSetup(
             "sandbox",
-            {"sandbox_url": settings().sandbox_url},
-            sessions_per_host=int(os.environ.get("BZ_SANDBOX_SESSIONS_PER_HOST", "1000")),
+            {"sandbox_url": current.sandbox_url},
+            sessions_per_host=current.worker.sandbox_sessions_per_host,
         )
-    if store := os.environ.get("BZ_WHATSMEOW_STORE") or os.environ.get("BZ_SESSION_DIR"):
+    if store := current.worker.whatsmeow_store:
         engines["whatsmeow"] = EngineSetup(
-            "whatsmeow", {"store_dir": store}, sessions_per_host=int(os.environ.get("BZ_SESSIONS_PER_HOST", "50"))
+            "whatsmeow", {"store_dir": store}, sessions_per_host=current.worker.sessions_per_host
         )
     return engines
 
 
 def main() -> None:
     logs.configure(sys.stderr)
+    current = settings().worker
     worker = SessionWorker(
         services(),
         engine_setups(),
-        owner=os.environ.get("BZ_WORKER_ID"),
-        pacing=PacingPolicy(
-            min_interval_ms=int(os.environ.get("BZ_SEND_INTERVAL_MS", "0")),
-            jitter_ms=int(os.environ.get("BZ_SEND_JITTER_MS", "0")),
-        ),
+        owner=current.worker_id,
+        pacing=PacingPolicy(min_interval_ms=current.send_interval_ms, jitter_ms=current.send_jitter_ms),
     )
     signal.signal(signal.SIGTERM, lambda *_: worker.stop.set())
     signal.signal(signal.SIGINT, lambda *_: worker.stop.set())
-    watch_parent = os.environ.get("BZ_WORKER_PARENT_PID")
     logging.getLogger("bzapper.worker").info("worker %s started as %s", os.getpid(), worker.keeper.owner)
-    worker.run(parent_alive(int(watch_parent)) if watch_parent else (lambda: True))
+    worker.run(parent_alive(current.parent_pid) if current.parent_pid else (lambda: True))
     logging.shutdown()
     # Daemon threads may sit in a long poll or a lock: never let them hold the exit.
     os._exit(0)

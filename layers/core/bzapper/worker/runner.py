@@ -39,7 +39,6 @@ logger = logging.getLogger("bzapper.worker")
 
 TEARDOWN_SECONDS = 8.0
 """A lost shard's consumers get this long to finish what they hold (under the 12 s a lease stays safe)."""
-OPEN_SWEEP_SECONDS = float(os.environ.get("BZ_OPEN_SWEEP_SECONDS", "30"))
 
 
 @dataclass(frozen=True)
@@ -214,7 +213,7 @@ class SessionWorker:
                     self._open_view(view)
                 except Exception:
                     logger.exception("opening %s failed; the next sweep tries again", view.instance_id)
-            work.stop.wait(OPEN_SWEEP_SECONDS)
+            work.stop.wait(settings().worker.open_sweep_seconds)  # BZ_OPEN_SWEEP_SECONDS
 
     # -- instances ------------------------------------------------------------------------------
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from functools import cache
 from typing import Any
 
@@ -32,8 +31,7 @@ def client(service: str) -> Any:
 @cache
 def queue_url(physical_name: str) -> str:
     """Resolved once; the CDK app may pass it directly as BZ_QUEUE_URL_<NAME> to save the call."""
-    env_key = "BZ_QUEUE_URL_" + physical_name.upper().replace("-", "_").replace(".", "_")
-    return os.environ.get(env_key) or client("sqs").get_queue_url(QueueName=physical_name)["QueueUrl"]
+    return settings().queue_url(physical_name) or client("sqs").get_queue_url(QueueName=physical_name)["QueueUrl"]
 
 
 @cache

@@ -49,7 +49,6 @@ def _tokens(result: dict[str, Any]) -> AuthTokens:
         access_token=result["AccessToken"],
         refresh_token=result.get("RefreshToken"),
         expires_in=int(result.get("ExpiresIn", 3600)),
-        token_type="Bearer",
     )
 
 
@@ -68,7 +67,11 @@ class CognitoIdentity:
                 ClientId=self.client_id,
                 Username=email,
                 Password=password,
-                UserAttributes=[{"Name": "email", "Value": email}, {"Name": "name", "Value": name}, {"Name": "locale", "Value": locale}],
+                UserAttributes=[
+                    {"Name": "email", "Value": email},
+                    {"Name": "name", "Value": name},
+                    {"Name": "locale", "Value": locale},
+                ],
             )
         except ClientError as error:
             if _code(error) == "UsernameExistsException":
@@ -156,7 +159,7 @@ class CognitoIdentity:
                 raise InvalidToken from None
             raise
         tokens = _tokens(answer["AuthenticationResult"])
-        return AuthTokens(tokens.access_token, None, tokens.expires_in, tokens.token_type)
+        return AuthTokens(tokens.access_token, None, tokens.expires_in)
 
     def sign_out(self, refresh_token: str) -> None:
         try:

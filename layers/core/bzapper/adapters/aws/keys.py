@@ -39,7 +39,11 @@ def _key(item: KeyModel, now: int) -> ApiKey:
 
 def _secret_item(secret: str, key: KeyModel, at: int) -> ApiKeyModel:
     return ApiKeyModel(
-        hash_key(secret), account_id=key.account_id, mode=key.mode, hint=key_hint(secret), created_at=at,
+        hash_key(secret),
+        account_id=key.account_id,
+        mode=key.mode,
+        hint=key_hint(secret),
+        created_at=at,
         key_id=key.key_id,
     )
 
@@ -150,4 +154,8 @@ class KeyStore:
             self._touched[key_id] = at
         # Many warm functions may see the same key: only one write a minute lands, the others fail their condition.
         fresh = KeyModel.last_used.does_not_exist() | (KeyModel.last_used < at - TOUCH_INTERVAL_MS)
-        applied(lambda: KeyModel(key_id).update(actions=[KeyModel.last_used.set(at)], condition=fresh & KeyModel.key_id.exists()))
+        applied(
+            lambda: KeyModel(key_id).update(
+                actions=[KeyModel.last_used.set(at)], condition=fresh & KeyModel.key_id.exists()
+            )
+        )

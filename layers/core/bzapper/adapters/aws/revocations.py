@@ -24,7 +24,9 @@ class SessionRevocations:
         self._seen: TTLCache[bool] = TTLCache()
 
     def revoke(self, session_id: str | None, refresh_token: str | None, until: int) -> None:
-        keys = ([f"session#{session_id}"] if session_id else []) + ([_refresh_key(refresh_token)] if refresh_token else [])
+        keys = ([f"session#{session_id}"] if session_id else []) + (
+            [_refresh_key(refresh_token)] if refresh_token else []
+        )
         for key in keys:
             RevocationModel(key, expires_at=until // 1000).save()
             self._seen.discard(key)

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import os
-
+from bzapper.config import settings
 from bzapper.domain.billing import ProviderSession
-
-SANDBOX_WEBHOOK_SECRET_DEFAULT = "whsec_bzapper_sandbox_public"  # noqa: S105 - test mode only, by design
-"""Public on purpose: an event it signs can only ever credit a test-mode wallet."""
 
 
 def sandbox_secret() -> str:
-    return os.environ.get("BZ_SANDBOX_PAYMENTS_SECRET", SANDBOX_WEBHOOK_SECRET_DEFAULT)
+    """BZ_SANDBOX_PAYMENTS_SECRET, else a public default: an event it signs only ever credits a test wallet."""
+    return settings().payments.sandbox_webhook_secret
 
 
 class SandboxProvider:

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import os
-
+from bzapper.config import settings
 from bzapper.domain.billing import PaymentsNotConfigured, ProviderSession
 
 
 def stripe_webhook_secret() -> str | None:
-    return os.environ.get("BZ_STRIPE_WEBHOOK_SECRET")
+    return settings().payments.stripe_webhook_secret
 
 
 class StripeProvider:
     name = "stripe"
 
     def __init__(self, api_key: str | None = None) -> None:
-        self.api_key = api_key or os.environ.get("BZ_STRIPE_SECRET_KEY")
+        self.api_key = api_key or settings().payments.stripe_secret_key
 
     def create_session(
         self, *, checkout_id: str, account_id: str, amount: int, method: str, expires_at: int, base_url: str
@@ -41,8 +40,8 @@ class StripeProvider:
             client_reference_id=checkout_id,
             metadata={"checkout_id": checkout_id, "account_id": account_id},
             expires_at=expires_at // 1000,
-            success_url=os.environ.get("BZ_CHECKOUT_SUCCESS_URL", "https://bzapper.com.br/billing/success"),
-            cancel_url=os.environ.get("BZ_CHECKOUT_CANCEL_URL", "https://bzapper.com.br/billing/cancel"),
+            success_url=settings().payments.checkout_success_url,
+            cancel_url=settings().payments.checkout_cancel_url,
             idempotency_key=checkout_id,
         )
         return ProviderSession(session_id=session.id, url=session.url)

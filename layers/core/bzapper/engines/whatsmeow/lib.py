@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 
+# Not a setting of ours (bzapper.config reads those): the process environment a library's Go side copies.
 if "neonize" in sys.modules and os.environ.get("NEONIZE_BOT_TAG") != "off":
     raise RuntimeError("neonize was imported before NEONIZE_BOT_TAG=off was set: messages would carry a bot label")
 os.environ["NEONIZE_BOT_TAG"] = "off"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -11,11 +10,11 @@ from typing import Any
 from bzapper.adapters.aws.clients import client
 from bzapper.adapters.aws.queues import SqsReader
 from bzapper.config import Settings
-from bzapper.local.lambda_context import LocalLambdaContext
-from bzapper.local.lambda_events import scheduled_event, sqs_event
 from bzapper.topology import Consumer, Schedule, Topology
+from bzapper_dev.local.lambda_context import LocalLambdaContext
+from bzapper_dev.local.lambda_events import scheduled_event, sqs_event
 
-logger = logging.getLogger("bzapper.local")
+logger = logging.getLogger("bzapper_dev.local")
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -74,8 +73,8 @@ class ScheduleLoop(threading.Thread):
 
     def __init__(self, schedule: Schedule, handler: Handler, settings: Settings, stop: threading.Event) -> None:
         super().__init__(name=f"schedule-{schedule.group}", daemon=True)
-        override = os.environ.get("BZ_LOCAL_SCHEDULE_SECONDS")
-        self.every = float(override) if override else float(schedule.every_seconds)
+        override = settings.local.schedule_seconds  # BZ_LOCAL_SCHEDULE_SECONDS
+        self.every = override if override else float(schedule.every_seconds)
         self.handler = handler
         self.function_name = f"bzapper-{settings.stage}-{schedule.group}"
         self.region = settings.region

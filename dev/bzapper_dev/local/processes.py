@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import IO
 
-logger = logging.getLogger("bzapper.local")
+logger = logging.getLogger("bzapper_dev.local")
 
 _PR_SET_PDEATHSIG = 1
 

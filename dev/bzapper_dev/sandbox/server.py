@@ -1,7 +1,7 @@
 """The sandbox WhatsApp network over HTTP: JSON in, JSON out, stdlib only.
 
 It runs in its own thread or process, apart from the session worker, so the simulated world outlives
-a worker crash. Standalone: python -m bzapper.engines.sandbox.server --port 8765
+a worker crash. Standalone: python -m bzapper_dev.sandbox.server --port 8765
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from bzapper.domain.engine import NotConnected
-from bzapper.engines.sandbox.network import MAX_WAIT_SECONDS, InvalidInput, Rejected, SandboxNetwork, contact_key
+from bzapper_dev.sandbox.network import MAX_WAIT_SECONDS, InvalidInput, Rejected, SandboxNetwork, contact_key
 
 logger = logging.getLogger(__name__)
 

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from bzapper.adapters import sealing
-from bzapper.local.processes import WorkerSupervisor, free_port, spawn, stop_process, wait_for_port
+from bzapper.config import reset_settings, settings
+from bzapper_dev.local.processes import WorkerSupervisor, free_port, spawn, stop_process, wait_for_port
 
-logger = logging.getLogger("bzapper.local")
+logger = logging.getLogger("bzapper_dev.local")
 
 LOCAL_AWS = {
     "AWS_REGION": "us-east-1",
@@ -37,7 +38,7 @@ def local_environment(moto_url: str) -> dict[str, str]:
         "BZ_LOCAL_MODE": "1",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_DISABLED": "true",
-        "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "WARNING"),
+        "POWERTOOLS_LOG_LEVEL": settings().local.powertools_log_level or "WARNING",
     }
 
 
@@ -70,11 +71,13 @@ class DevStack:
         self.state_dir.mkdir(parents=True, exist_ok=True)
         moto_port = free_port(self.host)
         env = local_environment(f"http://127.0.0.1:{moto_port}")
+        # The stack's variables go into this process's own environment: its functions (in this process)
+        # read them through settings, and its children (moto, the worker) inherit them.
         os.environ.update(env)
         self.moto_log = open(self.state_dir / "moto.log", "ab")  # noqa: SIM115 - open for the stack's life
         self.moto = spawn(
-            [sys.executable, "-m", "bzapper.local.moto_server", "-H", "127.0.0.1", "-p", str(moto_port)],
-            dict(os.environ),
+            [sys.executable, "-m", "bzapper_dev.local.moto_server", "-H", "127.0.0.1", "-p", str(moto_port)],
+            dict(os.environ),  # a child's environment: this process's, as just completed
             self.moto_log,
         )
         wait_for_port("127.0.0.1", moto_port, timeout=30, process=self.moto)
@@ -83,28 +86,28 @@ class DevStack:
         # cannot open codes this one sealed (docs/otp.md).
         os.environ[sealing.LOCAL_KEY_ENV] = sealing.new_local_key()
 
-        from bzapper.engines.sandbox.network import SandboxNetwork
-        from bzapper.engines.sandbox.server import serve_network
+        from bzapper_dev.sandbox.network import SandboxNetwork
+        from bzapper_dev.sandbox.server import serve_network
 
         self.network_server, _ = serve_network(SandboxNetwork(), host="127.0.0.1", port=0)
-        os.environ["BZ_SANDBOX_URL"] = f"http://127.0.0.1:{self.network_server.server_address[1]}"
-        env["BZ_SANDBOX_URL"] = os.environ["BZ_SANDBOX_URL"]
+        sandbox_url = f"http://127.0.0.1:{self.network_server.server_address[1]}"
+        os.environ["BZ_SANDBOX_URL"] = env["BZ_SANDBOX_URL"] = sandbox_url
 
-        # Only now: settings and the table models read the environment once, at import.
+        # The environment is complete: settings are read again from here on. The table models read them
+        # at import, so they are imported only now.
+        reset_settings()
         import boto3
 
-        from bzapper.config import settings
-        from bzapper.local.provision import provision
+        from bzapper_dev.local.provision import provision
 
         provision(boto3.session.Session(), settings())
         return env
 
     def start_compute(self) -> Any:
-        from bzapper.config import settings
-        from bzapper.local.functions import load_function
-        from bzapper.local.gateway import LocalGateway
-        from bzapper.local.pollers import ScheduleLoop, SqsPoller
         from bzapper.topology import TOPOLOGY
+        from bzapper_dev.local.functions import load_function
+        from bzapper_dev.local.gateway import LocalGateway
+        from bzapper_dev.local.pollers import ScheduleLoop, SqsPoller
 
         current = settings()
         for consumer in TOPOLOGY.consumers:
@@ -114,7 +117,7 @@ class DevStack:
             self.threads.append(ScheduleLoop(schedule, load_function(schedule.group).handler, current, self.stop))
         for thread in self.threads:
             thread.start()
-        self.worker = WorkerSupervisor(self.state_dir, dict(os.environ))
+        self.worker = WorkerSupervisor(self.state_dir, dict(os.environ))  # the worker's: this process's
         self.worker.start()
         return LocalGateway({group: load_function(group).app for group in TOPOLOGY.api_groups})
 
@@ -125,7 +128,7 @@ class DevStack:
         account = create_test_account(services(), name="Dev", locale="en", credits=DEV_CREDITS)
         live: dict[str, str] = {}
         if self.engine == "whatsmeow":
-            from bzapper.local import live_phone
+            from bzapper_dev.local import live_phone
 
             live = live_phone.bootstrap(account["account_id"], DEV_CREDITS)
             live_phone.watch_pairing(live["BZ_LIVE_INSTANCE"], _terminal_locale(), self.stop)
@@ -170,7 +173,7 @@ class DevStack:
 def _terminal_locale() -> str:
     from bzapper import i18n
 
-    return i18n.terminal_locale()
+    return i18n.terminal_locale(settings().local.locale_variables)
 
 
 def run_dev(host: str, port: int, state_dir: Path, engine: str = "sandbox") -> None:
@@ -181,7 +184,7 @@ def run_dev(host: str, port: int, state_dir: Path, engine: str = "sandbox") -> N
     logs.configure()
     started = time.monotonic()
     if engine == "whatsmeow":
-        from bzapper.local import live_phone
+        from bzapper_dev.local import live_phone
 
         live_phone.prepare(state_dir, _terminal_locale())
     stack = DevStack(host, port, state_dir, engine)

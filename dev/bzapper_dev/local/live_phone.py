@@ -17,6 +17,7 @@ def prepare(state_dir: Path, locale: str) -> None:
         raise SystemExit(i18n.translate("cli.dev.whatsmeow_missing", locale))
     store = state_dir / "whatsmeow"
     store.mkdir(parents=True, exist_ok=True)
+    # For the worker this runner starts later: a child inherits this process's environment.
     os.environ["BZ_WHATSMEOW_STORE"] = str(store.resolve())
 
 

@@ -27,7 +27,7 @@ from typing import Any
 from bzapper.domain.content import INBOUND_TYPES, MEDIA_TYPES
 from bzapper.domain.engine import NotConnected
 from bzapper.engines.sandbox import derived
-from bzapper.engines.sandbox.numbers import (
+from bzapper_dev.sandbox.numbers import (
     DISCONNECTS,
     ECHO,
     NOT_ON_WHATSAPP_PREFIX,
@@ -48,7 +48,7 @@ from bzapper.engines.sandbox.numbers import (
     phone_for_lid,
     phone_jid,
 )
-from bzapper.engines.sandbox.queue import EventQueue, QueuedEvent
+from bzapper_dev.sandbox.queue import EventQueue, QueuedEvent
 
 __all__ = ["MAX_WAIT_SECONDS", "NOT_ON_WHATSAPP_PREFIX", "InvalidInput", "Rejected", "SandboxNetwork", "contact_key"]
 

@@ -15,10 +15,11 @@ from typing import Annotated, NoReturn
 import typer
 
 from bzapper import i18n
+from bzapper.config import reset_settings, settings
 
 
 def _t(key: str, **params: object) -> str:
-    return i18n.translate(key, i18n.terminal_locale(), **params)
+    return i18n.translate(key, i18n.terminal_locale(settings().local.locale_variables), **params)
 
 
 def _fail(key: str, **params: object) -> NoReturn:
@@ -44,7 +45,7 @@ def dev(
     engine: Annotated[str, typer.Option("--engine", help=_t("cli.help.engine"))] = "sandbox",
 ) -> None:
     """Run the whole system locally: moto, the API, the pollers, the session worker, the sandbox network."""
-    from bzapper.local.dev import run_dev
+    from bzapper_dev.local.dev import run_dev
 
     if engine not in ("sandbox", "whatsmeow"):
         _fail("cli.error.engine")
@@ -122,16 +123,18 @@ def openapi(
 def _use_local_stack(state_dir: Path) -> None:
     """Point the AWS clients at the running local stack, unless the environment already says where."""
     env_file = state_dir / "dev.env"
-    if "AWS_ENDPOINT_URL" in os.environ:
+    if settings().aws_endpoint_url:
         return
     if not env_file.is_file():
         _fail("cli.error.no_stack", path=env_file)
-    from bzapper.local.dev import read_dev_env
+    from bzapper_dev.local.dev import read_dev_env
 
+    # Into this process's environment: botocore reads AWS_ENDPOINT_URL and the credentials there itself.
     for name, value in read_dev_env(env_file).items():
         if name.startswith(("AWS_", "BZ_SANDBOX")):
             os.environ.setdefault(name, value)
     os.environ.setdefault("BZ_STAGE", "local")
+    reset_settings()  # read once already (for the help texts' language): read them again
 
 
 def main() -> None:

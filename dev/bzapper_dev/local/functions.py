@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import sys
 from functools import cache
 from pathlib import Path
 from types import ModuleType
 
 import bzapper
+from bzapper.config import settings
 
 
 def functions_dir() -> Path:
-    configured = os.environ.get("BZ_FUNCTIONS_DIR")
+    configured = settings().local.functions_dir
     if configured:
         return Path(configured)
     # layers/core/bzapper/__init__.py → the repository root holds functions/.

@@ -1,10 +1,10 @@
-"""`python -m bzapper.local.moto_server`: moto's server with the DynamoDB corrections installed."""
+"""`python -m bzapper_dev.local.moto_server`: moto's server with the DynamoDB corrections installed."""
 
 from __future__ import annotations
 
 import sys
 
-from bzapper.local.moto_fidelity import install
+from bzapper_dev.local.moto_fidelity import install
 
 
 def main() -> None:
