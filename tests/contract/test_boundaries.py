@@ -43,7 +43,7 @@ def test_every_consumer_has_a_function_module():
 def test_a_queue_consumer_never_loads_the_web_framework(group):
     probe = (
         "import json, sys\n"
-        "from bzapper.local.functions import load_function\n"
+        "from bzapper_dev.local.functions import load_function\n"
         f"load_function({group!r})\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('fastapi', 'starlette', 'pydantic'))))"
     )
@@ -55,7 +55,7 @@ def test_a_queue_consumer_never_loads_the_web_framework(group):
 def test_the_probe_sees_the_framework_where_it_is_loaded():
     """The check above can fail: an HTTP function does load FastAPI."""
     probe = (
-        "import sys\nfrom bzapper.local.functions import load_function\nload_function('platform')\n"
+        "import sys\nfrom bzapper_dev.local.functions import load_function\nload_function('platform')\n"
         "print('fastapi' in sys.modules)"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=120)
