@@ -44,6 +44,10 @@ class Access:
     """(bucket, S3 object actions without the `s3:` prefix) on that bucket's objects."""
     secrets: tuple[str, ...] = ()
     """Environment variables filled from the stage's Stripe secret, when one is configured."""
+    user_pool: tuple[str, ...] = ()
+    """Cognito actions on the stage's user pool (the admin ones; the public sign-up/sign-in API needs none)."""
+    send_email: bool = False
+    """`ses:SendEmail` from the stage's verified sender (our own emails)."""
     otp_key: str | None = None
     """The OTP sealing key (KMS): `seal` (kms:GenerateDataKey) or `unseal` (kms:Decrypt), each only for the
     OTP encryption context (bzapper.adapters.sealing.PURPOSE); its ARN is given as BZ_OTP_KMS_KEY."""
@@ -63,8 +67,16 @@ GET, PUT, UPDATE, DELETE, QUERY, SCAN, CHECK = (
     "ConditionCheckItem",
 )
 
-# Every authenticated request: the key's hash, then its account (locale and plan, cached).
-_AUTH = (TableAccess("api_keys", (GET,)), TableAccess("accounts", (GET,)))
+# Every authenticated request: an API key (its secret's hash, then its managed key: scopes, numbers, a use
+# recorded once a minute) or a session token (the user's account, its session not signed out), then the account
+# (locale, plan, suspension), all cached for seconds.
+_AUTH = (
+    TableAccess("api_keys", (GET,)),
+    TableAccess("keys", (GET, UPDATE)),
+    TableAccess("users", (GET,)),
+    TableAccess("revocations", (GET,)),
+    TableAccess("accounts", (GET,)),
+)
 # A ledger entry and the balance it moves, always in one transaction (debit, refund, top-up).
 _WALLET_WRITE = TableAccess("wallets", (GET, PUT, UPDATE))
 
@@ -141,12 +153,48 @@ ACCESS: dict[str, Access] = {
             "instances per account), GET /usage (hourly counters)."
         ),
         tables=(
-            TableAccess("api_keys", (GET,)),
+            *_AUTH[:-1],
             TableAccess("accounts", (GET, UPDATE)),
             TableAccess("rate_limits", (GET,)),
             TableAccess("instances", (), query_indexes=("by_account",)),
             TableAccess("usage", (QUERY,)),
         ),
+    ),
+    "auth": Access(
+        why=(
+            "Console users on the user pool (sign-up, confirmation, sign-in, refresh, sign-out, password reset: "
+            "Cognito's public API, and AdminGetUser to read a user's status and attributes). A confirmation opens "
+            "the account: the account and its owner, free test credits (a ledger entry once), a connected sandbox "
+            "number (count, put, a command to its shard). Failed sign-ins and sent emails are rate limited per "
+            "email; a signed-out session is remembered; the already-registered notice is sent by SES."
+        ),
+        tables=(
+            TableAccess("accounts", (GET, PUT)),
+            TableAccess("users", (GET, PUT)),
+            TableAccess("revocations", (GET, PUT)),
+            TableAccess("rate_limits", (GET, UPDATE)),
+            _WALLET_WRITE,
+            TableAccess("instances", (PUT,), query_indexes=("by_account",)),
+        ),
+        send=CONTROLS,
+        user_pool=("cognito-idp:AdminGetUser",),
+        send_email=True,
+    ),
+    "keys": Access(
+        why=(
+            "API keys, for a signed-in owner only: create (the key and its secret in one transaction), list by "
+            "account, read, roll (a new secret; the old one expires later), revoke (the key and its secrets). "
+            "A key limited to numbers has each number checked as the account's."
+        ),
+        tables=(
+            *_AUTH,
+            TableAccess("keys", (GET, PUT, UPDATE), query_indexes=("by_account",)),
+            TableAccess("api_keys", (PUT, UPDATE)),
+            TableAccess("instances", (GET,)),
+        ),
+    ),
+    "cognito_messages": Access(
+        why="The user pool's CustomMessage trigger: writes the codes' emails in the user's language. No data."
     ),
     "billing": Access(
         why="GET /billing/wallet (balance and ledger pages), POST /billing/checkout (a checkout, then its session).",
@@ -309,6 +357,7 @@ def function_groups(topology: Topology) -> tuple[str, ...]:
     groups = [*topology.api_groups, DEFAULT_GROUP]
     groups += [consumer.group for consumer in topology.consumers]
     groups += [schedule.group for schedule in topology.schedules]
+    groups += [trigger.group for trigger in topology.triggers]
     return tuple(dict.fromkeys(groups))
 
 

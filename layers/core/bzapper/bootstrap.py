@@ -11,7 +11,9 @@ import importlib
 from functools import cache
 from typing import Any
 
+from bzapper.config import settings
 from bzapper.ports.engine import Engine
+from bzapper.ports.identity import IdentityProvider, Mailer, TokenVerifier
 from bzapper.ports.media import MediaStore
 from bzapper.ports.sealing import Sealer
 from bzapper.ports.workers import LeaseStore, QueueReader
@@ -30,9 +32,11 @@ def services() -> Services:
     from bzapper.adapters.aws.identities import IdentityStore
     from bzapper.adapters.aws.inbox import InboxStore
     from bzapper.adapters.aws.instances import InstanceStore
+    from bzapper.adapters.aws.keys import KeyStore
     from bzapper.adapters.aws.messages import MessageStore
     from bzapper.adapters.aws.queues import SqsDeliveryJobs, SqsJobQueue, SqsReportSink
     from bzapper.adapters.aws.ratelimits import RateLimitStore
+    from bzapper.adapters.aws.revocations import SessionRevocations
     from bzapper.adapters.aws.usage import UsageStore
     from bzapper.adapters.aws.wallets import WalletStore
     from bzapper.adapters.aws.webhooks import DeliveryStore, WebhookStore
@@ -65,7 +69,58 @@ def services() -> Services:
         inbox=InboxStore(),
         sandbox=HttpSandboxWorld(),
         sealers=_ConfiguredSealers(),
+        keys=KeyStore(),
+        identity=identity_provider(),
+        tokens=token_verifier(),
+        revocations=SessionRevocations(),
+        mailer=mailer(),
     )
+
+
+def identity_provider() -> IdentityProvider | None:
+    """Amazon Cognito; on the local stack, moto's Cognito with the codes it never sends made and checked here
+    (adapters/local_identity.py). None when this deployment has no user pool."""
+    current = settings()
+    pool, client = current.identity.user_pool_id, current.identity.client_id
+    if not pool or not client:
+        return None
+    if current.local_mode and current.identity.mailbox_dir:
+        from bzapper.adapters.local_identity import LocalCognitoIdentity
+
+        return LocalCognitoIdentity(pool, client, current.identity.mailbox_dir)
+    from bzapper.adapters.aws.cognito import CognitoIdentity
+
+    return CognitoIdentity(pool, client)
+
+
+def token_verifier() -> TokenVerifier | None:
+    current = settings()
+    if not current.cognito_issuer or not current.identity.client_id:
+        return None
+    from bzapper.adapters.tokens import CognitoTokenVerifier
+
+    return CognitoTokenVerifier(
+        issuer=current.cognito_issuer,
+        client_id=current.identity.client_id,
+        jwks_url=current.identity.jwks_url,
+        allow_test_keys=current.local_mode,  # moto signs with a key whose private half is public
+    )
+
+
+def mailer() -> Mailer:
+    """Our own emails: the local mailbox on the local stack, SES from the stage's sender on AWS."""
+    current = settings()
+    if current.local_mode and current.identity.mailbox_dir:
+        from bzapper.adapters.mailbox import LocalMailbox
+
+        return LocalMailbox(current.identity.mailbox_dir)
+    if current.identity.mail_from:
+        from bzapper.adapters.mailbox import SesMailer
+
+        return SesMailer(current.identity.mail_from)
+    from bzapper.adapters.mailbox import NoMailer
+
+    return NoMailer()
 
 
 def media_store() -> MediaStore:

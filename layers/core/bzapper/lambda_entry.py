@@ -81,3 +81,15 @@ def scheduled_handler(job: Callable[[], dict[str, Any]]) -> Handler:
         return job()
 
     return handler
+
+
+def trigger_handler(rule: Callable[[dict[str, Any]], dict[str, Any]]) -> Handler:
+    """A Cognito user pool trigger: the event goes back changed (its `response`), never an error for a mere
+    message (an exception would fail the user's sign-up)."""
+
+    @logger.inject_lambda_context(clear_state=True)
+    @metrics.log_metrics(capture_cold_start_metric=_COLD_START_METRIC)
+    def handler(event: dict[str, Any], context: Any) -> Any:
+        return rule(event)
+
+    return handler

@@ -36,6 +36,12 @@ class Route:
     path: str
     group: str
     auth: bool = True
+    scope: str | None = None
+    """What a restricted API key needs to call it (bzapper.domain.keys.SCOPES); None only on routes without auth
+    and on session-only ones (a test checks every other route names one)."""
+    session_only: bool = False
+    """Only a signed-in console user (a session token) may call it: an API key gets 403, so a leaked key can
+    never mint another."""
     streaming: bool = False
     """A long-lived streamed response (SSE). API Gateway buffers responses, so on AWS the route's group is
     also served through a Lambda Function URL in RESPONSE_STREAM mode (infra/components/streaming.py);
@@ -109,6 +115,16 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class Trigger:
+    """A function the identity service calls (a Cognito Lambda trigger): on AWS only; locally moto never invokes
+    triggers, and the local identity adapter calls the same rules (bzapper.domain.emails) itself."""
+
+    group: str
+    event: str
+    """The user pool's trigger: `custom_message` writes the codes' emails in the user's language."""
+
+
+@dataclass(frozen=True)
 class Topology:
     routes: tuple[Route, ...]
     tables: tuple[Table, ...]
@@ -118,6 +134,7 @@ class Topology:
     buckets: tuple[str, ...] = ()
     bus: str = "events"
     rules: tuple[Rule, ...] = field(default=())
+    triggers: tuple[Trigger, ...] = field(default=())
 
     @property
     def api_groups(self) -> tuple[str, ...]:
@@ -156,10 +173,10 @@ def control_queue_name(shard: int) -> str:
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/health", "platform", auth=False),
     Route("GET", "/docs", "platform", auth=False),  # the rendered API reference
-    Route("POST", "/messages/text", "messages"),
-    Route("GET", "/messages/{message_id}", "messages"),
+    Route("POST", "/messages/text", "messages", scope="messages:write"),
+    Route("GET", "/messages/{message_id}", "messages", scope="messages:read"),
     *(
-        Route("POST", f"/messages/{kind}", "messages")
+        Route("POST", f"/messages/{kind}", "messages", scope="messages:write")
         for kind in (
             "image",
             "video",
@@ -175,49 +192,63 @@ ROUTES: tuple[Route, ...] = (
             "otp",  # a verification code: two messages, one send, never stored (docs/otp.md)
         )
     ),
-    Route("PATCH", "/messages/{message_id}", "messages"),  # edit (a message of type "edit")
-    Route("DELETE", "/messages/{message_id}", "messages"),  # delete for everyone (type "revoke")
-    Route("POST", "/media", "media"),  # multipart upload, up to 4 MiB
-    Route("POST", "/media/uploads", "media"),  # a pre-signed upload straight to S3, for larger files
-    Route("POST", "/media/uploads/{media_id}/complete", "media"),
-    Route("GET", "/media/{media_id}", "media"),  # 302 to a fresh pre-signed URL
-    Route("GET", "/sandbox/contacts/{phone}/messages", "sandbox"),
-    Route("GET", "/me", "account"),
-    Route("PATCH", "/me", "account"),
-    Route("GET", "/me/entitlements", "account"),
-    Route("GET", "/usage", "account"),
-    Route("GET", "/billing/wallet", "billing"),
-    Route("POST", "/billing/checkout", "billing"),
+    Route("PATCH", "/messages/{message_id}", "messages", scope="messages:write"),  # edit (a message of type "edit")
+    Route(
+        "DELETE", "/messages/{message_id}", "messages", scope="messages:write"
+    ),  # delete for everyone (type "revoke")
+    Route("POST", "/media", "media", scope="media:write"),  # multipart upload, up to 4 MiB
+    Route(
+        "POST", "/media/uploads", "media", scope="media:write"
+    ),  # a pre-signed upload straight to S3, for larger files
+    Route("POST", "/media/uploads/{media_id}/complete", "media", scope="media:write"),
+    Route("GET", "/media/{media_id}", "media", scope="media:read"),  # 302 to a fresh pre-signed URL
+    Route("GET", "/sandbox/contacts/{phone}/messages", "sandbox", scope="sandbox"),
+    Route("GET", "/me", "account", scope="account:read"),
+    Route("PATCH", "/me", "account", scope="account:write"),
+    Route("GET", "/me/entitlements", "account", scope="billing:read"),
+    Route("GET", "/usage", "account", scope="billing:read"),
+    Route("GET", "/billing/wallet", "billing", scope="billing:read"),
+    Route("POST", "/billing/checkout", "billing", scope="billing:write"),
     # The payment provider's webhook and the sandbox provider's checkout page: no API key.
     Route("POST", "/billing/webhooks/stripe", "payments", auth=False),
     Route("GET", "/sandbox/checkout/{checkout_id}", "payments", auth=False),
     Route("POST", "/sandbox/checkout/{checkout_id}/complete", "payments", auth=False),
     Route("POST", "/sandbox/checkout/{checkout_id}/fail", "payments", auth=False),
-    Route("POST", "/instances", "instances"),
-    Route("GET", "/instances", "instances"),
-    Route("GET", "/instances/{instance_id}", "instances"),
-    Route("DELETE", "/instances/{instance_id}", "instances"),
-    Route("GET", "/instances/{instance_id}/qr", "instances"),
-    Route("POST", "/instances/{instance_id}/pairing-code", "instances"),
-    Route("POST", "/instances/{instance_id}/logout", "instances"),
-    Route("POST", "/instances/{instance_id}/restart", "instances"),
-    Route("POST", "/contacts/checkIsOnWhatsApp", "instances"),
-    Route("GET", "/stream", "stream", streaming=True),
-    Route("POST", "/webhooks", "webhooks"),
-    Route("GET", "/webhooks", "webhooks"),
-    Route("GET", "/webhooks/{webhook_id}", "webhooks"),
-    Route("PATCH", "/webhooks/{webhook_id}", "webhooks"),
-    Route("DELETE", "/webhooks/{webhook_id}", "webhooks"),
-    Route("POST", "/webhooks/{webhook_id}/rotate-secret", "webhooks"),
-    Route("POST", "/webhooks/{webhook_id}/test", "webhooks"),
-    Route("GET", "/webhooks/{webhook_id}/deliveries", "webhooks"),
-    Route("POST", "/webhooks/{webhook_id}/deliveries/{delivery_id}/replay", "webhooks"),
-    Route("GET", "/conversations", "inbox"),
-    Route("GET", "/conversations/{jid}/messages", "inbox"),
-    Route("POST", "/conversations/{jid}/read", "inbox"),
+    Route("POST", "/instances", "instances", scope="instances:write"),
+    Route("GET", "/instances", "instances", scope="instances:read"),
+    Route("GET", "/instances/{instance_id}", "instances", scope="instances:read"),
+    Route("DELETE", "/instances/{instance_id}", "instances", scope="instances:write"),
+    Route("GET", "/instances/{instance_id}/qr", "instances", scope="instances:read"),
+    Route("POST", "/instances/{instance_id}/pairing-code", "instances", scope="instances:write"),
+    Route("POST", "/instances/{instance_id}/logout", "instances", scope="instances:write"),
+    Route("POST", "/instances/{instance_id}/restart", "instances", scope="instances:write"),
+    Route("POST", "/contacts/checkIsOnWhatsApp", "instances", scope="instances:read"),
+    Route("GET", "/stream", "stream", streaming=True, scope="events:read"),
+    Route("POST", "/webhooks", "webhooks", scope="webhooks:write"),
+    Route("GET", "/webhooks", "webhooks", scope="webhooks:read"),
+    Route("GET", "/webhooks/{webhook_id}", "webhooks", scope="webhooks:read"),
+    Route("PATCH", "/webhooks/{webhook_id}", "webhooks", scope="webhooks:write"),
+    Route("DELETE", "/webhooks/{webhook_id}", "webhooks", scope="webhooks:write"),
+    Route("POST", "/webhooks/{webhook_id}/rotate-secret", "webhooks", scope="webhooks:write"),
+    Route("POST", "/webhooks/{webhook_id}/test", "webhooks", scope="webhooks:write"),
+    Route("GET", "/webhooks/{webhook_id}/deliveries", "webhooks", scope="webhooks:read"),
+    Route("POST", "/webhooks/{webhook_id}/deliveries/{delivery_id}/replay", "webhooks", scope="webhooks:write"),
+    Route("GET", "/conversations", "inbox", scope="inbox:read"),
+    Route("GET", "/conversations/{jid}/messages", "inbox", scope="inbox:read"),
+    Route("POST", "/conversations/{jid}/read", "inbox", scope="inbox:write"),
+    # Console users (no key: the identity service's tokens come from here) and their API keys (sessions only).
+    *(
+        Route("POST", f"/auth/{action}", "auth", auth=False)
+        for action in ("signup", "confirm", "login", "refresh", "logout", "password/forgot", "password/reset")
+    ),
+    Route("POST", "/keys", "keys", session_only=True),
+    Route("GET", "/keys", "keys", session_only=True),
+    Route("GET", "/keys/{key_id}", "keys", session_only=True),
+    Route("POST", "/keys/{key_id}/roll", "keys", session_only=True),
+    Route("DELETE", "/keys/{key_id}", "keys", session_only=True),
     # The other side of the sandbox network (test keys only): a phone scanning a QR, a contact writing.
-    Route("POST", "/sandbox/instances/{instance_id}/scan", "sandbox"),
-    Route("POST", "/sandbox/instances/{instance_id}/inbound", "sandbox"),
+    Route("POST", "/sandbox/instances/{instance_id}/scan", "sandbox", scope="sandbox"),
+    Route("POST", "/sandbox/instances/{instance_id}/inbound", "sandbox", scope="sandbox"),
 )
 
 TABLES: tuple[Table, ...] = (
@@ -321,6 +352,7 @@ TOPOLOGY = Topology(
     rules=(Rule("to-event-log", "event-log"), Rule("to-webhooks", "webhook-fanout")),
     schedules=(Schedule("outbox", every_seconds=60),),
     buckets=("media",),
+    triggers=(Trigger("cognito_messages", "custom_message"),),
 )
 
 

@@ -1,43 +1,91 @@
-"""Bearer API keys → the calling account; anything else is a 401 `unauthorized`."""
+"""Who is calling: an API key (`bz_live_…`/`bz_test_…`) or a console session token (a Cognito access token, in
+test mode unless `Bz-Mode: live`); then what the route allows it (a restricted key's scopes, session-only
+routes). Anything else is a 401 `unauthorized`."""
 
 from __future__ import annotations
 
 from fastapi import Depends, Request
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from bzapper.bootstrap import services
-from bzapper.domain.errors import BzError
-from bzapper.domain.keys import key_mode
+from bzapper.domain.clock import now_ms
+from bzapper.domain.errors import BzError, validation_failed
+from bzapper.domain.keys import Mode, allows, key_mode
 from bzapper.domain.model import Principal
 from bzapper.domain.ratelimit import Bucket, LocalBuckets
+from bzapper.topology import Route, match_route
 
 KEY_REQUESTS_PER_MINUTE = 1200
 # Per key and per process: cheap protection before any table is touched. Sends have their own
 # account-wide bucket in DynamoDB (the plan's sends per minute).
 _per_key = LocalBuckets(Bucket(KEY_REQUESTS_PER_MINUTE))
 
+MODE_HEADER = "bz-mode"
+
 bearer = HTTPBearer(
     auto_error=False,
-    bearerFormat="bz_live_… | bz_test_…",
-    description="An API key: `bz_live_…` for live data, `bz_test_…` for test mode and the sandbox network.",
+    bearerFormat="bz_live_… | bz_test_… | a console session token",
+    description="An API key: `bz_live_…` for live data, `bz_test_…` for test mode and the sandbox network; or a "
+    "console session token from POST /auth/login (test mode unless `Bz-Mode: live`).",
 )
 
 
-def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Principal:
-    if credentials is None or credentials.scheme.lower() != "bearer" or key_mode(credentials.credentials) is None:
-        raise BzError("unauthorized")
-    principal = services().accounts.principal_for(credentials.credentials)
+def _session_mode(request: Request) -> Mode:
+    value = request.headers.get(MODE_HEADER)
+    if value is None or value.strip().lower() == "test":
+        return "test"
+    if value.strip().lower() == "live":
+        return "live"
+    raise validation_failed("Bz-Mode", "error.invalid_mode")
+
+
+def _principal(request: Request, token: str) -> Principal:
+    if key_mode(token) is not None:
+        principal = services().accounts.principal_for(token)
+        if principal is None:
+            raise BzError("unauthorized")
+        if principal.api_key_id:
+            services().keys.touch(principal.api_key_id, now_ms())
+        return principal
+    from bzapper.services.auth import session_claims  # only a session pays for the token verifier
+
+    claims = session_claims(services(), token)
+    principal = services().accounts.principal_of_user(claims.user_id, _session_mode(request))
     if principal is None:
+        raise BzError("unauthorized", message_key="error.invalid_session")
+    return principal
+
+
+def _route(request: Request) -> Route | None:
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return None
+    found, _ = match_route(request.method, route.path_format)
+    return found
+
+
+def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise BzError("unauthorized")
+    principal = _principal(request, credentials.credentials)
     request.state.principal = principal  # the error renderer speaks the account's language
+    if principal.suspended:
+        raise BzError("account_restricted", message_key="error.account_suspended")
     decision = _per_key.take(principal.key_id)
     request.state.rate_limit = decision
     if not decision.allowed:
         raise BzError("rate_limited", params={"retry_after": decision.retry_after_seconds}, rate=decision)
+    route = _route(request)
+    if route is not None and route.session_only and not principal.is_session:
+        raise BzError("forbidden", message_key="error.session_required")
+    if route is not None and not allows(principal.scopes, route.scope):
+        raise BzError("forbidden", message_key="error.missing_scope", param=route.scope, params={"scope": route.scope})
     return principal
 
 
 def require_test_mode(principal: Principal = Depends(authenticate)) -> Principal:
+    """The sandbox network's windows: a live caller finds nothing there (404, as a route that does not exist)."""
     if principal.livemode:
-        raise BzError("forbidden", message_key="error.test_mode_only")
+        raise BzError("not_found")
     return principal

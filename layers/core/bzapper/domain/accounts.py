@@ -21,6 +21,8 @@ class Account:
     """"active", or "suspended" by an operator (its keys and sessions are refused, its queued sends held)."""
     owner_email: str | None = None
     """The console user who signed it up (None for accounts an operator made)."""
+    owner_id: str | None = None
+    """That user's id at the identity service."""
 
     @property
     def suspended(self) -> bool:

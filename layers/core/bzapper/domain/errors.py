@@ -10,15 +10,16 @@ if TYPE_CHECKING:
 
 HTTP_STATUS: dict[str, int] = {
     "unauthorized": 401,
+    "invalid_credentials": 401,
     "insufficient_balance": 402,
     "forbidden": 403,
+    "account_restricted": 403,
     "not_supported": 403,
     "not_found": 404,
     "method_not_allowed": 405,
     "instance_not_connected": 409,
     "not_connected": 409,
     "no_number_available": 409,
-    "account_restricted": 409,
     "already_connected": 409,
     "qr_not_ready": 409,
     "idempotency_in_progress": 409,

@@ -29,3 +29,17 @@ def is_id(value: str, prefix: str) -> bool:
     """Whether `value` has the shape of one of our ids: a cheap 404 before any lookup (and no oversized key)."""
     head, _, tail = value.partition("_")
     return head == prefix and len(tail) == 26 and set(tail) <= _ULID_CHARS
+
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def derived_id(prefix: str, *parts: str) -> str:
+    """An id of our shape derived from `parts`, the same every time: what makes a retried creation (an account
+    opened for a user after a crash) find its own first attempt instead of making a second one."""
+    number = int.from_bytes(hashlib.sha256("\x00".join(parts).encode()).digest()[:17], "big")
+    chars = []
+    for _ in range(26):
+        number, digit = divmod(number, 32)
+        chars.append(_CROCKFORD[digit])
+    return f"{prefix}_{''.join(reversed(chars))}"

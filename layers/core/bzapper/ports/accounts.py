@@ -10,8 +10,17 @@ from bzapper.domain.model import Principal
 
 
 class AccountStore(Protocol):
-    def create_account(self, name: str, locale: str, *, owner_email: str | None = None) -> str:
-        """A new account's id."""
+    def create_account(
+        self,
+        name: str,
+        locale: str,
+        *,
+        owner_email: str | None = None,
+        owner_id: str | None = None,
+        account_id: str | None = None,
+    ) -> str:
+        """A new account's id; with `account_id`, that account, created once (a repeat finds it and changes
+        nothing)."""
         ...
 
     def create_key(self, account_id: str, mode: Mode) -> str:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bzapper.ports.accounts import AccountStore
+from bzapper.ports.accounts import AccountStore, KeyStore
 from bzapper.ports.billing import CheckoutStore, PaymentGateway, UsageStore, WalletStore
 from bzapper.ports.events import EventLog, EventPublisher, FenceChecker, ReportSink
+from bzapper.ports.identity import IdentityProvider, Mailer, SessionRevocations, TokenVerifier
 from bzapper.ports.inbox import IdentityStore, InboxStore
 from bzapper.ports.instances import ControlChannel, InstanceStore
 from bzapper.ports.media import MediaStore
@@ -44,3 +45,9 @@ class Services:
     sandbox: SandboxWorld
     sealers: SealerSource
     """The OTP sealer, if this deployment has a key (else OTPs are not supported)."""
+    keys: KeyStore
+    identity: IdentityProvider | None
+    """None when this deployment has no user pool: the auth API answers not_supported."""
+    tokens: TokenVerifier | None
+    revocations: SessionRevocations
+    mailer: Mailer

@@ -32,6 +32,7 @@ def _account(item: AccountModel) -> Account:
         created_at=int(item.created_at),
         status=item.status or "active",
         owner_email=item.owner_email,
+        owner_id=item.owner_id,
     )
 
 
@@ -52,12 +53,23 @@ class AccountStore:
         # A miss is cached briefly too, so a flood of bad keys cannot hammer the table (bounded in size).
         return ttl if found else min(ttl, 5.0)
 
-    def create_account(self, name: str, locale: str, *, owner_email: str | None = None) -> str:
-        account_id = new_id("acct")
-        AccountModel(account_id, name=name, locale=locale, created_at=now_ms(), owner_email=owner_email).save(
-            condition=AccountModel.account_id.does_not_exist()
+    def create_account(
+        self,
+        name: str,
+        locale: str,
+        *,
+        owner_email: str | None = None,
+        owner_id: str | None = None,
+        account_id: str | None = None,
+    ) -> str:
+        chosen = account_id or new_id("acct")
+        item = AccountModel(
+            chosen, name=name, locale=locale, created_at=now_ms(), owner_email=owner_email, owner_id=owner_id
         )
-        return account_id
+        created = applied(lambda: item.save(condition=AccountModel.account_id.does_not_exist()))
+        if not created and account_id is None:
+            raise RuntimeError("a new account id collided")  # a fresh ULID: never, in practice
+        return chosen
 
     def create_key(self, account_id: str, mode: Mode) -> str:
         """Returns the key itself, which is never stored and never shown again."""

@@ -35,6 +35,8 @@ class AccountModel(Model):
     status = UnicodeAttribute(default="active")
     """"active" or "suspended" (by an operator)."""
     owner_email = UnicodeAttribute(null=True)
+    owner_id = UnicodeAttribute(null=True)
+    """The console user (the identity service's `sub`) who owns it."""
 
 
 class ApiKeyModel(Model):
