@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
 from bzapper import i18n
 from bzapper.config import reset_settings, settings
+from bzapper.domain.clock import iso
 
 
 def _t(key: str, **params: object) -> str:
@@ -80,6 +81,92 @@ def accounts_create(
     typer.echo(json.dumps(account))
 
 
+def _account_json(account: Any) -> dict[str, Any]:
+    return {
+        "account_id": account.account_id,
+        "name": account.name,
+        "locale": account.locale,
+        "plan": account.plan,
+        "status": account.status,
+        "owner_email": account.owner_email,
+        "created": iso(account.created_at),
+    }
+
+
+@accounts.command("list", help=_t("cli.help.accounts_list"))
+def accounts_list(
+    limit: Annotated[int, typer.Option(min=1, max=1000, help=_t("cli.help.limit"))] = 100,
+    state_dir: StateDir = Path(".bzapper"),
+) -> None:
+    """Every account (an operator's scan: never a request path), one JSON object per line."""
+    _use_local_stack(state_dir)
+    from bzapper.bootstrap import services
+
+    found, cursor = services().accounts.list_accounts(limit, None)
+    while True:
+        for account in found:
+            typer.echo(json.dumps(_account_json(account)))
+        if cursor is None or len(found) == 0:
+            return
+        found, cursor = services().accounts.list_accounts(limit, cursor)
+
+
+@accounts.command("show", help=_t("cli.help.accounts_show"))
+def accounts_show(
+    account_id: Annotated[str, typer.Argument(help=_t("cli.help.account_id"))],
+    state_dir: StateDir = Path(".bzapper"),
+) -> None:
+    """An account, its wallets' balances and its numbers."""
+    _use_local_stack(state_dir)
+    from bzapper.bootstrap import services
+    from bzapper.domain.model import wallet_id
+
+    svc = services()
+    account = svc.accounts.get(account_id)
+    if account is None:
+        typer.echo(_t("error.not_found"), err=True)
+        raise typer.Exit(1)
+    shown = _account_json(account)
+    shown["balances"] = {mode: svc.wallets.balance(wallet_id(account_id, mode)) for mode in ("test", "live")}
+    shown["instances"] = [
+        {"instance_id": view.instance_id, "livemode": view.livemode, "engine": view.engine, "status": view.status}
+        for livemode in (False, True)
+        for view in svc.instances.of_account(account_id, livemode)
+    ]
+    typer.echo(json.dumps(shown))
+
+
+def _set_suspended(account_id: str, suspended: bool, state_dir: Path) -> None:
+    _use_local_stack(state_dir)
+    from bzapper.bootstrap import services
+    from bzapper.services.accounts import set_suspended
+
+    try:
+        account = set_suspended(services(), account_id, suspended)
+    except LookupError:
+        typer.echo(_t("error.not_found"), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(json.dumps(_account_json(account)))
+
+
+@accounts.command("suspend", help=_t("cli.help.accounts_suspend"))
+def accounts_suspend(
+    account_id: Annotated[str, typer.Argument(help=_t("cli.help.account_id"))],
+    state_dir: StateDir = Path(".bzapper"),
+) -> None:
+    """Its keys and sessions get 403 account_restricted within seconds; its queued sends are held, not lost."""
+    _set_suspended(account_id, True, state_dir)
+
+
+@accounts.command("unsuspend", help=_t("cli.help.accounts_unsuspend"))
+def accounts_unsuspend(
+    account_id: Annotated[str, typer.Argument(help=_t("cli.help.account_id"))],
+    state_dir: StateDir = Path(".bzapper"),
+) -> None:
+    """Active again: its keys work, and its held sends go out."""
+    _set_suspended(account_id, False, state_dir)
+
+
 @wallet.command("credit", help=_t("cli.help.wallet_credit"))
 def wallet_credit(
     account_id: Annotated[str, typer.Argument(help=_t("cli.help.account_id"))],
@@ -131,7 +218,7 @@ def _use_local_stack(state_dir: Path) -> None:
 
     # Into this process's environment: botocore reads AWS_ENDPOINT_URL and the credentials there itself.
     for name, value in read_dev_env(env_file).items():
-        if name.startswith(("AWS_", "BZ_SANDBOX")):
+        if name.startswith(("AWS_", "BZ_SANDBOX", "BZ_COGNITO")):
             os.environ.setdefault(name, value)
     os.environ.setdefault("BZ_STAGE", "local")
     reset_settings()  # read once already (for the help texts' language): read them again

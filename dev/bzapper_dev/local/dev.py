@@ -101,7 +101,21 @@ class DevStack:
         from bzapper_dev.local.provision import provision
 
         provision(boto3.session.Session(), settings())
+        # Console users: the pool on moto, its keys served by moto, emails into the stack's own mailbox.
+        from bzapper_dev.local.identity import identity_environment, provision_identity
+
+        pool_id, client_id = provision_identity(boto3.session.Session(), settings())
+        identity = identity_environment(
+            pool_id, client_id, f"{env['AWS_ENDPOINT_URL']}/{pool_id}/.well-known/jwks.json", self.mailbox_dir
+        )
+        os.environ.update(identity)
+        env.update(identity)
+        reset_settings()
         return env
+
+    @property
+    def mailbox_dir(self) -> Path:
+        return self.state_dir / "mailbox"
 
     def start_compute(self) -> Any:
         from bzapper.topology import TOPOLOGY
@@ -119,7 +133,12 @@ class DevStack:
             thread.start()
         self.worker = WorkerSupervisor(self.state_dir, dict(os.environ))  # the worker's: this process's
         self.worker.start()
-        return LocalGateway({group: load_function(group).app for group in TOPOLOGY.api_groups})
+        from bzapper_dev.local.mailbox import MailPrinter
+
+        printer = MailPrinter(self.mailbox_dir, self.stop, _terminal_locale())
+        printer.start()
+        apps = {group: load_function(group).app for group in TOPOLOGY.api_groups}
+        return LocalGateway(apps, mailbox_dir=self.mailbox_dir)
 
     def bootstrap(self, env: dict[str, str]) -> dict[str, Any]:
         from bzapper.bootstrap import services
@@ -150,6 +169,9 @@ class DevStack:
                         "AWS_ACCESS_KEY_ID",
                         "AWS_SECRET_ACCESS_KEY",
                         "BZ_SANDBOX_URL",
+                        "BZ_COGNITO_USER_POOL_ID",
+                        "BZ_COGNITO_CLIENT_ID",
+                        "BZ_MAILBOX_DIR",
                     )
                 },
             },

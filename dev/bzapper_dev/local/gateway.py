@@ -6,14 +6,16 @@ AWS; every app's fallback answers it with 404 `not_found` or 405 in the API's er
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from bzapper.topology import DEFAULT_GROUP, match_route
 
 
 class LocalGateway:
-    def __init__(self, apps: dict[str, Any]) -> None:
+    def __init__(self, apps: dict[str, Any], *, mailbox_dir: Path | None = None) -> None:
         self.apps = apps
+        self.mailbox_dir = mailbox_dir
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -24,5 +26,10 @@ class LocalGateway:
                 elif message["type"] == "lifespan.shutdown":
                     await send({"type": "lifespan.shutdown.complete"})
                     return
+        if self.mailbox_dir is not None and scope["path"] == "/sandbox/mailbox":
+            from bzapper_dev.local.mailbox import mailbox_app  # the local stack's own route: never on AWS
+
+            await mailbox_app(self.mailbox_dir, scope, receive, send)
+            return
         route, _ = match_route(scope.get("method", "GET"), scope["path"])
         await self.apps[route.group if route else DEFAULT_GROUP](scope, receive, send)

@@ -173,6 +173,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "pt-BR": "Encerrando o ambiente local…",
         "es": "Deteniendo el entorno local…",
     },
+    "cli.dev.email": {
+        "en": "Email to {to}: {subject}",
+        "pt-BR": "E-mail para {to}: {subject}",
+        "es": "Correo para {to}: {subject}",
+    },
+    "cli.dev.console": {
+        "en": "Console: {url}",
+        "pt-BR": "Console: {url}",
+        "es": "Consola: {url}",
+    },
     "cli.dev.credits": {
         "en": "credits: {credits} (test)",
         "pt-BR": "créditos: {credits} (teste)",
@@ -245,6 +255,31 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Run a session worker (what the Fargate service runs).",
         "pt-BR": "Rodar um worker de sessões (o que o serviço Fargate roda).",
         "es": "Ejecutar un worker de sesiones (lo que ejecuta el servicio Fargate).",
+    },
+    "cli.help.accounts_list": {
+        "en": "List every account (JSON lines).",
+        "pt-BR": "Lista todas as contas (linhas JSON).",
+        "es": "Lista todas las cuentas (líneas JSON).",
+    },
+    "cli.help.accounts_show": {
+        "en": "Show an account, its balances and its numbers.",
+        "pt-BR": "Mostra uma conta, seus saldos e seus números.",
+        "es": "Muestra una cuenta, sus saldos y sus números.",
+    },
+    "cli.help.accounts_suspend": {
+        "en": "Suspend an account: its keys and sessions are refused, its queued sends held.",
+        "pt-BR": "Suspende uma conta: suas chaves e sessões são recusadas, seus envios na fila ficam retidos.",
+        "es": "Suspende una cuenta: sus claves y sesiones se rechazan, sus envíos en cola quedan retenidos.",
+    },
+    "cli.help.accounts_unsuspend": {
+        "en": "Make a suspended account active again.",
+        "pt-BR": "Reativa uma conta suspensa.",
+        "es": "Reactiva una cuenta suspendida.",
+    },
+    "cli.help.limit": {
+        "en": "How many to read per page.",
+        "pt-BR": "Quantos ler por página.",
+        "es": "Cuántos leer por página.",
     },
     "cli.help.accounts_create": {
         "en": "Create an account with a test key and a connected sandbox instance on the running local stack.",

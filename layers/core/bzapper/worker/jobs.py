@@ -16,6 +16,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from enum import Enum
 
+from bzapper.cache import MISSING, TTLCache
 from bzapper.domain.clock import now_ms
 from bzapper.domain.engine import NotConnected, PermanentFailure
 from bzapper.domain.instances import should_open
@@ -48,6 +49,10 @@ class Outcome(Enum):
     LOST = "lost"  # the shard is not ours any more: touch nothing
 
 
+SUSPENSION_CACHE_SECONDS = 5.0
+"""An operator's suspension (or its lifting) reaches the sends within this long; one read per account meanwhile."""
+
+
 class JobRunner:
     def __init__(
         self,
@@ -62,6 +67,7 @@ class JobRunner:
         self.instance_of = instance_of
         self.reporter = reporter
         self.pacer = pacer
+        self._suspensions: TTLCache[bool] = TTLCache(10_000)
         # The priority lane has threads of its own: an OTP never waits behind a paced campaign's group.
         self._executors = {
             False: ThreadPoolExecutor(GROUPS_IN_PARALLEL, thread_name_prefix="jobs"),
@@ -145,6 +151,8 @@ class JobRunner:
             return Outcome.DONE
         if rank(status) >= RANK[MessageStatus.SENT]:
             return Outcome.DONE  # a redelivery of something already sent (or finally failed)
+        if self._suspended(job["account_id"]):
+            return Outcome.HELD  # an operator suspended the account: its sends wait, they are not lost
         instance = self.instance_of(job["instance_id"])
         try:
             if instance is None:
@@ -176,6 +184,15 @@ class JobRunner:
         except LeaseLost:
             # Sent or not, the next holder finds it: re-sent with the same WhatsApp id, collapsed by the phone.
             return Outcome.LOST
+
+    def _suspended(self, account_id: str) -> bool:
+        cached = self._suspensions.get(account_id)
+        if cached is not MISSING:
+            return bool(cached)
+        account = self.services.accounts.get(account_id)
+        suspended = account is not None and account.suspended
+        self._suspensions.put(account_id, suspended, SUSPENSION_CACHE_SECONDS)
+        return suspended
 
     def _report(
         self,
