@@ -27,7 +27,7 @@ NEEDS_NETWORK_SOCKETS = {
 _real_getaddrinfo = socket.getaddrinfo
 
 
-def _literal_addresses_only(host: Any, port: Any, family: int = 0, type: int = 0, proto: int = 0, flags: int = 0):  # noqa: A002
+def _literal_addresses_only(host: Any, port: Any, family: int = 0, type: int = 0, proto: int = 0, flags: int = 0):
     return _real_getaddrinfo(host, port, family, type, proto, flags | socket.AI_NUMERICHOST)
 
 
