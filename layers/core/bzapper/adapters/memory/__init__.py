@@ -174,6 +174,19 @@ def memory_fakes(
     )
 
 
-def memory_services(**options: object) -> Services:
-    """The services container over a fresh `memory_fakes(**options)`."""
-    return memory_fakes(**options).services  # type: ignore[arg-type]
+def memory_services(
+    *,
+    clock: Callable[[], int] = now_ms,
+    otp_sealing: bool = True,
+    sandbox_network: bool = True,
+    live_payments: bool = True,
+    gap_wait_ms: int = GAP_WAIT_MS,
+) -> Services:
+    """The services container over a fresh `memory_fakes(...)` (the same options)."""
+    return memory_fakes(
+        clock=clock,
+        otp_sealing=otp_sealing,
+        sandbox_network=sandbox_network,
+        live_payments=live_payments,
+        gap_wait_ms=gap_wait_ms,
+    ).services
