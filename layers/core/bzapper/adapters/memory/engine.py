@@ -1,0 +1,119 @@
+"""A WhatsApp engine in memory (bzapper.ports.engine): sessions connect at once, sends are acknowledged with the
+job's own WhatsApp id, and events wait for `pump` as an engine's would. Faults (PermanentFailure, NotConnected,
+anything else) are injected per method like every fake's."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from bzapper.adapters.memory.faults import Faults
+from bzapper.domain.clock import now_ms
+from bzapper.domain.engine import EngineEvent, EventSink, NotConnected, ServerAck, SessionSpec
+from bzapper.domain.phones import InvalidRecipient, parse_recipient
+
+PAIRING_CODE = "MEMO1234"
+
+
+class MemoryEngine(Faults):
+    name = "memory"
+
+    def __init__(self, clock: Callable[[], int] = now_ms) -> None:
+        super().__init__()
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._sinks: dict[str, EventSink] = {}
+        self._pending: list[tuple[str, EngineEvent]] = []
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+        self.read: list[tuple[str, str, list[str], str | None]] = []
+        self.acked: list[Any] = []
+        self.on_whatsapp: set[str] | None = None
+        """The phones check_numbers finds (None: every valid number)."""
+
+    def open(self, spec: SessionSpec, emit: EventSink) -> None:
+        self._enter("open", spec, emit)
+        with self._lock:
+            if spec.instance_id in self._sinks:
+                return
+            self._sinks[spec.instance_id] = emit
+        self._emit(spec.instance_id, {"kind": "state", "state": "connected", "phone": spec.phone})
+
+    def close(self, instance_id: str) -> None:
+        self._enter("close", instance_id)
+        with self._lock:
+            self._sinks.pop(instance_id, None)
+
+    def logout(self, instance_id: str) -> None:
+        self._enter("logout", instance_id)
+        self._emit(instance_id, {"kind": "state", "state": "logged_out"})
+        with self._lock:
+            self._sinks.pop(instance_id, None)
+
+    def pairing_code(self, instance_id: str, phone: str) -> str:
+        self._enter("pairing_code", instance_id, phone)
+        return PAIRING_CODE
+
+    def send(self, instance_id: str, job: dict[str, Any]) -> ServerAck:
+        self._enter("send", instance_id, job)
+        with self._lock:
+            if instance_id not in self._sinks:
+                raise NotConnected("disconnected")
+            self.sent.append((instance_id, dict(job)))
+        return ServerAck(job["wa_message_id"], self._clock())
+
+    def check_numbers(self, instance_id: str, inputs: list[str]) -> list[dict[str, Any]]:
+        self._enter("check_numbers", instance_id, inputs)
+        results = []
+        for value in inputs:
+            try:
+                recipient = parse_recipient(value)
+            except InvalidRecipient:
+                results.append({"input": value, "exists": False, "phone": None, "jid": None, "lid": None})
+                continue
+            exists = self.on_whatsapp is None or recipient.phone in self.on_whatsapp
+            results.append(
+                {
+                    "input": value,
+                    "exists": exists,
+                    "phone": recipient.phone if exists else None,
+                    "jid": recipient.jid if exists else None,
+                    "lid": recipient.lid,
+                }
+            )
+        return results
+
+    def mark_read(
+        self, instance_id: str, chat_jid: str, wa_message_ids: list[str], sender_jid: str | None = None
+    ) -> None:
+        self._enter("mark_read", instance_id, chat_jid, wa_message_ids, sender_jid)
+        with self._lock:
+            self.read.append((instance_id, chat_jid, list(wa_message_ids), sender_jid))
+
+    def pump(self, wait_seconds: float) -> None:
+        self._enter("pump", wait_seconds)
+        with self._lock:
+            pending, self._pending = self._pending, []
+            sinks = dict(self._sinks)
+        for instance_id, event in pending:
+            sink = sinks.get(instance_id)
+            if sink is not None:
+                sink(event)
+
+    def ack(self, acks: list[Any]) -> None:
+        self._enter("ack", acks)
+        with self._lock:
+            self.acked.extend(acks)
+
+    def shutdown(self) -> None:
+        self._enter("shutdown")
+        with self._lock:
+            self._sinks.clear()
+
+    def emit(self, instance_id: str, event: EngineEvent) -> None:
+        """An event from the other side (a receipt, an inbound message), delivered at the next `pump`."""
+        self._emit(instance_id, event)
+
+    def _emit(self, instance_id: str, event: EngineEvent) -> None:
+        with self._lock:
+            self._pending.append((instance_id, {"instance_id": instance_id, "at": self._clock(), **event}))

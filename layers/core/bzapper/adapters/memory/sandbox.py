@@ -1,0 +1,89 @@
+"""The sandbox world in memory (bzapper.ports.sandbox): what a tester does on the other side of the simulated
+network, answered from what a test set up, with the port's refusals."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from typing import Any
+
+from bzapper.adapters.memory.faults import Faults
+from bzapper.domain.engine import NotConnected
+from bzapper.domain.sandbox import SandboxRefused
+
+DEFAULT_PHONE = "+5511955550001"
+
+
+class MemorySandboxWorld(Faults):
+    """A scan links the instance to a phone (another phone is refused: already_paired); an injected message
+    needs a linked instance (else NotConnected). `enabled` False: no sandbox network in this deployment."""
+
+    def __init__(self, *, enabled: bool = True) -> None:
+        super().__init__()
+        self._enabled = enabled
+        self._lock = threading.Lock()
+        self.received_by: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self.paired: dict[str, str] = {}
+        """instance id → the phone that scanned its QR."""
+        self.injected: list[dict[str, Any]] = []
+        self._ids = itertools.count(1)
+
+    @property
+    def enabled(self) -> bool:
+        return self._enabled
+
+    @enabled.setter
+    def enabled(self, value: bool) -> None:
+        self._enabled = value
+
+    def received(self, account_id: str, contact: str) -> list[dict[str, Any]]:
+        self._enter("received", account_id, contact)
+        with self._lock:
+            return list(self.received_by.get((account_id, contact), []))
+
+    def scan(
+        self, account_id: str, instance_id: str, phone: str | None = None, *, code: str | None = None
+    ) -> dict[str, Any]:
+        self._enter("scan", account_id, instance_id, phone, code=code)
+        phone = phone or DEFAULT_PHONE
+        with self._lock:
+            if self.paired.get(instance_id, phone) != phone:
+                raise SandboxRefused("already_paired", "the instance is paired with another phone")
+            self.paired[instance_id] = phone
+        return {"state": "connected", "phone": phone, "lid": None, "push_name": None}
+
+    def inject_inbound(
+        self,
+        account_id: str,
+        instance_id: str,
+        sender: str,
+        message_type: str,
+        content: dict[str, Any],
+        *,
+        from_me: bool = False,
+        push_name: str | None = None,
+        wa_message_id: str | None = None,
+        group: str | None = None,
+        group_name: str | None = None,
+    ) -> str:
+        self._enter(
+            "inject_inbound",
+            account_id,
+            instance_id,
+            sender,
+            message_type,
+            content,
+            from_me=from_me,
+            push_name=push_name,
+            wa_message_id=wa_message_id,
+            group=group,
+            group_name=group_name,
+        )
+        with self._lock:
+            if instance_id not in self.paired:
+                raise NotConnected("disconnected")
+            wa_id = wa_message_id or f"3EBMEM{next(self._ids):010d}"
+            self.injected.append(
+                {"instance_id": instance_id, "sender": sender, "type": message_type, "content": content, "id": wa_id}
+            )
+            return wa_id
