@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 
-from bzapper.adapters.memory.accounts import MemoryAccountStore
+from bzapper.adapters.memory.accounts import MemoryAccountStore, MemoryKeyStore
 from bzapper.adapters.memory.billing import (
     MemoryCheckoutStore,
     MemoryPaymentGateway,
@@ -24,6 +24,12 @@ from bzapper.adapters.memory.billing import (
 from bzapper.adapters.memory.clock import ManualClock
 from bzapper.adapters.memory.events import MemoryEventLog, MemoryEventPublisher, MemoryFenceChecker, MemoryReportSink
 from bzapper.adapters.memory.faults import Call, ConditionFailed, Faults
+from bzapper.adapters.memory.identity import (
+    MemoryIdentityProvider,
+    MemoryMailer,
+    MemorySessionRevocations,
+    MemoryTokenVerifier,
+)
 from bzapper.adapters.memory.inbox import MemoryIdentityStore, MemoryInboxStore
 from bzapper.adapters.memory.instances import MemoryControlChannel, MemoryInstanceStore
 from bzapper.adapters.memory.media import MemoryMediaStore
@@ -90,6 +96,11 @@ class MemoryFakes:
     sandbox: MemorySandboxWorld
     sealer: MemorySealer
     sealers: MemorySealerSource
+    keys: MemoryKeyStore
+    identity: MemoryIdentityProvider
+    tokens: MemoryTokenVerifier
+    revocations: MemorySessionRevocations
+    mailer: MemoryMailer
 
     @cached_property
     def services(self) -> Services:
@@ -118,6 +129,11 @@ class MemoryFakes:
             inbox=self.inbox,
             sandbox=self.sandbox,
             sealers=self.sealers,
+            keys=self.keys,
+            identity=self.identity,
+            tokens=self.tokens,
+            revocations=self.revocations,
+            mailer=self.mailer,
         )
 
 
@@ -143,9 +159,11 @@ def memory_fakes(
     webhooks = MemoryWebhookStore(clock)
     leases = MemoryLeaseStore()
     sealer = MemorySealer(clock)
+    accounts = MemoryAccountStore(clock)
+    identity = MemoryIdentityProvider(clock)
     return MemoryFakes(
         clock=clock,
-        accounts=MemoryAccountStore(clock),
+        accounts=accounts,
         instances=instances,
         messages=messages,
         idempotency=idempotency,
@@ -171,6 +189,11 @@ def memory_fakes(
         sandbox=MemorySandboxWorld(enabled=sandbox_network),
         sealer=sealer,
         sealers=MemorySealerSource(sealer if otp_sealing else None),
+        keys=MemoryKeyStore(accounts, clock),
+        identity=identity,
+        tokens=MemoryTokenVerifier(identity),
+        revocations=MemorySessionRevocations(),
+        mailer=MemoryMailer(),
     )
 
 

@@ -1,0 +1,226 @@
+"""Console identity in memory (bzapper.ports.identity): a user pool with Cognito's semantics (users by email,
+codes that expire and are checked, disabled users, revoked refresh tokens), a token verifier that knows the
+tokens the pool issued, the revocations of signed-out sessions, and a mailbox."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+
+from bzapper.adapters.memory.faults import Faults
+from bzapper.domain.clock import now_ms
+from bzapper.domain.identity import (
+    AuthTokens,
+    InvalidCode,
+    InvalidCredentials,
+    InvalidToken,
+    NewUser,
+    NotConfirmed,
+    TokenClaims,
+    UserDisabled,
+    UserExists,
+    WeakPassword,
+    password_problem,
+)
+from bzapper.domain.ids import new_id
+
+ACCESS_TTL_MS = 3600 * 1000
+CODE_TTL_MS = 24 * 3600 * 1000
+
+
+@dataclass(frozen=True, slots=True)
+class _User:
+    user_id: str
+    email: str
+    password: str
+    name: str
+    locale: str
+    confirmed: bool = False
+    enabled: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class _Session:
+    user_id: str
+    session_id: str
+    expires_at: int
+
+
+@dataclass
+class MemoryIdentityProvider(Faults):
+    """Codes are kept readable (`codes[(purpose, email)]`) for tests to type in, as a user reads an email."""
+
+    clock: Callable[[], int] = now_ms
+    users: dict[str, _User] = field(default_factory=dict)
+    codes: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)
+    access: dict[str, _Session] = field(default_factory=dict)
+    refresh_tokens: dict[str, str] = field(default_factory=dict)
+    """refresh token -> user id"""
+    revoked_refresh: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        Faults.__init__(self)
+        self._lock = threading.RLock()
+
+    def _code(self, purpose: str, email: str) -> str:
+        code = f"{secrets.randbelow(10**6):06d}"
+        self.codes[(purpose, email)] = (code, self.clock() + CODE_TTL_MS)
+        return code
+
+    def _check(self, purpose: str, email: str, code: str) -> bool:
+        stored = self.codes.get((purpose, email))
+        if stored is None or stored[1] <= self.clock() or stored[0] != code:
+            return False
+        del self.codes[(purpose, email)]
+        return True
+
+    def _issue(self, user: _User, refresh: bool = True) -> AuthTokens:
+        access = new_id("at")
+        self.access[access] = _Session(user.user_id, new_id("ses"), self.clock() + ACCESS_TTL_MS)
+        refresh_token = None
+        if refresh:
+            refresh_token = new_id("rt")
+            self.refresh_tokens[refresh_token] = user.user_id
+        return AuthTokens(access, refresh_token, ACCESS_TTL_MS // 1000)
+
+    def sign_up(self, email: str, password: str, *, name: str, locale: str) -> str:
+        self._enter("sign_up", email, name=name, locale=locale)
+        if password_problem(password) is not None:
+            raise WeakPassword
+        with self._lock:
+            if email in self.users:
+                raise UserExists
+            user = _User(new_id("usr"), email, password, name, locale)
+            self.users[email] = user
+            self._code("confirm", email)
+        return user.user_id
+
+    def resend_code(self, email: str) -> None:
+        self._enter("resend_code", email)
+        with self._lock:
+            user = self.users.get(email)
+            if user is not None and not user.confirmed:
+                self._code("confirm", email)
+
+    def is_confirmed(self, email: str) -> bool | None:
+        self._enter("is_confirmed", email)
+        user = self.users.get(email)
+        return None if user is None else user.confirmed
+
+    def confirm(self, email: str, code: str) -> NewUser:
+        self._enter("confirm", email, code)
+        with self._lock:
+            user = self.users.get(email)
+            if user is None or user.confirmed or not self._check("confirm", email, code):
+                raise InvalidCode
+            self.users[email] = replace(user, confirmed=True)
+        return NewUser(user.user_id, email, user.name, user.locale)
+
+    def sign_in(self, email: str, password: str) -> AuthTokens:
+        self._enter("sign_in", email)
+        with self._lock:
+            user = self.users.get(email)
+            if user is None or user.password != password:
+                raise InvalidCredentials
+            if not user.confirmed:
+                raise NotConfirmed
+            if not user.enabled:
+                raise UserDisabled
+            return self._issue(user)
+
+    def refresh(self, refresh_token: str) -> AuthTokens:
+        self._enter("refresh", refresh_token)
+        with self._lock:
+            user_id = self.refresh_tokens.get(refresh_token)
+            user = next((u for u in self.users.values() if u.user_id == user_id), None)
+            if user is None or refresh_token in self.revoked_refresh:
+                raise InvalidToken
+            if not user.enabled:
+                raise UserDisabled
+            return self._issue(user, refresh=False)
+
+    def sign_out(self, refresh_token: str) -> None:
+        self._enter("sign_out", refresh_token)
+        with self._lock:
+            self.revoked_refresh.add(refresh_token)
+
+    def forgot_password(self, email: str) -> None:
+        self._enter("forgot_password", email)
+        with self._lock:
+            user = self.users.get(email)
+            if user is not None and user.confirmed:
+                self._code("reset", email)
+
+    def reset_password(self, email: str, code: str, password: str) -> None:
+        self._enter("reset_password", email, code)
+        if password_problem(password) is not None:
+            raise WeakPassword
+        with self._lock:
+            user = self.users.get(email)
+            if user is None or not self._check("reset", email, code):
+                raise InvalidCode
+            self.users[email] = replace(user, password=password)
+
+    def set_enabled(self, user_id: str, enabled: bool) -> None:
+        self._enter("set_enabled", user_id, enabled)
+        with self._lock:
+            for email, user in self.users.items():
+                if user.user_id == user_id:
+                    self.users[email] = replace(user, enabled=enabled)
+
+
+class MemoryTokenVerifier(Faults):
+    """Knows the access tokens its pool issued (a real verifier checks a signature; the rules are the same:
+    unknown or expired is invalid)."""
+
+    def __init__(self, provider: MemoryIdentityProvider) -> None:
+        super().__init__()
+        self._provider = provider
+
+    def verify(self, access_token: str) -> TokenClaims:
+        self._enter("verify", access_token)
+        session = self._provider.access.get(access_token)
+        if session is None or session.expires_at <= self._provider.clock():
+            raise InvalidToken
+        return TokenClaims(session.user_id, session.session_id, session.expires_at)
+
+
+class MemorySessionRevocations(Faults):
+    def __init__(self) -> None:
+        super().__init__()
+        self.sessions: set[str] = set()
+        self.refresh_tokens: set[str] = set()
+
+    def revoke(self, session_id: str | None, refresh_token: str | None, until: int) -> None:
+        self._enter("revoke", session_id, refresh_token, until)
+        if session_id:
+            self.sessions.add(session_id)
+        if refresh_token:
+            self.refresh_tokens.add(refresh_token)
+
+    def session_revoked(self, session_id: str) -> bool:
+        self._enter("session_revoked", session_id)
+        return session_id in self.sessions
+
+    def refresh_revoked(self, refresh_token: str) -> bool:
+        self._enter("refresh_revoked", refresh_token)
+        return refresh_token in self.refresh_tokens
+
+
+@dataclass(frozen=True, slots=True)
+class SentEmail:
+    to: str
+    subject: str
+    text: str
+
+
+class MemoryMailer(Faults):
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: list[SentEmail] = []
+
+    def send(self, to: str, subject: str, text: str) -> None:
+        self._enter("send", to, subject)
+        self.sent.append(SentEmail(to, subject, text))
