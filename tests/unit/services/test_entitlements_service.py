@@ -5,10 +5,16 @@ from __future__ import annotations
 
 from support.memory import open_account
 
+from bzapper.api.presenters.account import entitlements_out
 from bzapper.domain.plans import EXPERIMENTAL_INTERACTIVE
 from bzapper.domain.ratelimit import Bucket
 from bzapper.services.entitlements import entitlements
 from bzapper.services.webhooks import create_webhook
+
+
+def shown(services, principal):
+    """The standing as GET /me/entitlements shows it."""
+    return entitlements_out(entitlements(services, principal))
 
 
 def test_the_plan_and_its_use_so_far(fakes):
@@ -19,7 +25,7 @@ def test_the_plan_and_its_use_so_far(fakes):
     for _ in range(7):
         fakes.rate_limits.take(f"sends:{tenant.account_id}:test", Bucket(120))
 
-    found = entitlements(fakes.services, tenant.principal)
+    found = shown(fakes.services, tenant.principal)
 
     assert found == {
         "plan": "payg",
@@ -36,14 +42,14 @@ def test_sends_this_minute_drain_as_the_minute_passes(fakes, clock):
     for _ in range(6):
         fakes.rate_limits.take(f"sends:{tenant.account_id}:test", Bucket(120))
     clock.advance(1_500)  # three intervals of 500 ms
-    assert entitlements(fakes.services, tenant.principal)["usage"]["sends_this_minute"] == 3
+    assert shown(fakes.services, tenant.principal)["usage"]["sends_this_minute"] == 3
 
 
 def test_a_feature_granted_to_the_account_is_on_whatever_its_plan(fakes):
     tenant = open_account(fakes)
     fakes.accounts.set_features(tenant.account_id, frozenset({EXPERIMENTAL_INTERACTIVE}))
     principal = fakes.accounts.principal_for(tenant.api_key)
-    assert entitlements(fakes.services, principal)["features"] == {EXPERIMENTAL_INTERACTIVE: True}
+    assert shown(fakes.services, principal)["features"] == {EXPERIMENTAL_INTERACTIVE: True}
     scale = open_account(fakes, plan="scale")
-    found = entitlements(fakes.services, scale.principal)
+    found = shown(fakes.services, scale.principal)
     assert found["features"] == {EXPERIMENTAL_INTERACTIVE: True} and found["limits"]["instances"] == 50

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from support.memory import PHONE, open_account
 
+from bzapper.api.presenters.media import media_out, upload_started_out
 from bzapper.domain.errors import BzError
 from bzapper.domain.media import DIRECT_UPLOAD_MAX, MediaSource, TooLarge, object_key
 from bzapper.domain.sending import SendDraft
@@ -43,7 +44,7 @@ def test_an_upload_is_typed_by_its_content_not_its_claims(fakes):
     stored = upload(fakes, tenant, PNG, declared="application/pdf", filename="../../etc/report.pdf")
     assert (stored["mime_type"], stored["size"], stored["filename"]) == ("image/png", len(PNG), "report.pdf")
     assert stored["key"] == object_key(tenant.account_id, False, stored["media_id"])
-    assert media.public_media(stored) == {k: stored[k] for k in ("media_id", "mime_type", "size", "sha256", "filename")}
+    assert media_out(stored) == {k: stored[k] for k in ("media_id", "mime_type", "size", "sha256", "filename")}
 
 
 def test_a_file_without_a_signature_keeps_its_declared_type_as_a_label(fakes):
@@ -65,7 +66,7 @@ def test_an_empty_or_oversized_upload_is_refused_and_nothing_stored(fakes):
 
 def test_a_presigned_upload_is_checked_when_completed_and_completing_again_is_harmless(fakes, clock):
     tenant = open_account(fakes)
-    started = media.start_upload(fakes.services, tenant.principal)
+    started = upload_started_out(media.start_upload(fakes.services, tenant.principal))
     media_id = started["media_id"]
     assert started["max_size"] == 16 * 1024 * 1024 and started["upload"]["method"] == "POST"
     assert started["expires_at"] == "2025-01-15T13:00:00.000Z"
@@ -83,7 +84,7 @@ def test_a_presigned_upload_is_checked_when_completed_and_completing_again_is_ha
 
 def test_an_upload_past_the_plans_size_is_discarded(fakes):
     tenant = open_account(fakes)
-    media_id = media.start_upload(fakes.services, tenant.principal)["media_id"]
+    media_id = upload_started_out(media.start_upload(fakes.services, tenant.principal))["media_id"]
     fakes.media.upload(tenant.account_id, False, media_id, PDF)
     fakes.media.fail_next("read_upload", TooLarge())
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from support.memory import open_account
 
+from bzapper.api.presenters.account import usage_out
 from bzapper.domain.errors import BzError
 from bzapper.domain.usage import METRICS
 from bzapper.services.usage import usage_report
@@ -20,8 +21,11 @@ def counted(fakes, tenant, metric: str, at: int, instance_id: str | None = None,
 
 
 def report(fakes, tenant, start: str | None, end: str | None, granularity: str = "hour", instance_id=None) -> dict:
-    return usage_report(
-        fakes.services, tenant.principal, start=start, end=end, granularity=granularity, instance_id=instance_id
+    """The report as GET /usage shows it."""
+    return usage_out(
+        usage_report(
+            fakes.services, tenant.principal, start=start, end=end, granularity=granularity, instance_id=instance_id
+        )
     )
 
 
