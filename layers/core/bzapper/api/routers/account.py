@@ -5,7 +5,8 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Query
 
 from bzapper.api.auth import authenticate
-from bzapper.api.schemas import AccountOut, AccountPatch, Entitlements, UsageReport, error_responses
+from bzapper.api.schemas.account import AccountOut, AccountPatch, Entitlements, UsageReport
+from bzapper.api.schemas.common import error_responses
 from bzapper.domain.clock import iso
 from bzapper.domain.errors import BzError
 from bzapper.domain.model import Principal

@@ -3,7 +3,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request
 
 from bzapper.api.auth import authenticate
-from bzapper.api.schemas import CheckoutOut, CheckoutRequest, Wallet, error_responses
+from bzapper.api.schemas.billing import CheckoutOut, CheckoutRequest, Wallet
+from bzapper.api.schemas.common import error_responses
 from bzapper.domain.model import Principal
 from bzapper.services.billing import create_checkout, wallet_view
 from bzapper.services.container import services

@@ -3,7 +3,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Path, Query
 
 from bzapper.api.auth import authenticate
-from bzapper.api.schemas import ConversationList, ConversationMessages, ConversationReadOut, error_responses
+from bzapper.api.schemas.common import error_responses
+from bzapper.api.schemas.inbox import ConversationList, ConversationMessages, ConversationReadOut
 from bzapper.domain.model import Principal
 from bzapper.services import inbox as service
 from bzapper.services.container import services

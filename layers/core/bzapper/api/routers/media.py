@@ -8,7 +8,8 @@ from fastapi.responses import RedirectResponse
 
 from bzapper.adapters.aws.media import file_chunks
 from bzapper.api.auth import authenticate
-from bzapper.api.schemas import MediaOut, UploadComplete, UploadStarted, error_responses
+from bzapper.api.schemas.common import error_responses
+from bzapper.api.schemas.media import MediaOut, UploadComplete, UploadStarted
 from bzapper.domain.media import DIRECT_UPLOAD_MAX, DOWNLOAD_URL_SECONDS
 from bzapper.domain.model import Principal
 from bzapper.services import media as service

@@ -9,7 +9,8 @@ from fastapi.responses import HTMLResponse
 
 from bzapper import i18n
 from bzapper.api.errors import resolve_locale
-from bzapper.api.schemas import Received, error_responses, html_responses
+from bzapper.api.schemas.common import error_responses, html_responses
+from bzapper.api.schemas.payments import Received
 from bzapper.domain.clock import now_ms
 from bzapper.domain.ids import is_id
 from bzapper.services.billing import process_provider_event, sandbox_event

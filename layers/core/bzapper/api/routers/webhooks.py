@@ -3,19 +3,21 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from bzapper.api.auth import authenticate
-from bzapper.api.schemas import (
-    DeliveryList,
-    DeliveryQueued,
+from bzapper.api.schemas.common import error_responses
+from bzapper.api.schemas.events import (
     LowBalanceEvent,
     MessageEvent,
     MessageReceivedEvent,
-    WebhookCreate,
     WebhookDisabledEvent,
+    WebhookTestEvent,
+)
+from bzapper.api.schemas.webhooks import (
+    DeliveryList,
+    DeliveryQueued,
+    WebhookCreate,
     WebhookList,
     WebhookOut,
     WebhookPatch,
-    WebhookTestEvent,
-    error_responses,
 )
 from bzapper.domain.model import Principal
 from bzapper.services import webhooks as service
