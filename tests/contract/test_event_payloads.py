@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bzapper.api.contract import openapi_document
-from bzapper.api.schemas import MessageEvent
+from bzapper.api.schemas.events import MessageEvent
 from bzapper.domain.model import MessageView
 from bzapper.services.statuses import status_event
 

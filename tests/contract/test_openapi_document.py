@@ -25,7 +25,7 @@ from referencing import Registry, Resource
 from bzapper.api.apps import allowed_methods
 from bzapper.api.auth import authenticate
 from bzapper.api.contract import HEADERS, HTTP_METHODS, openapi_document
-from bzapper.api.schemas import error_responses, event_stream_response
+from bzapper.api.schemas.common import error_responses, event_stream_response
 from bzapper.domain.errors import ERROR_CODES, HTTP_STATUS
 from bzapper.topology import TOPOLOGY
 

@@ -15,7 +15,7 @@ from support.media import jpeg, mp3, ogg, pad, pdf, webp
 from support.reports import CapturingPublisher, deliver
 
 from bzapper.adapters.aws.models import AccountModel, MessageModel
-from bzapper.api.schemas import MessageChangeEvent
+from bzapper.api.schemas.events import MessageChangeEvent
 from bzapper.config import settings
 from bzapper.domain.composing import EDIT_WINDOW_MS
 from bzapper.domain.model import StatusReport, wallet_id

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bzapper.api.schemas import MessageReceivedEvent
+from bzapper.api.schemas.events import MessageReceivedEvent
 from bzapper.domain.inbox import CONTACT, GROUP, Contact, ReceivedMessage, chat_sort, chat_type, conversation_type
 from bzapper.domain.phones import InvalidRecipient, is_group_jid, parse_group, parse_recipient
 from bzapper.services.inbox import received_event

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bzapper.api.schemas import MessageReceivedEvent
+from bzapper.api.schemas.events import MessageReceivedEvent
 from bzapper.domain.cursors import decode_cursor, encode_cursor
 from bzapper.domain.errors import BzError
 from bzapper.domain.ids import is_id

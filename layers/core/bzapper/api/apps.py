@@ -66,7 +66,7 @@ _ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 def _document_rate_limits(router: APIRouter) -> None:
     """Every authenticated request passes the per-key rate limit, so every such operation may answer 429."""
-    from bzapper.api.schemas import error_responses
+    from bzapper.api.schemas.common import error_responses
 
     too_many = error_responses(429)[429]
     for route in router.routes:

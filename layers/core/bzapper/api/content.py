@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from bzapper.api.schemas import (
+from bzapper.api.schemas.messages import (
     SendButtonsRequest,
     SendContactRequest,
     SendListRequest,

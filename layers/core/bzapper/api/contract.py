@@ -2,7 +2,8 @@
 
 Every part of the document comes from the code:
 
-- paths, parameters, bodies and schemas: the group routers and their pydantic models (`api/schemas.py`);
+- paths, parameters, bodies and schemas: the group routers and their pydantic models (`api/schemas/`, a module
+  per group);
 - the security scheme: the `HTTPBearer` dependency of `api/auth.py`;
 - response headers: what `RequestContext` and the rate limiters set (`X-Request-Id` on every response,
   `RateLimit-*` once a key is authenticated, `Retry-After` on 429/503, `Idempotent-Replayed`);
@@ -13,7 +14,7 @@ Every part of the document comes from the code:
 Hooks for what is still to come (they are picked up with no change here):
 
 - a new route: declare it in `topology.py` and in its group router; it appears under `paths`.
-- **the SSE stream** (`GET /stream`): declare its 200 response with `schemas.event_stream_response(...)`
+- **the SSE stream** (`GET /stream`): declare its 200 response with `schemas.common.event_stream_response(...)`
   (`text/event-stream`); it is documented like any operation, and the fuzzing test reads a bounded
   number of events from it.
 - **webhooks**: a group router module that defines `webhooks = APIRouter()` and one

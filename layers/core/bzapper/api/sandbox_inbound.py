@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic.fields import FieldInfo
 
 from bzapper.api.content import contact_content, poll_content, reaction_content
-from bzapper.api.schemas import (
+from bzapper.api.schemas.common import Strict
+from bzapper.api.schemas.messages import (
     ContactCard,
     MessageEditRequest,
     SendAudioRequest,
@@ -25,7 +26,6 @@ from bzapper.api.schemas import (
     SendPollRequest,
     SendReactionRequest,
     SendTextRequest,
-    Strict,
     mentions_field,
 )
 from bzapper.domain.errors import BzError, validation_failed

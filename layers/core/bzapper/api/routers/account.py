@@ -6,7 +6,8 @@ from fastapi import APIRouter, Depends, Query
 
 from bzapper.api.auth import authenticate
 from bzapper.api.presenters.account import entitlements_out, usage_out
-from bzapper.api.schemas import AccountOut, AccountPatch, Entitlements, UsageReport, error_responses
+from bzapper.api.schemas.account import AccountOut, AccountPatch, Entitlements, UsageReport
+from bzapper.api.schemas.common import error_responses
 from bzapper.bootstrap import services
 from bzapper.domain.accounts import Account
 from bzapper.domain.clock import iso

@@ -4,7 +4,8 @@ from fastapi import APIRouter, Depends, Query, Request
 
 from bzapper.api.auth import authenticate
 from bzapper.api.presenters.billing import checkout_out, wallet_out
-from bzapper.api.schemas import CheckoutOut, CheckoutRequest, Wallet, error_responses
+from bzapper.api.schemas.billing import CheckoutOut, CheckoutRequest, Wallet
+from bzapper.api.schemas.common import error_responses
 from bzapper.bootstrap import services
 from bzapper.domain.model import Principal
 from bzapper.services.billing import create_checkout, wallet_view

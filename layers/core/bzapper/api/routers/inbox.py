@@ -4,7 +4,8 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from bzapper.api.auth import authenticate
 from bzapper.api.presenters.inbox import conversation_page, conversation_read, thread_page
-from bzapper.api.schemas import ConversationList, ConversationMessages, ConversationReadOut, error_responses
+from bzapper.api.schemas.common import error_responses
+from bzapper.api.schemas.inbox import ConversationList, ConversationMessages, ConversationReadOut
 from bzapper.bootstrap import services
 from bzapper.domain.model import Principal
 from bzapper.services import inbox as service

@@ -7,7 +7,8 @@ import io
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from bzapper.api.auth import authenticate
-from bzapper.api.instance_schemas import (
+from bzapper.api.schemas.common import error_responses
+from bzapper.api.schemas.instances import (
     CheckNumbersRequest,
     CheckNumbersResult,
     InstanceCreate,
@@ -18,7 +19,6 @@ from bzapper.api.instance_schemas import (
     PairingCode,
     PairingCodeRequest,
 )
-from bzapper.api.schemas import error_responses
 from bzapper.bootstrap import services
 from bzapper.domain.clock import iso
 from bzapper.domain.model import InstanceView, Principal

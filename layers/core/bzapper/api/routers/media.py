@@ -8,7 +8,8 @@ from fastapi.responses import RedirectResponse
 
 from bzapper.api.auth import authenticate
 from bzapper.api.presenters.media import media_out, upload_started_out
-from bzapper.api.schemas import MediaOut, UploadComplete, UploadStarted, error_responses
+from bzapper.api.schemas.common import error_responses
+from bzapper.api.schemas.media import MediaOut, UploadComplete, UploadStarted
 from bzapper.bootstrap import services
 from bzapper.domain.media import DIRECT_UPLOAD_MAX, DOWNLOAD_URL_SECONDS, file_chunks
 from bzapper.domain.model import Principal

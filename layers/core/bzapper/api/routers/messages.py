@@ -9,9 +9,10 @@ from pydantic import BaseModel
 
 from bzapper.api.auth import authenticate
 from bzapper.api.content import content_of
-from bzapper.api.schemas import (
+from bzapper.api.schemas.common import error_responses
+from bzapper.api.schemas.events import MessageChangeEvent
+from bzapper.api.schemas.messages import (
     MessageAccepted,
-    MessageChangeEvent,
     MessageEditRequest,
     MessageOut,
     OtpAccepted,
@@ -29,7 +30,6 @@ from bzapper.api.schemas import (
     SendStickerRequest,
     SendTextRequest,
     SendVideoRequest,
-    error_responses,
 )
 from bzapper.bootstrap import services
 from bzapper.domain.clock import iso

@@ -9,7 +9,8 @@ from fastapi.responses import HTMLResponse
 
 from bzapper import i18n
 from bzapper.api.errors import resolve_locale
-from bzapper.api.schemas import Received, error_responses, html_responses
+from bzapper.api.schemas.common import error_responses, html_responses
+from bzapper.api.schemas.payments import Received
 from bzapper.bootstrap import services
 from bzapper.domain.billing import Checkout
 from bzapper.services.billing import process_provider_event, sandbox_checkout, settle_sandbox_checkout

@@ -6,7 +6,8 @@ from importlib import resources
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from bzapper.api.schemas import Health, html_responses
+from bzapper.api.schemas.common import html_responses
+from bzapper.api.schemas.platform import Health
 
 router = APIRouter(tags=["platform"])
 

@@ -13,14 +13,14 @@ from fastapi import APIRouter, Body, Depends, Path
 
 from bzapper.api.auth import require_test_mode
 from bzapper.api.sandbox_inbound import inbound_content, renamed
-from bzapper.api.schemas import (
+from bzapper.api.schemas.common import error_responses
+from bzapper.api.schemas.sandbox import (
     SandboxInboundAccepted,
     SandboxInboundRequest,
     SandboxInstanceState,
     SandboxReceived,
     SandboxReceivedList,
     SandboxScanRequest,
-    error_responses,
 )
 from bzapper.bootstrap import services
 from bzapper.domain.clock import iso

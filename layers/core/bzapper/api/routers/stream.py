@@ -4,7 +4,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
 from bzapper.api.auth import authenticate
-from bzapper.api.schemas import error_responses, event_stream_response
+from bzapper.api.schemas.common import error_responses, event_stream_response
 from bzapper.bootstrap import services
 from bzapper.domain.model import Principal
 from bzapper.services.stream import checked_filters, event_stream, start_position

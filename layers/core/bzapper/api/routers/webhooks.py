@@ -4,19 +4,21 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 
 from bzapper.api.auth import authenticate
 from bzapper.api.presenters.webhooks import delivery_page, webhook_out
-from bzapper.api.schemas import (
-    DeliveryList,
-    DeliveryQueued,
+from bzapper.api.schemas.common import error_responses
+from bzapper.api.schemas.events import (
     LowBalanceEvent,
     MessageEvent,
     MessageReceivedEvent,
-    WebhookCreate,
     WebhookDisabledEvent,
+    WebhookTestEvent,
+)
+from bzapper.api.schemas.webhooks import (
+    DeliveryList,
+    DeliveryQueued,
+    WebhookCreate,
     WebhookList,
     WebhookOut,
     WebhookPatch,
-    WebhookTestEvent,
-    error_responses,
 )
 from bzapper.bootstrap import services
 from bzapper.domain.model import Principal

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bzapper.api.schemas import Strict
+from bzapper.api.schemas.common import Strict
 
 InstanceStatusName = Literal["disconnected", "pairing", "connected", "logged_out", "restricted", "failed"]
 

@@ -1,0 +1,106 @@
+"""What every group's schemas share: the strict request base, the error body and the responses helpers of
+the routers, and the shapes more than one group shows (a message status, a party of a conversation)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bzapper.domain.errors import ERROR_CODES
+
+ErrorCode = Literal[ERROR_CODES]  # type: ignore[valid-type]
+
+
+class Strict(BaseModel):
+    # An unknown field is a client bug worth reporting, not something to ignore silently.
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorBody(BaseModel):
+    code: ErrorCode = Field(description="Stable, neutral code: branch on this.")  # type: ignore[valid-type]
+    message: str = Field(description="Human-readable, translated by Accept-Language or the account's locale.")
+    locale: Literal["en", "pt-BR", "es"]
+    request_id: str | None = Field(description="Quote it to support.")
+    param: str | None = Field(default=None, description="The offending field, on validation errors.")
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "code": "instance_not_connected",
+                "message": "The number is disconnected. Reconnect it and try again.",
+                "locale": "en",
+                "request_id": "req_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+            }
+        }
+    )
+
+
+Locale = Literal["en", "pt-BR", "es"]
+
+
+MessageStatusName = Literal[
+    "queued", "sending", "sent", "delivered", "read", "played", "failed", "expired", "canceled", "received"
+]
+"""`received` is the status of an incoming message (direction `inbound`); the others are of the ones you send."""
+
+
+class StatusChangeOut(BaseModel):
+    status: MessageStatusName
+    at: str = Field(description="RFC 3339, UTC.")
+
+
+class MessageErrorOut(BaseModel):
+    code: str
+
+
+class PartyOut(BaseModel):
+    jid: str | None
+    phone: str | None
+    lid: str | None
+    name: str | None
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    descriptions = {
+        401: "Missing or invalid API key (`unauthorized`).",
+        402: "Not enough credits (`insufficient_balance`).",
+        403: "Not allowed for this key (`forbidden`).",
+        404: "No such resource in this account (`not_found`).",
+        409: "Conflict with the resource's state.",
+        413: "Request body too large (`payload_too_large`).",
+        422: "Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`.",
+        429: "Too many requests (`rate_limited`); wait `Retry-After` seconds.",
+        500: "Unexpected error (`internal_error`); quote `request_id`.",
+        503: "Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged.",
+    }
+    # Every operation can refuse its input (422) or fail unexpectedly (500), in the one error shape.
+    wanted = sorted({*statuses, 422, 500})
+    return {status: {"model": ErrorBody, "description": descriptions[status]} for status in wanted}
+
+
+def html_responses(*statuses: int, example: str) -> dict[int | str, dict[str, Any]]:
+    """An HTML page (200 and the given error statuses, each a page too), plus the JSON errors of any route."""
+    pages: dict[int | str, dict[str, Any]] = {
+        status: {
+            "description": "An HTML page." if status == 200 else f"An HTML page explaining the refusal ({status}).",
+            "content": {"text/html": {"schema": {"type": "string"}, **({"example": example} if status == 200 else {})}},
+        }
+        for status in (200, *statuses)
+    }
+    return {**pages, **error_responses()}
+
+
+def event_stream_response(description: str, example: str) -> dict[int | str, dict[str, Any]]:
+    """The 200 of a Server-Sent Events operation (`text/event-stream`), for the contract.
+
+    The wire format: each event has an `id:` (send it back as `Last-Event-ID` to resume), an `event:`
+    type and one `data:` line of JSON; `retry:` says how long to wait before reconnecting, and lines
+    starting with `:` are heartbeats.
+    """
+    return {
+        200: {
+            "description": description,
+            "content": {"text/event-stream": {"schema": {"type": "string"}, "example": example}},
+        }
+    }
