@@ -39,6 +39,7 @@ def test_every_operation_in_the_contract_is_routed():
 
 def test_every_function_directory_is_in_the_topology():
     groups = set(TOPOLOGY.api_groups) | {c.group for c in TOPOLOGY.consumers} | {s.group for s in TOPOLOGY.schedules}
+    groups |= {t.group for t in TOPOLOGY.triggers}
     on_disk = {path.parent.name for path in functions_dir().glob("*/handler.py")}
     assert on_disk == groups
 

@@ -893,6 +893,178 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/signup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign up (a confirmation code goes to the email) */
+        post: operations["signup"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/confirm": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Confirm the email with its code: the account opens (test credits, a sandbox number) */
+        post: operations["confirm"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign in: session tokens */
+        post: operations["login"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A new access token for a refresh token */
+        post: operations["refresh"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Sign out: the refresh token (and the session's access tokens) stop working */
+        post: operations["logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/password/forgot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Ask for a password reset code (sent only if the email has an account) */
+        post: operations["forgot"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/password/reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Set a new password with the reset code */
+        post: operations["reset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List API keys (never a secret) */
+        get: operations["list_keys"];
+        put?: never;
+        /** Create an API key (its secret is shown only in this answer) */
+        post: operations["create_key"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/keys/{key_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get an API key */
+        get: operations["get_key"];
+        put?: never;
+        post?: never;
+        /** Revoke an API key: refused everywhere within 5 seconds */
+        delete: operations["revoke_key"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/keys/{key_id}/roll": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Roll an API key: a new secret; the old one works until `expires_in_hours` from now */
+        post: operations["roll_key"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     "message.edited": {
@@ -1287,6 +1459,41 @@ export interface components {
              * @enum {string}
              */
             method: "pix" | "card";
+        };
+        /**
+         * ConfirmRequest
+         * @example {
+         *       "email": "maria@acme.com.br",
+         *       "code": "123456"
+         *     }
+         */
+        ConfirmRequest: {
+            /**
+             * Email
+             * @example maria@acme.com.br
+             */
+            email: string;
+            /**
+             * Code
+             * @description The code from the email.
+             */
+            code: string;
+        };
+        /**
+         * Confirmed
+         * @example {
+         *       "account_id": "acct_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "status": "confirmed"
+         *     }
+         */
+        Confirmed: {
+            /** Account Id */
+            account_id: string;
+            /**
+             * Status
+             * @constant
+             */
+            status: "confirmed";
         };
         /** ContactCard */
         ContactCard: {
@@ -1713,7 +1920,7 @@ export interface components {
              * @description Stable, neutral code: branch on this.
              * @enum {string}
              */
-            code: "unauthorized" | "insufficient_balance" | "forbidden" | "not_supported" | "not_found" | "method_not_allowed" | "instance_not_connected" | "not_connected" | "no_number_available" | "account_restricted" | "already_connected" | "qr_not_ready" | "idempotency_in_progress" | "window_closed" | "limit_exceeded" | "payload_too_large" | "validation_failed" | "idempotency_conflict" | "not_on_whatsapp" | "rate_limited" | "internal_error" | "temporarily_unavailable";
+            code: "unauthorized" | "invalid_credentials" | "insufficient_balance" | "forbidden" | "account_restricted" | "not_supported" | "not_found" | "method_not_allowed" | "instance_not_connected" | "not_connected" | "no_number_available" | "already_connected" | "qr_not_ready" | "idempotency_in_progress" | "window_closed" | "limit_exceeded" | "payload_too_large" | "validation_failed" | "idempotency_conflict" | "not_on_whatsapp" | "rate_limited" | "internal_error" | "temporarily_unavailable";
             /**
              * Message
              * @description Human-readable, translated by Accept-Language or the account's locale.
@@ -1734,6 +1941,19 @@ export interface components {
              * @description The offending field, on validation errors.
              */
             param?: string | null;
+        };
+        /**
+         * ForgotRequest
+         * @example {
+         *       "email": "maria@acme.com.br"
+         *     }
+         */
+        ForgotRequest: {
+            /**
+             * Email
+             * @example maria@acme.com.br
+             */
+            email: string;
         };
         /**
          * Health
@@ -1938,6 +2158,158 @@ export interface components {
              */
             status: "pairing";
         };
+        /**
+         * KeyCreate
+         * @example {
+         *       "name": "Order notifications",
+         *       "mode": "live",
+         *       "scopes": [
+         *         "messages:write",
+         *         "messages:read"
+         *       ]
+         *     }
+         */
+        KeyCreate: {
+            /**
+             * Name
+             * @example Production server
+             */
+            name: string;
+            /**
+             * Mode
+             * @enum {string}
+             */
+            mode: "live" | "test";
+            /**
+             * Scopes
+             * @description Restrict the key to these scopes (docs/accounts.md has the table); omitted: every scope.
+             */
+            scopes?: ("messages:write" | "messages:read" | "media:write" | "media:read" | "instances:read" | "instances:write" | "inbox:read" | "inbox:write" | "webhooks:read" | "webhooks:write" | "events:read" | "billing:read" | "billing:write" | "account:read" | "account:write" | "sandbox")[] | null;
+            /**
+             * Instance Ids
+             * @description Restrict the key to these numbers (of the key's mode); any other number is a 404 to it.
+             */
+            instance_ids?: string[] | null;
+        };
+        /**
+         * KeyList
+         * @example {
+         *       "data": [
+         *         {
+         *           "id": "key_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *           "object": "api_key",
+         *           "name": "Order notifications",
+         *           "mode": "live",
+         *           "key": null,
+         *           "last4": "x9Q2",
+         *           "scopes": [
+         *             "messages:write",
+         *             "messages:read"
+         *           ],
+         *           "instance_ids": null,
+         *           "created": "2026-12-06T12:00:00.000Z",
+         *           "last_used": "2026-12-06T12:30:00.000Z",
+         *           "expires": null,
+         *           "previous_expires": null,
+         *           "revoked": null
+         *         }
+         *       ]
+         *     }
+         */
+        KeyList: {
+            /** Data */
+            data: components["schemas"]["KeyOut"][];
+        };
+        /**
+         * KeyOut
+         * @example {
+         *       "id": "key_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "object": "api_key",
+         *       "name": "Order notifications",
+         *       "mode": "live",
+         *       "key": null,
+         *       "last4": "x9Q2",
+         *       "scopes": [
+         *         "messages:write",
+         *         "messages:read"
+         *       ],
+         *       "instance_ids": null,
+         *       "created": "2026-12-06T12:00:00.000Z",
+         *       "last_used": "2026-12-06T12:30:00.000Z",
+         *       "expires": null,
+         *       "previous_expires": null,
+         *       "revoked": null
+         *     }
+         */
+        KeyOut: {
+            /** Id */
+            id: string;
+            /**
+             * Object
+             * @constant
+             */
+            object: "api_key";
+            /** Name */
+            name: string;
+            /**
+             * Mode
+             * @enum {string}
+             */
+            mode: "live" | "test";
+            /**
+             * Key
+             * @description The secret: only in the answer that made it (creation, roll).
+             */
+            key: string | null;
+            /** Last4 */
+            last4: string;
+            /**
+             * Scopes
+             * @description None: every scope.
+             */
+            scopes: string[] | null;
+            /**
+             * Instance Ids
+             * @description None: every number.
+             */
+            instance_ids: string[] | null;
+            /** Created */
+            created: string;
+            /**
+             * Last Used
+             * @description Within a minute.
+             */
+            last_used: string | null;
+            /**
+             * Expires
+             * @description When the key stops working (keys do not expire: null).
+             */
+            expires: string | null;
+            /**
+             * Previous Expires
+             * @description Until when the secret before the last roll still works.
+             */
+            previous_expires: string | null;
+            /**
+             * Revoked
+             * @description When it was revoked.
+             */
+            revoked: string | null;
+        };
+        /**
+         * KeyRoll
+         * @example {
+         *       "expires_in_hours": 24
+         *     }
+         */
+        KeyRoll: {
+            /**
+             * Expires In Hours
+             * @description How long the current secret keeps working (0: it stops now; at most 7 days).
+             * @default 0
+             */
+            expires_in_hours: number;
+        };
         /** LastMessageOut */
         LastMessageOut: {
             /** Message Id */
@@ -2002,6 +2374,35 @@ export interface components {
             title: string;
             /** Rows */
             rows: components["schemas"]["ListRow"][];
+        };
+        /**
+         * LoginRequest
+         * @example {
+         *       "email": "maria@acme.com.br",
+         *       "password": "Corr3ct-horse!"
+         *     }
+         */
+        LoginRequest: {
+            /**
+             * Email
+             * @example maria@acme.com.br
+             */
+            email: string;
+            /**
+             * Password
+             * @description At least 10 characters, with a lowercase and an uppercase letter, a digit and a symbol; no space at either end. A weak one is a 422 on `password` saying which rule it breaks.
+             */
+            password: string;
+        };
+        /**
+         * LogoutRequest
+         * @example {
+         *       "refresh_token": "eyJjdHkiOiJ..."
+         *     }
+         */
+        LogoutRequest: {
+            /** Refresh Token */
+            refresh_token: string;
         };
         /** LowBalanceData */
         LowBalanceData: {
@@ -2514,6 +2915,19 @@ export interface components {
             name: string | null;
         };
         /**
+         * PasswordReset
+         * @example {
+         *       "status": "password_reset"
+         *     }
+         */
+        PasswordReset: {
+            /**
+             * Status
+             * @constant
+             */
+            status: "password_reset";
+        };
+        /**
          * Received
          * @example {
          *       "received": true
@@ -2522,6 +2936,16 @@ export interface components {
         Received: {
             /** Received */
             received: boolean;
+        };
+        /**
+         * RefreshRequest
+         * @example {
+         *       "refresh_token": "eyJjdHkiOiJ..."
+         *     }
+         */
+        RefreshRequest: {
+            /** Refresh Token */
+            refresh_token: string;
         };
         /** ReplyButton */
         ReplyButton: {
@@ -2532,6 +2956,47 @@ export interface components {
             id: string;
             /** Title */
             title: string;
+        };
+        /**
+         * ResetRequest
+         * @example {
+         *       "email": "maria@acme.com.br",
+         *       "code": "123456",
+         *       "password": "N3w-horse!!"
+         *     }
+         */
+        ResetRequest: {
+            /**
+             * Email
+             * @example maria@acme.com.br
+             */
+            email: string;
+            /**
+             * Code
+             * @description The code from the email.
+             */
+            code: string;
+            /**
+             * Password
+             * @description At least 10 characters, with a lowercase and an uppercase letter, a digit and a symbol; no space at either end. A weak one is a 422 on `password` saying which rule it breaks.
+             */
+            password: string;
+        };
+        /**
+         * ResetRequested
+         * @example {
+         *       "email": "maria@acme.com.br",
+         *       "status": "reset_code_sent_if_registered"
+         *     }
+         */
+        ResetRequested: {
+            /** Email */
+            email: string;
+            /**
+             * Status
+             * @constant
+             */
+            status: "reset_code_sent_if_registered";
         };
         /**
          * SandboxInboundAccepted
@@ -3394,6 +3859,56 @@ export interface components {
              */
             caption?: string | null;
         };
+        /**
+         * SignupAccepted
+         * @example {
+         *       "email": "maria@acme.com.br",
+         *       "status": "confirmation_pending"
+         *     }
+         */
+        SignupAccepted: {
+            /** Email */
+            email: string;
+            /**
+             * Status
+             * @description Always the same answer, whether or not the email has an account: the code (or a notice that the address already has an account) is in the inbox.
+             * @constant
+             */
+            status: "confirmation_pending";
+        };
+        /**
+         * SignupRequest
+         * @example {
+         *       "email": "maria@acme.com.br",
+         *       "password": "Corr3ct-horse!",
+         *       "name": "Acme",
+         *       "locale": "pt-BR"
+         *     }
+         */
+        SignupRequest: {
+            /**
+             * Email
+             * @example maria@acme.com.br
+             */
+            email: string;
+            /**
+             * Password
+             * @description At least 10 characters, with a lowercase and an uppercase letter, a digit and a symbol; no space at either end. A weak one is a 422 on `password` saying which rule it breaks.
+             */
+            password: string;
+            /**
+             * Name
+             * @description Your name, or your company's.
+             */
+            name: string;
+            /**
+             * Locale
+             * @description The language of your emails and of the account.
+             * @default en
+             * @enum {string}
+             */
+            locale: "en" | "pt-BR" | "es";
+        };
         /** StatusChangeOut */
         StatusChangeOut: {
             /**
@@ -3406,6 +3921,37 @@ export interface components {
              * @description RFC 3339, UTC.
              */
             at: string;
+        };
+        /**
+         * Tokens
+         * @example {
+         *       "access_token": "eyJraWQiOiJ...",
+         *       "refresh_token": "eyJjdHkiOiJ...",
+         *       "expires_in": 3600,
+         *       "token_type": "Bearer"
+         *     }
+         */
+        Tokens: {
+            /**
+             * Access Token
+             * @description `Authorization: Bearer <access_token>` on every endpoint, as the account's owner, in test mode unless `Bz-Mode: live` is sent.
+             */
+            access_token: string;
+            /**
+             * Refresh Token
+             * @description Renews the access token (POST /auth/refresh); keep it secret.
+             */
+            refresh_token: string;
+            /**
+             * Expires In
+             * @description Seconds the access token lives.
+             */
+            expires_in: number;
+            /**
+             * Token Type
+             * @constant
+             */
+            token_type: "Bearer";
         };
         /**
          * UploadComplete
@@ -10225,6 +10771,1180 @@ export interface operations {
             };
             /** @description Missing or invalid API key (`unauthorized`). */
             401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    signup: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "maria@acme.com.br",
+                 *       "password": "Corr3ct-horse!",
+                 *       "name": "Acme",
+                 *       "locale": "pt-BR"
+                 *     }
+                 */
+                "application/json": components["schemas"]["SignupRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "email": "maria@acme.com.br",
+                     *       "status": "confirmation_pending"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SignupAccepted"];
+                };
+            };
+            /** @description Not allowed for this key (`forbidden`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    confirm: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "maria@acme.com.br",
+                 *       "code": "123456"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ConfirmRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "account_id": "acct_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                     *       "status": "confirmed"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Confirmed"];
+                };
+            };
+            /** @description Not allowed for this key (`forbidden`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    login: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "maria@acme.com.br",
+                 *       "password": "Corr3ct-horse!"
+                 *     }
+                 */
+                "application/json": components["schemas"]["LoginRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "access_token": "eyJraWQiOiJ...",
+                     *       "refresh_token": "eyJjdHkiOiJ...",
+                     *       "expires_in": 3600,
+                     *       "token_type": "Bearer"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Tokens"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this key (`forbidden`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    refresh: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "refresh_token": "eyJjdHkiOiJ..."
+                 *     }
+                 */
+                "application/json": components["schemas"]["RefreshRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "access_token": "eyJraWQiOiJ...",
+                     *       "refresh_token": "eyJjdHkiOiJ...",
+                     *       "expires_in": 3600,
+                     *       "token_type": "Bearer"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Tokens"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this key (`forbidden`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    logout: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "refresh_token": "eyJjdHkiOiJ..."
+                 *     }
+                 */
+                "application/json": components["schemas"]["LogoutRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not allowed for this key (`forbidden`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    forgot: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "maria@acme.com.br"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ForgotRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "email": "maria@acme.com.br",
+                     *       "status": "reset_code_sent_if_registered"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ResetRequested"];
+                };
+            };
+            /** @description Not allowed for this key (`forbidden`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    reset: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "email": "maria@acme.com.br",
+                 *       "code": "123456",
+                 *       "password": "N3w-horse!!"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ResetRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "password_reset"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["PasswordReset"];
+                };
+            };
+            /** @description Not allowed for this key (`forbidden`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_keys: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "id": "key_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                     *           "object": "api_key",
+                     *           "name": "Order notifications",
+                     *           "mode": "live",
+                     *           "key": null,
+                     *           "last4": "x9Q2",
+                     *           "scopes": [
+                     *             "messages:write",
+                     *             "messages:read"
+                     *           ],
+                     *           "instance_ids": null,
+                     *           "created": "2026-12-06T12:00:00.000Z",
+                     *           "last_used": "2026-12-06T12:30:00.000Z",
+                     *           "expires": null,
+                     *           "previous_expires": null,
+                     *           "revoked": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["KeyList"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this key (`forbidden`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_key: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Order notifications",
+                 *       "mode": "live",
+                 *       "scopes": [
+                 *         "messages:write",
+                 *         "messages:read"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["KeyCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "key_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                     *       "object": "api_key",
+                     *       "name": "Order notifications",
+                     *       "mode": "live",
+                     *       "key": null,
+                     *       "last4": "x9Q2",
+                     *       "scopes": [
+                     *         "messages:write",
+                     *         "messages:read"
+                     *       ],
+                     *       "instance_ids": null,
+                     *       "created": "2026-12-06T12:00:00.000Z",
+                     *       "last_used": "2026-12-06T12:30:00.000Z",
+                     *       "expires": null,
+                     *       "previous_expires": null,
+                     *       "revoked": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["KeyOut"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this key (`forbidden`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_key: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "key_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                     *       "object": "api_key",
+                     *       "name": "Order notifications",
+                     *       "mode": "live",
+                     *       "key": null,
+                     *       "last4": "x9Q2",
+                     *       "scopes": [
+                     *         "messages:write",
+                     *         "messages:read"
+                     *       ],
+                     *       "instance_ids": null,
+                     *       "created": "2026-12-06T12:00:00.000Z",
+                     *       "last_used": "2026-12-06T12:30:00.000Z",
+                     *       "expires": null,
+                     *       "previous_expires": null,
+                     *       "revoked": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["KeyOut"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this key (`forbidden`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    revoke_key: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "key_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                     *       "object": "api_key",
+                     *       "name": "Order notifications",
+                     *       "mode": "live",
+                     *       "key": null,
+                     *       "last4": "x9Q2",
+                     *       "scopes": [
+                     *         "messages:write",
+                     *         "messages:read"
+                     *       ],
+                     *       "instance_ids": null,
+                     *       "created": "2026-12-06T12:00:00.000Z",
+                     *       "last_used": "2026-12-06T12:30:00.000Z",
+                     *       "expires": null,
+                     *       "previous_expires": null,
+                     *       "revoked": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["KeyOut"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this key (`forbidden`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    roll_key: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                key_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "expires_in_hours": 24
+                 *     }
+                 */
+                "application/json": components["schemas"]["KeyRoll"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "key_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                     *       "object": "api_key",
+                     *       "name": "Order notifications",
+                     *       "mode": "live",
+                     *       "key": null,
+                     *       "last4": "x9Q2",
+                     *       "scopes": [
+                     *         "messages:write",
+                     *         "messages:read"
+                     *       ],
+                     *       "instance_ids": null,
+                     *       "created": "2026-12-06T12:00:00.000Z",
+                     *       "last_used": "2026-12-06T12:30:00.000Z",
+                     *       "expires": null,
+                     *       "previous_expires": null,
+                     *       "revoked": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["KeyOut"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this key (`forbidden`). */
+            403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;

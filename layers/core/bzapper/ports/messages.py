@@ -62,7 +62,13 @@ class IdempotencyStore(Protocol):
 class RateLimitStore(Protocol):
     def take(self, bucket_id: str, bucket: Bucket, now_ms: float | None = None) -> Decision: ...
 
-    def used(self, bucket_id: str, limit: int) -> int: ...
+    def peek(self, bucket_id: str, bucket: Bucket) -> Decision:
+        """Whether a request would be admitted now, without taking it."""
+        ...
+
+    def used(self, bucket_id: str, limit: int) -> int:
+        """Requests counted against a per-minute bucket of `limit` right now, without taking one."""
+        ...
 
 
 class JobQueue(Protocol):

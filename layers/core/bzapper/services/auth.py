@@ -133,8 +133,9 @@ def _throttle_keys(address: str, client_address: str | None) -> list[tuple[str, 
 
 def _refuse_when_throttled(services: Services, keys: list[tuple[str, Bucket]]) -> None:
     for bucket_id, bucket in keys:
-        if services.rate_limits.used(bucket_id, bucket.limit) >= bucket.limit:
-            raise _too_many_attempts(max(1, bucket.period_ms // bucket.limit // 1000))
+        decision = services.rate_limits.peek(bucket_id, bucket)
+        if not decision.allowed:
+            raise _too_many_attempts(decision.retry_after_seconds)
 
 
 def sign_in(services: Services, *, email: str, password: str, client_address: str | None = None) -> AuthTokens:

@@ -47,6 +47,15 @@ class RateLimitStore:
             condition = RateLimitModel.tat.does_not_exist() | (RateLimitModel.tat < now)
         return float(item.tat) if applied(lambda: item.update(actions=actions, condition=condition)) else None
 
+    def peek(self, bucket_id: str, bucket: Bucket) -> Decision:
+        """Whether a request would be admitted now, without taking it (one consistent read)."""
+        now = time.time() * 1000
+        try:
+            tat = float(RateLimitModel.get(bucket_id, consistent_read=True).tat)
+        except DoesNotExist:
+            tat = now
+        return Decision.of(bucket.allows(tat, now), bucket, tat, now)
+
     def used(self, bucket_id: str, limit: int) -> int:
         """Requests counted against a per-minute bucket right now, without taking one."""
         bucket = Bucket(limit)

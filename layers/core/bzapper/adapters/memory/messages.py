@@ -349,6 +349,13 @@ class MemoryRateLimitStore(Faults):
             self.tats[bucket_id] = tat
             return Decision.of(True, bucket, tat, now)
 
+    def peek(self, bucket_id: str, bucket: Bucket) -> Decision:
+        self._enter("peek", bucket_id, bucket)
+        now = float(self._clock())
+        with self._lock:
+            tat = self.tats.get(bucket_id, now)
+        return Decision.of(bucket.allows(tat, now), bucket, tat, now)
+
     def used(self, bucket_id: str, limit: int) -> int:
         self._enter("used", bucket_id, limit)
         bucket = Bucket(limit)
