@@ -14,7 +14,7 @@ from bzapper.domain.clock import now_ms
 from bzapper.domain.errors import BzError, validation_failed
 from bzapper.domain.events import envelope
 from bzapper.domain.ids import is_id
-from bzapper.domain.instances import PAIRABLE, TEST_ENGINES, InstanceStatus, emits_event
+from bzapper.domain.instances import PAIRABLE, TEST_ENGINES, InstanceStatus, default_engine, emits_event
 from bzapper.domain.model import InstanceRef, InstanceView, Principal
 from bzapper.domain.phones import InvalidRecipient, chat_phone, normalize_phone
 from bzapper.domain.plans import plan_named
@@ -24,7 +24,8 @@ from bzapper.services.control import ask, command
 logger = logging.getLogger(__name__)
 
 
-def create(services: Services, principal: Principal, *, name: str, engine: str) -> InstanceView:
+def create(services: Services, principal: Principal, *, name: str, engine: str | None) -> InstanceView:
+    engine = engine or default_engine(principal.livemode)
     if not principal.livemode and engine not in TEST_ENGINES:
         raise validation_failed("engine", "error.engine_test_mode", engine=engine)
     plan = plan_named(principal.plan)

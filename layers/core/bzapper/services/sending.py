@@ -72,6 +72,9 @@ def _chosen_number(services: Services, principal: Principal, recipient_jid: str)
     ]
     chosen = choose_number(recipient_jid, connected)
     if chosen is None:
+        # No credit is the first thing to fix: a live account that never topped up hears that, not "no number".
+        if services.wallets.balance(principal.wallet_id) < plan_named(principal.plan).price_per_send:
+            raise BzError("insufficient_balance")
         raise BzError("no_number_available")
     return chosen
 

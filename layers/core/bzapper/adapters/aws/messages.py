@@ -270,9 +270,15 @@ class MessageStore:
 
 def _cancellation_reason(error: TransactWriteError, items: tuple[str, ...] = _TX_REASONS) -> str:
     reasons = error.cancellation_reasons or []
-    for index, reason in enumerate(reasons):
-        if reason is not None and reason.code == "ConditionalCheckFailed":
-            return items[index]
+    failed = [
+        items[index] for index, reason in enumerate(reasons) if reason and reason.code == "ConditionalCheckFailed"
+    ]
+    if "duplicate_message" in failed:
+        return "duplicate_message"  # our own earlier attempt committed it: nothing else matters
+    if "insufficient_balance" in failed:
+        return "insufficient_balance"  # no credit is the first thing to fix, whatever else failed with it
+    if failed:
+        return failed[0]
     conflicts = [index for index, reason in enumerate(reasons) if reason and reason.code == "TransactionConflict"]
     if "idempotency_lock_lost" in items and conflicts == [items.index("idempotency_lock_lost")]:
         return "idempotency_conflict"  # another request with the same key is writing it right now

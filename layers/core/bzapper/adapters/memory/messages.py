@@ -201,13 +201,13 @@ class MemoryMessageStore(Faults):
             metrics = ("sends", "otps") if message.type == "otp" else ("sends",)
         wallet = wallet_id(message.account_id, "live" if message.livemode else "test")
         with self._lock:
-            # The conditions, in the order DynamoDB reports the transaction's cancellation reasons.
-            if not self._instances.connected_for(message.instance_id, message.account_id):
-                raise CommitRejected("instance_not_connected")
+            # As the DynamoDB store reads the cancellation reasons: no credit first, then the instance.
             if message.message_id in self.rows:
                 return  # our own earlier attempt committed it
             if price and not self._wallets._can_pay_locked(wallet, price):
                 raise CommitRejected("insufficient_balance")
+            if not self._instances.connected_for(message.instance_id, message.account_id):
+                raise CommitRejected("instance_not_connected")
             if idempotency and not self._idempotency._holds_locked(idempotency[0]):
                 raise CommitRejected("idempotency_lock_lost")
             # Every condition holds: the writes, together.

@@ -13,9 +13,10 @@ InstanceStatusName = Literal["disconnected", "pairing", "connected", "logged_out
 
 class InstanceCreate(Strict):
     name: str = Field(min_length=1, max_length=100, description="Your label for the number.")
-    engine: Literal["sandbox", "whatsmeow"] = Field(
-        default="sandbox",
-        description="`sandbox` (the simulated network; the only engine of test keys) or `whatsmeow` (a real number).",
+    engine: Literal["sandbox", "whatsmeow"] | None = Field(
+        default=None,
+        description="`sandbox` (the simulated network; the only engine of test keys) or `whatsmeow` (a real number). "
+        "Omitted: `sandbox` for a test key, `whatsmeow` for a live one.",
     )
 
     model_config = ConfigDict(json_schema_extra={"example": {"name": "Support", "engine": "sandbox"}})
