@@ -1,0 +1,124 @@
+"""Console users over the memory fakes: no enumeration, the account opened once at confirmation, sign-in
+throttled before the identity service is asked, sessions revoked by sign-out."""
+
+from __future__ import annotations
+
+import pytest
+
+from bzapper.domain.errors import BzError
+from bzapper.domain.identity import NewUser, TooManyAttempts
+from bzapper.domain.model import wallet_id
+from bzapper.services import auth
+from bzapper.services.accounts import provision_owner
+
+EMAIL = "maria@acme.com.br"
+PASSWORD = "Corr3ct-horse!battery"
+
+
+def refusal(action) -> BzError:
+    with pytest.raises(BzError) as raised:
+        action()
+    return raised.value
+
+
+def signed_up(fakes, email: str = EMAIL) -> str:
+    auth.sign_up(fakes.services, email=email, password=PASSWORD, name="Acme", locale="pt-BR")
+    return fakes.identity.codes[("confirm", EMAIL)][0]
+
+
+def test_sign_up_normalises_the_email_and_a_taken_one_gets_a_notice_not_an_error(fakes):
+    code = signed_up(fakes, "  Maria@ACME.com.br ")
+    assert ("confirm", EMAIL) in fakes.identity.codes
+    auth.confirm(fakes.services, email=EMAIL, code=code)
+    auth.sign_up(fakes.services, email=EMAIL, password=PASSWORD, name="Other", locale="es")  # no error
+    [notice] = fakes.mailer.sent
+    assert notice.to == EMAIL and "Ya tienes" in notice.subject  # the language of whoever tried
+
+
+def test_an_unconfirmed_email_signing_up_again_gets_a_new_code(fakes):
+    first = signed_up(fakes)
+    fakes.identity.codes[("confirm", EMAIL)] = (
+        ("999999", fakes.clock() + 10_000) if first != "999999" else ("888888", fakes.clock() + 10_000)
+    )
+    auth.sign_up(fakes.services, email=EMAIL, password=PASSWORD, name="Acme", locale="en")
+    assert fakes.identity.call_count("resend_code") == 1 and fakes.mailer.sent == []
+
+
+@pytest.mark.parametrize(("email", "param"), [("not-an-email", "email"), ("a@b", "email")])
+def test_a_malformed_email_is_422_on_email(fakes, email, param):
+    error = refusal(lambda: auth.sign_up(fakes.services, email=email, password=PASSWORD, name="A", locale="en"))
+    assert (error.code, error.param) == ("validation_failed", param)
+
+
+def test_the_confirmation_opens_the_account_once_with_credits_and_a_sandbox_number(fakes):
+    code = signed_up(fakes)
+    account_id = auth.confirm(fakes.services, email=EMAIL, code=code)
+    user_id = next(u.user_id for u in fakes.identity.users.values())
+    assert fakes.accounts.account_of_user(user_id) == account_id
+    assert fakes.accounts.get(account_id).owner_email == EMAIL
+    balance = fakes.wallets.balance(wallet_id(account_id, "test"))
+    assert balance > 0 and fakes.wallets.balance(wallet_id(account_id, "live")) == 0
+    # Opening it again (a retry, or a sign-in after a crash) changes nothing.
+    assert provision_owner(fakes.services, NewUser(user_id, EMAIL, "Acme", "pt-BR")) == account_id
+    assert fakes.wallets.balance(wallet_id(account_id, "test")) == balance
+    assert fakes.instances.count_for(account_id, False) == 1
+
+
+def test_a_wrong_code_is_422_on_code(fakes):
+    signed_up(fakes)
+    error = refusal(lambda: auth.confirm(fakes.services, email=EMAIL, code="000001"))
+    assert (error.code, error.param) == ("validation_failed", "code")
+
+
+def test_failed_sign_ins_are_throttled_before_the_identity_service_is_asked(fakes):
+    auth.confirm(fakes.services, email=EMAIL, code=signed_up(fakes))
+    for _ in range(5):
+        assert (
+            refusal(lambda: auth.sign_in(fakes.services, email=EMAIL, password="Wr0ng!password")).code
+            == "invalid_credentials"
+        )
+    asked = fakes.identity.call_count("sign_in")
+    error = refusal(lambda: auth.sign_in(fakes.services, email=EMAIL, password=PASSWORD))
+    assert error.code == "rate_limited" and error.retry_after and error.retry_after > 0
+    assert fakes.identity.call_count("sign_in") == asked
+
+
+def test_an_unknown_email_reads_like_a_wrong_password(fakes):
+    assert (
+        refusal(lambda: auth.sign_in(fakes.services, email="ghost@acme.com.br", password=PASSWORD)).code
+        == "invalid_credentials"
+    )
+
+
+def test_the_identity_service_throttling_is_a_429(fakes):
+    auth.confirm(fakes.services, email=EMAIL, code=signed_up(fakes))
+    fakes.identity.fail_next("sign_in", TooManyAttempts())
+    assert refusal(lambda: auth.sign_in(fakes.services, email=EMAIL, password=PASSWORD)).code == "rate_limited"
+
+
+def test_sign_out_revokes_the_refresh_token_and_the_sessions_access_tokens(fakes):
+    auth.confirm(fakes.services, email=EMAIL, code=signed_up(fakes))
+    tokens = auth.sign_in(fakes.services, email=EMAIL, password=PASSWORD)
+    claims = auth.session_claims(fakes.services, tokens.access_token)
+    auth.sign_out(fakes.services, refresh_token=tokens.refresh_token, access_token=tokens.access_token)
+    assert refusal(lambda: auth.refresh(fakes.services, refresh_token=tokens.refresh_token)).code == "unauthorized"
+    assert refusal(lambda: auth.session_claims(fakes.services, tokens.access_token)).code == "unauthorized"
+    assert claims.session_id in fakes.revocations.sessions
+
+
+def test_without_a_user_pool_the_auth_api_is_not_supported(fakes):
+    fakes.services.identity = None
+    error = refusal(lambda: auth.sign_up(fakes.services, email=EMAIL, password=PASSWORD, name="A", locale="en"))
+    assert error.code == "not_supported"
+
+
+def test_a_reset_by_code_and_a_weak_new_password_refused_first(fakes):
+    auth.confirm(fakes.services, email=EMAIL, code=signed_up(fakes))
+    auth.forgot_password(fakes.services, email=EMAIL)
+    code = fakes.identity.codes[("reset", EMAIL)][0]
+    assert (
+        refusal(lambda: auth.reset_password(fakes.services, email=EMAIL, code=code, password="weak")).param
+        == "password"
+    )
+    auth.reset_password(fakes.services, email=EMAIL, code=code, password="N3w-horse!!x")
+    auth.sign_in(fakes.services, email=EMAIL, password="N3w-horse!!x")
