@@ -3,7 +3,6 @@ original changes once (a later edit wins), and one message.edited / message.dele
 
 from __future__ import annotations
 
-import pytest
 from support.memory import open_account, report, send_text
 
 from bzapper.domain.sending import SendDraft
@@ -115,12 +114,6 @@ def test_a_change_of_a_message_sent_from_the_phone_itself_changes_nothing_of_our
     assert fakes.messages.get(original).content["body"] == "hello"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="services/changes.py acts only on the change's own `sent` report: a receipt that overtakes it (the inbox "
-    "handles this case, services/inbox.py on_status) moves the change past `sent`, the late `sent` is then ignored, "
-    "and the original never changes nor is message.edited published",
-)
 def test_an_edit_whose_receipt_overtook_its_sent_report_still_changes_the_original(fakes, clock):
     tenant = open_account(fakes)
     original = sent(fakes, tenant)

@@ -22,6 +22,8 @@ LIVE_DEFAULT_ENGINE = "whatsmeow"
 def default_engine(livemode: bool) -> str:
     """A number created without naming its engine: a real WhatsApp number for live keys, the sandbox for test."""
     return LIVE_DEFAULT_ENGINE if livemode else "sandbox"
+
+
 """Test keys reach the sandbox network only: a test key can never touch a real phone."""
 
 # The event each observed state emits, when it differs from the stored one.

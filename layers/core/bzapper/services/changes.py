@@ -8,21 +8,27 @@ from typing import Any
 from bzapper.domain.composing import EDITABLE_FIELD
 from bzapper.domain.events import envelope
 from bzapper.domain.model import MessageView
-from bzapper.domain.statuses import MessageStatus
+from bzapper.domain.statuses import RANK, TERMINAL_RANK, MessageStatus
 from bzapper.services.container import Services
 
 CHANGE_EVENTS = {"edit": "message.edited", "revoke": "message.deleted"}
+_STATUS_RANK = {str(status.value): rank for status, rank in RANK.items() if rank < TERMINAL_RANK}
+_SENT_RANK = RANK[MessageStatus.SENT]
 
 
 def change_events(services: Services, change: MessageView, status: str) -> list[dict[str, Any]]:
-    """The event about the original when `change` (an edit or a deletion) was just sent, else nothing.
+    """The event about the original when `change` (an edit or a deletion) just reached WhatsApp, else nothing.
 
-    Safe to repeat: the original records the change once (a later edit wins), and the event's id is
-    derived from both messages and the change's sent time, so a retried report re-publishes the same event.
+    It reached WhatsApp with its first status from `sent` on: usually `sent`, but a recipient's receipt can
+    overtake the worker's report (then the late `sent` is ignored, forward-only). So every status from `sent` on
+    applies it, and each is safe to repeat: the original records the change once (a later edit wins), and the
+    event's id is derived from both messages and the time the change first got there, so every report (a retry,
+    a later receipt) publishes the very same event, which consumers and webhook deliveries collapse by its id.
     """
-    if change.type not in CHANGE_EVENTS or status != MessageStatus.SENT:
+    if change.type not in CHANGE_EVENTS or _STATUS_RANK.get(status, -1) < _SENT_RANK:
         return []
-    at = next((at for name, at in change.history if name == MessageStatus.SENT), None)
+    reached = [at for name, at in change.history if _STATUS_RANK.get(name, -1) >= _SENT_RANK]
+    at = min(reached) if reached else None
     original_id = services.messages.find_by_wa_id(change.content["target"]["wa_message_id"], change.instance_id)
     original = services.messages.get(original_id) if original_id else None
     if at is None or original is None:
