@@ -257,6 +257,20 @@ def render(results: dict[str, Any]) -> str:
         out.append(_error(s["e2e"]) or _load(s["e2e"]) + " e2e")
     out.append("")
 
+    # -- authentication -----------------------------------------------------------------------------
+    if "auth" in s:
+        auth = s["auth"]
+        out.append("AUTHENTICATION: GET /me through the account handler, warm (API key vs console session token)")
+        rows = [
+            [name, auth[name].get("p50_ms"), auth[name].get("p99_ms"), auth[name].get("n")]
+            for name in ("api key", "session token", "token verification (CPU)")
+            if isinstance(auth.get(name), dict)
+        ]
+        out.append(_table(["", "p50 ms", "p99 ms", "n"], rows))
+        out.append(f"  a session costs {auth.get('session over key p50 ms')} ms more than a key at p50")
+        out.append(_error(auth) or _load(auth) + " auth")
+        out.append("")
+
     # -- cold start -------------------------------------------------------------------------------
     cold = s.get("cold_start", {})
     out.append("COLD START (fresh interpreters, median)")

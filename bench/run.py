@@ -30,6 +30,7 @@ FULL = {
     "send_rounds": 6,
     "send_per_round": 40,
     "send_budget_s": 120,
+    "auth_requests": 200,
     "profile_sends": 40,
     "life_busy": 10,
     "life_quiet": 4,
@@ -55,6 +56,7 @@ QUICK = {
     "send_rounds": 2,
     "send_per_round": 10,
     "profile_sends": 5,
+    "auth_requests": 10,
     "life_busy": 4,
     "life_quiet": 1,
     "idle_s": 3,
@@ -116,7 +118,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="tiny counts: checks the harness, not the figures")
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results.json")
-    parser.add_argument("--skip", default="", help="comma-separated: send,life,cold,density,stack")
+    parser.add_argument("--skip", default="", help="comma-separated: send,auth,life,cold,density,stack")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, profile)")
     args = parser.parse_args(argv)
     cfg = QUICK if args.quick else FULL
@@ -145,7 +147,7 @@ def main(argv: list[str] | None = None) -> None:
 
     RECORDER.install()  # before any botocore client exists
 
-    from bench import cold_start, cost, density, e2e, inproc, life, send_path
+    from bench import auth, cold_start, cost, density, e2e, inproc, life, send_path
     from bench.report import render
 
     ctx = None
@@ -168,6 +170,9 @@ def main(argv: list[str] | None = None) -> None:
             )
             _section(results, "connection_cost", send_path.connection_cost)
             _section(results, "profile", send_path.profile_handler, ctx, cfg["profile_sends"], tmp)
+
+        if "auth" not in skip:
+            _section(results, "auth", auth.measure, ctx, cfg["auth_requests"])
 
         if "life" not in skip:
 
