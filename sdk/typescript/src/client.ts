@@ -12,7 +12,11 @@ export type ErrorCode = ErrorBody["code"];
 
 export interface BzapperOptions extends Omit<ClientOptions, "baseUrl" | "headers"> {
   /** A `bz_live_…` key, or `bz_test_…` for test mode and the sandbox network. */
-  apiKey: string;
+  apiKey?: string;
+  /** Or a console session token (POST /auth/login's `access_token`): the account's owner. */
+  sessionToken?: string;
+  /** With a session token: act on live data (`Bz-Mode: live`) instead of test data (the default). */
+  livemode?: boolean;
   /** Defaults to production; the local stack prints its own (`BZ_BASE_URL`). */
   baseUrl?: string;
   /** `Accept-Language` for translated error messages (en, pt-BR, es); else the account's language. */
@@ -23,19 +27,49 @@ export interface BzapperOptions extends Omit<ClientOptions, "baseUrl" | "headers
 const KEY = /^bz_(live|test)_[A-Za-z0-9_-]+$/;
 
 export function createBzapperClient(options: BzapperOptions): BzapperClient {
-  const { apiKey, baseUrl = DEFAULT_BASE_URL, locale, headers = {}, ...rest } = options;
-  if (!KEY.test(apiKey)) {
-    throw new TypeError("apiKey must be a bz_live_… or bz_test_… key");
-  }
+  const { apiKey, sessionToken, livemode, baseUrl = DEFAULT_BASE_URL, locale, headers = {}, ...rest } = options;
   return createClient<paths>({
     ...rest,
     baseUrl: baseUrl.replace(/\/+$/, ""),
     headers: {
-      Authorization: `Bearer ${apiKey}`,
+      ...credentialHeaders({ apiKey, sessionToken, livemode }),
       ...(locale ? { "Accept-Language": locale } : {}),
       ...headers,
     },
   });
+}
+
+/** A client for the endpoints that need no credential (POST /auth/…): sign-up, sign-in, password resets. */
+export function createPublicClient(options: Omit<BzapperOptions, "apiKey" | "sessionToken" | "livemode"> = {}): BzapperClient {
+  const { baseUrl = DEFAULT_BASE_URL, locale, headers = {}, ...rest } = options;
+  return createClient<paths>({
+    ...rest,
+    baseUrl: baseUrl.replace(/\/+$/, ""),
+    headers: { ...(locale ? { "Accept-Language": locale } : {}), ...headers },
+  });
+}
+
+export interface Credential {
+  apiKey?: string;
+  sessionToken?: string;
+  livemode?: boolean;
+}
+
+/** `Authorization` (and `Bz-Mode` for a session): exactly one of an API key and a session token. */
+export function credentialHeaders({ apiKey, sessionToken, livemode }: Credential): Record<string, string> {
+  if ((apiKey === undefined) === (sessionToken === undefined)) {
+    throw new TypeError("give exactly one of apiKey and sessionToken");
+  }
+  if (apiKey !== undefined) {
+    if (!KEY.test(apiKey)) {
+      throw new TypeError("apiKey must be a bz_live_… or bz_test_… key");
+    }
+    return { Authorization: `Bearer ${apiKey}` };
+  }
+  if (!sessionToken) {
+    throw new TypeError("sessionToken must not be empty");
+  }
+  return { Authorization: `Bearer ${sessionToken}`, "Bz-Mode": livemode ? "live" : "test" };
 }
 
 /** Whether a parsed response body is the API's error shape (`{code, message, locale, request_id}`). */

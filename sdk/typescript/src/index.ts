@@ -2,6 +2,9 @@
 // only what generation cannot serve is written by hand: webhook verification and the resumable stream.
 export {
   createBzapperClient,
+  createPublicClient,
+  credentialHeaders,
+  type Credential,
   DEFAULT_BASE_URL,
   isErrorBody,
   type BzapperClient,

@@ -6,7 +6,7 @@
 // parses the stream as the WHATWG spec says, reconnects after `retry` (or `Retry-After` on a 429/503)
 // with `Last-Event-ID`, and stops on an error the caller must fix (401, 403, 404, 422) or on abort.
 
-import { DEFAULT_BASE_URL } from "./client.js";
+import { type Credential, credentialHeaders, DEFAULT_BASE_URL } from "./client.js";
 
 export interface StreamEvent {
   /** The event's id: persist it and pass it back as `lastEventId` to resume after a restart. */
@@ -17,8 +17,7 @@ export interface StreamEvent {
   data: string;
 }
 
-export interface StreamOptions {
-  apiKey: string;
+export interface StreamOptions extends Credential {
   baseUrl?: string;
   /** Default `/stream`. */
   path?: string;
@@ -167,7 +166,7 @@ export async function* streamEvents(options: StreamOptions): AsyncGenerator<Stre
     let delay = retryMs;
     try {
       const headers: Record<string, string> = {
-        Authorization: `Bearer ${options.apiKey}`,
+        ...credentialHeaders(options),
         Accept: "text/event-stream",
         "Cache-Control": "no-cache",
       };
