@@ -26,6 +26,11 @@ class LocalGateway:
                 elif message["type"] == "lifespan.shutdown":
                     await send({"type": "lifespan.shutdown.complete"})
                     return
+        if scope["path"] == "/console" or scope["path"].startswith("/console/"):
+            from bzapper_dev.local.console import console_app  # the console's static assets (CloudFront on AWS)
+
+            await console_app(scope, receive, send)
+            return
         if self.mailbox_dir is not None and scope["path"] == "/sandbox/mailbox":
             from bzapper_dev.local.mailbox import mailbox_app  # the local stack's own route: never on AWS
 
