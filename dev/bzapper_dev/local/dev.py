@@ -239,6 +239,7 @@ def run_dev(host: str, port: int, state_dir: Path, engine: str = "sandbox") -> N
                     [
                         "",
                         i18n.translate("cli.dev.ready", locale, url=account["base_url"]) + f" ({ready:.1f}s)",
+                        "  " + i18n.translate("cli.dev.console", locale, url=account["base_url"] + "/console/"),
                         f"  BZ_KEY={account['api_key']}",
                         f"  BZ_INSTANCE={account['instance_id']}",
                         *(
