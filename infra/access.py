@@ -399,6 +399,11 @@ def problems(topology: Topology, access: dict[str, Access] | None = None) -> lis
             for bucket, _ in entry.buckets
             if bucket not in topology.buckets
         ]
+        found += [
+            f"{group}: user_pool action {action!r} is not one Cognito action"
+            for action in entry.user_pool
+            if not action.startswith("cognito-idp:") or "*" in action
+        ]
         if entry.otp_key is not None and entry.otp_key not in OTP_KEY_ACTIONS:
             found.append(f"{group}: otp_key {entry.otp_key!r} is not one of {sorted(OTP_KEY_ACTIONS)}")
     return found

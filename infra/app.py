@@ -19,6 +19,7 @@ from bzapper.topology import TOPOLOGY, Topology
 from infra.config import InfraConfig
 from infra.stacks.api import ApiStack
 from infra.stacks.data import DataStack
+from infra.stacks.identity import IdentityStack
 from infra.stacks.messaging import MessagingStack
 from infra.stacks.observability import ObservabilityStack
 from infra.stacks.sessions import SessionsStack
@@ -28,12 +29,13 @@ from infra.stacks.sessions import SessionsStack
 class Stacks:
     data: DataStack
     messaging: MessagingStack
+    identity: IdentityStack
     api: ApiStack
     sessions: SessionsStack
     observability: ObservabilityStack
 
     def all(self) -> list[Stack]:
-        return [self.data, self.messaging, self.api, self.sessions, self.observability]
+        return [self.data, self.messaging, self.identity, self.api, self.sessions, self.observability]
 
 
 def environment() -> Environment | None:
@@ -55,9 +57,14 @@ def build(app: App, config: InfraConfig, topology: Topology = TOPOLOGY, *, nag: 
         description=description % "SQS queues with their DLQs, the EventBridge bus, rules and archive",
         termination_protection=config.protected,
     )  # fmt: skip
+    identity = IdentityStack(
+        app, config.stack_name("identity"), config=config, topology=topology, data=data, messaging=messaging,
+        env=env, description=description % "the console users' Cognito user pool, its app client and triggers",
+        termination_protection=config.protected,
+    )  # fmt: skip
     api = ApiStack(
-        app, config.stack_name("api"), config=config, topology=topology, data=data, messaging=messaging, env=env,
-        description=description % "the HTTP API and one Lambda function per group",
+        app, config.stack_name("api"), config=config, topology=topology, data=data, messaging=messaging,
+        identity=identity, env=env, description=description % "the HTTP API and one Lambda function per group",
     )  # fmt: skip
     sessions = SessionsStack(
         app, config.stack_name("sessions"), config=config, topology=topology, data=data, messaging=messaging,
@@ -70,12 +77,13 @@ def build(app: App, config: InfraConfig, topology: Topology = TOPOLOGY, *, nag: 
     # Alarms name resources by their physical names: deploy them after what they watch.
     observability.add_stack_dependency(sessions)
     observability.add_stack_dependency(messaging)
-    for stack in (data, messaging, api, sessions, observability):
+    observability.add_stack_dependency(identity)
+    for stack in (data, messaging, identity, api, sessions, observability):
         Tags.of(stack).add("project", "bzapper")
         Tags.of(stack).add("stage", config.stage)
     if nag:
         Validations.of(app).add_plugins(AwsSolutionsChecks(app))
-    return Stacks(data, messaging, api, sessions, observability)
+    return Stacks(data, messaging, identity, api, sessions, observability)
 
 
 def main() -> None:

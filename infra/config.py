@@ -25,6 +25,12 @@ guide ("Zip packages") lists. Pinned, since a layer version is immutable: bump i
 (`-c bzapper:webAdapterLayerVersion=N`), after reading the adapter's changelog."""
 
 _STAGE = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
+_EMAIL = re.compile(r"^[^@\s<>\"]+@[a-z0-9-]+(\.[a-z0-9-]+)+$")
+"""A plain address with a lowercase ASCII domain: what Cognito's `From` and an SES identity's ARN both accept."""
+
+THREAT_PROTECTION_MODES = ("enforced", "audit")
+"""The user pool's threat protection (Cognito's Plus plan): `enforced` acts on what it detects, `audit` only
+reports it (AWS suggests a few weeks of `audit` before `enforced` on a pool with existing users)."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +57,13 @@ class InfraConfig:
     """Reserved concurrency of each streaming function: an open stream holds one execution for up to 15
     minutes, so this caps how many streams can run at once (and keeps them from starving the API).
     Unset: no reservation (a new account's small concurrency quota cannot reserve any)."""
+    mail_from: str | None = None
+    """The sender of every email (the user pool's codes and our own notices), verified in SES in the stage's
+    region. Unset: Cognito's own email, with its small daily quota, and our own notices are not sent."""
+    mail_verified_domain: str | None = None
+    """Set when the SES identity `mail_from` is verified under is its domain rather than the address itself."""
+    threat_protection: str = "enforced"
+    """One of THREAT_PROTECTION_MODES."""
 
     @property
     def protected(self) -> bool:
@@ -95,8 +108,32 @@ class InfraConfig:
             stripe_secret_name=context("bzapper:stripeSecretName", None) or None,
             web_adapter_layer_version=int(context("bzapper:webAdapterLayerVersion", WEB_ADAPTER_LAYER_VERSION)),
             stream_concurrency=_optional_int(context("bzapper:streamConcurrency", None)),
+            **_mail(context("bzapper:mailFrom", None) or None, context("bzapper:mailVerifiedDomain", None) or None),
+            threat_protection=_threat_protection(str(context("bzapper:threatProtection", "enforced"))),
         )
 
 
 def _optional_int(value: Any) -> int | None:
     return None if value in (None, "") else int(value)
+
+
+def _mail(address: str | None, verified_domain: str | None) -> dict[str, str | None]:
+    """The sender and, when its domain rather than the address is the verified SES identity, that domain."""
+    if address is None:
+        if verified_domain is not None:
+            raise ValueError("bzapper:mailVerifiedDomain needs bzapper:mailFrom (the sender's address)")
+        return {"mail_from": None, "mail_verified_domain": None}
+    address = address.strip()
+    if not _EMAIL.match(address):
+        raise ValueError(
+            f"bzapper:mailFrom {address!r}: a plain address with a lowercase domain, like no-reply@example.com"
+        )
+    if verified_domain is not None and verified_domain.strip().lower() != address.rpartition("@")[2]:
+        raise ValueError(f"bzapper:mailVerifiedDomain {verified_domain!r} is not the domain of {address!r}")
+    return {"mail_from": address, "mail_verified_domain": verified_domain and verified_domain.strip().lower()}
+
+
+def _threat_protection(mode: str) -> str:
+    if mode not in THREAT_PROTECTION_MODES:
+        raise ValueError(f"bzapper:threatProtection must be one of {THREAT_PROTECTION_MODES}, not {mode!r}")
+    return mode

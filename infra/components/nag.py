@@ -23,6 +23,12 @@ REASONS: dict[str, str] = {
         "Pinned to Python 3.12 on purpose: the layer is built by pip for cp312 and the worker image is "
         "python:3.12-slim; the runtime moves when both move together (infra/bundling.py LAMBDA_PYTHON)."
     ),
+    "AwsSolutions-COG2": (
+        "MFA is not required of console users at launch: the API's sign-in answers no challenge yet "
+        "(bzapper.adapters.aws.cognito). Meanwhile passwords follow a strong policy, breached ones are refused "
+        "(threat protection), failed sign-ins are rate limited per email and per address, and API keys, not "
+        "console sessions, are what integrations use. MFA comes with a console flow for it."
+    ),
     "AwsSolutions-ECS2": (
         "The environment holds names and URLs only (stage, queue URLs, paths, feature switches); no secret "
         "is ever passed in the environment."

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from aws_cdk import Aws
+from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
@@ -15,6 +16,7 @@ from aws_cdk import aws_sqs as sqs
 from bzapper.adapters.sealing import KMS_KEY_ENV, PURPOSE
 from infra.access import OTP_KEY_ACTIONS, Access
 from infra.components import nag
+from infra.components.identity import MAIL_FROM_ENV, MailSender
 
 SEND_ACTIONS = ("sqs:SendMessage",)
 CONSUME_ACTIONS = (
@@ -40,6 +42,10 @@ class Resources:
     buckets: dict[str, s3.IBucket]
     otp_key: kms.IKey | None = None
     """The OTP sealing key (DataStack): needed by the entries that declare `otp_key`."""
+    user_pool: cognito.IUserPool | None = None
+    """The console users' pool (IdentityStack): needed by the entries that declare `user_pool`."""
+    mail: MailSender | None = None
+    """The stage's verified SES sender, if it has one: the entries with `send_email` may send as it."""
 
 
 def grant(role: iam.IRole, access: Access, resources: Resources) -> dict[str, str]:
@@ -97,6 +103,23 @@ def grant(role: iam.IRole, access: Access, resources: Resources) -> dict[str, st
             )
         )
         env[KMS_KEY_ENV] = resources.otp_key.key_arn
+    if access.user_pool:
+        if resources.user_pool is None:
+            raise ValueError("an entry uses the user pool, but no pool was given")
+        statements.append(
+            iam.PolicyStatement(actions=list(access.user_pool), resources=[resources.user_pool.user_pool_arn])
+        )
+    if access.send_email and resources.mail is not None:
+        # As the stage's sender only: its identity (and its domain's, when that is the verified one), and only
+        # with that From address. Without a sender nothing is granted, and the code sends nothing.
+        statements.append(
+            iam.PolicyStatement(
+                actions=["ses:SendEmail"],
+                resources=list(resources.mail.identity_arns),
+                conditions={"StringEquals": {"ses:FromAddress": resources.mail.address}},
+            )
+        )
+        env[MAIL_FROM_ENV] = resources.mail.address
     for statement in statements:
         role.add_to_principal_policy(statement)
     return env

@@ -1,1 +1,1 @@
-"""The five stacks of a stage: data, messaging, api, sessions, observability."""
+"""The six stacks of a stage: data, messaging, identity, api, sessions, observability."""

@@ -1,5 +1,10 @@
 """Compute: one Lambda per function group (API groups, queue consumers, schedules), the HTTP API in front.
 
+The user pool's triggers are function groups too, built the same way, but in the identity stack beside the pool
+that invokes them (infra/stacks/identity.py). Every API function is given the pool and its client, to verify
+session tokens (offline, against the pool's public JWKS: the functions run outside any VPC, on Lambda's own
+internet access).
+
 Each function gets a role of its own with exactly what `infra/access.py` declares for its group, plus
 its event source (an SQS mapping with partial batch failures) or its schedule (EventBridge Scheduler).
 A streaming group's function (`Route.streaming`) also gets a response-streaming Function URL, output
@@ -20,10 +25,12 @@ from infra import access
 from infra.components import streaming
 from infra.components.function import GroupFunction, Layers
 from infra.components.http_api import HttpApi
+from infra.components.identity import CLIENT_ENV, USER_POOL_ENV, mail_sender
 from infra.components.permissions import Resources, grant
 from infra.components.schedules import FunctionSchedule
 from infra.config import InfraConfig
 from infra.stacks.data import DataStack
+from infra.stacks.identity import IdentityStack
 from infra.stacks.messaging import MessagingStack
 
 API_TIMEOUT = Duration.seconds(15)
@@ -62,6 +69,7 @@ class ApiStack(Stack):
         topology: Topology,
         data: DataStack,
         messaging: MessagingStack,
+        identity: IdentityStack,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -77,16 +85,23 @@ class ApiStack(Stack):
             bus=messaging.bus,
             buckets=data.buckets,
             otp_key=data.otp_key,
+            user_pool=identity.user_pool,
+            mail=mail_sender(self, config),
         )
+        # Every function behind the API authenticates requests, and may be given a session token.
+        session_env = {USER_POOL_ENV: identity.user_pool.user_pool_id, CLIENT_ENV: identity.client.user_pool_client_id}
         streaming_groups = set(topology.streaming_groups)
         layers = Layers(self, "Layers", config=config, streaming=bool(streaming_groups))
         api_groups = {*topology.api_groups, DEFAULT_GROUP}
         consumers = {consumer.group: consumer for consumer in topology.consumers}
         schedules = {schedule.group: schedule for schedule in topology.schedules}
+        triggers = {trigger.group for trigger in topology.triggers}
 
         secrets_key = self._secrets_key(config, topology)
         self.functions: dict[str, GroupFunction] = {}
         for group in access.function_groups(topology):
+            if group in triggers:
+                continue  # built by the identity stack, beside the pool
             entry = access.ACCESS[group]
             if group in streaming_groups:
                 description = f"HTTP routes of the {group} group, streamed through its Function URL"
@@ -115,7 +130,7 @@ class ApiStack(Stack):
                 layers=layers,
                 timeout=timeout,
                 memory_mib=memory,
-                environment=self._secret_env(config, entry),
+                environment={**(session_env if group in api_groups else {}), **self._secret_env(config, entry)},
                 environment_key=secrets_key if entry.secrets else None,
                 streaming=group in streaming_groups,
                 reserved_concurrency=config.stream_concurrency if group in streaming_groups else None,

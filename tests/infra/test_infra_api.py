@@ -70,7 +70,10 @@ def test_stage_is_throttled_and_access_logged(synth: Synth) -> None:
 
 
 def test_every_function_is_arm64_python312_with_layers_json_logs_and_its_log_group(synth: Synth) -> None:
-    functions = synth.resources("AWS::Lambda::Function", "api")
+    functions = {
+        **synth.resources("AWS::Lambda::Function", "api"),
+        **synth.resources("AWS::Lambda::Function", "identity"),
+    }
     assert functions
     streaming = {synth.function_of_group(group) for group in TOPOLOGY.streaming_groups}
     for logical_id, function in functions.items():

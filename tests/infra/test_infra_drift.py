@@ -46,6 +46,7 @@ def test_functions(synth: Synth) -> None:
     deployed = {f["Properties"]["FunctionName"] for f in synth.resources("AWS::Lambda::Function").values()}
     groups = {*TOPOLOGY.api_groups, DEFAULT_GROUP}
     groups |= {c.group for c in TOPOLOGY.consumers} | {s.group for s in TOPOLOGY.schedules}
+    groups |= {t.group for t in TOPOLOGY.triggers}
     assert deployed == {synth.config.name(group) for group in groups}
     assert set(access.function_groups(TOPOLOGY)) == groups
 

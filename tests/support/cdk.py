@@ -18,7 +18,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "18,20,21
 STAGE = "ci"
 """A protected stage (not `dev`): deletion protection and retained data, as in production."""
 STRIPE_SECRET = "bzapper/ci/stripe"
-PARTS = ("data", "messaging", "api", "sessions", "observability")
+PARTS = ("data", "messaging", "identity", "api", "sessions", "observability")
 
 
 @dataclass
