@@ -2038,11 +2038,9 @@ export interface components {
             name: string;
             /**
              * Engine
-             * @description `sandbox` (the simulated network; the only engine of test keys) or `whatsmeow` (a real number).
-             * @default sandbox
-             * @enum {string}
+             * @description `sandbox` (the simulated network; the only engine of test keys) or `whatsmeow` (a real number). Omitted: `sandbox` for a test key, `whatsmeow` for a live one.
              */
-            engine: "sandbox" | "whatsmeow";
+            engine?: ("sandbox" | "whatsmeow") | null;
         };
         /**
          * InstanceList
