@@ -8509,6 +8509,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     logout_instance: {
@@ -8840,6 +8851,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     stream: {
@@ -8883,7 +8905,7 @@ export interface operations {
                      *
                      *     : heartbeat
                      */
-                    "text/event-stream": string;
+                    "text/event-stream": unknown;
                 };
             };
             /** @description Missing or invalid API key (`unauthorized`). */

@@ -5,6 +5,7 @@ from fastapi.responses import StreamingResponse
 
 from bzapper.api.auth import authenticate
 from bzapper.api.schemas.common import error_responses, event_stream_response
+from bzapper.api.schemas.stream import stream_item_schema
 from bzapper.domain.model import Principal
 from bzapper.services.container import services
 from bzapper.services.stream import checked_filters, event_stream, start_position
@@ -23,6 +24,7 @@ _SSE = {
         '"data":{"message_id":"msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q","status":"sent","to":"+5511988888888",'
         '"client_reference":"lead-42"}}\n\n'
         ": heartbeat\n\n",
+        item_schema=stream_item_schema(),
     ),
     **error_responses(401, 404),
 }

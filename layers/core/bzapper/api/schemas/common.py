@@ -91,16 +91,18 @@ def html_responses(*statuses: int, example: str) -> dict[int | str, dict[str, An
     return {**pages, **error_responses()}
 
 
-def event_stream_response(description: str, example: str) -> dict[int | str, dict[str, Any]]:
+def event_stream_response(
+    description: str, example: str, item_schema: dict[str, Any]
+) -> dict[int | str, dict[str, Any]]:
     """The 200 of a Server-Sent Events operation (`text/event-stream`), for the contract.
 
-    The wire format: each event has an `id:` (send it back as `Last-Event-ID` to resume), an `event:`
-    type and one `data:` line of JSON; `retry:` says how long to wait before reconnecting, and lines
-    starting with `:` are heartbeats.
+    `item_schema` describes one parsed block (`{id, event, data, retry}`, the fields it carries), as OpenAPI 3.2's
+    `itemSchema`; there is no `schema`, which in 3.2 would describe the whole stream. `example` is a stretch of
+    the stream as sent.
     """
     return {
         200: {
             "description": description,
-            "content": {"text/event-stream": {"schema": {"type": "string"}, "example": example}},
+            "content": {"text/event-stream": {"itemSchema": item_schema, "example": example}},
         }
     }
