@@ -4,7 +4,7 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from bzapper.api.auth import authenticate
 from bzapper.api.schemas.common import error_responses
-from bzapper.api.schemas.inbox import ConversationList, ConversationMessages, ConversationReadOut
+from bzapper.api.schemas.inbox import CHAT_PATTERN, ConversationList, ConversationMessages, ConversationReadOut
 from bzapper.domain.model import Principal
 from bzapper.services import inbox as service
 from bzapper.services.container import services
@@ -17,6 +17,7 @@ INSTANCE_ID = Query(
 JID = Path(
     min_length=1,
     max_length=128,
+    json_schema_extra={"pattern": CHAT_PATTERN},
     examples=["5511988888888@s.whatsapp.net"],
     description="The contact: a phone JID, an `@lid` JID or an E.164 number; a `@lid` and its phone name the "
     "same conversation once the mapping is known. A group: its `@g.us` JID.",

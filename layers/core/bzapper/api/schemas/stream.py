@@ -7,10 +7,12 @@ SSE parsers drop it, so it is said in the description, not in the schema.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import Field
 
+from bzapper.api.schemas.common import EVENT_SUBSCRIPTIONS
 from bzapper.api.schemas.events import EventBase
 from bzapper.domain.webhooks import EVENT_TYPES
 from bzapper.services.stream import HEARTBEAT_SECONDS, RETRY_MS
@@ -19,6 +21,12 @@ EventType = Literal[EVENT_TYPES]  # type: ignore[valid-type]
 
 EVENT_ID_PATTERN = r"^evt_[0-9A-HJKMNP-TV-Z]{26}$"
 """Our ids: a prefix and a ULID (Crockford base 32), as bzapper.domain.events.event_id makes them."""
+RESUME_PATTERN = r"^(?:evt_[0-9A-HJKMNP-TV-Z]{26})?$"
+"""Where to resume: an event id, or empty (the same as none)."""
+
+_SUBSCRIPTION = "(?:" + "|".join(re.escape(pattern) for pattern in EVENT_SUBSCRIPTIONS) + ")"
+TYPES_PATTERN = rf"^ *$|^[ ,]*{_SUBSCRIPTION}(?: *,[ ,]*{_SUBSCRIPTION})*[ ,]*$"
+"""`types`: event types or families separated by commas (blank: every event), as services/stream.py reads it."""
 
 
 class StreamEvent(EventBase):
