@@ -1,4 +1,4 @@
-"""openapi.yaml is a valid OpenAPI 3.1 document that says everything a client needs, all of it generated.
+"""openapi.yaml is a valid OpenAPI 3.2 document that says everything a client needs, all of it generated.
 
 Also: the rendered reference (served at /docs) is built from the committed openapi.yaml and loads
 nothing from elsewhere, and the hooks for the event stream and webhooks pick up what a router declares.
@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import pytest
 import yaml
 from fastapi import APIRouter, Depends
-from openapi_schema_validator import OAS31Validator
+from openapi_schema_validator import OAS32Validator
 from openapi_spec_validator import validate
 from pydantic import BaseModel, ConfigDict
 from referencing import Registry, Resource
@@ -56,9 +56,9 @@ def resolve(document: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
     return node
 
 
-def test_the_document_is_valid_openapi_3_1(document):
-    assert document["openapi"].startswith("3.1.")
-    validate(document)  # raises on the first violation of the OpenAPI 3.1 schema
+def test_the_document_is_valid_openapi_3_2(document):
+    assert document["openapi"].startswith("3.2.")
+    validate(document)  # raises on the first violation of the OpenAPI 3.2 schema
 
 
 def test_the_bearer_scheme_documents_both_key_kinds(document):
@@ -102,7 +102,7 @@ def test_every_example_conforms_to_its_schema(document):
         nonlocal checked
         # Refs in the document are local (#/components/...): resolve them against the whole document.
         wrapped = {"$ref": "urn:bzapper#" + schema["$ref"].removeprefix("#")} if "$ref" in schema else schema
-        errors = list(OAS31Validator(wrapped, registry=registry).iter_errors(value))
+        errors = list(OAS32Validator(wrapped, registry=registry).iter_errors(value))
         assert not errors, f"{where}: {errors[0].message}"
         checked += 1
 
@@ -174,6 +174,7 @@ def test_allow_lists_the_methods_of_the_most_specific_resource():
 
 
 SSE_SAMPLE = "id: evt_1\nevent: message.status\ndata: {}\n\n"
+SSE_ITEM = {"type": "object", "required": ["data"], "properties": {"data": {"type": "string"}}}
 
 
 class MessageStatusEvent(BaseModel):
@@ -199,7 +200,7 @@ def events_group(monkeypatch):
         "/stream",
         response_model=None,
         summary="Live events",
-        responses={**event_stream_response("Events", SSE_SAMPLE), **error_responses(401)},
+        responses={**event_stream_response("Events", SSE_SAMPLE, SSE_ITEM), **error_responses(401)},
     )
     def stream(principal=Depends(authenticate)) -> None:  # pragma: no cover - documented, never called
         raise NotImplementedError
@@ -217,6 +218,8 @@ def test_sse_operations_and_webhooks_are_picked_up_from_the_routers(events_group
     validate(document)
     stream = document["paths"]["/stream"]["get"]["responses"]["200"]
     assert stream["content"]["text/event-stream"]["example"].startswith("id: evt_1")
+    assert stream["content"]["text/event-stream"]["itemSchema"] == SSE_ITEM  # each event; no whole-stream `schema`
+    assert "schema" not in stream["content"]["text/event-stream"]
     assert "RateLimit-Remaining" in stream["headers"]
     webhook = document["webhooks"]["message.status"]["post"]
     body = webhook["requestBody"]["content"]["application/json"]

@@ -1358,7 +1358,7 @@ export interface components {
         Body_upload_media: {
             /**
              * File
-             * @description The file; its part's filename is kept for documents.
+             * @description The file; its part's filename is kept for documents. Not empty (a 422 on `file` otherwise).
              */
             file: string;
         };
@@ -1968,6 +1968,287 @@ export interface components {
              */
             status: "ok";
         };
+        /** InboundAudio */
+        InboundAudio: {
+            reply_to?: components["schemas"]["InboundQuote"] | null;
+            /**
+             * Mentions
+             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`.
+             */
+            mentions?: string[] | null;
+            media: components["schemas"]["InjectedMedia"];
+            /**
+             * Voice
+             * @description Send as a voice note (push-to-talk): OGG/Opus only; can reach `played`.
+             * @default false
+             */
+            voice: boolean;
+        };
+        /** InboundContact */
+        InboundContact: {
+            reply_to?: components["schemas"]["InboundQuote"] | null;
+            /**
+             * Mentions
+             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`.
+             */
+            mentions?: string[] | null;
+            /** Contacts */
+            contacts: components["schemas"]["ContactCard"][];
+            /** Vcards */
+            vcards?: string[] | null;
+        };
+        /** InboundDocument */
+        InboundDocument: {
+            reply_to?: components["schemas"]["InboundQuote"] | null;
+            /**
+             * Mentions
+             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`.
+             */
+            mentions?: string[] | null;
+            media: components["schemas"]["InjectedMedia"];
+            /**
+             * Caption
+             * @description Shown under the media (1024 max).
+             */
+            caption?: string | null;
+            /**
+             * Filename
+             * @description The name the recipient sees (default: the uploaded or downloaded file's name).
+             */
+            filename?: string | null;
+        };
+        /** InboundEdit */
+        InboundEdit: {
+            reply_to?: components["schemas"]["InboundQuote"] | null;
+            /**
+             * Mentions
+             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`.
+             */
+            mentions?: string[] | null;
+            target: components["schemas"]["InboundTarget"];
+            /**
+             * Body
+             * @description The new text (of a text), or the new caption (1024 max).
+             */
+            body: string;
+        };
+        /** InboundEditBesideBody */
+        InboundEditBesideBody: {
+            reply_to?: components["schemas"]["InboundQuote"] | null;
+            /**
+             * Mentions
+             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`.
+             */
+            mentions?: string[] | null;
+            target: components["schemas"]["InboundTarget"];
+        };
+        /** InboundImage */
+        InboundImage: {
+            reply_to?: components["schemas"]["InboundQuote"] | null;
+            /**
+             * Mentions
+             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`.
+             */
+            mentions?: string[] | null;
+            media: components["schemas"]["InjectedMedia"];
+            /**
+             * Caption
+             * @description Shown under the media (1024 max).
+             */
+            caption?: string | null;
+        };
+        /** InboundLocation */
+        InboundLocation: {
+            reply_to?: components["schemas"]["InboundQuote"] | null;
+            /**
+             * Mentions
+             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`.
+             */
+            mentions?: string[] | null;
+            /** Latitude */
+            latitude: number;
+            /** Longitude */
+            longitude: number;
+            /** Name */
+            name?: string | null;
+            /** Address */
+            address?: string | null;
+        };
+        /** InboundPoll */
+        InboundPoll: {
+            reply_to?: components["schemas"]["InboundQuote"] | null;
+            /**
+             * Mentions
+             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`.
+             */
+            mentions?: string[] | null;
+            /**
+             * Name
+             * @description The question.
+             */
+            name: string;
+            /**
+             * Options
+             * @description 2 to 12 different options, also once trimmed and compared without case (`Yes` and ` yes` are one option: a 422 the schema's `uniqueItems` does not catch).
+             */
+            options: string[];
+            /**
+             * Selectable Count
+             * @description How many options one person may choose: 1 is a single choice; at most the number of options.
+             * @default 1
+             */
+            selectable_count: number;
+        } | {
+            selectable_count?: unknown;
+        } | {
+            /** @constant */
+            selectable_count?: 3;
+            options?: unknown;
+        } | {
+            /** @constant */
+            selectable_count?: 4;
+            options?: unknown;
+        } | {
+            /** @constant */
+            selectable_count?: 5;
+            options?: unknown;
+        } | {
+            /** @constant */
+            selectable_count?: 6;
+            options?: unknown;
+        } | {
+            /** @constant */
+            selectable_count?: 7;
+            options?: unknown;
+        } | {
+            /** @constant */
+            selectable_count?: 8;
+            options?: unknown;
+        } | {
+            /** @constant */
+            selectable_count?: 9;
+            options?: unknown;
+        } | {
+            /** @constant */
+            selectable_count?: 10;
+            options?: unknown;
+        } | {
+            /** @constant */
+            selectable_count?: 11;
+            options?: unknown;
+        } | {
+            /** @constant */
+            selectable_count?: 12;
+            options?: unknown;
+        };
+        /** InboundQuote */
+        InboundQuote: {
+            /** Wa Message Id */
+            wa_message_id: string;
+            /** Chat Jid */
+            chat_jid: string;
+            /** From Me */
+            from_me: boolean;
+            /** Sender Jid */
+            sender_jid?: string | null;
+            /** Preview */
+            preview?: string | null;
+        };
+        /** InboundReaction */
+        InboundReaction: {
+            reply_to?: components["schemas"]["InboundQuote"] | null;
+            /**
+             * Mentions
+             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`.
+             */
+            mentions?: string[] | null;
+            target: components["schemas"]["InboundTarget"];
+            /**
+             * Emoji
+             * @description One emoji; `""` removes your reaction. A single emoji is a rule of Unicode's emoji data, which no pattern states (a 422 on `emoji` otherwise).
+             */
+            emoji: string;
+        };
+        /** InboundRevoke */
+        InboundRevoke: {
+            reply_to?: components["schemas"]["InboundQuote"] | null;
+            /**
+             * Mentions
+             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`.
+             */
+            mentions?: string[] | null;
+            target: components["schemas"]["InboundTarget"];
+        };
+        /** InboundSticker */
+        InboundSticker: {
+            reply_to?: components["schemas"]["InboundQuote"] | null;
+            /**
+             * Mentions
+             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`.
+             */
+            mentions?: string[] | null;
+            media: components["schemas"]["InjectedMedia"];
+        };
+        /**
+         * InboundTarget
+         * @description The message a reaction, an edit or a revoke points at (as domain/content.py's `target`).
+         */
+        InboundTarget: {
+            /** Wa Message Id */
+            wa_message_id: string;
+            /** Chat Jid */
+            chat_jid: string;
+            /** From Me */
+            from_me: boolean;
+            /** Sender Jid */
+            sender_jid?: string | null;
+        };
+        /** InboundText */
+        InboundText: {
+            reply_to?: components["schemas"]["InboundQuote"] | null;
+            /**
+             * Mentions
+             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`.
+             */
+            mentions?: string[] | null;
+            /** Body */
+            body: string;
+        };
+        /** InboundTextBesideBody */
+        InboundTextBesideBody: {
+            reply_to?: components["schemas"]["InboundQuote"] | null;
+            /**
+             * Mentions
+             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`.
+             */
+            mentions?: string[] | null;
+        };
+        /** InboundUnknown */
+        InboundUnknown: {
+            reply_to?: components["schemas"]["InboundQuote"] | null;
+            /**
+             * Mentions
+             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`.
+             */
+            mentions?: string[] | null;
+            /** Raw Type */
+            raw_type: string;
+        };
+        /** InboundVideo */
+        InboundVideo: {
+            reply_to?: components["schemas"]["InboundQuote"] | null;
+            /**
+             * Mentions
+             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`.
+             */
+            mentions?: string[] | null;
+            media: components["schemas"]["InjectedMedia"];
+            /**
+             * Caption
+             * @description Shown under the media (1024 max).
+             */
+            caption?: string | null;
+        };
         /** InboxMessageOut */
         InboxMessageOut: {
             /** Message Id */
@@ -2022,6 +2303,18 @@ export interface components {
              * @description When WhatsApp has it: received, or sent.
              */
             at: string;
+        };
+        /**
+         * InjectedMedia
+         * @description The bytes the simulated phone sends; the network checks the base64 and keeps them until acked.
+         */
+        InjectedMedia: {
+            /** Mime Type */
+            mime_type: string;
+            /** Data Base64 */
+            data_base64: string;
+            /** Filename */
+            filename?: string | null;
         };
         /**
          * InstanceCreate
@@ -2897,7 +3190,7 @@ export interface components {
         PairingCodeRequest: {
             /**
              * Phone
-             * @description E.164 of the number to link.
+             * @description E.164 of the number to link. The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
              */
             phone: string;
         };
@@ -3021,10 +3314,10 @@ export interface components {
          *       "body": "Shipped the 3 boxes"
          *     }
          */
-        SandboxInboundRequest: {
+        SandboxInboundRequest: ({
             /**
              * From
-             * @description The contact who writes: E.164, a phone JID or an `@lid` JID. With `from_me`, the contact the instance's own phone writes to; with `from_me` and `group`, the phone writes in the group.
+             * @description The contact who writes: E.164, a phone JID or an `@lid` JID. With `from_me`, the contact the instance's own phone writes to; with `from_me` and `group`, the phone writes in the group. The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
              */
             from: string;
             /**
@@ -3034,7 +3327,7 @@ export interface components {
             group?: string | null;
             /**
              * Group Name
-             * @description The group's subject, reported with the message.
+             * @description The group's subject, reported with the message (only with `group`).
              */
             group_name?: string | null;
             /**
@@ -3044,14 +3337,12 @@ export interface components {
             type: "audio" | "contact" | "document" | "edit" | "image" | "location" | "poll" | "reaction" | "revoke" | "sticker" | "text" | "unknown" | "video";
             /**
              * Content
-             * @description The message's content, shaped as the inbox shows it for that type. Media: `{"media": {"mime_type", "data_base64", "filename"?}, "caption"?}`.
+             * @description The message's content, shaped as the inbox shows it for that type (one model per `type`). Media: `{"media": {"mime_type", "data_base64", "filename"?}, "caption"?}`.
              */
-            content?: {
-                [key: string]: unknown;
-            } | null;
+            content?: components["schemas"]["InboundText"] | components["schemas"]["InboundImage"] | components["schemas"]["InboundVideo"] | components["schemas"]["InboundDocument"] | components["schemas"]["InboundAudio"] | components["schemas"]["InboundSticker"] | components["schemas"]["InboundLocation"] | components["schemas"]["InboundContact"] | components["schemas"]["InboundPoll"] | components["schemas"]["InboundReaction"] | components["schemas"]["InboundEdit"] | components["schemas"]["InboundRevoke"] | components["schemas"]["InboundUnknown"] | components["schemas"]["InboundTextBesideBody"] | components["schemas"]["InboundEditBesideBody"] | null;
             /**
              * Body
-             * @description Shortcut for `content.body` (a text).
+             * @description Shortcut for `content.body`, of a `text` or an `edit`: one of the two, not both.
              */
             body?: string | null;
             /**
@@ -3070,7 +3361,86 @@ export interface components {
              * @description Choose the WhatsApp id (the same one again is delivered again, as WhatsApp may redeliver).
              */
             wa_message_id?: string | null;
-        };
+        } | {
+            group_name?: null;
+        } | {
+            group: string;
+        }) & ({
+            /** @constant */
+            type?: "text";
+            content: components["schemas"]["InboundText"];
+            body?: null;
+        } | {
+            /** @constant */
+            type?: "text";
+            content?: components["schemas"]["InboundTextBesideBody"] | null;
+            body: string;
+        } | {
+            /** @constant */
+            type?: "image";
+            content: components["schemas"]["InboundImage"];
+            body?: null;
+        } | {
+            /** @constant */
+            type?: "video";
+            content: components["schemas"]["InboundVideo"];
+            body?: null;
+        } | {
+            /** @constant */
+            type?: "document";
+            content: components["schemas"]["InboundDocument"];
+            body?: null;
+        } | {
+            /** @constant */
+            type?: "audio";
+            content: components["schemas"]["InboundAudio"];
+            body?: null;
+        } | {
+            /** @constant */
+            type?: "sticker";
+            content: components["schemas"]["InboundSticker"];
+            body?: null;
+        } | {
+            /** @constant */
+            type?: "location";
+            content: components["schemas"]["InboundLocation"];
+            body?: null;
+        } | {
+            /** @constant */
+            type?: "contact";
+            content: components["schemas"]["InboundContact"];
+            body?: null;
+        } | {
+            /** @constant */
+            type?: "poll";
+            content: components["schemas"]["InboundPoll"];
+            body?: null;
+        } | {
+            /** @constant */
+            type?: "reaction";
+            content: components["schemas"]["InboundReaction"];
+            body?: null;
+        } | {
+            /** @constant */
+            type?: "edit";
+            content: components["schemas"]["InboundEdit"];
+            body?: null;
+        } | {
+            /** @constant */
+            type?: "edit";
+            content: components["schemas"]["InboundEditBesideBody"];
+            body: string;
+        } | {
+            /** @constant */
+            type?: "revoke";
+            content: components["schemas"]["InboundRevoke"];
+            body?: null;
+        } | {
+            /** @constant */
+            type?: "unknown";
+            content: components["schemas"]["InboundUnknown"];
+            body?: null;
+        });
         /**
          * SandboxInstanceState
          * @example {
@@ -3142,12 +3512,12 @@ export interface components {
         SandboxScanRequest: {
             /**
              * Phone
-             * @description The number whose phone scans (E.164). Default: one derived from the instance id, +55 11 97xxx-xxxx. Ignored with `code` (the code names its number).
+             * @description The number whose phone scans (E.164, or its phone JID). Default: one derived from the instance id, +55 11 97xxx-xxxx. Ignored with `code` (the code names its number). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
              */
             phone?: string | null;
             /**
              * Code
-             * @description Confirm this pairing code (from `POST /instances/{id}/pairing-code`) instead of scanning the QR.
+             * @description Confirm this pairing code (from `POST /instances/{id}/pairing-code`) instead of scanning the QR: the code the instance shows now (a 422 on `code` otherwise).
              */
             code?: string | null;
         };
@@ -3157,7 +3527,7 @@ export interface components {
          * @example {
          *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
          *       "to": "+5511988888888",
-         *       "media_id": "med_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "media_id": "med_01JD5V6W4E7R8T9Y0V1W2X3Y4Z",
          *       "voice": true
          *     }
          */
@@ -3169,7 +3539,7 @@ export interface components {
             instance_id?: string | null;
             /**
              * To
-             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`).
+             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
              */
             to: string;
             /**
@@ -3179,22 +3549,22 @@ export interface components {
             client_reference?: string | null;
             /**
              * Reply To
-             * @description Quote a message of this conversation (a quoted reply): our id (`msg_…`, sent or received) or WhatsApp's message id.
+             * @description Quote a message of this conversation (a quoted reply): our id (`msg_…`, sent or received) or WhatsApp's message id. It must name a message of this conversation (a 422 otherwise: which messages exist is not in the schema).
              */
             reply_to?: string | null;
             /**
              * Mentions
-             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`.
+             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`. Each number must exist in the numbering plan (a 422 on `mentions.<i>` otherwise).
              */
             mentions?: string[] | null;
             /**
              * Url
-             * @description A public https URL we download once (within 10 s, up to the kind's size limit). Exactly one of `url` and `media_id`.
+             * @description A public https URL we download once (within 10 s, up to the kind's size limit). Exactly one of `url` and `media_id`. Its host must resolve to a public address (a 422 otherwise).
              */
             url?: string | null;
             /**
              * Media Id
-             * @description A file uploaded with POST /media (or a completed upload).
+             * @description A file uploaded with POST /media (or a completed upload) of this account (a 422 otherwise).
              */
             media_id?: string | null;
             /**
@@ -3208,7 +3578,11 @@ export interface components {
              * @default false
              */
             voice: boolean;
-        };
+        } & ({
+            url: string;
+        } | {
+            media_id: string;
+        });
         /**
          * SendButtonsRequest
          * @description Experimental: needs the `experimental_interactive_messages` entitlement (else 403 `not_supported`).
@@ -3237,7 +3611,7 @@ export interface components {
             instance_id?: string | null;
             /**
              * To
-             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`).
+             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
              */
             to: string;
             /**
@@ -3247,19 +3621,22 @@ export interface components {
             client_reference?: string | null;
             /**
              * Reply To
-             * @description Quote a message of this conversation (a quoted reply): our id (`msg_…`, sent or received) or WhatsApp's message id.
+             * @description Quote a message of this conversation (a quoted reply): our id (`msg_…`, sent or received) or WhatsApp's message id. It must name a message of this conversation (a 422 otherwise: which messages exist is not in the schema).
              */
             reply_to?: string | null;
             /**
              * Mentions
-             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`.
+             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`. Each number must exist in the numbering plan (a 422 on `mentions.<i>` otherwise).
              */
             mentions?: string[] | null;
             /** Body */
             body: string;
             /** Footer */
             footer?: string | null;
-            /** Buttons */
+            /**
+             * Buttons
+             * @description Each with its own `id` (a rule on one property of the items, which no schema states: a 422 on `buttons` otherwise).
+             */
             buttons: components["schemas"]["ReplyButton"][];
         };
         /**
@@ -3293,7 +3670,7 @@ export interface components {
             instance_id?: string | null;
             /**
              * To
-             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`).
+             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
              */
             to: string;
             /**
@@ -3303,12 +3680,12 @@ export interface components {
             client_reference?: string | null;
             /**
              * Reply To
-             * @description Quote a message of this conversation (a quoted reply): our id (`msg_…`, sent or received) or WhatsApp's message id.
+             * @description Quote a message of this conversation (a quoted reply): our id (`msg_…`, sent or received) or WhatsApp's message id. It must name a message of this conversation (a 422 otherwise: which messages exist is not in the schema).
              */
             reply_to?: string | null;
             /**
              * Mentions
-             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`.
+             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`. Each number must exist in the numbering plan (a 422 on `mentions.<i>` otherwise).
              */
             mentions?: string[] | null;
             /** Contacts */
@@ -3332,7 +3709,7 @@ export interface components {
             instance_id?: string | null;
             /**
              * To
-             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`).
+             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
              */
             to: string;
             /**
@@ -3342,22 +3719,22 @@ export interface components {
             client_reference?: string | null;
             /**
              * Reply To
-             * @description Quote a message of this conversation (a quoted reply): our id (`msg_…`, sent or received) or WhatsApp's message id.
+             * @description Quote a message of this conversation (a quoted reply): our id (`msg_…`, sent or received) or WhatsApp's message id. It must name a message of this conversation (a 422 otherwise: which messages exist is not in the schema).
              */
             reply_to?: string | null;
             /**
              * Mentions
-             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`.
+             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`. Each number must exist in the numbering plan (a 422 on `mentions.<i>` otherwise).
              */
             mentions?: string[] | null;
             /**
              * Url
-             * @description A public https URL we download once (within 10 s, up to the kind's size limit). Exactly one of `url` and `media_id`.
+             * @description A public https URL we download once (within 10 s, up to the kind's size limit). Exactly one of `url` and `media_id`. Its host must resolve to a public address (a 422 otherwise).
              */
             url?: string | null;
             /**
              * Media Id
-             * @description A file uploaded with POST /media (or a completed upload).
+             * @description A file uploaded with POST /media (or a completed upload) of this account (a 422 otherwise).
              */
             media_id?: string | null;
             /**
@@ -3375,7 +3752,11 @@ export interface components {
              * @description The name the recipient sees (default: the uploaded or downloaded file's name).
              */
             filename?: string | null;
-        };
+        } & ({
+            url: string;
+        } | {
+            media_id: string;
+        });
         /**
          * SendImageRequest
          * @description JPEG or PNG, up to 16 MB (or the plan's media size).
@@ -3394,7 +3775,7 @@ export interface components {
             instance_id?: string | null;
             /**
              * To
-             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`).
+             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
              */
             to: string;
             /**
@@ -3404,22 +3785,22 @@ export interface components {
             client_reference?: string | null;
             /**
              * Reply To
-             * @description Quote a message of this conversation (a quoted reply): our id (`msg_…`, sent or received) or WhatsApp's message id.
+             * @description Quote a message of this conversation (a quoted reply): our id (`msg_…`, sent or received) or WhatsApp's message id. It must name a message of this conversation (a 422 otherwise: which messages exist is not in the schema).
              */
             reply_to?: string | null;
             /**
              * Mentions
-             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`.
+             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`. Each number must exist in the numbering plan (a 422 on `mentions.<i>` otherwise).
              */
             mentions?: string[] | null;
             /**
              * Url
-             * @description A public https URL we download once (within 10 s, up to the kind's size limit). Exactly one of `url` and `media_id`.
+             * @description A public https URL we download once (within 10 s, up to the kind's size limit). Exactly one of `url` and `media_id`. Its host must resolve to a public address (a 422 otherwise).
              */
             url?: string | null;
             /**
              * Media Id
-             * @description A file uploaded with POST /media (or a completed upload).
+             * @description A file uploaded with POST /media (or a completed upload) of this account (a 422 otherwise).
              */
             media_id?: string | null;
             /**
@@ -3432,7 +3813,11 @@ export interface components {
              * @description Shown under the media (1024 max).
              */
             caption?: string | null;
-        };
+        } & ({
+            url: string;
+        } | {
+            media_id: string;
+        });
         /**
          * SendListRequest
          * @description Experimental: needs the `experimental_interactive_messages` entitlement (else 403 `not_supported`).
@@ -3467,7 +3852,7 @@ export interface components {
             instance_id?: string | null;
             /**
              * To
-             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`).
+             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
              */
             to: string;
             /**
@@ -3477,12 +3862,12 @@ export interface components {
             client_reference?: string | null;
             /**
              * Reply To
-             * @description Quote a message of this conversation (a quoted reply): our id (`msg_…`, sent or received) or WhatsApp's message id.
+             * @description Quote a message of this conversation (a quoted reply): our id (`msg_…`, sent or received) or WhatsApp's message id. It must name a message of this conversation (a 422 otherwise: which messages exist is not in the schema).
              */
             reply_to?: string | null;
             /**
              * Mentions
-             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`.
+             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`. Each number must exist in the numbering plan (a 422 on `mentions.<i>` otherwise).
              */
             mentions?: string[] | null;
             /** Body */
@@ -3496,7 +3881,7 @@ export interface components {
             button_text: string;
             /**
              * Sections
-             * @description At most 10 rows in all.
+             * @description At most 10 rows in all, each with its own `id` across sections (rules across items, which no schema states: a 422 on `sections` otherwise).
              */
             sections: components["schemas"]["ListSection"][];
         };
@@ -3519,7 +3904,7 @@ export interface components {
             instance_id?: string | null;
             /**
              * To
-             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`).
+             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
              */
             to: string;
             /**
@@ -3529,12 +3914,12 @@ export interface components {
             client_reference?: string | null;
             /**
              * Reply To
-             * @description Quote a message of this conversation (a quoted reply): our id (`msg_…`, sent or received) or WhatsApp's message id.
+             * @description Quote a message of this conversation (a quoted reply): our id (`msg_…`, sent or received) or WhatsApp's message id. It must name a message of this conversation (a 422 otherwise: which messages exist is not in the schema).
              */
             reply_to?: string | null;
             /**
              * Mentions
-             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`.
+             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`. Each number must exist in the numbering plan (a 422 on `mentions.<i>` otherwise).
              */
             mentions?: string[] | null;
             /** Latitude */
@@ -3573,7 +3958,7 @@ export interface components {
             instance_id?: string | null;
             /**
              * To
-             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`).
+             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
              */
             to: string;
             /**
@@ -3583,13 +3968,13 @@ export interface components {
             code?: string | null;
             /**
              * Length
-             * @description Digits of a generated code (only without `code`).
+             * @description Digits of a generated code. With `code` too, it must be the code's length.
              * @default 6
              */
             length: number;
             /**
              * Body
-             * @description The first message. Omitted: written for you in `language`, naming your account and the expiry. It must not contain the code (the code is the second message).
+             * @description The first message. Omitted: written for you in `language`, naming your account and the expiry. It must not contain the code (the code is the second message; a 422 on `body` otherwise, a rule between two fields that no schema states).
              */
             body?: string | null;
             /**
@@ -3608,6 +3993,36 @@ export interface components {
              * @description Your own reference, echoed in every response and event.
              */
             client_reference?: string | null;
+        } | {
+            code?: null;
+        } | unknown | {
+            code?: unknown;
+            /** @constant */
+            length?: 4;
+        } | {
+            code?: unknown;
+            /** @constant */
+            length?: 5;
+        } | {
+            code?: unknown;
+            /** @constant */
+            length?: 6;
+        } | {
+            code?: unknown;
+            /** @constant */
+            length?: 7;
+        } | {
+            code?: unknown;
+            /** @constant */
+            length?: 8;
+        } | {
+            code?: unknown;
+            /** @constant */
+            length?: 9;
+        } | {
+            code?: unknown;
+            /** @constant */
+            length?: 10;
         };
         /**
          * SendPollRequest
@@ -3630,7 +4045,7 @@ export interface components {
             instance_id?: string | null;
             /**
              * To
-             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`).
+             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
              */
             to: string;
             /**
@@ -3640,12 +4055,12 @@ export interface components {
             client_reference?: string | null;
             /**
              * Reply To
-             * @description Quote a message of this conversation (a quoted reply): our id (`msg_…`, sent or received) or WhatsApp's message id.
+             * @description Quote a message of this conversation (a quoted reply): our id (`msg_…`, sent or received) or WhatsApp's message id. It must name a message of this conversation (a 422 otherwise: which messages exist is not in the schema).
              */
             reply_to?: string | null;
             /**
              * Mentions
-             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`.
+             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`. Each number must exist in the numbering plan (a 422 on `mentions.<i>` otherwise).
              */
             mentions?: string[] | null;
             /**
@@ -3655,22 +4070,64 @@ export interface components {
             name: string;
             /**
              * Options
-             * @description 2 to 12 different options.
+             * @description 2 to 12 different options, also once trimmed and compared without case (`Yes` and ` yes` are one option: a 422 the schema's `uniqueItems` does not catch).
              */
             options: string[];
             /**
              * Selectable Count
-             * @description How many options one person may choose: 1 is a single choice.
+             * @description How many options one person may choose: 1 is a single choice; at most the number of options.
              * @default 1
              */
             selectable_count: number;
+        } | {
+            selectable_count?: unknown;
+        } | {
+            /** @constant */
+            selectable_count?: 3;
+            options?: unknown;
+        } | {
+            /** @constant */
+            selectable_count?: 4;
+            options?: unknown;
+        } | {
+            /** @constant */
+            selectable_count?: 5;
+            options?: unknown;
+        } | {
+            /** @constant */
+            selectable_count?: 6;
+            options?: unknown;
+        } | {
+            /** @constant */
+            selectable_count?: 7;
+            options?: unknown;
+        } | {
+            /** @constant */
+            selectable_count?: 8;
+            options?: unknown;
+        } | {
+            /** @constant */
+            selectable_count?: 9;
+            options?: unknown;
+        } | {
+            /** @constant */
+            selectable_count?: 10;
+            options?: unknown;
+        } | {
+            /** @constant */
+            selectable_count?: 11;
+            options?: unknown;
+        } | {
+            /** @constant */
+            selectable_count?: 12;
+            options?: unknown;
         };
         /**
          * SendReactionRequest
          * @example {
          *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
          *       "to": "+5511988888888",
-         *       "message_id": "msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "message_id": "msg_01JD5V6W4E7R8T9Y0V1W2X3Y4Z",
          *       "emoji": "👍"
          *     }
          */
@@ -3682,7 +4139,7 @@ export interface components {
             instance_id?: string | null;
             /**
              * To
-             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`).
+             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
              */
             to: string;
             /**
@@ -3692,22 +4149,22 @@ export interface components {
             client_reference?: string | null;
             /**
              * Reply To
-             * @description Quote a message of this conversation (a quoted reply): our id (`msg_…`, sent or received) or WhatsApp's message id.
+             * @description Quote a message of this conversation (a quoted reply): our id (`msg_…`, sent or received) or WhatsApp's message id. It must name a message of this conversation (a 422 otherwise: which messages exist is not in the schema).
              */
             reply_to?: string | null;
             /**
              * Mentions
-             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`.
+             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`. Each number must exist in the numbering plan (a 422 on `mentions.<i>` otherwise).
              */
             mentions?: string[] | null;
             /**
              * Message Id
-             * @description The message reacted to: our id (`msg_…`) or WhatsApp's.
+             * @description The message reacted to: our id (`msg_…`) or WhatsApp's, of this conversation (a 422 otherwise).
              */
             message_id: string;
             /**
              * Emoji
-             * @description One emoji; `""` removes your reaction.
+             * @description One emoji; `""` removes your reaction. A single emoji is a rule of Unicode's emoji data, which no pattern states (a 422 on `emoji` otherwise).
              */
             emoji: string;
         };
@@ -3728,7 +4185,7 @@ export interface components {
             instance_id?: string | null;
             /**
              * To
-             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`).
+             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
              */
             to: string;
             /**
@@ -3738,22 +4195,22 @@ export interface components {
             client_reference?: string | null;
             /**
              * Reply To
-             * @description Quote a message of this conversation (a quoted reply): our id (`msg_…`, sent or received) or WhatsApp's message id.
+             * @description Quote a message of this conversation (a quoted reply): our id (`msg_…`, sent or received) or WhatsApp's message id. It must name a message of this conversation (a 422 otherwise: which messages exist is not in the schema).
              */
             reply_to?: string | null;
             /**
              * Mentions
-             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`.
+             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`. Each number must exist in the numbering plan (a 422 on `mentions.<i>` otherwise).
              */
             mentions?: string[] | null;
             /**
              * Url
-             * @description A public https URL we download once (within 10 s, up to the kind's size limit). Exactly one of `url` and `media_id`.
+             * @description A public https URL we download once (within 10 s, up to the kind's size limit). Exactly one of `url` and `media_id`. Its host must resolve to a public address (a 422 otherwise).
              */
             url?: string | null;
             /**
              * Media Id
-             * @description A file uploaded with POST /media (or a completed upload).
+             * @description A file uploaded with POST /media (or a completed upload) of this account (a 422 otherwise).
              */
             media_id?: string | null;
             /**
@@ -3761,7 +4218,11 @@ export interface components {
              * @description Only a label for a document whose content has no signature (plain text, CSV): the file's own bytes decide its type, never its name or this field.
              */
             mime_type?: string | null;
-        };
+        } & ({
+            url: string;
+        } | {
+            media_id: string;
+        });
         /**
          * SendTextRequest
          * @example {
@@ -3779,7 +4240,7 @@ export interface components {
             instance_id?: string | null;
             /**
              * To
-             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`).
+             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
              */
             to: string;
             /**
@@ -3789,12 +4250,12 @@ export interface components {
             client_reference?: string | null;
             /**
              * Reply To
-             * @description Quote a message of this conversation (a quoted reply): our id (`msg_…`, sent or received) or WhatsApp's message id.
+             * @description Quote a message of this conversation (a quoted reply): our id (`msg_…`, sent or received) or WhatsApp's message id. It must name a message of this conversation (a 422 otherwise: which messages exist is not in the schema).
              */
             reply_to?: string | null;
             /**
              * Mentions
-             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`.
+             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`. Each number must exist in the numbering plan (a 422 on `mentions.<i>` otherwise).
              */
             mentions?: string[] | null;
             /** Body */
@@ -3806,7 +4267,7 @@ export interface components {
          * @example {
          *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
          *       "to": "+5511988888888",
-         *       "media_id": "med_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "media_id": "med_01JD5V6W4E7R8T9Y0V1W2X3Y4Z",
          *       "caption": "How to install"
          *     }
          */
@@ -3818,7 +4279,7 @@ export interface components {
             instance_id?: string | null;
             /**
              * To
-             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`).
+             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
              */
             to: string;
             /**
@@ -3828,22 +4289,22 @@ export interface components {
             client_reference?: string | null;
             /**
              * Reply To
-             * @description Quote a message of this conversation (a quoted reply): our id (`msg_…`, sent or received) or WhatsApp's message id.
+             * @description Quote a message of this conversation (a quoted reply): our id (`msg_…`, sent or received) or WhatsApp's message id. It must name a message of this conversation (a 422 otherwise: which messages exist is not in the schema).
              */
             reply_to?: string | null;
             /**
              * Mentions
-             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`.
+             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`. Each number must exist in the numbering plan (a 422 on `mentions.<i>` otherwise).
              */
             mentions?: string[] | null;
             /**
              * Url
-             * @description A public https URL we download once (within 10 s, up to the kind's size limit). Exactly one of `url` and `media_id`.
+             * @description A public https URL we download once (within 10 s, up to the kind's size limit). Exactly one of `url` and `media_id`. Its host must resolve to a public address (a 422 otherwise).
              */
             url?: string | null;
             /**
              * Media Id
-             * @description A file uploaded with POST /media (or a completed upload).
+             * @description A file uploaded with POST /media (or a completed upload) of this account (a 422 otherwise).
              */
             media_id?: string | null;
             /**
@@ -3856,7 +4317,11 @@ export interface components {
              * @description Shown under the media (1024 max).
              */
             caption?: string | null;
-        };
+        } & ({
+            url: string;
+        } | {
+            media_id: string;
+        });
         /**
          * SignupAccepted
          * @example {
@@ -4151,14 +4616,14 @@ export interface components {
         WebhookCreate: {
             /**
              * Url
-             * @description https URL that receives the POSTs.
+             * @description The https URL that receives the POSTs (http only on the local stack). Its host must resolve to a public address (a 422 on `url` otherwise: the schema cannot resolve names).
              */
             url: string;
             /**
              * Events
              * @description Event types (`message.sent`) or families (`message.*`); omitted = every event; an empty list is 422.
              */
-            events?: string[] | null;
+            events?: ("message.queued" | "message.sent" | "message.delivered" | "message.read" | "message.played" | "message.failed" | "message.received" | "message.edited" | "message.deleted" | "instance.qr" | "instance.connected" | "instance.disconnected" | "instance.logged_out" | "instance.restricted" | "contact.identity_resolved" | "wallet.low_balance" | "webhook.disabled" | "webhook.test" | "message.*" | "instance.*" | "contact.*" | "wallet.*" | "webhook.*")[] | null;
             /** Description */
             description?: string | null;
         };
@@ -4275,10 +4740,13 @@ export interface components {
          *     }
          */
         WebhookPatch: {
-            /** Url */
+            /**
+             * Url
+             * @description The https URL that receives the POSTs (http only on the local stack). Its host must resolve to a public address (a 422 on `url` otherwise: the schema cannot resolve names).
+             */
             url?: string;
             /** Events */
-            events?: string[] | null;
+            events?: ("message.queued" | "message.sent" | "message.delivered" | "message.read" | "message.played" | "message.failed" | "message.received" | "message.edited" | "message.deleted" | "instance.qr" | "instance.connected" | "instance.disconnected" | "instance.logged_out" | "instance.restricted" | "contact.identity_resolved" | "wallet.low_balance" | "webhook.disabled" | "webhook.test" | "message.*" | "instance.*" | "contact.*" | "wallet.*" | "webhook.*")[] | null;
             /** Description */
             description?: string | null;
             /**
@@ -4749,7 +5217,7 @@ export interface operations {
                  * @example {
                  *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
                  *       "to": "+5511988888888",
-                 *       "media_id": "med_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "media_id": "med_01JD5V6W4E7R8T9Y0V1W2X3Y4Z",
                  *       "caption": "How to install"
                  *     }
                  */
@@ -5043,7 +5511,7 @@ export interface operations {
                  * @example {
                  *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
                  *       "to": "+5511988888888",
-                 *       "media_id": "med_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "media_id": "med_01JD5V6W4E7R8T9Y0V1W2X3Y4Z",
                  *       "voice": true
                  *     }
                  */
@@ -5796,7 +6264,7 @@ export interface operations {
                  * @example {
                  *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
                  *       "to": "+5511988888888",
-                 *       "message_id": "msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "message_id": "msg_01JD5V6W4E7R8T9Y0V1W2X3Y4Z",
                  *       "emoji": "👍"
                  *     }
                  */
@@ -7218,7 +7686,7 @@ export interface operations {
                 "Accept-Language"?: components["parameters"]["AcceptLanguage"];
             };
             path: {
-                /** @description E.164 (URL-encode the `+`) or a JID. */
+                /** @description E.164 (URL-encode the `+`) or a JID. The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise. */
                 phone: string;
             };
             cookie?: never;
@@ -7864,9 +8332,9 @@ export interface operations {
     get_usage: {
         parameters: {
             query?: {
-                /** @description RFC 3339; default: one span before `to`. */
+                /** @description RFC 3339; default: one span before `to`. Between 2000 and 2100, `from` before `to`, at most 31 days apart by hour or 366 by day: rules between the two values and the clock, which no schema states (a 422 on the field otherwise). */
                 from?: string;
-                /** @description RFC 3339; default: now. */
+                /** @description RFC 3339; default: now. Between 2000 and 2100, `from` before `to`, at most 31 days apart by hour or 366 by day: rules between the two values and the clock, which no schema states (a 422 on the field otherwise). */
                 to?: string;
                 granularity?: "hour" | "day";
                 instance_id?: string;
@@ -9053,6 +9521,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     logout_instance: {
@@ -9384,6 +9863,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     stream: {
@@ -9396,6 +9886,7 @@ export interface operations {
                 last_event_id?: string;
             };
             header?: {
+                /** @description Resume after this event: one of this account's last 7 days (a 422 otherwise, which the schema cannot know). */
                 "Last-Event-ID"?: string;
                 /**
                  * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
@@ -9427,7 +9918,7 @@ export interface operations {
                      *
                      *     : heartbeat
                      */
-                    "text/event-stream": string;
+                    "text/event-stream": unknown;
                 };
             };
             /** @description Missing or invalid API key (`unauthorized`). */

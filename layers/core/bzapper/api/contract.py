@@ -34,6 +34,9 @@ from bzapper import i18n
 from bzapper.api.apps import DESCRIPTION, TITLE, VERSION, create_app
 from bzapper.domain.errors import HTTP_STATUS
 
+OPENAPI_VERSION = "3.2.0"
+"""3.2 for one field: `itemSchema`, each Server-Sent Event's shape on GET /stream (3.1 can only say "a string")."""
+
 SERVERS = [
     {"url": "https://api.bzapper.com.br", "description": "Production"},
     {"url": "http://127.0.0.1:8000", "description": "Local stack (`make dev`)"},
@@ -116,6 +119,7 @@ def openapi_document(*groups: str) -> dict[str, Any]:
     document = get_openapi(
         title=TITLE,
         version=VERSION,
+        openapi_version=OPENAPI_VERSION,
         description=DESCRIPTION + "\n\n" + _errors_reference(),
         routes=app.routes,
         webhooks=app.webhooks.routes,

@@ -18,6 +18,11 @@ from bzapper.services.usage import usage_report
 
 router = APIRouter(tags=["account"])
 
+_RANGE = (
+    " Between 2000 and 2100, `from` before `to`, at most 31 days apart by hour or 366 by day: rules between the two "
+    "values and the clock, which no schema states (a 422 on the field otherwise)."
+)
+
 
 def _account_out(account: Account, principal: Principal) -> AccountOut:
     return AccountOut(
@@ -61,8 +66,10 @@ def get_entitlements(principal: Principal = Depends(authenticate)) -> Entitlemen
 )
 def get_usage(
     principal: Principal = Depends(authenticate),
-    start: str | None = Query(default=None, alias="from", description="RFC 3339; default: one span before `to`."),
-    end: str | None = Query(default=None, alias="to", description="RFC 3339; default: now."),
+    start: str | None = Query(
+        default=None, alias="from", description="RFC 3339; default: one span before `to`." + _RANGE
+    ),
+    end: str | None = Query(default=None, alias="to", description="RFC 3339; default: now." + _RANGE),
     granularity: Literal["hour", "day"] = Query(default="hour"),
     instance_id: str | None = Query(default=None, max_length=64),
 ) -> UsageReport:

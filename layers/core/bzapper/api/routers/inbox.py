@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from bzapper.api.auth import authenticate
 from bzapper.api.presenters.inbox import conversation_page, conversation_read, thread_page
 from bzapper.api.schemas.common import error_responses
-from bzapper.api.schemas.inbox import ConversationList, ConversationMessages, ConversationReadOut
+from bzapper.api.schemas.inbox import CHAT_PATTERN, ConversationList, ConversationMessages, ConversationReadOut
 from bzapper.bootstrap import services
 from bzapper.domain.model import Principal
 from bzapper.services import inbox as service
@@ -18,6 +18,7 @@ INSTANCE_ID = Query(
 JID = Path(
     min_length=1,
     max_length=128,
+    json_schema_extra={"pattern": CHAT_PATTERN},
     examples=["5511988888888@s.whatsapp.net"],
     description="The contact: a phone JID, an `@lid` JID or an E.164 number; a `@lid` and its phone name the "
     "same conversation once the mapping is known. A group: its `@g.us` JID.",

@@ -119,7 +119,7 @@ def get_qr(
     "/instances/{instance_id}/pairing-code",
     response_model=PairingCode,
     summary="Pair by phone number: a code to type on the phone",
-    responses=error_responses(401, 404, 409),
+    responses=error_responses(401, 404, 409, 503),  # 503: the number's session failed to answer
 )
 def request_pairing_code(
     body: PairingCodeRequest, instance_id: str = INSTANCE_ID, principal: Principal = Depends(authenticate)
@@ -154,7 +154,7 @@ def restart_instance(instance_id: str = INSTANCE_ID, principal: Principal = Depe
     "/contacts/checkIsOnWhatsApp",
     response_model=CheckNumbersResult,
     summary="Which numbers (or @lid JIDs) are on WhatsApp, with both phone and LID",
-    responses=error_responses(401, 404, 409),
+    responses=error_responses(401, 404, 409, 503),  # 503: the number's session failed to answer
 )
 def check_is_on_whatsapp(body: CheckNumbersRequest, principal: Principal = Depends(authenticate)) -> CheckNumbersResult:
     results = service.check_numbers(services(), principal, body.instance_id, body.numbers)

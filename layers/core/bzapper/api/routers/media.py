@@ -34,7 +34,9 @@ MEDIA_ID = Path(examples=["med_01JD5V6W4E7R8T9Y0U1I2O3P4Q"])
     },
 )
 def upload_media(
-    file: UploadFile = File(description="The file; its part's filename is kept for documents."),
+    file: UploadFile = File(
+        description="The file; its part's filename is kept for documents. Not empty (a 422 on `file` otherwise)."
+    ),
     principal: Principal = Depends(authenticate),
 ) -> MediaOut:
     media = service.upload(services(), principal, file_chunks(file.file), file.content_type, file.filename)

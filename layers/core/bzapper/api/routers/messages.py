@@ -12,6 +12,7 @@ from bzapper.api.content import content_of
 from bzapper.api.schemas.common import error_responses
 from bzapper.api.schemas.events import MessageChangeEvent
 from bzapper.api.schemas.messages import (
+    IDEMPOTENCY_KEY_PATTERN,
     MessageAccepted,
     MessageEditRequest,
     MessageOut,
@@ -48,6 +49,7 @@ IDEMPOTENCY_HEADER = Header(
     alias="Idempotency-Key",
     min_length=1,
     max_length=MAX_KEY_LENGTH,
+    json_schema_extra={"pattern": IDEMPOTENCY_KEY_PATTERN},
     examples=["order-1234-attempt"],
     description="Retry safely: the first response is replayed for 24 h; another body with the same key is a 422.",
 )

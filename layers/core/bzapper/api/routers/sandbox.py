@@ -13,7 +13,7 @@ from fastapi import APIRouter, Body, Depends, Path
 
 from bzapper.api.auth import require_test_mode
 from bzapper.api.sandbox_inbound import inbound_content, renamed
-from bzapper.api.schemas.common import error_responses
+from bzapper.api.schemas.common import IN_NUMBERING_PLAN, RECIPIENT_PATTERN, error_responses
 from bzapper.api.schemas.sandbox import (
     SandboxInboundAccepted,
     SandboxInboundRequest,
@@ -77,7 +77,11 @@ def _group(value: str) -> str:
     responses=error_responses(401, 403, 422, 503),
 )
 def contact_messages(
-    phone: str = Path(description="E.164 (URL-encode the `+`) or a JID.", examples=["+5511988888888"]),
+    phone: str = Path(
+        description="E.164 (URL-encode the `+`) or a JID." + IN_NUMBERING_PLAN,
+        json_schema_extra={"pattern": RECIPIENT_PATTERN},
+        examples=["+5511988888888"],
+    ),
     principal: Principal = Depends(require_test_mode),
 ) -> SandboxReceivedList:
     contact = _recipient("phone", phone)

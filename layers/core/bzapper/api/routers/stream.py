@@ -5,6 +5,7 @@ from fastapi.responses import StreamingResponse
 
 from bzapper.api.auth import authenticate
 from bzapper.api.schemas.common import error_responses, event_stream_response
+from bzapper.api.schemas.stream import RESUME_PATTERN, TYPES_PATTERN, stream_item_schema
 from bzapper.bootstrap import services
 from bzapper.domain.model import Principal
 from bzapper.services.stream import checked_filters, event_stream, start_position
@@ -23,6 +24,7 @@ _SSE = {
         '"data":{"message_id":"msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q","status":"sent","to":"+5511988888888",'
         '"client_reference":"lead-42"}}\n\n'
         ": heartbeat\n\n",
+        item_schema=stream_item_schema(),
     ),
     **error_responses(401, 404),
 }
@@ -38,11 +40,21 @@ async def stream(
     types: str | None = Query(
         default=None,
         max_length=1024,
+        json_schema_extra={"pattern": TYPES_PATTERN},
         description="Comma-separated event types (`message.sent`) or families (`message.*`), as webhooks "
         "subscribe; omitted = every event; an unknown type is 422 (`param: types`).",
     ),
-    last_event_id_query: str | None = Query(default=None, alias="last_event_id", max_length=64),
-    last_event_id: str | None = Header(default=None, alias="Last-Event-ID", max_length=64),
+    last_event_id_query: str | None = Query(
+        default=None, alias="last_event_id", max_length=64, json_schema_extra={"pattern": RESUME_PATTERN}
+    ),
+    last_event_id: str | None = Header(
+        default=None,
+        alias="Last-Event-ID",
+        max_length=64,
+        json_schema_extra={"pattern": RESUME_PATTERN},
+        description="Resume after this event: one of this account's last 7 days (a 422 otherwise, which the schema "
+        "cannot know).",
+    ),
 ) -> StreamingResponse:
     import asyncio
 

@@ -3,11 +3,12 @@ the routers, and the shapes more than one group shows (a message status, a party
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from bzapper.domain.errors import ERROR_CODES
+from bzapper.domain.webhooks import EVENT_TYPES
 
 ErrorCode = Literal[ERROR_CODES]  # type: ignore[valid-type]
 
@@ -91,16 +92,67 @@ def html_responses(*statuses: int, example: str) -> dict[int | str, dict[str, An
     return {**pages, **error_responses()}
 
 
-def event_stream_response(description: str, example: str) -> dict[int | str, dict[str, Any]]:
+def event_stream_response(
+    description: str, example: str, item_schema: dict[str, Any]
+) -> dict[int | str, dict[str, Any]]:
     """The 200 of a Server-Sent Events operation (`text/event-stream`), for the contract.
 
-    The wire format: each event has an `id:` (send it back as `Last-Event-ID` to resume), an `event:`
-    type and one `data:` line of JSON; `retry:` says how long to wait before reconnecting, and lines
-    starting with `:` are heartbeats.
+    `item_schema` describes one parsed block (`{id, event, data, retry}`, the fields it carries), as OpenAPI 3.2's
+    `itemSchema`; there is no `schema`, which in 3.2 would describe the whole stream. `example` is a stretch of
+    the stream as sent.
     """
     return {
         200: {
             "description": description,
-            "content": {"text/event-stream": {"schema": {"type": "string"}, "example": example}},
+            "content": {"text/event-stream": {"itemSchema": item_schema, "example": example}},
         }
     }
+
+
+# --- Shapes several groups accept ----------------------------------------------------------------------------
+
+
+def documented(**keywords: Any) -> Any:
+    """JSON Schema keywords for the contract alone: the domain checks the same rule later, with its own message
+    (`'x' is not an E.164 number…`) and its own place in the order of checks (an unknown instance is still a 404
+    before a malformed phone). Each states what the rule needs at least, so valid input always matches it."""
+    return Field(json_schema_extra=keywords)
+
+
+ULID = "[0-9A-HJKMNP-TV-Z]{26}"
+"""The tail of our ids (`msg_…`): a ULID in Crockford's base 32, as bzapper.domain.ids.is_id checks it."""
+
+SPACE = r"[ \t\n\r\f\v]"
+"""Whitespace around a value, which the parsers strip (ASCII's here: JSON Schema's regex dialect reads `\\s` apart)."""
+SEPARATOR = r"[-.() \t\n\r\f\v]"
+PHONE = rf"{SEPARATOR}*\+?(?:{SEPARATOR}*[0-9]){{8,15}}{SEPARATOR}*"
+"""E.164 digits (8 to 15, the country code first), maybe written with spaces, dots, hyphens or parentheses."""
+PHONE_SERVER = r"(?:[sS]\.[wW][hH][aA][tT][sS][aA][pP][pP]\.[nN][eE][tT]|[cC]\.[uU][sS])"
+DEVICE = r"(?:[._][0-9]+)?(?::[0-9]+)?"
+PHONE_JID = rf"[0-9]{{8,15}}{DEVICE}@{PHONE_SERVER}"
+LID_JID = rf"[0-9]{{1,20}}{DEVICE}@[lL][iI][dD]"
+GROUP_JID = r"[0-9]{1,20}(?:-[0-9]{1,12})?@[gG]\.[uU][sS]"
+"""A group's JID, as bzapper.domain.phones.parse_group reads it."""
+
+
+def whole(alternatives: str) -> str:
+    """A pattern for the whole value: one of `alternatives`, maybe surrounded by whitespace."""
+    return rf"^{SPACE}*(?:{alternatives}){SPACE}*$"
+
+
+RECIPIENT_PATTERN = rf"^{PHONE}$|{whole(f'{PHONE_JID}|{LID_JID}')}"
+PHONE_PATTERN = rf"^{PHONE}$"
+IN_NUMBERING_PLAN = (
+    " The number must also exist in the numbering plan (per country and range, which no pattern states): "
+    "a 422 on this field otherwise."
+)
+Recipient = Annotated[str, documented(pattern=RECIPIENT_PATTERN)]
+"""Whom a message goes to, or comes from: bzapper.domain.phones.parse_recipient's input."""
+
+_PORT = r"(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})"
+HTTP_URL_PATTERN = rf"^[hH][tT][tT][pP][sS]?://[^/?#@:\[\]\s]+(?::{_PORT})?(?:[/?#].*)?$"
+"""An http(s) URL with a host name or IPv4 address, a port that exists and no credentials: what bzapper.net.check_url
+reads before it resolves the host."""
+
+EVENT_SUBSCRIPTIONS = (*EVENT_TYPES, *dict.fromkeys(f"{event.split('.')[0]}.*" for event in EVENT_TYPES))
+"""What webhooks and the stream subscribe to: an event type, or a family (`message.*`)."""

@@ -6,7 +6,22 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bzapper.api.schemas.common import MessageErrorOut, PartyOut, StatusChangeOut
+from bzapper.api.schemas.common import (
+    DEVICE,
+    GROUP_JID,
+    LID_JID,
+    PHONE_SERVER,
+    SEPARATOR,
+    MessageErrorOut,
+    PartyOut,
+    StatusChangeOut,
+    whole,
+)
+
+_CHAT_PHONE = rf"{SEPARATOR}*\+?{SEPARATOR}*[1-9](?:{SEPARATOR}*[0-9]){{7,14}}{SEPARATOR}*"
+CHAT_PATTERN = rf"^{_CHAT_PHONE}$|{whole(f'[1-9][0-9]{{7,14}}{DEVICE}@{PHONE_SERVER}|{LID_JID}|{GROUP_JID}')}"
+"""A conversation's other side as bzapper.services.inbox.contact_of reads it: a group's JID, or a contact by
+`@lid` JID, phone JID or E.164 (any number with a country code: the metadata may not know it yet)."""
 
 _INST = "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q"
 _PHONE_JID = "5511988888888@s.whatsapp.net"

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bzapper.api.schemas.common import Strict
+from bzapper.api.schemas.common import IN_NUMBERING_PLAN, PHONE_PATTERN, Strict
 
 InstanceStatusName = Literal["disconnected", "pairing", "connected", "logged_out", "restricted", "failed"]
 
@@ -79,7 +79,12 @@ class InstanceQr(BaseModel):
 
 
 class PairingCodeRequest(Strict):
-    phone: str = Field(min_length=8, max_length=32, description="E.164 of the number to link.")
+    phone: str = Field(
+        min_length=8,
+        max_length=32,
+        json_schema_extra={"pattern": PHONE_PATTERN},
+        description="E.164 of the number to link." + IN_NUMBERING_PLAN,
+    )
 
     model_config = ConfigDict(json_schema_extra={"example": {"phone": "+5511988887777"}})
 

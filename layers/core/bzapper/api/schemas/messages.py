@@ -3,12 +3,31 @@ deleting a message."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
-from bzapper.api.schemas.common import MessageErrorOut, MessageStatusName, StatusChangeOut, Strict
-from bzapper.domain.otp import TTL_MAX_SECONDS, TTL_MIN_SECONDS
+from bzapper.api.schemas.common import (
+    HTTP_URL_PATTERN,
+    IN_NUMBERING_PLAN,
+    ULID,
+    MessageErrorOut,
+    MessageStatusName,
+    Recipient,
+    StatusChangeOut,
+    Strict,
+    documented,
+)
+from bzapper.domain.otp import CODE_LENGTH_MAX, CODE_LENGTH_MIN, TTL_MAX_SECONDS, TTL_MIN_SECONDS
+
+MessageReference = Annotated[str, documented(pattern=rf"^(?:msg_{ULID}|[0-9A-Za-z]{{6,64}})$")]
+"""A message named by our id or by WhatsApp's (as bzapper.services.sending reads a reference)."""
+MediaId = Annotated[str, documented(pattern=rf"^med_{ULID}$")]
+WebUrl = Annotated[str, documented(pattern=HTTP_URL_PATTERN)]
+IDEMPOTENCY_KEY_PATTERN = r"^[\u0020-\u007E\u00A1-\u00AC\u00AE-\u00FF]+$"
+"""Printable characters (bzapper.domain.idempotency.valid_key) of a header value, which HTTP reads as Latin-1."""
 
 
 def reply_to_field() -> Any:
@@ -17,16 +36,16 @@ def reply_to_field() -> Any:
         min_length=1,
         max_length=128,
         description="Quote a message of this conversation (a quoted reply): our id (`msg_…`, sent or "
-        "received) or WhatsApp's message id.",
+        "received) or WhatsApp's message id. It must name a message of this conversation (a 422 otherwise: "
+        "which messages exist is not in the schema).",
     )
 
 
-def mentions_field() -> Any:
-    return Field(
-        default=None,
-        max_length=50,
-        description="People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`.",
-    )
+MENTIONS = "People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`."
+
+
+def mentions_field(description: str = MENTIONS) -> Any:
+    return Field(default=None, max_length=50, description=description)
 
 
 class MessageAccepted(BaseModel):
@@ -93,6 +112,9 @@ class MessageOut(BaseModel):
 
 _INSTANCE = "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q"
 _TO = "+5511988888888"
+# Request examples of fields the schema gives a pattern: real ids (a ULID never holds I, L, O or U).
+_MEDIA = "med_01JD5V6W4E7R8T9Y0V1W2X3Y4Z"
+_MESSAGE = "msg_01JD5V6W4E7R8T9Y0V1W2X3Y4Z"
 
 
 def _example(**fields: Any) -> ConfigDict:
@@ -109,11 +131,11 @@ class Addressed(Strict):
         description="The connected number to send from. Omitted: one of your connected numbers, the same one "
         "for a recipient as long as it stays connected (409 `no_number_available` when none is).",
     )
-    to: str = Field(
+    to: Recipient = Field(
         min_length=1,
         max_length=64,
         description="E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID "
-        "(`…@s.whatsapp.net`, `…@lid`).",
+        "(`…@s.whatsapp.net`, `…@lid`)." + IN_NUMBERING_PLAN,
     )
 
 
@@ -123,8 +145,10 @@ class SendEnvelope(Addressed):
     client_reference: str | None = Field(
         default=None, max_length=128, description="Your own reference, echoed in every response and event."
     )
-    reply_to: str | None = reply_to_field()
-    mentions: list[str] | None = mentions_field()
+    reply_to: MessageReference | None = reply_to_field()
+    mentions: list[Recipient] | None = mentions_field(
+        MENTIONS + " Each number must exist in the numbering plan (a 422 on `mentions.<i>` otherwise)."
+    )
 
 
 class SendTextRequest(SendEnvelope):
@@ -134,15 +158,20 @@ class SendTextRequest(SendEnvelope):
 
 
 class MediaSend(SendEnvelope):
-    url: str | None = Field(
+    """Exactly one of `url` and `media_id` (the schema's `oneOf`). The file itself must then suit the kind (its
+    bytes decide its type and size, which no schema sees): a 422 on the field that named it otherwise."""
+
+    url: WebUrl | None = Field(
         default=None,
         min_length=8,
         max_length=2048,
         description="A public https URL we download once (within 10 s, up to the kind's size limit). "
-        "Exactly one of `url` and `media_id`.",
+        "Exactly one of `url` and `media_id`. Its host must resolve to a public address (a 422 otherwise).",
     )
-    media_id: str | None = Field(
-        default=None, max_length=64, description="A file uploaded with POST /media (or a completed upload)."
+    media_id: MediaId | None = Field(
+        default=None,
+        max_length=64,
+        description="A file uploaded with POST /media (or a completed upload) of this account (a 422 otherwise).",
     )
     mime_type: str | None = Field(
         default=None,
@@ -150,6 +179,14 @@ class MediaSend(SendEnvelope):
         description="Only a label for a document whose content has no signature (plain text, CSV): the "
         "file's own bytes decide its type, never its name or this field.",
     )
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        handler.resolve_ref_schema(schema)["oneOf"] = [
+            {"required": [field], "properties": {field: {"type": "string"}}} for field in ("url", "media_id")
+        ]
+        return schema
 
 
 def caption_field() -> Any:
@@ -169,7 +206,7 @@ class SendVideoRequest(MediaSend):
 
     caption: str | None = caption_field()
 
-    model_config = _example(media_id="med_01JD5V6W4E7R8T9Y0U1I2O3P4Q", caption="How to install")
+    model_config = _example(media_id=_MEDIA, caption="How to install")
 
 
 class SendDocumentRequest(MediaSend):
@@ -193,7 +230,7 @@ class SendAudioRequest(MediaSend):
         default=False, description="Send as a voice note (push-to-talk): OGG/Opus only; can reach `played`."
     )
 
-    model_config = _example(media_id="med_01JD5V6W4E7R8T9Y0U1I2O3P4Q", voice=True)
+    model_config = _example(media_id=_MEDIA, voice=True)
 
 
 class SendStickerRequest(MediaSend):
@@ -242,23 +279,62 @@ class SendContactRequest(SendEnvelope):
     )
 
 
+POLL_OPTIONS_MIN = 2
+POLL_OPTIONS_MAX = 12
+SELECTABLE_AT_MOST_OPTIONS = {
+    "anyOf": [
+        {"properties": {"selectable_count": {"maximum": POLL_OPTIONS_MIN}}},
+        *(
+            {"properties": {"selectable_count": {"const": count}, "options": {"minItems": count}}}
+            for count in range(POLL_OPTIONS_MIN + 1, POLL_OPTIONS_MAX + 1)
+        ),
+    ]
+}
+"""`selectable_count` at most the number of options (bzapper.api.content.poll_content's rule)."""
+
+
 class SendPollRequest(SendEnvelope):
     name: str = Field(min_length=1, max_length=255, description="The question.")
-    options: list[str] = Field(min_length=2, max_length=12, description="2 to 12 different options.")
+    options: list[str] = Field(
+        min_length=POLL_OPTIONS_MIN,
+        max_length=POLL_OPTIONS_MAX,
+        json_schema_extra={"uniqueItems": True},
+        description="2 to 12 different options, also once trimmed and compared without case (`Yes` and ` yes` "
+        "are one option: a 422 the schema's `uniqueItems` does not catch).",
+    )
     selectable_count: int = Field(
-        default=1, ge=1, le=12, description="How many options one person may choose: 1 is a single choice."
+        default=1,
+        ge=1,
+        le=POLL_OPTIONS_MAX,
+        description="How many options one person may choose: 1 is a single choice; at most the number of options.",
     )
 
-    model_config = _example(name="Best day for the meeting?", options=["Monday", "Wednesday", "Friday"])
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "instance_id": _INSTANCE,
+                "to": _TO,
+                "name": "Best day for the meeting?",
+                "options": ["Monday", "Wednesday", "Friday"],
+            },
+            **SELECTABLE_AT_MOST_OPTIONS,
+        }
+    )
 
 
 class SendReactionRequest(SendEnvelope):
-    message_id: str = Field(
-        min_length=1, max_length=128, description="The message reacted to: our id (`msg_…`) or WhatsApp's."
+    message_id: MessageReference = Field(
+        min_length=1,
+        max_length=128,
+        description="The message reacted to: our id (`msg_…`) or WhatsApp's, of this conversation (a 422 otherwise).",
     )
-    emoji: str = Field(max_length=32, description='One emoji; `""` removes your reaction.')
+    emoji: str = Field(
+        max_length=32,
+        description='One emoji; `""` removes your reaction. A single emoji is a rule of Unicode\'s emoji data, '
+        "which no pattern states (a 422 on `emoji` otherwise).",
+    )
 
-    model_config = _example(message_id="msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q", emoji="👍")
+    model_config = _example(message_id=_MESSAGE, emoji="👍")
 
 
 class ReplyButton(Strict):
@@ -271,7 +347,13 @@ class SendButtonsRequest(SendEnvelope):
 
     body: str = Field(min_length=1, max_length=1024)
     footer: str | None = Field(default=None, min_length=1, max_length=60)
-    buttons: list[ReplyButton] = Field(min_length=1, max_length=3)
+    buttons: list[ReplyButton] = Field(
+        min_length=1,
+        max_length=3,
+        json_schema_extra={"uniqueItems": True},
+        description="Each with its own `id` (a rule on one property of the items, which no schema states: a 422 "
+        "on `buttons` otherwise).",
+    )
 
     model_config = _example(
         body="Confirm your appointment on Monday at 10:00?",
@@ -297,7 +379,12 @@ class SendListRequest(SendEnvelope):
     body: str = Field(min_length=1, max_length=4096)
     footer: str | None = Field(default=None, min_length=1, max_length=60)
     button_text: str = Field(min_length=1, max_length=20, description="The button that opens the list.")
-    sections: list[ListSection] = Field(min_length=1, max_length=10, description="At most 10 rows in all.")
+    sections: list[ListSection] = Field(
+        min_length=1,
+        max_length=10,
+        description="At most 10 rows in all, each with its own `id` across sections (rules across items, which no "
+        "schema states: a 422 on `sections` otherwise).",
+    )
 
     model_config = _example(
         body="Choose a time slot",
@@ -335,13 +422,19 @@ class SendOtpRequest(Addressed):
         description="Your code: 4 to 10 digits. Omitted: we generate one (`length` digits, from a CSPRNG) and "
         "answer it once, in this response.",
     )
-    length: int = Field(default=6, ge=4, le=10, description="Digits of a generated code (only without `code`).")
+    length: int = Field(
+        default=6,
+        ge=4,
+        le=10,
+        description="Digits of a generated code. With `code` too, it must be the code's length.",
+    )
     body: str | None = Field(
         default=None,
         min_length=1,
         max_length=1024,
         description="The first message. Omitted: written for you in `language`, naming your account and the "
-        "expiry. It must not contain the code (the code is the second message).",
+        "expiry. It must not contain the code (the code is the second message; a 422 on `body` otherwise, a "
+        "rule between two fields that no schema states).",
     )
     ttl_seconds: int = Field(
         default=600,
@@ -362,7 +455,16 @@ class SendOtpRequest(Addressed):
             "examples": [
                 {"instance_id": _INSTANCE, "to": _TO, "client_reference": "login-42"},
                 {"instance_id": _INSTANCE, "to": _TO, "code": "482913", "ttl_seconds": 300, "language": "pt-BR"},
-            ]
+            ],
+            # `length` and `code` given together agree: no code, no `length`, or a code of `length` digits.
+            "anyOf": [
+                {"properties": {"code": {"type": "null"}}},
+                {"not": {"required": ["length"]}},
+                *(
+                    {"properties": {"code": {"pattern": f"^[0-9]{{{digits}}}$"}, "length": {"const": digits}}}
+                    for digits in range(CODE_LENGTH_MIN, CODE_LENGTH_MAX + 1)
+                ),
+            ],
         }
     )
 

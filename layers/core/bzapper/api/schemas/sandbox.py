@@ -3,11 +3,23 @@ writing."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
-from bzapper.api.schemas.common import Strict
+from bzapper.api.schemas.common import (
+    GROUP_JID,
+    IN_NUMBERING_PLAN,
+    PHONE,
+    PHONE_JID,
+    Recipient,
+    Strict,
+    documented,
+    whole,
+)
+from bzapper.api.schemas.inbound import BODY_SHORTCUT, CONTENT_BESIDE_BODY, CONTENT_MODELS
 
 
 class SandboxReceived(BaseModel):
@@ -56,18 +68,19 @@ SandboxInboundType = Literal[
 
 
 class SandboxScanRequest(Strict):
-    phone: str | None = Field(
+    phone: Annotated[str, documented(pattern=rf"^{PHONE}$|{whole(PHONE_JID)}")] | None = Field(
         default=None,
         min_length=1,
         max_length=64,
-        description="The number whose phone scans (E.164). Default: one derived from the instance id, "
-        "+55 11 97xxx-xxxx. Ignored with `code` (the code names its number).",
+        description="The number whose phone scans (E.164, or its phone JID). Default: one derived from the instance "
+        "id, +55 11 97xxx-xxxx. Ignored with `code` (the code names its number)." + IN_NUMBERING_PLAN,
     )
     code: str | None = Field(
         default=None,
         min_length=8,
         max_length=16,
-        description="Confirm this pairing code (from `POST /instances/{id}/pairing-code`) instead of scanning the QR.",
+        description="Confirm this pairing code (from `POST /instances/{id}/pairing-code`) instead of scanning the QR: "
+        "the code the instance shows now (a 422 on `code` otherwise).",
     )
 
     model_config = ConfigDict(json_schema_extra={"example": {"phone": "+5511955550001"}})
@@ -95,15 +108,30 @@ class SandboxInstanceState(BaseModel):
     )
 
 
+def _as_given(value: Any) -> Any:
+    return value
+
+
+_CONTENT_SHAPES = (*CONTENT_MODELS.values(), *CONTENT_BESIDE_BODY.values())
+_ANY_SHAPE = Union[_CONTENT_SHAPES] | None  # type: ignore[valid-type]  # noqa: UP007 (a Union of a tuple)
+InboundContent = Annotated[
+    dict[str, Any] | None,
+    # Checked against its type's model by api/sandbox_inbound.py (a 422 on `content.<field>`), not here: the
+    # contract lists every shape, and the request's `oneOf` says which one each `type` takes.
+    BeforeValidator(_as_given, json_schema_input_type=_ANY_SHAPE),
+]
+
+
 class SandboxInboundRequest(Strict):
-    sender: str = Field(
+    sender: Recipient = Field(
         alias="from",
         min_length=1,
         max_length=64,
         description="The contact who writes: E.164, a phone JID or an `@lid` JID. With `from_me`, the contact "
-        "the instance's own phone writes to; with `from_me` and `group`, the phone writes in the group.",
+        "the instance's own phone writes to; with `from_me` and `group`, the phone writes in the group."
+        + IN_NUMBERING_PLAN,
     )
-    group: str | None = Field(
+    group: Annotated[str, documented(pattern=whole(GROUP_JID))] | None = Field(
         default=None,
         min_length=1,
         max_length=64,
@@ -111,15 +139,22 @@ class SandboxInboundRequest(Strict):
         "participant who writes. The sandbox models no membership: any well-formed group JID works.",
     )
     group_name: str | None = Field(
-        default=None, min_length=1, max_length=128, description="The group's subject, reported with the message."
+        default=None,
+        min_length=1,
+        max_length=128,
+        description="The group's subject, reported with the message (only with `group`).",
     )
     type: SandboxInboundType
-    content: dict[str, Any] | None = Field(
+    content: InboundContent = Field(
         default=None,
-        description="The message's content, shaped as the inbox shows it for that type. Media: "
-        '`{"media": {"mime_type", "data_base64", "filename"?}, "caption"?}`.',
+        description="The message's content, shaped as the inbox shows it for that type (one model per `type`). "
+        'Media: `{"media": {"mime_type", "data_base64", "filename"?}, "caption"?}`.',
     )
-    body: str | None = Field(default=None, max_length=4096, description="Shortcut for `content.body` (a text).")
+    body: Annotated[str, documented(minLength=1)] | None = Field(
+        default=None,
+        max_length=4096,
+        description="Shortcut for `content.body`, of a `text` or an `edit`: one of the two, not both.",
+    )
     from_me: bool = Field(default=False, description="Sent by the instance's own phone (another device).")
     push_name: str | None = Field(default=None, min_length=1, max_length=128, description="The sender's name.")
     wa_message_id: str | None = Field(
@@ -143,6 +178,40 @@ class SandboxInboundRequest(Strict):
             ]
         },
     )
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        """One branch per `type` with its content's shape (a union on `type`), and the rule between the group's
+        fields, as the API checks them."""
+        schema = handler(core_schema)
+        request = handler.resolve_ref_schema(schema)
+        # The shapes' references, as the `content` property lists them (in _CONTENT_SHAPES' order, then null).
+        shapes = dict(zip(_CONTENT_SHAPES, request["properties"]["content"]["anyOf"], strict=False))
+        request["oneOf"] = [branch for message_type in CONTENT_MODELS for branch in _branches(message_type, shapes)]
+        request["anyOf"] = [  # `group_name` only with `group`
+            {"properties": {"group_name": {"type": "null"}}},
+            {"required": ["group"], "properties": {"group": {"type": "string"}}},
+        ]
+        return schema
+
+
+def _branches(message_type: str, shapes: dict[type[BaseModel], dict[str, Any]]) -> list[dict[str, Any]]:
+    """`content` in this type's shape; for a text or an edit, also `body` standing for `content.body`."""
+    kind = {"type": {"const": message_type}}
+    in_content = {
+        "required": ["content"],
+        "properties": {**kind, "content": shapes[CONTENT_MODELS[message_type]], "body": {"type": "null"}},
+    }
+    if message_type not in BODY_SHORTCUT:
+        return [in_content]
+    beside_body = CONTENT_BESIDE_BODY[message_type]
+    content = shapes[beside_body]
+    if any(field.is_required() for field in beside_body.model_fields.values()):  # an edit's target
+        shortcut = {"required": ["body", "content"], "properties": {**kind, "content": content}}
+    else:
+        shortcut = {"required": ["body"], "properties": {**kind, "content": {"anyOf": [content, {"type": "null"}]}}}
+    shortcut["properties"]["body"] = {"type": "string"}
+    return [in_content, shortcut]
 
 
 class SandboxInboundAccepted(BaseModel):

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bzapper.api.schemas.common import Strict
+from bzapper.api.schemas.common import EVENT_SUBSCRIPTIONS, HTTP_URL_PATTERN, Strict, documented
 
 EventPattern = Field(
     description="Event types (`message.sent`) or families (`message.*`); omitted = every event; an empty list is 422."
 )
+EventSubscriptions = Annotated[list[Annotated[str, documented(enum=list(EVENT_SUBSCRIPTIONS))]], documented(minItems=1)]
+ENDPOINT_URL = (
+    "The https URL that receives the POSTs (http only on the local stack). Its host must resolve to a public "
+    "address (a 422 on `url` otherwise: the schema cannot resolve names)."
+)
 
 
 class WebhookCreate(Strict):
-    url: str = Field(min_length=8, max_length=2048, description="https URL that receives the POSTs.")
-    events: list[str] | None = Field(default=None, max_length=50, description=EventPattern.description)
+    url: str = Field(
+        min_length=8, max_length=2048, json_schema_extra={"pattern": HTTP_URL_PATTERN}, description=ENDPOINT_URL
+    )
+    events: EventSubscriptions | None = Field(default=None, max_length=50, description=EventPattern.description)
     description: str | None = Field(default=None, max_length=256)
 
     model_config = ConfigDict(
@@ -26,8 +33,14 @@ class WebhookCreate(Strict):
 class WebhookPatch(Strict):
     """Only the fields sent change. `events: null` means every event (`[]` is 422); `description: null` clears it."""
 
-    url: str = Field(default=None, min_length=8, max_length=2048)  # type: ignore[assignment]
-    events: list[str] | None = Field(default=None, max_length=50)
+    url: str = Field(  # type: ignore[assignment]
+        default=None,
+        min_length=8,
+        max_length=2048,
+        json_schema_extra={"pattern": HTTP_URL_PATTERN},
+        description=ENDPOINT_URL,
+    )
+    events: EventSubscriptions | None = Field(default=None, max_length=50)
     description: str | None = Field(default=None, max_length=256)
     status: Literal["enabled", "disabled"] = Field(default=None)  # type: ignore[assignment]
 
