@@ -35,6 +35,13 @@ def _off_the_numbering_plan(_: Any, value: Any) -> bool:
     return False  # the rule accepts it: the 422 was for something else
 
 
+def _weak_password(_: Any, value: Any) -> bool:
+    """The strength rules the identity service applies too: the schema states the length only."""
+    from bzapper.domain.identity import password_problem
+
+    return isinstance(value, str) and password_problem(value) is not None
+
+
 def _unreachable(_: Any, value: Any) -> bool:
     """The SSRF guard refuses where the host resolves to (here: nowhere, or not a public address)."""
     try:
@@ -98,6 +105,13 @@ UNWRITABLE = (
     Unwritable(r"POST /instances", r"engine", "test keys use the sandbox engine: the key decides, not the body"),
     Unwritable(r"POST /sandbox/instances/.*/scan", r"code", "the pairing code the instance shows right now"),
     Unwritable(r"POST /media", r"file", "a file of at least one byte, within the size limit"),
+    Unwritable(r"POST /auth/(confirm|password/reset)", r"code", "the code mailed to that address, before it expires"),
+    Unwritable(
+        r"POST /auth/(signup|password/reset)",
+        r"password",
+        "a lower- and an upper-case letter, a digit and a symbol (Unicode classes), no space at either end",
+        _weak_password,
+    ),
 )
 
 STATE_CODES = {

@@ -223,3 +223,15 @@ def test_tampered_expired_foreign_and_id_tokens_are_refused(auth_api, account_ap
         assert (status, error["code"]) == (401, "unauthorized"), name
     # The same claims, freshly signed: accepted (so each refusal above is for its own reason).
     assert call(account_api, "GET", "/me", headers=bearer(forged_token(genuine)))[0] == 200
+
+
+def test_an_address_the_identity_service_refuses_is_a_422_on_email_not_a_500(auth_api, pool):
+    """Found by the contract fuzzing: an address of the right shape that Cognito (and moto) will not take."""
+    for path, body in (
+        ("/auth/signup", {"email": "0@0.0", "password": PASSWORD, "name": "A"}),
+        ("/auth/login", {"email": "0@0.0", "password": PASSWORD}),
+        ("/auth/password/forgot", {"email": "0@0.0"}),
+        ("/auth/confirm", {"email": "0@0.0", "code": "123456"}),
+    ):
+        status, _, body = call(auth_api, "POST", path, body=body)
+        assert status < 500, (path, body)

@@ -2681,7 +2681,7 @@ export interface components {
             email: string;
             /**
              * Password
-             * @description At least 10 characters, with a lowercase and an uppercase letter, a digit and a symbol; no space at either end. A weak one is a 422 on `password` saying which rule it breaks.
+             * @description The account's password.
              */
             password: string;
         };

@@ -74,6 +74,10 @@ class TooManyAttempts(IdentityError):
     """The identity service throttles this user or this operation for now."""
 
 
+class InvalidEmail(IdentityError):
+    """The identity service does not take this address (its own rules are stricter than a shape check)."""
+
+
 class InvalidToken(IdentityError):
     """A token that is malformed, tampered with, expired, revoked, or from another pool or client."""
 
@@ -86,7 +90,7 @@ def normalized_email(email: str) -> str | None:
     """The email as we key it (trimmed, lower-cased: Cognito's case-insensitive usernames; moto is not), or None
     when it is not an address."""
     value = unicodedata.normalize("NFC", email.strip()).lower()
-    if len(value) > EMAIL_MAX or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", value):
+    if len(value) > EMAIL_MAX or not re.fullmatch(r"[^@ \t\n\r\f\v]+@[^@ \t\n\r\f\v]+\.[^@ \t\n\r\f\v]+", value):
         return None
     return value
 

@@ -19,6 +19,7 @@ from bzapper.domain.identity import (
     AuthTokens,
     InvalidCode,
     InvalidCredentials,
+    InvalidEmail,
     InvalidToken,
     NewUser,
     NotConfirmed,
@@ -106,6 +107,8 @@ def sign_up(services: Services, *, email: str, password: str, name: str, locale:
             identity.resend_code(address)
     except WeakPassword as error:
         raise validation_failed("password", "error.password.weak") from error
+    except InvalidEmail as error:
+        raise validation_failed("email", "error.invalid_email") from error
     except TooManyAttempts:
         logger.warning("the identity service throttled a sign-up")
 

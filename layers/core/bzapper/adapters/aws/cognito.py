@@ -14,6 +14,7 @@ from bzapper.domain.identity import (
     AuthTokens,
     InvalidCode,
     InvalidCredentials,
+    InvalidEmail,
     InvalidToken,
     NewUser,
     NotConfirmed,
@@ -78,6 +79,8 @@ class CognitoIdentity:
                 raise UserExists from None
             if _code(error) == "InvalidPasswordException":
                 raise WeakPassword from None
+            if _code(error) == "InvalidParameterException":
+                raise InvalidEmail from None  # the only parameter a caller chose that Cognito checks here
             if _code(error) in _THROTTLED:
                 raise TooManyAttempts from None
             raise
@@ -93,8 +96,8 @@ class CognitoIdentity:
         try:
             found: dict[str, Any] = self._idp.admin_get_user(UserPoolId=self.user_pool_id, Username=email)
         except ClientError as error:
-            if _code(error) == "UserNotFoundException":
-                return None
+            if _code(error) in ("UserNotFoundException", "InvalidParameterException"):
+                return None  # unknown, or an address no user of the pool could have
             raise
         return found
 
@@ -140,7 +143,12 @@ class CognitoIdentity:
                 raise TooManyAttempts from None
             if code == "NotAuthorizedException" and "disabled" in message.lower():
                 raise UserDisabled from None
-            if code in ("NotAuthorizedException", "UserNotFoundException", "PasswordResetRequiredException"):
+            if code in (
+                "NotAuthorizedException",
+                "UserNotFoundException",
+                "PasswordResetRequiredException",
+                "InvalidParameterException",  # an address Cognito would never have signed up
+            ):
                 raise InvalidCredentials from None
             raise
         if "AuthenticationResult" not in answer:  # a challenge (a new password, MFA): not offered by this pool

@@ -6,22 +6,34 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bzapper.api.schemas.common import Locale, Strict
-from bzapper.domain.identity import EMAIL_MAX, NAME_MAX, PASSWORD_MAX
+from bzapper.api.schemas.common import Locale, Strict, whole
+from bzapper.domain.identity import EMAIL_MAX, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN
 
-EMAIL = Field(min_length=3, max_length=EMAIL_MAX, examples=["maria@acme.com.br"])
-PASSWORD = Field(
+NOT_SPACE = r"[^@ \t\n\r\f\v]"
+r"""Anything but `@` and ASCII whitespace (JSON Schema's `\s` differs between dialects)."""
+
+EMAIL = Field(
+    min_length=3,
+    max_length=EMAIL_MAX,
+    # Documented, checked by the domain (normalized_email) with its own message: "This is not an email address."
+    json_schema_extra={"pattern": whole(rf"{NOT_SPACE}+@{NOT_SPACE}+\.{NOT_SPACE}+")},
+    examples=["maria@acme.com.br"],
+)
+NEW_PASSWORD = Field(
     min_length=1,
     max_length=PASSWORD_MAX,
+    # The length is documented, checked by the domain (password_problem) with a message naming the rule.
+    json_schema_extra={"minLength": PASSWORD_MIN},
     description="At least 10 characters, with a lowercase and an uppercase letter, a digit and a symbol; no "
     "space at either end. A weak one is a 422 on `password` saying which rule it breaks.",
 )
+PASSWORD = Field(min_length=1, max_length=PASSWORD_MAX, description="The account's password.")
 CODE = Field(min_length=1, max_length=32, pattern=r"^\s*\d{4,8}\s*$", description="The code from the email.")
 
 
 class SignupRequest(Strict):
     email: str = EMAIL
-    password: str = PASSWORD
+    password: str = NEW_PASSWORD
     name: str = Field(min_length=1, max_length=NAME_MAX, description="Your name, or your company's.")
     locale: Locale = Field(default="en", description="The language of your emails and of the account.")
 
@@ -114,7 +126,7 @@ class ForgotRequest(Strict):
 class ResetRequest(Strict):
     email: str = EMAIL
     code: str = CODE
-    password: str = PASSWORD
+    password: str = NEW_PASSWORD
 
     model_config = ConfigDict(
         extra="forbid",
