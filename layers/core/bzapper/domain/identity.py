@@ -13,6 +13,9 @@ from dataclasses import dataclass
 PASSWORD_MIN = 10
 PASSWORD_MAX = 256
 EMAIL_MAX = 254
+EMAIL_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+"""The addresses the identity service takes (Cognito's email usernames: ASCII, a domain ending in a 2+ letter
+label), so a sign-up it would refuse is our own 422 first, in the caller's language."""
 NAME_MAX = 100
 
 
@@ -90,7 +93,7 @@ def normalized_email(email: str) -> str | None:
     """The email as we key it (trimmed, lower-cased: Cognito's case-insensitive usernames; moto is not), or None
     when it is not an address."""
     value = unicodedata.normalize("NFC", email.strip()).lower()
-    if len(value) > EMAIL_MAX or not re.fullmatch(r"[^@ \t\n\r\f\v]+@[^@ \t\n\r\f\v]+\.[^@ \t\n\r\f\v]+", value):
+    if len(value) > EMAIL_MAX or not re.fullmatch(EMAIL_PATTERN, value):
         return None
     return value
 
