@@ -12,6 +12,9 @@ from dataclasses import dataclass
 
 PASSWORD_MIN = 10
 PASSWORD_MAX = 256
+PASSWORD_SYMBOLS = frozenset("^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+- ")
+"""Cognito's special characters (a space counts when it is neither first nor last, and the ends are checked
+apart); the letters and digits it counts are the Basic Latin ones, as here."""
 EMAIL_MAX = 254
 EMAIL_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
 """The addresses the identity service takes (Cognito's email usernames: ASCII, a domain ending in a 2+ letter
@@ -109,12 +112,12 @@ def password_problem(password: str) -> str | None:
         return "too_long"
     if password != password.strip():
         return "whitespace"
-    if not any(c.islower() for c in password):
+    if not any("a" <= c <= "z" for c in password):
         return "lowercase"
-    if not any(c.isupper() for c in password):
+    if not any("A" <= c <= "Z" for c in password):
         return "uppercase"
-    if not any(c.isdigit() for c in password):
+    if not any("0" <= c <= "9" for c in password):
         return "digit"
-    if all(c.isalnum() for c in password):
+    if not any(c in PASSWORD_SYMBOLS for c in password):
         return "symbol"
     return None
