@@ -6,7 +6,7 @@ import "./styles.css";
 import { loadConfig } from "./config";
 import { onLocaleChange, t } from "./i18n";
 import { startLiveEvents } from "./live/events";
-import { navigate, useRoute, type Route } from "./router";
+import { navigate, parseRoute, useRoute, type Route } from "./router";
 import { currentSession, isLive, onSessionChange } from "./session/session";
 import { Layout } from "./ui/Layout";
 import { Confirm } from "./pages/auth/Confirm";
@@ -75,7 +75,9 @@ function App() {
   const Public = PUBLIC_PAGES[section];
   const signedIn = currentSession() !== undefined;
   useEffect(() => {
-    if (!signedIn && !Public) navigate(`/signin?next=${encodeURIComponent(route.href)}`);
+    // Read the address now, not the render's: an expiry may have moved it to sign-in already.
+    const now = parseRoute();
+    if (!currentSession() && !PUBLIC_PAGES[now.parts[0] ?? ""]) navigate(`/signin?next=${encodeURIComponent(now.href)}`);
   }, [signedIn, Public, route.href]);
   if (Public) return <Public route={route} />;
   if (!signedIn) return null;

@@ -116,7 +116,7 @@ def _clean_browser_console(request) -> Iterator[None]:
     yield
     if "session" in request.fixturenames:
         shared: Session = request.getfixturevalue("session")
-        allowed = getattr(request.node, "allowed_console_errors", ())
+        allowed = getattr(request.node.function, "allowed_console_errors", ())
         problems = [p for p in shared.problems.take() if not any(text in p for text in allowed)]
         assert problems == [], problems
         assert shared.violations == {}, json.dumps(shared.violations, indent=1)

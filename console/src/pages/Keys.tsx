@@ -157,7 +157,7 @@ export function Keys() {
       ) : keys.data.length === 0 ? (
         <Empty>{t("keys.empty")}</Empty>
       ) : (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0} role="region" aria-label={t("a11y.table")}>
           <table class="table" data-testid="keys-table">
             <caption class="visually-hidden">{t("keys.title")}</caption>
             <thead>

@@ -51,7 +51,7 @@ export function Numbers() {
           <p>{t("numbers.empty")}</p>
         </Empty>
       ) : (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0} role="region" aria-label={t("a11y.table")}>
           <table class="table" data-testid="numbers-table">
             <caption class="visually-hidden">{t("numbers.title")}</caption>
             <thead>

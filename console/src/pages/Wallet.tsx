@@ -78,7 +78,7 @@ function Ledger({ first }: { first: Schemas["Wallet"] }) {
   if (entries.length === 0) return <Empty>{t("wallet.noEntries")}</Empty>;
   return (
     <>
-      <div class="table-wrap">
+      <div class="table-wrap" tabIndex={0} role="region" aria-label={t("a11y.table")}>
         <table class="table" data-testid="ledger">
           <caption class="visually-hidden">{t("wallet.ledger")}</caption>
           <thead>

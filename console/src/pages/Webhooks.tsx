@@ -62,7 +62,7 @@ export function Webhooks() {
       ) : webhooks.data.length === 0 ? (
         <Empty>{t("webhooks.empty")}</Empty>
       ) : (
-        <div class="table-wrap">
+        <div class="table-wrap" tabIndex={0} role="region" aria-label={t("a11y.table")}>
           <table class="table" data-testid="webhooks-table">
             <caption class="visually-hidden">{t("webhooks.title")}</caption>
             <thead>

@@ -108,8 +108,9 @@ function forgetEverything(): void {
 export function expireSession(returnTo: string): void {
   if (!session) return;
   forgetEverything();
-  changed();
+  // The hash first: the re-render that follows must already see the sign-in page, not a guarded page.
   location.hash = `#/signin?expired=1&next=${encodeURIComponent(returnTo)}`;
+  changed();
 }
 
 export async function signOut(): Promise<void> {
@@ -124,6 +125,6 @@ export async function signOut(): Promise<void> {
       .catch(() => undefined);
   }
   forgetEverything();
-  changed();
   location.hash = "#/signin";
+  changed();
 }

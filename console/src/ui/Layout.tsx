@@ -100,7 +100,11 @@ export function Layout({ route, children }: { route: Route; children: ComponentC
           <ul>
             {NAV.map((item) => (
               <li key={item.href}>
-                <a href={`#${item.href}`} aria-current={active === item.href ? "page" : undefined}>
+                <a
+                  href={`#${item.href}`}
+                  aria-current={active === item.href ? "page" : undefined}
+                  onClick={() => setMenuOpen(false)}
+                >
                   {t(item.key)}
                 </a>
               </li>
