@@ -122,6 +122,19 @@ def _clean_browser_console(request) -> Iterator[None]:
         assert shared.violations == {}, json.dumps(shared.violations, indent=1)
 
 
+def tiny_png() -> bytes:
+    """A 2x2 PNG, made here (no file in the repository)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    rows = b"".join(b"\x00" + b"\x22\x51\xcc" * 2 for _ in range(2))
+    header = struct.pack(">IIBBBBB", 2, 2, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
 def _sign_up(session: Session, email: str, name: str) -> None:
     page = session.page
     session.visit("signup")
@@ -231,6 +244,24 @@ def test_send_a_message_and_see_it_reach_read_in_the_inbox(session: Session):
     bubble.wait_for(timeout=SLOW)
     page.locator("[data-testid=thread] li.outbound[data-status=read]", has_text="Hello from the console").wait_for(
         timeout=SLOW
+    )
+    # A photo: uploaded from the form (POST /media), then previewed in the thread from a blob: URL.
+    session.visit(f"send?instance={instance_id}")
+    page.get_by_label("To", exact=True).fill("+5511977770001")
+    page.get_by_label("Type").select_option("image")
+    page.get_by_test_id("media-file").set_input_files(
+        files=[{"name": "dot.png", "mimeType": "image/png", "buffer": tiny_png()}]
+    )
+    page.get_by_label("Caption").fill("A tiny photo")
+    page.get_by_role("button", name="Send", exact=True).click()
+    page.get_by_test_id("sent-message").wait_for()
+    session.visit(f"inbox?instance={instance_id}&jid=%2B5511977770001")
+    page.get_by_test_id("conversations").get_by_text("+5511977770001").first.click()
+    preview = page.locator("[data-testid=thread] [data-testid=media-preview]").first
+    preview.wait_for(timeout=SLOW)
+    assert preview.get_attribute("src").startswith("blob:")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=media-preview]')].some(i => i.naturalWidth > 0)"
     )
     session.check("inbox-thread")
 
