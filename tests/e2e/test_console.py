@@ -122,6 +122,11 @@ def _clean_browser_console(request) -> Iterator[None]:
         assert shared.violations == {}, json.dumps(shared.violations, indent=1)
 
 
+WIDER_THAN_THE_SCREEN = """() => [...document.querySelectorAll('body *')]
+    .filter(e => e.getBoundingClientRect().right > innerWidth + 1)
+    .slice(0, 6).map(e => `${e.tagName}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`)"""
+
+
 def tiny_png() -> bytes:
     """A 2x2 PNG, made here (no file in the repository)."""
     import struct
@@ -298,6 +303,53 @@ def test_an_incoming_message_from_the_sandbox_form_appears_live_in_the_inbox(ses
     session.check("inbox-inbound")
 
 
+def test_the_events_page_tails_the_stream_live_and_replays_after_an_event(session: Session):
+    page = session.page
+    instance_id = session.facts["instance_id"]
+    session.visit("events")
+    page.get_by_text("Connected. Waiting for events…").wait_for(timeout=SLOW)
+    with page.context.expect_page() as opened:
+        page.evaluate(f"() => window.open(location.pathname + '#/numbers/{instance_id}')")
+    phone = opened.value
+    session.problems.watch(phone)
+
+    def write(text: str) -> None:
+        phone.get_by_label("Text", exact=True).fill(text)
+        phone.get_by_role("button", name="Send as the contact").click()
+        phone.get_by_text("The contact wrote").wait_for()
+
+    events = page.get_by_test_id("events")
+    write("Events page, first")
+    first = events.locator("li", has=page.locator(".event-type", has_text="message.received")).first
+    first.wait_for(timeout=SLOW)
+    first.locator("summary").click()
+    first_id = first.locator("p .mono").inner_text().strip()
+    assert first_id.startswith("evt_")
+    write("Events page, second")
+    phone.close()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=events] pre')].some(p => p.textContent.includes('second'))",
+        timeout=SLOW,
+    )
+    session.check("events-live")
+    # Filters: this number's instance events only (none come now: the tail waits).
+    page.get_by_label("instance.*").check()
+    page.get_by_label("Number", exact=True).select_option(instance_id)
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url("**#/events?types=instance.*&instance=*")
+    page.get_by_text("Connected. Waiting for events…").wait_for(timeout=SLOW)
+    # The replay after the first message: the second comes back from the log (Last-Event-ID), not the first.
+    first.locator("a", has_text="Replay from here")  # the link every event carries; here by its address
+    session.visit(f"events?after={first_id}")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-testid=events] pre')].some(p => p.textContent.includes('second'))",
+        timeout=SLOW,
+    )
+    texts = page.get_by_test_id("events").locator("pre").all_text_contents()
+    assert not any("Events page, first" in text for text in texts)
+    session.check("events-replay")
+
+
 def test_a_webhook_that_fails_twice_shows_every_attempt_and_its_delivery_replays(session: Session):
     page = session.page
     receiver = WebhookReceiver(script=[500, 500])
@@ -392,11 +444,17 @@ def test_every_page_at_375_px_through_the_menu(session: Session):
             link = nav.locator(f"a[href='#/{route}']")
             link.click()
             page.wait_for_url(f"**#/{route}")
+            session.settle()
             # The page fits: nothing wider than the screen but the tables' own scrolling boxes.
-            assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"] + 1, route
+            assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"] + 1, (
+                route,
+                page.evaluate(WIDER_THAN_THE_SCREEN),
+            )
             session.check(route or "home")
         session.visit(f"numbers/{session.facts['instance_id']}")
         session.check("number-detail")
+        session.visit(session.facts["webhook_route"])
+        session.check("webhooks-detail")
         # A message sent from the phone-sized form, with the mode switch still in reach.
         assert page.get_by_test_id("mode-switch").is_visible()
         session.visit(f"send?instance={session.facts['instance_id']}")
