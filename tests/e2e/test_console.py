@@ -504,6 +504,18 @@ def test_revoke_a_key(session: Session):
 def test_an_expired_session_returns_to_sign_in_and_back_to_the_page(session: Session):
     page = session.page
     session.visit("settings")
+    # An access token past its time is refreshed with the refresh token before the next request.
+    old = page.evaluate("() => JSON.parse(sessionStorage.getItem('bz.session')).accessToken")
+    page.evaluate(
+        """() => {
+            const s = JSON.parse(sessionStorage.getItem('bz.session'));
+            sessionStorage.setItem('bz.session', JSON.stringify({...s, expiresAt: 0}));
+        }"""
+    )
+    page.reload()
+    page.get_by_test_id("account-name").wait_for()
+    renewed = page.evaluate("() => JSON.parse(sessionStorage.getItem('bz.session'))")
+    assert renewed["expiresAt"] > time.time() * 1000 and renewed["accessToken"] != old
     # Both tokens dead (as after a revocation): the refresh fails, so the console must sign in again.
     page.evaluate(
         """() => {
