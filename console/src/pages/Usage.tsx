@@ -1,4 +1,4 @@
-// Usage over 24 h, 7 d or 30 d: a chart (aria-hidden) and the same figures as a table for everyone.
+// Usage over 24 h, 7 d or 30 d: the totals as text for everyone, and a chart of the buckets (aria-hidden).
 import { lazy, Suspense } from "preact/compat";
 import { useMemo, useState } from "preact/hooks";
 
