@@ -9,7 +9,7 @@ DEV_STAMP := $(VENV)/.installed-local-$(HASH)
 PORT ?=
 PYTEST_WORKERS ?= 2
 
-.PHONY: setup dev test unit integration e2e lint format openapi clean synth bench
+.PHONY: setup dev test unit integration e2e lint format openapi clean synth bench console
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,12 +31,23 @@ $(NPM_STAMP): package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	rm -f node_modules/.installed-* && touch $(NPM_STAMP)
 
+# The web console (console/): its own pinned toolchain (Vite, TypeScript), built into console/dist, which the
+# local stack serves at /console/. npm ci only when its lockfile changed.
+CONSOLE_NPM_STAMP := console/node_modules/.installed-$(shell cksum < console/package-lock.json | cut -d' ' -f1)
+$(CONSOLE_NPM_STAMP): console/package-lock.json
+	npm --prefix console ci --no-audit --no-fund --loglevel=error
+	rm -f console/node_modules/.installed-* && touch $(CONSOLE_NPM_STAMP)
+
+## Build the web console into console/dist (type-check, text catalogs check, production build).
+console: $(CONSOLE_NPM_STAMP)
+	npm --prefix console run --silent build
+
 ## Run the whole system locally (moto, API, pollers, worker, sandbox network). PORT=8000 by default.
-dev: $(DEV_STAMP)
+dev: $(DEV_STAMP) console
 	$(BIN)/bzapper dev $(if $(PORT),--port $(PORT))
 
 ## Lint, then every test: unit, integration (moto), contract, e2e (the booted local stack), infra (CDK).
-test: $(STAMP) $(NPM_STAMP) lint
+test: $(STAMP) $(NPM_STAMP) console lint
 	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 unit: $(STAMP)
@@ -45,7 +56,7 @@ unit: $(STAMP)
 integration: $(STAMP)
 	$(BIN)/pytest tests/integration tests/contract
 
-e2e: $(STAMP)
+e2e: $(STAMP) console
 	$(BIN)/pytest tests/e2e
 
 lint: $(STAMP)

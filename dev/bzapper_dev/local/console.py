@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import mimetypes
+import os
 from pathlib import Path
 from typing import Any
 
@@ -13,21 +14,29 @@ import bzapper
 
 PREFIX = "/console"
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' blob: data:",
-        "font-src 'self'",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "frame-ancestors 'none'",
-        "form-action 'self'",
-    ]
-)
-"""Everything from the console's own origin, nothing inline, nothing from a CDN (the same policy as on AWS)."""
+
+def content_security_policy(media_origin: str | None = None) -> str:
+    """Everything from the console's own origin, nothing inline, nothing from a CDN (the same policy as on AWS).
+    `media_origin`: where GET /media/{id} redirects (the object store's pre-signed URLs), which the console
+    fetches to show a received photo; on the local stack, moto's address."""
+    connect = "connect-src 'self'" + (f" {media_origin}" if media_origin else "")
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' blob: data:",
+            "font-src 'self'",
+            connect,
+            "object-src 'none'",
+            "base-uri 'none'",
+            "frame-ancestors 'none'",
+            "form-action 'self'",
+        ]
+    )
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
 
 SECURITY_HEADERS = {
     "content-security-policy": CONTENT_SECURITY_POLICY,
@@ -36,6 +45,12 @@ SECURITY_HEADERS = {
     "x-frame-options": "DENY",
     "permissions-policy": "camera=(), microphone=(), geolocation=()",
 }
+
+
+def _security_headers() -> dict[str, str]:
+    # The runner sets AWS_ENDPOINT_URL (moto) before serving: the media downloads' origin.
+    endpoint = os.environ.get("AWS_ENDPOINT_URL", "").rstrip("/") or None
+    return {**SECURITY_HEADERS, "content-security-policy": content_security_policy(endpoint)}
 
 
 def console_dir() -> Path:
@@ -75,7 +90,7 @@ async def console_app(scope: Any, receive: Any, send: Any, directory: Path | Non
 
 
 async def _answer(send: Any, status: int, body: bytes, headers: dict[str, str]) -> None:
-    all_headers = {**SECURITY_HEADERS, **headers, "content-length": str(len(body))}
+    all_headers = {**_security_headers(), **headers, "content-length": str(len(body))}
     await send(
         {
             "type": "http.response.start",

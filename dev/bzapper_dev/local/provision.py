@@ -74,6 +74,14 @@ def provision(session: Any, settings: Settings, topology: Topology = TOPOLOGY) -
     s3 = session.client("s3", region_name=settings.region)
     for bucket in topology.buckets:
         s3.create_bucket(Bucket=settings.bucket(bucket))
+        # The web console follows GET /media/{id}'s redirect to a pre-signed URL from its own origin: a read
+        # that CORS must allow (the signature is the credential; CORS grants nothing beyond it).
+        s3.put_bucket_cors(
+            Bucket=settings.bucket(bucket),
+            CORSConfiguration={
+                "CORSRules": [{"AllowedMethods": ["GET", "HEAD"], "AllowedOrigins": ["*"], "AllowedHeaders": ["*"]}]
+            },
+        )
     events = session.client("events", region_name=settings.region)
     if settings.bus not in {bus["Name"] for bus in events.list_event_buses()["EventBuses"]}:
         events.create_event_bus(Name=settings.bus)

@@ -6,7 +6,7 @@
 // parses the stream as the WHATWG spec says, reconnects after `retry` (or `Retry-After` on a 429/503)
 // with `Last-Event-ID`, and stops on an error the caller must fix (401, 403, 404, 422) or on abort.
 
-import { type Credential, credentialHeaders, DEFAULT_BASE_URL } from "./client.js";
+import { type Credential, DEFAULT_BASE_URL, resolveCredentialHeaders, type TokenSource } from "./client.js";
 
 export interface StreamEvent {
   /** The event's id: persist it and pass it back as `lastEventId` to resume after a restart. */
@@ -17,7 +17,9 @@ export interface StreamEvent {
   data: string;
 }
 
-export interface StreamOptions extends Credential {
+export interface StreamOptions extends Omit<Credential, "sessionToken"> {
+  /** A session token, or a function asked at each (re)connection for the current one. */
+  sessionToken?: TokenSource;
   baseUrl?: string;
   /** Default `/stream`. */
   path?: string;
@@ -31,6 +33,8 @@ export interface StreamOptions extends Credential {
   maxReconnects?: number;
   /** Called on every heartbeat comment (`: …`). */
   onHeartbeat?: (comment: string) => void;
+  /** Called when a connection is open (the server answered 200), before its first event. */
+  onOpen?: () => void;
   /** Called before each reconnection, with the id it will resume from. */
   onReconnect?: (lastEventId: string | undefined, delayMs: number) => void;
   fetch?: typeof fetch;
@@ -147,6 +151,23 @@ async function errorBody(response: Response): Promise<unknown> {
   }
 }
 
+/** A body's chunks through its reader: browsers without async iteration of streams (Safari) read it too. */
+async function* chunks(body: ReadableStream<Uint8Array>): AsyncGenerator<Uint8Array, void, undefined> {
+  const reader = body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) {
+        return;
+      }
+      yield value;
+    }
+  } finally {
+    // Leaving early (a consumer's break, an abort) must close the connection, not just stop reading it.
+    await reader.cancel().catch(() => undefined);
+  }
+}
+
 /**
  * The events of `GET /stream`, forever (until `signal` aborts or a fatal error): reconnects by itself
  * and resumes from the last event id, so no event is missed across disconnections.
@@ -166,7 +187,7 @@ export async function* streamEvents(options: StreamOptions): AsyncGenerator<Stre
     let delay = retryMs;
     try {
       const headers: Record<string, string> = {
-        ...credentialHeaders(options),
+        ...(await resolveCredentialHeaders(options)),
         Accept: "text/event-stream",
         "Cache-Control": "no-cache",
       };
@@ -182,9 +203,10 @@ export async function* streamEvents(options: StreamOptions): AsyncGenerator<Stre
         const after = Number(response.headers.get("retry-after"));
         delay = Number.isFinite(after) && after > 0 ? after * 1000 : retryMs;
       } else if (response.body) {
+        options.onOpen?.();
         const parser = new SseParser(lastEventId, options.onHeartbeat);
         const decoder = new TextDecoder();
-        for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+        for await (const chunk of chunks(response.body)) {
           for (const event of parser.feed(decoder.decode(chunk, { stream: true }))) {
             failures = 0;
             lastEventId = event.id;

@@ -19,3 +19,25 @@ test("exactly one credential", () => {
   assert.throws(() => credentialHeaders({ apiKey: "bz_test_abc", sessionToken: "eyJ" }), TypeError);
   assert.throws(() => createBzapperClient({ baseUrl: "http://127.0.0.1:9" }), TypeError);
 });
+
+test("a session token provider is asked before every request, so a refreshed token is used", async () => {
+  const seen = [];
+  let token = "eyJ.first.x";
+  const client = createBzapperClient({
+    sessionToken: () => token,
+    livemode: true,
+    baseUrl: "http://127.0.0.1:9",
+    fetch: async (request) => {
+      seen.push([request.headers.get("authorization"), request.headers.get("bz-mode")]);
+      return new Response(JSON.stringify({ data: [] }), { headers: { "content-type": "application/json" } });
+    },
+  });
+  await client.GET("/keys");
+  token = "eyJ.second.x";
+  await client.GET("/keys");
+  assert.deepEqual(seen, [
+    ["Bearer eyJ.first.x", "live"],
+    ["Bearer eyJ.second.x", "live"],
+  ]);
+  assert.throws(() => createBzapperClient({ apiKey: "bz_test_abc", sessionToken: () => "x" }), TypeError);
+});
