@@ -23,3 +23,5 @@ export type InboxMessage = Schemas["InboxMessageOut"];
 export type Wallet = Schemas["Wallet"];
 export type UsageReport = Schemas["UsageReport"];
 export type Tokens = Schemas["Tokens"];
+/** What a webhook may subscribe to: event types, or families like `message.*`. */
+export type EventSubscription = NonNullable<Schemas["WebhookCreate"]["events"]>[number];

@@ -2,7 +2,7 @@
 // pages subscribe instead of each opening its own. It resumes with Last-Event-ID after a drop (the SDK).
 import { useEffect, useRef, useState } from "preact/hooks";
 
-import { apiBaseUrl } from "../config";
+import { streamBaseUrl } from "../config";
 import { currentRoute } from "../router";
 import { StreamError, streamEvents } from "../sdk";
 import { accessToken, currentSession, expireSession, isLive, onSessionChange, onSignOut } from "../session/session";
@@ -46,7 +46,7 @@ async function run(signal: AbortSignal, livemode: boolean): Promise<void> {
   setState("connecting");
   try {
     for await (const message of streamEvents({
-      baseUrl: apiBaseUrl(),
+      baseUrl: streamBaseUrl(),
       sessionToken: accessToken,
       livemode,
       signal,

@@ -2,7 +2,7 @@
 // event id (Last-Event-ID): the SDK's stream resumes by itself after drops.
 import { useEffect, useState } from "preact/hooks";
 
-import { apiBaseUrl } from "../config";
+import { streamBaseUrl } from "../config";
 import { instanceLabel, useInstances } from "../api/data";
 import { apiError, type ApiError } from "../api/errors";
 import { t } from "../i18n";
@@ -53,7 +53,7 @@ function useTail(filters: Filters) {
     void (async () => {
       try {
         for await (const message of streamEvents({
-          baseUrl: apiBaseUrl(),
+          baseUrl: streamBaseUrl(),
           sessionToken: accessToken,
           livemode: isLive(),
           signal: controller.signal,

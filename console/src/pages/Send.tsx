@@ -68,7 +68,7 @@ function lines(text: string): string[] {
 
 async function send(type: MessageType, base: { instance_id: string; to: string }, draft: Draft, file: File | undefined) {
   const client = api();
-  let mediaId: string | undefined;
+  let mediaId = "";
   if (MEDIA_TYPES.has(type)) {
     if (!file) throw new Error(t("send.fileRequired"));
     mediaId = (await uploadMedia(file)).media_id;

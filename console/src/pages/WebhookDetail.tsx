@@ -7,7 +7,7 @@ import { api } from "../api/client";
 import { must } from "../api/errors";
 import { t } from "../i18n";
 import { navigate } from "../router";
-import type { Delivery, Webhook } from "../sdk";
+import type { Delivery, EventSubscription, Webhook } from "../sdk";
 import { SecretOnce } from "../ui/CopyButton";
 import { ActionError, Form, SelectField, TextField, useAction } from "../ui/form";
 import { dateTime } from "../ui/format";
@@ -34,7 +34,7 @@ function Editor({ webhook, onSaved }: { webhook: Webhook; onSaved: () => void })
           await must(
             api().PATCH("/webhooks/{webhook_id}", {
               params: { path: { webhook_id: webhook.id } },
-              body: { url, description: description || null, events: events.length ? events : null, status },
+              body: { url, description: description || null, events: events.length ? (events as EventSubscription[]) : null, status },
             }),
           );
           setSaved(true);

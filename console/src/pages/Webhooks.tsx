@@ -4,7 +4,7 @@ import { useState } from "preact/hooks";
 import { api } from "../api/client";
 import { must } from "../api/errors";
 import { t } from "../i18n";
-import type { Webhook } from "../sdk";
+import type { EventSubscription, Webhook } from "../sdk";
 import { SecretOnce } from "../ui/CopyButton";
 import { ActionError, Form, TextField, useAction } from "../ui/form";
 import { dateTime } from "../ui/format";
@@ -31,7 +31,7 @@ export function Webhooks() {
           onSubmit={() =>
             void create.run(async () => {
               const made = await must(
-                api().POST("/webhooks", { body: { url, description: description || null, events: events.length ? events : null } }),
+                api().POST("/webhooks", { body: { url, description: description || null, events: events.length ? (events as EventSubscription[]) : null } }),
               );
               setCreated(made);
               setUrl("");

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import json
 import mimetypes
-import os
 from pathlib import Path
 from typing import Any
 
 import bzapper
+from bzapper.config import settings
 
 PREFIX = "/console"
 
@@ -49,7 +49,7 @@ SECURITY_HEADERS = {
 
 def _security_headers() -> dict[str, str]:
     # The runner sets AWS_ENDPOINT_URL (moto) before serving: the media downloads' origin.
-    endpoint = os.environ.get("AWS_ENDPOINT_URL", "").rstrip("/") or None
+    endpoint = (settings().aws_endpoint_url or "").rstrip("/") or None
     return {**SECURITY_HEADERS, "content-security-policy": content_security_policy(endpoint)}
 
 
