@@ -16,6 +16,7 @@ from aws_cdk import App, Environment, Stack, Tags, Validations
 from cdk_nag import AwsSolutionsChecks
 
 from bzapper.topology import TOPOLOGY, Topology
+from infra.components.console import ConsoleNotBuilt
 from infra.config import InfraConfig
 from infra.stacks.api import ApiStack
 from infra.stacks.data import DataStack
@@ -88,7 +89,10 @@ def build(app: App, config: InfraConfig, topology: Topology = TOPOLOGY, *, nag: 
 
 def main() -> None:
     app = App()
-    build(app, InfraConfig.from_context(app.node))
+    try:
+        build(app, InfraConfig.from_context(app.node))
+    except ConsoleNotBuilt as problem:
+        raise SystemExit(f"error: {problem}") from None  # what to do, without a traceback
     app.synth()
 
 

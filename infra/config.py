@@ -28,6 +28,14 @@ _STAGE = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 _EMAIL = re.compile(r"^[^@\s<>\"]+@[a-z0-9-]+(\.[a-z0-9-]+)+$")
 """A plain address with a lowercase ASCII domain: what Cognito's `From` and an SES identity's ARN both accept."""
 
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+"""A lowercase DNS name with at least two labels (what an Origin header and a CloudFront alias carry)."""
+_CLOUDFRONT_CERTIFICATE = re.compile(r"^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate/[0-9a-f-]+$")
+"""CloudFront takes an alternate domain's certificate from ACM in us-east-1 only, whatever the stage's region."""
+
+CONSOLE_DIST = "console/dist"
+"""The console's build (`make console`), relative to the repository root: what CloudFront serves."""
+
 THREAT_PROTECTION_MODES = ("enforced", "audit")
 """The user pool's threat protection (Cognito's Plus plan): `enforced` acts on what it detects, `audit` only
 reports it (AWS suggests a few weeks of `audit` before `enforced` on a pool with existing users)."""
@@ -64,6 +72,19 @@ class InfraConfig:
     """Set when the SES identity `mail_from` is verified under is its domain rather than the address itself."""
     threat_protection: str = "enforced"
     """One of THREAT_PROTECTION_MODES."""
+    skip_console: bool = False
+    """No web console on this stage (`bzapper:skipConsole`): no bucket, no distribution, no CORS on the API.
+    Otherwise the synth needs the console's build and fails without it (infra/components/console.py)."""
+    console_dist: str = CONSOLE_DIST
+    """The console's build folder: relative to the repository root, or absolute (`bzapper:consoleDist`)."""
+    console_domain: str | None = None
+    """The console's own hostname (e.g. console.example.com) instead of CloudFront's `d….cloudfront.net`: then the
+    API's only CORS origin. Needs `console_certificate_arn`; the DNS record is yours to create (docs/deploy.md)."""
+    console_certificate_arn: str | None = None
+    """An ACM certificate in us-east-1 covering `console_domain` (CloudFront reads certificates there only)."""
+    api_domain: str | None = None
+    """The API's custom domain (e.g. api.example.com, mapped by hand: docs/deploy.md "DNS"). Set, the console is
+    told to call it (config.json) and its Content-Security-Policy names it; unset, the `execute-api` URL."""
 
     @property
     def protected(self) -> bool:
@@ -110,6 +131,13 @@ class InfraConfig:
             stream_concurrency=_optional_int(context("bzapper:streamConcurrency", None)),
             **_mail(context("bzapper:mailFrom", None) or None, context("bzapper:mailVerifiedDomain", None) or None),
             threat_protection=_threat_protection(str(context("bzapper:threatProtection", "enforced"))),
+            **_console(
+                skip=_flag("bzapper:skipConsole", context("bzapper:skipConsole", False)),
+                dist=str(context("bzapper:consoleDist", CONSOLE_DIST)),
+                domain=context("bzapper:consoleDomain", None) or None,
+                certificate_arn=context("bzapper:consoleCertificateArn", None) or None,
+            ),
+            api_domain=_hostname("bzapper:apiDomain", context("bzapper:apiDomain", None) or None),
         )
 
 
@@ -131,6 +159,51 @@ def _mail(address: str | None, verified_domain: str | None) -> dict[str, str | N
     if verified_domain is not None and verified_domain.strip().lower() != address.rpartition("@")[2]:
         raise ValueError(f"bzapper:mailVerifiedDomain {verified_domain!r} is not the domain of {address!r}")
     return {"mail_from": address, "mail_verified_domain": verified_domain and verified_domain.strip().lower()}
+
+
+def _flag(key: str, value: Any) -> bool:
+    """A boolean context value: JSON's true/false from cdk.json, or the text `-c key=value` gives."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes"):
+        return True
+    if text in ("false", "0", "no", ""):
+        return False
+    raise ValueError(f"{key} must be true or false, not {value!r}")
+
+
+def _hostname(key: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    host = value.strip().lower()
+    if not _HOSTNAME.match(host):
+        raise ValueError(f"{key} {value!r}: a hostname like console.example.com (no scheme, port or path)")
+    return host
+
+
+def _console(*, skip: bool, dist: str, domain: str | None, certificate_arn: str | None) -> dict[str, Any]:
+    """Whether the stage hosts the console, where its build is, and its own domain (with its certificate)."""
+    domain = _hostname("bzapper:consoleDomain", domain)
+    certificate_arn = certificate_arn and certificate_arn.strip()
+    if skip and (domain or certificate_arn):
+        raise ValueError("bzapper:skipConsole skips the console: drop bzapper:consoleDomain and its certificate")
+    if bool(domain) != bool(certificate_arn):
+        raise ValueError(
+            "bzapper:consoleDomain and bzapper:consoleCertificateArn go together: CloudFront serves an alternate "
+            "domain only with an ACM certificate for it"
+        )
+    if certificate_arn and not _CLOUDFRONT_CERTIFICATE.match(certificate_arn):
+        raise ValueError(
+            f"bzapper:consoleCertificateArn {certificate_arn!r}: an ACM certificate ARN in us-east-1 (CloudFront "
+            "reads certificates from that region only)"
+        )
+    return {
+        "skip_console": skip,
+        "console_dist": dist,
+        "console_domain": domain,
+        "console_certificate_arn": certificate_arn,
+    }
 
 
 def _threat_protection(mode: str) -> str:

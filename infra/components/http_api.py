@@ -121,3 +121,10 @@ class HttpApi(Construct):
         for route in (*self.routes.values(), self.default_route):
             nag.acknowledge(route, "AwsSolutions-APIG4")
         CfnOutput(self, "Url", value=self.api.api_endpoint, description="The API's base URL")
+
+    def allow_cors(self, configuration: apigwv2.CfnApi.CorsProperty) -> None:
+        """Answer browsers of the web console's origin (infra/components/cors.py); API Gateway answers the
+        preflight itself. Without it, no browser page may call the API."""
+        api = self.api.node.default_child
+        assert isinstance(api, apigwv2.CfnApi)
+        api.cors_configuration = configuration

@@ -37,6 +37,34 @@ REASONS: dict[str, str] = {
         "This queue is a dead-letter queue (of an EventBridge rule target or of a schedule's target), "
         "so it has no dead-letter queue of its own."
     ),
+    "AwsSolutions-CFR1": (
+        "The console is for customers wherever they are: no country is refused. Who may act is the API's "
+        "business (session tokens, rate limits); the distribution serves the same public files to everyone."
+    ),
+    "AwsSolutions-CFR2": (
+        "No WAF in front of the console: it serves only the public, static build (no origin that computes "
+        "anything, no form post to CloudFront), and a CloudFront web ACL must live in us-east-1 and costs a "
+        "fixed monthly fee per stage. What needs protecting is the API: throttled at the stage and per account."
+    ),
+    "AwsSolutions-CFR4": (
+        "Without a console domain of our own the distribution answers on CloudFront's default *.cloudfront.net "
+        "certificate, whose security policy CloudFront sets (TLSv1) and no one can change. With "
+        "bzapper:consoleDomain (and its certificate) the minimum is TLSv1.2_2021 and this is not acknowledged."
+    ),
+    "bucket-deployment": (
+        "CDK's BucketDeployment handler (the only writer of the console's bucket): AWS's basic execution "
+        "policy for its logs, and CDK's own grants, read on the asset bucket and read/write/delete of "
+        "objects in the console's bucket (object-level action groups like s3:GetObject*, `<bucket>/*`)."
+    ),
+    "bucket-deployment-runtime": (
+        "The runtime of CDK's BucketDeployment handler is aws-cdk-lib's choice (a Python runtime it tests with "
+        "the AWS CLI layer it bundles): it moves when aws-cdk-lib is upgraded, not by a setting of ours."
+    ),
+    "console-logs": (
+        "The console's bucket and distribution keep no access logs: they serve the same public build to "
+        "everyone (no account data passes through them), every request that matters goes to the API, which "
+        "logs each one, and CloudFront's standard logs need an ACL-enabled bucket. CloudWatch metrics remain."
+    ),
     "bucket-objects": (
         "Objects of one bucket (`arn:…:s3:::<bucket>/*`): media keys are per account and file, made at run "
         "time, so no narrower ARN exists; the actions are object actions only, never on the bucket itself."

@@ -95,3 +95,9 @@ class StreamingUrl(Construct):
             invoke_mode=lambda_.InvokeMode.RESPONSE_STREAM,
         )
         self.url = self.function_url.url
+
+    def allow_cors(self, configuration: lambda_.CfnUrl.CorsProperty) -> None:
+        """Answer browsers of the web console's origin (infra/components/cors.py); Lambda answers the preflight."""
+        url = self.function_url.node.default_child
+        assert isinstance(url, lambda_.CfnUrl)
+        url.cors = configuration

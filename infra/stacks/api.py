@@ -9,6 +9,9 @@ Each function gets a role of its own with exactly what `infra/access.py` declare
 its event source (an SQS mapping with partial batch failures) or its schedule (EventBridge Scheduler).
 A streaming group's function (`Route.streaming`) also gets a response-streaming Function URL, output
 as `<Group>Url` (`StreamUrl`): see infra/components/streaming.py.
+
+The web console (its build in S3 behind CloudFront, output as `ConsoleUrl`) lives here too, unless
+`bzapper:skipConsole`: see infra/components/console.py, and infra/components/cors.py for the CORS it gets.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from constructs import Construct
 
 from bzapper.topology import DEFAULT_GROUP, Consumer, Topology
 from infra import access
-from infra.components import streaming
+from infra.components import console, cors, streaming
 from infra.components.function import GroupFunction, Layers
 from infra.components.http_api import HttpApi
 from infra.components.identity import CLIENT_ENV, USER_POOL_ENV, mail_sender
@@ -79,6 +82,8 @@ class ApiStack(Stack):
         found = streaming.problems(topology)
         if found:
             raise ValueError("a streaming group cannot be served:\n  " + "\n  ".join(found))
+        # Checked first: a missing console build fails the synth before anything is built.
+        console_dist = None if config.skip_console else console.built(config)
         resources = Resources(
             tables=data.tables,
             queues=messaging.addressable_queues,
@@ -159,6 +164,33 @@ class ApiStack(Stack):
                 description=f"Base URL of {served}, streamed (the API's URL buffers them)",
             )
             self.streaming_urls[group] = url
+
+        # The web console (S3, CloudFront) sits here, beside what it calls: its config.json (and, with a console
+        # domain, its policy) names the API's and the stream's URLs, and their CORS names its origin. In a stack of
+        # its own, each stack would need the other's outputs: a cycle CloudFormation refuses.
+        self.console: console.ConsoleSite | None = None
+        self.console_content: console.ConsoleContent | None = None
+        if console_dist:
+            # Where the console calls the API: its own domain when it has one (mapped by hand, docs/deploy.md).
+            api_url = cors.origin(config.api_domain) if config.api_domain else self.http.api.api_endpoint
+            stream_urls = {group: console.url_origin(url.url) for group, url in self.streaming_urls.items()}
+            self.console = console.ConsoleSite(
+                self,
+                "Console",
+                config=config,
+                connect_sources=console.connect_sources(config, api=api_url, streams=list(stream_urls.values())),
+            )
+            self.http.allow_cors(cors.http_api(self.console.origin, topology.routes))
+            for group, url in self.streaming_urls.items():
+                url.allow_cors(cors.function_url(self.console.origin, [r for r in topology.routes if r.group == group]))
+            self.console_content = console.ConsoleContent(
+                self,
+                "ConsoleContent",
+                config=config,
+                site=self.console,
+                dist=console_dist,
+                console_settings=console.settings(api=api_url, streams=stream_urls),
+            )
 
         for consumer in topology.consumers:
             # Partial batch failures: only the failed records come back (and reach the DLQ after

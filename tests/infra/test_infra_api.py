@@ -70,10 +70,7 @@ def test_stage_is_throttled_and_access_logged(synth: Synth) -> None:
 
 
 def test_every_function_is_arm64_python312_with_layers_json_logs_and_its_log_group(synth: Synth) -> None:
-    functions = {
-        **synth.resources("AWS::Lambda::Function", "api"),
-        **synth.resources("AWS::Lambda::Function", "identity"),
-    }
+    functions = {**synth.group_functions("api"), **synth.group_functions("identity")}
     assert functions
     streaming = {synth.function_of_group(group) for group in TOPOLOGY.streaming_groups}
     for logical_id, function in functions.items():

@@ -54,8 +54,9 @@ def test_cfn_lint_finds_no_error(synth: Synth) -> None:
 @pytest.mark.skipif(
     not (ROOT / "node_modules" / ".bin" / "cdk").exists(), reason="npm ci has not run (make test runs it)"
 )
-def test_the_pinned_cdk_cli_synthesizes_the_app_from_cdk_json(tmp_path) -> None:
-    """What `make synth` runs, with the placeholder layer: the CLI, cdk.json's app command, every stack."""
+def test_the_pinned_cdk_cli_synthesizes_the_app_from_cdk_json(tmp_path, console_dist) -> None:
+    """What `make synth` runs, with the placeholder layer and console build: the CLI, cdk.json's app command,
+    every stack."""
     env = {
         **os.environ,
         "BZ_CDK_LAYER": "placeholder",
@@ -72,6 +73,8 @@ def test_the_pinned_cdk_cli_synthesizes_the_app_from_cdk_json(tmp_path) -> None:
             "--no-notices",
             "-c",
             f"stage={STAGE}",
+            "-c",
+            f"bzapper:consoleDist={console_dist}",
             "-o",
             str(out),
         ],

@@ -43,7 +43,7 @@ def test_routes(synth: Synth) -> None:
 
 
 def test_functions(synth: Synth) -> None:
-    deployed = {f["Properties"]["FunctionName"] for f in synth.resources("AWS::Lambda::Function").values()}
+    deployed = {f["Properties"]["FunctionName"] for f in synth.group_functions().values()}
     groups = {*TOPOLOGY.api_groups, DEFAULT_GROUP}
     groups |= {c.group for c in TOPOLOGY.consumers} | {s.group for s in TOPOLOGY.schedules}
     groups |= {t.group for t in TOPOLOGY.triggers}

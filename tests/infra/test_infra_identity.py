@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -211,11 +212,11 @@ def test_each_trigger_invokes_its_group_function_for_this_pool_only(synth: Synth
 
 
 def test_trigger_functions_are_built_once_in_the_identity_stack_only(synth: Synth) -> None:
-    names = [f["Properties"]["FunctionName"] for f in synth.resources("AWS::Lambda::Function").values()]
+    names = [f["Properties"]["FunctionName"] for f in synth.group_functions().values()]
     for trigger in TOPOLOGY.triggers:
         assert names.count(synth.config.name(trigger.group)) == 1
         assert synth.config.name(trigger.group) not in {
-            f["Properties"]["FunctionName"] for f in synth.resources("AWS::Lambda::Function", "api").values()
+            f["Properties"]["FunctionName"] for f in synth.group_functions("api").values()
         }
 
 
@@ -273,7 +274,7 @@ def test_without_a_sender_nobody_may_send_email_nor_is_told_a_sender(synth: Synt
 
 
 @pytest.fixture(scope="module")
-def with_sender(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+def with_sender(tmp_path_factory: pytest.TempPathFactory, console_dist: Path) -> Synth:
     """The app again, with a sender verified by its domain (cdk-nag included: a second synth of a few seconds)."""
     from aws_cdk import App
 
@@ -284,6 +285,7 @@ def with_sender(tmp_path_factory: pytest.TempPathFactory) -> Synth:
         "bzapper:stripeSecretName": STRIPE_SECRET,
         "bzapper:mailFrom": SENDER,
         "bzapper:mailVerifiedDomain": SENDER_DOMAIN,
+        "bzapper:consoleDist": str(console_dist),
     }
     outdir = tmp_path_factory.mktemp("cdk.out.sender")
     app = App(outdir=str(outdir), context=cdk_context(stage=STAGE, **context))

@@ -51,7 +51,8 @@ def test_each_streaming_group_and_only_it_has_a_response_streaming_function_url(
     for props in urls.values():
         assert props["InvokeMode"] == "RESPONSE_STREAM"
         assert props["AuthType"] == "NONE"  # the app checks the Bearer key, as behind the HTTP API
-        assert "Qualifier" not in props and "Cors" not in props
+        assert "Qualifier" not in props
+        assert props["Cors"]["AllowOrigins"], "the web console's origin (test_infra_console)"
 
 
 def test_the_url_may_be_invoked_publicly_but_only_through_the_url(synth: Synth) -> None:
@@ -93,7 +94,7 @@ def test_streaming_functions_run_uvicorn_behind_the_web_adapter(synth: Synth) ->
 
 def test_other_functions_know_nothing_of_the_adapter(synth: Synth) -> None:
     streamed = set(streaming_functions(synth).values())
-    for logical_id, function in synth.resources("AWS::Lambda::Function", "api").items():
+    for logical_id, function in synth.group_functions("api").items():
         if logical_id in streamed:
             continue
         env = function["Properties"]["Environment"]["Variables"]

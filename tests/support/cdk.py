@@ -19,6 +19,22 @@ STAGE = "ci"
 """A protected stage (not `dev`): deletion protection and retained data, as in production."""
 STRIPE_SECRET = "bzapper/ci/stripe"
 PARTS = ("data", "messaging", "identity", "api", "sessions", "observability")
+CDK_HANDLERS = ("CustomCDKBucketDeployment", "CustomS3AutoDeleteObjectsCustomResourceProvider")
+"""Logical-id prefixes of the functions CDK adds for its own custom resources (the web console's upload, the
+emptying of its bucket): not of any topology group."""
+
+PLACEHOLDER_ASSETS = ("index-3f9a1c2e.js", "index-7b4d0e91.css")
+
+
+def placeholder_console(folder: Path) -> Path:
+    """A web console build as Vite lays it out (`console/dist` is `make console`'s, and may not exist): index.html
+    and hashed files under assets/."""
+    (folder / "assets").mkdir(parents=True, exist_ok=True)
+    scripts = "".join(f'<script type="module" src="./assets/{name}"></script>' for name in PLACEHOLDER_ASSETS)
+    (folder / "index.html").write_text(f"<!doctype html><html><head>{scripts}</head><body></body></html>\n")
+    for name in PLACEHOLDER_ASSETS:
+        (folder / "assets" / name).write_text("/* placeholder */\n")
+    return folder
 
 
 @dataclass
@@ -36,6 +52,11 @@ class Synth:
             if part is None or name == part:
                 found.update({key: value for key, value in template["Resources"].items() if value["Type"] == kind})
         return found
+
+    def group_functions(self, part: str | None = None) -> dict[str, dict[str, Any]]:
+        """The Lambda functions of topology groups: every function but CDK's own handlers (CDK_HANDLERS)."""
+        functions = self.resources("AWS::Lambda::Function", part)
+        return {key: value for key, value in functions.items() if not key.startswith(CDK_HANDLERS)}
 
     def resource(self, logical_id: str) -> dict[str, Any]:
         for template in self.templates.values():
@@ -65,11 +86,7 @@ class Synth:
     def function_of_group(self, group: str) -> str:
         """The logical id of the Lambda function named after `group`."""
         name = self.config.name(group)
-        matches = [
-            key
-            for key, fn in self.resources("AWS::Lambda::Function").items()
-            if fn["Properties"].get("FunctionName") == name
-        ]
+        matches = [key for key, fn in self.group_functions().items() if fn["Properties"].get("FunctionName") == name]
         assert len(matches) == 1, f"{len(matches)} functions named {name}"
         return matches[0]
 
