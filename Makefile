@@ -90,7 +90,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 ## CloudFormation for a stage into cdk.out/ (offline, no Docker; cdk-nag at synth, then cfn-lint). STAGE=dev.
-synth: $(STAMP) $(NPM_STAMP)
+synth: $(STAMP) $(NPM_STAMP) console
 	AWS_EC2_METADATA_DISABLED=true CDK_DISABLE_CLI_TELEMETRY=true $(CDK) synth --quiet --no-notices $(if $(STAGE),-c stage=$(STAGE))
 	$(BIN)/cfn-lint cdk.out/*.template.json --ignore-checks W3005
 

@@ -42,6 +42,16 @@ class Buckets(Construct):
                 versioned=False,
                 server_access_logs_bucket=self.access_logs,
                 server_access_logs_prefix=f"{name}/",
+                # The console reads a received photo through GET /media/{id}'s pre-signed URL (fetch, to show it).
+                # Any origin, GET only and no credentials: the pre-signed URL is the whole credential, and naming
+                # the console's origin here would make the data stack depend on the api stack (a cycle).
+                cors=[
+                    s3.CorsRule(
+                        allowed_methods=[s3.HttpMethods.GET, s3.HttpMethods.HEAD],
+                        allowed_origins=["*"],
+                        max_age=3600,
+                    )
+                ],
                 lifecycle_rules=[
                     s3.LifecycleRule(
                         id="expire-media",

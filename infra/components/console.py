@@ -99,16 +99,24 @@ def url_origin(url: str) -> str:
     return Fn.join("", ["https://", Fn.select(2, Fn.split("/", url))])
 
 
-def connect_sources(config: InfraConfig, *, api: str, streams: list[str]) -> list[str]:
-    """What the console may connect to besides its own origin: the API's and the streams' origins.
+def connect_sources(
+    config: InfraConfig, *, api: str, streams: list[str], media_buckets: list[str] = ()  # type: ignore[assignment]
+) -> list[str]:
+    """What the console may connect to besides its own origin: the API's and the streams' origins, and the media
+    bucket's (GET /media/{id} redirects to a pre-signed URL on it, in both S3 host name forms boto3 signs).
 
     Exact when CloudFormation allows it, else the AWS domain of that kind of endpoint in the stage's region (why:
     the module's docstring). The API's own domain (`bzapper:apiDomain`) is always known, so always exact.
     """
+    media = [
+        source
+        for bucket in media_buckets
+        for source in (f"https://{bucket}.s3.{Aws.URL_SUFFIX}", f"https://{bucket}.s3.{Aws.REGION}.{Aws.URL_SUFFIX}")
+    ]
     if config.console_domain:
-        return [api, *streams]
+        return [api, *streams, *media]
     api_source = api if config.api_domain else f"https://*.execute-api.{Aws.REGION}.{Aws.URL_SUFFIX}"
-    return [api_source, f"https://*.lambda-url.{Aws.REGION}.on.aws"] if streams else [api_source]
+    return ([api_source, f"https://*.lambda-url.{Aws.REGION}.on.aws"] if streams else [api_source]) + media
 
 
 def settings(*, api: str, streams: dict[str, str]) -> dict[str, str]:

@@ -178,7 +178,13 @@ class ApiStack(Stack):
                 self,
                 "Console",
                 config=config,
-                connect_sources=console.connect_sources(config, api=api_url, streams=list(stream_urls.values())),
+                connect_sources=console.connect_sources(
+                    config,
+                    api=api_url,
+                    streams=list(stream_urls.values()),
+                    # The names the runtime derives from the stage (Buckets names them so): no cross-stack import.
+                    media_buckets=[config.name(bucket) for bucket in topology.buckets],
+                ),
             )
             self.http.allow_cors(cors.http_api(self.console.origin, topology.routes))
             for group, url in self.streaming_urls.items():

@@ -25,6 +25,13 @@ API_DOMAIN = "api.example.com"
 CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/0b5c2f6e-1111-2222-3333-444455556666"
 
 
+MEDIA_SOURCES = [
+    "https://bzapper-ci-media.s3.${AWS::URLSuffix}",
+    "https://bzapper-ci-media.s3.${AWS::Region}.${AWS::URLSuffix}",
+]
+"""GET /media/{id} redirects to a pre-signed URL on the media bucket, which the console fetches (a photo preview)."""
+
+
 def synthesize(tmp_path_factory: pytest.TempPathFactory, name: str, **context: Any) -> Synth:
     """The app again, with these settings (cdk-nag included: it fails the synth on any unacknowledged finding)."""
     from aws_cdk import App
@@ -286,6 +293,7 @@ def test_every_response_carries_the_local_stacks_headers_plus_hsts(synth: Synth)
         *here["connect-src"],
         "https://*.execute-api.${AWS::Region}.${AWS::URLSuffix}",
         "https://*.lambda-url.${AWS::Region}.on.aws",
+        *MEDIA_SOURCES,
     ]
     assert all((h.get("Override") is True) for h in [*security.values(), *config["CustomHeadersConfig"]["Items"]]), (
         "the origin cannot weaken them"
@@ -386,7 +394,7 @@ def test_a_console_domain_is_the_distributions_alias_with_tls12_and_the_only_cor
 def test_with_a_console_domain_the_policy_names_the_api_and_the_stream_exactly(with_domains: Synth) -> None:
     security = headers_config(with_domains)["SecurityHeadersConfig"]
     policy = directives(render(security["ContentSecurityPolicy"]["ContentSecurityPolicy"]))
-    assert policy["connect-src"] == ["'self'", f"https://{API_DOMAIN}", stream_origin(with_domains)]
+    assert policy["connect-src"] == ["'self'", f"https://{API_DOMAIN}", stream_origin(with_domains), *MEDIA_SOURCES]
     assert config_json(with_domains) == {
         "apiBaseUrl": f"https://{API_DOMAIN}",
         "streamBaseUrl": stream_origin(with_domains),
