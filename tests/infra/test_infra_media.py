@@ -42,6 +42,6 @@ def test_the_media_bucket_is_private_encrypted_and_expires_media_and_unfinished_
 
 def test_the_media_bucket_lets_a_browser_read_a_pre_signed_url_and_nothing_more(synth: Synth) -> None:
     """The console fetches GET /media/{id}'s redirect to show a photo: reads only, no credentials sent."""
-    [rule] = _media_bucket(synth)["Properties"]["CorsConfiguration"]["CorsRules"]
+    [rule] = _media_bucket(synth)["CorsConfiguration"]["CorsRules"]
     assert sorted(rule["AllowedMethods"]) == ["GET", "HEAD"]
     assert "AllowedHeaders" not in rule and rule["AllowedOrigins"] == ["*"]
