@@ -249,3 +249,23 @@ def test_a_dead_job_fails_and_is_refunded_unless_it_was_sent(messages_handler, s
     assert svc.messages.get(stuck["message_id"]).error_code == "send_failed"
     assert svc.messages.get(sent["message_id"]).status == "sent"
     assert svc.wallets.balance(wallet_id(account.account_id, "test")) == 999  # 1000 - 2 sends + 1 refund
+
+
+def test_a_suspended_accounts_queued_send_is_held_then_sent_when_it_is_active_again(
+    messages_handler, svc, account, monkeypatch
+):
+    from bzapper.worker import jobs
+
+    monkeypatch.setattr(jobs, "SUSPENSION_CACHE_SECONDS", 0.0)  # every job reads the account: the flip shows at once
+    pool = RecordingPool()
+    runner, reporter = _runner(svc, pool)
+    job = _job(messages_handler, account, svc)  # accepted while active, still in its queue
+    svc.accounts.set_status(account.account_id, "suspended")
+
+    assert runner.process_job(0, job) is Outcome.HELD  # not sent, not failed: it waits in the queue
+    assert pool.sent == [] and reporter.reports == []
+    assert svc.messages.get(job["message_id"]).status == "queued"
+
+    svc.accounts.set_status(account.account_id, "active")
+    assert runner.process_job(0, job) is Outcome.DONE
+    assert pool.sent == [job["wa_message_id"]]
