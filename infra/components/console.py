@@ -100,7 +100,11 @@ def url_origin(url: str) -> str:
 
 
 def connect_sources(
-    config: InfraConfig, *, api: str, streams: list[str], media_buckets: list[str] = ()  # type: ignore[assignment]
+    config: InfraConfig,
+    *,
+    api: str,
+    streams: list[str],
+    media_buckets: list[str] = (),  # type: ignore[assignment]
 ) -> list[str]:
     """What the console may connect to besides its own origin: the API's and the streams' origins, and the media
     bucket's (GET /media/{id} redirects to a pre-signed URL on it, in both S3 host name forms boto3 signs).
