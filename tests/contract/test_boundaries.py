@@ -60,3 +60,47 @@ def test_the_probe_sees_the_framework_where_it_is_loaded():
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert result.stdout.strip().splitlines()[-1] == "True", result.stderr
+
+
+def test_xdist_groups_really_group():
+    """`make test` relies on --dist loadgroup keeping an e2e module's tests on one worker (they share a booted
+    stack and, for the console, one browser tab): a pytest/xdist pairing that drops the groups fails here."""
+    import textwrap
+
+    probe = textwrap.dedent(
+        """
+        import pytest
+        pytestmark = pytest.mark.xdist_group("together")
+        def test_one(): pass
+        def test_two(): pass
+        def test_three(): pass
+        def test_four(): pass
+        """
+    )
+    folder = ROOT / "build" / "xdist-probe"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "test_probe.py").write_text(probe)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(folder),
+            "-n",
+            "2",
+            "--dist",
+            "loadgroup",
+            "-v",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(folder),
+            "-c",
+            "/dev/null",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    workers = {line.split()[0] for line in result.stdout.splitlines() if "PASSED" in line}
+    assert result.returncode == 0 and len(workers) == 1, result.stdout

@@ -64,3 +64,12 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         assert worker_pid is None or not _alive(worker_pid)
         assert not _port_open(moto_url)
         assert not _port_open(stack.base_url)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Each test's outcome on its node (`rep_call`), for fixtures that keep evidence of a failure."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call":
+        item.rep_call = report

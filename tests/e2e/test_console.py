@@ -79,10 +79,26 @@ class Session:
         self.problems.watch(page)
         self.facts: dict[str, Any] = {}
         self.violations: dict[str, list[dict]] = {}
+        self.timeline: list[str] = []  # visits and every API answer >= 400: what a failure's evidence shows
+        page.on(
+            "response",
+            lambda r: self.timeline.append(f"{time.strftime('%H:%M:%S')} {r.status} {r.request.method} {r.url}")
+            if r.status >= 400
+            else None,
+        )
 
     def visit(self, route: str) -> None:
+        self._note(f"visit {route!r} from")
         self.page.goto(f"{self.base_url}/console/#/{route}")
+        self._note("  arrived")
         self.settle()
+
+    def _note(self, what: str) -> None:
+        try:
+            held = self.page.evaluate("() => sessionStorage.getItem('bz.session') !== null")
+        except Exception as error:  # a page between documents
+            held = f"? {type(error).__name__}"
+        self.timeline.append(f"{time.strftime('%H:%M:%S')} {what} {self.page.url} session={held}")
 
     def settle(self) -> None:
         """The page has drawn its data: no loading state left (the stream's own status line aside)."""
@@ -108,6 +124,22 @@ def session(stack: Stack, console_built: Path, browser: Any, tmp_path_factory) -
     shared = Session(page, stack.base_url, artifacts_dir(tmp_path_factory.mktemp("console-shots")))
     yield shared
     context.close()
+
+
+@pytest.fixture(autouse=True)
+def _what_the_page_showed_on_a_failure(request) -> Iterator[None]:
+    """A failed step leaves its page behind for the next test: keep what it showed (screenshot, URL, text)."""
+    yield
+    if "session" not in request.fixturenames:
+        return
+    shared: Session = request.getfixturevalue("session")
+    failed = request.node.rep_call.failed if hasattr(request.node, "rep_call") else False
+    if failed:
+        name = f"failed-{request.node.name}"
+        screenshot(shared.page, shared.shots, name)
+        (shared.shots / f"{name}.txt").write_text(
+            f"{shared.page.url}\n\n{shared.page.inner_text('body')}\n\n" + "\n".join(shared.timeline[-40:])
+        )
 
 
 @pytest.fixture(autouse=True)
