@@ -29,6 +29,9 @@ export function useRoute(): Route {
   useEffect(() => {
     const update = () => setRoute(parseRoute());
     addEventListener("hashchange", update);
+    // The hash may have changed between the first render and now (a session that expired while the app was
+    // starting sends it to sign-in): read it again, or the page would stay on what it first rendered.
+    update();
     return () => removeEventListener("hashchange", update);
   }, []);
   return route;
