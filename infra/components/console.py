@@ -18,6 +18,7 @@ of our own, the origin is known at synth and the policy names the API and the st
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -104,7 +105,7 @@ def connect_sources(
     *,
     api: str,
     streams: list[str],
-    media_buckets: list[str] = (),  # type: ignore[assignment]
+    media_buckets: Sequence[str] = (),
 ) -> list[str]:
     """What the console may connect to besides its own origin: the API's and the streams' origins, and the media
     bucket's (GET /media/{id} redirects to a pre-signed URL on it, in both S3 host name forms boto3 signs).

@@ -82,9 +82,11 @@ class Session:
         self.timeline: list[str] = []  # visits and every API answer >= 400: what a failure's evidence shows
         page.on(
             "response",
-            lambda r: self.timeline.append(f"{time.strftime('%H:%M:%S')} {r.status} {r.request.method} {r.url}")
-            if r.status >= 400
-            else None,
+            lambda r: (
+                self.timeline.append(f"{time.strftime('%H:%M:%S')} {r.status} {r.request.method} {r.url}")
+                if r.status >= 400
+                else None
+            ),
         )
 
     def visit(self, route: str) -> None:
