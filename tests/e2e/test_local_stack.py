@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -135,6 +137,54 @@ def test_idempotent_retries_over_http(stack: Stack):
         f"{stack.base_url}/sandbox/contacts/%2B5511988880002/messages", headers=stack.auth, timeout=10
     ).json()["data"]
     assert len(received) == 1
+
+
+def _raw_request(stack: Stack, head: bytes) -> tuple[int, dict]:
+    """Bytes no HTTP client library would send: the status and the JSON body the stack answers."""
+    address = urlsplit(stack.base_url)
+    with socket.create_connection((address.hostname, address.port), timeout=10) as connection:
+        connection.sendall(head + b"\r\n")
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    status_line, _, rest = answer.partition(b"\r\n")
+    headers, _, body = rest.partition(b"\r\n\r\n")
+    assert b"content-type: application/json" in headers.lower()
+    return int(status_line.split()[1]), json.loads(body)
+
+
+@pytest.mark.parametrize(
+    ("headers", "param"),
+    [
+        ("Authorization: Bearer {key}\r\nAuthorization: Bearer bz_test_someone_else", "Authorization"),
+        ("Authorization: Bearer bz_test_someone_else\r\nAuthorization: Bearer {key}", "Authorization"),
+        ("Authorization: Bearer {key},Bearer bz_test_someone_else", "Authorization"),  # API Gateway's joined form
+        ("Authorization: Bearer {key}\r\nIdempotency-Key: a\r\nIdempotency-Key: b", "Idempotency-Key"),
+    ],
+    ids=["two-keys", "two-keys-reversed", "joined", "two-idempotency-keys"],
+)
+def test_a_header_that_decides_the_request_sent_twice_is_refused_not_read_as_its_first(stack: Stack, headers, param):
+    head = f"GET /me HTTP/1.1\r\nHost: x\r\nAccept-Language: es\r\nConnection: close\r\n{headers}\r\n"
+    status, body = _raw_request(stack, head.format(key=stack.key).encode())
+    assert status == 400
+    assert (body["code"], body["param"], body["locale"]) == ("bad_request", param, "es")
+    assert param in body["message"] and body["request_id"].startswith("req_")
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"GET /me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer bz_test_\x00abc\r\n",
+        b"GET /me HTTP/1.1\r\nHost: x\r\nX-Note: a\x00b\r\n",
+        b"GET /me HTTP/1.1\r\nHost: x\r\nBad Name: value\r\n",
+        b"GET /me HTTP/9.9 extra\r\nHost: x\r\n",
+    ],
+    ids=["nul-in-credential", "nul-in-header", "space-in-header-name", "broken-request-line"],
+)
+def test_a_request_that_is_not_valid_http_is_refused_in_the_error_shape(stack: Stack, head):
+    status, body = _raw_request(stack, head)
+    assert status == 400
+    assert body["code"] == "bad_request" and body["locale"] == "en" and body["request_id"].startswith("req_")
 
 
 def test_chunked_oversized_body_is_413_and_head_is_get_without_body(stack: Stack):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import Iterator
 
 import boto3
@@ -14,6 +15,7 @@ from support.reports import CapturingPublisher
 from bzapper import bootstrap
 from bzapper.adapters.aws import clients
 from bzapper.config import settings
+from bzapper.domain.auth_failures import FailedAuthentications
 from bzapper.services.container import Services
 from bzapper_dev.local.functions import load_function
 from bzapper_dev.local.moto_fidelity import install as install_moto_fidelity
@@ -33,6 +35,14 @@ def current_event_loop() -> Iterator[None]:
     loop.close()
 
 
+def _forget_failed_authentications() -> None:
+    """Every handler call comes from one source address (the event's sourceIp): one test's refused keys must not
+    throttle the next test's."""
+    auth = sys.modules.get("bzapper.api.auth")
+    if auth is not None:
+        auth._failures = FailedAuthentications()
+
+
 @pytest.fixture
 def aws() -> Iterator[None]:
     with mock_aws():
@@ -41,6 +51,7 @@ def aws() -> Iterator[None]:
         clients.queue_url.cache_clear()
         clients.dynamodb_connection.cache_clear()
         provision(boto3.session.Session(), settings())
+        _forget_failed_authentications()
         yield
         bootstrap.services.cache_clear()
         clients.client.cache_clear()

@@ -214,11 +214,14 @@ def run_dev(host: str, port: int, state_dir: Path, engine: str = "sandbox") -> N
     try:
         env = stack.start_backends()
         gateway = stack.start_compute()
+        from bzapper_dev.local.http_protocol import ApiShapedH11Protocol
+
         server = uvicorn.Server(
             uvicorn.Config(
                 gateway,
                 host=host,
                 port=port,
+                http=ApiShapedH11Protocol,
                 log_level="warning",
                 lifespan="off",
                 # Open SSE streams never end by themselves: Ctrl-C must not wait for their clients.

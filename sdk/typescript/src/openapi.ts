@@ -1920,7 +1920,7 @@ export interface components {
              * @description Stable, neutral code: branch on this.
              * @enum {string}
              */
-            code: "unauthorized" | "invalid_credentials" | "insufficient_balance" | "forbidden" | "account_restricted" | "not_supported" | "not_found" | "method_not_allowed" | "instance_not_connected" | "not_connected" | "no_number_available" | "already_connected" | "qr_not_ready" | "idempotency_in_progress" | "window_closed" | "limit_exceeded" | "payload_too_large" | "validation_failed" | "idempotency_conflict" | "not_on_whatsapp" | "rate_limited" | "internal_error" | "temporarily_unavailable";
+            code: "bad_request" | "unauthorized" | "invalid_credentials" | "insufficient_balance" | "forbidden" | "account_restricted" | "not_supported" | "not_found" | "method_not_allowed" | "instance_not_connected" | "not_connected" | "no_number_available" | "already_connected" | "qr_not_ready" | "idempotency_in_progress" | "window_closed" | "limit_exceeded" | "payload_too_large" | "validation_failed" | "idempotency_conflict" | "not_on_whatsapp" | "rate_limited" | "internal_error" | "temporarily_unavailable";
             /**
              * Message
              * @description Human-readable, translated by Accept-Language or the account's locale.
@@ -4880,6 +4880,16 @@ export interface operations {
                     "text/html": string;
                 };
             };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
             422: {
                 headers: {
@@ -4950,6 +4960,16 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["MessageAccepted"];
+                };
+            };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Missing or invalid API key (`unauthorized`). */
@@ -5099,6 +5119,16 @@ export interface operations {
                     "application/json": components["schemas"]["MessageAccepted"];
                 };
             };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Missing or invalid API key (`unauthorized`). */
             401: {
                 headers: {
@@ -5244,6 +5274,16 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["MessageAccepted"];
+                };
+            };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Missing or invalid API key (`unauthorized`). */
@@ -5393,6 +5433,16 @@ export interface operations {
                     "application/json": components["schemas"]["MessageAccepted"];
                 };
             };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Missing or invalid API key (`unauthorized`). */
             401: {
                 headers: {
@@ -5540,6 +5590,16 @@ export interface operations {
                     "application/json": components["schemas"]["MessageAccepted"];
                 };
             };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Missing or invalid API key (`unauthorized`). */
             401: {
                 headers: {
@@ -5684,6 +5744,16 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["MessageAccepted"];
+                };
+            };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Missing or invalid API key (`unauthorized`). */
@@ -5833,6 +5903,16 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["MessageAccepted"];
+                };
+            };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Missing or invalid API key (`unauthorized`). */
@@ -5995,6 +6075,16 @@ export interface operations {
                     "application/json": components["schemas"]["MessageAccepted"];
                 };
             };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Missing or invalid API key (`unauthorized`). */
             401: {
                 headers: {
@@ -6146,6 +6236,16 @@ export interface operations {
                     "application/json": components["schemas"]["MessageAccepted"];
                 };
             };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Missing or invalid API key (`unauthorized`). */
             401: {
                 headers: {
@@ -6291,6 +6391,16 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["MessageAccepted"];
+                };
+            };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Missing or invalid API key (`unauthorized`). */
@@ -6448,6 +6558,16 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["MessageAccepted"];
+                };
+            };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Missing or invalid API key (`unauthorized`). */
@@ -6623,6 +6743,16 @@ export interface operations {
                     "application/json": components["schemas"]["MessageAccepted"];
                 };
             };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Missing or invalid API key (`unauthorized`). */
             401: {
                 headers: {
@@ -6778,6 +6908,16 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["OtpAccepted"];
+                };
+            };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Missing or invalid API key (`unauthorized`). */
@@ -6953,6 +7093,16 @@ export interface operations {
                     "application/json": components["schemas"]["MessageOut"];
                 };
             };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Missing or invalid API key (`unauthorized`). */
             401: {
                 headers: {
@@ -7047,6 +7197,16 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["MessageAccepted"];
+                };
+            };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Missing or invalid API key (`unauthorized`). */
@@ -7195,6 +7355,16 @@ export interface operations {
                     "application/json": components["schemas"]["MessageAccepted"];
                 };
             };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Missing or invalid API key (`unauthorized`). */
             401: {
                 headers: {
@@ -7338,6 +7508,16 @@ export interface operations {
                     "application/json": components["schemas"]["MediaOut"];
                 };
             };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Missing or invalid API key (`unauthorized`). */
             401: {
                 headers: {
@@ -7442,6 +7622,16 @@ export interface operations {
                     "application/json": components["schemas"]["UploadStarted"];
                 };
             };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Missing or invalid API key (`unauthorized`). */
             401: {
                 headers: {
@@ -7536,6 +7726,16 @@ export interface operations {
                     "application/json": components["schemas"]["MediaOut"];
                 };
             };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Missing or invalid API key (`unauthorized`). */
             401: {
                 headers: {
@@ -7618,6 +7818,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             /** @description Missing or invalid API key (`unauthorized`). */
             401: {
@@ -7720,6 +7930,16 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["SandboxReceivedList"];
+                };
+            };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Missing or invalid API key (`unauthorized`). */
@@ -7835,6 +8055,16 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["SandboxInstanceState"];
+                };
+            };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Missing or invalid API key (`unauthorized`). */
@@ -7970,6 +8200,16 @@ export interface operations {
                     "application/json": components["schemas"]["SandboxInboundAccepted"];
                 };
             };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Missing or invalid API key (`unauthorized`). */
             401: {
                 headers: {
@@ -8095,6 +8335,16 @@ export interface operations {
                     "application/json": components["schemas"]["AccountOut"];
                 };
             };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Missing or invalid API key (`unauthorized`). */
             401: {
                 headers: {
@@ -8186,6 +8436,16 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["AccountOut"];
+                };
+            };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Missing or invalid API key (`unauthorized`). */
@@ -8281,6 +8541,16 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Entitlements"];
+                };
+            };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Missing or invalid API key (`unauthorized`). */
@@ -8394,8 +8664,28 @@ export interface operations {
                     "application/json": components["schemas"]["UsageReport"];
                 };
             };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Missing or invalid API key (`unauthorized`). */
             401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -8488,6 +8778,16 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Wallet"];
+                };
+            };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Missing or invalid API key (`unauthorized`). */
@@ -8584,6 +8884,16 @@ export interface operations {
                     "application/json": components["schemas"]["CheckoutOut"];
                 };
             };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Missing or invalid API key (`unauthorized`). */
             401: {
                 headers: {
@@ -8671,6 +8981,16 @@ export interface operations {
                     "application/json": components["schemas"]["Received"];
                 };
             };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Missing or invalid API key (`unauthorized`). */
             401: {
                 headers: {
@@ -8729,6 +9049,16 @@ export interface operations {
                 content: {
                     /** @example <!doctype html><html lang='en'><head><title>bzapper sandbox checkout</title>…</html> */
                     "text/html": string;
+                };
+            };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description An HTML page explaining the refusal (404). */
@@ -8801,6 +9131,16 @@ export interface operations {
                     "text/html": string;
                 };
             };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description An HTML page explaining the refusal (404). */
             404: {
                 headers: {
@@ -8869,6 +9209,16 @@ export interface operations {
                 content: {
                     /** @example <!doctype html><html lang='en'><head><title>bzapper sandbox checkout</title>…</html> */
                     "text/html": string;
+                };
+            };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description An HTML page explaining the refusal (404). */
@@ -8960,6 +9310,16 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["InstanceList"];
+                };
+            };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Missing or invalid API key (`unauthorized`). */
@@ -9060,6 +9420,16 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["InstanceOut"];
+                };
+            };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Missing or invalid API key (`unauthorized`). */
@@ -9164,6 +9534,16 @@ export interface operations {
                     "application/json": components["schemas"]["InstanceOut"];
                 };
             };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Missing or invalid API key (`unauthorized`). */
             401: {
                 headers: {
@@ -9247,6 +9627,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             /** @description Missing or invalid API key (`unauthorized`). */
             401: {
@@ -9344,6 +9734,16 @@ export interface operations {
                     "application/json": components["schemas"]["InstanceQr"];
                     /** @example (binary PNG: the QR drawn at 8 px per module) */
                     "image/png": string;
+                };
+            };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Missing or invalid API key (`unauthorized`). */
@@ -9455,6 +9855,16 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["PairingCode"];
+                };
+            };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Missing or invalid API key (`unauthorized`). */
@@ -9580,6 +9990,16 @@ export interface operations {
                     "application/json": components["schemas"]["InstanceOut"];
                 };
             };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Missing or invalid API key (`unauthorized`). */
             401: {
                 headers: {
@@ -9680,6 +10100,16 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["InstanceOut"];
+                };
+            };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Missing or invalid API key (`unauthorized`). */
@@ -9797,6 +10227,16 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["CheckNumbersResult"];
+                };
+            };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Missing or invalid API key (`unauthorized`). */
@@ -9921,6 +10361,16 @@ export interface operations {
                     "text/event-stream": unknown;
                 };
             };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Missing or invalid API key (`unauthorized`). */
             401: {
                 headers: {
@@ -10024,6 +10474,16 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookList"];
                 };
             };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Missing or invalid API key (`unauthorized`). */
             401: {
                 headers: {
@@ -10123,6 +10583,16 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["WebhookOut"];
+                };
+            };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Missing or invalid API key (`unauthorized`). */
@@ -10226,6 +10696,16 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookOut"];
                 };
             };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Missing or invalid API key (`unauthorized`). */
             401: {
                 headers: {
@@ -10309,6 +10789,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             /** @description Missing or invalid API key (`unauthorized`). */
             401: {
@@ -10424,6 +10914,16 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookOut"];
                 };
             };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Missing or invalid API key (`unauthorized`). */
             401: {
                 headers: {
@@ -10525,6 +11025,16 @@ export interface operations {
                     "application/json": components["schemas"]["WebhookOut"];
                 };
             };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Missing or invalid API key (`unauthorized`). */
             401: {
                 headers: {
@@ -10615,6 +11125,16 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["DeliveryQueued"];
+                };
+            };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Missing or invalid API key (`unauthorized`). */
@@ -10735,6 +11255,16 @@ export interface operations {
                     "application/json": components["schemas"]["DeliveryList"];
                 };
             };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Missing or invalid API key (`unauthorized`). */
             401: {
                 headers: {
@@ -10826,6 +11356,16 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["DeliveryQueued"];
+                };
+            };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Missing or invalid API key (`unauthorized`). */
@@ -10962,6 +11502,16 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ConversationList"];
+                };
+            };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Missing or invalid API key (`unauthorized`). */
@@ -11146,6 +11696,16 @@ export interface operations {
                     "application/json": components["schemas"]["ConversationMessages"];
                 };
             };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Missing or invalid API key (`unauthorized`). */
             401: {
                 headers: {
@@ -11258,6 +11818,16 @@ export interface operations {
                     "application/json": components["schemas"]["ConversationReadOut"];
                 };
             };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Missing or invalid API key (`unauthorized`). */
             401: {
                 headers: {
@@ -11357,6 +11927,16 @@ export interface operations {
                     "application/json": components["schemas"]["SignupAccepted"];
                 };
             };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not allowed for this key (`forbidden`). */
             403: {
                 headers: {
@@ -11439,6 +12019,16 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Confirmed"];
+                };
+            };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Not allowed for this key (`forbidden`). */
@@ -11525,6 +12115,16 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Tokens"];
+                };
+            };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Missing or invalid API key (`unauthorized`). */
@@ -11622,6 +12222,16 @@ export interface operations {
                     "application/json": components["schemas"]["Tokens"];
                 };
             };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Missing or invalid API key (`unauthorized`). */
             401: {
                 headers: {
@@ -11707,6 +12317,16 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not allowed for this key (`forbidden`). */
             403: {
                 headers: {
@@ -11777,6 +12397,16 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["ResetRequested"];
+                };
+            };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Not allowed for this key (`forbidden`). */
@@ -11850,6 +12480,16 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["PasswordReset"];
+                };
+            };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Not allowed for this key (`forbidden`). */
@@ -11945,6 +12585,16 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["KeyList"];
+                };
+            };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Missing or invalid API key (`unauthorized`). */
@@ -12065,6 +12715,16 @@ export interface operations {
                     "application/json": components["schemas"]["KeyOut"];
                 };
             };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Missing or invalid API key (`unauthorized`). */
             401: {
                 headers: {
@@ -12181,6 +12841,16 @@ export interface operations {
                     "application/json": components["schemas"]["KeyOut"];
                 };
             };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Missing or invalid API key (`unauthorized`). */
             401: {
                 headers: {
@@ -12295,6 +12965,16 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["KeyOut"];
+                };
+            };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Missing or invalid API key (`unauthorized`). */
@@ -12420,6 +13100,16 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["KeyOut"];
+                };
+            };
+            /** @description Malformed request (`bad_request`): a header that must come once came twice, or holds two values. */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Missing or invalid API key (`unauthorized`). */

@@ -3,6 +3,8 @@ bucket present (zeros included), one instance or all."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from support.memory import open_account
 
@@ -79,6 +81,46 @@ def test_another_mode_or_account_sees_none_of_it(fakes):
     tenant, other = open_account(fakes), open_account(fakes)
     counted(fakes, tenant, "sends", NOON)
     assert report(fakes, other, "2025-01-15T12:00:00Z", "2025-01-15T13:00:00Z")["totals"]["sends"] == 0
+
+
+@pytest.mark.parametrize("whose", ["another account's", "another mode's", "not an instance id", "unknown"])
+def test_an_instance_filter_the_caller_does_not_own_is_not_found(fakes, whose):
+    tenant, other, live = open_account(fakes), open_account(fakes), open_account(fakes, mode="live")
+    counted(fakes, other, "sends", NOON)
+    instance_id = {
+        "another account's": other.instance_id,
+        "another mode's": live.instance_id,
+        "not an instance id": "../inst",
+        "unknown": "inst_01J00000000000000000000000",
+    }[whose]
+    with pytest.raises(BzError) as refused:
+        report(fakes, tenant, "2025-01-15T12:00:00Z", "2025-01-15T13:00:00Z", instance_id=instance_id)
+    assert refused.value.code == "not_found"
+
+
+def test_a_key_limited_to_some_numbers_counts_only_theirs(fakes):
+    tenant = open_account(fakes)
+    second = fakes.instances.create(
+        tenant.principal.account_id, livemode=False, engine="sandbox", name="Two", status="connected"
+    )
+    counted(fakes, tenant, "sends", NOON)
+    counted(fakes, tenant, "sends", NOON, instance_id=second.instance_id, times=2)
+    counted(fakes, tenant, "sends", NOON, instance_id="-")  # the account's own (no number): every key sees it
+    limited = replace(tenant.principal, instance_ids=frozenset({tenant.instance_id}))
+
+    found = usage_out(
+        usage_report(
+            fakes.services,
+            limited,
+            start="2025-01-15T12:00:00Z",
+            end="2025-01-15T13:00:00Z",
+            granularity="hour",
+            instance_id=None,
+        )
+    )
+    assert found["totals"]["sends"] == 2
+    with pytest.raises(BzError):
+        usage_report(fakes.services, limited, start=None, end=None, granularity="hour", instance_id=second.instance_id)
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,10 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from bzapper.bootstrap import services
+from bzapper.domain.auth_failures import FailedAuthentications
 from bzapper.domain.clock import now_ms
 from bzapper.domain.errors import BzError, validation_failed
-from bzapper.domain.keys import Mode, allows, key_mode
+from bzapper.domain.keys import Mode, allows, key_mode, well_formed
 from bzapper.domain.model import Principal
 from bzapper.domain.ratelimit import Bucket, LocalBuckets
 from bzapper.topology import Route, match_route
@@ -20,6 +21,8 @@ KEY_REQUESTS_PER_MINUTE = 1200
 # Per key and per process: cheap protection before any table is touched. Sends have their own
 # account-wide bucket in DynamoDB (the plan's sends per minute).
 _per_key = LocalBuckets(Bucket(KEY_REQUESTS_PER_MINUTE))
+# Strangers guessing keys: per source address and key prefix, before the key table is read.
+_failures = FailedAuthentications()
 
 MODE_HEADER = "bz-mode"
 
@@ -40,14 +43,32 @@ def _session_mode(request: Request) -> Mode:
     raise validation_failed("Bz-Mode", "error.invalid_mode")
 
 
+def _source_address(request: Request) -> str:
+    # API Gateway's sourceIp (Mangum puts it in the ASGI scope's client), or the socket's peer locally.
+    return request.client.host if request.client else "-"
+
+
+def _key_principal(request: Request, token: str) -> Principal:
+    address = _source_address(request)
+    refusal = _failures.refusal(address, token)
+    if refusal is not None:
+        params = {"retry_after": refusal.retry_after_seconds}
+        raise BzError("rate_limited", message_key="error.auth_failures", params=params, rate=refusal)
+    principal = services().accounts.principal_for(token) if well_formed(token) else None
+    if principal is None:
+        _failures.failed(address, token)
+        raise BzError("unauthorized")
+    _failures.succeeded(token)
+    if principal.api_key_id:
+        services().keys.touch(principal.api_key_id, now_ms())
+    return principal
+
+
 def _principal(request: Request, token: str) -> Principal:
     if key_mode(token) is not None:
-        principal = services().accounts.principal_for(token)
-        if principal is None:
-            raise BzError("unauthorized")
-        if principal.api_key_id:
-            services().keys.touch(principal.api_key_id, now_ms())
-        return principal
+        return _key_principal(request, token)
+    # A session token's signature is checked offline (no table read for a forged one), so sessions are never
+    # held back by the failure throttle.
     from bzapper.services.auth import session_claims  # only a session pays for the token verifier
 
     claims = session_claims(services(), token)

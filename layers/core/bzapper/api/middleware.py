@@ -20,6 +20,28 @@ LARGER_BODIES = {("POST", "/media"): UPLOAD_BODY_MAX}
 """The routes whose body is a file (multipart upload), with their own limit."""
 
 
+SINGLE_VALUED = {
+    b"authorization": "Authorization",
+    b"idempotency-key": "Idempotency-Key",
+    b"bz-mode": "Bz-Mode",
+    b"last-event-id": "Last-Event-ID",
+}
+"""Headers whose one value decides what a request means: sent twice (or, for the credential, two values joined by
+a comma, as API Gateway joins repeated headers), the request is ambiguous and refused rather than read as its first."""
+
+
+def ambiguous_header(scope: Scope) -> str | None:
+    seen: set[bytes] = set()
+    for key, value in scope.get("headers", ()):
+        name = key.lower()
+        if name not in SINGLE_VALUED:
+            continue
+        if name in seen or (name == b"authorization" and b"," in value):
+            return SINGLE_VALUED[name]
+        seen.add(name)
+    return None
+
+
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", ()):
         if key == name:
@@ -78,6 +100,13 @@ class RequestContext:
                 message["headers"] = headers
             await send(message)
 
+        duplicated = ambiguous_header(scope)
+        if duplicated is not None:
+            error = BzError(
+                "bad_request", message_key="error.duplicate_header", param=duplicated, params={"param": duplicated}
+            )
+            await send_error(send, scope, error, request_id)
+            return
         limit = LARGER_BODIES.get((scope["method"], scope["path"]), MAX_BODY_BYTES)
         length = _header(scope, b"content-length")
         if length and length.isdigit() and int(length) > limit:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Literal
@@ -71,6 +72,15 @@ _PREFIXES: dict[str, Mode] = {"bz_live_": "live", "bz_test_": "test"}
 
 def generate_key(mode: Mode) -> str:
     return f"bz_{mode}_{secrets.token_urlsafe(32)}"
+
+
+_WELL_FORMED = re.compile(r"bz_(?:live|test)_[A-Za-z0-9_-]{43}")
+
+
+def well_formed(key: str) -> bool:
+    """Whether `key` has the shape every key is made with (a prefix and 32 random bytes, base64url): anything
+    else is refused without reading a table."""
+    return _WELL_FORMED.fullmatch(key) is not None
 
 
 def hash_key(key: str) -> str:

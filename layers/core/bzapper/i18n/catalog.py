@@ -80,6 +80,17 @@ MESSAGES: dict[str, dict[str, str]] = {
         "pt-BR": "Muitas requisições. Tente novamente em {retry_after} s.",
         "es": "Demasiadas solicitudes. Inténtalo de nuevo en {retry_after} s.",
     },
+    "error.auth_failures": {
+        "en": "Too many failed authentications from this address or with this key. Retry after {retry_after} s.",
+        "pt-BR": (
+            "Muitas autenticações falharam a partir deste endereço ou com esta chave. "
+            "Tente novamente em {retry_after} s."
+        ),
+        "es": (
+            "Demasiadas autenticaciones fallidas desde esta dirección o con esta clave. "
+            "Inténtalo de nuevo en {retry_after} s."
+        ),
+    },
     "error.instance_not_connected": {
         "en": "This number (instance) is disconnected. Reconnect it to keep sending messages.",
         "pt-BR": "Este número (instância) está desconectado. Reconecte-o para continuar enviando mensagens.",
@@ -141,6 +152,27 @@ MESSAGES: dict[str, dict[str, str]] = {
             "Ocorreu um erro inesperado. Entre em contato com o suporte e informe o ID da requisição {request_id}."
         ),
         "es": ("Ocurrió un error inesperado. Comunícate con soporte e indica el ID de la solicitud {request_id}."),
+    },
+    "error.bad_request": {
+        "en": "The request is malformed.",
+        "pt-BR": "A requisição está malformada.",
+        "es": "La solicitud está mal formada.",
+    },
+    "error.duplicate_header": {
+        "en": "The header '{param}' must be sent once, with one value.",
+        "pt-BR": "O cabeçalho '{param}' deve ser enviado uma única vez, com um só valor.",
+        "es": "El encabezado '{param}' debe enviarse una sola vez, con un solo valor.",
+    },
+    "error.malformed_http": {
+        "en": "The request is not valid HTTP: a header holds a forbidden character, or the request line is broken.",
+        "pt-BR": (
+            "A requisição não é HTTP válido: um cabeçalho contém um caractere proibido, "
+            "ou a linha da requisição está quebrada."
+        ),
+        "es": (
+            "La solicitud no es HTTP válido: un encabezado contiene un carácter prohibido, "
+            "o la línea de la solicitud está rota."
+        ),
     },
     "error.payload_too_large": {
         "en": "The request body is too large.",

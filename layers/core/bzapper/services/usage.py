@@ -9,6 +9,7 @@ from bzapper.domain.errors import validation_failed
 from bzapper.domain.model import Principal
 from bzapper.domain.usage import METRICS
 from bzapper.services.container import Services
+from bzapper.services.instances import owned_ref
 
 MAX_SPAN = {"hour": timedelta(days=31), "day": timedelta(days=366)}
 DEFAULT_SPAN = {"hour": timedelta(hours=24), "day": timedelta(days=30)}
@@ -61,6 +62,11 @@ def usage_report(
         raise validation_failed("from")
     if until - since > MAX_SPAN[granularity]:
         raise validation_failed("to")
+    # One ownership rule for every filter: another account's instance is a 404 here as in the inbox and the
+    # stream, never a report of zeros. Blank = omitted.
+    instance_id = instance_id or None
+    if instance_id is not None:
+        owned_ref(services, principal, instance_id)
     first, last = _floor(since, granularity), _floor(until, granularity)
 
     buckets: dict[datetime, dict[str, int]] = {}
@@ -74,6 +80,8 @@ def usage_report(
     for row in rows:
         if instance_id and row.instance_id != instance_id:
             continue
+        if row.instance_id.startswith("inst_") and not principal.may_use(row.instance_id):
+            continue  # a key limited to some numbers counts only theirs
         moment = _floor(datetime.strptime(row.hour, "%Y-%m-%dT%H").replace(tzinfo=UTC), granularity)
         if moment in buckets:
             for metric in METRICS:

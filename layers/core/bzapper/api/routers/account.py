@@ -62,7 +62,7 @@ def get_entitlements(principal: Principal = Depends(authenticate)) -> Entitlemen
     response_model=UsageReport,
     response_model_by_alias=True,
     summary="Usage telemetry: sends, OTPs, delivered, read, failed, inbound, webhook deliveries",
-    responses=error_responses(401, 422),
+    responses=error_responses(401, 404, 422),
 )
 def get_usage(
     principal: Principal = Depends(authenticate),

@@ -64,6 +64,7 @@ class PartyOut(BaseModel):
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     descriptions = {
+        400: "Malformed request (`bad_request`): a header that must come once came twice, or holds two values.",
         401: "Missing or invalid API key (`unauthorized`).",
         402: "Not enough credits (`insufficient_balance`).",
         403: "Not allowed for this key (`forbidden`).",
@@ -75,8 +76,9 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         500: "Unexpected error (`internal_error`); quote `request_id`.",
         503: "Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged.",
     }
-    # Every operation can refuse its input (422) or fail unexpectedly (500), in the one error shape.
-    wanted = sorted({*statuses, 422, 500})
+    # Every operation can refuse a malformed request (400) or its input (422), or fail unexpectedly (500), in the
+    # one error shape.
+    wanted = sorted({*statuses, 400, 422, 500})
     return {status: {"model": ErrorBody, "description": descriptions[status]} for status in wanted}
 
 
