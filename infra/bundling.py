@@ -49,6 +49,20 @@ PIP_TARGET_ARGS = (
     "--only-binary=:all:",
 )
 _SKIP = ("__pycache__", "*.pyc", "*.pyo", ".DS_Store")
+TEST_ONLY = ("adapters/memory",)
+"""Parts of the package only tests use (the in-memory fakes of the ports): shipped in no layer and no image."""
+
+
+def _ignore(directory: str, names: list[str]) -> set[str]:
+    """copytree's filter: caches, and the test-only parts of the package."""
+    ignored = set(shutil.ignore_patterns(*_SKIP)(directory, names))
+    for part in TEST_ONLY:
+        parent, _, name = part.rpartition("/")
+        if Path(directory).as_posix().endswith(f"/{PACKAGE}/{parent}") and name in names:
+            ignored.add(name)
+    return ignored
+
+
 STREAMING_EXTRA = "streaming"
 
 
@@ -110,6 +124,7 @@ def _digest(*parts: object) -> str:
 
 
 def _tree_digest(root: Path) -> str:
+    """The digest of what ships from `root` (the package): a change to a test-only fake rebuilds nothing."""
     digest = hashlib.sha256()
     for path in sorted(_files(root)):
         digest.update(str(path.relative_to(root)).encode())
@@ -120,7 +135,9 @@ def _tree_digest(root: Path) -> str:
 def _files(root: Path) -> Iterable[Path]:
     for path in root.rglob("*"):
         if path.is_file() and "__pycache__" not in path.parts and path.suffix not in (".pyc", ".pyo"):
-            yield path
+            relative = path.relative_to(root).as_posix()
+            if not any(relative.startswith(f"{part}/") for part in TEST_ONLY):
+                yield path
 
 
 def _publish(staging: Path, final: Path) -> Path:
@@ -220,7 +237,7 @@ def core_layer() -> Path:
     final = BUILD / f"core-{_tree_digest(source)}"
     if not final.is_dir():
         staging = _staging("core")
-        shutil.copytree(source, staging / "python" / PACKAGE, ignore=shutil.ignore_patterns(*_SKIP))
+        shutil.copytree(source, staging / "python" / PACKAGE, ignore=_ignore)
         _publish(staging, final)
         _prune("core", final)
     return final
@@ -245,7 +262,7 @@ def worker_context() -> Path:
         shutil.copytree(
             CORE_SOURCE / PACKAGE,
             staging / "layers" / "core" / PACKAGE,
-            ignore=shutil.ignore_patterns(*_SKIP),
+            ignore=_ignore,
         )
         _publish(staging, final)
         _prune("worker", final)

@@ -48,7 +48,10 @@ def test_the_dev_package_ships_in_no_layer_and_no_image() -> None:
     for dev_only in ("bzapper_dev", "bzapper/local", "bzapper/cli.py", "bzapper/engines/sandbox/network.py"):
         assert dev_only not in staged
     assert "bzapper/engines/sandbox/engine.py" in staged  # the worker's side of the sandbox stays
+    # The ports' in-memory fakes are for tests only.
+    assert "bzapper/adapters/memory" not in staged and "bzapper/adapters/aws" in staged
     context = bundling.worker_context()
+    assert not (context / "layers" / "core" / "bzapper" / "adapters" / "memory").exists()
     assert not (context / "dev").exists()
     assert "bzapper_dev" not in {path.name for path in context.rglob("*")}
 
