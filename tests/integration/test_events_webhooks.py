@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 from standardwebhooks.webhooks import Webhook
 from support.accounts import make_account
 from support.apigw import LambdaContext, call
+from support.trickle import TRICKLE_BYTES, trickle_server
 
+from bzapper.adapters import http as http_adapter
 from bzapper.adapters.aws.models import WebhookModel
+from bzapper.config import settings
 from bzapper.domain.clock import now_ms
 from bzapper.domain.events import envelope
 from bzapper.domain.transport import HttpOutcome
 from bzapper.domain.webhooks import DISABLE_AFTER_MS, MAX_ATTEMPTS
+from bzapper.services import webhooks as webhooks_service
 from bzapper_dev.local.functions import load_function
 from bzapper_dev.local.lambda_events import sqs_event
 
@@ -213,6 +218,28 @@ def test_failures_are_retried_by_visibility_and_final_answers_are_not(webhooks_a
     assert _dispatch(jobs) == {"batchItemFailures": []}  # a 410 is final: no retry
     _, _, deliveries = call(webhooks_api, "GET", f"/webhooks/{hook['id']}/deliveries", headers=account.auth)
     assert deliveries["data"][0]["status"] == "failed"
+
+
+@pytest.mark.parametrize("mode", ["headers", "body"])
+def test_an_endpoint_answering_a_byte_at_a_time_is_a_timeout_recorded_and_retried(
+    webhooks_api, svc, account, monkeypatch, mode
+):
+    # The real HTTP client against a local endpoint that trickles its answer, a byte every 0.1 s, under a 1 s
+    # deadline: the attempt is given up long before the 200 bytes are out (the server says how far it got).
+    local = dataclasses.replace(settings(), local_mode=True)
+    monkeypatch.setattr(http_adapter, "settings", lambda: local)
+    monkeypatch.setattr(webhooks_service, "settings", lambda: local)
+    monkeypatch.setattr(webhooks_service, "TIMEOUT_SECONDS", 1.0)
+    monkeypatch.setattr(svc.delivery_jobs, "postpone", lambda arn, handle, seconds: None)
+    with trickle_server(mode) as server:
+        _, _, hook = _create(webhooks_api, account, url=server.url)
+        jobs = _fan_out_and_take_job(svc, _event(account))
+        assert _dispatch(jobs) == {"batchItemFailures": [{"itemIdentifier": jobs[0]["MessageId"]}]}  # retried
+    assert server.hung_up and server.sent < TRICKLE_BYTES // 2
+    _, _, deliveries = call(webhooks_api, "GET", f"/webhooks/{hook['id']}/deliveries", headers=account.auth)
+    [delivery] = deliveries["data"]
+    [attempt] = delivery["attempts"]
+    assert (delivery["status"], attempt["status_code"], attempt["error"]) == ("retrying", None, "timeout")
 
 
 def test_the_last_attempt_marks_the_delivery_failed_and_moves_it_to_the_dlq(webhooks_api, svc, account, monkeypatch):

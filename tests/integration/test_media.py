@@ -15,11 +15,13 @@ import pytest
 from support.accounts import Account, make_account
 from support.apigw import LambdaContext, call, http_event
 from support.media import binary_event, file_server, jpeg, multipart, pad, pdf, png, webp
+from support.trickle import TRICKLE_BYTES, trickle_server
 
 from bzapper.adapters import http as http_adapter
 from bzapper.adapters.aws.models import MessageModel
 from bzapper.config import settings
 from bzapper.domain.media import DIRECT_UPLOAD_MAX, DOWNLOAD_URL_SECONDS, UPLOAD_BODY_MAX, MiB
+from bzapper.services import media as media_service
 from bzapper_dev.local.functions import load_function
 
 TO = "+5511988888888"
@@ -175,6 +177,19 @@ def test_a_url_that_cannot_be_sent_is_a_422_on_url(messages_handler, svc, accoun
     assert list(MessageModel.scan()) == []
     keys = boto3.client("s3").list_objects_v2(Bucket=settings().bucket("media")).get("KeyCount", 0)
     assert keys == 0  # nothing refused is kept
+
+
+def test_a_source_trickling_its_file_is_given_up_at_the_deadline(messages_handler, account, local_urls, monkeypatch):
+    # A byte every 0.1 s against a 1 s deadline: the request ends long before the 200 bytes are out (the
+    # server says how far it got; nothing is timed).
+    monkeypatch.setattr(media_service, "URL_FETCH_SECONDS", 1.0)
+    with trickle_server("body") as server:
+        body = {"instance_id": account.instance_id, "to": TO, "url": server.url}
+        status, _, error = call(messages_handler, "POST", "/messages/image", body=body, headers=account.auth)
+    assert (status, error["code"], error["param"]) == (422, "validation_failed", "url")
+    assert "took too long" in error["message"]
+    assert server.hung_up and server.sent < TRICKLE_BYTES // 2
+    assert list(MessageModel.scan()) == []
 
 
 def test_a_redirect_is_followed_when_every_hop_is_allowed(messages_handler, account, local_urls):
