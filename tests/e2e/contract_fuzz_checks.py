@@ -47,11 +47,12 @@ def _weak_password(_: Any, value: Any) -> bool:
 
 
 def _unreachable(_: Any, value: Any) -> bool:
-    """The SSRF guard refuses where the host resolves to (here: nowhere, or not a public address)."""
+    """The SSRF guard refuses where the host resolves to (here: nowhere, or not a public address), or a host
+    the pattern cannot judge (DNS labels, IDNA, IPv4 shorthands: `malformed`; docs/ssrf.md)."""
     try:
         check_url(str(value), allow_loopback=True)  # the local stack allows loopback, as here
     except UnsafeUrl as error:
-        return error.code != "scheme"  # the scheme is the schema's business
+        return error.code not in ("scheme", "port", "credentials")  # the schema's business: HTTP_URL_PATTERN
     return False
 
 

@@ -45,6 +45,10 @@ def no_dns(monkeypatch: pytest.MonkeyPatch) -> None:
         ("https://169.254.169.254/x", False, "link_local"),
         ("https://[::ffff:169.254.169.254]/x", False, "link_local"),
         ("https://127.0.0.1/x", False, "loopback"),
+        ("https://192.0.0.8/x", False, "reserved"),
+        ("https://[::1/x", False, "malformed"),
+        ("https://127.1/x", True, "malformed"),
+        ("https://public.test:0/x", False, "port"),
     ],
 )
 def test_each_unsafe_url_names_a_code_with_its_own_text(url: str, allow_loopback: bool, code: str) -> None:

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from bzapper.config import settings
 from bzapper.domain.transport import FetchFailed, HttpOutcome
-from bzapper.net import UnsafeUrl, check_url
+from bzapper.net import UnsafeUrl, check_url, read_url
 
 RESPONSE_BODY_CAP = 4 * 1024
 """What a webhook POST takes of the answer's body: only the status counts, and reading a short body whole lets
@@ -126,11 +126,13 @@ class PinnedTarget:
 def pin(url: str) -> PinnedTarget:
     """Checks `url` (SSRF guard) and names the address to connect to, so a name that resolves elsewhere a
     moment later (DNS rebinding) cannot redirect the request. Raises UnsafeUrl."""
-    address = check_url(url, allow_loopback=settings().local_mode)
+    local = settings().local_mode
+    address = check_url(url, allow_loopback=local)
+    target = read_url(url, allow_http=local)  # the host as checked, in ASCII (an IDN's A-labels): header-safe
     parts = urlsplit(url)
     host = f"[{address}]" if ":" in address else address
-    pinned = parts._replace(netloc=f"{host}:{parts.port}" if parts.port else host).geturl()
-    return PinnedTarget(pinned, parts.netloc.rsplit("@", 1)[-1], parts.hostname)
+    pinned = parts._replace(netloc=f"{host}:{target.port}" if target.port else host).geturl()
+    return PinnedTarget(pinned, target.netloc, target.host)
 
 
 class Download:

@@ -400,6 +400,30 @@ MESSAGES: dict[str, dict[str, str]] = {
         "pt-BR": "Esta URL não pode ser usada: ela aponta para um endereço de loopback.",
         "es": "Esta URL no se puede usar: apunta a una dirección de loopback.",
     },
+    "error.unsafe_url.reserved": {
+        "en": "This URL cannot be used: it points to an address reserved for special use, not reachable on the "
+        "internet.",
+        "pt-BR": "Esta URL não pode ser usada: ela aponta para um endereço reservado para uso especial, que não é "
+        "alcançável pela internet.",
+        "es": "Esta URL no se puede usar: apunta a una dirección reservada para usos especiales, no accesible desde "
+        "internet.",
+    },
+    "error.unsafe_url.malformed": {
+        "en": "This URL cannot be used: it is not well formed. The host must be a domain name, an IPv4 address "
+        "written as four decimal numbers (1.2.3.4) or an IPv6 address in brackets, with no spaces, control "
+        "characters, percent signs or trailing dot.",
+        "pt-BR": "Esta URL não pode ser usada: ela está malformada. O host deve ser um nome de domínio, um endereço "
+        "IPv4 escrito como quatro números decimais (1.2.3.4) ou um endereço IPv6 entre colchetes, sem espaços, "
+        "caracteres de controle, sinais de porcentagem nem ponto no fim.",
+        "es": "Esta URL no se puede usar: está mal formada. El host debe ser un nombre de dominio, una dirección IPv4 "
+        "escrita como cuatro números decimales (1.2.3.4) o una dirección IPv6 entre corchetes, sin espacios, "
+        "caracteres de control, signos de porcentaje ni punto al final.",
+    },
+    "error.unsafe_url.port": {
+        "en": "This URL cannot be used: its port must be a number from 1 to 65535.",
+        "pt-BR": "Esta URL não pode ser usada: a porta deve ser um número de 1 a 65535.",
+        "es": "Esta URL no se puede usar: el puerto debe ser un número del 1 al 65535.",
+    },
     # --- Message types, media, edits and deletions (docs/messages.md) ---------------------------------
     "error.interactive_not_enabled": {
         "en": "Buttons and lists are experimental (WhatsApp restricts them): they need the "

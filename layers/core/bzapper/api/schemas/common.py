@@ -151,10 +151,14 @@ IN_NUMBERING_PLAN = (
 Recipient = Annotated[str, documented(pattern=RECIPIENT_PATTERN)]
 """Whom a message goes to, or comes from: bzapper.domain.phones.parse_recipient's input."""
 
-_PORT = r"(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})"
-HTTP_URL_PATTERN = rf"^[hH][tT][tT][pP][sS]?://[^/?#@:\[\]\s]+(?::{_PORT})?(?:[/?#].*)?$"
-"""An http(s) URL with a host name or IPv4 address, a port that exists and no credentials: what bzapper.net.check_url
-reads before it resolves the host."""
+_PORT = r"0*(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
+_CONTROL = r"\x00-\x1f\x7f-\x9f"
+_HOST = rf"(?:[^/?#@:\[\]\s%\\{_CONTROL}]+|\[[0-9A-Fa-f:.]+\])"
+HTTP_URL_PATTERN = rf"^[hH][tT][tT][pP][sS]?://{_HOST}(?::{_PORT})?(?:[/?#][^\s{_CONTROL}]*)?$"
+"""An http(s) URL with a host name, an IPv4 address or a bracketed IPv6 address, a port from 1 to 65535, no
+credentials, no whitespace or control characters: what bzapper.net.read_url reads. The guard's finer rules on the
+host (DNS labels, IDNA, no IPv4 shorthand such as 127.1) and where the host resolves are beyond a pattern:
+docs/ssrf.md."""
 
 EVENT_SUBSCRIPTIONS = (*EVENT_TYPES, *dict.fromkeys(f"{event.split('.')[0]}.*" for event in EVENT_TYPES))
 """What webhooks and the stream subscribe to: an event type, or a family (`message.*`)."""
