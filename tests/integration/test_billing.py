@@ -166,7 +166,7 @@ def test_webhook_signature_is_required_and_checked(billing, payments, svc, accou
         ({"Stripe-Signature": signature}, tampered),
     ):
         status, _, error = call(payments, "POST", "/billing/webhooks/stripe", raw_body=body.decode(), headers=headers)
-        assert (status, error["code"]) == (401, "unauthorized")
+        assert (status, error["code"]) == (400, "invalid_signature")
     assert svc.wallets.balance(wallet_id(account.account_id, "test")) == 1_000
 
 

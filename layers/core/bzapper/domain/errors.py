@@ -9,6 +9,7 @@ if TYPE_CHECKING:
     from bzapper.domain.ratelimit import Decision
 
 HTTP_STATUS: dict[str, int] = {
+    "invalid_signature": 400,
     "unauthorized": 401,
     "invalid_credentials": 401,
     "insufficient_balance": 402,
