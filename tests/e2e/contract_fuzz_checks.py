@@ -74,6 +74,12 @@ def _always(_: Any, __: Any) -> bool:
     return True
 
 
+def _integral_float(_: Any, value: Any) -> bool:
+    """JSON Schema's `integer` is a number with no fractional part, `5.0` included; the API takes a JSON integer
+    only (`5`), as its description says: no keyword tells the two apart."""
+    return isinstance(value, float) and value.is_integer()
+
+
 class Unwritable(NamedTuple):
     operations: str
     """Regex over the operation's label (`POST /messages/text`)."""
@@ -117,6 +123,7 @@ UNWRITABLE = (
         "a lower- and an upper-case letter, a digit and a symbol (Unicode classes), no space at either end",
         _weak_password,
     ),
+    Unwritable(r".*", r".+", "an integer field takes a JSON integer, not `5.0`", _integral_float),
 )
 
 STATE_CODES = {
@@ -124,6 +131,10 @@ STATE_CODES = {
     "not_on_whatsapp": "the sandbox network's numbers in +55 11 90000-0xxx are not on WhatsApp",
     "idempotency_conflict": "the Idempotency-Key was used before with another body",
 }
+CREDENTIAL_CODES = {
+    "invalid_signature": "only the payment provider signs its events (Stripe-Signature): no generated header can",
+}
+"""Refusals of credentials that are not an API key (so not a 401), right whatever the data."""
 ACCEPTED_STATUSES = {401, 403, 404, 409, 429}
 """Refusals schemathesis accepts for valid data too: credentials, permissions, state and rate."""
 
@@ -149,6 +160,8 @@ def excuse(label: str, error: dict[str, Any], case: Any) -> str | None:
     code, param = error.get("code"), error.get("param") or ""
     if code in STATE_CODES:
         return STATE_CODES[code]
+    if code in CREDENTIAL_CODES:
+        return CREDENTIAL_CODES[code]
     if code != "validation_failed":
         return None
     matching = [

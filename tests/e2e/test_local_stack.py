@@ -76,6 +76,31 @@ def test_errors_over_http_are_translated_and_shaped(stack: Stack):
     assert requests.delete(f"{stack.base_url}/health", timeout=10).status_code == 405
 
 
+def test_bodies_over_http_are_read_strictly_and_each_refusal_says_what_it_is(stack: Stack):
+    def post(path: str, raw: str | bytes, content_type: str = "application/json", **headers: str) -> tuple[int, dict]:
+        headers = {**stack.auth, "Content-Type": content_type, **headers}
+        response = requests.post(f"{stack.base_url}{path}", data=raw, headers=headers, timeout=10)
+        return response.status_code, response.json()
+
+    address = f'"instance_id": "{stack.instance_id}", "to": "+5511988888888"'
+    for path, raw, param in [
+        ("/billing/checkout", '{"amount": "1000"}', "amount"),
+        ("/billing/checkout", '{"amount": 1000.0}', "amount"),
+        ("/billing/checkout", '{"amount": 1e3}', "amount"),
+        ("/messages/otp", f'{{{address}, "length": "6"}}', "length"),
+        ("/messages/location", f'{{{address}, "latitude": "12.5", "longitude": 1}}', "latitude"),
+    ]:
+        status, error = post(path, raw)
+        assert (status, error["code"], error["param"]) == (422, "validation_failed", param), raw
+        assert "must be a JSON" in error["message"], raw
+    status, error = post("/billing/checkout", '{"amount": 500, "amount": 5000}')
+    assert (status, error["param"]) == (422, "amount") and "more than once" in error["message"]
+    status, error = post("/media", b"--x\r\nno headers here\r\n--x--\r\n", "multipart/form-data")  # no boundary
+    assert (status, error["param"]) == (422, "request_body") and "multipart/form-data" in error["message"]
+    status, error = post("/billing/webhooks/stripe", "{}", **{"Stripe-Signature": "t=1,v1=00"})
+    assert (status, error["code"]) == (400, "invalid_signature")
+
+
 def test_accounts_create_and_tenant_isolation(stack: Stack):
     result = subprocess.run(
         [

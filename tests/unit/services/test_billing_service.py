@@ -142,8 +142,8 @@ def test_unsigned_badly_signed_or_unreadable_events_change_nothing(fakes):
     tenant = open_account(fakes, credits=0)
     payload = fakes.payments.event_for(fakes.checkouts.get(checkout(fakes, tenant).checkout_id), True)
 
-    assert refusal(lambda: billing.process_provider_event(fakes.services, payload, None)).code == "unauthorized"
-    assert refusal(lambda: deliver(fakes, payload, "whsec_someone_else")).code == "unauthorized"
+    assert refusal(lambda: billing.process_provider_event(fakes.services, payload, None)).code == "invalid_signature"
+    assert refusal(lambda: deliver(fakes, payload, "whsec_someone_else")).code == "invalid_signature"
     assert refusal(lambda: deliver(fakes, b"not json", TEST_SECRET)).param == "request_body"
     assert refusal(lambda: deliver(fakes, b'{"data": 1}', TEST_SECRET)).param == "request_body"
     assert fakes.wallets.balance(tenant.wallet) == 0

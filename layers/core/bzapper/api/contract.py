@@ -174,6 +174,15 @@ def _errors_reference() -> str:
             "| --- | --- | --- |",
             *rows,
             "",
+            "## Types",
+            "",
+            "A request body's values have their field's JSON type, never another one converted: an `integer` is a "
+            'JSON integer (`5`; not `"5"`, `5.0` or `5e0`), a `number` a JSON number (`12.5`, or an integer such '
+            'as `12`; not `"12.5"`), a `boolean` is `true` or `false` (not `1` or `"true"`). A field the schema '
+            "does not list is refused, and so is a key given twice in one object. Each is a 422 "
+            "`validation_failed` naming the field in `param`. Query parameters are text by nature: `?limit=10` "
+            "is the integer 10.",
+            "",
             "## Rate limits",
             "",
             "Every authenticated response carries `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset`; "

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bzapper import i18n
+from bzapper.api.bodies import DuplicateKey
 from bzapper.domain.errors import BzError, validation_failed
 from bzapper.domain.ratelimit import Decision
 
@@ -74,20 +75,35 @@ def render(request: Request, error: BzError) -> JSONResponse:
     return JSONResponse(error_body(error, locale, request_id), status_code=error.status, headers=headers)
 
 
+WRONG_TYPE = {
+    "int_type": "error.expected_integer",
+    "float_type": "error.expected_number",
+    "bool_type": "error.expected_boolean",
+}
+"""A value of another JSON type than its field's (request models are strict: `"6"` is no integer): said so."""
+
+
+def field_refusal(kind: str, param: str) -> BzError:
+    """The 422 of one field, by the kind of pydantic error."""
+    if kind == "missing":
+        return validation_failed(param, "error.validation_missing")
+    return validation_failed(param, WRONG_TYPE.get(kind, "error.validation_failed"))
+
+
 def _from_validation(exc: RequestValidationError) -> BzError:
     first = exc.errors()[0] if exc.errors() else {"type": "value_error", "loc": ("body",)}
-    kind = first.get("type", "")
+    kind = str(first.get("type", ""))
     loc = list(first.get("loc", ()))
     # The first element says where (body, query, path, header); the rest is the field's path.
     location = [str(part) for part in (loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc)]
     param = ".".join(location) or BODY_PARAM
     if kind == "json_invalid":
+        if isinstance(exc.__cause__, DuplicateKey):  # valid JSON to the framework, ambiguous to us
+            return validation_failed(exc.__cause__.path or BODY_PARAM, "error.duplicate_key")
         return validation_failed(BODY_PARAM, "error.invalid_json")
     if kind in ("model_attributes_type", "dict_type") and not location:  # valid JSON, but `[1, 2]` or `"x"`
         return validation_failed(BODY_PARAM, "error.body_not_object")
-    if kind == "missing":
-        return validation_failed(param, "error.validation_missing")
-    return validation_failed(param)
+    return field_refusal(kind, param)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -109,8 +125,10 @@ def install_error_handlers(app: FastAPI) -> None:
         elif exc.status_code == 401:
             error = BzError("unauthorized")
         elif exc.status_code == 400:
-            # The framework could not even parse the body (e.g. JSON nested thousands deep).
-            error = validation_failed(BODY_PARAM, "error.invalid_json")
+            # The framework could not even parse the body: a multipart form it cannot read (no boundary, a part
+            # without its headers), or JSON it gave up on (nested thousands deep).
+            multipart = request.headers.get("content-type", "").lower().lstrip().startswith("multipart/")
+            error = validation_failed(BODY_PARAM, "error.invalid_multipart" if multipart else "error.invalid_json")
         else:
             request_id = getattr(request.state, "request_id", "")
             logger.error("unmapped HTTP error %s", exc.status_code, extra={"request_id": request_id})

@@ -8,8 +8,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from bzapper.api.content import contact_content, poll_content, reaction_content
+from bzapper.api.errors import field_refusal
 from bzapper.api.schemas.inbound import CONTENT_MODELS
-from bzapper.domain.errors import BzError, validation_failed
+from bzapper.domain.errors import BzError
 
 
 def renamed(error: BzError, param: str) -> BzError:
@@ -19,10 +20,7 @@ def renamed(error: BzError, param: str) -> BzError:
 
 def _refusal(error: ValidationError) -> BzError:
     first = error.errors()[0]
-    param = ".".join(["content", *(str(part) for part in first["loc"])])
-    if first["type"] == "missing":
-        return validation_failed(param, "error.validation_missing")
-    return validation_failed(param)
+    return field_refusal(first["type"], ".".join(["content", *(str(part) for part in first["loc"])]))
 
 
 def inbound_content(message_type: str, content: dict[str, Any]) -> dict[str, Any]:

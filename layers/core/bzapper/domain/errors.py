@@ -10,6 +10,7 @@ if TYPE_CHECKING:
 
 HTTP_STATUS: dict[str, int] = {
     "bad_request": 400,
+    "invalid_signature": 400,
     "unauthorized": 401,
     "invalid_credentials": 401,
     "insufficient_balance": 402,

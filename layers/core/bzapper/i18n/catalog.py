@@ -13,6 +13,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "pt-BR": "Chave de API ou token de sessão ausente ou inválido.",
         "es": "Falta la clave de API o el token de sesión, o no es válido.",
     },
+    "error.invalid_signature": {
+        "en": "Missing or invalid Stripe-Signature header: it must be a recent signature of this exact body with the "
+        "endpoint's webhook secret.",
+        "pt-BR": "Cabeçalho Stripe-Signature ausente ou inválido: ele deve ser uma assinatura recente deste corpo "
+        "exato com o segredo de webhook do endpoint.",
+        "es": "Falta el encabezado Stripe-Signature o no es válido: debe ser una firma reciente de este cuerpo "
+        "exacto con el secreto de webhook del endpoint.",
+    },
     "error.forbidden": {
         "en": "This API key is not allowed to perform this action.",
         "pt-BR": "Esta chave de API não tem permissão para realizar esta ação.",
@@ -43,6 +51,21 @@ MESSAGES: dict[str, dict[str, str]] = {
         "pt-BR": "O campo obrigatório '{param}' não foi informado.",
         "es": "Falta el campo obligatorio '{param}'.",
     },
+    "error.expected_integer": {
+        "en": "The field '{param}' must be a JSON integer (like 5, not \"5\" or 5.0).",
+        "pt-BR": "O campo '{param}' deve ser um número inteiro JSON (como 5, não \"5\" nem 5.0).",
+        "es": "El campo '{param}' debe ser un número entero JSON (como 5, no \"5\" ni 5.0).",
+    },
+    "error.expected_number": {
+        "en": "The field '{param}' must be a JSON number (like 12.5, not \"12.5\").",
+        "pt-BR": "O campo '{param}' deve ser um número JSON (como 12.5, não \"12.5\").",
+        "es": "El campo '{param}' debe ser un número JSON (como 12.5, no \"12.5\").",
+    },
+    "error.expected_boolean": {
+        "en": "The field '{param}' must be true or false (not 1 or \"true\").",
+        "pt-BR": "O campo '{param}' deve ser true ou false (não 1 nem \"true\").",
+        "es": "El campo '{param}' debe ser true o false (no 1 ni \"true\").",
+    },
     "error.invalid_json": {
         "en": "The request body is not valid JSON.",
         "pt-BR": "O corpo da requisição não é um JSON válido.",
@@ -52,6 +75,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The request body must be a JSON object.",
         "pt-BR": "O corpo da requisição deve ser um objeto JSON.",
         "es": "El cuerpo de la solicitud debe ser un objeto JSON.",
+    },
+    "error.invalid_multipart": {
+        "en": "The request body is not a valid multipart/form-data body (check its boundary and each part's headers).",
+        "pt-BR": "O corpo da requisição não é um multipart/form-data válido (verifique o boundary e os cabeçalhos de "
+        "cada parte).",
+        "es": "El cuerpo de la solicitud no es un multipart/form-data válido (revisa el boundary y los encabezados de "
+        "cada parte).",
+    },
+    "error.duplicate_key": {
+        "en": "The field '{param}' appears more than once in the request body: give each field once.",
+        "pt-BR": "O campo '{param}' aparece mais de uma vez no corpo da requisição: informe cada campo uma só vez.",
+        "es": "El campo '{param}' aparece más de una vez en el cuerpo de la solicitud: indica cada campo una sola vez.",
     },
     "error.invalid_recipient": {
         "en": "'{value}' is not a valid E.164 phone number or WhatsApp JID.",
@@ -804,11 +839,6 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Wallet {wallet} credited with {amount}; balance {balance}.",
         "pt-BR": "Carteira {wallet} creditada com {amount}; saldo {balance}.",
         "es": "Billetera {wallet} acreditada con {amount}; saldo {balance}.",
-    },
-    "error.invalid_signature": {
-        "en": "The webhook signature is missing or invalid.",
-        "pt-BR": "A assinatura do webhook está ausente ou é inválida.",
-        "es": "La firma del webhook falta o no es válida.",
     },
     "error.sandbox_invalid_pairing_code": {
         "en": "This pairing code is not the one the instance is showing (or it expired). Ask for a new code.",

@@ -93,12 +93,13 @@ def settle_sandbox_checkout(services: Services, checkout: Checkout, paid: bool) 
 
 def verify_provider_event(services: Services, payload: bytes, signature: str | None) -> ProviderEvent:
     """The event and the mode it may touch, decided by the secret that signed it, never by its content."""
+    # Not `unauthorized`: no API key is involved, and the provider only needs a non-2xx to retry.
     if not signature:
-        raise BzError("unauthorized")
+        raise BzError("invalid_signature")
     try:
         return services.payments.verify(payload, signature)
     except InvalidSignature as error:
-        raise BzError("unauthorized") from error
+        raise BzError("invalid_signature") from error
     except ValueError as error:  # signed but not JSON
         raise validation_failed("request_body") from error
 

@@ -5,6 +5,7 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Query
 
 from bzapper.api.auth import authenticate
+from bzapper.api.bodies import JsonRoute
 from bzapper.api.presenters.account import entitlements_out, usage_out
 from bzapper.api.schemas.account import AccountOut, AccountPatch, Entitlements, UsageReport
 from bzapper.api.schemas.common import error_responses
@@ -16,7 +17,7 @@ from bzapper.services.accounts import account_of, update_account
 from bzapper.services.entitlements import entitlements
 from bzapper.services.usage import usage_report
 
-router = APIRouter(tags=["account"])
+router = APIRouter(tags=["account"], route_class=JsonRoute)
 
 _RANGE = (
     " Between 2000 and 2100, `from` before `to`, at most 31 days apart by hour or 366 by day: rules between the two "

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.security.utils import get_authorization_scheme_param
 
+from bzapper.api.bodies import JsonRoute
 from bzapper.api.schemas.auth import (
     Confirmed,
     ConfirmRequest,
@@ -25,7 +26,7 @@ from bzapper.bootstrap import services
 from bzapper.domain.identity import AuthTokens
 from bzapper.services import auth as service
 
-router = APIRouter(tags=["auth"])
+router = APIRouter(tags=["auth"], route_class=JsonRoute)
 
 
 def _tokens(tokens: AuthTokens) -> Tokens:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Query, Request
 
 from bzapper.api.auth import authenticate
+from bzapper.api.bodies import JsonRoute
 from bzapper.api.presenters.billing import checkout_out, wallet_out
 from bzapper.api.schemas.billing import CheckoutOut, CheckoutRequest, Wallet
 from bzapper.api.schemas.common import error_responses
@@ -10,7 +11,7 @@ from bzapper.bootstrap import services
 from bzapper.domain.model import Principal
 from bzapper.services.billing import create_checkout, wallet_view
 
-router = APIRouter(tags=["billing"])
+router = APIRouter(tags=["billing"], route_class=JsonRoute)
 
 
 @router.get(

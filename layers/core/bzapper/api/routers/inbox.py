@@ -3,6 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Path, Query
 
 from bzapper.api.auth import authenticate
+from bzapper.api.bodies import JsonRoute
 from bzapper.api.presenters.inbox import conversation_page, conversation_read, thread_page
 from bzapper.api.schemas.common import error_responses
 from bzapper.api.schemas.inbox import CHAT_PATTERN, ConversationList, ConversationMessages, ConversationReadOut
@@ -10,7 +11,7 @@ from bzapper.bootstrap import services
 from bzapper.domain.model import Principal
 from bzapper.services import inbox as service
 
-router = APIRouter(tags=["inbox"])
+router = APIRouter(tags=["inbox"], route_class=JsonRoute)
 
 INSTANCE_ID = Query(
     min_length=1, max_length=64, examples=["inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q"], description="The number's instance."

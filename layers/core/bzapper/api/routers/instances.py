@@ -7,6 +7,7 @@ import io
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from bzapper.api.auth import authenticate
+from bzapper.api.bodies import JsonRoute
 from bzapper.api.schemas.common import error_responses
 from bzapper.api.schemas.instances import (
     CheckNumbersRequest,
@@ -24,7 +25,7 @@ from bzapper.domain.clock import iso
 from bzapper.domain.model import InstanceView, Principal
 from bzapper.services import instances as service
 
-router = APIRouter(tags=["instances"])
+router = APIRouter(tags=["instances"], route_class=JsonRoute)
 
 INSTANCE_ID = Path(examples=["inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q"])
 

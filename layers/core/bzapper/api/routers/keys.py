@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Body, Depends, Path
 
 from bzapper.api.auth import authenticate
+from bzapper.api.bodies import JsonRoute
 from bzapper.api.presenters.keys import key_out
 from bzapper.api.schemas.common import error_responses
 from bzapper.api.schemas.keys import KeyCreate, KeyList, KeyOut, KeyRoll
@@ -13,7 +14,7 @@ from bzapper.bootstrap import services
 from bzapper.domain.model import Principal
 from bzapper.services import keys as service
 
-router = APIRouter(tags=["keys"])
+router = APIRouter(tags=["keys"], route_class=JsonRoute)
 
 KEY_ID = Path(examples=["key_01JD5V6W4E7R8T9Y0U1I2O3P4Q"])
 

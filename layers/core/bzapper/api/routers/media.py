@@ -7,6 +7,7 @@ from fastapi import APIRouter, Body, Depends, File, Path, UploadFile
 from fastapi.responses import RedirectResponse
 
 from bzapper.api.auth import authenticate
+from bzapper.api.bodies import JsonRoute
 from bzapper.api.presenters.media import media_out, upload_started_out
 from bzapper.api.schemas.common import error_responses
 from bzapper.api.schemas.media import MediaOut, UploadComplete, UploadStarted
@@ -15,7 +16,7 @@ from bzapper.domain.media import DIRECT_UPLOAD_MAX, DOWNLOAD_URL_SECONDS, file_c
 from bzapper.domain.model import Principal
 from bzapper.services import media as service
 
-router = APIRouter(tags=["media"])
+router = APIRouter(tags=["media"], route_class=JsonRoute)
 
 MEDIA_ID = Path(examples=["med_01JD5V6W4E7R8T9Y0U1I2O3P4Q"])
 

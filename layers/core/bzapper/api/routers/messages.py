@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from pydantic import BaseModel
 
 from bzapper.api.auth import authenticate
+from bzapper.api.bodies import JsonRoute
 from bzapper.api.content import content_of
 from bzapper.api.schemas.common import error_responses
 from bzapper.api.schemas.events import MessageChangeEvent
@@ -42,7 +43,7 @@ from bzapper.domain.sending import SendDraft
 from bzapper.services.otp import OtpRequest, send_otp
 from bzapper.services.sending import INTERACTIVE_TYPES, SendResult, change_message, read_message, send_message
 
-router = APIRouter(tags=["messages"])
+router = APIRouter(tags=["messages"], route_class=JsonRoute)
 
 IDEMPOTENCY_HEADER = Header(
     default=None,

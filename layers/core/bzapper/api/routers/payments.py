@@ -8,6 +8,7 @@ from fastapi import APIRouter, Header, Path, Request
 from fastapi.responses import HTMLResponse
 
 from bzapper import i18n
+from bzapper.api.bodies import JsonRoute
 from bzapper.api.errors import resolve_locale
 from bzapper.api.schemas.common import error_responses, html_responses
 from bzapper.api.schemas.payments import Received
@@ -15,7 +16,7 @@ from bzapper.bootstrap import services
 from bzapper.domain.billing import Checkout
 from bzapper.services.billing import process_provider_event, sandbox_checkout, settle_sandbox_checkout
 
-router = APIRouter(tags=["billing"])
+router = APIRouter(tags=["billing"], route_class=JsonRoute)
 
 # Not found (404) and no longer open (409) are pages too: a payer's browser shows them.
 _HTML_PAGE = html_responses(
@@ -28,7 +29,7 @@ CHECKOUT_ID = Path(examples=["chk_01JD5V6W4E7R8T9Y0U1I2O3P4Q"])
     "/billing/webhooks/stripe",
     response_model=Received,
     summary="Payment provider webhook (Stripe-Signature verified)",
-    responses=error_responses(401, 422),
+    responses=error_responses(400, 422),
 )
 async def stripe_webhook(
     request: Request, stripe_signature: str | None = Header(default=None, alias="Stripe-Signature")

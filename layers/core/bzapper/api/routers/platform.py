@@ -6,10 +6,11 @@ from importlib import resources
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
+from bzapper.api.bodies import JsonRoute
 from bzapper.api.schemas.common import html_responses
 from bzapper.api.schemas.platform import Health
 
-router = APIRouter(tags=["platform"])
+router = APIRouter(tags=["platform"], route_class=JsonRoute)
 
 REFERENCE = "static/reference.html"
 """The rendered reference, built from openapi.yaml by `make openapi` and shipped as package data."""

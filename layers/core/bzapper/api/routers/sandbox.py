@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from fastapi import APIRouter, Body, Depends, Path
 
 from bzapper.api.auth import require_test_mode
+from bzapper.api.bodies import JsonRoute
 from bzapper.api.sandbox_inbound import inbound_content, renamed
 from bzapper.api.schemas.common import IN_NUMBERING_PLAN, RECIPIENT_PATTERN, error_responses
 from bzapper.api.schemas.sandbox import (
@@ -33,7 +34,7 @@ from bzapper.i18n import MESSAGES
 from bzapper.ports.sandbox import SandboxWorld
 from bzapper.services import instances as instance_service
 
-router = APIRouter(tags=["sandbox"])
+router = APIRouter(tags=["sandbox"], route_class=JsonRoute)
 
 INSTANCE_ID = Path(examples=["inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q"])
 

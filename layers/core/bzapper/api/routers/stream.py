@@ -4,13 +4,14 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
 from bzapper.api.auth import authenticate
+from bzapper.api.bodies import JsonRoute
 from bzapper.api.schemas.common import error_responses, event_stream_response
 from bzapper.api.schemas.stream import RESUME_PATTERN, TYPES_PATTERN, stream_item_schema
 from bzapper.bootstrap import services
 from bzapper.domain.model import Principal
 from bzapper.services.stream import checked_filters, event_stream, start_position
 
-router = APIRouter(tags=["events"])
+router = APIRouter(tags=["events"], route_class=JsonRoute)
 
 _SSE = {
     **event_stream_response(

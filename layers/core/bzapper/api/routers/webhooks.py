@@ -3,6 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from bzapper.api.auth import authenticate
+from bzapper.api.bodies import JsonRoute
 from bzapper.api.presenters.webhooks import delivery_page, webhook_out
 from bzapper.api.schemas.common import error_responses
 from bzapper.api.schemas.events import (
@@ -24,7 +25,7 @@ from bzapper.bootstrap import services
 from bzapper.domain.model import Principal
 from bzapper.services import webhooks as service
 
-router = APIRouter(tags=["webhooks"])
+router = APIRouter(tags=["webhooks"], route_class=JsonRoute)
 
 WEBHOOK_ID = Path(examples=["wh_01JD5V6W4E7R8T9Y0U1I2O3P4Q"])
 DELIVERY_ID = Path(examples=["dlv_01JD5V6W4E7R8T9Y0U1I2O3P4Q"])

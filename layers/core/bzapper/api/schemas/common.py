@@ -13,9 +13,20 @@ from bzapper.domain.webhooks import EVENT_TYPES
 ErrorCode = Literal[ERROR_CODES]  # type: ignore[valid-type]
 
 
+REQUEST_CONFIG = ConfigDict(extra="forbid", strict=True)
+"""Every request model's rules (through `Strict`, or given to `create_model`):
+
+- an unknown field is a client bug worth reporting, not something to ignore silently;
+- a value has its field's JSON type, never a conversion: an integer is a JSON integer (not `"6"`, `6.0` or `6e0`),
+  a number a JSON number (an integer is one), a boolean `true`/`false` (not `1` or `"true"`). FastAPI validates
+  the body once parsed, as Python data, so strict mode is exactly that; it would also refuse a string for a
+  datetime, UUID or Enum field (Python mode wants the object): such a field would need `Field(strict=False)`.
+  tests/unit/test_strict_request_types.py walks every request model to keep it so.
+"""
+
+
 class Strict(BaseModel):
-    # An unknown field is a client bug worth reporting, not something to ignore silently.
-    model_config = ConfigDict(extra="forbid")
+    model_config = REQUEST_CONFIG
 
 
 class ErrorBody(BaseModel):
@@ -64,7 +75,10 @@ class PartyOut(BaseModel):
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     descriptions = {
-        400: "Malformed request (`bad_request`): a header that must come once came twice, or holds two values.",
+        400: (
+            "Malformed request (`bad_request`: a header that must come once came twice, or holds two values), or a "
+            "missing or invalid signature (`invalid_signature`, on signed callbacks)."
+        ),
         401: "Missing or invalid API key (`unauthorized`).",
         402: "Not enough credits (`insufficient_balance`).",
         403: "Not allowed for this key (`forbidden`).",

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, create_model
 from pydantic.fields import FieldInfo
 
-from bzapper.api.schemas.common import Strict
+from bzapper.api.schemas.common import REQUEST_CONFIG, Strict
 from bzapper.api.schemas.messages import (
     SELECTABLE_AT_MOST_OPTIONS,
     ContactCard,
@@ -70,7 +70,7 @@ def _content_model(
         fields |= {name: _sent(sent, name) for name in names}
     return create_model(  # type: ignore[call-overload,no-any-return]
         model_name,
-        __config__=ConfigDict(extra="forbid", json_schema_extra=rules),
+        __config__=ConfigDict(**REQUEST_CONFIG, json_schema_extra=rules),
         reply_to=(InboundQuote | None, None),
         mentions=(list[str] | None, mentions_field()),
         **fields,
@@ -113,7 +113,7 @@ BODY_SHORTCUT = ("text", "edit")
 def beside_body(model: type[BaseModel]) -> type[BaseModel]:
     """The content beside the request's own `body` (for the contract only): the same fields, `body` left out."""
     fields = {name: _sent(model, name) for name in model.model_fields if name != "body"}
-    return create_model(f"{model.__name__}BesideBody", __config__=ConfigDict(extra="forbid"), **fields)  # type: ignore[call-overload,no-any-return]
+    return create_model(f"{model.__name__}BesideBody", __config__=REQUEST_CONFIG, **fields)  # type: ignore[call-overload,no-any-return]
 
 
 CONTENT_BESIDE_BODY = {message_type: beside_body(CONTENT_MODELS[message_type]) for message_type in BODY_SHORTCUT}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field
 
 from bzapper.api.schemas.common import Strict
 from bzapper.domain.keys import KEY_NAME_MAX, ROLL_HOURS_MAX, SCOPES
@@ -37,14 +37,14 @@ class KeyCreate(Strict):
 
 
 class KeyRoll(Strict):
-    expires_in_hours: StrictInt = Field(
+    expires_in_hours: int = Field(
         default=0,
         ge=0,
         le=ROLL_HOURS_MAX,
         description="How long the current secret keeps working (0: it stops now; at most 7 days).",
     )
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"example": {"expires_in_hours": 24}})
+    model_config = ConfigDict(json_schema_extra={"example": {"expires_in_hours": 24}})
 
 
 class KeyOut(BaseModel):
