@@ -25,7 +25,7 @@ from bzapper.domain.pacing import Pacer, PacingPolicy
 from bzapper.engines.sandbox.engine import SandboxEngine
 from bzapper.topology import JOB_VISIBILITY_SECONDS
 from bzapper.worker.jobs import JobRunner
-from bzapper.worker.visibility import HEARTBEAT_SECONDS, RENEW_WITHIN_SECONDS
+from bzapper.worker.visibility import HEARTBEAT_SECONDS, RENEW_WITHIN_SECONDS, VisibilityKeeper
 
 OWN = "+5511955550001"
 CRASH_COST_BOUND_SECONDS = 10
@@ -230,6 +230,23 @@ def test_a_stopping_worker_gives_back_the_jobs_it_has_not_started(make_world: Ca
     assert world.received() == world.bodies[:1]
     # Visible at once to the next holder, in order, without waiting for any timeout.
     assert [json.loads(m["Body"])["message_id"] for m in world.queue.receive()] == world.message_ids[1:]
+
+
+def test_a_failed_extension_is_tried_again_before_the_job_could_come_back() -> None:
+    now = [0]
+    queue = MemoryQueueReader(lambda: now[0], visibility_ms=JOB_VISIBILITY_SECONDS * 1000, fifo=True)
+    queue.put("job", group="number")
+    keeper = VisibilityKeeper(lambda: now[0] / 1000)
+    [message] = queue.receive()
+    keeper.hold(queue, [message["ReceiptHandle"]], received_at=0.0)
+    queue.fail_next("hide", ConnectionError("throttled"), times=2)  # SQS refuses the first two extensions
+
+    for second in range(1, 3 * JOB_VISIBILITY_SECONDS + 1):
+        now[0] = second * 1000
+        if second % HEARTBEAT_SECONDS == 0:
+            keeper.beat()
+        assert queue.receive() == [], f"redelivered at {second} s"
+    assert queue.call_count("hide") > 2
 
 
 def test_the_memory_fifo_queue_holds_a_group_back_while_one_of_its_messages_is_in_flight() -> None:

@@ -70,6 +70,8 @@ class VisibilityKeeper:
         """Jobs just received (`received_at` by this keeper's clock, no earlier than the receive returned)."""
         holding = Holding(reader, handles, received_at + self.visibility_seconds)
         with self._lock:
+            # Forget what was let go of entirely here too: a runner whose heartbeat is not started keeps no garbage.
+            self._holdings = [each for each in self._holdings if each.handles]
             self._holdings.append(holding)
         return holding
 
