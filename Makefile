@@ -9,7 +9,7 @@ DEV_STAMP := $(VENV)/.installed-local-$(HASH)
 PORT ?=
 PYTEST_WORKERS ?= 2
 
-.PHONY: setup dev test unit integration e2e lint format openapi clean synth bench console
+.PHONY: setup dev test unit integration e2e lint format openapi clean synth bench bench-crash console
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -88,6 +88,11 @@ openapi: $(STAMP) $(NPM_STAMP) $(SDK_NPM_STAMP)
 ## a table on stdout and bench/results.json; about 6-10 minutes on 2 cores. See docs/performance.md.
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+## What a kill -9 of the session worker costs one number's backlog (60 sends; calm vs crash on one booted
+## stack, outbox re-sends counted): about 4 minutes on 2 cores, so not part of `make bench`. `make bench-crash CRASH_ARGS="--repeats 2"`.
+bench-crash: $(STAMP)
+	$(BIN)/python -m bench.crash $(CRASH_ARGS)
 
 ## CloudFormation for a stage into cdk.out/ (offline, no Docker; cdk-nag at synth, then cfn-lint). STAGE=dev.
 synth: $(STAMP) $(NPM_STAMP) console

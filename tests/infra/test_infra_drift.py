@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import pytest
 from support.cdk import Synth, consumed_queue
@@ -114,6 +115,7 @@ def test_the_local_runtime_provisions_the_same_tables_and_queues(synth: Synth) -
     from bzapper_dev.local.provision import provision
 
     local_settings = dataclasses.replace(settings(), stage=synth.config.stage)
+    local_settings_of: dict[str, tuple[int, bool, int | None]] = {}
     with mock_aws():
         session = boto3.session.Session(region_name=local_settings.region)
         provision(session, local_settings)
@@ -131,6 +133,11 @@ def test_the_local_runtime_provisions_the_same_tables_and_queues(synth: Synth) -
         for url in sqs.list_queues().get("QueueUrls", []):
             attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
             local_queues[url.rsplit("/", 1)[1]] = attributes.get("RedrivePolicy") is not None
+            local_settings_of[url.rsplit("/", 1)[1]] = _queue_settings(
+                attributes.get("VisibilityTimeout"),
+                attributes.get("FifoQueue") == "true",
+                json.loads(attributes["RedrivePolicy"])["maxReceiveCount"] if "RedrivePolicy" in attributes else None,
+            )
 
     deployed_tables = {}
     for table in synth.resources("AWS::DynamoDB::Table").values():
@@ -151,3 +158,23 @@ def test_the_local_runtime_provisions_the_same_tables_and_queues(synth: Synth) -
     }
     assert {name: has for name, has in local_queues.items() if name in topology_queues} == deployed_queues
     assert set(deployed_queues) == topology_queues
+    # The same queue behaviour on both sides: visibility timeout (a crashed worker's jobs come back after it,
+    # locally as on AWS), FIFO, receives before the DLQ.
+    deployed_settings = {}
+    for queue in synth.resources("AWS::SQS::Queue").values():
+        props = queue["Properties"]
+        if props["QueueName"] in topology_queues:
+            deployed_settings[props["QueueName"]] = _queue_settings(
+                props.get("VisibilityTimeout", DEFAULT_SQS_VISIBILITY_TIMEOUT),
+                props.get("FifoQueue", False),
+                props["RedrivePolicy"]["maxReceiveCount"] if "RedrivePolicy" in props else None,
+            )
+    assert {name: value for name, value in local_settings_of.items() if name in topology_queues} == deployed_settings
+
+
+DEFAULT_SQS_VISIBILITY_TIMEOUT = 30
+"""What SQS gives a queue created without one (a DLQ, on both sides)."""
+
+
+def _queue_settings(visibility: object, fifo: bool, max_receives: int | None) -> tuple[int, bool, int | None]:
+    return int(str(visibility)) if visibility is not None else DEFAULT_SQS_VISIBILITY_TIMEOUT, fifo, max_receives

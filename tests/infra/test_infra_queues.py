@@ -124,3 +124,18 @@ def test_rules_deliver_to_their_queue_with_retries_and_a_dlq(tmp_path) -> None:
     dlq = resources[target["DeadLetterConfig"]["Arn"]["Fn::GetAtt"][0]]["Properties"]
     assert target_queue["QueueName"] == "bzapper-dev-rule-target"
     assert dlq["QueueName"] == "bzapper-dev-rule-to-target-dlq"
+
+
+def test_send_job_queues_have_the_short_visibility_the_workers_heartbeat_extends(synth: Synth) -> None:
+    """A dead worker's jobs (and the number each blocks) come back after the queue's visibility timeout: it is
+    short, and a live worker's heartbeat renews its jobs in hand well before it runs out (docs/sessions.md)."""
+    from bzapper.topology import JOB_VISIBILITY_SECONDS, SHARD_COUNT, priority_queue_name, shard_queue_name
+    from bzapper.worker.visibility import HEARTBEAT_SECONDS, RENEW_WITHIN_SECONDS
+
+    queues = queues_by_name(synth)
+    for shard in range(SHARD_COUNT):
+        for name in (shard_queue_name(shard), priority_queue_name(shard)):
+            _, queue = queues[synth.config.name(name) + ".fifo"]
+            assert queue["Properties"]["VisibilityTimeout"] == JOB_VISIBILITY_SECONDS
+    assert JOB_VISIBILITY_SECONDS <= 10
+    assert 2 * HEARTBEAT_SECONDS <= RENEW_WITHIN_SECONDS < JOB_VISIBILITY_SECONDS

@@ -11,7 +11,7 @@ from bzapper.adapters.aws.models import MessageModel
 from bzapper.domain.engine import NotConnected, PermanentFailure
 from bzapper.domain.leases import LeaseLost
 from bzapper.domain.pacing import Pacer, PacingPolicy
-from bzapper.topology import HELD_VISIBILITY_SECONDS
+from bzapper.topology import HELD_VISIBILITY_SECONDS, JOB_VISIBILITY_SECONDS
 from bzapper.worker.jobs import OPENING_RETRY_SECONDS, JobRunner, Outcome
 
 
@@ -201,14 +201,22 @@ def test_pacing_keeps_a_waiting_group_invisible(messages_handler, svc, account):
         svc.instances.view,
         reporter,
         Pacer(PacingPolicy(min_interval_ms=6000), lambda: clock[0]),
+        clock=lambda: clock[0],
     )
     jobs = [_job(messages_handler, account, svc) for _ in range(2)]
     reader = ListReader()
     stop = threading.Event()
-    stop.wait = lambda seconds: False  # no real sleeping: the slot is reserved, the wait itself skipped
-    runner.process_batch(0, reader, _batch(jobs, account.instance_id), stop)
-    # The second job waits 6 s for its slot: longer than what is left of the 10 s visibility minus a margin.
-    assert reader.hidden and reader.hidden[0][0] == ["rh1"]
+
+    def wait(seconds):  # no real sleeping: the time passes, and the heartbeat's thread beats meanwhile
+        clock[0] += seconds
+        runner.visibility.beat()
+        return False
+
+    stop.wait = wait
+    runner.process_batch(0, reader, _batch(jobs, account.instance_id), stop, received_at=0.0)
+    # The second job waits 6 s for its slot: the heartbeat extends it (only it: the first is deleted), since
+    # less than RENEW_WITHIN_SECONDS of its 10 s visibility is left.
+    assert reader.hidden == [(["rh1"], JOB_VISIBILITY_SECONDS)]
     assert reader.deleted == ["rh0", "rh1"]
 
 

@@ -24,10 +24,11 @@ HELD_VISIBILITY_SECONDS, so a number may stay down for hours before its queued s
 
 HELD_VISIBILITY_SECONDS = 30
 
-JOB_VISIBILITY_SECONDS = 40
-"""A received send job stays invisible this long: a send's worst case (the host call's 30 s limit) fits, so no
-other consumer can take it meanwhile; it is also how long a crashed worker's in-flight jobs wait to return."""
-"""FIFO shard queues the session workers lease; an instance's shard is fixed at its creation."""
+JOB_VISIBILITY_SECONDS = 10
+"""The shard and priority queues' visibility timeout: how long a dead worker's jobs (and the number, the FIFO
+group, each of them blocks) wait before they come back. A live worker keeps its jobs in hand invisible however
+long they take by extending them before it runs out (bzapper.worker.visibility's heartbeat), so a short timeout
+costs a live worker one ChangeMessageVisibilityBatch every few seconds per batch still in hand, nothing more."""
 
 
 @dataclass(frozen=True)

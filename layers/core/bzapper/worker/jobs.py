@@ -4,6 +4,9 @@ Exactly once toward the recipient: a redelivered job whose message already reach
 one that crashed between WhatsApp's ack and our report is re-sent with the same WhatsApp id (derived
 from our message id), which the recipient's device collapses. Order per number: a job that must wait
 (held, retried) keeps every later job of its number waiting behind it (FIFO group = instance).
+
+Jobs in hand stay invisible by a heartbeat (bzapper.worker.visibility), not by a long visibility timeout:
+a worker that dies leaves its jobs, and the number they block, for JOB_VISIBILITY_SECONDS at most.
 """
 
 from __future__ import annotations
@@ -26,24 +29,22 @@ from bzapper.domain.pacing import Pacer
 from bzapper.domain.statuses import RANK, MessageStatus, rank
 from bzapper.ports.workers import QueueReader
 from bzapper.services.container import Services
-from bzapper.topology import HELD_VISIBILITY_SECONDS, JOB_VISIBILITY_SECONDS
+from bzapper.topology import HELD_VISIBILITY_SECONDS
 from bzapper.worker.hosts import POLL_WAIT_SECONDS, HostPool
 from bzapper.worker.reports import Reporter
+from bzapper.worker.visibility import Holding, VisibilityKeeper
 
 logger = logging.getLogger("bzapper.worker.jobs")
 
-VISIBILITY_SECONDS = JOB_VISIBILITY_SECONDS
 GROUPS_IN_PARALLEL = 8
 OPENING_RETRY_SECONDS = 2
-SEND_ALLOWANCE_SECONDS = 35
-"""A send's worst case: the host call's own limit (30 s) and a margin; the job stays invisible that long."""
 REPORT_ATTEMPTS = 3
 INSTANCE_GONE = "instance_not_connected"
 
 
 class Outcome(Enum):
     DONE = "done"  # sent (now or before), or failed for good: delete the job
-    RETRY = "retry"  # leave it: it comes back after its visibility timeout
+    RETRY = "retry"  # let it go: it comes back within JOB_VISIBILITY_SECONDS
     HELD = "held"  # the number is down: hide it (and its group) for longer
     WAIT = "wait"  # the number's session is opening here: look again in a moment
     LOST = "lost"  # the shard is not ours any more: touch nothing
@@ -61,18 +62,25 @@ class JobRunner:
         instance_of: Callable[[str], InstanceView | None],
         reporter: Reporter,
         pacer: Pacer,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.services = services
         self.pool_for = pool_for
         self.instance_of = instance_of
         self.reporter = reporter
         self.pacer = pacer
+        self._clock = clock
+        self.visibility = VisibilityKeeper(clock)
         self._suspensions: TTLCache[bool] = TTLCache(10_000)
         # The priority lane has threads of its own: an OTP never waits behind a paced campaign's group.
         self._executors = {
             False: ThreadPoolExecutor(GROUPS_IN_PARALLEL, thread_name_prefix="jobs"),
             True: ThreadPoolExecutor(GROUPS_IN_PARALLEL, thread_name_prefix="priority"),
         }
+
+    def start(self) -> None:
+        """The heartbeat of the jobs in hand (`consume` needs it; `process_batch` alone does not start it)."""
+        self.visibility.start()
 
     def consume(
         self,
@@ -86,7 +94,7 @@ class JobRunner:
         while not stop.is_set():
             try:
                 messages = reader.receive(max_messages=10, wait_seconds=wait_seconds)
-                self.process_batch(shard, reader, messages, stop, priority, received_at=time.monotonic())
+                self.process_batch(shard, reader, messages, stop, priority, received_at=self._clock())
             except Exception:
                 logger.exception("shard %s: receive loop error", shard)
                 stop.wait(1.0)
@@ -100,14 +108,20 @@ class JobRunner:
         priority: bool = False,
         received_at: float | None = None,
     ) -> None:
-        """Each number's jobs in queue order; different numbers in parallel."""
-        received_at = time.monotonic() if received_at is None else received_at
+        """Each number's jobs in queue order; different numbers in parallel. Every job received stays in
+        hand (its visibility extended by the heartbeat) until it is deleted, hidden on purpose or let go."""
+        received_at = self._clock() if received_at is None else received_at
         groups: dict[str, list[dict]] = {}
         for message in messages:
             groups.setdefault(message.get("Attributes", {}).get("MessageGroupId", ""), []).append(message)
-        futures = [
-            self._executors[priority].submit(self._process_group, shard, reader, group, stop, priority, received_at)
+        # Held from the receive on: a group waiting for a free thread is in hand too.
+        holdings = [
+            (group, self.visibility.hold(reader, [m["ReceiptHandle"] for m in group], received_at))
             for group in groups.values()
+        ]
+        futures = [
+            self._executors[priority].submit(self._process_group, shard, reader, group, holding, stop, priority)
+            for group, holding in holdings
         ]
         for future in futures:
             future.result()
@@ -117,31 +131,43 @@ class JobRunner:
         shard: int,
         reader: QueueReader,
         messages: list[dict],
+        holding: Holding,
         stop: threading.Event,
         priority: bool,
-        received_at: float,
     ) -> None:
-        invisible_until = received_at + VISIBILITY_SECONDS
-        for index, message in enumerate(messages):
-            if stop.is_set():
-                return  # not deleted: it comes back to whoever holds the shard next
-            job = json.loads(message["Body"])
-            wait = self.pacer.reserve(job["instance_id"], priority) if self.pacer.enabled else 0.0
-            if time.monotonic() + wait + SEND_ALLOWANCE_SECONDS > invisible_until:
-                # Neither the pacing wait nor a slow send may let SQS hand these jobs to anyone else meanwhile.
-                extra = int(wait) + SEND_ALLOWANCE_SECONDS + VISIBILITY_SECONDS
-                reader.hide([m["ReceiptHandle"] for m in messages[index:]], extra)
-                invisible_until = time.monotonic() + extra
-            if wait > 0 and stop.wait(wait):
-                return
-            outcome = self.process_job(shard, job)
-            if outcome is Outcome.DONE:
-                reader.delete([message["ReceiptHandle"]])
-                continue
-            if outcome in (Outcome.HELD, Outcome.WAIT):
-                seconds = HELD_VISIBILITY_SECONDS if outcome is Outcome.HELD else OPENING_RETRY_SECONDS
-                reader.hide([m["ReceiptHandle"] for m in messages[index:]], seconds)
-            return  # nothing of this number overtakes a job that waits
+        try:
+            for index, message in enumerate(messages):
+                if stop.is_set():
+                    self._give_back(reader, holding, messages[index:])
+                    return
+                job = json.loads(message["Body"])
+                # The heartbeat keeps the group invisible however long its pacing slot or a slow send takes.
+                wait = self.pacer.reserve(job["instance_id"], priority) if self.pacer.enabled else 0.0
+                if wait > 0 and stop.wait(wait):
+                    self._give_back(reader, holding, messages[index:])
+                    return
+                outcome = self.process_job(shard, job)
+                if outcome is Outcome.DONE:
+                    holding.let_go([message["ReceiptHandle"]])
+                    reader.delete([message["ReceiptHandle"]])
+                    continue
+                if outcome in (Outcome.HELD, Outcome.WAIT):
+                    holding.let_go()
+                    seconds = HELD_VISIBILITY_SECONDS if outcome is Outcome.HELD else OPENING_RETRY_SECONDS
+                    reader.hide([m["ReceiptHandle"] for m in messages[index:]], seconds)
+                return  # nothing of this number overtakes a job that waits
+        finally:
+            # RETRY, LOST, an error: the rest is no longer extended and comes back within the visibility timeout.
+            holding.let_go()
+
+    @staticmethod
+    def _give_back(reader: QueueReader, holding: Holding, messages: list[dict]) -> None:
+        """A stopping shard's jobs not started yet: visible at once to the shard's next holder."""
+        holding.let_go()
+        try:
+            reader.hide([m["ReceiptHandle"] for m in messages], 0)
+        except Exception:
+            logger.exception("giving back %d jobs failed; they come back by their visibility timeout", len(messages))
 
     def process_job(self, shard: int, job: dict) -> Outcome:
         message_id = job["message_id"]
@@ -230,3 +256,4 @@ class JobRunner:
     def shutdown(self) -> None:
         for executor in self._executors.values():
             executor.shutdown(wait=False, cancel_futures=True)
+        self.visibility.stop()

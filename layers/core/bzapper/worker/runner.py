@@ -102,6 +102,7 @@ class SessionWorker:
 
     def run(self, should_continue: Callable[[], bool] = lambda: True) -> None:
         self.reporter.start()
+        self.jobs.start()  # the heartbeat of the jobs in hand, before any shard's consumers receive
         self.keeper.start()
         try:
             while not self.stop.is_set() and should_continue():

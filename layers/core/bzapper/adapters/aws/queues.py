@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import logging
 
 from bzapper.adapters.aws.clients import client, queue_url
 from bzapper.config import settings
 from bzapper.domain.model import OutboundMessage
 from bzapper.domain.reports import group_and_dedupe
 from bzapper.topology import priority_queue_name, shard_queue_name
+
+logger = logging.getLogger(__name__)
 
 PRIORITY_TYPES = frozenset({"otp"})
 """Jobs that take the shard's priority lane: a verification code must not wait behind a campaign."""
@@ -74,15 +77,19 @@ class SqsReader:
         return answer.get("Messages", [])
 
     def hide(self, receipt_handles: list[str], seconds: int) -> None:
-        """Keep these messages invisible for `seconds` more (a held send, or one waiting for its pacing slot)."""
+        """Invisible for `seconds` from now (ChangeMessageVisibility): a held send, the heartbeat of jobs in hand,
+        or 0 to give jobs back at once."""
         for start in range(0, len(receipt_handles), 10):
-            client("sqs").change_message_visibility_batch(
+            answer = client("sqs").change_message_visibility_batch(
                 QueueUrl=self.url,
                 Entries=[
                     {"Id": str(index), "ReceiptHandle": handle, "VisibilityTimeout": max(0, min(seconds, 43_200))}
                     for index, handle in enumerate(receipt_handles[start : start + 10])
                 ],
             )
+            for failed in answer.get("Failed", []):
+                # A handle no longer current (the message was received again, or deleted): nothing to keep.
+                logger.warning("visibility of %s not changed: %s", self.physical_name, failed.get("Code"))
 
     def delete(self, receipt_handles: list[str]) -> None:
         for start in range(0, len(receipt_handles), 10):

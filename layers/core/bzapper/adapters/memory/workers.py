@@ -87,12 +87,19 @@ class _Message:
 
 
 class MemoryQueueReader(Faults):
-    """One queue: messages put in it are received (hidden for `visibility_ms`), hidden longer, or deleted."""
+    """One queue: messages put in it are received (hidden for `visibility_ms`), hidden longer or for less
+    (ChangeMessageVisibility: a held job, a heartbeat), or deleted.
 
-    def __init__(self, clock: Callable[[], int] = now_ms, visibility_ms: int = 30_000) -> None:
+    `fifo`: a FIFO queue's group rule as SQS applies it: while a message of a group is in flight (received,
+    still invisible, not deleted), no message of that group is received, so one job in hand holds back every
+    later job of its number; once it is visible again the group comes back in order.
+    """
+
+    def __init__(self, clock: Callable[[], int] = now_ms, visibility_ms: int = 30_000, *, fifo: bool = False) -> None:
         super().__init__()
         self._clock = clock
         self.visibility_ms = visibility_ms
+        self.fifo = fifo
         self._lock = threading.Lock()
         self._messages: list[_Message] = []
         self._ids = itertools.count(1)
@@ -110,14 +117,20 @@ class MemoryQueueReader(Faults):
         now = self._clock()
         taken: list[_Message] = []
         with self._lock:
+            # Groups in flight before this receive; within one receive SQS hands out several of a group, in order.
+            blocked = {m.group for m in self._messages if m.receives and m.visible_at > now} if self.fifo else set()
             for message in self._messages:
                 if len(taken) == max_messages:
                     break
+                if self.fifo and message.group in blocked:
+                    continue
                 if message.visible_at <= now:
                     message.receives += 1
                     message.receipt_handle = f"{message.message_id}#{message.receives}"
                     message.visible_at = now + self.visibility_ms
                     taken.append(message)
+                elif self.fifo:
+                    blocked.add(message.group)  # a later message never overtakes an invisible one of its group
             return [
                 {
                     "MessageId": m.message_id,
