@@ -24,7 +24,7 @@ from bzapper.domain.engine import SessionSpec
 from bzapper.domain.pacing import Pacer, PacingPolicy
 from bzapper.engines.sandbox.engine import SandboxEngine
 from bzapper.topology import JOB_VISIBILITY_SECONDS
-from bzapper.worker.jobs import JobRunner
+from bzapper.worker.jobs import RETRY_BACKOFF_MAX_SECONDS, JobRunner
 from bzapper.worker.visibility import HEARTBEAT_SECONDS, RENEW_WITHIN_SECONDS, VisibilityKeeper
 
 OWN = "+5511955550001"
@@ -264,3 +264,30 @@ def test_the_memory_fifo_queue_holds_a_group_back_while_one_of_its_messages_is_i
     assert queue.receive() == []
     now[0] = 19_000
     assert [m["Body"] for m in queue.receive()] == ["a1", "a2"]  # back, in order
+
+
+def test_a_send_that_keeps_failing_backs_off_with_its_number_behind_it(make_world: Callable[[int], World]) -> None:
+    world = make_world(2)
+    runner, hosts, _ = world.worker()
+    failing = True
+
+    def broken(job: dict[str, Any]) -> None:
+        if failing:
+            raise RuntimeError("the engine failed unexpectedly")
+
+    hosts.during_send = broken
+    waits: list[int] = []
+    handed = world.queue.receive()
+    for _ in range(5):
+        assert [json.loads(m["Body"])["message_id"] for m in handed] == world.message_ids  # in order, together
+        runner.process_batch(0, world.queue, handed, threading.Event())
+        waited = 0
+        while not (handed := world.queue.receive()):
+            world.clock.advance(1000)
+            waited += 1
+        waits.append(waited)
+    assert waits == [JOB_VISIBILITY_SECONDS, 20, 40, RETRY_BACKOFF_MAX_SECONDS, RETRY_BACKOFF_MAX_SECONDS]
+
+    failing = False
+    runner.process_batch(0, world.queue, handed, threading.Event())
+    assert world.statuses() == ["sent", "sent"] and world.queue.pending() == []

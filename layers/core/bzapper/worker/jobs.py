@@ -29,7 +29,7 @@ from bzapper.domain.pacing import Pacer
 from bzapper.domain.statuses import RANK, MessageStatus, rank
 from bzapper.ports.workers import QueueReader
 from bzapper.services.container import Services
-from bzapper.topology import HELD_VISIBILITY_SECONDS
+from bzapper.topology import HELD_VISIBILITY_SECONDS, JOB_VISIBILITY_SECONDS
 from bzapper.worker.hosts import POLL_WAIT_SECONDS, HostPool
 from bzapper.worker.reports import Reporter
 from bzapper.worker.visibility import Holding, VisibilityKeeper
@@ -39,12 +39,20 @@ logger = logging.getLogger("bzapper.worker.jobs")
 GROUPS_IN_PARALLEL = 8
 OPENING_RETRY_SECONDS = 2
 REPORT_ATTEMPTS = 3
+RETRY_BACKOFF_MAX_SECONDS = 60
+"""A send that failed unexpectedly waits 10, 20, 40, then 60 s between tries (by its receive count), so an engine
+that keeps failing is not hammered every visibility timeout; its number's later jobs wait behind it (FIFO)."""
 INSTANCE_GONE = "instance_not_connected"
+
+
+def retry_backoff_seconds(message: dict) -> int:
+    receives = int((message.get("Attributes") or {}).get("ApproximateReceiveCount", "1") or 1)
+    return min(JOB_VISIBILITY_SECONDS * 2 ** min(max(receives - 1, 0), 8), RETRY_BACKOFF_MAX_SECONDS)
 
 
 class Outcome(Enum):
     DONE = "done"  # sent (now or before), or failed for good: delete the job
-    RETRY = "retry"  # let it go: it comes back within JOB_VISIBILITY_SECONDS
+    RETRY = "retry"  # hide it (and its group) for a backoff that grows with its receive count
     HELD = "held"  # the number is down: hide it (and its group) for longer
     WAIT = "wait"  # the number's session is opening here: look again in a moment
     LOST = "lost"  # the shard is not ours any more: touch nothing
@@ -151,13 +159,16 @@ class JobRunner:
                     holding.let_go([message["ReceiptHandle"]])
                     reader.delete([message["ReceiptHandle"]])
                     continue
-                if outcome in (Outcome.HELD, Outcome.WAIT):
+                if outcome in (Outcome.HELD, Outcome.WAIT, Outcome.RETRY):
                     holding.let_go()
-                    seconds = HELD_VISIBILITY_SECONDS if outcome is Outcome.HELD else OPENING_RETRY_SECONDS
+                    if outcome is Outcome.RETRY:
+                        seconds = retry_backoff_seconds(message)
+                    else:
+                        seconds = HELD_VISIBILITY_SECONDS if outcome is Outcome.HELD else OPENING_RETRY_SECONDS
                     reader.hide([m["ReceiptHandle"] for m in messages[index:]], seconds)
                 return  # nothing of this number overtakes a job that waits
         finally:
-            # RETRY, LOST, an error: the rest is no longer extended and comes back within the visibility timeout.
+            # LOST, an error: the rest is no longer extended and comes back within the visibility timeout.
             holding.let_go()
 
     @staticmethod
