@@ -17,6 +17,9 @@ from typing import Any
 import pytest
 import pytest_socket
 
+from bzapper.adapters.memory import ManualClock
+from bzapper.domain import clock as domain_clock
+
 NEEDS_NETWORK_SOCKETS = {
     "tests/unit/test_telemetry.py::test_counts_are_emitted_as_emf": (
         "importing bzapper.lambda_entry builds the Powertools Tracer, whose X-Ray recorder opens a UDP socket "
@@ -47,3 +50,12 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 def pytest_runtest_teardown(item: pytest.Item) -> None:
     if socket.getaddrinfo is _literal_addresses_only:
         socket.getaddrinfo = _real_getaddrinfo
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> ManualClock:
+    """A clock moved by hand, for the in-memory fakes and the services alike: `now_ms()` reads `time.time()` of
+    bzapper.domain.clock. (The sandbox network's tests override it with their own FakeClock.)"""
+    manual = ManualClock()
+    monkeypatch.setattr(domain_clock, "time", manual)
+    return manual

@@ -19,7 +19,6 @@ from support.memory import PHONE, open_account, send_text
 from support.sandbox import FakeClock, InProcessClient, fake_network
 
 from bzapper.adapters.memory import ManualClock, MemoryFakes, MemoryQueueReader, memory_fakes
-from bzapper.domain import clock as domain_clock
 from bzapper.domain.engine import SessionSpec
 from bzapper.domain.pacing import Pacer, PacingPolicy
 from bzapper.engines.sandbox.engine import SandboxEngine
@@ -108,13 +107,6 @@ class World:
 
     def statuses(self) -> list[str | None]:
         return [self.fakes.messages.status_of(message_id) for message_id in self.message_ids]
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> ManualClock:
-    manual = ManualClock()
-    monkeypatch.setattr(domain_clock, "time", manual)
-    return manual
 
 
 @pytest.fixture
