@@ -218,7 +218,7 @@ class Life:
         except ImportError:
             return None
         principal = self.services.accounts.principal_for(self.ctx.account["api_key"])
-        return create_webhook(self.services, principal, self.receiver.url, None, "bench")["id"]
+        return create_webhook(self.services, principal, self.receiver.url, None, "bench").webhook.webhook_id
 
     def after_statuses(self, deadline: float) -> None:
         """Whatever the statuses published travels on: event log, fan-out, then the deliveries."""
