@@ -259,3 +259,13 @@ def test_eight_workers_racing_for_one_shard_one_wins(aws):
     (winner,) = winners
     assert winner.token == 1
     assert store.list_all() == [winner]
+
+
+def test_a_heartbeat_answers_every_workers_and_drops_those_dead_for_a_day(aws):
+    store = LeaseStore()
+    store.register("old", T0, DURATION)
+    assert store.register("a", T0, DURATION) == {"old": T0 + DURATION, "a": T0 + DURATION}
+    a_day_later = T0 + DURATION + 24 * 3_600_000 + 1_000
+    assert "old" in store.register("a", a_day_later, DURATION)  # seen dead for over a day...
+    assert store.register("a", a_day_later + THIRD, DURATION) == {"a": a_day_later + THIRD + DURATION}  # ...gone
+    assert store.snapshot().workers == {"a": a_day_later + THIRD + DURATION}
