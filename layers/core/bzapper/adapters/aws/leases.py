@@ -82,9 +82,11 @@ class LeaseStore:
     def register(self, owner: str, now: int, duration_ms: int) -> Mapping[str, int]:
         """The worker's heartbeat: it counts as alive until `now + duration_ms`. Answers every worker's
         heartbeat (the same update's ALL_NEW image), and drops those dead for over a day."""
-        names = {"#me": BEAT_PREFIX + owner}
-        values = {":expires": {"N": str(now + duration_ms)}}
-        expression = "SET #me = :expires"
+        # `owner` and `expires_at` make the registry read as a long-dead worker to a worker of the previous
+        # version scanning the table during a rolling deploy (it would fail its heartbeat on an item without).
+        names = {"#me": BEAT_PREFIX + owner, "#owner": "owner", "#expires": "expires_at"}
+        values = {":expires": {"N": str(now + duration_ms)}, ":registry": {"S": REGISTRY_KEY}, ":zero": {"N": "0"}}
+        expression = "SET #me = :expires, #owner = :registry, #expires = :zero"
         stale = [name for name in self._stale if name != owner]
         if stale:
             names.update({f"#d{index}": BEAT_PREFIX + name for index, name in enumerate(stale)})
