@@ -29,7 +29,7 @@ from typing import Any
 
 from bench.apigw import fifo_sqs_message, send_event
 from bench.backend import drain
-from bench.counting import RECORDER, Call, by_operation, eventbridge_entries
+from bench.counting import RECORDER, by_operation, eventbridge_entries
 from bench.dynamo_units import item_sizes, total_units
 
 COMPONENTS = {
@@ -463,9 +463,16 @@ def _models(base: type) -> list[type]:
     return found
 
 
+IDLE_WARMUP_S = 2.0
+"""Past the worker's start-up (its shards acquired, its first receives and sweeps sent)."""
+
+
 def idle_worker(ctx: Any, seconds: float) -> dict[str, Any]:
     """The real `SessionWorker.run` with no jobs: what a worker costs per hour just by waiting (its
-    queues' long polls, its leases' heartbeat; its host's calls to the sandbox network are not AWS calls)."""
+    queues' long polls, its leases' heartbeat; its host's calls to the sandbox network are not AWS calls).
+    Its start-up (acquiring the shards, resolving the queues, the first sweep) is left out, and `seconds`
+    should be a multiple of the 20 s long poll (`bench.idle.count_idle`)."""
+    from bench.idle import count_idle, per_hour
     from bzapper.adapters.aws.clients import queue_url
     from bzapper.bootstrap import services
     from bzapper.config import settings
@@ -473,21 +480,18 @@ def idle_worker(ctx: Any, seconds: float) -> dict[str, Any]:
     from bzapper.worker.runner import EngineSetup, SessionWorker
 
     worker = SessionWorker(services(), {"sandbox": EngineSetup("sandbox", {"sandbox_url": settings().sandbox_url})})
-    for shard in range(SHARD_COUNT):  # resolved once per process: a start-up cost, not an hourly one
+    for shard in range(SHARD_COUNT):
         for name in (shard_queue_name(shard), priority_queue_name(shard)):
             drain(ctx.raw_sqs, queue_url(settings().queue(name, fifo=True)))
     drain(ctx.raw_sqs, queue_url(settings().queue("status-updates", fifo=True)))
     ctx.network.reset()  # nothing left in flight: idle means idle
-    RECORDER.take()
-    started = time.monotonic()
-    with RECORDER.recording("worker.idle"):
-        worker.run(should_continue=lambda: time.monotonic() - started < seconds)
-    elapsed = time.monotonic() - started
-    calls: list[Call] = RECORDER.take()
-    per_hour = {
-        name: round(count / elapsed * 3600) for name, count in by_operation(calls).get("worker.idle", {}).items()
+    elapsed, calls, _, _ = count_idle(worker, seconds, IDLE_WARMUP_S)
+    return {
+        "seconds": round(elapsed, 1),
+        "shards": SHARD_COUNT,
+        "requests_per_hour": per_hour(calls, elapsed),
+        "calls": calls,
     }
-    return {"seconds": round(elapsed, 1), "shards": SHARD_COUNT, "requests_per_hour": per_hour, "calls": calls}
 
 
 def per_status(ctx: Any) -> dict[str, Any]:

@@ -34,7 +34,7 @@ FULL = {
     "profile_sends": 40,
     "life_busy": 10,
     "life_quiet": 4,
-    "idle_s": 8,
+    "idle_s": 40,  # two whole 20 s long polls of every queue (bench.idle.count_idle)
     "cold_repeats": 5,
     "cold_budget_s": 300,
     "density_steps": (10, 100, 1000),
@@ -59,7 +59,7 @@ QUICK = {
     "auth_requests": 10,
     "life_busy": 4,
     "life_quiet": 1,
-    "idle_s": 3,
+    "idle_s": 20,
     "cold_repeats": 1,
     "density_steps": (10,),
     "density_settle_s": 6.0,

@@ -330,7 +330,8 @@ ACCESS: dict[str, Access] = {
     ),
     WORKER: Access(
         why=(
-            "Leases its shards (its heartbeat item, one scan of the lease table, conditional lease updates); "
+            "Leases its shards (its heartbeat in the registry item, conditional lease updates, and while under "
+            "its fair share one batch read of the shard leases); "
             "per held shard: opens the shard's instances (query by shard), polls its priority, shard and "
             "control queues, reads a job's message status (consistent read), answers the API's questions "
             "in requests; reports statuses, states, inbound messages and identities to status-updates. "
@@ -339,7 +340,7 @@ ACCESS: dict[str, Access] = {
         tables=(
             TableAccess("messages", (GET,)),
             TableAccess("instances", (GET,), query_indexes=("by_shard",)),
-            TableAccess("leases", (PUT, UPDATE, DELETE, SCAN)),
+            TableAccess("leases", ("BatchGetItem", UPDATE)),
             TableAccess("requests", (PUT,)),
         ),
         send=("status-updates",),

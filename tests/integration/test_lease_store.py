@@ -11,7 +11,7 @@ from support.leases import FakeClock, MemoryLeaseStore, Recorder
 
 from bzapper.adapters.aws.clients import dynamodb_connection
 from bzapper.adapters.aws.leases import LeaseStore, fence_check
-from bzapper.adapters.aws.models import RateLimitModel
+from bzapper.adapters.aws.models import LeaseModel, RateLimitModel
 from bzapper.domain.leases import Fence, LeaseLost
 from bzapper.services.leases import LeaseKeeper
 from bzapper.topology import SHARD_COUNT
@@ -259,3 +259,21 @@ def test_eight_workers_racing_for_one_shard_one_wins(aws):
     (winner,) = winners
     assert winner.token == 1
     assert store.list_all() == [winner]
+
+
+def test_a_heartbeat_answers_every_workers_and_drops_those_dead_for_a_day(aws):
+    store = LeaseStore()
+    store.register("old", T0, DURATION)
+    assert store.register("a", T0, DURATION) == {"old": T0 + DURATION, "a": T0 + DURATION}
+    a_day_later = T0 + DURATION + 24 * 3_600_000 + 1_000
+    assert "old" in store.register("a", a_day_later, DURATION)  # seen dead for over a day...
+    assert store.register("a", a_day_later + THIRD, DURATION) == {"a": a_day_later + THIRD + DURATION}  # ...gone
+    assert store.snapshot().workers == {"a": a_day_later + THIRD + DURATION}
+
+
+def test_the_registry_reads_as_a_dead_worker_to_a_worker_of_the_previous_version(aws):
+    """During a rolling deploy, a worker of the previous version still scans the table with the model and
+    counts every item that is not a shard as a worker: the registry must parse, and count for nothing."""
+    LeaseStore().register("a", T0, DURATION)
+    [registry] = [item for item in LeaseModel.scan(consistent_read=True) if item.shard_id == "workers"]
+    assert registry.owner == "workers" and int(registry.expires_at) == 0

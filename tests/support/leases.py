@@ -65,10 +65,11 @@ class MemoryLeaseStore:
             self.leases[lease.shard] = replace(current, expires_at=0)
             return True
 
-    def register(self, owner: str, now: int, duration_ms: int) -> None:
+    def register(self, owner: str, now: int, duration_ms: int) -> dict[str, int]:
         with self._lock:
             self.calls.append("register")
             self.workers[owner] = now + duration_ms
+            return dict(self.workers)
 
     def unregister(self, owner: str) -> None:
         with self._lock:

@@ -179,7 +179,7 @@ class Settings:
                 worker_id=text("BZ_WORKER_ID"),
                 parent_pid=int(parent_pid) if parent_pid else None,
                 lease_seconds=number("BZ_LEASE_SECONDS", 15),
-                open_sweep_seconds=number("BZ_OPEN_SWEEP_SECONDS", 30),
+                open_sweep_seconds=number("BZ_OPEN_SWEEP_SECONDS", 120),
                 sandbox_sessions_per_host=whole("BZ_SANDBOX_SESSIONS_PER_HOST", 1000),
                 whatsmeow_store=text("BZ_WHATSMEOW_STORE") or text("BZ_SESSION_DIR"),
                 sessions_per_host=whole("BZ_SESSIONS_PER_HOST", 50),

@@ -302,7 +302,7 @@ TABLES: tuple[Table, ...] = (
         range_key="contact_jid",
         indexes=(Index("by_activity", "instance_id", "last_activity", range_type="N"),),
     ),
-    # Session workers' shard leases ("shard-<n>", fencing tokens) and their heartbeats ("worker#<owner>").
+    # Session workers' shard leases ("shard-<n>", fencing tokens) and their heartbeats (the "workers" item).
     Table("leases", hash_key="shard_id", ttl_attribute="purge_at"),
 )
 

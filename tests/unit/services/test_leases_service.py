@@ -88,19 +88,37 @@ def test_an_on_lost_that_raises_still_loses_the_shard(store, clock):
 
     a.on_lost = failing_on_lost
     store.leases[1] = Lease(1, "x", 9, clock.now, clock.now + DURATION)
+    clock.advance(DURATION // 3)
 
-    a.heartbeat()
+    a.heartbeat()  # the renewal of shard 1 is refused
 
     assert a.held() == [0, 2, 3]
 
 
 def test_a_failed_snapshot_fails_the_heartbeat_and_changes_nothing(store, clock):
+    # Only a keeper under its share reads the shard leases: x, alive, holds three of the four.
+    store.workers["x"] = clock.now + 10 * DURATION
+    for shard in (0, 1, 2):
+        store.leases[shard] = Lease(shard, "x", 1, clock.now, clock.now + 10 * DURATION)
     a = keeper(store, clock, "a")
     a.heartbeat()
+    assert a.held() == [3]
     store.fail_next("snapshot", ConnectionError("throttled"))
     with pytest.raises(ConnectionError):
         a.heartbeat()
-    assert a.held() == [0, 1, 2, 3]
+    assert a.held() == [3]
+
+
+def test_a_keeper_at_its_share_does_not_read_the_shard_leases(store, clock):
+    a = keeper(store, clock, "a")
+    a.heartbeat()
+    assert store.call_count("snapshot") == 1  # under its share at first: it looks for shards to take
+    for _ in range(3):
+        clock.advance(DURATION // 3)
+        a.heartbeat()
+    assert store.call_count("snapshot") == 1
+    assert store.call_count("register") == 4
+    assert store.call_count("renew") == 3 * SHARDS  # all four renewed together, once per third of the lease
 
 
 def test_a_stopped_keeper_touches_the_table_no_more(store, clock):

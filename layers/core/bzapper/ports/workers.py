@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Protocol
 
 from bzapper.domain.leases import Lease, LeaseSnapshot
@@ -16,7 +17,9 @@ class LeaseStore(Protocol):
 
     def release(self, lease: Lease) -> bool: ...
 
-    def register(self, owner: str, now: int, duration_ms: int) -> None: ...
+    def register(self, owner: str, now: int, duration_ms: int) -> Mapping[str, int]:
+        """The worker's heartbeat; answers every worker's (owner → when it expires), its own included."""
+        ...
 
     def unregister(self, owner: str) -> None: ...
 

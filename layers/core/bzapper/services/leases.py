@@ -1,8 +1,9 @@
 """The lease keeper a session worker runs: holds its fair share of the shards, renews, hands over.
 
 One heartbeat (every third of the lease, sooner when a shard it wants is about to expire): record that
-this worker is alive, read the whole lease table, drop leases it can no longer trust, renew the rest,
-give up shards beyond its fair share, and take free or expired ones up to it. The worker learns of
+this worker is alive (which answers every worker's heartbeat), drop leases it can no longer trust by its
+own clock, renew the rest (all together), give up shards beyond its fair share, and, only while under it,
+read the shard leases and take free or expired ones up to it. The worker learns of
 changes through two callbacks, run on the keeper's thread:
 
 - `on_acquired(lease)`: the shard is now this worker's; start its work (consume its queue, connect its
@@ -156,40 +157,55 @@ class LeaseKeeper:
         with self._round_lock:
             if self._stopping.is_set():
                 return RETRY_MS
-            self.store.register(self.owner, self.clock(), self.duration_ms)
-            snapshot = self.store.snapshot()
+            workers = self.store.register(self.owner, self.clock(), self.duration_ms)
             now = self.clock()
-            self._drop_untrusted(snapshot, now)
+            self._drop_expired(now)
+            target = fair_share(self.shard_count, live_workers(workers, self.owner, now))
             self._renew_due()
-            target = fair_share(self.shard_count, live_workers(snapshot.workers, self.owner, self.clock()))
             with self._held_lock:
                 held = dict(self._held)
             for shard in choose_releases(held, target):
                 self._give_up(held[shard])
-            self._acquire_up_to(target, snapshot)
+            with self._held_lock:
+                under_share = len(self._held) < target
+            # Only a keeper under its share reads the shard leases (to find one to take): one at its share
+            # learns of a takeover behind its back from its next renewal, which the new token refuses.
+            others: list[Lease] = []
+            if under_share:
+                snapshot = self.store.snapshot()
+                self._drop_taken_over(snapshot)
+                self._acquire_up_to(target, snapshot)
+                others = [lease for lease in snapshot.leases.values() if lease.owner != self.owner]
             with self._held_lock:
                 held_now = list(self._held.values())
-            others = [lease for shard, lease in snapshot.leases.items() if lease.owner != self.owner]
             return next_heartbeat_in(held_now, others, self.clock(), self.duration_ms, len(held_now) < target)
 
-    def _drop_untrusted(self, snapshot: LeaseSnapshot, now: int) -> None:
-        """A lease past its safety margin (this process stalled) or no longer the table's is lost."""
+    def _drop_expired(self, now: int) -> None:
+        """A lease past its safety margin by the local clock (this process stalled) is lost."""
+        with self._held_lock:
+            held = list(self._held.values())
+        for lease in held:
+            if not safe_to_write(lease, now, self.safety_margin_ms):
+                self._lose(lease, "it expired by the local clock")
+
+    def _drop_taken_over(self, snapshot: LeaseSnapshot) -> None:
+        """A lease no longer the table's (another worker holds the shard) is lost."""
         with self._held_lock:
             held = list(self._held.values())
         for lease in held:
             in_table = snapshot.leases.get(lease.shard)
-            if not safe_to_write(lease, now, self.safety_margin_ms):
-                self._lose(lease, "it expired by the local clock")
-            elif in_table is None or in_table.token != lease.token:
+            if in_table is None or in_table.token != lease.token:
                 self._lose(lease, "another worker took it over")
 
     def _renew_due(self) -> None:
+        """Once one lease is due, every held lease is renewed with it, at the same `now`: renewing early is
+        safe (it only extends), and leases that expire together are renewed by one heartbeat, not one each."""
         with self._held_lock:
             held = list(self._held.values())
+        now = self.clock()
+        if not any(renewal_due(lease, now, self.duration_ms) for lease in held):
+            return
         for lease in held:
-            now = self.clock()
-            if not renewal_due(lease, now, self.duration_ms):
-                continue
             renewed = self.store.renew(lease, now)
             if renewed is None:
                 self._lose(lease, "its renewal was refused")
@@ -203,10 +219,11 @@ class LeaseKeeper:
         wanted = choose_acquisitions(
             snapshot.leases, self.owner, held, self.clock(), target - len(held), self.shard_count
         )
+        now = self.clock()  # one `now` for the round: leases taken together expire (and are renewed) together
         for shard in wanted:
             if self._stopping.is_set():
                 return
-            lease = self.store.acquire(shard, self.owner, self.clock(), self.duration_ms)
+            lease = self.store.acquire(shard, self.owner, now, self.duration_ms)
             if lease is None:
                 continue  # another worker got there first
             with self._held_lock:

@@ -35,7 +35,13 @@ class CommandHandler:
     def consume(self, reader: QueueReader, stop: threading.Event, wait_seconds: int = POLL_WAIT_SECONDS) -> None:
         while not stop.is_set():
             try:
-                for message in reader.receive(max_messages=10, wait_seconds=wait_seconds):
+                messages = reader.receive(max_messages=10, wait_seconds=wait_seconds)
+                if stop.is_set():
+                    # Received after the shard stopped (a long poll outlives it): the next holder's, at once.
+                    if messages:
+                        reader.hide([message["ReceiptHandle"] for message in messages], 0)
+                    return
+                for message in messages:
                     if self.handle(json.loads(message["Body"])):
                         reader.delete([message["ReceiptHandle"]])
             except Exception:

@@ -24,11 +24,11 @@ logger = logging.getLogger("bzapper.worker.hosts")
 
 DEFAULT_SESSIONS_PER_HOST = 50
 CALL_TIMEOUT_SECONDS = 30.0
-POLL_WAIT_SECONDS = 5
-"""Longest poll of a held shard's three queues (the worker uses a quarter of its lease, at most this): a
-message is taken the moment it arrives whatever the wait, so a longer wait only saves empty receives
-(12 queues per worker, 15 s lease → 3 s: ~14,400 an hour idle instead of ~43,000 at 1 s), while staying
-well under the 8 s a lost shard's consumers get to wind down."""
+POLL_WAIT_SECONDS = 20
+"""Long poll of a held shard's three queues: SQS's maximum. A message is taken the moment it arrives whatever
+the wait, so a longer wait only saves empty receives: 12 queues per idle worker (4 shards) cost 2,160 an hour
+at 20 s (14,400 at the former 3 s). A lost shard's teardown does not wait for a consumer parked in a receive
+(it holds nothing; whatever that receive brings after the stop is given back at once)."""
 # spawn, not fork: the supervisor has threads and open sockets a forked child must not inherit.
 _CONTEXT = multiprocessing.get_context("spawn")
 

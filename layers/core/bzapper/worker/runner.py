@@ -26,7 +26,7 @@ from bzapper.domain.instances import should_open
 from bzapper.domain.leases import Lease
 from bzapper.domain.model import InstanceView
 from bzapper.domain.pacing import Pacer, PacingPolicy
-from bzapper.ports.workers import LeaseStore
+from bzapper.ports.workers import LeaseStore, QueueReader
 from bzapper.services.container import Services
 from bzapper.services.leases import LeaseKeeper
 from bzapper.topology import control_queue_name, priority_queue_name, shard_queue_name
@@ -53,12 +53,43 @@ class EngineSetup:
     many where an engine cannot crash its process (the sandbox is an HTTP client)."""
 
 
+class ParkedReader:
+    """A consumer thread's queue reader that tells whether the thread is parked in a receive (a long poll).
+
+    A thread parked there holds nothing: a stopping shard need not wait up to 20 s for it, since whatever
+    its receive brings after the stop is given back at once (the consumers look at the stop first)."""
+
+    def __init__(self, reader: QueueReader) -> None:
+        self.reader = reader
+        self.receiving = False
+
+    def receive(self, max_messages: int = 10, wait_seconds: int = 1) -> list[dict[str, Any]]:
+        self.receiving = True
+        try:
+            return self.reader.receive(max_messages=max_messages, wait_seconds=wait_seconds)
+        finally:
+            self.receiving = False
+
+    def hide(self, receipt_handles: list[str], seconds: int) -> None:
+        self.reader.hide(receipt_handles, seconds)
+
+    def delete(self, receipt_handles: list[str]) -> None:
+        self.reader.delete(receipt_handles)
+
+
 @dataclass
 class ShardWork:
     shard: int
     lease: Lease
     stop: threading.Event = field(default_factory=threading.Event)
     threads: list[threading.Thread] = field(default_factory=list)
+    readers: dict[str, ParkedReader] = field(default_factory=dict)
+    """Thread name → its queue reader (the opener has none)."""
+
+    def settled(self, thread: threading.Thread) -> bool:
+        """Done, or parked in a receive (holding nothing)."""
+        reader = self.readers.get(thread.name)
+        return not thread.is_alive() or (reader is not None and reader.receiving)
 
 
 class SessionWorker:
@@ -71,6 +102,7 @@ class SessionWorker:
         owner: str | None = None,
         lease_duration_ms: int | None = None,
         pacing: PacingPolicy | None = None,
+        poll_wait_seconds: int | None = None,
     ) -> None:
         if lease_store is None:
             lease_store = bootstrap.lease_store()
@@ -84,9 +116,12 @@ class SessionWorker:
             on_acquired=self._acquired,
             on_lost=self._lost,
         )
-        # A long poll never delays a message, only empty receives; but a lost shard's consumers must return
-        # from theirs well inside the lease's safe time, so short leases (tests) poll shorter.
-        self.poll_wait = max(1, min(POLL_WAIT_SECONDS, self.keeper.duration_ms // 4000))
+        # A long poll never delays a message, it only saves empty receives: SQS's maximum with a real lease.
+        # The short leases of tests poll shorter, so a stopped test worker's parked receive ends soon.
+        if poll_wait_seconds is None:
+            short = self.keeper.duration_ms < 15_000
+            poll_wait_seconds = max(1, self.keeper.duration_ms // 4000) if short else POLL_WAIT_SECONDS
+        self.poll_wait = poll_wait_seconds
         self.reporter = Reporter(self.keeper.fence, self._ack, send=services.reports.send)
         self.jobs = JobRunner(
             services, self._pool_for, self._instance_of, self.reporter, Pacer(pacing or PacingPolicy(), time.monotonic)
@@ -144,35 +179,23 @@ class SessionWorker:
         work = ShardWork(lease.shard, lease)
         self._shards[lease.shard] = work
         current = settings()
+
+        def reader(name: str, queue: str, fifo: bool) -> ParkedReader:
+            parked = ParkedReader(bootstrap.queue_reader(current.queue(queue, fifo=fifo)))
+            work.readers[f"shard-{lease.shard}-{name}"] = parked
+            return parked
+
+        control = reader("control", control_queue_name(lease.shard), False)
+        priority = reader("priority", priority_queue_name(lease.shard), True)
+        jobs = reader("jobs", shard_queue_name(lease.shard), True)
         targets: list[tuple[str, Callable[[], None]]] = [
             ("open", lambda: self._open_shard(lease.shard)),
-            (
-                "control",
-                lambda: self.commands.consume(
-                    bootstrap.queue_reader(current.queue(control_queue_name(lease.shard), fifo=False)),
-                    work.stop,
-                    self.poll_wait,
-                ),
-            ),
+            ("control", lambda: self.commands.consume(control, work.stop, self.poll_wait)),
             (
                 "priority",
-                lambda: self.jobs.consume(
-                    lease.shard,
-                    bootstrap.queue_reader(current.queue(priority_queue_name(lease.shard), fifo=True)),
-                    work.stop,
-                    priority=True,
-                    wait_seconds=self.poll_wait,
-                ),
+                lambda: self.jobs.consume(lease.shard, priority, work.stop, priority=True, wait_seconds=self.poll_wait),
             ),
-            (
-                "jobs",
-                lambda: self.jobs.consume(
-                    lease.shard,
-                    bootstrap.queue_reader(current.queue(shard_queue_name(lease.shard), fifo=True)),
-                    work.stop,
-                    wait_seconds=self.poll_wait,
-                ),
-            ),
+            ("jobs", lambda: self.jobs.consume(lease.shard, jobs, work.stop, wait_seconds=self.poll_wait)),
         ]
         for name, target in targets:
             thread = threading.Thread(target=target, name=f"shard-{lease.shard}-{name}", daemon=True)
@@ -188,7 +211,9 @@ class SessionWorker:
         current.stop.set()
         deadline = time.monotonic() + TEARDOWN_SECONDS
         for thread in current.threads:
-            thread.join(timeout=max(deadline - time.monotonic(), 0.1))
+            # A consumer parked in its long poll is not waited for (see ParkedReader).
+            while not current.settled(thread) and time.monotonic() < deadline:
+                thread.join(timeout=0.05)
         for instance_id in [i for i, view in list(self._instances.items()) if view.shard == shard]:
             try:
                 self._close(instance_id, False)

@@ -396,9 +396,10 @@ class DeliveryModel(Model):
 
 
 class LeaseModel(Model):
-    """One item per shard ("shard-<n>": holder, fencing token, expiry) and one per live session worker
-    ("worker#<owner>": its heartbeat). Times in epoch milliseconds. A shard item is never deleted, so its
-    token only ever grows."""
+    """One item per shard ("shard-<n>": holder, fencing token, expiry). Times in epoch milliseconds. A shard
+    item is never deleted, so its token only ever grows. The workers' heartbeats live in one more item,
+    "workers", one attribute per worker (written by `adapters/aws/leases.py` directly, not through this
+    model); "worker#<owner>" items of earlier versions are left to their TTL (`purge_at`)."""
 
     Meta = _meta("leases")
     shard_id = UnicodeAttribute(hash_key=True)

@@ -55,10 +55,11 @@ class MemoryLeaseStore(Faults):
             self.leases[lease.shard] = replace(current, expires_at=0)  # the token stays: the next one is higher
             return True
 
-    def register(self, owner: str, now: int, duration_ms: int) -> None:
+    def register(self, owner: str, now: int, duration_ms: int) -> dict[str, int]:
         self._enter("register", owner, now, duration_ms)
         with self._lock:
             self.workers[owner] = now + duration_ms
+            return dict(self.workers)
 
     def unregister(self, owner: str) -> None:
         self._enter("unregister", owner)
