@@ -37,6 +37,9 @@ def _status(response: object) -> object:
 
 def main() -> None:
     spec = json.loads(sys.argv[1])
+    if "sys_path" in spec:
+        # Lambda's search path (the function's directory, then the layers' /opt/python) instead of this file's.
+        sys.path[0:1] = spec["sys_path"]
     started = time.perf_counter()
     if spec["mode"] == "import":
         importlib.import_module(spec["module"])
@@ -49,6 +52,8 @@ def main() -> None:
     module_spec.loader.exec_module(module)
     imported = time.perf_counter()
     result: dict[str, object] = {"import_s": imported - started, "modules": len(sys.modules)}
+    if "watch" in spec:
+        result["loaded"] = sorted(name for name in spec["watch"] if name in sys.modules)
     for name, event in zip(("first", "second"), spec.get("events", []), strict=False):
         began = time.perf_counter()
         response = module.handler(event, _Context())

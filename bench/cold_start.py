@@ -4,6 +4,9 @@ Each figure is the median of `repeats` fresh processes, reported as a ratio to `
 the same way, so machines of different speeds give comparable figures. First invocations hit the
 bench's moto server with genuine events (API Gateway v2, SQS, Scheduler), so they include what a
 real first request pays: building clients, the first GetItems of an empty auth cache, GetQueueUrl.
+
+`measure_deployed` (below; alone: `python -m bench.cold_start`) imports what Lambda imports instead: the
+staged layers and function assets, read-only, with the runtime's Python.
 """
 
 from __future__ import annotations
@@ -303,3 +306,226 @@ def _measure(ctx: Any, repeats: int, budget_s: float) -> dict[str, Any]:
         "handlers": rows,
         "import_self_ms_by_package": profiles,
     }
+
+
+# --- Cold starts of what is deployed -------------------------------------------------------------------
+# The measurement above runs the handlers from this checkout in the dev virtualenv (its Python, writable
+# caches). This one imports what a Lambda function gets: the layers as infra/bundling.py stages them (the
+# dependencies built for this machine's platform, since Lambda's arm64 wheels do not load here; same
+# requirements, same bytecode step) and the function's asset, copied into a read-only tree, with the
+# runtime's Python (bundling.LAMBDA_PYTHON), no site-packages, no bytecode writes, and Lambda's search
+# path: the function's directory, then /opt/python. `import boto3` is measured in the same tree.
+
+DEPLOYED_ENV = {
+    "AWS_REGION": "us-east-1",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+    "BZ_STAGE": "bench",
+    "POWERTOOLS_SERVICE_NAME": "bzapper",
+}
+
+
+def _host_platform() -> str:
+    import platform
+
+    return f"manylinux2014_{platform.machine()}"
+
+
+def deployed_tree(tmp: Path, checkout: Path = ROOT, bytecode: bool = True) -> Path:
+    """`tmp/opt/python` (both layers, as Lambda extracts them) and `tmp/task/<group>/`, made read-only.
+
+    `checkout`: whose `layers/core/bzapper` and `functions/` to stage (another worktree, to compare a
+    commit with this one); `bytecode=False`: the layers as they were before they shipped any (every
+    import compiles, and cannot keep the result).
+    """
+    import shutil
+    import stat
+
+    from infra import bundling
+
+    skip = shutil.ignore_patterns("__pycache__", "*.pyc") if not bytecode else None
+    opt = tmp / "opt"
+    deps = bundling.dependencies_layer(platform=_host_platform())
+    shutil.copytree(deps / "python", opt / "python", ignore=skip)
+    core = bundling.core_layer(checkout / "layers" / "core" / "bzapper")
+    shutil.copytree(core / "python", opt / "python", dirs_exist_ok=True, ignore=skip)
+    for handler in sorted((checkout / "functions").glob("*/handler.py")):
+        group = handler.parent.name
+        shutil.copytree(bundling.function_asset(group, checkout / "functions"), tmp / "task" / group, ignore=skip)
+    for path in [tmp, *tmp.rglob("*")]:
+        mode = path.stat().st_mode
+        path.chmod(mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    return tmp
+
+
+def _tree_files(tree: Path) -> int:
+    return sum(1 for _ in tree.rglob("*"))
+
+
+def _deployed_run(tree: Path, spec: dict[str, Any], group: str, tracing: bool, importtime: bool = False) -> Any:
+    from infra import bundling
+
+    task = tree / "task" / group
+    env = {
+        **DEPLOYED_ENV,
+        "PATH": os.environ.get("PATH", ""),
+        "LAMBDA_TASK_ROOT": str(task),
+        "AWS_LAMBDA_FUNCTION_NAME": f"bzapper-bench-{group}",
+        "POWERTOOLS_TRACE_DISABLED": "false" if tracing else "true",
+    }
+    spec = {**spec, "sys_path": [str(task), str(tree / "opt" / "python")]}
+    # -S: no site-packages of this machine's interpreter; -B: never write bytecode (the tree is read-only
+    # on Lambda; we run as whoever we are, so the flag is what enforces it here); -E: no PYTHON* variables.
+    command = [bundling.lambda_python(), "-S", "-B", "-E", *(("-X", "importtime") if importtime else ())]
+    done = subprocess.run(
+        [*command, str(ROOT / "bench" / "cold_child.py"), json.dumps(spec)],
+        cwd=tree,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if importtime:
+        return done.stderr
+    if done.returncode != 0:
+        return {"error": (done.stderr or done.stdout).strip().splitlines()[-1:]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+HEAVY = ("fastapi", "pydantic", "stripe", "emoji", "aws_xray_sdk", "s3transfer", "babel", "phonenumbers")
+
+
+def _self_ms_by_package(stderr: str, top: int = 10) -> dict[str, float]:
+    by_package: dict[str, float] = {}
+    for line in stderr.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        try:
+            self_us, _, name = (part.strip() for part in line[len("import time:") :].split("|", 2))
+        except ValueError:
+            continue
+        package = name.split(".")[0]
+        by_package[package] = by_package.get(package, 0.0) + int(self_us) / 1000
+    ranked = sorted(by_package.items(), key=lambda kv: kv[1], reverse=True)[:top]
+    return {name: round(ms, 1) for name, ms in ranked}
+
+
+def measure_deployed(
+    repeats: int, checkout: Path = ROOT, bytecode: bool = True, tracing: bool = False, profile: tuple[str, ...] = ()
+) -> dict[str, Any]:
+    """Each function's handler import, median of `repeats` fresh interpreters, ÷ `import boto3` in the same tree.
+
+    Runs are interleaved (`repeats` rounds of every function, each after one `import boto3`, whose median over
+    all of them is the baseline), so a noisy moment hits the baseline and the functions alike.
+    """
+    import tempfile
+
+    from infra import bundling
+
+    with tempfile.TemporaryDirectory(prefix="bzapper-cold-") as tmp:
+        tree = deployed_tree(Path(tmp) / "tree", checkout, bytecode)
+        files_before = _tree_files(tree)
+        groups = sorted(path.name for path in (tree / "task").iterdir())
+        boto3_runs: list[float] = []
+        runs: dict[str, list[dict[str, Any]]] = {group: [] for group in groups}
+        for _ in range(repeats):
+            for group in groups:
+                # One `import boto3` right before each handler: the baseline sees the same moments as they do.
+                baseline = _deployed_run(tree, {"mode": "import", "module": "boto3"}, group, tracing)
+                if "import_s" in baseline:
+                    boto3_runs.append(baseline["import_s"])
+                spec = {"mode": "handler", "path": str(tree / "task" / group / "handler.py"), "watch": list(HEAVY)}
+                runs[group].append(_deployed_run(tree, spec, group, tracing))
+        boto3_s = median(boto3_runs)
+        rows: dict[str, Any] = {}
+        for group, results in runs.items():
+            good = [r for r in results if "import_s" in r]
+            if not good:
+                rows[group] = {"error": results[0].get("error")}
+                continue
+            seconds = median([r["import_s"] for r in good])
+            rows[group] = {
+                "import_ms": round(seconds * 1000, 1),
+                "import_x": round(seconds / boto3_s, 2),
+                "modules_loaded": int(median([r["modules"] for r in good])),
+                "heavy_loaded": good[0].get("loaded", []),
+            }
+        profiles = {
+            group: _self_ms_by_package(
+                _deployed_run(
+                    tree,
+                    {"mode": "handler", "path": str(tree / "task" / group / "handler.py")},
+                    group,
+                    tracing,
+                    importtime=True,
+                )
+            )
+            for group in profile
+            if group in groups
+        }
+        written = _tree_files(tree) - files_before
+        for path in [tree, *tree.rglob("*")]:
+            path.chmod(path.stat().st_mode | 0o200)  # so the temporary directory can be removed
+    return {
+        "python": bundling.LAMBDA_PYTHON,
+        "bytecode": bytecode,
+        "tracing": tracing,
+        "repeats": repeats,
+        "import_boto3_ms": round(boto3_s * 1000, 1),
+        "files_written_into_the_tree": written,
+        "handlers": rows,
+        "import_self_ms_by_package": profiles,
+    }
+
+
+def render_deployed(result: dict[str, Any]) -> str:
+    lines = [
+        f"COLD START, deployed tree (python {result['python']}, read-only, bytecode "
+        f"{'shipped' if result['bytecode'] else 'none'}, tracing {'on' if result['tracing'] else 'off'}; "
+        f"median of {result['repeats']})",
+        f"  import boto3 = {result['import_boto3_ms']} ms = 1.0x; files written into the tree: "
+        f"{result['files_written_into_the_tree']}",
+        f"  {'function':<18} {'import ms':>10} {'x boto3':>8} {'modules':>8}  heavy modules loaded",
+    ]
+    for group, row in result["handlers"].items():
+        if "error" in row:
+            lines.append(f"  {group:<18} error: {row['error']}")
+            continue
+        lines.append(
+            f"  {group:<18} {row['import_ms']:>10} {row['import_x']:>7}x {row['modules_loaded']:>8}  "
+            f"{', '.join(row['heavy_loaded']) or '-'}"
+        )
+    for group, by_package in result["import_self_ms_by_package"].items():
+        listed = ", ".join(f"{name} {ms}" for name, ms in by_package.items())
+        lines.append(f"  {group} import, self ms by package: {listed}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m bench.cold_start`: the deployed-tree cold starts alone (no moto, no other section)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m bench.cold_start", description=main.__doc__)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--checkout", type=Path, default=ROOT, help="whose core package and functions to stage")
+    parser.add_argument("--no-bytecode", action="store_true", help="the layers without their bytecode (before #20)")
+    parser.add_argument("--tracing", action="store_true", help="POWERTOOLS_TRACE_DISABLED=false (X-Ray on)")
+    parser.add_argument("--profile", default="messages,statuses", help="comma-separated groups to -X importtime")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args(argv)
+    result = measure_deployed(
+        args.repeats,
+        args.checkout.resolve(),
+        bytecode=not args.no_bytecode,
+        tracing=args.tracing,
+        profile=tuple(name for name in args.profile.split(",") if name),
+    )
+    print(render_deployed(result))
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -298,6 +298,13 @@ def render(results: dict[str, Any]) -> str:
         out.append(f"  {group} import, self ms by package: " + ", ".join(f"{k} {v:g}" for k, v in packages.items()))
     if "cold_start" in s:
         out.append(_error(s["cold_start"]) or _load(s["cold_start"]) + " cold_start")
+    if "cold_start_deployed" in s:
+        from bench.cold_start import render_deployed
+
+        deployed = s["cold_start_deployed"]
+        if "handlers" in deployed:
+            out.append(render_deployed(deployed))
+        out.append(_error(deployed) or _load(deployed) + " cold_start_deployed")
     out.append("")
 
     # -- density ----------------------------------------------------------------------------------

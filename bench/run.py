@@ -196,6 +196,8 @@ def main(argv: list[str] | None = None) -> None:
 
         if "cold" not in skip:
             _section(results, "cold_start", cold_start.measure, ctx, cfg["cold_repeats"], cfg["cold_budget_s"])
+            # What Lambda imports: the staged layers and function assets, read-only, with the runtime's Python.
+            _section(results, "cold_start_deployed", cold_start.measure_deployed, cfg["cold_repeats"])
 
         if "density" not in skip:
             _section(results, "density", density.measure, ctx, cfg["density_steps"], cfg["density_settle_s"], tmp)

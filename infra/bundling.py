@@ -15,6 +15,13 @@
 
 Every staged directory is named by the hash of its content and written to a temporary name first,
 then renamed: parallel synths (pytest workers) never see half a directory.
+
+Bytecode: the layers and the function assets ship `__pycache__/*.cpython-312.pyc`, compiled by the Lambda
+runtime's own Python (`LAMBDA_PYTHON`, found by `lambda_python()`) with `compileall --invalidation-mode
+unchecked-hash`. Lambda's /opt and /var/task are read-only: without these files every cold start compiles
+every module it imports, and cannot keep the result. Hash-based, because the CDK CLI zips every asset file
+with the same fixed mtime (1980-01-01, for reproducible hashes): a timestamp pyc would never match its
+source in the zip, and would be recompiled on every cold start (docs/performance.md, "Bytecode").
 """
 
 from __future__ import annotations
@@ -38,16 +45,29 @@ CORE_SOURCE = ROOT / "layers" / "core"
 PACKAGE = "bzapper"
 
 LAMBDA_PYTHON = "3.12"
+"""The Lambda runtime's Python: the functions' runtime (infra/components/function.py RUNTIME is derived from it),
+pip's target and the interpreter that compiles the bytecode. They move together, and a test checks it."""
 LAMBDA_PLATFORM = "manylinux2014_aarch64"
-PIP_TARGET_ARGS = (
-    "--platform",
-    LAMBDA_PLATFORM,
-    "--implementation",
-    "cp",
-    "--python-version",
-    LAMBDA_PYTHON,
-    "--only-binary=:all:",
-)
+
+
+def pip_target_args(platform: str = LAMBDA_PLATFORM) -> tuple[str, ...]:
+    return (
+        "--platform",
+        platform,
+        "--implementation",
+        "cp",
+        "--python-version",
+        LAMBDA_PYTHON,
+        "--only-binary=:all:",
+    )
+
+
+PIP_TARGET_ARGS = pip_target_args()
+PYC_TAG = "cpython-" + LAMBDA_PYTHON.replace(".", "")
+"""What the runtime looks for: `__pycache__/<module>.cpython-312.pyc`."""
+INVALIDATION_MODE = "unchecked-hash"
+"""The source is never checked: the asset zip's fixed mtimes cannot invalidate it, and /opt never changes."""
+COMPILE_ARGS = ("-m", "compileall", "-q", "-j", "0", "--invalidation-mode", INVALIDATION_MODE)
 _SKIP = ("__pycache__", "*.pyc", "*.pyo", ".DS_Store")
 TEST_ONLY = ("adapters/memory",)
 """Parts of the package only tests use (the in-memory fakes of the ports): shipped in no layer and no image."""
@@ -78,7 +98,50 @@ def streaming_requirements(pyproject: Path = ROOT / "pyproject.toml") -> list[st
         return list(tomllib.load(handle)["project"]["optional-dependencies"][STREAMING_EXTRA])
 
 
-def pip_command(requirements: Iterable[str], target: Path, constraints: Path | None = None) -> list[str]:
+def lambda_python() -> str:
+    """An interpreter of the Lambda runtime's version, to compile the bytecode the runtime will load.
+
+    `BZ_LAMBDA_PYTHON` when set, else `python3.12` on PATH, else pyenv's; its version is checked, since a
+    pyc of another version is ignored by the runtime (a different magic number).
+    """
+    name = f"python{LAMBDA_PYTHON}"
+    candidates = [os.environ.get("BZ_LAMBDA_PYTHON", ""), shutil.which(name) or ""]
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    candidates += [
+        str(path) for path in sorted(pyenv_root.glob(f"versions/{LAMBDA_PYTHON}.*/bin/{name}"), reverse=True)
+    ]
+    for candidate in filter(None, candidates):
+        probe = subprocess.run(
+            [candidate, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if probe.returncode == 0 and probe.stdout.strip() == LAMBDA_PYTHON:
+            return candidate
+    raise RuntimeError(
+        f"no Python {LAMBDA_PYTHON} found (the Lambda runtime's, to compile the layers' bytecode): "
+        f"install {name} or set BZ_LAMBDA_PYTHON to one"
+    )
+
+
+def compile_bytecode(directory: Path) -> None:
+    """`__pycache__/*.cpython-312.pyc` next to every module under `directory`, hash-based, by the runtime's Python.
+
+    A file that does not compile (a package's Python 2 leftovers, a template) is left to fail only if it
+    is ever imported, as it would without bytecode; compileall says which, and the build goes on.
+    """
+    done = subprocess.run([lambda_python(), *COMPILE_ARGS, str(directory)], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        print(f"compileall: some files of {directory} did not compile:\n{done.stdout[-2000:]}", file=sys.stderr)
+
+
+def pip_command(
+    requirements: Iterable[str],
+    target: Path,
+    constraints: Path | None = None,
+    platform: str = LAMBDA_PLATFORM,
+) -> list[str]:
     return [
         sys.executable,
         "-m",
@@ -88,7 +151,7 @@ def pip_command(requirements: Iterable[str], target: Path, constraints: Path | N
         "--disable-pip-version-check",
         "--no-compile",
         "--no-input",
-        *PIP_TARGET_ARGS,
+        *pip_target_args(platform),
         *(("--constraint", str(constraints)) if constraints else ()),
         "--target",
         str(target),
@@ -162,8 +225,12 @@ def _staging(prefix: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=f"{prefix}-", suffix=".tmp", dir=BUILD))
 
 
-def dependencies_layer(placeholder: bool = False) -> Path:
-    """The directory to zip as the dependencies layer (`python/` inside, as Lambda expects)."""
+def dependencies_layer(placeholder: bool = False, platform: str = LAMBDA_PLATFORM) -> Path:
+    """The directory to zip as the dependencies layer (`python/` inside, as Lambda expects), with its bytecode.
+
+    `platform`: another one than Lambda's builds the same layer for this machine (bench/cold_start.py
+    imports it to measure cold starts), cached apart so neither evicts the other.
+    """
     if placeholder:
         final = BUILD / "deps-placeholder"
         if not final.is_dir():
@@ -175,18 +242,20 @@ def dependencies_layer(placeholder: bool = False) -> Path:
             _publish(staging, final)
         return final
     requirements = runtime_requirements()
-    final = BUILD / f"deps-{_digest(requirements, PIP_TARGET_ARGS)}"
+    prefix = "deps" if platform == LAMBDA_PLATFORM else f"host-deps-{platform}"
+    final = BUILD / f"{prefix}-{_digest(requirements, pip_target_args(platform), COMPILE_ARGS)}"
     if not (final / "python").is_dir():
-        staging = _staging("deps")
+        staging = _staging(prefix)
         try:
-            subprocess.run(pip_command(requirements, staging / "python"), check=True)
+            subprocess.run(pip_command(requirements, staging / "python", platform=platform), check=True)
+            # Console scripts carry this machine's interpreter path: useless in a layer.
+            shutil.rmtree(staging / "python" / "bin", ignore_errors=True)
+            compile_bytecode(staging / "python")
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        # Console scripts carry this machine's interpreter path: useless in a layer.
-        shutil.rmtree(staging / "python" / "bin", ignore_errors=True)
         _publish(staging, final)
-        _prune("deps", final)
+        _prune(prefix, final)
     return final
 
 
@@ -210,7 +279,7 @@ def server_layer(dependencies: Path, placeholder: bool = False) -> Path:
     requirements = streaming_requirements()
     shipped = installed(dependencies / "python")
     pins = sorted(f"{name}=={dist.version}" for name, dist in shipped.items())
-    final = BUILD / f"server-{_digest(requirements, pins, PIP_TARGET_ARGS)}"
+    final = BUILD / f"server-{_digest(requirements, pins, PIP_TARGET_ARGS, COMPILE_ARGS)}"
     if not (final / "python").is_dir():
         staging = _staging("server")
         try:
@@ -223,6 +292,7 @@ def server_layer(dependencies: Path, placeholder: bool = False) -> Path:
                 if name in shipped:
                     _remove_distribution(site, dist)
             shutil.rmtree(site / "bin", ignore_errors=True)
+            compile_bytecode(site)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -231,15 +301,23 @@ def server_layer(dependencies: Path, placeholder: bool = False) -> Path:
     return final
 
 
-def core_layer() -> Path:
-    """The directory to zip as the core layer: `python/bzapper/`, the shared package."""
-    source = CORE_SOURCE / PACKAGE
-    final = BUILD / f"core-{_tree_digest(source)}"
+def core_layer(source: Path = CORE_SOURCE / PACKAGE) -> Path:
+    """The directory to zip as the core layer: `python/bzapper/`, the shared package, with its bytecode.
+
+    `source`: another checkout's package (bench/cold_start.py measures a commit against this one).
+    """
+    final = BUILD / f"core-{_digest(_tree_digest(source), COMPILE_ARGS)}"
     if not final.is_dir():
         staging = _staging("core")
-        shutil.copytree(source, staging / "python" / PACKAGE, ignore=_ignore)
+        try:
+            shutil.copytree(source, staging / "python" / PACKAGE, ignore=_ignore)
+            compile_bytecode(staging / "python")
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
         _publish(staging, final)
-        _prune("core", final)
+        if source == CORE_SOURCE / PACKAGE:
+            _prune("core", final)
     return final
 
 
@@ -269,4 +347,19 @@ def worker_context() -> Path:
     return final
 
 
-FUNCTION_ASSET_EXCLUDES = list(_SKIP)
+def function_asset(group: str, functions: Path = ROOT / "functions") -> Path:
+    """The directory to zip as a function's code: `functions/<group>/` with its bytecode (/var/task is read-only)."""
+    source = functions / group
+    final = BUILD / f"fn-{group}-{_digest(_tree_digest(source), COMPILE_ARGS)}"
+    if not final.is_dir():
+        staging = _staging(f"fn-{group}")
+        try:
+            shutil.copytree(source, staging, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*_SKIP))
+            compile_bytecode(staging)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        _publish(staging, final)
+        if functions == ROOT / "functions":
+            _prune(f"fn-{group}", final)
+    return final

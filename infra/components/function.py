@@ -16,7 +16,8 @@ from infra.components.streaming import HANDLER as STREAMING_HANDLER
 from infra.components.streaming import web_adapter_layer_arn
 from infra.config import LAYER_PLACEHOLDER, InfraConfig
 
-RUNTIME = lambda_.Runtime.PYTHON_3_12
+RUNTIME: lambda_.Runtime = getattr(lambda_.Runtime, "PYTHON_" + bundling.LAMBDA_PYTHON.replace(".", "_"))
+"""The runtime whose Python compiled the layers' bytecode: one constant, bundling.LAMBDA_PYTHON."""
 ARCHITECTURE = lambda_.Architecture.ARM_64
 HANDLER = "handler.handler"
 """Every functions/<group>/handler.py exposes `handler`."""
@@ -119,9 +120,8 @@ class GroupFunction(Construct):
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
             handler=STREAMING_HANDLER if is_streaming else HANDLER,
-            code=lambda_.Code.from_asset(
-                str(bundling.ROOT / "functions" / group), exclude=bundling.FUNCTION_ASSET_EXCLUDES
-            ),
+            # Staged with its bytecode (no exclude: the staged __pycache__ is the build's own, not a stale one).
+            code=lambda_.Code.from_asset(str(bundling.function_asset(group))),
             layers=layers.of(streaming=is_streaming),
             role=self.role,
             log_group=self.log_group,

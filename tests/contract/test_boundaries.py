@@ -62,6 +62,64 @@ def test_the_probe_sees_the_framework_where_it_is_loaded():
     assert result.stdout.strip().splitlines()[-1] == "True", result.stderr
 
 
+NEVER_AT_IMPORT = ("aws_xray_sdk", "stripe", "emoji", "s3transfer")
+"""No function loads these at its cold start (tracing off): X-Ray only when tracing is on, the payment SDK
+when a payment route runs, Unicode's emoji table when a reaction is validated, S3's transfer manager when
+a file is moved."""
+WEB = ("fastapi", "starlette", "pydantic", "mangum")
+HEAVY_AT_IMPORT = {group: NEVER_AT_IMPORT + (WEB if group in CONSUMERS else ()) for group in FUNCTIONS}
+HEAVY_AT_IMPORT["cognito_messages"] = NEVER_AT_IMPORT + WEB
+"""function → the heavy modules its handler module must not load when Lambda imports it."""
+
+_PROBE = """
+import importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("handler", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+sys.modules["handler"] = module
+spec.loader.exec_module(module)
+entry = sys.modules.get("bzapper.lambda_entry")
+print(json.dumps({
+    "loaded": sorted({name.split(".")[0] for name in sys.modules} & set(sys.argv[2:])),
+    "tracer": None if entry is None else type(entry.tracer).__name__,
+}))
+"""
+
+
+def _import_handler(group: str, watch: tuple[str, ...], **env: str) -> dict:
+    """Import functions/<group>/handler.py as Lambda does, in a fresh interpreter: what it loaded of `watch`."""
+    import os
+
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_", "LAMBDA_", "AWS_SAM"))}
+    environment.update(env)
+    path = ROOT / "functions" / group / "handler.py"
+    result = subprocess.run(
+        [sys.executable, "-c", _PROBE, str(path), *watch],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=environment,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("group", FUNCTIONS)
+def test_a_function_loads_no_heavy_module_it_does_not_use_at_import(group):
+    """Tracing off (POWERTOOLS_TRACE_DISABLED, as on the local stack and the streaming functions)."""
+    found = _import_handler(group, HEAVY_AT_IMPORT[group], POWERTOOLS_TRACE_DISABLED="true")
+    assert found["loaded"] == [], f"{group} loads {found['loaded']} at import"
+
+
+def test_the_heavy_module_probe_sees_what_is_loaded():
+    """The check above can fail: with tracing on (in Lambda, not switched off) the X-Ray SDK is loaded and the
+    handlers are traced; an HTTP function does load the web framework."""
+    found = _import_handler("statuses", NEVER_AT_IMPORT, LAMBDA_TASK_ROOT=str(ROOT / "functions" / "statuses"))
+    assert found == {"loaded": ["aws_xray_sdk"], "tracer": "Tracer"}
+    found = _import_handler("messages", WEB, POWERTOOLS_TRACE_DISABLED="true")
+    assert found == {"loaded": sorted(WEB), "tracer": "NoneType"}
+
+
 def test_xdist_groups_really_group():
     """`make test` relies on --dist loadgroup keeping an e2e module's tests on one worker (they share a booted
     stack and, for the console, one browser tab): a pytest/xdist pairing that drops the groups fails here."""

@@ -190,8 +190,11 @@ def test_the_server_layer_holds_only_what_the_dependencies_layer_lacks(tmp_path,
     _fake_distribution(dependencies / "python", "h11", "0.16.0", "h11")
     _fake_distribution(dependencies / "python", "fastapi", "0.120.0", "fastapi")
     calls = []
+    real_run = subprocess.run
 
-    def fake_pip(command: list[str], check: bool) -> None:
+    def fake_pip(command: list[str], check: bool = False, **kwargs: object) -> object:
+        if "pip" not in command:
+            return real_run(command, check=check, **kwargs)  # the bytecode step (and its probe) run for real
         target = Path(command[command.index("--target") + 1])
         constraints = Path(command[command.index("--constraint") + 1]).read_text().split()
         calls.append((command[-1], constraints))
@@ -210,6 +213,11 @@ def test_the_server_layer_holds_only_what_the_dependencies_layer_lacks(tmp_path,
         "click-8.2.0.dist-info",
         "uvicorn",
         "uvicorn-0.40.0.dist-info",
+    ]
+    # Compiled after the strip: no bytecode of a removed package is left behind.
+    assert sorted(path.relative_to(layer / "python").as_posix() for path in layer.rglob("*.pyc")) == [
+        f"click/__pycache__/__init__.{bundling.PYC_TAG}.pyc",
+        f"uvicorn/__pycache__/__init__.{bundling.PYC_TAG}.pyc",
     ]
     assert bundling.server_layer(dependencies) == layer and len(calls) == 1, "cached by content"
     assert [r for r in bundling.streaming_requirements() if r.startswith("uvicorn")]

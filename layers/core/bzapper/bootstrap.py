@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import importlib
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bzapper.config import settings
-from bzapper.ports.engine import Engine
-from bzapper.ports.identity import IdentityProvider, Mailer, TokenVerifier
-from bzapper.ports.media import MediaStore
-from bzapper.ports.sealing import Sealer
-from bzapper.ports.workers import LeaseStore, QueueReader
 from bzapper.services.container import Services
+
+if TYPE_CHECKING:  # types only: a cold start imports the ports its use cases need, not these
+    from bzapper.ports.engine import Engine
+    from bzapper.ports.identity import IdentityProvider, Mailer, TokenVerifier
+    from bzapper.ports.media import MediaStore
+    from bzapper.ports.sealing import Sealer
+    from bzapper.ports.workers import LeaseStore, QueueReader
 
 
 @cache

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import emoji
-
 from bzapper.domain.content import MEDIA_TYPES
 from bzapper.domain.phones import InvalidRecipient, parse_recipient
 from bzapper.domain.statuses import TERMINAL_FAILURES, MessageStatus
@@ -29,7 +27,12 @@ PREVIEW_CHARS = 100
 
 def valid_reaction(value: str) -> bool:
     """One emoji (with its modifiers, ZWJ sequence or flag), or "" to remove the reaction."""
-    return value == "" or emoji.is_emoji(value)
+    if value == "":
+        return True
+    # Imported here: Unicode's emoji table costs a cold start tens of ms, and only a reaction reads it.
+    import emoji
+
+    return bool(emoji.is_emoji(value))
 
 
 def preview(message_type: str, content: dict[str, Any]) -> str | None:

@@ -4,18 +4,22 @@ one (AWS in production and on the local stack, in-memory fakes in unit tests). `
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from bzapper.ports.accounts import AccountStore, KeyStore
-from bzapper.ports.billing import CheckoutStore, PaymentGateway, UsageStore, WalletStore
-from bzapper.ports.events import EventLog, EventPublisher, FenceChecker, ReportSink
-from bzapper.ports.identity import IdentityProvider, Mailer, SessionRevocations, TokenVerifier
-from bzapper.ports.inbox import IdentityStore, InboxStore
-from bzapper.ports.instances import ControlChannel, InstanceStore
-from bzapper.ports.media import MediaStore
-from bzapper.ports.messages import IdempotencyStore, JobQueue, MessageStore, RateLimitStore
-from bzapper.ports.sandbox import SandboxWorld
-from bzapper.ports.sealing import SealerSource
-from bzapper.ports.webhooks import DeliveryJobs, DeliveryStore, HttpClient, WebhookStore
+if TYPE_CHECKING:
+    # Types only: a function imports the ports (and the domain modules behind them) its own use cases need,
+    # not all of them at its cold start.
+    from bzapper.ports.accounts import AccountStore, KeyStore
+    from bzapper.ports.billing import CheckoutStore, PaymentGateway, UsageStore, WalletStore
+    from bzapper.ports.events import EventLog, EventPublisher, FenceChecker, ReportSink
+    from bzapper.ports.identity import IdentityProvider, Mailer, SessionRevocations, TokenVerifier
+    from bzapper.ports.inbox import IdentityStore, InboxStore
+    from bzapper.ports.instances import ControlChannel, InstanceStore
+    from bzapper.ports.media import MediaStore
+    from bzapper.ports.messages import IdempotencyStore, JobQueue, MessageStore, RateLimitStore
+    from bzapper.ports.sandbox import SandboxWorld
+    from bzapper.ports.sealing import SealerSource
+    from bzapper.ports.webhooks import DeliveryJobs, DeliveryStore, HttpClient, WebhookStore
 
 
 @dataclass
