@@ -258,7 +258,9 @@ def _measure(ctx: Any, repeats: int, budget_s: float) -> dict[str, Any]:
     baseline = [_run({"mode": "import", "module": "boto3"}, env) for _ in range(repeats)]
     boto3_s = median([b["import_s"] for b in baseline if "import_s" in b])
     rows: dict[str, Any] = {}
-    extras = {"aws_xray_sdk.core": "what Powertools' Tracer imports: loaded only when tracing is on (bzapper.lambda_entry)"}
+    extras = {
+        "aws_xray_sdk.core": "what Powertools' Tracer imports: loaded only when tracing is on (bzapper.lambda_entry)"
+    }
     for module, why in extras.items():
         runs = [_run({"mode": "import", "module": module}, env) for _ in range(repeats)]
         seconds = median([r["import_s"] for r in runs if "import_s" in r])
