@@ -185,8 +185,9 @@ def _raw_request(stack: Stack, head: bytes) -> tuple[int, dict]:
         ("Authorization: Bearer bz_test_someone_else\r\nAuthorization: Bearer {key}", "Authorization"),
         ("Authorization: Bearer {key},Bearer bz_test_someone_else", "Authorization"),  # API Gateway's joined form
         ("Authorization: Bearer {key}\r\nIdempotency-Key: a\r\nIdempotency-Key: b", "Idempotency-Key"),
+        ("Authorization: Bearer {key}\r\nContent-Type: application/json\r\nContent-Type: text/plain", "Content-Type"),
     ],
-    ids=["two-keys", "two-keys-reversed", "joined", "two-idempotency-keys"],
+    ids=["two-keys", "two-keys-reversed", "joined", "two-idempotency-keys", "two-content-types"],
 )
 def test_a_header_that_decides_the_request_sent_twice_is_refused_not_read_as_its_first(stack: Stack, headers, param):
     head = f"GET /me HTTP/1.1\r\nHost: x\r\nAccept-Language: es\r\nConnection: close\r\n{headers}\r\n"

@@ -21,16 +21,28 @@ def fail_times(guard: FailedAuthentications, address: str, count: int, start: in
         guard.failed(address, guessed(index), NOW)
 
 
-def test_an_address_waits_once_its_failures_pass_the_budget_and_only_that_address():
+def test_an_address_waits_once_its_failures_spend_the_budget_and_only_that_address():
     guard = FailedAuthentications()
-    fail_times(guard, "198.51.100.7", FAILURES_PER_ADDRESS.limit)
-    assert guard.refusal("198.51.100.7", guessed(900), NOW) is None  # the budget itself is allowed
+    fail_times(guard, "198.51.100.7", FAILURES_PER_ADDRESS.limit - 1)
+    assert guard.refusal("198.51.100.7", guessed(900), NOW) is None  # one guess of the budget is left
 
     fail_times(guard, "198.51.100.7", 1, start=500)
     refusal = guard.refusal("198.51.100.7", guessed(901), NOW)
     assert refusal is not None and not refusal.allowed and refusal.retry_after_seconds >= 1
     assert refusal.limit == FAILURES_PER_ADDRESS.limit
     assert guard.refusal("198.51.100.8", guessed(902), NOW) is None
+
+
+def test_a_guesser_who_keeps_going_is_looked_up_no_more_than_the_budget_a_minute():
+    """The adversarial pass saw ~40 lookups a minute: each time a block ended, two guesses got through."""
+    guard = FailedAuthentications()
+    looked_up = 0
+    for tenth_of_second in range(0, 10 * 60 * 3):  # three minutes, a guess every 100 ms
+        at = NOW + tenth_of_second * 100
+        if guard.refusal("198.51.100.7", guessed(tenth_of_second), at) is None:
+            looked_up += 1
+            guard.failed("198.51.100.7", guessed(tenth_of_second), at)
+    assert looked_up <= FAILURES_PER_ADDRESS.limit * 3 + FAILURES_PER_ADDRESS.limit  # the burst, then 20 a minute
 
 
 def test_a_blocked_address_may_try_again_once_its_bucket_admits():

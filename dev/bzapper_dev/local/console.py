@@ -10,7 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import bzapper
+from bzapper.api.errors import error_bytes, error_headers
 from bzapper.config import settings
+from bzapper.domain.errors import BzError
+from bzapper.domain.ids import new_id
 
 PREFIX = "/console"
 
@@ -60,6 +63,8 @@ def console_dir() -> Path:
 
 def _resolve(directory: Path, path: str) -> Path | None:
     relative = path[len(PREFIX) :].lstrip("/") or "index.html"
+    if any(ord(character) < 0x20 or character == "\x7f" for character in relative):
+        return None  # a NUL or a control character names no file (and the filesystem refuses a NUL)
     candidate = (directory / relative).resolve()
     if directory.resolve() not in candidate.parents and candidate != directory.resolve():
         return None  # ../ out of the console's folder
@@ -69,6 +74,14 @@ def _resolve(directory: Path, path: str) -> Path | None:
 async def console_app(scope: Any, receive: Any, send: Any, directory: Path | None = None) -> None:
     folder = directory or console_dir()
     path = scope["path"]
+    if scope.get("method", "GET") not in ("GET", "HEAD"):
+        await _refuse(
+            send,
+            BzError(
+                "method_not_allowed", params={"method": scope["method"], "path": path}, headers={"Allow": "GET, HEAD"}
+            ),
+        )
+        return
     if path == PREFIX:
         await _answer(send, 308, b"", {"location": PREFIX + "/"})
         return
@@ -87,6 +100,14 @@ async def console_app(scope: Any, receive: Any, send: Any, directory: Path | Non
     # Hashed assets never change; the page itself is read again each time.
     cache = "public, max-age=31536000, immutable" if "/assets/" in path else "no-cache"
     await _answer(send, 200, found.read_bytes(), {"content-type": kind, "cache-control": cache})
+
+
+async def _refuse(send: Any, error: BzError) -> None:
+    """The API's error shape, as every other refusal of the local stack."""
+    request_id = new_id("req")
+    body = error_bytes(error, "en", request_id)
+    headers = {"content-type": "application/json", "x-request-id": request_id, **error_headers(error)}
+    await _answer(send, error.status, body, headers)
 
 
 async def _answer(send: Any, status: int, body: bytes, headers: dict[str, str]) -> None:

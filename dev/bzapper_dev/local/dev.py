@@ -222,6 +222,9 @@ def run_dev(host: str, port: int, state_dir: Path, engine: str = "sandbox") -> N
                 host=host,
                 port=port,
                 http=ApiShapedH11Protocol,
+                # The peer's own address is the caller's (API Gateway's sourceIp on AWS): an X-Forwarded-For a
+                # client writes itself must not choose the address its failed authentications count against.
+                proxy_headers=False,
                 log_level="warning",
                 lifespan="off",
                 # Open SSE streams never end by themselves: Ctrl-C must not wait for their clients.

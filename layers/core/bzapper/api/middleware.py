@@ -25,8 +25,10 @@ SINGLE_VALUED = {
     b"idempotency-key": "Idempotency-Key",
     b"bz-mode": "Bz-Mode",
     b"last-event-id": "Last-Event-ID",
+    b"content-type": "Content-Type",
 }
-"""Headers whose one value decides what a request means: sent twice (or, for the credential, two values joined by
+"""Headers whose one value decides what a request means (who calls, which retry, which mode, where a stream resumes,
+how the body is read): sent twice (or, for the credential, two values joined by
 a comma, as API Gateway joins repeated headers), the request is ambiguous and refused rather than read as its first."""
 
 

@@ -52,19 +52,22 @@ class FailedAuthentications:
         return None
 
     def failed(self, address: str, credential: str, now_ms: float | None = None) -> None:
-        """Counts a failure against the address and the prefix; a source past its budget is blocked until its
-        bucket admits again."""
+        """Counts a failure against the address and the prefix. The failure that spends a source's last token
+        blocks it until the next token comes, so no guess is ever looked up beyond the budget (a block that
+        began only at a refused failure would let one more lookup through each time it ended)."""
         now = now_ms if now_ms is not None else time.time() * 1000
         for source, buckets in (
             (f"addr:{address}", self._addresses),
             (f"prefix:{credential[:PREFIX_LENGTH]}", self._prefixes),
         ):
             decision = buckets.take(source, now)
-            if not decision.allowed:
-                with self._lock:
-                    if len(self._blocked) >= buckets.max_keys:
-                        self._blocked = {key: value for key, value in self._blocked.items() if value[0] > now}
-                    self._blocked[source] = (now + decision.retry_after_seconds * 1000, decision)
+            if decision.allowed and decision.remaining > 0:
+                continue
+            wait_ms = buckets.bucket.interval_ms if decision.allowed else decision.retry_after_seconds * 1000
+            with self._lock:
+                if len(self._blocked) >= buckets.max_keys:
+                    self._blocked = {key: value for key, value in self._blocked.items() if value[0] > now}
+                self._blocked[source] = (now + wait_ms, decision)
 
     def succeeded(self, credential: str, now_ms: float | None = None) -> None:
         now = now_ms if now_ms is not None else time.time() * 1000
