@@ -10,10 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import bzapper
-from bzapper.api.errors import error_bytes, error_headers
 from bzapper.config import settings
-from bzapper.domain.errors import BzError
-from bzapper.domain.ids import new_id
+from bzapper_dev.local.refusals import method_not_allowed, refuse
 
 PREFIX = "/console"
 
@@ -75,12 +73,7 @@ async def console_app(scope: Any, receive: Any, send: Any, directory: Path | Non
     folder = directory or console_dir()
     path = scope["path"]
     if scope.get("method", "GET") not in ("GET", "HEAD"):
-        await _refuse(
-            send,
-            BzError(
-                "method_not_allowed", params={"method": scope["method"], "path": path}, headers={"Allow": "GET, HEAD"}
-            ),
-        )
+        await refuse(send, method_not_allowed(scope["method"], path))
         return
     if path == PREFIX:
         await _answer(send, 308, b"", {"location": PREFIX + "/"})
@@ -100,14 +93,6 @@ async def console_app(scope: Any, receive: Any, send: Any, directory: Path | Non
     # Hashed assets never change; the page itself is read again each time.
     cache = "public, max-age=31536000, immutable" if "/assets/" in path else "no-cache"
     await _answer(send, 200, found.read_bytes(), {"content-type": kind, "cache-control": cache})
-
-
-async def _refuse(send: Any, error: BzError) -> None:
-    """The API's error shape, as every other refusal of the local stack."""
-    request_id = new_id("req")
-    body = error_bytes(error, "en", request_id)
-    headers = {"content-type": "application/json", "x-request-id": request_id, **error_headers(error)}
-    await _answer(send, error.status, body, headers)
 
 
 async def _answer(send: Any, status: int, body: bytes, headers: dict[str, str]) -> None:

@@ -11,8 +11,9 @@ from urllib.parse import parse_qs
 
 from bzapper import i18n
 from bzapper.adapters.mailbox import MESSAGES_FILE, LocalMailbox
-from bzapper.api.errors import error_bytes, resolve_locale
+from bzapper.api.errors import resolve_locale
 from bzapper.domain.errors import validation_failed
+from bzapper_dev.local.refusals import method_not_allowed, refuse
 
 
 async def mailbox_app(directory: Path, scope: Any, receive: Any, send: Any) -> None:
@@ -21,13 +22,13 @@ async def mailbox_app(directory: Path, scope: Any, receive: Any, send: Any) -> N
     query = parse_qs(scope.get("query_string", b"").decode())
     to = (query.get("to") or [""])[0].strip()
     if scope.get("method") not in ("GET", "HEAD"):
-        status, body = 405, error_bytes(validation_failed("method"), locale, None)
-    elif not to:
-        status, body = 422, error_bytes(validation_failed("to", "error.validation_missing"), locale, None)
-    else:
-        status = 200
-        body = json.dumps({"data": LocalMailbox(directory).messages(to)}, ensure_ascii=False).encode()
-    await send({"type": "http.response.start", "status": status, "headers": [(b"content-type", b"application/json")]})
+        await refuse(send, method_not_allowed(scope.get("method", ""), scope["path"]), locale)
+        return
+    if not to:
+        await refuse(send, validation_failed("to", "error.validation_missing"), locale)
+        return
+    body = json.dumps({"data": LocalMailbox(directory).messages(to)}, ensure_ascii=False).encode()
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
     await send({"type": "http.response.body", "body": body})
 
 
