@@ -180,3 +180,19 @@ def test_a_wallet_conflict_is_retried_not_blamed_on_idempotency():
     assert _cancellation_reason(reasons(None, None, None, "ConditionalCheckFailed", None)) == "insufficient_balance"
     assert _cancellation_reason(reasons("ConditionalCheckFailed", None, None, None, None)) == "instance_not_connected"
     assert _cancellation_reason(reasons(None, None, None, "ThrottlingError", None)) == "busy"
+
+
+@pytest.mark.parametrize(
+    ("query", "param"),
+    [("limit=1&limit=3", "limit"), ("cursor=a&limit=2&cursor=a", "cursor"), ("limit=&limit=", "limit")],
+)
+def test_a_query_parameter_sent_twice_is_400_naming_it(account, query, param):
+    from bzapper_dev.local.functions import load_function
+
+    webhooks = load_function("webhooks").handler
+    headers = {**account.auth, "Accept-Language": "es"}
+    status, response_headers, body = call(webhooks, "GET", "/webhooks", headers=headers, query=query)
+    assert (status, body["code"], body["param"], body["locale"]) == (400, "bad_request", param, "es")
+    assert param in body["message"] and response_headers["x-request-id"] == body["request_id"]
+    status, _, _ = call(webhooks, "GET", "/webhooks", headers=account.auth, query="limit=1&cursor=")
+    assert status == 200  # distinct parameters, an empty one included, are fine

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -40,6 +41,17 @@ def ambiguous_header(scope: Scope) -> str | None:
             continue
         if name in seen or (name == b"authorization" and b"," in value):
             return SINGLE_VALUED[name]
+        seen.add(name)
+    return None
+
+
+def repeated_query_parameter(scope: Scope) -> str | None:
+    """Every query parameter of the API takes one value: a repeated one (`?limit=1&limit=3`) is ambiguous (frameworks
+    read the last, proxies and logs the first), so it is refused like a repeated header."""
+    seen: set[str] = set()
+    for name, _ in parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True):
+        if name in seen:
+            return name
         seen.add(name)
     return None
 
@@ -106,6 +118,13 @@ class RequestContext:
         if duplicated is not None:
             error = BzError(
                 "bad_request", message_key="error.duplicate_header", param=duplicated, params={"param": duplicated}
+            )
+            await send_error(send, scope, error, request_id)
+            return
+        repeated = repeated_query_parameter(scope)
+        if repeated is not None:
+            error = BzError(
+                "bad_request", message_key="error.duplicate_query", param=repeated, params={"param": repeated}
             )
             await send_error(send, scope, error, request_id)
             return

@@ -198,6 +198,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "pt-BR": "O cabeçalho '{param}' deve ser enviado uma única vez, com um só valor.",
         "es": "El encabezado '{param}' debe enviarse una sola vez, con un solo valor.",
     },
+    "error.duplicate_query": {
+        "en": "The query parameter '{param}' must be sent once.",
+        "pt-BR": "O parâmetro de consulta '{param}' deve ser enviado uma única vez.",
+        "es": "El parámetro de consulta '{param}' debe enviarse una sola vez.",
+    },
     "error.malformed_http": {
         "en": "The request is not valid HTTP: a header holds a forbidden character, or the request line is broken.",
         "pt-BR": (
