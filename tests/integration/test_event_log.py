@@ -202,7 +202,9 @@ def test_the_sse_generator_sends_each_event_once_with_its_id_after_a_fenced_gap(
         return next(polls, None) is None
 
     async def collect() -> list[str]:
-        body = event_stream(svc, principal, 0, instance_id=None, types=None, disconnected=disconnected)
+        body = event_stream(
+            svc, principal, 0, instance_id=None, types=None, disconnected=disconnected, recheck=lambda: principal
+        )
         return [chunk async for chunk in body]
 
     chunks = asyncio.run(collect())

@@ -97,7 +97,15 @@ def test_a_family_filter_delivers_that_family_only(svc, account):
 
     async def collect() -> list[str]:
         principal = Principal(account.account_id, "test", "en")
-        body = event_stream(svc, principal, 0, instance_id=None, types={"message.*"}, disconnected=disconnected)
+        body = event_stream(
+            svc,
+            principal,
+            0,
+            instance_id=None,
+            types={"message.*"},
+            disconnected=disconnected,
+            recheck=lambda: principal,
+        )
         return [chunk.split("\n")[0] async for chunk in body if chunk.startswith("id: ")]
 
     assert asyncio.run(collect()) == [f"id: {sent['id']}", f"id: {read['id']}"]

@@ -10329,7 +10329,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Server-Sent Events: `id:` (the event id), `event:` (its type), `data:` (the event envelope `{id, type, created, livemode, account_id, instance_id, data}`); `: heartbeat` comments every 15 s; `retry:` once. Reconnect with `Last-Event-ID` to resume exactly after that event (kept 7 days). */
+            /** @description Server-Sent Events: `id:` (the event id), `event:` (its type), `data:` (the event envelope `{id, type, created, livemode, account_id, instance_id, data}`); `: heartbeat` comments every 15 s; `retry:` once. Reconnect with `Last-Event-ID` to resume exactly after that event (kept 7 days). The credential is checked again every second: once it is revoked, signed out, expired or its account suspended (within 6 s), the stream ends with a `: closed <code>` comment (`unauthorized`, `account_restricted`, `forbidden`), and reconnecting gets that 401/403. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];

@@ -2,7 +2,9 @@
 //
 // The contract: every event carries an `id:`; a client that reconnects sends the last id it saw as
 // `Last-Event-ID` and the server replays what came after it from the event log; `retry:` says how many
-// milliseconds to wait before reconnecting; lines that start with `:` are heartbeats. This helper
+// milliseconds to wait before reconnecting; lines that start with `:` are comments: heartbeats, and
+// `: closed <code>` when the server ends a stream whose key or session stopped working (its reconnection
+// then gets that 401/403, which ends this helper with a StreamError). This helper
 // parses the stream as the WHATWG spec says, reconnects after `retry` (or `Retry-After` on a 429/503)
 // with `Last-Event-ID`, and stops on an error the caller must fix (401, 403, 404, 422) or on abort.
 
@@ -31,7 +33,7 @@ export interface StreamOptions extends Omit<Credential, "sessionToken"> {
   retryMs?: number;
   /** Give up after this many reconnections in a row without an event (default: never). */
   maxReconnects?: number;
-  /** Called on every heartbeat comment (`: …`). */
+  /** Called on every comment (`: …`): heartbeats, and `closed <code>` before the server ends the stream. */
   onHeartbeat?: (comment: string) => void;
   /** Called when a connection is open (the server answered 200), before its first event. */
   onOpen?: () => void;

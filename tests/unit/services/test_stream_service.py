@@ -4,6 +4,7 @@ or resumed after a given event, filtered by instance and type, past a dead write
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable
 
 import pytest
@@ -48,6 +49,7 @@ def listen(fakes, tenant, position: int, polls: int, between: Callable[[], None]
 
         filters.setdefault("instance_id", None)
         filters.setdefault("types", None)
+        filters.setdefault("recheck", lambda: tenant.principal)
         return [
             chunk
             async for chunk in stream.event_stream(
@@ -133,3 +135,42 @@ def test_a_quiet_stream_sends_heartbeats(fakes, monkeypatch):
     monkeypatch.setattr(stream, "HEARTBEAT_SECONDS", 0)
     tenant = open_account(fakes)
     assert listen(fakes, tenant, 0, polls=2)[1:] == [": heartbeat\n\n", ": heartbeat\n\n"]
+
+
+def test_a_credential_refused_on_its_recheck_ends_the_stream_before_another_read(fakes, monkeypatch):
+    monkeypatch.setattr(stream, "CHECK_SECONDS", 0)
+    tenant = open_account(fakes)
+    first = logged(fakes, tenant, n=1)
+    checks: list[None] = []
+
+    def recheck():
+        checks.append(None)
+        if len(checks) > 1:  # revoked, signed out, expired or suspended since the last check
+            raise BzError("unauthorized")
+        return tenant.principal
+
+    chunks = listen(
+        fakes, tenant, 0, polls=5, between=lambda: checks and logged(fakes, tenant, n=10 + len(checks)), recheck=recheck
+    )
+
+    assert ids(chunks) == [first["id"]]
+    assert chunks[-1] == ": closed unauthorized\n\n"
+    assert fakes.event_log.call_count("read_after") == 1
+
+
+def test_the_credential_is_checked_again_once_per_check_period_not_per_read(fakes, monkeypatch):
+    monkeypatch.setattr(stream, "CHECK_SECONDS", 3600)
+    tenant = open_account(fakes)
+    checks: list[None] = []
+    listen(fakes, tenant, 0, polls=3, recheck=lambda: checks.append(None) or tenant.principal)
+    assert checks == []
+
+
+def test_a_key_narrowed_while_open_gets_only_its_numbers_from_the_next_check(fakes, monkeypatch):
+    monkeypatch.setattr(stream, "CHECK_SECONDS", 0)
+    tenant = open_account(fakes)
+    second = fakes.instances.create(tenant.account_id, livemode=False, engine="sandbox", name="B", status="connected")
+    narrowed = dataclasses.replace(tenant.principal, instance_ids=frozenset({second.instance_id}))
+    logged(fakes, tenant, n=1)
+    theirs = logged(fakes, tenant, instance_id=second.instance_id, n=2)
+    assert ids(listen(fakes, tenant, 0, polls=1, recheck=lambda: narrowed)) == [theirs["id"]]

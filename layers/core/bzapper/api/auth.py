@@ -4,9 +4,12 @@ routes). Anything else is a 401 `unauthorized`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import Depends, Request
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 
 from bzapper.bootstrap import services
 from bzapper.domain.auth_failures import FailedAuthentications
@@ -103,6 +106,36 @@ def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | N
     if route is not None and not allows(principal.scopes, route.scope):
         raise BzError("forbidden", message_key="error.missing_scope", param=route.scope, params={"scope": route.scope})
     return principal
+
+
+def recheck_for(request: Request, principal: Principal) -> Callable[[], Principal]:
+    """For a response that outlives its request (GET /stream): checks the request's credential again, as
+    `authenticate` did, and returns the principal it stands for now, or raises the refusal a new request would
+    get (revoked or expired key, signed-out or expired session, suspended account, scope removed). It reads through
+    the same caches (at most 5 s old); unlike a request it spends no failure budget, rate limit or `last_used`."""
+    _, token = get_authorization_scheme_param(request.headers.get("authorization"))
+    route = _route(request)
+
+    def recheck() -> Principal:
+        if principal.is_session:
+            from bzapper.services.auth import session_claims
+
+            claims = session_claims(services(), token)  # signed out, or the access token expired: 401
+            current = services().accounts.principal_of_user(claims.user_id, principal.mode)
+            if current is None:
+                raise BzError("unauthorized", message_key="error.invalid_session")
+        else:
+            current = services().accounts.principal_for(token) if well_formed(token) else None
+            if current is None:
+                raise BzError("unauthorized")
+        if current.suspended:
+            raise BzError("account_restricted", message_key="error.account_suspended")
+        if route is not None and not allows(current.scopes, route.scope):
+            params = {"scope": route.scope}
+            raise BzError("forbidden", message_key="error.missing_scope", param=route.scope, params=params)
+        return current
+
+    return recheck
 
 
 def require_test_mode(principal: Principal = Depends(authenticate)) -> Principal:

@@ -7,7 +7,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 from bzapper.config import settings
-from bzapper.domain.errors import validation_failed
+from bzapper.domain.errors import BzError, validation_failed
 from bzapper.domain.eventlog import stream_id
 from bzapper.domain.model import Principal
 from bzapper.domain.webhooks import subscribed, validated_subscriptions
@@ -17,6 +17,14 @@ from bzapper.services.instances import owned_ref
 RETRY_MS = 2_000
 HEARTBEAT_SECONDS = 15.0
 POLL_SECONDS = 0.25
+CHECK_SECONDS = 1.0
+"""How often an open stream checks its credential again. The check reads through the principal cache (at most
+5 s old), so a revoked key or session, an expired session token or a suspension ends a stream within 6 s
+(docs/accounts.md), without a table read per event."""
+
+Recheck = Callable[[], Principal]
+"""The stream's credential, checked again: the principal it stands for now, or a BzError when it no longer
+authenticates or no longer allows the stream (revoked, signed out, expired, suspended, scope removed)."""
 
 
 def checked_filters(
@@ -58,13 +66,24 @@ async def event_stream(
     instance_id: str | None,
     types: set[str] | None,
     disconnected: Callable[[], Awaitable[bool]],
+    recheck: Recheck,
 ) -> AsyncIterator[str]:
     stream = stream_id(principal.account_id, principal.livemode)
     ends_at = time.monotonic() + settings().stream_max_seconds
     yield f"retry: {RETRY_MS}\n\n"
     last_output = time.monotonic()
+    next_check = last_output + CHECK_SECONDS
     gaps = services.event_log.gap_watch()  # when this reader first saw each missing number
     while time.monotonic() < ends_at and not await disconnected():
+        if time.monotonic() >= next_check:
+            # Before reading, so nothing is read after a refused check. SSE has no status once the headers are
+            # out: the stream ends with a comment saying why, and reconnecting gets the 401/403 itself.
+            try:
+                principal = await asyncio.to_thread(recheck)
+            except BzError as refused:
+                yield f": closed {refused.code}\n\n"
+                return
+            next_check = time.monotonic() + CHECK_SECONDS
         rows, position = await asyncio.to_thread(services.event_log.read_after, stream, position, gaps)
         for row in rows:
             if instance_id and row.instance_id != instance_id:

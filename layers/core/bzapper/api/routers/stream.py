@@ -3,7 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
-from bzapper.api.auth import authenticate
+from bzapper.api.auth import authenticate, recheck_for
 from bzapper.api.bodies import JsonRoute
 from bzapper.api.schemas.common import error_responses, event_stream_response
 from bzapper.api.schemas.stream import RESUME_PATTERN, TYPES_PATTERN, stream_item_schema
@@ -17,7 +17,10 @@ _SSE = {
     **event_stream_response(
         "Server-Sent Events: `id:` (the event id), `event:` (its type), `data:` (the event envelope "
         "`{id, type, created, livemode, account_id, instance_id, data}`); `: heartbeat` comments every 15 s; "
-        "`retry:` once. Reconnect with `Last-Event-ID` to resume exactly after that event (kept 7 days).",
+        "`retry:` once. Reconnect with `Last-Event-ID` to resume exactly after that event (kept 7 days). The "
+        "credential is checked again every second: once it is revoked, signed out, expired or its account "
+        "suspended (within 6 s), the stream ends with a `: closed <code>` comment (`unauthorized`, "
+        "`account_restricted`, `forbidden`), and reconnecting gets that 401/403.",
         example="retry: 2000\n\n"
         "id: evt_01JD5V6W4E7R8T9Y0U1I2O3P4Q\nevent: message.sent\n"
         'data: {"id":"evt_01JD5V6W4E7R8T9Y0U1I2O3P4Q","type":"message.sent","created":"2026-11-24T12:00:00.120Z",'
@@ -64,7 +67,13 @@ async def stream(
     instance, wanted = await asyncio.to_thread(checked_filters, services(), principal, instance_id, types)
     position = await asyncio.to_thread(start_position, services(), principal, resume, resume_param)
     body = event_stream(
-        services(), principal, position, instance_id=instance, types=wanted, disconnected=request.is_disconnected
+        services(),
+        principal,
+        position,
+        instance_id=instance,
+        types=wanted,
+        disconnected=request.is_disconnected,
+        recheck=recheck_for(request, principal),
     )
     return StreamingResponse(
         body,

@@ -74,5 +74,6 @@ def stream_item_schema() -> dict[str, Any]:
             },
         ],
         "description": f"Every block is one of these; a `: heartbeat` comment follows {HEARTBEAT_SECONDS:g} s "
-        "without an event (a comment, so not an item: SSE parsers drop it).",
+        "without an event, and a `: closed <code>` comment ends a stream whose credential stopped working (comments, "
+        "so not items: SSE parsers drop them).",
     }
