@@ -30,7 +30,7 @@ _SSE = {
         ": heartbeat\n\n",
         item_schema=stream_item_schema(),
     ),
-    **error_responses(401, 404),
+    **error_responses(401, 403, 404),
 }
 
 
