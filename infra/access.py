@@ -163,7 +163,8 @@ ACCESS: dict[str, Access] = {
     "auth": Access(
         why=(
             "Console users on the user pool (sign-up, confirmation, sign-in, refresh, sign-out, password reset: "
-            "Cognito's public API, and AdminGetUser to read a user's status and attributes). A confirmation opens "
+            "Cognito's public API, AdminGetUser to read a user's status and attributes, AdminDeleteUser to "
+            "replace an unconfirmed user by a newer sign-up of its email: docs/accounts.md). A confirmation opens "
             "the account: the account and its owner, free test credits (a ledger entry once), a connected sandbox "
             "number (count, put, a command to its shard). Failed sign-ins and sent emails are rate limited per "
             "email; a signed-out session is remembered; the already-registered notice is sent by SES."
@@ -177,7 +178,7 @@ ACCESS: dict[str, Access] = {
             TableAccess("instances", (PUT,), query_indexes=("by_account",)),
         ),
         send=CONTROLS,
-        user_pool=("cognito-idp:AdminGetUser",),
+        user_pool=("cognito-idp:AdminDeleteUser", "cognito-idp:AdminGetUser"),
         send_email=True,
     ),
     "keys": Access(

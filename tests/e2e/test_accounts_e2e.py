@@ -49,7 +49,8 @@ def test_from_nothing_to_a_live_key_with_only_http(stack):
     )
     assert answer.status_code == 202, answer.text
     assert requests.get(f"{base}/sandbox/mailbox", timeout=10).status_code == 422  # `to` is required
-    answer = requests.post(f"{base}/auth/confirm", json={"email": email, "code": _code(stack, email)}, timeout=30)
+    confirmation = {"email": email, "code": _code(stack, email), "password": PASSWORD}
+    answer = requests.post(f"{base}/auth/confirm", json=confirmation, timeout=30)
     assert answer.status_code == 200, answer.text
     account_id = answer.json()["account_id"]
     tokens = requests.post(f"{base}/auth/login", json={"email": email, "password": PASSWORD}, timeout=30).json()

@@ -185,6 +185,7 @@ def _sign_up(session: Session, email: str, name: str) -> None:
     page.wait_for_url("**#/confirm*")
     session.check("confirm")
     page.get_by_label("Code").fill(mailbox_code(session.base_url, email))
+    page.get_by_label("Password").fill(PASSWORD)  # the sign-up's own: a code confirms only it
     page.get_by_role("button", name="Confirm").click()
     page.wait_for_url("**#/signin*")
 

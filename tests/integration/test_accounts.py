@@ -47,7 +47,7 @@ def signed_up(auth_api, pool: Pool, email: str = EMAIL, locale: str = "pt-BR") -
 
 def confirmed(auth_api, pool: Pool, email: str = EMAIL) -> str:
     code = signed_up(auth_api, pool, email)
-    status, _, body = call(auth_api, "POST", "/auth/confirm", body={"email": email, "code": code})
+    status, _, body = call(auth_api, "POST", "/auth/confirm", body={"email": email, "code": code, "password": PASSWORD})
     assert status == 200, body
     return body["account_id"]
 
@@ -69,7 +69,7 @@ def test_sign_up_confirm_and_sign_in_open_an_account_with_test_credits_and_a_con
     [email] = pool.mailbox.messages(EMAIL)
     assert "bzapper" in email["subject"] and code in email["text"] and "Olá" in email["text"]  # in pt-BR
 
-    status, _, body = call(auth_api, "POST", "/auth/confirm", body={"email": EMAIL, "code": code})
+    status, _, body = call(auth_api, "POST", "/auth/confirm", body={"email": EMAIL, "code": code, "password": PASSWORD})
     assert status == 200 and body["status"] == "confirmed"
     account_id = body["account_id"]
     assert svc.wallets.balance(wallet_id(account_id, "test")) == settings().identity.signup_test_credits
@@ -103,11 +103,69 @@ def test_a_taken_email_answers_like_a_new_one_and_gets_a_notice_instead(auth_api
 def test_a_second_sign_up_of_an_unconfirmed_email_sends_a_new_code_and_only_it_works(auth_api, pool):
     first = signed_up(auth_api, pool)
     second = signed_up(auth_api, pool)
-    status, _, error = call(auth_api, "POST", "/auth/confirm", body={"email": EMAIL, "code": first})
+    status, _, error = call(
+        auth_api, "POST", "/auth/confirm", body={"email": EMAIL, "code": first, "password": PASSWORD}
+    )
     if first != second:
         assert (status, error["code"], error["param"]) == (422, "validation_failed", "code")
-    status, _, _ = call(auth_api, "POST", "/auth/confirm", body={"email": EMAIL, "code": second})
+    status, _, _ = call(auth_api, "POST", "/auth/confirm", body={"email": EMAIL, "code": second, "password": PASSWORD})
     assert status == 200
+
+
+ATTACKER = "Attack3r!Pass1"
+OWNER = "Own3r!Passw0rd"
+
+
+def _sign_up(auth_api, pool: Pool, password: str, name: str) -> str:
+    body = {"email": EMAIL, "password": password, "name": name, "locale": "en"}
+    status, _, answer = call(auth_api, "POST", "/auth/signup", body=body)
+    assert (status, answer) == (202, {"email": EMAIL, "status": "confirmation_pending"})
+    return pool.code(EMAIL)
+
+
+def _confirm(auth_api, code: str, password: str) -> tuple[int, dict]:
+    status, _, body = call(auth_api, "POST", "/auth/confirm", body={"email": EMAIL, "code": code, "password": password})
+    return status, body
+
+
+def _login(auth_api, password: str) -> int:
+    return call(auth_api, "POST", "/auth/login", body={"email": EMAIL, "password": password})[0]
+
+
+def test_a_strangers_earlier_sign_up_leaves_no_password_or_name_behind(auth_api, pool):
+    """F26: a stranger signs up the owner's email first; the owner signs up, confirms, and the account is theirs."""
+    _sign_up(auth_api, pool, ATTACKER, "Mallory")
+    code = _sign_up(auth_api, pool, OWNER, "Owner")
+    assert "Mallory" not in pool.mailbox.messages(EMAIL)[-1]["text"]  # the new code greets the newest sign-up
+    assert _confirm(auth_api, code, OWNER)[0] == 200
+    assert _login(auth_api, ATTACKER) == 401
+    assert _login(auth_api, OWNER) == 200
+
+
+def test_a_strangers_sign_up_between_the_owners_and_the_confirmation_is_refused(auth_api, pool):
+    """F26, the other order: the code mailed after the stranger's sign-up confirms only the stranger's password,
+    which the owner does not have; the owner's own sign-up again wins."""
+    first = _sign_up(auth_api, pool, OWNER, "Owner")
+    second = _sign_up(auth_api, pool, ATTACKER, "Mallory")
+    for code in {first, second}:
+        status, error = _confirm(auth_api, code, OWNER)
+        assert (status, error["code"]) == (422, "validation_failed")
+    assert _login(auth_api, ATTACKER) == 403  # still unconfirmed: not signed in
+    code = _sign_up(auth_api, pool, OWNER, "Owner")
+    assert _confirm(auth_api, code, OWNER)[0] == 200
+    assert _login(auth_api, ATTACKER) == 401
+    assert _login(auth_api, OWNER) == 200
+
+
+def test_a_confirmation_with_a_wrong_password_reads_the_same_for_an_unknown_email(auth_api, pool):
+    code = _sign_up(auth_api, pool, OWNER, "Owner")
+    status, _, unknown = call(
+        auth_api, "POST", "/auth/confirm", body={"email": "ghost@acme.com.br", "code": code, "password": ATTACKER}
+    )
+    status_known, known = _confirm(auth_api, code, ATTACKER)
+    assert (status, unknown["param"], unknown["message"]) == (status_known, known["param"], known["message"])
+    assert (status, known["param"]) == (422, "password")
+    assert _confirm(auth_api, code, OWNER)[0] == 200  # a wrong password did not spend the code
 
 
 @pytest.mark.parametrize(
@@ -130,9 +188,13 @@ def test_a_wrong_code_is_422_and_a_code_is_void_after_five_wrong_guesses(auth_ap
     code = signed_up(auth_api, pool)
     wrong = "000000" if code != "000000" else "111111"
     for _ in range(5):
-        status, _, error = call(auth_api, "POST", "/auth/confirm", body={"email": EMAIL, "code": wrong})
+        status, _, error = call(
+            auth_api, "POST", "/auth/confirm", body={"email": EMAIL, "code": wrong, "password": PASSWORD}
+        )
         assert (status, error["code"], error["param"]) == (422, "validation_failed", "code")
-    status, _, error = call(auth_api, "POST", "/auth/confirm", body={"email": EMAIL, "code": code})
+    status, _, error = call(
+        auth_api, "POST", "/auth/confirm", body={"email": EMAIL, "code": code, "password": PASSWORD}
+    )
     assert (status, error["param"]) == (422, "code")  # too late: ask for a new one
 
 
@@ -231,7 +293,7 @@ def test_an_address_the_identity_service_refuses_is_a_422_on_email_not_a_500(aut
         ("/auth/signup", {"email": "0@0.0", "password": PASSWORD, "name": "A"}),
         ("/auth/login", {"email": "0@0.0", "password": PASSWORD}),
         ("/auth/password/forgot", {"email": "0@0.0"}),
-        ("/auth/confirm", {"email": "0@0.0", "code": "123456"}),
+        ("/auth/confirm", {"email": "0@0.0", "code": "123456", "password": PASSWORD}),
     ):
         status, _, body = call(auth_api, "POST", path, body=body)
         assert status < 500, (path, body)

@@ -1464,7 +1464,8 @@ export interface components {
          * ConfirmRequest
          * @example {
          *       "email": "maria@acme.com.br",
-         *       "code": "123456"
+         *       "code": "123456",
+         *       "password": "Corr3ct-horse!"
          *     }
          */
         ConfirmRequest: {
@@ -1478,6 +1479,11 @@ export interface components {
              * @description The code from the email.
              */
             code: string;
+            /**
+             * Password
+             * @description The password chosen at sign-up, again: the code confirms only the sign-up that chose it (a 422 on `password` otherwise), so nobody else's sign-up of your email can set your password.
+             */
+            password: string;
         };
         /**
          * Confirmed
@@ -11998,7 +12004,8 @@ export interface operations {
                 /**
                  * @example {
                  *       "email": "maria@acme.com.br",
-                 *       "code": "123456"
+                 *       "code": "123456",
+                 *       "password": "Corr3ct-horse!"
                  *     }
                  */
                 "application/json": components["schemas"]["ConfirmRequest"];

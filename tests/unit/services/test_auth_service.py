@@ -29,19 +29,75 @@ def signed_up(fakes, email: str = EMAIL) -> str:
 def test_sign_up_normalises_the_email_and_a_taken_one_gets_a_notice_not_an_error(fakes):
     code = signed_up(fakes, "  Maria@ACME.com.br ")
     assert ("confirm", EMAIL) in fakes.identity.codes
-    auth.confirm(fakes.services, email=EMAIL, code=code)
+    auth.confirm(fakes.services, email=EMAIL, code=code, password=PASSWORD)
     auth.sign_up(fakes.services, email=EMAIL, password=PASSWORD, name="Other", locale="es")  # no error
     [notice] = fakes.mailer.sent
     assert notice.to == EMAIL and "Ya tienes" in notice.subject  # the language of whoever tried
 
 
-def test_an_unconfirmed_email_signing_up_again_gets_a_new_code(fakes):
+ATTACKER = "Attack3r!Pass1"
+OWNER = "Own3r!Passw0rd"
+
+
+def _sign_up(fakes, password: str, name: str) -> str:
+    auth.sign_up(fakes.services, email=EMAIL, password=password, name=name, locale="en")
+    return fakes.identity.codes[("confirm", EMAIL)][0]
+
+
+def test_an_unconfirmed_email_signing_up_again_gets_a_new_code_and_the_old_one_is_void(fakes):
     first = signed_up(fakes)
-    fakes.identity.codes[("confirm", EMAIL)] = (
-        ("999999", fakes.clock() + 10_000) if first != "999999" else ("888888", fakes.clock() + 10_000)
-    )
-    auth.sign_up(fakes.services, email=EMAIL, password=PASSWORD, name="Acme", locale="en")
-    assert fakes.identity.call_count("resend_code") == 1 and fakes.mailer.sent == []
+    second = _sign_up(fakes, PASSWORD, "Acme")
+    assert fakes.identity.call_count("replace_pending") == 1 and fakes.mailer.sent == []
+    if first != second:
+        error = refusal(lambda: auth.confirm(fakes.services, email=EMAIL, code=first, password=PASSWORD))
+        assert error.param == "code"
+    auth.confirm(fakes.services, email=EMAIL, code=second, password=PASSWORD)
+    auth.sign_in(fakes.services, email=EMAIL, password=PASSWORD)
+
+
+def test_a_strangers_earlier_sign_up_never_keeps_its_password_or_name(fakes):
+    """F26: the stranger signs up first, the mailbox's owner after; the owner's sign-up replaces the pending one."""
+    _sign_up(fakes, ATTACKER, "Mallory")
+    code = _sign_up(fakes, OWNER, "Owner")
+    account_id = auth.confirm(fakes.services, email=EMAIL, code=code, password=OWNER)
+    assert fakes.accounts.get(account_id).owner_email == EMAIL
+    assert fakes.identity.users[EMAIL].name == "Owner"
+    assert refusal(lambda: auth.sign_in(fakes.services, email=EMAIL, password=ATTACKER)).code == "invalid_credentials"
+    auth.sign_in(fakes.services, email=EMAIL, password=OWNER)
+
+
+def test_a_strangers_sign_up_after_the_owners_cannot_be_confirmed_by_the_owner(fakes):
+    """F26, the other order: the stranger signs up again between the owner's sign-up and confirmation. The code
+    the owner then receives is for the stranger's password, and the owner's password refuses it; the owner signs up
+    again and confirms their own."""
+    first = _sign_up(fakes, OWNER, "Owner")
+    second = _sign_up(fakes, ATTACKER, "Mallory")
+    for code in {first, second}:
+        error = refusal(lambda code=code: auth.confirm(fakes.services, email=EMAIL, code=code, password=OWNER))
+        assert error.code == "validation_failed"
+    assert fakes.identity.is_confirmed(EMAIL) is False
+    code = _sign_up(fakes, OWNER, "Owner")
+    auth.confirm(fakes.services, email=EMAIL, code=code, password=OWNER)
+    assert refusal(lambda: auth.sign_in(fakes.services, email=EMAIL, password=ATTACKER)).code == "invalid_credentials"
+    auth.sign_in(fakes.services, email=EMAIL, password=OWNER)
+
+
+def test_a_confirmation_with_another_password_is_422_on_password_whether_or_not_the_email_exists(fakes):
+    code = _sign_up(fakes, OWNER, "Owner")
+    wrong = refusal(lambda: auth.confirm(fakes.services, email=EMAIL, code=code, password=ATTACKER))
+    unknown = refusal(lambda: auth.confirm(fakes.services, email="ghost@acme.com.br", code=code, password=ATTACKER))
+    assert (wrong.code, wrong.param, wrong.message_key) == (unknown.code, unknown.param, unknown.message_key)
+    assert (wrong.code, wrong.param) == ("validation_failed", "password")
+    auth.confirm(fakes.services, email=EMAIL, code=code, password=OWNER)  # the code was not spent
+
+
+def test_wrong_passwords_at_confirmation_are_throttled_like_sign_ins(fakes):
+    code = _sign_up(fakes, OWNER, "Owner")
+    for _ in range(5):
+        refusal(lambda: auth.confirm(fakes.services, email=EMAIL, code=code, password=ATTACKER))
+    asked = fakes.identity.call_count("confirm")
+    assert refusal(lambda: auth.confirm(fakes.services, email=EMAIL, code=code, password=OWNER)).code == "rate_limited"
+    assert fakes.identity.call_count("confirm") == asked
 
 
 @pytest.mark.parametrize(("email", "param"), [("not-an-email", "email"), ("a@b", "email")])
@@ -52,7 +108,7 @@ def test_a_malformed_email_is_422_on_email(fakes, email, param):
 
 def test_the_confirmation_opens_the_account_once_with_credits_and_a_sandbox_number(fakes):
     code = signed_up(fakes)
-    account_id = auth.confirm(fakes.services, email=EMAIL, code=code)
+    account_id = auth.confirm(fakes.services, email=EMAIL, code=code, password=PASSWORD)
     user_id = next(u.user_id for u in fakes.identity.users.values())
     assert fakes.accounts.account_of_user(user_id) == account_id
     assert fakes.accounts.get(account_id).owner_email == EMAIL
@@ -66,12 +122,12 @@ def test_the_confirmation_opens_the_account_once_with_credits_and_a_sandbox_numb
 
 def test_a_wrong_code_is_422_on_code(fakes):
     signed_up(fakes)
-    error = refusal(lambda: auth.confirm(fakes.services, email=EMAIL, code="000001"))
+    error = refusal(lambda: auth.confirm(fakes.services, email=EMAIL, code="000001", password=PASSWORD))
     assert (error.code, error.param) == ("validation_failed", "code")
 
 
 def test_failed_sign_ins_are_throttled_before_the_identity_service_is_asked(fakes):
-    auth.confirm(fakes.services, email=EMAIL, code=signed_up(fakes))
+    auth.confirm(fakes.services, email=EMAIL, code=signed_up(fakes), password=PASSWORD)
     for _ in range(5):
         assert (
             refusal(lambda: auth.sign_in(fakes.services, email=EMAIL, password="Wr0ng!password")).code
@@ -91,13 +147,13 @@ def test_an_unknown_email_reads_like_a_wrong_password(fakes):
 
 
 def test_the_identity_service_throttling_is_a_429(fakes):
-    auth.confirm(fakes.services, email=EMAIL, code=signed_up(fakes))
+    auth.confirm(fakes.services, email=EMAIL, code=signed_up(fakes), password=PASSWORD)
     fakes.identity.fail_next("sign_in", TooManyAttempts())
     assert refusal(lambda: auth.sign_in(fakes.services, email=EMAIL, password=PASSWORD)).code == "rate_limited"
 
 
 def test_sign_out_revokes_the_refresh_token_and_the_sessions_access_tokens(fakes):
-    auth.confirm(fakes.services, email=EMAIL, code=signed_up(fakes))
+    auth.confirm(fakes.services, email=EMAIL, code=signed_up(fakes), password=PASSWORD)
     tokens = auth.sign_in(fakes.services, email=EMAIL, password=PASSWORD)
     claims = auth.session_claims(fakes.services, tokens.access_token)
     auth.sign_out(fakes.services, refresh_token=tokens.refresh_token, access_token=tokens.access_token)
@@ -113,7 +169,7 @@ def test_without_a_user_pool_the_auth_api_is_not_supported(fakes):
 
 
 def test_a_reset_by_code_and_a_weak_new_password_refused_first(fakes):
-    auth.confirm(fakes.services, email=EMAIL, code=signed_up(fakes))
+    auth.confirm(fakes.services, email=EMAIL, code=signed_up(fakes), password=PASSWORD)
     auth.forgot_password(fakes.services, email=EMAIL)
     code = fakes.identity.codes[("reset", EMAIL)][0]
     assert (

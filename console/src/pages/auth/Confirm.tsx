@@ -11,6 +11,8 @@ import { AuthFrame } from "./AuthFrame";
 export function Confirm({ route }: { route: Route }) {
   const [email, setEmail] = useState(route.query.get("email") ?? "");
   const [code, setCode] = useState("");
+  // The sign-up's password again: a code confirms only the sign-up that chose it (docs/accounts.md).
+  const [password, setPassword] = useState("");
   const action = useAction();
   return (
     <AuthFrame title={t("auth.confirmTitle")}>
@@ -19,7 +21,7 @@ export function Confirm({ route }: { route: Route }) {
         label={t("auth.confirmTitle")}
         onSubmit={() =>
           void action.run(async () => {
-            await must(publicClient().POST("/auth/confirm", { body: { email, code: code.trim() } }));
+            await must(publicClient().POST("/auth/confirm", { body: { email, code: code.trim(), password } }));
             navigate(`/signin?confirmed=1&email=${encodeURIComponent(email)}`);
           })
         }
@@ -32,6 +34,15 @@ export function Confirm({ route }: { route: Route }) {
           required
           value={code}
           onValue={setCode}
+        />
+        <TextField
+          label={t("field.password")}
+          hint={t("auth.confirmPasswordHint")}
+          type="password"
+          autoComplete="current-password"
+          required
+          value={password}
+          onValue={setPassword}
         />
         <ActionError action={action} />
         <button type="submit" class="button primary" disabled={action.busy}>

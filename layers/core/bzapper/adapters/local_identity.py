@@ -93,16 +93,13 @@ class LocalCognitoIdentity(CognitoIdentity):
         self._send_confirmation(email, name, locale)
         return user_id
 
-    def resend_code(self, email: str) -> None:
-        if self.is_confirmed(email) is False:
-            attributes = self._attributes(email)
-            self._send_confirmation(email, attributes.get("name", ""), attributes.get("locale", "en"))
-
-    def confirm(self, email: str, code: str) -> NewUser:
-        # moto confirms with any code, and confirms a confirmed user again: Cognito does neither.
+    def confirm(self, email: str, code: str, password: str) -> NewUser:
+        # moto confirms with any code, and confirms a confirmed user again: Cognito does neither. The password
+        # is checked before the code, so a wrong password does not spend a guess of the code.
+        self._pending_password(email, password)  # first: an unknown email answers like a wrong password
         if self.is_confirmed(email) is not False or not self.codes.check("confirm", email, code):
             raise InvalidCode
-        return super().confirm(email, code)
+        return self._confirm_code(email, code)
 
     def sign_out(self, refresh_token: str) -> None:
         """moto has no RevokeToken (its server answers 500, which botocore retries): bzapper's own revocation

@@ -661,6 +661,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "pt-BR": "Este não é um endereço de e-mail.",
         "es": "Esto no es una dirección de correo.",
     },
+    "error.confirm_password_mismatch": {
+        "en": "This is not the password chosen at sign-up. Type it again, or sign up again to choose a new one.",
+        "pt-BR": "Esta não é a senha escolhida no cadastro. Digite-a de novo, ou cadastre-se de novo para trocá-la.",
+        "es": "No es la contraseña elegida al registrarte. Escríbela de nuevo, o regístrate otra vez para cambiarla.",
+    },
     "error.invalid_code": {
         "en": "The code is wrong or has expired.",
         "pt-BR": "O código está errado ou expirou.",

@@ -15,16 +15,18 @@ class IdentityProvider(Protocol):
         """Creates an unconfirmed user and sends it a confirmation code; returns its id. Raises UserExists."""
         ...
 
-    def resend_code(self, email: str) -> None:
-        """A new confirmation code for an unconfirmed user (a repeated sign-up); nothing for a confirmed one."""
+    def replace_pending(self, email: str, password: str, *, name: str, locale: str) -> None:
+        """A repeated sign-up of an unconfirmed email: the pending user gives way to this one (its password,
+        name and locale), a new code is sent and the earlier codes are void; nothing for a confirmed user."""
         ...
 
     def is_confirmed(self, email: str) -> bool | None:
         """Whether the user confirmed its email; None when there is no such user."""
         ...
 
-    def confirm(self, email: str, code: str) -> NewUser:
-        """Confirms the email with the code it was sent. Raises InvalidCode."""
+    def confirm(self, email: str, code: str, password: str) -> NewUser:
+        """Confirms the email with the code it was sent, only if `password` is the pending user's: raises
+        InvalidCredentials otherwise (checked first, whatever the code), InvalidCode for a wrong code."""
         ...
 
     def sign_in(self, email: str, password: str) -> AuthTokens:

@@ -88,8 +88,8 @@ def _mail_allowed(services: Services, email: str) -> bool:
 
 
 def sign_up(services: Services, *, email: str, password: str, name: str, locale: str) -> None:
-    """202 whatever happened to the address: a new user gets its code, an unconfirmed one a new code, an
-    existing account an email saying so."""
+    """202 whatever happened to the address: a new user gets its code, an unconfirmed one is replaced by this
+    sign-up (and gets a new code), an existing account an email saying so."""
     identity = _identity(services)
     address = _email(email)
     _strong(password)
@@ -104,7 +104,9 @@ def sign_up(services: Services, *, email: str, password: str, name: str, locale:
         if identity.is_confirmed(address):
             services.mailer.send(address, *emails.already_registered(language))
         else:
-            identity.resend_code(address)
+            # The newest sign-up replaces a pending one (password, name, a new code): whoever typed the
+            # address first cannot hold it, and confirm() takes only the password of the code's own sign-up.
+            identity.replace_pending(address, password, name=display, locale=language)
     except WeakPassword as error:
         raise validation_failed("password", "error.password.weak") from error
     except InvalidEmail as error:
@@ -113,13 +115,21 @@ def sign_up(services: Services, *, email: str, password: str, name: str, locale:
         logger.warning("the identity service throttled a sign-up")
 
 
-def confirm(services: Services, *, email: str, code: str) -> str:
+def confirm(services: Services, *, email: str, code: str, password: str) -> str:
     """Confirms the email and opens the account (test wallet with free credits, a connected sandbox number);
-    returns the account's id."""
+    returns the account's id. The password must be the one the pending sign-up chose (the one the code was
+    mailed for): the mailbox's owner never confirms a password someone else chose for their address. A wrong
+    password counts as a failed sign-in (the same throttle): it is a password guess like one."""
     identity = _identity(services)
     address = _email(email)
+    keys = _throttle_keys(address, None)
+    _refuse_when_throttled(services, keys)
     try:
-        user = identity.confirm(address, code.strip())
+        user = identity.confirm(address, code.strip(), password)
+    except InvalidCredentials as error:
+        for bucket_id, bucket in keys:
+            services.rate_limits.take(bucket_id, bucket)
+        raise validation_failed("password", "error.confirm_password_mismatch") from error
     except InvalidCode as error:
         raise validation_failed("code", "error.invalid_code") from error
     except TooManyAttempts as error:

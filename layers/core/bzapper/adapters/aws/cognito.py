@@ -86,11 +86,22 @@ class CognitoIdentity:
             raise
         return str(answer["UserSub"])
 
-    def resend_code(self, email: str) -> None:
+    def replace_pending(self, email: str, password: str, *, name: str, locale: str) -> None:
+        # Cognito cannot change an unconfirmed user's password (AdminSetUserPassword would confirm it without
+        # a code), so the pending user is deleted and signed up again: Cognito mails the new user's code, and
+        # the deleted user's codes die with it.
+        user = self._user(email)
+        if user is None or user.get("UserStatus") != "UNCONFIRMED":
+            return
         try:
-            self._idp.resend_confirmation_code(ClientId=self.client_id, Username=email)
+            self._idp.admin_delete_user(UserPoolId=self.user_pool_id, Username=user["Username"])
         except ClientError as error:
-            logger.info("confirmation code not resent: %s", _code(error))
+            logger.info("pending user not replaced: %s", _code(error))
+            return
+        try:
+            self.sign_up(email, password, name=name, locale=locale)
+        except UserExists:
+            logger.info("a concurrent sign-up replaced the pending user first")
 
     def _user(self, email: str) -> dict[str, Any] | None:
         try:
@@ -105,7 +116,31 @@ class CognitoIdentity:
         user = self._user(email)
         return None if user is None else user.get("UserStatus") == "CONFIRMED"
 
-    def confirm(self, email: str, code: str) -> NewUser:
+    def _pending_password(self, email: str, password: str) -> None:
+        """Raises InvalidCredentials unless `password` is the unconfirmed user's. Cognito answers
+        UserNotConfirmed only to the right password (a wrong one is NotAuthorized), and never issues tokens
+        to an unconfirmed user; a confirmed user's right password signs in, and its confirmation is refused."""
+        try:
+            self._idp.initiate_auth(
+                ClientId=self.client_id,
+                AuthFlow="USER_PASSWORD_AUTH",
+                AuthParameters={"USERNAME": email, "PASSWORD": password},
+            )
+        except ClientError as error:
+            if _code(error) == "UserNotConfirmedException":
+                return
+            if _code(error) in _THROTTLED or "attempts exceeded" in _message(error).lower():
+                raise TooManyAttempts from None
+            if _code(error) in ("NotAuthorizedException", "UserNotFoundException", "InvalidParameterException"):
+                raise InvalidCredentials from None
+            raise
+        raise InvalidCode  # already confirmed (its right password signed in): nothing to confirm
+
+    def confirm(self, email: str, code: str, password: str) -> NewUser:
+        self._pending_password(email, password)
+        return self._confirm_code(email, code)
+
+    def _confirm_code(self, email: str, code: str) -> NewUser:
         try:
             self._idp.confirm_sign_up(ClientId=self.client_id, Username=email, ConfirmationCode=code)
         except ClientError as error:

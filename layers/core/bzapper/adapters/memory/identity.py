@@ -97,11 +97,13 @@ class MemoryIdentityProvider(Faults):
             self._code("confirm", email)
         return user.user_id
 
-    def resend_code(self, email: str) -> None:
-        self._enter("resend_code", email)
+    def replace_pending(self, email: str, password: str, *, name: str, locale: str) -> None:
+        self._enter("replace_pending", email, name=name, locale=locale)
         with self._lock:
             user = self.users.get(email)
             if user is not None and not user.confirmed:
+                # A new user, as Cognito's delete-and-sign-up makes: a new id, and a new code (the old is void).
+                self.users[email] = _User(new_id("usr"), email, password, name, locale)
                 self._code("confirm", email)
 
     def is_confirmed(self, email: str) -> bool | None:
@@ -109,11 +111,13 @@ class MemoryIdentityProvider(Faults):
         user = self.users.get(email)
         return None if user is None else user.confirmed
 
-    def confirm(self, email: str, code: str) -> NewUser:
+    def confirm(self, email: str, code: str, password: str) -> NewUser:
         self._enter("confirm", email, code)
         with self._lock:
             user = self.users.get(email)
-            if user is None or user.confirmed or not self._check("confirm", email, code):
+            if user is None or user.password != password:
+                raise InvalidCredentials
+            if user.confirmed or not self._check("confirm", email, code):
                 raise InvalidCode
             self.users[email] = replace(user, confirmed=True)
         return NewUser(user.user_id, email, user.name, user.locale)

@@ -63,7 +63,10 @@ def signup(body: SignupRequest) -> SignupAccepted:
     responses=error_responses(403, 429),
 )
 def confirm(body: ConfirmRequest) -> Confirmed:
-    return Confirmed(account_id=service.confirm(services(), email=body.email, code=body.code), status="confirmed")
+    return Confirmed(
+        account_id=service.confirm(services(), email=body.email, code=body.code, password=body.password),
+        status="confirmed",
+    )
 
 
 @router.post(

@@ -57,9 +57,16 @@ class SignupAccepted(BaseModel):
 class ConfirmRequest(Strict):
     email: str = EMAIL
     code: str = CODE
+    password: str = Field(
+        min_length=1,
+        max_length=PASSWORD_MAX,
+        description="The password chosen at sign-up, again: the code confirms only the sign-up that chose it "
+        "(a 422 on `password` otherwise), so nobody else's sign-up of your email can set your password.",
+    )
 
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"example": {"email": "maria@acme.com.br", "code": "123456"}}
+        extra="forbid",
+        json_schema_extra={"example": {"email": "maria@acme.com.br", "code": "123456", "password": "Corr3ct-horse!"}},
     )
 
 
