@@ -4677,6 +4677,7 @@ export interface components {
          *           "livemode": false,
          *           "created": "2026-11-24T12:00:00.000Z",
          *           "updated": "2026-11-24T12:00:00.000Z",
+         *           "instance_ids": null,
          *           "secret": null
          *         }
          *       ]
@@ -4699,6 +4700,7 @@ export interface components {
          *       "livemode": false,
          *       "created": "2026-11-24T12:00:00.000Z",
          *       "updated": "2026-11-24T12:00:00.000Z",
+         *       "instance_ids": null,
          *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
          *     }
          */
@@ -4722,6 +4724,11 @@ export interface components {
             created: string;
             /** Updated */
             updated: string;
+            /**
+             * Instance Ids
+             * @description The numbers whose events it receives: those of the restricted key that created it (only keys limited to those numbers see it); null: every number of the account.
+             */
+            instance_ids: string[] | null;
             /**
              * Secret
              * @description `whsec_…`: shown only at creation and rotation.
@@ -10456,6 +10463,7 @@ export interface operations {
                      *           "livemode": false,
                      *           "created": "2026-11-24T12:00:00.000Z",
                      *           "updated": "2026-11-24T12:00:00.000Z",
+                     *           "instance_ids": null,
                      *           "secret": null
                      *         }
                      *       ]
@@ -10569,6 +10577,7 @@ export interface operations {
                      *       "livemode": false,
                      *       "created": "2026-11-24T12:00:00.000Z",
                      *       "updated": "2026-11-24T12:00:00.000Z",
+                     *       "instance_ids": null,
                      *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
                      *     }
                      */
@@ -10680,6 +10689,7 @@ export interface operations {
                      *       "livemode": false,
                      *       "created": "2026-11-24T12:00:00.000Z",
                      *       "updated": "2026-11-24T12:00:00.000Z",
+                     *       "instance_ids": null,
                      *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
                      *     }
                      */
@@ -10898,6 +10908,7 @@ export interface operations {
                      *       "livemode": false,
                      *       "created": "2026-11-24T12:00:00.000Z",
                      *       "updated": "2026-11-24T12:00:00.000Z",
+                     *       "instance_ids": null,
                      *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
                      *     }
                      */
@@ -11009,6 +11020,7 @@ export interface operations {
                      *       "livemode": false,
                      *       "created": "2026-11-24T12:00:00.000Z",
                      *       "updated": "2026-11-24T12:00:00.000Z",
+                     *       "instance_ids": null,
                      *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
                      *     }
                      */
