@@ -205,3 +205,20 @@ def test_a_document_sent_takes_the_files_name(fakes):
     message_id = send_message(fakes.services, tenant.principal, draft).accepted.message_id
     content = fakes.messages.get(message_id).content
     assert content["filename"] == "terms.pdf" and content["media"] == stored
+
+
+def test_the_worker_stores_inbound_media_as_the_receiving_numbers(fakes, tmp_path):
+    from types import SimpleNamespace
+
+    from bzapper.worker.runner import SessionWorker
+
+    tenant = open_account(fakes)
+    [view] = [v for v in fakes.instances.of_account(tenant.account_id, False) if v.instance_id == tenant.instance_id]
+    photo = tmp_path / "in.png"
+    photo.write_bytes(PNG)
+    worker = SimpleNamespace(services=fakes.services)  # only its services are used to store the file
+    event = {"content": {"media": {"mime_type": "image/png"}}}
+    stored = SessionWorker._store_media(worker, view, str(photo), event)  # type: ignore[arg-type]
+    assert "instance_id" not in stored  # the content of the inbound message is unchanged
+    described = fakes.media.describe(tenant.account_id, False, stored["media_id"])
+    assert described is not None and described["instance_id"] == tenant.instance_id
