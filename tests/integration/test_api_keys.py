@@ -168,3 +168,117 @@ def test_a_suspended_account_is_refused_for_keys_and_sessions_and_back_when_acti
         assert (status, error["code"]) == (403, "account_restricted")
     set_suspended(svc, account_id, False)
     assert call(account, "GET", "/me", headers=bearer(key["key"]))[0] == 200
+
+
+# A key limited to some numbers: its webhooks, the sandbox contacts' view and received media stay within them ------
+
+HOOK = "https://93.184.215.14/hook"
+"""A public address literal: the SSRF guard needs no DNS for it."""
+
+
+def _fan_out(account_id: str, instance_id: str | None, event_type: str = "message.received") -> set[str]:
+    """Runs the fan-out function on one bus event; the endpoints it queued a delivery for."""
+    import json
+
+    import boto3
+    from support.apigw import LambdaContext
+
+    from bzapper.domain.events import envelope
+    from bzapper_dev.local.lambda_events import sqs_event
+
+    event = envelope(
+        event_type,
+        at_ms=now_ms(),
+        account_id=account_id,
+        instance_id=instance_id,
+        livemode=False,
+        data={"message_id": "msg_x"},
+        identity=(event_type, str(instance_id)),
+    )
+    body = json.dumps({"detail-type": event_type, "source": "bzapper", "detail": event})
+    message = {"MessageId": "m1", "ReceiptHandle": "rh", "Body": body}
+    load_function("webhook_fanout").handler(sqs_event([message], "arn:x:q", "us-east-1"), LambdaContext())
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName="bzapper-test-webhook-deliveries")["QueueUrl"]
+    jobs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    return {json.loads(job["Body"])["webhook_id"] for job in jobs}
+
+
+def test_a_key_limited_to_some_numbers_has_webhooks_of_its_numbers_only(keys_api, owner, svc):
+    session, account_id = owner
+    [mine] = svc.instances.of_account(account_id, False)
+    other = svc.instances.create(account_id, livemode=False, engine="sandbox", name="Other", status="connected")
+    full = bearer(made(keys_api, session)["key"])
+    limited = bearer(made(keys_api, session, instance_ids=[other.instance_id])["key"])
+    hooks = load_function("webhooks").handler
+    status, _, wide = call(hooks, "POST", "/webhooks", headers=full, body={"url": HOOK})
+    assert status == 201 and wide["instance_ids"] is None
+    status, _, narrow = call(hooks, "POST", "/webhooks", headers=limited, body={"url": HOOK})
+    assert status == 201 and narrow["instance_ids"] == [other.instance_id]
+
+    assert _fan_out(account_id, mine.instance_id) == {wide["id"]}  # the other number's inbound: not for its hook
+    assert _fan_out(account_id, other.instance_id) == {wide["id"], narrow["id"]}
+    assert _fan_out(account_id, None, "wallet.low_balance") == {wide["id"], narrow["id"]}  # account-level: to both
+
+    status, _, listed = call(hooks, "GET", "/webhooks", headers=limited)
+    assert status == 200 and [h["id"] for h in listed["data"]] == [narrow["id"]]
+    status, _, listed = call(hooks, "GET", "/webhooks", headers=full)
+    assert {h["id"] for h in listed["data"]} == {wide["id"], narrow["id"]}
+    for method, path, body in (
+        ("GET", f"/webhooks/{wide['id']}", None),
+        ("PATCH", f"/webhooks/{wide['id']}", {"url": HOOK + "/hijacked"}),
+        ("POST", f"/webhooks/{wide['id']}/rotate-secret", None),
+        ("GET", f"/webhooks/{wide['id']}/deliveries", None),
+        ("POST", f"/webhooks/{wide['id']}/test", None),
+        ("DELETE", f"/webhooks/{wide['id']}", None),
+    ):
+        status, _, error = call(hooks, method, path, headers=limited, body=body)
+        assert (status, error["code"]) == (404, "not_found"), path
+    status, _, kept = call(hooks, "GET", f"/webhooks/{wide['id']}", headers=full)
+    assert status == 200 and kept["url"] == HOOK
+
+
+def test_a_key_limited_to_some_numbers_sees_only_what_they_sent_to_a_sandbox_contact(keys_api, owner, svc, monkeypatch):
+    from support.sandbox import served_network
+
+    session, account_id = owner
+    [mine] = svc.instances.of_account(account_id, False)
+    other = svc.instances.create(account_id, livemode=False, engine="sandbox", name="Other", status="disconnected")
+    limited = bearer(made(keys_api, session, instance_ids=[other.instance_id])["key"])
+    full = bearer(made(keys_api, session)["key"])
+    serving = served_network(monkeypatch)
+    network = next(serving)
+    try:
+        jid = "5511988888888@s.whatsapp.net"
+        network.connect(account_id, mine.instance_id, "+5511955550001")
+        network.connect(account_id, other.instance_id, "+5511955550002")
+        network.send(account_id, mine.instance_id, jid, "3EB0MINE", {"type": "text", "body": "Your code is 934712"})
+        network.send(account_id, other.instance_id, jid, "3EB0OTHER", {"type": "text", "body": "hi"})
+        sandbox = load_function("sandbox").handler
+        path = "/sandbox/contacts/%2B5511988888888/messages"
+        status, _, seen = call(sandbox, "GET", path, headers=limited)
+        assert status == 200 and [m["wa_message_id"] for m in seen["data"]] == ["3EB0OTHER"]
+        status, _, seen = call(sandbox, "GET", path, headers=full)
+        assert status == 200 and {m["wa_message_id"] for m in seen["data"]} == {"3EB0MINE", "3EB0OTHER"}
+    finally:
+        next(serving, None)
+
+
+def test_a_key_limited_to_some_numbers_cannot_have_media_another_number_received(keys_api, owner, svc, tmp_path):
+    session, account_id = owner
+    [mine] = svc.instances.of_account(account_id, False)
+    other = svc.instances.create(account_id, livemode=False, engine="sandbox", name="Other", status="connected")
+    limited = bearer(made(keys_api, session, instance_ids=[other.instance_id])["key"])
+    full = bearer(made(keys_api, session)["key"])
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 2_000)
+    # What the worker stores when a number receives a photo.
+    received = svc.media.put_file(account_id, False, photo, "image/png", instance_id=mine.instance_id)
+    media = load_function("media").handler
+    status, _, error = call(media, "GET", f"/media/{received['media_id']}", headers=limited)
+    assert (status, error["code"]) == (404, "not_found")
+    assert call(media, "GET", f"/media/{received['media_id']}", headers=full)[0] == 302
+    messages = load_function("messages").handler
+    body = {"instance_id": other.instance_id, "to": "+5511988888888", "media_id": received["media_id"]}
+    status, _, error = call(messages, "POST", "/messages/image", headers=limited, body=body)
+    assert (status, error["param"]) == (422, "media_id")

@@ -4683,6 +4683,7 @@ export interface components {
          *           "livemode": false,
          *           "created": "2026-11-24T12:00:00.000Z",
          *           "updated": "2026-11-24T12:00:00.000Z",
+         *           "instance_ids": null,
          *           "secret": null
          *         }
          *       ]
@@ -4705,6 +4706,7 @@ export interface components {
          *       "livemode": false,
          *       "created": "2026-11-24T12:00:00.000Z",
          *       "updated": "2026-11-24T12:00:00.000Z",
+         *       "instance_ids": null,
          *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
          *     }
          */
@@ -4728,6 +4730,11 @@ export interface components {
             created: string;
             /** Updated */
             updated: string;
+            /**
+             * Instance Ids
+             * @description The numbers whose events it receives: those of the restricted key that created it (only keys limited to those numbers see it); null: every number of the account.
+             */
+            instance_ids: string[] | null;
             /**
              * Secret
              * @description `whsec_…`: shown only at creation and rotation.
@@ -10472,6 +10479,7 @@ export interface operations {
                      *           "livemode": false,
                      *           "created": "2026-11-24T12:00:00.000Z",
                      *           "updated": "2026-11-24T12:00:00.000Z",
+                     *           "instance_ids": null,
                      *           "secret": null
                      *         }
                      *       ]
@@ -10585,6 +10593,7 @@ export interface operations {
                      *       "livemode": false,
                      *       "created": "2026-11-24T12:00:00.000Z",
                      *       "updated": "2026-11-24T12:00:00.000Z",
+                     *       "instance_ids": null,
                      *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
                      *     }
                      */
@@ -10696,6 +10705,7 @@ export interface operations {
                      *       "livemode": false,
                      *       "created": "2026-11-24T12:00:00.000Z",
                      *       "updated": "2026-11-24T12:00:00.000Z",
+                     *       "instance_ids": null,
                      *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
                      *     }
                      */
@@ -10914,6 +10924,7 @@ export interface operations {
                      *       "livemode": false,
                      *       "created": "2026-11-24T12:00:00.000Z",
                      *       "updated": "2026-11-24T12:00:00.000Z",
+                     *       "instance_ids": null,
                      *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
                      *     }
                      */
@@ -11025,6 +11036,7 @@ export interface operations {
                      *       "livemode": false,
                      *       "created": "2026-11-24T12:00:00.000Z",
                      *       "updated": "2026-11-24T12:00:00.000Z",
+                     *       "instance_ids": null,
                      *       "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
                      *     }
                      */

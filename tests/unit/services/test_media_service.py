@@ -3,6 +3,8 @@ for the kind it is sent as, and stored under its account's prefix; another accou
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from support.memory import PHONE, open_account
 
@@ -110,6 +112,33 @@ def test_a_download_is_a_short_lived_url_for_the_owner_only(fakes):
         assert refusal(lambda p=principal, m=media_id: media.download_url(fakes.services, p, m)).code == "not_found"
 
 
+def test_media_received_by_a_number_is_only_for_keys_that_may_use_it_uploads_for_every_key(fakes, tmp_path):
+    tenant = open_account(fakes)
+    two = fakes.instances.create(tenant.account_id, livemode=False, engine="sandbox", name="Two", status="connected")
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(PNG)
+    received = fakes.media.put_file(tenant.account_id, False, photo, "image/png", instance_id=tenant.instance_id)
+    uploaded = upload(fakes, tenant, PNG)
+    only_two = replace(tenant.principal, instance_ids=frozenset({two.instance_id}))
+    only_one = replace(tenant.principal, instance_ids=frozenset({tenant.instance_id}))
+
+    assert refusal(lambda: media.download_url(fakes.services, only_two, received["media_id"])).code == "not_found"
+    error = refusal(
+        lambda: media.media_for_send(fakes.services, only_two, "image", MediaSource(media_id=received["media_id"]))
+    )
+    assert (error.param, error.message_key) == ("media_id", "error.media_not_found")
+    error = refusal(lambda: media.complete_upload(fakes.services, only_two, received["media_id"], None, None))
+    assert error.code == "not_found"
+    for principal in (only_one, tenant.principal):
+        assert media.download_url(fakes.services, principal, received["media_id"]).endswith("expires=300")
+        sent = media.media_for_send(fakes.services, principal, "image", MediaSource(media_id=received["media_id"]))
+        assert sent == received  # the content a send carries does not name the number
+    assert media.download_url(fakes.services, only_two, uploaded["media_id"]).endswith("expires=300")
+    assert (
+        media.media_for_send(fakes.services, only_two, "image", MediaSource(media_id=uploaded["media_id"])) == uploaded
+    )
+
+
 # The media of a send ------------------------------------------------------------------------------------------------
 
 
@@ -176,3 +205,20 @@ def test_a_document_sent_takes_the_files_name(fakes):
     message_id = send_message(fakes.services, tenant.principal, draft).accepted.message_id
     content = fakes.messages.get(message_id).content
     assert content["filename"] == "terms.pdf" and content["media"] == stored
+
+
+def test_the_worker_stores_inbound_media_as_the_receiving_numbers(fakes, tmp_path):
+    from types import SimpleNamespace
+
+    from bzapper.worker.runner import SessionWorker
+
+    tenant = open_account(fakes)
+    [view] = [v for v in fakes.instances.of_account(tenant.account_id, False) if v.instance_id == tenant.instance_id]
+    photo = tmp_path / "in.png"
+    photo.write_bytes(PNG)
+    worker = SimpleNamespace(services=fakes.services)  # only its services are used to store the file
+    event = {"content": {"media": {"mime_type": "image/png"}}}
+    stored = SessionWorker._store_media(worker, view, str(photo), event)  # type: ignore[arg-type]
+    assert "instance_id" not in stored  # the content of the inbound message is unchanged
+    described = fakes.media.describe(tenant.account_id, False, stored["media_id"])
+    assert described is not None and described["instance_id"] == tenant.instance_id

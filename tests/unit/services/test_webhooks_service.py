@@ -407,3 +407,108 @@ def test_deliveries_are_listed_newest_first_in_pages(fakes, clock):
     rest, end = webhooks.list_deliveries(fakes.services, tenant.principal, webhook_id, 2, cursor)
     ordered = [d.delivery_id for d in first + rest]
     assert ordered == sorted(ordered, reverse=True) and len(ordered) == 3 and end is None
+
+
+# Keys limited to some numbers -------------------------------------------------------------------------------------
+
+
+def limited(fakes, tenant, *instance_ids: str):
+    """The tenant's principal as a key limited to these numbers."""
+    return replace(tenant.principal, instance_ids=frozenset(instance_ids))
+
+
+def second_number(fakes, tenant) -> str:
+    other = fakes.instances.create(tenant.account_id, livemode=False, engine="sandbox", name="Two", status="connected")
+    return other.instance_id
+
+
+def test_a_limited_keys_endpoint_gets_only_its_numbers_events_and_account_level_ones(fakes):
+    tenant = open_account(fakes)
+    two = second_number(fakes, tenant)
+    narrow = webhooks.create_webhook(fakes.services, limited(fakes, tenant, two), URL, None, None).webhook
+    wide = endpoint(fakes, tenant).webhook
+    assert narrow.instance_ids == frozenset({two}) and wide.instance_ids is None
+
+    assert webhooks.fan_out(fakes.services, event(tenant)) == 1  # the first number's event: the full key's only
+    assert [job["webhook_id"] for job in fakes.delivery_jobs.jobs] == [wide.webhook_id]
+    on_two = envelope(
+        "message.received",
+        at_ms=1,
+        account_id=tenant.account_id,
+        instance_id=two,
+        livemode=False,
+        data={},
+        identity=("a",),
+    )
+    assert webhooks.fan_out(fakes.services, on_two) == 2
+    account_level = envelope(
+        "wallet.low_balance",
+        at_ms=2,
+        account_id=tenant.account_id,
+        instance_id=None,
+        livemode=False,
+        data={},
+        identity=("b",),
+    )
+    assert webhooks.fan_out(fakes.services, account_level) == 2
+
+
+def test_a_notice_about_an_endpoint_goes_only_to_endpoints_whose_key_could_see_it(fakes):
+    tenant = open_account(fakes)
+    two = second_number(fakes, tenant)
+    narrow = webhooks.create_webhook(fakes.services, limited(fakes, tenant, two), URL, None, None).webhook
+    wide = endpoint(fakes, tenant).webhook
+    other_wide = endpoint(fakes, tenant).webhook
+
+    def notice(about: str) -> dict:
+        return envelope(
+            "webhook.disabled",
+            at_ms=3,
+            account_id=tenant.account_id,
+            instance_id=None,
+            livemode=False,
+            data={"webhook_id": about, "url": URL},
+            identity=(about,),
+        )
+
+    webhooks.fan_out(fakes.services, notice(wide.webhook_id))  # names the full key's URL: not for the narrow one
+    assert {job["webhook_id"] for job in fakes.delivery_jobs.jobs} == {wide.webhook_id, other_wide.webhook_id}
+    fakes.delivery_jobs.jobs.clear()
+    webhooks.fan_out(fakes.services, notice(narrow.webhook_id))
+    assert {job["webhook_id"] for job in fakes.delivery_jobs.jobs} == {
+        narrow.webhook_id,
+        wide.webhook_id,
+        other_wide.webhook_id,
+    }
+
+
+def test_a_limited_key_sees_and_manages_only_endpoints_within_its_numbers(fakes):
+    tenant = open_account(fakes)
+    two = second_number(fakes, tenant)
+    only_two = limited(fakes, tenant, two)
+    both = limited(fakes, tenant, two, tenant.instance_id)
+    wide = endpoint(fakes, tenant).webhook
+    narrow = webhooks.create_webhook(fakes.services, only_two, URL, None, None).webhook
+    broader = webhooks.create_webhook(fakes.services, both, URL, None, None).webhook
+    webhooks.fan_out(fakes.services, event(tenant))
+    [delivery_id] = [job["delivery_id"] for job in fakes.delivery_jobs.jobs if job["webhook_id"] == wide.webhook_id]
+
+    assert webhooks.list_webhooks(fakes.services, only_two) == [narrow]
+    assert {w.webhook_id for w in webhooks.list_webhooks(fakes.services, both)} == {
+        narrow.webhook_id,
+        broader.webhook_id,
+    }
+    assert len(webhooks.list_webhooks(fakes.services, tenant.principal)) == 3  # a full key sees every endpoint
+    for hidden in (wide.webhook_id, broader.webhook_id):
+        for call in (
+            lambda: webhooks.update_webhook(fakes.services, only_two, hidden, {"url": URL + "/hijacked"}),
+            lambda: webhooks.rotate_secret(fakes.services, only_two, hidden),
+            lambda: webhooks.list_deliveries(fakes.services, only_two, hidden, 10, None),
+            lambda: webhooks.replay(fakes.services, only_two, hidden, delivery_id),
+            lambda: webhooks.send_test(fakes.services, only_two, hidden),
+            lambda: webhooks.delete_webhook(fakes.services, only_two, hidden),
+        ):
+            assert refusal(call).code == "not_found"
+    assert fakes.webhooks.rows[wide.webhook_id].url == URL and len(fakes.webhooks.rows) == 3
+    assert webhooks.rotate_secret(fakes.services, only_two, narrow.webhook_id).webhook.webhook_id == narrow.webhook_id
+    webhooks.delete_webhook(fakes.services, tenant.principal, narrow.webhook_id)  # the full key manages any

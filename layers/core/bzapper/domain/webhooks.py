@@ -111,6 +111,17 @@ class Webhook:
     created_at: int
     updated_at: int
     failing_since: int | None = None
+    instance_ids: frozenset[str] | None = None
+    """The numbers whose events it carries: those of the restricted key that created it (None: every number)."""
+
+    def carries(self, instance_id: str | None) -> bool:
+        """Whether an event of this number goes to the endpoint; account-level events (no number) always do."""
+        return self.instance_ids is None or not instance_id or instance_id in self.instance_ids
+
+    def visible_to(self, instance_ids: frozenset[str] | None) -> bool:
+        """Whether a caller limited to `instance_ids` (None: every number) may see and manage the endpoint: only
+        when every number it carries is one of the caller's (an account-wide endpoint is for full keys only)."""
+        return instance_ids is None or (self.instance_ids is not None and self.instance_ids <= instance_ids)
 
     def signing_secrets(self, now: int) -> list[str]:
         """Every secret still valid at `now`: during a rotation both sign."""

@@ -18,6 +18,7 @@ class MediaStore(Protocol):
         mime_type: str,
         filename: str | None = None,
         media_id: str | None = None,
+        instance_id: str | None = None,
     ) -> dict[str, Any]: ...
 
     def put_bytes(
@@ -25,15 +26,24 @@ class MediaStore(Protocol):
     ) -> dict[str, Any]: ...
 
     def put_file(
-        self, account_id: str, livemode: bool, path: str | Path, mime_type: str, filename: str | None = None
-    ) -> dict[str, Any]: ...
+        self,
+        account_id: str,
+        livemode: bool,
+        path: str | Path,
+        mime_type: str,
+        filename: str | None = None,
+        instance_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Inbound media: stored as received by `instance_id` (only keys that may use that number see it)."""
+        ...
 
     def read(self, media: dict[str, Any]) -> bytes: ...
 
     def head_bytes(self, media: dict[str, Any], length: int = ...) -> bytes: ...
 
     def describe(self, account_id: str, livemode: bool, media_id: str) -> dict[str, Any] | None:
-        """The stored file of this account and mode, or None (another account's id names nothing here)."""
+        """The stored file of this account and mode, or None (another account's id names nothing here); with
+        `instance_id` when a number received it (an upload has none)."""
         ...
 
     def download_url(self, media: dict[str, Any], expires_seconds: int) -> str: ...

@@ -106,6 +106,9 @@ def complete_upload(
         raise BzError("not_found")
     existing = services.media.describe(principal.account_id, principal.livemode, media_id)
     if existing is not None:
+        instance_id = existing.pop("instance_id", None)
+        if instance_id and not principal.may_use(instance_id):
+            raise BzError("not_found")  # a file received by a number the key does not have
         return existing  # completed before: completing again is harmless
     limit = upload_limit(principal)
     try:
@@ -129,12 +132,25 @@ def complete_upload(
 # --- GET /media/{id} -------------------------------------------------------------------------------------
 
 
-def download_url(services: Services, principal: Principal, media_id: str) -> str:
+def _usable(services: Services, principal: Principal, media_id: str) -> dict[str, Any] | None:
+    """The content "media" dict of a file the caller may use, or None: another account's, or one received by a
+    number a restricted key does not have (it is that number's data, like its messages); uploads are the
+    account's, usable by any of its keys."""
     media = (
         services.media.describe(principal.account_id, principal.livemode, media_id) if is_media_id(media_id) else None
     )
     if media is None:
-        raise BzError("not_found")  # another account's media is indistinguishable from none
+        return None
+    instance_id = media.pop("instance_id", None)  # not part of the content a send carries
+    if instance_id and not principal.may_use(instance_id):
+        return None
+    return media
+
+
+def download_url(services: Services, principal: Principal, media_id: str) -> str:
+    media = _usable(services, principal, media_id)
+    if media is None:
+        raise BzError("not_found")  # another account's (or number's) media is indistinguishable from none
     return services.media.download_url(media, DOWNLOAD_URL_SECONDS)
 
 
@@ -146,7 +162,7 @@ def media_for_send(services: Services, principal: Principal, kind: str, source: 
     or the URL fetched, checked and stored. Raises 422 validation_failed naming the field at fault."""
     plan_max = plan_named(principal.plan).media_size_bytes
     if source.media_id:
-        media = services.media.describe(principal.account_id, principal.livemode, source.media_id)
+        media = _usable(services, principal, source.media_id)
         if media is None:
             raise validation_failed("media_id", "error.media_not_found")
         needs_head = kind == "sticker" or source.voice

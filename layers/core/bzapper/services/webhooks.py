@@ -53,7 +53,12 @@ class CreatedWebhook:
 
 
 def list_webhooks(services: Services, principal: Principal) -> list[Webhook]:
-    return services.webhooks.list_for(principal.account_id, principal.livemode)
+    """The endpoints the caller may see: a key limited to some numbers sees only those limited to them."""
+    return [
+        webhook
+        for webhook in services.webhooks.list_for(principal.account_id, principal.livemode)
+        if webhook.visible_to(principal.instance_ids)
+    ]
 
 
 def delete_webhook(services: Services, principal: Principal, webhook_id: str) -> None:
@@ -62,8 +67,13 @@ def delete_webhook(services: Services, principal: Principal, webhook_id: str) ->
 
 def owned(services: Services, principal: Principal, webhook_id: str) -> Webhook:
     item = services.webhooks.get(webhook_id) if is_id(webhook_id, "wh") else None
-    if item is None or item.account_id != principal.account_id or item.livemode != principal.livemode:
-        raise BzError("not_found")
+    if (
+        item is None
+        or item.account_id != principal.account_id
+        or item.livemode != principal.livemode
+        or not item.visible_to(principal.instance_ids)
+    ):
+        raise BzError("not_found")  # another key's endpoint is indistinguishable from none
     return item
 
 
@@ -87,6 +97,8 @@ def create_webhook(
         secrets=(WebhookSecret(secret=secret),),
         created_at=now,
         updated_at=now,
+        # A restricted key's endpoint carries only its numbers' events, as its stream does.
+        instance_ids=principal.instance_ids,
     )
     services.webhooks.create(webhook)
     return CreatedWebhook(webhook, secret)
@@ -185,9 +197,17 @@ def _deliver(services: Services, webhook: Webhook, event: dict[str, Any]) -> str
 
 def fan_out(services: Services, event: dict[str, Any]) -> int:
     endpoints = services.webhooks.list_for(event["account_id"], bool(event["livemode"]), cached=True)
+    # A notice about an endpoint (webhook.disabled names its URL) goes only to endpoints whose key could see it.
+    subject_id = event.get("data", {}).get("webhook_id") if event["type"].startswith("webhook.") else None
+    subject = next((webhook for webhook in endpoints if webhook.webhook_id == subject_id), None)
     count = 0
     for webhook in endpoints:
-        if webhook.status == "enabled" and subscribed(set(webhook.events or ()), event["type"]):
+        if (
+            webhook.status == "enabled"
+            and subscribed(set(webhook.events or ()), event["type"])
+            and webhook.carries(event.get("instance_id"))
+            and (subject is None or subject.visible_to(webhook.instance_ids))
+        ):
             _deliver(services, webhook, event)
             count += 1
     return count

@@ -342,7 +342,9 @@ class SessionWorker:
     def _store_media(self, view: InstanceView, path: str, event: dict[str, Any]) -> dict[str, Any]:
         media = event.get("content", {}).get("media", {})
         mime_type = media.get("mime_type", "application/octet-stream")
-        return self.services.media.put_file(view.account_id, view.livemode, path, mime_type, media.get("filename"))
+        return self.services.media.put_file(
+            view.account_id, view.livemode, path, mime_type, media.get("filename"), instance_id=view.instance_id
+        )
 
     def _report_inbound(self, view: InstanceView, event: dict[str, Any]) -> None:
         report = {k: v for k, v in event.items() if k not in ("ack", "media_path")}

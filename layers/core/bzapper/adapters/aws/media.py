@@ -66,6 +66,7 @@ class MediaStore:
         mime_type: str,
         filename: str | None = None,
         media_id: str | None = None,
+        instance_id: str | None = None,
     ) -> dict[str, Any]:
         """Stores a received file under the account's prefix; returns the content "media" dict."""
         media_id = media_id or new_media_id()
@@ -74,6 +75,8 @@ class MediaStore:
         metadata = {"sha256": received.sha256}
         if filename:
             metadata["filename"] = quote(filename)  # S3 metadata is ASCII
+        if instance_id:
+            metadata["instance-id"] = instance_id  # the number that received it (keys limited to others never see it)
         received.file.seek(0)
         client("s3").upload_fileobj(
             received.file,
@@ -94,14 +97,22 @@ class MediaStore:
             received.close()
 
     def put_file(
-        self, account_id: str, livemode: bool, path: str | Path, mime_type: str, filename: str | None = None
+        self,
+        account_id: str,
+        livemode: bool,
+        path: str | Path,
+        mime_type: str,
+        filename: str | None = None,
+        instance_id: str | None = None,
     ) -> dict[str, Any]:
         """Inbound media the worker downloaded from WhatsApp: stored like an upload. The type is the
         content's own when it has a signature, else the one WhatsApp declared."""
         with open(path, "rb") as file:
             received = receive(file_chunks(file), max_bytes=1 << 62)
         try:
-            return self.put_received(account_id, livemode, received, sniff(received.head) or mime_type, filename)
+            return self.put_received(
+                account_id, livemode, received, sniff(received.head) or mime_type, filename, instance_id=instance_id
+            )
         finally:
             received.close()
 
@@ -127,9 +138,12 @@ class MediaStore:
             raise
         metadata = head.get("Metadata", {})
         filename = unquote(metadata["filename"]) if metadata.get("filename") else None
-        return _media(
+        media = _media(
             key, media_id, head["ContentType"], int(head["ContentLength"]), metadata.get("sha256", ""), filename
         )
+        if metadata.get("instance-id"):
+            media["instance_id"] = metadata["instance-id"]
+        return media
 
     def download_url(self, media: dict[str, Any], expires_seconds: int) -> str:
         """A pre-signed GET (SigV4) for the object, serving it with its type and file name."""

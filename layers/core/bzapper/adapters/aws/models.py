@@ -369,6 +369,8 @@ class WebhookModel(Model):
     status = UnicodeAttribute()
     secrets = ListAttribute(of=WebhookSecretAttribute)
     failing_since = NumberAttribute(null=True)
+    instance_ids = UnicodeSetAttribute(null=True)
+    """The numbers whose events it carries (made by a restricted key); absent means every number."""
     created_at = NumberAttribute()
     updated_at = NumberAttribute()
     by_account = WebhooksByAccount()

@@ -44,6 +44,7 @@ def _webhook(item: WebhookModel) -> Webhook:
         created_at=int(item.created_at),
         updated_at=int(item.updated_at),
         failing_since=int(item.failing_since) if item.failing_since else None,
+        instance_ids=frozenset(item.instance_ids) if item.instance_ids is not None else None,
     )
 
 
@@ -87,6 +88,7 @@ class WebhookStore:
             description=webhook.description,
             status=webhook.status,
             secrets=_secrets(webhook.secrets),
+            instance_ids=set(webhook.instance_ids) if webhook.instance_ids is not None else None,
             created_at=webhook.created_at,
             updated_at=webhook.updated_at,
         )

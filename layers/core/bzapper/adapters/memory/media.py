@@ -28,6 +28,7 @@ class _Object:
     mime_type: str
     sha256: str
     filename: str | None
+    instance_id: str | None = None
 
 
 def _media(key: str, media_id: str, stored: _Object) -> dict[str, Any]:
@@ -62,12 +63,13 @@ class MemoryMediaStore(Faults):
         mime_type: str,
         filename: str | None = None,
         media_id: str | None = None,
+        instance_id: str | None = None,
     ) -> dict[str, Any]:
         self._enter("put_received", account_id, livemode, received, mime_type, filename, media_id=media_id)
         media_id = media_id or new_media_id()
         key = object_key(account_id, livemode, media_id)
         received.file.seek(0)
-        stored = _Object(received.file.read(), mime_type, received.sha256, safe_filename(filename))
+        stored = _Object(received.file.read(), mime_type, received.sha256, safe_filename(filename), instance_id)
         with self._lock:
             self.objects[key] = stored
         return _media(key, media_id, stored)
@@ -83,13 +85,21 @@ class MemoryMediaStore(Faults):
             received.close()
 
     def put_file(
-        self, account_id: str, livemode: bool, path: str | Path, mime_type: str, filename: str | None = None
+        self,
+        account_id: str,
+        livemode: bool,
+        path: str | Path,
+        mime_type: str,
+        filename: str | None = None,
+        instance_id: str | None = None,
     ) -> dict[str, Any]:
         self._enter("put_file", account_id, livemode, path, mime_type, filename)
         with open(path, "rb") as file:
             received = receive(file_chunks(file), max_bytes=1 << 62)
         try:
-            return self.put_received(account_id, livemode, received, sniff(received.head) or mime_type, filename)
+            return self.put_received(
+                account_id, livemode, received, sniff(received.head) or mime_type, filename, instance_id=instance_id
+            )
         finally:
             received.close()
 
@@ -110,7 +120,12 @@ class MemoryMediaStore(Faults):
         key = object_key(account_id, livemode, media_id)
         with self._lock:
             stored = self.objects.get(key)
-        return _media(key, media_id, stored) if stored else None
+        if stored is None:
+            return None
+        media = _media(key, media_id, stored)
+        if stored.instance_id:
+            media["instance_id"] = stored.instance_id
+        return media
 
     def download_url(self, media: dict[str, Any], expires_seconds: int) -> str:
         self._enter("download_url", media, expires_seconds)

@@ -18,6 +18,7 @@ def webhook_out(webhook: Webhook, secret: str | None = None) -> dict[str, Any]:
         "livemode": webhook.livemode,
         "created": iso(webhook.created_at),
         "updated": iso(webhook.updated_at),
+        "instance_ids": sorted(webhook.instance_ids) if webhook.instance_ids is not None else None,
     }
     if secret is not None:
         body["secret"] = secret  # shown once, at creation or rotation

@@ -102,6 +102,8 @@ def contact_messages(
                 received_at=iso(int(item["received_at"])),
             )
             for item in received
+            # A key limited to some numbers sees only what they sent (not another number's OTP codes).
+            if principal.may_use(item["instance_id"])
         ]
     )
 

@@ -58,6 +58,10 @@ class WebhookOut(BaseModel):
     livemode: bool
     created: str
     updated: str
+    instance_ids: list[str] | None = Field(
+        description="The numbers whose events it receives: those of the restricted key that created it "
+        "(only keys limited to those numbers see it); null: every number of the account."
+    )
     secret: str | None = Field(default=None, description="`whsec_…`: shown only at creation and rotation.")
 
     model_config = ConfigDict(
@@ -71,6 +75,7 @@ class WebhookOut(BaseModel):
                 "livemode": False,
                 "created": "2026-11-24T12:00:00.000Z",
                 "updated": "2026-11-24T12:00:00.000Z",
+                "instance_ids": None,
                 "secret": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
             }
         }
@@ -93,6 +98,7 @@ class WebhookList(BaseModel):
                         "livemode": False,
                         "created": "2026-11-24T12:00:00.000Z",
                         "updated": "2026-11-24T12:00:00.000Z",
+                        "instance_ids": None,
                         "secret": None,
                     }
                 ]
