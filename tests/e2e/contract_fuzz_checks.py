@@ -117,6 +117,7 @@ UNWRITABLE = (
     Unwritable(r"POST /sandbox/instances/.*/scan", r"code", "the pairing code the instance shows right now"),
     Unwritable(r"POST /media", r"file", "a file of at least one byte, within the size limit"),
     Unwritable(r"POST /auth/(confirm|password/reset)", r"code", "the code mailed to that address, before it expires"),
+    Unwritable(r"POST /auth/confirm", r"password", "the password chosen at the sign-up the code was mailed for"),
     Unwritable(
         r"POST /auth/(signup|password/reset)",
         r"password",

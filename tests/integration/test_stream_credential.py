@@ -34,7 +34,9 @@ def owner(aws, environment, tmp_path, monkeypatch):
     bootstrap.services.cache_clear()
     auth = load_function("auth").handler
     call(auth, "POST", "/auth/signup", body={"email": EMAIL, "password": PASSWORD, "name": "Acme"})
-    status, _, confirmed = call(auth, "POST", "/auth/confirm", body={"email": EMAIL, "code": pool.code(EMAIL)})
+    status, _, confirmed = call(
+        auth, "POST", "/auth/confirm", body={"email": EMAIL, "code": pool.code(EMAIL), "password": PASSWORD}
+    )
     assert status == 200
     status, _, tokens = call(auth, "POST", "/auth/login", body={"email": EMAIL, "password": PASSWORD})
     assert status == 200
