@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 from support.apigw import call
-from support.identity import PASSWORD, start_pool
+from support.identity import PASSWORD, open_by_sign_up, start_pool
 
 from bzapper import bootstrap
 from bzapper.domain.clock import now_ms
@@ -21,15 +21,8 @@ def owner(aws, environment, tmp_path, svc):
     environment.set("BZ_AUTH_CACHE_SECONDS", "0")  # every request reads its key: a revocation shows at once
     pool = start_pool(environment, tmp_path)
     bootstrap.services.cache_clear()
-    auth = load_function("auth").handler
-    call(auth, "POST", "/auth/signup", body={"email": EMAIL, "password": PASSWORD, "name": "Acme"})
-    status, _, confirmed = call(
-        auth, "POST", "/auth/confirm", body={"email": EMAIL, "code": pool.code(EMAIL), "password": PASSWORD}
-    )
-    assert status == 200
-    status, _, tokens = call(auth, "POST", "/auth/login", body={"email": EMAIL, "password": PASSWORD})
-    assert status == 200
-    return {"Authorization": f"Bearer {tokens['access_token']}"}, confirmed["account_id"]
+    tokens, account_id = open_by_sign_up(pool, EMAIL, PASSWORD)
+    return {"Authorization": f"Bearer {tokens['access_token']}"}, account_id
 
 
 @pytest.fixture

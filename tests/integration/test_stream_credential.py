@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import pytest
 from support.apigw import call
-from support.identity import PASSWORD, start_pool
+from support.identity import PASSWORD, open_by_sign_up, start_pool
 
 from bzapper import bootstrap
 from bzapper.domain.clock import now_ms
@@ -32,14 +32,7 @@ def owner(aws, environment, tmp_path, monkeypatch):
     monkeypatch.setattr(stream_service, "POLL_SECONDS", 0)
     pool = start_pool(environment, tmp_path)
     bootstrap.services.cache_clear()
-    auth = load_function("auth").handler
-    call(auth, "POST", "/auth/signup", body={"email": EMAIL, "password": PASSWORD, "name": "Acme"})
-    status, _, confirmed = call(
-        auth, "POST", "/auth/confirm", body={"email": EMAIL, "code": pool.code(EMAIL), "password": PASSWORD}
-    )
-    assert status == 200
-    status, _, tokens = call(auth, "POST", "/auth/login", body={"email": EMAIL, "password": PASSWORD})
-    assert status == 200
+    tokens, account_id = open_by_sign_up(pool, EMAIL, PASSWORD)
     status, _, key = call(
         load_function("keys").handler,
         "POST",
@@ -48,7 +41,7 @@ def owner(aws, environment, tmp_path, monkeypatch):
         body={"name": "streamer", "mode": "test"},
     )
     assert status == 201
-    return {"account_id": confirmed["account_id"], "tokens": tokens, "key": key}
+    return {"account_id": account_id, "tokens": tokens, "key": key}
 
 
 def _log_event(account_id: str) -> str:

@@ -45,6 +45,22 @@ def start_pool(environment: Any, directory: Path) -> Pool:
     return Pool(pool_id, client_id, LocalMailbox(mailbox))
 
 
+def open_by_sign_up(pool: Pool, email: str, password: str, name: str = "Acme") -> tuple[dict[str, Any], str]:
+    """Sign up, confirm from the mailbox and sign in through the real auth handler: (the tokens, the account id)."""
+    from bzapper_dev.local.functions import load_function
+    from support.apigw import call
+
+    auth = load_function("auth").handler
+    call(auth, "POST", "/auth/signup", body={"email": email, "password": password, "name": name})
+    status, _, confirmed = call(
+        auth, "POST", "/auth/confirm", body={"email": email, "code": pool.code(email), "password": password}
+    )
+    assert status == 200, confirmed
+    status, _, tokens = call(auth, "POST", "/auth/login", body={"email": email, "password": password})
+    assert status == 200, tokens
+    return tokens, confirmed["account_id"]
+
+
 def forged_token(claims: dict[str, Any], *, key: Any = None, kid: str = "dummy") -> str:
     """A token signed with moto's private key (public, inside moto) or another one: what an attacker can make."""
     import gzip

@@ -56,6 +56,17 @@ def repeated_query_parameter(scope: Scope) -> str | None:
     return None
 
 
+def ambiguous_request(scope: Scope) -> BzError | None:
+    """400 `bad_request` naming what came twice: a single-valued header, or a query parameter."""
+    for message_key, name in (
+        ("error.duplicate_header", ambiguous_header(scope)),
+        ("error.duplicate_query", repeated_query_parameter(scope)),
+    ):
+        if name is not None:
+            return BzError("bad_request", message_key=message_key, param=name, params={"param": name})
+    return None
+
+
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", ()):
         if key == name:
@@ -114,19 +125,9 @@ class RequestContext:
                 message["headers"] = headers
             await send(message)
 
-        duplicated = ambiguous_header(scope)
-        if duplicated is not None:
-            error = BzError(
-                "bad_request", message_key="error.duplicate_header", param=duplicated, params={"param": duplicated}
-            )
-            await send_error(send, scope, error, request_id)
-            return
-        repeated = repeated_query_parameter(scope)
-        if repeated is not None:
-            error = BzError(
-                "bad_request", message_key="error.duplicate_query", param=repeated, params={"param": repeated}
-            )
-            await send_error(send, scope, error, request_id)
+        ambiguity = ambiguous_request(scope)
+        if ambiguity is not None:
+            await send_error(send, scope, ambiguity, request_id)
             return
         limit = LARGER_BODIES.get((scope["method"], scope["path"]), MAX_BODY_BYTES)
         length = _header(scope, b"content-length")
