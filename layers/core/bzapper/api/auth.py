@@ -72,13 +72,28 @@ def _principal(request: Request, token: str) -> Principal:
         return _key_principal(request, token)
     # A session token's signature is checked offline (no table read for a forged one), so sessions are never
     # held back by the failure throttle.
+    return _session_principal(token, _session_mode(request))
+
+
+def _session_principal(token: str, mode: Mode) -> Principal:
+    """A session's signed-in owner now: a signed-out session or an expired token is a 401."""
     from bzapper.services.auth import session_claims  # only a session pays for the token verifier
 
     claims = session_claims(services(), token)
-    principal = services().accounts.principal_of_user(claims.user_id, _session_mode(request))
+    principal = services().accounts.principal_of_user(claims.user_id, mode)
     if principal is None:
         raise BzError("unauthorized", message_key="error.invalid_session")
     return principal
+
+
+def _refuse_if_suspended(principal: Principal) -> None:
+    if principal.suspended:
+        raise BzError("account_restricted", message_key="error.account_suspended")
+
+
+def _require_scope(principal: Principal, route: Route | None) -> None:
+    if route is not None and not allows(principal.scopes, route.scope):
+        raise BzError("forbidden", message_key="error.missing_scope", param=route.scope, params={"scope": route.scope})
 
 
 def _route(request: Request) -> Route | None:
@@ -94,8 +109,7 @@ def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | N
         raise BzError("unauthorized")
     principal = _principal(request, credentials.credentials)
     request.state.principal = principal  # the error renderer speaks the account's language
-    if principal.suspended:
-        raise BzError("account_restricted", message_key="error.account_suspended")
+    _refuse_if_suspended(principal)
     decision = _per_key.take(principal.key_id)
     request.state.rate_limit = decision
     if not decision.allowed:
@@ -103,8 +117,7 @@ def authenticate(request: Request, credentials: HTTPAuthorizationCredentials | N
     route = _route(request)
     if route is not None and route.session_only and not principal.is_session:
         raise BzError("forbidden", message_key="error.session_required")
-    if route is not None and not allows(principal.scopes, route.scope):
-        raise BzError("forbidden", message_key="error.missing_scope", param=route.scope, params={"scope": route.scope})
+    _require_scope(principal, route)
     return principal
 
 
@@ -118,21 +131,14 @@ def recheck_for(request: Request, principal: Principal) -> Callable[[], Principa
 
     def recheck() -> Principal:
         if principal.is_session:
-            from bzapper.services.auth import session_claims
-
-            claims = session_claims(services(), token)  # signed out, or the access token expired: 401
-            current = services().accounts.principal_of_user(claims.user_id, principal.mode)
-            if current is None:
-                raise BzError("unauthorized", message_key="error.invalid_session")
+            current = _session_principal(token, principal.mode)  # signed out, or the access token expired: 401
         else:
-            current = services().accounts.principal_for(token) if well_formed(token) else None
-            if current is None:
+            found = services().accounts.principal_for(token) if well_formed(token) else None
+            if found is None:
                 raise BzError("unauthorized")
-        if current.suspended:
-            raise BzError("account_restricted", message_key="error.account_suspended")
-        if route is not None and not allows(current.scopes, route.scope):
-            params = {"scope": route.scope}
-            raise BzError("forbidden", message_key="error.missing_scope", param=route.scope, params=params)
+            current = found
+        _refuse_if_suspended(current)
+        _require_scope(current, route)
         return current
 
     return recheck
