@@ -144,6 +144,26 @@ def test_unknown_event_types_and_too_many_endpoints_are_refused(webhooks_api, ac
     assert (status, error["code"]) == (409, "limit_exceeded")
 
 
+def test_the_plan_limit_holds_when_the_index_lags_behind_concurrent_creates(webhooks_api, account, monkeypatch):
+    """F20: ten concurrent creates each saw the account's endpoints before the others wrote theirs, and all ten
+    were made. Here every create sees the index as it was before them (empty), as concurrent ones do: the slots
+    taken in the creates' own transactions still stop the sixth."""
+    monkeypatch.setattr(WebhookModel.by_account, "query", lambda *args, **kwargs: iter(()))
+    made = [_create(webhooks_api, account)[0] for _ in range(7)]
+    assert made == [201] * 5 + [409] * 2
+    monkeypatch.undo()
+    status, _, listed = call(webhooks_api, "GET", "/webhooks", headers=account.auth)
+    assert (status, len(listed["data"])) == (200, 5)
+
+
+def test_deleting_an_endpoint_frees_its_slot_for_the_next(webhooks_api, account):
+    created = [_create(webhooks_api, account)[2] for _ in range(5)]
+    assert _create(webhooks_api, account)[0] == 409
+    assert call(webhooks_api, "DELETE", f"/webhooks/{created[2]['id']}", headers=account.auth)[0] == 204
+    assert _create(webhooks_api, account)[0] == 201
+    assert _create(webhooks_api, account)[0] == 409
+
+
 def test_an_empty_events_list_is_refused_and_omitting_it_means_every_event(webhooks_api, account):
     status, _, error = _create(webhooks_api, account, events=[])
     assert (status, error["code"], error["param"]) == (422, "validation_failed", "events")

@@ -11,7 +11,10 @@ from bzapper.domain.webhooks import Delivery, DeliveryAttempt, Webhook, WebhookC
 
 
 class WebhookStore(Protocol):
-    def create(self, webhook: Webhook) -> None: ...
+    def create(self, webhook: Webhook, *, limit: int) -> bool:
+        """Creates it unless its account (in its mode) already has `limit` endpoints: False then. The limit holds
+        under concurrent creates."""
+        ...
 
     def get(self, webhook_id: str) -> Webhook | None: ...
 

@@ -82,8 +82,6 @@ def create_webhook(
 ) -> CreatedWebhook:
     require_safe_url(url, allow_loopback=settings().local_mode)
     patterns = _validated_events(events)
-    if len(services.webhooks.list_for(principal.account_id, principal.livemode)) >= plan_named(principal.plan).webhooks:
-        raise BzError("limit_exceeded")
     now = now_ms()
     secret = new_secret()
     webhook = Webhook(
@@ -100,7 +98,8 @@ def create_webhook(
         # A restricted key's endpoint carries only its numbers' events, as its stream does.
         instance_ids=principal.instance_ids,
     )
-    services.webhooks.create(webhook)
+    if not services.webhooks.create(webhook, limit=plan_named(principal.plan).webhooks):
+        raise BzError("limit_exceeded")
     return CreatedWebhook(webhook, secret)
 
 

@@ -371,9 +371,23 @@ class WebhookModel(Model):
     failing_since = NumberAttribute(null=True)
     instance_ids = UnicodeSetAttribute(null=True)
     """The numbers whose events it carries (made by a restricted key); absent means every number."""
+    slot = NumberAttribute(null=True)
+    """Which of its account's plan slots it holds (WebhookSlotModel): the plan's limit holds under concurrency."""
     created_at = NumberAttribute()
     updated_at = NumberAttribute()
     by_account = WebhooksByAccount()
+
+
+class WebhookSlotModel(Model):
+    """One of an account's (per mode) webhook slots, taken in the same transaction that creates the endpoint and
+    freed with it: two concurrent creates can never hold the same slot, so no more endpoints exist than slots
+    under the plan's limit. Lives in the webhooks table under a key no webhook id can have, with no `account_id`,
+    so the by_account index never lists it."""
+
+    Meta = _meta("webhooks")
+    webhook_id = UnicodeAttribute(hash_key=True)
+    """`slot#<account_id>#<live|test>#<n>`."""
+    holder = UnicodeAttribute()
 
 
 class DeliveryAttemptAttribute(MapAttribute):

@@ -6,11 +6,18 @@ import json
 import time
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
 
 from bzapper.adapters.aws.clients import dynamodb_connection
 from bzapper.adapters.aws.conditions import applied
-from bzapper.adapters.aws.models import DeliveryAttemptAttribute, DeliveryModel, WebhookModel, WebhookSecretAttribute
+from bzapper.adapters.aws.models import (
+    DeliveryAttemptAttribute,
+    DeliveryModel,
+    WebhookModel,
+    WebhookSecretAttribute,
+    WebhookSlotModel,
+)
 from bzapper.cache import MISSING, TTLCache
 from bzapper.domain.clock import now_ms
 from bzapper.domain.cursors import decode_cursor, encode_cursor
@@ -74,11 +81,31 @@ def _delivery(item: DeliveryModel) -> Delivery:
     )
 
 
+def _slot_key(account_id: str, livemode: bool, slot: int) -> str:
+    return f"slot#{account_id}#{'live' if livemode else 'test'}#{slot}"
+
+
 class WebhookStore:
     def __init__(self) -> None:
         self._by_account: TTLCache[list[Webhook]] = TTLCache(1_000)
 
-    def create(self, webhook: Webhook) -> None:
+    def create(self, webhook: Webhook, *, limit: int) -> bool:
+        """Creates the endpoint in one of the account's `limit` slots; False when every slot is taken."""
+        held = [
+            item.slot for item in WebhookModel.by_account.query(webhook.account_id) if item.livemode == webhook.livemode
+        ]
+        if len(held) >= limit:
+            return False
+        # The index is eventually consistent: a slot it shows free may have just been taken, and then the
+        # transaction's condition refuses it and the next one is tried.
+        taken = {int(slot) for slot in held if slot is not None}
+        for slot in range(limit):
+            if slot not in taken and self._create_in_slot(webhook, slot):
+                self._by_account.clear()
+                return True
+        return False
+
+    def _create_in_slot(self, webhook: Webhook, slot: int) -> bool:
         item = WebhookModel(
             webhook.webhook_id,
             account_id=webhook.account_id,
@@ -89,11 +116,26 @@ class WebhookStore:
             status=webhook.status,
             secrets=_secrets(webhook.secrets),
             instance_ids=set(webhook.instance_ids) if webhook.instance_ids is not None else None,
+            slot=slot,
             created_at=webhook.created_at,
             updated_at=webhook.updated_at,
         )
-        item.save(condition=WebhookModel.webhook_id.does_not_exist())
-        self._by_account.clear()
+        try:
+            with TransactWrite(connection=dynamodb_connection()) as tx:
+                tx.save(
+                    WebhookSlotModel(_slot_key(webhook.account_id, webhook.livemode, slot), holder=webhook.webhook_id),
+                    condition=WebhookSlotModel.webhook_id.does_not_exist(),
+                )
+                tx.save(item, condition=WebhookModel.webhook_id.does_not_exist())
+        except TransactWriteError as error:
+            # Taken, or being taken by a concurrent create right now (a conflict): either way not ours.
+            if any(
+                reason is not None and reason.code in ("ConditionalCheckFailed", "TransactionConflict")
+                for reason in error.cancellation_reasons or []
+            ):
+                return False
+            raise
+        return True
 
     def get(self, webhook_id: str) -> Webhook | None:
         try:
@@ -132,7 +174,15 @@ class WebhookStore:
         return self.get(webhook_id)
 
     def delete(self, webhook_id: str) -> None:
-        WebhookModel(webhook_id).delete()
+        """Deletes the endpoint and frees its slot, together."""
+        try:
+            item = WebhookModel.get(webhook_id, consistent_read=True)
+        except DoesNotExist:
+            return
+        with TransactWrite(connection=dynamodb_connection()) as tx:
+            tx.delete(WebhookModel(webhook_id))
+            if item.slot is not None:
+                tx.delete(WebhookSlotModel(_slot_key(item.account_id, bool(item.livemode), int(item.slot))))
         self._by_account.clear()
 
     def rotate(self, webhook: Webhook, new_secret: str) -> Webhook | None:

@@ -24,12 +24,16 @@ class MemoryWebhookStore(Faults):
         self._lock = threading.RLock()
         self.rows: dict[str, Webhook] = {}
 
-    def create(self, webhook: Webhook) -> None:
-        self._enter("create", webhook)
+    def create(self, webhook: Webhook, *, limit: int) -> bool:
+        self._enter("create", webhook, limit=limit)
         with self._lock:
             if webhook.webhook_id in self.rows:
                 raise ConditionFailed(f"webhook {webhook.webhook_id} exists")
+            owner = (webhook.account_id, webhook.livemode)
+            if sum(1 for w in self.rows.values() if (w.account_id, w.livemode) == owner) >= limit:
+                return False
             self.rows[webhook.webhook_id] = webhook
+            return True
 
     def get(self, webhook_id: str) -> Webhook | None:
         self._enter("get", webhook_id)
