@@ -224,6 +224,22 @@ def test_a_stopping_worker_gives_back_the_jobs_it_has_not_started(make_world: Ca
     assert [json.loads(m["Body"])["message_id"] for m in world.queue.receive()] == world.message_ids[1:]
 
 
+def test_a_receive_that_lands_after_the_runner_shut_down_is_given_back_at_once(
+    make_world: Callable[[int], World],
+) -> None:
+    """A long poll in flight while the worker stops: what it brings is handed back, not an error and a wait for
+    the visibility timeout."""
+    world = make_world(2)
+    runner, _, _ = world.worker()
+    received = world.queue.receive()
+    runner.shutdown()
+
+    runner.process_batch(0, world.queue, received, threading.Event())
+
+    assert world.received() == []
+    assert [json.loads(m["Body"])["message_id"] for m in world.queue.receive()] == world.message_ids
+
+
 def test_a_failed_extension_is_tried_again_before_the_job_could_come_back() -> None:
     now = [0]
     queue = MemoryQueueReader(lambda: now[0], visibility_ms=JOB_VISIBILITY_SECONDS * 1000, fifo=True)

@@ -127,10 +127,15 @@ class JobRunner:
             (group, self.visibility.hold(reader, [m["ReceiptHandle"] for m in group], received_at))
             for group in groups.values()
         ]
-        futures = [
-            self._executors[priority].submit(self._process_group, shard, reader, group, holding, stop, priority)
-            for group, holding in holdings
-        ]
+        futures = []
+        for group, holding in holdings:
+            try:
+                futures.append(
+                    self._executors[priority].submit(self._process_group, shard, reader, group, holding, stop, priority)
+                )
+            except RuntimeError:
+                # The runner shut down while this receive was in flight: nothing of it is processed here.
+                self._give_back(reader, holding, group)
         for future in futures:
             future.result()
 
