@@ -485,6 +485,9 @@ def idle_worker(ctx: Any, seconds: float) -> dict[str, Any]:
             drain(ctx.raw_sqs, queue_url(settings().queue(name, fifo=True)))
     drain(ctx.raw_sqs, queue_url(settings().queue("status-updates", fifo=True)))
     ctx.network.reset()  # nothing left in flight: idle means idle
+    # The reset also forgot which phone the instance is linked to: link it again, or the worker would measure
+    # a pairing instance's QR refreshes (a state report every qr_interval), not an idle connected number.
+    ctx.network.scan(ctx.account["account_id"], ctx.account["instance_id"])
     elapsed, calls, _, _ = count_idle(worker, seconds, IDLE_WARMUP_S)
     return {
         "seconds": round(elapsed, 1),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bench.targets import evaluate
+
 NA = "n/a (not built yet)"
 EVENT_ROWS = (
     ("event_to_bus", "event created → on the bus (sent/delivered/read)"),
@@ -364,6 +366,15 @@ def render(results: dict[str, Any]) -> str:
         out.append("  formulas: docs/cost.md and results.json (sections.cost)")
     if "cost" in s:
         out.append(_error(s["cost"]) or "")
+
+    # -- the targets ------------------------------------------------------------------------------
+    out.append("")
+    out.append("TARGETS (issue #20), every figure from this run")
+    rows = [
+        [row["figure"], row["measured"], row["target"], {True: "met", False: "NOT MET", None: "-"}[row["met"]]]
+        for row in evaluate(s)
+    ]
+    out.append(_table(["figure", "measured", "target", ""], rows))
     return "\n".join(line for line in out if line is not None)
 
 

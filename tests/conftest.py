@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(1, str(ROOT))  # the repository root holds bench/, whose arithmetic has unit tests
 
 # Integration tests run the real handlers against moto in-process: no endpoint, dummy credentials.
 for name in ("AWS_ENDPOINT_URL", "AWS_PROFILE", "BZ_SANDBOX_URL", "BZ_LOCAL_MODE"):

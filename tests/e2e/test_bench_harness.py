@@ -30,3 +30,8 @@ def test_the_bench_sections_that_call_the_code_run_without_error(tmp_path: Path)
     failed = {name: section["error"] for name, section in sections.items() if "error" in section}
     assert failed == {}, finished.stderr[-3000:]
     assert {"send_in_process", "auth", "life"} <= set(sections)
+    # The targets' table reads every figure these sections measure (none of them "missing").
+    targets = finished.stdout[finished.stdout.index("TARGETS") :]
+    for figure in ("send path in-process", "DynamoDB write units", "an idle worker"):
+        [row] = [line for line in targets.splitlines() if figure in line]
+        assert "missing" not in row, row

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root holds bench/
-
 from bench.cold_start import _self_ms_by_package, render_deployed
 
 

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository root holds bench/
 
 from bench.cost import Assumptions, PerSend, lambda_seconds, per_million, total
 from bench.counting import Call
