@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Iterator
+from typing import Any
 
 import boto3
 import pytest
@@ -94,3 +95,20 @@ def published(svc: Services) -> CapturingPublisher:
     """The bus replaced by a list of what would have been published."""
     svc.events = CapturingPublisher()
     return svc.events
+
+
+@pytest.fixture
+def public_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No DNS here: example.com resolves to a public address, nothing.invalid to nothing, the rest as usual."""
+    import socket
+
+    real = socket.getaddrinfo
+
+    def resolve(host: str, *args: Any, **kwargs: Any) -> Any:
+        if host == "example.com":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", 443))]
+        if host == "nothing.invalid":
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)

@@ -26,18 +26,8 @@ ARN = "arn:aws:sqs:us-east-1:123456789012:bzapper-test-webhook-deliveries"
 
 
 @pytest.fixture(autouse=True)
-def public_dns(monkeypatch):
-    """No DNS here: example.com resolves to its public address, everything else as usual."""
-    import socket
-
-    real = socket.getaddrinfo
-
-    def resolve(host, *args, **kwargs):
-        if host == "example.com":
-            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", 443))]
-        return real(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+def _public_dns(public_dns):
+    """Every test here registers endpoints on example.com."""
 
 
 @pytest.fixture

@@ -50,23 +50,6 @@ def _headers(account: Account, locale: str) -> dict[str, str]:
 # -- the SSRF guard on webhook URLs -----------------------------------------------------------------------
 
 
-@pytest.fixture
-def public_dns(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No DNS here: example.com resolves to a public address, nothing.invalid to nothing."""
-    import socket
-
-    real = socket.getaddrinfo
-
-    def resolve(host: str, *args: Any, **kwargs: Any) -> Any:
-        if host == "example.com":
-            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.215.14", 443))]
-        if host == "nothing.invalid":
-            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
-        return real(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", resolve)
-
-
 @pytest.mark.parametrize(
     ("url", "key"),
     [

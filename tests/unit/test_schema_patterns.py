@@ -16,10 +16,10 @@ import jsonschema_rs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bzapper.api.idempotency import IDEMPOTENCY_KEY_PATTERN
 from bzapper.api.schemas.common import GROUP_JID, HTTP_URL_PATTERN, PHONE_PATTERN, RECIPIENT_PATTERN, whole
 from bzapper.api.schemas.inbound import BASE64
 from bzapper.api.schemas.inbox import CHAT_PATTERN
-from bzapper.api.schemas.messages import IDEMPOTENCY_KEY_PATTERN
 from bzapper.api.schemas.stream import TYPES_PATTERN
 from bzapper.domain.errors import BzError
 from bzapper.domain.idempotency import valid_key

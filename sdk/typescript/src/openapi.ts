@@ -8853,6 +8853,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Retry safely: the first response is replayed for 24 h; another body with the same key is a 422. */
+                "Idempotency-Key"?: string;
                 /**
                  * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
                  * @example pt-BR,pt;q=0.9,en;q=0.5
@@ -8881,6 +8883,7 @@ export interface operations {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
                     "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8919,6 +8922,16 @@ export interface operations {
             };
             /** @description Not allowed for this key (`forbidden`). */
             403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the resource's state. */
+            409: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -9375,6 +9388,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Retry safely: the first response is replayed for 24 h; another body with the same key is a 422. */
+                "Idempotency-Key"?: string;
                 /**
                  * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
                  * @example pt-BR,pt;q=0.9,en;q=0.5
@@ -9403,6 +9418,7 @@ export interface operations {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
                     "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -10548,6 +10564,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description Retry safely: the first response is replayed for 24 h; another body with the same key is a 422. */
+                "Idempotency-Key"?: string;
                 /**
                  * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
                  * @example pt-BR,pt;q=0.9,en;q=0.5
@@ -10578,6 +10596,7 @@ export interface operations {
                     "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
                     "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
                     [name: string]: unknown;
                 };
                 content: {

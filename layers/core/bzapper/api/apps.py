@@ -8,10 +8,11 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.routing import APIRoute
 
 from bzapper.api.errors import install_error_handlers
+from bzapper.api.idempotency import refuse_undeclared_idempotency
 from bzapper.api.middleware import RequestContext
 from bzapper.domain.errors import BzError
 from bzapper.topology import TOPOLOGY, match_route, route_pattern
@@ -38,6 +39,8 @@ def operation_id(route: APIRoute) -> str:
 def create_app(*groups: str) -> FastAPI:
     """The app for the given groups (all of them when none is given)."""
     app = FastAPI(
+        # After routing, before the route's own work: refuse an Idempotency-Key the route would ignore.
+        dependencies=[Depends(refuse_undeclared_idempotency)],
         title=TITLE,
         version=VERSION,
         description=DESCRIPTION,

@@ -190,10 +190,14 @@ def _errors_reference() -> str:
             "",
             "## Idempotency",
             "",
-            "Send `Idempotency-Key` on a POST to retry safely: the first response is stored for 24 h and "
-            "replayed (`Idempotent-Replayed: true`); the same key with another body is a 422 "
-            "`idempotency_conflict`, and a request still in flight with the same key a 409 "
-            "`idempotency_in_progress`.",
+            "Send `Idempotency-Key` on a request that sends or creates something (every `/messages` "
+            "operation, `POST /webhooks`, `POST /instances`, `POST /billing/checkout`) to retry it safely: the "
+            "first response is stored for 24 h and replayed (`Idempotent-Replayed: true`); the same key with "
+            "another body is a 422 `idempotency_conflict`, and a request still in flight with the same key a 409 "
+            "`idempotency_in_progress`. Keys belong to your account and mode, whatever the operation. Any other "
+            "POST, PATCH or DELETE refuses the header (422 `validation_failed`, `param: Idempotency-Key`) rather "
+            "than ignore it. A replay answers the thing the first request made as it is now: one deleted since "
+            "is a 404, never a second one.",
         ]
     )
 

@@ -171,6 +171,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "pt-BR": "A Idempotency-Key deve ter de 1 a 255 caracteres imprimíveis.",
         "es": "La Idempotency-Key debe tener entre 1 y 255 caracteres imprimibles.",
     },
+    "error.idempotency_not_supported": {
+        "en": "This operation does not take an Idempotency-Key: send it without one (see the API reference for "
+        "the operations that do).",
+        "pt-BR": "Esta operação não aceita Idempotency-Key: envie sem ela (a referência da API lista as operações "
+        "que aceitam).",
+        "es": "Esta operación no acepta Idempotency-Key: envíela sin ella (la referencia de la API enumera las "
+        "operaciones que la aceptan).",
+    },
     "error.account_restricted": {
         "en": "This number has been restricted by WhatsApp.",
         "pt-BR": "Este número foi restringido pelo WhatsApp.",

@@ -3,7 +3,7 @@ that guard the send; the shard queues toward the session workers."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from bzapper.domain.idempotency import IdempotencyLock, StoredResponse
 from bzapper.domain.model import MessageView, OutboundMessage
@@ -56,6 +56,11 @@ class IdempotencyStore(Protocol):
 
     def release(self, lock: IdempotencyLock) -> None:
         """A request that failed before committing frees its key so the client can retry it."""
+        ...
+
+    def complete(self, lock: IdempotencyLock, body: dict[str, Any]) -> None:
+        """Stores the first request's result for its replays (a send completes inside its own transaction
+        instead). A lock lost meanwhile (it outlived LOCK_SECONDS and was taken again) stores nothing."""
         ...
 
 

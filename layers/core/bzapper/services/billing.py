@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
+from typing import Any
 
 from bzapper.domain.billing import Checkout, InvalidSignature, LedgerEntry, PaymentsNotConfigured, ProviderEvent
 from bzapper.domain.clock import now_ms
 from bzapper.domain.errors import BzError, validation_failed
+from bzapper.domain.idempotency import IdempotencyRequest
 from bzapper.domain.ids import is_id, new_id
 from bzapper.domain.model import Principal
 from bzapper.domain.plans import CURRENCY, plan_named
 from bzapper.services.container import Services
+from bzapper.services.idempotent import once
 
 logger = logging.getLogger(__name__)
 
@@ -136,3 +139,29 @@ def process_provider_event(services: Services, payload: bytes, signature: str | 
     if not isinstance(amount, int) or amount != checkout.amount:
         raise validation_failed("amount_total")
     return services.checkouts.settle_paid(checkout)
+
+
+def create_checkout_once(
+    services: Services,
+    principal: Principal,
+    idempotency: IdempotencyRequest | None,
+    amount: int,
+    method: str,
+    base_url: str,
+) -> tuple[Checkout, bool]:
+    """`create_checkout` under an Idempotency-Key: a retry answers the same checkout, never a second charge page."""
+
+    def replay(stored: dict[str, Any]) -> Checkout:
+        checkout = services.checkouts.get(str(stored["checkout_id"]))
+        if checkout is None:
+            raise BzError("not_found")
+        return checkout
+
+    return once(
+        services,
+        principal,
+        idempotency,
+        lambda: create_checkout(services, principal, amount, method, base_url),
+        remember=lambda checkout: {"checkout_id": checkout.checkout_id},
+        replay=replay,
+    )

@@ -13,6 +13,7 @@ from typing import Any
 from bzapper.domain.clock import now_ms
 from bzapper.domain.errors import BzError, validation_failed
 from bzapper.domain.events import envelope
+from bzapper.domain.idempotency import IdempotencyRequest
 from bzapper.domain.ids import is_id
 from bzapper.domain.instances import PAIRABLE, TEST_ENGINES, InstanceStatus, default_engine, emits_event
 from bzapper.domain.model import InstanceRef, InstanceView, Principal
@@ -20,6 +21,7 @@ from bzapper.domain.phones import InvalidRecipient, chat_phone, normalize_phone
 from bzapper.domain.plans import plan_named
 from bzapper.services.container import Services
 from bzapper.services.control import ask, command
+from bzapper.services.idempotent import once
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +44,25 @@ def create(services: Services, principal: Principal, *, name: str, engine: str |
     view = services.instances.view(ref.instance_id)
     assert view is not None
     return view
+
+
+def create_once(
+    services: Services,
+    principal: Principal,
+    idempotency: IdempotencyRequest | None,
+    *,
+    name: str,
+    engine: str | None,
+) -> tuple[InstanceView, bool]:
+    """`create` under an Idempotency-Key: a retry answers the same number (as it is now), never a second one."""
+    return once(
+        services,
+        principal,
+        idempotency,
+        lambda: create(services, principal, name=name, engine=engine),
+        remember=lambda view: {"instance_id": view.instance_id},
+        replay=lambda stored: owned(services, principal, str(stored["instance_id"])),  # deleted since: 404
+    )
 
 
 def list_instances(services: Services, principal: Principal) -> list[InstanceView]:

@@ -13,6 +13,7 @@ from bzapper.config import settings
 from bzapper.domain.clock import iso, now_ms
 from bzapper.domain.errors import BzError
 from bzapper.domain.events import derived_id, envelope
+from bzapper.domain.idempotency import IdempotencyRequest
 from bzapper.domain.ids import is_id, new_id
 from bzapper.domain.model import Principal
 from bzapper.domain.plans import plan_named
@@ -32,6 +33,7 @@ from bzapper.domain.webhooks import (
 )
 from bzapper.net import require_safe_url
 from bzapper.services.container import Services
+from bzapper.services.idempotent import once
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +103,30 @@ def create_webhook(
     if not services.webhooks.create(webhook, limit=plan_named(principal.plan).webhooks):
         raise BzError("limit_exceeded")
     return CreatedWebhook(webhook, secret)
+
+
+def create_webhook_once(
+    services: Services,
+    principal: Principal,
+    idempotency: IdempotencyRequest | None,
+    url: str,
+    events: list[str] | None,
+    description: str | None,
+) -> tuple[CreatedWebhook, bool]:
+    """`create_webhook` under an Idempotency-Key: a retry answers the same endpoint (and whether it replayed)."""
+
+    def replay(stored: dict[str, Any]) -> CreatedWebhook:
+        webhook = owned(services, principal, str(stored["webhook_id"]))  # deleted since: 404, not a new one
+        return CreatedWebhook(webhook, webhook.secrets[0].secret)
+
+    return once(
+        services,
+        principal,
+        idempotency,
+        lambda: create_webhook(services, principal, url, events, description),
+        remember=lambda created: {"webhook_id": created.webhook.webhook_id},
+        replay=replay,
+    )
 
 
 def update_webhook(services: Services, principal: Principal, webhook_id: str, changes: dict[str, Any]) -> Webhook:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
@@ -45,3 +46,12 @@ class IdempotencyStore:
         """A request that failed before committing frees its key so the client can retry it."""
         mine = (IdempotencyModel.lock_token == lock.token) & (IdempotencyModel.state == "in_progress")
         applied(lambda: IdempotencyModel(lock.idempotency_id).delete(condition=mine))
+
+    def complete(self, lock: IdempotencyLock, body: dict[str, Any]) -> None:
+        mine = (IdempotencyModel.lock_token == lock.token) & (IdempotencyModel.state == "in_progress")
+        applied(
+            lambda: IdempotencyModel(lock.idempotency_id).update(
+                actions=[IdempotencyModel.state.set("done"), IdempotencyModel.response_body.set(body)],
+                condition=mine,
+            )
+        )

@@ -155,6 +155,13 @@ class MemoryIdempotencyStore(Faults):
             if stored is not None and stored.token == lock.token and stored.state == "in_progress":
                 del self.records[lock.idempotency_id]
 
+    def complete(self, lock: IdempotencyLock, body: dict[str, Any]) -> None:
+        self._enter("complete", lock, body)
+        with self._lock:
+            stored = self.records.get(lock.idempotency_id)
+            if stored is not None and stored.token == lock.token and stored.state == "in_progress":
+                stored.state, stored.body = "done", copy.deepcopy(body)
+
     def _holds_locked(self, lock: IdempotencyLock) -> bool:
         stored = self.records.get(lock.idempotency_id)
         return stored is not None and stored.token == lock.token

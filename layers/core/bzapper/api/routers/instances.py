@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 
 from bzapper.api.auth import authenticate
 from bzapper.api.bodies import JsonRoute
+from bzapper.api.idempotency import IDEMPOTENCY_HEADER, idempotency_request
 from bzapper.api.schemas.common import error_responses
 from bzapper.api.schemas.instances import (
     CheckNumbersRequest,
@@ -51,10 +52,19 @@ def instance_out(view: InstanceView) -> InstanceOut:
     status_code=201,
     response_model=InstanceOut,
     summary="Create an instance (then pair it by QR or phone code)",
-    responses=error_responses(401, 409),
+    responses=error_responses(401, 409, 422),
 )
-def create_instance(body: InstanceCreate, principal: Principal = Depends(authenticate)) -> InstanceOut:
-    return instance_out(service.create(services(), principal, name=body.name, engine=body.engine))
+def create_instance(
+    body: InstanceCreate,
+    response: Response,
+    principal: Principal = Depends(authenticate),
+    idempotency_key: str | None = IDEMPOTENCY_HEADER,
+) -> InstanceOut:
+    idempotency = idempotency_request(idempotency_key, "POST", "/instances", body.model_dump(mode="json"))
+    view, replayed = service.create_once(services(), principal, idempotency, name=body.name, engine=body.engine)
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return instance_out(view)
 
 
 @router.get("/instances", response_model=InstanceList, summary="List instances", responses=error_responses(401))

@@ -4,16 +4,16 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Depends, Header, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel
 
 from bzapper.api.auth import authenticate
 from bzapper.api.bodies import JsonRoute
 from bzapper.api.content import content_of
+from bzapper.api.idempotency import IDEMPOTENCY_HEADER, idempotency_request
 from bzapper.api.schemas.common import error_responses
 from bzapper.api.schemas.events import MessageChangeEvent
 from bzapper.api.schemas.messages import (
-    IDEMPOTENCY_KEY_PATTERN,
     MessageAccepted,
     MessageEditRequest,
     MessageOut,
@@ -35,8 +35,7 @@ from bzapper.api.schemas.messages import (
 )
 from bzapper.bootstrap import services
 from bzapper.domain.clock import iso
-from bzapper.domain.errors import BzError, validation_failed
-from bzapper.domain.idempotency import MAX_KEY_LENGTH, IdempotencyRequest, fingerprint, valid_key
+from bzapper.domain.errors import validation_failed
 from bzapper.domain.media import MediaSource
 from bzapper.domain.model import MessageView, Principal
 from bzapper.domain.sending import SendDraft
@@ -45,15 +44,6 @@ from bzapper.services.sending import INTERACTIVE_TYPES, SendResult, change_messa
 
 router = APIRouter(tags=["messages"], route_class=JsonRoute)
 
-IDEMPOTENCY_HEADER = Header(
-    default=None,
-    alias="Idempotency-Key",
-    min_length=1,
-    max_length=MAX_KEY_LENGTH,
-    json_schema_extra={"pattern": IDEMPOTENCY_KEY_PATTERN},
-    examples=["order-1234-attempt"],
-    description="Retry safely: the first response is replayed for 24 h; another body with the same key is a 422.",
-)
 MESSAGE_ID = Path(examples=["msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q"])
 
 SEND_ERRORS = error_responses(401, 402, 404, 409, 413, 422, 429, 503)
@@ -75,14 +65,6 @@ def _media_source(request: Any) -> MediaSource | None:
 
 
 # --- One path for every type ---------------------------------------------------------------------------
-
-
-def _idempotency(key: str | None, method: str, path: str, body: dict[str, Any] | None) -> IdempotencyRequest | None:
-    if key is None:
-        return None
-    if not valid_key(key):
-        raise BzError("validation_failed", message_key="error.idempotency_key_invalid", param="Idempotency-Key")
-    return IdempotencyRequest(key, fingerprint(method, path, body))
 
 
 def _fingerprinted(request: BaseModel) -> dict[str, Any]:
@@ -122,7 +104,7 @@ def accept(
         instance_id=request.instance_id,
         content=content_of(message_type, request),
         client_reference=request.client_reference,
-        idempotency=_idempotency(idempotency_key, "POST", f"/messages/{message_type}", _fingerprinted(request)),
+        idempotency=idempotency_request(idempotency_key, "POST", f"/messages/{message_type}", _fingerprinted(request)),
         media=_media_source(request),
         target=request.message_id if isinstance(request, SendReactionRequest) else None,
         reply_to=request.reply_to,
@@ -213,7 +195,7 @@ def send_otp_message(
         services(),
         principal,
         OtpRequest(**fields),
-        idempotency=_idempotency(idempotency_key, "POST", "/messages/otp", body),
+        idempotency=idempotency_request(idempotency_key, "POST", "/messages/otp", body),
     )
     accepted = _answer(result.send, http, response)
     if result.code is not None:
@@ -254,7 +236,9 @@ def edit_message(
     principal: Principal = Depends(authenticate),
     idempotency_key: str | None = IDEMPOTENCY_HEADER,
 ) -> MessageAccepted:
-    idempotency = _idempotency(idempotency_key, "PATCH", f"/messages/{message_id}", request.model_dump(mode="json"))
+    idempotency = idempotency_request(
+        idempotency_key, "PATCH", f"/messages/{message_id}", request.model_dump(mode="json")
+    )
     result = change_message(
         services(),
         principal,
@@ -284,7 +268,7 @@ def delete_message(
     principal: Principal = Depends(authenticate),
     idempotency_key: str | None = IDEMPOTENCY_HEADER,
 ) -> MessageAccepted:
-    idempotency = _idempotency(idempotency_key, "DELETE", f"/messages/{message_id}", None)
+    idempotency = idempotency_request(idempotency_key, "DELETE", f"/messages/{message_id}", None)
     result = change_message(
         services(), principal, message_id, "revoke", body=None, client_reference=None, idempotency=idempotency
     )

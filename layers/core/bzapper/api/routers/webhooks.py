@@ -4,6 +4,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 
 from bzapper.api.auth import authenticate
 from bzapper.api.bodies import JsonRoute
+from bzapper.api.idempotency import IDEMPOTENCY_HEADER, idempotency_request
 from bzapper.api.presenters.webhooks import delivery_page, webhook_out
 from bzapper.api.schemas.common import error_responses
 from bzapper.api.schemas.events import (
@@ -36,10 +37,20 @@ DELIVERY_ID = Path(examples=["dlv_01JD5V6W4E7R8T9Y0U1I2O3P4Q"])
     status_code=201,
     response_model=WebhookOut,
     summary="Register a webhook endpoint",
-    responses=error_responses(401, 409),
+    responses=error_responses(401, 409, 422),
 )
-def create(body: WebhookCreate, principal: Principal = Depends(authenticate)) -> WebhookOut:
-    created = service.create_webhook(services(), principal, body.url, body.events, body.description)
+def create(
+    body: WebhookCreate,
+    response: Response,
+    principal: Principal = Depends(authenticate),
+    idempotency_key: str | None = IDEMPOTENCY_HEADER,
+) -> WebhookOut:
+    idempotency = idempotency_request(idempotency_key, "POST", "/webhooks", body.model_dump(mode="json"))
+    created, replayed = service.create_webhook_once(
+        services(), principal, idempotency, body.url, body.events, body.description
+    )
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     return WebhookOut(**webhook_out(created.webhook, created.secret))
 
 

@@ -26,8 +26,6 @@ MessageReference = Annotated[str, documented(pattern=rf"^(?:msg_{ULID}|[0-9A-Za-
 """A message named by our id or by WhatsApp's (as bzapper.services.sending reads a reference)."""
 MediaId = Annotated[str, documented(pattern=rf"^med_{ULID}$")]
 WebUrl = Annotated[str, documented(pattern=HTTP_URL_PATTERN)]
-IDEMPOTENCY_KEY_PATTERN = r"^[\u0020-\u007E\u00A1-\u00AC\u00AE-\u00FF]+$"
-"""Printable characters (bzapper.domain.idempotency.valid_key) of a header value, which HTTP reads as Latin-1."""
 
 
 def reply_to_field() -> Any:
