@@ -11,7 +11,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UnicodeSetAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from bzapper.config import settings
@@ -205,7 +205,7 @@ class OutboxIndex(GlobalSecondaryIndex["MessageModel"]):
 class ByWhatsAppId(GlobalSecondaryIndex["MessageModel"]):
     class Meta:
         index_name = "by_wa_id"
-        projection = AllProjection()
+        projection = KeysOnlyProjection()  # as the topology provisions it: items read from it hold only keys
 
     wa_message_id = UnicodeAttribute(hash_key=True)
     instance_id = UnicodeAttribute(range_key=True)
