@@ -318,7 +318,8 @@ class CheckoutModel(Model):
 
 class EventModel(Model):
     """The event log, one partition per stream (`<account>:<live|test>`): per event an `id#<event id>` item
-    (written once, keeps the event's number) and a `log#<number>` item (the event, or a hole); and per stream
+    (its claim: the event's number, moved only off a number a reader fenced) and a `log#<number>` item (the
+    event, or a hole; written once); and per stream
     one `seq` item, the counter of numbers claimed (CounterModel). adapters/aws/eventlog.py has the rules."""
 
     Meta = _meta("events")
