@@ -11,9 +11,10 @@ The rules (DynamoDB developer guide, "Read/write capacity mode" and "Item sizes"
   consistent one (GetItem on the whole item even with a projection; Query on the sum of the
   returned items; Scan on everything it reads, whatever the filter keeps).
 - Global secondary indexes: a write to the table is also a write to each GSI whose key attributes
-  the item has, before or after (an index whose key changes costs a delete and a put). With the ALL
-  projection every update of an indexed item writes the index; with KEYS_ONLY only key changes do.
-  Index writes are standard writes, also inside transactions.
+  the item has, before or after (an index whose key changes costs a delete and a put), priced per
+  started KB of the index entry (what the projection copies). With the ALL projection every update of
+  an indexed item writes the index; with KEYS_ONLY only key changes do; with INCLUDE, key changes and
+  changes of the included attributes. Index writes are standard writes, also inside transactions.
 
 The sizer reads the items a call touches, just before and just after it, with its own client that
 the counting hooks never see, so counts stay exact and units come from the true sizes.
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -81,15 +82,25 @@ def read_units(size: int, consistent: bool) -> float:
 
 @dataclass(frozen=True)
 class Schema:
-    """Key attributes of a physical table and of its GSIs (all provisioned with the ALL projection)."""
+    """Key attributes of a physical table and of its GSIs, and each GSI's projection as provisioned."""
 
     hash_key: str
     range_key: str | None
     indexes: dict[str, tuple[str, ...]]
+    projections: dict[str, tuple[str, ...] | None] = field(default_factory=dict)
+    """{index: the non-key attributes it copies}; None (or absent) is ALL, () is KEYS_ONLY."""
 
     def key_of(self, item: dict[str, Any]) -> dict[str, Any]:
         names = (self.hash_key, self.range_key) if self.range_key else (self.hash_key,)
         return {name: item[name] for name in names}
+
+    def entry(self, index: str, item: dict[str, Any], keys_only: frozenset[str] = frozenset()) -> dict[str, Any]:
+        """What the index stores of `item`: the whole item (ALL), or its keys and included attributes."""
+        projected = () if index in keys_only else self.projections.get(index)
+        if projected is None:
+            return item
+        names = {self.hash_key, self.range_key, *self.indexes[index], *projected} - {None}
+        return {name: value for name, value in item.items() if name in names}
 
 
 def schemas(stage_table: Any, topology: Any) -> dict[str, Schema]:
@@ -99,6 +110,10 @@ def schemas(stage_table: Any, topology: Any) -> dict[str, Schema]:
             table.hash_key,
             table.range_key,
             {index.name: tuple(k for k in (index.hash_key, index.range_key) if k) for index in table.indexes},
+            {
+                index.name: None if getattr(index, "projection", "ALL") == "ALL" else tuple(index.include)
+                for index in table.indexes
+            },
         )
         for table in topology.tables
     }
@@ -183,19 +198,22 @@ def _gsi_writes(schema: Schema, before: dict | None, after: dict | None, keys_on
         has = after is not None and all(k in after for k in key_names)
         key_before = tuple(repr(before[k]) for k in key_names) if had else None
         key_after = tuple(repr(after[k]) for k in key_names) if has else None
+        old = schema.entry(name, before, keys_only) if had and before is not None else None
+        new = schema.entry(name, after, keys_only) if has and after is not None else None
         if had and has and key_before == key_after:
-            if name not in keys_only and before != after:
-                units += write_units(item_size(after))  # the projected copy is rewritten
+            if old != new:
+                units += write_units(item_size(new))  # the projected copy is rewritten
         else:
-            if had:
-                units += 1 if name in keys_only else write_units(item_size(before))  # removed from the index
-            if has:
-                units += 1 if name in keys_only else write_units(item_size(after))  # added to the index
+            if old is not None:
+                units += write_units(item_size(old))  # removed from the index
+            if new is not None:
+                units += write_units(item_size(new))  # added to the index
     return units
 
 
 def units(call: Call, tables: dict[str, Schema], keys_only: frozenset[str] = frozenset()) -> dict[str, float]:
-    """{"rru", "wru", "gsi_wru"} of one recorded DynamoDB call; `keys_only` names GSIs to price as KEYS_ONLY."""
+    """{"rru", "wru", "gsi_wru"} of one recorded DynamoDB call; `keys_only` names GSIs to price as KEYS_ONLY
+    whatever their provisioned projection (a what-if)."""
     result = {"rru": 0.0, "wru": 0.0, "gsi_wru": 0.0}
     if call.service != "dynamodb" or call.error is not None:
         return result

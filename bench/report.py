@@ -196,9 +196,46 @@ def render(results: dict[str, Any]) -> str:
             f" {busy['item_bytes_max'].get(_messages_table(busy), '?')} B"
         )
         keys_only = busy["dynamodb_units_per_message_if_by_wa_id_keys_only"]["gsi_wru"]
+        if keys_only != busy["dynamodb_units_per_message"]["gsi_wru"]:
+            out.append(
+                f"  GSI writes per message if by_wa_id were KEYS_ONLY: {keys_only}"
+                f" (now {busy['dynamodb_units_per_message']['gsi_wru']})"
+            )
+        by_component = [busy.get("dynamodb_units_by_component", {}), quiet.get("dynamodb_units_by_component", {})]
+        unit_rows = []
+        for component in sorted(set(by_component[0]) | set(by_component[1])):
+            cells = [scenario.get(component, {}) for scenario in by_component]
+            if not any(cell.get(unit) for cell in cells for unit in ("wru", "gsi_wru", "rru")):
+                continue
+            unit_rows.append(
+                [component]
+                + [cell.get(unit, 0) for cell in cells for unit in ("wru", "gsi_wru")]
+                + [round(sum(cell.get(unit, 0) for unit in ("wru", "gsi_wru")), 3) for cell in cells]
+                + [cell.get("rru", 0) for cell in cells]
+            )
+        totals = [busy["dynamodb_units_per_message"], quiet["dynamodb_units_per_message"]]
+        unit_rows.append(
+            ["TOTAL"]
+            + [cell[unit] for cell in totals for unit in ("wru", "gsi_wru")]
+            + [round(cell["wru"] + cell["gsi_wru"], 3) for cell in totals]
+            + [cell["rru"] for cell in totals]
+        )
+        out.append("  DynamoDB units per message life, by component (write units: table, GSI, both):")
         out.append(
-            f"  GSI writes per message if by_wa_id were KEYS_ONLY: {keys_only}"
-            f" (now {busy['dynamodb_units_per_message']['gsi_wru']})"
+            _table(
+                [
+                    "component",
+                    "busy WRU",
+                    "busy GSI",
+                    "quiet WRU",
+                    "quiet GSI",
+                    "busy all",
+                    "quiet all",
+                    "busy RRU",
+                    "quiet RRU",
+                ],
+                unit_rows,
+            )
         )
     if "per_status" in life:
         out.append("  statuses Lambda, one record per status:")
@@ -206,12 +243,14 @@ def render(results: dict[str, Any]) -> str:
             [
                 status,
                 ", ".join(f"{k} {v:g}" for k, v in row["requests"].items()),
+                row["dynamodb_units"]["wru"],
+                row["dynamodb_units"]["gsi_wru"],
                 row["dynamodb_units"]["wru"] + row["dynamodb_units"]["gsi_wru"],
                 row["dynamodb_units"]["rru"],
             ]
             for status, row in life["per_status"].items()
         ]
-        out.append(_table(["status", "requests", "WRU", "RRU"], rows))
+        out.append(_table(["status", "requests", "WRU", "GSI WRU", "all WRU", "RRU"], rows))
     if "idle_worker" in life:
         idle = life["idle_worker"]
         out.append(

@@ -45,6 +45,7 @@ class Tables(Construct):
                     index_name=index.name,
                     partition_key=_key(index.hash_key, index.hash_type),
                     sort_key=_key(index.range_key, index.range_type) if index.range_key else None,
-                    projection_type=dynamodb.ProjectionType.ALL,
+                    projection_type=dynamodb.ProjectionType(index.projection),
+                    non_key_attributes=list(index.include) or None,
                 )
             self.tables[spec.name] = table

@@ -37,6 +37,9 @@ def test_every_table_is_on_demand_with_pitr_ttl_and_its_indexes(synth: Synth) ->
             assert attribute_types[index.hash_key] == index.hash_type
             if index.range_key:
                 assert attribute_types[index.range_key] == index.range_type
+            projection = deployed[index.name]["Projection"]
+            assert projection["ProjectionType"] == index.projection
+            assert tuple(projection.get("NonKeyAttributes", ())) == index.include
 
 
 def test_outside_dev_tables_are_deletion_protected_and_retained(synth: Synth) -> None:

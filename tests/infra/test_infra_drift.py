@@ -126,7 +126,10 @@ def test_the_local_runtime_provisions_the_same_tables_and_queues(synth: Synth) -
             ttl = dynamodb.describe_time_to_live(TableName=name)["TimeToLiveDescription"]
             local_tables[name] = (
                 sorted((k["AttributeName"], k["KeyType"]) for k in description["KeySchema"]),
-                sorted(index["IndexName"] for index in description.get("GlobalSecondaryIndexes", [])),
+                sorted(
+                    (index["IndexName"], index["Projection"]["ProjectionType"])
+                    for index in description.get("GlobalSecondaryIndexes", [])
+                ),
                 ttl.get("AttributeName") if ttl.get("TimeToLiveStatus") == "ENABLED" else None,
             )
         local_queues = {}
@@ -144,7 +147,10 @@ def test_the_local_runtime_provisions_the_same_tables_and_queues(synth: Synth) -
         props = table["Properties"]
         deployed_tables[props["TableName"]] = (
             sorted((k["AttributeName"], k["KeyType"]) for k in props["KeySchema"]),
-            sorted(index["IndexName"] for index in props.get("GlobalSecondaryIndexes", [])),
+            sorted(
+                (index["IndexName"], index["Projection"]["ProjectionType"])
+                for index in props.get("GlobalSecondaryIndexes", [])
+            ),
             props.get("TimeToLiveSpecification", {}).get("AttributeName"),
         )
     assert local_tables == deployed_tables

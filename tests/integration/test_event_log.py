@@ -339,3 +339,57 @@ def test_a_writer_fenced_past_its_pool_gives_it_back_and_claims_fresh_numbers(sv
     assert [log.position_of(stream, e["id"]) for e in events] == [1, 6, 7, 8, 9]
     reader = GapWatch(wait_ms=5_000, clock=FakeClock())
     assert _read_all(log, stream, 0, reader) == ([e["id"] for e in events], 9)
+
+
+def _pause_row_writes(log: EventLog, monkeypatch, meanwhile) -> None:
+    """The first `log#` row put waits until `meanwhile()` has run (other consumers, readers), then goes on."""
+    real = log._put_row
+    state = {"paused": False}
+
+    def put_row(*args):
+        if not state["paused"]:
+            state["paused"] = True
+            meanwhile()
+        return real(*args)
+
+    monkeypatch.setattr(log, "_put_row", put_row)
+
+
+def test_a_write_stopped_between_its_two_puts_is_finished_at_its_number_by_a_redelivery(svc, account, monkeypatch):
+    log, stream = svc.event_log, _stream(account)
+    event = _event(account, 1)
+    reader = GapWatch(wait_ms=5_000, clock=FakeClock())
+    seen = {}
+
+    def meanwhile():  # the first writer put its `id#` item (number 1) and stalls before the row
+        seen["position"] = log.position_of(stream, event["id"])
+        seen["read"] = _read_all(log, stream, 0, reader)
+        seen["redelivery"] = _consume(event)  # claims 2, finds the event's claim on 1 and writes the row there
+
+    _pause_row_writes(log, monkeypatch, meanwhile)
+
+    assert log.append(event) is True  # its own row put finds the event there: written, once
+    assert seen == {"position": None, "read": ([], 0), "redelivery": {"batchItemFailures": []}}
+    assert _row(stream, 2).type == HOLE  # the redelivery's number, unused
+    assert _read_all(log, stream, 0, reader) == ([event["id"]], 2)
+    assert log.position_of(stream, event["id"]) == 1
+
+
+def test_a_stalled_write_whose_number_was_fenced_is_logged_once_at_the_redeliverys_number(svc, account, monkeypatch):
+    log, stream = svc.event_log, _stream(account)
+    event, other = _event(account, 1), _event(account, 2)
+    reader = GapWatch(wait_ms=0, clock=FakeClock())
+
+    def meanwhile():  # the first writer holds number 1 (its `id#` item) and stalls past GAP_WAIT
+        _consume(other)  # 2
+        assert _read_all(log, stream, 0, reader) == ([other["id"]], 2)  # 1 is fenced with a hole
+        assert _consume(event) == {"batchItemFailures": []}  # the redelivery moves the event to its number, 3
+
+    _pause_row_writes(log, monkeypatch, meanwhile)
+
+    # The stalled writer's row is refused at 1 (a hole); it claims 4, finds the event logged at 3: a hole at 4.
+    assert log.append(event) is False
+    assert [_row(stream, seq).type for seq in (1, 4)] == [HOLE, HOLE]
+    assert log.position_of(stream, event["id"]) == 3
+    assert _read_all(log, stream, 2, reader) == ([event["id"]], 4)
+    assert _read_all(log, stream, 0, GapWatch(wait_ms=0, clock=FakeClock())) == ([other["id"], event["id"]], 4)

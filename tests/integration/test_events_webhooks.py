@@ -585,3 +585,19 @@ def test_an_endpoint_that_recovered_between_the_reread_and_the_disable_stays_ena
 def failing_since(webhook_id: str, at: int) -> None:
     """The endpoint's failure streak started at `at` (written as the store writes it)."""
     WebhookModel(webhook_id).update(actions=[WebhookModel.failing_since.set(at)])
+
+
+def test_a_batch_of_deliveries_adds_its_usage_with_one_update(webhooks_api, svc, account, monkeypatch):
+    from bzapper.adapters.aws.models import UsageModel
+
+    _create(webhooks_api, account)
+    svc.http = Receiver(200, 200)
+    jobs = _fan_out_and_take_job(svc, _event(account)) + _fan_out_and_take_job(svc, _event(account, "message.read"))
+    assert len(jobs) == 2
+    aws = AwsCalls(monkeypatch)
+    read = ("BatchGetItem", "deliveries,webhooks")
+
+    calls = aws.during(lambda: _dispatch(jobs))
+
+    assert calls == [read, ("UpdateItem", "deliveries"), read, ("UpdateItem", "deliveries"), ("UpdateItem", "usage")]
+    assert sum(int(row.webhook_deliveries or 0) for row in UsageModel.scan()) == 2

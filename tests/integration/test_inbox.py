@@ -164,6 +164,38 @@ def test_a_receipt_overtaking_sent_still_puts_the_message_in_its_thread(svc, acc
     assert [m["message_id"] for m in thread["data"]] == [message_id]
 
 
+def test_a_stop_between_a_sent_messages_two_writes_is_completed_by_the_retried_report(
+    svc, account, inbox_api, messages_handler, monkeypatch
+):
+    message_id, wa_id = _send(messages_handler, account)
+    apply_report(svc, StatusReport(account.instance_id, wa_id, "sending", T0, message_id))
+    sent = StatusReport(account.instance_id, wa_id, "sent", T0 + 1_000, message_id)
+
+    def stopped(self, *args, **kwargs):
+        raise RuntimeError("the statuses Lambda timed out")
+
+    with monkeypatch.context() as patch:  # it stops after the message's thread keys, before the row
+        patch.setattr(ConversationModel, "update", stopped)
+        with pytest.raises(RuntimeError):
+            apply_report(svc, sent)
+    assert MessageModel.get(message_id).chat_key is not None
+    assert ConversationModel.count(account.instance_id) == 0
+
+    apply_report(svc, sent)  # SQS brings the record back
+    apply_report(svc, sent)  # and once more: nothing changes twice
+
+    _, _, page = conversations(inbox_api, account)
+    [row] = page["data"]
+    assert row["last_message"]["message_id"] == message_id and row["unread_count"] == 0
+    assert row["last_activity"] == iso(T0 + 1_000)
+    # A later receipt names the message's place again: it stays where `sent` put it.
+    apply_report(svc, StatusReport(account.instance_id, wa_id, "read", T0 + 5_000))
+    _, _, thread = messages(inbox_api, account)
+    assert [(m["message_id"], m["at"], m["status"]) for m in thread["data"]] == [(message_id, iso(T0 + 1_000), "read")]
+    _, _, page = conversations(inbox_api, account)
+    assert [row["last_activity"] for row in page["data"]] == [iso(T0 + 1_000)]
+
+
 def test_a_message_arriving_late_counts_unread_but_keeps_the_newest_preview(svc, account, inbox_api):
     record_inbound(svc, inbound(account, "3A0020", T0 + 10_000, body="newest"))
     record_inbound(svc, inbound(account, "3A0021", T0 + 5_000, body="older, delivered late"))
@@ -377,11 +409,11 @@ def test_the_write_paths_make_the_documented_dynamodb_calls(svc, account, messag
     record_inbound(svc, inbound(account, "3A0124", T0 + 3, from_me=True, sender=own))
     assert calls.names == ["Query", "GetItem", "TransactWriteItems"]
 
-    # Sent (to a phone): one transaction on top of the status update's own calls.
+    # Sent (to a phone): the message's thread keys, then its conversation's row, on top of the status update.
     calls.names.clear()
     apply_report(svc, StatusReport(account.instance_id, wa_id, "sent", T0 + 4, message_id))
     inbox_calls = calls.names[calls.names.index("UpdateItem") + 1 :]
-    assert inbox_calls == ["TransactWriteItems"]
+    assert inbox_calls == ["UpdateItem", "UpdateItem"]
 
 
 def test_a_failed_publish_is_retried_with_the_same_event_and_nothing_counted_twice(svc, account, inbox_api):

@@ -6,7 +6,7 @@ import pytest
 
 from bench.cost import Assumptions, PerSend, lambda_seconds, per_million, total
 from bench.counting import Call
-from bench.dynamo_units import Schema, item_size, number_size, read_units, units, write_units
+from bench.dynamo_units import Schema, item_size, number_size, read_units, schemas, units, write_units
 
 MESSAGES = "t-messages"
 TABLES = {
@@ -131,3 +131,36 @@ def test_each_function_is_priced_at_its_own_memory():
     line = next(line for line in per_million(send, a) if line.item == "Lambda duration: statuses")
     # 100 ms of CPU at 512 MB takes 100 × 1769/512 ms; billed at 0.5 GB on arm64.
     assert line.usd == pytest.approx(0.1 * 1769 / 512 * 0.5 * 1_000_000 * 0.0000133334)
+
+
+def test_index_writes_follow_the_provisioned_projection():
+    provisioned = {
+        MESSAGES: Schema(
+            "message_id",
+            None,
+            {"by_wa_id": ("wa", "inst"), "by_chat": ("chat", "sort")},
+            {"by_wa_id": (), "by_chat": ("status",)},  # KEYS_ONLY, INCLUDE status
+        )
+    }
+    before = _item(10, wa="w", inst="i", chat="c", sort="s", status="sent")
+    touched = _item(20, wa="w", inst="i", chat="c", sort="s", status="sent")  # no key, no included attribute
+    call = Call("statuses", "dynamodb", "UpdateItem", {})
+    call.details["items"] = [{"kind": "UpdateItem", "table": MESSAGES, "before": before, "after": touched}]
+    assert units(call, provisioned)["gsi_wru"] == 0.0
+    moved = _item(20, wa="w", inst="i", chat="c", sort="s", status="read")  # an included attribute changed
+    call.details["items"] = [{"kind": "UpdateItem", "table": MESSAGES, "before": before, "after": moved}]
+    assert units(call, provisioned)["gsi_wru"] == 1.0
+    created = Call("api", "dynamodb", "PutItem", {})
+    created.details["items"] = [
+        {"kind": "PutItem", "table": MESSAGES, "before": None, "after": _item(3000, wa="w", inst="i")}
+    ]
+    # A big item: its KEYS_ONLY entry is still one unit (the table write is 3).
+    assert units(created, provisioned) == {"rru": 0.0, "wru": 3.0, "gsi_wru": 1.0}
+
+
+def test_the_schemas_read_the_projection_from_the_topology():
+    from bzapper.topology import TOPOLOGY
+
+    messages = schemas(lambda name: name, TOPOLOGY)["messages"]
+    assert messages.projections["by_wa_id"] == ()
+    assert messages.projections["outbox"] is None

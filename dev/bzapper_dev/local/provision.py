@@ -25,7 +25,10 @@ def _table_spec(table: Table, physical: str) -> dict[str, Any]:
         if index.range_key:
             attributes[index.range_key] = index.range_type
             index_keys.append({"AttributeName": index.range_key, "KeyType": "RANGE"})
-        indexes.append({"IndexName": index.name, "KeySchema": index_keys, "Projection": {"ProjectionType": "ALL"}})
+        projection: dict = {"ProjectionType": index.projection}
+        if index.include:
+            projection["NonKeyAttributes"] = list(index.include)
+        indexes.append({"IndexName": index.name, "KeySchema": index_keys, "Projection": projection})
     spec: dict[str, Any] = {
         "TableName": physical,
         "KeySchema": keys,

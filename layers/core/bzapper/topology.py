@@ -56,6 +56,12 @@ class Index:
     range_key: str | None = None
     hash_type: str = "S"
     range_type: str = "S"
+    projection: str = "ALL"
+    """"ALL", "KEYS_ONLY" or "INCLUDE" (with `include`). With ALL every write that changes the item rewrites its
+    index copy (a GSI write unit per KB); with KEYS_ONLY only a change of the index's keys does, and a reader
+    needing more than the keys must read the table item."""
+    include: tuple[str, ...] = ()
+    """The non-key attributes an INCLUDE projection copies into the index."""
 
 
 @dataclass(frozen=True)
@@ -278,8 +284,9 @@ TABLES: tuple[Table, ...] = (
         # Sparse index of messages not yet picked up by a worker: the outbox sweeper's work list.
         indexes=(
             Index("outbox", "outbox_bucket", "outbox_due", range_type="N"),
-            # Receipts carry only WhatsApp's id: this finds our message from it.
-            Index("by_wa_id", "wa_message_id", "instance_id"),
+            # Receipts carry only WhatsApp's id: this finds our message's id from it. Keys only: with ALL, every
+            # status update rewrote the index copy (a GSI write unit each, 5 per message life).
+            Index("by_wa_id", "wa_message_id", "instance_id", projection="KEYS_ONLY"),
             # The inbox's threads (sparse): "<instance>#<conversation jid>", "<time ms>#<message_id>".
             Index("by_chat", "chat_key", "chat_sort"),
         ),

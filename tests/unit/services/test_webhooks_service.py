@@ -512,3 +512,26 @@ def test_a_limited_key_sees_and_manages_only_endpoints_within_its_numbers(fakes)
     assert fakes.webhooks.rows[wide.webhook_id].url == URL and len(fakes.webhooks.rows) == 3
     assert webhooks.rotate_secret(fakes.services, only_two, narrow.webhook_id).webhook.webhook_id == narrow.webhook_id
     webhooks.delete_webhook(fakes.services, tenant.principal, narrow.webhook_id)  # the full key manages any
+
+
+def test_a_tally_adds_an_invocations_deliveries_once_per_hour_and_counts_none_twice(fakes, clock, monkeypatch):
+    tenant = open_account(fakes)
+    endpoint(fakes, tenant)
+    increments: list[int] = []
+    real = fakes.usage.increment
+    monkeypatch.setattr(fakes.usage, "increment", lambda *args, by=1: increments.append(by) or real(*args, by=by))
+    tally = webhooks.DeliveryTally()
+    ms_to_next_hour = 3_600_000 - clock.now % 3_600_000
+    for number, advance in enumerate((0, 1_000, ms_to_next_hour)):
+        clock.advance(advance)
+        webhooks.fan_out(fakes.services, event(tenant, at=1_736_942_400_000 + number))
+        assert webhooks.dispatch(fakes.services, fakes.delivery_jobs.jobs[-1], QUEUE, "receipt", tally) is True
+    assert webhooks.dispatch(fakes.services, fakes.delivery_jobs.jobs[-1], QUEUE, "receipt", tally) is True  # again
+
+    assert increments == []  # nothing counted before the invocation ends
+    tally.flush(fakes.services)
+    tally.flush(fakes.services)  # a second flush has nothing left
+
+    assert sorted(increments) == [1, 2]  # one update per hour's counter
+    rows = fakes.usage.hourly(tenant.account_id, False, "2000-01-01T00", "2100-01-01T00")
+    assert sorted(row.counts["webhook_deliveries"] for row in rows) == [1, 2]

@@ -17,6 +17,7 @@ from bzapper.domain.idempotency import IdempotencyRequest
 from bzapper.domain.ids import is_id, new_id
 from bzapper.domain.model import Principal
 from bzapper.domain.plans import plan_named
+from bzapper.domain.usage import hour_of
 from bzapper.domain.webhooks import (
     DISABLE_AFTER_MS,
     TIMEOUT_SECONDS,
@@ -260,13 +261,39 @@ def backoff_scale() -> float:
     return settings().webhook_backoff_scale
 
 
-def dispatch(services: Services, job: dict[str, Any], queue_arn: str, receipt_handle: str) -> bool:
+class DeliveryTally:
+    """The successful deliveries of one dispatcher invocation, counted per usage counter and added with one update
+    per counter at its end (`flush`), instead of one per delivery. Usage counts a delivery at most once either way:
+    it is recorded `delivered` before it is counted, and a job retried after that finds it done."""
+
+    def __init__(self) -> None:
+        self._counts: dict[tuple[str, bool, str, str], tuple[int, int]] = {}
+
+    def add(self, account_id: str, livemode: bool, instance_id: str, at_ms: int) -> None:
+        key = (account_id, livemode, instance_id, hour_of(at_ms))
+        first, count = self._counts.get(key, (at_ms, 0))
+        self._counts[key] = (first, count + 1)
+
+    def flush(self, services: Services) -> None:
+        counts, self._counts = self._counts, {}
+        for (account_id, livemode, instance_id, _), (at_ms, count) in counts.items():
+            services.usage.increment(account_id, livemode, instance_id, at_ms, "webhook_deliveries", by=count)
+
+
+def dispatch(
+    services: Services,
+    job: dict[str, Any],
+    queue_arn: str,
+    receipt_handle: str,
+    tally: DeliveryTally | None = None,
+) -> bool:
     """True when the job is finished (delete it); False to let SQS bring it back (retry, or the DLQ).
 
     DynamoDB calls: one read of the delivery and its endpoint together, the attempt and the delivery's state in
-    one write, and on success the usage counter (3); on a failure, a write of `failing_since` only when the
-    endpoint was not failing yet (or a read of it again when it looks past the disable threshold), and a success
-    clears it only when it was (docs/performance.md).
+    one write, and on success the usage counter (3; with a `tally`, the counter is added once per invocation
+    and counter instead); on a failure, a write of `failing_since` only when the endpoint was not failing yet (or
+    a read of it again when it looks past the disable threshold), and a success clears it only when it was
+    (docs/performance.md).
     """
     delivery, webhook = services.deliveries.get_with_endpoint(job["webhook_id"], job["delivery_id"])
     if delivery is None or delivery.status in ("delivered", "failed"):
@@ -288,9 +315,11 @@ def dispatch(services: Services, job: dict[str, Any], queue_arn: str, receipt_ha
         if webhook.failing_since:  # read with the delivery, consistently: healthy endpoints skip a vain write
             services.webhooks.note_success(webhook.webhook_id)
         event = json.loads(delivery.payload)
-        services.usage.increment(
-            webhook.account_id, webhook.livemode, event.get("instance_id") or "-", started, "webhook_deliveries"
-        )
+        instance_id = event.get("instance_id") or "-"
+        if tally is not None:
+            tally.add(webhook.account_id, webhook.livemode, instance_id, started)
+        else:
+            services.usage.increment(webhook.account_id, webhook.livemode, instance_id, started, "webhook_deliveries")
         return True
 
     delay = retry_delay(attempt_number, backoff_scale()) if retryable(outcome.status_code) else None

@@ -6,11 +6,19 @@ Items of one stream (partition key `stream_id`, sort key `entry`):
 - `log#<number>`: the event itself, or a hole (a number claimed but never to hold an event).
 The numbering and gap rules are in `bzapper.domain.eventlog`; docs/webhooks.md explains the design.
 
+An event is written in two conditional puts, not one transaction (a transaction bills each item twice: 4 write
+units per event instead of 2): first its `id#` item, naming the number it takes, then its `log#` row. The `id#`
+item is the event's one claim on the log: whoever finds it (a redelivery, a concurrent consumer) finishes or
+moves that write instead of starting another, so an event is logged at most once and, while its record is
+retried, at least once. The `id#` item only ever points away from a number once that number holds a hole (rows
+are written once, never changed), so a stale writer's put at the old number always fails. `position_of` checks
+that the row at the number holds the event, so a number whose row is not written yet is never a resume point.
+
 DynamoDB facts this relies on: one item takes at most 1,000 write units a second, and the counter is one item
 per stream, so it caps claims (not events) at 1,000 a second per stream; a consumer batch claims every number
 it needs for a stream in one UpdateItem, so at the topology's batch size of 10 the counter runs at a tenth of
-the event rate, far below the log items' own cost (a two-item transaction, 4 write units per event), which
-reaches the partition's limits long before the counter does.
+the event rate, far below the log items' own cost (two puts, 2 write units per event), which reaches the
+partition's limits long before the counter does.
 """
 
 from __future__ import annotations
@@ -22,10 +30,9 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DoesNotExist, PutError
 
-from bzapper.adapters.aws.clients import dynamodb_connection
+from bzapper.adapters.aws.conditions import applied
 from bzapper.adapters.aws.models import CounterModel, EventModel
 from bzapper.domain.eventlog import SEQ_DIGITS, GapWatch, LoggedEvent, claimed, parse_seq, seq_key, stream_id, walk
 
@@ -48,8 +55,9 @@ def stream_of(event: dict[str, Any]) -> str:
     return stream_id(event["account_id"], bool(event["livemode"]))
 
 
-def _condition_failures(error: TransactWriteError) -> list[bool]:
-    return [r is not None and r.code == "ConditionalCheckFailed" for r in error.cancellation_reasons or []]
+MAX_TAKEOVERS = 10
+"""Rounds of finding the event's `id#` item moved by a concurrent writer within one write; each move needs a
+reader to have fenced the number it left, so more than a couple means something is broken."""
 
 
 class EventLog:
@@ -80,43 +88,81 @@ class EventLog:
         return claimed(int(counter.last or 0), count)
 
     def write(self, stream: str, seq: int, event: dict[str, Any]) -> str:
-        """Commits the event at `seq`: "written", "duplicate" (already logged) or "fenced" (seq is a hole now)."""
+        """Commits the event at `seq`: "written", "duplicate" (logged at another number: `seq` stays unused) or
+        "fenced" (`seq` is a hole now). Two puts: the event's `id#` item, then its `log#` row (module docstring)."""
         now = int(time.time() * 1000)
         expires = (now + RETENTION_MS) // 1000
+        key = f"id#{event['id']}"
+        if not self._claim(stream, key, seq, event["id"], now, expires):
+            outcome = self._take_over(stream, key, seq, event, now, expires)
+            if outcome is not None:
+                return outcome
+        if self._put_row(stream, seq, event, now, expires):
+            return "written"
+        # A row is there: our own earlier attempt (a retried call), or a reader's fence.
+        return "written" if self._holds(stream, seq, event["id"]) else "fenced"
+
+    def _take_over(self, stream: str, key: str, seq: int, event: dict[str, Any], now: int, expires: int) -> str | None:
+        """The event already has its `id#` item: "duplicate" once it is logged at that item's number (finishing a
+        write that stopped between its two puts); None once the item names `seq` (the caller writes the row)."""
+        for _ in range(MAX_TAKEOVERS):
+            try:
+                item = EventModel.get(stream, key, consistent_read=True)
+            except DoesNotExist:  # deleted by its TTL since the put failed: the event is as good as new
+                if self._claim(stream, key, seq, event["id"], now, expires):
+                    return None
+                continue
+            if int(item.expires_at) * 1000 < now:
+                return "duplicate"  # logged over 7 days ago (its row may be gone): never logged again
+            stored, taken = item.payload, parse_seq(item.payload)
+            if taken == seq:
+                return None  # our own earlier attempt of this write
+            if taken is not None:
+                row = self._row(stream, taken)
+                if row is None and self._put_row(stream, taken, event, now, expires):
+                    return "duplicate"  # its first writer stopped between the puts: finished here, at its number
+                if row is None:
+                    row = self._row(stream, taken)
+                if row is not None and row.type != HOLE and row.event_id == event["id"]:
+                    return "duplicate"
+            # A reader fenced that number before its row was written (or it is no number): the event moves to
+            # `seq`, unless another writer moved it first (then look again).
+            if self._move(stream, key, stored, seq):
+                return None
+        raise RuntimeError(f"event {event['id']}: its log entry kept moving")
+
+    def _claim(self, stream: str, key: str, seq: int, event_id: str, now: int, expires: int) -> bool:
+        """The event's `id#` item, naming `seq`, unless the event has one (False)."""
+        item = EventModel(stream, key, event_id=event_id, payload=seq_key(seq), created_at=now, expires_at=expires)
+        return applied(lambda: item.save(condition=EventModel.entry.does_not_exist()))
+
+    def _move(self, stream: str, key: str, stored: str | None, seq: int) -> bool:
+        item = EventModel(stream, key)
+        condition = EventModel.payload == stored if stored is not None else EventModel.payload.does_not_exist()
+        return applied(lambda: item.update(actions=[EventModel.payload.set(seq_key(seq))], condition=condition))
+
+    def _put_row(self, stream: str, seq: int, event: dict[str, Any], now: int, expires: int) -> bool:
+        row = EventModel(
+            stream,
+            f"log#{seq_key(seq)}",
+            event_id=event["id"],
+            type=event["type"],
+            instance_id=event.get("instance_id"),
+            payload=json.dumps(event, separators=(",", ":"), ensure_ascii=False),
+            created_at=now,
+            expires_at=expires,
+        )
+        return applied(lambda: row.save(condition=EventModel.entry.does_not_exist()))
+
+    def _row(self, stream: str, seq: int) -> EventModel | None:
         try:
-            with TransactWrite(connection=dynamodb_connection()) as tx:
-                tx.save(
-                    EventModel(
-                        stream,
-                        f"id#{event['id']}",
-                        event_id=event["id"],
-                        payload=seq_key(seq),
-                        created_at=now,
-                        expires_at=expires,
-                    ),
-                    condition=EventModel.entry.does_not_exist(),
-                )
-                tx.save(
-                    EventModel(
-                        stream,
-                        f"log#{seq_key(seq)}",
-                        event_id=event["id"],
-                        type=event["type"],
-                        instance_id=event.get("instance_id"),
-                        payload=json.dumps(event, separators=(",", ":"), ensure_ascii=False),
-                        created_at=now,
-                        expires_at=expires,
-                    ),
-                    condition=EventModel.entry.does_not_exist(),
-                )
-        except TransactWriteError as error:
-            failed = _condition_failures(error)
-            if failed and failed[0]:
-                return "duplicate"
-            if len(failed) > 1 and failed[1]:
-                return "fenced"
-            raise
-        return "written"
+            return EventModel.get(stream, f"log#{seq_key(seq)}", consistent_read=True)
+        except DoesNotExist:
+            return None
+
+    def _holds(self, stream: str, seq: int, event_id: str) -> bool:
+        row = self._row(stream, seq)
+        return row is not None and row.type != HOLE and row.event_id == event_id
 
     def hole(self, stream: str, seq: int, event_id: str = "") -> bool:
         """Marks `seq` as never holding an event, unless something is there already (True when written)."""
@@ -153,7 +199,9 @@ class EventLog:
             return None
         if int(item.expires_at) * 1000 < time.time() * 1000:
             return None
-        return parse_seq(item.payload)
+        seq = parse_seq(item.payload)
+        # The `id#` item is written before the row: until the row holds the event, the number is no position.
+        return seq if seq is not None and self._holds(stream, seq, event_id) else None
 
     def gap_watch(self) -> GapWatch:
         return GapWatch() if self.gap_wait_ms is None else GapWatch(self.gap_wait_ms)

@@ -1,9 +1,9 @@
 """The inbox in DynamoDB: messages join a conversation's thread, conversations keep the list row.
 
-Each write is ONE transaction: the message (put when it arrived, or an update of a sent one) together
-with its conversation's update (and, for a received message, its usage counter). The message's
-condition makes a redelivery a no-op; the conversation's condition keeps the preview on the newest
-message when messages arrive out of order, and then a second (rarely third) transaction applies the
+A received message is ONE transaction: the message's put together with its conversation's update and
+its usage counter; the message's condition makes a redelivery a no-op. A sent message joining its thread
+is two single updates, both idempotent (`add_sent`). The conversation's condition keeps the preview on
+the newest message when messages arrive out of order, and then a second (rarely third) write applies the
 rest. docs/inbox.md counts the calls.
 """
 
@@ -53,22 +53,27 @@ class InboxStore:
         return _commit(entry, write)
 
     def add_sent(self, entry: ThreadEntry, chat_jid: str) -> bool:
-        """Puts a message we sent in its thread; False when it already is there (or does not exist)."""
+        """Puts a message we sent in its thread; False when it is in a thread at another place (or does not exist).
+
+        Two single updates, not a transaction (which bills each item twice): the message's thread keys, then the
+        conversation's row. Both are idempotent for a sent message (it is never unread, and the row's tiers only
+        ever set the same values again), so a report retried after a stop between the two writes does both again
+        and completes the row; its condition lets through only the same place in the same thread."""
+        key = chat_key(entry.instance_id, entry.contact.jid)
         thread = [
-            MessageModel.chat_key.set(chat_key(entry.instance_id, entry.contact.jid)),
+            MessageModel.chat_key.set(key),
             MessageModel.chat_sort.set(entry.sort),
             MessageModel.chat_jid.set(chat_jid),
         ]
-
-        def write(tx: TransactWrite, actions: list[Action], condition: Condition | None) -> None:
-            tx.update(
-                MessageModel(entry.message_id),
-                actions=thread,
-                condition=MessageModel.message_id.exists() & MessageModel.chat_key.does_not_exist(),
-            )
-            tx.update(_conversation(entry), actions=actions, condition=condition)
-
-        return _commit(entry, write)
+        here = (MessageModel.chat_key == key) & (MessageModel.chat_sort == entry.sort)
+        condition = MessageModel.message_id.exists() & (MessageModel.chat_key.does_not_exist() | here)
+        if not applied(lambda: MessageModel(entry.message_id).update(actions=thread, condition=condition)):
+            return False
+        conversation = _conversation(entry)
+        for actions, tier in _tiers(entry):
+            if applied(lambda: conversation.update(actions=actions, condition=tier)):  # noqa: B023 (called at once)
+                break
+        return True
 
     def received(self, message_id: str) -> ReceivedMessage | None:
         """A received message (or an echo) as first stored (one consistent GetItem)."""

@@ -11,7 +11,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UnicodeSetAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from bzapper.config import settings
@@ -205,7 +205,7 @@ class OutboxIndex(GlobalSecondaryIndex["MessageModel"]):
 class ByWhatsAppId(GlobalSecondaryIndex["MessageModel"]):
     class Meta:
         index_name = "by_wa_id"
-        projection = AllProjection()
+        projection = KeysOnlyProjection()  # as the topology provisions it: items read from it hold only keys
 
     wa_message_id = UnicodeAttribute(hash_key=True)
     instance_id = UnicodeAttribute(range_key=True)
@@ -318,7 +318,8 @@ class CheckoutModel(Model):
 
 class EventModel(Model):
     """The event log, one partition per stream (`<account>:<live|test>`): per event an `id#<event id>` item
-    (written once, keeps the event's number) and a `log#<number>` item (the event, or a hole); and per stream
+    (its claim: the event's number, moved only off a number a reader fenced) and a `log#<number>` item (the
+    event, or a hole; written once); and per stream
     one `seq` item, the counter of numbers claimed (CounterModel). adapters/aws/eventlog.py has the rules."""
 
     Meta = _meta("events")

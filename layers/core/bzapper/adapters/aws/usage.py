@@ -36,7 +36,9 @@ class UsageStore:
             rows.append(UsageRow(hour, instance_id, {name: int(getattr(item, name) or 0) for name in METRICS}))
         return rows
 
-    def increment(self, account_id: str, livemode: bool, instance_id: str, at_ms: int, metric: str) -> None:
+    def increment(
+        self, account_id: str, livemode: bool, instance_id: str, at_ms: int, metric: str, by: int = 1
+    ) -> None:
         UsageModel(counter_id(account_id, livemode), f"{hour_of(at_ms)}#{instance_id}").update(
-            actions=[getattr(UsageModel, metric).add(1)]
+            actions=[getattr(UsageModel, metric).add(by)]
         )

@@ -301,10 +301,12 @@ class MemoryUsageStore(Faults):
                 found.append(UsageRow(hour, instance_id, {name: counts.get(name, 0) for name in METRICS}))
         return found
 
-    def increment(self, account_id: str, livemode: bool, instance_id: str, at_ms: int, metric: str) -> None:
+    def increment(
+        self, account_id: str, livemode: bool, instance_id: str, at_ms: int, metric: str, by: int = 1
+    ) -> None:
         self._enter("increment", account_id, livemode, instance_id, at_ms, metric)
         with self._lock:
-            self._add_locked(account_id, livemode, instance_id, at_ms, (metric,))
+            self._add_locked(account_id, livemode, instance_id, at_ms, (metric,) * by)
 
     def _add_locked(
         self, account_id: str, livemode: bool, instance_id: str, at_ms: int, metrics: Iterable[str]
