@@ -234,3 +234,17 @@ def keys_api_for(pool):
         return str(key["key"])
 
     return make
+
+
+def test_the_rate_limit_store_gives_a_token_back_and_never_banks_one(aws):
+    """The reservation's other half, on DynamoDB: a token given back is taken again; an idle bucket is full,
+    so giving one back there adds nothing."""
+    from bzapper.adapters.aws.ratelimits import RateLimitStore
+    from bzapper.domain.ratelimit import Bucket
+
+    store, bucket = RateLimitStore(), Bucket(2, 60_000)
+    assert [store.take("b", bucket).allowed for _ in range(3)] == [True, True, False]
+    store.give_back("b", bucket)
+    assert [store.take("b", bucket).allowed for _ in range(2)] == [True, False]
+    store.give_back("idle", bucket)
+    assert [store.take("idle", bucket).allowed for _ in range(3)] == [True, True, False]

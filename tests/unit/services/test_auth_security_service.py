@@ -299,3 +299,14 @@ def test_codes_keep_their_own_budget_of_ten_an_hour(fakes):
     fakes.identity.codes.pop(("reset", EMAIL))
     auth.forgot_password(fakes.services, email=EMAIL)
     assert ("reset", EMAIL) not in fakes.identity.codes  # the eleventh in the hour is not sent
+
+
+def test_the_memory_rate_limit_store_gives_a_token_back_and_never_banks_one(fakes):
+    from bzapper.domain.ratelimit import Bucket
+
+    store, bucket = fakes.rate_limits, Bucket(2, 60_000)
+    assert [store.take("b", bucket).allowed for _ in range(3)] == [True, True, False]
+    store.give_back("b", bucket)
+    assert [store.take("b", bucket).allowed for _ in range(2)] == [True, False]
+    store.give_back("idle", bucket)
+    assert [store.take("idle", bucket).allowed for _ in range(3)] == [True, True, False]
