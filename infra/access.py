@@ -164,10 +164,12 @@ ACCESS: dict[str, Access] = {
         why=(
             "Console users on the user pool (sign-up, confirmation, sign-in, refresh, sign-out, password reset: "
             "Cognito's public API, AdminGetUser to read a user's status and attributes, AdminDeleteUser to "
-            "replace an unconfirmed user by a newer sign-up of its email: docs/accounts.md). A confirmation opens "
+            "replace an unconfirmed user by a newer sign-up of its email, AdminUserGlobalSignOut to end every "
+            "session of a user who reset their password: docs/accounts.md). A confirmation opens "
             "the account: the account and its owner, free test credits (a ledger entry once), a connected sandbox "
             "number (count, put, a command to its shard). Failed sign-ins and sent emails are rate limited per "
-            "email; a signed-out session is remembered; the already-registered notice is sent by SES."
+            "email; a signed-out session, and the moment a reset ended a user's sessions, are remembered; the "
+            "already-registered notice is sent by SES."
         ),
         tables=(
             TableAccess("accounts", (GET, PUT)),
@@ -178,7 +180,7 @@ ACCESS: dict[str, Access] = {
             TableAccess("instances", (PUT,), query_indexes=("by_account",)),
         ),
         send=CONTROLS,
-        user_pool=("cognito-idp:AdminDeleteUser", "cognito-idp:AdminGetUser"),
+        user_pool=("cognito-idp:AdminDeleteUser", "cognito-idp:AdminGetUser", "cognito-idp:AdminUserGlobalSignOut"),
         send_email=True,
     ),
     "keys": Access(

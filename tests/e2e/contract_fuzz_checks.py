@@ -118,6 +118,7 @@ UNWRITABLE = (
     Unwritable(r"POST /media", r"file", "a file of at least one byte, within the size limit"),
     Unwritable(r"POST /auth/(confirm|password/reset)", r"code", "the code mailed to that address, before it expires"),
     Unwritable(r"POST /auth/confirm", r"password", "the password chosen at the sign-up the code was mailed for"),
+    Unwritable(r"POST /auth/logout", r"refresh_token", "the refresh token of the bearer's own session"),
     Unwritable(
         r"POST /auth/(signup|password/reset)",
         r"password",

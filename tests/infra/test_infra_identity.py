@@ -249,7 +249,11 @@ def test_only_the_declared_groups_may_call_cognito_and_only_on_the_pool(synth: S
     pool_id = pool(synth)[0]
     users = {group for group, entry in access.ACCESS.items() if entry.user_pool}
     assert users == {"auth"}
-    assert access.ACCESS["auth"].user_pool == ("cognito-idp:AdminDeleteUser", "cognito-idp:AdminGetUser")
+    assert access.ACCESS["auth"].user_pool == (
+        "cognito-idp:AdminDeleteUser",
+        "cognito-idp:AdminGetUser",
+        "cognito-idp:AdminUserGlobalSignOut",
+    )
     for group, role in function_roles(synth).items():
         statements = statements_naming(synth, role, ("cognito-idp:",))
         if group not in users:

@@ -970,7 +970,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign out: the refresh token (and the session's access tokens) stop working */
+        /**
+         * Sign out: the session's refresh token and access tokens stop working
+         * @description Needs the session's access token as `Authorization: Bearer` (401 without one, 403 for an API key); `refresh_token` must be the same session's (422 on `refresh_token` otherwise). Refused everywhere within 5 s.
+         */
         post: operations["logout"];
         delete?: never;
         options?: never;
@@ -12365,6 +12368,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Not allowed for this key (`forbidden`). */
             403: {
                 headers: {
@@ -12379,6 +12392,17 @@ export interface operations {
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
                     [name: string]: unknown;
                 };
                 content: {

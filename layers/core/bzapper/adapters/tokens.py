@@ -100,4 +100,12 @@ class CognitoTokenVerifier:
         if claims.get("token_use") != "access" or claims.get("client_id") != self.client_id:
             raise InvalidToken("not an access token of this client")
         session = claims.get("origin_jti") or claims.get("jti") or ""
-        return TokenClaims(user_id=str(claims["sub"]), session_id=str(session), expires_at=int(claims["exp"]) * 1000)
+        signed_in = claims.get("auth_time")
+        if not isinstance(signed_in, int | float) or isinstance(signed_in, bool):
+            signed_in = claims["iat"]  # Cognito always sends auth_time; without it the issue time is all we know
+        return TokenClaims(
+            user_id=str(claims["sub"]),
+            session_id=str(session),
+            expires_at=int(claims["exp"]) * 1000,
+            authenticated_at=int(signed_in) * 1000,
+        )

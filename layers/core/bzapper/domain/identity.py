@@ -35,11 +35,20 @@ class AuthTokens:
 @dataclass(frozen=True, slots=True)
 class TokenClaims:
     """What a verified access token says: the user (`sub`), its session (`session_id`: Cognito's origin_jti,
-    shared by every token renewed from one sign-in) and its expiry."""
+    shared by every token renewed from one sign-in), its expiry, and when its session signed in
+    (`authenticated_at`: Cognito's auth_time, kept by every token renewed from that sign-in; ms)."""
 
     user_id: str
     session_id: str
     expires_at: int
+    authenticated_at: int = 0
+
+
+def ended_by(claims: TokenClaims, sessions_ended_at: int) -> bool:
+    """Whether a session is among those a password reset ended at `sessions_ended_at` (ms; 0: never). Cognito
+    gives auth_time in whole seconds, so a session that signed in during the reset's own second is ended too
+    (never one that signed in before the reset and survives it)."""
+    return sessions_ended_at > 0 and claims.authenticated_at // 1000 <= sessions_ended_at // 1000
 
 
 @dataclass(frozen=True, slots=True)

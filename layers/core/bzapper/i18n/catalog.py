@@ -734,6 +734,17 @@ MESSAGES: dict[str, dict[str, str]] = {
         "pt-BR": "O login não está configurado nesta implantação.",
         "es": "El inicio de sesión no está configurado en esta implementación.",
     },
+    "error.sign_out_needs_session": {
+        "en": "Sign out with the session's access token as the Bearer (Authorization: Bearer <access_token>).",
+        "pt-BR": "Para sair, envie o token de acesso da sessão como Bearer (Authorization: Bearer <access_token>).",
+        "es": "Para cerrar sesión, envía el token de acceso de la sesión como Bearer "
+        "(Authorization: Bearer <access_token>).",
+    },
+    "error.refresh_token_not_this_session": {
+        "en": "This refresh token is not one of the signed-in session's (or it no longer works).",
+        "pt-BR": "Este refresh token não é da sessão conectada (ou não funciona mais).",
+        "es": "Este refresh token no es de la sesión iniciada (o ya no funciona).",
+    },
     "error.session_required": {
         "en": "API keys cannot manage API keys: sign in to the console (a session token) to do this.",
         "pt-BR": "Chaves de API não gerenciam chaves de API: entre no console (um token de sessão) para isso.",

@@ -50,8 +50,15 @@ class IdentityProvider(Protocol):
         """Raises InvalidCode or WeakPassword."""
         ...
 
+    def sign_out_everywhere(self, email: str) -> str | None:
+        """Ends every session of the user at the identity service (its refresh tokens are refused from now on);
+        returns the user's id, None for an unknown email."""
+        ...
+
     def set_enabled(self, user_id: str, enabled: bool) -> None:
-        """An operator's suspension: a disabled user cannot sign in or refresh."""
+        """A disabled user cannot sign in or refresh (and its sign-in cannot tell a right password from a wrong
+        one). Suspensions no longer disable users (docs/accounts.md); unsuspending enables the ones earlier
+        versions disabled."""
         ...
 
 
@@ -69,6 +76,15 @@ class SessionRevocations(Protocol):
     def session_revoked(self, session_id: str) -> bool: ...
 
     def refresh_revoked(self, refresh_token: str) -> bool: ...
+
+    def end_sessions(self, user_id: str, until: int) -> int:
+        """Every session of the user that signed in until now is refused from now on (a password reset), until
+        `until` (when its tokens would have expired anyway); returns the moment, in ms, that ends them."""
+        ...
+
+    def sessions_ended_at(self, user_id: str) -> int:
+        """The last `end_sessions` moment of the user (ms), 0 when none."""
+        ...
 
 
 class Mailer(Protocol):

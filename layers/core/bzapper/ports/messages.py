@@ -65,10 +65,14 @@ class IdempotencyStore(Protocol):
 
 
 class RateLimitStore(Protocol):
+    """No peek: a check before the take lets every concurrent request pass it. To count only some outcomes,
+    take first (a reservation) and give the token back when the outcome does not count."""
+
     def take(self, bucket_id: str, bucket: Bucket, now_ms: float | None = None) -> Decision: ...
 
-    def peek(self, bucket_id: str, bucket: Bucket) -> Decision:
-        """Whether a request would be admitted now, without taking it."""
+    def give_back(self, bucket_id: str, bucket: Bucket) -> None:
+        """Returns one token taken earlier: the bucket's TAT moves back by one interval (never fuller than
+        full: nothing when the bucket is idle)."""
         ...
 
     def used(self, bucket_id: str, limit: int) -> int:

@@ -88,13 +88,20 @@ def credit_wallet(services: Services, account_id: str, mode: str, amount: int, r
 
 def set_suspended(services: Services, account_id: str, suspended: bool) -> Account:
     """A suspended account's keys and sessions are refused (403 account_restricted) within the auth cache's
-    bound, its owner cannot sign in, and its queued sends are held by the workers until it is active again."""
+    bound, its owner cannot sign in, and its queued sends are held by the workers until it is active again.
+
+    The owner stays enabled at the identity service, which signs out its sessions instead: a disabled user is
+    refused whatever the password, so sign-in could not keep a wrong password's answer the same as for any other
+    account; sign-in and refresh check the suspension themselves (only the right password learns of it)."""
     account = services.accounts.get(account_id)
     if account is None:
         raise LookupError(account_id)
     services.accounts.set_status(account_id, SUSPENDED if suspended else ACTIVE)
     if account.owner_id is not None and services.identity is not None:
-        services.identity.set_enabled(account.owner_id, not suspended)
+        if not suspended:
+            services.identity.set_enabled(account.owner_id, True)  # a user an earlier version disabled
+        elif account.owner_email:
+            services.identity.sign_out_everywhere(account.owner_email)
     refreshed = services.accounts.get(account_id)
     assert refreshed is not None
     return refreshed

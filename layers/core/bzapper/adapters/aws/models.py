@@ -97,12 +97,13 @@ class UserModel(Model):
 
 
 class RevocationModel(Model):
-    """A signed-out session (`session#<id>`) or refresh token (`refresh#<sha256>`), kept until it would have
-    expired anyway."""
+    """A signed-out session (`session#<id>`) or refresh token (`refresh#<sha256>`), or every session of a user
+    that signed in until `ended_at` (`user#<id>`: a password reset), kept until it would have expired anyway."""
 
     Meta = _meta("revocations")
     token = UnicodeAttribute(hash_key=True)
     expires_at = NumberAttribute()
+    ended_at = NumberAttribute(null=True)
 
 
 class InstancesByAccount(GlobalSecondaryIndex["InstanceModel"]):

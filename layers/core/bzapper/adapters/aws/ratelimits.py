@@ -47,14 +47,15 @@ class RateLimitStore:
             condition = RateLimitModel.tat.does_not_exist() | (RateLimitModel.tat < now)
         return float(item.tat) if applied(lambda: item.update(actions=actions, condition=condition)) else None
 
-    def peek(self, bucket_id: str, bucket: Bucket) -> Decision:
-        """Whether a request would be admitted now, without taking it (one consistent read)."""
+    def give_back(self, bucket_id: str, bucket: Bucket) -> None:
+        """One atomic subtraction, only while the bucket is busy (an idle bucket is full: nothing to return).
+        Concurrent takes and give-backs commute, so each reservation is counted exactly once."""
         now = time.time() * 1000
-        try:
-            tat = float(RateLimitModel.get(bucket_id, consistent_read=True).tat)
-        except DoesNotExist:
-            tat = now
-        return Decision.of(bucket.allows(tat, now), bucket, tat, now)
+        item = RateLimitModel(bucket_id)
+        actions = [RateLimitModel.tat.add(-bucket.interval_ms)]
+        condition = RateLimitModel.tat >= now  # an idle bucket is full: no token banked in advance
+        applied(lambda: item.update(actions=actions, condition=condition))
+        self._seen.pop(bucket_id, None)
 
     def used(self, bucket_id: str, limit: int) -> int:
         """Requests counted against a per-minute bucket right now, without taking one."""

@@ -192,7 +192,7 @@ def memory_fakes(
         keys=MemoryKeyStore(accounts, clock),
         identity=identity,
         tokens=MemoryTokenVerifier(identity),
-        revocations=MemorySessionRevocations(),
+        revocations=MemorySessionRevocations(clock),
         mailer=MemoryMailer(),
     )
 

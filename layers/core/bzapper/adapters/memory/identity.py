@@ -46,6 +46,7 @@ class _Session:
     user_id: str
     session_id: str
     expires_at: int
+    authenticated_at: int
 
 
 @dataclass
@@ -58,6 +59,8 @@ class MemoryIdentityProvider(Faults):
     access: dict[str, _Session] = field(default_factory=dict)
     refresh_tokens: dict[str, str] = field(default_factory=dict)
     """refresh token -> user id"""
+    refresh_sessions: dict[str, tuple[str, int]] = field(default_factory=dict)
+    """refresh token -> (its session's id, when it signed in): what Cognito keeps in origin_jti and auth_time"""
     revoked_refresh: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
@@ -76,13 +79,17 @@ class MemoryIdentityProvider(Faults):
         del self.codes[(purpose, email)]
         return True
 
-    def _issue(self, user: _User, refresh: bool = True) -> AuthTokens:
+    def _issue(self, user: _User, renewed: str | None = None) -> AuthTokens:
+        """A sign-in's tokens, or (`renewed`: its refresh token) a new access token of the same session."""
         access = new_id("at")
-        self.access[access] = _Session(user.user_id, new_id("ses"), self.clock() + ACCESS_TTL_MS)
+        now = self.clock()
+        session_id, signed_in = self.refresh_sessions[renewed] if renewed else (new_id("ses"), now)
+        self.access[access] = _Session(user.user_id, session_id, now + ACCESS_TTL_MS, signed_in)
         refresh_token = None
-        if refresh:
+        if renewed is None:
             refresh_token = new_id("rt")
             self.refresh_tokens[refresh_token] = user.user_id
+            self.refresh_sessions[refresh_token] = (session_id, signed_in)
         return AuthTokens(access, refresh_token, ACCESS_TTL_MS // 1000)
 
     def sign_up(self, email: str, password: str, *, name: str, locale: str) -> str:
@@ -143,7 +150,7 @@ class MemoryIdentityProvider(Faults):
                 raise InvalidToken
             if not user.enabled:
                 raise UserDisabled
-            return self._issue(user, refresh=False)
+            return self._issue(user, renewed=refresh_token)
 
     def sign_out(self, refresh_token: str) -> None:
         self._enter("sign_out", refresh_token)
@@ -167,6 +174,15 @@ class MemoryIdentityProvider(Faults):
                 raise InvalidCode
             self.users[email] = replace(user, password=password)
 
+    def sign_out_everywhere(self, email: str) -> str | None:
+        self._enter("sign_out_everywhere", email)
+        with self._lock:
+            user = self.users.get(email)
+            if user is None:
+                return None
+            self.revoked_refresh.update(t for t, owner in self.refresh_tokens.items() if owner == user.user_id)
+            return user.user_id
+
     def set_enabled(self, user_id: str, enabled: bool) -> None:
         self._enter("set_enabled", user_id, enabled)
         with self._lock:
@@ -188,14 +204,17 @@ class MemoryTokenVerifier(Faults):
         session = self._provider.access.get(access_token)
         if session is None or session.expires_at <= self._provider.clock():
             raise InvalidToken
-        return TokenClaims(session.user_id, session.session_id, session.expires_at)
+        return TokenClaims(session.user_id, session.session_id, session.expires_at, session.authenticated_at)
 
 
 class MemorySessionRevocations(Faults):
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], int] = now_ms) -> None:
         super().__init__()
+        self.clock = clock
         self.sessions: set[str] = set()
         self.refresh_tokens: set[str] = set()
+        self.ended: dict[str, int] = {}
+        """user id -> when a password reset ended its sessions"""
 
     def revoke(self, session_id: str | None, refresh_token: str | None, until: int) -> None:
         self._enter("revoke", session_id, refresh_token, until)
@@ -211,6 +230,15 @@ class MemorySessionRevocations(Faults):
     def refresh_revoked(self, refresh_token: str) -> bool:
         self._enter("refresh_revoked", refresh_token)
         return refresh_token in self.refresh_tokens
+
+    def end_sessions(self, user_id: str, until: int) -> int:
+        self._enter("end_sessions", user_id, until)
+        self.ended[user_id] = self.clock()
+        return self.ended[user_id]
+
+    def sessions_ended_at(self, user_id: str) -> int:
+        self._enter("sessions_ended_at", user_id)
+        return self.ended.get(user_id, 0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -356,12 +356,13 @@ class MemoryRateLimitStore(Faults):
             self.tats[bucket_id] = tat
             return Decision.of(True, bucket, tat, now)
 
-    def peek(self, bucket_id: str, bucket: Bucket) -> Decision:
-        self._enter("peek", bucket_id, bucket)
+    def give_back(self, bucket_id: str, bucket: Bucket) -> None:
+        self._enter("give_back", bucket_id, bucket)
         now = float(self._clock())
         with self._lock:
-            tat = self.tats.get(bucket_id, now)
-        return Decision.of(bucket.allows(tat, now), bucket, tat, now)
+            tat = self.tats.get(bucket_id)
+            if tat is not None and tat > now:
+                self.tats[bucket_id] = max(now, tat - bucket.interval_ms)
 
     def used(self, bucket_id: str, limit: int) -> int:
         self._enter("used", bucket_id, limit)

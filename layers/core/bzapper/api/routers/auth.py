@@ -96,8 +96,11 @@ def refresh(body: RefreshRequest) -> Tokens:
     "/auth/logout",
     status_code=204,
     response_class=Response,
-    summary="Sign out: the refresh token (and the session's access tokens) stop working",
-    responses=error_responses(403),
+    summary="Sign out: the session's refresh token and access tokens stop working",
+    description="Needs the session's access token as `Authorization: Bearer` (401 without one, 403 for an API "
+    "key); `refresh_token` must be the same session's (422 on `refresh_token` otherwise). Refused everywhere "
+    "within 5 s.",
+    responses=error_responses(401, 403, 422, 429),
 )
 def logout(body: LogoutRequest, request: Request) -> Response:
     scheme, access_token = get_authorization_scheme_param(request.headers.get("authorization"))
