@@ -343,6 +343,7 @@ def test_a_template_named_to_be_rejected_is_rejected(sim: GraphSim, clock: FakeC
     sim.pump(callback)
     assert callback.values()[0]["event"] == "REJECTED"
     assert callback.values()[0]["reason"] == "INVALID_FORMAT"
+    assert set(callback.values()[0]["rejection_info"]) == {"reason", "recommendation"}
 
 
 @pytest.mark.parametrize(
@@ -533,3 +534,20 @@ def test_reset_forgets_everything_but_keeps_ids_increasing(sim: GraphSim, callba
     assert sim.webhooks() == [] and sim.sent_by(NUMBER) == []
     assert sim.clock_state()["offset_seconds"] == 0
     assert write_in(sim)["webhook_id"] > first["webhook_id"]
+
+
+def test_statuses_echo_the_senders_tracking_data(sim: GraphSim, clock: FakeClock, callback: Callback) -> None:
+    wamid = wamid_of(sim.send(NUMBER, TOKEN, order_update() | {"biz_opaque_callback_data": "job-42"}))
+    clock.advance(1)
+    sim.pump(callback)
+    items = status_items(callback)
+    assert [s["status"] for s in items] == ["sent", "delivered", "read"]
+    assert all(s["id"] == wamid and s["biz_opaque_callback_data"] == "job-42" for s in items)
+
+
+def test_a_type_the_cloud_api_cannot_deliver_comes_as_unsupported(sim: GraphSim, callback: Callback) -> None:
+    sim.inbound(NUMBER, {"from": CONTACT, "type": "unsupported", "unsupported": {"type": "poll"}})
+    sim.pump(callback)
+    (message,) = callback.messages()
+    assert message["type"] == "unsupported" and message["unsupported"] == {"type": "poll"}
+    assert message["errors"][0]["code"] == 131051

@@ -402,6 +402,13 @@ def test_inbound_media_and_other_types(client: httpx.Client, sim: GraphSim) -> N
         {"type": "document", "media": {"mime_type": "application/pdf", "data_base64": "JVBERg==", "filename": "a.pdf"}},
     )
     location = inbound(client, {"type": "location", "location": {"latitude": 1.5, "longitude": 2.5}})
+    sticker = inbound(
+        client, {"type": "sticker", "animated": True, "media": {"mime_type": "image/webp", "data_base64": "UklGRg=="}}
+    )
+    voice = inbound(
+        client,
+        {"type": "audio", "voice": True, "media": {"mime_type": "audio/ogg; codecs=opus", "data_base64": "T2dnUw=="}},
+    )
     reply = inbound(
         client,
         {
@@ -410,10 +417,12 @@ def test_inbound_media_and_other_types(client: httpx.Client, sim: GraphSim) -> N
             "interactive": {"type": "button_reply", "button_reply": {"id": "y", "title": "Yes"}},
         },
     )
-    assert len({image["id"], document["id"], location["id"], reply["id"]}) == 4
+    assert len({image["id"], document["id"], location["id"], sticker["id"], voice["id"], reply["id"]}) == 6
     callback = Callback()
     sim.pump(callback)
-    pictures, pdf, place, button = callback.messages()
+    pictures, pdf, place, webp, ogg, button = callback.messages()
+    assert webp["sticker"]["animated"] is True and webp["sticker"]["mime_type"] == "image/webp"
+    assert ogg["audio"]["voice"] is True and "caption" not in ogg["audio"]
     assert pictures["image"]["caption"] == "look" and pictures["image"]["mime_type"] == "image/jpeg"
     media = client.get(f"{V}/{pictures['image']['id']}").json()
     assert client.get(media["url"]).content == b"\xff\xd8\xff\xe0\x00\x10"

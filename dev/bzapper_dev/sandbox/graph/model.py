@@ -527,6 +527,11 @@ class GraphSim:
             "message_template_category": template.category,
             "reason": reason or ("INVALID_FORMAT" if status == "REJECTED" else "NONE"),
         }
+        if status == "REJECTED":
+            value["rejection_info"] = {
+                "reason": "The sandbox rejects every template whose name contains 'reject'.",
+                "recommendation": "Choose another name to have it approved.",
+            }
         envelope = {
             "object": "whatsapp_business_account",
             "entry": [
@@ -694,6 +699,9 @@ class GraphSim:
         if number is None:  # reset meanwhile
             return
         item: dict[str, Any] = {"id": sent.id, "status": status, "timestamp": str(at), "recipient_id": sent.to[1:]}
+        tracker = sent.request.get("biz_opaque_callback_data")
+        if isinstance(tracker, str) and tracker:
+            item["biz_opaque_callback_data"] = tracker  # Meta echoes the sender's tracking data on every status
         if sent.to.startswith(USERNAME_ONLY) and len(sent.to) == len(USERNAME_ONLY) + 3:
             item["recipient_user_id"] = self._bsuid(number, sent.to)
         if error is not None:
@@ -752,6 +760,10 @@ class GraphSim:
                     400, "bad_request", f"a {message_type} needs {message_type} (its object as Meta sends it)"
                 )
             message[message_type] = copy.deepcopy(content)
+            if message_type == "unsupported":  # what Meta sends for a type the Cloud API cannot deliver (a poll)
+                message["errors"] = [
+                    _status_error(131051, "Message type unknown", "Message type is currently not supported.")
+                ]
         for key in ("name", "id", "context"):
             if key in body and (not isinstance(body[key], str) or not body[key]):
                 raise ControlError(400, "bad_request", f"{key} must be a non-empty string")
@@ -791,6 +803,8 @@ class GraphSim:
             item["filename"] = media.get("filename") if isinstance(media.get("filename"), str) else "file"
         if message_type == "audio":
             item["voice"] = body.get("voice") is True
+        if message_type == "sticker":
+            item["animated"] = body.get("animated") is True
         return item
 
     def _write_in(
