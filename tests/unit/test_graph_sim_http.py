@@ -69,6 +69,26 @@ def test_get_phone_number(client: httpx.Client) -> None:
     assert answer.json()["id"] == NUMBER
 
 
+def test_get_phone_number_without_fields_answers_metas_default_set(client: httpx.Client) -> None:
+    answer = client.get(f"{V}/{NUMBER}").json()
+    assert answer["platform_type"] == "CLOUD_API" and answer["code_verification_status"] == "VERIFIED"
+    assert {"display_phone_number", "verified_name", "quality_rating", "id", "throughput"} <= set(answer)
+
+
+def test_a_field_the_node_lacks_is_error_100(client: httpx.Client) -> None:
+    error = meta_error(client.get(f"{V}/{NUMBER}", params={"fields": "verified_name,currency"}), 400, 100)
+    assert "nonexisting field (currency)" in error["message"]
+
+
+def test_get_waba(client: httpx.Client, sim: GraphSim) -> None:
+    waba = client.get(f"{V}/{WABA}").json()
+    assert waba["id"] == WABA and waba["currency"] == "USD" and "message_template_namespace" in waba
+    # An id never seen, asked for WABA fields, is a WABA (and starts with the default templates).
+    fresh = client.get(f"{V}/987654321", params={"fields": "name,currency"}).json()
+    assert fresh == {"name": "Sandbox Business", "currency": "USD", "id": "987654321"}
+    assert len(client.get(f"{V}/987654321/message_templates", params={"limit": 100}).json()["data"]) == 9
+
+
 @pytest.mark.parametrize("version", ["v23.0", "v19.0", "v100.12"])
 def test_any_version_is_accepted(sim: GraphSim, version: str) -> None:
     assert graph_client(sim).get(f"/graph/{version}/{NUMBER}").status_code == 200

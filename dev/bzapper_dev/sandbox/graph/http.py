@@ -142,7 +142,7 @@ def _graph(sim: GraphSim, request: Request, parts: list[str]) -> Response:
         case "GET", [object_id] if object_id:
             if sim.is_media(object_id):
                 return _json(200, sim.media_info(object_id, request.base_url))
-            return _json(200, sim.phone_number(object_id, token))
+            return _json(200, sim.node(object_id, token, request.query.get("fields")))
         case "DELETE", [object_id] if object_id:
             return _json(200, sim.delete_media(object_id))
         case "POST", [phone_number_id, "messages"]:

@@ -55,6 +55,17 @@ PAIR_LIMITED_ALWAYS = "+55119000076"
 USERNAME_ONLY = "+5511900006"
 REFUSALS_BEFORE_ACCEPTING = 2
 
+PHONE_FIELDS: tuple[str, ...] = (
+    "verified_name",
+    "display_phone_number",
+    "quality_rating",
+    "code_verification_status",
+    "platform_type",
+    "throughput",
+    "name_status",
+)
+WABA_FIELDS: tuple[str, ...] = ("name", "currency", "timezone_id", "message_template_namespace")
+
 SendFn = Callable[[str, bytes, dict[str, str]], int]
 """(url, body, headers) -> the HTTP status the callback answered; raises when nothing answered."""
 
@@ -404,10 +415,42 @@ class GraphSim:
         self._template_wabas[template_id] = waba_id
         return template
 
-    def phone_number(self, phone_number_id: str, token: str) -> dict[str, Any]:
+    def node(self, object_id: str, token: str, fields: str | None = None) -> dict[str, Any]:
+        """GET /{id}: a WABA the sim knows as one (or one asked for WABA fields), else a phone number (provisioned
+        on first use). With `fields`, only those and the id, as Meta answers; a field the node lacks is error 100."""
+        wanted = [f.strip() for f in fields.split(",") if f.strip()] if fields else None
         with self._lock:
             self._apply_timers()
-            return self._number(phone_number_id, token).describe()
+            known_waba = object_id in self._templates or bool(wanted and set(wanted) & set(WABA_FIELDS))
+            if known_waba and object_id not in self._numbers:
+                self._waba(object_id, token)
+                node_type, allowed = "WhatsAppBusinessAccount", WABA_FIELDS
+                full: dict[str, Any] = {
+                    "id": object_id,
+                    "name": "Sandbox Business",
+                    "currency": "USD",
+                    "timezone_id": "1",
+                    "message_template_namespace": _digest("namespace", object_id).hex()[:36],
+                }
+            else:
+                node_type, allowed = "WhatsAppBusinessPhoneNumber", PHONE_FIELDS
+                full = self._number(object_id, token).describe() | {
+                    "code_verification_status": "VERIFIED",
+                    "platform_type": "CLOUD_API",
+                    "throughput": {"level": "STANDARD"},
+                    "name_status": "APPROVED",
+                }
+        if wanted is None:
+            return full
+        for name in wanted:
+            if name != "id" and name not in allowed:
+                raise GraphError(
+                    400, 100, f"(#100) Tried accessing nonexisting field ({name}) on node type ({node_type})"
+                )
+        return {name: full[name] for name in wanted if name != "id"} | {"id": object_id}
+
+    def phone_number(self, phone_number_id: str, token: str) -> dict[str, Any]:
+        return self.node(phone_number_id, token)
 
     def provision(self, phone_number_id: str, body: dict[str, Any]) -> dict[str, Any]:
         """Control: create or change a number (waba_id links it to that WABA; display and name fields)."""
