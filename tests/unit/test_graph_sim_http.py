@@ -346,6 +346,16 @@ def test_bad_uploads_are_meta_errors(client: httpx.Client, data: dict[str, str],
     meta_error(response, 400, 100)
 
 
+@pytest.mark.parametrize("mime_type", ["image/gif", "video/quicktime", "font/woff"])
+def test_a_media_type_meta_does_not_take_is_131053(client: httpx.Client, mime_type: str) -> None:
+    response = client.post(
+        f"{V}/{NUMBER}/media",
+        data={"messaging_product": "whatsapp", "type": mime_type},
+        files={"file": ("x", b"bytes", mime_type)},
+    )
+    assert "Unsupported file type" in meta_error(response, 400, 131053)["error_data"]["details"]
+
+
 def test_a_json_upload_is_refused(client: httpx.Client) -> None:
     meta_error(client.post(f"{V}/{NUMBER}/media", json={"messaging_product": "whatsapp"}), 400, 100)
 

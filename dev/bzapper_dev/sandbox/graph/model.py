@@ -895,6 +895,8 @@ class GraphSim:
     def upload(self, phone_number_id: str, token: str, mime_type: str, data: bytes) -> dict[str, Any]:
         if not data:
             raise invalid_parameter("file is empty")
+        if not _supported_media(mime_type):
+            raise GraphError(400, 131053, "(#131053) Media upload error", details=f"Unsupported file type: {mime_type}")
         with self._lock:
             self._number(phone_number_id, token)
             return {"id": self._store_media(phone_number_id, mime_type, data)}
@@ -1071,6 +1073,29 @@ class GraphSim:
 
 _MEDIA_TYPES = ("image", "video", "audio", "document", "sticker")
 _INTERACTIVE_TYPES = ("button", "list", "cta_url", "product", "product_list", "flow", "location_request_message")
+
+
+# The media types the Cloud API takes (documents: any application/* and text/plain).
+_MEDIA_MIME_TYPES = frozenset(
+    {
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+        "video/mp4",
+        "video/3gpp",
+        "audio/aac",
+        "audio/amr",
+        "audio/mpeg",
+        "audio/mp4",
+        "audio/ogg",
+        "text/plain",
+    }
+)
+
+
+def _supported_media(mime_type: str) -> bool:
+    base = mime_type.split(";", 1)[0].strip().lower()
+    return base in _MEDIA_MIME_TYPES or base.startswith("application/")
 
 
 def _pricing(template_category: str | None, window_open: bool) -> dict[str, Any]:
