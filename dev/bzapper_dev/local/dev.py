@@ -6,6 +6,7 @@ sandbox WhatsApp network), a moto server process, and the session worker process
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import shlex
@@ -86,10 +87,14 @@ class DevStack:
         # cannot open codes this one sealed (docs/otp.md).
         os.environ[sealing.LOCAL_KEY_ENV] = sealing.new_local_key()
 
+        from bzapper_dev.sandbox.graph import GraphSim
         from bzapper_dev.sandbox.network import SandboxNetwork
         from bzapper_dev.sandbox.server import serve_network
 
-        self.network_server, _ = serve_network(SandboxNetwork(), host="127.0.0.1", port=0)
+        # The simulated Cloud API posts its signed webhooks to this stack's own API, as Meta would to ours.
+        # Until something answers there, deliveries fail and are retried with backoff, quietly.
+        graph = GraphSim(callback_url=self.cloud_callback_url)
+        self.network_server, _ = serve_network(SandboxNetwork(), host="127.0.0.1", port=0, graph=graph)
         sandbox_url = f"http://127.0.0.1:{self.network_server.server_address[1]}"
         os.environ["BZ_SANDBOX_URL"] = env["BZ_SANDBOX_URL"] = sandbox_url
 
@@ -112,6 +117,18 @@ class DevStack:
         env.update(identity)
         reset_settings()
         return env
+
+    @property
+    def cloud_callback_url(self) -> str:
+        """The local API's Cloud API webhook route, reached over loopback when the API listens on every address."""
+        try:
+            address = ipaddress.ip_address(self.host)
+        except ValueError:  # a name (localhost): it resolves here
+            return f"http://{self.host}:{self.port}/cloud/webhook"
+        if address.is_unspecified:
+            address = ipaddress.ip_address("::1" if address.version == 6 else "127.0.0.1")
+        host = f"[{address}]" if address.version == 6 else str(address)
+        return f"http://{host}:{self.port}/cloud/webhook"
 
     @property
     def mailbox_dir(self) -> Path:

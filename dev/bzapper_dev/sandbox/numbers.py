@@ -42,7 +42,8 @@ RESERVED_RANGES: dict[str, str] = {
     "+5511900008": ECHO,
 }
 RESERVED_PREFIX = "+55119000"
-"""Every reserved range starts with this (and +55119000 7xxx / 9xxx are kept free for later ranges)."""
+"""Every reserved range starts with this. +55119000 7xxx holds the simulated Cloud API's throughput and
+pair-rate ranges (graph/model.py; ordinary contacts on the sandbox network); 9xxx is kept free."""
 
 NOT_ON_WHATSAPP_PREFIX = "+5511900000"
 

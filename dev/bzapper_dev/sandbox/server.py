@@ -1,7 +1,9 @@
 """The sandbox WhatsApp network over HTTP: JSON in, JSON out, stdlib only.
 
 It runs in its own thread or process, apart from the session worker, so the simulated world outlives
-a worker crash. Standalone: python -m bzapper_dev.sandbox.server --port 8765
+a worker crash. The same server answers the simulated Cloud API (Meta's Graph API) under `/graph` and its
+test controls under `/graph-sim` (bzapper_dev.sandbox.graph).
+Standalone: python -m bzapper_dev.sandbox.server --port 8765
 """
 
 from __future__ import annotations
@@ -17,9 +19,13 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
+from bzapper.config import settings
 from bzapper.domain.engine import NotConnected
+from bzapper_dev.sandbox.graph import GraphSim
+from bzapper_dev.sandbox.graph import http as graph_http
+from bzapper_dev.sandbox.graph.delivery import WebhookPump
 from bzapper_dev.sandbox.network import MAX_WAIT_SECONDS, InvalidInput, Rejected, SandboxNetwork, contact_key
 
 logger = logging.getLogger(__name__)
@@ -99,9 +105,15 @@ class SandboxHTTPServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], network: SandboxNetwork) -> None:
+    def __init__(self, address: tuple[str, int], network: SandboxNetwork, graph: GraphSim | None = None) -> None:
         self.network = network
+        self.graph = graph if graph is not None else GraphSim()
+        self.pump = WebhookPump(self.graph)
         super().__init__(address, _Handler)
+
+    def shutdown(self) -> None:
+        self.pump.stop()
+        super().shutdown()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that hangs up mid-request (a worker killed or stopping during its long poll) is normal;
@@ -143,7 +155,7 @@ class _Handler(BaseHTTPRequestHandler):
         error = {"code": code, "message": message} | ({"problem": problem} if problem else {})
         self._reply(status, {"error": error}, headers)
 
-    def _body(self) -> dict[str, Any]:
+    def _raw_body(self) -> bytes:
         try:
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
@@ -152,7 +164,10 @@ class _Handler(BaseHTTPRequestHandler):
             # The body stays unread, so the stream holds no trustworthy next request.
             self.close_connection = True
             raise BadRequest(f"Content-Length must be a number of bytes up to {MAX_BODY_BYTES}")
-        raw = self.rfile.read(length) if length else b""
+        return self.rfile.read(length) if length else b""
+
+    def _body(self) -> dict[str, Any]:
+        raw = self._raw_body()
         if not raw.strip():
             return {}
         try:
@@ -163,7 +178,34 @@ class _Handler(BaseHTTPRequestHandler):
             raise BadRequest("body must be a JSON object")
         return body
 
+    def _graph(self, method: str) -> None:
+        """The simulated Cloud API and its controls: the graph package answers, bytes in, bytes out."""
+        try:
+            body = self._raw_body()
+        except BadRequest as exc:
+            self._error(HTTPStatus.BAD_REQUEST, str(exc), {"Connection": "close"})
+            return
+        url = urlsplit(self.path)
+        request = graph_http.Request(
+            method,
+            url.path,
+            {name: values[-1] for name, values in parse_qs(url.query).items()},
+            {name.lower(): value for name, value in self.headers.items()},
+            body,
+            f"http://{self.headers.get('Host') or '{}:{}'.format(*self.server.server_address[:2])}",
+        )
+        try:
+            response = graph_http.handle(self.server.graph, request)
+        except Exception:
+            logger.exception("cloud sim failed on %s %s", method, self.path)
+            self._error(HTTPStatus.INTERNAL_SERVER_ERROR, "internal error")
+            return
+        self._reply(response.status, Raw(response.content_type, response.body), response.headers)
+
     def _dispatch(self, method: str) -> None:
+        if graph_http.is_graph_path(self.path):
+            self._graph(method)
+            return
         # Split before unquoting, so an encoded "/" stays inside its segment.
         parts = [unquote(p) for p in urlsplit(self.path).path.strip("/").split("/")]
         try:
@@ -239,6 +281,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         self._dispatch("POST")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
 
     # -- endpoints ------------------------------------------------------------------------------
 
@@ -346,13 +391,15 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def serve_network(
-    network: SandboxNetwork, host: str = "127.0.0.1", port: int = 0
-) -> tuple[ThreadingHTTPServer, threading.Thread]:
-    """Serve the network on a daemon thread; port 0 picks a free port (read server.server_address).
+    network: SandboxNetwork, host: str = "127.0.0.1", port: int = 0, graph: GraphSim | None = None
+) -> tuple[SandboxHTTPServer, threading.Thread]:
+    """Serve the network (and the simulated Cloud API: `graph`, else one without a callback URL) on daemon
+    threads; port 0 picks a free port (read server.server_address).
 
     Stop it with server.shutdown(); server.server_close().
     """
-    server = SandboxHTTPServer((host, port), network)
+    server = SandboxHTTPServer((host, port), network, graph)
+    server.pump.start()
     # A short poll interval: shutdown() waits for it, and tests start and stop many servers.
     thread = threading.Thread(
         target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="sandbox-network", daemon=True
@@ -370,6 +417,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--restricted-for", type=float, default=60.0, help="seconds a 463 restriction lasts")
     parser.add_argument("--qr-interval", type=float, default=20.0, help="seconds each QR lives")
     parser.add_argument("--time-scale", type=float, default=1.0, help="multiplies every delay")
+    parser.add_argument(
+        "--cloud-callback-url",
+        default=settings().local.sandbox_cloud_callback_url,
+        help="where the simulated Cloud API posts its signed webhooks (env BZ_SANDBOX_CLOUD_CALLBACK_URL)",
+    )
     args = parser.parse_args(argv)
 
     network = SandboxNetwork(
@@ -379,7 +431,8 @@ def main(argv: list[str] | None = None) -> None:
         qr_interval=args.qr_interval,
         time_scale=args.time_scale,
     )
-    server, thread = serve_network(network, args.host, args.port)
+    graph = GraphSim(callback_url=args.cloud_callback_url, time_scale=args.time_scale)
+    server, thread = serve_network(network, args.host, args.port, graph)
     host, port = server.server_address[:2]
     # One line a launcher can parse to learn the port when it asked for port 0.
     print(f"sandbox network listening on http://{host}:{port}", flush=True)

@@ -104,6 +104,8 @@ class LocalSettings:
     """Every schedule's period in the local runtime, instead of the topology's."""
     powertools_log_level: str | None
     """What the local runtime passes on to Powertools (WARNING when unset)."""
+    sandbox_cloud_callback_url: str | None
+    """Where the standalone sandbox network's simulated Cloud API posts its webhooks (`bzapper dev` sets its own)."""
     locale_variables: Mapping[str, str] = field(hash=False)
     """LC_ALL, LC_MESSAGES and LANG as set (empty ones left out)."""
 
@@ -194,6 +196,7 @@ class Settings:
                 functions_dir=text("BZ_FUNCTIONS_DIR"),
                 schedule_seconds=float(schedule_seconds) if schedule_seconds else None,
                 powertools_log_level=text("POWERTOOLS_LOG_LEVEL"),
+                sandbox_cloud_callback_url=text("BZ_SANDBOX_CLOUD_CALLBACK_URL"),
                 locale_variables={name: environ[name] for name in LOCALE_VARIABLES if environ.get(name)},
             ),
             identity=IdentitySettings(
