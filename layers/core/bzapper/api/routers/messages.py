@@ -58,8 +58,23 @@ IDEMPOTENCY_HEADER = Header(
 )
 MESSAGE_ID = Path(examples=["msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q"])
 
-SEND_ERRORS = error_responses(401, 402, 404, 409, 413, 422, 429, 503)
-INTERACTIVE_ERRORS = error_responses(401, 402, 403, 404, 409, 413, 422, 429, 503)
+_SEND_422 = (
+    "Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`; `not_supported` when the "
+    "number's engine cannot send the type (named in the message: templates need a Cloud API number); on a Cloud "
+    "API number, `outside_customer_service_window` for any type but a template when the contact has not written "
+    "in 24 hours, and for a template `template_not_found`, `template_not_approved` or "
+    "`template_parameters_invalid` (docs/templates.md)."
+)
+
+
+def _send_errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    responses = error_responses(*statuses)
+    responses[422] = {**responses[422], "description": _SEND_422}
+    return responses
+
+
+SEND_ERRORS = _send_errors(401, 402, 404, 409, 413, 422, 429, 503)
+INTERACTIVE_ERRORS = _send_errors(401, 402, 403, 404, 409, 413, 422, 429, 503)
 
 
 def _media_source(request: Any) -> MediaSource | None:
