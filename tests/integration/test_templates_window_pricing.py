@@ -65,7 +65,7 @@ def send(handler, account, instance_id, path="/messages/template", **body):
     return call(handler, "POST", path, body=payload, headers=account.auth)
 
 
-def contact_writes(svc, account, instance_id, wa_id="wamid.IN1") -> None:
+def contact_writes(svc, account, instance_id, wa_id="wamid.IN1", at=None, from_me=False) -> None:
     record_inbound(
         svc,
         {
@@ -74,11 +74,11 @@ def contact_writes(svc, account, instance_id, wa_id="wamid.IN1") -> None:
             "livemode": False,
             "wa_message_id": wa_id,
             "chat_jid": PHONE_JID,
-            "from_me": False,
+            "from_me": from_me,
             "sender": {"jid": PHONE_JID, "phone": PHONE, "push_name": "Ana"},
             "type": "text",
             "content": {"body": "oi"},
-            "at": now_ms(),
+            "at": now_ms() if at is None else at,
         },
     )
 
@@ -233,3 +233,16 @@ def test_pricing_on_a_status_report_is_shown_and_summed(
     assert usage["totals"]["pricing"]["utility"] == {"messages": 1, "billable": 1}
     assert usage["totals"]["pricing"]["marketing"] == {"messages": 0, "billable": 0}
     assert usage["totals"]["delivered"] == 1
+
+
+def test_the_window_keeps_the_contacts_newest_message_whatever_the_order_of_arrival(svc, account, source):
+    instance_id = cloud_number(svc, account, source)
+    now = now_ms()
+    contact_writes(svc, account, instance_id, "wamid.ECHO", at=now - 10, from_me=True)  # the number's own phone
+    assert ConversationModel.get(instance_id, PHONE_JID).last_inbound_at is None
+
+    contact_writes(svc, account, instance_id, "wamid.OLD", at=now - 20)  # older than the row's newest: fills it
+    assert ConversationModel.get(instance_id, PHONE_JID).last_inbound_at == now - 20
+    contact_writes(svc, account, instance_id, "wamid.NEW", at=now)
+    contact_writes(svc, account, instance_id, "wamid.LATE", at=now - 5)  # arrives late: the window stays
+    assert ConversationModel.get(instance_id, PHONE_JID).last_inbound_at == now
