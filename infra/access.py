@@ -109,7 +109,10 @@ ACCESS: dict[str, Access] = {
             "store the file fetched from a URL, under the account's prefix; a quoted or reacted-to message "
             "is found by id or by WhatsApp id. Edits and deletions are messages on the same path. "
             "POST /messages/otp seals its code with a KMS data key and sends to the priority lane; an OTP "
-            "whose job could not be queued fails at once (status update with its refund, one event)."
+            "whose job could not be queued fails at once (status update with its refund, one event). "
+            "Cloud API numbers (docs/templates.md): a free-form send reads the contact's conversation rows "
+            "(the customer service window; its LID or phone from identities when missing); GET /templates and "
+            "a template send read the number's templates, and rewrite them when stale."
         ),
         tables=(
             *_AUTH,
@@ -119,6 +122,9 @@ ACCESS: dict[str, Access] = {
             TableAccess("messages", (GET, PUT, UPDATE), query_indexes=("by_wa_id",)),
             TableAccess("wallets", (PUT, UPDATE)),
             TableAccess("usage", (UPDATE,)),
+            TableAccess("conversations", ("BatchGetItem",)),
+            TableAccess("identities", (GET,)),
+            TableAccess("templates", (GET, QUERY, PUT, DELETE, "BatchWriteItem")),
         ),
         send=(*SHARDS, *PRIORITY_SHARDS),
         publish_events=True,

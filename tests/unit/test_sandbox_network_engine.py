@@ -176,6 +176,15 @@ def test_refusals_and_restrictions(engine: SandboxEngine, net: SandboxNetwork) -
     assert held.value.state == "restricted"
 
 
+def test_a_template_job_fails_as_not_supported_and_reaches_no_one(engine: SandboxEngine, net: SandboxNetwork) -> None:
+    """Refused at accept time (templates are the Cloud API's); a job that got here anyway fails, as whatsmeow's."""
+    connected(engine, net, Sink())
+    template = {"template": {"name": "order_update", "language": "en", "components": []}}
+    with pytest.raises(PermanentFailure) as refused:
+        engine.send("ins_1", job(message_type="template", content=template))
+    assert refused.value.code == "not_supported"
+
+
 def test_otp_goes_as_two_messages(net: SandboxNetwork) -> None:
     engine = engine_for(net, unseal=lambda sealed: sealed.removeprefix("sealed:"))
     connected(engine, net, Sink())

@@ -39,6 +39,7 @@ def services() -> Services:
     from bzapper.adapters.aws.queues import SqsDeliveryJobs, SqsJobQueue, SqsReportSink
     from bzapper.adapters.aws.ratelimits import RateLimitStore
     from bzapper.adapters.aws.revocations import SessionRevocations
+    from bzapper.adapters.aws.templates import TemplateStore
     from bzapper.adapters.aws.usage import UsageStore
     from bzapper.adapters.aws.wallets import WalletStore
     from bzapper.adapters.aws.webhooks import DeliveryStore, WebhookStore
@@ -76,6 +77,9 @@ def services() -> Services:
         tokens=token_verifier(),
         revocations=SessionRevocations(),
         mailer=mailer(),
+        templates=TemplateStore(),
+        # The Graph API's source comes with the Cloud API engine; until then GET /templates serves the stored copy.
+        template_source=None,
     )
 
 

@@ -199,6 +199,8 @@ ROUTES: tuple[Route, ...] = (
             "otp",  # a verification code: two messages, one send, never stored (docs/otp.md)
         )
     ),
+    Route("POST", "/messages/template", "messages", scope="messages:write"),  # Cloud API numbers (docs/templates.md)
+    Route("GET", "/templates", "messages", scope="templates:read"),
     Route("PATCH", "/messages/{message_id}", "messages", scope="messages:write"),  # edit (a message of type "edit")
     Route(
         "DELETE", "/messages/{message_id}", "messages", scope="messages:write"
@@ -309,6 +311,9 @@ TABLES: tuple[Table, ...] = (
         range_key="contact_jid",
         indexes=(Index("by_activity", "instance_id", "last_activity", range_type="N"),),
     ),
+    # Each number's message templates (Cloud API), as last read from its WhatsApp Business Account: "<name>#<lang>"
+    # items and one "#synced" item (docs/templates.md).
+    Table("templates", hash_key="instance_id", range_key="key"),
     # Session workers' shard leases ("shard-<n>", fencing tokens) and their heartbeats (the "workers" item).
     Table("leases", hash_key="shard_id", ttl_attribute="purge_at"),
 )

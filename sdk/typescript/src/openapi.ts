@@ -266,6 +266,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/messages/template": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a message template (Cloud API numbers)
+         * @description A message template (Cloud API numbers only: 422 `not_supported` for sandbox and linked-device numbers).
+         *         The one message a number may send to a contact outside the 24-hour customer service window.
+         */
+        post: operations["send_template"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/messages/otp": {
         parameters: {
             query?: never;
@@ -283,6 +304,26 @@ export interface paths {
          *     inbox and every event show `••••••`, and the code bubble's echo from the phone is masked too.
          */
         post: operations["send_otp_message"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a Cloud API number's message templates
+         * @description Every template of the number's WhatsApp Business Account, in every language and review state, as last read from Meta (read again when older than 5 minutes). 422 `not_supported` for a sandbox or linked-device number: templates are the Cloud API's (docs/templates.md).
+         */
+        get: operations["list_templates"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1929,7 +1970,7 @@ export interface components {
              * @description Stable, neutral code: branch on this.
              * @enum {string}
              */
-            code: "bad_request" | "invalid_signature" | "unauthorized" | "invalid_credentials" | "insufficient_balance" | "forbidden" | "account_restricted" | "not_supported" | "not_found" | "method_not_allowed" | "instance_not_connected" | "not_connected" | "no_number_available" | "already_connected" | "qr_not_ready" | "idempotency_in_progress" | "window_closed" | "limit_exceeded" | "payload_too_large" | "validation_failed" | "idempotency_conflict" | "not_on_whatsapp" | "rate_limited" | "internal_error" | "temporarily_unavailable";
+            code: "bad_request" | "invalid_signature" | "unauthorized" | "invalid_credentials" | "insufficient_balance" | "forbidden" | "account_restricted" | "not_supported" | "not_found" | "method_not_allowed" | "instance_not_connected" | "not_connected" | "no_number_available" | "already_connected" | "qr_not_ready" | "idempotency_in_progress" | "window_closed" | "limit_exceeded" | "payload_too_large" | "validation_failed" | "idempotency_conflict" | "not_on_whatsapp" | "outside_customer_service_window" | "template_not_found" | "template_not_approved" | "template_parameters_invalid" | "rate_limited" | "internal_error" | "temporarily_unavailable";
             /**
              * Message
              * @description Human-readable, translated by Accept-Language or the account's locale.
@@ -2484,7 +2525,7 @@ export interface components {
              * Scopes
              * @description Restrict the key to these scopes (docs/accounts.md has the table); omitted: every scope.
              */
-            scopes?: ("messages:write" | "messages:read" | "media:write" | "media:read" | "instances:read" | "instances:write" | "inbox:read" | "inbox:write" | "webhooks:read" | "webhooks:write" | "events:read" | "billing:read" | "billing:write" | "account:read" | "account:write" | "sandbox")[] | null;
+            scopes?: ("messages:write" | "messages:read" | "templates:read" | "media:write" | "media:read" | "instances:read" | "instances:write" | "inbox:read" | "inbox:write" | "webhooks:read" | "webhooks:write" | "events:read" | "billing:read" | "billing:write" | "account:read" | "account:write" | "sandbox")[] | null;
             /**
              * Instance Ids
              * @description Restrict the key to these numbers (of the key's mode); any other number is a 404 to it.
@@ -2915,6 +2956,8 @@ export interface components {
             /** Client Reference */
             client_reference: string | null;
             error?: components["schemas"]["MessageEventError"] | null;
+            /** @description What Meta said it costs (Cloud API numbers), once a status reported it. */
+            pricing?: components["schemas"]["MessagePricing"] | null;
         };
         /** MessageEventError */
         MessageEventError: {
@@ -3015,6 +3058,17 @@ export interface components {
              * @description When its deletion for everyone reached WhatsApp.
              */
             deleted?: string | null;
+            /** @description What Meta said it costs (Cloud API numbers), from its first priced status. */
+            pricing?: components["schemas"]["PricingOut"] | null;
+        };
+        /** MessagePricing */
+        MessagePricing: {
+            /** Category */
+            category: string;
+            /** Billable */
+            billable: boolean;
+            /** Model */
+            model: string | null;
         };
         /** MessageReceivedData */
         MessageReceivedData: {
@@ -3226,6 +3280,37 @@ export interface components {
              * @constant
              */
             status: "password_reset";
+        };
+        /** PricedCount */
+        PricedCount: {
+            /**
+             * Messages
+             * @description Messages delivered in this category.
+             */
+            messages: number;
+            /**
+             * Billable
+             * @description Those Meta said it bills.
+             */
+            billable: number;
+        };
+        /**
+         * PricingOut
+         * @description Meta's pricing of a message, as its status webhooks reported it (docs/templates.md).
+         */
+        PricingOut: {
+            /**
+             * Category
+             * @description `marketing`, `utility`, `authentication` or `service` (or a newer one).
+             */
+            category: string;
+            /** Billable */
+            billable: boolean;
+            /**
+             * Model
+             * @description Meta's pricing model (`PMP`: per message).
+             */
+            model: string | null;
         };
         /**
          * Received
@@ -4233,6 +4318,63 @@ export interface components {
             media_id: string;
         });
         /**
+         * SendTemplateRequest
+         * @description A message template (Cloud API numbers only: 422 `not_supported` for sandbox and linked-device numbers).
+         *     The one message a number may send to a contact outside the 24-hour customer service window.
+         * @example {
+         *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "to": "+5511988888888",
+         *       "template": {
+         *         "name": "order_update",
+         *         "language": "pt_BR",
+         *         "components": [
+         *           {
+         *             "type": "body",
+         *             "parameters": [
+         *               {
+         *                 "type": "text",
+         *                 "text": "Maria"
+         *               },
+         *               {
+         *                 "type": "text",
+         *                 "text": "#1234"
+         *               }
+         *             ]
+         *           }
+         *         ]
+         *       },
+         *       "client_reference": "order-1234"
+         *     }
+         */
+        SendTemplateRequest: {
+            /**
+             * Instance Id
+             * @description The connected number to send from. Omitted: one of your connected numbers, the same one for a recipient as long as it stays connected (409 `no_number_available` when none is).
+             */
+            instance_id?: string | null;
+            /**
+             * To
+             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
+             */
+            to: string;
+            /**
+             * Client Reference
+             * @description Your own reference, echoed in every response and event.
+             */
+            client_reference?: string | null;
+            /**
+             * Reply To
+             * @description Quote a message of this conversation (a quoted reply): our id (`msg_…`, sent or received) or WhatsApp's message id. It must name a message of this conversation (a 422 otherwise: which messages exist is not in the schema).
+             */
+            reply_to?: string | null;
+            /**
+             * Mentions
+             * @description People mentioned (E.164 phones or JIDs); write them in the text as `@5511988888888`. Each number must exist in the numbering plan (a 422 on `mentions.<i>` otherwise).
+             */
+            mentions?: string[] | null;
+            template: components["schemas"]["TemplateRef"];
+        };
+        /**
          * SendTextRequest
          * @example {
          *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
@@ -4395,6 +4537,95 @@ export interface components {
             at: string;
         };
         /**
+         * TemplateList
+         * @example {
+         *       "object": "list",
+         *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "synced": "2026-11-24T12:00:00.000Z",
+         *       "data": [
+         *         {
+         *           "id": "1234567890",
+         *           "name": "order_update",
+         *           "language": "pt_BR",
+         *           "category": "utility",
+         *           "status": "APPROVED",
+         *           "components": [
+         *             {
+         *               "type": "BODY",
+         *               "text": "Olá {{1}}, seu pedido {{2}} foi enviado."
+         *             }
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
+        TemplateList: {
+            /** Instance Id */
+            instance_id: string;
+            /** Data */
+            data: components["schemas"]["TemplateOut"][];
+            /**
+             * Synced
+             * @description When they were last read from the WhatsApp Business Account.
+             */
+            synced: string | null;
+            /**
+             * Object
+             * @default list
+             * @constant
+             */
+            object: "list";
+        };
+        /** TemplateOut */
+        TemplateOut: {
+            /**
+             * Id
+             * @description Meta's id of the template.
+             */
+            id: string | null;
+            /** Name */
+            name: string;
+            /** Language */
+            language: string;
+            /**
+             * Category
+             * @description `marketing`, `utility` or `authentication`.
+             */
+            category: string;
+            /**
+             * Status
+             * @description Meta's review state: only `APPROVED` may be sent.
+             */
+            status: string;
+            /**
+             * Components
+             * @description The template's definition, as Meta gives it.
+             */
+            components: {
+                [key: string]: unknown;
+            }[];
+        };
+        /** TemplateRef */
+        TemplateRef: {
+            /**
+             * Name
+             * @description The template's name, as in GET /templates.
+             */
+            name: string;
+            /**
+             * Language
+             * @description Its language code exactly as GET /templates lists it (`en`, `pt_BR`, `es`): Meta never falls back to another language.
+             */
+            language: string;
+            /**
+             * Components
+             * @description Meta's send shape: `header` (one parameter: `text`, or `image`/`video`/`document` as `{"id": "med_…"}` (a file you uploaded with POST /media) or `{"link": "https://…"}`, or `location`), `body` (one parameter per variable, in order: `text`, `currency` or `date_time`; `parameter_name` for named variables) and `button` (`sub_type` `url` with the URL's suffix or an authentication code, `copy_code` with `coupon_code`, `quick_reply` with an optional `payload`; `index` of the button). Checked against the template: a 422 `template_parameters_invalid` whose `param` names the offending field.
+             */
+            components?: {
+                [key: string]: unknown;
+            }[];
+        };
+        /**
          * Tokens
          * @example {
          *       "access_token": "eyJraWQiOiJ...",
@@ -4520,6 +4751,19 @@ export interface components {
             inbound: number;
             /** Webhook Deliveries */
             webhook_deliveries: number;
+            pricing: components["schemas"]["UsagePricing"];
+        };
+        /**
+         * UsagePricing
+         * @description Delivered messages by the pricing category Meta reported on their statuses (Cloud API numbers only;
+         *     docs/templates.md). A category Meta adds later counts as `other`.
+         */
+        UsagePricing: {
+            marketing: components["schemas"]["PricedCount"];
+            utility: components["schemas"]["PricedCount"];
+            authentication: components["schemas"]["PricedCount"];
+            service: components["schemas"]["PricedCount"];
+            other: components["schemas"]["PricedCount"];
         };
         /**
          * UsageReport
@@ -4537,7 +4781,29 @@ export interface components {
          *           "read": 31,
          *           "failed": 1,
          *           "inbound": 12,
-         *           "webhook_deliveries": 55
+         *           "webhook_deliveries": 55,
+         *           "pricing": {
+         *             "marketing": {
+         *               "messages": 0,
+         *               "billable": 0
+         *             },
+         *             "utility": {
+         *               "messages": 5,
+         *               "billable": 5
+         *             },
+         *             "authentication": {
+         *               "messages": 3,
+         *               "billable": 3
+         *             },
+         *             "service": {
+         *               "messages": 2,
+         *               "billable": 0
+         *             },
+         *             "other": {
+         *               "messages": 0,
+         *               "billable": 0
+         *             }
+         *           }
          *         }
          *       ],
          *       "totals": {
@@ -4548,7 +4814,29 @@ export interface components {
          *         "read": 31,
          *         "failed": 1,
          *         "inbound": 12,
-         *         "webhook_deliveries": 55
+         *         "webhook_deliveries": 55,
+         *         "pricing": {
+         *           "marketing": {
+         *             "messages": 0,
+         *             "billable": 0
+         *           },
+         *           "utility": {
+         *             "messages": 5,
+         *             "billable": 5
+         *           },
+         *           "authentication": {
+         *             "messages": 3,
+         *             "billable": 3
+         *           },
+         *           "service": {
+         *             "messages": 2,
+         *             "billable": 0
+         *           },
+         *           "other": {
+         *             "messages": 0,
+         *             "billable": 0
+         *           }
+         *         }
          *       }
          *     }
          */
@@ -5038,7 +5326,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`; `not_supported` when the number's engine cannot send the type (named in the message: templates need a Cloud API number); on a Cloud API number, `outside_customer_service_window` for any type but a template when the contact has not written in 24 hours, and for a template `template_not_found`, `template_not_approved` or `template_parameters_invalid` (docs/templates.md). */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5195,7 +5483,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`; `not_supported` when the number's engine cannot send the type (named in the message: templates need a Cloud API number); on a Cloud API number, `outside_customer_service_window` for any type but a template when the contact has not written in 24 hours, and for a template `template_not_found`, `template_not_approved` or `template_parameters_invalid` (docs/templates.md). */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5352,7 +5640,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`; `not_supported` when the number's engine cannot send the type (named in the message: templates need a Cloud API number); on a Cloud API number, `outside_customer_service_window` for any type but a template when the contact has not written in 24 hours, and for a template `template_not_found`, `template_not_approved` or `template_parameters_invalid` (docs/templates.md). */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5509,7 +5797,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`; `not_supported` when the number's engine cannot send the type (named in the message: templates need a Cloud API number); on a Cloud API number, `outside_customer_service_window` for any type but a template when the contact has not written in 24 hours, and for a template `template_not_found`, `template_not_approved` or `template_parameters_invalid` (docs/templates.md). */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5666,7 +5954,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`; `not_supported` when the number's engine cannot send the type (named in the message: templates need a Cloud API number); on a Cloud API number, `outside_customer_service_window` for any type but a template when the contact has not written in 24 hours, and for a template `template_not_found`, `template_not_approved` or `template_parameters_invalid` (docs/templates.md). */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5822,7 +6110,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`; `not_supported` when the number's engine cannot send the type (named in the message: templates need a Cloud API number); on a Cloud API number, `outside_customer_service_window` for any type but a template when the contact has not written in 24 hours, and for a template `template_not_found`, `template_not_approved` or `template_parameters_invalid` (docs/templates.md). */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -5981,7 +6269,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`; `not_supported` when the number's engine cannot send the type (named in the message: templates need a Cloud API number); on a Cloud API number, `outside_customer_service_window` for any type but a template when the contact has not written in 24 hours, and for a template `template_not_found`, `template_not_approved` or `template_parameters_invalid` (docs/templates.md). */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6151,7 +6439,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`; `not_supported` when the number's engine cannot send the type (named in the message: templates need a Cloud API number); on a Cloud API number, `outside_customer_service_window` for any type but a template when the contact has not written in 24 hours, and for a template `template_not_found`, `template_not_approved` or `template_parameters_invalid` (docs/templates.md). */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6312,7 +6600,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`; `not_supported` when the number's engine cannot send the type (named in the message: templates need a Cloud API number); on a Cloud API number, `outside_customer_service_window` for any type but a template when the contact has not written in 24 hours, and for a template `template_not_found`, `template_not_approved` or `template_parameters_invalid` (docs/templates.md). */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6469,7 +6757,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`; `not_supported` when the number's engine cannot send the type (named in the message: templates need a Cloud API number); on a Cloud API number, `outside_customer_service_window` for any type but a template when the contact has not written in 24 hours, and for a template `template_not_found`, `template_not_approved` or `template_parameters_invalid` (docs/templates.md). */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6646,7 +6934,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`; `not_supported` when the number's engine cannot send the type (named in the message: templates need a Cloud API number); on a Cloud API number, `outside_customer_service_window` for any type but a template when the contact has not written in 24 hours, and for a template `template_not_found`, `template_not_approved` or `template_parameters_invalid` (docs/templates.md). */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6829,7 +7117,182 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`; `not_supported` when the number's engine cannot send the type (named in the message: templates need a Cloud API number); on a Cloud API number, `outside_customer_service_window` for any type but a template when the contact has not written in 24 hours, and for a template `template_not_found`, `template_not_approved` or `template_parameters_invalid` (docs/templates.md). */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    send_template: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry safely: the first response is replayed for 24 h; another body with the same key is a 422. */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "to": "+5511988888888",
+                 *       "template": {
+                 *         "name": "order_update",
+                 *         "language": "pt_BR",
+                 *         "components": [
+                 *           {
+                 *             "type": "body",
+                 *             "parameters": [
+                 *               {
+                 *                 "type": "text",
+                 *                 "text": "Maria"
+                 *               },
+                 *               {
+                 *                 "type": "text",
+                 *                 "text": "#1234"
+                 *               }
+                 *             ]
+                 *           }
+                 *         ]
+                 *       },
+                 *       "client_reference": "order-1234"
+                 *     }
+                 */
+                "application/json": components["schemas"]["SendTemplateRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message_id": "msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                     *       "status": "queued",
+                     *       "client_reference": "lead-42"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MessageAccepted"];
+                };
+            };
+            /** @description Malformed request (`bad_request`: a header that must come once came twice, or holds two values), or a missing or invalid signature (`invalid_signature`, on signed callbacks). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not enough credits (`insufficient_balance`). */
+            402: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the resource's state. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large (`payload_too_large`). */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`; `not_supported` when the number's engine cannot send the type (named in the message: templates need a Cloud API number); on a Cloud API number, `outside_customer_service_window` for any type but a template when the contact has not written in 24 hours, and for a template `template_not_found`, `template_not_approved` or `template_parameters_invalid` (docs/templates.md). */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -6988,6 +7451,135 @@ export interface operations {
             };
             /** @description Request body too large (`payload_too_large`). */
             413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`; `not_supported` when the number's engine cannot send the type (named in the message: templates need a Cloud API number); on a Cloud API number, `outside_customer_service_window` for any type but a template when the contact has not written in 24 hours, and for a template `template_not_found`, `template_not_approved` or `template_parameters_invalid` (docs/templates.md). */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_templates: {
+        parameters: {
+            query: {
+                instance_id: string;
+            };
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "list",
+                     *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                     *       "synced": "2026-11-24T12:00:00.000Z",
+                     *       "data": [
+                     *         {
+                     *           "id": "1234567890",
+                     *           "name": "order_update",
+                     *           "language": "pt_BR",
+                     *           "category": "utility",
+                     *           "status": "APPROVED",
+                     *           "components": [
+                     *             {
+                     *               "type": "BODY",
+                     *               "text": "Olá {{1}}, seu pedido {{2}} foi enviado."
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TemplateList"];
+                };
+            };
+            /** @description Malformed request (`bad_request`: a header that must come once came twice, or holds two values), or a missing or invalid signature (`invalid_signature`, on signed callbacks). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -8662,7 +9254,29 @@ export interface operations {
                      *           "read": 31,
                      *           "failed": 1,
                      *           "inbound": 12,
-                     *           "webhook_deliveries": 55
+                     *           "webhook_deliveries": 55,
+                     *           "pricing": {
+                     *             "marketing": {
+                     *               "messages": 0,
+                     *               "billable": 0
+                     *             },
+                     *             "utility": {
+                     *               "messages": 5,
+                     *               "billable": 5
+                     *             },
+                     *             "authentication": {
+                     *               "messages": 3,
+                     *               "billable": 3
+                     *             },
+                     *             "service": {
+                     *               "messages": 2,
+                     *               "billable": 0
+                     *             },
+                     *             "other": {
+                     *               "messages": 0,
+                     *               "billable": 0
+                     *             }
+                     *           }
                      *         }
                      *       ],
                      *       "totals": {
@@ -8673,7 +9287,29 @@ export interface operations {
                      *         "read": 31,
                      *         "failed": 1,
                      *         "inbound": 12,
-                     *         "webhook_deliveries": 55
+                     *         "webhook_deliveries": 55,
+                     *         "pricing": {
+                     *           "marketing": {
+                     *             "messages": 0,
+                     *             "billable": 0
+                     *           },
+                     *           "utility": {
+                     *             "messages": 5,
+                     *             "billable": 5
+                     *           },
+                     *           "authentication": {
+                     *             "messages": 3,
+                     *             "billable": 3
+                     *           },
+                     *           "service": {
+                     *             "messages": 2,
+                     *             "billable": 0
+                     *           },
+                     *           "other": {
+                     *             "messages": 0,
+                     *             "billable": 0
+                     *           }
+                     *         }
                      *       }
                      *     }
                      */

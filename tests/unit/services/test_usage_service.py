@@ -10,7 +10,7 @@ from support.memory import open_account
 
 from bzapper.api.presenters.account import usage_out
 from bzapper.domain.errors import BzError
-from bzapper.domain.usage import METRICS
+from bzapper.domain.usage import METRICS, pricing_summary
 from bzapper.services.usage import usage_report
 
 HOUR = 3600 * 1000
@@ -51,6 +51,7 @@ def test_hours_are_summed_per_bucket_with_the_empty_ones_shown(fakes):
         **dict.fromkeys(METRICS, 0),
         "sends": 4,
         "delivered": 1,
+        "pricing": pricing_summary({}),  # no Cloud API message: every category at zero
     }
     assert (found["from"], found["to"], found["granularity"]) == (
         "2025-01-15T12:00:00.000Z",

@@ -84,6 +84,8 @@ _CONTENT: dict[str, Callable[[Any], dict[str, Any]]] = {
     "reaction": reaction_content,
     "buttons": _buttons,
     "list": _list,
+    # Checked against the stored template after the idempotency lock (bzapper.services.templates).
+    "template": lambda request: {"template": request.template.model_dump(mode="json")},
 }
 
 

@@ -24,6 +24,9 @@ buttons   {"body", "footer"?, "buttons": [{"id", "title"}]}
 list      {"body", "footer"?, "button_text", "sections": [{"title", "rows": [{"id", "title", "description"?}]}]}
 edit      {"target": {...as reaction}, "body"}        edits a text or a caption
 revoke    {"target": {...as reaction}}                deletes for everyone
+template  {"template": {"name", "language", "category", "id"?, "components": [...]}}   Cloud API numbers only:
+          components in Meta's send shape, checked against the template (bzapper.domain.templates); a header
+          media parameter by our id also carries the file as `media` (as above), by link only `link`
 otp       {"body", "code_sealed"}   two WhatsApp messages: the text, then the code alone; the code crosses the
                                     queue sealed (bzapper.adapters.sealing), never in clear
 unknown   {"raw_type"}               an inbound message of a kind we do not model yet
@@ -46,7 +49,8 @@ MESSAGE_TYPES = frozenset(
         "edit",
         "revoke",
         "otp",
+        "template",
     }
 )
 
-INBOUND_TYPES = MESSAGE_TYPES - {"otp", "buttons", "list"} | {"unknown"}
+INBOUND_TYPES = MESSAGE_TYPES - {"otp", "buttons", "list", "template"} | {"unknown"}

@@ -31,6 +31,10 @@ HTTP_STATUS: dict[str, int] = {
     "validation_failed": 422,
     "idempotency_conflict": 422,
     "not_on_whatsapp": 422,
+    "outside_customer_service_window": 422,
+    "template_not_found": 422,
+    "template_not_approved": 422,
+    "template_parameters_invalid": 422,
     "rate_limited": 429,
     "internal_error": 500,
     "temporarily_unavailable": 503,
@@ -51,9 +55,12 @@ class BzError(Exception):
         retry_after: int | None = None,
         rate: Decision | None = None,
         headers: Mapping[str, str] | None = None,
+        status: int | None = None,
     ) -> None:
         """`retry_after`: seconds after which a retry may succeed; `rate`: the limit that refused the request
-        (both become headers at the edge); `headers`: protocol headers only the API layer sets (e.g. Allow)."""
+        (both become headers at the edge); `headers`: protocol headers only the API layer sets (e.g. Allow);
+        `status`: another HTTP status than the code's usual one (a `not_supported` about the request's content
+        rather than the caller's entitlements is a 422: see `engine_unsupported`)."""
         if code not in HTTP_STATUS:
             raise ValueError(f"unknown error code {code!r}")
         super().__init__(code)
@@ -64,10 +71,11 @@ class BzError(Exception):
         self.retry_after = retry_after
         self.rate = rate
         self.headers = dict(headers or {})
+        self._status = status
 
     @property
     def status(self) -> int:
-        return HTTP_STATUS[self.code]
+        return self._status or HTTP_STATUS[self.code]
 
 
 def not_found() -> BzError:
@@ -76,3 +84,13 @@ def not_found() -> BzError:
 
 def validation_failed(param: str, message_key: str = "error.validation_failed", **params: Any) -> BzError:
     return BzError("validation_failed", message_key=message_key, param=param, params={"param": param, **params})
+
+
+def engine_unsupported(engine: str, message_type: str) -> BzError:
+    """422 `not_supported`: the number's engine cannot send this type (the request, not the account, is at fault)."""
+    return BzError(
+        "not_supported",
+        message_key="error.engine_not_supported",
+        params={"engine": engine, "type": message_type},
+        status=422,
+    )

@@ -216,6 +216,9 @@ class ThreadEntry:
     at: int
     preview: dict[str, Any]
     unread: bool
+    inbound: bool = False
+    """The contact wrote it (not an echo, not ours): it opens Meta's customer service window (`at` is kept
+    on the row as `last_inbound_at`, in the write the conversation gets anyway)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,6 +294,8 @@ class ConversationRow:
     unread_count: int = 0
     read_through: str | None = None
     created_at: int = 0
+    last_inbound_at: int | None = None
+    """When the contact last wrote (bzapper.domain.service_window)."""
 
 
 # --- one row per contact in the list (a LID row and its phone's row shown as one) ----------------------------

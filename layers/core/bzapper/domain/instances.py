@@ -26,6 +26,18 @@ def default_engine(livemode: bool) -> str:
 
 """Test keys reach the sandbox network only: a test key can never touch a real phone."""
 
+UNSENDABLE: dict[str, frozenset[str]] = {
+    "sandbox": frozenset({"template"}),
+    "whatsmeow": frozenset({"template"}),
+}
+"""The message types an engine cannot send: refused at accept time with 422 `not_supported` naming the engine.
+Templates are the Cloud API's alone (docs/templates.md)."""
+
+
+def can_send(engine: str, message_type: str) -> bool:
+    return message_type not in UNSENDABLE.get(engine, frozenset())
+
+
 # The event each observed state emits, when it differs from the stored one.
 STATE_EVENTS = {
     InstanceStatus.PAIRING: "instance.qr",

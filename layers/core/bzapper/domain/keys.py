@@ -13,6 +13,7 @@ Mode = Literal["live", "test"]
 SCOPES: dict[str, str] = {
     "messages:write": "send messages of every type (and OTPs), edit and delete them",
     "messages:read": "read a message and its status history",
+    "templates:read": "list a Cloud API number's message templates (GET /templates)",
     "media:write": "upload files",
     "media:read": "download files (GET /media/{id})",
     "instances:read": "list numbers, read their status and QR code",

@@ -128,6 +128,8 @@ class StatusReport:
     at: int
     message_id: str | None = None
     error_code: str | None = None
+    pricing: dict[str, Any] | None = None
+    """What Meta says the message costs (bzapper.domain.pricing): `{category, billable, model}`, optional."""
 
     def to_json(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__slots__ if getattr(self, k) is not None}
@@ -155,3 +157,5 @@ class MessageView:
     """When an edit of this message reached WhatsApp (PATCH /messages/{id})."""
     deleted_at: int | None = None
     """When its deletion for everyone reached WhatsApp (DELETE /messages/{id})."""
+    pricing: dict[str, Any] | None = None
+    """What Meta said it costs, from the first status report that carried it (bzapper.domain.pricing)."""

@@ -5,7 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from bzapper.domain.pricing import CATEGORIES, PRICING_METRICS
+
 METRICS = ("sends", "otps", "delivered", "read", "failed", "inbound", "webhook_deliveries")
+
+COUNTERS = METRICS + PRICING_METRICS
+"""Every counter of a row: the metrics shown flat, and the delivered messages by Meta's pricing category (and the
+billable ones among them), shown under `pricing`."""
+
+
+def pricing_summary(counts: dict[str, int]) -> dict[str, dict[str, int]]:
+    """`{category: {"messages", "billable"}}` of one bucket's counters."""
+    return {
+        category: {"messages": counts.get(f"priced_{category}", 0), "billable": counts.get(f"billable_{category}", 0)}
+        for category in CATEGORIES
+    }
 
 
 def hour_of(at_ms: int) -> str:

@@ -146,6 +146,137 @@ MESSAGES: dict[str, dict[str, str]] = {
         "pt-BR": "Este recurso não é suportado (experimental).",
         "es": "Esta función no es compatible (experimental).",
     },
+    "error.outside_customer_service_window": {
+        "en": "The contact has not written to this number in the last 24 hours, so WhatsApp only accepts a message "
+        "template now: send one with POST /messages/template (the window opens again when the contact replies).",
+        "pt-BR": "O contato não escreveu para este número nas últimas 24 horas, então o WhatsApp só aceita um "
+        "modelo de mensagem agora: envie um com POST /messages/template (a janela abre de novo quando o contato "
+        "responder).",
+        "es": "El contacto no le ha escrito a este número en las últimas 24 horas, así que WhatsApp solo acepta "
+        "una plantilla de mensaje ahora: envía una con POST /messages/template (la ventana se abre de nuevo cuando "
+        "el contacto responda).",
+    },
+    "error.engine_not_supported": {
+        "en": "Numbers of the '{engine}' engine cannot send messages of type '{type}'.",
+        "pt-BR": "Números do motor '{engine}' não podem enviar mensagens do tipo '{type}'.",
+        "es": "Los números del motor '{engine}' no pueden enviar mensajes del tipo '{type}'.",
+    },
+    "error.template_not_found": {
+        "en": "This number has no template named '{name}' in the language '{language}' (the language must match "
+        "exactly: see GET /templates).",
+        "pt-BR": "Este número não tem um modelo chamado '{name}' no idioma '{language}' (o idioma deve ser "
+        "exatamente o mesmo: veja GET /templates).",
+        "es": "Este número no tiene una plantilla llamada '{name}' en el idioma '{language}' (el idioma debe "
+        "coincidir exactamente: consulta GET /templates).",
+    },
+    "error.template_not_approved": {
+        "en": "The template '{name}' ({language}) is {status}: only an approved template can be sent.",
+        "pt-BR": "O modelo '{name}' ({language}) está {status}: só um modelo aprovado pode ser enviado.",
+        "es": "La plantilla '{name}' ({language}) está {status}: solo se puede enviar una plantilla aprobada.",
+    },
+    "error.template_parameters_invalid": {
+        "en": "The template's parameter '{param}' is invalid.",
+        "pt-BR": "O parâmetro '{param}' do modelo é inválido.",
+        "es": "El parámetro '{param}' de la plantilla no es válido.",
+    },
+    "error.template_parameters_invalid.shape": {
+        "en": "'{param}' does not have the shape Meta's template components have (see docs/templates.md).",
+        "pt-BR": "'{param}' não tem o formato dos componentes de modelo da Meta (veja docs/templates.md).",
+        "es": "'{param}' no tiene la forma de los componentes de plantilla de Meta (consulta docs/templates.md).",
+    },
+    "error.template_parameters_invalid.component_type": {
+        "en": "'{param}': '{type}' is not a component of a template send (header, body or button).",
+        "pt-BR": "'{param}': '{type}' não é um componente de envio de modelo (header, body ou button).",
+        "es": "'{param}': '{type}' no es un componente de envío de plantilla (header, body o button).",
+    },
+    "error.template_parameters_invalid.duplicate": {
+        "en": "'{param}': this component is given twice.",
+        "pt-BR": "'{param}': este componente foi informado duas vezes.",
+        "es": "'{param}': este componente se indicó dos veces.",
+    },
+    "error.template_parameters_invalid.unknown_field": {
+        "en": "'{param}' is not a field of a template parameter.",
+        "pt-BR": "'{param}' não é um campo de parâmetro de modelo.",
+        "es": "'{param}' no es un campo de parámetro de plantilla.",
+    },
+    "error.template_parameters_invalid.count": {
+        "en": "'{param}': the template's {component} takes {expected} parameter(s), {given} given.",
+        "pt-BR": "'{param}': o {component} do modelo recebe {expected} parâmetro(s), {given} informado(s).",
+        "es": "'{param}': el {component} de la plantilla recibe {expected} parámetro(s), se indicaron {given}.",
+    },
+    "error.template_parameters_invalid.names": {
+        "en": "'{param}': the template's variable '{missing}' is not filled (each named variable once, by "
+        "parameter_name).",
+        "pt-BR": "'{param}': a variável '{missing}' do modelo não foi preenchida (cada variável nomeada uma vez, "
+        "por parameter_name).",
+        "es": "'{param}': la variable '{missing}' de la plantilla no se completó (cada variable con nombre una "
+        "vez, por parameter_name).",
+    },
+    "error.template_parameters_invalid.parameter_name": {
+        "en": "'{param}': this template has named variables: each parameter needs its parameter_name.",
+        "pt-BR": "'{param}': este modelo tem variáveis nomeadas: cada parâmetro precisa do seu parameter_name.",
+        "es": "'{param}': esta plantilla tiene variables con nombre: cada parámetro necesita su parameter_name.",
+    },
+    "error.template_parameters_invalid.text": {
+        "en": "'{param}' must be a non-empty text of at most {limit} characters.",
+        "pt-BR": "'{param}' deve ser um texto não vazio de no máximo {limit} caracteres.",
+        "es": "'{param}' debe ser un texto no vacío de como máximo {limit} caracteres.",
+    },
+    "error.template_parameters_invalid.currency_code": {
+        "en": "'{param}' must be an ISO 4217 currency code (like BRL or USD).",
+        "pt-BR": "'{param}' deve ser um código de moeda ISO 4217 (como BRL ou USD).",
+        "es": "'{param}' debe ser un código de moneda ISO 4217 (como BRL o USD).",
+    },
+    "error.template_parameters_invalid.integer": {
+        "en": "'{param}' must be a JSON integer (the amount times 1000).",
+        "pt-BR": "'{param}' deve ser um número inteiro JSON (o valor vezes 1000).",
+        "es": "'{param}' debe ser un número entero JSON (el monto por 1000).",
+    },
+    "error.template_parameters_invalid.parameter_type": {
+        "en": "'{param}' must be of type {expected} here ({variable}).",
+        "pt-BR": "'{param}' deve ser do tipo {expected} aqui ({variable}).",
+        "es": "'{param}' debe ser del tipo {expected} aquí ({variable}).",
+    },
+    "error.template_parameters_invalid.unexpected": {
+        "en": "'{param}': the template has no variable in its {component}: leave this component out.",
+        "pt-BR": "'{param}': o modelo não tem variável no seu {component}: deixe este componente de fora.",
+        "es": "'{param}': la plantilla no tiene variables en su {component}: omite este componente.",
+    },
+    "error.template_parameters_invalid.media": {
+        "en": "'{param}' needs exactly one of 'id' (a file uploaded with POST /media) and 'link'.",
+        "pt-BR": "'{param}' precisa de exatamente um entre 'id' (um arquivo enviado com POST /media) e 'link'.",
+        "es": "'{param}' necesita exactamente uno de 'id' (un archivo subido con POST /media) y 'link'.",
+    },
+    "error.template_parameters_invalid.media_id": {
+        "en": "'{param}' must be the id of a file uploaded with POST /media (med_…).",
+        "pt-BR": "'{param}' deve ser o id de um arquivo enviado com POST /media (med_…).",
+        "es": "'{param}' debe ser el id de un archivo subido con POST /media (med_…).",
+    },
+    "error.template_parameters_invalid.media_file": {
+        "en": "'{param}' names no file of this account that can be sent as {kind}.",
+        "pt-BR": "'{param}' não indica nenhum arquivo desta conta que possa ser enviado como {kind}.",
+        "es": "'{param}' no indica ningún archivo de esta cuenta que se pueda enviar como {kind}.",
+    },
+    "error.template_parameters_invalid.link": {
+        "en": "'{param}' must be a public http(s) URL of at most 2048 characters.",
+        "pt-BR": "'{param}' deve ser uma URL http(s) pública de no máximo 2048 caracteres.",
+        "es": "'{param}' debe ser una URL http(s) pública de como máximo 2048 caracteres.",
+    },
+    "error.template_parameters_invalid.button_index": {
+        "en": "'{param}' must be the index of one of the template's {count} button(s), from 0.",
+        "pt-BR": "'{param}' deve ser o índice de um dos {count} botão(ões) do modelo, a partir de 0.",
+        "es": "'{param}' debe ser el índice de uno de los {count} botón(es) de la plantilla, desde 0.",
+    },
+    "error.template_parameters_invalid.sub_type": {
+        "en": "'{param}': the template's button {index} is sent with sub_type '{expected}'.",
+        "pt-BR": "'{param}': o botão {index} do modelo é enviado com sub_type '{expected}'.",
+        "es": "'{param}': el botón {index} de la plantilla se envía con sub_type '{expected}'.",
+    },
+    "error.template_parameters_invalid.missing": {
+        "en": "'{param}': the template's {component} has variables: add its component with their values.",
+        "pt-BR": "'{param}': o {component} do modelo tem variáveis: adicione o componente com os valores delas.",
+        "es": "'{param}': el {component} de la plantilla tiene variables: agrega su componente con sus valores.",
+    },
     "error.not_on_whatsapp": {
         "en": "The recipient is not on WhatsApp.",
         "pt-BR": "O destinatário não tem WhatsApp.",

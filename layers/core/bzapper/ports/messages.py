@@ -33,9 +33,18 @@ class MessageStore(Protocol):
 
     def find_by_wa_id(self, wa_message_id: str, instance_id: str) -> str | None: ...
 
-    def apply_status(self, message_id: str, status: str, at: int, error_code: str | None = None) -> MessageView | None:
+    def apply_status(
+        self,
+        message_id: str,
+        status: str,
+        at: int,
+        error_code: str | None = None,
+        *,
+        pricing: dict[str, Any] | None = None,
+    ) -> MessageView | None:
         """Moves the status forward only (None when it would not move: a late or repeated report); a failure
-        refunds the price once."""
+        refunds the price once. `pricing` is stored unless the message has one already (Meta prices a message
+        once), in the same write; the first delivered (or read) status counts it in usage under its category."""
         ...
 
     def record_edit(self, message_id: str, field: str, body: str, at: int) -> None: ...

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from bzapper.ports.messages import IdempotencyStore, JobQueue, MessageStore, RateLimitStore
     from bzapper.ports.sandbox import SandboxWorld
     from bzapper.ports.sealing import SealerSource
+    from bzapper.ports.templates import TemplateSource, TemplateStore
     from bzapper.ports.webhooks import DeliveryJobs, DeliveryStore, HttpClient, WebhookStore
 
 
@@ -55,3 +56,7 @@ class Services:
     tokens: TokenVerifier | None
     revocations: SessionRevocations
     mailer: Mailer
+    templates: TemplateStore
+    """Each Cloud API number's message templates, as last read from its WhatsApp Business Account."""
+    template_source: TemplateSource | None = None
+    """Reads a number's templates from its account (the Cloud API engine's); None: the stored copy only."""

@@ -132,6 +132,7 @@ def record_inbound(services: Services, event: dict[str, Any]) -> None:
         at=at,
         preview=_preview(message_id, "outbound" if from_me else "inbound", message_type, content, at),
         unread=counts_as_unread(message_type, from_me),
+        inbound=not from_me and kind != GROUP,
     )
     if services.inbox.add_received(message, entry, count_usage=not from_me):
         telemetry.count("MessagesReceived")

@@ -19,7 +19,7 @@ from bzapper.services.statuses import apply_report
 
 logger = logging.getLogger(__name__)
 
-_STATUS_FIELDS = ("instance_id", "wa_message_id", "status", "at", "message_id", "error_code")
+_STATUS_FIELDS = ("instance_id", "wa_message_id", "status", "at", "message_id", "error_code", "pricing")
 
 
 def apply_worker_report(services: Services, body: dict[str, Any]) -> None:

@@ -31,6 +31,7 @@ from bzapper.domain.sending import Accepted, CommitRejected, SendDraft
 from bzapper.services.container import Services
 from bzapper.services.instances import owned_ref
 from bzapper.services.media import media_for_send
+from bzapper.services.templates import check_engine, check_window, template_content
 
 logger = logging.getLogger(__name__)
 
@@ -88,6 +89,7 @@ def send_message(services: Services, principal: Principal, draft: SendDraft) -> 
 
     instance_id = draft.instance_id or _chosen_number(services, principal, recipient.jid)
     instance = owned_ref(services, principal, instance_id)
+    check_engine(instance, draft.type)
 
     plan = plan_named(principal.plan)
     rate = services.rate_limits.take(f"sends:{principal.account_id}:{principal.mode}", Bucket(plan.sends_per_minute))
@@ -173,8 +175,12 @@ def _resolved(
     mention_jids: list[str],
 ) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """The message's content with every reference resolved, and its job's content when it differs (an OTP:
-    the record keeps the mask, the job carries the sealed code). Runs after the idempotency lock."""
+    the record keeps the mask, the job carries the sealed code). Runs after the idempotency lock, as does the
+    customer service window's check (a replay answers what the first request got, whatever the window now)."""
+    check_window(services, instance, recipient, draft.type)
     content = dict(draft.content or {})
+    if draft.type == "template":
+        content = template_content(services, principal, instance, content.get("template") or {})
     if draft.changes is not None:
         content.update(_change(services, draft))
     if draft.media is not None:

@@ -10,6 +10,7 @@ from bzapper.domain.clock import now_ms
 from bzapper.domain.events import envelope
 from bzapper.domain.model import MessageView, StatusReport, wallet_id
 from bzapper.domain.plans import CURRENCY, plan_named
+from bzapper.domain.pricing import pricing_of
 from bzapper.domain.statuses import TERMINAL_FAILURES, MessageStatus
 from bzapper.services import inbox
 from bzapper.services.changes import change_events
@@ -28,7 +29,9 @@ def apply_report(services: Services, report: StatusReport) -> None:
         # A receipt for a message we did not send (sent from the phone itself): nothing to update.
         logger.info("receipt for an unknown WhatsApp id", extra={"instance_id": report.instance_id})
         return
-    view = services.messages.apply_status(message_id, report.status, report.at, report.error_code)
+    view = services.messages.apply_status(
+        message_id, report.status, report.at, report.error_code, pricing=pricing_of(report.pricing)
+    )
     if view is None:
         view = services.messages.get(message_id)
         if view is None or report.status not in {status for status, _ in view.history}:
@@ -105,6 +108,8 @@ def status_event(view: MessageView, status: str, at: int) -> dict[str, Any]:
     }
     if view.error_code and status == MessageStatus.FAILED:
         data["error"] = {"code": view.error_code}
+    if view.pricing:
+        data["pricing"] = view.pricing
     return envelope(
         f"message.{status}",
         at_ms=at,

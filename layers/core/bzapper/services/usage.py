@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from bzapper.domain.errors import validation_failed
 from bzapper.domain.model import Principal
-from bzapper.domain.usage import METRICS
+from bzapper.domain.usage import COUNTERS
 from bzapper.services.container import Services
 from bzapper.services.instances import owned_ref
 
@@ -72,7 +72,7 @@ def usage_report(
     buckets: dict[datetime, dict[str, int]] = {}
     cursor = first
     while cursor <= last:
-        buckets[cursor] = dict.fromkeys(METRICS, 0)
+        buckets[cursor] = dict.fromkeys(COUNTERS, 0)
         cursor += STEP[granularity]
     rows = services.usage.hourly(
         principal.account_id, principal.livemode, since.strftime("%Y-%m-%dT%H"), until.strftime("%Y-%m-%dT%H")
@@ -84,11 +84,11 @@ def usage_report(
             continue  # a key limited to some numbers counts only theirs
         moment = _floor(datetime.strptime(row.hour, "%Y-%m-%dT%H").replace(tzinfo=UTC), granularity)
         if moment in buckets:
-            for metric in METRICS:
+            for metric in COUNTERS:
                 buckets[moment][metric] += row.counts.get(metric, 0)
 
-    totals = dict.fromkeys(METRICS, 0)
+    totals = dict.fromkeys(COUNTERS, 0)
     for counts in buckets.values():
-        for metric in METRICS:
+        for metric in COUNTERS:
             totals[metric] += counts[metric]
     return UsageReport(granularity, since, until, instance_id, buckets, totals)

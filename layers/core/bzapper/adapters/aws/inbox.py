@@ -244,6 +244,7 @@ def _row(item: ConversationModel) -> ConversationRow:
         unread_count=int(item.unread_count or 0),
         read_through=item.read_through,
         created_at=int(item.created_at or 0),
+        last_inbound_at=int(item.last_inbound_at) if item.last_inbound_at is not None else None,
     )
 
 
@@ -269,6 +270,12 @@ def _tiers(entry: ThreadEntry) -> list[tuple[list[Action], Condition | None]]:
         ConversationModel.last_sort.set(entry.sort),
         ConversationModel.last_message.set(entry.preview),
     ]
+    late: list[Action] = []
+    if entry.inbound:
+        # The window opens at the contact's newest message: set outright when this one is the newest of the row;
+        # one older than the row's newest only fills a row that has none (an update expression has no max()).
+        newest.append(ConversationModel.last_inbound_at.set(entry.at))
+        late.append(ConversationModel.last_inbound_at.set(ConversationModel.last_inbound_at | entry.at))
     tiers: list[tuple[list[Action], Condition | None]] = [
         (
             common + newest + unread,
@@ -279,11 +286,11 @@ def _tiers(entry: ThreadEntry) -> list[tuple[list[Action], Condition | None]]:
         # Older than the preview but not yet read: still one more unread message.
         tiers.append(
             (
-                common + unread,
+                common + late + unread,
                 ConversationModel.read_through.does_not_exist() | (ConversationModel.read_through < entry.sort),
             )
         )
-    tiers.append((common, None))  # older than what was already read: nothing more to count
+    tiers.append((common + late, None))  # older than what was already read: nothing more to count
     return tiers
 
 

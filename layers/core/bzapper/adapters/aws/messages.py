@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import random
 import time
+from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
@@ -18,6 +19,7 @@ from bzapper.domain.clock import now_ms
 from bzapper.domain.idempotency import TTL_SECONDS, IdempotencyLock
 from bzapper.domain.ids import new_id
 from bzapper.domain.model import MessageView, OutboundMessage, wallet_id
+from bzapper.domain.pricing import PRICED_AT, pricing_metrics
 from bzapper.domain.sending import Accepted, CommitRejected
 from bzapper.domain.statuses import RANK, TERMINAL_FAILURES, MessageStatus, rank, ranks_below
 
@@ -164,11 +166,22 @@ class MessageStore:
             return item.message_id
         return None
 
-    def apply_status(self, message_id: str, status: str, at: int, error_code: str | None = None) -> MessageView | None:
+    def apply_status(
+        self,
+        message_id: str,
+        status: str,
+        at: int,
+        error_code: str | None = None,
+        *,
+        pricing: dict[str, Any] | None = None,
+    ) -> MessageView | None:
         """Forward-only: the updated message when applied, None when it is already at or past `status`.
 
         Counted statuses update their usage counter in the same transaction, and a final failure refunds
-        the send's price there too: whatever the redeliveries, each happens exactly once.
+        the send's price there too: whatever the redeliveries, each happens exactly once. `pricing` is set
+        in the same update unless one is stored (if_not_exists: no read, no extra write); the first
+        delivered (or read) status adds the message to its pricing category's counters in the usage update
+        it already makes, under a condition that no earlier transition reached delivered.
         """
         new = MessageStatus(status)
         actions = [
@@ -182,6 +195,8 @@ class MessageStore:
             actions += [MessageModel.outbox_bucket.remove(), MessageModel.outbox_due.remove()]
         if error_code:
             actions.append(MessageModel.error.set({"code": error_code}))
+        if pricing:
+            actions.append(MessageModel.pricing.set(MessageModel.pricing | pricing))
         condition = MessageModel.status_rank.is_in(*ranks_below(new))
         counted = _COUNTED.get(new)
         if counted is None:
@@ -192,19 +207,32 @@ class MessageStore:
             current = MessageModel.get(message_id, consistent_read=True)
         except DoesNotExist:
             return None
-        try:
-            with TransactWrite(connection=dynamodb_connection()) as tx:
-                tx.update(MessageModel(message_id), actions=actions, condition=condition)
-                usage_add(tx, current.account_id, current.livemode, current.instance_id, at, [counted])
-                if new in TERMINAL_FAILURES and current.price:
-                    wallet = wallet_id(current.account_id, "live" if current.livemode else "test")
-                    ledger_put(tx, wallet, int(current.price), "refund", message_id, at, once=f"refund_{message_id}")
-                    balance_add(tx, wallet, int(current.price))
-        except TransactWriteError as error:
-            if any(r is not None and r.code == "ConditionalCheckFailed" for r in error.cancellation_reasons or []):
-                return None
-            raise
-        return self.get(message_id)
+        priced: tuple[str, ...] = ()
+        if new in PRICED_AT and int(current.status_rank) < RANK[MessageStatus.DELIVERED]:
+            priced = pricing_metrics(current.pricing or pricing)
+        while True:
+            # Counting the category is once per message: its condition says no transition reached delivered
+            # (a `read` alone would also pass after a concurrent `delivered`); failing that, the status
+            # still applies, uncounted.
+            guard = MessageModel.status_rank.is_in(*ranks_below(MessageStatus.DELIVERED)) if priced else condition
+            try:
+                with TransactWrite(connection=dynamodb_connection()) as tx:
+                    tx.update(MessageModel(message_id), actions=actions, condition=guard)
+                    usage_add(tx, current.account_id, current.livemode, current.instance_id, at, [counted, *priced])
+                    if new in TERMINAL_FAILURES and current.price:
+                        wallet = wallet_id(current.account_id, "live" if current.livemode else "test")
+                        ledger_put(
+                            tx, wallet, int(current.price), "refund", message_id, at, once=f"refund_{message_id}"
+                        )
+                        balance_add(tx, wallet, int(current.price))
+            except TransactWriteError as error:
+                if any(r is not None and r.code == "ConditionalCheckFailed" for r in error.cancellation_reasons or []):
+                    if priced:
+                        priced = ()
+                        continue
+                    return None
+                raise
+            return self.get(message_id)
 
     def record_edit(self, message_id: str, field: str, body: str, at: int) -> None:
         """An edit of this message reached WhatsApp at `at`: its content shows the new text. A redelivered
@@ -307,4 +335,5 @@ def _view(item: MessageModel) -> MessageView:
         direction=item.direction or "outbound",
         edited_at=int(item.edited_at) if item.edited_at is not None else None,
         deleted_at=int(item.deleted_at) if item.deleted_at is not None else None,
+        pricing=item.pricing or None,
     )

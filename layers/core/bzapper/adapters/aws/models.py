@@ -251,6 +251,8 @@ class MessageModel(Model):
     outbox_attempts = NumberAttribute(default=0)
     edited_at = NumberAttribute(null=True)
     deleted_at = NumberAttribute(null=True)
+    pricing = JSONAttribute(null=True)
+    """What Meta said it costs, from the first status report carrying it: {"category", "billable", "model"}."""
     outbox = OutboxIndex()
     by_wa_id = ByWhatsAppId()
     # The inbox (docs/inbox.md). On inbound messages `to_jid` is the chat's JID, like `chat_jid`.
@@ -292,6 +294,17 @@ class UsageModel(Model):
     failed = NumberAttribute(default=0)
     inbound = NumberAttribute(default=0)
     webhook_deliveries = NumberAttribute(default=0)
+    # Delivered messages by Meta's pricing category (bzapper.domain.pricing), and the billable ones among them.
+    priced_marketing = NumberAttribute(default=0)
+    billable_marketing = NumberAttribute(default=0)
+    priced_utility = NumberAttribute(default=0)
+    billable_utility = NumberAttribute(default=0)
+    priced_authentication = NumberAttribute(default=0)
+    billable_authentication = NumberAttribute(default=0)
+    priced_service = NumberAttribute(default=0)
+    billable_service = NumberAttribute(default=0)
+    priced_other = NumberAttribute(default=0)
+    billable_other = NumberAttribute(default=0)
 
 
 class RateLimitModel(Model):
@@ -462,4 +475,23 @@ class ConversationModel(Model):
     read_through = UnicodeAttribute(null=True)
     """The `chat_sort` up to which the conversation was marked read: inbound messages at or before it are read."""
     created_at = NumberAttribute(null=True)
+    last_inbound_at = NumberAttribute(null=True)
+    """When the contact last wrote: Meta's customer service window (bzapper.domain.service_window)."""
     by_activity = ConversationsByActivity()
+
+
+class TemplateModel(Model):
+    """A number's message templates as last read from its WhatsApp Business Account: one item per (name,
+    language), and one `#synced` item holding when (docs/templates.md)."""
+
+    Meta = _meta("templates")
+    instance_id = UnicodeAttribute(hash_key=True)
+    key = UnicodeAttribute(range_key=True)
+    """`<name>#<language>`, or `#synced`."""
+    name = UnicodeAttribute(null=True)
+    language = UnicodeAttribute(null=True)
+    category = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(null=True)
+    components = JSONAttribute(null=True)
+    template_id = UnicodeAttribute(null=True)
+    synced_at = NumberAttribute(null=True)

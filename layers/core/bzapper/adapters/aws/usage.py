@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from pynamodb.transactions import TransactWrite
 
 from bzapper.adapters.aws.models import UsageModel
-from bzapper.domain.usage import METRICS, UsageRow, hour_of
+from bzapper.domain.usage import COUNTERS, UsageRow, hour_of
 
 
 def counter_id(account_id: str, livemode: bool) -> str:
@@ -18,7 +18,7 @@ def usage_add(
     tx: TransactWrite, account_id: str, livemode: bool, instance_id: str, at_ms: int, metrics: Iterable[str]
 ) -> None:
     """Adds one to each metric, inside the transaction that makes the fact true: counted exactly once."""
-    attributes = {name: getattr(UsageModel, name) for name in METRICS}
+    attributes = {name: getattr(UsageModel, name) for name in COUNTERS}
     tx.update(
         UsageModel(counter_id(account_id, livemode), f"{hour_of(at_ms)}#{instance_id}"),
         actions=[attributes[name].add(1) for name in metrics],
@@ -33,7 +33,7 @@ class UsageStore:
             counter_id(account_id, livemode), UsageModel.bucket.between(from_hour, to_hour + "#\uffff")
         ):
             hour, _, instance_id = item.bucket.partition("#")
-            rows.append(UsageRow(hour, instance_id, {name: int(getattr(item, name) or 0) for name in METRICS}))
+            rows.append(UsageRow(hour, instance_id, {name: int(getattr(item, name) or 0) for name in COUNTERS}))
         return rows
 
     def increment(

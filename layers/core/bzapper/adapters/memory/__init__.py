@@ -41,6 +41,7 @@ from bzapper.adapters.memory.messages import (
 )
 from bzapper.adapters.memory.sandbox import MemorySandboxWorld
 from bzapper.adapters.memory.sealing import MemorySealer, MemorySealerSource
+from bzapper.adapters.memory.templates import MemoryTemplateSource, MemoryTemplateStore
 from bzapper.adapters.memory.webhooks import (
     MemoryDeliveryJobs,
     MemoryDeliveryStore,
@@ -101,6 +102,8 @@ class MemoryFakes:
     tokens: MemoryTokenVerifier
     revocations: MemorySessionRevocations
     mailer: MemoryMailer
+    templates: MemoryTemplateStore
+    template_source: MemoryTemplateSource
 
     @cached_property
     def services(self) -> Services:
@@ -134,6 +137,8 @@ class MemoryFakes:
             tokens=self.tokens,
             revocations=self.revocations,
             mailer=self.mailer,
+            templates=self.templates,
+            template_source=self.template_source,
         )
 
 
@@ -194,6 +199,8 @@ def memory_fakes(
         tokens=MemoryTokenVerifier(identity),
         revocations=MemorySessionRevocations(clock),
         mailer=MemoryMailer(),
+        templates=MemoryTemplateStore(),
+        template_source=MemoryTemplateSource(),
     )
 
 

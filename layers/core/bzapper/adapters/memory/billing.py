@@ -28,7 +28,7 @@ from bzapper.domain.cursors import decode_cursor, encode_cursor
 from bzapper.domain.ids import new_id
 from bzapper.domain.keys import Mode
 from bzapper.domain.model import wallet_id
-from bzapper.domain.usage import METRICS, UsageRow, hour_of
+from bzapper.domain.usage import COUNTERS, UsageRow, hour_of
 from bzapper.ports.billing import PaymentProvider
 
 # Wallets ---------------------------------------------------------------------------------------------
@@ -298,7 +298,7 @@ class MemoryUsageStore(Faults):
         for bucket, counts in rows:
             if from_hour <= bucket <= to_hour + "#\uffff":
                 hour, _, instance_id = bucket.partition("#")
-                found.append(UsageRow(hour, instance_id, {name: counts.get(name, 0) for name in METRICS}))
+                found.append(UsageRow(hour, instance_id, {name: counts.get(name, 0) for name in COUNTERS}))
         return found
 
     def increment(
@@ -313,7 +313,7 @@ class MemoryUsageStore(Faults):
     ) -> None:
         counts = self._rows.setdefault((_counter_id(account_id, livemode), f"{hour_of(at_ms)}#{instance_id}"), {})
         for metric in metrics:
-            if metric not in METRICS:
+            if metric not in COUNTERS:
                 raise ValueError(f"unknown usage metric {metric!r}")  # the table has no such attribute
             counts[metric] = counts.get(metric, 0) + 1
 

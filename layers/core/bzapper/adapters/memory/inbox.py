@@ -234,9 +234,13 @@ class MemoryInboxStore(Faults):
                 last_sort=entry.sort,
                 last_message=dict(entry.preview),
                 unread_count=row.unread_count + unread,
+                last_inbound_at=entry.at if entry.inbound else row.last_inbound_at,
             )
-        elif entry.unread and (row.read_through is None or row.read_through < entry.sort):
-            row = replace(row, unread_count=row.unread_count + 1)
+        else:
+            if entry.inbound and row.last_inbound_at is None:  # as DynamoDB's if_not_exists: no max() there
+                row = replace(row, last_inbound_at=entry.at)
+            if entry.unread and (row.read_through is None or row.read_through < entry.sort):
+                row = replace(row, unread_count=row.unread_count + 1)
         self.rows[key] = row
 
 

@@ -21,6 +21,7 @@ from bzapper.adapters.memory.instances import MemoryInstanceStore
 from bzapper.domain.clock import now_ms
 from bzapper.domain.idempotency import LOCK_SECONDS, TTL_SECONDS, IdempotencyLock, StoredResponse
 from bzapper.domain.model import MessageView, OutboundMessage, wallet_id
+from bzapper.domain.pricing import PRICED_AT, pricing_metrics
 from bzapper.domain.ratelimit import Bucket, Decision
 from bzapper.domain.sending import Accepted, CommitRejected
 from bzapper.domain.statuses import RANK, TERMINAL_FAILURES, MessageStatus, rank, ranks_below
@@ -66,6 +67,7 @@ class StoredMessage:
     chat_jid: str | None = None
     from_me: bool = False
     sender: dict[str, Any] = field(default_factory=dict)
+    pricing: dict[str, Any] | None = None
 
     def view(self) -> MessageView:
         return MessageView(
@@ -87,6 +89,7 @@ class StoredMessage:
             direction=self.direction,
             edited_at=self.edited_at,
             deleted_at=self.deleted_at,
+            pricing=dict(self.pricing) if self.pricing else None,
         )
 
     def outbound(self) -> OutboundMessage:
@@ -268,8 +271,16 @@ class MemoryMessageStore(Faults):
                     return row.message_id
         return None
 
-    def apply_status(self, message_id: str, status: str, at: int, error_code: str | None = None) -> MessageView | None:
-        self._enter("apply_status", message_id, status, at, error_code)
+    def apply_status(
+        self,
+        message_id: str,
+        status: str,
+        at: int,
+        error_code: str | None = None,
+        *,
+        pricing: dict[str, Any] | None = None,
+    ) -> MessageView | None:
+        self._enter("apply_status", message_id, status, at, error_code, pricing=pricing)
         new = MessageStatus(status)
         with self._lock:
             row = self.rows.get(message_id)
@@ -279,6 +290,7 @@ class MemoryMessageStore(Faults):
             refund = new in TERMINAL_FAILURES and row.price > 0
             if refund and self._wallets._used_locked(wallet, f"refund_{message_id}"):
                 return None  # the refund's guard cancels the whole transaction, as in DynamoDB
+            first_delivery = new in PRICED_AT and row.status_rank < RANK[MessageStatus.DELIVERED]
             row.status, row.status_rank = new.value, rank(new)
             row.history.append((new.value, at))
             row.updated_at = self._clock()
@@ -286,9 +298,12 @@ class MemoryMessageStore(Faults):
                 row.outbox_due = None  # a worker has it (or it is over): the sweeper stops looking
             if error_code:
                 row.error_code = error_code
+            if pricing and row.pricing is None:
+                row.pricing = dict(pricing)  # the first report that carries it: Meta prices a message once
             counted = _COUNTED.get(new)
             if counted:
-                self._usage._add_locked(row.account_id, row.livemode, row.instance_id, at, (counted,))
+                priced = pricing_metrics(row.pricing) if first_delivery else ()
+                self._usage._add_locked(row.account_id, row.livemode, row.instance_id, at, (counted, *priced))
             if refund:
                 self._wallets._post_locked(wallet, row.price, "refund", message_id, at, once=f"refund_{message_id}")
             return row.view()

@@ -7,6 +7,7 @@ from typing import Any
 
 from bzapper.domain.clock import iso
 from bzapper.domain.plans import CURRENCY
+from bzapper.domain.usage import METRICS, pricing_summary
 from bzapper.services.entitlements import Standing
 from bzapper.services.usage import UsageReport
 
@@ -42,6 +43,10 @@ def usage_out(report: UsageReport) -> dict[str, Any]:
         "from": _at(report.since),
         "to": _at(report.until),
         "instance_id": report.instance_id,
-        "data": [{"start": _at(moment), **counts} for moment, counts in report.buckets.items()],
-        "totals": {"start": _at(report.first), **report.totals},
+        "data": [_bucket(moment, counts) for moment, counts in report.buckets.items()],
+        "totals": _bucket(report.first, report.totals),
     }
+
+
+def _bucket(moment: datetime, counts: dict[str, int]) -> dict[str, Any]:
+    return {"start": _at(moment), **{name: counts[name] for name in METRICS}, "pricing": pricing_summary(counts)}

@@ -4,7 +4,7 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel
 
 from bzapper.api.auth import authenticate
@@ -33,6 +33,7 @@ from bzapper.api.schemas.messages import (
     SendTextRequest,
     SendVideoRequest,
 )
+from bzapper.api.schemas.templates import SendTemplateRequest, TemplateList, TemplateOut
 from bzapper.bootstrap import services
 from bzapper.domain.clock import iso
 from bzapper.domain.errors import validation_failed
@@ -41,13 +42,29 @@ from bzapper.domain.model import MessageView, Principal
 from bzapper.domain.sending import SendDraft
 from bzapper.services.otp import OtpRequest, send_otp
 from bzapper.services.sending import INTERACTIVE_TYPES, SendResult, change_message, read_message, send_message
+from bzapper.services.templates import list_templates as templates_of
 
 router = APIRouter(tags=["messages"], route_class=JsonRoute)
 
 MESSAGE_ID = Path(examples=["msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q"])
 
-SEND_ERRORS = error_responses(401, 402, 404, 409, 413, 422, 429, 503)
-INTERACTIVE_ERRORS = error_responses(401, 402, 403, 404, 409, 413, 422, 429, 503)
+_SEND_422 = (
+    "Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`; `not_supported` when the "
+    "number's engine cannot send the type (named in the message: templates need a Cloud API number); on a Cloud "
+    "API number, `outside_customer_service_window` for any type but a template when the contact has not written "
+    "in 24 hours, and for a template `template_not_found`, `template_not_approved` or "
+    "`template_parameters_invalid` (docs/templates.md)."
+)
+
+
+def _send_errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    responses = error_responses(*statuses)
+    responses[422] = {**responses[422], "description": _SEND_422}
+    return responses
+
+
+SEND_ERRORS = _send_errors(401, 402, 404, 409, 413, 422, 429, 503)
+INTERACTIVE_ERRORS = _send_errors(401, 402, 403, 404, 409, 413, 422, 429, 503)
 
 
 def _media_source(request: Any) -> MediaSource | None:
@@ -126,6 +143,7 @@ SENDS: tuple[tuple[str, type[BaseModel], str], ...] = (
     ("reaction", SendReactionRequest, "React to a message (or remove the reaction)"),
     ("buttons", SendButtonsRequest, "Send reply buttons (experimental)"),
     ("list", SendListRequest, "Send a list (experimental)"),
+    ("template", SendTemplateRequest, "Send a message template (Cloud API numbers)"),
 )
 
 
@@ -201,6 +219,30 @@ def send_otp_message(
     if result.code is not None:
         return OtpAccepted(**accepted.model_dump(), code=result.code)
     return OtpAccepted(**accepted.model_dump())
+
+
+# --- Templates (Cloud API numbers) ---------------------------------------------------------------------
+
+
+@router.get(
+    "/templates",
+    response_model=TemplateList,
+    summary="List a Cloud API number's message templates",
+    description="Every template of the number's WhatsApp Business Account, in every language and review state, "
+    "as last read from Meta (read again when older than 5 minutes). 422 `not_supported` for a sandbox or "
+    "linked-device number: templates are the Cloud API's (docs/templates.md).",
+    responses=error_responses(401, 404, 422, 503),
+)
+def list_templates(
+    principal: Principal = Depends(authenticate),
+    instance_id: str = Query(min_length=1, max_length=64, examples=["inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q"]),
+) -> TemplateList:
+    found = templates_of(services(), principal, instance_id)
+    return TemplateList(
+        instance_id=instance_id,
+        data=[TemplateOut(**template.to_json()) for template in found.templates],
+        synced=iso(found.synced_at) if found.synced_at else None,
+    )
 
 
 # --- Reading, editing, deleting ------------------------------------------------------------------------
@@ -293,6 +335,7 @@ def message_out(view: MessageView) -> MessageOut:
         updated=iso(view.updated_at),
         edited=iso(view.edited_at) if view.edited_at else None,
         deleted=iso(view.deleted_at) if view.deleted_at else None,
+        pricing=view.pricing,  # type: ignore[arg-type]
     )
 
 

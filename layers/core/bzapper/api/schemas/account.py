@@ -72,6 +72,22 @@ class Entitlements(BaseModel):
     )
 
 
+class PricedCount(BaseModel):
+    messages: int = Field(description="Messages delivered in this category.")
+    billable: int = Field(description="Those Meta said it bills.")
+
+
+class UsagePricing(BaseModel):
+    """Delivered messages by the pricing category Meta reported on their statuses (Cloud API numbers only;
+    docs/templates.md). A category Meta adds later counts as `other`."""
+
+    marketing: PricedCount
+    utility: PricedCount
+    authentication: PricedCount
+    service: PricedCount
+    other: PricedCount
+
+
 class UsageBucket(BaseModel):
     start: str
     sends: int
@@ -81,6 +97,7 @@ class UsageBucket(BaseModel):
     failed: int
     inbound: int
     webhook_deliveries: int
+    pricing: UsagePricing
 
 
 class UsageReport(BaseModel):
@@ -109,6 +126,13 @@ class UsageReport(BaseModel):
                         "failed": 1,
                         "inbound": 12,
                         "webhook_deliveries": 55,
+                        "pricing": {
+                            "marketing": {"messages": 0, "billable": 0},
+                            "utility": {"messages": 5, "billable": 5},
+                            "authentication": {"messages": 3, "billable": 3},
+                            "service": {"messages": 2, "billable": 0},
+                            "other": {"messages": 0, "billable": 0},
+                        },
                     }
                 ],
                 "totals": {
@@ -120,6 +144,13 @@ class UsageReport(BaseModel):
                     "failed": 1,
                     "inbound": 12,
                     "webhook_deliveries": 55,
+                    "pricing": {
+                        "marketing": {"messages": 0, "billable": 0},
+                        "utility": {"messages": 5, "billable": 5},
+                        "authentication": {"messages": 3, "billable": 3},
+                        "service": {"messages": 2, "billable": 0},
+                        "other": {"messages": 0, "billable": 0},
+                    },
                 },
             }
         },

@@ -33,12 +33,21 @@ class MessageEventError(BaseModel):
     )
 
 
+class MessagePricing(BaseModel):
+    category: str
+    billable: bool
+    model: str | None
+
+
 class MessageEventData(BaseModel):
     message_id: str
     status: MessageStatusName
     to: str
     client_reference: str | None
     error: MessageEventError | None = None
+    pricing: MessagePricing | None = Field(
+        default=None, description="What Meta said it costs (Cloud API numbers), once a status reported it."
+    )
 
 
 class MessageEvent(EventBase):

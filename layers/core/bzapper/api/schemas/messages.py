@@ -62,6 +62,14 @@ class MessageAccepted(BaseModel):
     )
 
 
+class PricingOut(BaseModel):
+    """Meta's pricing of a message, as its status webhooks reported it (docs/templates.md)."""
+
+    category: str = Field(description="`marketing`, `utility`, `authentication` or `service` (or a newer one).")
+    billable: bool
+    model: str | None = Field(description="Meta's pricing model (`PMP`: per message).")
+
+
 class MessageOut(BaseModel):
     message_id: str
     instance_id: str
@@ -81,6 +89,9 @@ class MessageOut(BaseModel):
     updated: str
     edited: str | None = Field(default=None, description="When an edit of it reached WhatsApp (the latest).")
     deleted: str | None = Field(default=None, description="When its deletion for everyone reached WhatsApp.")
+    pricing: PricingOut | None = Field(
+        default=None, description="What Meta said it costs (Cloud API numbers), from its first priced status."
+    )
 
     model_config = ConfigDict(
         json_schema_extra={

@@ -19,6 +19,7 @@ from functools import cache
 from typing import Any
 
 from bzapper.domain.engine import EngineEvent, EventSink, NotConnected, PermanentFailure, ServerAck, SessionSpec
+from bzapper.domain.instances import can_send
 from bzapper.engines.sandbox import derived
 from bzapper.engines.sandbox.client import SandboxNetworkClient, SandboxNetworkError
 
@@ -118,6 +119,9 @@ class SandboxEngine:
         return self._send(job)
 
     def _send(self, job: dict[str, Any]) -> ServerAck:
+        if not can_send("sandbox", job["type"]):
+            # Refused at accept time; a job that got here anyway fails (refunded), as whatsmeow's does.
+            raise PermanentFailure("not_supported")
         content = job["content"]
         if job["type"] != "otp":
             return self._deliver(job, job["wa_message_id"], {"type": job["type"], **content})
