@@ -14,8 +14,11 @@ class InstanceStatus(StrEnum):
     FAILED = "failed"
 
 
-ENGINES = ("sandbox", "whatsmeow")
-TEST_ENGINES = frozenset({"sandbox"})
+ENGINES = ("sandbox", "whatsmeow", "cloud")
+TEST_ENGINES = frozenset({"sandbox", "cloud"})
+"""A test key's `cloud` number talks to the simulated Graph API of the sandbox network, never to Meta."""
+SESSION_ENGINES = frozenset({"sandbox", "whatsmeow"})
+"""Engines a session worker holds; a `cloud` number has no session (Graph is called from the functions)."""
 LIVE_DEFAULT_ENGINE = "whatsmeow"
 
 

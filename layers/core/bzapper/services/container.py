@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     # not all of them at its cold start.
     from bzapper.ports.accounts import AccountStore, KeyStore
     from bzapper.ports.billing import CheckoutStore, PaymentGateway, UsageStore, WalletStore
+    from bzapper.ports.cloud import CloudApi, CloudNumbers
     from bzapper.ports.events import EventLog, EventPublisher, FenceChecker, ReportSink
     from bzapper.ports.identity import IdentityProvider, Mailer, SessionRevocations, TokenVerifier
     from bzapper.ports.inbox import IdentityStore, InboxStore
@@ -55,3 +56,6 @@ class Services:
     tokens: TokenVerifier | None
     revocations: SessionRevocations
     mailer: Mailer
+    cloud: CloudApi
+    """Meta's Graph API, for the numbers of engine `cloud`."""
+    cloud_numbers: CloudNumbers

@@ -429,8 +429,17 @@ def mark_conversation_read(services: Services, principal: Principal, instance_id
                 logger.warning("group message with no sender: no read receipt", extra={"instance_id": instance_id})
                 continue
             receipts[(chat_jid, sender_jid)].append(message.wa_message_id)
+    if instance.engine == "cloud":
+        # No shard holder: the Graph API is called from here, once per conversation (services/cloud.py).
+        from bzapper.services import cloud
+
+        for wa_ids in receipts.values():
+            cloud.mark_read(services, instance.instance_id, wa_ids)
+        receipts_by_holder: dict[tuple[str, str | None], list[str]] = {}
+    else:
+        receipts_by_holder = receipts
     # Fire and forget: the shard's holder sends them in order with the instance's other operations.
-    for (chat_jid, sender_jid), wa_ids in receipts.items():
+    for (chat_jid, sender_jid), wa_ids in receipts_by_holder.items():
         participant = {"sender_jid": sender_jid} if sender_jid else {}
         for start in range(0, len(wa_ids), RECEIPTS_PER_COMMAND):
             batch = wa_ids[start : start + RECEIPTS_PER_COMMAND]

@@ -22,6 +22,7 @@ from bzapper.adapters.memory.billing import (
     MemoryWalletStore,
 )
 from bzapper.adapters.memory.clock import ManualClock
+from bzapper.adapters.memory.cloud import MemoryCloudApi, MemoryCloudNumbers
 from bzapper.adapters.memory.events import MemoryEventLog, MemoryEventPublisher, MemoryFenceChecker, MemoryReportSink
 from bzapper.adapters.memory.faults import Call, ConditionFailed, Faults
 from bzapper.adapters.memory.identity import (
@@ -101,6 +102,8 @@ class MemoryFakes:
     tokens: MemoryTokenVerifier
     revocations: MemorySessionRevocations
     mailer: MemoryMailer
+    cloud: MemoryCloudApi
+    cloud_numbers: MemoryCloudNumbers
 
     @cached_property
     def services(self) -> Services:
@@ -134,6 +137,8 @@ class MemoryFakes:
             tokens=self.tokens,
             revocations=self.revocations,
             mailer=self.mailer,
+            cloud=self.cloud,
+            cloud_numbers=self.cloud_numbers,
         )
 
 
@@ -194,6 +199,8 @@ def memory_fakes(
         tokens=MemoryTokenVerifier(identity),
         revocations=MemorySessionRevocations(),
         mailer=MemoryMailer(),
+        cloud=MemoryCloudApi(),
+        cloud_numbers=MemoryCloudNumbers(instances),
     )
 
 

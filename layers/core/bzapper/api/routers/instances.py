@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 
 from bzapper.api.auth import authenticate
 from bzapper.api.bodies import JsonRoute
+from bzapper.api.schemas.cloud import CloudNumberOut
 from bzapper.api.schemas.common import error_responses
 from bzapper.api.schemas.instances import (
     CheckNumbersRequest,
@@ -43,6 +44,7 @@ def instance_out(view: InstanceView) -> InstanceOut:
         livemode=view.livemode,
         created=iso(view.created_at),
         updated=iso(view.updated_at),
+        cloud=CloudNumberOut(**view.cloud.public()) if view.cloud else None,
     )
 
 
@@ -50,11 +52,12 @@ def instance_out(view: InstanceView) -> InstanceOut:
     "/instances",
     status_code=201,
     response_model=InstanceOut,
-    summary="Create an instance (then pair it by QR or phone code)",
-    responses=error_responses(401, 409),
+    summary="Create an instance (then pair it by QR or phone code; a `cloud` one is connected at once)",
+    responses=error_responses(401, 409, 422),
 )
 def create_instance(body: InstanceCreate, principal: Principal = Depends(authenticate)) -> InstanceOut:
-    return instance_out(service.create(services(), principal, name=body.name, engine=body.engine))
+    cloud = body.cloud.model_dump() if body.cloud else None
+    return instance_out(service.create(services(), principal, name=body.name, engine=body.engine, cloud=cloud))
 
 
 @router.get("/instances", response_model=InstanceList, summary="List instances", responses=error_responses(401))
