@@ -701,18 +701,15 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "error.cloud_verify_token": {
         "en": "Webhook verification refused: hub.mode must be subscribe and hub.verify_token the configured token.",
-        "pt-BR": "Verificação do webhook recusada: hub.mode deve ser subscribe e hub.verify_token o token "
-        "configurado.",
+        "pt-BR": "Verificação do webhook recusada: hub.mode deve ser subscribe e hub.verify_token o token configurado.",
         "es": "Verificación del webhook rechazada: hub.mode debe ser subscribe y hub.verify_token el token "
         "configurado.",
     },
     "error.recipient_unavailable": {
-        "en": "Meta did not deliver the message to this contact (its marketing limits, or it stopped such "
-        "messages).",
+        "en": "Meta did not deliver the message to this contact (its marketing limits, or it stopped such messages).",
         "pt-BR": "A Meta não entregou a mensagem a este contato (limites de marketing dele, ou ele parou de receber "
         "essas mensagens).",
-        "es": "Meta no entregó el mensaje a este contacto (sus límites de marketing, o dejó de recibir esos "
-        "mensajes).",
+        "es": "Meta no entregó el mensaje a este contacto (sus límites de marketing, o dejó de recibir esos mensajes).",
     },
     "error.cloud_api_error": {
         "en": "Meta refused the message; error.details has Meta's code and title.",

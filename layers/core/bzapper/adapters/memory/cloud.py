@@ -46,7 +46,7 @@ class MemoryCloudApi(Faults):
     def __init__(self) -> None:
         super().__init__()
         self._ids = itertools.count(1)
-        self.calls: list[tuple[str, Credentials, Any]] = []
+        self.graph_calls: list[tuple[str, Credentials, Any]] = []
         self.refusals: list[GraphFailure] = []
         self.media_bytes: dict[str, tuple[bytes, str]] = {}
 
@@ -59,7 +59,7 @@ class MemoryCloudApi(Faults):
 
     def number(self, credentials: Credentials) -> dict[str, Any]:
         self._enter("number", credentials)
-        self.calls.append(("number", credentials, None))
+        self.graph_calls.append(("number", credentials, None))
         self._check(credentials)
         return {
             "id": credentials.phone_number_id,
@@ -70,7 +70,7 @@ class MemoryCloudApi(Faults):
 
     def send(self, credentials: Credentials, job: dict[str, Any], media: bytes | None = None) -> str:
         self._enter("send", credentials, job)
-        self.calls.append(("send", credentials, job))
+        self.graph_calls.append(("send", credentials, job))
         self._check(credentials)
         if self.refusals:
             raise self.refusals.pop(0)
@@ -78,12 +78,12 @@ class MemoryCloudApi(Faults):
 
     def media(self, credentials: Credentials, media_id: str, max_bytes: int) -> tuple[bytes, str]:
         self._enter("media", credentials, media_id)
-        self.calls.append(("media", credentials, media_id))
+        self.graph_calls.append(("media", credentials, media_id))
         if media_id not in self.media_bytes:
             raise GraphFailure(404, 100, "Unknown media")
         return self.media_bytes[media_id]
 
     def mark_read(self, credentials: Credentials, wa_message_id: str) -> None:
         self._enter("mark_read", credentials, wa_message_id)
-        self.calls.append(("mark_read", credentials, wa_message_id))
+        self.graph_calls.append(("mark_read", credentials, wa_message_id))
         self._check(credentials)
