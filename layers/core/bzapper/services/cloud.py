@@ -34,7 +34,7 @@ from bzapper.domain.errors import BzError
 from bzapper.domain.media import receive
 from bzapper.domain.model import InstanceView, Principal, StatusReport
 from bzapper.domain.otp import Unsealable
-from bzapper.domain.phones import InvalidRecipient, normalize_phone
+from bzapper.domain.phones import chat_phone
 from bzapper.domain.plans import plan_named
 from bzapper.domain.reports import BATCH
 from bzapper.domain.statuses import RANK, MessageStatus, rank
@@ -109,10 +109,9 @@ def create_instance(
 
 
 def _e164(display: str | None) -> str | None:
-    try:
-        return normalize_phone(display) if display else None
-    except InvalidRecipient:
-        return None
+    """Meta's display number ("+1 555-078-3881") as E.164; a range the phone metadata does not know is kept
+    as its digits (Meta registered it, so it exists), as an inbound chat's number is."""
+    return chat_phone(display) if display else None
 
 
 def _creation_error(failure: GraphFailure) -> BzError:
