@@ -89,6 +89,10 @@ class DevStack:
         from bzapper_dev.sandbox.network import SandboxNetwork
         from bzapper_dev.sandbox.server import serve_network
 
+        # The simulated Graph API (served beside the network) signs its webhooks to this stack's /cloud/webhook.
+        callback = f"http://127.0.0.1:{self.port}/cloud/webhook"
+        os.environ.setdefault("BZ_SANDBOX_CLOUD_CALLBACK_URL", callback)
+        env.setdefault("BZ_SANDBOX_CLOUD_CALLBACK_URL", os.environ["BZ_SANDBOX_CLOUD_CALLBACK_URL"])
         self.network_server, _ = serve_network(SandboxNetwork(), host="127.0.0.1", port=0)
         sandbox_url = f"http://127.0.0.1:{self.network_server.server_address[1]}"
         os.environ["BZ_SANDBOX_URL"] = env["BZ_SANDBOX_URL"] = sandbox_url
