@@ -15,7 +15,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bzapper.topology import SHARD_COUNT, Topology, control_queue_name, priority_queue_name, shard_queue_name
+from bzapper.topology import (
+    CLOUD_QUEUE,
+    SHARD_COUNT,
+    Topology,
+    control_queue_name,
+    priority_queue_name,
+    shard_queue_name,
+)
 
 WORKER = "worker"
 """The Fargate session worker's task role: not a function group, but granted the same way."""
@@ -176,6 +183,7 @@ ACCESS: dict[str, Access] = {
             TableAccess("instances", (GET, UPDATE)),
         ),
         publish_events=True,
+        consume=(CLOUD_QUEUE,),  # ChangeMessageVisibility of its own jobs (the backoff), and its queue's URL
         buckets=(("media", ("GetObject",)),),
         otp_key="unseal",
     ),

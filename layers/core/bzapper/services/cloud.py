@@ -9,6 +9,7 @@ the statuses consumer like any other report (`apply_cloud_report`). docs/engines
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 from dataclasses import dataclass
@@ -258,8 +259,6 @@ def _fail(services: Services, job: dict[str, Any], code: str, details: dict[str,
 def verify_challenge(mode: str | None, token: str | None, challenge: str | None) -> str:
     """Meta's subscription check: the challenge back when the verify token is ours."""
     expected = settings().cloud.verify_token
-    import hmac
-
     if mode != "subscribe" or not challenge or not expected or not token:
         raise BzError("forbidden", message_key="error.cloud_verify_token")
     if not hmac.compare_digest(token.encode(), expected.encode()):
