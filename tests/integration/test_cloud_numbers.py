@@ -240,3 +240,56 @@ def test_the_webhook_verification_challenge(cloud_handler, environment: Environm
         cloud_handler, "GET", "/cloud/webhook", query="hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1"
     )
     assert (status, body["code"]) == (403, "forbidden")
+
+
+def test_a_pair_rate_refusal_hides_the_job_and_keeps_it(instances_handler, messages_handler, tenant, graph, svc):
+    _, _, instance = connect(instances_handler, tenant)
+    refusals = [
+        httpx.Response(
+            400,
+            json={
+                "error": {
+                    "message": "(#131056) Pair rate limit hit",
+                    "type": "OAuthException",
+                    "code": 131056,
+                    "fbtrace_id": "y",
+                }
+            },
+        )
+    ]
+    answer = graph.__call__
+
+    def first_refused(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/messages") and refusals:
+            graph.requests.append(request)
+            return refusals.pop()
+        return answer(request)
+
+    svc.cloud = GraphApi(
+        live_url="https://graph.test",
+        test_url="http://sim.test/graph",
+        version="v23.0",
+        transport=httpx.MockTransport(first_refused),
+    )
+    status, _, accepted = call(
+        messages_handler,
+        "POST",
+        "/messages/text",
+        headers=tenant.auth,
+        body={"instance_id": instance["id"], "to": TO, "body": "paced"},
+    )
+    assert status == 202
+    reader = SqsReader(settings().queue(CLOUD_QUEUE, fifo=True))
+    handler = load_function("cloud_send").handler
+    postpone, hidden = svc.delivery_jobs.postpone, []
+
+    def recorded(queue_arn: str, receipt_handle: str, seconds: int) -> None:
+        postpone(queue_arn, receipt_handle, seconds)  # the real ChangeMessageVisibility, on moto
+        hidden.append((queue_arn.rsplit(":", 1)[-1], seconds))
+
+    svc.delivery_jobs.postpone = recorded
+
+    assert deliver_batch(reader, handler, "cloud_send", settings().region) == 0  # refused: kept, not deleted
+    assert hidden == [(settings().queue(CLOUD_QUEUE, fifo=True), 6)]  # Meta's pair rate: 6 s at least
+    assert MessageModel.get(accepted["message_id"]).status == "sending"
+    assert reader.receive(wait_seconds=0) == []  # hidden for its backoff (6 s), by ChangeMessageVisibility

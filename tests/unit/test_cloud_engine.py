@@ -264,3 +264,20 @@ def test_mark_read_is_metas_read_status():
         "status": "read",
         "message_id": "wamid.IN",
     }
+
+
+# --- the queue a job goes to ----------------------------------------------------------------------------------
+
+
+def test_a_cloud_numbers_jobs_go_to_the_cloud_queue_one_group_per_conversation():
+    from bzapper.adapters.aws.queues import job_group, job_queue_name
+    from bzapper.domain.model import OutboundMessage
+    from bzapper.topology import CLOUD_QUEUE, CLOUD_SHARD
+
+    def message(shard: int, to: str = TO, kind: str = "text") -> OutboundMessage:
+        return OutboundMessage("msg_1", "acct", "inst_1", False, kind, {}, to, None, None, "w", 0, shard)
+
+    assert (job_queue_name(message(CLOUD_SHARD)), job_group(message(CLOUD_SHARD))) == (CLOUD_QUEUE, f"inst_1:{TO}")
+    assert job_group(message(CLOUD_SHARD, "5511977776666@s.whatsapp.net")) != job_group(message(CLOUD_SHARD))
+    assert (job_queue_name(message(2)), job_group(message(2))) == ("shard-2", "inst_1")  # unchanged for workers
+    assert job_queue_name(message(2, kind="otp")) == "priority-2"
