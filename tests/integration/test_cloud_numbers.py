@@ -293,3 +293,27 @@ def test_a_pair_rate_refusal_hides_the_job_and_keeps_it(instances_handler, messa
     assert hidden == [(settings().queue(CLOUD_QUEUE, fifo=True), 6)]  # Meta's pair rate: 6 s at least
     assert MessageModel.get(accepted["message_id"]).status == "sending"
     assert reader.receive(wait_seconds=0) == []  # hidden for its backoff (6 s), by ChangeMessageVisibility
+
+
+def test_a_test_contact_writes_to_a_cloud_number_through_the_simulators_control(instances_handler, tenant, svc):
+    _, _, instance = connect(instances_handler, tenant)
+    forwarded = []
+
+    class Simulator:
+        enabled = True
+
+        def cloud_inbound(self, phone_number_id, sender, message_type, content, push_name):
+            forwarded.append((phone_number_id, sender, message_type, content, push_name))
+            return "wamid.SIM1"
+
+    svc.sandbox = Simulator()  # type: ignore[assignment]
+    status, _, body = call(
+        load_function("sandbox").handler,
+        "POST",
+        f"/sandbox/instances/{instance['id']}/inbound",
+        body={"from": "+5511966660001", "type": "text", "body": "oi", "push_name": "Maria"},
+        headers=tenant.auth,
+    )
+
+    assert (status, body) == (202, {"wa_message_id": "wamid.SIM1"})
+    assert forwarded == [(PHONE_NUMBER_ID, "+5511966660001", "text", {"body": "oi"}, "Maria")]
