@@ -127,7 +127,10 @@ def _creation_error(failure: GraphFailure) -> BzError:
     return BzError(
         "cloud_number_invalid",
         param="cloud.phone_number_id",
-        params={"meta_code": failure.code if failure.code is not None else "", "meta_title": failure.title or ""},
+        params={
+            "meta_code": failure.code if failure.code is not None else f"HTTP {failure.status}",
+            "meta_title": failure.title or "",
+        },
     )
 
 
