@@ -402,3 +402,14 @@ def test_the_cloud_api_writes_to_phones_only():
     assert cloud_refusal("text", CHAT) is None
     assert cloud_refusal("text", "120363025246125486@g.us") == "error.cloud_recipient_unsupported"
     assert cloud_refusal("text", "123456789012345@lid") == "error.cloud_recipient_unsupported"
+
+
+def test_a_bsuid_chat_is_read_in_the_inbox_but_never_a_recipient():
+    from bzapper.domain.phones import InvalidRecipient, parse_chat, parse_recipient
+
+    chat = parse_chat("US.1349120865@bsuid")
+    assert (chat.jid, chat.phone, chat.lid) == ("US.1349120865@bsuid", None, None)
+    with pytest.raises(InvalidRecipient):
+        parse_recipient("US.1349120865@bsuid")
+    with pytest.raises(InvalidRecipient):
+        parse_chat("not a bsuid@bsuid")

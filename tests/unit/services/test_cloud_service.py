@@ -25,7 +25,7 @@ from bzapper.config import reset_settings
 from bzapper.domain.cloud import RATE_LIMIT_ATTEMPTS, GraphFailure
 from bzapper.domain.errors import BzError
 from bzapper.domain.sending import SendDraft
-from bzapper.services import cloud, instances
+from bzapper.services import cloud, inbox, instances
 from bzapper.services.reports import apply_worker_report
 from bzapper.services.sending import send_message
 
@@ -457,3 +457,29 @@ def test_mark_read_is_one_graph_call_per_conversation_with_the_newest_id(fakes):
     assert [(name, arg) for name, _, arg in fakes.cloud.graph_calls if name == "mark_read"] == [
         ("mark_read", "wamid.2")
     ]
+
+
+def test_a_contact_meta_names_only_by_its_bsuid_gets_a_conversation_keyed_by_it(fakes):
+    tenant = open_account(fakes)
+    view = connect(fakes, tenant)
+    message = {
+        "from_user_id": "US.1349120865",
+        "id": "wamid.B1",
+        "timestamp": "1",
+        "type": "text",
+        "text": {"body": "no phone here"},
+    }
+    deliver(fakes, envelope({"contacts": contacts(wa_id=None, user_id="US.1349120865"), "messages": [message]}))
+    apply_queued(fakes)
+
+    [event] = fakes.events.of_type("message.received")
+    assert event["data"]["contact"] == {
+        "jid": "US.1349120865@bsuid",
+        "phone": None,
+        "lid": None,
+        "name": "Kerry Fisher",
+    }
+    [row] = fakes.inbox.conversations(view.instance_id, ("US.1349120865@bsuid",))
+    assert row.unread_count == 1
+    contact = inbox.contact_of(fakes.services, tenant.principal, "US.1349120865@bsuid")
+    assert (contact.jid, contact.phone, contact.lid) == ("US.1349120865@bsuid", None, None)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bzapper.domain.cloud import error_of, meta_error
+from bzapper.domain.phones import BSUID_SERVER
 
 STATUSES = frozenset({"sent", "delivered", "read", "failed"})
 MEDIA_KINDS = frozenset({"image", "video", "document", "audio", "sticker"})
@@ -152,9 +153,6 @@ def _inbound(raw: Any, profiles: dict[str, dict[str, Any]], business: str | None
         "content": content,
         "at": _at(raw),
     }
-
-
-BSUID_SERVER = "bsuid"
 
 
 def bsuid_jid(bsuid: str) -> str:

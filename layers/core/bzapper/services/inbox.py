@@ -43,7 +43,15 @@ from bzapper.domain.inbox import (
 )
 from bzapper.domain.model import MessageView, Principal
 from bzapper.domain.otp import guard_content
-from bzapper.domain.phones import InvalidRecipient, Recipient, is_group_jid, parse_chat, parse_group, parse_recipient
+from bzapper.domain.phones import (
+    InvalidRecipient,
+    Recipient,
+    is_bsuid_jid,
+    is_group_jid,
+    parse_chat,
+    parse_group,
+    parse_recipient,
+)
 from bzapper.domain.statuses import MessageStatus
 from bzapper.services.container import Services
 from bzapper.services.control import command
@@ -187,7 +195,8 @@ def resolve_contact(services: Services, account_id: str, chat: Recipient, sender
         phone = services.identities.phone_of(account_id, lid)
     if lid is None and phone is not None:
         lid = services.identities.lid_of(account_id, phone)
-    return Contact(phone=phone, lid=lid, name=(sender or {}).get("name"))
+    bsuid = chat.jid if is_bsuid_jid(chat.jid) else None
+    return Contact(phone=phone, lid=lid, name=(sender or {}).get("name"), bsuid_jid=bsuid)
 
 
 def _participant(services: Services, account_id: str, sender: dict[str, Any]) -> dict[str, Any]:
