@@ -281,3 +281,37 @@ def test_a_cloud_numbers_jobs_go_to_the_cloud_queue_one_group_per_conversation()
     assert job_group(message(CLOUD_SHARD, "5511977776666@s.whatsapp.net")) != job_group(message(CLOUD_SHARD))
     assert (job_queue_name(message(2)), job_group(message(2))) == ("shard-2", "inst_1")  # unchanged for workers
     assert job_queue_name(message(2, kind="otp")) == "priority-2"
+
+
+def test_the_wabas_templates_are_listed_page_after_page():
+    first = {
+        "data": [
+            {
+                "id": "1",
+                "name": "order_update",
+                "language": "en",
+                "status": "APPROVED",
+                "category": "UTILITY",
+                "components": [],
+            }
+        ],
+        "paging": {"cursors": {"before": "A", "after": "B"}, "next": "https://graph.facebook.com/next"},
+    }
+    last = {
+        "data": [
+            {
+                "id": "2",
+                "name": "verification_code",
+                "language": "pt_BR",
+                "status": "APPROVED",
+                "category": "AUTHENTICATION",
+                "components": [],
+            }
+        ],
+        "paging": {"cursors": {"before": "B"}},
+    }
+    graph = FakeGraph([httpx.Response(200, json=first), httpx.Response(200, json=last)])
+    assert [t["name"] for t in client(graph).templates(LIVE)] == ["order_update", "verification_code"]
+    one, two = graph.requests
+    assert one.url.path == f"/v23.0/{WABA_ID}/message_templates" and "after" not in one.url.params
+    assert two.url.params["after"] == "B"

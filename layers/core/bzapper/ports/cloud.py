@@ -25,6 +25,11 @@ class CloudApi(Protocol):
 
     def mark_read(self, credentials: Credentials, wa_message_id: str) -> None: ...
 
+    def templates(self, credentials: Credentials) -> list[dict[str, Any]]:
+        """Every message template of the number's WABA as Graph lists them (`id`, `name`, `language`, `status`,
+        `category`, `components`), every page followed. For the template source, wired with the templates."""
+        ...
+
 
 class CloudNumbers(Protocol):
     """phone_number_id -> the one instance connected through it (webhooks name only the phone_number_id)."""

@@ -49,6 +49,7 @@ class MemoryCloudApi(Faults):
         self.graph_calls: list[tuple[str, Credentials, Any]] = []
         self.refusals: list[GraphFailure] = []
         self.media_bytes: dict[str, tuple[bytes, str]] = {}
+        self.waba_templates: list[dict[str, Any]] = []
 
     def refuse(self, *failures: GraphFailure) -> None:
         self.refusals.extend(failures)
@@ -82,6 +83,12 @@ class MemoryCloudApi(Faults):
         if media_id not in self.media_bytes:
             raise GraphFailure(404, 100, "Unknown media")
         return self.media_bytes[media_id]
+
+    def templates(self, credentials: Credentials) -> list[dict[str, Any]]:
+        self._enter("templates", credentials)
+        self.graph_calls.append(("templates", credentials, None))
+        self._check(credentials)
+        return list(self.waba_templates)
 
     def mark_read(self, credentials: Credentials, wa_message_id: str) -> None:
         self._enter("mark_read", credentials, wa_message_id)

@@ -15,7 +15,9 @@ from bzapper.domain.cloud import Credentials, GraphFailure, error_of
 from bzapper.domain.content import MEDIA_TYPES
 from bzapper.engines.cloud import builders
 
-TIMEOUT_SECONDS = 10.0
+TEMPLATES_PAGE = 100
+TEMPLATE_PAGES_MAX = 50
+"""A WABA holds at most a few thousand templates (250 per page would be Meta's most): 5,000 at 100 a page."""
 
 
 class GraphApi:
@@ -122,6 +124,20 @@ class GraphApi:
         if len(data) > max_bytes:
             raise GraphFailure(413, None, "media too large")
         return data, mime
+
+    def templates(self, credentials: Credentials) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        params: dict[str, Any] = {"limit": TEMPLATES_PAGE, "fields": "id,name,language,status,category,components"}
+        for _ in range(TEMPLATE_PAGES_MAX):
+            page = self._call(
+                "GET", f"{self._base(credentials)}/{credentials.waba_id}/message_templates", credentials, params=params
+            ).json()
+            found += [item for item in page.get("data") or [] if isinstance(item, dict)]
+            after = ((page.get("paging") or {}).get("cursors") or {}).get("after")
+            if not after or not (page.get("paging") or {}).get("next"):
+                return found
+            params = {**params, "after": after}
+        return found
 
     def mark_read(self, credentials: Credentials, wa_message_id: str) -> None:
         self._call(
