@@ -15,7 +15,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bzapper.topology import SHARD_COUNT, Topology, control_queue_name, priority_queue_name, shard_queue_name
+from bzapper.topology import (
+    CLOUD_QUEUE,
+    SHARD_COUNT,
+    Topology,
+    control_queue_name,
+    priority_queue_name,
+    shard_queue_name,
+)
 
 WORKER = "worker"
 """The Fargate session worker's task role: not a function group, but granted the same way."""
@@ -89,6 +96,10 @@ OTP_KEY_ACTIONS = {"seal": ("kms:GenerateDataKey",), "unseal": ("kms:Decrypt",)}
 STRIPE_SECRET_FIELDS = {"BZ_STRIPE_SECRET_KEY": "secret_key", "BZ_STRIPE_WEBHOOK_SECRET": "webhook_secret"}
 """Environment variable → field of the stage's Stripe secret in Secrets Manager (docs/deploy.md)."""
 
+CLOUD_SECRET_FIELDS = {"BZ_CLOUD_APP_SECRET": "app_secret", "BZ_CLOUD_VERIFY_TOKEN": "verify_token"}
+"""Environment variable → field of the stage's Meta app secret in Secrets Manager (docs/engines.md): the app
+secret that signs Cloud API webhooks, and the verify token of Meta's subscription check."""
+
 ACCESS: dict[str, Access] = {
     "platform": Access(why="GET /health and the 404/405 fallback (`$default` route): touches no data."),
     "media": Access(
@@ -135,16 +146,52 @@ ACCESS: dict[str, Access] = {
         why=(
             "The instances API: create (count per account, put), read, list by account, mark logged out, "
             "delete; commands and questions to the shard holder on its control queue, the answer read back "
-            "from requests; the contacts check stores LID <-> phone mappings (one event the first time)."
+            "from requests; the contacts check stores LID <-> phone mappings (one event the first time). "
+            "A Cloud API number: its token sealed (KMS data key), its phone_number_id claimed (conditional put, "
+            "the holder read), freed on delete."
         ),
         tables=(
             *_AUTH,
             TableAccess("instances", (GET, PUT, UPDATE, DELETE), query_indexes=("by_account",)),
             TableAccess("requests", (GET,)),
             TableAccess("identities", (GET, PUT)),
+            TableAccess("cloud_numbers", (GET, PUT, DELETE)),
         ),
         send=CONTROLS,
         publish_events=True,
+        otp_key="seal",
+    ),
+    "cloud": Access(
+        why=(
+            "Meta's webhooks (POST /cloud/webhook): after the signature, the number's instance (the "
+            "phone_number_id lookup, then the instance) and its reports queued to status-updates. GET answers "
+            "Meta's verification with the configured verify token."
+        ),
+        tables=(TableAccess("cloud_numbers", (GET,)), TableAccess("instances", (GET,))),
+        send=("status-updates",),
+        secrets=("BZ_CLOUD_APP_SECRET", "BZ_CLOUD_VERIFY_TOKEN"),
+    ),
+    "cloud_send": Access(
+        why=(
+            "Consumer of cloud-sends: a job's message read (skipped when Meta's id is recorded), the account "
+            "(suspension) and the instance read, its token opened (KMS decrypt), the media read from the bucket, "
+            "then the send through Graph (HTTPS, no AWS) and Meta's id recorded; `sending` and failures applied "
+            "as any status (transaction with the usage counter and the refund, one event); a Graph-refused token "
+            "stores the instance's state. Backoff by ChangeMessageVisibility on its own queue (event source)."
+        ),
+        tables=(
+            TableAccess("messages", (GET, UPDATE)),
+            TableAccess("accounts", (GET,)),
+            TableAccess("usage", (UPDATE,)),
+            _WALLET_WRITE,
+            TableAccess("conversations", (UPDATE,)),
+            TableAccess("identities", (GET,)),
+            TableAccess("instances", (GET, UPDATE)),
+        ),
+        publish_events=True,
+        consume=(CLOUD_QUEUE,),  # ChangeMessageVisibility of its own jobs (the backoff), and its queue's URL
+        buckets=(("media", ("GetObject",)),),
+        otp_key="unseal",
     ),
     "sandbox": Access(
         why=(
@@ -237,8 +284,12 @@ ACCESS: dict[str, Access] = {
             TableAccess("identities", (GET, PUT)),
             TableAccess("instances", (GET, UPDATE)),
             TableAccess("leases", (GET,)),
+            TableAccess("cloud_numbers", (GET,)),
         ),
         publish_events=True,
+        # A Cloud API number's received media: fetched from Graph with its token (KMS decrypt) and stored.
+        buckets=(("media", ("PutObject", "AbortMultipartUpload")),),
+        otp_key="unseal",
     ),
     "inbox": Access(
         why=(
@@ -255,6 +306,7 @@ ACCESS: dict[str, Access] = {
             TableAccess("messages", (), query_indexes=("by_chat",)),
         ),
         send=CONTROLS,
+        otp_key="unseal",  # a Cloud API number's read receipt goes to Graph with its token
     ),
     "dead_jobs": Access(
         why=(
@@ -400,9 +452,9 @@ def problems(topology: Topology, access: dict[str, Access] | None = None) -> lis
             if queue not in queues
         ]
         found += [
-            f"{group}: secret {name!r} is not in STRIPE_SECRET_FIELDS"
+            f"{group}: secret {name!r} is not in STRIPE_SECRET_FIELDS or CLOUD_SECRET_FIELDS"
             for name in entry.secrets
-            if name not in STRIPE_SECRET_FIELDS
+            if name not in STRIPE_SECRET_FIELDS and name not in CLOUD_SECRET_FIELDS
         ]
         found += [
             f"{group}: bucket {bucket!r} is not in the topology"

@@ -58,6 +58,10 @@ class InfraConfig:
     nat_gateways: int = 1
     stripe_secret_name: str | None = None
     """A Secrets Manager secret (JSON: secret_key, webhook_secret) created by the operator before deploying."""
+    cloud_secret_name: str | None = None
+    """A Secrets Manager secret (JSON: app_secret, verify_token) of the Meta app whose webhooks reach
+    /cloud/webhook. Unset: only the simulated Graph API's public test secret verifies, so live Cloud API numbers
+    receive no webhooks (docs/engines.md)."""
     sandbox_url: str | None = None
     """Where the sandbox network runs for this stage (test keys); unset: the sandbox endpoints answer not_supported."""
     web_adapter_layer_version: int = WEB_ADAPTER_LAYER_VERSION
@@ -127,6 +131,7 @@ class InfraConfig:
             nat_gateways=int(context("bzapper:natGateways", 2 if protected else 1)),
             sandbox_url=context("bzapper:sandboxUrl", None) or None,
             stripe_secret_name=context("bzapper:stripeSecretName", None) or None,
+            cloud_secret_name=context("bzapper:cloudSecretName", None) or None,
             web_adapter_layer_version=int(context("bzapper:webAdapterLayerVersion", WEB_ADAPTER_LAYER_VERSION)),
             stream_concurrency=_optional_int(context("bzapper:streamConcurrency", None)),
             **_mail(context("bzapper:mailFrom", None) or None, context("bzapper:mailVerifiedDomain", None) or None),

@@ -219,9 +219,9 @@ class ApiStack(Stack):
         }
 
     def _secrets_key(self, config: InfraConfig, topology: Topology) -> kms.Key | None:
-        """A customer-managed key for the environment of the functions that carry the Stripe secret."""
+        """A customer-managed key for the environment of the functions that carry the Stripe or Meta secrets."""
         groups = access.function_groups(topology)
-        if not config.stripe_secret_name or not any(access.ACCESS[group].secrets for group in groups):
+        if not any(self._secret_env(config, access.ACCESS[group]) for group in groups):
             return None
         return kms.Key(
             self,
@@ -233,12 +233,15 @@ class ApiStack(Stack):
 
     @staticmethod
     def _secret_env(config: InfraConfig, entry: access.Access) -> dict[str, str]:
-        """Stripe's keys, resolved by CloudFormation from Secrets Manager at deploy time (never in the template)."""
-        if not config.stripe_secret_name:
-            return {}
-        return {
-            name: SecretValue.secrets_manager(
-                config.stripe_secret_name, json_field=access.STRIPE_SECRET_FIELDS[name]
-            ).unsafe_unwrap()
-            for name in entry.secrets
-        }
+        """Stripe's keys and the Meta app's secret, resolved by CloudFormation from Secrets Manager at deploy time
+        (never in the template)."""
+        found = {}
+        for name in entry.secrets:
+            if name in access.STRIPE_SECRET_FIELDS and config.stripe_secret_name:
+                secret, field = config.stripe_secret_name, access.STRIPE_SECRET_FIELDS[name]
+            elif name in access.CLOUD_SECRET_FIELDS and config.cloud_secret_name:
+                secret, field = config.cloud_secret_name, access.CLOUD_SECRET_FIELDS[name]
+            else:
+                continue
+            found[name] = SecretValue.secrets_manager(secret, json_field=field).unsafe_unwrap()
+        return found

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
-from support.cdk import PARTS, STAGE, STRIPE_SECRET, Synth, cdk_context, placeholder_console
+from support.cdk import CLOUD_SECRET, PARTS, STAGE, STRIPE_SECRET, Synth, cdk_context, placeholder_console
 
 
 @pytest.fixture(scope="session")
@@ -30,7 +30,12 @@ def synth(tmp_path_factory: pytest.TempPathFactory, console_dist: Path) -> Synth
     os.environ[LAYER_ENV] = LAYER_PLACEHOLDER
     outdir = tmp_path_factory.mktemp("cdk.out")
     context = cdk_context(
-        stage=STAGE, **{"bzapper:stripeSecretName": STRIPE_SECRET, "bzapper:consoleDist": str(console_dist)}
+        stage=STAGE,
+        **{
+            "bzapper:stripeSecretName": STRIPE_SECRET,
+            "bzapper:cloudSecretName": CLOUD_SECRET,
+            "bzapper:consoleDist": str(console_dist),
+        },
     )
     app = App(outdir=str(outdir), context=context)
     config = InfraConfig.from_context(app.node)

@@ -108,6 +108,16 @@ def test_payment_secrets_come_from_secrets_manager_and_an_encrypted_environment(
     assert not any("STRIPE" in name for name in messages["Environment"]["Variables"])
 
 
+def test_the_meta_app_secret_comes_from_secrets_manager_to_the_webhook_function_only(synth: Synth) -> None:
+    props = synth.resource(synth.function_of_group("cloud"))["Properties"]
+    for variable in ("BZ_CLOUD_APP_SECRET", "BZ_CLOUD_VERIFY_TOKEN"):
+        assert "resolve:secretsmanager:bzapper/ci/meta-app" in json.dumps(props["Environment"]["Variables"][variable])
+    assert synth.resource(synth.target(props["KmsKeyArn"]))["Properties"]["EnableKeyRotation"] is True
+    for group in ("cloud_send", "statuses", "instances", "messages"):
+        variables = synth.resource(synth.function_of_group(group))["Properties"]["Environment"]["Variables"]
+        assert not any(name.startswith("BZ_CLOUD_") for name in variables), group
+
+
 def test_consumers_are_sqs_mappings_with_partial_batch_failures(synth: Synth) -> None:
     mappings = synth.resources("AWS::Lambda::EventSourceMapping")
     assert len(mappings) == len(TOPOLOGY.consumers)

@@ -320,8 +320,8 @@ def test_config_json_tells_the_console_where_the_api_and_the_stream_are(synth: S
 # CORS
 
 
-NOT_FROM_BROWSERS = {"Stripe-Signature"}
-"""Request headers of the contract no browser sends (Stripe's webhook signature)."""
+NOT_FROM_BROWSERS = {"Stripe-Signature", "X-Hub-Signature-256"}
+"""Request headers of the contract no browser sends (Stripe's and Meta's webhook signatures)."""
 
 
 def header_parameters() -> set[str]:

@@ -49,7 +49,20 @@ def test_the_otp_key_is_rotated_and_named_by_stage(synth: Synth) -> None:
     )
 
 
-@pytest.mark.parametrize(("owner", "actions"), [("messages", ["kms:GenerateDataKey"]), ("worker", ["kms:Decrypt"])])
+SEALERS = {"messages", "instances"}
+"""Seal with the key: an OTP's code (messages), a Cloud API number's token (instances)."""
+OPENERS = {access.WORKER, "cloud_send", "statuses", "inbox"}
+"""Open with it: OTP codes (the worker's engine hosts), a Cloud API number's token for Graph (its sends, its
+received media, its read receipts)."""
+
+
+@pytest.mark.parametrize(
+    ("owner", "actions"),
+    [
+        *((group, ["kms:GenerateDataKey"]) for group in sorted(SEALERS)),
+        *((group, ["kms:Decrypt"]) for group in sorted(OPENERS)),
+    ],
+)
 def test_only_the_declared_use_of_the_key_for_the_otp_context(synth: Synth, owner: str, actions: list[str]) -> None:
     key_id = otp_key_id(synth)
     role = worker_task_role(synth) if owner == "worker" else function_roles(synth)[owner]
@@ -61,9 +74,9 @@ def test_only_the_declared_use_of_the_key_for_the_otp_context(synth: Synth, owne
 def test_no_other_role_touches_the_otp_key(synth: Synth) -> None:
     key_id = otp_key_id(synth)
     users = {group for group, entry in access.ACCESS.items() if entry.otp_key}
-    assert users == {"messages", access.WORKER}
+    assert users == SEALERS | OPENERS
     for group, role in function_roles(synth).items():
-        if group != "messages":
+        if group not in users:
             assert key_statements(synth, role, key_id) == [], group
 
 
@@ -76,8 +89,10 @@ def test_the_key_is_given_to_the_code_that_uses_it(synth: Synth) -> None:
     env = {item["Name"]: item["Value"] for item in container["Environment"]}
     assert synth.target(env[KMS_KEY_ENV]) == key_id
     for group in access.function_groups(TOPOLOGY):
-        if group != "messages":
-            variables = synth.resource(synth.function_of_group(group))["Properties"]["Environment"]["Variables"]
+        variables = synth.resource(synth.function_of_group(group))["Properties"]["Environment"]["Variables"]
+        if group in SEALERS | OPENERS:
+            assert synth.target(variables[KMS_KEY_ENV]) == key_id, group
+        else:
             assert KMS_KEY_ENV not in variables, group
     # A key ARN, never key material: nothing in any template looks like the local key's variable.
     assert all("BZ_OTP_LOCAL_KEY" not in json.dumps(template) for template in synth.templates.values())

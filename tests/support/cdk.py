@@ -18,6 +18,7 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "18,20,21
 STAGE = "ci"
 """A protected stage (not `dev`): deletion protection and retained data, as in production."""
 STRIPE_SECRET = "bzapper/ci/stripe"
+CLOUD_SECRET = "bzapper/ci/meta-app"
 PARTS = ("data", "messaging", "identity", "api", "sessions", "observability")
 CDK_HANDLERS = ("CustomCDKBucketDeployment", "CustomS3AutoDeleteObjectsCustomResourceProvider")
 """Logical-id prefixes of the functions CDK adds for its own custom resources (the web console's upload, the

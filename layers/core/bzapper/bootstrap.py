@@ -15,6 +15,7 @@ from bzapper.config import settings
 from bzapper.services.container import Services
 
 if TYPE_CHECKING:  # types only: a cold start imports the ports its use cases need, not these
+    from bzapper.ports.cloud import CloudApi
     from bzapper.ports.engine import Engine
     from bzapper.ports.identity import IdentityProvider, Mailer, TokenVerifier
     from bzapper.ports.media import MediaStore
@@ -26,6 +27,7 @@ if TYPE_CHECKING:  # types only: a cold start imports the ports its use cases ne
 def services() -> Services:
     from bzapper.adapters.aws.accounts import AccountStore
     from bzapper.adapters.aws.checkouts import CheckoutStore
+    from bzapper.adapters.aws.cloud_numbers import CloudNumbers
     from bzapper.adapters.aws.control import ControlChannel
     from bzapper.adapters.aws.eventlog import EventLog
     from bzapper.adapters.aws.events import EventBridgePublisher
@@ -80,6 +82,21 @@ def services() -> Services:
         templates=TemplateStore(),
         # The Graph API's source comes with the Cloud API engine; until then GET /templates serves the stored copy.
         template_source=None,
+        cloud=cloud_api(),
+        cloud_numbers=CloudNumbers(),
+    )
+
+
+def cloud_api() -> CloudApi:
+    """The Graph API: graph.facebook.com for live numbers, the sandbox network's simulated one for test numbers.
+    Built lazily (httpx is imported at the first call), so functions that never call Graph pay nothing."""
+    from bzapper.engines.cloud.graph import GraphApi
+
+    current = settings()
+    return GraphApi(
+        live_url=current.cloud.live_graph_url,
+        test_url=f"{current.sandbox_url.rstrip('/')}/graph" if current.sandbox_url else None,
+        version=current.cloud.graph_api_version,
     )
 
 

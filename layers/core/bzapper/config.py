@@ -51,6 +51,23 @@ class OtpSettings:
     """The local stack's sealing key (sealing.LOCAL_KEY_ENV), honoured in local mode only."""
 
 
+CLOUD_TEST_APP_SECRET_DEFAULT = "bzapper-sandbox-cloud-app-secret"  # noqa: S105 - public by design
+"""The simulated Graph API's app secret: public on purpose; what it signs may only touch test-mode numbers."""
+
+
+@dataclass(frozen=True)
+class CloudSettings:
+    """Meta's WhatsApp Cloud API (engine `cloud`)."""
+
+    graph_api_version: str
+    app_secret: str | None = field(default=None, repr=False)
+    """The Meta app's secret: signs the webhooks of live numbers (Secrets Manager on AWS)."""
+    test_app_secret: str = field(default=CLOUD_TEST_APP_SECRET_DEFAULT, repr=False)
+    verify_token: str | None = field(default=None, repr=False)
+    """What Meta's webhook verification (GET /cloud/webhook) must present as `hub.verify_token`."""
+    live_graph_url: str = "https://graph.facebook.com"
+
+
 @dataclass(frozen=True)
 class WorkerSettings:
     """The session worker process (`python -m bzapper.worker`)."""
@@ -132,6 +149,7 @@ class Settings:
     logging: LoggingSettings
     local: LocalSettings
     identity: IdentitySettings
+    cloud: CloudSettings = field(default_factory=lambda: CloudSettings("v23.0"))
     queue_urls: Mapping[str, str] = field(default_factory=dict, hash=False)
     """`BZ_QUEUE_URL_<NAME>` → URL, as the CDK app set them."""
 
@@ -206,6 +224,13 @@ class Settings:
                 mailbox_dir=text("BZ_MAILBOX_DIR"),
                 mail_from=text("BZ_MAIL_FROM"),
                 signup_test_credits=whole("BZ_SIGNUP_TEST_CREDITS", 1000),
+            ),
+            cloud=CloudSettings(
+                graph_api_version=text("BZ_GRAPH_API_VERSION") or "v23.0",
+                app_secret=text("BZ_CLOUD_APP_SECRET"),
+                test_app_secret=text("BZ_CLOUD_TEST_APP_SECRET") or CLOUD_TEST_APP_SECRET_DEFAULT,
+                verify_token=text("BZ_CLOUD_VERIFY_TOKEN"),
+                live_graph_url=text("BZ_GRAPH_URL") or "https://graph.facebook.com",
             ),
             queue_urls={name: url for name, url in environ.items() if name.startswith(QUEUE_URL_PREFIX) and url},
         )

@@ -30,6 +30,18 @@ group, each of them blocks) wait before they come back. A live worker keeps its 
 long they take by extending them before it runs out (bzapper.worker.visibility's heartbeat), so a short timeout
 costs a live worker one ChangeMessageVisibilityBatch every few seconds per batch still in hand, nothing more."""
 
+CLOUD_SHARD = -1
+"""The shard of every `cloud` instance: none. No worker holds a Cloud API number (Graph is plain HTTP), so no worker's
+shard query finds one, and its jobs go to the CLOUD_QUEUE instead of a shard queue."""
+
+CLOUD_QUEUE = "cloud-sends"
+"""Sends of `cloud` numbers, consumed by the `cloud_send` function. FIFO, grouped per (number, recipient): a
+conversation stays in order, and a recipient Meta holds back (pair rate) delays no other conversation."""
+
+CLOUD_VISIBILITY_SECONDS = 60
+"""A cloud send's job stays hidden this long while its function sends it (30 s: consumer_timeout, half of this);
+a job Meta refused for its rate limits is hidden for its backoff instead (ChangeMessageVisibility)."""
+
 
 @dataclass(frozen=True)
 class Route:
@@ -258,6 +270,9 @@ ROUTES: tuple[Route, ...] = (
     # The other side of the sandbox network (test keys only): a phone scanning a QR, a contact writing.
     Route("POST", "/sandbox/instances/{instance_id}/scan", "sandbox", scope="sandbox"),
     Route("POST", "/sandbox/instances/{instance_id}/inbound", "sandbox", scope="sandbox"),
+    # Meta's webhooks of Cloud API numbers: no key, the X-Hub-Signature-256 of the body is the authentication.
+    Route("GET", "/cloud/webhook", "cloud", auth=False),
+    Route("POST", "/cloud/webhook", "cloud", auth=False),
 )
 
 TABLES: tuple[Table, ...] = (
@@ -314,6 +329,8 @@ TABLES: tuple[Table, ...] = (
     # Each number's message templates (Cloud API), as last read from its WhatsApp Business Account: "<name>#<lang>"
     # items and one "#synced" item (docs/templates.md).
     Table("templates", hash_key="instance_id", range_key="key"),
+    # Which instance a Cloud API number (Meta's phone_number_id) belongs to: one instance per number.
+    Table("cloud_numbers", hash_key="phone_number_id"),
     # Session workers' shard leases ("shard-<n>", fencing tokens) and their heartbeats (the "workers" item).
     Table("leases", hash_key="shard_id", ttl_attribute="purge_at"),
 )
@@ -339,6 +356,7 @@ QUEUES: tuple[Queue, ...] = (
         for shard in range(SHARD_COUNT)
     ),
     *(Queue(control_queue_name(shard), visibility_timeout=30, max_receive_count=5) for shard in range(SHARD_COUNT)),
+    Queue(CLOUD_QUEUE, fifo=True, visibility_timeout=CLOUD_VISIBILITY_SECONDS, max_receive_count=HELD_RECEIVES),
     # Status reports from the workers, ordered per message (MessageGroupId = message_id).
     Queue("status-updates", fifo=True, visibility_timeout=30),
     Queue("event-log", visibility_timeout=30),
@@ -357,6 +375,8 @@ TOPOLOGY = Topology(
         # sits in `sending` forever.
         *(Consumer("dead_jobs", shard_queue_name(shard), dead_letter=True) for shard in range(SHARD_COUNT)),
         *(Consumer("dead_jobs", priority_queue_name(shard), dead_letter=True) for shard in range(SHARD_COUNT)),
+        Consumer("cloud_send", CLOUD_QUEUE),
+        Consumer("dead_jobs", CLOUD_QUEUE, dead_letter=True),
         Consumer("event_log", "event-log"),
         Consumer("webhook_fanout", "webhook-fanout"),
         # Two deliveries of at most 10 s each stay well inside the dispatcher's time limit.

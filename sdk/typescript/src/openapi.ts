@@ -650,7 +650,7 @@ export interface paths {
         /** List instances */
         get: operations["list_instances"];
         put?: never;
-        /** Create an instance (then pair it by QR or phone code) */
+        /** Create an instance (then pair it by QR or phone code; a `cloud` one is connected at once) */
         post: operations["create_instance"];
         delete?: never;
         options?: never;
@@ -1109,6 +1109,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/cloud/webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Meta's webhook verification (answers `hub.challenge` when `hub.verify_token` is ours) */
+        get: operations["verify_webhook"];
+        put?: never;
+        /** Meta's webhook of Cloud API numbers (X-Hub-Signature-256 verified over the exact body first) */
+        post: operations["receive_webhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     "message.edited": {
@@ -1503,6 +1521,52 @@ export interface components {
              * @enum {string}
              */
             method: "pix" | "card";
+        };
+        /**
+         * CloudConnect
+         * @description The Cloud API number to connect (Meta's WhatsApp Manager › API Setup shows these).
+         */
+        CloudConnect: {
+            /** Phone Number Id */
+            phone_number_id: string;
+            /** Waba Id */
+            waba_id: string;
+            /**
+             * Access Token
+             * @description A system user's token with `whatsapp_business_messaging`. Stored sealed; never shown again (the instance shows its last 4 characters).
+             */
+            access_token: string;
+        };
+        /** CloudNumberOut */
+        CloudNumberOut: {
+            /** Phone Number Id */
+            phone_number_id: string;
+            /** Waba Id */
+            waba_id: string;
+            /** Token Last4 */
+            token_last4: string;
+            /** Display Phone Number */
+            display_phone_number: string | null;
+            /** Verified Name */
+            verified_name: string | null;
+            /**
+             * Quality Rating
+             * @description Meta's quality rating of the number: GREEN, YELLOW, RED.
+             */
+            quality_rating: string | null;
+        };
+        /**
+         * CloudWebhookReceived
+         * @example {
+         *       "queued": 2
+         *     }
+         */
+        CloudWebhookReceived: {
+            /**
+             * Queued
+             * @description Statuses and messages of the webhook queued for processing.
+             */
+            queued: number;
         };
         /**
          * ConfirmRequest
@@ -1970,7 +2034,7 @@ export interface components {
              * @description Stable, neutral code: branch on this.
              * @enum {string}
              */
-            code: "bad_request" | "invalid_signature" | "unauthorized" | "invalid_credentials" | "insufficient_balance" | "forbidden" | "account_restricted" | "not_supported" | "not_found" | "method_not_allowed" | "instance_not_connected" | "not_connected" | "no_number_available" | "already_connected" | "qr_not_ready" | "idempotency_in_progress" | "window_closed" | "limit_exceeded" | "payload_too_large" | "validation_failed" | "idempotency_conflict" | "not_on_whatsapp" | "outside_customer_service_window" | "template_not_found" | "template_not_approved" | "template_parameters_invalid" | "rate_limited" | "internal_error" | "temporarily_unavailable";
+            code: "bad_request" | "invalid_signature" | "unauthorized" | "invalid_credentials" | "insufficient_balance" | "forbidden" | "account_restricted" | "not_supported" | "not_found" | "method_not_allowed" | "instance_not_connected" | "not_connected" | "no_number_available" | "already_connected" | "qr_not_ready" | "idempotency_in_progress" | "window_closed" | "limit_exceeded" | "cloud_number_taken" | "payload_too_large" | "validation_failed" | "idempotency_conflict" | "not_on_whatsapp" | "outside_customer_service_window" | "template_not_found" | "template_not_approved" | "template_parameters_invalid" | "cloud_token_invalid" | "cloud_number_invalid" | "rate_limited" | "internal_error" | "temporarily_unavailable";
             /**
              * Message
              * @description Human-readable, translated by Accept-Language or the account's locale.
@@ -2372,6 +2436,19 @@ export interface components {
          *       "name": "Support",
          *       "engine": "sandbox"
          *     }
+         * @example {
+         *       "name": "Support",
+         *       "engine": "sandbox"
+         *     }
+         * @example {
+         *       "name": "Official",
+         *       "engine": "cloud",
+         *       "cloud": {
+         *         "phone_number_id": "106540352242922",
+         *         "waba_id": "102290129340398",
+         *         "access_token": "EAAG…"
+         *       }
+         *     }
          */
         InstanceCreate: {
             /**
@@ -2381,9 +2458,11 @@ export interface components {
             name: string;
             /**
              * Engine
-             * @description `sandbox` (the simulated network; the only engine of test keys) or `whatsmeow` (a real number). Omitted: `sandbox` for a test key, `whatsmeow` for a live one.
+             * @description `sandbox` (the simulated network), `whatsmeow` (a real number linked as a device; live keys only) or `cloud` (Meta's WhatsApp Cloud API: give `cloud`; with a test key, a simulated Cloud API number). Omitted: `sandbox` for a test key, `whatsmeow` for a live one.
              */
-            engine?: ("sandbox" | "whatsmeow") | null;
+            engine?: ("sandbox" | "whatsmeow" | "cloud") | null;
+            /** @description Engine `cloud` only: the number's ids and token, checked against the Graph API. */
+            cloud?: components["schemas"]["CloudConnect"] | null;
         };
         /**
          * InstanceList
@@ -2475,6 +2554,8 @@ export interface components {
             created: string;
             /** Updated */
             updated: string;
+            /** @description Engine `cloud`: the Cloud API number (its token is never shown, only its last 4). */
+            cloud?: components["schemas"]["CloudNumberOut"] | null;
         };
         /**
          * InstanceQr
@@ -2906,6 +2987,13 @@ export interface components {
         MessageErrorOut: {
             /** Code */
             code: string;
+            /**
+             * Details
+             * @description Engine `cloud`, for a Meta error we have no stable code for (`cloud_api_error`): Meta's `meta_code` and `meta_title`.
+             */
+            details?: {
+                [key: string]: unknown;
+            } | null;
         };
         /**
          * MessageEvent
@@ -13858,6 +13946,151 @@ export interface operations {
                     "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
                     "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
                     "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    verify_webhook: {
+        parameters: {
+            query?: {
+                "hub.mode"?: string;
+                "hub.verify_token"?: string;
+                "hub.challenge"?: string;
+            };
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The challenge, as sent. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /** @example 1158201444 */
+                    "text/plain": string;
+                };
+            };
+            /** @description Malformed request (`bad_request`: a header that must come once came twice, or holds two values), or a missing or invalid signature (`invalid_signature`, on signed callbacks). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this key (`forbidden`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    receive_webhook: {
+        parameters: {
+            query?: never;
+            header?: {
+                "X-Hub-Signature-256"?: string;
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "queued": 2
+                     *     }
+                     */
+                    "application/json": components["schemas"]["CloudWebhookReceived"];
+                };
+            };
+            /** @description Malformed request (`bad_request`: a header that must come once came twice, or holds two values), or a missing or invalid signature (`invalid_signature`, on signed callbacks). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
                 };
                 content: {

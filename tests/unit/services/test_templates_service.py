@@ -283,7 +283,7 @@ def test_the_window_is_the_contacts_whichever_key_it_wrote_under(fakes):
 
     fakes.identities.record(tenant.account_id, PHONE, LID)
     assert send_free_form(fakes, tenant, instance_id).accepted.status == "queued"
-    assert send_free_form(fakes, tenant, instance_id, to=LID).accepted.status == "queued"
+    # (A Cloud API number writes to phone numbers only: a send to the LID itself is refused before the window.)
 
 
 def test_an_older_message_arriving_late_never_moves_the_window_back(fakes, clock):

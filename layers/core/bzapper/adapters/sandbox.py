@@ -85,6 +85,37 @@ class HttpSandboxWorld:
                 group_name=group_name,
             )
 
+    def cloud_inbound(
+        self, phone_number_id: str, sender: str, message_type: str, content: dict[str, Any], push_name: str | None
+    ) -> str:
+        """The simulated Graph API's control (`/graph-sim/…`, beside the sandbox network, on its port)."""
+        import httpx
+
+        url = self._url()
+        if not url:
+            raise SandboxUnavailable("no sandbox network is configured")
+        body: dict[str, Any] = {"from": sender, "type": message_type, "content": content}
+        if message_type == "text":
+            body["text"] = content.get("body", "")
+        if push_name:
+            body["push_name"] = push_name
+        try:
+            answer = httpx.post(f"{url.rstrip('/')}/graph-sim/numbers/{phone_number_id}/inbound", json=body, timeout=10)
+        except httpx.HTTPError as error:
+            raise SandboxUnavailable(type(error).__name__) from error
+        if answer.status_code in (400, 422):
+            raise SandboxRefused("invalid", answer.text[:200] or "invalid", None)
+        if answer.status_code >= 300:
+            raise SandboxUnavailable(f"simulated Graph API answered {answer.status_code}")
+        try:
+            data = answer.json()
+        except ValueError:
+            data = {}
+        found = (
+            data.get("wa_message_id") or data.get("id") or data.get("message_id") if isinstance(data, dict) else None
+        )
+        return str(found or "")
+
 
 @contextmanager
 def _translated() -> Iterator[None]:

@@ -45,6 +45,9 @@ class Contact:
     lid: str | None
     name: str | None = None
     group_jid: str | None = None
+    bsuid_jid: str | None = None
+    """A Cloud API contact Meta names by its business-scoped user id only (`<bsuid>@bsuid`): its key while
+    neither its phone nor its LID is known."""
 
     @classmethod
     def group(cls, group_jid: str, name: str | None = None) -> Contact:
@@ -64,7 +67,9 @@ class Contact:
             return phone_jid(self.phone)
         if self.lid:
             return self.lid
-        raise ValueError("a contact needs a phone or a lid")
+        if self.bsuid_jid:
+            return self.bsuid_jid
+        raise ValueError("a contact needs a phone, a lid or a bsuid")
 
     @property
     def jids(self) -> tuple[str, ...]:
@@ -75,6 +80,8 @@ class Contact:
         keys = [phone_jid(self.phone)] if self.phone else []
         if self.lid:
             keys.append(self.lid)
+        if self.bsuid_jid:
+            keys.append(self.bsuid_jid)
         return tuple(keys)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from bzapper.domain.cloud import UNSENDABLE as CLOUD_UNSENDABLE
+
 
 class InstanceStatus(StrEnum):
     DISCONNECTED = "disconnected"
@@ -14,8 +16,11 @@ class InstanceStatus(StrEnum):
     FAILED = "failed"
 
 
-ENGINES = ("sandbox", "whatsmeow")
-TEST_ENGINES = frozenset({"sandbox"})
+ENGINES = ("sandbox", "whatsmeow", "cloud")
+TEST_ENGINES = frozenset({"sandbox", "cloud"})
+"""A test key's `cloud` number talks to the simulated Graph API of the sandbox network, never to Meta."""
+SESSION_ENGINES = frozenset({"sandbox", "whatsmeow"})
+"""Engines a session worker holds; a `cloud` number has no session (Graph is called from the functions)."""
 LIVE_DEFAULT_ENGINE = "whatsmeow"
 
 
@@ -29,6 +34,7 @@ def default_engine(livemode: bool) -> str:
 UNSENDABLE: dict[str, frozenset[str]] = {
     "sandbox": frozenset({"template"}),
     "whatsmeow": frozenset({"template"}),
+    "cloud": CLOUD_UNSENDABLE,
 }
 """The message types an engine cannot send: refused at accept time with 422 `not_supported` naming the engine.
 Templates are the Cloud API's alone (docs/templates.md)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from bzapper.domain.cloud import CloudNumber
 from bzapper.domain.keys import Mode
 
 
@@ -83,6 +84,8 @@ class InstanceView:
     active: bool
     created_at: int
     updated_at: int
+    cloud: CloudNumber | None = None
+    """Engine `cloud` only: the Cloud API number behind the instance (its token sealed)."""
 
     @property
     def ref(self) -> InstanceRef:
@@ -130,6 +133,8 @@ class StatusReport:
     error_code: str | None = None
     pricing: dict[str, Any] | None = None
     """What Meta says the message costs (bzapper.domain.pricing): `{category, billable, model}`, optional."""
+    error_details: dict[str, Any] | None = None
+    """Meta's own code and title of a failure we have no stable code for."""
 
     def to_json(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__slots__ if getattr(self, k) is not None}
@@ -159,3 +164,5 @@ class MessageView:
     """When its deletion for everyone reached WhatsApp (DELETE /messages/{id})."""
     pricing: dict[str, Any] | None = None
     """What Meta said it costs, from the first status report that carried it (bzapper.domain.pricing)."""
+    error_details: dict[str, Any] | None = None
+    """The network's own code and title of a failure we have no stable code for (engine `cloud`)."""

@@ -16,6 +16,10 @@ Reason = Literal["empty", "not_a_phone", "invalid_phone", "unsupported_jid", "in
 PHONE_SERVER = "s.whatsapp.net"
 LID_SERVER = "lid"
 GROUP_SERVER = "g.us"
+BSUID_SERVER = "bsuid"
+"""A contact Meta's Cloud API names only by its business-scoped user id (no phone): `US.1349…@bsuid`. Read in
+chats (the inbox), never a send's recipient."""
+_BSUID_USER = re.compile(r"[A-Za-z]{2}\.[0-9A-Za-z]{1,64}")
 # "c.us" is the whatsapp-web.js spelling of the same user server.
 _PHONE_SERVERS = frozenset({PHONE_SERVER, "c.us"})
 
@@ -142,7 +146,11 @@ def parse_chat(value: str) -> Recipient:
     Like parse_recipient, except that a phone number the phone metadata does not know yet (a new range, a
     country's numbering change) is still a contact, as "+<digits>": WhatsApp delivered its message, so the
     number exists, and dropping the message would lose it. Sends keep the strict check: a typo must not go out.
+    A Cloud API contact known only by its BSUID is a chat too (`<bsuid>@bsuid`), with neither phone nor LID.
     """
+    user, at, server = (value or "").strip().partition("@")
+    if at and server.lower() == BSUID_SERVER and _BSUID_USER.fullmatch(user):
+        return Recipient(jid=f"{user}@{BSUID_SERVER}", phone=None, lid=None)
     try:
         return parse_recipient(value)
     except InvalidRecipient as error:
@@ -167,6 +175,10 @@ def chat_phone(value: object) -> str | None:
         return parse_chat(value).phone
     except InvalidRecipient:
         return None
+
+
+def is_bsuid_jid(value: str) -> bool:
+    return value.endswith(f"@{BSUID_SERVER}")
 
 
 def _phone_jid(e164: str) -> str:

@@ -760,9 +760,100 @@ MESSAGES: dict[str, dict[str, str]] = {
         "es": "El código QR aún no está listo. Inténtalo de nuevo en un segundo.",
     },
     "error.engine_test_mode": {
-        "en": "Test keys can only use the sandbox engine (engine: {engine} is for live keys).",
-        "pt-BR": "Chaves de teste só podem usar o motor sandbox (engine: {engine} é para chaves live).",
-        "es": "Las claves de prueba solo pueden usar el motor sandbox (engine: {engine} es para claves live).",
+        "en": "Test keys can use the sandbox and cloud engines only (engine: {engine} is for live keys).",
+        "pt-BR": "Chaves de teste só podem usar os motores sandbox e cloud (engine: {engine} é para chaves live).",
+        "es": "Las claves de prueba solo pueden usar los motores sandbox y cloud (engine: {engine} es para claves "
+        "live).",
+    },
+    # --- Meta's WhatsApp Cloud API (engine "cloud") ------------------------------------------------------------
+    "error.cloud_required": {
+        "en": "engine: cloud needs `cloud`: the number's phone_number_id, waba_id and access_token.",
+        "pt-BR": "engine: cloud exige `cloud`: o phone_number_id, o waba_id e o access_token do número.",
+        "es": "engine: cloud requiere `cloud`: el phone_number_id, el waba_id y el access_token del número.",
+    },
+    "error.cloud_only": {
+        "en": "`cloud` is for engine: cloud only (this instance's engine is {engine}).",
+        "pt-BR": "`cloud` é só para engine: cloud (o motor desta instância é {engine}).",
+        "es": "`cloud` es solo para engine: cloud (el motor de esta instancia es {engine}).",
+    },
+    "error.cloud_token_invalid": {
+        "en": "Meta refused the access token (expired, revoked or mistyped). Create a system user token with "
+        "whatsapp_business_messaging and connect the number again.",
+        "pt-BR": "A Meta recusou o token de acesso (expirado, revogado ou digitado errado). Crie um token de usuário "
+        "do sistema com whatsapp_business_messaging e conecte o número de novo.",
+        "es": "Meta rechazó el token de acceso (vencido, revocado o mal escrito). Crea un token de usuario del "
+        "sistema con whatsapp_business_messaging y conecta el número de nuevo.",
+    },
+    "error.cloud_permission_denied": {
+        "en": "The access token has no permission over this number: give it whatsapp_business_messaging on the WABA.",
+        "pt-BR": "O token de acesso não tem permissão sobre este número: dê a ele whatsapp_business_messaging na WABA.",
+        "es": "El token de acceso no tiene permiso sobre este número: dale whatsapp_business_messaging en la WABA.",
+    },
+    "error.cloud_number_invalid": {
+        "en": "Meta does not know this phone_number_id for the token given (Meta's error {meta_code}: {meta_title}).",
+        "pt-BR": "A Meta não conhece este phone_number_id para o token informado (erro {meta_code} da Meta: "
+        "{meta_title}).",
+        "es": "Meta no conoce este phone_number_id para el token indicado (error {meta_code} de Meta: {meta_title}).",
+    },
+    "error.cloud_number_taken": {
+        "en": "This Cloud API number is already connected to another instance: one instance per phone_number_id.",
+        "pt-BR": "Este número da Cloud API já está conectado a outra instância: uma instância por phone_number_id.",
+        "es": "Este número de la Cloud API ya está conectado a otra instancia: una instancia por phone_number_id.",
+    },
+    "error.cloud_not_configured": {
+        "en": "This deployment has no key to store Cloud API tokens sealed, so Cloud API numbers are not available.",
+        "pt-BR": "Esta implantação não tem chave para guardar tokens da Cloud API selados; números da Cloud API não "
+        "estão disponíveis.",
+        "es": "Este despliegue no tiene clave para guardar sellados los tokens de la Cloud API; los números de la "
+        "Cloud API no están disponibles.",
+    },
+    "error.engine_action": {
+        "en": "Engine {engine} does not support {action}: a Cloud API number has no session to pair, restart or log "
+        "out.",
+        "pt-BR": "O motor {engine} não suporta {action}: um número da Cloud API não tem sessão para parear, reiniciar "
+        "ou desconectar.",
+        "es": "El motor {engine} no admite {action}: un número de la Cloud API no tiene sesión que emparejar, "
+        "reiniciar o cerrar.",
+    },
+    "error.engine_type_unsupported": {
+        "en": "Engine {engine} cannot send messages of type {type}.",
+        "pt-BR": "O motor {engine} não envia mensagens do tipo {type}.",
+        "es": "El motor {engine} no puede enviar mensajes de tipo {type}.",
+    },
+    "error.cloud_recipient_unsupported": {
+        "en": "Engine {engine} writes to phone numbers only (no groups or @lid JIDs).",
+        "pt-BR": "O motor {engine} só escreve para números de telefone (sem grupos nem JIDs @lid).",
+        "es": "El motor {engine} solo escribe a números de teléfono (sin grupos ni JIDs @lid).",
+    },
+    "error.cloud_signature_invalid": {
+        "en": "Missing or invalid X-Hub-Signature-256: it must be the HMAC-SHA256 of this exact body with the app "
+        "secret.",
+        "pt-BR": "X-Hub-Signature-256 ausente ou inválido: deve ser o HMAC-SHA256 deste corpo exato com o segredo "
+        "do app.",
+        "es": "Falta X-Hub-Signature-256 o no es válido: debe ser el HMAC-SHA256 de este cuerpo exacto con el "
+        "secreto de la app.",
+    },
+    "error.cloud_webhook_malformed": {
+        "en": "The webhook body is not a WhatsApp Business Account notification.",
+        "pt-BR": "O corpo do webhook não é uma notificação de WhatsApp Business Account.",
+        "es": "El cuerpo del webhook no es una notificación de WhatsApp Business Account.",
+    },
+    "error.cloud_verify_token": {
+        "en": "Webhook verification refused: hub.mode must be subscribe and hub.verify_token the configured token.",
+        "pt-BR": "Verificação do webhook recusada: hub.mode deve ser subscribe e hub.verify_token o token configurado.",
+        "es": "Verificación del webhook rechazada: hub.mode debe ser subscribe y hub.verify_token el token "
+        "configurado.",
+    },
+    "error.recipient_unavailable": {
+        "en": "Meta did not deliver the message to this contact (its marketing limits, or it stopped such messages).",
+        "pt-BR": "A Meta não entregou a mensagem a este contato (limites de marketing dele, ou ele parou de receber "
+        "essas mensagens).",
+        "es": "Meta no entregó el mensaje a este contacto (sus límites de marketing, o dejó de recibir esos mensajes).",
+    },
+    "error.cloud_api_error": {
+        "en": "Meta refused the message; error.details has Meta's code and title.",
+        "pt-BR": "A Meta recusou a mensagem; error.details traz o código e o título da Meta.",
+        "es": "Meta rechazó el mensaje; error.details trae el código y el título de Meta.",
     },
     "error.limit_exceeded": {
         "en": "Your plan's limit for this resource is reached.",

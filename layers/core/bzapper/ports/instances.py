@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from bzapper.domain.cloud import CloudNumber
 from bzapper.domain.model import InstanceRef, InstanceView
 
 
@@ -17,7 +18,11 @@ class InstanceStore(Protocol):
         name: str,
         status: str,
         phone: str | None = None,
-    ) -> InstanceRef: ...
+        push_name: str | None = None,
+        cloud: CloudNumber | None = None,
+    ) -> InstanceRef:
+        """An instance with `cloud` (engine `cloud`) is on no shard (CLOUD_SHARD): no worker ever opens it."""
+        ...
 
     def get(self, instance_id: str) -> InstanceRef | None:
         """The immutable facts, cached (safe: they never change)."""

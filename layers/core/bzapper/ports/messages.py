@@ -49,6 +49,14 @@ class MessageStore(Protocol):
 
     def record_edit(self, message_id: str, field: str, body: str, at: int) -> None: ...
 
+    def record_wa_id(self, message_id: str, wa_message_id: str) -> None:
+        """The id the network gave the message when it took it (Meta's wamid): receipts and statuses name it."""
+        ...
+
+    def record_error_details(self, message_id: str, details: dict[str, Any]) -> None:
+        """What the network said of a failure we have no stable code for (Meta's code and title)."""
+        ...
+
     def record_deletion(self, message_id: str, at: int) -> None: ...
 
     def due_outbox(self, now: int, limit: int = 100) -> list[tuple[OutboundMessage, int]]:

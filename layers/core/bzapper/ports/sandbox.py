@@ -44,3 +44,10 @@ class SandboxWorld(Protocol):
         """A contact writes to the instance, or in a `group` (a `@g.us` JID) as a participant; returns the
         WhatsApp message id."""
         ...
+
+    def cloud_inbound(
+        self, phone_number_id: str, sender: str, message_type: str, content: dict[str, Any], push_name: str | None
+    ) -> str:
+        """A simulated contact (`sender`, E.164) writes to a test-mode Cloud API number through the simulated
+        Graph API (which sends Meta's signed webhook to our /cloud/webhook); returns Meta's message id if told."""
+        ...

@@ -11,6 +11,7 @@ if TYPE_CHECKING:
     # not all of them at its cold start.
     from bzapper.ports.accounts import AccountStore, KeyStore
     from bzapper.ports.billing import CheckoutStore, PaymentGateway, UsageStore, WalletStore
+    from bzapper.ports.cloud import CloudApi, CloudNumbers
     from bzapper.ports.events import EventLog, EventPublisher, FenceChecker, ReportSink
     from bzapper.ports.identity import IdentityProvider, Mailer, SessionRevocations, TokenVerifier
     from bzapper.ports.inbox import IdentityStore, InboxStore
@@ -56,6 +57,9 @@ class Services:
     tokens: TokenVerifier | None
     revocations: SessionRevocations
     mailer: Mailer
+    cloud: CloudApi
+    """Meta's Graph API, for the numbers of engine `cloud`."""
+    cloud_numbers: CloudNumbers
     templates: TemplateStore
     """Each Cloud API number's message templates, as last read from its WhatsApp Business Account."""
     template_source: TemplateSource | None = None

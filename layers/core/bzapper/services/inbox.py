@@ -43,7 +43,15 @@ from bzapper.domain.inbox import (
 )
 from bzapper.domain.model import MessageView, Principal
 from bzapper.domain.otp import guard_content
-from bzapper.domain.phones import InvalidRecipient, Recipient, is_group_jid, parse_chat, parse_group, parse_recipient
+from bzapper.domain.phones import (
+    InvalidRecipient,
+    Recipient,
+    is_bsuid_jid,
+    is_group_jid,
+    parse_chat,
+    parse_group,
+    parse_recipient,
+)
 from bzapper.domain.statuses import MessageStatus
 from bzapper.services.container import Services
 from bzapper.services.control import command
@@ -188,7 +196,8 @@ def resolve_contact(services: Services, account_id: str, chat: Recipient, sender
         phone = services.identities.phone_of(account_id, lid)
     if lid is None and phone is not None:
         lid = services.identities.lid_of(account_id, phone)
-    return Contact(phone=phone, lid=lid, name=(sender or {}).get("name"))
+    bsuid = chat.jid if is_bsuid_jid(chat.jid) else None
+    return Contact(phone=phone, lid=lid, name=(sender or {}).get("name"), bsuid_jid=bsuid)
 
 
 def _participant(services: Services, account_id: str, sender: dict[str, Any]) -> dict[str, Any]:
@@ -430,8 +439,17 @@ def mark_conversation_read(services: Services, principal: Principal, instance_id
                 logger.warning("group message with no sender: no read receipt", extra={"instance_id": instance_id})
                 continue
             receipts[(chat_jid, sender_jid)].append(message.wa_message_id)
+    if instance.engine == "cloud":
+        # No shard holder: the Graph API is called from here, once per conversation (services/cloud.py).
+        from bzapper.services import cloud
+
+        for wa_ids in receipts.values():
+            cloud.mark_read(services, instance.instance_id, wa_ids)
+        receipts_by_holder: dict[tuple[str, str | None], list[str]] = {}
+    else:
+        receipts_by_holder = receipts
     # Fire and forget: the shard's holder sends them in order with the instance's other operations.
-    for (chat_jid, sender_jid), wa_ids in receipts.items():
+    for (chat_jid, sender_jid), wa_ids in receipts_by_holder.items():
         participant = {"sender_jid": sender_jid} if sender_jid else {}
         for start in range(0, len(wa_ids), RECEIPTS_PER_COMMAND):
             batch = wa_ids[start : start + RECEIPTS_PER_COMMAND]

@@ -15,7 +15,14 @@ from bzapper.domain.errors import BzError, validation_failed
 from bzapper.domain.events import envelope
 from bzapper.domain.idempotency import IdempotencyRequest
 from bzapper.domain.ids import is_id
-from bzapper.domain.instances import PAIRABLE, TEST_ENGINES, InstanceStatus, default_engine, emits_event
+from bzapper.domain.instances import (
+    PAIRABLE,
+    SESSION_ENGINES,
+    TEST_ENGINES,
+    InstanceStatus,
+    default_engine,
+    emits_event,
+)
 from bzapper.domain.model import InstanceRef, InstanceView, Principal
 from bzapper.domain.phones import InvalidRecipient, chat_phone, normalize_phone
 from bzapper.domain.plans import plan_named
@@ -26,10 +33,26 @@ from bzapper.services.idempotent import once
 logger = logging.getLogger(__name__)
 
 
-def create(services: Services, principal: Principal, *, name: str, engine: str | None) -> InstanceView:
+def create(
+    services: Services,
+    principal: Principal,
+    *,
+    name: str,
+    engine: str | None,
+    cloud: dict[str, str] | None = None,
+) -> InstanceView:
+    """`cloud` ({phone_number_id, waba_id, access_token}) is required with engine `cloud`, refused otherwise."""
     engine = engine or default_engine(principal.livemode)
     if not principal.livemode and engine not in TEST_ENGINES:
         raise validation_failed("engine", "error.engine_test_mode", engine=engine)
+    if engine == "cloud":
+        if cloud is None:
+            raise validation_failed("cloud", "error.cloud_required")
+        from bzapper.services import cloud as cloud_numbers  # only a Cloud API number pays for its module
+
+        return cloud_numbers.create_instance(services, principal, name=name, **cloud)
+    if cloud is not None:
+        raise validation_failed("cloud", "error.cloud_only", engine=engine)
     plan = plan_named(principal.plan)
     if services.instances.count_for(principal.account_id, principal.livemode) >= plan.instances:
         raise BzError("limit_exceeded", params={"limit": plan.instances, "resource": "instances"})
@@ -53,13 +76,14 @@ def create_once(
     *,
     name: str,
     engine: str | None,
+    cloud: dict[str, Any] | None = None,
 ) -> tuple[InstanceView, bool]:
     """`create` under an Idempotency-Key: a retry answers the same number (as it is now), never a second one."""
     return once(
         services,
         principal,
         idempotency,
-        lambda: create(services, principal, name=name, engine=engine),
+        lambda: create(services, principal, name=name, engine=engine, cloud=cloud),
         remember=lambda view: {"instance_id": view.instance_id},
         replay=lambda stored: owned(services, principal, str(stored["instance_id"])),  # deleted since: 404
     )
@@ -92,8 +116,17 @@ def _belongs(account_id: str, livemode: bool, principal: Principal) -> bool:
     return account_id == principal.account_id and livemode == principal.livemode
 
 
+def _sessionless(view: InstanceView, action: str) -> None:
+    """A Cloud API number has no session: nothing to pair, restart or log out, and no contacts check."""
+    if view.engine not in SESSION_ENGINES:
+        raise BzError(
+            "not_supported", message_key="error.engine_action", params={"engine": view.engine, "action": action}
+        )
+
+
 def qr(services: Services, principal: Principal, instance_id: str) -> InstanceView:
     view = owned(services, principal, instance_id)
+    _sessionless(view, "qr")
     if view.status == InstanceStatus.CONNECTED:
         raise BzError("already_connected")
     if view.status == InstanceStatus.RESTRICTED:
@@ -109,6 +142,7 @@ def qr(services: Services, principal: Principal, instance_id: str) -> InstanceVi
 
 def pairing_code(services: Services, principal: Principal, instance_id: str, phone: str) -> str:
     view = owned(services, principal, instance_id)
+    _sessionless(view, "pairing-code")
     if view.status == InstanceStatus.CONNECTED:
         raise BzError("already_connected")
     try:
@@ -121,6 +155,7 @@ def pairing_code(services: Services, principal: Principal, instance_id: str, pho
 
 def logout(services: Services, principal: Principal, instance_id: str) -> InstanceView:
     view = owned(services, principal, instance_id)
+    _sessionless(view, "logout")
     services.instances.set_active(view.instance_id, False)
     command(services, view.ref, "logout")
     return view
@@ -128,6 +163,7 @@ def logout(services: Services, principal: Principal, instance_id: str) -> Instan
 
 def restart(services: Services, principal: Principal, instance_id: str) -> InstanceView:
     view = owned(services, principal, instance_id)
+    _sessionless(view, "restart")
     services.instances.set_active(view.instance_id, True)
     command(services, view.ref, "restart")
     return view
@@ -135,6 +171,11 @@ def restart(services: Services, principal: Principal, instance_id: str) -> Insta
 
 def delete(services: Services, principal: Principal, instance_id: str) -> None:
     view = owned(services, principal, instance_id)
+    if view.engine not in SESSION_ENGINES:
+        from bzapper.services import cloud
+
+        cloud.delete_instance(services, view)
+        return
     # The holder unlinks the device first; the item goes now, so the number is gone for the API at once.
     command(services, view.ref, "logout")
     services.instances.delete(view.instance_id)
@@ -144,6 +185,7 @@ def check_numbers(
     services: Services, principal: Principal, instance_id: str, numbers: list[str]
 ) -> list[dict[str, Any]]:
     view = owned(services, principal, instance_id)
+    _sessionless(view, "checkIsOnWhatsApp")
     if view.status != InstanceStatus.CONNECTED:
         raise BzError("not_connected")
     results: list[dict[str, Any]] = ask(services, view.ref, "check_numbers", inputs=numbers)["results"]

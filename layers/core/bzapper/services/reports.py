@@ -19,13 +19,33 @@ from bzapper.services.statuses import apply_report
 
 logger = logging.getLogger(__name__)
 
-_STATUS_FIELDS = ("instance_id", "wa_message_id", "status", "at", "message_id", "error_code", "pricing")
+_STATUS_FIELDS = (
+    "instance_id",
+    "wa_message_id",
+    "status",
+    "at",
+    "message_id",
+    "error_code",
+    "pricing",
+    "error_details",
+)
 
 
 def apply_worker_report(services: Services, body: dict[str, Any]) -> None:
     body = dict(body)
     fence = body.pop("fence", None)
     kind = body.pop("kind", "status")
+    if isinstance(fence, dict) and fence.get("kind") == "cloud":
+        # Meta's webhooks, queued by POST /cloud/webhook once their signature was verified: no lease behind them,
+        # so they stand while their number still belongs to the instance (services/cloud.py, docs/engines.md).
+        from bzapper.services import cloud
+
+        if not cloud.fence_holds(services, fence, str(body.get("instance_id"))):
+            telemetry.count("FencedReportsRefused")
+            logger.warning("refused a cloud %s report of a number no longer on its instance", kind)
+            return
+        cloud.apply_cloud_report(services, kind, body)
+        return
     if fence is not None and not services.fences.holds(Fence.from_json(fence)):
         telemetry.count("FencedReportsRefused")
         logger.warning(

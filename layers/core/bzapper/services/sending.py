@@ -18,6 +18,8 @@ from bzapper import telemetry
 from bzapper.config import settings
 from bzapper.domain import otp
 from bzapper.domain.clock import now_ms
+from bzapper.domain.cloud import ENGINE as CLOUD_ENGINE
+from bzapper.domain.cloud import cloud_refusal
 from bzapper.domain.composing import change_refusal, preview
 from bzapper.domain.errors import BzError, validation_failed
 from bzapper.domain.idempotency import IdempotencyLock, IdempotencyRequest, StoredResponse
@@ -82,7 +84,8 @@ def _chosen_number(services: Services, principal: Principal, recipient_jid: str)
 
 def send_message(services: Services, principal: Principal, draft: SendDraft) -> SendResult:
     """Accepts one message of any type, or replays what the same Idempotency-Key got before."""
-    if draft.type in INTERACTIVE_TYPES and not interactive_enabled(principal):
+    # Buttons and lists are the Cloud API's own messages (official there); elsewhere WhatsApp restricts them.
+    if draft.type in INTERACTIVE_TYPES and not interactive_enabled(principal) and not _names_cloud(services, draft):
         raise BzError("not_supported", message_key="error.interactive_not_enabled")
     recipient = _recipient(draft.to, "to")
     mention_jids = [_recipient(mention, f"mentions.{index}").jid for index, mention in enumerate(draft.mentions)]
@@ -90,6 +93,12 @@ def send_message(services: Services, principal: Principal, draft: SendDraft) -> 
     instance_id = draft.instance_id or _chosen_number(services, principal, recipient.jid)
     instance = owned_ref(services, principal, instance_id)
     check_engine(instance, draft.type)
+    if instance.engine == CLOUD_ENGINE:
+        refusal = cloud_refusal(draft.type, recipient.jid)
+        if refusal is not None:
+            raise BzError(
+                "not_supported", message_key=refusal, params={"engine": CLOUD_ENGINE, "type": draft.type}, status=422
+            )
 
     plan = plan_named(principal.plan)
     rate = services.rate_limits.take(f"sends:{principal.account_id}:{principal.mode}", Bucket(plan.sends_per_minute))
@@ -159,6 +168,11 @@ def send_message(services: Services, principal: Principal, draft: SendDraft) -> 
         # Committed is accepted: the outbox sweeper sends it after the grace period.
         logger.exception("enqueue failed; the outbox sweeper will send %s", message_id)
     return SendResult(accepted, rate=rate)
+
+
+def _names_cloud(services: Services, draft: SendDraft) -> bool:
+    ref = services.instances.get(draft.instance_id) if draft.instance_id and is_id(draft.instance_id, "inst") else None
+    return ref is not None and ref.engine == CLOUD_ENGINE
 
 
 def _acquire(services: Services, principal: Principal, request: IdempotencyRequest) -> IdempotencyLock | StoredResponse:

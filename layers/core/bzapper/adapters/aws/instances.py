@@ -10,9 +10,10 @@ from bzapper.adapters.aws.conditions import applied
 from bzapper.adapters.aws.models import InstanceModel
 from bzapper.cache import MISSING, TTLCache
 from bzapper.domain.clock import now_ms
+from bzapper.domain.cloud import CloudNumber
 from bzapper.domain.ids import new_id
 from bzapper.domain.model import InstanceRef, InstanceView
-from bzapper.topology import SHARD_COUNT
+from bzapper.topology import CLOUD_SHARD, SHARD_COUNT
 
 _REF_TTL_SECONDS = 300.0
 
@@ -35,6 +36,7 @@ def _view(item: InstanceModel) -> InstanceView:
         active=item.active is not False,
         created_at=int(item.created_at),
         updated_at=int(item.updated_at),
+        cloud=CloudNumber.from_json(item.cloud) if item.cloud else None,
     )
 
 
@@ -55,6 +57,8 @@ class InstanceStore:
         name: str,
         status: str,
         phone: str | None = None,
+        push_name: str | None = None,
+        cloud: CloudNumber | None = None,
     ) -> InstanceRef:
         now = now_ms()
         item = InstanceModel(
@@ -63,10 +67,12 @@ class InstanceStore:
             livemode=livemode,
             engine=engine,
             # Fixed for the instance's life: its messages stay in one FIFO order on one worker.
-            shard=random.randrange(SHARD_COUNT),
+            shard=CLOUD_SHARD if cloud else random.randrange(SHARD_COUNT),
             name=name,
             status=status,
             phone=phone,
+            push_name=push_name,
+            cloud=cloud.to_json() if cloud else None,
             created_at=now,
             updated_at=now,
         )

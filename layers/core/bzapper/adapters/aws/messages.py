@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import random
 import time
 from typing import Any
@@ -234,6 +235,22 @@ class MessageStore:
                 raise
             return self.get(message_id)
 
+    def record_wa_id(self, message_id: str, wa_message_id: str) -> None:
+        applied(
+            lambda: MessageModel(message_id).update(
+                actions=[MessageModel.wa_message_id.set(wa_message_id), MessageModel.updated_at.set(now_ms())],
+                condition=MessageModel.message_id.exists(),
+            )
+        )
+
+    def record_error_details(self, message_id: str, details: dict[str, Any]) -> None:
+        applied(
+            lambda: MessageModel(message_id).update(
+                actions=[MessageModel.error.detail.set(json.dumps(details, separators=(",", ":")))],
+                condition=MessageModel.error.exists(),
+            )
+        )
+
     def record_edit(self, message_id: str, field: str, body: str, at: int) -> None:
         """An edit of this message reached WhatsApp at `at`: its content shows the new text. A redelivered
         report changes nothing, and an older edit arriving late never overwrites a newer one."""
@@ -336,4 +353,13 @@ def _view(item: MessageModel) -> MessageView:
         edited_at=int(item.edited_at) if item.edited_at is not None else None,
         deleted_at=int(item.deleted_at) if item.deleted_at is not None else None,
         pricing=item.pricing or None,
+        error_details=_details(item.error.detail if item.error else None),
     )
+
+
+def _details(text: str | None) -> dict[str, Any] | None:
+    try:
+        value = json.loads(text) if text else None
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None

@@ -145,8 +145,18 @@ class InstanceModel(Model):
     """False once logged out by the customer: a worker taking the shard over does not reopen it."""
     created_at = NumberAttribute()
     updated_at = NumberAttribute()
+    cloud = JSONAttribute(null=True)
+    """Engine `cloud`: bzapper.domain.cloud.CloudNumber (the token sealed)."""
     by_account = InstancesByAccount()
     by_shard = InstancesByShard()
+
+
+class CloudNumberModel(Model):
+    """Which instance a Cloud API phone_number_id belongs to: webhooks name only the number."""
+
+    Meta = _meta("cloud_numbers")
+    phone_number_id = UnicodeAttribute(hash_key=True)
+    instance_id = UnicodeAttribute()
 
 
 class RequestModel(Model):

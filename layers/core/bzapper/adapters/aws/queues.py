@@ -9,7 +9,7 @@ from bzapper.adapters.aws.clients import client, queue_url
 from bzapper.config import settings
 from bzapper.domain.model import OutboundMessage
 from bzapper.domain.reports import group_and_dedupe
-from bzapper.topology import priority_queue_name, shard_queue_name
+from bzapper.topology import CLOUD_QUEUE, CLOUD_SHARD, priority_queue_name, shard_queue_name
 
 logger = logging.getLogger(__name__)
 
@@ -18,8 +18,16 @@ PRIORITY_TYPES = frozenset({"otp"})
 
 
 def job_queue_name(message: OutboundMessage) -> str:
+    if message.shard == CLOUD_SHARD:
+        return CLOUD_QUEUE
     lane = priority_queue_name if message.type in PRIORITY_TYPES else shard_queue_name
     return lane(message.shard)
+
+
+def job_group(message: OutboundMessage) -> str:
+    if message.shard == CLOUD_SHARD:
+        return f"{message.instance_id}:{message.to_jid}"[:128]
+    return message.instance_id
 
 
 class SqsJobQueue:
@@ -27,8 +35,9 @@ class SqsJobQueue:
         client("sqs").send_message(
             QueueUrl=queue_url(settings().queue(job_queue_name(message), fifo=True)),
             MessageBody=json.dumps(message.job(), separators=(",", ":")),
-            # One conversation order per number; the id dedupes an outbox re-send within SQS's window.
-            MessageGroupId=message.instance_id,
+            # One conversation order per number (per conversation for a Cloud API number, whose sends run in
+            # parallel: docs/engines.md); the id dedupes an outbox re-send within SQS's window.
+            MessageGroupId=job_group(message),
             MessageDeduplicationId=message.message_id,
         )
 

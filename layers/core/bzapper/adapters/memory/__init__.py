@@ -22,6 +22,7 @@ from bzapper.adapters.memory.billing import (
     MemoryWalletStore,
 )
 from bzapper.adapters.memory.clock import ManualClock
+from bzapper.adapters.memory.cloud import MemoryCloudApi, MemoryCloudNumbers
 from bzapper.adapters.memory.events import MemoryEventLog, MemoryEventPublisher, MemoryFenceChecker, MemoryReportSink
 from bzapper.adapters.memory.faults import Call, ConditionFailed, Faults
 from bzapper.adapters.memory.identity import (
@@ -104,6 +105,8 @@ class MemoryFakes:
     mailer: MemoryMailer
     templates: MemoryTemplateStore
     template_source: MemoryTemplateSource
+    cloud: MemoryCloudApi
+    cloud_numbers: MemoryCloudNumbers
 
     @cached_property
     def services(self) -> Services:
@@ -139,6 +142,8 @@ class MemoryFakes:
             mailer=self.mailer,
             templates=self.templates,
             template_source=self.template_source,
+            cloud=self.cloud,
+            cloud_numbers=self.cloud_numbers,
         )
 
 
@@ -201,6 +206,8 @@ def memory_fakes(
         mailer=MemoryMailer(),
         templates=MemoryTemplateStore(),
         template_source=MemoryTemplateSource(),
+        cloud=MemoryCloudApi(),
+        cloud_numbers=MemoryCloudNumbers(instances),
     )
 
 

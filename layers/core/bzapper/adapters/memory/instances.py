@@ -10,9 +10,10 @@ from typing import Any
 
 from bzapper.adapters.memory.faults import ConditionFailed, Faults
 from bzapper.domain.clock import now_ms
+from bzapper.domain.cloud import CloudNumber
 from bzapper.domain.ids import new_id
 from bzapper.domain.model import InstanceRef, InstanceView
-from bzapper.topology import SHARD_COUNT
+from bzapper.topology import CLOUD_SHARD, SHARD_COUNT
 
 
 def stable_shard(instance_id: str) -> int:
@@ -44,6 +45,8 @@ class MemoryInstanceStore(Faults):
         name: str,
         status: str,
         phone: str | None = None,
+        push_name: str | None = None,
+        cloud: CloudNumber | None = None,
     ) -> InstanceRef:
         self._enter("create", account_id, livemode=livemode, engine=engine, name=name, status=status, phone=phone)
         instance_id = new_id("inst")
@@ -53,18 +56,19 @@ class MemoryInstanceStore(Faults):
             account_id=account_id,
             livemode=livemode,
             engine=engine,
-            shard=self._shard_of(instance_id),
+            shard=CLOUD_SHARD if cloud else self._shard_of(instance_id),
             name=name,
             status=status,
             phone=phone,
             lid=None,
-            push_name=None,
+            push_name=push_name,
             last_error=None,
             qr=None,
             state_at=0,
             active=True,
             created_at=now,
             updated_at=now,
+            cloud=cloud,
         )
         with self._lock:
             self.rows[instance_id] = view

@@ -57,6 +57,7 @@ class StoredMessage:
     price: int = 0
     direction: str = "outbound"
     error_code: str | None = None
+    error_details: dict[str, Any] | None = None
     edited_at: int | None = None
     deleted_at: int | None = None
     outbox_due: int | None = None
@@ -90,6 +91,7 @@ class StoredMessage:
             edited_at=self.edited_at,
             deleted_at=self.deleted_at,
             pricing=dict(self.pricing) if self.pricing else None,
+            error_details=copy.deepcopy(self.error_details),
         )
 
     def outbound(self) -> OutboundMessage:
@@ -307,6 +309,20 @@ class MemoryMessageStore(Faults):
             if refund:
                 self._wallets._post_locked(wallet, row.price, "refund", message_id, at, once=f"refund_{message_id}")
             return row.view()
+
+    def record_wa_id(self, message_id: str, wa_message_id: str) -> None:
+        self._enter("record_wa_id", message_id, wa_message_id)
+        with self._lock:
+            row = self.rows.get(message_id)
+            if row is not None:
+                row.wa_message_id = wa_message_id
+
+    def record_error_details(self, message_id: str, details: dict[str, Any]) -> None:
+        self._enter("record_error_details", message_id, details)
+        with self._lock:
+            row = self.rows.get(message_id)
+            if row is not None:
+                row.error_details = copy.deepcopy(details)
 
     def record_edit(self, message_id: str, field: str, body: str, at: int) -> None:
         self._enter("record_edit", message_id, field, body, at)

@@ -52,6 +52,12 @@ class MemorySandboxWorld(Faults):
             self.paired[instance_id] = phone
         return {"state": "connected", "phone": phone, "lid": None, "push_name": None}
 
+    def cloud_inbound(
+        self, phone_number_id: str, sender: str, message_type: str, content: dict[str, Any], push_name: str | None
+    ) -> str:
+        self._enter("cloud_inbound", phone_number_id, sender, message_type, content, push_name)
+        return f"wamid.SIM{next(self._ids):010d}"
+
     def inject_inbound(
         self,
         account_id: str,

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from bzapper.api.auth import authenticate
 from bzapper.api.bodies import JsonRoute
 from bzapper.api.idempotency import IDEMPOTENCY_HEADER, idempotency_request
+from bzapper.api.schemas.cloud import CloudNumberOut
 from bzapper.api.schemas.common import error_responses
 from bzapper.api.schemas.instances import (
     CheckNumbersRequest,
@@ -44,6 +45,7 @@ def instance_out(view: InstanceView) -> InstanceOut:
         livemode=view.livemode,
         created=iso(view.created_at),
         updated=iso(view.updated_at),
+        cloud=CloudNumberOut(**view.cloud.public()) if view.cloud else None,
     )
 
 
@@ -51,7 +53,7 @@ def instance_out(view: InstanceView) -> InstanceOut:
     "/instances",
     status_code=201,
     response_model=InstanceOut,
-    summary="Create an instance (then pair it by QR or phone code)",
+    summary="Create an instance (then pair it by QR or phone code; a `cloud` one is connected at once)",
     responses=error_responses(401, 409, 422),
 )
 def create_instance(
@@ -61,7 +63,10 @@ def create_instance(
     idempotency_key: str | None = IDEMPOTENCY_HEADER,
 ) -> InstanceOut:
     idempotency = idempotency_request(idempotency_key, "POST", "/instances", body.model_dump(mode="json"))
-    view, replayed = service.create_once(services(), principal, idempotency, name=body.name, engine=body.engine)
+    cloud = body.cloud.model_dump() if body.cloud else None
+    view, replayed = service.create_once(
+        services(), principal, idempotency, name=body.name, engine=body.engine, cloud=cloud
+    )
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return instance_out(view)

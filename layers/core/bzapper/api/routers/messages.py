@@ -317,6 +317,14 @@ def delete_message(
     return _answer(result, http, response)
 
 
+def _error_out(view: MessageView) -> dict[str, Any] | None:
+    if not view.error_code:
+        return None
+    if view.error_details:
+        return {"code": view.error_code, "details": view.error_details}
+    return {"code": view.error_code}
+
+
 def message_out(view: MessageView) -> MessageOut:
     return MessageOut(
         message_id=view.message_id,
@@ -328,7 +336,7 @@ def message_out(view: MessageView) -> MessageOut:
         content=view.content,
         status=view.status,  # type: ignore[arg-type]
         history=[{"status": status, "at": iso(at)} for status, at in view.history],  # type: ignore[misc]
-        error={"code": view.error_code} if view.error_code else None,  # type: ignore[arg-type]
+        error=_error_out(view),  # type: ignore[arg-type]
         client_reference=view.client_reference,
         livemode=view.livemode,
         created=iso(view.created_at),

@@ -161,6 +161,22 @@ def _content(body: SandboxInboundRequest) -> dict:
         raise renamed(error, "body") from None
 
 
+def _cloud_inbound(phone_number_id: str, sender: str, body: SandboxInboundRequest) -> SandboxInboundAccepted:
+    """A test-mode Cloud API number: the simulated Graph API's contact writes, and Meta's signed webhook brings it
+    back through POST /cloud/webhook like any Cloud API message. No groups, no echoes of the number's own phone."""
+    if body.group is not None or body.from_me:
+        raise BzError("not_supported", message_key="error.engine_action", params={"engine": "cloud", "action": "group"})
+    if not sender.startswith("+"):
+        raise validation_failed("from", "error.cloud_recipient_unsupported", engine="cloud", type=body.type)
+    network = _network()
+    try:
+        with _network_errors():
+            wa_message_id = network.cloud_inbound(phone_number_id, sender, body.type, _content(body), body.push_name)
+    except SandboxRefused as error:
+        raise validation_failed("content", "error.sandbox_invalid_inbound") from error
+    return SandboxInboundAccepted(wa_message_id=wa_message_id)
+
+
 @router.post(
     "/sandbox/instances/{instance_id}/inbound",
     status_code=202,
@@ -175,6 +191,8 @@ def inbound(
 ) -> SandboxInboundAccepted:
     instance = instance_service.owned(services(), principal, instance_id)
     sender = _recipient("from", body.sender)
+    if instance.cloud is not None:
+        return _cloud_inbound(instance.cloud.phone_number_id, sender, body)
     group = _group(body.group) if body.group is not None else None
     if body.group_name is not None and group is None:
         raise validation_failed("group_name", "error.sandbox_group_name_without_group")

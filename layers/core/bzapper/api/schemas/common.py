@@ -64,6 +64,11 @@ class StatusChangeOut(BaseModel):
 
 class MessageErrorOut(BaseModel):
     code: str
+    details: dict[str, Any] | None = Field(
+        default=None,
+        description="Engine `cloud`, for a Meta error we have no stable code for (`cloud_api_error`): Meta's "
+        "`meta_code` and `meta_title`.",
+    )
 
 
 class PartyOut(BaseModel):

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bzapper.api.schemas.cloud import CloudConnect, CloudNumberOut
 from bzapper.api.schemas.common import IN_NUMBERING_PLAN, PHONE_PATTERN, Strict
 
 InstanceStatusName = Literal["disconnected", "pairing", "connected", "logged_out", "restricted", "failed"]
@@ -13,13 +14,33 @@ InstanceStatusName = Literal["disconnected", "pairing", "connected", "logged_out
 
 class InstanceCreate(Strict):
     name: str = Field(min_length=1, max_length=100, description="Your label for the number.")
-    engine: Literal["sandbox", "whatsmeow"] | None = Field(
+    engine: Literal["sandbox", "whatsmeow", "cloud"] | None = Field(
         default=None,
-        description="`sandbox` (the simulated network; the only engine of test keys) or `whatsmeow` (a real number). "
+        description="`sandbox` (the simulated network), `whatsmeow` (a real number linked as a device; live keys "
+        "only) or `cloud` (Meta's WhatsApp Cloud API: give `cloud`; with a test key, a simulated Cloud API number). "
         "Omitted: `sandbox` for a test key, `whatsmeow` for a live one.",
     )
+    cloud: CloudConnect | None = Field(
+        default=None, description="Engine `cloud` only: the number's ids and token, checked against the Graph API."
+    )
 
-    model_config = ConfigDict(json_schema_extra={"example": {"name": "Support", "engine": "sandbox"}})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {"name": "Support", "engine": "sandbox"},
+            "examples": [
+                {"name": "Support", "engine": "sandbox"},
+                {
+                    "name": "Official",
+                    "engine": "cloud",
+                    "cloud": {
+                        "phone_number_id": "106540352242922",
+                        "waba_id": "102290129340398",
+                        "access_token": "EAAG…",
+                    },
+                },
+            ],
+        }
+    )
 
 
 _INSTANCE_EXAMPLE = {
@@ -51,6 +72,9 @@ class InstanceOut(BaseModel):
     livemode: bool
     created: str
     updated: str
+    cloud: CloudNumberOut | None = Field(
+        default=None, description="Engine `cloud`: the Cloud API number (its token is never shown, only its last 4)."
+    )
 
     model_config = ConfigDict(json_schema_extra={"example": _INSTANCE_EXAMPLE})
 
