@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 
 import boto3
 import httpx
@@ -123,6 +124,14 @@ def drain(queue: str, handler_name: str) -> None:
         pass
 
 
+def contact_writes_first(cloud_handler, to: str = TO) -> None:
+    """Free-form messages need the contact's 24-hour window open: the contact writes first, through Meta."""
+    digits = to.lstrip("+")
+    message = text_message("hi", wamid=f"wamid.first-{digits}", at=int(time.time()), **{"from": digits})
+    assert webhook(cloud_handler, envelope({"contacts": contacts(wa_id=digits), "messages": [message]}))[0] == 200
+    drain("status-updates", "statuses")
+
+
 def webhook(handler, payload, secret=TEST_SECRET, tamper: bool = False):
     body, header = signed(payload, secret)
     if tamper:
@@ -166,6 +175,7 @@ def test_a_refused_token_and_a_taken_number_are_refused_in_our_shape(instances_h
 
 def test_send_webhook_statuses_and_a_duplicate(instances_handler, messages_handler, cloud_handler, tenant, graph, svc):
     _, _, instance = connect(instances_handler, tenant)
+    contact_writes_first(cloud_handler)
     publisher = CapturingPublisher()
     svc.events = publisher
 
@@ -242,8 +252,11 @@ def test_the_webhook_verification_challenge(cloud_handler, environment: Environm
     assert (status, body["code"]) == (403, "forbidden")
 
 
-def test_a_pair_rate_refusal_hides_the_job_and_keeps_it(instances_handler, messages_handler, tenant, graph, svc):
+def test_a_pair_rate_refusal_hides_the_job_and_keeps_it(
+    instances_handler, messages_handler, cloud_handler, tenant, graph, svc
+):
     _, _, instance = connect(instances_handler, tenant)
+    contact_writes_first(cloud_handler)
     refusals = [
         httpx.Response(
             400,
