@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import json
 import secrets
+import threading
 import time
 from urllib.parse import quote
 
 import pytest
 import requests
+from standardwebhooks.webhooks import Webhook as StandardWebhook
+from support.receiver import WebhookReceiver
 from support.stack import Stack
 
 from bzapper.domain.cloud import sign
@@ -64,6 +67,35 @@ def _thread(stack: Stack, instance_id: str, contact: str) -> list[dict]:
         timeout=30,
     )
     return answer.json()["data"] if answer.status_code == 200 else []
+
+
+def _contact_writes(stack: Stack, number: dict, contact: str, body: str) -> None:
+    """A simulated contact writes to the number (the sandbox's inbound endpoint, through the simulated Graph API
+    and Meta's signed webhook): its 24-hour customer service window opens."""
+    answer = _post(stack, f"/sandbox/instances/{number['id']}/inbound", {"from": contact, "type": "text", "body": body})
+    assert answer.status_code == 202, answer.text
+    _wait(
+        lambda: [m for m in _thread(stack, number["id"], contact) if m["direction"] == "inbound"],
+        f"{contact}'s message in the inbox",
+    )
+
+
+def _send_template(stack: Stack, number: dict, to: str) -> requests.Response:
+    parameters = [{"type": "text", "text": "Maria"}, {"type": "text", "text": "#1234"}]
+    return _post(
+        stack,
+        "/messages/template",
+        {
+            "instance_id": number["id"],
+            "to": to,
+            "template": {
+                "name": "order_update",
+                "language": "pt_BR",
+                "components": [{"type": "body", "parameters": parameters}],
+            },
+            "client_reference": "order-1234",
+        },
+    )
 
 
 def _webhook(stack: Stack, payload: dict, *, tamper: bool = False) -> requests.Response:
@@ -132,6 +164,7 @@ def test_a_token_graph_refuses_is_a_translated_422(stack: Stack):
 
 
 def test_a_text_goes_out_through_graph_and_comes_back_delivered(stack: Stack, number: dict):
+    _contact_writes(stack, number, CONTACT, "Oi")  # a free-form message needs the contact's 24-hour window
     answer = stack.send(instance_id=number["id"], to=CONTACT, body="Olá da Cloud API")
     assert answer.status_code == 202, answer.text
     message = stack.wait_for_status(answer.json()["message_id"], "delivered")
@@ -155,15 +188,18 @@ def test_a_contact_writes_through_the_simulator_and_the_inbox_shows_it(stack: St
     )
     assert answer.status_code == 202, answer.text
 
-    thread = _wait(
-        lambda: [m for m in _thread(stack, number["id"], CONTACT) if m["direction"] == "inbound"],
+    _wait(
+        lambda: [
+            m
+            for m in _thread(stack, number["id"], CONTACT)
+            if m["direction"] == "inbound" and m["content"].get("body") == "Quero um orçamento"
+        ],
         "the inbound message in the inbox",
     )
-    assert thread[-1]["content"]["body"] == "Quero um orçamento"
 
 
 def test_a_reply_from_the_auto_reply_range_arrives(stack: Stack, number: dict):
-    assert stack.send(instance_id=number["id"], to=REPLIER, body="ping").status_code == 202
+    assert _send_template(stack, number, REPLIER).status_code == 202  # outside the window: a template
     _wait(
         lambda: [m for m in _thread(stack, number["id"], REPLIER) if m["direction"] == "inbound"],
         "the simulated contact's reply",
@@ -199,3 +235,78 @@ def test_a_tampered_webhook_is_refused_and_a_duplicate_counts_once(stack: Stack,
     ]
     assert [change["status"] for change in history].count("delivered") == 1
     assert delivered["status"] in ("delivered", "read")
+
+
+FLOW_CONTACT = "+5511977776543"
+
+
+def test_a_template_then_a_reply_then_free_form_reach_the_inbox_the_stream_and_our_webhooks(stack: Stack, number: dict):
+    """The issue's whole path on one contact: outside the window a free-form send is refused and a template goes
+    out (a utility one, billable); the contact answers through Meta's signed webhook; then a free-form text goes
+    out (service, free). Both deliveries reach the stream and a signed webhook endpoint once each, as for a
+    sandbox number."""
+    receiver = WebhookReceiver([])
+    created = _post(stack, "/webhooks", {"url": receiver.url, "events": ["message.delivered"]})
+    assert created.status_code == 201, created.text
+    endpoint = created.json()
+    stream = requests.get(
+        f"{stack.base_url}/stream",
+        params={"types": "message.delivered"},
+        headers=stack.auth,
+        stream=True,
+        timeout=120,
+    )
+    assert stream.status_code == 200
+    streamed: list[dict] = []
+    reader = threading.Thread(target=_read_stream, args=(stream, streamed), daemon=True)
+    reader.start()
+    try:
+        refused = stack.send(instance_id=number["id"], to=FLOW_CONTACT, body="Oi!")
+        assert (refused.status_code, refused.json()["code"]) == (422, "outside_customer_service_window")
+
+        listed = requests.get(
+            f"{stack.base_url}/templates", params={"instance_id": number["id"]}, headers=stack.auth, timeout=30
+        )
+        assert listed.status_code == 200, listed.text
+        names = {(t["name"], t["language"], t["status"]) for t in listed.json()["data"]}
+        assert {("order_update", language, "APPROVED") for language in ("en", "pt_BR", "es")} <= names
+
+        template = _send_template(stack, number, FLOW_CONTACT)
+        assert template.status_code == 202, template.text
+        template_id = template.json()["message_id"]
+        shown = stack.wait_for_status(template_id, "delivered")
+        assert shown["pricing"] == {"category": "utility", "billable": True, "model": "PMP"}
+
+        _contact_writes(stack, number, FLOW_CONTACT, "Pode mandar os detalhes?")
+        text = stack.send(instance_id=number["id"], to=FLOW_CONTACT, body="Claro: chega amanhã.")
+        assert text.status_code == 202, text.text
+        text_id = text.json()["message_id"]
+        assert stack.wait_for_status(text_id, "delivered")["pricing"]["category"] == "service"
+
+        wanted = {template_id, text_id}
+        _wait(lambda: wanted <= {e["data"]["message_id"] for e in streamed}, "both deliveries on the stream")
+        secret = endpoint["secret"]
+        delivered = _wait(
+            lambda: (
+                [json.loads(r.body) for r in receiver.requests if json.loads(r.body)["data"]["message_id"] in wanted]
+                if len({json.loads(r.body)["data"]["message_id"] for r in receiver.requests} & wanted) == 2
+                else None
+            ),
+            "both deliveries at our webhook endpoint",
+        )
+        assert sorted(event["data"]["message_id"] for event in delivered) == sorted(wanted)  # once each
+        for request in receiver.requests:
+            StandardWebhook(secret).verify(request.body, request.headers)  # signed as for any number
+    finally:
+        stream.close()
+        receiver.close()
+        requests.delete(f"{stack.base_url}/webhooks/{endpoint['id']}", headers=stack.auth, timeout=30)
+
+
+def _read_stream(stream: requests.Response, into: list[dict]) -> None:
+    try:
+        for line in stream.iter_lines(decode_unicode=True):
+            if line and line.startswith("data:"):
+                into.append(json.loads(line[5:].strip()))
+    except (requests.RequestException, ValueError, AttributeError):
+        return  # closed by the test

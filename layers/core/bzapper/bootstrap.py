@@ -15,6 +15,8 @@ from bzapper.config import settings
 from bzapper.services.container import Services
 
 if TYPE_CHECKING:  # types only: a cold start imports the ports its use cases need, not these
+    from bzapper.domain.model import InstanceView
+    from bzapper.domain.templates import Template
     from bzapper.ports.cloud import CloudApi
     from bzapper.ports.engine import Engine
     from bzapper.ports.identity import IdentityProvider, Mailer, TokenVerifier
@@ -49,7 +51,7 @@ def services() -> Services:
     from bzapper.adapters.payments.gateway import ProviderGateway
     from bzapper.adapters.sandbox import HttpSandboxWorld
 
-    return Services(
+    built = Services(
         accounts=AccountStore(),
         instances=InstanceStore(),
         messages=MessageStore(),
@@ -80,11 +82,25 @@ def services() -> Services:
         revocations=SessionRevocations(),
         mailer=mailer(),
         templates=TemplateStore(),
-        # The Graph API's source comes with the Cloud API engine; until then GET /templates serves the stored copy.
         template_source=None,
         cloud=cloud_api(),
         cloud_numbers=CloudNumbers(),
     )
+    built.template_source = _CloudTemplates(built)
+    return built
+
+
+class _CloudTemplates:
+    """The Cloud API numbers' template source (bzapper.services.cloud.CloudTemplateSource), loaded at its first
+    use: most functions never read a template, and that module brings the cloud engine's whole service."""
+
+    def __init__(self, built: Services) -> None:
+        self._built = built
+
+    def fetch(self, instance: InstanceView) -> list[Template]:
+        from bzapper.services.cloud import CloudTemplateSource
+
+        return CloudTemplateSource(self._built).fetch(instance)
 
 
 def cloud_api() -> CloudApi:

@@ -25,6 +25,7 @@ from bzapper.config import reset_settings
 from bzapper.domain.cloud import RATE_LIMIT_ATTEMPTS, GraphFailure
 from bzapper.domain.errors import BzError
 from bzapper.domain.sending import SendDraft
+from bzapper.ports.templates import TemplateSourceUnavailable
 from bzapper.services import cloud, inbox, instances
 from bzapper.services.reports import apply_worker_report
 from bzapper.services.sending import send_message
@@ -506,3 +507,35 @@ def test_a_contact_meta_names_only_by_its_bsuid_gets_a_conversation_keyed_by_it(
     assert row.unread_count == 1
     contact = inbox.contact_of(fakes.services, tenant.principal, "US.1349120865@bsuid")
     assert (contact.jid, contact.phone, contact.lid) == ("US.1349120865@bsuid", None, None)
+
+
+# --- templates from the number's WhatsApp Business Account ------------------------------------------------------
+
+
+def test_the_cloud_template_source_reads_the_wabas_templates_with_the_numbers_token(fakes):
+    tenant = open_account(fakes)
+    view = connect(fakes, tenant)
+    fakes.cloud.waba_templates = [
+        {"id": "1", "name": "order_update", "language": "pt_BR", "status": "APPROVED", "category": "UTILITY"},
+        {"id": "2", "language": "en", "status": "APPROVED"},  # no name: skipped, not a 500
+    ]
+
+    [template] = cloud.CloudTemplateSource(fakes.services).fetch(view)
+
+    assert (template.name, template.language, template.category, template.status) == (
+        "order_update",
+        "pt_BR",
+        "utility",
+        "APPROVED",
+    )
+    [(_, used, _)] = [call for call in fakes.cloud.graph_calls if call[0] == "templates"]
+    assert used.token == TOKEN and used.waba_id == WABA_ID
+
+
+def test_an_unreadable_account_is_a_source_unavailable_so_the_stored_copy_serves(fakes):
+    tenant = open_account(fakes)
+    view = connect(fakes, tenant)
+    fakes.cloud.fail_next("templates", GraphFailure(429, 80008, "Too many calls"))
+
+    with pytest.raises(TemplateSourceUnavailable):
+        cloud.CloudTemplateSource(fakes.services).fetch(view)

@@ -39,6 +39,8 @@ from bzapper.domain.phones import chat_phone
 from bzapper.domain.plans import plan_named
 from bzapper.domain.reports import BATCH
 from bzapper.domain.statuses import RANK, MessageStatus, rank
+from bzapper.domain.templates import Template
+from bzapper.ports.templates import TemplateSourceUnavailable
 from bzapper.services.container import Services
 from bzapper.services.instances import apply_state, state_event
 from bzapper.services.statuses import apply_report
@@ -150,6 +152,28 @@ def credentials(services: Services, view: InstanceView) -> Credentials:
         raise Unsealable("otp_unsealable")
     token = sealer.unseal(view.cloud.token_sealed)
     return Credentials(view.cloud.phone_number_id, view.cloud.waba_id, token, view.livemode)
+
+
+class CloudTemplateSource:
+    """The TemplateSource of Cloud API numbers (bzapper.ports.templates): what the number's WhatsApp Business
+    Account holds now, read through Graph with the number's own token."""
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    def fetch(self, instance: InstanceView) -> list[Template]:
+        try:
+            found = self._services.cloud.templates(credentials(self._services, instance))
+        except (GraphFailure, Unsealable) as error:
+            # Meta's rate limit, an expired token, a deployment that cannot open it: the stored copy serves.
+            raise TemplateSourceUnavailable(type(error).__name__) from None
+        templates = []
+        for item in found:
+            try:
+                templates.append(Template.from_json(item))
+            except (KeyError, TypeError, ValueError):
+                logger.warning("a template Graph listed without a name or language was skipped")
+        return templates
 
 
 # --- sending (the cloud_send function) --------------------------------------------------------------------
