@@ -120,6 +120,32 @@ def test_the_heavy_module_probe_sees_what_is_loaded():
     assert found == {"loaded": sorted(WEB), "tracer": "NoneType"}
 
 
+HTTP_FUNCTIONS = [group for group in FUNCTIONS if group not in CONSUMERS and group != "cognito_messages"]
+
+_ERROR_MODELS_PROBE = """
+import importlib.util, json, sys
+from fastapi.openapi.utils import get_openapi
+spec = importlib.util.spec_from_file_location("handler", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+document = get_openapi(title="probe", version="0", routes=module.app.routes)
+print(json.dumps(sorted(document.get("components", {}).get("schemas", {}))))
+"""
+
+
+@pytest.mark.parametrize("group", HTTP_FUNCTIONS)
+def test_a_function_app_builds_no_model_for_its_error_responses(group):
+    """Only the contract app gives the error responses their `ErrorBody` model: FastAPI builds a serializer for
+    each response model of each route when a function imports (about 170 in messages), and a function never
+    renders its OpenAPI (tests/contract/test_contract.py checks the contract still names ErrorBody)."""
+    path = ROOT / "functions" / group / "handler.py"
+    result = subprocess.run(
+        [sys.executable, "-c", _ERROR_MODELS_PROBE, str(path)], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert "ErrorBody" not in json.loads(result.stdout.strip().splitlines()[-1])
+
+
 def test_xdist_groups_really_group():
     """`make test` relies on --dist loadgroup keeping an e2e module's tests on one worker (they share a booted
     stack and, for the console, one browser tab): a pytest/xdist pairing that drops the groups fails here."""

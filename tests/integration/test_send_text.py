@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import time
 
 import boto3
+import botocore.client
 from support.accounts import Account, make_account
 from support.apigw import call
 
-from bzapper.adapters.aws.models import MessageModel, WalletModel
+from bzapper.adapters.aws.models import MessageModel, RateLimitModel, WalletModel
 from bzapper.config import settings
 from bzapper.domain.ids import whatsapp_message_id
 from bzapper.domain.model import wallet_id
+from bzapper.domain.plans import plan_named
+from bzapper.domain.ratelimit import Bucket
 
 
 def _send(handler, account: Account, **overrides):
@@ -98,6 +102,111 @@ def test_disconnected_instance_is_409_and_not_charged(messages_handler, svc, acc
     assert status == 409
     assert body["code"] == "instance_not_connected"
     assert svc.wallets.balance(wallet_id(account.account_id, "test")) == 1000
+
+
+# The send bucket's token, taken inside the send transaction -------------------------------------------------
+
+
+class AwsCalls:
+    """The AWS operations made from now on (botocore's, PynamoDB's included)."""
+
+    def __init__(self, monkeypatch) -> None:
+        self.names: list[str] = []
+        real = botocore.client.BaseClient._make_api_call
+
+        def counted(client, operation, params):
+            self.names.append(operation)
+            return real(client, operation, params)
+
+        monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", counted)
+
+
+def _bucket(account: Account) -> tuple[str, Bucket]:
+    return f"sends:{account.account_id}:test", Bucket(plan_named("payg").sends_per_minute)
+
+
+def _set_tat(svc, account: Account, tat: float | None) -> None:
+    """The bucket as another function instance left it, unknown to this one's cache."""
+    bucket_id, _ = _bucket(account)
+    if tat is None:
+        RateLimitModel(bucket_id).delete()
+    else:
+        RateLimitModel(bucket_id, tat=tat, expires_at=int(tat / 1000) + 3600).save()
+    svc.rate_limits._seen.pop(bucket_id, None)
+
+
+def test_a_warm_send_is_one_transaction_and_one_queue_send(messages_handler, account, monkeypatch):
+    assert _send(messages_handler, account)[0] == 202  # warms the key and instance caches
+    calls = AwsCalls(monkeypatch)
+
+    status, headers, _ = _send(messages_handler, account)
+
+    assert status == 202 and calls.names == ["TransactWriteItems", "SendMessage"]
+    assert headers["ratelimit-remaining"] == str(_bucket(account)[1].limit - 2)
+
+
+def test_a_bucket_gone_idle_behind_the_cache_takes_the_other_update(messages_handler, svc, account, monkeypatch):
+    assert _send(messages_handler, account)[0] == 202  # this instance now believes the bucket busy
+    RateLimitModel(_bucket(account)[0]).delete()  # expired meanwhile: the busy update's condition fails
+    calls = AwsCalls(monkeypatch)
+
+    before = time.time() * 1000
+    status, headers, _ = _send(messages_handler, account)
+
+    assert status == 202 and calls.names == ["TransactWriteItems", "TransactWriteItems", "SendMessage"]
+    bucket_id, bucket = _bucket(account)
+    tat = float(RateLimitModel.get(bucket_id).tat)
+    assert before + bucket.interval_ms <= tat <= time.time() * 1000 + bucket.interval_ms  # restarted from now
+    assert headers["ratelimit-remaining"] == str(bucket.limit - 1)
+    assert svc.wallets.balance(wallet_id(account.account_id, "test")) == 998  # each send debited once
+
+
+def test_a_busy_bucket_unknown_to_the_cache_moves_on_by_one_interval(messages_handler, svc, account, monkeypatch):
+    assert _send(messages_handler, account)[0] == 202
+    bucket_id, bucket = _bucket(account)
+    busy = time.time() * 1000 + 10 * bucket.interval_ms  # ten sends ahead, by other instances
+    _set_tat(svc, account, busy)
+    calls = AwsCalls(monkeypatch)
+
+    status, headers, _ = _send(messages_handler, account)
+
+    assert status == 202 and calls.names == ["TransactWriteItems", "TransactWriteItems", "SendMessage"]
+    assert float(RateLimitModel.get(bucket_id).tat) == busy + bucket.interval_ms
+    assert int(headers["ratelimit-remaining"]) <= bucket.limit - 11
+
+
+def test_over_the_limit_the_transaction_writes_nothing_and_the_answer_is_429(
+    messages_handler, svc, account, monkeypatch
+):
+    assert _send(messages_handler, account)[0] == 202
+    bucket_id, bucket = _bucket(account)
+    full = time.time() * 1000 + bucket.period_ms  # the whole burst used by other instances
+    _set_tat(svc, account, full)
+    svc.instances.set_status(account.instance_id, "disconnected")  # the rate limit answers first
+    calls = AwsCalls(monkeypatch)
+
+    status, headers, body = _send(messages_handler, account)
+
+    assert (status, body["code"]) == (429, "rate_limited") and int(headers["retry-after"]) >= 1
+    assert calls.names == ["TransactWriteItems"]  # the bucket came back with the cancellation: no read
+    assert float(RateLimitModel.get(bucket_id).tat) == full
+    assert svc.wallets.balance(wallet_id(account.account_id, "test")) == 999
+    assert len(list(MessageModel.scan())) == 1
+    # Within the second, this instance refuses a flood without a request.
+    calls.names.clear()
+    assert _send(messages_handler, account)[0] == 429 and calls.names == []
+
+
+def test_a_wrong_guess_and_another_refusal_answer_at_once(messages_handler, svc, account, monkeypatch):
+    assert _send(messages_handler, account)[0] == 202  # believed busy...
+    RateLimitModel(_bucket(account)[0]).delete()  # ...but idle: the limit admits the send
+    svc.instances.set_status(account.instance_id, "disconnected")
+    calls = AwsCalls(monkeypatch)
+
+    status, _, body = _send(messages_handler, account)
+
+    assert (status, body["code"]) == (409, "instance_not_connected") and calls.names == ["TransactWriteItems"]
+    assert svc.wallets.balance(wallet_id(account.account_id, "test")) == 999
 
 
 def test_unknown_instance_is_404(messages_handler, account):

@@ -51,17 +51,18 @@ def services() -> Services:
     from bzapper.adapters.payments.gateway import ProviderGateway
     from bzapper.adapters.sandbox import HttpSandboxWorld
 
+    rate_limits = RateLimitStore()
     built = Services(
         accounts=AccountStore(),
         instances=InstanceStore(),
-        messages=MessageStore(),
+        messages=MessageStore(rate_limits),
         idempotency=IdempotencyStore(),
         jobs=SqsJobQueue(),
         reports=SqsReportSink(),
         events=EventBridgePublisher(),
         wallets=WalletStore(),
         usage=UsageStore(),
-        rate_limits=RateLimitStore(),
+        rate_limits=rate_limits,
         checkouts=CheckoutStore(),
         payments=ProviderGateway(),
         event_log=EventLog(),

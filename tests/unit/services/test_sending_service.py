@@ -9,7 +9,7 @@ from support.memory import OTHER_PHONE, PHONE, PHONE_JID, open_account, report, 
 from bzapper.domain.composing import EDIT_WINDOW_MS, REVOKE_WINDOW_MS
 from bzapper.domain.errors import BzError
 from bzapper.domain.idempotency import LOCK_SECONDS, IdempotencyRequest
-from bzapper.domain.ratelimit import Bucket
+from bzapper.domain.ratelimit import Bucket, BucketTake
 from bzapper.domain.sending import CommitRejected, SealedCode, SendDraft
 from bzapper.services import outbox
 from bzapper.services.sending import change_message, read_message, send_message
@@ -109,6 +109,46 @@ def test_past_the_plans_rate_the_send_is_refused_until_a_token_comes_back(fakes,
     nothing_committed(fakes, tenant)
     clock.advance(bucket.interval_ms)
     assert send_text(fakes, tenant).accepted.status == "queued"
+
+
+def test_a_send_with_nothing_to_resolve_takes_its_token_inside_the_commit(fakes):
+    tenant = open_account(fakes)
+
+    result = send_text(fakes, tenant)
+
+    assert fakes.rate_limits.call_count("take") == 0  # no request of its own for the rate limit
+    [commit] = fakes.messages.calls_of("commit_send")
+    assert commit.kwargs["rate"] == BucketTake(f"sends:{tenant.account_id}:test", Bucket(120))
+    assert (result.rate.allowed, result.rate.limit, result.rate.remaining) == (True, 120, 119)
+
+
+def test_a_send_refused_in_its_commit_takes_no_token(fakes):
+    broke, disconnected = open_account(fakes, credits=0), open_account(fakes, status="disconnected")
+
+    assert refusal(lambda: send_text(fakes, broke)).code == "insufficient_balance"
+    assert refusal(lambda: send_text(fakes, disconnected)).code == "instance_not_connected"
+
+    assert fakes.rate_limits.tats == {}  # all or nothing: the token is one of the commit's writes
+
+
+def test_over_the_limit_the_rate_is_the_answer_whatever_else_fails(fakes):
+    tenant = open_account(fakes, credits=0, status="disconnected")
+    bucket_id, bucket = f"sends:{tenant.account_id}:test", Bucket(120)
+    for _ in range(120):
+        fakes.rate_limits.take(bucket_id, bucket)
+
+    assert refusal(lambda: send_text(fakes, tenant)).code == "rate_limited"
+
+
+def test_a_send_with_a_key_or_something_to_fetch_takes_its_token_first(fakes):
+    tenant = open_account(fakes)
+    bucket_id, bucket = f"sends:{tenant.account_id}:test", Bucket(120)
+    for _ in range(120):
+        fakes.rate_limits.take(bucket_id, bucket)
+
+    # Over the limit, neither locks its key nor fetches anything: refused before.
+    assert refusal(lambda: send_text(fakes, tenant, idempotency=KEY)).code == "rate_limited"
+    assert fakes.idempotency.records == {} and fakes.messages.call_count("commit_send") == 0
 
 
 def test_without_credit_nothing_is_sent_and_the_key_is_free_again(fakes):

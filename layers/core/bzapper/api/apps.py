@@ -36,8 +36,9 @@ def operation_id(route: APIRoute) -> str:
     return route.name
 
 
-def create_app(*groups: str) -> FastAPI:
-    """The app for the given groups (all of them when none is given)."""
+def create_app(*groups: str, contract: bool = False) -> FastAPI:
+    """The app for the given groups (all of them when none is given). `contract`: the app the OpenAPI document
+    is generated from, whose error responses carry their body's model (a function's app does not need them)."""
     app = FastAPI(
         # After routing, before the route's own work: refuse an Idempotency-Key the route would ignore.
         dependencies=[Depends(refuse_undeclared_idempotency)],
@@ -52,11 +53,15 @@ def create_app(*groups: str) -> FastAPI:
     for group in groups or TOPOLOGY.api_groups:
         module = group_module(group)
         _document_rate_limits(module.router)
+        if contract:
+            _document_error_bodies(module.router)
         app.include_router(module.router)
         # A group that emits events declares their payloads on a `webhooks` router (one route per event
         # type, the payload model as its body): they land in the contract's `webhooks` section.
         webhooks = getattr(module, "webhooks", None)
         if webhooks is not None:
+            if contract:
+                _document_error_bodies(webhooks)
             app.webhooks.include_router(webhooks)
     app.add_api_route("/{path:path}", _fallback, methods=_ALL_METHODS, include_in_schema=False)
     install_error_handlers(app)
@@ -79,6 +84,16 @@ def _document_rate_limits(router: APIRouter) -> None:
             topology_route, _ = match_route(method, route.path_format)
             if topology_route is not None and topology_route.auth:
                 route.responses.setdefault(429, too_many)
+
+
+def _document_error_bodies(router: APIRouter) -> None:
+    """The contract's error responses name their body (`ErrorBody`). Each route gets its own responses dict (the
+    routers share theirs between routes); an app includes a route with the responses it has at that moment."""
+    from bzapper.api.schemas.common import with_error_body
+
+    for route in router.routes:
+        if isinstance(route, APIRoute):
+            route.responses = {status: with_error_body(response) for status, response in route.responses.items()}
 
 
 def allowed_methods(path: str) -> list[str]:

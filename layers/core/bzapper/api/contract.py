@@ -115,7 +115,7 @@ _ERROR_PARAMS = {
 
 def openapi_document(*groups: str) -> dict[str, Any]:
     """The contract of the given groups' apps (all groups when none is given)."""
-    app = create_app(*groups)
+    app = create_app(*groups, contract=True)
     document = get_openapi(
         title=TITLE,
         version=VERSION,

@@ -47,6 +47,14 @@ class Bucket:
 
 
 @dataclass(frozen=True, slots=True)
+class BucketTake:
+    """One token to take from a stored bucket, as part of a larger write (the send transaction)."""
+
+    bucket_id: str
+    bucket: Bucket
+
+
+@dataclass(frozen=True, slots=True)
 class Decision:
     allowed: bool
     limit: int

@@ -7,6 +7,7 @@ from typing import Any
 
 from bzapper.domain.idempotency import IdempotencyRequest
 from bzapper.domain.media import MediaSource
+from bzapper.domain.ratelimit import Decision
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +44,19 @@ class SendDraft:
     body: str | None = None
     sealed: SealedCode | None = None
 
+    @property
+    def straight_to_commit(self) -> bool:
+        """Nothing to lock or resolve before the commit: no key, no media, no message referred to, no code to
+        seal. Such a send takes its rate-limit token inside the commit itself (one round trip fewer)."""
+        return (
+            self.idempotency is None
+            and self.media is None
+            and self.target is None
+            and self.reply_to is None
+            and self.changes is None
+            and self.sealed is None
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Accepted:
@@ -62,8 +76,10 @@ class Accepted:
 
 class CommitRejected(Exception):
     """The send transaction was cancelled; `reason` says which condition failed (insufficient_balance,
-    instance_not_connected, idempotency_lock_lost, conflict, busy, ...)."""
+    instance_not_connected, idempotency_lock_lost, rate_limited, conflict, busy, ...). `rate` is the send
+    bucket's state when the refusal is the rate limit's."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, rate: Decision | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.rate = rate

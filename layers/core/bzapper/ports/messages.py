@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 from bzapper.domain.idempotency import IdempotencyLock, StoredResponse
 from bzapper.domain.model import MessageView, OutboundMessage
-from bzapper.domain.ratelimit import Bucket, Decision
+from bzapper.domain.ratelimit import Bucket, BucketTake, Decision
 from bzapper.domain.sending import Accepted
 
 
@@ -20,11 +20,14 @@ class MessageStore(Protocol):
         grace_ms: int,
         idempotency: tuple[IdempotencyLock, Accepted] | None = None,
         metrics: tuple[str, ...] | None = None,
-    ) -> None:
+        rate: BucketTake | None = None,
+    ) -> Decision | None:
         """All or nothing: the message (queued, due in the outbox after `grace_ms`), the debit of `price` with
         its ledger entry, the check that the instance is connected, the usage counters (`metrics`, default:
-        sends, and otps for an OTP) and the idempotency record completed with the answer. Raises
-        CommitRejected with the reason of a failed condition."""
+        sends, and otps for an OTP), the idempotency record completed with the answer, and one token of the
+        `rate` bucket (its state afterwards is returned). Raises CommitRejected with the reason of a failed
+        condition; over the bucket's limit, "rate_limited" (before any other but an earlier commit of the
+        same message) with the bucket's state."""
         ...
 
     def get(self, message_id: str) -> MessageView | None: ...

@@ -27,7 +27,7 @@ from bzapper.domain.ids import is_id, new_id, whatsapp_message_id
 from bzapper.domain.model import InstanceRef, MessageView, OutboundMessage, Principal
 from bzapper.domain.phones import InvalidRecipient, Recipient, parse_recipient
 from bzapper.domain.plans import EXPERIMENTAL_INTERACTIVE, plan_named
-from bzapper.domain.ratelimit import Bucket, Decision
+from bzapper.domain.ratelimit import Bucket, BucketTake, Decision
 from bzapper.domain.routing import choose_number
 from bzapper.domain.sending import Accepted, CommitRejected, SendDraft
 from bzapper.services.container import Services
@@ -101,9 +101,15 @@ def send_message(services: Services, principal: Principal, draft: SendDraft) -> 
             )
 
     plan = plan_named(principal.plan)
-    rate = services.rate_limits.take(f"sends:{principal.account_id}:{principal.mode}", Bucket(plan.sends_per_minute))
-    if not rate.allowed:
-        raise BzError("rate_limited", params={"retry_after": rate.retry_after_seconds}, rate=rate)
+    send_bucket = BucketTake(f"sends:{principal.account_id}:{principal.mode}", Bucket(plan.sends_per_minute))
+    # A send with nothing to lock or resolve takes its token inside the commit (one round trip fewer, the
+    # same all-or-nothing). Any other takes it first: no key is locked and nothing fetched over the limit.
+    in_commit = draft.straight_to_commit
+    rate: Decision | None = None
+    if not in_commit:
+        rate = services.rate_limits.take(send_bucket.bucket_id, send_bucket.bucket)
+        if not rate.allowed:
+            raise _rate_limited(rate)
 
     lock: IdempotencyLock | None = None
     if draft.idempotency:
@@ -138,16 +144,19 @@ def send_message(services: Services, principal: Principal, draft: SendDraft) -> 
     accepted = Accepted(message_id, "queued", draft.client_reference)
     free = draft.type in FREE_TYPES
     try:
-        services.messages.commit_send(
+        taken = services.messages.commit_send(
             message,
             price=0 if free else plan.price_per_send,
             grace_ms=settings().outbox_grace_seconds * 1000,
             idempotency=(lock, accepted) if lock else None,
             metrics=() if free else None,
+            rate=send_bucket if in_commit else None,
         )
     except CommitRejected as rejected:
         if lock:
             services.idempotency.release(lock)
+        if rejected.reason == "rate_limited" and rejected.rate is not None:
+            raise _rate_limited(rejected.rate) from rejected
         code = _COMMIT_ERRORS.get(rejected.reason)
         if code is None:
             raise RuntimeError(f"send transaction cancelled: {rejected.reason}") from rejected
@@ -158,6 +167,8 @@ def send_message(services: Services, principal: Principal, draft: SendDraft) -> 
             services.idempotency.release(lock)
         raise
 
+    if in_commit:
+        rate = taken
     telemetry.count("SendsAccepted")
     try:
         services.jobs.enqueue(message if job_content is None else replace(message, content=job_content))
@@ -173,6 +184,10 @@ def send_message(services: Services, principal: Principal, draft: SendDraft) -> 
 def _names_cloud(services: Services, draft: SendDraft) -> bool:
     ref = services.instances.get(draft.instance_id) if draft.instance_id and is_id(draft.instance_id, "inst") else None
     return ref is not None and ref.engine == CLOUD_ENGINE
+
+
+def _rate_limited(rate: Decision) -> BzError:
+    return BzError("rate_limited", params={"retry_after": rate.retry_after_seconds}, rate=rate)
 
 
 def _acquire(services: Services, principal: Principal, request: IdempotencyRequest) -> IdempotencyLock | StoredResponse:
@@ -345,7 +360,7 @@ def _reference(
     return reference, view
 
 
-def _replay(stored: StoredResponse, fingerprint: str, rate: Decision) -> SendResult:
+def _replay(stored: StoredResponse, fingerprint: str, rate: Decision | None) -> SendResult:
     if stored.fingerprint != fingerprint:
         raise BzError("idempotency_conflict", param="Idempotency-Key")
     if not stored.done:

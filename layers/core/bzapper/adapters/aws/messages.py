@@ -8,12 +8,14 @@ import random
 import time
 from typing import Any
 
+from pynamodb.constants import ALL_OLD
 from pynamodb.exceptions import DoesNotExist, TransactWriteError
 from pynamodb.transactions import TransactWrite
 
 from bzapper.adapters.aws.clients import dynamodb_connection
 from bzapper.adapters.aws.conditions import applied
 from bzapper.adapters.aws.models import IdempotencyModel, InstanceModel, MessageModel, StatusChange
+from bzapper.adapters.aws.ratelimits import RateLimitStore
 from bzapper.adapters.aws.usage import usage_add
 from bzapper.adapters.aws.wallets import balance_add, ledger_put
 from bzapper.domain.clock import now_ms
@@ -21,6 +23,7 @@ from bzapper.domain.idempotency import TTL_SECONDS, IdempotencyLock
 from bzapper.domain.ids import new_id
 from bzapper.domain.model import MessageView, OutboundMessage, wallet_id
 from bzapper.domain.pricing import PRICED_AT, pricing_metrics
+from bzapper.domain.ratelimit import BucketTake, Decision
 from bzapper.domain.sending import Accepted, CommitRejected
 from bzapper.domain.statuses import RANK, TERMINAL_FAILURES, MessageStatus, rank, ranks_below
 
@@ -51,20 +54,26 @@ _TX_REASONS = (
     "insufficient_balance",  # update: the balance (charged sends only)
     "usage",  # update: the usage counter (never conditional; counted sends only)
     "idempotency_lock_lost",  # update: the idempotency record (when a key was sent)
+    "rate_limited",  # update: the send bucket (when the commit takes its token)
 )
 
 
-def _tx_reasons(*, charged: bool, counted: bool, keyed: bool) -> tuple[str, ...]:
+def _tx_reasons(*, charged: bool, counted: bool, keyed: bool, rated: bool) -> tuple[str, ...]:
     """The reasons of the items a commit actually carries, in the order of its cancellation reasons."""
     left_out = {
         *(() if charged else ("ledger_collision", "insufficient_balance")),
         *(() if counted else ("usage",)),
         *(() if keyed else ("idempotency_lock_lost",)),
+        *(() if rated else ("rate_limited",)),
     }
     return tuple(reason for reason in _TX_REASONS if reason not in left_out)
 
 
 class MessageStore:
+    def __init__(self, rate_limits: RateLimitStore | None = None) -> None:
+        # Shared with the service's rate-limit store: one view per bucket of its last TAT, whichever wrote it.
+        self._rate_limits = rate_limits or RateLimitStore()
+
     def commit_send(
         self,
         message: OutboundMessage,
@@ -73,18 +82,34 @@ class MessageStore:
         grace_ms: int,
         idempotency: tuple[IdempotencyLock, Accepted] | None = None,
         metrics: tuple[str, ...] | None = None,
-    ) -> None:
+        rate: BucketTake | None = None,
+    ) -> Decision | None:
         """One transaction: the message, the debit with its ledger entry, the instance check, the usage
-        counter, and the idempotency record.
+        counter, the idempotency record, and the send bucket's token.
 
-        Nothing is half done: without credit, without a connected instance, or with a stolen
-        idempotency lock, no message exists and no credit moved. A free message (price 0: an edit, a
-        deletion) writes no ledger entry; `metrics` are the usage counters it adds to (default: sends,
-        and otps for an OTP).
+        Nothing is half done: over the rate limit, without credit, without a connected instance, or with a
+        stolen idempotency lock, no message exists, no credit moved and no token was taken. A free message
+        (price 0: an edit, a deletion) writes no ledger entry; `metrics` are the usage counters it adds to
+        (default: sends, and otps for an OTP).
+
+        The bucket's update is the one `RateLimitStore.take` makes (busy or idle, guessed from the TAT last
+        seen); when its condition fails, the bucket's current TAT comes back with the cancellation and says
+        whether the limit refuses the send or the other update applies (then tried once).
         """
         if metrics is None:
             metrics = ("sends", "otps") if message.type == "otp" else ("sends",)
-        reasons = _tx_reasons(charged=price > 0, counted=bool(metrics), keyed=idempotency is not None)
+        reasons = _tx_reasons(
+            charged=price > 0, counted=bool(metrics), keyed=idempotency is not None, rated=rate is not None
+        )
+        # One `now` for the whole commit, as for a take: a retried request carries the same parameters.
+        now = time.time() * 1000
+        busy = False
+        if rate is not None:
+            refused = self._rate_limits.refused_locally(rate.bucket_id, rate.bucket, now)
+            if refused is not None:
+                raise CommitRejected("rate_limited", refused)
+            busy = self._rate_limits.busy_first(rate.bucket_id, now)
+        other_update_tried = False
         item = MessageModel(
             message.message_id,
             account_id=message.account_id,
@@ -107,10 +132,13 @@ class MessageStore:
             outbox_due=message.created_at + grace_ms,
         )
         ledger_id = new_id("le")
-        for attempt in range(_COMMIT_ATTEMPTS):
+        attempt = 0
+        while attempt < _COMMIT_ATTEMPTS:
+            # The token makes a commit botocore retried after a lost response a no-op, not a 500. The two
+            # bucket updates are two different requests: each has its own token.
+            token = message.message_id if rate is None else f"{message.message_id}.{'b' if busy else 'i'}"
             try:
-                # The token makes a commit botocore retried after a lost response a no-op, not a 500.
-                with TransactWrite(connection=dynamodb_connection(), client_request_token=message.message_id) as tx:
+                with TransactWrite(connection=dynamodb_connection(), client_request_token=token) as tx:
                     tx.save(item, condition=MessageModel.message_id.does_not_exist())
                     if price:
                         wallet = wallet_id(message.account_id, "live" if message.livemode else "test")
@@ -139,15 +167,46 @@ class MessageStore:
                             ],
                             condition=IdempotencyModel.lock_token == lock.token,
                         )
-                return
+                    if rate is not None:
+                        bucket_item, actions, condition = RateLimitStore.update_of(
+                            rate.bucket_id, rate.bucket, now, busy
+                        )
+                        # On a failed condition the bucket comes back with the cancellation (no read after).
+                        tx.update(bucket_item, actions=actions, condition=condition, return_values=ALL_OLD)
+                return self._taken(rate, now, busy)
             except TransactWriteError as error:
                 reason = _cancellation_reason(error, reasons)
                 if reason == "duplicate_message":
-                    return  # our own earlier attempt committed it
+                    return self._taken(rate, now, busy)  # our own earlier attempt committed it
+                if rate is not None and reason == "rate_limited":
+                    tat = _bucket_tat(error, reasons, now)
+                    self._rate_limits.remember(rate.bucket_id, tat)
+                    if not rate.bucket.allows(tat, now) or other_update_tried:
+                        # Over the limit (or raced twice): refused, as a take would refuse it.
+                        raise CommitRejected("rate_limited", Decision.of(False, rate.bucket, tat, now)) from error
+                    if set(_failed_conditions(error, reasons)) - {"rate_limited"}:
+                        # The limit admits the send: what else failed is the answer, no need to ask again.
+                        raise CommitRejected(_cancellation_reason(error, reasons, ignore=("rate_limited",))) from error
+                    busy, other_update_tried = not busy, True  # the other update applies: one more try
+                    continue
                 if reason != "conflict" or attempt == _COMMIT_ATTEMPTS - 1:
                     raise CommitRejected(reason) from error
                 # Another transaction held one of the items (two sends on one wallet): try again shortly.
                 time.sleep(random.uniform(0.01, 0.05) * (attempt + 1))
+                attempt += 1
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _taken(self, rate: BucketTake | None, now: float, busy: bool) -> Decision | None:
+        """The bucket after a commit took its token. The idle update set the TAT exactly; the busy one moved
+        it on by one interval from a value this process may not have seen last (another function instance
+        sending for the same account): then the TAT last seen is a lower bound, and the remaining count the
+        headers give an upper bound (the limit itself is the table's condition: exact)."""
+        if rate is None:
+            return None
+        seen = self._rate_limits.seen(rate.bucket_id)
+        tat = rate.bucket.next_tat(seen if busy and seen is not None else now, now)
+        self._rate_limits.remember(rate.bucket_id, tat)
+        return Decision.of(True, rate.bucket, tat, now)
 
     def get(self, message_id: str) -> MessageView | None:
         try:
@@ -313,13 +372,15 @@ class MessageStore:
         )
 
 
-def _cancellation_reason(error: TransactWriteError, items: tuple[str, ...] = _TX_REASONS) -> str:
+def _cancellation_reason(
+    error: TransactWriteError, items: tuple[str, ...] = _TX_REASONS, ignore: tuple[str, ...] = ()
+) -> str:
     reasons = error.cancellation_reasons or []
-    failed = [
-        items[index] for index, reason in enumerate(reasons) if reason and reason.code == "ConditionalCheckFailed"
-    ]
+    failed = [item for item in _failed_conditions(error, items) if item not in ignore]
     if "duplicate_message" in failed:
         return "duplicate_message"  # our own earlier attempt committed it: nothing else matters
+    if "rate_limited" in failed:
+        return "rate_limited"  # the send bucket's condition: the caller reads the bucket from the cancellation
     if "insufficient_balance" in failed:
         return "insufficient_balance"  # no credit is the first thing to fix, whatever else failed with it
     if failed:
@@ -330,6 +391,18 @@ def _cancellation_reason(error: TransactWriteError, items: tuple[str, ...] = _TX
     if conflicts:
         return "conflict"
     return "busy"  # throttled, or the service is unavailable: retryable by the client
+
+
+def _failed_conditions(error: TransactWriteError, items: tuple[str, ...]) -> list[str]:
+    reasons = error.cancellation_reasons or []
+    return [items[index] for index, reason in enumerate(reasons) if reason and reason.code == "ConditionalCheckFailed"]
+
+
+def _bucket_tat(error: TransactWriteError, items: tuple[str, ...], now: float) -> float:
+    """The send bucket's TAT as the cancelled transaction found it (no item: a bucket never used, full)."""
+    reason = (error.cancellation_reasons or [])[items.index("rate_limited")]
+    raw = reason.raw_item if reason else None
+    return float(raw["tat"]["N"]) if raw and "tat" in raw else now
 
 
 def _view(item: MessageModel) -> MessageView:

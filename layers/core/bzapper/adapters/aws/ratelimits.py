@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 
 from bzapper.adapters.aws.conditions import applied
 from bzapper.adapters.aws.models import RateLimitModel
@@ -18,24 +20,48 @@ class RateLimitStore:
 
     def take(self, bucket_id: str, bucket: Bucket, now_ms: float | None = None) -> Decision:
         now = now_ms if now_ms is not None else time.time() * 1000
-        cached = self._seen.get(bucket_id)
-        if cached and time.monotonic() - cached[1] < 1.0 and not bucket.allows(cached[0], now):
-            return Decision.of(False, bucket, cached[0], now)
-        busy_first = bool(cached and cached[0] > now)
+        refused = self.refused_locally(bucket_id, bucket, now)
+        if refused is not None:
+            return refused
+        busy_first = self.busy_first(bucket_id, now)
         for busy in (busy_first, not busy_first):
-            tat = self._try(bucket_id, bucket, now, busy)
-            if tat is not None:
-                self._seen[bucket_id] = (tat, time.monotonic())
-                return Decision.of(True, bucket, tat, now)
+            item, actions, condition = self.update_of(bucket_id, bucket, now, busy)
+            if applied(lambda: item.update(actions=actions, condition=condition)):  # noqa: B023 - called at once
+                self.remember(bucket_id, float(item.tat))
+                return Decision.of(True, bucket, float(item.tat), now)
         # Both conditions failed: the bucket is over its burst (or raced); read it to say when to retry.
         try:
             current = float(RateLimitModel.get(bucket_id, consistent_read=True).tat)
         except DoesNotExist:
             current = now
-        self._seen[bucket_id] = (current, time.monotonic())
+        self.remember(bucket_id, current)
         return Decision.of(False, bucket, current, now)
 
-    def _try(self, bucket_id: str, bucket: Bucket, now: float, busy: bool) -> float | None:
+    # The parts of a take, for a write that carries one inside a larger transaction (the send's commit).
+
+    def refused_locally(self, bucket_id: str, bucket: Bucket, now: float) -> Decision | None:
+        """The refusal, when the TAT seen less than a second ago is already past the burst: no request made."""
+        cached = self._seen.get(bucket_id)
+        if cached and time.monotonic() - cached[1] < 1.0 and not bucket.allows(cached[0], now):
+            return Decision.of(False, bucket, cached[0], now)
+        return None
+
+    def busy_first(self, bucket_id: str, now: float) -> bool:
+        """Whether the busy update is the likelier to apply (the TAT last seen is still ahead of now)."""
+        cached = self._seen.get(bucket_id)
+        return bool(cached and cached[0] > now)
+
+    def seen(self, bucket_id: str) -> float | None:
+        cached = self._seen.get(bucket_id)
+        return cached[0] if cached else None
+
+    def remember(self, bucket_id: str, tat: float) -> None:
+        self._seen[bucket_id] = (tat, time.monotonic())
+
+    @staticmethod
+    def update_of(
+        bucket_id: str, bucket: Bucket, now: float, busy: bool
+    ) -> tuple[RateLimitModel, list[Action], Condition]:
         """Busy bucket: TAT moves on by one interval if within the burst. Idle: TAT restarts from now."""
         item = RateLimitModel(bucket_id)
         expires = int(now / 1000) + 2 * bucket.period_ms // 1000 + 60
@@ -45,7 +71,7 @@ class RateLimitStore:
         else:
             actions = [RateLimitModel.tat.set(now + bucket.interval_ms), RateLimitModel.expires_at.set(expires)]
             condition = RateLimitModel.tat.does_not_exist() | (RateLimitModel.tat < now)
-        return float(item.tat) if applied(lambda: item.update(actions=actions, condition=condition)) else None
+        return item, actions, condition
 
     def give_back(self, bucket_id: str, bucket: Bucket) -> None:
         """One atomic subtraction, only while the bucket is busy (an idle bucket is full: nothing to return).

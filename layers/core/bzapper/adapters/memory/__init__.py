@@ -163,8 +163,15 @@ def memory_fakes(
     usage = MemoryUsageStore(transaction)
     instances = MemoryInstanceStore(clock, transaction)
     idempotency = MemoryIdempotencyStore(transaction)
+    rate_limits = MemoryRateLimitStore(clock)
     messages = MemoryMessageStore(
-        wallets=wallets, usage=usage, instances=instances, idempotency=idempotency, clock=clock, lock=transaction
+        wallets=wallets,
+        usage=usage,
+        instances=instances,
+        idempotency=idempotency,
+        rate_limits=rate_limits,
+        clock=clock,
+        lock=transaction,
     )
     webhooks = MemoryWebhookStore(clock)
     leases = MemoryLeaseStore()
@@ -182,7 +189,7 @@ def memory_fakes(
         events=MemoryEventPublisher(),
         wallets=wallets,
         usage=usage,
-        rate_limits=MemoryRateLimitStore(clock),
+        rate_limits=rate_limits,
         checkouts=MemoryCheckoutStore(wallets, clock, transaction),
         payments=MemoryPaymentGateway(live_configured=live_payments, clock=clock),
         event_log=MemoryEventLog(clock, gap_wait_ms),

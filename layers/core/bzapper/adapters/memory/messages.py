@@ -22,7 +22,7 @@ from bzapper.domain.clock import now_ms
 from bzapper.domain.idempotency import LOCK_SECONDS, TTL_SECONDS, IdempotencyLock, StoredResponse
 from bzapper.domain.model import MessageView, OutboundMessage, wallet_id
 from bzapper.domain.pricing import PRICED_AT, pricing_metrics
-from bzapper.domain.ratelimit import Bucket, Decision
+from bzapper.domain.ratelimit import Bucket, BucketTake, Decision
 from bzapper.domain.sending import Accepted, CommitRejected
 from bzapper.domain.statuses import RANK, TERMINAL_FAILURES, MessageStatus, rank, ranks_below
 
@@ -187,6 +187,7 @@ class MemoryMessageStore(Faults):
         usage: MemoryUsageStore,
         instances: MemoryInstanceStore,
         idempotency: MemoryIdempotencyStore,
+        rate_limits: MemoryRateLimitStore | None = None,
         clock: Callable[[], int] = now_ms,
         lock: threading.RLock | None = None,
     ) -> None:
@@ -195,6 +196,7 @@ class MemoryMessageStore(Faults):
         self._usage = usage
         self._instances = instances
         self._idempotency = idempotency
+        self._rate_limits = rate_limits or MemoryRateLimitStore(clock)
         self._clock = clock
         self._lock = lock or threading.RLock()
         self.rows: dict[str, StoredMessage] = {}
@@ -207,15 +209,23 @@ class MemoryMessageStore(Faults):
         grace_ms: int,
         idempotency: tuple[IdempotencyLock, Accepted] | None = None,
         metrics: tuple[str, ...] | None = None,
-    ) -> None:
-        self._enter("commit_send", message, price=price, grace_ms=grace_ms, idempotency=idempotency, metrics=metrics)
+        rate: BucketTake | None = None,
+    ) -> Decision | None:
+        self._enter(
+            "commit_send", message, price=price, grace_ms=grace_ms, idempotency=idempotency, metrics=metrics, rate=rate
+        )
         if metrics is None:
             metrics = ("sends", "otps") if message.type == "otp" else ("sends",)
         wallet = wallet_id(message.account_id, "live" if message.livemode else "test")
-        with self._lock:
-            # As the DynamoDB store reads the cancellation reasons: no credit first, then the instance.
+        with self._lock, self._rate_limits._lock:
+            # As the DynamoDB store reads the cancellation reasons: the rate limit first, then no credit, then
+            # the instance.
             if message.message_id in self.rows:
-                return  # our own earlier attempt committed it
+                return None  # our own earlier attempt committed it
+            now = float(self._clock())
+            tat = self._rate_limits.tats.get(rate.bucket_id, now) if rate else now
+            if rate and not rate.bucket.allows(tat, now):
+                raise CommitRejected("rate_limited", Decision.of(False, rate.bucket, tat, now))
             if price and not self._wallets._can_pay_locked(wallet, price):
                 raise CommitRejected("insufficient_balance")
             if not self._instances.connected_for(message.instance_id, message.account_id):
@@ -252,6 +262,11 @@ class MemoryMessageStore(Faults):
             if idempotency:
                 lock, accepted = idempotency
                 self._idempotency._complete_locked(lock, accepted.to_json(), message.created_at // 1000 + TTL_SECONDS)
+            if rate is None:
+                return None
+            tat = rate.bucket.next_tat(tat, now)
+            self._rate_limits.tats[rate.bucket_id] = tat
+            return Decision.of(True, rate.bucket, tat, now)
 
     def get(self, message_id: str) -> MessageView | None:
         self._enter("get", message_id)

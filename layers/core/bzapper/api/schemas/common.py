@@ -98,7 +98,23 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     # Every operation can refuse a malformed request (400) or its input (422), or fail unexpectedly (500), in the
     # one error shape.
     wanted = sorted({*statuses, 400, 422, 500})
-    return {status: {"model": ErrorBody, "description": descriptions[status]} for status in wanted}
+    return {status: {ERROR_BODY: True, "description": descriptions[status]} for status in wanted}
+
+
+ERROR_BODY = "x-bz-error-body"
+"""Marks a router's error response whose body is `ErrorBody`. Only the contract app turns the mark into the
+response's model (`with_error_body`): FastAPI builds a serializer for every response model of every route, about
+170 in the messages function alone, and a function never renders its OpenAPI (issue #20, cold start)."""
+
+
+def with_error_body(response: dict[str, Any]) -> dict[str, Any]:
+    """The response as the contract documents it: the mark replaced, in place, by the `ErrorBody` model."""
+    if not response.get(ERROR_BODY):
+        return response
+    return {
+        ("model" if key == ERROR_BODY else key): (ErrorBody if key == ERROR_BODY else value)
+        for key, value in response.items()
+    }
 
 
 def html_responses(*statuses: int, example: str) -> dict[int | str, dict[str, Any]]:
