@@ -1,7 +1,7 @@
 """The local moto server's speed-ups (bzapper_dev.local.moto_speed) change no answer: the same items, pages and
 counts from a Query, the same events delivered to a rule's queue, the same retention rule; and they do skip the
-work they exist to skip. Installing them here leaves them installed for the rest of the session, like the
-DynamoDB corrections: they are meant to change nothing any test can see."""
+work they exist to skip. The integration tests' conftest installs them for the whole suite, like the DynamoDB
+corrections, so every integration test also runs against the moto the local stack runs."""
 
 from __future__ import annotations
 
