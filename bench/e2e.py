@@ -62,8 +62,9 @@ class Tap(threading.Thread):
     def run(self) -> None:
         while not self.stop.is_set():
             try:
+                # A long poll: the harness's own receives land on the stack's moto, whose CPU the figures count.
                 answer = self.sqs.receive_message(
-                    QueueUrl=self.url, MaxNumberOfMessages=10, WaitTimeSeconds=1, AttributeNames=["SentTimestamp"]
+                    QueueUrl=self.url, MaxNumberOfMessages=10, WaitTimeSeconds=5, AttributeNames=["SentTimestamp"]
                 )
             except Exception:  # the stack is going away
                 time.sleep(0.2)
@@ -129,6 +130,24 @@ class WebhookEndpoint:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/bench"
         threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
 
+    def register(self, stack: Any) -> None:
+        """Subscribed to everything through the API, like a typical customer."""
+        import httpx
+
+        auth = {"Authorization": f"Bearer {stack.key}"}
+        created = httpx.post(f"{stack.base_url}/webhooks", json={"url": self.url}, headers=auth, timeout=30)
+        if created.status_code >= 300:
+            raise RuntimeError(f"could not register the bench's webhook: {created.status_code} {created.text}")
+        self.webhook_id = created.json().get("id")
+
+    def unregister(self, stack: Any) -> None:
+        """Once closed: a later section's events must not be retried against an endpoint that is gone."""
+        import httpx
+
+        if getattr(self, "webhook_id", None):
+            auth = {"Authorization": f"Bearer {stack.key}"}
+            httpx.delete(f"{stack.base_url}/webhooks/{self.webhook_id}", headers=auth, timeout=30)
+
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
@@ -184,6 +203,23 @@ def _has_route(stack: Any, method: str, path: str) -> bool:
     return response.status_code not in (404, 405)
 
 
+def _cpu_delta(before: dict[str, float], after: dict[str, float], lives: int) -> dict[str, float]:
+    """CPU-s per message life, by process role (bench.stack.DevStack.cpu_by_process) and in total."""
+    spent = {role: max(0.0, after.get(role, 0.0) - before.get(role, 0.0)) for role in after}
+    per = {role: round(seconds / lives, 3) for role, seconds in spent.items()}
+    return {**per, "total": round(sum(spent.values()) / lives, 3)}
+
+
+def _warm(stack: Any, tap: Tap, client: Any, payload: dict[str, Any], headers: dict[str, str], timeout: float) -> None:
+    """One message life before anything is measured: the stack's first message builds every client and cache of
+    the API, the worker and each consumer, a cost paid once per process, not per message."""
+    response = client.post("/messages/text", json=payload, headers=headers)
+    message_id = response.json().get("message_id") if response.status_code == 202 else None
+    deadline = time.monotonic() + timeout
+    while message_id and (message_id, "message.read") not in tap.seen and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
 def steady(stack: Any, rate: float, seconds: float, drain_timeout: float) -> dict[str, Any]:
     import httpx
 
@@ -193,9 +229,7 @@ def steady(stack: Any, rate: float, seconds: float, drain_timeout: float) -> dic
     endpoint = stream = None
     if _has_route(stack, "GET", "/webhooks"):
         endpoint = WebhookEndpoint()
-        created = httpx.post(f"{stack.base_url}/webhooks", json={"url": endpoint.url}, headers=auth, timeout=30)
-        if created.status_code >= 300:
-            raise RuntimeError(f"could not register the bench's webhook: {created.status_code} {created.text}")
+        endpoint.register(stack)
     if _has_route(stack, "GET", "/stream"):
         stream = StreamReader(stack.base_url, auth)
         stream.start()
@@ -220,7 +254,9 @@ def steady(stack: Any, rate: float, seconds: float, drain_timeout: float) -> dic
         with lock:
             sent.append(record)
 
+    _warm(stack, tap, client, payload, headers, drain_timeout)
     cpu_before = stack.cpu_seconds()
+    roles_before = stack.cpu_by_process()
     begin = time.monotonic()
     lateness = []
     with ThreadPoolExecutor(8) as pool:
@@ -242,13 +278,16 @@ def steady(stack: Any, rate: float, seconds: float, drain_timeout: float) -> dic
     while time.monotonic() < deadline and not complete():
         time.sleep(0.2)
     cpu_after = stack.cpu_seconds()
+    roles_after = stack.cpu_by_process()
     stack_cpu = sum(cpu_after.values()) - sum(cpu_before.get(pid, 0.0) for pid in cpu_after)
     tap.stop.set()
-    tap.join(timeout=5)
+    tap.join(timeout=6)
     client.close()
     for closing in (endpoint, stream):
         if closing is not None:
             closing.close()
+    if endpoint is not None:
+        endpoint.unregister(stack)
 
     def latency(kind: str, seen: dict[tuple[str, str], int] | None = None) -> dict[str, Any] | str:
         if seen is None:
@@ -288,6 +327,8 @@ def steady(stack: Any, rate: float, seconds: float, drain_timeout: float) -> dic
         # Everything the stack's processes burnt (API, worker, consumers, moto, the sandbox network)
         # for these lives: what a core can finish, whatever else the machine is doing.
         "stack_cpu_s_per_message": round(stack_cpu / len(reads), 3) if reads else None,
+        # The same, by process (runner: API, pollers and consumers, sandbox network; moto; worker and its hosts).
+        "cpu_s_per_message_by_process": _cpu_delta(roles_before, roles_after, len(reads)) if reads else None,
         "offered_for_s": round(offered_s, 1),
         "requests": total,
         "accepted": len(accepted),
@@ -307,4 +348,73 @@ def steady(stack: Any, rate: float, seconds: float, drain_timeout: float) -> dic
         "event_to_webhook": since_created(endpoint),
         "bus_to_sse": after_bus(stream),
         "event_to_sse": since_created(stream),
+    }
+
+
+def drain(stack: Any, sends: int, timeout: float) -> dict[str, Any]:
+    """How fast one number drains a backlog: `sends` messages to one recipient from one instance, posted at once
+    (4 clients), then the time until every one is `read` (on the bus, like the tap of `steady`).
+
+    One number's jobs are one FIFO group: the worker sends them one after the other, paced by the number's
+    pacing policy (BZ_SEND_INTERVAL_MS, 0 on the local stack), so this is the per-number throughput of the whole
+    pipeline: worker, statuses, event publication, the event log and a webhook subscriber."""
+    import httpx
+
+    tap = Tap(stack)
+    tap.start()
+    endpoint = None
+    if _has_route(stack, "GET", "/webhooks"):
+        endpoint = WebhookEndpoint()  # a message life with one subscriber, as in `steady`
+        endpoint.register(stack)
+    payload = {"instance_id": stack.instance_id, "to": "+5511977777777", "body": "Hello, backlog"}
+    headers = {"Authorization": f"Bearer {stack.key}"}
+    client = httpx.Client(base_url=stack.base_url, timeout=30)
+    try:
+        _warm(stack, tap, client, payload, headers, timeout)
+        ids: list[str] = []
+        refused = 0
+        lock = threading.Lock()
+
+        def post(_: int) -> None:
+            nonlocal refused
+            response = client.post("/messages/text", json=payload, headers=headers)
+            with lock:
+                if response.status_code == 202:
+                    ids.append(response.json()["message_id"])
+                else:
+                    refused += 1
+
+        roles_before = stack.cpu_by_process()
+        first_ms = time.time() * 1000
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(post, range(sends)))
+        posted_s = time.time() - first_ms / 1000
+        deadline = time.monotonic() + timeout
+        wanted = {(message_id, "message.read") for message_id in ids}
+        while time.monotonic() < deadline and not wanted <= set(tap.seen):
+            time.sleep(0.1)
+        roles_after = stack.cpu_by_process()
+    finally:
+        tap.stop.set()
+        tap.join(timeout=6)
+        client.close()
+        if endpoint is not None:
+            endpoint.close()
+            endpoint.unregister(stack)
+    reads = sorted(tap.seen[key] for key in wanted if key in tap.seen)
+    all_read_s = (reads[-1] - first_ms) / 1000 if reads and len(reads) == len(ids) else None
+    return {
+        "sends": sends,
+        "accepted": len(ids),
+        "refused": refused,
+        "posted_in_s": round(posted_s, 2),
+        "read": len(reads),
+        "first_send_to_all_read_s": round(all_read_s, 2) if all_read_s else None,
+        # The figure asked for: N sends to one number / the time until all are read.
+        "messages_per_second": round(len(ids) / all_read_s, 2) if all_read_s else None,
+        # Between the first and the last read: the pipeline's pace, without one message's own latency.
+        "reads_per_second": round((len(reads) - 1) / ((reads[-1] - reads[0]) / 1000), 2)
+        if len(reads) > 1 and reads[-1] > reads[0]
+        else None,
+        "cpu_s_per_message_by_process": _cpu_delta(roles_before, roles_after, len(reads)) if reads else None,
     }

@@ -41,6 +41,11 @@ def _error(section: dict[str, Any]) -> str | None:
     return f"  FAILED: {section['error']}" if "error" in section else None
 
 
+def _by_process(cpu: dict[str, Any]) -> str:
+    parts = [f"{role} {cpu[role]}" for role in ("runner", "moto", "worker") if role in cpu]
+    return ", ".join(parts) + f" = {cpu.get('total')}"
+
+
 def render(results: dict[str, Any]) -> str:
     m = results["machine"]
     out = [
@@ -271,6 +276,8 @@ def render(results: dict[str, Any]) -> str:
             f" whole lives completed at {e2e.get('completed_per_second')}/s;"
             f" the stack's processes used {e2e.get('stack_cpu_s_per_message')} CPU-s per message"
         )
+        if isinstance(e2e.get("cpu_s_per_message_by_process"), dict):
+            out.append("  CPU-s per message life by process: " + _by_process(e2e["cpu_s_per_message_by_process"]))
         rows = [["accepted (202)", e2e["accept_latency"].get("p50_ms"), e2e["accept_latency"].get("p99_ms"), ""]]
         for key, label in (
             ("send_to_sent", "send → sent (event on the bus)"),
@@ -296,6 +303,18 @@ def render(results: dict[str, Any]) -> str:
         out.append(_table(["", "p50 ms", "p99 ms", "missing"], rows))
     if "e2e" in s:
         out.append(_error(s["e2e"]) or _load(s["e2e"]) + " e2e")
+    drain = s.get("drain", {})
+    if "sends" in drain:
+        out.append(
+            f"  DRAIN of one number: {drain['accepted']} sends at once ({drain['refused']} refused, posted in"
+            f" {drain['posted_in_s']} s), all {drain['read']} read {drain.get('first_send_to_all_read_s')} s after the"
+            f" first: {drain.get('messages_per_second')} messages/s ({drain.get('reads_per_second')}/s between the"
+            " first and the last read)"
+        )
+        if isinstance(drain.get("cpu_s_per_message_by_process"), dict):
+            out.append("  CPU-s per message life by process: " + _by_process(drain["cpu_s_per_message_by_process"]))
+    if "drain" in s:
+        out.append(_error(s["drain"]) or _load(s["drain"]) + " drain")
     out.append("")
 
     # -- authentication -----------------------------------------------------------------------------

@@ -120,6 +120,34 @@ class DevStack:
                     frontier.append(pid)
         return {str(pid): stats[pid][1] for pid in tree if pid in stats}
 
+    def cpu_by_process(self) -> dict[str, float]:
+        """`cpu_seconds` summed by role: "moto" (the moto server), "worker" (the session worker and its hosts),
+        "runner" (the rest: the API, the pollers and their consumers, the sandbox network)."""
+        cpu = self.cpu_seconds()
+        if not cpu:
+            return {}
+        parents = {}
+        for pid in cpu:
+            with contextlib.suppress(OSError):
+                parents[pid] = (Path("/proc") / pid / "stat").read_text().rsplit(")", 1)[1].split()[1]
+        worker_pid = self.state_dir / "worker.pid"
+        worker = worker_pid.read_text().strip() if worker_pid.exists() else None
+        roles = {"runner": 0.0, "moto": 0.0, "worker": 0.0}
+        for pid, seconds in cpu.items():
+            try:
+                command = (Path("/proc") / pid / "cmdline").read_bytes()
+            except OSError:
+                command = b""
+            role = "moto" if b"moto_server" in command or b"moto.server" in command else "runner"
+            ancestor: str | None = pid
+            while ancestor is not None and ancestor in cpu:
+                if ancestor == worker:
+                    role = "worker"
+                    break
+                ancestor = parents.get(ancestor)
+            roles[role] += seconds
+        return roles
+
     def stop(self) -> int | None:
         if self.process is None:
             return None

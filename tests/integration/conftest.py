@@ -18,11 +18,13 @@ from bzapper.adapters.aws import clients
 from bzapper.config import settings
 from bzapper.domain.auth_failures import FailedAuthentications
 from bzapper.services.container import Services
+from bzapper_dev.local import moto_speed
 from bzapper_dev.local.functions import load_function
 from bzapper_dev.local.moto_fidelity import install as install_moto_fidelity
 from bzapper_dev.local.provision import provision
 
 install_moto_fidelity()  # the same DynamoDB corrections the local stack runs with
+moto_speed.install()  # and the same speed-ups, which change no answer (test_moto_speed.py)
 
 
 @pytest.fixture(autouse=True)

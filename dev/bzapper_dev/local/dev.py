@@ -199,14 +199,22 @@ class DevStack:
         self.stop.set()
         if self.worker:
             self.worker.shutdown()
+        # A poller parked in its long poll holds nothing: it is not waited for (it dies with this process).
+        deadline = time.monotonic() + 5
         for thread in self.threads:
-            thread.join(timeout=5)
+            while not _settled(thread) and time.monotonic() < deadline:
+                thread.join(timeout=0.05)
         if self.network_server:
             self.network_server.shutdown()
             self.network_server.server_close()
         if self.moto:
             stop_process(self.moto)
         (self.state_dir / "dev.env").unlink(missing_ok=True)
+
+
+def _settled(thread: threading.Thread) -> bool:
+    settled = getattr(thread, "settled", None)  # an SqsPoller's: parked in its long poll counts
+    return bool(settled()) if settled is not None else not thread.is_alive()
 
 
 def _terminal_locale() -> str:

@@ -1,14 +1,16 @@
-"""`python -m bzapper_dev.local.moto_server`: moto's server with the DynamoDB corrections installed."""
+"""`python -m bzapper_dev.local.moto_server`: moto's server with the DynamoDB corrections and the speed-ups
+installed (`moto_fidelity`, `moto_speed`)."""
 
 from __future__ import annotations
 
 import sys
 
-from bzapper_dev.local.moto_fidelity import install
+from bzapper_dev.local import moto_fidelity, moto_speed
 
 
 def main() -> None:
-    install()
+    moto_fidelity.install()
+    moto_speed.install()
     from moto.server import main as moto_main
 
     moto_main(sys.argv[1:])

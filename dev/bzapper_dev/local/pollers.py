@@ -18,19 +18,37 @@ logger = logging.getLogger("bzapper_dev.local")
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
+POLL_WAIT_SECONDS = 20
+"""The pollers' long poll, as Lambda's event source mapping polls: moto answers as soon as a message arrives, so
+the wait never delays one; it only spares the empty receives (at 1 s, the stack's 12 queues cost 12 requests a
+second of moto's and this process's CPU while nothing happened)."""
+
+_ARNS: dict[str, str] = {}
+
+
+def _queue_arn(reader: SqsReader) -> str:
+    """A queue's ARN never changes: asked once per queue, not once per batch."""
+    url = reader.url
+    if url not in _ARNS:
+        attributes = client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
+        _ARNS[url] = attributes["QueueArn"]
+    return _ARNS[url]
+
 
 def deliver_batch(reader: SqsReader, handler: Handler, function_name: str, region: str, batch_size: int = 10) -> int:
-    """One poll, as Lambda's event source mapping with ReportBatchItemFailures does it.
+    """One short poll (1 s) and its delivery: for tests that drive a consumer step by step."""
+    messages = reader.receive(max_messages=batch_size, wait_seconds=1)
+    return deliver_received(messages, reader, handler, function_name, region) if messages else 0
+
+
+def deliver_received(messages: list[dict], reader: SqsReader, handler: Handler, function_name: str, region: str) -> int:
+    """A received batch, as Lambda's event source mapping with ReportBatchItemFailures delivers it.
 
     Successful records are deleted; failed ones stay and come back after the visibility timeout
     (and reach the DLQ after maxReceiveCount). A handler that raises fails the whole batch.
     """
-    messages = reader.receive(max_messages=batch_size, wait_seconds=1)
-    if not messages:
-        return 0
-    arn = client("sqs").get_queue_attributes(QueueUrl=reader.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     try:
-        result = handler(sqs_event(messages, arn, region), LocalLambdaContext(function_name)) or {}
+        result = handler(sqs_event(messages, _queue_arn(reader), region), LocalLambdaContext(function_name)) or {}
     except Exception:
         logger.exception("%s failed on a batch of %d", function_name, len(messages))
         return 0
@@ -58,14 +76,28 @@ class SqsPoller(threading.Thread):
         self.region = settings.region
         self.stop = stop
         self.batch_size = consumer.batch_size  # as the event source mapping would (2 for the dispatcher)
+        self.receiving = False
+        """Parked in its long poll: holding nothing, so a stopping stack need not wait for it."""
 
     def run(self) -> None:
         while not self.stop.is_set():
             try:
-                deliver_batch(self.reader, self.handler, self.function_name, self.region, self.batch_size)
+                self.receiving = True
+                messages = self.reader.receive(max_messages=self.batch_size, wait_seconds=POLL_WAIT_SECONDS)
+                self.receiving = False
+                # What a receive brings after the stop is left alone: it comes back after the visibility timeout.
+                if messages and not self.stop.is_set():
+                    deliver_received(messages, self.reader, self.handler, self.function_name, self.region)
             except Exception:
+                self.receiving = False
+                if self.stop.is_set():
+                    return  # the stack is stopping: moto may already be gone
                 logger.exception("poller %s", self.name)
                 self.stop.wait(1.0)
+
+    def settled(self) -> bool:
+        """Done, or parked in a receive."""
+        return not self.is_alive() or self.receiving
 
 
 class ScheduleLoop(threading.Thread):
