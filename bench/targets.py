@@ -107,7 +107,7 @@ def _local_cpu(sections: dict[str, Any]) -> tuple[str, bool] | None:
 
 
 def _drain(sections: dict[str, Any]) -> tuple[str, bool] | None:
-    rate = _get(sections, "e2e", "drain", "messages_per_second")
+    rate = _get(sections, "drain", "messages_per_second")
     if rate is None:
         return None
     return f"{rate:.1f} messages/s", rate >= 5
