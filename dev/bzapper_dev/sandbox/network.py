@@ -100,6 +100,9 @@ class _Instance:
     qr_refreshes: int = 0
     pairing_round: int = 0
     pending_code: tuple[str, str] | None = None  # (normalized pairing code, phone)
+    # What the session applies itself (instance settings): always_online, proxy_url (never its password),
+    # proxy_authenticated, reject_calls. Recorded so a test sees the setting reached the session.
+    settings: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(order=True)
@@ -172,6 +175,8 @@ class SandboxNetwork:
         self._reads: dict[tuple[str, str], list[dict[str, Any]]] = {}
         # media id -> (mime type, bytes) of an inbound message, kept until its event is acked.
         self._media: dict[str, tuple[str, bytes]] = {}
+        # (account, instance) -> the calls made to that instance, oldest first (see call()).
+        self._calls: dict[tuple[str, str], list[dict[str, Any]]] = {}
 
     # -- time -------------------------------------------------------------------------------------
 
@@ -723,6 +728,97 @@ class SandboxNetwork:
                 self._record_sent(key, phone, wa_id, message_type, content, at_ms, group)
             self._event(key, payload, media_id=media_id)
             return wa_id
+
+    # -- the session's own settings, and calls -----------------------------------------------------------
+
+    def configure(self, account_id: str, instance_id: str, settings: dict[str, Any]) -> dict[str, Any]:
+        """The session applies its settings (at open and on every change): recorded as given, replacing
+        the former ones. The sandbox dials no proxy; `proxy_url` comes without its password."""
+        with self._lock:
+            self._advance()
+            key = (account_id, instance_id)
+            inst = self._instance(*key)
+            inst.settings = copy.deepcopy(settings)
+            return copy.deepcopy(inst.settings)
+
+    def settings_of(self, account_id: str, instance_id: str) -> dict[str, Any]:
+        """The settings the instance's session last applied ({} before any)."""
+        with self._lock:
+            inst = self._instances.get((account_id, instance_id))
+            return copy.deepcopy(inst.settings) if inst else {}
+
+    def call(self, account_id: str, instance_id: str, from_: str, *, video: bool = False) -> dict[str, Any]:
+        """A contact calls the instance's number: an "offer" call event is queued; the call rings until the
+        instance rejects it (reject_call) or the caller hangs up (end_call). Returns the call's record."""
+        contact = contact_key(from_)
+        with self._lock:
+            self._advance()
+            key = (account_id, instance_id)
+            inst = self._instances.get(key)
+            if inst is None or inst.device is None:
+                raise NotConnected(inst.state if inst else "disconnected")
+            phone = self._resolve(contact)
+            if phone is None:
+                raise Rejected("not_on_whatsapp")
+            calls = self._calls.setdefault(key, [])
+            call_id = derived.phone_message_id(*key, phone, "call", len(calls) + 1)
+            at_ms = self._now_ms()
+            caller = self._contact_sender(inst.device, phone, None)
+            caller.pop("push_name", None)
+            record = {
+                "call_id": call_id,
+                "from": caller,
+                "phone": phone,
+                "is_video": video,
+                "at": at_ms,
+                "state": "ringing",
+                "ended_at": None,
+                "reason": None,
+            }
+            calls.append(record)
+            payload = {"kind": "call", "phase": "offer", "call_id": call_id, "from": caller, "is_video": video}
+            self._event(key, payload | {"at": at_ms})
+            return copy.deepcopy(record)
+
+    def reject_call(self, account_id: str, instance_id: str, call_id: str, caller_jid: str) -> None:
+        """The instance rejects a ringing call: the caller's phone stops ringing; "ended" (rejected) follows."""
+        with self._lock:
+            self._advance()
+            key = (account_id, instance_id)
+            self._online(key)
+            self._end_call(key, call_id, "rejected", caller_jid)
+
+    def end_call(self, account_id: str, instance_id: str, call_id: str, reason: str = "hangup") -> dict[str, Any]:
+        """The caller hangs up (a test control): "ended" with the reason."""
+        with self._lock:
+            self._advance()
+            return copy.deepcopy(self._end_call((account_id, instance_id), call_id, reason, None))
+
+    def _end_call(self, key: tuple[str, str], call_id: str, reason: str, caller_jid: str | None) -> dict[str, Any]:
+        record = next((c for c in self._calls.get(key, []) if c["call_id"] == call_id), None)
+        if record is None or (caller_jid is not None and contact_key(caller_jid) != contact_key(record["from"]["jid"])):
+            raise Rejected("call_not_found")
+        if record["state"] != "ringing":
+            return record  # ended already: a repeated reject or hang-up changes nothing
+        at_ms = self._now_ms()
+        record.update(state=reason, ended_at=at_ms, reason=reason)
+        payload = {
+            "kind": "call",
+            "phase": "ended",
+            "call_id": call_id,
+            "from": copy.deepcopy(record["from"]),
+            "is_video": record["is_video"],
+            "at": at_ms,
+            "reason": reason,
+            "duration_s": 0,  # never answered: the sandbox's calls are not picked up
+        }
+        self._event(key, payload)
+        return record
+
+    def calls(self, account_id: str, instance_id: str) -> list[dict[str, Any]]:
+        """The calls made to this instance, oldest first, with their state (ringing, rejected, hangup...)."""
+        with self._lock:
+            return copy.deepcopy(self._calls.get((account_id, instance_id), []))
 
     def media(self, media_id: str) -> tuple[str, bytes] | None:
         """(mime type, bytes) of an inbound message's media, while its event is not acked."""

@@ -226,6 +226,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/instances", "instances", scope="instances:write"),
     Route("GET", "/instances", "instances", scope="instances:read"),
     Route("GET", "/instances/{instance_id}", "instances", scope="instances:read"),
+    Route("PATCH", "/instances/{instance_id}", "instances", scope="instances:write"),
     Route("DELETE", "/instances/{instance_id}", "instances", scope="instances:write"),
     Route("GET", "/instances/{instance_id}/qr", "instances", scope="instances:read"),
     Route("POST", "/instances/{instance_id}/pairing-code", "instances", scope="instances:write"),
@@ -258,6 +259,7 @@ ROUTES: tuple[Route, ...] = (
     # The other side of the sandbox network (test keys only): a phone scanning a QR, a contact writing.
     Route("POST", "/sandbox/instances/{instance_id}/scan", "sandbox", scope="sandbox"),
     Route("POST", "/sandbox/instances/{instance_id}/inbound", "sandbox", scope="sandbox"),
+    Route("POST", "/sandbox/instances/{instance_id}/call", "sandbox", scope="sandbox"),
 )
 
 TABLES: tuple[Table, ...] = (

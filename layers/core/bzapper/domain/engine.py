@@ -25,6 +25,11 @@ itself, so its events carry no `ack`).
         `media_path` is a local temp file with the downloaded media (the worker stores it and deletes it).
     {"kind": "identity", "instance_id", "phone", "lid", "at"}
         a LID <-> phone mapping learned from any source.
+    {"kind": "call", "instance_id", "call_id", "phase", "from", "at", "is_video"?, "rejected"?,
+     "duration_s"?, "reason"?, "ack"?}
+        phase is "offer" (an incoming call) or "ended"; from = {"jid", "phone"?, "lid"?};
+        `rejected` (offer): the engine rejected it by `settings.reject_calls` before reporting it;
+        `duration_s`/`reason` (ended) where the engine knows them.
 """
 
 from __future__ import annotations
@@ -54,6 +59,9 @@ class SessionSpec:
     livemode: bool
     phone: str | None = None
     """The number last connected on this instance (E.164), if any."""
+    settings: dict[str, Any] | None = None
+    """InstanceSettings.for_engine() (bzapper.domain.instance_settings): what the session applies itself
+    (always_online, proxy_url with its sealed proxy_secret, reject_calls). None: the defaults."""
 
 
 class PermanentFailure(Exception):

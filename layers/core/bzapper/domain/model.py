@@ -83,6 +83,8 @@ class InstanceView:
     active: bool
     created_at: int
     updated_at: int
+    settings: dict[str, Any] = field(default_factory=dict)
+    """The stored settings (bzapper.domain.instance_settings.InstanceSettings.stored(): defaults omitted)."""
 
     @property
     def ref(self) -> InstanceRef:

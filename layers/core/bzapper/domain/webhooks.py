@@ -26,6 +26,8 @@ EVENT_TYPES = (
     "instance.logged_out",
     "instance.restricted",
     "contact.identity_resolved",
+    "call.received",
+    "call.ended",
     "wallet.low_balance",
     "webhook.disabled",
     "webhook.test",

@@ -44,3 +44,7 @@ class SandboxWorld(Protocol):
         """A contact writes to the instance, or in a `group` (a `@g.us` JID) as a participant; returns the
         WhatsApp message id."""
         ...
+
+    def call(self, account_id: str, instance_id: str, caller: str, *, video: bool = False) -> dict[str, Any]:
+        """A contact (E.164 or JID) calls the instance's number; returns the call's record ({call_id, ...})."""
+        ...

@@ -10,15 +10,24 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from bzapper.config import settings
 from bzapper.domain.clock import now_ms
 from bzapper.domain.errors import BzError, validation_failed
 from bzapper.domain.events import envelope
 from bzapper.domain.idempotency import IdempotencyRequest
 from bzapper.domain.ids import is_id
+from bzapper.domain.instance_settings import (
+    InstanceSettings,
+    apply_patch,
+    check_patch,
+    parse_proxy,
+    session_changed,
+)
 from bzapper.domain.instances import PAIRABLE, TEST_ENGINES, InstanceStatus, default_engine, emits_event
 from bzapper.domain.model import InstanceRef, InstanceView, Principal
 from bzapper.domain.phones import InvalidRecipient, chat_phone, normalize_phone
 from bzapper.domain.plans import plan_named
+from bzapper.net import require_safe_proxy
 from bzapper.services.container import Services
 from bzapper.services.control import ask, command
 from bzapper.services.idempotent import once
@@ -131,6 +140,43 @@ def restart(services: Services, principal: Principal, instance_id: str) -> Insta
     services.instances.set_active(view.instance_id, True)
     command(services, view.ref, "restart")
     return view
+
+
+PROXY_SECRET_EXPIRY_MS = 253_402_300_799_000
+"""A proxy password is sealed "until 9999-12-31": the OTP sealer's expiry, which a setting does not have."""
+
+
+def update_settings(services: Services, principal: Principal, instance_id: str, patch: dict[str, Any]) -> InstanceView:
+    """Only the given keys change; a change the live session applies (online, proxy, calls) reaches it as a
+    `settings` command, the rest is read where it is used (inbound, reports)."""
+    view = owned(services, principal, instance_id)
+    check_patch(patch)
+    before = InstanceSettings.from_stored(view.settings)
+    proxy_url, proxy_secret = None, None
+    if patch.get("proxy_url") is not None:
+        proxy = parse_proxy(patch["proxy_url"])
+        require_safe_proxy(proxy.host, proxy.port, allow_loopback=settings().local_mode)
+        proxy_url = proxy.without_password()
+        if proxy.password:
+            proxy_secret = _seal_proxy_password(services, principal, proxy.password)
+    after = apply_patch(before, patch, proxy_url=proxy_url, proxy_secret=proxy_secret)
+    updated = services.instances.set_settings(view.instance_id, after.stored())
+    if updated is None:
+        raise BzError("not_found")
+    if session_changed(before, after):
+        command(services, view.ref, "settings", settings=after.for_engine())
+    return updated
+
+
+def _seal_proxy_password(services: Services, principal: Principal, password: str) -> str:
+    sealer = services.sealers.current()
+    if sealer is None:
+        raise BzError("not_supported", message_key="error.proxy_secret_not_configured")
+    try:
+        return sealer.seal(password, account_id=principal.account_id, expires_at_ms=PROXY_SECRET_EXPIRY_MS)
+    except Exception as error:  # KMS throttled or unreachable: nothing was written, the client may retry
+        logger.warning("sealing a proxy password failed: %s", type(error).__name__)
+        raise BzError("temporarily_unavailable", retry_after=1) from error
 
 
 def delete(services: Services, principal: Principal, instance_id: str) -> None:

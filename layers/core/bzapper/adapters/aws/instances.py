@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
@@ -35,6 +36,7 @@ def _view(item: InstanceModel) -> InstanceView:
         active=item.active is not False,
         created_at=int(item.created_at),
         updated_at=int(item.updated_at),
+        settings=dict(item.settings or {}),
     )
 
 
@@ -154,6 +156,16 @@ class InstanceStore:
             actions=[InstanceModel.active.set(active), InstanceModel.updated_at.set(now_ms())],
             condition=InstanceModel.instance_id.exists(),
         )
+
+    def set_settings(self, instance_id: str, settings: dict[str, Any]) -> InstanceView | None:
+        item = InstanceModel(instance_id)
+        actions = [
+            InstanceModel.settings.set(settings) if settings else InstanceModel.settings.remove(),
+            InstanceModel.updated_at.set(now_ms()),
+        ]
+        if not applied(lambda: item.update(actions=actions, condition=InstanceModel.instance_id.exists())):
+            return None
+        return _view(item)
 
     def delete(self, instance_id: str) -> None:
         InstanceModel(instance_id).delete()

@@ -148,6 +148,14 @@ class MemoryInstanceStore(Faults):
         self._enter("set_active", instance_id, active)
         self._change(instance_id, active=active)
 
+    def set_settings(self, instance_id: str, settings: dict[str, Any]) -> InstanceView | None:
+        self._enter("set_settings", instance_id, settings)
+        with self._lock:
+            if instance_id not in self.rows:
+                return None
+            self._change(instance_id, settings=dict(settings))
+            return self.rows[instance_id]
+
     def delete(self, instance_id: str) -> None:
         self._enter("delete", instance_id)
         with self._lock:
