@@ -156,8 +156,11 @@ def test_a_public_proxy_passes_and_loopback_only_in_local_mode(public_dns: None)
         check_proxy("169.254.169.254", 80, allow_loopback=True)  # never the metadata service
 
 
-def test_only_session_settings_need_the_session_told() -> None:
-    assert not session_changed(DEFAULTS, apply_patch(DEFAULTS, {"ignore_groups": True, "read_incoming": True}))
+def test_only_what_the_worker_applies_is_sent_to_it() -> None:
+    assert not session_changed(DEFAULTS, apply_patch(DEFAULTS, {"presence_events": True, "history_sync": True}))
+    assert not session_changed(DEFAULTS, apply_patch(DEFAULTS, {"reject_call_message": "Later"}))
+    assert session_changed(DEFAULTS, apply_patch(DEFAULTS, {"ignore_groups": True}))
+    assert session_changed(DEFAULTS, apply_patch(DEFAULTS, {"read_incoming": True}))
     assert session_changed(DEFAULTS, apply_patch(DEFAULTS, {"always_online": True}))
     assert session_changed(DEFAULTS, apply_patch(DEFAULTS, {"reject_calls": True}))
     with_proxy = apply_patch(DEFAULTS, {"proxy_url": "x"}, proxy_url="http://p.example.com:1")

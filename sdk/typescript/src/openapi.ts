@@ -2122,7 +2122,7 @@ export interface components {
              * @description Stable, neutral code: branch on this.
              * @enum {string}
              */
-            code: "bad_request" | "invalid_signature" | "unauthorized" | "invalid_credentials" | "insufficient_balance" | "forbidden" | "account_restricted" | "not_supported" | "not_found" | "method_not_allowed" | "instance_not_connected" | "not_connected" | "no_number_available" | "already_connected" | "qr_not_ready" | "idempotency_in_progress" | "window_closed" | "limit_exceeded" | "payload_too_large" | "validation_failed" | "idempotency_conflict" | "not_on_whatsapp" | "outside_customer_service_window" | "template_not_found" | "template_not_approved" | "template_parameters_invalid" | "rate_limited" | "internal_error" | "temporarily_unavailable";
+            code: "bad_request" | "invalid_signature" | "unauthorized" | "invalid_credentials" | "insufficient_balance" | "forbidden" | "account_restricted" | "not_supported" | "not_found" | "method_not_allowed" | "instance_not_connected" | "not_connected" | "no_number_available" | "already_connected" | "qr_not_ready" | "passkey_required" | "idempotency_in_progress" | "window_closed" | "limit_exceeded" | "payload_too_large" | "validation_failed" | "idempotency_conflict" | "not_on_whatsapp" | "outside_customer_service_window" | "template_not_found" | "template_not_approved" | "template_parameters_invalid" | "rate_limited" | "internal_error" | "temporarily_unavailable";
             /**
              * Message
              * @description Human-readable, translated by Accept-Language or the account's locale.
@@ -2623,7 +2623,7 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "disconnected" | "pairing" | "connected" | "logged_out" | "restricted" | "failed";
+            status: "disconnected" | "pairing" | "connected" | "logged_out" | "restricted" | "failed" | "passkey_required";
             /**
              * Phone
              * @description E.164 of the linked number, once known.
@@ -2638,9 +2638,11 @@ export interface components {
             push_name: string | null;
             /**
              * Last Error
-             * @description Stable code of the last failure (e.g. `account_restricted`).
+             * @description Stable code of the last failure (e.g. `reach_out_restricted`, `passkey_required`).
              */
             last_error: string | null;
+            /** @description With status `restricted`: why, and until when if known. */
+            restriction?: components["schemas"]["InstanceRestriction"] | null;
             /** Livemode */
             livemode: boolean;
             settings: components["schemas"]["InstanceSettingsOut"];
@@ -2671,6 +2673,19 @@ export interface components {
              * @constant
              */
             status: "pairing";
+        };
+        /** InstanceRestriction */
+        InstanceRestriction: {
+            /**
+             * Reason
+             * @description `reach_out_restricted` (WhatsApp's time lock on starting new chats: a 463 on a send), or `account_restricted`.
+             */
+            reason: string;
+            /**
+             * Until
+             * @description When WhatsApp lifts it, when it said (the sandbox does; whatsmeow: null).
+             */
+            until: string | null;
         };
         /**
          * InstanceSettingsOut
@@ -3854,7 +3869,7 @@ export interface components {
              * @description What the sandbox network sees now; the instance's own status follows through the worker.
              * @enum {string}
              */
-            state: "disconnected" | "pairing" | "connected" | "logged_out" | "restricted" | "failed";
+            state: "disconnected" | "pairing" | "connected" | "logged_out" | "restricted" | "failed" | "passkey_required";
             /** Phone */
             phone: string | null;
             /** Lid */
@@ -5221,7 +5236,7 @@ export interface components {
              * Events
              * @description Event types (`message.sent`) or families (`message.*`); omitted = every event; an empty list is 422.
              */
-            events?: ("message.queued" | "message.sent" | "message.delivered" | "message.read" | "message.played" | "message.failed" | "message.received" | "message.edited" | "message.deleted" | "instance.qr" | "instance.connected" | "instance.disconnected" | "instance.logged_out" | "instance.restricted" | "contact.identity_resolved" | "call.received" | "call.ended" | "wallet.low_balance" | "webhook.disabled" | "webhook.test" | "message.*" | "instance.*" | "contact.*" | "call.*" | "wallet.*" | "webhook.*")[] | null;
+            events?: ("message.queued" | "message.sent" | "message.delivered" | "message.read" | "message.played" | "message.failed" | "message.received" | "message.edited" | "message.deleted" | "instance.qr" | "instance.connected" | "instance.disconnected" | "instance.logged_out" | "instance.restricted" | "instance.passkey_required" | "contact.identity_resolved" | "call.received" | "call.ended" | "wallet.low_balance" | "webhook.disabled" | "webhook.test" | "message.*" | "instance.*" | "contact.*" | "call.*" | "wallet.*" | "webhook.*")[] | null;
             /** Description */
             description?: string | null;
         };
@@ -5351,7 +5366,7 @@ export interface components {
              */
             url?: string;
             /** Events */
-            events?: ("message.queued" | "message.sent" | "message.delivered" | "message.read" | "message.played" | "message.failed" | "message.received" | "message.edited" | "message.deleted" | "instance.qr" | "instance.connected" | "instance.disconnected" | "instance.logged_out" | "instance.restricted" | "contact.identity_resolved" | "call.received" | "call.ended" | "wallet.low_balance" | "webhook.disabled" | "webhook.test" | "message.*" | "instance.*" | "contact.*" | "call.*" | "wallet.*" | "webhook.*")[] | null;
+            events?: ("message.queued" | "message.sent" | "message.delivered" | "message.read" | "message.played" | "message.failed" | "message.received" | "message.edited" | "message.deleted" | "instance.qr" | "instance.connected" | "instance.disconnected" | "instance.logged_out" | "instance.restricted" | "instance.passkey_required" | "contact.identity_resolved" | "call.received" | "call.ended" | "wallet.low_balance" | "webhook.disabled" | "webhook.test" | "message.*" | "instance.*" | "contact.*" | "call.*" | "wallet.*" | "webhook.*")[] | null;
             /** Description */
             description?: string | null;
             /**

@@ -61,8 +61,11 @@ DEFAULTS = InstanceSettings()
 BOOLEAN_KEYS = ("reject_calls", "ignore_groups", "always_online", "read_incoming", "presence_events", "history_sync")
 KEYS = (*BOOLEAN_KEYS, "reject_call_message", "proxy_url")
 """What a customer may set (proxy_secret is ours)."""
-SESSION_KEYS = frozenset({"always_online", "proxy_url", "proxy_secret", "reject_calls"})
-"""Settings the live session itself applies: a change to one of them is sent to the session."""
+WORKER_KEYS = frozenset(
+    {"always_online", "proxy_url", "proxy_secret", "reject_calls", "ignore_groups", "read_incoming"}
+)
+"""Settings the number's worker applies (the session itself: online, proxy, calls; the worker around it:
+groups dropped, automatic read receipts): a change to one of them is sent to the worker holding the number."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +120,11 @@ def with_password(proxy_url: str, password: str | None) -> str:
     return f"{scheme}://{user if at else ''}:{quote(password, safe='')}@{host if at else rest}"
 
 
+def drops_inbound(settings: InstanceSettings, chat_jid: str) -> bool:
+    """settings.ignore_groups: a group's traffic (`…@g.us`) is dropped before the inbox and the events."""
+    return settings.ignore_groups and chat_jid.endswith("@g.us")
+
+
 def check_patch(patch: dict[str, Any]) -> dict[str, Any]:
     """The patch's keys and value types, checked (422 naming `settings.<key>`); the proxy is parsed later."""
     if not isinstance(patch, dict):
@@ -150,4 +158,4 @@ def apply_patch(
 
 
 def session_changed(before: InstanceSettings, after: InstanceSettings) -> bool:
-    return any(getattr(before, key) != getattr(after, key) for key in SESSION_KEYS)
+    return any(getattr(before, key) != getattr(after, key) for key in WORKER_KEYS)

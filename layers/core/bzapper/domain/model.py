@@ -83,6 +83,8 @@ class InstanceView:
     active: bool
     created_at: int
     updated_at: int
+    restricted_until: int | None = None
+    """When a `restricted` status is known to lift (ms), from the engine's report; None when unknown."""
     settings: dict[str, Any] = field(default_factory=dict)
     """The stored settings (bzapper.domain.instance_settings.InstanceSettings.stored(): defaults omitted)."""
 

@@ -25,6 +25,7 @@ EVENT_TYPES = (
     "instance.disconnected",
     "instance.logged_out",
     "instance.restricted",
+    "instance.passkey_required",
     "contact.identity_resolved",
     "call.received",
     "call.ended",

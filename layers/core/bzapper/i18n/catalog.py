@@ -1129,4 +1129,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "pt-BR": "Um proxy com senha não pode ser guardado aqui: nenhuma chave de selagem está configurada.",
         "es": "Un proxy con contraseña no se puede guardar aquí: no hay ninguna clave de sellado configurada.",
     },
+    "error.passkey_required": {
+        "en": "WhatsApp asks for this phone's passkey before it links: confirm the link on the phone "
+        "(with its fingerprint, face or screen lock), then the instance connects. To pair another phone, "
+        "restart the instance.",
+        "pt-BR": "O WhatsApp pede a chave de acesso (passkey) deste telefone antes de vincular: confirme o "
+        "vínculo no telefone (com a digital, o rosto ou o bloqueio de tela) e a instância conecta. Para "
+        "parear outro telefone, reinicie a instância.",
+        "es": "WhatsApp pide la llave de acceso (passkey) de este teléfono antes de vincularlo: confirma el "
+        "vínculo en el teléfono (con la huella, el rostro o el bloqueo de pantalla) y la instancia se conecta. "
+        "Para vincular otro teléfono, reinicia la instancia.",
+    },
 }

@@ -46,6 +46,7 @@ class InstanceStore(Protocol):
         lid: str | None,
         push_name: str | None,
         error: str | None,
+        until: int | None = None,
     ) -> InstanceView | None:
         """Stores a worker's observation unless a newer one is stored (then None)."""
         ...

@@ -41,7 +41,6 @@ from bzapper.domain.inbox import (
     public_content,
     stored_content,
 )
-from bzapper.domain.instance_settings import InstanceSettings
 from bzapper.domain.model import MessageView, Principal
 from bzapper.domain.otp import guard_content
 from bzapper.domain.phones import InvalidRecipient, Recipient, is_group_jid, parse_chat, parse_group, parse_recipient
@@ -66,12 +65,6 @@ MARK_READ_ATTEMPTS = 3
 # --- writes (the statuses consumer) ---------------------------------------------------------------
 
 
-def _ignores_groups(services: Services, instance_id: str) -> bool:
-    """Read at each group message (a consistent read of the instance): a change applies to the next one."""
-    view = services.instances.view(instance_id)
-    return view is not None and InstanceSettings.from_stored(view.settings).ignore_groups
-
-
 def record_inbound(services: Services, event: dict[str, Any]) -> None:
     """Stores a message WhatsApp delivered and publishes message.received; a redelivery stores nothing
     new and publishes the same event again (same id). Raises on a storage or bus failure (retried)."""
@@ -90,8 +83,6 @@ def record_inbound(services: Services, event: dict[str, Any]) -> None:
                 extra={"instance_id": instance_id, "chat_server": server},
             )
         return
-    if kind == GROUP and _ignores_groups(services, instance_id):
-        return  # settings.ignore_groups: no inbox row, no event (the engine still received it)
     from_me = bool(event.get("from_me"))
     message_id = inbound_message_id(instance_id, wa_message_id)
     if from_me:

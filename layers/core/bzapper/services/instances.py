@@ -11,7 +11,7 @@ import logging
 from typing import Any
 
 from bzapper.config import settings
-from bzapper.domain.clock import now_ms
+from bzapper.domain.clock import iso, now_ms
 from bzapper.domain.errors import BzError, validation_failed
 from bzapper.domain.events import envelope
 from bzapper.domain.idempotency import IdempotencyRequest
@@ -107,6 +107,8 @@ def qr(services: Services, principal: Principal, instance_id: str) -> InstanceVi
         raise BzError("already_connected")
     if view.status == InstanceStatus.RESTRICTED:
         raise BzError("account_restricted")  # linked, but WhatsApp holds it: no QR will help
+    if view.status == InstanceStatus.PASSKEY_REQUIRED:
+        raise BzError("passkey_required")  # the QR was scanned: the phone must confirm with its passkey
     if view.status != InstanceStatus.PAIRING or not view.qr:
         if view.status in PAIRABLE and view.status != InstanceStatus.PAIRING:
             # A QR is asked for: pairing starts (again), even for a number logged out before.
@@ -217,6 +219,7 @@ def apply_state(services: Services, report: dict[str, Any]) -> None:
         lid=report.get("lid"),
         push_name=report.get("push_name"),
         error=report.get("error"),
+        until=int(report["until"]) if report.get("until") else None,
     )
     if after is None:
         return  # an older observation than the one stored
@@ -235,6 +238,8 @@ def state_event(event_type: str, view: InstanceView, at: int) -> dict[str, Any]:
         data.update(phone=view.phone, lid=view.lid, push_name=view.push_name)
     if view.last_error:
         data["error"] = {"code": view.last_error}
+    if view.status == InstanceStatus.RESTRICTED:
+        data["restriction"] = restriction_of(view)
     return envelope(
         event_type,
         at_ms=at,
@@ -244,6 +249,14 @@ def state_event(event_type: str, view: InstanceView, at: int) -> dict[str, Any]:
         data=data,
         identity=(view.instance_id, view.status, view.qr or ""),
     )
+
+
+def restriction_of(view: InstanceView) -> dict[str, Any] | None:
+    """Why a restricted number is held and until when (null when WhatsApp did not say), else None."""
+    if view.status != InstanceStatus.RESTRICTED:
+        return None
+    until = iso(view.restricted_until) if view.restricted_until else None
+    return {"reason": view.last_error or "account_restricted", "until": until}
 
 
 def learn_identity(services: Services, instance: InstanceView, phone: str, lid: str, at: int) -> None:

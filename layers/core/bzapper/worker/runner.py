@@ -22,7 +22,7 @@ from typing import Any
 from bzapper import bootstrap
 from bzapper.config import settings
 from bzapper.domain.engine import SessionSpec
-from bzapper.domain.instance_settings import InstanceSettings
+from bzapper.domain.instance_settings import InstanceSettings, drops_inbound
 from bzapper.domain.instances import should_open
 from bzapper.domain.leases import Lease
 from bzapper.domain.model import InstanceView
@@ -347,7 +347,7 @@ class SessionWorker:
             report = {k: event[k] for k in ("instance_id", "wa_message_id", "status", "at")}
             self.reporter.submit(view.shard, {"kind": "status", **report}, event.get("ack"))
         elif kind == "state":
-            fields = ("instance_id", "state", "at", "qr", "phone", "lid", "push_name", "error")
+            fields = ("instance_id", "state", "at", "qr", "phone", "lid", "push_name", "error", "until")
             self.reporter.submit(view.shard, {"kind": "state", **{k: event.get(k) for k in fields}}, event.get("ack"))
             pool = self._pool_for(view.engine)
             if event.get("state") == "logged_out" and (pool is None or not pool.holds(view.instance_id)):
@@ -357,6 +357,12 @@ class SessionWorker:
             report.update({k: event[k] for k in ("instance_id", "phone", "lid", "at")})
             self.reporter.submit(view.shard, report, event.get("ack"))
         elif kind == "inbound":
+            if drops_inbound(InstanceSettings.from_stored(view.settings), str(event.get("chat_jid", ""))):
+                # settings.ignore_groups, applied here for every engine: never reported, so no inbox row, no
+                # event and no read on the reports' path; acked so the engine does not offer it again.
+                if event.get("ack") is not None:
+                    self._ack(view.instance_id, [event["ack"]])
+                return
             self._media.submit(self._report_inbound, view, event)
         elif kind == "call":
             report = {k: v for k, v in event.items() if k != "ack"}
@@ -403,8 +409,6 @@ class SessionWorker:
         if not wanted.read_incoming or event.get("from_me") or not event.get("wa_message_id"):
             return
         group = chat_jid.endswith("@g.us")
-        if group and wanted.ignore_groups:
-            return
         participant = {"sender_jid": (event.get("sender") or {}).get("jid")} if group else {}
         try:
             ids = [event["wa_message_id"]]

@@ -36,6 +36,7 @@ def _view(item: InstanceModel) -> InstanceView:
         active=item.active is not False,
         created_at=int(item.created_at),
         updated_at=int(item.updated_at),
+        restricted_until=int(item.restricted_until) if item.restricted_until is not None else None,
         settings=dict(item.settings or {}),
     )
 
@@ -126,6 +127,7 @@ class InstanceStore:
         lid: str | None,
         push_name: str | None,
         error: str | None,
+        until: int | None = None,
     ) -> InstanceView | None:
         """A worker's observation, unless a newer one is already stored; the new view, or None when stale."""
         actions = [
@@ -134,6 +136,7 @@ class InstanceStore:
             InstanceModel.updated_at.set(now_ms()),
             InstanceModel.qr.set(qr) if qr else InstanceModel.qr.remove(),
             InstanceModel.last_error.set(error) if error else InstanceModel.last_error.remove(),
+            InstanceModel.restricted_until.set(until) if until else InstanceModel.restricted_until.remove(),
         ]
         # What a state does not say is kept (a disconnection does not forget the number).
         for attribute, value in (

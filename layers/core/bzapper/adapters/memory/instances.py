@@ -113,6 +113,7 @@ class MemoryInstanceStore(Faults):
         lid: str | None,
         push_name: str | None,
         error: str | None,
+        until: int | None = None,
     ) -> InstanceView | None:
         self._enter(
             "apply_state",
@@ -124,6 +125,7 @@ class MemoryInstanceStore(Faults):
             lid=lid,
             push_name=push_name,
             error=error,
+            **({"until": until} if until else {}),
         )
         with self._lock:
             current = self.rows.get(instance_id)
@@ -136,6 +138,7 @@ class MemoryInstanceStore(Faults):
                 updated_at=self._clock(),
                 qr=qr or None,
                 last_error=error or None,
+                restricted_until=until or None,
                 # What a state does not say is kept (a disconnection does not forget the number).
                 phone=phone or current.phone,
                 lid=lid or current.lid,

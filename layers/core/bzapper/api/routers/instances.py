@@ -44,6 +44,7 @@ def instance_out(view: InstanceView) -> InstanceOut:
         lid=view.lid,
         push_name=view.push_name,
         last_error=view.last_error,
+        restriction=service.restriction_of(view),  # type: ignore[arg-type]
         livemode=view.livemode,
         settings=InstanceSettingsOut(**InstanceSettings.from_stored(view.settings).public()),
         created=iso(view.created_at),

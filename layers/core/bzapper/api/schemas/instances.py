@@ -8,7 +8,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bzapper.api.schemas.common import IN_NUMBERING_PLAN, PHONE_PATTERN, Strict
 
-InstanceStatusName = Literal["disconnected", "pairing", "connected", "logged_out", "restricted", "failed"]
+InstanceStatusName = Literal[
+    "disconnected", "pairing", "connected", "logged_out", "restricted", "failed", "passkey_required"
+]
+
+
+class InstanceRestriction(BaseModel):
+    reason: str = Field(
+        description="`reach_out_restricted` (WhatsApp's time lock on starting new chats: a 463 on a send), or "
+        "`account_restricted`."
+    )
+    until: str | None = Field(description="When WhatsApp lifts it, when it said (the sandbox does; whatsmeow: null).")
 
 
 class InstanceCreate(Strict):
@@ -99,7 +109,12 @@ class InstanceOut(BaseModel):
     phone: str | None = Field(description="E.164 of the linked number, once known.")
     lid: str | None = Field(description="The number's own `@lid` identity, once known.")
     push_name: str | None
-    last_error: str | None = Field(description="Stable code of the last failure (e.g. `account_restricted`).")
+    last_error: str | None = Field(
+        description="Stable code of the last failure (e.g. `reach_out_restricted`, `passkey_required`)."
+    )
+    restriction: InstanceRestriction | None = Field(
+        default=None, description="With status `restricted`: why, and until when if known."
+    )
     livemode: bool
     settings: InstanceSettingsOut
     created: str

@@ -88,8 +88,8 @@ class SandboxScanRequest(Strict):
 
 class SandboxInstanceState(BaseModel):
     instance_id: str
-    state: Literal["disconnected", "pairing", "connected", "logged_out", "restricted", "failed"] = Field(
-        description="What the sandbox network sees now; the instance's own status follows through the worker."
+    state: Literal["disconnected", "pairing", "connected", "logged_out", "restricted", "failed", "passkey_required"] = (
+        Field(description="What the sandbox network sees now; the instance's own status follows through the worker.")
     )
     phone: str | None
     lid: str | None

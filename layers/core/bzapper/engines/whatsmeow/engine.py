@@ -546,10 +546,27 @@ class WhatsmeowEngine:
         except builders.UnsupportedContent as error:
             raise PermanentFailure("not_supported") from error
         ack: ServerAck | None = None
-        for message in messages:
-            ack = self._send_one(run, to, message)
+        try:
+            for message in messages:
+                ack = self._send_one(run, to, message)
+        except PermanentFailure as failure:
+            if failure.code == "reach_out_restricted":
+                self._reach_out_locked(session)
+            raise
         assert ack is not None
+        if session.state == "restricted":
+            # A send went through (a chat the lock does not cover): the number is usable again.
+            self._connected(session, self._now_ms())
         return ack
+
+    def _reach_out_locked(self, session: _Session) -> None:
+        """A 463 on a send: the number is `restricted` (reason reach_out_restricted); WhatsApp says not until
+        when, so no `until`. It shows `connected` again at the next send that goes through or reconnection."""
+        if session.state == "restricted":
+            return
+        session.state = "restricted"
+        now = self._now_ms()
+        self._emit(session, mapping.state(session.spec.instance_id, "restricted", now, error="reach_out_restricted"))
 
     def _otp_code(self, kind: str, content: dict[str, Any]) -> str | None:
         if kind != "otp":

@@ -71,11 +71,12 @@ def test_a_patch_changes_only_the_keys_it_names_and_tells_the_session(instances,
     assert body["settings"] == expected
     assert _get(instances, account)[2]["settings"] == expected
 
-    # reject_calls is the session's own (the engine rejects); ignore_groups is applied where inbound lands.
-    assert len(control_commands(svc, account.instance_id, "settings")) == 1
+    # Both are the worker's to apply (the engine rejects calls; the worker drops group traffic): each is told.
+    assert len(control_commands(svc, account.instance_id, "settings")) == 2
 
-    status, _, body = _patch(instances, account, {"reject_call_message": None})
+    status, _, body = _patch(instances, account, {"reject_call_message": None, "history_sync": True})
     assert status == 200 and body["settings"]["reject_call_message"] is None
+    assert control_commands(svc, account.instance_id, "settings") == []  # read where used: nothing to tell
 
 
 @pytest.mark.parametrize(
@@ -143,37 +144,6 @@ def test_changing_settings_takes_the_instances_write_scope() -> None:
 
 
 # -- where the settings act ------------------------------------------------------------------------------
-
-
-def _inbound(account: Account, wa_id: str, chat: str, sender: str) -> dict:
-    return {
-        "kind": "inbound",
-        "instance_id": account.instance_id,
-        "account_id": account.account_id,
-        "livemode": False,
-        "wa_message_id": wa_id,
-        "chat_jid": chat,
-        "from_me": False,
-        "sender": {"jid": sender, "phone": "+5511988888888"},
-        "type": "text",
-        "content": {"body": "hi"},
-        "at": 1_764_000_000_000,
-    }
-
-
-def test_ignored_groups_leave_no_row_and_no_event(svc, account, published: CapturingPublisher) -> None:
-    svc.instances.set_settings(account.instance_id, InstanceSettings(ignore_groups=True).stored())
-    person = "5511988888888@s.whatsapp.net"
-
-    apply_worker_report(svc, _inbound(account, "3AGROUP1", GROUP, person))
-    apply_worker_report(svc, _inbound(account, "3ADIRECT1", person, person))
-
-    received = published.of_type("message.received")
-    assert [event["data"]["wa_message_id"] for event in received] == ["3ADIRECT1"]
-
-    svc.instances.set_settings(account.instance_id, {})  # groups count again from the next message
-    apply_worker_report(svc, _inbound(account, "3AGROUP2", GROUP, person))
-    assert [e["data"]["wa_message_id"] for e in published.of_type("message.received")][-1] == "3AGROUP2"
 
 
 def _call(account: Account, phase: str, **extra) -> dict:
