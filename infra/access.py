@@ -135,7 +135,8 @@ ACCESS: dict[str, Access] = {
         why=(
             "The instances API: create (count per account, put), read, list by account, mark logged out, "
             "delete; commands and questions to the shard holder on its control queue, the answer read back "
-            "from requests; the contacts check stores LID <-> phone mappings (one event the first time)."
+            "from requests; the contacts check stores LID <-> phone mappings (one event the first time). "
+            "PATCH /instances/{id} {settings}: a proxy's password is sealed with a KMS data key (docs/settings.md)."
         ),
         tables=(
             *_AUTH,
@@ -145,6 +146,7 @@ ACCESS: dict[str, Access] = {
         ),
         send=CONTROLS,
         publish_events=True,
+        otp_key="seal",
     ),
     "sandbox": Access(
         why=(
@@ -226,7 +228,9 @@ ACCESS: dict[str, Access] = {
             "is checked against its shard's lease (one read). Instance states are stored newest-wins and "
             "learned LID <-> phone mappings recorded (one event the first time). The inbox: a received "
             "message is put with its conversation's update and usage counter in one transaction (the contact's "
-            "LID or phone read from identities when missing); a sent one joins its conversation the same way."
+            "LID or phone read from identities when missing); a sent one joins its conversation the same way. "
+            "A call rejected by settings.reject_calls sends its reject_call_message through the send path "
+            "(rate bucket, idempotency lock, the send transaction, one send to the shard: docs/settings.md)."
         ),
         tables=(
             TableAccess("messages", (GET, PUT, UPDATE), query_indexes=("by_wa_id",)),
@@ -235,9 +239,12 @@ ACCESS: dict[str, Access] = {
             _WALLET_WRITE,
             TableAccess("conversations", (UPDATE,)),
             TableAccess("identities", (GET, PUT)),
-            TableAccess("instances", (GET, UPDATE)),
+            TableAccess("instances", (GET, UPDATE, CHECK)),
             TableAccess("leases", (GET,)),
+            TableAccess("rate_limits", (GET, UPDATE)),
+            TableAccess("idempotency", (GET, PUT, UPDATE, DELETE)),
         ),
+        send=SHARDS,
         publish_events=True,
     ),
     "inbox": Access(

@@ -1,5 +1,6 @@
-"""The OTP sealing key: one KMS key, rotated; the messages function may only seal (GenerateDataKey) and the
-session workers only open (Decrypt), each only for the OTP encryption context; nobody else touches it."""
+"""The OTP sealing key: one KMS key, rotated; the messages function (OTP codes) and the instances function
+(a proxy's password, docs/settings.md) may only seal (GenerateDataKey) and the session workers only open
+(Decrypt), each only for the OTP encryption context; nobody else touches it."""
 
 from __future__ import annotations
 
@@ -49,7 +50,10 @@ def test_the_otp_key_is_rotated_and_named_by_stage(synth: Synth) -> None:
     )
 
 
-@pytest.mark.parametrize(("owner", "actions"), [("messages", ["kms:GenerateDataKey"]), ("worker", ["kms:Decrypt"])])
+@pytest.mark.parametrize(
+    ("owner", "actions"),
+    [("messages", ["kms:GenerateDataKey"]), ("instances", ["kms:GenerateDataKey"]), ("worker", ["kms:Decrypt"])],
+)
 def test_only_the_declared_use_of_the_key_for_the_otp_context(synth: Synth, owner: str, actions: list[str]) -> None:
     key_id = otp_key_id(synth)
     role = worker_task_role(synth) if owner == "worker" else function_roles(synth)[owner]
@@ -61,22 +65,23 @@ def test_only_the_declared_use_of_the_key_for_the_otp_context(synth: Synth, owne
 def test_no_other_role_touches_the_otp_key(synth: Synth) -> None:
     key_id = otp_key_id(synth)
     users = {group for group, entry in access.ACCESS.items() if entry.otp_key}
-    assert users == {"messages", access.WORKER}
+    assert users == {"messages", "instances", access.WORKER}
     for group, role in function_roles(synth).items():
-        if group != "messages":
+        if group not in ("messages", "instances"):
             assert key_statements(synth, role, key_id) == [], group
 
 
 def test_the_key_is_given_to_the_code_that_uses_it(synth: Synth) -> None:
     key_id = otp_key_id(synth)
-    messages = synth.resource(synth.function_of_group("messages"))["Properties"]["Environment"]["Variables"]
-    assert synth.target(messages[KMS_KEY_ENV]) == key_id
+    for sealer in ("messages", "instances"):
+        variables = synth.resource(synth.function_of_group(sealer))["Properties"]["Environment"]["Variables"]
+        assert synth.target(variables[KMS_KEY_ENV]) == key_id
     (task,) = synth.resources("AWS::ECS::TaskDefinition").values()
     (container,) = task["Properties"]["ContainerDefinitions"]
     env = {item["Name"]: item["Value"] for item in container["Environment"]}
     assert synth.target(env[KMS_KEY_ENV]) == key_id
     for group in access.function_groups(TOPOLOGY):
-        if group != "messages":
+        if group not in ("messages", "instances"):
             variables = synth.resource(synth.function_of_group(group))["Properties"]["Environment"]["Variables"]
             assert KMS_KEY_ENV not in variables, group
     # A key ARN, never key material: nothing in any template looks like the local key's variable.
