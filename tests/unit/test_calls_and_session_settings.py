@@ -11,6 +11,7 @@ from test_whatsmeow_engine import INSTANCE, PEER, FakeClient, FakeRun, Harness
 
 from bzapper.adapters.memory.engine import MemoryEngine
 from bzapper.domain.engine import NotConnected, SessionSpec
+from bzapper.domain.reports import group_and_dedupe
 from bzapper.engines.sandbox.engine import SandboxEngine
 from bzapper.engines.whatsmeow import jids, lib, mapping
 from bzapper.engines.whatsmeow.lib import neonize_pb2 as pb
@@ -285,3 +286,10 @@ def test_the_memory_engine_keeps_what_the_session_applies() -> None:
     assert engine.settings["inst_1"] == {"always_online": False}
     with pytest.raises(NotConnected):
         engine.apply_settings("inst_2", {})
+
+
+def test_a_call_report_keeps_the_instances_order_and_counts_once_per_phase() -> None:
+    offer = {"kind": "call", "instance_id": "inst_1", "call_id": "C1", "phase": "offer"}
+    ended = {**offer, "phase": "ended"}
+    assert group_and_dedupe(offer) == ("inst_1", "call:inst_1:C1:offer")
+    assert group_and_dedupe(ended)[0] == "inst_1" and group_and_dedupe(ended)[1] != group_and_dedupe(offer)[1]
