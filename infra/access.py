@@ -148,7 +148,8 @@ ACCESS: dict[str, Access] = {
             "delete; commands and questions to the shard holder on its control queue, the answer read back "
             "from requests; the contacts check stores LID <-> phone mappings (one event the first time). "
             "A Cloud API number: its token sealed (KMS data key), its phone_number_id claimed (conditional put, "
-            "the holder read), freed on delete."
+            "the holder read), freed on delete. "
+            "PATCH /instances/{id} {settings}: a proxy's password is sealed with a KMS data key (docs/settings.md)."
         ),
         tables=(
             *_AUTH,
@@ -273,7 +274,9 @@ ACCESS: dict[str, Access] = {
             "is checked against its shard's lease (one read). Instance states are stored newest-wins and "
             "learned LID <-> phone mappings recorded (one event the first time). The inbox: a received "
             "message is put with its conversation's update and usage counter in one transaction (the contact's "
-            "LID or phone read from identities when missing); a sent one joins its conversation the same way."
+            "LID or phone read from identities when missing); a sent one joins its conversation the same way. "
+            "A call rejected by settings.reject_calls sends its reject_call_message through the send path "
+            "(rate bucket, idempotency lock, the send transaction, one send to the shard: docs/settings.md)."
         ),
         tables=(
             TableAccess("messages", (GET, PUT, UPDATE), query_indexes=("by_wa_id",)),
@@ -282,10 +285,13 @@ ACCESS: dict[str, Access] = {
             _WALLET_WRITE,
             TableAccess("conversations", (UPDATE,)),
             TableAccess("identities", (GET, PUT)),
-            TableAccess("instances", (GET, UPDATE)),
+            TableAccess("instances", (GET, UPDATE, CHECK)),
             TableAccess("leases", (GET,)),
             TableAccess("cloud_numbers", (GET,)),
+            TableAccess("rate_limits", (GET, UPDATE)),
+            TableAccess("idempotency", (GET, PUT, UPDATE, DELETE)),
         ),
+        send=SHARDS,
         publish_events=True,
         # A Cloud API number's received media: fetched from Graph with its token (KMS decrypt) and stored.
         buckets=(("media", ("PutObject", "AbortMultipartUpload")),),

@@ -1,5 +1,6 @@
-"""The OTP sealing key: one KMS key, rotated; the messages function may only seal (GenerateDataKey) and the
-session workers only open (Decrypt), each only for the OTP encryption context; nobody else touches it."""
+"""The OTP sealing key: one KMS key, rotated; the messages function (OTP codes) and the instances function
+(a proxy's password, docs/settings.md) may only seal (GenerateDataKey) and the session workers only open
+(Decrypt), each only for the OTP encryption context; nobody else touches it."""
 
 from __future__ import annotations
 
@@ -82,8 +83,9 @@ def test_no_other_role_touches_the_otp_key(synth: Synth) -> None:
 
 def test_the_key_is_given_to_the_code_that_uses_it(synth: Synth) -> None:
     key_id = otp_key_id(synth)
-    messages = synth.resource(synth.function_of_group("messages"))["Properties"]["Environment"]["Variables"]
-    assert synth.target(messages[KMS_KEY_ENV]) == key_id
+    for sealer in ("messages", "instances"):
+        variables = synth.resource(synth.function_of_group(sealer))["Properties"]["Environment"]["Variables"]
+        assert synth.target(variables[KMS_KEY_ENV]) == key_id
     (task,) = synth.resources("AWS::ECS::TaskDefinition").values()
     (container,) = task["Properties"]["ContainerDefinitions"]
     env = {item["Name"]: item["Value"] for item in container["Environment"]}

@@ -468,7 +468,7 @@ def test_lid_recipients_are_sent_to_as_they_are(h):
     ("error", "raised", "code"),
     [
         (NeonizeError("failed to send: websocket not connected"), NotConnected, None),
-        (NeonizeError("server returned error 463"), PermanentFailure, "account_restricted"),
+        (NeonizeError("server returned error 463"), PermanentFailure, "reach_out_restricted"),
         (NeonizeError("info query timed out"), NeonizeError, None),
     ],
 )

@@ -78,9 +78,9 @@ def test_connection_errors_hold_the_message(text):
     assert isinstance(mapped, NotConnected)
 
 
-def test_restriction_463_fails_the_message():
+def test_the_reach_out_lock_463_fails_the_message():
     mapped = errors.translate(NeonizeError("server returned error 463"))
-    assert isinstance(mapped, PermanentFailure) and mapped.code == "account_restricted"
+    assert isinstance(mapped, PermanentFailure) and mapped.code == "reach_out_restricted"
 
 
 def test_unknown_server_fails_the_message():

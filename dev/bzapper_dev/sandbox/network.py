@@ -32,7 +32,9 @@ from bzapper_dev.sandbox.numbers import (
     ECHO,
     NOT_ON_WHATSAPP_PREFIX,
     OFFLINE,
+    PASSKEY,
     PLAYS_VOICE,
+    REACH_OUT_LOCK,
     REPLIES,
     RESTRICTS,
     UNMAPPED_LID,
@@ -100,6 +102,10 @@ class _Instance:
     qr_refreshes: int = 0
     pairing_round: int = 0
     pending_code: tuple[str, str] | None = None  # (normalized pairing code, phone)
+    passkey_phone: str | None = None  # a passkey-gated phone that scanned once: its next scan confirms
+    # What the session applies itself (instance settings): always_online, proxy_url (never its password),
+    # proxy_authenticated, reject_calls. Recorded so a test sees the setting reached the session.
+    settings: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(order=True)
@@ -163,6 +169,8 @@ class SandboxNetwork:
         self._instances: dict[tuple[str, str], _Instance] = {}
         # (account, phone) -> model time a 463 restriction of that WhatsApp account lifts.
         self._restrictions: dict[tuple[str, str], float] = {}
+        # (account, phone) -> (reason, wall-clock ms it lifts) of that restriction: what the state event says.
+        self._restriction_reasons: dict[tuple[str, str], tuple[str, int | None]] = {}
         # (account, sender instance, contact, wa id) -> server timestamp of the first ack.
         self._acks: dict[tuple[str, str, str, str], int] = {}
         # (account, contact) -> what that contact's phone received / sent, oldest first.
@@ -172,6 +180,8 @@ class SandboxNetwork:
         self._reads: dict[tuple[str, str], list[dict[str, Any]]] = {}
         # media id -> (mime type, bytes) of an inbound message, kept until its event is acked.
         self._media: dict[str, tuple[str, bytes]] = {}
+        # (account, instance) -> the calls made to that instance, oldest first (see call()).
+        self._calls: dict[tuple[str, str], list[dict[str, Any]]] = {}
 
     # -- time -------------------------------------------------------------------------------------
 
@@ -221,6 +231,7 @@ class SandboxNetwork:
         emit: bool = True,
         due: float | None = None,
         at_ms: int | None = None,
+        until: int | None = None,
     ) -> None:
         inst.state, inst.error = state, error
         inst.epoch += 1
@@ -238,6 +249,8 @@ class SandboxNetwork:
             payload |= {"phone": device.phone, "lid": device.lid, "push_name": device.push_name}
         if error:
             payload["error"] = error
+        if until is not None:
+            payload["until"] = until  # when a restriction lifts (wall-clock ms)
         self._event(key, payload, due=due)
 
     def _go_online(
@@ -246,7 +259,8 @@ class SandboxNetwork:
         assert inst.device is not None
         inst.qr, inst.pending_code = None, None
         if self._restricted(key[0], inst.device.phone, self._clock() if due is None else due):
-            self._set_state(key, inst, "restricted", error="account_restricted", due=due, at_ms=at_ms)
+            reason, until = self._restriction_reasons.get((key[0], inst.device.phone), ("account_restricted", None))
+            self._set_state(key, inst, "restricted", error=reason, due=due, at_ms=at_ms, until=until)
         else:
             self._set_state(key, inst, "connected", due=due, at_ms=at_ms)
 
@@ -357,9 +371,18 @@ class SandboxNetwork:
                 if wanted in (None, inst.device.phone):
                     return self._describe(key, inst)
                 raise Rejected("already_paired")
+            if wanted is None and inst.state == "passkey_required":
+                wanted = inst.passkey_phone  # the same phone, now confirming with its passkey
             wanted = wanted or derived.default_phone(instance_id)
             if not on_whatsapp(wanted):
                 raise Rejected("not_on_whatsapp")
+            if kind_of(wanted) == PASSKEY and inst.passkey_phone != wanted:
+                # WhatsApp gates this linking behind the phone's passkey: the user confirms on the phone (here,
+                # by scanning again with the same phone or code); the QR stops rotating meanwhile.
+                inst.passkey_phone, inst.qr = wanted, None
+                self._set_state(key, inst, "passkey_required", error="passkey_required", emit=inst.open)
+                return self._describe(key, inst)
+            inst.passkey_phone = None
             inst.device, inst.ever_seen = self._new_device(wanted, push_name), True
             if inst.open:
                 self._go_online(key, inst)
@@ -419,13 +442,18 @@ class SandboxNetwork:
             raise NotConnected(inst.state if inst else "disconnected")
         return inst
 
-    def _restrict(self, account_id: str, phone: str) -> None:
-        """WhatsApp's 463: every open device of that number is restricted until the restriction lifts."""
-        due, _ = self._later(self.restricted_for)
+    def _restrict(self, account_id: str, phone: str, reason: str = "account_restricted") -> None:
+        """WhatsApp's 463: every open device of that number is restricted until the restriction lifts.
+
+        `reason` says which: "account_restricted" (the plain restriction) or "reach_out_restricted" (the
+        reach-out time lock, whose state events also say `until`)."""
+        due, until = self._later(self.restricted_for)
         self._restrictions[(account_id, phone)] = due
+        shown_until = until if reason == "reach_out_restricted" else None
+        self._restriction_reasons[(account_id, phone)] = (reason, shown_until)
         for key, inst in self._instances.items():
             if key[0] == account_id and inst.device and inst.device.phone == phone and inst.state == "connected":
-                self._set_state(key, inst, "restricted", error="account_restricted")
+                self._set_state(key, inst, "restricted", error=reason, until=shown_until)
         self._timer(self.restricted_for, "lift", (account_id, ""), phone=phone)
 
     def _on_lift(self, timer: _Timer) -> None:
@@ -434,6 +462,7 @@ class SandboxNetwork:
         if self._restricted(account_id, phone, timer.due):
             return  # restricted again meanwhile: a later timer lifts it
         self._restrictions.pop((account_id, phone), None)
+        self._restriction_reasons.pop((account_id, phone), None)
         for key, inst in self._instances.items():
             device = inst.device
             if key[0] == account_id and device and device.phone == phone and inst.open and inst.state == "restricted":
@@ -530,6 +559,11 @@ class SandboxNetwork:
             if kind == RESTRICTS:
                 self._restrict(account_id, device.phone)
                 raise NotConnected("restricted")
+            if kind == REACH_OUT_LOCK:
+                # The reach-out time lock: this message is refused for good (failed, refunded), the number is
+                # restricted (reason and until on its state) and sends nothing more until the lock lifts.
+                self._restrict(account_id, device.phone, "reach_out_restricted")
+                raise Rejected("reach_out_restricted")
             dedupe_key = (account_id, instance_id, phone, wa_message_id)
             first_ts = self._acks.get(dedupe_key)
             if first_ts is not None:
@@ -723,6 +757,97 @@ class SandboxNetwork:
                 self._record_sent(key, phone, wa_id, message_type, content, at_ms, group)
             self._event(key, payload, media_id=media_id)
             return wa_id
+
+    # -- the session's own settings, and calls -----------------------------------------------------------
+
+    def configure(self, account_id: str, instance_id: str, settings: dict[str, Any]) -> dict[str, Any]:
+        """The session applies its settings (at open and on every change): recorded as given, replacing
+        the former ones. The sandbox dials no proxy; `proxy_url` comes without its password."""
+        with self._lock:
+            self._advance()
+            key = (account_id, instance_id)
+            inst = self._instance(*key)
+            inst.settings = copy.deepcopy(settings)
+            return copy.deepcopy(inst.settings)
+
+    def settings_of(self, account_id: str, instance_id: str) -> dict[str, Any]:
+        """The settings the instance's session last applied ({} before any)."""
+        with self._lock:
+            inst = self._instances.get((account_id, instance_id))
+            return copy.deepcopy(inst.settings) if inst else {}
+
+    def call(self, account_id: str, instance_id: str, from_: str, *, video: bool = False) -> dict[str, Any]:
+        """A contact calls the instance's number: an "offer" call event is queued; the call rings until the
+        instance rejects it (reject_call) or the caller hangs up (end_call). Returns the call's record."""
+        contact = contact_key(from_)
+        with self._lock:
+            self._advance()
+            key = (account_id, instance_id)
+            inst = self._instances.get(key)
+            if inst is None or inst.device is None:
+                raise NotConnected(inst.state if inst else "disconnected")
+            phone = self._resolve(contact)
+            if phone is None:
+                raise Rejected("not_on_whatsapp")
+            calls = self._calls.setdefault(key, [])
+            call_id = derived.phone_message_id(*key, phone, "call", len(calls) + 1)
+            at_ms = self._now_ms()
+            caller = self._contact_sender(inst.device, phone, None)
+            caller.pop("push_name", None)
+            record = {
+                "call_id": call_id,
+                "from": caller,
+                "phone": phone,
+                "is_video": video,
+                "at": at_ms,
+                "state": "ringing",
+                "ended_at": None,
+                "reason": None,
+            }
+            calls.append(record)
+            payload = {"kind": "call", "phase": "offer", "call_id": call_id, "from": caller, "is_video": video}
+            self._event(key, payload | {"at": at_ms})
+            return copy.deepcopy(record)
+
+    def reject_call(self, account_id: str, instance_id: str, call_id: str, caller_jid: str) -> None:
+        """The instance rejects a ringing call: the caller's phone stops ringing; "ended" (rejected) follows."""
+        with self._lock:
+            self._advance()
+            key = (account_id, instance_id)
+            self._online(key)
+            self._end_call(key, call_id, "rejected", caller_jid)
+
+    def end_call(self, account_id: str, instance_id: str, call_id: str, reason: str = "hangup") -> dict[str, Any]:
+        """The caller hangs up (a test control): "ended" with the reason."""
+        with self._lock:
+            self._advance()
+            return copy.deepcopy(self._end_call((account_id, instance_id), call_id, reason, None))
+
+    def _end_call(self, key: tuple[str, str], call_id: str, reason: str, caller_jid: str | None) -> dict[str, Any]:
+        record = next((c for c in self._calls.get(key, []) if c["call_id"] == call_id), None)
+        if record is None or (caller_jid is not None and contact_key(caller_jid) != contact_key(record["from"]["jid"])):
+            raise Rejected("call_not_found")
+        if record["state"] != "ringing":
+            return record  # ended already: a repeated reject or hang-up changes nothing
+        at_ms = self._now_ms()
+        record.update(state=reason, ended_at=at_ms, reason=reason)
+        payload = {
+            "kind": "call",
+            "phase": "ended",
+            "call_id": call_id,
+            "from": copy.deepcopy(record["from"]),
+            "is_video": record["is_video"],
+            "at": at_ms,
+            "reason": reason,
+            "duration_s": 0,  # never answered: the sandbox's calls are not picked up
+        }
+        self._event(key, payload)
+        return record
+
+    def calls(self, account_id: str, instance_id: str) -> list[dict[str, Any]]:
+        """The calls made to this instance, oldest first, with their state (ringing, rejected, hangup...)."""
+        with self._lock:
+            return copy.deepcopy(self._calls.get((account_id, instance_id), []))
 
     def media(self, media_id: str) -> tuple[str, bytes] | None:
         """(mime type, bytes) of an inbound message's media, while its event is not acked."""

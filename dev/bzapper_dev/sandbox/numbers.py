@@ -29,6 +29,8 @@ RESTRICTS = "restricts"
 DISCONNECTS = "disconnects"
 UNMAPPED_LID = "unmapped_lid"
 ECHO = "echo"
+REACH_OUT_LOCK = "reach_out_lock"
+PASSKEY = "passkey"
 ORDINARY = "ordinary"
 
 RESERVED_RANGES: dict[str, str] = {
@@ -41,6 +43,16 @@ RESERVED_RANGES: dict[str, str] = {
     "+5511900006": UNMAPPED_LID,
     "+5511900008": ECHO,
 }
+SUB_RANGES: dict[str, str] = {
+    "+55119000045": REACH_OUT_LOCK,
+    "+55119000046": REACH_OUT_LOCK,
+    "+55119000047": REACH_OUT_LOCK,
+    "+55119000048": PASSKEY,
+    "+55119000049": PASSKEY,
+}
+"""Hundreds of the restriction range (4xxx: number health) with a behaviour of their own, read before
+RESERVED_RANGES: 4500-4799 the reach-out time lock (a 463 that fails the message), 4800-4999 phones whose
+linking WhatsApp gates behind a passkey (as the scanning phone). 4000-4499 keep the plain restriction."""
 RESERVED_PREFIX = "+55119000"
 """Every reserved range starts with this. +55119000 7xxx holds the simulated Cloud API's throughput and
 pair-rate ranges (graph/model.py; ordinary contacts on the sandbox network); 9xxx is kept free."""
@@ -107,6 +119,9 @@ def is_lid(jid: str) -> bool:
 
 def kind_of(phone: str) -> str:
     """The behaviour of the contact with this E.164 number (one of the constants above)."""
+    for prefix, kind in SUB_RANGES.items():
+        if phone.startswith(prefix) and len(phone) == len(prefix) + 2:
+            return kind
     for prefix, kind in RESERVED_RANGES.items():
         if phone.startswith(prefix) and len(phone) == len(prefix) + 3:
             return kind

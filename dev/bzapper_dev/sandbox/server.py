@@ -262,6 +262,16 @@ class _Handler(BaseHTTPRequestHandler):
                 allowed, endpoint = "POST", self._inbound
             case ["v1", "read"]:
                 allowed, endpoint = "POST", self._read
+            case ["v1", "settings"]:
+                allowed, endpoint = "POST", self._settings
+            case ["v1", "call"]:
+                allowed, endpoint = "POST", self._call
+            case ["v1", "call", "reject" | "end" as action]:
+                allowed, endpoint = "POST", lambda body: self._call_action(action, body)
+            case ["v1", "accounts", account_id, "instances", instance_id, "settings"] if account_id and instance_id:
+                allowed, endpoint = "GET", lambda _body: self.server.network.settings_of(account_id, instance_id)
+            case ["v1", "accounts", account_id, "instances", instance_id, "calls"] if account_id and instance_id:
+                allowed, endpoint = "GET", lambda _body: {"data": self.server.network.calls(account_id, instance_id)}
             case ["v1", "media", media_id] if media_id:
                 allowed, endpoint = "GET", lambda _body: self._media(media_id)
             case ["v1", "accounts", account_id, "instances", instance_id] if account_id and instance_id:
@@ -382,6 +392,25 @@ class _Handler(BaseHTTPRequestHandler):
             sender_jid=_checked_contact(sender) if (sender := _optional_str(body, "sender_jid")) else None,
         )
         return {"ok": True}
+
+    def _settings(self, body: dict[str, Any]) -> dict[str, Any]:
+        wanted = body.get("settings")
+        if not isinstance(wanted, dict):
+            raise BadRequest("settings must be a JSON object")
+        return self.server.network.configure(_str(body, "account_id"), _str(body, "instance_id"), wanted)
+
+    def _call(self, body: dict[str, Any]) -> dict[str, Any]:
+        return self.server.network.call(
+            _str(body, "account_id"), _str(body, "instance_id"), _jid(body, "from"), video=_bool(body, "video")
+        )
+
+    def _call_action(self, action: str, body: dict[str, Any]) -> dict[str, Any]:
+        account_id, instance_id, call_id = _str(body, "account_id"), _str(body, "instance_id"), _str(body, "call_id")
+        if action == "reject":
+            self.server.network.reject_call(account_id, instance_id, call_id, _jid(body, "caller_jid"))
+            return {"ok": True}
+        reason = _optional_str(body, "reason") or "hangup"
+        return self.server.network.end_call(account_id, instance_id, call_id, reason)
 
     def _media(self, media_id: str) -> Raw:
         found = self.server.network.media(media_id)

@@ -390,3 +390,24 @@ def require_safe_url(url: str, *, allow_loopback: bool, param: str = "url") -> N
         check_url(url, allow_loopback=allow_loopback)
     except UnsafeUrl as error:
         raise validation_failed(param, f"error.unsafe_url.{error.code}") from error
+
+
+def check_proxy(host: str, port: int, *, allow_loopback: bool) -> None:
+    """A customer's proxy (settings.proxy_url): a server on the public internet like any customer endpoint, so
+    the same host rules and the same address table apply (no private, loopback outside local mode, link-local
+    or metadata address); only the scheme (http, https, socks5) and the credentials differ from check_url,
+    and those the caller has read already. Resolves the host now; the engine dials the name later, so a name
+    that changes its address afterwards is not caught here (docs/settings.md: the residual risk)."""
+    literal, ascii_host = _read_host(host)
+    addresses = [literal] if literal is not None else _resolve(Target("http", ascii_host, port, None))
+    for address in addresses:
+        refused = refusal(address, allow_loopback=allow_loopback)
+        if refused:
+            raise UnsafeUrl(*refused)
+
+
+def require_safe_proxy(host: str, port: int, *, allow_loopback: bool, param: str = "settings.proxy_url") -> None:
+    try:
+        check_proxy(host, port, allow_loopback=allow_loopback)
+    except UnsafeUrl as error:
+        raise validation_failed(param, f"error.unsafe_url.{error.code}") from error

@@ -238,6 +238,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/instances", "instances", scope="instances:write"),
     Route("GET", "/instances", "instances", scope="instances:read"),
     Route("GET", "/instances/{instance_id}", "instances", scope="instances:read"),
+    Route("PATCH", "/instances/{instance_id}", "instances", scope="instances:write"),
     Route("DELETE", "/instances/{instance_id}", "instances", scope="instances:write"),
     Route("GET", "/instances/{instance_id}/qr", "instances", scope="instances:read"),
     Route("POST", "/instances/{instance_id}/pairing-code", "instances", scope="instances:write"),
@@ -273,6 +274,7 @@ ROUTES: tuple[Route, ...] = (
     # Meta's webhooks of Cloud API numbers: no key, the X-Hub-Signature-256 of the body is the authentication.
     Route("GET", "/cloud/webhook", "cloud", auth=False),
     Route("POST", "/cloud/webhook", "cloud", auth=False),
+    Route("POST", "/sandbox/instances/{instance_id}/call", "sandbox", scope="sandbox"),
 )
 
 TABLES: tuple[Table, ...] = (

@@ -486,6 +486,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/sandbox/instances/{instance_id}/call": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A simulated contact calls the instance's number (test keys only) */
+        post: operations["call"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/me": {
         parameters: {
             query?: never;
@@ -673,7 +690,8 @@ export interface paths {
         delete: operations["delete_instance"];
         options?: never;
         head?: never;
-        patch?: never;
+        /** Change an instance's settings (only the keys given) */
+        patch: operations["update_instance"];
         trace?: never;
     };
     "/instances/{instance_id}/qr": {
@@ -1309,6 +1327,46 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "call.received": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Someone called the number (rejected at once with `reject_calls`).
+         * @description Headers: `webhook-id` (the event id), `webhook-timestamp`, `webhook-signature` (`v1,<base64 HMAC-SHA256>`; two during a rotation). Answer 2xx; see docs/webhooks.md for retries.
+         */
+        post: operations["event_call_received"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "call.ended": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A call to the number ended (hung up, missed, rejected).
+         * @description Headers: `webhook-id` (the event id), `webhook-timestamp`, `webhook-signature` (`v1,<base64 HMAC-SHA256>`; two during a rotation). Answer 2xx; see docs/webhooks.md for retries.
+         */
+        post: operations["event_call_ended"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "wallet.low_balance": {
         parameters: {
             query?: never;
@@ -1423,6 +1481,100 @@ export interface components {
              * @description The file; its part's filename is kept for documents. Not empty (a 422 on `file` otherwise).
              */
             file: string;
+        };
+        /** CallEndedData */
+        CallEndedData: {
+            /** Call Id */
+            call_id: string;
+            from: components["schemas"]["CallParty"];
+            /** Is Video */
+            is_video: boolean;
+            /** At */
+            at: string;
+            /**
+             * Reason
+             * @description `hangup`, `missed`, `rejected`, `busy`, or WhatsApp's own word.
+             */
+            reason: string | null;
+            /**
+             * Duration S
+             * @description Seconds talked, where the engine knows it (whatsmeow does not).
+             */
+            duration_s: number | null;
+        };
+        /** CallEndedEvent */
+        CallEndedEvent: {
+            /**
+             * Id
+             * @description `evt_…`: stable across retries and replays; also the `webhook-id` header.
+             */
+            id: string;
+            /** Type */
+            type: string;
+            /** Created */
+            created: string;
+            /** Livemode */
+            livemode: boolean;
+            /** Account Id */
+            account_id: string;
+            /** Instance Id */
+            instance_id: string | null;
+            data: components["schemas"]["CallEndedData"];
+        };
+        /** CallParty */
+        CallParty: {
+            /**
+             * Jid
+             * @description The caller as WhatsApp names them (a phone JID or an `@lid`).
+             */
+            jid: string;
+            /**
+             * Phone
+             * @description E.164, when known.
+             */
+            phone: string | null;
+            /**
+             * Lid
+             * @description The caller's `@lid`, when known.
+             */
+            lid: string | null;
+        };
+        /** CallReceivedData */
+        CallReceivedData: {
+            /** Call Id */
+            call_id: string;
+            from: components["schemas"]["CallParty"];
+            /**
+             * Is Video
+             * @description A video call (whatsmeow: read from the offer, best effort).
+             */
+            is_video: boolean;
+            /** At */
+            at: string;
+            /**
+             * Rejected
+             * @description Rejected at once by `settings.reject_calls`.
+             */
+            rejected: boolean;
+        };
+        /** CallReceivedEvent */
+        CallReceivedEvent: {
+            /**
+             * Id
+             * @description `evt_…`: stable across retries and replays; also the `webhook-id` header.
+             */
+            id: string;
+            /** Type */
+            type: string;
+            /** Created */
+            created: string;
+            /** Livemode */
+            livemode: boolean;
+            /** Account Id */
+            account_id: string;
+            /** Instance Id */
+            instance_id: string | null;
+            data: components["schemas"]["CallReceivedData"];
         };
         /**
          * CheckNumbersRequest
@@ -2034,7 +2186,7 @@ export interface components {
              * @description Stable, neutral code: branch on this.
              * @enum {string}
              */
-            code: "bad_request" | "invalid_signature" | "unauthorized" | "invalid_credentials" | "insufficient_balance" | "forbidden" | "account_restricted" | "not_supported" | "not_found" | "method_not_allowed" | "instance_not_connected" | "not_connected" | "no_number_available" | "already_connected" | "qr_not_ready" | "idempotency_in_progress" | "window_closed" | "limit_exceeded" | "cloud_number_taken" | "payload_too_large" | "validation_failed" | "idempotency_conflict" | "not_on_whatsapp" | "outside_customer_service_window" | "template_not_found" | "template_not_approved" | "template_parameters_invalid" | "cloud_token_invalid" | "cloud_number_invalid" | "rate_limited" | "internal_error" | "temporarily_unavailable";
+            code: "bad_request" | "invalid_signature" | "unauthorized" | "invalid_credentials" | "insufficient_balance" | "forbidden" | "account_restricted" | "not_supported" | "not_found" | "method_not_allowed" | "instance_not_connected" | "not_connected" | "no_number_available" | "already_connected" | "qr_not_ready" | "passkey_required" | "idempotency_in_progress" | "window_closed" | "limit_exceeded" | "cloud_number_taken" | "payload_too_large" | "validation_failed" | "idempotency_conflict" | "not_on_whatsapp" | "outside_customer_service_window" | "template_not_found" | "template_not_approved" | "template_parameters_invalid" | "cloud_token_invalid" | "cloud_number_invalid" | "rate_limited" | "internal_error" | "temporarily_unavailable";
             /**
              * Message
              * @description Human-readable, translated by Accept-Language or the account's locale.
@@ -2480,6 +2632,16 @@ export interface components {
          *           "push_name": "Support",
          *           "last_error": null,
          *           "livemode": false,
+         *           "settings": {
+         *             "reject_calls": true,
+         *             "reject_call_message": "We cannot take calls here: please write to us.",
+         *             "ignore_groups": false,
+         *             "always_online": false,
+         *             "read_incoming": false,
+         *             "presence_events": false,
+         *             "history_sync": false,
+         *             "proxy_url": "socks5://user:***@proxy.example.com:1080"
+         *           },
          *           "created": "2026-11-24T12:00:00Z",
          *           "updated": "2026-11-24T12:00:05Z"
          *         }
@@ -2509,6 +2671,16 @@ export interface components {
          *       "push_name": "Support",
          *       "last_error": null,
          *       "livemode": false,
+         *       "settings": {
+         *         "reject_calls": true,
+         *         "reject_call_message": "We cannot take calls here: please write to us.",
+         *         "ignore_groups": false,
+         *         "always_online": false,
+         *         "read_incoming": false,
+         *         "presence_events": false,
+         *         "history_sync": false,
+         *         "proxy_url": "socks5://user:***@proxy.example.com:1080"
+         *       },
          *       "created": "2026-11-24T12:00:00Z",
          *       "updated": "2026-11-24T12:00:05Z"
          *     }
@@ -2530,7 +2702,7 @@ export interface components {
              * Status
              * @enum {string}
              */
-            status: "disconnected" | "pairing" | "connected" | "logged_out" | "restricted" | "failed";
+            status: "disconnected" | "pairing" | "connected" | "logged_out" | "restricted" | "failed" | "passkey_required";
             /**
              * Phone
              * @description E.164 of the linked number, once known.
@@ -2545,11 +2717,14 @@ export interface components {
             push_name: string | null;
             /**
              * Last Error
-             * @description Stable code of the last failure (e.g. `account_restricted`).
+             * @description Stable code of the last failure (e.g. `reach_out_restricted`, `passkey_required`).
              */
             last_error: string | null;
+            /** @description With status `restricted`: why, and until when if known. */
+            restriction?: components["schemas"]["InstanceRestriction"] | null;
             /** Livemode */
             livemode: boolean;
+            settings: components["schemas"]["InstanceSettingsOut"];
             /** Created */
             created: string;
             /** Updated */
@@ -2579,6 +2754,111 @@ export interface components {
              * @constant
              */
             status: "pairing";
+        };
+        /** InstanceRestriction */
+        InstanceRestriction: {
+            /**
+             * Reason
+             * @description `reach_out_restricted` (WhatsApp's time lock on starting new chats: a 463 on a send), or `account_restricted`.
+             */
+            reason: string;
+            /**
+             * Until
+             * @description When WhatsApp lifts it, when it said (the sandbox does; whatsmeow: null).
+             */
+            until: string | null;
+        };
+        /**
+         * InstanceSettingsOut
+         * @example {
+         *       "reject_calls": true,
+         *       "reject_call_message": "We cannot take calls here: please write to us.",
+         *       "ignore_groups": false,
+         *       "always_online": false,
+         *       "read_incoming": false,
+         *       "presence_events": false,
+         *       "history_sync": false,
+         *       "proxy_url": "socks5://user:***@proxy.example.com:1080"
+         *     }
+         */
+        InstanceSettingsOut: {
+            /**
+             * Reject Calls
+             * @description Incoming calls are rejected at once (`call.received` still reports them).
+             */
+            reject_calls: boolean;
+            /**
+             * Reject Call Message
+             * @description Sent to a rejected caller as an ordinary text message.
+             */
+            reject_call_message: string | null;
+            /**
+             * Ignore Groups
+             * @description Group messages are dropped: no inbox row, no event.
+             */
+            ignore_groups: boolean;
+            /**
+             * Always Online
+             * @description The number shows as online while its session is open.
+             */
+            always_online: boolean;
+            /**
+             * Read Incoming
+             * @description Incoming messages are marked read automatically.
+             */
+            read_incoming: boolean;
+            /**
+             * Presence Events
+             * @description Stored; contacts' presence events come with the presence feature.
+             */
+            presence_events: boolean;
+            /**
+             * History Sync
+             * @description Stored; history import on pairing comes with that feature.
+             */
+            history_sync: boolean;
+            /**
+             * Proxy Url
+             * @description The number's proxy; its password is never shown (`user:***@`).
+             */
+            proxy_url: string | null;
+        };
+        /**
+         * InstanceSettingsPatch
+         * @description Only the keys given change; `null` clears `reject_call_message` or `proxy_url`.
+         */
+        InstanceSettingsPatch: {
+            /** Reject Calls */
+            reject_calls?: boolean | null;
+            /** Reject Call Message */
+            reject_call_message?: string | null;
+            /** Ignore Groups */
+            ignore_groups?: boolean | null;
+            /** Always Online */
+            always_online?: boolean | null;
+            /** Read Incoming */
+            read_incoming?: boolean | null;
+            /** Presence Events */
+            presence_events?: boolean | null;
+            /** History Sync */
+            history_sync?: boolean | null;
+            /**
+             * Proxy Url
+             * @description `http://`, `https://` or `socks5://` with a host and a port, credentials allowed (`socks5://user:pass@host:1080`); a private, loopback or metadata address is refused.
+             */
+            proxy_url?: string | null;
+        };
+        /**
+         * InstanceUpdate
+         * @example {
+         *       "settings": {
+         *         "reject_calls": true,
+         *         "reject_call_message": "Please write."
+         *       }
+         *     }
+         */
+        InstanceUpdate: {
+            settings: components["schemas"]["InstanceSettingsPatch"];
         };
         /**
          * KeyCreate
@@ -3472,6 +3752,42 @@ export interface components {
             status: "reset_code_sent_if_registered";
         };
         /**
+         * SandboxCallRequest
+         * @example {
+         *       "from": "+5511988888888",
+         *       "video": false
+         *     }
+         */
+        SandboxCallRequest: {
+            /**
+             * From
+             * @description The contact who calls: E.164, a phone JID or an `@lid` JID. The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
+             */
+            from: string;
+            /**
+             * Video
+             * @description A video call.
+             * @default false
+             */
+            video: boolean;
+        };
+        /**
+         * SandboxCallStarted
+         * @example {
+         *       "call_id": "3A0F1E2D3C4B5A69788F",
+         *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q"
+         *     }
+         */
+        SandboxCallStarted: {
+            /**
+             * Call Id
+             * @description The call's id, as in `call.received` and `call.ended`.
+             */
+            call_id: string;
+            /** Instance Id */
+            instance_id: string;
+        };
+        /**
          * SandboxInboundAccepted
          * @example {
          *       "wa_message_id": "3A5F0C1D2E3F4A5B6C7D"
@@ -3641,7 +3957,7 @@ export interface components {
              * @description What the sandbox network sees now; the instance's own status follows through the worker.
              * @enum {string}
              */
-            state: "disconnected" | "pairing" | "connected" | "logged_out" | "restricted" | "failed";
+            state: "disconnected" | "pairing" | "connected" | "logged_out" | "restricted" | "failed" | "passkey_required";
             /** Phone */
             phone: string | null;
             /** Lid */
@@ -5008,7 +5324,7 @@ export interface components {
              * Events
              * @description Event types (`message.sent`) or families (`message.*`); omitted = every event; an empty list is 422.
              */
-            events?: ("message.queued" | "message.sent" | "message.delivered" | "message.read" | "message.played" | "message.failed" | "message.received" | "message.edited" | "message.deleted" | "instance.qr" | "instance.connected" | "instance.disconnected" | "instance.logged_out" | "instance.restricted" | "contact.identity_resolved" | "wallet.low_balance" | "webhook.disabled" | "webhook.test" | "message.*" | "instance.*" | "contact.*" | "wallet.*" | "webhook.*")[] | null;
+            events?: ("message.queued" | "message.sent" | "message.delivered" | "message.read" | "message.played" | "message.failed" | "message.received" | "message.edited" | "message.deleted" | "instance.qr" | "instance.connected" | "instance.disconnected" | "instance.logged_out" | "instance.restricted" | "instance.passkey_required" | "contact.identity_resolved" | "call.received" | "call.ended" | "wallet.low_balance" | "webhook.disabled" | "webhook.test" | "message.*" | "instance.*" | "contact.*" | "call.*" | "wallet.*" | "webhook.*")[] | null;
             /** Description */
             description?: string | null;
         };
@@ -5138,7 +5454,7 @@ export interface components {
              */
             url?: string;
             /** Events */
-            events?: ("message.queued" | "message.sent" | "message.delivered" | "message.read" | "message.played" | "message.failed" | "message.received" | "message.edited" | "message.deleted" | "instance.qr" | "instance.connected" | "instance.disconnected" | "instance.logged_out" | "instance.restricted" | "contact.identity_resolved" | "wallet.low_balance" | "webhook.disabled" | "webhook.test" | "message.*" | "instance.*" | "contact.*" | "wallet.*" | "webhook.*")[] | null;
+            events?: ("message.queued" | "message.sent" | "message.delivered" | "message.read" | "message.played" | "message.failed" | "message.received" | "message.edited" | "message.deleted" | "instance.qr" | "instance.connected" | "instance.disconnected" | "instance.logged_out" | "instance.restricted" | "instance.passkey_required" | "contact.identity_resolved" | "call.received" | "call.ended" | "wallet.low_balance" | "webhook.disabled" | "webhook.test" | "message.*" | "instance.*" | "contact.*" | "call.*" | "wallet.*" | "webhook.*")[] | null;
             /** Description */
             description?: string | null;
             /**
@@ -8993,6 +9309,149 @@ export interface operations {
             };
         };
     };
+    call: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                instance_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "from": "+5511988888888",
+                 *       "video": false
+                 *     }
+                 */
+                "application/json": components["schemas"]["SandboxCallRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "call_id": "3A0F1E2D3C4B5A69788F",
+                     *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SandboxCallStarted"];
+                };
+            };
+            /** @description Malformed request (`bad_request`: a header that must come once came twice, or holds two values), or a missing or invalid signature (`invalid_signature`, on signed callbacks). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this key (`forbidden`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the resource's state. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_me: {
         parameters: {
             query?: never;
@@ -10046,6 +10505,16 @@ export interface operations {
                      *           "push_name": "Support",
                      *           "last_error": null,
                      *           "livemode": false,
+                     *           "settings": {
+                     *             "reject_calls": true,
+                     *             "reject_call_message": "We cannot take calls here: please write to us.",
+                     *             "ignore_groups": false,
+                     *             "always_online": false,
+                     *             "read_incoming": false,
+                     *             "presence_events": false,
+                     *             "history_sync": false,
+                     *             "proxy_url": "socks5://user:***@proxy.example.com:1080"
+                     *           },
                      *           "created": "2026-11-24T12:00:00Z",
                      *           "updated": "2026-11-24T12:00:05Z"
                      *         }
@@ -10161,6 +10630,16 @@ export interface operations {
                      *       "push_name": "Support",
                      *       "last_error": null,
                      *       "livemode": false,
+                     *       "settings": {
+                     *         "reject_calls": true,
+                     *         "reject_call_message": "We cannot take calls here: please write to us.",
+                     *         "ignore_groups": false,
+                     *         "always_online": false,
+                     *         "read_incoming": false,
+                     *         "presence_events": false,
+                     *         "history_sync": false,
+                     *         "proxy_url": "socks5://user:***@proxy.example.com:1080"
+                     *       },
                      *       "created": "2026-11-24T12:00:00Z",
                      *       "updated": "2026-11-24T12:00:05Z"
                      *     }
@@ -10273,6 +10752,16 @@ export interface operations {
                      *       "push_name": "Support",
                      *       "last_error": null,
                      *       "livemode": false,
+                     *       "settings": {
+                     *         "reject_calls": true,
+                     *         "reject_call_message": "We cannot take calls here: please write to us.",
+                     *         "ignore_groups": false,
+                     *         "always_online": false,
+                     *         "read_incoming": false,
+                     *         "presence_events": false,
+                     *         "history_sync": false,
+                     *         "proxy_url": "socks5://user:***@proxy.example.com:1080"
+                     *       },
                      *       "created": "2026-11-24T12:00:00Z",
                      *       "updated": "2026-11-24T12:00:05Z"
                      *     }
@@ -10373,6 +10862,140 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Malformed request (`bad_request`: a header that must come once came twice, or holds two values), or a missing or invalid signature (`invalid_signature`, on signed callbacks). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_instance: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                instance_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "settings": {
+                 *         "reject_calls": true,
+                 *         "reject_call_message": "Please write."
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["InstanceUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                     *       "object": "instance",
+                     *       "name": "Support",
+                     *       "engine": "sandbox",
+                     *       "status": "connected",
+                     *       "phone": "+5511970001234",
+                     *       "lid": "123456789012345@lid",
+                     *       "push_name": "Support",
+                     *       "last_error": null,
+                     *       "livemode": false,
+                     *       "settings": {
+                     *         "reject_calls": true,
+                     *         "reject_call_message": "We cannot take calls here: please write to us.",
+                     *         "ignore_groups": false,
+                     *         "always_online": false,
+                     *         "read_incoming": false,
+                     *         "presence_events": false,
+                     *         "history_sync": false,
+                     *         "proxy_url": "socks5://user:***@proxy.example.com:1080"
+                     *       },
+                     *       "created": "2026-11-24T12:00:00Z",
+                     *       "updated": "2026-11-24T12:00:05Z"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["InstanceOut"];
+                };
             };
             /** @description Malformed request (`bad_request`: a header that must come once came twice, or holds two values), or a missing or invalid signature (`invalid_signature`, on signed callbacks). */
             400: {
@@ -10729,6 +11352,16 @@ export interface operations {
                      *       "push_name": "Support",
                      *       "last_error": null,
                      *       "livemode": false,
+                     *       "settings": {
+                     *         "reject_calls": true,
+                     *         "reject_call_message": "We cannot take calls here: please write to us.",
+                     *         "ignore_groups": false,
+                     *         "always_online": false,
+                     *         "read_incoming": false,
+                     *         "presence_events": false,
+                     *         "history_sync": false,
+                     *         "proxy_url": "socks5://user:***@proxy.example.com:1080"
+                     *       },
                      *       "created": "2026-11-24T12:00:00Z",
                      *       "updated": "2026-11-24T12:00:05Z"
                      *     }
@@ -10841,6 +11474,16 @@ export interface operations {
                      *       "push_name": "Support",
                      *       "last_error": null,
                      *       "livemode": false,
+                     *       "settings": {
+                     *         "reject_calls": true,
+                     *         "reject_call_message": "We cannot take calls here: please write to us.",
+                     *         "ignore_groups": false,
+                     *         "always_online": false,
+                     *         "read_incoming": false,
+                     *         "presence_events": false,
+                     *         "history_sync": false,
+                     *         "proxy_url": "socks5://user:***@proxy.example.com:1080"
+                     *       },
                      *       "created": "2026-11-24T12:00:00Z",
                      *       "updated": "2026-11-24T12:00:05Z"
                      *     }
@@ -14587,6 +15230,82 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["MessageReceivedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Final: not retried (except 408 and 429, retried like a 5xx). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Retried with exponential backoff for about 3.5 days. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_call_received: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CallReceivedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Final: not retried (except 408 and 429, retried like a 5xx). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Retried with exponential backoff for about 3.5 days. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_call_ended: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CallEndedEvent"];
             };
         };
         responses: {

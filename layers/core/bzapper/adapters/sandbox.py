@@ -116,6 +116,10 @@ class HttpSandboxWorld:
         )
         return str(found or "")
 
+    def call(self, account_id: str, instance_id: str, caller: str, *, video: bool = False) -> dict[str, Any]:
+        with _translated():
+            return self._client().call(account_id, instance_id, caller, video=video)
+
 
 @contextmanager
 def _translated() -> Iterator[None]:

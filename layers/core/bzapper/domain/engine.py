@@ -11,9 +11,10 @@ at least once: the worker calls `Engine.ack([...])` with those values once the e
 and an unacked event comes back after a crash (the sandbox network keeps it; whatsmeow acks to WhatsApp
 itself, so its events carry no `ack`).
 
-    {"kind": "state", "instance_id", "state", "at", "qr"?, "phone"?, "lid"?, "push_name"?, "error"?}
+    {"kind": "state", "instance_id", "state", "at", "qr"?, "phone"?, "lid"?, "push_name"?, "error"?, "until"?}
         state is one of INSTANCE_STATES; `qr` (the string to render) comes with state "pairing";
-        `error` is a stable code (e.g. "account_restricted" for a 463, "stream_replaced").
+        `error` is a stable code (e.g. "account_restricted", "reach_out_restricted" for a 463 on a send,
+        "stream_replaced", "passkey_required"); `until` (ms) when a "restricted" state is known to lift.
     {"kind": "receipt", "instance_id", "wa_message_id", "chat_jid", "status", "at", "ack"?}
         status is "delivered", "read" or "played", about a message this instance sent.
     {"kind": "inbound", "instance_id", "wa_message_id", "chat_jid", "from_me", "sender", "type",
@@ -25,6 +26,11 @@ itself, so its events carry no `ack`).
         `media_path` is a local temp file with the downloaded media (the worker stores it and deletes it).
     {"kind": "identity", "instance_id", "phone", "lid", "at"}
         a LID <-> phone mapping learned from any source.
+    {"kind": "call", "instance_id", "call_id", "phase", "from", "at", "is_video"?, "rejected"?,
+     "duration_s"?, "reason"?, "ack"?}
+        phase is "offer" (an incoming call) or "ended"; from = {"jid", "phone"?, "lid"?};
+        `rejected` (offer): the engine rejected it by `settings.reject_calls` before reporting it;
+        `duration_s`/`reason` (ended) where the engine knows them.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-INSTANCE_STATES = ("disconnected", "pairing", "connected", "logged_out", "restricted", "failed")
+INSTANCE_STATES = ("disconnected", "pairing", "connected", "logged_out", "restricted", "failed", "passkey_required")
 
 EngineEvent = dict[str, Any]
 EventSink = Callable[[EngineEvent], None]
@@ -54,6 +60,9 @@ class SessionSpec:
     livemode: bool
     phone: str | None = None
     """The number last connected on this instance (E.164), if any."""
+    settings: dict[str, Any] | None = None
+    """InstanceSettings.for_engine() (bzapper.domain.instance_settings): what the session applies itself
+    (always_online, proxy_url with its sealed proxy_secret, reject_calls). None: the defaults."""
 
 
 class PermanentFailure(Exception):

@@ -24,6 +24,7 @@ HTTP_STATUS: dict[str, int] = {
     "no_number_available": 409,
     "already_connected": 409,
     "qr_not_ready": 409,
+    "passkey_required": 409,
     "idempotency_in_progress": 409,
     "window_closed": 409,
     "limit_exceeded": 409,

@@ -14,6 +14,8 @@ class InstanceStatus(StrEnum):
     LOGGED_OUT = "logged_out"
     RESTRICTED = "restricted"
     FAILED = "failed"
+    PASSKEY_REQUIRED = "passkey_required"
+    """Linking: WhatsApp wants the phone's passkey before it links this device (the user confirms on the phone)."""
 
 
 ENGINES = ("sandbox", "whatsmeow", "cloud")
@@ -52,11 +54,18 @@ STATE_EVENTS = {
     InstanceStatus.FAILED: "instance.disconnected",
     InstanceStatus.LOGGED_OUT: "instance.logged_out",
     InstanceStatus.RESTRICTED: "instance.restricted",
+    InstanceStatus.PASSKEY_REQUIRED: "instance.passkey_required",
 }
 
 # Pairing (QR or phone code) makes sense only for a number that is not linked.
 PAIRABLE = frozenset(
-    {InstanceStatus.DISCONNECTED, InstanceStatus.PAIRING, InstanceStatus.LOGGED_OUT, InstanceStatus.FAILED}
+    {
+        InstanceStatus.DISCONNECTED,
+        InstanceStatus.PAIRING,
+        InstanceStatus.LOGGED_OUT,
+        InstanceStatus.FAILED,
+        InstanceStatus.PASSKEY_REQUIRED,
+    }
 )
 
 

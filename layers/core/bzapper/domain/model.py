@@ -86,6 +86,10 @@ class InstanceView:
     updated_at: int
     cloud: CloudNumber | None = None
     """Engine `cloud` only: the Cloud API number behind the instance (its token sealed)."""
+    restricted_until: int | None = None
+    """When a `restricted` status is known to lift (ms), from the engine's report; None when unknown."""
+    settings: dict[str, Any] = field(default_factory=dict)
+    """The stored settings (bzapper.domain.instance_settings.InstanceSettings.stored(): defaults omitted)."""
 
     @property
     def ref(self) -> InstanceRef:

@@ -22,4 +22,6 @@ def group_and_dedupe(report: dict[str, Any]) -> tuple[str, str]:
         return instance, f"state:{instance}:{report['state']}:{report['at']}:{qr}"[:128]
     if kind == "identity":
         return instance, f"id:{instance}:{report['lid']}:{report['phone']}"[:128]
+    if kind == "call":  # a call's offer before its end, in the instance's order; each phase counts once
+        return instance, f"call:{instance}:{report['call_id']}:{report['phase']}"[:128]
     raise ValueError(f"unknown report kind {kind!r}")

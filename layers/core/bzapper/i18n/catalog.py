@@ -1191,4 +1191,44 @@ MESSAGES: dict[str, dict[str, str]] = {
     "otp.expiry.minutes.other": {"en": "{count} minutes", "pt-BR": "{count} minutos", "es": "{count} minutos"},
     "otp.expiry.seconds.one": {"en": "{count} second", "pt-BR": "{count} segundo", "es": "{count} segundo"},
     "otp.expiry.seconds.other": {"en": "{count} seconds", "pt-BR": "{count} segundos", "es": "{count} segundos"},
+    # -- instance settings (docs/settings.md) --
+    "error.unknown_setting": {
+        "en": "There is no setting called {setting}.",
+        "pt-BR": "Não existe uma configuração chamada {setting}.",
+        "es": "No existe una configuración llamada {setting}.",
+    },
+    "error.setting_boolean": {
+        "en": "The setting {setting} must be true or false.",
+        "pt-BR": "A configuração {setting} deve ser true ou false.",
+        "es": "La configuración {setting} debe ser true o false.",
+    },
+    "error.reject_call_message": {
+        "en": "The message for rejected calls must be a text of 1 to {limit} characters, or null.",
+        "pt-BR": "A mensagem para chamadas rejeitadas deve ser um texto de 1 a {limit} caracteres, ou null.",
+        "es": "El mensaje para llamadas rechazadas debe ser un texto de 1 a {limit} caracteres, o null.",
+    },
+    "error.proxy_url": {
+        "en": "The proxy must be an http://, https:// or socks5:// URL with a host and a port "
+        "(e.g. socks5://user:password@proxy.example.com:1080), and nothing after the port.",
+        "pt-BR": "O proxy deve ser uma URL http://, https:// ou socks5:// com host e porta "
+        "(ex.: socks5://usuario:senha@proxy.example.com:1080), e nada depois da porta.",
+        "es": "El proxy debe ser una URL http://, https:// o socks5:// con host y puerto "
+        "(p. ej. socks5://usuario:clave@proxy.example.com:1080), y nada después del puerto.",
+    },
+    "error.proxy_secret_not_configured": {
+        "en": "A proxy with a password cannot be stored here: no sealing key is configured.",
+        "pt-BR": "Um proxy com senha não pode ser guardado aqui: nenhuma chave de selagem está configurada.",
+        "es": "Un proxy con contraseña no se puede guardar aquí: no hay ninguna clave de sellado configurada.",
+    },
+    "error.passkey_required": {
+        "en": "WhatsApp asks for this phone's passkey before it links: confirm the link on the phone "
+        "(with its fingerprint, face or screen lock), then the instance connects. To pair another phone, "
+        "restart the instance.",
+        "pt-BR": "O WhatsApp pede a chave de acesso (passkey) deste telefone antes de vincular: confirme o "
+        "vínculo no telefone (com a digital, o rosto ou o bloqueio de tela) e a instância conecta. Para "
+        "parear outro telefone, reinicie a instância.",
+        "es": "WhatsApp pide la llave de acceso (passkey) de este teléfono antes de vincularlo: confirma el "
+        "vínculo en el teléfono (con la huella, el rostro o el bloqueo de pantalla) y la instancia se conecta. "
+        "Para vincular otro teléfono, reinicia la instancia.",
+    },
 }

@@ -50,6 +50,12 @@ class Engine(Protocol):
         participant who wrote them (WhatsApp names a group message by chat, sender and id); None in a 1:1 chat."""
         ...
 
+    def apply_settings(self, instance_id: str, settings: dict[str, Any]) -> None:
+        """The instance's settings changed (SessionSpec.settings' shape): the open session applies what is
+        its own (always_online: presence; proxy_url: reconnect through it; reject_calls: at the next call).
+        Raises PermanentFailure("not_supported") for a setting this engine cannot apply."""
+        ...
+
     def pump(self, wait_seconds: float) -> None:
         """Deliver pending events of the open sessions through their sinks, waiting up to wait_seconds.
 

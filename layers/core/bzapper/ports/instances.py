@@ -51,11 +51,16 @@ class InstanceStore(Protocol):
         lid: str | None,
         push_name: str | None,
         error: str | None,
+        until: int | None = None,
     ) -> InstanceView | None:
         """Stores a worker's observation unless a newer one is stored (then None)."""
         ...
 
     def set_active(self, instance_id: str, active: bool) -> None: ...
+
+    def set_settings(self, instance_id: str, settings: dict[str, Any]) -> InstanceView | None:
+        """Replaces the stored settings (the whole stored dict); the new view, or None when gone."""
+        ...
 
     def delete(self, instance_id: str) -> None: ...
 

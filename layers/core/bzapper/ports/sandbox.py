@@ -51,3 +51,7 @@ class SandboxWorld(Protocol):
         """A simulated contact (`sender`, E.164) writes to a test-mode Cloud API number through the simulated
         Graph API (which sends Meta's signed webhook to our /cloud/webhook); returns Meta's message id if told."""
         ...
+
+    def call(self, account_id: str, instance_id: str, caller: str, *, video: bool = False) -> dict[str, Any]:
+        """A contact (E.164 or JID) calls the instance's number; returns the call's record ({call_id, ...})."""
+        ...

@@ -10,11 +10,19 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from bzapper.domain.clock import now_ms
+from bzapper.config import settings
+from bzapper.domain.clock import iso, now_ms
 from bzapper.domain.errors import BzError, validation_failed
 from bzapper.domain.events import envelope
 from bzapper.domain.idempotency import IdempotencyRequest
 from bzapper.domain.ids import is_id
+from bzapper.domain.instance_settings import (
+    InstanceSettings,
+    apply_patch,
+    check_patch,
+    parse_proxy,
+    session_changed,
+)
 from bzapper.domain.instances import (
     PAIRABLE,
     SESSION_ENGINES,
@@ -26,6 +34,7 @@ from bzapper.domain.instances import (
 from bzapper.domain.model import InstanceRef, InstanceView, Principal
 from bzapper.domain.phones import InvalidRecipient, chat_phone, normalize_phone
 from bzapper.domain.plans import plan_named
+from bzapper.net import require_safe_proxy
 from bzapper.services.container import Services
 from bzapper.services.control import ask, command
 from bzapper.services.idempotent import once
@@ -131,6 +140,8 @@ def qr(services: Services, principal: Principal, instance_id: str) -> InstanceVi
         raise BzError("already_connected")
     if view.status == InstanceStatus.RESTRICTED:
         raise BzError("account_restricted")  # linked, but WhatsApp holds it: no QR will help
+    if view.status == InstanceStatus.PASSKEY_REQUIRED:
+        raise BzError("passkey_required")  # the QR was scanned: the phone must confirm with its passkey
     if view.status != InstanceStatus.PAIRING or not view.qr:
         if view.status in PAIRABLE and view.status != InstanceStatus.PAIRING:
             # A QR is asked for: pairing starts (again), even for a number logged out before.
@@ -167,6 +178,43 @@ def restart(services: Services, principal: Principal, instance_id: str) -> Insta
     services.instances.set_active(view.instance_id, True)
     command(services, view.ref, "restart")
     return view
+
+
+PROXY_SECRET_EXPIRY_MS = 253_402_300_799_000
+"""A proxy password is sealed "until 9999-12-31": the OTP sealer's expiry, which a setting does not have."""
+
+
+def update_settings(services: Services, principal: Principal, instance_id: str, patch: dict[str, Any]) -> InstanceView:
+    """Only the given keys change; a change the live session applies (online, proxy, calls) reaches it as a
+    `settings` command, the rest is read where it is used (inbound, reports)."""
+    view = owned(services, principal, instance_id)
+    check_patch(patch)
+    before = InstanceSettings.from_stored(view.settings)
+    proxy_url, proxy_secret = None, None
+    if patch.get("proxy_url") is not None:
+        proxy = parse_proxy(patch["proxy_url"])
+        require_safe_proxy(proxy.host, proxy.port, allow_loopback=settings().local_mode)
+        proxy_url = proxy.without_password()
+        if proxy.password:
+            proxy_secret = _seal_proxy_password(services, principal, proxy.password)
+    after = apply_patch(before, patch, proxy_url=proxy_url, proxy_secret=proxy_secret)
+    updated = services.instances.set_settings(view.instance_id, after.stored())
+    if updated is None:
+        raise BzError("not_found")
+    if session_changed(before, after):
+        command(services, view.ref, "settings", settings=after.for_engine())
+    return updated
+
+
+def _seal_proxy_password(services: Services, principal: Principal, password: str) -> str:
+    sealer = services.sealers.current()
+    if sealer is None:
+        raise BzError("not_supported", message_key="error.proxy_secret_not_configured")
+    try:
+        return sealer.seal(password, account_id=principal.account_id, expires_at_ms=PROXY_SECRET_EXPIRY_MS)
+    except Exception as error:  # KMS throttled or unreachable: nothing was written, the client may retry
+        logger.warning("sealing a proxy password failed: %s", type(error).__name__)
+        raise BzError("temporarily_unavailable", retry_after=1) from error
 
 
 def delete(services: Services, principal: Principal, instance_id: str) -> None:
@@ -213,6 +261,7 @@ def apply_state(services: Services, report: dict[str, Any]) -> None:
         lid=report.get("lid"),
         push_name=report.get("push_name"),
         error=report.get("error"),
+        until=int(report["until"]) if report.get("until") else None,
     )
     if after is None:
         return  # an older observation than the one stored
@@ -231,6 +280,8 @@ def state_event(event_type: str, view: InstanceView, at: int) -> dict[str, Any]:
         data.update(phone=view.phone, lid=view.lid, push_name=view.push_name)
     if view.last_error:
         data["error"] = {"code": view.last_error}
+    if view.status == InstanceStatus.RESTRICTED:
+        data["restriction"] = restriction_of(view)
     return envelope(
         event_type,
         at_ms=at,
@@ -240,6 +291,14 @@ def state_event(event_type: str, view: InstanceView, at: int) -> dict[str, Any]:
         data=data,
         identity=(view.instance_id, view.status, view.qr or ""),
     )
+
+
+def restriction_of(view: InstanceView) -> dict[str, Any] | None:
+    """Why a restricted number is held and until when (null when WhatsApp did not say), else None."""
+    if view.status != InstanceStatus.RESTRICTED:
+        return None
+    until = iso(view.restricted_until) if view.restricted_until else None
+    return {"reason": view.last_error or "account_restricted", "until": until}
 
 
 def learn_identity(services: Services, instance: InstanceView, phone: str, lid: str, at: int) -> None:

@@ -66,5 +66,9 @@ def apply_worker_report(services: Services, body: dict[str, Any]) -> None:
         from bzapper.services.inbox import record_inbound  # the inbox: loaded when messages arrive
 
         record_inbound(services, body)
+    elif kind == "call":
+        from bzapper.services.calls import apply_call  # calls: loaded when one comes
+
+        apply_call(services, body)
     else:
         logger.error("unknown report kind %r dropped", kind)

@@ -26,11 +26,13 @@ class CommandHandler:
         open_instance: Callable[..., bool],
         close_instance: Callable[[str, bool], None],
         call: Callable[..., Any],
+        apply_settings: Callable[[str], None] | None = None,
     ) -> None:
         self.services = services
         self.open_instance = open_instance
         self.close_instance = close_instance
         self.call = call
+        self.apply_settings = apply_settings
 
     def consume(self, reader: QueueReader, stop: threading.Event, wait_seconds: int = POLL_WAIT_SECONDS) -> None:
         while not stop.is_set():
@@ -72,6 +74,10 @@ class CommandHandler:
                     wa_message_ids=command["wa_message_ids"],
                     **participant,  # a group's receipts name who wrote the messages
                 )
+            elif op == "settings":
+                # The stored settings, read now (commands come late and out of order: the latest stands).
+                if self.apply_settings is not None:
+                    self.apply_settings(instance_id)
             elif op == "pairing_code":
                 self.open_instance(command, False)
                 code = self.call(

@@ -103,6 +103,6 @@ def _call(engine: Engine, method: str, kwargs: dict[str, Any], emit: Any) -> Any
     if method == "send":
         ack = engine.send(kwargs["instance_id"], kwargs["job"])
         return asdict(ack) if isinstance(ack, ServerAck) else ack
-    if method in ("close", "logout", "pairing_code", "check_numbers", "mark_read", "ack"):
+    if method in ("close", "logout", "pairing_code", "check_numbers", "mark_read", "ack", "apply_settings"):
         return getattr(engine, method)(**kwargs)
     raise ValueError(f"unknown host method {method!r}")

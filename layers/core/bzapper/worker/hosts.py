@@ -238,6 +238,13 @@ class HostPool:
             raise NotConnected("not_open")
         return host.call(method, timeout=timeout, instance_id=instance_id, **kwargs)
 
+    def update_spec(self, spec: SessionSpec) -> None:
+        """A session's spec changed (its settings): a host that crashes later reopens it with this one."""
+        with self._lock:
+            host = self._placement.get(spec.instance_id)
+            if host is not None and spec.instance_id in host.sessions:
+                host.sessions[spec.instance_id] = spec
+
     def ack(self, instance_id: str, acks: list[Any]) -> None:
         host = self._placement.get(instance_id)
         if host is not None and acks:

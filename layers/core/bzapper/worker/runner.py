@@ -22,6 +22,7 @@ from typing import Any
 from bzapper import bootstrap
 from bzapper.config import settings
 from bzapper.domain.engine import SessionSpec
+from bzapper.domain.instance_settings import InstanceSettings, drops_inbound
 from bzapper.domain.instances import should_open
 from bzapper.domain.leases import Lease
 from bzapper.domain.model import InstanceView
@@ -126,7 +127,13 @@ class SessionWorker:
         self.jobs = JobRunner(
             services, self._pool_for, self._instance_of, self.reporter, Pacer(pacing or PacingPolicy(), time.monotonic)
         )
-        self.commands = CommandHandler(services, open_instance=self._open, close_instance=self._close, call=self._call)
+        self.commands = CommandHandler(
+            services,
+            open_instance=self._open,
+            close_instance=self._close,
+            call=self._call,
+            apply_settings=self._apply_settings,
+        )
         self._pools: dict[str, HostPool] = {}
         self._pools_lock = threading.Lock()
         self._shards: dict[int, ShardWork] = {}
@@ -283,7 +290,7 @@ class SessionWorker:
             return False
         self._instances[view.instance_id] = view
         try:
-            pool.open(SessionSpec(view.instance_id, view.account_id, view.livemode, view.phone))
+            pool.open(_spec(view))
         except Exception:
             self._instances.pop(view.instance_id, None)  # not open: the next sweep or command tries again
             raise
@@ -299,6 +306,19 @@ class SessionWorker:
             self._instances.pop(instance_id, None)
         # A logout's outcome ("logged_out") is still to come from the engine: the instance stays known
         # until that event is reported (see _on_event).
+
+    def _apply_settings(self, instance_id: str) -> None:
+        """A settings command: the stored settings reach the open session (and this worker's own copy)."""
+        if instance_id not in self._instances:
+            return  # not open here: whoever opens it reads the stored settings
+        view = self.services.instances.view(instance_id)
+        pool = self._pool_for(view.engine) if view else None
+        if view is None or pool is None:
+            return
+        self._instances[instance_id] = view
+        spec = _spec(view)
+        pool.update_spec(spec)
+        pool.call(instance_id, "apply_settings", settings=spec.settings)
 
     def _call(self, instance_id: str, method: str, **kwargs: Any) -> Any:
         view = self._instance_of(instance_id)
@@ -327,7 +347,7 @@ class SessionWorker:
             report = {k: event[k] for k in ("instance_id", "wa_message_id", "status", "at")}
             self.reporter.submit(view.shard, {"kind": "status", **report}, event.get("ack"))
         elif kind == "state":
-            fields = ("instance_id", "state", "at", "qr", "phone", "lid", "push_name", "error")
+            fields = ("instance_id", "state", "at", "qr", "phone", "lid", "push_name", "error", "until")
             self.reporter.submit(view.shard, {"kind": "state", **{k: event.get(k) for k in fields}}, event.get("ack"))
             pool = self._pool_for(view.engine)
             if event.get("state") == "logged_out" and (pool is None or not pool.holds(view.instance_id)):
@@ -337,7 +357,17 @@ class SessionWorker:
             report.update({k: event[k] for k in ("instance_id", "phone", "lid", "at")})
             self.reporter.submit(view.shard, report, event.get("ack"))
         elif kind == "inbound":
+            if drops_inbound(InstanceSettings.from_stored(view.settings), str(event.get("chat_jid", ""))):
+                # settings.ignore_groups, applied here for every engine: never reported, so no inbox row, no
+                # event and no read on the reports' path; acked so the engine does not offer it again.
+                if event.get("ack") is not None:
+                    self._ack(view.instance_id, [event["ack"]])
+                return
             self._media.submit(self._report_inbound, view, event)
+        elif kind == "call":
+            report = {k: v for k, v in event.items() if k != "ack"}
+            report.update(kind="call", account_id=view.account_id, livemode=view.livemode)
+            self.reporter.submit(view.shard, report, event.get("ack"))
 
     def _store_media(self, view: InstanceView, path: str, event: dict[str, Any]) -> dict[str, Any]:
         media = event.get("content", {}).get("media", {})
@@ -369,6 +399,27 @@ class SessionWorker:
             identity.update(instance_id=view.instance_id, phone=sender["phone"], lid=sender["lid"], at=event["at"])
             self.reporter.submit(view.shard, identity)
         self.reporter.submit(view.shard, report, event.get("ack"))
+        self._read_incoming(view, event)
+
+    def _read_incoming(self, view: InstanceView, event: dict[str, Any]) -> None:
+        """settings.read_incoming: a received message is marked read at once (never an echo, nor a group's
+        message while groups are ignored). A receipt that fails is not retried: the message itself counts."""
+        wanted = InstanceSettings.from_stored(self._instances.get(view.instance_id, view).settings)
+        chat_jid = str(event.get("chat_jid", ""))
+        if not wanted.read_incoming or event.get("from_me") or not event.get("wa_message_id"):
+            return
+        group = chat_jid.endswith("@g.us")
+        participant = {"sender_jid": (event.get("sender") or {}).get("jid")} if group else {}
+        try:
+            ids = [event["wa_message_id"]]
+            self._call(view.instance_id, "mark_read", chat_jid=chat_jid, wa_message_ids=ids, **participant)
+        except Exception:
+            logger.warning("automatic read receipt of %s failed", view.instance_id, exc_info=True)
+
+
+def _spec(view: InstanceView) -> SessionSpec:
+    wanted = InstanceSettings.from_stored(view.settings).for_engine()
+    return SessionSpec(view.instance_id, view.account_id, view.livemode, view.phone, settings=wanted)
 
 
 def _remove(path: str) -> None:

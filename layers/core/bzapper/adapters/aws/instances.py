@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
@@ -37,6 +38,8 @@ def _view(item: InstanceModel) -> InstanceView:
         created_at=int(item.created_at),
         updated_at=int(item.updated_at),
         cloud=CloudNumber.from_json(item.cloud) if item.cloud else None,
+        restricted_until=int(item.restricted_until) if item.restricted_until is not None else None,
+        settings=dict(item.settings or {}),
     )
 
 
@@ -130,6 +133,7 @@ class InstanceStore:
         lid: str | None,
         push_name: str | None,
         error: str | None,
+        until: int | None = None,
     ) -> InstanceView | None:
         """A worker's observation, unless a newer one is already stored; the new view, or None when stale."""
         actions = [
@@ -138,6 +142,7 @@ class InstanceStore:
             InstanceModel.updated_at.set(now_ms()),
             InstanceModel.qr.set(qr) if qr else InstanceModel.qr.remove(),
             InstanceModel.last_error.set(error) if error else InstanceModel.last_error.remove(),
+            InstanceModel.restricted_until.set(until) if until else InstanceModel.restricted_until.remove(),
         ]
         # What a state does not say is kept (a disconnection does not forget the number).
         for attribute, value in (
@@ -160,6 +165,16 @@ class InstanceStore:
             actions=[InstanceModel.active.set(active), InstanceModel.updated_at.set(now_ms())],
             condition=InstanceModel.instance_id.exists(),
         )
+
+    def set_settings(self, instance_id: str, settings: dict[str, Any]) -> InstanceView | None:
+        item = InstanceModel(instance_id)
+        actions = [
+            InstanceModel.settings.set(settings) if settings else InstanceModel.settings.remove(),
+            InstanceModel.updated_at.set(now_ms()),
+        ]
+        if not applied(lambda: item.update(actions=actions, condition=InstanceModel.instance_id.exists())):
+            return None
+        return _view(item)
 
     def delete(self, instance_id: str) -> None:
         InstanceModel(instance_id).delete()

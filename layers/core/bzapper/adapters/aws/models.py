@@ -143,6 +143,10 @@ class InstanceModel(Model):
     """When the worker observed the current status: an older report never overwrites a newer one."""
     active = BooleanAttribute(default=True)
     """False once logged out by the customer: a worker taking the shard over does not reopen it."""
+    restricted_until = NumberAttribute(null=True)
+    """When a `restricted` status lifts (ms), when the engine said; cleared by every other observation."""
+    settings = JSONAttribute(null=True)
+    """InstanceSettings.stored(): only what differs from the defaults; a proxy's password sealed."""
     created_at = NumberAttribute()
     updated_at = NumberAttribute()
     cloud = JSONAttribute(null=True)

@@ -28,6 +28,8 @@ class MemoryEngine(Faults):
         self.sent: list[tuple[str, dict[str, Any]]] = []
         self.read: list[tuple[str, str, list[str], str | None]] = []
         self.acked: list[Any] = []
+        self.settings: dict[str, dict[str, Any]] = {}
+        """Instance → the settings its session applies (at open, then each apply_settings)."""
         self.on_whatsapp: set[str] | None = None
         """The phones check_numbers finds (None: every valid number)."""
 
@@ -37,6 +39,7 @@ class MemoryEngine(Faults):
             if spec.instance_id in self._sinks:
                 return
             self._sinks[spec.instance_id] = emit
+            self.settings[spec.instance_id] = dict(spec.settings or {})
         self._emit(spec.instance_id, {"kind": "state", "state": "connected", "phone": spec.phone})
 
     def close(self, instance_id: str) -> None:
@@ -89,6 +92,13 @@ class MemoryEngine(Faults):
         self._enter("mark_read", instance_id, chat_jid, wa_message_ids, sender_jid)
         with self._lock:
             self.read.append((instance_id, chat_jid, list(wa_message_ids), sender_jid))
+
+    def apply_settings(self, instance_id: str, settings: dict[str, Any]) -> None:
+        self._enter("apply_settings", instance_id, settings)
+        with self._lock:
+            if instance_id not in self._sinks:
+                raise NotConnected("not_open")
+            self.settings[instance_id] = dict(settings)
 
     def pump(self, wait_seconds: float) -> None:
         self._enter("pump", wait_seconds)

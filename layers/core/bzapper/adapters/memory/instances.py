@@ -117,6 +117,7 @@ class MemoryInstanceStore(Faults):
         lid: str | None,
         push_name: str | None,
         error: str | None,
+        until: int | None = None,
     ) -> InstanceView | None:
         self._enter(
             "apply_state",
@@ -128,6 +129,7 @@ class MemoryInstanceStore(Faults):
             lid=lid,
             push_name=push_name,
             error=error,
+            **({"until": until} if until else {}),
         )
         with self._lock:
             current = self.rows.get(instance_id)
@@ -140,6 +142,7 @@ class MemoryInstanceStore(Faults):
                 updated_at=self._clock(),
                 qr=qr or None,
                 last_error=error or None,
+                restricted_until=until or None,
                 # What a state does not say is kept (a disconnection does not forget the number).
                 phone=phone or current.phone,
                 lid=lid or current.lid,
@@ -151,6 +154,14 @@ class MemoryInstanceStore(Faults):
     def set_active(self, instance_id: str, active: bool) -> None:
         self._enter("set_active", instance_id, active)
         self._change(instance_id, active=active)
+
+    def set_settings(self, instance_id: str, settings: dict[str, Any]) -> InstanceView | None:
+        self._enter("set_settings", instance_id, settings)
+        with self._lock:
+            if instance_id not in self.rows:
+                return None
+            self._change(instance_id, settings=dict(settings))
+            return self.rows[instance_id]
 
     def delete(self, instance_id: str) -> None:
         self._enter("delete", instance_id)

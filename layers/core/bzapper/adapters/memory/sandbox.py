@@ -26,6 +26,7 @@ class MemorySandboxWorld(Faults):
         self.paired: dict[str, str] = {}
         """instance id → the phone that scanned its QR."""
         self.injected: list[dict[str, Any]] = []
+        self.rung: list[dict[str, Any]] = []
         self._ids = itertools.count(1)
 
     @property
@@ -93,3 +94,12 @@ class MemorySandboxWorld(Faults):
                 {"instance_id": instance_id, "sender": sender, "type": message_type, "content": content, "id": wa_id}
             )
             return wa_id
+
+    def call(self, account_id: str, instance_id: str, caller: str, *, video: bool = False) -> dict[str, Any]:
+        self._enter("call", account_id, instance_id, caller, video=video)
+        with self._lock:
+            if instance_id not in self.paired:
+                raise NotConnected("disconnected")
+            record = {"call_id": f"CALL{next(self._ids):06d}", "from": caller, "is_video": video}
+            self.rung.append({"account_id": account_id, "instance_id": instance_id, **record})
+        return record

@@ -18,12 +18,15 @@ from bzapper.api.schemas.instances import (
     InstanceList,
     InstanceOut,
     InstanceQr,
+    InstanceSettingsOut,
+    InstanceUpdate,
     NumberCheck,
     PairingCode,
     PairingCodeRequest,
 )
 from bzapper.bootstrap import services
 from bzapper.domain.clock import iso
+from bzapper.domain.instance_settings import InstanceSettings
 from bzapper.domain.model import InstanceView, Principal
 from bzapper.services import instances as service
 
@@ -42,7 +45,9 @@ def instance_out(view: InstanceView) -> InstanceOut:
         lid=view.lid,
         push_name=view.push_name,
         last_error=view.last_error,
+        restriction=service.restriction_of(view),  # type: ignore[arg-type]
         livemode=view.livemode,
+        settings=InstanceSettingsOut(**InstanceSettings.from_stored(view.settings).public()),
         created=iso(view.created_at),
         updated=iso(view.updated_at),
         cloud=CloudNumberOut(**view.cloud.public()) if view.cloud else None,
@@ -85,6 +90,19 @@ def list_instances(principal: Principal = Depends(authenticate)) -> InstanceList
 )
 def get_instance(instance_id: str = INSTANCE_ID, principal: Principal = Depends(authenticate)) -> InstanceOut:
     return instance_out(service.owned(services(), principal, instance_id))
+
+
+@router.patch(
+    "/instances/{instance_id}",
+    response_model=InstanceOut,
+    summary="Change an instance's settings (only the keys given)",
+    responses=error_responses(401, 404, 422),
+)
+def update_instance(
+    body: InstanceUpdate, instance_id: str = INSTANCE_ID, principal: Principal = Depends(authenticate)
+) -> InstanceOut:
+    patch = body.settings.model_dump(exclude_unset=True)
+    return instance_out(service.update_settings(services(), principal, instance_id, patch))
 
 
 @router.delete(

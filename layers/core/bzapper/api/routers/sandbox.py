@@ -16,6 +16,8 @@ from bzapper.api.bodies import JsonRoute
 from bzapper.api.sandbox_inbound import inbound_content, renamed
 from bzapper.api.schemas.common import IN_NUMBERING_PLAN, RECIPIENT_PATTERN, error_responses
 from bzapper.api.schemas.sandbox import (
+    SandboxCallRequest,
+    SandboxCallStarted,
     SandboxInboundAccepted,
     SandboxInboundRequest,
     SandboxInstanceState,
@@ -221,3 +223,28 @@ def inbound(
         known = f"error.sandbox_invalid_inbound.{error.problem}"
         raise validation_failed("content", known if known in MESSAGES else "error.sandbox_invalid_inbound") from error
     return SandboxInboundAccepted(wa_message_id=wa_message_id)
+
+
+@router.post(
+    "/sandbox/instances/{instance_id}/call",
+    status_code=202,
+    response_model=SandboxCallStarted,
+    summary="A simulated contact calls the instance's number (test keys only)",
+    responses=error_responses(401, 403, 404, 409, 422, 503),
+)
+def call(
+    body: SandboxCallRequest, instance_id: str = INSTANCE_ID, principal: Principal = Depends(require_test_mode)
+) -> SandboxCallStarted:
+    instance = instance_service.owned(services(), principal, instance_id)
+    caller = _recipient("from", body.caller)
+    network = _network()
+    try:
+        with _network_errors():
+            record = network.call(principal.account_id, instance.instance_id, caller, video=body.video)
+    except NotConnected as error:
+        raise BzError("instance_not_connected") from error
+    except SandboxRefused as error:
+        if error.code == "not_on_whatsapp":
+            raise BzError("not_on_whatsapp", param="from") from error
+        raise validation_failed("from") from error
+    return SandboxCallStarted(call_id=str(record["call_id"]), instance_id=instance.instance_id)

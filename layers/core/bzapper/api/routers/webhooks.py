@@ -8,6 +8,8 @@ from bzapper.api.idempotency import IDEMPOTENCY_HEADER, idempotency_request
 from bzapper.api.presenters.webhooks import delivery_page, webhook_out
 from bzapper.api.schemas.common import error_responses
 from bzapper.api.schemas.events import (
+    CallEndedEvent,
+    CallReceivedEvent,
     LowBalanceEvent,
     MessageEvent,
     MessageReceivedEvent,
@@ -156,6 +158,8 @@ _EVENTS = {
         MessageReceivedEvent,
         "A message arrived, or the number's own phone sent one (`from_me`); it is in the inbox.",
     ),
+    "call.received": (CallReceivedEvent, "Someone called the number (rejected at once with `reject_calls`)."),
+    "call.ended": (CallEndedEvent, "A call to the number ended (hung up, missed, rejected)."),
     "wallet.low_balance": (LowBalanceEvent, "The wallet went at or below the plan's threshold (once per crossing)."),
     "webhook.disabled": (WebhookDisabledEvent, "An endpoint failed for 3 days and was disabled."),
     "webhook.test": (WebhookTestEvent, "Sent by POST /webhooks/{id}/test."),

@@ -205,3 +205,34 @@ class MessageReceivedEvent(EventBase):
             ]
         }
     )
+
+
+class CallParty(BaseModel):
+    jid: str = Field(description="The caller as WhatsApp names them (a phone JID or an `@lid`).")
+    phone: str | None = Field(description="E.164, when known.")
+    lid: str | None = Field(description="The caller's `@lid`, when known.")
+
+
+class CallReceivedData(BaseModel):
+    call_id: str
+    from_: CallParty = Field(alias="from")
+    is_video: bool = Field(description="A video call (whatsmeow: read from the offer, best effort).")
+    at: str
+    rejected: bool = Field(description="Rejected at once by `settings.reject_calls`.")
+
+
+class CallReceivedEvent(EventBase):
+    data: CallReceivedData
+
+
+class CallEndedData(BaseModel):
+    call_id: str
+    from_: CallParty = Field(alias="from")
+    is_video: bool
+    at: str
+    reason: str | None = Field(description="`hangup`, `missed`, `rejected`, `busy`, or WhatsApp's own word.")
+    duration_s: int | None = Field(description="Seconds talked, where the engine knows it (whatsmeow does not).")
+
+
+class CallEndedEvent(EventBase):
+    data: CallEndedData

@@ -9,7 +9,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from bzapper.api.schemas.cloud import CloudConnect, CloudNumberOut
 from bzapper.api.schemas.common import IN_NUMBERING_PLAN, PHONE_PATTERN, Strict
 
-InstanceStatusName = Literal["disconnected", "pairing", "connected", "logged_out", "restricted", "failed"]
+InstanceStatusName = Literal[
+    "disconnected", "pairing", "connected", "logged_out", "restricted", "failed", "passkey_required"
+]
+
+
+class InstanceRestriction(BaseModel):
+    reason: str = Field(
+        description="`reach_out_restricted` (WhatsApp's time lock on starting new chats: a 463 on a send), or "
+        "`account_restricted`."
+    )
+    until: str | None = Field(description="When WhatsApp lifts it, when it said (the sandbox does; whatsmeow: null).")
 
 
 class InstanceCreate(Strict):
@@ -43,6 +53,57 @@ class InstanceCreate(Strict):
     )
 
 
+_SETTINGS_EXAMPLE = {
+    "reject_calls": True,
+    "reject_call_message": "We cannot take calls here: please write to us.",
+    "ignore_groups": False,
+    "always_online": False,
+    "read_incoming": False,
+    "presence_events": False,
+    "history_sync": False,
+    "proxy_url": "socks5://user:***@proxy.example.com:1080",
+}
+
+
+class InstanceSettingsOut(BaseModel):
+    reject_calls: bool = Field(description="Incoming calls are rejected at once (`call.received` still reports them).")
+    reject_call_message: str | None = Field(description="Sent to a rejected caller as an ordinary text message.")
+    ignore_groups: bool = Field(description="Group messages are dropped: no inbox row, no event.")
+    always_online: bool = Field(description="The number shows as online while its session is open.")
+    read_incoming: bool = Field(description="Incoming messages are marked read automatically.")
+    presence_events: bool = Field(description="Stored; contacts' presence events come with the presence feature.")
+    history_sync: bool = Field(description="Stored; history import on pairing comes with that feature.")
+    proxy_url: str | None = Field(description="The number's proxy; its password is never shown (`user:***@`).")
+
+    model_config = ConfigDict(json_schema_extra={"example": _SETTINGS_EXAMPLE})
+
+
+class InstanceSettingsPatch(Strict):
+    """Only the keys given change; `null` clears `reject_call_message` or `proxy_url`."""
+
+    reject_calls: bool | None = None
+    reject_call_message: str | None = Field(default=None, min_length=1, max_length=1024)
+    ignore_groups: bool | None = None
+    always_online: bool | None = None
+    read_incoming: bool | None = None
+    presence_events: bool | None = None
+    history_sync: bool | None = None
+    proxy_url: str | None = Field(
+        default=None,
+        max_length=2048,
+        description="`http://`, `https://` or `socks5://` with a host and a port, credentials allowed "
+        "(`socks5://user:pass@host:1080`); a private, loopback or metadata address is refused.",
+    )
+
+
+class InstanceUpdate(Strict):
+    settings: InstanceSettingsPatch
+
+    model_config = ConfigDict(
+        json_schema_extra={"example": {"settings": {"reject_calls": True, "reject_call_message": "Please write."}}}
+    )
+
+
 _INSTANCE_EXAMPLE = {
     "id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
     "object": "instance",
@@ -54,6 +115,7 @@ _INSTANCE_EXAMPLE = {
     "push_name": "Support",
     "last_error": None,
     "livemode": False,
+    "settings": _SETTINGS_EXAMPLE,
     "created": "2026-11-24T12:00:00Z",
     "updated": "2026-11-24T12:00:05Z",
 }
@@ -68,8 +130,14 @@ class InstanceOut(BaseModel):
     phone: str | None = Field(description="E.164 of the linked number, once known.")
     lid: str | None = Field(description="The number's own `@lid` identity, once known.")
     push_name: str | None
-    last_error: str | None = Field(description="Stable code of the last failure (e.g. `account_restricted`).")
+    last_error: str | None = Field(
+        description="Stable code of the last failure (e.g. `reach_out_restricted`, `passkey_required`)."
+    )
+    restriction: InstanceRestriction | None = Field(
+        default=None, description="With status `restricted`: why, and until when if known."
+    )
     livemode: bool
+    settings: InstanceSettingsOut
     created: str
     updated: str
     cloud: CloudNumberOut | None = Field(

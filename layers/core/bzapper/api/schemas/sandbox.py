@@ -88,8 +88,8 @@ class SandboxScanRequest(Strict):
 
 class SandboxInstanceState(BaseModel):
     instance_id: str
-    state: Literal["disconnected", "pairing", "connected", "logged_out", "restricted", "failed"] = Field(
-        description="What the sandbox network sees now; the instance's own status follows through the worker."
+    state: Literal["disconnected", "pairing", "connected", "logged_out", "restricted", "failed", "passkey_required"] = (
+        Field(description="What the sandbox network sees now; the instance's own status follows through the worker.")
     )
     phone: str | None
     lid: str | None
@@ -218,3 +218,26 @@ class SandboxInboundAccepted(BaseModel):
     wa_message_id: str
 
     model_config = ConfigDict(json_schema_extra={"example": {"wa_message_id": "3A5F0C1D2E3F4A5B6C7D"}})
+
+
+class SandboxCallRequest(Strict):
+    caller: Recipient = Field(
+        alias="from",
+        min_length=1,
+        max_length=64,
+        description="The contact who calls: E.164, a phone JID or an `@lid` JID." + IN_NUMBERING_PLAN,
+    )
+    video: bool = Field(default=False, description="A video call.")
+
+    model_config = ConfigDict(json_schema_extra={"example": {"from": "+5511988888888", "video": False}})
+
+
+class SandboxCallStarted(BaseModel):
+    call_id: str = Field(description="The call's id, as in `call.received` and `call.ended`.")
+    instance_id: str
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {"call_id": "3A0F1E2D3C4B5A69788F", "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q"}
+        }
+    )

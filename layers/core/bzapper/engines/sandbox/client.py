@@ -227,6 +227,30 @@ class SandboxNetworkClient:
             body["sender_jid"] = sender_jid
         self._request("POST", "/v1/read", body)
 
+    def configure(self, account_id: str, instance_id: str, settings: dict[str, Any]) -> dict[str, Any]:
+        """The session's own settings (never a proxy's password): recorded by the network."""
+        body = {"account_id": account_id, "instance_id": instance_id, "settings": settings}
+        return self._request("POST", "/v1/settings", body)
+
+    def call(self, account_id: str, instance_id: str, from_: str, *, video: bool = False) -> dict[str, Any]:
+        """A simulated contact calls the instance (a test control): the call's record."""
+        body = {"account_id": account_id, "instance_id": instance_id, "from": from_, "video": video}
+        return self._request("POST", "/v1/call", body)
+
+    def reject_call(self, account_id: str, instance_id: str, call_id: str, caller_jid: str) -> None:
+        body = {"account_id": account_id, "instance_id": instance_id, "call_id": call_id, "caller_jid": caller_jid}
+        self._request("POST", "/v1/call/reject", body)
+
+    def end_call(self, account_id: str, instance_id: str, call_id: str, reason: str = "hangup") -> dict[str, Any]:
+        body = {"account_id": account_id, "instance_id": instance_id, "call_id": call_id, "reason": reason}
+        return self._request("POST", "/v1/call/end", body)
+
+    def settings_of(self, account_id: str, instance_id: str) -> dict[str, Any]:
+        return self._request("GET", _path("accounts", account_id, "instances", instance_id, "settings"))
+
+    def calls(self, account_id: str, instance_id: str) -> list[dict[str, Any]]:
+        return self._request("GET", _path("accounts", account_id, "instances", instance_id, "calls"))["data"]
+
     def reads(self, account_id: str, instance_id: str) -> list[dict[str, Any]]:
         return self._request("GET", _path("accounts", account_id, "instances", instance_id, "reads"))["data"]
 

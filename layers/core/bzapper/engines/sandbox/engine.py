@@ -14,7 +14,7 @@ import os
 import tempfile
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -41,6 +41,8 @@ class _Session:
     spec: SessionSpec
     emit: EventSink
     logging_out: bool = False  # kept until its "logged_out" event is delivered, then dropped
+    settings: dict[str, Any] = field(default_factory=dict)
+    """SessionSpec.settings, then each apply_settings: reject_calls is read when a call comes."""
 
 
 class SandboxEngine:
@@ -75,9 +77,11 @@ class SandboxEngine:
             current = self._sessions.get(spec.instance_id)
             if current is not None and not current.logging_out:
                 return
-            self._sessions[spec.instance_id] = _Session(spec, emit)
+            self._sessions[spec.instance_id] = _Session(spec, emit, settings=dict(spec.settings or {}))
         try:
             self.client.connect(spec.account_id, spec.instance_id, spec.phone)
+            if spec.settings:
+                self.client.configure(spec.account_id, spec.instance_id, _network_settings(spec.settings))
         except BaseException:
             with self._lock:
                 self._sessions.pop(spec.instance_id, None)
@@ -153,6 +157,11 @@ class SandboxEngine:
         session = self._session(instance_id)
         self.client.mark_read(session.spec.account_id, instance_id, chat_jid, wa_message_ids, sender_jid)
 
+    def apply_settings(self, instance_id: str, settings: dict[str, Any]) -> None:
+        session = self._session(instance_id)
+        session.settings = dict(settings)
+        self.client.configure(session.spec.account_id, instance_id, _network_settings(settings))
+
     # -- events ---------------------------------------------------------------------------------
 
     def pump(self, wait_seconds: float) -> None:
@@ -174,6 +183,8 @@ class SandboxEngine:
                 continue  # closed meanwhile: the event stays in the network for the next open
             try:
                 event = self._engine_event(wire)
+                if event["kind"] == "call" and event.get("phase") == "offer" and session.settings.get("reject_calls"):
+                    self._reject(session, event)
                 session.emit(event)
             except Exception:
                 # Not acked: the network offers it again after the visibility timeout.
@@ -192,6 +203,19 @@ class SandboxEngine:
             event["content"]["media"] = {name: value for name, value in media.items() if name != "sandbox_media_id"}
             event["media_path"] = self._download(media["sandbox_media_id"], media.get("mime_type"))
         return event
+
+    def _reject(self, session: _Session, event: EngineEvent) -> None:
+        """settings.reject_calls: the call is rejected here, before it is even reported (the phone stops
+        ringing at once); a call that has already ended is reported as it is."""
+        try:
+            self.client.reject_call(
+                session.spec.account_id, event["instance_id"], event["call_id"], event["from"]["jid"]
+            )
+        except SandboxNetworkError as error:
+            if error.status_code != 422:
+                raise  # not delivered: offered again, and rejected then
+            return
+        event["rejected"] = True
 
     def _download(self, media_id: str, mime_type: str | None) -> str:
         _, data = self.client.media(media_id)
@@ -219,6 +243,16 @@ class SandboxEngine:
                 self.client.disconnect(session.spec.account_id, session.spec.instance_id)
             except Exception:
                 logger.exception("sandbox disconnect of %s failed at shutdown", session.spec.instance_id)
+
+
+def _network_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """What the network records of a session's settings: never the proxy's (sealed) password."""
+    return {
+        "always_online": bool(settings.get("always_online")),
+        "reject_calls": bool(settings.get("reject_calls")),
+        "proxy_url": settings.get("proxy_url"),
+        "proxy_authenticated": bool(settings.get("proxy_secret")),
+    }
 
 
 def _raise_permanent(error: SandboxNetworkError) -> None:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from bzapper.domain.engine import EventSink, NotConnected, PermanentFailure, ServerAck, SessionSpec
+from bzapper.domain.instance_settings import with_password
 from bzapper.domain.phones import InvalidRecipient, parse_recipient
 from bzapper.engines.whatsmeow import builders, errors, jids, lib, mapping
 from bzapper.engines.whatsmeow.gate import Gate
@@ -62,6 +63,8 @@ class _Session:
     failures: int = 0
     known_pairs: set[tuple[str, str]] = field(default_factory=set)
     recipients: OrderedDict[str, str] = field(default_factory=OrderedDict)
+    settings: dict[str, Any] = field(default_factory=dict)
+    """SessionSpec.settings, then each apply_settings (always_online, proxy_url + proxy_secret, reject_calls)."""
 
     @property
     def own(self) -> frozenset[str]:
@@ -131,7 +134,7 @@ class WhatsmeowEngine:
             if session is not None:
                 session.emit = emit
                 return
-            session = _Session(spec=spec, emit=emit)
+            session = _Session(spec=spec, emit=emit, settings=dict(spec.settings or {}))
             self._sessions[spec.instance_id] = session
             self._final.pop(spec.instance_id, None)
         self._start(session)
@@ -166,11 +169,18 @@ class WhatsmeowEngine:
 
     def _start(self, session: _Session) -> None:
         instance_id = session.spec.instance_id
+        try:
+            proxy = self._proxy_of(session.settings)
+        except PermanentFailure as error:
+            # Never connect around the proxy the customer set: the number's own address would show.
+            self._end(session, "failed", error.code)
+            return
         with self._lock:
             if self._sessions.get(instance_id) is not session:
                 return  # closed meanwhile (a restart due on the pump thread as the host closed it)
             path = self.store_path(instance_id)
-            run = self._run_factory(instance_id, path, self._props, self._on_run, self.log_level)  # no Go yet
+            extra = {"proxy": proxy} if proxy else {}
+            run = self._run_factory(instance_id, path, self._props, self._on_run, self.log_level, **extra)  # no Go yet
             session.run = run
             session.started_at = time.monotonic()
             session.restart_at = None
@@ -181,6 +191,47 @@ class WhatsmeowEngine:
             run.start()
             if not run.registered.wait(self.start_timeout):
                 logger.warning("whatsmeow client slow to start", extra={"instance_id": instance_id})
+
+    def _proxy_of(self, settings: dict[str, Any]) -> str | None:
+        """The proxy URL to dial, its password unsealed here (the host) only."""
+        proxy_url = settings.get("proxy_url")
+        if not proxy_url:
+            return None
+        secret = settings.get("proxy_secret")
+        if not secret:
+            return str(proxy_url)
+        if self.unseal is None:
+            raise PermanentFailure("proxy_unavailable")
+        try:
+            return with_password(str(proxy_url), self.unseal(secret))
+        except Exception as error:  # sealed by another key (a rebuilt local stack): set the proxy again
+            raise PermanentFailure("proxy_unavailable") from error
+
+    def apply_settings(self, instance_id: str, settings: dict[str, Any]) -> None:
+        """always_online: presence now; reject_calls: at the next call; a new proxy: reconnect through it."""
+        with self._lock:
+            session = self._sessions.get(instance_id)
+            if session is None:
+                raise NotConnected(self._final.get(instance_id, "disconnected"))
+            before, session.settings = session.settings, dict(settings)
+        proxy_keys = ("proxy_url", "proxy_secret")
+        if any(before.get(key) != settings.get(key) for key in proxy_keys):
+            self._stop(session)
+            self._start(session)  # the stored session logs in again, through the new proxy (or none)
+            return
+        if bool(before.get("always_online")) != bool(settings.get("always_online")):
+            self._presence(session)
+
+    def _presence(self, session: _Session) -> None:
+        """always_online on: shown available; off: unavailable (WhatsApp then shows the phone's own presence)."""
+        run = session.run
+        if run is None or not session.logged_in or not session.connected:
+            return  # sent when it connects
+        wanted = lib.Presence.AVAILABLE if session.settings.get("always_online") else lib.Presence.UNAVAILABLE
+        try:
+            self._go(run, run.client.send_presence, wanted)
+        except Exception:
+            logger.warning("presence not sent", extra={"instance_id": session.spec.instance_id}, exc_info=True)
 
     def _stop(self, session: _Session) -> None:
         with self._lock:
@@ -335,6 +386,10 @@ class WhatsmeowEngine:
             self._on_connect_failure(session, event)
         elif code == lib.MESSAGE:
             self._on_message(session, event, now)
+        elif code == lib.CALL_OFFER:
+            self._on_call(session, mapping.call_offer(instance_id, event, now))
+        elif code == lib.CALL_TERMINATE:
+            self._emit(session, mapping.call_ended(instance_id, event, now))
         elif code == lib.RECEIPT:
             for pair in mapping.source_pairs(event.MessageSource):
                 self._learn(session, *pair)
@@ -351,7 +406,20 @@ class WhatsmeowEngine:
         if session.run is not None:
             self._on_finished(session, f"connect failure {event.Reason}: {event.Message}")
 
+    def _on_call(self, session: _Session, offer: dict[str, Any]) -> None:
+        """settings.reject_calls: rejected at once, before it is reported (the caller's phone stops ringing)."""
+        run = session.run
+        if session.settings.get("reject_calls") and run is not None:
+            try:
+                self._go(run, run.client.reject_call, jids.to_proto(offer["from"]["jid"]), offer["call_id"])
+                offer["rejected"] = True
+            except Exception:
+                logger.warning("call not rejected", extra={"instance_id": session.spec.instance_id}, exc_info=True)
+        self._emit(session, offer)
+
     def _connected(self, session: _Session, now: int) -> None:
+        if session.settings.get("always_online"):
+            self._presence(session)
         session.state = "connected"
         session.qr = ""
         self._emit(
@@ -478,10 +546,27 @@ class WhatsmeowEngine:
         except builders.UnsupportedContent as error:
             raise PermanentFailure("not_supported") from error
         ack: ServerAck | None = None
-        for message in messages:
-            ack = self._send_one(run, to, message)
+        try:
+            for message in messages:
+                ack = self._send_one(run, to, message)
+        except PermanentFailure as failure:
+            if failure.code == "reach_out_restricted":
+                self._reach_out_locked(session)
+            raise
         assert ack is not None
+        if session.state == "restricted":
+            # A send went through (a chat the lock does not cover): the number is usable again.
+            self._connected(session, self._now_ms())
         return ack
+
+    def _reach_out_locked(self, session: _Session) -> None:
+        """A 463 on a send: the number is `restricted` (reason reach_out_restricted); WhatsApp says not until
+        when, so no `until`. It shows `connected` again at the next send that goes through or reconnection."""
+        if session.state == "restricted":
+            return
+        session.state = "restricted"
+        now = self._now_ms()
+        self._emit(session, mapping.state(session.spec.instance_id, "restricted", now, error="reach_out_restricted"))
 
     def _otp_code(self, kind: str, content: dict[str, Any]) -> str | None:
         if kind != "otp":

@@ -15,7 +15,7 @@ _NOT_CONNECTED = (
 )
 # Server error codes in an ack ("server returned error 463") that end the message for good.
 _PERMANENT_SERVER_CODES = {
-    "463": "account_restricted",  # WhatsApp's reach-out limit on a restricted account
+    "463": "reach_out_restricted",  # WhatsApp's reach-out time lock: no new chats for a while
 }
 _NOT_ON_WHATSAPP = ("can't send message to unknown server",)
 

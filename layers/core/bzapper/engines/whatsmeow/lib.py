@@ -15,6 +15,7 @@ if "neonize" in sys.modules and os.environ.get("NEONIZE_BOT_TAG") != "off":
 os.environ["NEONIZE_BOT_TAG"] = "off"
 
 from neonize import _binder  # the ctypes view of the Go library: callbacks and gocode
+from neonize._binder import ProxySettings
 from neonize.client import NewClient
 from neonize.events import INT_TO_EVENT
 from neonize.exc import NeonizeError
@@ -22,7 +23,7 @@ from neonize.proto import Neonize_pb2 as neonize_pb2
 from neonize.proto.waCommon.WACommon_pb2 import MessageKey
 from neonize.proto.waCompanionReg.WAWebProtobufsCompanionReg_pb2 import DeviceProps
 from neonize.proto.waE2E import WAWebProtobufsE2E_pb2 as e2e
-from neonize.utils.enum import ClientName, ClientType, MediaType, ReceiptType
+from neonize.utils.enum import ClientName, ClientType, MediaType, Presence, ReceiptType
 from neonize.utils.log import log_whatsmeow
 
 gocode = _binder.gocode
@@ -45,6 +46,8 @@ CLIENT_OUTDATED = 10
 DISCONNECTED = 12
 MESSAGE = 17
 RECEIPT = 18
+CALL_OFFER = 36
+CALL_TERMINATE = 42
 # What the Go side queues for us; everything else (history sync blobs, presences, calls...) never crosses.
 SUBSCRIBED = (
     PAIR_STATUS,
@@ -57,9 +60,13 @@ SUBSCRIBED = (
     DISCONNECTED,
     MESSAGE,
     RECEIPT,
+    CALL_OFFER,
+    CALL_TERMINATE,
 )
 
 __all__ = [
+    "CALL_OFFER",
+    "CALL_TERMINATE",
     "CLIENT_OUTDATED",
     "CONNECTED",
     "CONNECT_FAILURE",
@@ -83,6 +90,8 @@ __all__ = [
     "MessageKey",
     "NeonizeError",
     "NewClient",
+    "Presence",
+    "ProxySettings",
     "QrCallback",
     "ReceiptType",
     "StatusCallback",

@@ -281,3 +281,56 @@ def inbound(
         "at": to_ms(event.Info.Timestamp, now_ms),
     }
     return message, download
+
+
+# -- calls ---------------------------------------------------------------------------------------------
+
+CALL_REASONS = {"": "hangup", "timeout": "missed", "reject": "rejected", "busy": "busy"}
+"""whatsmeow's CallTerminate reasons (the node's `reason` attribute) in our words; others pass as they are."""
+
+
+def caller(meta: neonize_pb2.BasicCallMeta) -> dict[str, Any]:
+    """{jid, phone?, lid?} of who calls: the creator as delivered (needed as is to reject), and its other JID."""
+    jid = jids.to_str(meta.callCreator) or jids.to_str(getattr(meta, "from"))
+    found: dict[str, Any] = {"jid": jid}
+    alt = jids.to_str(meta.callCreatorAlt)
+    pair = jids.pair(jid, alt) if alt else None
+    if pair:
+        found.update(phone=pair[0], lid=pair[1])
+    elif jids.phone_of(jid):
+        found["phone"] = jids.phone_of(jid)
+    elif jids.is_lid(jid):
+        found["lid"] = jid
+    return found
+
+
+def _has_tag(node: neonize_pb2.Node, tag: str, depth: int = 3) -> bool:
+    return node.Tag == tag or (depth > 0 and any(_has_tag(child, tag, depth - 1) for child in node.Nodes))
+
+
+def call_offer(instance_id: str, event: neonize_pb2.CallOffer, now_ms: int) -> dict[str, Any]:
+    """An incoming call. `is_video` is read from the offer's nodes (a `video` child): best effort."""
+    meta = event.basicCallMeta
+    return {
+        "kind": "call",
+        "instance_id": instance_id,
+        "call_id": meta.callID,
+        "phase": "offer",
+        "from": caller(meta),
+        "is_video": _has_tag(event.data, "video"),
+        "at": to_ms(meta.timestamp, now_ms),
+    }
+
+
+def call_ended(instance_id: str, event: neonize_pb2.CallTerminate, now_ms: int) -> dict[str, Any]:
+    """A call ended (hung up, missed, rejected). whatsmeow reports no duration: none is given."""
+    meta = event.basicCallMeta
+    return {
+        "kind": "call",
+        "instance_id": instance_id,
+        "call_id": meta.callID,
+        "phase": "ended",
+        "from": caller(meta),
+        "reason": CALL_REASONS.get(event.reason, event.reason),
+        "at": to_ms(meta.timestamp, now_ms),
+    }

@@ -31,8 +31,20 @@ PARKED: list[Run] = []
 
 
 class Run:
-    def __init__(self, instance_id: str, db_path: Path, device_props: bytes, sink: RunSink, log_level: str = "WARN"):
+    def __init__(
+        self,
+        instance_id: str,
+        db_path: Path,
+        device_props: bytes,
+        sink: RunSink,
+        log_level: str = "WARN",
+        proxy: str | None = None,
+    ):
         self.instance_id = instance_id
+        # The proxy the client dials WhatsApp through (settings.proxy_url with its password), kept referenced
+        # for the Go call's life.
+        self._proxy_struct = lib.ProxySettings(proxy_address=proxy)._to_c_struct() if proxy else None
+        self._proxy = ctypes.byref(self._proxy_struct) if self._proxy_struct is not None else None
         self.db_path = db_path
         self.client = lib.NewClient(str(db_path), uuid=instance_id)
         # neonize stops the Go client when this object is garbage-collected, from whatever thread the GC runs
@@ -94,7 +106,7 @@ class Run:
                 len(self._device_props),
                 b"",  # no pairing phone here: pairing codes are asked for on a connected client
                 0,
-                None,  # no proxy
+                self._proxy,  # None: no proxy
             )
             self.error = (result or b"").decode(errors="replace")
         except BaseException as exc:  # the thread must end, and say so

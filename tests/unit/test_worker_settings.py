@@ -1,0 +1,109 @@
+"""What the session worker applies of an instance's settings around the engine, for every engine: group traffic
+dropped before it is reported (settings.ignore_groups) and automatic read receipts (settings.read_incoming)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from bzapper.adapters.memory import MemoryLeaseStore, memory_fakes
+from bzapper.domain.instance_settings import InstanceSettings
+from bzapper.domain.model import InstanceView
+from bzapper.worker.runner import SessionWorker
+
+GROUP = "120363025246125888@g.us"
+PERSON = "5511988888888@s.whatsapp.net"
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.submitted: list[tuple[Any, ...]] = []
+
+    def submit(self, *args: Any) -> None:
+        self.submitted.append(args)
+
+
+@pytest.fixture
+def worker() -> SessionWorker:
+    worker = SessionWorker(memory_fakes().services, {}, lease_store=MemoryLeaseStore(), lease_duration_ms=15_000)
+    worker._media = Recorder()  # type: ignore[assignment]
+    worker.reporter = Recorder()  # type: ignore[assignment]
+    return worker
+
+
+def _view(settings: InstanceSettings) -> InstanceView:
+    return InstanceView(
+        instance_id="inst_1",
+        account_id="acc_1",
+        livemode=False,
+        engine="sandbox",
+        shard=0,
+        name="",
+        status="connected",
+        phone=None,
+        lid=None,
+        push_name=None,
+        last_error=None,
+        qr=None,
+        state_at=0,
+        active=True,
+        created_at=0,
+        updated_at=0,
+        settings=settings.stored(),
+    )
+
+
+def _inbound(chat: str, ack: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "kind": "inbound",
+        "instance_id": "inst_1",
+        "wa_message_id": f"3A{ack}",
+        "chat_jid": chat,
+        "from_me": False,
+        "sender": {"jid": PERSON, "phone": "+5511988888888"},
+        "type": "text",
+        "content": {"body": "hi"},
+        "at": 1,
+        "ack": ack,
+        **extra,
+    }
+
+
+def test_ignored_groups_are_acked_and_never_reported(worker: SessionWorker, monkeypatch) -> None:
+    acked: list[tuple[str, list[Any]]] = []
+    monkeypatch.setattr(worker, "_ack", lambda instance_id, acks: acked.append((instance_id, acks)))
+    worker._instances["inst_1"] = _view(InstanceSettings(ignore_groups=True))
+
+    worker._on_event(_inbound(GROUP, 1))
+    worker._on_event(_inbound(PERSON, 2))
+
+    assert acked == [("inst_1", [1])]  # the group's message: gone for good, offered no more
+    assert [args[2]["chat_jid"] for args in worker._media.submitted] == [PERSON]  # type: ignore[attr-defined]
+
+    worker._instances["inst_1"] = _view(InstanceSettings())  # a settings command refreshed the worker's copy
+    worker._on_event(_inbound(GROUP, 3))
+    assert [args[2]["chat_jid"] for args in worker._media.submitted] == [PERSON, GROUP]  # type: ignore[attr-defined]
+
+
+def test_read_incoming_marks_received_messages_read(worker: SessionWorker, monkeypatch) -> None:
+    calls: list[tuple[str, str, dict[str, Any]]] = []
+    monkeypatch.setattr(worker, "_call", lambda instance_id, method, **kw: calls.append((instance_id, method, kw)))
+    view = _view(InstanceSettings(read_incoming=True))
+    worker._instances["inst_1"] = view
+
+    worker._report_inbound(view, _inbound(PERSON, 1))
+    worker._report_inbound(view, _inbound(GROUP, 2))
+    worker._report_inbound(view, _inbound(PERSON, 3, from_me=True))  # the phone's own message: never
+
+    assert calls == [
+        ("inst_1", "mark_read", {"chat_jid": PERSON, "wa_message_ids": ["3A1"]}),
+        ("inst_1", "mark_read", {"chat_jid": GROUP, "wa_message_ids": ["3A2"], "sender_jid": PERSON}),
+    ]
+
+    calls.clear()
+    off = replace(view, settings={})
+    worker._instances["inst_1"] = off
+    worker._report_inbound(off, _inbound(PERSON, 4))
+    assert calls == []
