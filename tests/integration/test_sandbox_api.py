@@ -379,3 +379,23 @@ def test_what_a_contact_received(sandbox, network, account) -> None:
     status, _, body = call(sandbox, "GET", "/sandbox/contacts/%2B5511988888888/messages", headers=account.auth)
     assert status == 200
     assert [(m["wa_message_id"], m["message"]) for m in body["data"]] == [("3EB0A", {"type": "text", "body": "Hi"})]
+
+
+def test_what_a_contact_received_in_a_group(sandbox, network, account) -> None:
+    network.connect(account.account_id, account.instance_id, OWN)
+    created = network.create_group(account.account_id, account.instance_id, "Orders", [PHONE, "+5511900010001"])
+    jid = created["group"]["jid"]
+    network.send(account.account_id, account.instance_id, jid, "3EB0G", {"type": "text", "body": "Hi all"})
+    status, _, body = call(sandbox, "GET", "/sandbox/contacts/%2B5511988888888/messages", headers=account.auth)
+    assert status == 200
+    assert [(m["wa_message_id"], m["group_jid"], m["message"]) for m in body["data"]] == [
+        ("3EB0G", jid, {"type": "text", "body": "Hi all"})
+    ]
+    # The invite-only contact got an invite to the group instead.
+    status, _, body = call(sandbox, "GET", "/sandbox/contacts/%2B5511900010001/messages", headers=account.auth)
+    [invite] = body["data"]
+    assert (invite["group_jid"], invite["message"]["type"]) == (jid, "group_invite")
+    # A one-to-one message names no group.
+    network.send(account.account_id, account.instance_id, JID, "3EB0H", {"type": "text", "body": "Hi"})
+    status, _, body = call(sandbox, "GET", "/sandbox/contacts/%2B5511988888888/messages", headers=account.auth)
+    assert body["data"][-1]["group_jid"] is None

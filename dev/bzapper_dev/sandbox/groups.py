@@ -182,7 +182,7 @@ class GroupsMixin:
         return [(value, self._resolve(contact_key(value))) for value in inputs]
 
     def _add(
-        self, account_id: str, group: _Group, by: str, inputs: list[str]
+        self, key: tuple[str, str], group: _Group, by: str, inputs: list[str]
     ) -> tuple[list[dict[str, Any]], list[str]]:
         """Add phones as members: a result per input, and the phones that joined."""
         results, joined = [], []
@@ -196,7 +196,7 @@ class GroupsMixin:
             elif kind_of(phone) == INVITE_REQUIRED:
                 # Their privacy settings let only contacts add them: WhatsApp sends them an invite instead.
                 group.invited.add(phone)
-                self._deliver_invite(account_id, group, by, phone)
+                self._deliver_invite(key, group, by, phone)
                 results.append(result | {"status": "invite_required"})
             else:
                 group.participants[phone] = "member"
@@ -204,12 +204,16 @@ class GroupsMixin:
                 results.append(result | {"status": "added"})
         return results, joined
 
-    def _deliver_invite(self, account_id: str, group: _Group, by: str, phone: str) -> None:
+    def _deliver_invite(self, key: tuple[str, str], group: _Group, by: str, phone: str) -> None:
+        account_id = key[0]
         link = INVITE_PREFIX + invite_code(account_id, group.jid, group.invite_round)
         self._inboxes.setdefault((account_id, phone), []).append(
             {
                 "wa_message_id": "3EB0" + _digest("invite", group.jid, phone, group.invite_round).hex()[:18].upper(),
+                "instance_id": key[1],
+                "from_instance": key[1],
                 "from_phone": by,
+                "to_jid": phone_jid(phone),
                 "group_jid": group.jid,
                 "message": {"type": "group_invite", "subject": group.subject, "invite_link": link},
                 "received_at": self._now_ms(),
@@ -228,7 +232,7 @@ class GroupsMixin:
             count = sum(1 for (acc, _), g in self._groups.items() if acc == account_id and g.owner == device.phone)
             jid = derived_group_jid(account_id, device.phone, count)
             group = _Group(jid, subject, device.phone, self._now_ms(), participants={device.phone: "superadmin"})
-            results, joined = self._add(account_id, group, device.phone, participants)
+            results, joined = self._add(key, group, device.phone, participants)
             self._groups[(account_id, jid)] = group
             self._group_event(account_id, group, "joined", device.phone, {device.phone, *joined})
             return {"group": self._info(account_id, group), "participants": results}
@@ -281,7 +285,7 @@ class GroupsMixin:
             key = (account_id, instance_id)
             device, group = self._admin_group(key, jid)
             if action == "add":
-                results, touched = self._add(account_id, group, device.phone, participants)
+                results, touched = self._add(key, group, device.phone, participants)
             else:
                 results, touched = [], []
                 for value, phone in self._candidates(participants):

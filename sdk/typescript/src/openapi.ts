@@ -3060,6 +3060,11 @@ export interface components {
             deleted?: string | null;
             /** @description What Meta said it costs (Cloud API numbers), from its first priced status. */
             pricing?: components["schemas"]["PricingOut"] | null;
+            /**
+             * Participants
+             * @description A message sent to a group: each participant's own receipt, where WhatsApp reports them (`status` is then the furthest any participant reached). Null for other messages.
+             */
+            participants?: components["schemas"]["ParticipantStatusOut"][] | null;
         };
         /** MessagePricing */
         MessagePricing: {
@@ -3256,6 +3261,30 @@ export interface components {
              * @description E.164 of the number to link. The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
              */
             phone: string;
+        };
+        /**
+         * ParticipantStatusOut
+         * @description One group participant's receipt of a message sent to a group.
+         */
+        ParticipantStatusOut: {
+            /**
+             * Phone
+             * @description E.164, when WhatsApp named the participant by phone.
+             */
+            phone: string | null;
+            /**
+             * Lid
+             * @description The participant's `@lid` JID, when known.
+             */
+            lid: string | null;
+            /**
+             * Status
+             * @description The furthest receipt from this participant: delivered, read…
+             * @enum {string}
+             */
+            status: "queued" | "sending" | "sent" | "delivered" | "read" | "played" | "failed" | "expired" | "canceled" | "received";
+            /** At */
+            at: string;
         };
         /** PartyOut */
         PartyOut: {
@@ -3575,6 +3604,11 @@ export interface components {
             };
             /** Received At */
             received_at: string;
+            /**
+             * Group Jid
+             * @description Received in this group (a message to the group, or an invite to it: `message.type` `group_invite`); null for a one-to-one message.
+             */
+            group_jid?: string | null;
         };
         /**
          * SandboxReceivedList
@@ -3633,7 +3667,7 @@ export interface components {
             instance_id?: string | null;
             /**
              * To
-             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
+             * @description E.164 phone number (Brazil's ninth digit is added when missing), a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`) or a group's JID (`…@g.us`, a group the sending number is in; with several connected numbers, name it in `instance_id`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
              */
             to: string;
             /**
@@ -3705,7 +3739,7 @@ export interface components {
             instance_id?: string | null;
             /**
              * To
-             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
+             * @description E.164 phone number (Brazil's ninth digit is added when missing), a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`) or a group's JID (`…@g.us`, a group the sending number is in; with several connected numbers, name it in `instance_id`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
              */
             to: string;
             /**
@@ -3764,7 +3798,7 @@ export interface components {
             instance_id?: string | null;
             /**
              * To
-             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
+             * @description E.164 phone number (Brazil's ninth digit is added when missing), a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`) or a group's JID (`…@g.us`, a group the sending number is in; with several connected numbers, name it in `instance_id`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
              */
             to: string;
             /**
@@ -3803,7 +3837,7 @@ export interface components {
             instance_id?: string | null;
             /**
              * To
-             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
+             * @description E.164 phone number (Brazil's ninth digit is added when missing), a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`) or a group's JID (`…@g.us`, a group the sending number is in; with several connected numbers, name it in `instance_id`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
              */
             to: string;
             /**
@@ -3869,7 +3903,7 @@ export interface components {
             instance_id?: string | null;
             /**
              * To
-             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
+             * @description E.164 phone number (Brazil's ninth digit is added when missing), a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`) or a group's JID (`…@g.us`, a group the sending number is in; with several connected numbers, name it in `instance_id`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
              */
             to: string;
             /**
@@ -3946,7 +3980,7 @@ export interface components {
             instance_id?: string | null;
             /**
              * To
-             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
+             * @description E.164 phone number (Brazil's ninth digit is added when missing), a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`) or a group's JID (`…@g.us`, a group the sending number is in; with several connected numbers, name it in `instance_id`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
              */
             to: string;
             /**
@@ -3998,7 +4032,7 @@ export interface components {
             instance_id?: string | null;
             /**
              * To
-             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
+             * @description E.164 phone number (Brazil's ninth digit is added when missing), a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`) or a group's JID (`…@g.us`, a group the sending number is in; with several connected numbers, name it in `instance_id`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
              */
             to: string;
             /**
@@ -4139,7 +4173,7 @@ export interface components {
             instance_id?: string | null;
             /**
              * To
-             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
+             * @description E.164 phone number (Brazil's ninth digit is added when missing), a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`) or a group's JID (`…@g.us`, a group the sending number is in; with several connected numbers, name it in `instance_id`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
              */
             to: string;
             /**
@@ -4233,7 +4267,7 @@ export interface components {
             instance_id?: string | null;
             /**
              * To
-             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
+             * @description E.164 phone number (Brazil's ninth digit is added when missing), a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`) or a group's JID (`…@g.us`, a group the sending number is in; with several connected numbers, name it in `instance_id`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
              */
             to: string;
             /**
@@ -4279,7 +4313,7 @@ export interface components {
             instance_id?: string | null;
             /**
              * To
-             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
+             * @description E.164 phone number (Brazil's ninth digit is added when missing), a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`) or a group's JID (`…@g.us`, a group the sending number is in; with several connected numbers, name it in `instance_id`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
              */
             to: string;
             /**
@@ -4354,7 +4388,7 @@ export interface components {
             instance_id?: string | null;
             /**
              * To
-             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
+             * @description E.164 phone number (Brazil's ninth digit is added when missing), a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`) or a group's JID (`…@g.us`, a group the sending number is in; with several connected numbers, name it in `instance_id`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
              */
             to: string;
             /**
@@ -4391,7 +4425,7 @@ export interface components {
             instance_id?: string | null;
             /**
              * To
-             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
+             * @description E.164 phone number (Brazil's ninth digit is added when missing), a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`) or a group's JID (`…@g.us`, a group the sending number is in; with several connected numbers, name it in `instance_id`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
              */
             to: string;
             /**
@@ -4430,7 +4464,7 @@ export interface components {
             instance_id?: string | null;
             /**
              * To
-             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
+             * @description E.164 phone number (Brazil's ninth digit is added when missing), a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`) or a group's JID (`…@g.us`, a group the sending number is in; with several connected numbers, name it in `instance_id`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
              */
             to: string;
             /**

@@ -130,6 +130,8 @@ class StatusReport:
     error_code: str | None = None
     pricing: dict[str, Any] | None = None
     """What Meta says the message costs (bzapper.domain.pricing): `{category, billable, model}`, optional."""
+    participant: dict[str, Any] | None = None
+    """A group message's receipt names the participant whose phone sent it: `{phone?, lid?, jid?}`."""
 
     def to_json(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__slots__ if getattr(self, k) is not None}
@@ -159,3 +161,5 @@ class MessageView:
     """When its deletion for everyone reached WhatsApp (DELETE /messages/{id})."""
     pricing: dict[str, Any] | None = None
     """What Meta said it costs, from the first status report that carried it (bzapper.domain.pricing)."""
+    participants: list[dict[str, Any]] | None = None
+    """A group message: `{phone, lid, status, at}` per participant that reported a receipt (None otherwise)."""

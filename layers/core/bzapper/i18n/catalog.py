@@ -105,6 +105,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "es": "Chat '{value}' no admitido: las conversaciones son con contactos @s.whatsapp.net o @lid, "
         "o con grupos @g.us.",
     },
+    "error.unsupported_destination": {
+        "en": "Unsupported recipient '{value}': send to @s.whatsapp.net or @lid contacts, or to @g.us groups.",
+        "pt-BR": "Destinatário '{value}' não suportado: envie a contatos @s.whatsapp.net ou @lid, ou a grupos @g.us.",
+        "es": "Destinatario '{value}' no admitido: envía a contactos @s.whatsapp.net o @lid, o a grupos @g.us.",
+    },
+    "error.group_needs_instance": {
+        "en": "Sending to a group needs 'instance_id': the number (in that group) that writes there.",
+        "pt-BR": "Enviar a um grupo exige 'instance_id': o número (que está no grupo) que escreve nele.",
+        "es": "Enviar a un grupo requiere 'instance_id': el número (que está en el grupo) que escribe en él.",
+    },
     "error.invalid_group_jid": {
         "en": "'{value}' is not a valid WhatsApp group JID (like 120363025246125888@g.us).",
         "pt-BR": "'{value}' não é um JID de grupo do WhatsApp válido (como 120363025246125888@g.us).",

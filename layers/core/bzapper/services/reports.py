@@ -19,7 +19,16 @@ from bzapper.services.statuses import apply_report
 
 logger = logging.getLogger(__name__)
 
-_STATUS_FIELDS = ("instance_id", "wa_message_id", "status", "at", "message_id", "error_code", "pricing")
+_STATUS_FIELDS = (
+    "instance_id",
+    "wa_message_id",
+    "status",
+    "at",
+    "message_id",
+    "error_code",
+    "pricing",
+    "participant",
+)
 
 
 def apply_worker_report(services: Services, body: dict[str, Any]) -> None:

@@ -325,6 +325,8 @@ class SessionWorker:
         kind = event.get("kind")
         if kind == "receipt":
             report = {k: event[k] for k in ("instance_id", "wa_message_id", "status", "at")}
+            if event.get("participant"):
+                report["participant"] = event["participant"]  # a group message: who reported it
             self.reporter.submit(view.shard, {"kind": "status", **report}, event.get("ack"))
         elif kind == "state":
             fields = ("instance_id", "state", "at", "qr", "phone", "lid", "push_name", "error")

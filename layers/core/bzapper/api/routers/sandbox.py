@@ -100,6 +100,7 @@ def contact_messages(
                 to_jid=item["to_jid"],
                 message=item["message"],
                 received_at=iso(int(item["received_at"])),
+                group_jid=item.get("group_jid"),
             )
             for item in received
             # A key limited to some numbers sees only what they sent (not another number's OTP codes).

@@ -28,6 +28,11 @@ class SandboxReceived(BaseModel):
     to_jid: str
     message: dict[str, Any]
     received_at: str
+    group_jid: str | None = Field(
+        default=None,
+        description="Received in this group (a message to the group, or an invite to it: `message.type` "
+        "`group_invite`); null for a one-to-one message.",
+    )
 
 
 class SandboxReceivedList(BaseModel):
