@@ -14,8 +14,9 @@ itself, so its events carry no `ack`).
     {"kind": "state", "instance_id", "state", "at", "qr"?, "phone"?, "lid"?, "push_name"?, "error"?}
         state is one of INSTANCE_STATES; `qr` (the string to render) comes with state "pairing";
         `error` is a stable code (e.g. "account_restricted" for a 463, "stream_replaced").
-    {"kind": "receipt", "instance_id", "wa_message_id", "chat_jid", "status", "at", "ack"?}
-        status is "delivered", "read" or "played", about a message this instance sent.
+    {"kind": "receipt", "instance_id", "wa_message_id", "chat_jid", "status", "at", "participant"?, "ack"?}
+        status is "delivered", "read" or "played", about a message this instance sent; in a group,
+        `participant` = {"jid", "phone"?, "lid"?} is the participant whose phone reported it.
     {"kind": "inbound", "instance_id", "wa_message_id", "chat_jid", "from_me", "sender", "type",
      "content", "at", "media_path"?, "chat_name"?, "ack"?}
         every message that arrives, including fromMe echoes of what the phone itself sent;
@@ -25,6 +26,10 @@ itself, so its events carry no `ack`).
         `media_path` is a local temp file with the downloaded media (the worker stores it and deletes it).
     {"kind": "identity", "instance_id", "phone", "lid", "at"}
         a LID <-> phone mapping learned from any source.
+    {"kind": "group", "instance_id", "change", "group_jid", "by", "at", "group"?, "changes"?, "action"?,
+     "participants"?, "reason"?, "ack"?}
+        a change of a group this number is in (the sandbox emits them; not yet reported by the worker):
+        change is joined | left | updated | participants_changed; `by` = {"jid", "phone"?, "lid"?} or None.
 """
 
 from __future__ import annotations
@@ -73,3 +78,16 @@ class NotConnected(Exception):
     def __init__(self, state: str = "disconnected") -> None:
         super().__init__(state)
         self.state = state
+
+
+GROUP_METHODS = (
+    "create_group",
+    "group_info",
+    "joined_groups",
+    "update_group",
+    "update_group_participants",
+    "group_invite_link",
+    "join_group",
+    "leave_group",
+)
+"""The engine's group methods (ports/engine.py), asked through the control queue under the same names."""

@@ -29,7 +29,7 @@ from typing import Any
 
 from bzapper.domain.engine import EventSink, NotConnected, PermanentFailure, ServerAck, SessionSpec
 from bzapper.domain.phones import InvalidRecipient, parse_recipient
-from bzapper.engines.whatsmeow import builders, errors, jids, lib, mapping
+from bzapper.engines.whatsmeow import builders, errors, groups, jids, lib, mapping
 from bzapper.engines.whatsmeow.gate import Gate
 from bzapper.engines.whatsmeow.runs import PARKED, Run
 
@@ -593,6 +593,87 @@ class WhatsmeowEngine:
         return self._go(run, run.client.PairPhone, digits, True, lib.ClientName.LINUX, lib.ClientType.CHROME)
 
     # -- helpers ----------------------------------------------------------------------------------------
+
+    # -- groups (docs/groups.md): neonize's calls; what it cannot do is PermanentFailure("not_supported") -------
+
+    def _group_jid(self, group_jid: str) -> Any:
+        return jids.to_proto(group_jid)
+
+    def _participant_jids(self, session: _Session, run: Run, inputs: list[str]) -> list[str]:
+        wanted = []
+        for value in inputs:
+            try:
+                recipient = parse_recipient(value)
+            except InvalidRecipient:
+                raise PermanentFailure("invalid_input") from None
+            wanted.append(recipient.jid)
+        return wanted
+
+    def create_group(self, instance_id: str, subject: str, participants: list[str]) -> dict[str, Any]:
+        session, run = self._usable(instance_id)
+        wanted = self._participant_jids(session, run, participants)
+        info = self._go(run, run.client.create_group, subject, [jids.to_proto(j) for j in wanted])
+        group = groups.group_info(info)
+        # whatsmeow answers the created group with its participants: those missing were not added.
+        answered = list(info.Participants)
+        return {"group": group, "participants": groups.participant_results(participants, wanted, answered, "add")}
+
+    def group_info(self, instance_id: str, group_jid: str) -> dict[str, Any]:
+        _, run = self._usable(instance_id)
+        return groups.group_info(self._go(run, run.client.get_group_info, self._group_jid(group_jid)))
+
+    def joined_groups(self, instance_id: str) -> list[dict[str, Any]]:
+        _, run = self._usable(instance_id)
+        return [groups.group_info(info) for info in self._go(run, run.client.get_joined_groups)]
+
+    def update_group(self, instance_id: str, group_jid: str, changes: dict[str, Any]) -> dict[str, Any]:
+        _, run = self._usable(instance_id)
+        if "picture" in changes:
+            # neonize's set_group_photo takes the image's bytes; the media store is not wired into it yet.
+            raise PermanentFailure("not_supported")
+        jid = self._group_jid(group_jid)
+        client = run.client
+        for name, value in changes.items():
+            if name == "subject":
+                self._go(run, client.set_group_name, jid, value)
+            elif name == "description":
+                self._go(run, client.set_group_topic, jid, "", "", value)  # whatsmeow fills in both topic ids
+            elif name == "announce":
+                self._go(run, client.set_group_announce, jid, bool(value))
+            elif name == "locked":
+                self._go(run, client.set_group_locked, jid, bool(value))
+            else:
+                raise PermanentFailure("invalid_input")
+        return groups.group_info(self._go(run, client.get_group_info, jid))
+
+    def update_group_participants(
+        self, instance_id: str, group_jid: str, action: str, participants: list[str]
+    ) -> list[dict[str, Any]]:
+        session, run = self._usable(instance_id)
+        wanted = self._participant_jids(session, run, participants)
+        change = lib.ParticipantChange(action)
+        answered = self._go(
+            run,
+            run.client.update_group_participants,
+            self._group_jid(group_jid),
+            [jids.to_proto(j) for j in wanted],
+            change,
+        )
+        return groups.participant_results(participants, wanted, answered, action)
+
+    def group_invite_link(self, instance_id: str, group_jid: str, reset: bool = False) -> str:
+        _, run = self._usable(instance_id)
+        link = self._go(run, run.client.get_group_invite_link, self._group_jid(group_jid), reset)
+        return str(link)
+
+    def join_group(self, instance_id: str, invite_link: str) -> dict[str, Any]:
+        _, run = self._usable(instance_id)
+        jid = self._go(run, run.client.join_group_with_link, groups.invite_code(invite_link))
+        return groups.group_info(self._go(run, run.client.get_group_info, jid))
+
+    def leave_group(self, instance_id: str, group_jid: str) -> None:
+        _, run = self._usable(instance_id)
+        self._go(run, run.client.leave_group, self._group_jid(group_jid))
 
     def _go(self, run: Run, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """One call into Go for `run`'s client, never beside a start or stop, never after its own stop.

@@ -23,6 +23,7 @@ from neonize.proto.waCommon.WACommon_pb2 import MessageKey
 from neonize.proto.waCompanionReg.WAWebProtobufsCompanionReg_pb2 import DeviceProps
 from neonize.proto.waE2E import WAWebProtobufsE2E_pb2 as e2e
 from neonize.utils.enum import ClientName, ClientType, MediaType, ReceiptType
+from neonize.utils.enum import ParticipantChange as ParticipantChange  # re-exported: the groups calls
 from neonize.utils.log import log_whatsmeow
 
 gocode = _binder.gocode
