@@ -115,6 +115,36 @@ MESSAGES: dict[str, dict[str, str]] = {
         "pt-BR": "Enviar a um grupo exige 'instance_id': o número (que está no grupo) que escreve nele.",
         "es": "Enviar a un grupo requiere 'instance_id': el número (que está en el grupo) que escribe en él.",
     },
+    "error.group_not_found": {
+        "en": "No such group for this number: it does not exist, or the number is not in it.",
+        "pt-BR": "Grupo não encontrado para este número: ele não existe ou o número não participa dele.",
+        "es": "No existe ese grupo para este número: no existe o el número no participa en él.",
+    },
+    "error.group_not_admin": {
+        "en": "Only the group's admins may do this, and this number is not an admin of the group.",
+        "pt-BR": "Só os administradores do grupo podem fazer isso, e este número não é administrador do grupo.",
+        "es": "Solo los administradores del grupo pueden hacer esto, y este número no es administrador del grupo.",
+    },
+    "error.invite_link_invalid": {
+        "en": "This invite link is not valid (mistyped, or revoked by the group's admins).",
+        "pt-BR": "Este link de convite não é válido (digitado errado ou revogado pelos administradores do grupo).",
+        "es": "Este enlace de invitación no es válido (mal escrito, o revocado por los administradores del grupo).",
+    },
+    "error.group_not_supported": {
+        "en": "This number's WhatsApp engine cannot do this with groups yet.",
+        "pt-BR": "O mecanismo de WhatsApp deste número ainda não consegue fazer isso com grupos.",
+        "es": "El motor de WhatsApp de este número aún no puede hacer esto con grupos.",
+    },
+    "error.group_participants_count": {
+        "en": "Give between 1 and {max} participants.",
+        "pt-BR": "Informe de 1 a {max} participantes.",
+        "es": "Indica entre 1 y {max} participantes.",
+    },
+    "error.group_nothing_to_change": {
+        "en": "Nothing to change: give subject, description, picture, announce or locked.",
+        "pt-BR": "Nada a alterar: informe subject, description, picture, announce ou locked.",
+        "es": "Nada que cambiar: indica subject, description, picture, announce o locked.",
+    },
     "error.invalid_group_jid": {
         "en": "'{value}' is not a valid WhatsApp group JID (like 120363025246125888@g.us).",
         "pt-BR": "'{value}' não é um JID de grupo do WhatsApp válido (como 120363025246125888@g.us).",
