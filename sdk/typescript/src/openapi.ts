@@ -1272,6 +1272,86 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "group.joined": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The number joined a group (created it, was added, or joined by link).
+         * @description Signed and retried like every event (docs/webhooks.md); also on GET /stream.
+         */
+        post: operations["event_group_joined"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "group.left": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The number left a group, or an admin removed it (`reason`).
+         * @description Signed and retried like every event (docs/webhooks.md); also on GET /stream.
+         */
+        post: operations["event_group_left"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "group.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A group's subject, description, picture or settings changed, or its link.
+         * @description Signed and retried like every event (docs/webhooks.md); also on GET /stream.
+         */
+        post: operations["event_group_updated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "group.participants_changed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Participants were added, removed, promoted or demoted, or joined or left (`by`: who did it).
+         * @description Signed and retried like every event (docs/webhooks.md); also on GET /stream.
+         */
+        post: operations["event_group_participants_changed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "message.queued": {
         parameters: {
             query?: never;
@@ -2217,6 +2297,130 @@ export interface components {
              */
             invite_link: string;
         };
+        /** GroupJoinedData */
+        GroupJoinedData: {
+            /** Group Jid */
+            group_jid: string;
+            /** @description Who made the change (a participant, or this number itself); null when unknown. */
+            by: components["schemas"]["Person"] | null;
+            /** @description The group as this number now sees it. */
+            group?: components["schemas"]["GroupOut"] | null;
+        };
+        /**
+         * GroupJoinedEvent
+         * @example {
+         *       "id": "evt_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "created": "2026-11-24T12:00:00.400Z",
+         *       "livemode": false,
+         *       "account_id": "acct_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "type": "group.joined",
+         *       "data": {
+         *         "group_jid": "120363025246125888@g.us",
+         *         "by": {
+         *           "jid": "5511955550001@s.whatsapp.net",
+         *           "phone": "+5511955550001",
+         *           "lid": "123456789012345678@lid"
+         *         },
+         *         "group": {
+         *           "jid": "120363025246125888@g.us",
+         *           "subject": "Orders team",
+         *           "description": "Orders and deliveries",
+         *           "announce": false,
+         *           "locked": true,
+         *           "picture": null,
+         *           "owner": {
+         *             "jid": "5511955550001@s.whatsapp.net",
+         *             "phone": "+5511955550001",
+         *             "lid": "123456789012345678@lid"
+         *           },
+         *           "created_at": 1790000000000,
+         *           "participants": [
+         *             {
+         *               "jid": "5511955550001@s.whatsapp.net",
+         *               "phone": "+5511955550001",
+         *               "lid": "123456789012345678@lid",
+         *               "role": "superadmin"
+         *             },
+         *             {
+         *               "jid": "5511988880001@s.whatsapp.net",
+         *               "phone": "+5511988880001",
+         *               "lid": null,
+         *               "role": "member"
+         *             }
+         *           ]
+         *         }
+         *       }
+         *     }
+         */
+        GroupJoinedEvent: {
+            /**
+             * Id
+             * @description `evt_…`: stable across retries and replays; also the `webhook-id` header.
+             */
+            id: string;
+            /** Type */
+            type: string;
+            /** Created */
+            created: string;
+            /** Livemode */
+            livemode: boolean;
+            /** Account Id */
+            account_id: string;
+            /** Instance Id */
+            instance_id: string | null;
+            data: components["schemas"]["GroupJoinedData"];
+        };
+        /** GroupLeftData */
+        GroupLeftData: {
+            /** Group Jid */
+            group_jid: string;
+            /** @description Who made the change (a participant, or this number itself); null when unknown. */
+            by: components["schemas"]["Person"] | null;
+            /**
+             * Reason
+             * @description `removed` when an admin removed it.
+             */
+            reason?: ("left" | "removed") | null;
+        };
+        /**
+         * GroupLeftEvent
+         * @example {
+         *       "id": "evt_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "created": "2026-11-24T12:00:00.400Z",
+         *       "livemode": false,
+         *       "account_id": "acct_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "type": "group.left",
+         *       "data": {
+         *         "group_jid": "120363025246125888@g.us",
+         *         "by": {
+         *           "jid": "5511955550001@s.whatsapp.net",
+         *           "phone": "+5511955550001",
+         *           "lid": "123456789012345678@lid"
+         *         },
+         *         "reason": "removed"
+         *       }
+         *     }
+         */
+        GroupLeftEvent: {
+            /**
+             * Id
+             * @description `evt_…`: stable across retries and replays; also the `webhook-id` header.
+             */
+            id: string;
+            /** Type */
+            type: string;
+            /** Created */
+            created: string;
+            /** Livemode */
+            livemode: boolean;
+            /** Account Id */
+            account_id: string;
+            /** Instance Id */
+            instance_id: string | null;
+            data: components["schemas"]["GroupLeftData"];
+        };
         /**
          * GroupList
          * @example {
@@ -2318,6 +2522,65 @@ export interface components {
             /** Participants */
             participants: components["schemas"]["Participant"][];
         };
+        /** GroupParticipantsChangedData */
+        GroupParticipantsChangedData: {
+            /** Group Jid */
+            group_jid: string;
+            /** @description Who made the change (a participant, or this number itself); null when unknown. */
+            by: components["schemas"]["Person"] | null;
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "add" | "remove" | "promote" | "demote" | "join" | "leave";
+            /** Participants */
+            participants: components["schemas"]["Person"][];
+        };
+        /**
+         * GroupParticipantsChangedEvent
+         * @example {
+         *       "id": "evt_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "created": "2026-11-24T12:00:00.400Z",
+         *       "livemode": false,
+         *       "account_id": "acct_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "type": "group.participants_changed",
+         *       "data": {
+         *         "group_jid": "120363025246125888@g.us",
+         *         "by": {
+         *           "jid": "5511955550001@s.whatsapp.net",
+         *           "phone": "+5511955550001",
+         *           "lid": "123456789012345678@lid"
+         *         },
+         *         "action": "promote",
+         *         "participants": [
+         *           {
+         *             "jid": "5511988880001@s.whatsapp.net",
+         *             "phone": "+5511988880001",
+         *             "lid": null
+         *           }
+         *         ]
+         *       }
+         *     }
+         */
+        GroupParticipantsChangedEvent: {
+            /**
+             * Id
+             * @description `evt_…`: stable across retries and replays; also the `webhook-id` header.
+             */
+            id: string;
+            /** Type */
+            type: string;
+            /** Created */
+            created: string;
+            /** Livemode */
+            livemode: boolean;
+            /** Account Id */
+            account_id: string;
+            /** Instance Id */
+            instance_id: string | null;
+            data: components["schemas"]["GroupParticipantsChangedData"];
+        };
         /**
          * GroupUpdate
          * @example {
@@ -2345,6 +2608,61 @@ export interface components {
             announce?: boolean | null;
             /** Locked */
             locked?: boolean | null;
+        };
+        /** GroupUpdatedData */
+        GroupUpdatedData: {
+            /** Group Jid */
+            group_jid: string;
+            /** @description Who made the change (a participant, or this number itself); null when unknown. */
+            by: components["schemas"]["Person"] | null;
+            /**
+             * Changes
+             * @description What changed: `subject`, `description`, `picture`, `announce`, `locked` with their new values, or `{"invite_link": "revoked"}`.
+             */
+            changes: {
+                [key: string]: unknown;
+            };
+            group?: components["schemas"]["GroupOut"] | null;
+        };
+        /**
+         * GroupUpdatedEvent
+         * @example {
+         *       "id": "evt_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "created": "2026-11-24T12:00:00.400Z",
+         *       "livemode": false,
+         *       "account_id": "acct_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "type": "group.updated",
+         *       "data": {
+         *         "group_jid": "120363025246125888@g.us",
+         *         "by": {
+         *           "jid": "5511955550001@s.whatsapp.net",
+         *           "phone": "+5511955550001",
+         *           "lid": "123456789012345678@lid"
+         *         },
+         *         "changes": {
+         *           "announce": true
+         *         }
+         *       }
+         *     }
+         */
+        GroupUpdatedEvent: {
+            /**
+             * Id
+             * @description `evt_…`: stable across retries and replays; also the `webhook-id` header.
+             */
+            id: string;
+            /** Type */
+            type: string;
+            /** Created */
+            created: string;
+            /** Livemode */
+            livemode: boolean;
+            /** Account Id */
+            account_id: string;
+            /** Instance Id */
+            instance_id: string | null;
+            data: components["schemas"]["GroupUpdatedData"];
         };
         /**
          * Health
@@ -5423,7 +5741,7 @@ export interface components {
              * Events
              * @description Event types (`message.sent`) or families (`message.*`); omitted = every event; an empty list is 422.
              */
-            events?: ("message.queued" | "message.sent" | "message.delivered" | "message.read" | "message.played" | "message.failed" | "message.received" | "message.edited" | "message.deleted" | "instance.qr" | "instance.connected" | "instance.disconnected" | "instance.logged_out" | "instance.restricted" | "contact.identity_resolved" | "wallet.low_balance" | "webhook.disabled" | "webhook.test" | "message.*" | "instance.*" | "contact.*" | "wallet.*" | "webhook.*")[] | null;
+            events?: ("message.queued" | "message.sent" | "message.delivered" | "message.read" | "message.played" | "message.failed" | "message.received" | "message.edited" | "message.deleted" | "instance.qr" | "instance.connected" | "instance.disconnected" | "instance.logged_out" | "instance.restricted" | "contact.identity_resolved" | "group.joined" | "group.left" | "group.updated" | "group.participants_changed" | "wallet.low_balance" | "webhook.disabled" | "webhook.test" | "message.*" | "instance.*" | "contact.*" | "group.*" | "wallet.*" | "webhook.*")[] | null;
             /** Description */
             description?: string | null;
         };
@@ -5553,7 +5871,7 @@ export interface components {
              */
             url?: string;
             /** Events */
-            events?: ("message.queued" | "message.sent" | "message.delivered" | "message.read" | "message.played" | "message.failed" | "message.received" | "message.edited" | "message.deleted" | "instance.qr" | "instance.connected" | "instance.disconnected" | "instance.logged_out" | "instance.restricted" | "contact.identity_resolved" | "wallet.low_balance" | "webhook.disabled" | "webhook.test" | "message.*" | "instance.*" | "contact.*" | "wallet.*" | "webhook.*")[] | null;
+            events?: ("message.queued" | "message.sent" | "message.delivered" | "message.read" | "message.played" | "message.failed" | "message.received" | "message.edited" | "message.deleted" | "instance.qr" | "instance.connected" | "instance.disconnected" | "instance.logged_out" | "instance.restricted" | "contact.identity_resolved" | "group.joined" | "group.left" | "group.updated" | "group.participants_changed" | "wallet.low_balance" | "webhook.disabled" | "webhook.test" | "message.*" | "instance.*" | "contact.*" | "group.*" | "wallet.*" | "webhook.*")[] | null;
             /** Description */
             description?: string | null;
             /**
@@ -15866,6 +16184,270 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["MessageChangeEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Final: not retried (except 408 and 429, retried like a 5xx). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Retried with exponential backoff for about 3.5 days. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_group_joined: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "created": "2026-11-24T12:00:00.400Z",
+                 *       "livemode": false,
+                 *       "account_id": "acct_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "type": "group.joined",
+                 *       "data": {
+                 *         "group_jid": "120363025246125888@g.us",
+                 *         "by": {
+                 *           "jid": "5511955550001@s.whatsapp.net",
+                 *           "phone": "+5511955550001",
+                 *           "lid": "123456789012345678@lid"
+                 *         },
+                 *         "group": {
+                 *           "jid": "120363025246125888@g.us",
+                 *           "subject": "Orders team",
+                 *           "description": "Orders and deliveries",
+                 *           "announce": false,
+                 *           "locked": true,
+                 *           "picture": null,
+                 *           "owner": {
+                 *             "jid": "5511955550001@s.whatsapp.net",
+                 *             "phone": "+5511955550001",
+                 *             "lid": "123456789012345678@lid"
+                 *           },
+                 *           "created_at": 1790000000000,
+                 *           "participants": [
+                 *             {
+                 *               "jid": "5511955550001@s.whatsapp.net",
+                 *               "phone": "+5511955550001",
+                 *               "lid": "123456789012345678@lid",
+                 *               "role": "superadmin"
+                 *             },
+                 *             {
+                 *               "jid": "5511988880001@s.whatsapp.net",
+                 *               "phone": "+5511988880001",
+                 *               "lid": null,
+                 *               "role": "member"
+                 *             }
+                 *           ]
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["GroupJoinedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Final: not retried (except 408 and 429, retried like a 5xx). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Retried with exponential backoff for about 3.5 days. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_group_left: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "created": "2026-11-24T12:00:00.400Z",
+                 *       "livemode": false,
+                 *       "account_id": "acct_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "type": "group.left",
+                 *       "data": {
+                 *         "group_jid": "120363025246125888@g.us",
+                 *         "by": {
+                 *           "jid": "5511955550001@s.whatsapp.net",
+                 *           "phone": "+5511955550001",
+                 *           "lid": "123456789012345678@lid"
+                 *         },
+                 *         "reason": "removed"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["GroupLeftEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Final: not retried (except 408 and 429, retried like a 5xx). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Retried with exponential backoff for about 3.5 days. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_group_updated: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "created": "2026-11-24T12:00:00.400Z",
+                 *       "livemode": false,
+                 *       "account_id": "acct_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "type": "group.updated",
+                 *       "data": {
+                 *         "group_jid": "120363025246125888@g.us",
+                 *         "by": {
+                 *           "jid": "5511955550001@s.whatsapp.net",
+                 *           "phone": "+5511955550001",
+                 *           "lid": "123456789012345678@lid"
+                 *         },
+                 *         "changes": {
+                 *           "announce": true
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["GroupUpdatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Final: not retried (except 408 and 429, retried like a 5xx). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Retried with exponential backoff for about 3.5 days. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_group_participants_changed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "created": "2026-11-24T12:00:00.400Z",
+                 *       "livemode": false,
+                 *       "account_id": "acct_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "type": "group.participants_changed",
+                 *       "data": {
+                 *         "group_jid": "120363025246125888@g.us",
+                 *         "by": {
+                 *           "jid": "5511955550001@s.whatsapp.net",
+                 *           "phone": "+5511955550001",
+                 *           "lid": "123456789012345678@lid"
+                 *         },
+                 *         "action": "promote",
+                 *         "participants": [
+                 *           {
+                 *             "jid": "5511988880001@s.whatsapp.net",
+                 *             "phone": "+5511988880001",
+                 *             "lid": null
+                 *           }
+                 *         ]
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["GroupParticipantsChangedEvent"];
             };
         };
         responses: {

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bzapper.domain.errors import BzError, validation_failed
+from bzapper.domain.events import envelope
 from bzapper.domain.ids import new_id
 from bzapper.domain.instances import InstanceStatus
 from bzapper.domain.model import InstanceView, Principal
@@ -120,3 +121,48 @@ def join(services: Services, principal: Principal, instance_id: str, link: str) 
 def leave(services: Services, principal: Principal, instance_id: str, jid: str) -> None:
     view = _connected(services, principal, instance_id)
     _ask(services, view, "leave_group", group_jid=group_jid(jid))
+
+
+# -- what the workers report ----------------------------------------------------------------------------
+
+GROUP_CHANGES = ("joined", "left", "updated", "participants_changed")
+_DETAILS = {
+    "joined": ("group",),
+    "left": ("reason",),
+    "updated": ("changes", "group"),
+    "participants_changed": ("action", "participants"),
+}
+
+
+def group_event(report: dict[str, Any]) -> dict[str, Any] | None:
+    """The group.* event of an engine's `group` report (None for a change we do not publish). Its id is derived
+    from the change itself, so a redelivered report publishes the same event (consumers dedupe on the id)."""
+    change = report.get("change")
+    if change not in GROUP_CHANGES:
+        return None
+    data: dict[str, Any] = {"group_jid": report["group_jid"], "by": report.get("by")}
+    for name in _DETAILS[change]:
+        if name in report:
+            data[name] = report[name]
+    people = ",".join(sorted(str(p.get("jid") or p.get("phone")) for p in report.get("participants") or []))
+    by = report.get("by") or {}
+    identity: tuple[str, ...] = (report["instance_id"], report["group_jid"], str(report["at"]), str(by.get("jid")))
+    identity += (people, str(report.get("action")), str(sorted((report.get("changes") or {}).items())))
+    return envelope(
+        f"group.{change}",
+        at_ms=int(report["at"]),
+        account_id=report["account_id"],
+        instance_id=report["instance_id"],
+        livemode=bool(report["livemode"]),
+        data=data,
+        identity=identity,
+    )
+
+
+def apply_group_event(services: Services, report: dict[str, Any]) -> None:
+    """One group.* event per change the engine reported, through the event log, webhooks and the stream."""
+    if services.instances.view(report["instance_id"]) is None:
+        return  # the number was deleted meanwhile
+    event = group_event(report)
+    if event is not None:
+        services.events.publish([event])

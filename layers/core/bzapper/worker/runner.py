@@ -340,6 +340,11 @@ class SessionWorker:
             self.reporter.submit(view.shard, report, event.get("ack"))
         elif kind == "inbound":
             self._media.submit(self._report_inbound, view, event)
+        elif kind == "group":
+            # A change of a group this number is in: group.* events (bzapper.services.groups.apply_group_event).
+            report = {k: v for k, v in event.items() if k != "ack"}
+            report.update(kind="group", account_id=view.account_id, livemode=view.livemode)
+            self.reporter.submit(view.shard, report, event.get("ack"))
 
     def _store_media(self, view: InstanceView, path: str, event: dict[str, Any]) -> dict[str, Any]:
         media = event.get("content", {}).get("media", {})

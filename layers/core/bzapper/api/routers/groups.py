@@ -14,9 +14,13 @@ from bzapper.api.schemas.groups import (
     GroupCreate,
     GroupCreated,
     GroupJoin,
+    GroupJoinedEvent,
+    GroupLeftEvent,
     GroupList,
     GroupOut,
+    GroupParticipantsChangedEvent,
     GroupUpdate,
+    GroupUpdatedEvent,
     InstanceOnly,
     InviteLink,
     ParticipantResults,
@@ -103,3 +107,43 @@ def revoke_invite_link(body: InstanceOnly, jid: str = JID, principal: Principal 
 @router.post("/groups/{jid}/leave", status_code=204, summary="Leave a group", responses=ERRORS)
 def leave_group(body: InstanceOnly, jid: str = JID, principal: Principal = Depends(authenticate)) -> None:
     service.leave(services(), principal, body.instance_id, jid)
+
+
+# The group.* events (the contract's `webhooks` section): one per change WhatsApp reports, per number in the group.
+webhooks = APIRouter()
+
+_EVENTS = {
+    "group.joined": (GroupJoinedEvent, "The number joined a group (created it, was added, or joined by link)."),
+    "group.left": (GroupLeftEvent, "The number left a group, or an admin removed it (`reason`)."),
+    "group.updated": (GroupUpdatedEvent, "A group's subject, description, picture or settings changed, or its link."),
+    "group.participants_changed": (
+        GroupParticipantsChangedEvent,
+        "Participants were added, removed, promoted or demoted, or joined or left (`by`: who did it).",
+    ),
+}
+
+
+def _receiver(model: type) -> object:
+    def receive(event) -> None:  # type: ignore[no-untyped-def]
+        """Documentation only: what your endpoint receives."""
+
+    receive.__annotations__ = {"event": model, "return": None}
+    return receive
+
+
+for _type, (_model, _summary) in _EVENTS.items():
+    webhooks.add_api_route(
+        _type,
+        _receiver(_model),  # type: ignore[arg-type]
+        methods=["POST"],
+        summary=_summary,
+        description="Signed and retried like every event (docs/webhooks.md); also on GET /stream.",
+        operation_id=f"event_{_type.replace('.', '_')}",
+        status_code=200,
+        response_model=None,
+        responses={
+            200: {"description": "Any 2xx acknowledges the event."},
+            "4XX": {"description": "Final: not retried (except 408 and 429, retried like a 5xx)."},
+            "5XX": {"description": "Retried with exponential backoff for about 3.5 days."},
+        },
+    )

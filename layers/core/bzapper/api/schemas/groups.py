@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from bzapper.api.schemas.common import IN_NUMBERING_PLAN, Recipient, Strict
+from bzapper.api.schemas.events import EventBase
 
 _INSTANCE = "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q"
 _JID = "120363025246125888@g.us"
@@ -149,3 +150,83 @@ class InviteLink(BaseModel):
     invite_link: str
 
     model_config = _example({"invite_link": _LINK})
+
+
+# -- events (the contract's `webhooks` section; GET /stream sends the same envelopes) ------------------------
+
+
+class GroupEventData(BaseModel):
+    group_jid: str
+    by: Person | None = Field(
+        description="Who made the change (a participant, or this number itself); null when unknown."
+    )
+
+
+class GroupJoinedData(GroupEventData):
+    group: GroupOut | None = Field(default=None, description="The group as this number now sees it.")
+
+
+class GroupLeftData(GroupEventData):
+    reason: Literal["left", "removed"] | None = Field(default=None, description="`removed` when an admin removed it.")
+
+
+class GroupUpdatedData(GroupEventData):
+    changes: dict[str, Any] = Field(
+        description="What changed: `subject`, `description`, `picture`, `announce`, `locked` with their new values, "
+        'or `{"invite_link": "revoked"}`.'
+    )
+    group: GroupOut | None = None
+
+
+class GroupParticipantsChangedData(GroupEventData):
+    action: Literal["add", "remove", "promote", "demote", "join", "leave"]
+    participants: list[Person]
+
+
+_EVENT = {
+    "id": "evt_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+    "created": "2026-11-24T12:00:00.400Z",
+    "livemode": False,
+    "account_id": "acct_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+    "instance_id": _INSTANCE,
+}
+_BY = {"jid": "5511955550001@s.whatsapp.net", "phone": "+5511955550001", "lid": "123456789012345678@lid"}
+
+
+class GroupJoinedEvent(EventBase):
+    data: GroupJoinedData
+
+    model_config = _example(_EVENT | {"type": "group.joined", "data": {"group_jid": _JID, "by": _BY, "group": _GROUP}})
+
+
+class GroupLeftEvent(EventBase):
+    data: GroupLeftData
+
+    model_config = _example(
+        _EVENT | {"type": "group.left", "data": {"group_jid": _JID, "by": _BY, "reason": "removed"}}
+    )
+
+
+class GroupUpdatedEvent(EventBase):
+    data: GroupUpdatedData
+
+    model_config = _example(
+        _EVENT | {"type": "group.updated", "data": {"group_jid": _JID, "by": _BY, "changes": {"announce": True}}}
+    )
+
+
+class GroupParticipantsChangedEvent(EventBase):
+    data: GroupParticipantsChangedData
+
+    model_config = _example(
+        _EVENT
+        | {
+            "type": "group.participants_changed",
+            "data": {
+                "group_jid": _JID,
+                "by": _BY,
+                "action": "promote",
+                "participants": [{"jid": "5511988880001@s.whatsapp.net", "phone": "+5511988880001", "lid": None}],
+            },
+        }
+    )
