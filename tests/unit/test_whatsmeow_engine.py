@@ -805,3 +805,43 @@ def test_sending_to_a_group_skips_the_number_lookup_and_carries_mentions(h):
     [(to, message)] = h.client.sent
     assert to == GROUP and h.client.queries == []
     assert list(message.extendedTextMessage.contextInfo.mentionedJID) == [PEER]
+
+
+def _info_event(**fields: Any) -> pb.GroupInfoEvent:
+    event = pb.GroupInfoEvent(JID=jids.to_proto(GROUP), Timestamp=1_700_000_200)
+    event.Sender.CopyFrom(jids.to_proto(fields.pop("sender", OWN_LID)))
+    for name in ("Join", "Leave", "Promote", "Demote"):
+        getattr(event, name).extend(jids.to_proto(j) for j in fields.pop(name, []))
+    if "name" in fields:
+        event.Name.Name = fields.pop("name")
+    if "announce" in fields:
+        event.Announce.IsAnnounce = fields.pop("announce")
+    if "link" in fields:
+        event.NewInviteLink = fields.pop("link")
+    if "reason" in fields:
+        event.JoinReason = fields.pop("reason")
+    assert not fields
+    return event
+
+
+def test_group_events_become_one_engine_event_per_change(h):
+    h.connect()
+    joined = pb.JoinedGroup(GroupInfo=h.client._group())
+    joined.Sender.CopyFrom(jids.to_proto(PEER_LID))
+    h.event(lib.JOINED_GROUP, joined)
+    h.event(lib.GROUP_INFO, _info_event(Promote=[PEER_LID], name="New", announce=True, link="NEWCODE"))
+    h.event(lib.GROUP_INFO, _info_event(sender=PEER_LID, Join=[PEER_LID], reason="invite"))
+    h.event(lib.GROUP_INFO, _info_event(sender=PEER_LID, Leave=[OWN_LID]))
+    found = [(e["change"], e.get("action"), e.get("reason")) for e in h.events if e["kind"] == "group"]
+    assert found == [
+        ("joined", None, None),
+        ("participants_changed", "promote", None),
+        ("updated", None, None),
+        ("participants_changed", "join", None),
+        ("left", None, "removed"),
+    ]
+    groups = [e for e in h.events if e["kind"] == "group"]
+    assert groups[0]["group"]["jid"] == GROUP and groups[0]["by"]["lid"] == PEER_LID
+    assert groups[2]["changes"] == {"subject": "New", "announce": True, "invite_link": "revoked"}
+    assert groups[2]["at"] == 1_700_000_200_000 and groups[2]["by"]["lid"] == OWN_LID
+    assert groups[3]["participants"] == [{"jid": PEER_LID, "phone": None, "lid": PEER_LID}]

@@ -340,6 +340,11 @@ class WhatsmeowEngine:
                 self._learn(session, *pair)
             for receipt in mapping.receipts(instance_id, event, now, self._lookup(session)):
                 self._emit(session, receipt)
+        elif code == lib.JOINED_GROUP:
+            self._emit(session, groups.joined_event(instance_id, event, now))
+        elif code == lib.GROUP_INFO:
+            for change in groups.info_events(instance_id, event, session.own, now):
+                self._emit(session, change)
 
     def _on_connect_failure(self, session: _Session, event: Any) -> None:
         reasons = lib.neonize_pb2.ConnectFailureReason

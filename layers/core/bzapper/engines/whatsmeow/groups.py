@@ -84,3 +84,86 @@ def invite_code(link: str) -> str:
     """The code of an invite link (full URL or bare code)."""
     value = link.strip()
     return value.removeprefix(INVITE_PREFIX) if value.startswith(INVITE_PREFIX) else value
+
+
+# -- neonize's group events as the engine's `group` events (bzapper.domain.engine) ---------------------------
+
+
+def _text(jid: Any) -> str:
+    return jid if isinstance(jid, str) else jids.to_str(jid)
+
+
+def _by(jid: Any, alt: Any = None) -> dict[str, Any] | None:
+    """{jid, phone, lid} of a JID (a proto or its string) and its alternate, or None for an empty one."""
+    main = _text(jid)
+    if not main:
+        return None
+    other = _text(alt) if alt is not None else ""
+    found: dict[str, Any] = {"jid": main, "phone": None, "lid": None}
+    for value in (main, other):
+        if jids.is_lid(value):
+            found["lid"] = value
+        elif phone := jids.phone_of(value):
+            found["phone"] = phone
+    return found
+
+
+def _at(timestamp: int, now_ms: int) -> int:
+    return int(timestamp) * 1000 if timestamp else now_ms
+
+
+def joined_event(instance_id: str, event: Any, now_ms: int) -> dict[str, Any]:
+    """JoinedGroup: this number is in a group now (it created it, was added, or joined by link)."""
+    info = group_info(event.GroupInfo)
+    return {
+        "kind": "group",
+        "instance_id": instance_id,
+        "change": "joined",
+        "group_jid": info["jid"],
+        "by": _by(event.Sender, event.SenderPN),
+        "group": info,
+        "at": now_ms,
+    }
+
+
+def info_events(instance_id: str, event: Any, own: frozenset[str], now_ms: int) -> list[dict[str, Any]]:
+    """GroupInfoEvent: one `group` event per kind of change it carries (whatsmeow batches them in one)."""
+    group_jid, by = jids.to_str(event.JID), _by(event.Sender)
+    base = {
+        "kind": "group",
+        "instance_id": instance_id,
+        "group_jid": group_jid,
+        "by": by,
+        "at": _at(event.Timestamp, now_ms),
+    }
+    sender = by["jid"] if by else ""
+    found: list[dict[str, Any]] = []
+    left = [jids.to_str(j) for j in event.Leave]
+    if own & set(left):
+        found.append(base | {"change": "left", "reason": "left" if sender in own or not sender else "removed"})
+    for field, action in (("Join", "add"), ("Leave", "remove"), ("Promote", "promote"), ("Demote", "demote")):
+        people = [jids.to_str(j) for j in getattr(event, field)]
+        others = [p for p in people if p not in own or field in ("Promote", "Demote")]
+        if not others:
+            continue
+        if field == "Join" and (event.JoinReason == "invite" or others == [sender]):
+            action = "join"  # by link: the participant added itself
+        elif field == "Leave" and others == [sender]:
+            action = "leave"
+        found.append(
+            base | {"change": "participants_changed", "action": action, "participants": [_by(p) for p in others]}
+        )
+    changes: dict[str, Any] = {}
+    if event.HasField("Name"):
+        changes["subject"] = event.Name.Name
+    if event.HasField("Topic"):
+        changes["description"] = "" if event.Topic.TopicDeleted else event.Topic.Topic
+    if event.HasField("Announce"):
+        changes["announce"] = bool(event.Announce.IsAnnounce)
+    if event.HasField("Locked"):
+        changes["locked"] = bool(event.Locked.isLocked)
+    if event.NewInviteLink:
+        changes["invite_link"] = "revoked"
+    if changes:
+        found.append(base | {"change": "updated", "changes": changes})
+    return found

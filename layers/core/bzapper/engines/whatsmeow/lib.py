@@ -46,6 +46,8 @@ CLIENT_OUTDATED = 10
 DISCONNECTED = 12
 MESSAGE = 17
 RECEIPT = 18
+JOINED_GROUP = 21
+GROUP_INFO = 22
 # What the Go side queues for us; everything else (history sync blobs, presences, calls...) never crosses.
 SUBSCRIBED = (
     PAIR_STATUS,
@@ -58,6 +60,8 @@ SUBSCRIBED = (
     DISCONNECTED,
     MESSAGE,
     RECEIPT,
+    JOINED_GROUP,
+    GROUP_INFO,
 )
 
 __all__ = [
@@ -66,8 +70,10 @@ __all__ = [
     "CONNECT_FAILURE",
     "DEVICE",
     "DISCONNECTED",
+    "GROUP_INFO",
     "INT_TO_EVENT",
     "JID",
+    "JOINED_GROUP",
     "LOGGED_OUT",
     "MESSAGE",
     "PAIR_STATUS",
