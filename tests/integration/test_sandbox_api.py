@@ -399,3 +399,18 @@ def test_what_a_contact_received_in_a_group(sandbox, network, account) -> None:
     network.send(account.account_id, account.instance_id, JID, "3EB0H", {"type": "text", "body": "Hi"})
     status, _, body = call(sandbox, "GET", "/sandbox/contacts/%2B5511988888888/messages", headers=account.auth)
     assert body["data"][-1]["group_jid"] is None
+
+
+def test_a_simulated_contact_joins_a_group_by_its_link(sandbox, network, account) -> None:
+    network.connect(account.account_id, account.instance_id, OWN)
+    jid = network.create_group(account.account_id, account.instance_id, "Orders", [])["group"]["jid"]
+    link = network.invite_link(account.account_id, account.instance_id, jid)
+    path = "/sandbox/contacts/%2B5511988888888/join"
+    status, _, body = call(sandbox, "POST", path, body={"invite_link": link}, headers=account.auth)
+    assert (status, body) == (200, {"group_jid": jid})
+    phones = [p["phone"] for p in network.group_info(account.account_id, account.instance_id, jid)["participants"]]
+    assert phones[1:] == [PHONE]  # after the creator
+    revoked = network.invite_link(account.account_id, account.instance_id, jid, reset=True)
+    assert revoked != link
+    status, _, error = call(sandbox, "POST", path, body={"invite_link": link}, headers=account.auth)
+    assert (status, error["param"]) == (422, "invite_link")

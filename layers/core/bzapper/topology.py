@@ -268,6 +268,7 @@ ROUTES: tuple[Route, ...] = (
     # The other side of the sandbox network (test keys only): a phone scanning a QR, a contact writing.
     Route("POST", "/sandbox/instances/{instance_id}/scan", "sandbox", scope="sandbox"),
     Route("POST", "/sandbox/instances/{instance_id}/inbound", "sandbox", scope="sandbox"),
+    Route("POST", "/sandbox/contacts/{phone}/join", "sandbox", scope="sandbox"),  # a contact joins a group by link
 )
 
 TABLES: tuple[Table, ...] = (

@@ -452,6 +452,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/sandbox/contacts/{phone}/join": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A simulated contact joins a group by its invite link (test keys only) */
+        post: operations["contact_join"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/sandbox/instances/{instance_id}/scan": {
         parameters: {
             query?: never;
@@ -4376,6 +4393,29 @@ export interface components {
             lid: string | null;
             /** Push Name */
             push_name: string | null;
+        };
+        /**
+         * SandboxJoinRequest
+         * @example {
+         *       "invite_link": "https://chat.whatsapp.com/AbCdEfGhIjKlMnOpQrStUv"
+         *     }
+         */
+        SandboxJoinRequest: {
+            /**
+             * Invite Link
+             * @description The group's invite link (`GET /groups/{jid}/invite-link`).
+             */
+            invite_link: string;
+        };
+        /**
+         * SandboxJoined
+         * @example {
+         *       "group_jid": "120363025246125888@g.us"
+         *     }
+         */
+        SandboxJoined: {
+            /** Group Jid */
+            group_jid: string;
         };
         /** SandboxReceived */
         SandboxReceived: {
@@ -9359,6 +9399,128 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["SandboxReceivedList"];
+                };
+            };
+            /** @description Malformed request (`bad_request`: a header that must come once came twice, or holds two values), or a missing or invalid signature (`invalid_signature`, on signed callbacks). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this key (`forbidden`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    contact_join: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                /** @description E.164 (URL-encode the `+`) or a JID. The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise. */
+                phone: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "invite_link": "https://chat.whatsapp.com/AbCdEfGhIjKlMnOpQrStUv"
+                 *     }
+                 */
+                "application/json": components["schemas"]["SandboxJoinRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "group_jid": "120363025246125888@g.us"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SandboxJoined"];
                 };
             };
             /** @description Malformed request (`bad_request`: a header that must come once came twice, or holds two values), or a missing or invalid signature (`invalid_signature`, on signed callbacks). */

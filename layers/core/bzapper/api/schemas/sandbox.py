@@ -35,6 +35,22 @@ class SandboxReceived(BaseModel):
     )
 
 
+class SandboxJoinRequest(Strict):
+    invite_link: str = Field(
+        min_length=1, max_length=128, description="The group's invite link (`GET /groups/{jid}/invite-link`)."
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={"example": {"invite_link": "https://chat.whatsapp.com/AbCdEfGhIjKlMnOpQrStUv"}}
+    )
+
+
+class SandboxJoined(BaseModel):
+    group_jid: str
+
+    model_config = ConfigDict(json_schema_extra={"example": {"group_jid": "120363025246125888@g.us"}})
+
+
 class SandboxReceivedList(BaseModel):
     data: list[SandboxReceived]
 
