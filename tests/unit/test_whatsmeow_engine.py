@@ -161,6 +161,7 @@ class FakeClient:
             if text == PRIVATE:
                 participant.Error = 403
                 participant.AddRequest.Code = "ADDREQ1"
+                participant.AddRequest.Expiration = 86_400
             answered.append(participant)
         return answered
 
@@ -763,6 +764,11 @@ def test_create_group_and_participant_results(h):
 
     results = h.engine.update_group_participants(INSTANCE, GROUP, "add", [PEER, PRIVATE])
     assert [(r["status"], r.get("invite_code")) for r in results] == [("added", None), ("invite_required", "ADDREQ1")]
+    # Whom WhatsApp would not let us add gets the invite its add request names, as a phone sends it.
+    [(to, invite)] = h.client.sent
+    assert to == PRIVATE
+    assert (invite.groupInviteMessage.groupJID, invite.groupInviteMessage.inviteCode) == (GROUP, "ADDREQ1")
+    assert invite.groupInviteMessage.groupName == "Team" and invite.groupInviteMessage.inviteExpiration == 86_400
     results = h.engine.update_group_participants(INSTANCE, GROUP, "promote", [PEER])
     assert results[0]["status"] == "ok" and h.client.group_calls[-1][-1] == "promote"
     with pytest.raises(PermanentFailure) as bad:

@@ -621,7 +621,21 @@ class WhatsmeowEngine:
         group = groups.group_info(info)
         # whatsmeow answers the created group with its participants: those missing were not added.
         answered = list(info.Participants)
-        return {"group": group, "participants": groups.participant_results(participants, wanted, answered, "add")}
+        results = groups.participant_results(participants, wanted, answered, "add")
+        self._send_invites(run, group["jid"], group["subject"], results)
+        return {"group": group, "participants": results}
+
+    def _send_invites(self, run: Run, group_jid: str, subject: str, results: list[dict[str, Any]]) -> None:
+        """Whom WhatsApp would not let us add gets the invite its add request names (what a phone sends)."""
+        for result in results:
+            expiration, code = result.pop("invite_expiration", 0), result.get("invite_code")
+            if result["status"] != "invite_required" or not code:
+                continue
+            invite = lib.e2e.GroupInviteMessage(
+                groupJID=group_jid, inviteCode=code, inviteExpiration=expiration, groupName=subject
+            )
+            to = (result.get("phone") and jids.phone_jid(result["phone"])) or result.get("jid") or ""
+            self._go(run, run.client.send_message, jids.to_proto(to), lib.e2e.Message(groupInviteMessage=invite))
 
     def group_info(self, instance_id: str, group_jid: str) -> dict[str, Any]:
         _, run = self._usable(instance_id)
@@ -664,7 +678,11 @@ class WhatsmeowEngine:
             [jids.to_proto(j) for j in wanted],
             change,
         )
-        return groups.participant_results(participants, wanted, answered, action)
+        results = groups.participant_results(participants, wanted, answered, action)
+        if any(result["status"] == "invite_required" for result in results):
+            info = self._go(run, run.client.get_group_info, self._group_jid(group_jid))
+            self._send_invites(run, group_jid, info.GroupName.Name, results)
+        return results
 
     def group_invite_link(self, instance_id: str, group_jid: str, reset: bool = False) -> str:
         _, run = self._usable(instance_id)

@@ -76,6 +76,7 @@ def participant_results(inputs: list[str], wanted: list[str], answered: Any, act
         result = {"input": value, **person(participant), "status": status}
         if status == "invite_required" and participant.AddRequest.Code:
             result["invite_code"] = participant.AddRequest.Code
+            result["invite_expiration"] = int(participant.AddRequest.Expiration)
         results.append(result)
     return results
 
