@@ -28,7 +28,7 @@ itself, so its events carry no `ack`).
         a LID <-> phone mapping learned from any source.
     {"kind": "group", "instance_id", "change", "group_jid", "by", "at", "group"?, "changes"?, "action"?,
      "participants"?, "reason"?, "ack"?}
-        a change of a group this number is in (the sandbox emits them; not yet reported by the worker):
+        a change of a group this number is in (reported by the worker as group.* events):
         change is joined | left | updated | participants_changed; `by` = {"jid", "phone"?, "lid"?} or None.
 """
 
