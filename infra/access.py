@@ -194,6 +194,14 @@ ACCESS: dict[str, Access] = {
         buckets=(("media", ("GetObject",)),),
         otp_key="unseal",
     ),
+    "groups": Access(
+        why=(
+            "The Groups API: the caller's instance read (it must be connected), then a question to the shard "
+            "holder on its control queue, the answer read back from requests."
+        ),
+        tables=(*_AUTH, TableAccess("instances", (GET,)), TableAccess("requests", (GET,))),
+        send=CONTROLS,
+    ),
     "sandbox": Access(
         why=(
             "Test-mode windows into the sandbox network (over HTTP): authentication, and reading an "

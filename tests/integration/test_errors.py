@@ -49,7 +49,7 @@ def test_invalid_body_is_422_with_param(messages_handler, account, body, param):
     assert error["param"] == param
 
 
-@pytest.mark.parametrize("to", ["hello", "+1 555", "+55 20 8888-8888", "12345@g.us", ""])
+@pytest.mark.parametrize("to", ["hello", "+1 555", "+55 20 8888-8888", "abc@g.us", "12345@newsletter", ""])
 def test_bad_recipient_is_422_on_to(messages_handler, account, to):
     body = {"instance_id": account.instance_id, "to": to, "body": "x"}
     status, _, error = call(messages_handler, "POST", "/messages/text", body=body, headers=account.auth)

@@ -165,10 +165,11 @@ def test_statuses_broadcast_lists_and_channels_are_not_recorded_but_logged(
     assert log.levelno == expected and log.chat_server == chat.rpartition("@")[2]
 
 
-def test_a_group_is_read_in_the_inbox_but_never_a_send_recipient(svc, account, inbox_api, messages_handler):
+def test_a_group_is_read_in_the_inbox_and_is_a_send_recipient(svc, account, inbox_api, messages_handler):
+    # Issue #18: a group JID is a recipient now (tests/integration/test_group_messages.py follows it through).
     body = {"instance_id": account.instance_id, "to": GROUP, "body": "Hello group"}
-    status, _, error = call(messages_handler, "POST", "/messages/text", body=body, headers=account.auth)
-    assert (status, error["code"], error["param"]) == (422, "validation_failed", "to")
+    status, _, accepted = call(messages_handler, "POST", "/messages/text", body=body, headers=account.auth)
+    assert (status, accepted["status"]) == (202, "queued")
 
     status, _, error = thread(inbox_api, account)  # well-formed, never heard from
     assert (status, error["code"]) == (404, "not_found")

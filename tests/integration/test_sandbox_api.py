@@ -379,3 +379,38 @@ def test_what_a_contact_received(sandbox, network, account) -> None:
     status, _, body = call(sandbox, "GET", "/sandbox/contacts/%2B5511988888888/messages", headers=account.auth)
     assert status == 200
     assert [(m["wa_message_id"], m["message"]) for m in body["data"]] == [("3EB0A", {"type": "text", "body": "Hi"})]
+
+
+def test_what_a_contact_received_in_a_group(sandbox, network, account) -> None:
+    network.connect(account.account_id, account.instance_id, OWN)
+    created = network.create_group(account.account_id, account.instance_id, "Orders", [PHONE, "+5511900010001"])
+    jid = created["group"]["jid"]
+    network.send(account.account_id, account.instance_id, jid, "3EB0G", {"type": "text", "body": "Hi all"})
+    status, _, body = call(sandbox, "GET", "/sandbox/contacts/%2B5511988888888/messages", headers=account.auth)
+    assert status == 200
+    assert [(m["wa_message_id"], m["group_jid"], m["message"]) for m in body["data"]] == [
+        ("3EB0G", jid, {"type": "text", "body": "Hi all"})
+    ]
+    # The invite-only contact got an invite to the group instead.
+    status, _, body = call(sandbox, "GET", "/sandbox/contacts/%2B5511900010001/messages", headers=account.auth)
+    [invite] = body["data"]
+    assert (invite["group_jid"], invite["message"]["type"]) == (jid, "group_invite")
+    # A one-to-one message names no group.
+    network.send(account.account_id, account.instance_id, JID, "3EB0H", {"type": "text", "body": "Hi"})
+    status, _, body = call(sandbox, "GET", "/sandbox/contacts/%2B5511988888888/messages", headers=account.auth)
+    assert body["data"][-1]["group_jid"] is None
+
+
+def test_a_simulated_contact_joins_a_group_by_its_link(sandbox, network, account) -> None:
+    network.connect(account.account_id, account.instance_id, OWN)
+    jid = network.create_group(account.account_id, account.instance_id, "Orders", [])["group"]["jid"]
+    link = network.invite_link(account.account_id, account.instance_id, jid)
+    path = "/sandbox/contacts/%2B5511988888888/join"
+    status, _, body = call(sandbox, "POST", path, body={"invite_link": link}, headers=account.auth)
+    assert (status, body) == (200, {"group_jid": jid})
+    phones = [p["phone"] for p in network.group_info(account.account_id, account.instance_id, jid)["participants"]]
+    assert phones[1:] == [PHONE]  # after the creator
+    revoked = network.invite_link(account.account_id, account.instance_id, jid, reset=True)
+    assert revoked != link
+    status, _, error = call(sandbox, "POST", path, body={"invite_link": link}, headers=account.auth)
+    assert (status, error["param"]) == (422, "invite_link")

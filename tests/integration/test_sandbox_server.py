@@ -433,3 +433,29 @@ def test_a_client_hanging_up_mid_request_prints_nothing(base_url: str, client: S
     time.sleep(0.3)
     assert client.health()  # still serving
     assert "Traceback" not in capfd.readouterr().err
+
+
+def test_groups_over_http(client: SandboxNetworkClient) -> None:
+    """Every group call of the client reaches the network and comes back in the same shape; refusals are 422s."""
+    online(client, "acc_1", "ins_2", "+5511955550002")
+    created = client.create_group("acc_1", "ins_1", "Orders", [PHONE, "+5511900010001"])
+    jid = created["group"]["jid"]
+    assert [r["status"] for r in created["participants"]] == ["added", "invite_required"]
+    assert client.group_info("acc_1", "ins_1", jid)["subject"] == "Orders"
+    assert [g["jid"] for g in client.joined_groups("acc_1", "ins_1")] == [jid]
+    assert client.update_group("acc_1", "ins_1", jid, {"description": "d"})["description"] == "d"
+    link = client.invite_link("acc_1", "ins_1", jid, reset=True)
+    assert client.join_with_link("acc_1", "ins_2", link)["jid"] == jid
+    client.contact_join("acc_1", "+5511988880003", link)
+    results = client.update_participants("acc_1", "ins_1", jid, "promote", ["+5511955550002"])
+    assert results[0]["status"] == "ok"
+    client.leave_group("acc_1", "ins_2", jid)
+    with pytest.raises(SandboxNetworkError) as refused:
+        client.group_info("acc_1", "ins_2", jid)
+    assert (refused.value.status_code, refused.value.code) == (422, "not_a_participant")
+    with pytest.raises(SandboxNetworkError) as bad:
+        client.update_participants("acc_1", "ins_1", jid, "kick", [PHONE])
+    assert bad.value.status_code == 400
+    client.send("acc_1", "ins_1", jid, "3EB0GG", TEXT)
+    (item,) = [m for m in client.received("acc_1", PHONE) if m.get("group_jid") == jid and "message" in m]
+    assert item["message"] == TEXT

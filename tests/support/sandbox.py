@@ -47,7 +47,7 @@ def online(net: SandboxNetwork, account_id: str, instance_id: str, phone: str | 
 
 def kinds(events: list[dict[str, Any]]) -> list[tuple[str, str]]:
     """(kind, what) of each event: the state, the receipt status, the inbound type, or the identity's phone."""
-    what = {"state": "state", "receipt": "status", "inbound": "type", "identity": "phone"}
+    what = {"state": "state", "receipt": "status", "inbound": "type", "identity": "phone", "group": "change"}
     return [(event["kind"], event[what[event["kind"]]]) for event in events]
 
 

@@ -48,6 +48,7 @@ def test_the_ranges_table() -> None:
         "+5511900005xxx": "disconnects",
         "+5511900006xxx": "unmapped_lid",
         "+5511900008xxx": "echo",
+        "+5511900010xxx": "invite_required",
     }
     assert kind_of("+5511900001000") == "offline"
     assert kind_of("+5511900001999") == "offline"

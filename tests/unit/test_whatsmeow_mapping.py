@@ -307,6 +307,18 @@ def test_receipts_from_our_own_devices_are_dropped():
     assert mapping.receipts(INSTANCE, receipt(pb.Receipt.READ, from_me=True), NOW) == []
 
 
+def test_a_group_receipt_names_its_participant():
+    group = "120363025246125888@g.us"
+    source = pb.MessageSource(Chat=jid(group), Sender=jid(PEER_LID), IsGroup=True)
+    source.SenderAlt.CopyFrom(jid(PEER))
+    event = pb.Receipt(MessageSource=source, MessageIDs=["3EB0A"], Timestamp=1_700_000_100, Type=pb.Receipt.READ)
+    [found] = mapping.receipts(INSTANCE, event, NOW)
+    assert (found["chat_jid"], found["status"]) == (group, "read")
+    assert found["participant"] == {"jid": PEER_LID, "lid": PEER_LID, "phone": "+" + PEER.partition("@")[0]}
+    # A one-to-one receipt names no participant.
+    assert "participant" not in mapping.receipts(INSTANCE, receipt(pb.Receipt.READ), NOW)[0]
+
+
 def test_receipt_on_a_lid_chat_names_the_phone_chat():
     [event_] = mapping.receipts(INSTANCE, receipt(pb.Receipt.READ, chat=PEER_LID, sender_alt=PEER), NOW)
     assert event_["chat_jid"] == PEER

@@ -14,6 +14,7 @@ export const EVENT_TYPES = [
   "message.deleted",
   "instance.*",
   "contact.identity_resolved",
+  "group.*",
   "wallet.low_balance",
   "webhook.disabled",
   "webhook.test",

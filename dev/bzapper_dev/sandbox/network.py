@@ -27,6 +27,7 @@ from typing import Any
 from bzapper.domain.content import INBOUND_TYPES, MEDIA_TYPES
 from bzapper.domain.engine import NotConnected
 from bzapper.engines.sandbox import derived
+from bzapper_dev.sandbox.groups import GroupsMixin, _Group
 from bzapper_dev.sandbox.numbers import (
     DISCONNECTS,
     ECHO,
@@ -119,7 +120,7 @@ class _Timer:
     phone: str | None = field(compare=False, default=None)
 
 
-class SandboxNetwork:
+class SandboxNetwork(GroupsMixin):
     """Thread-safe in-memory WhatsApp network, namespaced by account (each test account has its own world).
 
     Delays are seconds of the model clock, multiplied by time_scale: delivered_after, read_after,
@@ -182,6 +183,9 @@ class SandboxNetwork:
         self._media: dict[str, tuple[str, bytes]] = {}
         # (account, instance) -> the calls made to that instance, oldest first (see call()).
         self._calls: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        # (account, group jid) -> the group; (account, sender instance, group jid, wa id) -> first ack.
+        self._groups: dict[tuple[str, str], _Group] = {}
+        self._group_acks: dict[tuple[str, str, str, str], int] = {}
 
     # -- time -------------------------------------------------------------------------------------
 
@@ -552,6 +556,8 @@ class SandboxNetwork:
             inst = self._online(key, sending=True)
             device = inst.device
             assert device is not None
+            if is_group(to_jid):
+                return self._send_to_group(key, device, to_jid, wa_message_id, message, now)
             phone = self._resolve(contact)
             if phone is None:
                 raise Rejected("not_on_whatsapp")

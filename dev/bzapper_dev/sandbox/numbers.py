@@ -31,6 +31,7 @@ UNMAPPED_LID = "unmapped_lid"
 ECHO = "echo"
 REACH_OUT_LOCK = "reach_out_lock"
 PASSKEY = "passkey"
+INVITE_REQUIRED = "invite_required"
 ORDINARY = "ordinary"
 
 RESERVED_RANGES: dict[str, str] = {
@@ -42,6 +43,8 @@ RESERVED_RANGES: dict[str, str] = {
     "+5511900005": DISCONNECTS,
     "+5511900006": UNMAPPED_LID,
     "+5511900008": ECHO,
+    # Their privacy settings let nobody add them to a group: an admin's add sends them an invite instead.
+    "+5511900010": INVITE_REQUIRED,
 }
 SUB_RANGES: dict[str, str] = {
     "+55119000045": REACH_OUT_LOCK,
@@ -55,7 +58,8 @@ RESERVED_RANGES: 4500-4799 the reach-out time lock (a 463 that fails the message
 linking WhatsApp gates behind a passkey (as the scanning phone). 4000-4499 keep the plain restriction."""
 RESERVED_PREFIX = "+55119000"
 """Every reserved range starts with this. +55119000 7xxx holds the simulated Cloud API's throughput and
-pair-rate ranges (graph/model.py; ordinary contacts on the sandbox network); 9xxx is kept free."""
+pair-rate ranges (graph/model.py; ordinary contacts on the sandbox network); 9xxx is kept free;
++55 11 90001-0xxx are the contacts who can only be invited to groups."""
 
 NOT_ON_WHATSAPP_PREFIX = "+5511900000"
 

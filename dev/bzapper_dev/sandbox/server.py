@@ -96,6 +96,11 @@ def _list_of(body: dict[str, Any], key: str, kind: type) -> list[Any]:
     return value
 
 
+_GROUP_OPS = frozenset(
+    {"create", "info", "joined", "update", "participants", "invite-link", "join", "leave", "contact-join"}
+)
+
+
 class _NotFound(Exception):
     """A well-formed request for something that is not there (expired media)."""
 
@@ -272,6 +277,8 @@ class _Handler(BaseHTTPRequestHandler):
                 allowed, endpoint = "GET", lambda _body: self.server.network.settings_of(account_id, instance_id)
             case ["v1", "accounts", account_id, "instances", instance_id, "calls"] if account_id and instance_id:
                 allowed, endpoint = "GET", lambda _body: {"data": self.server.network.calls(account_id, instance_id)}
+            case ["v1", "groups", op] if op in _GROUP_OPS:
+                allowed, endpoint = "POST", lambda body: self._group_op(op, body)
             case ["v1", "media", media_id] if media_id:
                 allowed, endpoint = "GET", lambda _body: self._media(media_id)
             case ["v1", "accounts", account_id, "instances", instance_id] if account_id and instance_id:
@@ -411,6 +418,40 @@ class _Handler(BaseHTTPRequestHandler):
             return {"ok": True}
         reason = _optional_str(body, "reason") or "hangup"
         return self.server.network.end_call(account_id, instance_id, call_id, reason)
+
+    def _group_op(self, op: str, body: dict[str, Any]) -> dict[str, Any]:
+        """The groups calls of a worker (and a simulated contact's join): one POST per operation."""
+        network = self.server.network
+        account_id = _str(body, "account_id")
+        if op == "contact-join":
+            return network.contact_join(account_id, _jid(body, "phone"), _str(body, "invite_link"))
+        instance_id = _str(body, "instance_id")
+        match op:
+            case "create":
+                participants = _list_of(body, "participants", str)
+                return network.create_group(account_id, instance_id, _str(body, "subject"), participants)
+            case "joined":
+                return {"data": network.joined_groups(account_id, instance_id)}
+            case "join":
+                return network.join_with_link(account_id, instance_id, _str(body, "invite_link"))
+        jid = _str(body, "group_jid")
+        match op:
+            case "info":
+                return network.group_info(account_id, instance_id, jid)
+            case "update":
+                changes = body.get("changes")
+                if not isinstance(changes, dict):
+                    raise BadRequest("changes must be a JSON object")
+                return network.update_group(account_id, instance_id, jid, changes)
+            case "participants":
+                participants = _list_of(body, "participants", str)
+                results = network.update_participants(account_id, instance_id, jid, _str(body, "action"), participants)
+                return {"data": results}
+            case "invite-link":
+                link = network.invite_link(account_id, instance_id, jid, reset=_bool(body, "reset"))
+                return {"invite_link": link}
+        network.leave_group(account_id, instance_id, jid)
+        return {"ok": True}
 
     def _media(self, media_id: str) -> Raw:
         found = self.server.network.media(media_id)

@@ -245,6 +245,16 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/instances/{instance_id}/logout", "instances", scope="instances:write"),
     Route("POST", "/instances/{instance_id}/restart", "instances", scope="instances:write"),
     Route("POST", "/contacts/checkIsOnWhatsApp", "instances", scope="instances:read"),
+    # Groups (docs/groups.md): questions to the number's worker, like the contacts check.
+    Route("GET", "/groups", "groups", scope="groups:read"),
+    Route("POST", "/groups", "groups", scope="groups:write"),
+    Route("POST", "/groups/join", "groups", scope="groups:write"),
+    Route("GET", "/groups/{jid}", "groups", scope="groups:read"),
+    Route("PATCH", "/groups/{jid}", "groups", scope="groups:write"),
+    Route("POST", "/groups/{jid}/participants", "groups", scope="groups:write"),
+    Route("GET", "/groups/{jid}/invite-link", "groups", scope="groups:read"),
+    Route("POST", "/groups/{jid}/invite-link/revoke", "groups", scope="groups:write"),
+    Route("POST", "/groups/{jid}/leave", "groups", scope="groups:write"),
     Route("GET", "/stream", "stream", streaming=True, scope="events:read"),
     Route("POST", "/webhooks", "webhooks", scope="webhooks:write"),
     Route("GET", "/webhooks", "webhooks", scope="webhooks:read"),
@@ -275,6 +285,7 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/cloud/webhook", "cloud", auth=False),
     Route("POST", "/cloud/webhook", "cloud", auth=False),
     Route("POST", "/sandbox/instances/{instance_id}/call", "sandbox", scope="sandbox"),
+    Route("POST", "/sandbox/contacts/{phone}/join", "sandbox", scope="sandbox"),  # a contact joins a group by link
 )
 
 TABLES: tuple[Table, ...] = (

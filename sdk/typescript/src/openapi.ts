@@ -452,6 +452,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/sandbox/contacts/{phone}/join": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A simulated contact joins a group by its invite link (test keys only) */
+        post: operations["contact_join"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/sandbox/instances/{instance_id}/scan": {
         parameters: {
             query?: never;
@@ -773,6 +790,127 @@ export interface paths {
         put?: never;
         /** Which numbers (or @lid JIDs) are on WhatsApp, with both phone and LID */
         post: operations["check_is_on_whatsapp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/groups": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The groups a number is in */
+        get: operations["list_groups"];
+        put?: never;
+        /** Create a group (the number is its creator and superadmin) */
+        post: operations["create_group"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/groups/join": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Join a group by its invite link */
+        post: operations["join_group"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/groups/{jid}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A group: settings and participants */
+        get: operations["get_group"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change a group's subject, description, picture, announce or locked (admins) */
+        patch: operations["update_group"];
+        trace?: never;
+    };
+    "/groups/{jid}/participants": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Add, remove, promote or demote participants (admins): a result per participant */
+        post: operations["change_participants"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/groups/{jid}/invite-link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The group's invite link (admins) */
+        get: operations["get_invite_link"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/groups/{jid}/invite-link/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Revoke the invite link: the new one is answered (admins) */
+        post: operations["revoke_invite_link"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/groups/{jid}/leave": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Leave a group */
+        post: operations["leave_group"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1181,6 +1319,86 @@ export interface webhooks {
          * @description Signed like every event (docs/webhooks.md). `data.message_id` is the original message; `data.change_id` the edit's or deletion's own message.
          */
         post: operations["event_message_deleted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "group.joined": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The number joined a group (created it, was added, or joined by link).
+         * @description Signed and retried like every event (docs/webhooks.md); also on GET /stream.
+         */
+        post: operations["event_group_joined"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "group.left": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The number left a group, or an admin removed it (`reason`).
+         * @description Signed and retried like every event (docs/webhooks.md); also on GET /stream.
+         */
+        post: operations["event_group_left"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "group.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A group's subject, description, picture or settings changed, or its link.
+         * @description Signed and retried like every event (docs/webhooks.md); also on GET /stream.
+         */
+        post: operations["event_group_updated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "group.participants_changed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Participants were added, removed, promoted or demoted, or joined or left (`by`: who did it).
+         * @description Signed and retried like every event (docs/webhooks.md); also on GET /stream.
+         */
+        post: operations["event_group_participants_changed"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2222,6 +2440,464 @@ export interface components {
             email: string;
         };
         /**
+         * GroupCreate
+         * @example {
+         *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "subject": "Orders team",
+         *       "participants": [
+         *         "+5511988880001"
+         *       ]
+         *     }
+         */
+        GroupCreate: {
+            /**
+             * Instance Id
+             * @description The connected number that acts (it must be in the group).
+             */
+            instance_id: string;
+            /** Subject */
+            subject: string;
+            /**
+             * Participants
+             * @description Phones or JIDs to add. The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
+             */
+            participants?: string[];
+        };
+        /**
+         * GroupCreated
+         * @example {
+         *       "group": {
+         *         "jid": "120363025246125888@g.us",
+         *         "subject": "Orders team",
+         *         "description": "Orders and deliveries",
+         *         "announce": false,
+         *         "locked": true,
+         *         "picture": null,
+         *         "owner": {
+         *           "jid": "5511955550001@s.whatsapp.net",
+         *           "phone": "+5511955550001",
+         *           "lid": "123456789012345678@lid"
+         *         },
+         *         "created_at": 1790000000000,
+         *         "participants": [
+         *           {
+         *             "jid": "5511955550001@s.whatsapp.net",
+         *             "phone": "+5511955550001",
+         *             "lid": "123456789012345678@lid",
+         *             "role": "superadmin"
+         *           },
+         *           {
+         *             "jid": "5511988880001@s.whatsapp.net",
+         *             "phone": "+5511988880001",
+         *             "lid": null,
+         *             "role": "member"
+         *           }
+         *         ]
+         *       },
+         *       "participants": [
+         *         {
+         *           "input": "+5511988880001",
+         *           "jid": "5511988880001@s.whatsapp.net",
+         *           "phone": "+5511988880001",
+         *           "lid": null,
+         *           "status": "added",
+         *           "invite_code": null
+         *         }
+         *       ]
+         *     }
+         */
+        GroupCreated: {
+            group: components["schemas"]["GroupOut"];
+            /** Participants */
+            participants: components["schemas"]["ParticipantResult"][];
+        };
+        /**
+         * GroupJoin
+         * @example {
+         *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "invite_link": "https://chat.whatsapp.com/AbCdEfGhIjKlMnOpQrStUv"
+         *     }
+         */
+        GroupJoin: {
+            /**
+             * Instance Id
+             * @description The connected number that acts (it must be in the group).
+             */
+            instance_id: string;
+            /**
+             * Invite Link
+             * @description `https://chat.whatsapp.com/<code>`, or the code alone.
+             */
+            invite_link: string;
+        };
+        /** GroupJoinedData */
+        GroupJoinedData: {
+            /** Group Jid */
+            group_jid: string;
+            /** @description Who made the change (a participant, or this number itself); null when unknown. */
+            by: components["schemas"]["Person"] | null;
+            /** @description The group as this number now sees it. */
+            group?: components["schemas"]["GroupOut"] | null;
+        };
+        /**
+         * GroupJoinedEvent
+         * @example {
+         *       "id": "evt_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "created": "2026-11-24T12:00:00.400Z",
+         *       "livemode": false,
+         *       "account_id": "acct_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "type": "group.joined",
+         *       "data": {
+         *         "group_jid": "120363025246125888@g.us",
+         *         "by": {
+         *           "jid": "5511955550001@s.whatsapp.net",
+         *           "phone": "+5511955550001",
+         *           "lid": "123456789012345678@lid"
+         *         },
+         *         "group": {
+         *           "jid": "120363025246125888@g.us",
+         *           "subject": "Orders team",
+         *           "description": "Orders and deliveries",
+         *           "announce": false,
+         *           "locked": true,
+         *           "picture": null,
+         *           "owner": {
+         *             "jid": "5511955550001@s.whatsapp.net",
+         *             "phone": "+5511955550001",
+         *             "lid": "123456789012345678@lid"
+         *           },
+         *           "created_at": 1790000000000,
+         *           "participants": [
+         *             {
+         *               "jid": "5511955550001@s.whatsapp.net",
+         *               "phone": "+5511955550001",
+         *               "lid": "123456789012345678@lid",
+         *               "role": "superadmin"
+         *             },
+         *             {
+         *               "jid": "5511988880001@s.whatsapp.net",
+         *               "phone": "+5511988880001",
+         *               "lid": null,
+         *               "role": "member"
+         *             }
+         *           ]
+         *         }
+         *       }
+         *     }
+         */
+        GroupJoinedEvent: {
+            /**
+             * Id
+             * @description `evt_…`: stable across retries and replays; also the `webhook-id` header.
+             */
+            id: string;
+            /** Type */
+            type: string;
+            /** Created */
+            created: string;
+            /** Livemode */
+            livemode: boolean;
+            /** Account Id */
+            account_id: string;
+            /** Instance Id */
+            instance_id: string | null;
+            data: components["schemas"]["GroupJoinedData"];
+        };
+        /** GroupLeftData */
+        GroupLeftData: {
+            /** Group Jid */
+            group_jid: string;
+            /** @description Who made the change (a participant, or this number itself); null when unknown. */
+            by: components["schemas"]["Person"] | null;
+            /**
+             * Reason
+             * @description `removed` when an admin removed it.
+             */
+            reason?: ("left" | "removed") | null;
+        };
+        /**
+         * GroupLeftEvent
+         * @example {
+         *       "id": "evt_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "created": "2026-11-24T12:00:00.400Z",
+         *       "livemode": false,
+         *       "account_id": "acct_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "type": "group.left",
+         *       "data": {
+         *         "group_jid": "120363025246125888@g.us",
+         *         "by": {
+         *           "jid": "5511955550001@s.whatsapp.net",
+         *           "phone": "+5511955550001",
+         *           "lid": "123456789012345678@lid"
+         *         },
+         *         "reason": "removed"
+         *       }
+         *     }
+         */
+        GroupLeftEvent: {
+            /**
+             * Id
+             * @description `evt_…`: stable across retries and replays; also the `webhook-id` header.
+             */
+            id: string;
+            /** Type */
+            type: string;
+            /** Created */
+            created: string;
+            /** Livemode */
+            livemode: boolean;
+            /** Account Id */
+            account_id: string;
+            /** Instance Id */
+            instance_id: string | null;
+            data: components["schemas"]["GroupLeftData"];
+        };
+        /**
+         * GroupList
+         * @example {
+         *       "data": [
+         *         {
+         *           "jid": "120363025246125888@g.us",
+         *           "subject": "Orders team",
+         *           "description": "Orders and deliveries",
+         *           "announce": false,
+         *           "locked": true,
+         *           "picture": null,
+         *           "owner": {
+         *             "jid": "5511955550001@s.whatsapp.net",
+         *             "phone": "+5511955550001",
+         *             "lid": "123456789012345678@lid"
+         *           },
+         *           "created_at": 1790000000000,
+         *           "participants": [
+         *             {
+         *               "jid": "5511955550001@s.whatsapp.net",
+         *               "phone": "+5511955550001",
+         *               "lid": "123456789012345678@lid",
+         *               "role": "superadmin"
+         *             },
+         *             {
+         *               "jid": "5511988880001@s.whatsapp.net",
+         *               "phone": "+5511988880001",
+         *               "lid": null,
+         *               "role": "member"
+         *             }
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
+        GroupList: {
+            /** Data */
+            data: components["schemas"]["GroupOut"][];
+        };
+        /**
+         * GroupOut
+         * @example {
+         *       "jid": "120363025246125888@g.us",
+         *       "subject": "Orders team",
+         *       "description": "Orders and deliveries",
+         *       "announce": false,
+         *       "locked": true,
+         *       "picture": null,
+         *       "owner": {
+         *         "jid": "5511955550001@s.whatsapp.net",
+         *         "phone": "+5511955550001",
+         *         "lid": "123456789012345678@lid"
+         *       },
+         *       "created_at": 1790000000000,
+         *       "participants": [
+         *         {
+         *           "jid": "5511955550001@s.whatsapp.net",
+         *           "phone": "+5511955550001",
+         *           "lid": "123456789012345678@lid",
+         *           "role": "superadmin"
+         *         },
+         *         {
+         *           "jid": "5511988880001@s.whatsapp.net",
+         *           "phone": "+5511988880001",
+         *           "lid": null,
+         *           "role": "member"
+         *         }
+         *       ]
+         *     }
+         */
+        GroupOut: {
+            /** Jid */
+            jid: string;
+            /** Subject */
+            subject: string;
+            /** Description */
+            description: string;
+            /**
+             * Announce
+             * @description Only admins send messages.
+             */
+            announce: boolean;
+            /**
+             * Locked
+             * @description Only admins change the group's subject, description and picture.
+             */
+            locked: boolean;
+            /**
+             * Picture
+             * @description The picture's media id, when set through this API.
+             */
+            picture?: string | null;
+            owner: components["schemas"]["Person"];
+            /**
+             * Created At
+             * @description Unix time in milliseconds.
+             */
+            created_at: number;
+            /** Participants */
+            participants: components["schemas"]["Participant"][];
+        };
+        /** GroupParticipantsChangedData */
+        GroupParticipantsChangedData: {
+            /** Group Jid */
+            group_jid: string;
+            /** @description Who made the change (a participant, or this number itself); null when unknown. */
+            by: components["schemas"]["Person"] | null;
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "add" | "remove" | "promote" | "demote" | "join" | "leave";
+            /** Participants */
+            participants: components["schemas"]["Person"][];
+        };
+        /**
+         * GroupParticipantsChangedEvent
+         * @example {
+         *       "id": "evt_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "created": "2026-11-24T12:00:00.400Z",
+         *       "livemode": false,
+         *       "account_id": "acct_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "type": "group.participants_changed",
+         *       "data": {
+         *         "group_jid": "120363025246125888@g.us",
+         *         "by": {
+         *           "jid": "5511955550001@s.whatsapp.net",
+         *           "phone": "+5511955550001",
+         *           "lid": "123456789012345678@lid"
+         *         },
+         *         "action": "promote",
+         *         "participants": [
+         *           {
+         *             "jid": "5511988880001@s.whatsapp.net",
+         *             "phone": "+5511988880001",
+         *             "lid": null
+         *           }
+         *         ]
+         *       }
+         *     }
+         */
+        GroupParticipantsChangedEvent: {
+            /**
+             * Id
+             * @description `evt_…`: stable across retries and replays; also the `webhook-id` header.
+             */
+            id: string;
+            /** Type */
+            type: string;
+            /** Created */
+            created: string;
+            /** Livemode */
+            livemode: boolean;
+            /** Account Id */
+            account_id: string;
+            /** Instance Id */
+            instance_id: string | null;
+            data: components["schemas"]["GroupParticipantsChangedData"];
+        };
+        /**
+         * GroupUpdate
+         * @example {
+         *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "subject": "Orders team",
+         *       "announce": true
+         *     }
+         */
+        GroupUpdate: {
+            /**
+             * Instance Id
+             * @description The connected number that acts (it must be in the group).
+             */
+            instance_id: string;
+            /** Subject */
+            subject?: string | null;
+            /** Description */
+            description?: string | null;
+            /**
+             * Picture
+             * @description A media id (`med_…`).
+             */
+            picture?: string | null;
+            /** Announce */
+            announce?: boolean | null;
+            /** Locked */
+            locked?: boolean | null;
+        };
+        /** GroupUpdatedData */
+        GroupUpdatedData: {
+            /** Group Jid */
+            group_jid: string;
+            /** @description Who made the change (a participant, or this number itself); null when unknown. */
+            by: components["schemas"]["Person"] | null;
+            /**
+             * Changes
+             * @description What changed: `subject`, `description`, `picture`, `announce`, `locked` with their new values, or `{"invite_link": "revoked"}`.
+             */
+            changes: {
+                [key: string]: unknown;
+            };
+            group?: components["schemas"]["GroupOut"] | null;
+        };
+        /**
+         * GroupUpdatedEvent
+         * @example {
+         *       "id": "evt_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "created": "2026-11-24T12:00:00.400Z",
+         *       "livemode": false,
+         *       "account_id": "acct_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "type": "group.updated",
+         *       "data": {
+         *         "group_jid": "120363025246125888@g.us",
+         *         "by": {
+         *           "jid": "5511955550001@s.whatsapp.net",
+         *           "phone": "+5511955550001",
+         *           "lid": "123456789012345678@lid"
+         *         },
+         *         "changes": {
+         *           "announce": true
+         *         }
+         *       }
+         *     }
+         */
+        GroupUpdatedEvent: {
+            /**
+             * Id
+             * @description `evt_…`: stable across retries and replays; also the `webhook-id` header.
+             */
+            id: string;
+            /** Type */
+            type: string;
+            /** Created */
+            created: string;
+            /** Livemode */
+            livemode: boolean;
+            /** Account Id */
+            account_id: string;
+            /** Instance Id */
+            instance_id: string | null;
+            data: components["schemas"]["GroupUpdatedData"];
+        };
+        /**
          * Health
          * @example {
          *       "status": "ok"
@@ -2659,6 +3335,19 @@ export interface components {
             data: components["schemas"]["InstanceOut"][];
         };
         /**
+         * InstanceOnly
+         * @example {
+         *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q"
+         *     }
+         */
+        InstanceOnly: {
+            /**
+             * Instance Id
+             * @description The connected number that acts (it must be in the group).
+             */
+            instance_id: string;
+        };
+        /**
          * InstanceOut
          * @example {
          *       "id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
@@ -2861,6 +3550,16 @@ export interface components {
             settings: components["schemas"]["InstanceSettingsPatch"];
         };
         /**
+         * InviteLink
+         * @example {
+         *       "invite_link": "https://chat.whatsapp.com/AbCdEfGhIjKlMnOpQrStUv"
+         *     }
+         */
+        InviteLink: {
+            /** Invite Link */
+            invite_link: string;
+        };
+        /**
          * KeyCreate
          * @example {
          *       "name": "Order notifications",
@@ -2886,7 +3585,7 @@ export interface components {
              * Scopes
              * @description Restrict the key to these scopes (docs/accounts.md has the table); omitted: every scope.
              */
-            scopes?: ("messages:write" | "messages:read" | "templates:read" | "media:write" | "media:read" | "instances:read" | "instances:write" | "inbox:read" | "inbox:write" | "webhooks:read" | "webhooks:write" | "events:read" | "billing:read" | "billing:write" | "account:read" | "account:write" | "sandbox")[] | null;
+            scopes?: ("messages:write" | "messages:read" | "templates:read" | "media:write" | "media:read" | "instances:read" | "instances:write" | "groups:read" | "groups:write" | "inbox:read" | "inbox:write" | "webhooks:read" | "webhooks:write" | "events:read" | "billing:read" | "billing:write" | "account:read" | "account:write" | "sandbox")[] | null;
             /**
              * Instance Ids
              * @description Restrict the key to these numbers (of the key's mode); any other number is a 404 to it.
@@ -3428,6 +4127,11 @@ export interface components {
             deleted?: string | null;
             /** @description What Meta said it costs (Cloud API numbers), from its first priced status. */
             pricing?: components["schemas"]["PricingOut"] | null;
+            /**
+             * Participants
+             * @description A message sent to a group: each participant's own receipt, where WhatsApp reports them (`status` is then the furthest any participant reached). Null for other messages.
+             */
+            participants?: components["schemas"]["ParticipantStatusOut"][] | null;
         };
         /** MessagePricing */
         MessagePricing: {
@@ -3625,6 +4329,120 @@ export interface components {
              */
             phone: string;
         };
+        /** Participant */
+        Participant: {
+            /** Jid */
+            jid?: string | null;
+            /**
+             * Phone
+             * @description E.164, when WhatsApp names them by phone.
+             */
+            phone?: string | null;
+            /**
+             * Lid
+             * @description Their `@lid` JID, when known.
+             */
+            lid?: string | null;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "superadmin" | "admin" | "member";
+        };
+        /** ParticipantResult */
+        ParticipantResult: {
+            /** Jid */
+            jid?: string | null;
+            /**
+             * Phone
+             * @description E.164, when WhatsApp names them by phone.
+             */
+            phone?: string | null;
+            /**
+             * Lid
+             * @description Their `@lid` JID, when known.
+             */
+            lid?: string | null;
+            /** Input */
+            input: string;
+            /**
+             * Status
+             * @description `added`/`ok`, `already_participant`, `not_a_participant`, `already_admin`, `not_admin`, `not_allowed` (the creator), `invite_required` (their privacy settings: they get an invite instead), `recently_left`, `blocked`, `not_on_whatsapp`, `refused`.
+             */
+            status: string;
+            /**
+             * Invite Code
+             * @description WhatsApp's add-request code, for `invite_required`.
+             */
+            invite_code?: string | null;
+        };
+        /**
+         * ParticipantResults
+         * @example {
+         *       "data": [
+         *         {
+         *           "input": "+5511988880001",
+         *           "jid": "5511988880001@s.whatsapp.net",
+         *           "phone": "+5511988880001",
+         *           "lid": null,
+         *           "status": "ok",
+         *           "invite_code": null
+         *         }
+         *       ]
+         *     }
+         */
+        ParticipantResults: {
+            /** Data */
+            data: components["schemas"]["ParticipantResult"][];
+        };
+        /**
+         * ParticipantStatusOut
+         * @description One group participant's receipt of a message sent to a group.
+         */
+        ParticipantStatusOut: {
+            /**
+             * Phone
+             * @description E.164, when WhatsApp named the participant by phone.
+             */
+            phone: string | null;
+            /**
+             * Lid
+             * @description The participant's `@lid` JID, when known.
+             */
+            lid: string | null;
+            /**
+             * Status
+             * @description The furthest receipt from this participant: delivered, read…
+             * @enum {string}
+             */
+            status: "queued" | "sending" | "sent" | "delivered" | "read" | "played" | "failed" | "expired" | "canceled" | "received";
+            /** At */
+            at: string;
+        };
+        /**
+         * ParticipantsChange
+         * @example {
+         *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "action": "promote",
+         *       "participants": [
+         *         "+5511988880001"
+         *       ]
+         *     }
+         */
+        ParticipantsChange: {
+            /**
+             * Instance Id
+             * @description The connected number that acts (it must be in the group).
+             */
+            instance_id: string;
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "add" | "remove" | "promote" | "demote";
+            /** Participants */
+            participants: string[];
+        };
         /** PartyOut */
         PartyOut: {
             /** Jid */
@@ -3648,6 +4466,21 @@ export interface components {
              * @constant
              */
             status: "password_reset";
+        };
+        /** Person */
+        Person: {
+            /** Jid */
+            jid?: string | null;
+            /**
+             * Phone
+             * @description E.164, when WhatsApp names them by phone.
+             */
+            phone?: string | null;
+            /**
+             * Lid
+             * @description Their `@lid` JID, when known.
+             */
+            lid?: string | null;
         };
         /** PricedCount */
         PricedCount: {
@@ -3965,6 +4798,29 @@ export interface components {
             /** Push Name */
             push_name: string | null;
         };
+        /**
+         * SandboxJoinRequest
+         * @example {
+         *       "invite_link": "https://chat.whatsapp.com/AbCdEfGhIjKlMnOpQrStUv"
+         *     }
+         */
+        SandboxJoinRequest: {
+            /**
+             * Invite Link
+             * @description The group's invite link (`GET /groups/{jid}/invite-link`).
+             */
+            invite_link: string;
+        };
+        /**
+         * SandboxJoined
+         * @example {
+         *       "group_jid": "120363025246125888@g.us"
+         *     }
+         */
+        SandboxJoined: {
+            /** Group Jid */
+            group_jid: string;
+        };
         /** SandboxReceived */
         SandboxReceived: {
             /** Wa Message Id */
@@ -3979,6 +4835,11 @@ export interface components {
             };
             /** Received At */
             received_at: string;
+            /**
+             * Group Jid
+             * @description Received in this group (a message to the group, or an invite to it: `message.type` `group_invite`); null for a one-to-one message.
+             */
+            group_jid?: string | null;
         };
         /**
          * SandboxReceivedList
@@ -4037,7 +4898,7 @@ export interface components {
             instance_id?: string | null;
             /**
              * To
-             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
+             * @description E.164 phone number (Brazil's ninth digit is added when missing), a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`) or a group's JID (`…@g.us`, a group the sending number is in; with several connected numbers, name it in `instance_id`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
              */
             to: string;
             /**
@@ -4109,7 +4970,7 @@ export interface components {
             instance_id?: string | null;
             /**
              * To
-             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
+             * @description E.164 phone number (Brazil's ninth digit is added when missing), a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`) or a group's JID (`…@g.us`, a group the sending number is in; with several connected numbers, name it in `instance_id`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
              */
             to: string;
             /**
@@ -4168,7 +5029,7 @@ export interface components {
             instance_id?: string | null;
             /**
              * To
-             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
+             * @description E.164 phone number (Brazil's ninth digit is added when missing), a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`) or a group's JID (`…@g.us`, a group the sending number is in; with several connected numbers, name it in `instance_id`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
              */
             to: string;
             /**
@@ -4207,7 +5068,7 @@ export interface components {
             instance_id?: string | null;
             /**
              * To
-             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
+             * @description E.164 phone number (Brazil's ninth digit is added when missing), a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`) or a group's JID (`…@g.us`, a group the sending number is in; with several connected numbers, name it in `instance_id`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
              */
             to: string;
             /**
@@ -4273,7 +5134,7 @@ export interface components {
             instance_id?: string | null;
             /**
              * To
-             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
+             * @description E.164 phone number (Brazil's ninth digit is added when missing), a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`) or a group's JID (`…@g.us`, a group the sending number is in; with several connected numbers, name it in `instance_id`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
              */
             to: string;
             /**
@@ -4350,7 +5211,7 @@ export interface components {
             instance_id?: string | null;
             /**
              * To
-             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
+             * @description E.164 phone number (Brazil's ninth digit is added when missing), a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`) or a group's JID (`…@g.us`, a group the sending number is in; with several connected numbers, name it in `instance_id`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
              */
             to: string;
             /**
@@ -4402,7 +5263,7 @@ export interface components {
             instance_id?: string | null;
             /**
              * To
-             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
+             * @description E.164 phone number (Brazil's ninth digit is added when missing), a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`) or a group's JID (`…@g.us`, a group the sending number is in; with several connected numbers, name it in `instance_id`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
              */
             to: string;
             /**
@@ -4543,7 +5404,7 @@ export interface components {
             instance_id?: string | null;
             /**
              * To
-             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
+             * @description E.164 phone number (Brazil's ninth digit is added when missing), a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`) or a group's JID (`…@g.us`, a group the sending number is in; with several connected numbers, name it in `instance_id`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
              */
             to: string;
             /**
@@ -4637,7 +5498,7 @@ export interface components {
             instance_id?: string | null;
             /**
              * To
-             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
+             * @description E.164 phone number (Brazil's ninth digit is added when missing), a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`) or a group's JID (`…@g.us`, a group the sending number is in; with several connected numbers, name it in `instance_id`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
              */
             to: string;
             /**
@@ -4683,7 +5544,7 @@ export interface components {
             instance_id?: string | null;
             /**
              * To
-             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
+             * @description E.164 phone number (Brazil's ninth digit is added when missing), a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`) or a group's JID (`…@g.us`, a group the sending number is in; with several connected numbers, name it in `instance_id`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
              */
             to: string;
             /**
@@ -4758,7 +5619,7 @@ export interface components {
             instance_id?: string | null;
             /**
              * To
-             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
+             * @description E.164 phone number (Brazil's ninth digit is added when missing), a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`) or a group's JID (`…@g.us`, a group the sending number is in; with several connected numbers, name it in `instance_id`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
              */
             to: string;
             /**
@@ -4795,7 +5656,7 @@ export interface components {
             instance_id?: string | null;
             /**
              * To
-             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
+             * @description E.164 phone number (Brazil's ninth digit is added when missing), a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`) or a group's JID (`…@g.us`, a group the sending number is in; with several connected numbers, name it in `instance_id`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
              */
             to: string;
             /**
@@ -4834,7 +5695,7 @@ export interface components {
             instance_id?: string | null;
             /**
              * To
-             * @description E.164 phone number (Brazil's ninth digit is added when missing) or a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
+             * @description E.164 phone number (Brazil's ninth digit is added when missing), a WhatsApp JID (`…@s.whatsapp.net`, `…@lid`) or a group's JID (`…@g.us`, a group the sending number is in; with several connected numbers, name it in `instance_id`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
              */
             to: string;
             /**
@@ -5324,7 +6185,7 @@ export interface components {
              * Events
              * @description Event types (`message.sent`) or families (`message.*`); omitted = every event; an empty list is 422.
              */
-            events?: ("message.queued" | "message.sent" | "message.delivered" | "message.read" | "message.played" | "message.failed" | "message.received" | "message.edited" | "message.deleted" | "instance.qr" | "instance.connected" | "instance.disconnected" | "instance.logged_out" | "instance.restricted" | "instance.passkey_required" | "contact.identity_resolved" | "call.received" | "call.ended" | "wallet.low_balance" | "webhook.disabled" | "webhook.test" | "message.*" | "instance.*" | "contact.*" | "call.*" | "wallet.*" | "webhook.*")[] | null;
+            events?: ("message.queued" | "message.sent" | "message.delivered" | "message.read" | "message.played" | "message.failed" | "message.received" | "message.edited" | "message.deleted" | "instance.qr" | "instance.connected" | "instance.disconnected" | "instance.logged_out" | "instance.restricted" | "instance.passkey_required" | "contact.identity_resolved" | "call.received" | "call.ended" | "group.joined" | "group.left" | "group.updated" | "group.participants_changed" | "wallet.low_balance" | "webhook.disabled" | "webhook.test" | "message.*" | "instance.*" | "contact.*" | "call.*" | "group.*" | "wallet.*" | "webhook.*")[] | null;
             /** Description */
             description?: string | null;
         };
@@ -5454,7 +6315,7 @@ export interface components {
              */
             url?: string;
             /** Events */
-            events?: ("message.queued" | "message.sent" | "message.delivered" | "message.read" | "message.played" | "message.failed" | "message.received" | "message.edited" | "message.deleted" | "instance.qr" | "instance.connected" | "instance.disconnected" | "instance.logged_out" | "instance.restricted" | "instance.passkey_required" | "contact.identity_resolved" | "call.received" | "call.ended" | "wallet.low_balance" | "webhook.disabled" | "webhook.test" | "message.*" | "instance.*" | "contact.*" | "call.*" | "wallet.*" | "webhook.*")[] | null;
+            events?: ("message.queued" | "message.sent" | "message.delivered" | "message.read" | "message.played" | "message.failed" | "message.received" | "message.edited" | "message.deleted" | "instance.qr" | "instance.connected" | "instance.disconnected" | "instance.logged_out" | "instance.restricted" | "instance.passkey_required" | "contact.identity_resolved" | "call.received" | "call.ended" | "group.joined" | "group.left" | "group.updated" | "group.participants_changed" | "wallet.low_balance" | "webhook.disabled" | "webhook.test" | "message.*" | "instance.*" | "contact.*" | "call.*" | "group.*" | "wallet.*" | "webhook.*")[] | null;
             /** Description */
             description?: string | null;
             /**
@@ -9021,6 +9882,128 @@ export interface operations {
             };
         };
     };
+    contact_join: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                /** @description E.164 (URL-encode the `+`) or a JID. The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise. */
+                phone: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "invite_link": "https://chat.whatsapp.com/AbCdEfGhIjKlMnOpQrStUv"
+                 *     }
+                 */
+                "application/json": components["schemas"]["SandboxJoinRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "group_jid": "120363025246125888@g.us"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SandboxJoined"];
+                };
+            };
+            /** @description Malformed request (`bad_request`: a header that must come once came twice, or holds two values), or a missing or invalid signature (`invalid_signature`, on signed callbacks). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this key (`forbidden`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     scan: {
         parameters: {
             query?: never;
@@ -11630,6 +12613,1411 @@ export interface operations {
             };
             /** @description Missing or invalid API key (`unauthorized`). */
             401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the resource's state. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_groups: {
+        parameters: {
+            query: {
+                /** @description The connected number that asks (it must be in the group). */
+                instance_id: string;
+            };
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "jid": "120363025246125888@g.us",
+                     *           "subject": "Orders team",
+                     *           "description": "Orders and deliveries",
+                     *           "announce": false,
+                     *           "locked": true,
+                     *           "picture": null,
+                     *           "owner": {
+                     *             "jid": "5511955550001@s.whatsapp.net",
+                     *             "phone": "+5511955550001",
+                     *             "lid": "123456789012345678@lid"
+                     *           },
+                     *           "created_at": 1790000000000,
+                     *           "participants": [
+                     *             {
+                     *               "jid": "5511955550001@s.whatsapp.net",
+                     *               "phone": "+5511955550001",
+                     *               "lid": "123456789012345678@lid",
+                     *               "role": "superadmin"
+                     *             },
+                     *             {
+                     *               "jid": "5511988880001@s.whatsapp.net",
+                     *               "phone": "+5511988880001",
+                     *               "lid": null,
+                     *               "role": "member"
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GroupList"];
+                };
+            };
+            /** @description Malformed request (`bad_request`: a header that must come once came twice, or holds two values), or a missing or invalid signature (`invalid_signature`, on signed callbacks). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this key (`forbidden`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the resource's state. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_group: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "subject": "Orders team",
+                 *       "participants": [
+                 *         "+5511988880001"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["GroupCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "group": {
+                     *         "jid": "120363025246125888@g.us",
+                     *         "subject": "Orders team",
+                     *         "description": "Orders and deliveries",
+                     *         "announce": false,
+                     *         "locked": true,
+                     *         "picture": null,
+                     *         "owner": {
+                     *           "jid": "5511955550001@s.whatsapp.net",
+                     *           "phone": "+5511955550001",
+                     *           "lid": "123456789012345678@lid"
+                     *         },
+                     *         "created_at": 1790000000000,
+                     *         "participants": [
+                     *           {
+                     *             "jid": "5511955550001@s.whatsapp.net",
+                     *             "phone": "+5511955550001",
+                     *             "lid": "123456789012345678@lid",
+                     *             "role": "superadmin"
+                     *           },
+                     *           {
+                     *             "jid": "5511988880001@s.whatsapp.net",
+                     *             "phone": "+5511988880001",
+                     *             "lid": null,
+                     *             "role": "member"
+                     *           }
+                     *         ]
+                     *       },
+                     *       "participants": [
+                     *         {
+                     *           "input": "+5511988880001",
+                     *           "jid": "5511988880001@s.whatsapp.net",
+                     *           "phone": "+5511988880001",
+                     *           "lid": null,
+                     *           "status": "added",
+                     *           "invite_code": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GroupCreated"];
+                };
+            };
+            /** @description Malformed request (`bad_request`: a header that must come once came twice, or holds two values), or a missing or invalid signature (`invalid_signature`, on signed callbacks). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this key (`forbidden`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the resource's state. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    join_group: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "invite_link": "https://chat.whatsapp.com/AbCdEfGhIjKlMnOpQrStUv"
+                 *     }
+                 */
+                "application/json": components["schemas"]["GroupJoin"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "jid": "120363025246125888@g.us",
+                     *       "subject": "Orders team",
+                     *       "description": "Orders and deliveries",
+                     *       "announce": false,
+                     *       "locked": true,
+                     *       "picture": null,
+                     *       "owner": {
+                     *         "jid": "5511955550001@s.whatsapp.net",
+                     *         "phone": "+5511955550001",
+                     *         "lid": "123456789012345678@lid"
+                     *       },
+                     *       "created_at": 1790000000000,
+                     *       "participants": [
+                     *         {
+                     *           "jid": "5511955550001@s.whatsapp.net",
+                     *           "phone": "+5511955550001",
+                     *           "lid": "123456789012345678@lid",
+                     *           "role": "superadmin"
+                     *         },
+                     *         {
+                     *           "jid": "5511988880001@s.whatsapp.net",
+                     *           "phone": "+5511988880001",
+                     *           "lid": null,
+                     *           "role": "member"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GroupOut"];
+                };
+            };
+            /** @description Malformed request (`bad_request`: a header that must come once came twice, or holds two values), or a missing or invalid signature (`invalid_signature`, on signed callbacks). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this key (`forbidden`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the resource's state. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_group: {
+        parameters: {
+            query: {
+                /** @description The connected number that asks (it must be in the group). */
+                instance_id: string;
+            };
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                /** @description The group's JID (`…@g.us`; URL-encode the `@` or not). */
+                jid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "jid": "120363025246125888@g.us",
+                     *       "subject": "Orders team",
+                     *       "description": "Orders and deliveries",
+                     *       "announce": false,
+                     *       "locked": true,
+                     *       "picture": null,
+                     *       "owner": {
+                     *         "jid": "5511955550001@s.whatsapp.net",
+                     *         "phone": "+5511955550001",
+                     *         "lid": "123456789012345678@lid"
+                     *       },
+                     *       "created_at": 1790000000000,
+                     *       "participants": [
+                     *         {
+                     *           "jid": "5511955550001@s.whatsapp.net",
+                     *           "phone": "+5511955550001",
+                     *           "lid": "123456789012345678@lid",
+                     *           "role": "superadmin"
+                     *         },
+                     *         {
+                     *           "jid": "5511988880001@s.whatsapp.net",
+                     *           "phone": "+5511988880001",
+                     *           "lid": null,
+                     *           "role": "member"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GroupOut"];
+                };
+            };
+            /** @description Malformed request (`bad_request`: a header that must come once came twice, or holds two values), or a missing or invalid signature (`invalid_signature`, on signed callbacks). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this key (`forbidden`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the resource's state. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_group: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                /** @description The group's JID (`…@g.us`; URL-encode the `@` or not). */
+                jid: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "subject": "Orders team",
+                 *       "announce": true
+                 *     }
+                 */
+                "application/json": components["schemas"]["GroupUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "jid": "120363025246125888@g.us",
+                     *       "subject": "Orders team",
+                     *       "description": "Orders and deliveries",
+                     *       "announce": false,
+                     *       "locked": true,
+                     *       "picture": null,
+                     *       "owner": {
+                     *         "jid": "5511955550001@s.whatsapp.net",
+                     *         "phone": "+5511955550001",
+                     *         "lid": "123456789012345678@lid"
+                     *       },
+                     *       "created_at": 1790000000000,
+                     *       "participants": [
+                     *         {
+                     *           "jid": "5511955550001@s.whatsapp.net",
+                     *           "phone": "+5511955550001",
+                     *           "lid": "123456789012345678@lid",
+                     *           "role": "superadmin"
+                     *         },
+                     *         {
+                     *           "jid": "5511988880001@s.whatsapp.net",
+                     *           "phone": "+5511988880001",
+                     *           "lid": null,
+                     *           "role": "member"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["GroupOut"];
+                };
+            };
+            /** @description Malformed request (`bad_request`: a header that must come once came twice, or holds two values), or a missing or invalid signature (`invalid_signature`, on signed callbacks). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this key (`forbidden`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the resource's state. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    change_participants: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                /** @description The group's JID (`…@g.us`; URL-encode the `@` or not). */
+                jid: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "action": "promote",
+                 *       "participants": [
+                 *         "+5511988880001"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["ParticipantsChange"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "data": [
+                     *         {
+                     *           "input": "+5511988880001",
+                     *           "jid": "5511988880001@s.whatsapp.net",
+                     *           "phone": "+5511988880001",
+                     *           "lid": null,
+                     *           "status": "ok",
+                     *           "invite_code": null
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ParticipantResults"];
+                };
+            };
+            /** @description Malformed request (`bad_request`: a header that must come once came twice, or holds two values), or a missing or invalid signature (`invalid_signature`, on signed callbacks). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this key (`forbidden`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the resource's state. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_invite_link: {
+        parameters: {
+            query: {
+                /** @description The connected number that asks (it must be in the group). */
+                instance_id: string;
+            };
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                /** @description The group's JID (`…@g.us`; URL-encode the `@` or not). */
+                jid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "invite_link": "https://chat.whatsapp.com/AbCdEfGhIjKlMnOpQrStUv"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["InviteLink"];
+                };
+            };
+            /** @description Malformed request (`bad_request`: a header that must come once came twice, or holds two values), or a missing or invalid signature (`invalid_signature`, on signed callbacks). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this key (`forbidden`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the resource's state. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    revoke_invite_link: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                /** @description The group's JID (`…@g.us`; URL-encode the `@` or not). */
+                jid: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q"
+                 *     }
+                 */
+                "application/json": components["schemas"]["InstanceOnly"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "invite_link": "https://chat.whatsapp.com/AbCdEfGhIjKlMnOpQrStUv"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["InviteLink"];
+                };
+            };
+            /** @description Malformed request (`bad_request`: a header that must come once came twice, or holds two values), or a missing or invalid signature (`invalid_signature`, on signed callbacks). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this key (`forbidden`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the resource's state. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    leave_group: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                /** @description The group's JID (`…@g.us`; URL-encode the `@` or not). */
+                jid: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q"
+                 *     }
+                 */
+                "application/json": components["schemas"]["InstanceOnly"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed request (`bad_request`: a header that must come once came twice, or holds two values), or a missing or invalid signature (`invalid_signature`, on signed callbacks). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this key (`forbidden`). */
+            403: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -14834,6 +17222,270 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["MessageChangeEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Final: not retried (except 408 and 429, retried like a 5xx). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Retried with exponential backoff for about 3.5 days. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_group_joined: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "created": "2026-11-24T12:00:00.400Z",
+                 *       "livemode": false,
+                 *       "account_id": "acct_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "type": "group.joined",
+                 *       "data": {
+                 *         "group_jid": "120363025246125888@g.us",
+                 *         "by": {
+                 *           "jid": "5511955550001@s.whatsapp.net",
+                 *           "phone": "+5511955550001",
+                 *           "lid": "123456789012345678@lid"
+                 *         },
+                 *         "group": {
+                 *           "jid": "120363025246125888@g.us",
+                 *           "subject": "Orders team",
+                 *           "description": "Orders and deliveries",
+                 *           "announce": false,
+                 *           "locked": true,
+                 *           "picture": null,
+                 *           "owner": {
+                 *             "jid": "5511955550001@s.whatsapp.net",
+                 *             "phone": "+5511955550001",
+                 *             "lid": "123456789012345678@lid"
+                 *           },
+                 *           "created_at": 1790000000000,
+                 *           "participants": [
+                 *             {
+                 *               "jid": "5511955550001@s.whatsapp.net",
+                 *               "phone": "+5511955550001",
+                 *               "lid": "123456789012345678@lid",
+                 *               "role": "superadmin"
+                 *             },
+                 *             {
+                 *               "jid": "5511988880001@s.whatsapp.net",
+                 *               "phone": "+5511988880001",
+                 *               "lid": null,
+                 *               "role": "member"
+                 *             }
+                 *           ]
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["GroupJoinedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Final: not retried (except 408 and 429, retried like a 5xx). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Retried with exponential backoff for about 3.5 days. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_group_left: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "created": "2026-11-24T12:00:00.400Z",
+                 *       "livemode": false,
+                 *       "account_id": "acct_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "type": "group.left",
+                 *       "data": {
+                 *         "group_jid": "120363025246125888@g.us",
+                 *         "by": {
+                 *           "jid": "5511955550001@s.whatsapp.net",
+                 *           "phone": "+5511955550001",
+                 *           "lid": "123456789012345678@lid"
+                 *         },
+                 *         "reason": "removed"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["GroupLeftEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Final: not retried (except 408 and 429, retried like a 5xx). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Retried with exponential backoff for about 3.5 days. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_group_updated: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "created": "2026-11-24T12:00:00.400Z",
+                 *       "livemode": false,
+                 *       "account_id": "acct_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "type": "group.updated",
+                 *       "data": {
+                 *         "group_jid": "120363025246125888@g.us",
+                 *         "by": {
+                 *           "jid": "5511955550001@s.whatsapp.net",
+                 *           "phone": "+5511955550001",
+                 *           "lid": "123456789012345678@lid"
+                 *         },
+                 *         "changes": {
+                 *           "announce": true
+                 *         }
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["GroupUpdatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Final: not retried (except 408 and 429, retried like a 5xx). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Retried with exponential backoff for about 3.5 days. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_group_participants_changed: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "created": "2026-11-24T12:00:00.400Z",
+                 *       "livemode": false,
+                 *       "account_id": "acct_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "type": "group.participants_changed",
+                 *       "data": {
+                 *         "group_jid": "120363025246125888@g.us",
+                 *         "by": {
+                 *           "jid": "5511955550001@s.whatsapp.net",
+                 *           "phone": "+5511955550001",
+                 *           "lid": "123456789012345678@lid"
+                 *         },
+                 *         "action": "promote",
+                 *         "participants": [
+                 *           {
+                 *             "jid": "5511988880001@s.whatsapp.net",
+                 *             "phone": "+5511988880001",
+                 *             "lid": null
+                 *           }
+                 *         ]
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["GroupParticipantsChangedEvent"];
             };
         };
         responses: {

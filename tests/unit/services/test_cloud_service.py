@@ -26,7 +26,7 @@ from bzapper.domain.cloud import RATE_LIMIT_ATTEMPTS, GraphFailure
 from bzapper.domain.errors import BzError
 from bzapper.domain.sending import SendDraft
 from bzapper.ports.templates import TemplateSourceUnavailable
-from bzapper.services import cloud, inbox, instances
+from bzapper.services import cloud, groups, inbox, instances
 from bzapper.services.reports import apply_worker_report
 from bzapper.services.sending import send_message
 
@@ -133,6 +133,29 @@ def test_a_cloud_number_has_no_session_to_pair_restart_or_log_out(fakes, action)
     view = connect(fakes, tenant)
     error = refusal(lambda: action(fakes.services, tenant.principal, view.instance_id))
     assert (error.code, error.message_key) == ("not_supported", "error.engine_action")
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        lambda fakes, principal, instance_id: instances.update_settings(
+            fakes.services, principal, instance_id, {"reject_calls": True}
+        ),
+        lambda fakes, principal, instance_id: groups.joined(fakes.services, principal, instance_id),
+        lambda fakes, principal, instance_id: groups.create(
+            fakes.services, principal, instance_id, "Team", ["+5511988888888"]
+        ),
+    ],
+    ids=["settings", "groups", "create a group"],
+)
+def test_session_features_answer_not_supported_on_a_cloud_number_and_ask_no_worker(fakes, action):
+    """A Cloud API number sits on no worker's shard: a settings change or a group call for it must be a clear
+    refusal, never a command to a queue no worker reads."""
+    tenant = open_account(fakes)
+    view = connect(fakes, tenant)
+    error = refusal(lambda: action(fakes, tenant.principal, view.instance_id))
+    assert (error.code, error.message_key, error.params["engine"]) == ("not_supported", "error.engine_action", "cloud")
+    assert fakes.control.sent == []
 
 
 # --- accepting a send -------------------------------------------------------------------------------------------

@@ -51,6 +51,10 @@ class HttpSandboxWorld:
         with _translated():
             return self._client().received(account_id, contact)
 
+    def contact_join(self, account_id: str, contact: str, invite_link: str) -> dict[str, Any]:
+        with _translated():
+            return self._client().contact_join(account_id, contact, invite_link)
+
     def scan(
         self, account_id: str, instance_id: str, phone: str | None = None, *, code: str | None = None
     ) -> dict[str, Any]:

@@ -15,8 +15,9 @@ itself, so its events carry no `ack`).
         state is one of INSTANCE_STATES; `qr` (the string to render) comes with state "pairing";
         `error` is a stable code (e.g. "account_restricted", "reach_out_restricted" for a 463 on a send,
         "stream_replaced", "passkey_required"); `until` (ms) when a "restricted" state is known to lift.
-    {"kind": "receipt", "instance_id", "wa_message_id", "chat_jid", "status", "at", "ack"?}
-        status is "delivered", "read" or "played", about a message this instance sent.
+    {"kind": "receipt", "instance_id", "wa_message_id", "chat_jid", "status", "at", "participant"?, "ack"?}
+        status is "delivered", "read" or "played", about a message this instance sent; in a group,
+        `participant` = {"jid", "phone"?, "lid"?} is the participant whose phone reported it.
     {"kind": "inbound", "instance_id", "wa_message_id", "chat_jid", "from_me", "sender", "type",
      "content", "at", "media_path"?, "chat_name"?, "ack"?}
         every message that arrives, including fromMe echoes of what the phone itself sent;
@@ -31,6 +32,10 @@ itself, so its events carry no `ack`).
         phase is "offer" (an incoming call) or "ended"; from = {"jid", "phone"?, "lid"?};
         `rejected` (offer): the engine rejected it by `settings.reject_calls` before reporting it;
         `duration_s`/`reason` (ended) where the engine knows them.
+    {"kind": "group", "instance_id", "change", "group_jid", "by", "at", "group"?, "changes"?, "action"?,
+     "participants"?, "reason"?, "ack"?}
+        a change of a group this number is in (reported by the worker as group.* events):
+        change is joined | left | updated | participants_changed; `by` = {"jid", "phone"?, "lid"?} or None.
 """
 
 from __future__ import annotations
@@ -82,3 +87,16 @@ class NotConnected(Exception):
     def __init__(self, state: str = "disconnected") -> None:
         super().__init__(state)
         self.state = state
+
+
+GROUP_METHODS = (
+    "create_group",
+    "group_info",
+    "joined_groups",
+    "update_group",
+    "update_group_participants",
+    "group_invite_link",
+    "join_group",
+    "leave_group",
+)
+"""The engine's group methods (ports/engine.py), asked through the control queue under the same names."""

@@ -18,6 +18,8 @@ SCOPES: dict[str, str] = {
     "media:read": "download files (GET /media/{id})",
     "instances:read": "list numbers, read their status and QR code",
     "instances:write": "create, pair, restart, log out and delete numbers; check numbers on WhatsApp",
+    "groups:read": "list a number's groups, read one and its invite link",
+    "groups:write": "create groups, change them and their participants, revoke invite links, join and leave",
     "inbox:read": "read conversations and their messages",
     "inbox:write": "mark conversations read",
     "webhooks:read": "list webhook endpoints and their deliveries",

@@ -139,6 +139,8 @@ class StatusReport:
     """What Meta says the message costs (bzapper.domain.pricing): `{category, billable, model}`, optional."""
     error_details: dict[str, Any] | None = None
     """Meta's own code and title of a failure we have no stable code for."""
+    participant: dict[str, Any] | None = None
+    """A group message's receipt names the participant whose phone sent it: `{phone?, lid?, jid?}`."""
 
     def to_json(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__slots__ if getattr(self, k) is not None}
@@ -170,3 +172,5 @@ class MessageView:
     """What Meta said it costs, from the first status report that carried it (bzapper.domain.pricing)."""
     error_details: dict[str, Any] | None = None
     """The network's own code and title of a failure we have no stable code for (engine `cloud`)."""
+    participants: list[dict[str, Any]] | None = None
+    """A group message: `{phone, lid, status, at}` per participant that reported a receipt (None otherwise)."""

@@ -190,11 +190,18 @@ def is_group_jid(value: str) -> bool:
     return (value or "").strip().lower().endswith("@" + GROUP_SERVER)
 
 
+def parse_destination(value: str) -> Recipient:
+    """Where a message may be sent: a person (parse_recipient) or a group the number is in (its JID, with no
+    phone or LID). Mentions and contacts stay people: they go through parse_recipient."""
+    if is_group_jid(value):
+        return Recipient(jid=parse_group(value), phone=None, lid=None)
+    return parse_recipient(value)
+
+
 def parse_group(value: str) -> str:
     """A WhatsApp group JID ("120363025246125888@g.us") as stored, or raise InvalidRecipient.
 
-    Only the inbox reads groups (their messages are recorded); a send's recipient still goes through
-    parse_recipient, which refuses them as "unsupported_jid".
+    parse_recipient refuses groups ("unsupported_jid"); parse_destination takes them.
     """
     text = (value or "").strip()
     if not text:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any
 
 BATCH = 10
@@ -14,6 +15,11 @@ def group_and_dedupe(report: dict[str, Any]) -> tuple[str, str]:
     kind, instance = report["kind"], report["instance_id"]
     if kind == "status":
         wa_id = report["wa_message_id"]
+        participant = report.get("participant")
+        if participant:
+            # A group message: each participant's receipt counts on its own (not once per status).
+            who = participant.get("phone") or participant.get("lid") or participant.get("jid") or ""
+            return wa_id, f"{instance}:{wa_id}:{report['status']}:{who}"[:128]
         return wa_id, f"{instance}:{wa_id}:{report['status']}"
     if kind == "inbound":
         return f"{instance}:{report['chat_jid']}"[:128], f"in:{instance}:{report['wa_message_id']}"[:128]
@@ -24,4 +30,8 @@ def group_and_dedupe(report: dict[str, Any]) -> tuple[str, str]:
         return instance, f"id:{instance}:{report['lid']}:{report['phone']}"[:128]
     if kind == "call":  # a call's offer before its end, in the instance's order; each phase counts once
         return instance, f"call:{instance}:{report['call_id']}:{report['phase']}"[:128]
+    if kind == "group":
+        # Ordered per group; one change is what the whole report says (an engine may report two at the same ms).
+        digest = hashlib.sha256(json.dumps(report, sort_keys=True, default=str).encode()).hexdigest()[:32]
+        return f"{instance}:{report['group_jid']}"[:128], f"grp:{instance}:{digest}"
     raise ValueError(f"unknown report kind {kind!r}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 
 class MessageStatus(StrEnum):
@@ -55,3 +56,23 @@ def ranks_below(new: MessageStatus | str) -> list[int]:
     if new in TERMINAL_FAILURES:
         return [RANK[MessageStatus.QUEUED], RANK[MessageStatus.SENDING]]
     return list(range(rank(new)))
+
+
+def participant_key(participant: dict[str, Any]) -> str | None:
+    """Who a group receipt is from, as a group message's participants are keyed: the phone, else the LID."""
+    for name in ("phone", "lid", "jid"):
+        value = participant.get(name)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def participant_rows(stored: dict[str, Any] | None) -> list[dict[str, Any]] | None:
+    """A group message's stored participant receipts as the API shows them, in the order they first came."""
+    if stored is None:
+        return None
+    rows = [
+        {"phone": entry.get("phone"), "lid": entry.get("lid"), "status": entry["s"], "at": int(entry["at"])}
+        for entry in stored.values()
+    ]
+    return sorted(rows, key=lambda row: (row["at"], row["phone"] or row["lid"] or ""))

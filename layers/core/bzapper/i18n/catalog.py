@@ -105,6 +105,46 @@ MESSAGES: dict[str, dict[str, str]] = {
         "es": "Chat '{value}' no admitido: las conversaciones son con contactos @s.whatsapp.net o @lid, "
         "o con grupos @g.us.",
     },
+    "error.unsupported_destination": {
+        "en": "Unsupported recipient '{value}': send to @s.whatsapp.net or @lid contacts, or to @g.us groups.",
+        "pt-BR": "Destinatário '{value}' não suportado: envie a contatos @s.whatsapp.net ou @lid, ou a grupos @g.us.",
+        "es": "Destinatario '{value}' no admitido: envía a contactos @s.whatsapp.net o @lid, o a grupos @g.us.",
+    },
+    "error.group_needs_instance": {
+        "en": "Sending to a group needs 'instance_id': the number (in that group) that writes there.",
+        "pt-BR": "Enviar a um grupo exige 'instance_id': o número (que está no grupo) que escreve nele.",
+        "es": "Enviar a un grupo requiere 'instance_id': el número (que está en el grupo) que escribe en él.",
+    },
+    "error.group_not_found": {
+        "en": "No such group for this number: it does not exist, or the number is not in it.",
+        "pt-BR": "Grupo não encontrado para este número: ele não existe ou o número não participa dele.",
+        "es": "No existe ese grupo para este número: no existe o el número no participa en él.",
+    },
+    "error.group_not_admin": {
+        "en": "Only the group's admins may do this, and this number is not an admin of the group.",
+        "pt-BR": "Só os administradores do grupo podem fazer isso, e este número não é administrador do grupo.",
+        "es": "Solo los administradores del grupo pueden hacer esto, y este número no es administrador del grupo.",
+    },
+    "error.invite_link_invalid": {
+        "en": "This invite link is not valid (mistyped, or revoked by the group's admins).",
+        "pt-BR": "Este link de convite não é válido (digitado errado ou revogado pelos administradores do grupo).",
+        "es": "Este enlace de invitación no es válido (mal escrito, o revocado por los administradores del grupo).",
+    },
+    "error.group_not_supported": {
+        "en": "This number's WhatsApp engine cannot do this with groups yet.",
+        "pt-BR": "O mecanismo de WhatsApp deste número ainda não consegue fazer isso com grupos.",
+        "es": "El motor de WhatsApp de este número aún no puede hacer esto con grupos.",
+    },
+    "error.group_participants_count": {
+        "en": "Give between 1 and {max} participants.",
+        "pt-BR": "Informe de 1 a {max} participantes.",
+        "es": "Indica entre 1 y {max} participantes.",
+    },
+    "error.group_nothing_to_change": {
+        "en": "Nothing to change: give subject, description, picture, announce or locked.",
+        "pt-BR": "Nada a alterar: informe subject, description, picture, announce ou locked.",
+        "es": "Nada que cambiar: indica subject, description, picture, announce o locked.",
+    },
     "error.invalid_group_jid": {
         "en": "'{value}' is not a valid WhatsApp group JID (like 120363025246125888@g.us).",
         "pt-BR": "'{value}' não é um JID de grupo do WhatsApp válido (como 120363025246125888@g.us).",
@@ -808,12 +848,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "Cloud API no están disponibles.",
     },
     "error.engine_action": {
-        "en": "Engine {engine} does not support {action}: a Cloud API number has no session to pair, restart or log "
-        "out.",
-        "pt-BR": "O motor {engine} não suporta {action}: um número da Cloud API não tem sessão para parear, reiniciar "
-        "ou desconectar.",
-        "es": "El motor {engine} no admite {action}: un número de la Cloud API no tiene sesión que emparejar, "
-        "reiniciar o cerrar.",
+        "en": "Engine {engine} does not support {action}: a Cloud API number has no linked-device session (no "
+        "pairing, restart, logout, contacts check, groups, calls or session settings).",
+        "pt-BR": "O motor {engine} não suporta {action}: um número da Cloud API não tem sessão de aparelho "
+        "conectado (sem pareamento, reinício, desconexão, verificação de contatos, grupos, chamadas ou "
+        "configurações de sessão).",
+        "es": "El motor {engine} no admite {action}: un número de la Cloud API no tiene sesión de dispositivo "
+        "vinculado (sin emparejamiento, reinicio, cierre de sesión, verificación de contactos, grupos, llamadas ni "
+        "ajustes de sesión).",
     },
     "error.engine_type_unsupported": {
         "en": "Engine {engine} cannot send messages of type {type}.",

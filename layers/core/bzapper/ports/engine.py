@@ -56,6 +56,37 @@ class Engine(Protocol):
         Raises PermanentFailure("not_supported") for a setting this engine cannot apply."""
         ...
 
+    # -- groups (docs/groups.md). Refusals raise PermanentFailure with a stable code: group_not_found,
+    # not_a_participant, not_admin, invite_link_invalid, not_supported (what the engine cannot do). A group is
+    # {jid, subject, description, announce, locked, picture, owner, created_at, participants: [{jid, phone, lid,
+    # role}]}; a participant result is {input, jid?, phone?, lid?, status}.
+
+    def create_group(self, instance_id: str, subject: str, participants: list[str]) -> dict[str, Any]:
+        """A new group with this number as its creator: `{"group", "participants": results}`."""
+        ...
+
+    def group_info(self, instance_id: str, group_jid: str) -> dict[str, Any]: ...
+
+    def joined_groups(self, instance_id: str) -> list[dict[str, Any]]: ...
+
+    def update_group(self, instance_id: str, group_jid: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Set any of subject, description, picture (a media id), announce, locked; the group after it."""
+        ...
+
+    def update_group_participants(
+        self, instance_id: str, group_jid: str, action: str, participants: list[str]
+    ) -> list[dict[str, Any]]:
+        """add | remove | promote | demote: a result per participant."""
+        ...
+
+    def group_invite_link(self, instance_id: str, group_jid: str, reset: bool = False) -> str:
+        """The invite link; `reset` revokes the current one and answers the new one."""
+        ...
+
+    def join_group(self, instance_id: str, invite_link: str) -> dict[str, Any]: ...
+
+    def leave_group(self, instance_id: str, group_jid: str) -> None: ...
+
     def pump(self, wait_seconds: float) -> None:
         """Deliver pending events of the open sessions through their sinks, waiting up to wait_seconds.
 

@@ -50,6 +50,14 @@ class MessageStore(Protocol):
         once), in the same write; the first delivered (or read) status counts it in usage under its category."""
         ...
 
+    def apply_participant_status(
+        self, message_id: str, participant: dict[str, Any], status: str, at: int
+    ) -> int | None:
+        """A group message's receipt from one participant (`{phone?, lid?}`), forward-only per participant, in
+        one conditional write. Returns the message's own status rank after it (so the caller moves the message's
+        status only when it is behind), or None when nothing moved (a late or repeated receipt, no message)."""
+        ...
+
     def record_edit(self, message_id: str, field: str, body: str, at: int) -> None: ...
 
     def record_wa_id(self, message_id: str, wa_message_id: str) -> None:

@@ -21,6 +21,11 @@ class SandboxWorld(Protocol):
         """What `contact` (E.164 or a JID) received from the account's instances, oldest first."""
         ...
 
+    def contact_join(self, account_id: str, contact: str, invite_link: str) -> dict[str, Any]:
+        """A simulated contact joins a group of the account's numbers by its invite link; returns the group.
+        An unknown or revoked link is refused `invite_link_invalid`."""
+        ...
+
     def scan(
         self, account_id: str, instance_id: str, phone: str | None = None, *, code: str | None = None
     ) -> dict[str, Any]:

@@ -154,6 +154,9 @@ def record_inbound(services: Services, event: dict[str, Any]) -> None:
 
 def record_outbound(services: Services, view: MessageView, at: int) -> None:
     """Puts a message we sent (now accepted by WhatsApp, at `at`) in its conversation. Idempotent."""
+    if is_group_jid(view.to_jid):
+        _record_group_outbound(services, view, at)
+        return
     try:
         to = parse_recipient(view.to_jid)
     except InvalidRecipient:
@@ -175,6 +178,26 @@ def record_outbound(services: Services, view: MessageView, at: int) -> None:
         unread=False,
     )
     services.inbox.add_sent(entry, chat_jid=to.jid)
+
+
+def _record_group_outbound(services: Services, view: MessageView, at: int) -> None:
+    """A message we sent to a group joins the group's conversation (its name stays what inbound set)."""
+    try:
+        group = parse_group(view.to_jid)
+    except InvalidRecipient:
+        return
+    entry = ThreadEntry(
+        instance_id=view.instance_id,
+        account_id=view.account_id,
+        livemode=view.livemode,
+        contact=Contact.group(group),
+        message_id=view.message_id,
+        sort=chat_sort(at, view.message_id),
+        at=at,
+        preview=_preview(view.message_id, "outbound", view.type, view.content, at),
+        unread=False,
+    )
+    services.inbox.add_sent(entry, chat_jid=group)
 
 
 def on_status(services: Services, view: MessageView, status: str) -> None:

@@ -125,7 +125,7 @@ def _belongs(account_id: str, livemode: bool, principal: Principal) -> bool:
     return account_id == principal.account_id and livemode == principal.livemode
 
 
-def _sessionless(view: InstanceView, action: str) -> None:
+def require_session(view: InstanceView, action: str) -> None:
     """A Cloud API number has no session: nothing to pair, restart or log out, and no contacts check."""
     if view.engine not in SESSION_ENGINES:
         raise BzError(
@@ -135,7 +135,7 @@ def _sessionless(view: InstanceView, action: str) -> None:
 
 def qr(services: Services, principal: Principal, instance_id: str) -> InstanceView:
     view = owned(services, principal, instance_id)
-    _sessionless(view, "qr")
+    require_session(view, "qr")
     if view.status == InstanceStatus.CONNECTED:
         raise BzError("already_connected")
     if view.status == InstanceStatus.RESTRICTED:
@@ -153,7 +153,7 @@ def qr(services: Services, principal: Principal, instance_id: str) -> InstanceVi
 
 def pairing_code(services: Services, principal: Principal, instance_id: str, phone: str) -> str:
     view = owned(services, principal, instance_id)
-    _sessionless(view, "pairing-code")
+    require_session(view, "pairing-code")
     if view.status == InstanceStatus.CONNECTED:
         raise BzError("already_connected")
     try:
@@ -166,7 +166,7 @@ def pairing_code(services: Services, principal: Principal, instance_id: str, pho
 
 def logout(services: Services, principal: Principal, instance_id: str) -> InstanceView:
     view = owned(services, principal, instance_id)
-    _sessionless(view, "logout")
+    require_session(view, "logout")
     services.instances.set_active(view.instance_id, False)
     command(services, view.ref, "logout")
     return view
@@ -174,7 +174,7 @@ def logout(services: Services, principal: Principal, instance_id: str) -> Instan
 
 def restart(services: Services, principal: Principal, instance_id: str) -> InstanceView:
     view = owned(services, principal, instance_id)
-    _sessionless(view, "restart")
+    require_session(view, "restart")
     services.instances.set_active(view.instance_id, True)
     command(services, view.ref, "restart")
     return view
@@ -188,6 +188,7 @@ def update_settings(services: Services, principal: Principal, instance_id: str, 
     """Only the given keys change; a change the live session applies (online, proxy, calls) reaches it as a
     `settings` command, the rest is read where it is used (inbound, reports)."""
     view = owned(services, principal, instance_id)
+    require_session(view, "settings")
     check_patch(patch)
     before = InstanceSettings.from_stored(view.settings)
     proxy_url, proxy_secret = None, None
@@ -233,7 +234,7 @@ def check_numbers(
     services: Services, principal: Principal, instance_id: str, numbers: list[str]
 ) -> list[dict[str, Any]]:
     view = owned(services, principal, instance_id)
-    _sessionless(view, "checkIsOnWhatsApp")
+    require_session(view, "checkIsOnWhatsApp")
     if view.status != InstanceStatus.CONNECTED:
         raise BzError("not_connected")
     results: list[dict[str, Any]] = ask(services, view.ref, "check_numbers", inputs=numbers)["results"]

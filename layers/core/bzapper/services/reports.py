@@ -28,6 +28,7 @@ _STATUS_FIELDS = (
     "error_code",
     "pricing",
     "error_details",
+    "participant",
 )
 
 
@@ -62,6 +63,10 @@ def apply_worker_report(services: Services, body: dict[str, Any]) -> None:
         view = services.instances.view(body["instance_id"])
         if view is not None:
             instances.learn_identity(services, view, body["phone"], body["lid"], int(body["at"]))
+    elif kind == "group":
+        from bzapper.services.groups import apply_group_event
+
+        apply_group_event(services, body)
     elif kind == "inbound":
         from bzapper.services.inbox import record_inbound  # the inbox: loaded when messages arrive
 

@@ -25,7 +25,7 @@ from bzapper.domain.errors import BzError, validation_failed
 from bzapper.domain.idempotency import IdempotencyLock, IdempotencyRequest, StoredResponse
 from bzapper.domain.ids import is_id, new_id, whatsapp_message_id
 from bzapper.domain.model import InstanceRef, MessageView, OutboundMessage, Principal
-from bzapper.domain.phones import InvalidRecipient, Recipient, parse_recipient
+from bzapper.domain.phones import InvalidRecipient, Recipient, is_group_jid, parse_destination, parse_recipient
 from bzapper.domain.plans import EXPERIMENTAL_INTERACTIVE, plan_named
 from bzapper.domain.ratelimit import Bucket, BucketTake, Decision
 from bzapper.domain.routing import choose_number
@@ -73,6 +73,9 @@ def _chosen_number(services: Services, principal: Principal, recipient_jid: str)
         for view in services.instances.of_account(principal.account_id, principal.livemode)
         if view.status == "connected" and principal.may_use(view.instance_id)
     ]
+    if is_group_jid(recipient_jid) and len(connected) > 1:
+        # Only numbers in the group can write there, and which ones are is WhatsApp's to say: the caller names it.
+        raise validation_failed("instance_id", "error.group_needs_instance")
     chosen = choose_number(recipient_jid, connected)
     if chosen is None:
         # No credit is the first thing to fix: a live account that never topped up hears that, not "no number".
@@ -87,7 +90,8 @@ def send_message(services: Services, principal: Principal, draft: SendDraft) -> 
     # Buttons and lists are the Cloud API's own messages (official there); elsewhere WhatsApp restricts them.
     if draft.type in INTERACTIVE_TYPES and not interactive_enabled(principal) and not _names_cloud(services, draft):
         raise BzError("not_supported", message_key="error.interactive_not_enabled")
-    recipient = _recipient(draft.to, "to")
+    # A one-time code never goes to a group: everyone there would read it.
+    recipient = _recipient(draft.to, "to", destination=draft.type != "otp")
     mention_jids = [_recipient(mention, f"mentions.{index}").jid for index, mention in enumerate(draft.mentions)]
 
     instance_id = draft.instance_id or _chosen_number(services, principal, recipient.jid)
@@ -294,11 +298,13 @@ def interactive_enabled(principal: Principal) -> bool:
     return EXPERIMENTAL_INTERACTIVE in (plan_named(principal.plan).features | principal.features)
 
 
-def _recipient(value: str, param: str) -> Recipient:
+def _recipient(value: str, param: str, *, destination: bool = False) -> Recipient:
     try:
-        return parse_recipient(value)
+        return parse_destination(value) if destination else parse_recipient(value)
     except InvalidRecipient as error:
         key = "error.unsupported_jid" if error.reason == "unsupported_jid" else "error.invalid_recipient"
+        if destination and error.reason in ("unsupported_jid", "invalid_group"):
+            key = "error.unsupported_destination"
         raise validation_failed(param, key, value=value) from error
 
 
@@ -336,6 +342,9 @@ def _reference(
         ours = services.messages.find_by_wa_id(ref, instance.instance_id)
         view = services.messages.get(ours) if ours else None
         if view is None:
+            if recipient.phone is None and is_group_jid(recipient.jid):
+                # In a group the quoted message's sender is part of its name, and we do not know it.
+                raise validation_failed(param, "error.message_reference_unknown")
             return {
                 "wa_message_id": ref,
                 "chat_jid": recipient.jid,
@@ -357,6 +366,13 @@ def _reference(
     reference: dict[str, Any] = {"wa_message_id": view.wa_message_id, "chat_jid": view.to_jid, "from_me": from_me}
     if not from_me:
         reference["sender_jid"] = view.to_jid
+        if is_group_jid(view.to_jid):
+            # A group message names its sender (a participant), not the group.
+            received = services.inbox.received(view.message_id)
+            sender = (received.sender.get("jid") if received else None) or None
+            if sender is None:
+                raise validation_failed(param, "error.message_reference_unknown")
+            reference["sender_jid"] = sender
     return reference, view
 
 

@@ -11,7 +11,7 @@ from bzapper.domain.events import envelope
 from bzapper.domain.model import MessageView, StatusReport, wallet_id
 from bzapper.domain.plans import CURRENCY, plan_named
 from bzapper.domain.pricing import pricing_of
-from bzapper.domain.statuses import TERMINAL_FAILURES, MessageStatus
+from bzapper.domain.statuses import TERMINAL_FAILURES, MessageStatus, rank
 from bzapper.services import inbox
 from bzapper.services.changes import change_events
 from bzapper.services.container import Services
@@ -29,6 +29,15 @@ def apply_report(services: Services, report: StatusReport) -> None:
         # A receipt for a message we did not send (sent from the phone itself): nothing to update.
         logger.info("receipt for an unknown WhatsApp id", extra={"instance_id": report.instance_id})
         return
+    if report.participant is not None:
+        # A group message: each participant's receipt is recorded (one write); the message's own status moves
+        # with the first participant to reach each status. A repeated receipt goes on as any repeated report
+        # (re-publishing with the same event id, in case the first attempt's publish failed).
+        message_rank = services.messages.apply_participant_status(
+            message_id, report.participant, report.status, report.at
+        )
+        if message_rank is not None and message_rank >= rank(MessageStatus(report.status)):
+            return
     view = services.messages.apply_status(
         message_id, report.status, report.at, report.error_code, pricing=pricing_of(report.pricing)
     )

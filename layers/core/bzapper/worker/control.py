@@ -8,12 +8,15 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from bzapper.domain.engine import NotConnected
+from bzapper.domain.engine import GROUP_METHODS, NotConnected, PermanentFailure
 from bzapper.ports.workers import QueueReader
 from bzapper.services.container import Services
 from bzapper.worker.hosts import POLL_WAIT_SECONDS, HostCrashed
 
 logger = logging.getLogger("bzapper.worker.control")
+
+# What addresses a command (services/control.py), as opposed to the arguments of the engine method it asks for.
+_ENVELOPE = frozenset({"op", "instance_id", "account_id", "livemode", "engine", "shard", "request_id"})
 
 QUESTION_TIMEOUT_SECONDS = 7.0  # under the API's own wait, so the answer (even an error) lands first
 
@@ -89,11 +92,18 @@ class CommandHandler:
                     instance_id, "check_numbers", give_up_after=QUESTION_TIMEOUT_SECONDS, inputs=command["inputs"]
                 )
                 self._answer(command, {"results": results})
+            elif op in GROUP_METHODS:
+                args = {k: v for k, v in command.items() if k not in _ENVELOPE}
+                result = self.call(instance_id, op, give_up_after=QUESTION_TIMEOUT_SECONDS, **args)
+                self._answer(command, {"result": result})
             else:
                 logger.error("unknown control op %r dropped", op)
             return True
         except NotConnected:
             self._answer(command, {"error": "not_connected"})
+            return True
+        except PermanentFailure as refusal:
+            self._answer(command, {"error": refusal.code})  # WhatsApp's answer (not_admin, …): the asker's to tell
             return True
         except HostCrashed:
             if command.get("request_id"):

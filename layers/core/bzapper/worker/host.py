@@ -18,7 +18,7 @@ import threading
 from dataclasses import asdict
 from typing import Any
 
-from bzapper.domain.engine import NotConnected, PermanentFailure, ServerAck, SessionSpec
+from bzapper.domain.engine import GROUP_METHODS, NotConnected, PermanentFailure, ServerAck, SessionSpec
 from bzapper.domain.otp import guard_event
 from bzapper.ports.engine import Engine
 
@@ -104,5 +104,7 @@ def _call(engine: Engine, method: str, kwargs: dict[str, Any], emit: Any) -> Any
         ack = engine.send(kwargs["instance_id"], kwargs["job"])
         return asdict(ack) if isinstance(ack, ServerAck) else ack
     if method in ("close", "logout", "pairing_code", "check_numbers", "mark_read", "ack", "apply_settings"):
+        return getattr(engine, method)(**kwargs)
+    if method in GROUP_METHODS:
         return getattr(engine, method)(**kwargs)
     raise ValueError(f"unknown host method {method!r}")

@@ -345,6 +345,8 @@ class SessionWorker:
         kind = event.get("kind")
         if kind == "receipt":
             report = {k: event[k] for k in ("instance_id", "wa_message_id", "status", "at")}
+            if event.get("participant"):
+                report["participant"] = event["participant"]  # a group message: who reported it
             self.reporter.submit(view.shard, {"kind": "status", **report}, event.get("ack"))
         elif kind == "state":
             fields = ("instance_id", "state", "at", "qr", "phone", "lid", "push_name", "error", "until")
@@ -367,6 +369,10 @@ class SessionWorker:
         elif kind == "call":
             report = {k: v for k, v in event.items() if k != "ack"}
             report.update(kind="call", account_id=view.account_id, livemode=view.livemode)
+        elif kind == "group":
+            # A change of a group this number is in: group.* events (bzapper.services.groups.apply_group_event).
+            report = {k: v for k, v in event.items() if k != "ack"}
+            report.update(kind="group", account_id=view.account_id, livemode=view.livemode)
             self.reporter.submit(view.shard, report, event.get("ack"))
 
     def _store_media(self, view: InstanceView, path: str, event: dict[str, Any]) -> dict[str, Any]:

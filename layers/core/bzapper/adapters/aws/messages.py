@@ -22,10 +22,19 @@ from bzapper.domain.clock import now_ms
 from bzapper.domain.idempotency import TTL_SECONDS, IdempotencyLock
 from bzapper.domain.ids import new_id
 from bzapper.domain.model import MessageView, OutboundMessage, wallet_id
+from bzapper.domain.phones import is_group_jid
 from bzapper.domain.pricing import PRICED_AT, pricing_metrics
 from bzapper.domain.ratelimit import BucketTake, Decision
 from bzapper.domain.sending import Accepted, CommitRejected
-from bzapper.domain.statuses import RANK, TERMINAL_FAILURES, MessageStatus, rank, ranks_below
+from bzapper.domain.statuses import (
+    RANK,
+    TERMINAL_FAILURES,
+    MessageStatus,
+    participant_key,
+    participant_rows,
+    rank,
+    ranks_below,
+)
 
 _COMMIT_ATTEMPTS = 3
 
@@ -130,6 +139,8 @@ class MessageStore:
             updated_at=message.created_at,
             outbox_bucket=outbox_bucket(message.message_id),
             outbox_due=message.created_at + grace_ms,
+            # A group message's receipts come per participant into this map (it must exist to set its keys).
+            participants={} if is_group_jid(message.to_jid) else None,
         )
         ledger_id = new_id("le")
         attempt = 0
@@ -225,6 +236,23 @@ class MessageStore:
         for item in MessageModel.by_wa_id.query(wa_message_id, MessageModel.instance_id == instance_id, limit=1):
             return item.message_id
         return None
+
+    def apply_participant_status(
+        self, message_id: str, participant: dict[str, Any], status: str, at: int
+    ) -> int | None:
+        key = participant_key(participant)
+        if key is None:
+            return None
+        new = MessageStatus(status)
+        entry: dict[str, Any] = {"s": new.value, "r": rank(new), "at": at}
+        entry |= {name: participant[name] for name in ("phone", "lid") if participant.get(name)}
+        path = MessageModel.participants[key]
+        # One write, no read: forward-only per participant; the new image tells the message's own rank.
+        condition = MessageModel.participants.exists() & (path.does_not_exist() | (path["r"] < rank(new)))
+        item = MessageModel(message_id)
+        if not applied(lambda: item.update(actions=[path.set(entry)], condition=condition)):
+            return None
+        return int(item.status_rank)
 
     def apply_status(
         self,
@@ -427,6 +455,7 @@ def _view(item: MessageModel) -> MessageView:
         deleted_at=int(item.deleted_at) if item.deleted_at is not None else None,
         pricing=item.pricing or None,
         error_details=_details(item.error.detail if item.error else None),
+        participants=participant_rows(item.participants.as_dict() if item.participants is not None else None),
     )
 
 

@@ -267,6 +267,9 @@ class MessageModel(Model):
     deleted_at = NumberAttribute(null=True)
     pricing = JSONAttribute(null=True)
     """What Meta said it costs, from the first status report carrying it: {"category", "billable", "model"}."""
+    participants = MapAttribute(null=True)  # type: ignore[var-annotated]
+    """Group messages only (an empty map at the send): participant key (phone, else LID) -> {"s": status,
+    "r": its rank, "at", "phone"?, "lid"?}, set per receipt without reading the item."""
     outbox = OutboxIndex()
     by_wa_id = ByWhatsAppId()
     # The inbox (docs/inbox.md). On inbound messages `to_jid` is the chat's JID, like `chat_jid`.

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 from bzapper.adapters.memory.faults import Faults
 from bzapper.domain.clock import now_ms
-from bzapper.domain.engine import EngineEvent, EventSink, NotConnected, ServerAck, SessionSpec
+from bzapper.domain.engine import EngineEvent, EventSink, NotConnected, PermanentFailure, ServerAck, SessionSpec
 from bzapper.domain.phones import InvalidRecipient, parse_recipient
 
 PAIRING_CODE = "MEMO1234"
@@ -99,6 +99,38 @@ class MemoryEngine(Faults):
             if instance_id not in self._sinks:
                 raise NotConnected("not_open")
             self.settings[instance_id] = dict(settings)
+
+    # Groups: this fake has none (the sandbox network models them); each call says so, as an engine must.
+
+    def _no_groups(self, method: str, *args: Any) -> NoReturn:
+        self._enter(method, *args)
+        raise PermanentFailure("not_supported")
+
+    def create_group(self, instance_id: str, subject: str, participants: list[str]) -> dict[str, Any]:
+        self._no_groups("create_group", instance_id, subject, participants)
+
+    def group_info(self, instance_id: str, group_jid: str) -> dict[str, Any]:
+        self._no_groups("group_info", instance_id, group_jid)
+
+    def joined_groups(self, instance_id: str) -> list[dict[str, Any]]:
+        self._no_groups("joined_groups", instance_id)
+
+    def update_group(self, instance_id: str, group_jid: str, changes: dict[str, Any]) -> dict[str, Any]:
+        self._no_groups("update_group", instance_id, group_jid, changes)
+
+    def update_group_participants(
+        self, instance_id: str, group_jid: str, action: str, participants: list[str]
+    ) -> list[dict[str, Any]]:
+        self._no_groups("update_group_participants", instance_id, group_jid, action, participants)
+
+    def group_invite_link(self, instance_id: str, group_jid: str, reset: bool = False) -> str:
+        self._no_groups("group_invite_link", instance_id, group_jid, reset)
+
+    def join_group(self, instance_id: str, invite_link: str) -> dict[str, Any]:
+        self._no_groups("join_group", instance_id, invite_link)
+
+    def leave_group(self, instance_id: str, group_jid: str) -> None:
+        self._no_groups("leave_group", instance_id, group_jid)
 
     def pump(self, wait_seconds: float) -> None:
         self._enter("pump", wait_seconds)

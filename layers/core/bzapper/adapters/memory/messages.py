@@ -21,10 +21,19 @@ from bzapper.adapters.memory.instances import MemoryInstanceStore
 from bzapper.domain.clock import now_ms
 from bzapper.domain.idempotency import LOCK_SECONDS, TTL_SECONDS, IdempotencyLock, StoredResponse
 from bzapper.domain.model import MessageView, OutboundMessage, wallet_id
+from bzapper.domain.phones import is_group_jid
 from bzapper.domain.pricing import PRICED_AT, pricing_metrics
 from bzapper.domain.ratelimit import Bucket, BucketTake, Decision
 from bzapper.domain.sending import Accepted, CommitRejected
-from bzapper.domain.statuses import RANK, TERMINAL_FAILURES, MessageStatus, rank, ranks_below
+from bzapper.domain.statuses import (
+    RANK,
+    TERMINAL_FAILURES,
+    MessageStatus,
+    participant_key,
+    participant_rows,
+    rank,
+    ranks_below,
+)
 
 # The statuses that count in GET /usage, and under which counter.
 _COUNTED = {
@@ -69,6 +78,7 @@ class StoredMessage:
     from_me: bool = False
     sender: dict[str, Any] = field(default_factory=dict)
     pricing: dict[str, Any] | None = None
+    participants: dict[str, dict[str, Any]] | None = None
 
     def view(self) -> MessageView:
         return MessageView(
@@ -92,6 +102,7 @@ class StoredMessage:
             deleted_at=self.deleted_at,
             pricing=dict(self.pricing) if self.pricing else None,
             error_details=copy.deepcopy(self.error_details),
+            participants=participant_rows(self.participants),
         )
 
     def outbound(self) -> OutboundMessage:
@@ -252,6 +263,7 @@ class MemoryMessageStore(Faults):
                 updated_at=message.created_at,
                 price=price,
                 outbox_due=message.created_at + grace_ms,
+                participants={} if is_group_jid(message.to_jid) else None,
             )
             if price:
                 self._wallets._post_locked(wallet, -price, "message", message.message_id, message.created_at)
@@ -287,6 +299,25 @@ class MemoryMessageStore(Faults):
                 if row.wa_message_id == wa_message_id and row.instance_id == instance_id:
                     return row.message_id
         return None
+
+    def apply_participant_status(
+        self, message_id: str, participant: dict[str, Any], status: str, at: int
+    ) -> int | None:
+        self._enter("apply_participant_status", message_id, participant, status, at)
+        key = participant_key(participant)
+        new = MessageStatus(status)
+        with self._lock:
+            row = self.rows.get(message_id)
+            if row is None or row.participants is None or key is None:
+                return None
+            current = row.participants.get(key)
+            if current is not None and current["r"] >= rank(new):
+                return None
+            entry: dict[str, Any] = {"s": new.value, "r": rank(new), "at": at}
+            row.participants[key] = entry | {
+                name: participant[name] for name in ("phone", "lid") if participant.get(name)
+            }
+            return row.status_rank
 
     def apply_status(
         self,

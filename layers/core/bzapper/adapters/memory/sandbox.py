@@ -42,6 +42,11 @@ class MemorySandboxWorld(Faults):
         with self._lock:
             return list(self.received_by.get((account_id, contact), []))
 
+    def contact_join(self, account_id: str, contact: str, invite_link: str) -> dict[str, Any]:
+        """This fake keeps no groups: every link is unknown (the sandbox network models them)."""
+        self._enter("contact_join", account_id, contact, invite_link)
+        raise SandboxRefused("invite_link_invalid", "invite_link_invalid")
+
     def scan(
         self, account_id: str, instance_id: str, phone: str | None = None, *, code: str | None = None
     ) -> dict[str, Any]:

@@ -344,6 +344,12 @@ def message_out(view: MessageView) -> MessageOut:
         edited=iso(view.edited_at) if view.edited_at else None,
         deleted=iso(view.deleted_at) if view.deleted_at else None,
         pricing=view.pricing,  # type: ignore[arg-type]
+        participants=[
+            {"phone": row["phone"], "lid": row["lid"], "status": row["status"], "at": iso(row["at"])}
+            for row in view.participants
+        ]  # type: ignore[misc]
+        if view.participants is not None
+        else None,
     )
 
 

@@ -21,6 +21,8 @@ from bzapper.api.schemas.sandbox import (
     SandboxInboundAccepted,
     SandboxInboundRequest,
     SandboxInstanceState,
+    SandboxJoined,
+    SandboxJoinRequest,
     SandboxReceived,
     SandboxReceivedList,
     SandboxScanRequest,
@@ -102,12 +104,40 @@ def contact_messages(
                 to_jid=item["to_jid"],
                 message=item["message"],
                 received_at=iso(int(item["received_at"])),
+                group_jid=item.get("group_jid"),
             )
             for item in received
             # A key limited to some numbers sees only what they sent (not another number's OTP codes).
             if principal.may_use(item["instance_id"])
         ]
     )
+
+
+@router.post(
+    "/sandbox/contacts/{phone}/join",
+    response_model=SandboxJoined,
+    summary="A simulated contact joins a group by its invite link (test keys only)",
+    responses=error_responses(401, 403, 422, 503),
+)
+def contact_join(
+    body: SandboxJoinRequest,
+    phone: str = Path(
+        description="E.164 (URL-encode the `+`) or a JID." + IN_NUMBERING_PLAN,
+        json_schema_extra={"pattern": RECIPIENT_PATTERN},
+        examples=["+5511988888888"],
+    ),
+    principal: Principal = Depends(require_test_mode),
+) -> SandboxJoined:
+    contact = _recipient("phone", phone)
+    network = _network()
+    try:
+        with _network_errors():
+            group = network.contact_join(principal.account_id, contact, body.invite_link)
+    except SandboxRefused as error:
+        if error.code == "not_on_whatsapp":
+            raise BzError("not_on_whatsapp", param="phone") from error
+        raise validation_failed("invite_link", "error.invite_link_invalid") from error
+    return SandboxJoined(group_jid=group["jid"])
 
 
 @router.post(
@@ -236,6 +266,7 @@ def call(
     body: SandboxCallRequest, instance_id: str = INSTANCE_ID, principal: Principal = Depends(require_test_mode)
 ) -> SandboxCallStarted:
     instance = instance_service.owned(services(), principal, instance_id)
+    instance_service.require_session(instance, "calls")
     caller = _recipient("from", body.caller)
     network = _network()
     try:

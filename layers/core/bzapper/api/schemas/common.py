@@ -185,6 +185,9 @@ IN_NUMBERING_PLAN = (
 )
 Recipient = Annotated[str, documented(pattern=RECIPIENT_PATTERN)]
 """Whom a message goes to, or comes from: bzapper.domain.phones.parse_recipient's input."""
+DESTINATION_PATTERN = rf"^{PHONE}$|{whole(f'{PHONE_JID}|{LID_JID}|{GROUP_JID}')}"
+Destination = Annotated[str, documented(pattern=DESTINATION_PATTERN)]
+"""Where a message is sent: a person or a group (bzapper.domain.phones.parse_destination's input)."""
 
 _PORT = r"0*(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
 _CONTROL = r"\x00-\x1f\x7f-\x9f"

@@ -13,6 +13,7 @@ from bzapper.api.schemas.common import (
     HTTP_URL_PATTERN,
     IN_NUMBERING_PLAN,
     ULID,
+    Destination,
     MessageErrorOut,
     MessageStatusName,
     Recipient,
@@ -70,6 +71,15 @@ class PricingOut(BaseModel):
     model: str | None = Field(description="Meta's pricing model (`PMP`: per message).")
 
 
+class ParticipantStatusOut(BaseModel):
+    """One group participant's receipt of a message sent to a group."""
+
+    phone: str | None = Field(description="E.164, when WhatsApp named the participant by phone.")
+    lid: str | None = Field(description="The participant's `@lid` JID, when known.")
+    status: MessageStatusName = Field(description="The furthest receipt from this participant: delivered, read…")
+    at: str
+
+
 class MessageOut(BaseModel):
     message_id: str
     instance_id: str
@@ -91,6 +101,11 @@ class MessageOut(BaseModel):
     deleted: str | None = Field(default=None, description="When its deletion for everyone reached WhatsApp.")
     pricing: PricingOut | None = Field(
         default=None, description="What Meta said it costs (Cloud API numbers), from its first priced status."
+    )
+    participants: list[ParticipantStatusOut] | None = Field(
+        default=None,
+        description="A message sent to a group: each participant's own receipt, where WhatsApp reports them "
+        "(`status` is then the furthest any participant reached). Null for other messages.",
     )
 
     model_config = ConfigDict(
@@ -151,6 +166,13 @@ class Addressed(Strict):
 class SendEnvelope(Addressed):
     """What every send has, whatever its type (the same as POST /messages/text)."""
 
+    to: Destination = Field(  # type: ignore[assignment]
+        min_length=1,
+        max_length=64,
+        description="E.164 phone number (Brazil's ninth digit is added when missing), a WhatsApp JID "
+        "(`…@s.whatsapp.net`, `…@lid`) or a group's JID (`…@g.us`, a group the sending number is in; with "
+        "several connected numbers, name it in `instance_id`)." + IN_NUMBERING_PLAN,
+    )
     client_reference: str | None = Field(
         default=None, max_length=128, description="Your own reference, echoed in every response and event."
     )

@@ -28,6 +28,27 @@ class SandboxReceived(BaseModel):
     to_jid: str
     message: dict[str, Any]
     received_at: str
+    group_jid: str | None = Field(
+        default=None,
+        description="Received in this group (a message to the group, or an invite to it: `message.type` "
+        "`group_invite`); null for a one-to-one message.",
+    )
+
+
+class SandboxJoinRequest(Strict):
+    invite_link: str = Field(
+        min_length=1, max_length=128, description="The group's invite link (`GET /groups/{jid}/invite-link`)."
+    )
+
+    model_config = ConfigDict(
+        json_schema_extra={"example": {"invite_link": "https://chat.whatsapp.com/AbCdEfGhIjKlMnOpQrStUv"}}
+    )
+
+
+class SandboxJoined(BaseModel):
+    group_jid: str
+
+    model_config = ConfigDict(json_schema_extra={"example": {"group_jid": "120363025246125888@g.us"}})
 
 
 class SandboxReceivedList(BaseModel):

@@ -135,6 +135,44 @@ class SandboxNetworkClient:
         """What one contact sent to this account's instances, oldest first, with read_at once read."""
         return self._request("GET", _path("accounts", account_id, "contacts", phone, "sent"))["data"]
 
+    # -- groups (the same names and arguments as the network's methods) ----------------------------
+
+    def _group(self, op: str, account_id: str, instance_id: str, **body: Any) -> Any:
+        return self._request("POST", f"/v1/groups/{op}", {"account_id": account_id, "instance_id": instance_id, **body})
+
+    def create_group(self, account_id: str, instance_id: str, subject: str, participants: list[str]) -> dict[str, Any]:
+        """{"group": info, "participants": a result per input}."""
+        return self._group("create", account_id, instance_id, subject=subject, participants=list(participants))
+
+    def group_info(self, account_id: str, instance_id: str, jid: str) -> dict[str, Any]:
+        return self._group("info", account_id, instance_id, group_jid=jid)
+
+    def joined_groups(self, account_id: str, instance_id: str) -> list[dict[str, Any]]:
+        return self._group("joined", account_id, instance_id)["data"]
+
+    def update_group(self, account_id: str, instance_id: str, jid: str, changes: dict[str, Any]) -> dict[str, Any]:
+        return self._group("update", account_id, instance_id, group_jid=jid, changes=changes)
+
+    def update_participants(
+        self, account_id: str, instance_id: str, jid: str, action: str, participants: list[str]
+    ) -> list[dict[str, Any]]:
+        body = {"group_jid": jid, "action": action, "participants": list(participants)}
+        return self._group("participants", account_id, instance_id, **body)["data"]
+
+    def invite_link(self, account_id: str, instance_id: str, jid: str, *, reset: bool = False) -> str:
+        return self._group("invite-link", account_id, instance_id, group_jid=jid, reset=reset)["invite_link"]
+
+    def join_with_link(self, account_id: str, instance_id: str, link: str) -> dict[str, Any]:
+        return self._group("join", account_id, instance_id, invite_link=link)
+
+    def leave_group(self, account_id: str, instance_id: str, jid: str) -> None:
+        self._group("leave", account_id, instance_id, group_jid=jid)
+
+    def contact_join(self, account_id: str, phone: str, link: str) -> dict[str, Any]:
+        """A simulated contact joins a group by its invite link."""
+        body = {"account_id": account_id, "phone": phone, "invite_link": link}
+        return self._request("POST", "/v1/groups/contact-join", body)
+
     # -- devices: pairing and connection ----------------------------------------------------------
 
     def connect(self, account_id: str, instance_id: str, phone: str | None = None) -> dict[str, Any]:

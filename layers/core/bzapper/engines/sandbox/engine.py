@@ -162,6 +162,44 @@ class SandboxEngine:
         session.settings = dict(settings)
         self.client.configure(session.spec.account_id, instance_id, _network_settings(settings))
 
+    # -- groups: the network's own calls, its refusals as PermanentFailure(code) ----------------------
+
+    def _group_call(self, instance_id: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        session = self._session(instance_id)
+        try:
+            return getattr(self.client, method)(session.spec.account_id, instance_id, *args, **kwargs)
+        except SandboxNetworkError as error:
+            _raise_permanent(error)
+            if error.status_code == 400:
+                raise PermanentFailure("invalid_input") from error  # our own check missed it: never a retry
+            raise
+
+    def create_group(self, instance_id: str, subject: str, participants: list[str]) -> dict[str, Any]:
+        return self._group_call(instance_id, "create_group", subject, participants)
+
+    def group_info(self, instance_id: str, group_jid: str) -> dict[str, Any]:
+        return self._group_call(instance_id, "group_info", group_jid)
+
+    def joined_groups(self, instance_id: str) -> list[dict[str, Any]]:
+        return self._group_call(instance_id, "joined_groups")
+
+    def update_group(self, instance_id: str, group_jid: str, changes: dict[str, Any]) -> dict[str, Any]:
+        return self._group_call(instance_id, "update_group", group_jid, changes)
+
+    def update_group_participants(
+        self, instance_id: str, group_jid: str, action: str, participants: list[str]
+    ) -> list[dict[str, Any]]:
+        return self._group_call(instance_id, "update_participants", group_jid, action, participants)
+
+    def group_invite_link(self, instance_id: str, group_jid: str, reset: bool = False) -> str:
+        return self._group_call(instance_id, "invite_link", group_jid, reset=reset)
+
+    def join_group(self, instance_id: str, invite_link: str) -> dict[str, Any]:
+        return self._group_call(instance_id, "join_with_link", invite_link)
+
+    def leave_group(self, instance_id: str, group_jid: str) -> None:
+        self._group_call(instance_id, "leave_group", group_jid)
+
     # -- events ---------------------------------------------------------------------------------
 
     def pump(self, wait_seconds: float) -> None:

@@ -30,7 +30,7 @@ from typing import Any
 from bzapper.domain.engine import EventSink, NotConnected, PermanentFailure, ServerAck, SessionSpec
 from bzapper.domain.instance_settings import with_password
 from bzapper.domain.phones import InvalidRecipient, parse_recipient
-from bzapper.engines.whatsmeow import builders, errors, jids, lib, mapping
+from bzapper.engines.whatsmeow import builders, errors, groups, jids, lib, mapping
 from bzapper.engines.whatsmeow.gate import Gate
 from bzapper.engines.whatsmeow.runs import PARKED, Run
 
@@ -395,6 +395,11 @@ class WhatsmeowEngine:
                 self._learn(session, *pair)
             for receipt in mapping.receipts(instance_id, event, now, self._lookup(session)):
                 self._emit(session, receipt)
+        elif code == lib.JOINED_GROUP:
+            self._emit(session, groups.joined_event(instance_id, event, now))
+        elif code == lib.GROUP_INFO:
+            for change in groups.info_events(instance_id, event, session.own, now):
+                self._emit(session, change)
 
     def _on_connect_failure(self, session: _Session, event: Any) -> None:
         reasons = lib.neonize_pb2.ConnectFailureReason
@@ -678,6 +683,105 @@ class WhatsmeowEngine:
         return self._go(run, run.client.PairPhone, digits, True, lib.ClientName.LINUX, lib.ClientType.CHROME)
 
     # -- helpers ----------------------------------------------------------------------------------------
+
+    # -- groups (docs/groups.md): neonize's calls; what it cannot do is PermanentFailure("not_supported") -------
+
+    def _group_jid(self, group_jid: str) -> Any:
+        return jids.to_proto(group_jid)
+
+    def _participant_jids(self, session: _Session, run: Run, inputs: list[str]) -> list[str]:
+        wanted = []
+        for value in inputs:
+            try:
+                recipient = parse_recipient(value)
+            except InvalidRecipient:
+                raise PermanentFailure("invalid_input") from None
+            wanted.append(recipient.jid)
+        return wanted
+
+    def create_group(self, instance_id: str, subject: str, participants: list[str]) -> dict[str, Any]:
+        session, run = self._usable(instance_id)
+        wanted = self._participant_jids(session, run, participants)
+        info = self._go(run, run.client.create_group, subject, [jids.to_proto(j) for j in wanted])
+        group = groups.group_info(info)
+        # whatsmeow answers the created group with its participants: those missing were not added.
+        answered = list(info.Participants)
+        results = groups.participant_results(participants, wanted, answered, "add")
+        self._send_invites(run, group["jid"], group["subject"], results)
+        return {"group": group, "participants": results}
+
+    def _send_invites(self, run: Run, group_jid: str, subject: str, results: list[dict[str, Any]]) -> None:
+        """Whom WhatsApp would not let us add gets the invite its add request names (what a phone sends)."""
+        for result in results:
+            expiration, code = result.pop("invite_expiration", 0), result.get("invite_code")
+            if result["status"] != "invite_required" or not code:
+                continue
+            invite = lib.e2e.GroupInviteMessage(
+                groupJID=group_jid, inviteCode=code, inviteExpiration=expiration, groupName=subject
+            )
+            to = (result.get("phone") and jids.phone_jid(result["phone"])) or result.get("jid") or ""
+            self._go(run, run.client.send_message, jids.to_proto(to), lib.e2e.Message(groupInviteMessage=invite))
+
+    def group_info(self, instance_id: str, group_jid: str) -> dict[str, Any]:
+        _, run = self._usable(instance_id)
+        return groups.group_info(self._go(run, run.client.get_group_info, self._group_jid(group_jid)))
+
+    def joined_groups(self, instance_id: str) -> list[dict[str, Any]]:
+        _, run = self._usable(instance_id)
+        return [groups.group_info(info) for info in self._go(run, run.client.get_joined_groups)]
+
+    def update_group(self, instance_id: str, group_jid: str, changes: dict[str, Any]) -> dict[str, Any]:
+        _, run = self._usable(instance_id)
+        if "picture" in changes:
+            # neonize's set_group_photo takes the image's bytes; the media store is not wired into it yet.
+            raise PermanentFailure("not_supported")
+        jid = self._group_jid(group_jid)
+        client = run.client
+        for name, value in changes.items():
+            if name == "subject":
+                self._go(run, client.set_group_name, jid, value)
+            elif name == "description":
+                self._go(run, client.set_group_topic, jid, "", "", value)  # whatsmeow fills in both topic ids
+            elif name == "announce":
+                self._go(run, client.set_group_announce, jid, bool(value))
+            elif name == "locked":
+                self._go(run, client.set_group_locked, jid, bool(value))
+            else:
+                raise PermanentFailure("invalid_input")
+        return groups.group_info(self._go(run, client.get_group_info, jid))
+
+    def update_group_participants(
+        self, instance_id: str, group_jid: str, action: str, participants: list[str]
+    ) -> list[dict[str, Any]]:
+        session, run = self._usable(instance_id)
+        wanted = self._participant_jids(session, run, participants)
+        change = lib.ParticipantChange(action)
+        answered = self._go(
+            run,
+            run.client.update_group_participants,
+            self._group_jid(group_jid),
+            [jids.to_proto(j) for j in wanted],
+            change,
+        )
+        results = groups.participant_results(participants, wanted, answered, action)
+        if any(result["status"] == "invite_required" for result in results):
+            info = self._go(run, run.client.get_group_info, self._group_jid(group_jid))
+            self._send_invites(run, group_jid, info.GroupName.Name, results)
+        return results
+
+    def group_invite_link(self, instance_id: str, group_jid: str, reset: bool = False) -> str:
+        _, run = self._usable(instance_id)
+        link = self._go(run, run.client.get_group_invite_link, self._group_jid(group_jid), reset)
+        return str(link)
+
+    def join_group(self, instance_id: str, invite_link: str) -> dict[str, Any]:
+        _, run = self._usable(instance_id)
+        jid = self._go(run, run.client.join_group_with_link, groups.invite_code(invite_link))
+        return groups.group_info(self._go(run, run.client.get_group_info, jid))
+
+    def leave_group(self, instance_id: str, group_jid: str) -> None:
+        _, run = self._usable(instance_id)
+        self._go(run, run.client.leave_group, self._group_jid(group_jid))
 
     def _go(self, run: Run, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """One call into Go for `run`'s client, never beside a start or stop, never after its own stop.

@@ -18,6 +18,16 @@ _PERMANENT_SERVER_CODES = {
     "463": "reach_out_restricted",  # WhatsApp's reach-out time lock: no new chats for a while
 }
 _NOT_ON_WHATSAPP = ("can't send message to unknown server",)
+# whatsmeow's group errors (ErrGroupNotFound, ErrNotInGroup, ErrInviteLink*, IQ not-authorized / forbidden).
+_GROUP_ERRORS = (
+    ("group not found", "group_not_found"),
+    ("not participating in that group", "not_a_participant"),
+    ("invite link has been revoked", "invite_link_invalid"),
+    ("invite link is not valid", "invite_link_invalid"),
+    ("unauthorized to get group invite link", "not_admin"),
+    ("not-authorized", "not_admin"),
+    ("forbidden", "not_admin"),
+)
 
 
 def classify(error: BaseException) -> Exception | None:
@@ -32,6 +42,9 @@ def classify(error: BaseException) -> Exception | None:
             return PermanentFailure(_PERMANENT_SERVER_CODES[code])
     if any(marker in text for marker in _NOT_ON_WHATSAPP):
         return PermanentFailure("not_on_whatsapp")
+    for marker, code in _GROUP_ERRORS:
+        if marker in text:
+            return PermanentFailure(code)
     return None
 
 

@@ -24,6 +24,7 @@ from neonize.proto.waCommon.WACommon_pb2 import MessageKey
 from neonize.proto.waCompanionReg.WAWebProtobufsCompanionReg_pb2 import DeviceProps
 from neonize.proto.waE2E import WAWebProtobufsE2E_pb2 as e2e
 from neonize.utils.enum import ClientName, ClientType, MediaType, Presence, ReceiptType
+from neonize.utils.enum import ParticipantChange as ParticipantChange  # re-exported: the groups calls
 from neonize.utils.log import log_whatsmeow
 
 gocode = _binder.gocode
@@ -48,6 +49,8 @@ MESSAGE = 17
 RECEIPT = 18
 CALL_OFFER = 36
 CALL_TERMINATE = 42
+JOINED_GROUP = 21
+GROUP_INFO = 22
 # What the Go side queues for us; everything else (history sync blobs, presences, calls...) never crosses.
 SUBSCRIBED = (
     PAIR_STATUS,
@@ -62,6 +65,8 @@ SUBSCRIBED = (
     RECEIPT,
     CALL_OFFER,
     CALL_TERMINATE,
+    JOINED_GROUP,
+    GROUP_INFO,
 )
 
 __all__ = [
@@ -72,8 +77,10 @@ __all__ = [
     "CONNECT_FAILURE",
     "DEVICE",
     "DISCONNECTED",
+    "GROUP_INFO",
     "INT_TO_EVENT",
     "JID",
+    "JOINED_GROUP",
     "LOGGED_OUT",
     "MESSAGE",
     "PAIR_STATUS",

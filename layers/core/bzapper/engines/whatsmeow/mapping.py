@@ -92,7 +92,26 @@ def receipts(instance_id: str, event: neonize_pb2.Receipt, now_ms: int, lookup: 
     chat = chat_of(event.MessageSource, lookup)
     at = to_ms(event.Timestamp, now_ms)
     common = {"kind": "receipt", "instance_id": instance_id, "chat_jid": chat, "status": status, "at": at}
+    if event.MessageSource.IsGroup:
+        # In a group each participant's phone reports on its own: the receipt's sender is that participant.
+        participant = _participant(event.MessageSource)
+        if participant:
+            common["participant"] = participant
     return [{**common, "wa_message_id": message_id} for message_id in event.MessageIDs]
+
+
+def _participant(source: neonize_pb2.MessageSource) -> dict[str, str]:
+    """{jid, phone?, lid?} of a group receipt's sender (its LID and phone when the event names both)."""
+    sender, alt = jids.to_str(source.Sender), jids.to_str(source.SenderAlt)
+    if not sender:
+        return {}
+    found = {"jid": sender}
+    for value in (sender, alt):
+        if jids.is_lid(value):
+            found["lid"] = value
+        elif phone := jids.phone_of(value):
+            found["phone"] = phone
+    return found
 
 
 def unwrap(message: e2e.Message) -> e2e.Message:
