@@ -132,6 +132,8 @@ STATE_CODES = {
     "insufficient_balance": "the wallet ran out: the account's state, not the request",
     "not_on_whatsapp": "the sandbox network's numbers in +55 11 90000-0xxx are not on WhatsApp",
     "idempotency_conflict": "the Idempotency-Key was used before with another body",
+    "not_supported": "the number's engine decides (templates are a Cloud API number's; the fuzzed one is a sandbox)",
+    "outside_customer_service_window": "a Cloud API number's contact must have written in the last 24 hours",
 }
 CREDENTIAL_CODES = {
     "invalid_signature": "only the payment provider signs its events (Stripe-Signature): no generated header can",

@@ -3962,18 +3962,7 @@ export interface components {
             /** Client Reference */
             client_reference?: string | null;
         };
-        /** MessageErrorOut */
-        MessageErrorOut: {
-            /** Code */
-            code: string;
-            /**
-             * Details
-             * @description Engine `cloud`, for a Meta error we have no stable code for (`cloud_api_error`): Meta's `meta_code` and `meta_title`.
-             */
-            details?: {
-                [key: string]: unknown;
-            } | null;
-        };
+        MessageErrorOut: unknown;
         /**
          * MessageEvent
          * @example {
@@ -17032,7 +17021,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/plain": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Not allowed for this key (`forbidden`). */
@@ -17042,7 +17031,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/plain": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
@@ -17052,7 +17041,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/plain": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Unexpected error (`internal_error`); quote `request_id`. */
@@ -17062,7 +17051,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/plain": components["schemas"]["ErrorBody"];
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

@@ -308,6 +308,12 @@ def _enrich_operation(operation: dict[str, Any], schemas: dict[str, Any]) -> Non
         if len(content) > 1 and content.get("application/json", {}).get("schema") == {}:
             # FastAPI's placeholder for a route without a response model (an HTML page): not a JSON body.
             del content["application/json"]
+        error_body = {"$ref": "#/components/schemas/ErrorBody"}
+        for media_type in [name for name, body in content.items() if name != "application/json"]:
+            if content[media_type].get("schema") == error_body:
+                # An error of a route whose success is text (GET /cloud/webhook's challenge): FastAPI files it
+                # under the route's media type, but every error is our JSON body.
+                content["application/json"] = content.pop(media_type)
         headers = response.setdefault("headers", {})
         headers["X-Request-Id"] = _header_ref("X-Request-Id")
         # Every authenticated success, and every 429, says where the caller stands.

@@ -3,6 +3,8 @@ account; failed sign-ins are throttled (429 with Retry-After)."""
 
 from __future__ import annotations
 
+import time
+
 from fastapi import APIRouter, Request, Response
 from fastapi.security.utils import get_authorization_scheme_param
 
@@ -129,4 +131,8 @@ def forgot(body: ForgotRequest) -> ResetRequested:
 )
 def reset(body: ResetRequest) -> PasswordReset:
     service.reset_password(services(), email=body.email, code=body.code, password=body.password)
+    # Sessions are told apart from the reset by their sign-in second (the identity service's auth_time is whole
+    # seconds, and the reset's own second is ended with it): answer once that second is over, so a sign-in the
+    # answer leads to is never taken for one the reset ended.
+    time.sleep(1 - time.time() % 1)
     return PasswordReset(status="password_reset")

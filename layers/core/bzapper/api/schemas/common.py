@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 from bzapper.domain.errors import ERROR_CODES
 from bzapper.domain.webhooks import EVENT_TYPES
@@ -67,8 +67,15 @@ class MessageErrorOut(BaseModel):
     details: dict[str, Any] | None = Field(
         default=None,
         description="Engine `cloud`, for a Meta error we have no stable code for (`cloud_api_error`): Meta's "
-        "`meta_code` and `meta_title`.",
+        "`meta_code` and `meta_title`. Absent otherwise (as in the `message.failed` event's `error`).",
     )
+
+    @model_serializer(mode="wrap")
+    def _details_only_when_known(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict) and data.get("details") is None:
+            data.pop("details", None)
+        return data
 
 
 class PartyOut(BaseModel):
