@@ -107,3 +107,17 @@ def test_read_incoming_marks_received_messages_read(worker: SessionWorker, monke
     worker._instances["inst_1"] = off
     worker._report_inbound(off, _inbound(PERSON, 4))
     assert calls == []
+
+
+@pytest.mark.parametrize("kind", ["call", "group"])
+def test_calls_and_group_changes_are_reported_whole_with_their_account(worker: SessionWorker, kind: str) -> None:
+    """A call's offer or a group's change becomes one report (call.* / group.* events), acked with it."""
+    worker._instances["inst_1"] = _view(InstanceSettings())
+    event = {"kind": kind, "instance_id": "inst_1", "at": 1, "call_id": "c1", "group_jid": GROUP, "ack": 7}
+
+    worker._on_event(event)
+
+    [(shard, report, ack)] = worker.reporter.submitted  # type: ignore[attr-defined]
+    assert (shard, ack) == (0, 7)
+    assert report["kind"] == kind and (report["account_id"], report["livemode"]) == ("acc_1", False)
+    assert "ack" not in report

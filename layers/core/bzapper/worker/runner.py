@@ -366,13 +366,10 @@ class SessionWorker:
                     self._ack(view.instance_id, [event["ack"]])
                 return
             self._media.submit(self._report_inbound, view, event)
-        elif kind == "call":
+        elif kind in ("call", "group"):
+            # A call (call.* events) or a change of a group this number is in (group.* events): reported whole.
             report = {k: v for k, v in event.items() if k != "ack"}
-            report.update(kind="call", account_id=view.account_id, livemode=view.livemode)
-        elif kind == "group":
-            # A change of a group this number is in: group.* events (bzapper.services.groups.apply_group_event).
-            report = {k: v for k, v in event.items() if k != "ack"}
-            report.update(kind="group", account_id=view.account_id, livemode=view.livemode)
+            report.update(kind=kind, account_id=view.account_id, livemode=view.livemode)
             self.reporter.submit(view.shard, report, event.get("ack"))
 
     def _store_media(self, view: InstanceView, path: str, event: dict[str, Any]) -> dict[str, Any]:
