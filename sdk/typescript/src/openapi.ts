@@ -3962,7 +3962,18 @@ export interface components {
             /** Client Reference */
             client_reference?: string | null;
         };
-        MessageErrorOut: unknown;
+        /** MessageErrorOut */
+        MessageErrorOut: {
+            /** Code */
+            code: string;
+            /**
+             * Details
+             * @description Engine `cloud`, for a Meta error we have no stable code for (`cloud_api_error`): Meta's `meta_code` and `meta_title`. Absent otherwise (as in the `message.failed` event's `error`).
+             */
+            details?: {
+                [key: string]: unknown;
+            } | null;
+        };
         /**
          * MessageEvent
          * @example {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import BaseModel, ConfigDict, Field
 
 from bzapper.domain.errors import ERROR_CODES
 from bzapper.domain.webhooks import EVENT_TYPES
@@ -66,16 +66,11 @@ class MessageErrorOut(BaseModel):
     code: str
     details: dict[str, Any] | None = Field(
         default=None,
+        # Absent rather than null when unknown, as in the `message.failed` event's `error`.
+        exclude_if=lambda value: value is None,
         description="Engine `cloud`, for a Meta error we have no stable code for (`cloud_api_error`): Meta's "
         "`meta_code` and `meta_title`. Absent otherwise (as in the `message.failed` event's `error`).",
     )
-
-    @model_serializer(mode="wrap")
-    def _details_only_when_known(self, handler: SerializerFunctionWrapHandler) -> Any:
-        data = handler(self)
-        if isinstance(data, dict) and data.get("details") is None:
-            data.pop("details", None)
-        return data
 
 
 class PartyOut(BaseModel):
