@@ -4,10 +4,11 @@ Business Account)."""
 from __future__ import annotations
 
 import builtins
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from bzapper.domain.model import InstanceView
-from bzapper.domain.templates import Template, TemplateSet
+if TYPE_CHECKING:  # types only: the send path imports this port's exception, not the templates' rules
+    from bzapper.domain.model import InstanceView
+    from bzapper.domain.templates import Template, TemplateSet
 
 
 class TemplateStore(Protocol):

@@ -12,7 +12,6 @@ from bzapper.domain.model import MessageView, StatusReport, wallet_id
 from bzapper.domain.plans import CURRENCY, plan_named
 from bzapper.domain.pricing import pricing_of
 from bzapper.domain.statuses import TERMINAL_FAILURES, MessageStatus, rank
-from bzapper.services import inbox
 from bzapper.services.changes import change_events
 from bzapper.services.container import Services
 
@@ -62,6 +61,8 @@ def apply_report(services: Services, report: StatusReport) -> None:
         # The time stored with the transition, not the report's: a re-published event keeps its id.
         at = next((at for status, at in view.history if status == report.status), report.at)
         events.append(status_event(view, report.status, at))
+    from bzapper.services import inbox  # the inbox's rules: loaded by the first status applied, not by every send
+
     inbox.on_status(services, view, report.status)  # a sent message joins its conversation
     events += change_events(services, view, report.status)  # an edit or a deletion: its original changes
     if events:

@@ -9,7 +9,7 @@ still serves (Meta rechecks every send anyway) and only a number never read answ
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bzapper.domain.clock import now_ms
 from bzapper.domain.errors import BzError, engine_unsupported
@@ -18,11 +18,13 @@ from bzapper.domain.media import MediaSource
 from bzapper.domain.model import InstanceRef, InstanceView, Principal
 from bzapper.domain.phones import Recipient
 from bzapper.domain.service_window import needs_window, window_open
-from bzapper.domain.templates import REFRESH_MS, TemplateSet, check_send
 from bzapper.ports.templates import TemplateSourceUnavailable
 from bzapper.services.container import Services
 from bzapper.services.instances import owned
 from bzapper.services.media import media_for_send
+
+if TYPE_CHECKING:  # the templates' rules load with the first template read or send, not with every send
+    from bzapper.domain.templates import TemplateSet
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +44,8 @@ def list_templates(services: Services, principal: Principal, instance_id: str) -
 
 def current_templates(services: Services, view: InstanceView) -> TemplateSet:
     """The stored copy, read again from the account first when it is stale (or was never read)."""
+    from bzapper.domain.templates import TemplateSet
+
     stored = services.templates.list(view.instance_id)
     now = now_ms()
     if stored is not None and not stored.stale(now):
@@ -53,6 +57,8 @@ def current_templates(services: Services, view: InstanceView) -> TemplateSet:
 
 def refresh_templates(services: Services, view: InstanceView, fallback: TemplateSet | None = None) -> TemplateSet:
     """Reads the account's templates now and stores them (also what a template status webhook calls)."""
+    from bzapper.domain.templates import TemplateSet
+
     assert services.template_source is not None
     try:
         templates = services.template_source.fetch(view)
@@ -72,6 +78,8 @@ def template_content(
     """A template send's content: the template checked (exact name and language, approved, every parameter)
     and its header media resolved (the account's own file, of the header's kind). Runs after the idempotency
     lock, as every resolution of a send does."""
+    from bzapper.domain.templates import REFRESH_MS, TemplateSet, check_send
+
     name, language = str(template.get("name", "")), str(template.get("language", ""))
     found, synced_at = services.templates.lookup(instance.instance_id, name, language)
     if services.template_source is not None and (synced_at is None or now_ms() - synced_at >= REFRESH_MS):
