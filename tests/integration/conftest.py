@@ -11,6 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 from support.accounts import Account, make_account
+from support.identity import Pool, start_pool
 from support.reports import CapturingPublisher
 
 from bzapper import bootstrap
@@ -114,3 +115,23 @@ def public_dns(monkeypatch: pytest.MonkeyPatch) -> None:
         return real(host, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", resolve)
+
+
+# The accounts surface (sign-up, sign-in, keys) on the local identity service: moto's user pool, our codes.
+
+
+@pytest.fixture
+def pool(aws: None, environment: Any, tmp_path: Any) -> Pool:
+    started = start_pool(environment, tmp_path)
+    bootstrap.services.cache_clear()
+    return started
+
+
+@pytest.fixture
+def auth_api(pool: Pool) -> Any:
+    return load_function("auth").handler
+
+
+@pytest.fixture
+def account_api(pool: Pool) -> Any:
+    return load_function("account").handler

@@ -10,31 +10,12 @@ import json
 import boto3
 import pytest
 from support.apigw import call
-from support.identity import PASSWORD, Pool, forged_token, start_pool
+from support.identity import PASSWORD, Pool, forged_token
 
-from bzapper import bootstrap
 from bzapper.config import settings
 from bzapper.domain.model import wallet_id
-from bzapper_dev.local.functions import load_function
 
 EMAIL = "maria@acme.com.br"
-
-
-@pytest.fixture
-def pool(aws, environment, tmp_path) -> Pool:
-    started = start_pool(environment, tmp_path)
-    bootstrap.services.cache_clear()
-    return started
-
-
-@pytest.fixture
-def auth_api(pool):
-    return load_function("auth").handler
-
-
-@pytest.fixture
-def account_api(pool):
-    return load_function("account").handler
 
 
 def signed_up(auth_api, pool: Pool, email: str = EMAIL, locale: str = "pt-BR") -> str:

@@ -11,9 +11,8 @@ import time
 
 import pytest
 from support.apigw import call
-from support.identity import PASSWORD, Pool, open_by_sign_up, start_pool
+from support.identity import PASSWORD, Pool, open_by_sign_up
 
-from bzapper import bootstrap
 from bzapper.adapters.aws.cognito import CognitoIdentity
 from bzapper.services.accounts import set_suspended
 from bzapper.services.auth import FAILED_SIGN_INS
@@ -23,23 +22,6 @@ EMAIL = "maria@acme.com.br"
 OTHER = "bob@acme.com.br"
 WRONG = "Wr0ng-password!"
 NEW_PASSWORD = "N3w!Password99"
-
-
-@pytest.fixture
-def pool(aws, environment, tmp_path) -> Pool:
-    started = start_pool(environment, tmp_path)
-    bootstrap.services.cache_clear()
-    return started
-
-
-@pytest.fixture
-def auth_api(pool):
-    return load_function("auth").handler
-
-
-@pytest.fixture
-def account_api(pool):
-    return load_function("account").handler
 
 
 def bearer(token: str) -> dict[str, str]:
