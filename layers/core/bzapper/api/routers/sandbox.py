@@ -40,6 +40,13 @@ from bzapper.services import instances as instance_service
 
 router = APIRouter(tags=["sandbox"], route_class=JsonRoute)
 
+CONTACT_PHONE = Path(
+    description="E.164 (URL-encode the `+`) or a JID." + IN_NUMBERING_PLAN,
+    json_schema_extra={"pattern": RECIPIENT_PATTERN},
+    examples=["+5511988888888"],
+)
+"""A simulated contact named in the path (its received messages, its joins)."""
+
 INSTANCE_ID = Path(examples=["inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q"])
 
 
@@ -82,11 +89,7 @@ def _group(value: str) -> str:
     responses=error_responses(401, 403, 422, 503),
 )
 def contact_messages(
-    phone: str = Path(
-        description="E.164 (URL-encode the `+`) or a JID." + IN_NUMBERING_PLAN,
-        json_schema_extra={"pattern": RECIPIENT_PATTERN},
-        examples=["+5511988888888"],
-    ),
+    phone: str = CONTACT_PHONE,
     principal: Principal = Depends(require_test_mode),
 ) -> SandboxReceivedList:
     contact = _recipient("phone", phone)
@@ -121,11 +124,7 @@ def contact_messages(
 )
 def contact_join(
     body: SandboxJoinRequest,
-    phone: str = Path(
-        description="E.164 (URL-encode the `+`) or a JID." + IN_NUMBERING_PLAN,
-        json_schema_extra={"pattern": RECIPIENT_PATTERN},
-        examples=["+5511988888888"],
-    ),
+    phone: str = CONTACT_PHONE,
     principal: Principal = Depends(require_test_mode),
 ) -> SandboxJoined:
     contact = _recipient("phone", phone)
