@@ -72,6 +72,24 @@ def test_statuses_move_forward_only_and_emit_one_event_each(messages_handler, st
     )
 
 
+def test_receipts_find_a_message_by_the_id_whatsapp_acked_it_with(messages_handler, statuses_handler, svc, account):
+    """An engine that cannot send under our derived id (whatsmeow): the `sent` report's id is recorded, in the
+    status update itself, so the receipts (which carry only WhatsApp's id) find the message through by_wa_id."""
+    message_id = _send(messages_handler, account)
+    acked = "3EB0C0FFEE0ACKED"
+    reports = [
+        StatusReport(account.instance_id, MessageModel.get(message_id).wa_message_id, "sending", 1_000, message_id),
+        StatusReport(account.instance_id, acked, "sent", 2_000, message_id),
+        StatusReport(account.instance_id, acked, "delivered", 3_000),
+    ]
+    for index, report in enumerate(reports):
+        assert statuses_handler(_event(_record(report, f"m-{index}")), LambdaContext()) == {"batchItemFailures": []}
+
+    assert MessageModel.get(message_id).wa_message_id == acked
+    _, _, view = call(messages_handler, "GET", f"/messages/{message_id}", headers=account.auth)
+    assert view["status"] == "delivered"
+
+
 def test_partial_batch_failure_returns_only_the_failed_record(messages_handler, statuses_handler, svc, account):
     message_id = _send(messages_handler, account)
     wa_id = MessageModel.get(message_id).wa_message_id

@@ -37,6 +37,25 @@ def test_a_message_moves_forward_with_one_event_per_step(fakes, clock):
     assert fakes.usage.total(tenant.account_id, False, "read") == 1
 
 
+def test_the_id_whatsapp_acked_is_recorded_so_its_receipts_find_the_message(fakes):
+    """whatsmeow cannot send under the id derived from ours: WhatsApp's receipts name the id it acked with, which
+    the `sent` report carries. Unrecorded, every delivered and read of that engine was a receipt for nobody."""
+    tenant = open_account(fakes)
+    message_id = send_text(fakes, tenant).accepted.message_id
+    view = fakes.messages.get(message_id)
+    report(fakes, message_id, "sending")
+    apply_report(
+        fakes.services,
+        StatusReport(view.instance_id, "3EB0ACKEDBYWHATSAPP", "sent", fakes.clock(), message_id=message_id),
+    )
+
+    receipt = StatusReport(view.instance_id, "3EB0ACKEDBYWHATSAPP", "delivered", fakes.clock())  # no message_id
+    apply_report(fakes.services, receipt)
+
+    assert fakes.messages.status_of(message_id) == "delivered"
+    assert fakes.messages.get(message_id).wa_message_id == "3EB0ACKEDBYWHATSAPP"
+
+
 def test_a_late_report_never_moves_a_status_back(fakes):
     tenant = open_account(fakes)
     message_id = send_text(fakes, tenant).accepted.message_id

@@ -44,10 +44,13 @@ class MessageStore(Protocol):
         error_code: str | None = None,
         *,
         pricing: dict[str, Any] | None = None,
+        wa_message_id: str | None = None,
     ) -> MessageView | None:
         """Moves the status forward only (None when it would not move: a late or repeated report); a failure
         refunds the price once. `pricing` is stored unless the message has one already (Meta prices a message
-        once), in the same write; the first delivered (or read) status counts it in usage under its category."""
+        once), in the same write; the first delivered (or read) status counts it in usage under its category.
+        `wa_message_id` (with `sent`): the id WhatsApp acked the message with, recorded in the same write, so
+        its receipts find it when the engine could not send it under the id derived from ours (whatsmeow)."""
         ...
 
     def apply_participant_status(

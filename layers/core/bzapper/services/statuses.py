@@ -37,8 +37,9 @@ def apply_report(services: Services, report: StatusReport) -> None:
         )
         if message_rank is not None and message_rank >= rank(MessageStatus(report.status)):
             return
+    acked = report.wa_message_id if report.status == MessageStatus.SENT and report.message_id else None
     view = services.messages.apply_status(
-        message_id, report.status, report.at, report.error_code, pricing=pricing_of(report.pricing)
+        message_id, report.status, report.at, report.error_code, pricing=pricing_of(report.pricing), wa_message_id=acked
     )
     if view is None:
         view = services.messages.get(message_id)

@@ -262,6 +262,7 @@ class MessageStore:
         error_code: str | None = None,
         *,
         pricing: dict[str, Any] | None = None,
+        wa_message_id: str | None = None,
     ) -> MessageView | None:
         """Forward-only: the updated message when applied, None when it is already at or past `status`.
 
@@ -285,6 +286,9 @@ class MessageStore:
             actions.append(MessageModel.error.set({"code": error_code}))
         if pricing:
             actions.append(MessageModel.pricing.set(MessageModel.pricing | pricing))
+        if wa_message_id:
+            # The acked id (an unchanged value does not touch the KEYS_ONLY by_wa_id index).
+            actions.append(MessageModel.wa_message_id.set(wa_message_id))
         condition = MessageModel.status_rank.is_in(*ranks_below(new))
         counted = _COUNTED.get(new)
         if counted is None:

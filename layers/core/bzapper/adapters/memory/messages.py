@@ -327,6 +327,7 @@ class MemoryMessageStore(Faults):
         error_code: str | None = None,
         *,
         pricing: dict[str, Any] | None = None,
+        wa_message_id: str | None = None,
     ) -> MessageView | None:
         self._enter("apply_status", message_id, status, at, error_code, pricing=pricing)
         new = MessageStatus(status)
@@ -346,6 +347,8 @@ class MemoryMessageStore(Faults):
                 row.outbox_due = None  # a worker has it (or it is over): the sweeper stops looking
             if error_code:
                 row.error_code = error_code
+            if wa_message_id:
+                row.wa_message_id = wa_message_id
             if pricing and row.pricing is None:
                 row.pricing = dict(pricing)  # the first report that carries it: Meta prices a message once
             counted = _COUNTED.get(new)
