@@ -113,6 +113,16 @@ UNWRITABLE = (
     ),
     Unwritable(r"POST /messages/(buttons|list)", r"buttons|sections", "ids unique across items; 10 rows in all"),
     Unwritable(r"POST /messages/otp", r"body", "the text must not contain the code"),
+    Unwritable(r"\w+ /groups/.+", r"jid", "a group's JID as WhatsApp writes it (digits, or creator-time, @g.us)"),
+    Unwritable(r"PATCH /groups/.+", r"request_body", "at least one change to the group"),
+    Unwritable(
+        r"POST /groups/join|POST /sandbox/contacts/.+/join", r"invite_link", "a link WhatsApp issued for a group"
+    ),
+    Unwritable(
+        r"PATCH /instances/.+",
+        r"settings\.proxy_url",
+        "an http, https or socks5 proxy with an explicit port, on a host that resolves to a public address",
+    ),
     Unwritable(r"POST /instances", r"engine", "test keys use the sandbox engine: the key decides, not the body"),
     Unwritable(r"POST /sandbox/instances/.*/scan", r"code", "the pairing code the instance shows right now"),
     Unwritable(r"POST /media", r"file", "a file of at least one byte, within the size limit"),

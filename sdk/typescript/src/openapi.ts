@@ -3518,19 +3518,19 @@ export interface components {
          */
         InstanceSettingsPatch: {
             /** Reject Calls */
-            reject_calls?: boolean | null;
+            reject_calls?: boolean;
             /** Reject Call Message */
             reject_call_message?: string | null;
             /** Ignore Groups */
-            ignore_groups?: boolean | null;
+            ignore_groups?: boolean;
             /** Always Online */
-            always_online?: boolean | null;
+            always_online?: boolean;
             /** Read Incoming */
-            read_incoming?: boolean | null;
+            read_incoming?: boolean;
             /** Presence Events */
-            presence_events?: boolean | null;
+            presence_events?: boolean;
             /** History Sync */
-            history_sync?: boolean | null;
+            history_sync?: boolean;
             /**
              * Proxy Url
              * @description `http://`, `https://` or `socks5://` with a host and a port, credentials allowed (`socks5://user:pass@host:1080`); a private, loopback or metadata address is refused.

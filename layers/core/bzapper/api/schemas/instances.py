@@ -81,13 +81,13 @@ class InstanceSettingsOut(BaseModel):
 class InstanceSettingsPatch(Strict):
     """Only the keys given change; `null` clears `reject_call_message` or `proxy_url`."""
 
-    reject_calls: bool | None = None
+    reject_calls: bool = None  # type: ignore[assignment]  # omitted: unchanged; null is not a value
     reject_call_message: str | None = Field(default=None, min_length=1, max_length=1024)
-    ignore_groups: bool | None = None
-    always_online: bool | None = None
-    read_incoming: bool | None = None
-    presence_events: bool | None = None
-    history_sync: bool | None = None
+    ignore_groups: bool = None  # type: ignore[assignment]  # omitted: unchanged; null is not a value
+    always_online: bool = None  # type: ignore[assignment]  # omitted: unchanged; null is not a value
+    read_incoming: bool = None  # type: ignore[assignment]  # omitted: unchanged; null is not a value
+    presence_events: bool = None  # type: ignore[assignment]  # omitted: unchanged; null is not a value
+    history_sync: bool = None  # type: ignore[assignment]  # omitted: unchanged; null is not a value
     proxy_url: str | None = Field(
         default=None,
         max_length=2048,
