@@ -34,7 +34,7 @@ def get_wallet(
     status_code=201,
     response_model=CheckoutOut,
     summary="Top up the wallet by Pix or card",
-    responses=error_responses(401, 403, 409, 422),
+    responses=error_responses(401, 403, 404, 409, 422),  # 404: an Idempotency-Key replay of a lost checkout
 )
 def post_checkout(
     body: CheckoutRequest,

@@ -59,7 +59,7 @@ def instance_out(view: InstanceView) -> InstanceOut:
     status_code=201,
     response_model=InstanceOut,
     summary="Create an instance (then pair it by QR or phone code; a `cloud` one is connected at once)",
-    responses=error_responses(401, 409, 422),
+    responses=error_responses(401, 404, 409, 422),  # 404: an Idempotency-Key replay of a number deleted since
 )
 def create_instance(
     body: InstanceCreate,

@@ -39,7 +39,7 @@ DELIVERY_ID = Path(examples=["dlv_01JD5V6W4E7R8T9Y0U1I2O3P4Q"])
     status_code=201,
     response_model=WebhookOut,
     summary="Register a webhook endpoint",
-    responses=error_responses(401, 409, 422),
+    responses=error_responses(401, 404, 409, 422),  # 404: an Idempotency-Key replay of an endpoint deleted since
 )
 def create(
     body: WebhookCreate,
