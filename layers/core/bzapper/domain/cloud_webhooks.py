@@ -43,23 +43,39 @@ def webhook_changes(payload: Any) -> list[Change]:
         raise MalformedWebhook("not a WhatsApp Business Account webhook")
     changes = []
     for entry in payload["entry"]:
-        for change in (entry or {}).get("changes") or []:
+        for change in _list(_dict(entry).get("changes")):
             if not isinstance(change, dict) or change.get("field") != "messages":
                 continue
-            value = change.get("value") or {}
-            metadata = value.get("metadata") or {}
+            value = _dict(change.get("value"))
+            metadata = _dict(value.get("metadata"))
             phone_number_id = str(metadata.get("phone_number_id") or "")
             if not phone_number_id:
                 continue
             business = _digits(metadata.get("display_phone_number"))
             parsed = Change(phone_number_id, business)
-            parsed.statuses = [s for s in (_status(raw) for raw in value.get("statuses") or []) if s]
-            profiles = _profiles(value.get("contacts") or [])
+            parsed.statuses = [s for s in (_status(raw) for raw in _list(value.get("statuses"))) if s]
+            profiles = _profiles(_list(value.get("contacts")))
             parsed.inbound = [
-                m for m in (_inbound(raw, profiles, business) for raw in value.get("messages") or []) if m
+                m for m in (_inbound(raw, profiles, business) for raw in _list(value.get("messages"))) if m
             ]
             changes.append(parsed)
     return changes
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    """A field Meta documents as an object: anything else (a verified but odd body) reads as empty."""
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _number(value: Any) -> float:
+    try:
+        return float(value or 0)
+    except (TypeError, ValueError):
+        return 0.0
 
 
 def _digits(value: Any) -> str | None:
@@ -94,8 +110,8 @@ def _status(raw: Any) -> dict[str, Any] | None:
             "model": pricing.get("pricing_model"),
         }
     if raw["status"] == "failed":
-        errors = raw.get("errors") or [{}]
-        code, title = error_of(errors[0])
+        errors = _list(raw.get("errors"))
+        code, title = error_of(_dict(errors[0]) if errors else {})
         mapped = meta_error(code, title)
         report["error_code"] = mapped.code
         if mapped.details:
@@ -116,7 +132,7 @@ def _profiles(contacts: list[Any]) -> dict[str, dict[str, Any]]:
         key = contact.get("wa_id") or contact.get("user_id")
         if key:
             found[str(key)] = {
-                "push_name": (contact.get("profile") or {}).get("name"),
+                "push_name": _dict(contact.get("profile")).get("name"),
                 "bsuid": contact.get("user_id"),
             }
     return found
@@ -181,10 +197,10 @@ def inbound_content(raw: dict[str, Any], chat_jid: str, business: str | None) ->
             content["voice"] = bool(body.get("voice", False))
     elif kind == "location":
         message_type = "location"
-        content = {"latitude": float(body.get("latitude") or 0), "longitude": float(body.get("longitude") or 0)}
+        content = {"latitude": _number(body.get("latitude")), "longitude": _number(body.get("longitude"))}
         content.update({k: str(body[k]) for k in ("name", "address") if body.get(k)})
     elif kind == "contacts":
-        message_type, content = "contact", _contacts(raw.get("contacts") or [])
+        message_type, content = "contact", _contacts(_list(raw.get("contacts")))
     elif kind == "reaction":
         message_type = "reaction"
         # Meta does not say whose message was reacted to; a contact reacts to what the number sent it.
@@ -193,7 +209,7 @@ def inbound_content(raw: dict[str, Any], chat_jid: str, business: str | None) ->
             "emoji": str(body.get("emoji") or ""),
         }
     elif kind == "interactive":
-        reply = body.get(str(body.get("type") or "")) or {}
+        reply = _dict(body.get(str(body.get("type") or "")))
         message_type = "text"
         content = {"body": str(reply.get("title") or "")}
         if reply.get("id"):
@@ -221,17 +237,17 @@ def _contacts(cards: list[Any]) -> dict[str, Any]:
     for card in cards:
         if not isinstance(card, dict):
             continue
-        name = (card.get("name") or {}).get("formatted_name") or (card.get("name") or {}).get("first_name") or ""
+        name = _dict(card.get("name")).get("formatted_name") or _dict(card.get("name")).get("first_name") or ""
         phones = [
             {"number": str(p.get("phone") or p.get("wa_id") or ""), **({"type": p["type"]} if p.get("type") else {})}
-            for p in card.get("phones") or []
+            for p in _list(card.get("phones"))
             if isinstance(p, dict)
         ]
         entry: dict[str, Any] = {"name": str(name), "phones": phones}
-        emails = [str(e.get("email")) for e in card.get("emails") or [] if isinstance(e, dict) and e.get("email")]
+        emails = [str(e.get("email")) for e in _list(card.get("emails")) if isinstance(e, dict) and e.get("email")]
         if emails:
             entry["emails"] = emails
-        company = (card.get("org") or {}).get("company")
+        company = _dict(card.get("org")).get("company")
         if company:
             entry["organization"] = str(company)
         contacts.append(entry)
