@@ -15,6 +15,7 @@ export const EVENT_TYPES = [
   "instance.*",
   "contact.identity_resolved",
   "group.*",
+  "call.*",
   "wallet.low_balance",
   "webhook.disabled",
   "webhook.test",
