@@ -20,6 +20,8 @@ SCOPES: dict[str, str] = {
     "instances:write": "create, pair, restart, log out and delete numbers; check numbers on WhatsApp",
     "groups:read": "list a number's groups, read one and its invite link",
     "groups:write": "create groups, change them and their participants, revoke invite links, join and leave",
+    "contacts:read": "read a contact's profile (name, about, picture) and the number's blocklist",
+    "contacts:write": "block and unblock contacts",
     "inbox:read": "read conversations and their messages",
     "inbox:write": "mark conversations read",
     "webhooks:read": "list webhook endpoints and their deliveries",
