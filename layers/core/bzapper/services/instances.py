@@ -62,20 +62,25 @@ def create(
         return cloud_numbers.create_instance(services, principal, name=name, **cloud)
     if cloud is not None:
         raise validation_failed("cloud", "error.cloud_only", engine=engine)
-    plan = plan_named(principal.plan)
-    if services.instances.count_for(principal.account_id, principal.livemode) >= plan.instances:
-        raise BzError("limit_exceeded", params={"limit": plan.instances, "resource": "instances"})
+    limit = plan_named(principal.plan).instances
     ref = services.instances.create(
         principal.account_id,
         livemode=principal.livemode,
         engine=engine,
         name=name,
         status=InstanceStatus.DISCONNECTED.value,
+        limit=limit,
     )
+    if ref is None:
+        raise instance_limit(limit)
     command(services, ref, "open")
     view = services.instances.view(ref.instance_id)
     assert view is not None
     return view
+
+
+def instance_limit(limit: int) -> BzError:
+    return BzError("limit_exceeded", params={"limit": limit, "resource": "instances"})
 
 
 def create_once(
