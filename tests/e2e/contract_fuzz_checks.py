@@ -114,7 +114,7 @@ UNWRITABLE = (
     Unwritable(r"POST /messages/(buttons|list)", r"buttons|sections", "ids unique across items; 10 rows in all"),
     Unwritable(r"POST /messages/otp", r"body", "the text must not contain the code"),
     Unwritable(r"\w+ /groups/.+", r"jid", "a group's JID as WhatsApp writes it (digits, or creator-time, @g.us)"),
-    Unwritable(r"PATCH /groups/.+", r"request_body|", "at least one change to the group, and a number in it"),
+    Unwritable(r"PATCH /groups/.+", r"request_body", "at least one change to the group"),
     Unwritable(
         r"POST /instances",
         r"cloud(\..+)?|engine",

@@ -2816,6 +2816,8 @@ export interface components {
         };
         /**
          * GroupUpdate
+         * @description Only the fields sent change; `picture: null` removes the picture, `description: ""` clears the description.
+         *     Null is no subject, description, announce or locked (omit the field to keep it).
          * @example {
          *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
          *       "subject": "Orders team",
@@ -2829,18 +2831,18 @@ export interface components {
              */
             instance_id: string;
             /** Subject */
-            subject?: string | null;
+            subject?: string;
             /** Description */
-            description?: string | null;
+            description?: string;
             /**
              * Picture
              * @description A media id (`med_…`).
              */
             picture?: string | null;
             /** Announce */
-            announce?: boolean | null;
+            announce?: boolean;
             /** Locked */
-            locked?: boolean | null;
+            locked?: boolean;
         };
         /** GroupUpdatedData */
         GroupUpdatedData: {
@@ -3585,7 +3587,7 @@ export interface components {
              * Scopes
              * @description Restrict the key to these scopes (docs/accounts.md has the table); omitted: every scope.
              */
-            scopes?: ("messages:write" | "messages:read" | "templates:read" | "media:write" | "media:read" | "instances:read" | "instances:write" | "groups:read" | "groups:write" | "inbox:read" | "inbox:write" | "webhooks:read" | "webhooks:write" | "events:read" | "billing:read" | "billing:write" | "account:read" | "account:write" | "sandbox")[] | null;
+            scopes?: ("messages:write" | "messages:read" | "templates:read" | "media:write" | "media:read" | "instances:read" | "instances:write" | "groups:read" | "groups:write" | "contacts:read" | "contacts:write" | "inbox:read" | "inbox:write" | "webhooks:read" | "webhooks:write" | "events:read" | "billing:read" | "billing:write" | "account:read" | "account:write" | "sandbox")[] | null;
             /**
              * Instance Ids
              * @description Restrict the key to these numbers (of the key's mode); any other number is a 404 to it.
