@@ -69,6 +69,17 @@ def test_sign_up_confirm_and_sign_in_open_an_account_with_test_credits_and_a_con
     assert (status, error["code"], error["param"]) == (422, "validation_failed", "Bz-Mode")
 
 
+@pytest.mark.parametrize(("header", "status"), [("test", 200), (" TEST ", 200), ("live", 422), ("prod", 422)])
+def test_a_key_is_its_own_mode_and_bz_mode_never_switches_it(account_api, account, header, status):
+    """F18: a test key with `Bz-Mode: live` answered test data as if live; a key's mode is its prefix."""
+    answered, _, body = call(account_api, "GET", "/me", headers={**account.auth, "Bz-Mode": header})
+    assert answered == status
+    if status == 200:
+        assert body["livemode"] is False
+    else:
+        assert (body["code"], body["param"]) == ("validation_failed", "Bz-Mode")
+
+
 def test_a_taken_email_answers_like_a_new_one_and_gets_a_notice_instead(auth_api, pool):
     confirmed(auth_api, pool)
     before = len(pool.mailbox.messages(EMAIL))

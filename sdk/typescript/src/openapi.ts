@@ -10917,6 +10917,7 @@ export interface operations {
     get_wallet: {
         parameters: {
             query?: {
+                /** @description Items per page (1 to 100). */
                 limit?: number;
                 cursor?: string;
             };
@@ -15023,6 +15024,7 @@ export interface operations {
     deliveries: {
         parameters: {
             query?: {
+                /** @description Items per page (1 to 100). */
                 limit?: number;
                 cursor?: string;
             };
@@ -15256,6 +15258,7 @@ export interface operations {
             query: {
                 /** @description The number's instance. */
                 instance_id: string;
+                /** @description Items per page (1 to 100). */
                 limit?: number;
                 /** @description `next_cursor` of the previous page. */
                 cursor?: string;
@@ -15402,6 +15405,7 @@ export interface operations {
             query: {
                 /** @description The number's instance. */
                 instance_id: string;
+                /** @description Items per page (1 to 100). */
                 limit?: number;
                 /** @description `next_cursor` of the previous page. */
                 cursor?: string;
