@@ -382,6 +382,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "pt-BR": "O cabeçalho '{param}' deve ser enviado uma única vez, com um só valor.",
         "es": "El encabezado '{param}' debe enviarse una sola vez, con un solo valor.",
     },
+    "error.content_encoding": {
+        "en": "Send the body uncompressed: Content-Encoding is not accepted (only 'identity').",
+        "pt-BR": "Envie o corpo sem compressão: Content-Encoding não é aceito (só 'identity').",
+        "es": "Envía el cuerpo sin comprimir: Content-Encoding no se acepta (solo 'identity').",
+    },
     "error.duplicate_file_part": {
         "en": "Send one file per upload: the form has more than one 'file' part.",
         "pt-BR": "Envie um arquivo por upload: o formulário tem mais de uma parte 'file'.",
