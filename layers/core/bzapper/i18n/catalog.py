@@ -382,6 +382,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "pt-BR": "O cabeçalho '{param}' deve ser enviado uma única vez, com um só valor.",
         "es": "El encabezado '{param}' debe enviarse una sola vez, con un solo valor.",
     },
+    "error.engine_unavailable": {
+        "en": "No worker here runs the {engine} engine, so this number cannot be paired yet. Locally, start "
+        "'bzapper dev --engine whatsmeow' for live numbers; test numbers use the sandbox.",
+        "pt-BR": "Nenhum worker aqui executa o motor {engine}, então este número ainda não pode ser pareado. "
+        "Localmente, inicie 'bzapper dev --engine whatsmeow' para números reais; números de teste usam o sandbox.",
+        "es": "Ningún worker aquí ejecuta el motor {engine}, así que este número aún no se puede vincular. "
+        "Localmente, inicia 'bzapper dev --engine whatsmeow' para números reales; los de prueba usan el sandbox.",
+    },
     "error.content_encoding": {
         "en": "Send the body uncompressed: Content-Encoding is not accepted (only 'identity').",
         "pt-BR": "Envie o corpo sem compressão: Content-Encoding não é aceito (só 'identity').",
