@@ -91,7 +91,7 @@ def test_a_text_status_is_queued_posted_to_the_contacts_and_reported_once(
         network.inject_inbound(account.account_id, account.instance_id, phone, "text", {"body": "oi"})
     before = _balance(svc, account)
 
-    status, headers, accepted = _post(
+    status, _, accepted = _post(
         messages_handler,
         account,
         "text",
