@@ -5,6 +5,8 @@ accepts it, and per-viewer receipts kept like a group's participants."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from support.memory import open_account, report
 
@@ -13,7 +15,7 @@ from bzapper.domain.idempotency import IdempotencyRequest
 from bzapper.domain.media import MediaSource
 from bzapper.domain.model import StatusReport
 from bzapper.domain.status_posts import argb, per_recipient, posted_data, text_content
-from bzapper.services import media
+from bzapper.services import inbox, media
 from bzapper.services.status_posts import StatusPost, post_status
 from bzapper.services.statuses import apply_report
 
@@ -178,3 +180,18 @@ def test_pure_rules():
     assert not per_recipient("5511988880001@s.whatsapp.net")
     assert text_content("x", None, None) == {"kind": "text", "body": "x"}
     assert posted_data("msg_1", {"kind": "image", "audience": ["a", "b"]}, "r", "t")["audience_size"] == 2
+
+
+def test_a_key_limited_to_other_numbers_cannot_post_from_this_one(fakes):
+    tenant = open_account(fakes)
+    limited = replace(tenant.principal, instance_ids=frozenset({"inst_other"}))
+    assert refusal(lambda: post_status(fakes.services, limited, text_post(tenant))).code == "not_found"
+    assert fakes.jobs.jobs == []
+
+
+def test_a_post_never_becomes_a_conversation(fakes):
+    tenant = open_account(fakes)
+    message_id = post_status(fakes.services, tenant.principal, text_post(tenant)).accepted.message_id
+    report(fakes, message_id, "sending", at=10)
+    report(fakes, message_id, "sent", at=20)
+    assert inbox.list_conversations(fakes.services, tenant.principal, tenant.instance_id, 10, None).rows == []
