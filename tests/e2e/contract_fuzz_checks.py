@@ -62,6 +62,23 @@ def _one_media_source(case: Any, _: Any) -> bool:
     return (body.get("url") is None) != (body.get("media_id") is None)
 
 
+def _audience_refused(case: Any, value: Any) -> bool:
+    """An audience member off the numbering plan, or one named twice (a phone and its JID are one contact)."""
+    if _off_the_numbering_plan(case, value):
+        return True
+    body = case.body if isinstance(case.body, dict) else {}
+    seen: set[str] = set()
+    for member in body.get("audience") or []:
+        try:
+            jid = parse_recipient(str(member)).jid
+        except InvalidRecipient:
+            continue
+        if jid in seen:
+            return True
+        seen.add(jid)
+    return False
+
+
 def _not_one_emoji(_: Any, value: Any) -> bool:
     return not valid_reaction(value)
 
@@ -118,6 +135,18 @@ UNWRITABLE = (
         r"instance_id",
         "a group's message names its number when several are connected",
         _group_without_number,
+    ),
+    Unwritable(
+        r"POST /status/\w+",
+        r"audience\.\d+",
+        "each phone exists in the numbering plan and names a contact once (a phone and its JID are one contact)",
+        _audience_refused,
+    ),
+    Unwritable(
+        r"POST /status/\w+",
+        r"url|media_id",
+        "the file (downloaded, or uploaded before) decides its kind and size: its bytes, not the request",
+        _one_media_source,
     ),
     Unwritable(r"POST /.*", r"(content\.)?emoji", "a single emoji (Unicode's emoji data)", _not_one_emoji),
     Unwritable(

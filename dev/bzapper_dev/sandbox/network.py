@@ -52,6 +52,7 @@ from bzapper_dev.sandbox.numbers import (
     phone_jid,
 )
 from bzapper_dev.sandbox.queue import EventQueue, QueuedEvent
+from bzapper_dev.sandbox.statuses import StatusMixin, is_status_broadcast
 
 __all__ = ["MAX_WAIT_SECONDS", "NOT_ON_WHATSAPP_PREFIX", "InvalidInput", "Rejected", "SandboxNetwork", "contact_key"]
 
@@ -120,7 +121,7 @@ class _Timer:
     phone: str | None = field(compare=False, default=None)
 
 
-class SandboxNetwork(GroupsMixin):
+class SandboxNetwork(GroupsMixin, StatusMixin):
     """Thread-safe in-memory WhatsApp network, namespaced by account (each test account has its own world).
 
     Delays are seconds of the model clock, multiplied by time_scale: delivered_after, read_after,
@@ -549,13 +550,15 @@ class SandboxNetwork(GroupsMixin):
         drops it, and the ack repeats the first one. What follows depends on the recipient's range
         (docs/sandbox.md): receipts, a reply, a played receipt, an echo, a drop of the connection.
         """
-        contact = contact_key(to_jid)
+        contact = to_jid if is_status_broadcast(to_jid) else contact_key(to_jid)
         with self._lock:
             now = self._advance()
             key = (account_id, instance_id)
             inst = self._online(key, sending=True)
             device = inst.device
             assert device is not None
+            if is_status_broadcast(to_jid):
+                return self._post_status(key, device, wa_message_id, message, now)
             if is_group(to_jid):
                 return self._send_to_group(key, device, to_jid, wa_message_id, message, now)
             phone = self._resolve(contact)

@@ -213,6 +213,8 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route("POST", "/messages/template", "messages", scope="messages:write"),  # Cloud API numbers (docs/templates.md)
     Route("GET", "/templates", "messages", scope="templates:read"),
+    # Status posts (docs/status.md): messages of type "status" to status@broadcast, on the same send path.
+    *(Route("POST", f"/status/{kind}", "messages", scope="messages:write") for kind in ("text", "image", "video")),
     Route("PATCH", "/messages/{message_id}", "messages", scope="messages:write"),  # edit (a message of type "edit")
     Route(
         "DELETE", "/messages/{message_id}", "messages", scope="messages:write"

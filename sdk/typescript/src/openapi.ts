@@ -355,6 +355,66 @@ export interface paths {
         patch: operations["edit_message"];
         trace?: never;
     };
+    "/status/text": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Post a text status
+         * @description A text status: white text on a colored background. A message of type `status` to `status@broadcast`, on the send path of every message (queued, retried, never posted twice; Idempotency-Key honoured), charged as one message; `GET /messages/{id}` follows it, and `status.posted` tells when WhatsApp accepted it.
+         */
+        post: operations["post_status_text"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/status/image": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Post an image status
+         * @description JPEG or PNG, up to 16 MB (or the plan's media size). A message of type `status` to `status@broadcast`, on the send path of every message (queued, retried, never posted twice; Idempotency-Key honoured), charged as one message; `GET /messages/{id}` follows it, and `status.posted` tells when WhatsApp accepted it.
+         */
+        post: operations["post_status_image"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/status/video": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Post a video status
+         * @description MP4 (H.264 + AAC) or 3GPP, up to 16 MB. A message of type `status` to `status@broadcast`, on the send path of every message (queued, retried, never posted twice; Idempotency-Key honoured), charged as one message; `GET /messages/{id}` follows it, and `status.posted` tells when WhatsApp accepted it.
+         */
+        post: operations["post_status_video"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/media": {
         parameters: {
             query?: never;
@@ -1319,6 +1379,26 @@ export interface webhooks {
          * @description Signed like every event (docs/webhooks.md). `data.message_id` is the original message; `data.change_id` the edit's or deletion's own message.
          */
         post: operations["event_message_deleted"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "status.posted": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * WhatsApp accepted a status post (POST /status/{kind}).
+         * @description Signed like every event (docs/webhooks.md). Once per post; its statuses come as `message.*` events on `data.message_id`.
+         */
+        post: operations["event_status_posted"];
         delete?: never;
         options?: never;
         head?: never;
@@ -5804,6 +5884,199 @@ export interface components {
             at: string;
         };
         /**
+         * StatusImageRequest
+         * @description JPEG or PNG, up to 16 MB (or the plan's media size).
+         * @example {
+         *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "media_id": "med_01JD5V6W4E7R8T9Y0V1W2X3Y4Z",
+         *       "caption": "New arrivals"
+         *     }
+         */
+        StatusImageRequest: {
+            /**
+             * Instance Id
+             * @description The number that posts (a sandbox or linked-device number: a Cloud API number has no status, a 422 `not_supported`).
+             */
+            instance_id: string;
+            /**
+             * Audience
+             * @description Only these contacts see it (phones or JIDs, each once). Left out: the number's contacts, as the phone's status privacy allows. The sandbox honours it; a whatsmeow number cannot restrict a post (a 422 `not_supported`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
+             */
+            audience?: string[] | null;
+            /**
+             * Client Reference
+             * @description Your own reference, echoed in every response and event.
+             */
+            client_reference?: string | null;
+            /**
+             * Url
+             * @description A public https URL we download once (its host must resolve to a public address).
+             */
+            url?: string | null;
+            /**
+             * Media Id
+             * @description A file uploaded with POST /media of this account (a 422 otherwise), of the right kind.
+             */
+            media_id?: string | null;
+            /**
+             * Caption
+             * @description Shown on the status.
+             */
+            caption?: string | null;
+        } & ({
+            url: string;
+        } | {
+            media_id: string;
+        });
+        /** StatusPostedData */
+        StatusPostedData: {
+            /**
+             * Message Id
+             * @description The post's message (`GET /messages/{id}`, type `status`).
+             */
+            message_id: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "text" | "image" | "video";
+            /**
+             * Audience Size
+             * @description How many contacts it was restricted to; null: all contacts.
+             */
+            audience_size: number | null;
+            /** Client Reference */
+            client_reference: string | null;
+            /**
+             * Posted
+             * @description When WhatsApp accepted it.
+             */
+            posted: string;
+        };
+        /**
+         * StatusPostedEvent
+         * @example {
+         *       "id": "evt_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "type": "status.posted",
+         *       "created": "2026-11-24T12:00:00.000Z",
+         *       "livemode": true,
+         *       "account_id": "acc_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "data": {
+         *         "message_id": "msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *         "kind": "text",
+         *         "audience_size": null,
+         *         "client_reference": "promo-7",
+         *         "posted": "2026-11-24T12:00:00.000Z"
+         *       }
+         *     }
+         */
+        StatusPostedEvent: {
+            /**
+             * Id
+             * @description `evt_…`: stable across retries and replays; also the `webhook-id` header.
+             */
+            id: string;
+            /** Type */
+            type: string;
+            /** Created */
+            created: string;
+            /** Livemode */
+            livemode: boolean;
+            /** Account Id */
+            account_id: string;
+            /** Instance Id */
+            instance_id: string | null;
+            data: components["schemas"]["StatusPostedData"];
+        };
+        /**
+         * StatusTextRequest
+         * @description A text status: white text on a colored background.
+         * @example {
+         *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "text": "We are open on Sunday!",
+         *       "background_color": "#25D366",
+         *       "font": "bold"
+         *     }
+         */
+        StatusTextRequest: {
+            /**
+             * Instance Id
+             * @description The number that posts (a sandbox or linked-device number: a Cloud API number has no status, a 422 `not_supported`).
+             */
+            instance_id: string;
+            /**
+             * Audience
+             * @description Only these contacts see it (phones or JIDs, each once). Left out: the number's contacts, as the phone's status privacy allows. The sandbox honours it; a whatsmeow number cannot restrict a post (a 422 `not_supported`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
+             */
+            audience?: string[] | null;
+            /**
+             * Client Reference
+             * @description Your own reference, echoed in every response and event.
+             */
+            client_reference?: string | null;
+            /**
+             * Text
+             * @description Up to 700 characters.
+             */
+            text: string;
+            /**
+             * Background Color
+             * @description `#RRGGBB` (default `#128C7E`, WhatsApp's teal).
+             */
+            background_color?: string | null;
+            /**
+             * Font
+             * @description WhatsApp's status fonts: sans (the default), serif, script, bold, rounded, display, condensed, mono.
+             */
+            font?: ("sans" | "serif" | "script" | "bold" | "rounded" | "display" | "condensed" | "mono") | null;
+        };
+        /**
+         * StatusVideoRequest
+         * @description MP4 (H.264 + AAC) or 3GPP, up to 16 MB.
+         * @example {
+         *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "url": "https://example.com/teaser.mp4",
+         *       "caption": "Coming soon"
+         *     }
+         */
+        StatusVideoRequest: {
+            /**
+             * Instance Id
+             * @description The number that posts (a sandbox or linked-device number: a Cloud API number has no status, a 422 `not_supported`).
+             */
+            instance_id: string;
+            /**
+             * Audience
+             * @description Only these contacts see it (phones or JIDs, each once). Left out: the number's contacts, as the phone's status privacy allows. The sandbox honours it; a whatsmeow number cannot restrict a post (a 422 `not_supported`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
+             */
+            audience?: string[] | null;
+            /**
+             * Client Reference
+             * @description Your own reference, echoed in every response and event.
+             */
+            client_reference?: string | null;
+            /**
+             * Url
+             * @description A public https URL we download once (its host must resolve to a public address).
+             */
+            url?: string | null;
+            /**
+             * Media Id
+             * @description A file uploaded with POST /media of this account (a 422 otherwise), of the right kind.
+             */
+            media_id?: string | null;
+            /**
+             * Caption
+             * @description Shown on the status.
+             */
+            caption?: string | null;
+        } & ({
+            url: string;
+        } | {
+            media_id: string;
+        });
+        /**
          * TemplateList
          * @example {
          *       "object": "list",
@@ -6187,7 +6460,7 @@ export interface components {
              * Events
              * @description Event types (`message.sent`) or families (`message.*`); omitted = every event; an empty list is 422.
              */
-            events?: ("message.queued" | "message.sent" | "message.delivered" | "message.read" | "message.played" | "message.failed" | "message.received" | "message.edited" | "message.deleted" | "instance.qr" | "instance.connected" | "instance.disconnected" | "instance.logged_out" | "instance.restricted" | "instance.passkey_required" | "contact.identity_resolved" | "call.received" | "call.ended" | "group.joined" | "group.left" | "group.updated" | "group.participants_changed" | "wallet.low_balance" | "webhook.disabled" | "webhook.test" | "message.*" | "instance.*" | "contact.*" | "call.*" | "group.*" | "wallet.*" | "webhook.*")[] | null;
+            events?: ("message.queued" | "message.sent" | "message.delivered" | "message.read" | "message.played" | "message.failed" | "message.received" | "message.edited" | "message.deleted" | "instance.qr" | "instance.connected" | "instance.disconnected" | "instance.logged_out" | "instance.restricted" | "instance.passkey_required" | "contact.identity_resolved" | "call.received" | "call.ended" | "group.joined" | "group.left" | "group.updated" | "group.participants_changed" | "status.posted" | "wallet.low_balance" | "webhook.disabled" | "webhook.test" | "message.*" | "instance.*" | "contact.*" | "call.*" | "group.*" | "status.*" | "wallet.*" | "webhook.*")[] | null;
             /** Description */
             description?: string | null;
         };
@@ -6317,7 +6590,7 @@ export interface components {
              */
             url?: string;
             /** Events */
-            events?: ("message.queued" | "message.sent" | "message.delivered" | "message.read" | "message.played" | "message.failed" | "message.received" | "message.edited" | "message.deleted" | "instance.qr" | "instance.connected" | "instance.disconnected" | "instance.logged_out" | "instance.restricted" | "instance.passkey_required" | "contact.identity_resolved" | "call.received" | "call.ended" | "group.joined" | "group.left" | "group.updated" | "group.participants_changed" | "wallet.low_balance" | "webhook.disabled" | "webhook.test" | "message.*" | "instance.*" | "contact.*" | "call.*" | "group.*" | "wallet.*" | "webhook.*")[] | null;
+            events?: ("message.queued" | "message.sent" | "message.delivered" | "message.read" | "message.played" | "message.failed" | "message.received" | "message.edited" | "message.deleted" | "instance.qr" | "instance.connected" | "instance.disconnected" | "instance.logged_out" | "instance.restricted" | "instance.passkey_required" | "contact.identity_resolved" | "call.received" | "call.ended" | "group.joined" | "group.left" | "group.updated" | "group.participants_changed" | "status.posted" | "wallet.low_balance" | "webhook.disabled" | "webhook.test" | "message.*" | "instance.*" | "contact.*" | "call.*" | "group.*" | "status.*" | "wallet.*" | "webhook.*")[] | null;
             /** Description */
             description?: string | null;
             /**
@@ -9291,6 +9564,475 @@ export interface operations {
                 };
             };
             /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    post_status_text: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry safely: the first response is replayed for 24 h; another body with the same key is a 422. */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "text": "We are open on Sunday!",
+                 *       "background_color": "#25D366",
+                 *       "font": "bold"
+                 *     }
+                 */
+                "application/json": components["schemas"]["StatusTextRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message_id": "msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                     *       "status": "queued",
+                     *       "client_reference": "lead-42"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MessageAccepted"];
+                };
+            };
+            /** @description Malformed request (`bad_request`: a header that must come once came twice, or holds two values), or a missing or invalid signature (`invalid_signature`, on signed callbacks). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not enough credits (`insufficient_balance`). */
+            402: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the resource's state. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large (`payload_too_large`). */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`: a color not `#RRGGBB`, a NUL in the text, a media id of another account or of the wrong kind) or `idempotency_conflict`; `not_supported` on a Cloud API number (no status there) and for an `audience` on a whatsmeow number (docs/status.md). */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    post_status_image: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry safely: the first response is replayed for 24 h; another body with the same key is a 422. */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "media_id": "med_01JD5V6W4E7R8T9Y0V1W2X3Y4Z",
+                 *       "caption": "New arrivals"
+                 *     }
+                 */
+                "application/json": components["schemas"]["StatusImageRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message_id": "msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                     *       "status": "queued",
+                     *       "client_reference": "lead-42"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MessageAccepted"];
+                };
+            };
+            /** @description Malformed request (`bad_request`: a header that must come once came twice, or holds two values), or a missing or invalid signature (`invalid_signature`, on signed callbacks). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not enough credits (`insufficient_balance`). */
+            402: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the resource's state. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large (`payload_too_large`). */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`: a color not `#RRGGBB`, a NUL in the text, a media id of another account or of the wrong kind) or `idempotency_conflict`; `not_supported` on a Cloud API number (no status there) and for an `audience` on a whatsmeow number (docs/status.md). */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    post_status_video: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Retry safely: the first response is replayed for 24 h; another body with the same key is a 422. */
+                "Idempotency-Key"?: string;
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "url": "https://example.com/teaser.mp4",
+                 *       "caption": "Coming soon"
+                 *     }
+                 */
+                "application/json": components["schemas"]["StatusVideoRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Idempotent-Replayed": components["headers"]["Idempotent-Replayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "message_id": "msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                     *       "status": "queued",
+                     *       "client_reference": "lead-42"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MessageAccepted"];
+                };
+            };
+            /** @description Malformed request (`bad_request`: a header that must come once came twice, or holds two values), or a missing or invalid signature (`invalid_signature`, on signed callbacks). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not enough credits (`insufficient_balance`). */
+            402: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the resource's state. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body too large (`payload_too_large`). */
+            413: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`: a color not `#RRGGBB`, a NUL in the text, a media id of another account or of the wrong kind) or `idempotency_conflict`; `not_supported` on a Cloud API number (no status there) and for an `audience` on a whatsmeow number (docs/status.md). */
             422: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
@@ -17258,6 +18000,61 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["MessageChangeEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Final: not retried (except 408 and 429, retried like a 5xx). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Retried with exponential backoff for about 3.5 days. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_status_posted: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "type": "status.posted",
+                 *       "created": "2026-11-24T12:00:00.000Z",
+                 *       "livemode": true,
+                 *       "account_id": "acc_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "data": {
+                 *         "message_id": "msg_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *         "kind": "text",
+                 *         "audience_size": null,
+                 *         "client_reference": "promo-7",
+                 *         "posted": "2026-11-24T12:00:00.000Z"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["StatusPostedEvent"];
             };
         };
         responses: {

@@ -29,6 +29,9 @@ template  {"template": {"name", "language", "category", "id"?, "components": [..
           media parameter by our id also carries the file as `media` (as above), by link only `link`
 otp       {"body", "code_sealed"}   two WhatsApp messages: the text, then the code alone; the code crosses the
                                     queue sealed (bzapper.adapters.sealing), never in clear
+status    {"kind": "text", "body", "background_color"?, "font"?, "audience"?} or
+          {"kind": "image" | "video", "media", "caption"?, "audience"?}   a status post to status@broadcast
+          (bzapper.domain.status_posts); never inbound
 unknown   {"raw_type"}               an inbound message of a kind we do not model yet
 """
 

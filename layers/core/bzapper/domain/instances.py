@@ -39,7 +39,7 @@ def default_engine(livemode: bool) -> str:
 UNSENDABLE: dict[str, frozenset[str]] = {
     "sandbox": frozenset({"template"}),
     "whatsmeow": frozenset({"template"}),
-    "cloud": CLOUD_UNSENDABLE,
+    "cloud": CLOUD_UNSENDABLE | {"status"},  # the Cloud API has no status posts (docs/status.md)
 }
 """The message types an engine cannot send: refused at accept time with 422 `not_supported` naming the engine.
 Templates are the Cloud API's alone (docs/templates.md)."""

@@ -1304,4 +1304,26 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vínculo en el teléfono (con la huella, el rostro o el bloqueo de pantalla) y la instancia se conecta. "
         "Para vincular otro teléfono, reinicia la instancia.",
     },
+    # --- status posts (docs/status.md) ---
+    "error.status_engine_unsupported": {
+        "en": "Numbers of the '{engine}' engine cannot post statuses: the Cloud API has no status (stories). "
+        "Post from a linked-device number.",
+        "pt-BR": "Números do motor '{engine}' não podem publicar status: a Cloud API não tem status (stories). "
+        "Publique a partir de um número de aparelho conectado.",
+        "es": "Los números del motor '{engine}' no pueden publicar estados: la Cloud API no tiene estados "
+        "(historias). Publica desde un número de dispositivo vinculado.",
+    },
+    "error.status_audience_unsupported": {
+        "en": "Numbers of the '{engine}' engine cannot restrict a status to an 'audience': WhatsApp shows it to "
+        "the contacts the phone's status privacy setting allows. Leave 'audience' out.",
+        "pt-BR": "Números do motor '{engine}' não podem restringir um status a uma 'audience': o WhatsApp o mostra "
+        "aos contatos permitidos pela privacidade de status do telefone. Omita 'audience'.",
+        "es": "Los números del motor '{engine}' no pueden restringir un estado a una 'audience': WhatsApp lo "
+        "muestra a los contactos que permite la privacidad de estados del teléfono. Omite 'audience'.",
+    },
+    "error.status_audience_duplicate": {
+        "en": "'{value}' is in 'audience' more than once.",
+        "pt-BR": "'{value}' aparece mais de uma vez em 'audience'.",
+        "es": "'{value}' aparece más de una vez en 'audience'.",
+    },
 }

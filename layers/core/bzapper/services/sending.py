@@ -30,6 +30,7 @@ from bzapper.domain.plans import EXPERIMENTAL_INTERACTIVE, plan_named
 from bzapper.domain.ratelimit import Bucket, BucketTake, Decision
 from bzapper.domain.routing import choose_number
 from bzapper.domain.sending import Accepted, CommitRejected, SendDraft
+from bzapper.domain.status_posts import STATUS_RECIPIENT, is_status, media_kind
 from bzapper.services.container import Services
 from bzapper.services.instances import owned_ref
 from bzapper.services.media import media_for_send
@@ -90,12 +91,20 @@ def send_message(services: Services, principal: Principal, draft: SendDraft) -> 
     # Buttons and lists are the Cloud API's own messages (official there); elsewhere WhatsApp restricts them.
     if draft.type in INTERACTIVE_TYPES and not interactive_enabled(principal) and not _names_cloud(services, draft):
         raise BzError("not_supported", message_key="error.interactive_not_enabled")
-    # A one-time code never goes to a group: everyone there would read it.
-    recipient = _recipient(draft.to, "to", destination=draft.type != "otp")
+    # A one-time code never goes to a group: everyone there would read it. A status post goes to
+    # status@broadcast, which no client names itself (docs/status.md).
+    if is_status(draft.type):
+        recipient = STATUS_RECIPIENT
+    else:
+        recipient = _recipient(draft.to, "to", destination=draft.type != "otp")
     mention_jids = [_recipient(mention, f"mentions.{index}").jid for index, mention in enumerate(draft.mentions)]
 
     instance_id = draft.instance_id or _chosen_number(services, principal, recipient.jid)
     instance = owned_ref(services, principal, instance_id)
+    if is_status(draft.type):
+        from bzapper.services.status_posts import check_status_engine  # only a status post loads its rules
+
+        check_status_engine(instance, draft.content or {})
     check_engine(instance, draft.type)
     if instance.engine == CLOUD_ENGINE:
         refusal = cloud_refusal(draft.type, recipient.jid)
@@ -217,7 +226,7 @@ def _resolved(
     if draft.changes is not None:
         content.update(_change(services, draft))
     if draft.media is not None:
-        content["media"] = media_for_send(services, principal, draft.type, draft.media)
+        content["media"] = media_for_send(services, principal, media_kind(draft.type, content), draft.media)
         if draft.type == "document":
             content["filename"] = draft.media.filename or content["media"].get("filename") or "document"
     if draft.target is not None:

@@ -11,6 +11,7 @@ from bzapper.domain.events import envelope
 from bzapper.domain.model import MessageView, StatusReport, wallet_id
 from bzapper.domain.plans import CURRENCY, plan_named
 from bzapper.domain.pricing import pricing_of
+from bzapper.domain.status_posts import is_status
 from bzapper.domain.statuses import TERMINAL_FAILURES, MessageStatus, rank
 from bzapper.services.changes import change_events
 from bzapper.services.container import Services
@@ -19,6 +20,7 @@ logger = logging.getLogger(__name__)
 
 # "sending" is internal bookkeeping (a worker took the job); customers see the rest.
 _SILENT = frozenset({MessageStatus.QUEUED, MessageStatus.SENDING})
+_ACCEPTED = frozenset({MessageStatus.SENT, MessageStatus.DELIVERED, MessageStatus.READ, MessageStatus.PLAYED})
 
 
 def apply_report(services: Services, report: StatusReport) -> None:
@@ -66,6 +68,14 @@ def apply_report(services: Services, report: StatusReport) -> None:
 
     inbox.on_status(services, view, report.status)  # a sent message joins its conversation
     events += change_events(services, view, report.status)  # an edit or a deletion: its original changes
+    if is_status(view.type):
+        from bzapper.services.status_posts import posted_event
+
+        # WhatsApp accepted a status post: one status.posted, on the first of sent/delivered/read to arrive
+        # (a receipt may overtake the ack), at that transition's stored time (the same id on a re-publish).
+        accepted = next(((status, at) for status, at in view.history if status in _ACCEPTED), None)
+        if accepted is not None and accepted[0] == report.status:
+            events.append(posted_event(view, accepted[1]))
     if events:
         services.events.publish(events)
 

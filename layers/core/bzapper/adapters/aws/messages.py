@@ -22,10 +22,10 @@ from bzapper.domain.clock import now_ms
 from bzapper.domain.idempotency import TTL_SECONDS, IdempotencyLock
 from bzapper.domain.ids import new_id
 from bzapper.domain.model import MessageView, OutboundMessage, wallet_id
-from bzapper.domain.phones import is_group_jid
 from bzapper.domain.pricing import PRICED_AT, pricing_metrics
 from bzapper.domain.ratelimit import BucketTake, Decision
 from bzapper.domain.sending import Accepted, CommitRejected
+from bzapper.domain.status_posts import per_recipient
 from bzapper.domain.statuses import (
     RANK,
     TERMINAL_FAILURES,
@@ -140,7 +140,7 @@ class MessageStore:
             outbox_bucket=outbox_bucket(message.message_id),
             outbox_due=message.created_at + grace_ms,
             # A group message's receipts come per participant into this map (it must exist to set its keys).
-            participants={} if is_group_jid(message.to_jid) else None,
+            participants={} if per_recipient(message.to_jid) else None,
         )
         ledger_id = new_id("le")
         attempt = 0

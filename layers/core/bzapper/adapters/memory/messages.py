@@ -21,10 +21,10 @@ from bzapper.adapters.memory.instances import MemoryInstanceStore
 from bzapper.domain.clock import now_ms
 from bzapper.domain.idempotency import LOCK_SECONDS, TTL_SECONDS, IdempotencyLock, StoredResponse
 from bzapper.domain.model import MessageView, OutboundMessage, wallet_id
-from bzapper.domain.phones import is_group_jid
 from bzapper.domain.pricing import PRICED_AT, pricing_metrics
 from bzapper.domain.ratelimit import Bucket, BucketTake, Decision
 from bzapper.domain.sending import Accepted, CommitRejected
+from bzapper.domain.status_posts import per_recipient
 from bzapper.domain.statuses import (
     RANK,
     TERMINAL_FAILURES,
@@ -263,7 +263,7 @@ class MemoryMessageStore(Faults):
                 updated_at=message.created_at,
                 price=price,
                 outbox_due=message.created_at + grace_ms,
-                participants={} if is_group_jid(message.to_jid) else None,
+                participants={} if per_recipient(message.to_jid) else None,
             )
             if price:
                 self._wallets._post_locked(wallet, -price, "message", message.message_id, message.created_at)

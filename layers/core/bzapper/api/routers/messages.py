@@ -385,3 +385,9 @@ for _type, _summary in (
             "5XX": {"description": "Retried with exponential backoff for about 3.5 days."},
         },
     )
+
+
+# Status posts (docs/status.md): messages of type "status", in this group; status.posted in its webhooks.
+from bzapper.api.routers import status_posts as _status_posts  # noqa: E402
+
+_status_posts.register(router, webhooks)

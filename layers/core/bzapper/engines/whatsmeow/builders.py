@@ -9,6 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bzapper.domain.status_posts import (
+    DEFAULT_BACKGROUND,
+    FONTS,
+    MEDIA_KINDS,
+    STATUS_TYPE,
+    TEXT_COLOR_ARGB,
+    argb,
+)
 from bzapper.engines.whatsmeow import vcards
 from bzapper.engines.whatsmeow.jids import GROUP_SERVER, server_of
 from bzapper.engines.whatsmeow.lib import MediaType, MessageKey, e2e
@@ -93,6 +101,8 @@ def build(
     otp_code: str | None = None,
 ) -> list[Message]:
     """The WhatsApp messages of one bzapper message, in sending order (an OTP is two)."""
+    if kind == STATUS_TYPE:
+        return [_status(content, ctx, uploaded)]
     if kind in MEDIA_TYPE:
         if uploaded is None:
             raise UnsupportedContent(f"{kind} needs its media uploaded first")
@@ -146,6 +156,51 @@ def _media(kind: str, content: dict[str, Any], up: Uploaded, ctx: Context) -> Me
         return Message(audioMessage=e2e.AudioMessage(PTT=voice, **common))
     common["mimetype"] = "image/webp"  # the only sticker format WhatsApp draws
     return Message(stickerMessage=e2e.StickerMessage(**common))
+
+
+FONT_TYPES = dict(
+    zip(
+        FONTS,
+        (
+            e2e.ExtendedTextMessage.SYSTEM,
+            e2e.ExtendedTextMessage.SYSTEM_TEXT,
+            e2e.ExtendedTextMessage.FB_SCRIPT,
+            e2e.ExtendedTextMessage.SYSTEM_BOLD,
+            e2e.ExtendedTextMessage.MORNINGBREEZE_REGULAR,
+            e2e.ExtendedTextMessage.CALISTOGA_REGULAR,
+            e2e.ExtendedTextMessage.EXO2_EXTRABOLD,
+            e2e.ExtendedTextMessage.COURIERPRIME_BOLD,
+        ),
+        strict=True,
+    )
+)
+"""Our status fonts (bzapper.domain.status_posts.FONTS) as WhatsApp's."""
+
+
+def status_media_type(content: dict[str, Any]) -> MediaType | None:
+    """The upload path of a status post's file (None for a text status)."""
+    kind = content.get("kind")
+    return MEDIA_TYPE[kind] if kind in MEDIA_KINDS else None
+
+
+def _status(content: dict[str, Any], ctx: Context, uploaded: Uploaded | None) -> Message:
+    """A status post's message (sent to status@broadcast): text on a background in a font, or an image or a
+    video with its caption, as WhatsApp's apps build them."""
+    kind = content.get("kind")
+    if kind == "text":
+        text = e2e.ExtendedTextMessage(
+            text=content["body"],
+            textArgb=TEXT_COLOR_ARGB,
+            backgroundArgb=argb(content.get("background_color") or DEFAULT_BACKGROUND),
+            font=FONT_TYPES[content.get("font") or "sans"],
+        )
+        return Message(extendedTextMessage=text)
+    if kind in MEDIA_KINDS:
+        if uploaded is None:
+            raise UnsupportedContent(f"a {kind} status needs its media uploaded first")
+        media = {name: value for name, value in content.items() if name in ("media", "caption")}
+        return _media(str(kind), media, uploaded, ctx)
+    raise UnsupportedContent(f"unknown status kind {kind!r}")
 
 
 def _location(content: dict[str, Any], ctx: Context) -> Message:

@@ -30,6 +30,7 @@ from typing import Any
 from bzapper.domain.engine import EventSink, NotConnected, PermanentFailure, ServerAck, SessionSpec
 from bzapper.domain.instance_settings import with_password
 from bzapper.domain.phones import InvalidRecipient, parse_recipient
+from bzapper.domain.status_posts import STATUS_TYPE
 from bzapper.engines.whatsmeow import builders, errors, groups, jids, lib, mapping
 from bzapper.engines.whatsmeow.gate import Gate
 from bzapper.engines.whatsmeow.runs import PARKED, Run
@@ -539,10 +540,15 @@ class WhatsmeowEngine:
     def send(self, instance_id: str, job: dict[str, Any]) -> ServerAck:
         session, run = self._usable(instance_id)
         kind, content = job["type"], job["content"]
-        # A reaction, edit or revoke is about a message already in the chat: no need to look the number up.
-        about_a_message = kind in ("reaction", "edit", "revoke")
+        if kind == STATUS_TYPE and content.get("audience"):
+            # neonize 0.5.2's send_message takes no participant list: whatsmeow posts to the contacts it knows.
+            raise PermanentFailure("not_supported")
+        # A reaction, edit or revoke is about a message already in the chat: no need to look the number up;
+        # a status post goes to status@broadcast itself.
+        about_a_message = kind in ("reaction", "edit", "revoke", STATUS_TYPE)
         to = job["to_jid"] if about_a_message else self._recipient(session, run, job["to_jid"])
-        uploaded = self._upload(run, kind, content) if kind in builders.MEDIA_TYPE else None
+        media_type = builders.status_media_type(content) if kind == STATUS_TYPE else builders.MEDIA_TYPE.get(kind)
+        uploaded = self._upload(run, media_type, content) if media_type is not None else None
         ctx = builders.Context(
             own_jid=session.own_jid, now_ms=self._now_ms(), secret=self._random(32), interactive=self.interactive
         )
@@ -585,9 +591,9 @@ class WhatsmeowEngine:
         at = mapping.to_ms(response.Timestamp, self._now_ms())
         return ServerAck(wa_message_id=response.ID, server_timestamp_ms=at)
 
-    def _upload(self, run: Run, kind: str, content: dict[str, Any]) -> builders.Uploaded:
+    def _upload(self, run: Run, media_type: Any, content: dict[str, Any]) -> builders.Uploaded:
         data = self.media_fetch(content["media"])
-        response = self._go(run, run.client.upload, data, builders.MEDIA_TYPE[kind])
+        response = self._go(run, run.client.upload, data, media_type)
         return builders.Uploaded(
             url=response.url,
             direct_path=response.DirectPath,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from bzapper.domain.status_posts import STATUS_JID
 from bzapper.engines.whatsmeow import jids, vcards
 from bzapper.engines.whatsmeow.lib import e2e, neonize_pb2
 
@@ -92,8 +93,9 @@ def receipts(instance_id: str, event: neonize_pb2.Receipt, now_ms: int, lookup: 
     chat = chat_of(event.MessageSource, lookup)
     at = to_ms(event.Timestamp, now_ms)
     common = {"kind": "receipt", "instance_id": instance_id, "chat_jid": chat, "status": status, "at": at}
-    if event.MessageSource.IsGroup:
+    if event.MessageSource.IsGroup or chat == STATUS_JID:
         # In a group each participant's phone reports on its own: the receipt's sender is that participant.
+        # So does each viewer of a status post (whatsmeow names status@broadcast as the chat).
         participant = _participant(event.MessageSource)
         if participant:
             common["participant"] = participant
