@@ -181,3 +181,18 @@ def test_a_history_report_goes_through_the_reports_consumer(fakes, clock):
     apply_worker_report(fakes.services, _part(tenant, clock, _history(clock), final=True))
     assert fakes.events.types() == ["instance.history_synced"]
     assert PHONE  # the contact's phone names its conversation
+
+
+def test_a_code_the_phone_sent_is_masked_before_it_leaves_the_host_and_in_the_inbox(fakes, clock):
+    from bzapper.domain.inbox import OTP_MASK
+    from bzapper.domain.otp import guard_event
+
+    tenant = open_account(fakes)
+    chunk = {
+        "kind": "history",
+        "conversations": [{"chat_jid": PHONE_JID, "messages": [_message("C1", 1, "482913", from_me=True)]}],
+    }
+    guarded = guard_event(chunk)
+    assert guarded["conversations"][0]["messages"][0]["content"] == {"body": OTP_MASK}
+    apply_history(fakes.services, _part(tenant, clock, chunk["conversations"]))  # unguarded: masked again here
+    assert fakes.messages.rows[inbound_message_id(tenant.instance_id, "C1")].content == {"body": OTP_MASK}
