@@ -13,7 +13,7 @@ from test_whatsmeow_engine import INSTANCE, OWN_LID, PEER, PEER_LID
 from bzapper.domain import history as cut
 from bzapper.domain.reports import group_and_dedupe
 from bzapper.engines.whatsmeow import engine as engine_module
-from bzapper.engines.whatsmeow import lib, mapping
+from bzapper.engines.whatsmeow import jids, lib, mapping
 from bzapper.engines.whatsmeow.lib import e2e
 from bzapper.engines.whatsmeow.lib import neonize_pb2 as pb
 
@@ -157,17 +157,40 @@ class HistoryHarness(SettingsHarness):
         self.engine._run_factory = recording
 
 
+def _device(h: HistoryHarness) -> None:
+    device = pb.Device(JID=jids.to_proto("5511900000001:7@s.whatsapp.net"), LID=jids.to_proto(OWN_LID), PushName="Loja")
+    h.event(lib.DEVICE, device)
+    h.event(lib.CONNECTED, pb.Connected(status=True))
+
+
+HistoryHarness.connect_device = _device  # type: ignore[attr-defined]
+
+
 def _paired(tmp_path: Path, history_sync: bool) -> HistoryHarness:
     h = HistoryHarness(tmp_path, settings={"history_sync": history_sync})
     h.connect()
     return h
 
 
-def test_the_run_subscribes_to_history_only_with_the_setting_on(tmp_path: Path) -> None:
+def test_a_pairing_run_subscribes_to_history_a_paired_one_only_with_the_setting_on(tmp_path: Path) -> None:
     on = _paired(tmp_path / "on", True)
     off = _paired(tmp_path / "off", False)
-    assert on.run_kwargs == [{"history": True}]
-    assert off.run_kwargs == [{}]
+    assert on.run_kwargs == off.run_kwargs == [{"history": True}]  # no store yet: it pairs (setting may come)
+    for h in (on, off):
+        h.engine.store_path(INSTANCE).touch()  # what whatsmeow's store is once paired
+        h.engine.close(INSTANCE)
+        h.open()
+    assert on.run_kwargs[-1] == {"history": True}
+    assert off.run_kwargs[-1] == {}
+
+
+def test_history_turned_on_while_the_qr_shows_is_imported(tmp_path: Path) -> None:
+    h = HistoryHarness(tmp_path, settings={"history_sync": False})
+    h.open()
+    h.engine.apply_settings(INSTANCE, {"history_sync": True})  # the customer sets it before scanning
+    h.connect_device()
+    h.event(lib.HISTORY_SYNC, sync(T.INITIAL_BOOTSTRAP, [conversation(PEER, info("H1", PEER, "hi"))]))
+    assert [e["chunk_id"] for e in h.events if e["kind"] == "history"] == ["initial_bootstrap-0"]
 
 
 def test_chunks_are_reported_under_the_linked_device_and_the_last_one_ends_the_sync(tmp_path: Path) -> None:

@@ -32,9 +32,9 @@ class InstanceSettings:
     presence_events: bool = False
     """Stored now; contacts' presence as events comes with the presence feature."""
     history_sync: bool = False
-    """What WhatsApp hands a newly paired device is imported into the inbox (docs/history.md). Read when the
-    session opens (whatsmeow subscribes to history only then) and by the worker when history arrives: it
-    matters before pairing; after it, WhatsApp sends no history again until the next pairing."""
+    """What WhatsApp hands a newly paired device is imported into the inbox (docs/history.md). Read by the
+    session and the worker when history arrives: it matters before pairing; after it, WhatsApp sends no history
+    again until the next pairing."""
     proxy_url: str | None = None
     """The proxy WITHOUT its password (`scheme://user@host:port`); the password is `proxy_secret`."""
     proxy_secret: str | None = None

@@ -188,8 +188,11 @@ class WhatsmeowEngine:
                 return  # closed meanwhile (a restart due on the pump thread as the host closed it)
             path = self.store_path(instance_id)
             extra: dict[str, Any] = {"proxy": proxy} if proxy else {}
-            if session.settings.get("history_sync"):
-                extra["history"] = True  # only then do history blobs cross from Go (WhatsApp sends them at pairing)
+            if session.settings.get("history_sync") or not path.exists():
+                # History blobs cross from Go only for a run that may get them: one that pairs (no store yet:
+                # the setting may still be turned on while the QR shows; _on_history reads it when they come)
+                # or one of an instance that imports history (late chunks after a reconnect).
+                extra["history"] = True
             run = self._run_factory(instance_id, path, self._props, self._on_run, self.log_level, **extra)  # no Go yet
             session.run = run
             session.started_at = time.monotonic()
