@@ -4995,7 +4995,7 @@ export interface components {
             lid: string | null;
             /** Push Name */
             push_name: string | null;
-            /** @description What the phone handed the newly paired number (`history` of the scan). */
+            /** @description What the phone handed the newly paired number: only when the scan gave a `history`. */
             history?: components["schemas"]["SandboxHistoryHanded"] | null;
         };
         /**
