@@ -171,6 +171,13 @@ UNWRITABLE = (
     ),
     Unwritable(r"POST /instances", r"engine", "test keys use the sandbox engine: the key decides, not the body"),
     Unwritable(r"POST /sandbox/instances/.*/scan", r"code", "the pairing code the instance shows right now"),
+    Unwritable(
+        r"POST /sandbox/instances/.*/scan",
+        r"history",
+        "each conversation names a contact or a group (one of the two), a group's messages their writer, every "
+        "number in the numbering plan",
+    ),
+    Unwritable(r"POST /sandbox/instances/.*/history/redeliver", r"chunk", "a chunk of history this pairing was handed"),
     Unwritable(r"POST /media", r"file", "a file of at least one byte, within the size limit"),
     Unwritable(r"POST /auth/(confirm|password/reset)", r"code", "the code mailed to that address, before it expires"),
     Unwritable(r"POST /auth/confirm", r"password", "the password chosen at the sign-up the code was mailed for"),

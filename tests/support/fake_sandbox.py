@@ -38,15 +38,26 @@ class FakeSandboxWorld:
         return list(self.received_by.get((account_id, contact), []))
 
     def scan(
-        self, account_id: str, instance_id: str, phone: str | None = None, *, code: str | None = None
+        self,
+        account_id: str,
+        instance_id: str,
+        phone: str | None = None,
+        *,
+        code: str | None = None,
+        history: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
-        self._called("scan", account_id, instance_id, phone, code=code)
+        extra = {"history": history} if history is not None else {}
+        self._called("scan", account_id, instance_id, phone, code=code, **extra)
         phone = phone or "+5511955550001"
         if self.paired.get(instance_id, phone) != phone:
             raise SandboxRefused("already_paired", "the instance is paired with another phone")
         self.paired[instance_id] = phone
         self.connected.add(instance_id)
         return {"state": "connected", "phone": phone, "lid": None, "push_name": None}
+
+    def redeliver_history(self, account_id: str, instance_id: str, chunk: int = 0) -> dict[str, Any]:
+        self._called("redeliver_history", account_id, instance_id, chunk)
+        raise SandboxRefused("no_history", "no history was handed to this instance")
 
     def inject_inbound(
         self,

@@ -36,8 +36,8 @@ class CallClient(FakeClient):
 
 
 class ProxyRun(FakeRun):
-    def __init__(self, *args: Any, engine: Any, proxy: str | None = None) -> None:
-        super().__init__(*args, engine=engine)
+    def __init__(self, *args: Any, engine: Any, proxy: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, engine=engine, **kwargs)
         self.client = CallClient(self)
         self.proxy = proxy
 

@@ -182,8 +182,18 @@ class FakeClient:
 class FakeRun:
     """runs.Run without Go: started, registered at once, stopped on demand."""
 
-    def __init__(self, instance_id: str, db_path: Path, props: bytes, sink: Any, log_level: str, engine: Any) -> None:
+    def __init__(
+        self,
+        instance_id: str,
+        db_path: Path,
+        props: bytes,
+        sink: Any,
+        log_level: str,
+        engine: Any,
+        history: bool = False,
+    ) -> None:
         self.instance_id = instance_id
+        self.history = history  # subscribed to history sync blobs (docs/history.md)
         self.db_path = db_path
         self.sink = sink
         self.engine = engine
@@ -216,8 +226,8 @@ class Harness:
         self.events: list[dict[str, Any]] = []
         self.fetched: list[dict[str, Any]] = []
 
-        def factory(*args: Any) -> FakeRun:
-            run = FakeRun(*args, engine=self.engine)
+        def factory(*args: Any, **kwargs: Any) -> FakeRun:
+            run = FakeRun(*args, engine=self.engine, **kwargs)
             self.runs.append(run)
             return run
 

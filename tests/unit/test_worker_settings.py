@@ -121,3 +121,51 @@ def test_calls_and_group_changes_are_reported_whole_with_their_account(worker: S
     assert (shard, ack) == (0, 7)
     assert report["kind"] == kind and (report["account_id"], report["livemode"]) == ("acc_1", False)
     assert "ack" not in report
+
+
+# -- history on pairing (settings.history_sync, docs/history.md) -------------------------------------------
+
+
+def _history(ack: int, conversations: list[dict[str, Any]], final: bool = True) -> dict[str, Any]:
+    return {
+        "kind": "history",
+        "instance_id": "inst_1",
+        "sync_id": "dev-7",
+        "chunk_id": "recent-0",
+        "final": final,
+        "at": 5,
+        "conversations": conversations,
+        "ack": ack,
+    }
+
+
+def _conversation(chat: str, messages: int) -> dict[str, Any]:
+    return {"chat_jid": chat, "messages": [{"wa_message_id": f"M{chat[:4]}{n}", "at": n} for n in range(messages)]}
+
+
+def test_history_is_dropped_and_acked_without_the_setting(worker: SessionWorker, monkeypatch) -> None:
+    acked: list[tuple[str, list[Any]]] = []
+    monkeypatch.setattr(worker, "_ack", lambda instance_id, acks: acked.append((instance_id, acks)))
+    worker._instances["inst_1"] = _view(InstanceSettings())
+
+    worker._on_event(_history(7, [_conversation(PERSON, 2)]))
+
+    assert acked == [("inst_1", [7])]
+    assert worker.reporter.submitted == []  # type: ignore[attr-defined]
+
+
+def test_history_is_reported_in_bounded_parts_the_ack_on_the_last_and_ignored_groups_dropped(
+    worker: SessionWorker,
+) -> None:
+    worker._instances["inst_1"] = _view(InstanceSettings(history_sync=True, ignore_groups=True))
+
+    worker._on_event(_history(7, [_conversation(GROUP, 3), _conversation(PERSON, 150)]))
+
+    submitted = worker.reporter.submitted  # type: ignore[attr-defined]
+    assert [(shard, ack) for shard, _, ack in submitted] == [(0, None), (0, 7)]
+    first, last = (report for _, report, _ in submitted)
+    assert (first["kind"], first["account_id"], first["livemode"], first["final"]) == ("history", "acc_1", False, False)
+    assert last["final"] is True and last["part_id"] == "recent-0#1"
+    chats = {c["chat_jid"] for _, report, _ in submitted for c in report["conversations"]}
+    assert chats == {PERSON}  # the group's conversation never reported
+    assert sum(len(c["messages"]) for _, r, _ in submitted for c in r["conversations"]) == 150

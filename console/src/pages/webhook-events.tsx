@@ -13,6 +13,7 @@ export const EVENT_TYPES = [
   "message.edited",
   "message.deleted",
   "instance.*",
+  "instance.history_synced",
   "contact.identity_resolved",
   "group.*",
   "call.*",

@@ -106,8 +106,10 @@ class _Instance:
     pending_code: tuple[str, str] | None = None  # (normalized pairing code, phone)
     passkey_phone: str | None = None  # a passkey-gated phone that scanned once: its next scan confirms
     # What the session applies itself (instance settings): always_online, proxy_url (never its password),
-    # proxy_authenticated, reject_calls. Recorded so a test sees the setting reached the session.
+    # proxy_authenticated, reject_calls, history_sync. Recorded so a test sees the setting reached the session.
     settings: dict[str, Any] = field(default_factory=dict)
+    # The history chunks handed to the device at its pairing (history_sync on), as delivered: redeliverable.
+    history_chunks: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(order=True)
@@ -355,18 +357,28 @@ class SandboxNetwork(GroupsMixin, StatusMixin):
         *,
         code: str | None = None,
         push_name: str | None = None,
+        history: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         """The user scans the QR (or, with `code`, confirms the pairing code on the phone).
+
+        `history`: the phone's earlier conversations (see `_history_chunks`), handed to the newly paired device
+        as `history` events when its session asked for history (settings.history_sync, applied by `configure`)
+        and only at this pairing; the answer's `history` says what was handed ({sync_id, chunks, conversations,
+        messages}, zeros when nothing was handed; absent without a `history`).
 
         Pairs the instance with `phone` (default: derived.default_phone(instance_id)); an open instance becomes
         "connected" at once, a closed one when a worker connects it. Scanning again with the same (or no)
         phone changes nothing; with another phone it is Rejected("already_paired").
         """
         wanted = contact_key(phone) if phone is not None else None
+        if history is not None:
+            _checked_history(history)
         with self._lock:
             self._advance()
             key = (account_id, instance_id)
             inst = self._instance(*key)
+            if history is not None:
+                self._check_history_contacts(history)
             if code is not None:
                 pending = inst.pending_code
                 if pending is None or pending[0] != derived.normalized_code(code) or wanted not in (None, pending[1]):
@@ -394,7 +406,103 @@ class SandboxNetwork(GroupsMixin, StatusMixin):
             else:
                 inst.qr, inst.pending_code = None, None
                 self._set_state(key, inst, "disconnected", emit=False)
-            return self._describe(key, inst)
+            described = self._describe(key, inst)
+            inst.history_chunks = []
+            if history and inst.settings.get("history_sync"):
+                # What WhatsApp hands a newly paired device that asked for history: after its "connected".
+                inst.history_chunks = self._history_chunks(key, inst, history)
+                for chunk in inst.history_chunks:
+                    self._event(key, copy.deepcopy(chunk))
+            if history is not None:
+                described["history"] = _history_summary(inst.history_chunks)
+            return described
+
+    def _history_chunks(
+        self, key: tuple[str, str], inst: _Instance, history: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
+        """The history events of a pairing: HISTORY_CHUNK_CONVERSATIONS conversations a chunk, the last one final.
+
+        A conversation is {"contact": phone or JID, "messages": [...]} or {"group": "…@g.us", "group_name"?,
+        "messages": [...]}; a message is {"body", "from_me"?, "from"? (a group's participant), "wa_message_id"?,
+        "push_name"?}, oldest first. Conversation k's messages are k+1 hours old, a minute apart."""
+        assert inst.device is not None
+        device = inst.device
+        sync_id = f"sbx-{key[1]}-{inst.pairing_round}-{device.phone.lstrip('+')}"
+        now = self._now_ms()
+        conversations = []
+        for k, raw in enumerate(_checked_history(history)):
+            group = group_jid(raw["group"]) if raw.get("group") else None
+            phone = None if group else self._resolve(contact_key(raw["contact"]))
+            if group is None and phone is None:
+                raise Rejected("not_on_whatsapp")
+            chat = group or self._contact_chat(phone or "")
+            messages = []
+            base = now - (k + 1) * 3_600_000
+            for i, item in enumerate(raw["messages"]):
+                from_me = bool(item.get("from_me"))
+                writer = phone
+                if group and not from_me:
+                    writer = self._resolve(contact_key(str(item.get("from") or "")))
+                    if writer is None:
+                        raise Rejected("not_on_whatsapp")
+                sender = (
+                    self._own_sender(device)
+                    if from_me
+                    else self._contact_sender(device, writer or "", item.get("push_name"))
+                )
+                sequence = next(self._sequence)
+                messages.append(
+                    {
+                        "wa_message_id": item.get("wa_message_id") or derived.phone_message_id(*key, chat, sequence),
+                        "chat_jid": chat,
+                        "from_me": from_me,
+                        "sender": sender,
+                        "type": "text",
+                        "content": {"body": item["body"]},
+                        "at": base + i * 60_000,
+                    }
+                )
+            conversation: dict[str, Any] = {"chat_jid": chat, "messages": messages}
+            if group and raw.get("group_name"):
+                conversation["chat_name"] = raw["group_name"]
+            conversations.append(conversation)
+        size = HISTORY_CHUNK_CONVERSATIONS
+        cuts = [conversations[i : i + size] for i in range(0, len(conversations), size)] or [[]]
+        return [
+            {
+                "kind": "history",
+                "sync_id": sync_id,
+                "chunk_id": f"chunk-{n}",
+                "final": n == len(cuts) - 1,
+                "at": now,
+                "conversations": part,
+            }
+            for n, part in enumerate(cuts)
+        ]
+
+    def _check_history_contacts(self, history: list[dict[str, Any]]) -> None:
+        """Every contact and group participant a history names is a WhatsApp user (before anything pairs)."""
+        for raw in history:
+            if raw.get("group") is not None:
+                group_jid(raw["group"])
+                writers = [str(item["from"]) for item in raw["messages"] if not item.get("from_me")]
+            else:
+                writers = [str(raw["contact"])]
+            if any(self._resolve(contact_key(writer)) is None for writer in writers):
+                raise Rejected("history_not_on_whatsapp")
+
+    def redeliver_history(self, account_id: str, instance_id: str, chunk: int = 0) -> dict[str, Any]:
+        """WhatsApp hands a history chunk again (as it may): the same event, queued once more. Returns
+        {sync_id, chunk_id, final}; an instance with no such chunk is Rejected("no_history")."""
+        with self._lock:
+            self._advance()
+            key = (account_id, instance_id)
+            inst = self._instances.get(key)
+            if inst is None or not 0 <= chunk < len(inst.history_chunks):
+                raise Rejected("no_history")
+            event = copy.deepcopy(inst.history_chunks[chunk])
+            self._event(key, event)
+            return {k: event[k] for k in ("sync_id", "chunk_id", "final")}
 
     def pairing_code(self, account_id: str, instance_id: str, phone: str) -> str:
         """Pair by phone number: the code ("ABCD-EFGH") the user types on that phone (then scan(code=...)).
@@ -972,6 +1080,41 @@ class SandboxNetwork(GroupsMixin, StatusMixin):
         with self._lock:
             self._reset_state()
             self._changed.notify_all()
+
+
+HISTORY_CHUNK_CONVERSATIONS = 2
+"""Conversations per history chunk: a history of three conversations comes in two chunks."""
+HISTORY_CONVERSATIONS_MAX = 50
+HISTORY_MESSAGES_MAX = 100
+"""Per conversation."""
+
+
+def _checked_history(history: Any) -> list[dict[str, Any]]:
+    """A scan's history description, checked (InvalidInput naming what is wrong)."""
+    if not isinstance(history, list) or len(history) > HISTORY_CONVERSATIONS_MAX:
+        raise InvalidInput(f"history must be a list of at most {HISTORY_CONVERSATIONS_MAX} conversations", "history")
+    for raw in history:
+        if not isinstance(raw, dict) or (raw.get("contact") is None) == (raw.get("group") is None):
+            raise InvalidInput("each history conversation names a contact or a group", "history")
+        messages = raw.get("messages")
+        if not isinstance(messages, list) or not 1 <= len(messages) <= HISTORY_MESSAGES_MAX:
+            raise InvalidInput(f"each history conversation has 1 to {HISTORY_MESSAGES_MAX} messages", "history")
+        for item in messages:
+            if not isinstance(item, dict) or not isinstance(item.get("body"), str) or not item["body"]:
+                raise InvalidInput("each history message has a body", "history")
+            if raw.get("group") is not None and not item.get("from_me") and not isinstance(item.get("from"), str):
+                raise InvalidInput("a group's history message names who wrote it (from)", "history")
+    return history
+
+
+def _history_summary(chunks: list[dict[str, Any]]) -> dict[str, Any]:
+    conversations = [c for chunk in chunks for c in chunk["conversations"]]
+    return {
+        "sync_id": chunks[0]["sync_id"] if chunks else None,
+        "chunks": len(chunks),
+        "conversations": len(conversations),
+        "messages": sum(len(c["messages"]) for c in conversations),
+    }
 
 
 def _media_bytes(content: dict[str, Any]) -> bytes:

@@ -259,6 +259,8 @@ class _Handler(BaseHTTPRequestHandler):
                 allowed, endpoint = "POST", lambda body: self._lifecycle(action, body)
             case ["v1", "scan"]:
                 allowed, endpoint = "POST", self._scan
+            case ["v1", "history", "redeliver"]:
+                allowed, endpoint = "POST", self._redeliver_history
             case ["v1", "pairing-code"]:
                 allowed, endpoint = "POST", self._pairing_code
             case ["v1", "check"]:
@@ -360,7 +362,14 @@ class _Handler(BaseHTTPRequestHandler):
             _checked_contact(phone) if phone else None,
             code=_optional_str(body, "code"),
             push_name=_optional_str(body, "push_name"),
+            history=body.get("history"),  # checked by the network
         )
+
+    def _redeliver_history(self, body: dict[str, Any]) -> dict[str, Any]:
+        chunk = body.get("chunk", 0)
+        if not isinstance(chunk, int) or isinstance(chunk, bool):
+            raise BadRequest("chunk must be an integer")
+        return self.server.network.redeliver_history(_str(body, "account_id"), _str(body, "instance_id"), chunk)
 
     def _pairing_code(self, body: dict[str, Any]) -> dict[str, Any]:
         network = self.server.network

@@ -282,6 +282,7 @@ ROUTES: tuple[Route, ...] = (
     Route("DELETE", "/keys/{key_id}", "keys", session_only=True),
     # The other side of the sandbox network (test keys only): a phone scanning a QR, a contact writing.
     Route("POST", "/sandbox/instances/{instance_id}/scan", "sandbox", scope="sandbox"),
+    Route("POST", "/sandbox/instances/{instance_id}/history/redeliver", "sandbox", scope="sandbox"),
     Route("POST", "/sandbox/instances/{instance_id}/inbound", "sandbox", scope="sandbox"),
     # Meta's webhooks of Cloud API numbers: no key, the X-Hub-Signature-256 of the body is the authentication.
     Route("GET", "/cloud/webhook", "cloud", auth=False),

@@ -546,6 +546,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/sandbox/instances/{instance_id}/history/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The simulated phone hands a chunk of the pairing's history again, as WhatsApp may (test keys only) */
+        post: operations["redeliver_history"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/sandbox/instances/{instance_id}/inbound": {
         parameters: {
             query?: never;
@@ -1619,6 +1636,26 @@ export interface webhooks {
          * @description Headers: `webhook-id` (the event id), `webhook-timestamp`, `webhook-signature` (`v1,<base64 HMAC-SHA256>`; two during a rotation). Answer 2xx; see docs/webhooks.md for retries.
          */
         post: operations["event_message_received"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "instance.history_synced": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The history WhatsApp handed the newly paired number is in the inbox (`settings.history_sync`): once per pairing, with what was imported; the imported messages themselves publish no event.
+         * @description Headers: `webhook-id` (the event id), `webhook-timestamp`, `webhook-signature` (`v1,<base64 HMAC-SHA256>`; two during a rotation). Answer 2xx; see docs/webhooks.md for retries.
+         */
+        post: operations["event_instance_history_synced"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2992,6 +3029,62 @@ export interface components {
              */
             status: "ok";
         };
+        /** HistorySyncedData */
+        HistorySyncedData: {
+            /** Instance Id */
+            instance_id: string;
+            /**
+             * Conversations
+             * @description Conversations the import put messages in (each counted once).
+             */
+            conversations: number;
+            /**
+             * Messages
+             * @description Messages imported (a message already in the inbox is not counted again).
+             */
+            messages: number;
+            /**
+             * At
+             * @description When the import ended.
+             */
+            at: string;
+        };
+        /**
+         * HistorySyncedEvent
+         * @description Once per pairing, after the history WhatsApp handed the newly paired number is in the inbox.
+         * @example {
+         *       "id": "evt_01JD5VC3K3M4N5P6Q7R8S9T0V1",
+         *       "type": "instance.history_synced",
+         *       "created": "2026-11-24T12:10:00.000Z",
+         *       "livemode": false,
+         *       "account_id": "acct_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *       "data": {
+         *         "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+         *         "conversations": 12,
+         *         "messages": 340,
+         *         "at": "2026-11-24T12:10:00.000Z"
+         *       }
+         *     }
+         */
+        HistorySyncedEvent: {
+            /**
+             * Id
+             * @description `evt_…`: stable across retries and replays; also the `webhook-id` header.
+             */
+            id: string;
+            /** Type */
+            type: string;
+            /** Created */
+            created: string;
+            /** Livemode */
+            livemode: boolean;
+            /** Account Id */
+            account_id: string;
+            /** Instance Id */
+            instance_id: string | null;
+            data: components["schemas"]["HistorySyncedData"];
+        };
         /** InboundAudio */
         InboundAudio: {
             reply_to?: components["schemas"]["InboundQuote"] | null;
@@ -3327,6 +3420,12 @@ export interface components {
              * @description When WhatsApp has it: received, or sent.
              */
             at: string;
+            /**
+             * Imported
+             * @description Imported from the history WhatsApp handed the number when it was paired (`settings.history_sync`, docs/history.md): no event was published for it.
+             * @default false
+             */
+            imported: boolean;
         };
         /**
          * InjectedMedia
@@ -3585,7 +3684,7 @@ export interface components {
             presence_events: boolean;
             /**
              * History Sync
-             * @description Stored; history import on pairing comes with that feature.
+             * @description What WhatsApp hands the number when it is paired lands in the inbox, marked imported, then one `instance.history_synced` (docs/history.md). Set it before pairing: WhatsApp hands history only then.
              */
             history_sync: boolean;
             /**
@@ -4702,6 +4801,105 @@ export interface components {
             /** Instance Id */
             instance_id: string;
         };
+        /** SandboxHistoryConversation */
+        SandboxHistoryConversation: {
+            /**
+             * Contact
+             * @description A one-to-one conversation with this contact (or give `group`). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
+             */
+            contact?: string | null;
+            /**
+             * Group
+             * @description A group's conversation (a `@g.us` JID).
+             */
+            group?: string | null;
+            /**
+             * Group Name
+             * @description The group's subject.
+             */
+            group_name?: string | null;
+            /**
+             * Messages
+             * @description Oldest first.
+             */
+            messages: components["schemas"]["SandboxHistoryMessage"][];
+        };
+        /** SandboxHistoryHanded */
+        SandboxHistoryHanded: {
+            /**
+             * Sync Id
+             * @description The pairing's history sync; null when none was handed.
+             */
+            sync_id: string | null;
+            /** Chunks */
+            chunks: number;
+            /** Conversations */
+            conversations: number;
+            /** Messages */
+            messages: number;
+        };
+        /** SandboxHistoryMessage */
+        SandboxHistoryMessage: {
+            /**
+             * Body
+             * @description A text message.
+             */
+            body: string;
+            /**
+             * From Me
+             * @description Written by the number's own phone.
+             * @default false
+             */
+            from_me: boolean;
+            /**
+             * From
+             * @description In a group, the participant who wrote it (required there unless `from_me`); ignored in a one-to-one conversation. The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise.
+             */
+            from?: string | null;
+            /**
+             * Wa Message Id
+             * @description Choose the message's WhatsApp id (e.g. to deliver it live too, by the inbound control).
+             */
+            wa_message_id?: string | null;
+            /**
+             * Push Name
+             * @description The writer's name.
+             */
+            push_name?: string | null;
+        };
+        /**
+         * SandboxHistoryRedeliver
+         * @example {
+         *       "chunk": 0
+         *     }
+         */
+        SandboxHistoryRedeliver: {
+            /**
+             * Chunk
+             * @description Which chunk of the pairing's history (0 first).
+             * @default 0
+             */
+            chunk: number;
+        };
+        /**
+         * SandboxHistoryRedelivered
+         * @example {
+         *       "sync_id": "sbx-inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q-1-5511955550001",
+         *       "chunk_id": "chunk-0",
+         *       "final": false
+         *     }
+         */
+        SandboxHistoryRedelivered: {
+            /** Sync Id */
+            sync_id: string;
+            /** Chunk Id */
+            chunk_id: string;
+            /**
+             * Final
+             * @description The last chunk: its delivery ends the sync (again).
+             */
+            final: boolean;
+        };
         /**
          * SandboxInboundAccepted
          * @example {
@@ -4879,6 +5077,8 @@ export interface components {
             lid: string | null;
             /** Push Name */
             push_name: string | null;
+            /** @description What the phone handed the newly paired number: only when the scan gave a `history`. */
+            history?: components["schemas"]["SandboxHistoryHanded"] | null;
         };
         /**
          * SandboxJoinRequest
@@ -4949,6 +5149,31 @@ export interface components {
          * @example {
          *       "phone": "+5511955550001"
          *     }
+         * @example {
+         *       "phone": "+5511955550001"
+         *     }
+         * @example {
+         *       "history": [
+         *         {
+         *           "contact": "+5511988880001",
+         *           "messages": [
+         *             {
+         *               "body": "Did the order ship?"
+         *             }
+         *           ]
+         *         },
+         *         {
+         *           "group": "120363025246125888@g.us",
+         *           "group_name": "Orders",
+         *           "messages": [
+         *             {
+         *               "from": "+5511988880003",
+         *               "body": "3 boxes today"
+         *             }
+         *           ]
+         *         }
+         *       ]
+         *     }
          */
         SandboxScanRequest: {
             /**
@@ -4961,6 +5186,11 @@ export interface components {
              * @description Confirm this pairing code (from `POST /instances/{id}/pairing-code`) instead of scanning the QR: the code the instance shows now (a 422 on `code` otherwise).
              */
             code?: string | null;
+            /**
+             * History
+             * @description The phone's earlier conversations. Handed to the newly paired number when its `settings.history_sync` is on (docs/history.md): in chunks of two conversations, each conversation's messages an hour older than the previous one's. Ignored when the phone was already paired. Each conversation names a `contact` or a `group` (one of the two); a group's messages name who wrote them (`from`) unless `from_me`.
+             */
+            history?: components["schemas"]["SandboxHistoryConversation"][] | null;
         };
         /**
          * SendAudioRequest
@@ -6460,7 +6690,7 @@ export interface components {
              * Events
              * @description Event types (`message.sent`) or families (`message.*`); omitted = every event; an empty list is 422.
              */
-            events?: ("message.queued" | "message.sent" | "message.delivered" | "message.read" | "message.played" | "message.failed" | "message.received" | "message.edited" | "message.deleted" | "instance.qr" | "instance.connected" | "instance.disconnected" | "instance.logged_out" | "instance.restricted" | "instance.passkey_required" | "contact.identity_resolved" | "call.received" | "call.ended" | "group.joined" | "group.left" | "group.updated" | "group.participants_changed" | "status.posted" | "wallet.low_balance" | "webhook.disabled" | "webhook.test" | "message.*" | "instance.*" | "contact.*" | "call.*" | "group.*" | "status.*" | "wallet.*" | "webhook.*")[] | null;
+            events?: ("message.queued" | "message.sent" | "message.delivered" | "message.read" | "message.played" | "message.failed" | "message.received" | "message.edited" | "message.deleted" | "instance.qr" | "instance.connected" | "instance.disconnected" | "instance.logged_out" | "instance.restricted" | "instance.passkey_required" | "instance.history_synced" | "contact.identity_resolved" | "call.received" | "call.ended" | "group.joined" | "group.left" | "group.updated" | "group.participants_changed" | "status.posted" | "wallet.low_balance" | "webhook.disabled" | "webhook.test" | "message.*" | "instance.*" | "contact.*" | "call.*" | "group.*" | "status.*" | "wallet.*" | "webhook.*")[] | null;
             /** Description */
             description?: string | null;
         };
@@ -6590,7 +6820,7 @@ export interface components {
              */
             url?: string;
             /** Events */
-            events?: ("message.queued" | "message.sent" | "message.delivered" | "message.read" | "message.played" | "message.failed" | "message.received" | "message.edited" | "message.deleted" | "instance.qr" | "instance.connected" | "instance.disconnected" | "instance.logged_out" | "instance.restricted" | "instance.passkey_required" | "contact.identity_resolved" | "call.received" | "call.ended" | "group.joined" | "group.left" | "group.updated" | "group.participants_changed" | "status.posted" | "wallet.low_balance" | "webhook.disabled" | "webhook.test" | "message.*" | "instance.*" | "contact.*" | "call.*" | "group.*" | "status.*" | "wallet.*" | "webhook.*")[] | null;
+            events?: ("message.queued" | "message.sent" | "message.delivered" | "message.read" | "message.played" | "message.failed" | "message.received" | "message.edited" | "message.deleted" | "instance.qr" | "instance.connected" | "instance.disconnected" | "instance.logged_out" | "instance.restricted" | "instance.passkey_required" | "instance.history_synced" | "contact.identity_resolved" | "call.received" | "call.ended" | "group.joined" | "group.left" | "group.updated" | "group.participants_changed" | "status.posted" | "wallet.low_balance" | "webhook.disabled" | "webhook.test" | "message.*" | "instance.*" | "contact.*" | "call.*" | "group.*" | "status.*" | "wallet.*" | "webhook.*")[] | null;
             /** Description */
             description?: string | null;
             /**
@@ -10838,6 +11068,139 @@ export interface operations {
             };
             /** @description Conflict with the resource's state. */
             409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    redeliver_history: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                instance_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                /**
+                 * @example {
+                 *       "chunk": 0
+                 *     }
+                 */
+                "application/json": components["schemas"]["SandboxHistoryRedeliver"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "sync_id": "sbx-inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q-1-5511955550001",
+                     *       "chunk_id": "chunk-0",
+                     *       "final": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SandboxHistoryRedelivered"];
+                };
+            };
+            /** @description Malformed request (`bad_request`: a header that must come once came twice, or holds two values), or a missing or invalid signature (`invalid_signature`, on signed callbacks). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this key (`forbidden`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
                 headers: {
                     "X-Request-Id": components["headers"]["X-Request-Id"];
                     [name: string]: unknown;
@@ -18715,6 +19078,60 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["MessageReceivedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Final: not retried (except 408 and 429, retried like a 5xx). */
+            "4XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Retried with exponential backoff for about 3.5 days. */
+            "5XX": {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    event_instance_history_synced: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "id": "evt_01JD5VC3K3M4N5P6Q7R8S9T0V1",
+                 *       "type": "instance.history_synced",
+                 *       "created": "2026-11-24T12:10:00.000Z",
+                 *       "livemode": false,
+                 *       "account_id": "acct_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *       "data": {
+                 *         "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                 *         "conversations": 12,
+                 *         "messages": 340,
+                 *         "at": "2026-11-24T12:10:00.000Z"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["HistorySyncedEvent"];
             };
         };
         responses: {

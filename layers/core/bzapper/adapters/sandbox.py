@@ -56,10 +56,21 @@ class HttpSandboxWorld:
             return self._client().contact_join(account_id, contact, invite_link)
 
     def scan(
-        self, account_id: str, instance_id: str, phone: str | None = None, *, code: str | None = None
+        self,
+        account_id: str,
+        instance_id: str,
+        phone: str | None = None,
+        *,
+        code: str | None = None,
+        history: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
+        extra = {"history": history} if history is not None else {}
         with _translated():
-            return self._client().scan(account_id, instance_id, phone, code=code)
+            return self._client().scan(account_id, instance_id, phone, code=code, **extra)
+
+    def redeliver_history(self, account_id: str, instance_id: str, chunk: int = 0) -> dict[str, Any]:
+        with _translated():
+            return self._client().redeliver_history(account_id, instance_id, chunk)
 
     def inject_inbound(
         self,

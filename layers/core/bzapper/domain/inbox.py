@@ -250,6 +250,8 @@ class ReceivedMessage:
     at: int
     """WhatsApp's time of the message (the first delivery's, when read back)."""
     sort: str
+    imported: bool = False
+    """Imported from the history WhatsApp handed a newly paired device (docs/history.md): no event was published."""
 
     @property
     def direction(self) -> str:
@@ -283,6 +285,18 @@ class ThreadMessage:
     error_code: str | None
     client_reference: str | None
     sort: str
+    imported: bool = False
+    """Came with the history of a pairing (docs/history.md), not live."""
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryTally:
+    """What one pairing's history import added to the inbox (docs/history.md)."""
+
+    conversations: int
+    messages: int
+    synced_at: int
+    """When the import ended (the first final part's time): the time of its instance.history_synced."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,7 +32,9 @@ class InstanceSettings:
     presence_events: bool = False
     """Stored now; contacts' presence as events comes with the presence feature."""
     history_sync: bool = False
-    """Stored now; used by history import on pairing (a later part)."""
+    """What WhatsApp hands a newly paired device is imported into the inbox (docs/history.md). Read by the
+    session and the worker when history arrives: it matters before pairing; after it, WhatsApp sends no history
+    again until the next pairing."""
     proxy_url: str | None = None
     """The proxy WITHOUT its password (`scheme://user@host:port`); the password is `proxy_secret`."""
     proxy_secret: str | None = None
@@ -62,10 +64,11 @@ BOOLEAN_KEYS = ("reject_calls", "ignore_groups", "always_online", "read_incoming
 KEYS = (*BOOLEAN_KEYS, "reject_call_message", "proxy_url")
 """What a customer may set (proxy_secret is ours)."""
 WORKER_KEYS = frozenset(
-    {"always_online", "proxy_url", "proxy_secret", "reject_calls", "ignore_groups", "read_incoming"}
+    {"always_online", "proxy_url", "proxy_secret", "reject_calls", "ignore_groups", "read_incoming", "history_sync"}
 )
-"""Settings the number's worker applies (the session itself: online, proxy, calls; the worker around it:
-groups dropped, automatic read receipts): a change to one of them is sent to the worker holding the number."""
+"""Settings the number's worker applies (the session itself: online, proxy, calls, history; the worker around
+it: groups dropped, automatic read receipts, history reported or not): a change to one of them is sent to the
+worker holding the number."""
 
 
 @dataclass(frozen=True, slots=True)

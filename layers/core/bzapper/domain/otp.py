@@ -125,10 +125,25 @@ def guard_content(message_type: str, content: dict[str, Any], from_me: bool) -> 
 def guard_event(event: dict[str, Any]) -> dict[str, Any]:
     """An engine event as it may leave the engine's host: inbound contents guarded, the rest untouched."""
     content = event.get("content")
+    if event.get("kind") == "history":  # a history's messages are inbound messages (echoes of the phone too)
+        return {
+            **event,
+            "conversations": [
+                {**c, "messages": [_guard_message(m) for m in c.get("messages") or []]} if isinstance(c, dict) else c
+                for c in event.get("conversations") or []
+            ],
+        }
     if event.get("kind") != "inbound" or not isinstance(content, dict):
         return event
     guarded = guard_content(str(event.get("type") or ""), content, bool(event.get("from_me")))
     return event if guarded == content else {**event, "content": guarded}
+
+
+def _guard_message(message: Any) -> Any:
+    if not isinstance(message, dict) or not isinstance(message.get("content"), dict):
+        return message
+    guarded = guard_content(str(message.get("type") or ""), message["content"], bool(message.get("from_me")))
+    return message if guarded == message["content"] else {**message, "content": guarded}
 
 
 class Unsealable(Exception):

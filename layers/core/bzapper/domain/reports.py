@@ -34,4 +34,7 @@ def group_and_dedupe(report: dict[str, Any]) -> tuple[str, str]:
         # Ordered per group; one change is what the whole report says (an engine may report two at the same ms).
         digest = hashlib.sha256(json.dumps(report, sort_keys=True, default=str).encode()).hexdigest()[:32]
         return f"{instance}:{report['group_jid']}"[:128], f"grp:{instance}:{digest}"
+    if kind == "history":
+        # A history's parts in the instance's order (its final part after the others); each part counts once.
+        return instance, f"hist:{instance}:{report['sync_id']}:{report['part_id']}"[:128]
     raise ValueError(f"unknown report kind {kind!r}")

@@ -26,6 +26,7 @@ EVENT_TYPES = (
     "instance.logged_out",
     "instance.restricted",
     "instance.passkey_required",
+    "instance.history_synced",
     "contact.identity_resolved",
     "call.received",
     "call.ended",

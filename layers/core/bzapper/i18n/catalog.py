@@ -1179,6 +1179,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "pt-BR": "Informe o texto em 'body' ou em 'content.body', não nos dois.",
         "es": "Indica el texto en 'body' o en 'content.body', no en ambos.",
     },
+    "error.sandbox_history_conversation": {
+        "en": "Each history conversation names a 'contact' or a 'group', not both; a group's messages name who "
+        "wrote them ('from') unless 'from_me'.",
+        "pt-BR": "Cada conversa do histórico informa um 'contact' ou um 'group', não os dois; as mensagens de um "
+        "grupo informam quem as escreveu ('from'), a menos que 'from_me'.",
+        "es": "Cada conversación del historial indica un 'contact' o un 'group', no ambos; los mensajes de un grupo "
+        "indican quién los escribió ('from'), salvo con 'from_me'.",
+    },
+    "error.sandbox_no_history_chunk": {
+        "en": "This instance's pairing was handed no history chunk {chunk}: pair it with a 'history' and "
+        "settings.history_sync on first.",
+        "pt-BR": "O pareamento desta instância não recebeu o bloco de histórico {chunk}: pareie-a com um 'history' "
+        "e settings.history_sync ativado antes.",
+        "es": "El emparejamiento de esta instancia no recibió el bloque de historial {chunk}: emparéjala con un "
+        "'history' y settings.history_sync activado antes.",
+    },
     "error.sandbox_group_name_without_group": {
         "en": "'group_name' is the subject of a group: give it only with 'group'.",
         "pt-BR": "'group_name' é o assunto de um grupo: informe-o apenas junto com 'group'.",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Protocol
 
-from bzapper.domain.inbox import ConversationRow, ReceivedMessage, ThreadEntry, ThreadMessage
+from bzapper.domain.inbox import ConversationRow, HistoryTally, ReceivedMessage, ThreadEntry, ThreadMessage
 
 
 class InboxStore(Protocol):
@@ -14,6 +14,29 @@ class InboxStore(Protocol):
         ...
 
     def add_sent(self, entry: ThreadEntry, chat_jid: str) -> bool: ...
+
+    # -- history on pairing (docs/history.md) --
+
+    def imported_before(
+        self, instance_id: str, message_ids: list[str], conversation_jids: list[str], sync_id: str
+    ) -> tuple[set[str], set[str]]:
+        """(the ids among these of messages stored already, the conversations among these that already hold
+        messages imported by this sync)."""
+        ...
+
+    def add_imported(self, messages: list[ReceivedMessage], entries: list[ThreadEntry], sync_id: str) -> None:
+        """Stores messages not stored yet (marked imported; no usage) and moves each entry's conversation (one
+        entry per conversation: its newest message), marking it as holding this sync's messages. Conversations
+        first, so a stop half-way is completed by the next delivery (which finds the messages missing)."""
+        ...
+
+    def count_history(self, instance_id: str, sync_id: str, part_id: str, *, conversations: int, messages: int) -> bool:
+        """Adds a part's counts to the sync's tally, once per part id; False when that part was counted before."""
+        ...
+
+    def finish_history(self, instance_id: str, sync_id: str, at: int) -> HistoryTally:
+        """The sync's tally, its end time set at the first call (`at`) and kept after."""
+        ...
 
     def received(self, message_id: str) -> ReceivedMessage | None: ...
 

@@ -27,9 +27,21 @@ class SandboxWorld(Protocol):
         ...
 
     def scan(
-        self, account_id: str, instance_id: str, phone: str | None = None, *, code: str | None = None
+        self,
+        account_id: str,
+        instance_id: str,
+        phone: str | None = None,
+        *,
+        code: str | None = None,
+        history: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
-        """A phone scans the instance's QR (or confirms its pairing `code`); returns the instance's state."""
+        """A phone scans the instance's QR (or confirms its pairing `code`); returns the instance's state, with
+        `history` ({sync_id, chunks, conversations, messages}): what the phone handed the newly paired device."""
+        ...
+
+    def redeliver_history(self, account_id: str, instance_id: str, chunk: int = 0) -> dict[str, Any]:
+        """The network hands chunk `chunk` of the pairing's history again ({sync_id, chunk_id, final}); none such:
+        SandboxRefused("no_history")."""
         ...
 
     def inject_inbound(

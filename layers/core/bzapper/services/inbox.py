@@ -148,6 +148,8 @@ def record_inbound(services: Services, event: dict[str, Any]) -> None:
         stored = services.inbox.received(message_id)
         if stored is None:  # pragma: no cover - a stored message is never deleted
             raise RuntimeError("a message reported stored is missing")
+        if stored.imported:
+            return  # also in a pairing's history, imported first: one row, and no event for an old message
         message = stored  # the first delivery's facts (its time), so the event keeps its id
     services.events.publish([received_event(message, contact)])
 

@@ -71,6 +71,10 @@ def apply_worker_report(services: Services, body: dict[str, Any]) -> None:
         from bzapper.services.inbox import record_inbound  # the inbox: loaded when messages arrive
 
         record_inbound(services, body)
+    elif kind == "history":
+        from bzapper.services.history import apply_history  # history on pairing: loaded when one comes
+
+        apply_history(services, body)
     elif kind == "call":
         from bzapper.services.calls import apply_call  # calls: loaded when one comes
 

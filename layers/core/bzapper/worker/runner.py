@@ -21,6 +21,7 @@ from typing import Any
 
 from bzapper import bootstrap
 from bzapper.config import settings
+from bzapper.domain import history
 from bzapper.domain.clock import now_ms
 from bzapper.domain.engine import SessionSpec
 from bzapper.domain.instance_settings import InstanceSettings, drops_inbound
@@ -371,11 +372,33 @@ class SessionWorker:
                     self._ack(view.instance_id, [event["ack"]])
                 return
             self._media.submit(self._report_inbound, view, event)
+        elif kind == "history":
+            self._report_history(view, event)
         elif kind in ("call", "group"):
             # A call (call.* events) or a change of a group this number is in (group.* events): reported whole.
             report = {k: v for k, v in event.items() if k != "ack"}
             report.update(kind=kind, account_id=view.account_id, livemode=view.livemode)
             self.reporter.submit(view.shard, report, event.get("ack"))
+
+    def _report_history(self, view: InstanceView, event: dict[str, Any]) -> None:
+        """A chunk of the history WhatsApp hands a newly paired device (docs/history.md): reported only with
+        settings.history_sync on (read here, for every engine), group chats dropped with ignore_groups, cut into
+        parts a report can carry. The engine's ack rides on the last part (the parts are sent in order)."""
+        wanted = InstanceSettings.from_stored(self._instances.get(view.instance_id, view).settings)
+        ack = event.get("ack")
+        if not wanted.history_sync:
+            if ack is not None:
+                self._ack(view.instance_id, [ack])
+            return
+        conversations = [
+            c
+            for c in event.get("conversations") or []
+            if isinstance(c, dict) and not drops_inbound(wanted, str(c.get("chat_jid", "")))
+        ]
+        parts = history.split({**event, "conversations": conversations})
+        for index, part in enumerate(parts):
+            part.update(kind="history", account_id=view.account_id, livemode=view.livemode)
+            self.reporter.submit(view.shard, part, ack if index == len(parts) - 1 else None)
 
     def _store_media(self, view: InstanceView, path: str, event: dict[str, Any]) -> dict[str, Any]:
         media = event.get("content", {}).get("media", {})

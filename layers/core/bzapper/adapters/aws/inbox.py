@@ -26,6 +26,7 @@ from bzapper.domain.clock import now_ms
 from bzapper.domain.cursors import decode_cursor, encode_cursor
 from bzapper.domain.inbox import (
     ConversationRow,
+    HistoryTally,
     ReceivedMessage,
     ThreadEntry,
     ThreadMessage,
@@ -75,6 +76,62 @@ class InboxStore:
                 break
         return True
 
+    # -- history on pairing (docs/history.md) ---------------------------------------------------------
+
+    def imported_before(
+        self, instance_id: str, message_ids: list[str], conversation_jids: list[str], sync_id: str
+    ) -> tuple[set[str], set[str]]:
+        """One BatchGetItem per 100 messages (keys only) and per 100 conversations (the sync marker only)."""
+        stored = {
+            item.message_id
+            for item in MessageModel.batch_get(list(dict.fromkeys(message_ids)), attributes_to_get=["message_id"])
+        }
+        keys = [(instance_id, jid) for jid in dict.fromkeys(conversation_jids)]
+        marked = {
+            item.contact_jid
+            for item in ConversationModel.batch_get(keys, attributes_to_get=["contact_jid", "imported_sync"])
+            if item.imported_sync == sync_id
+        }
+        return stored, marked
+
+    def add_imported(self, messages: list[ReceivedMessage], entries: list[ThreadEntry], sync_id: str) -> None:
+        """One conversation update per conversation (its newest imported message, as `add_sent` moves a row),
+        then the messages in BatchWriteItem calls of 25 puts: no transaction (which bills each item twice) and
+        no usage counter. A put is unconditional: the caller left out the messages stored before (a live one
+        arriving between that read and this put is written again with the same facts, marked imported)."""
+        marker = ConversationModel.imported_sync.set(sync_id)
+        for entry in entries:
+            conversation = _conversation(entry)
+            for actions, tier in _tiers(entry):
+                if applied(lambda: conversation.update(actions=[*actions, marker], condition=tier)):  # noqa: B023
+                    break
+        with MessageModel.batch_write() as batch:
+            for message in messages:
+                batch.save(_received_item(message))
+
+    def count_history(self, instance_id: str, sync_id: str, part_id: str, *, conversations: int, messages: int) -> bool:
+        """One conditional update of the sync's tally item: a part already counted changes nothing."""
+        counted = (ConversationModel.history_parts.does_not_exist()) | ~ConversationModel.history_parts.contains(
+            part_id
+        )
+        actions = [
+            ConversationModel.history_parts.add({part_id}),
+            ConversationModel.history_conversations.add(conversations),
+            ConversationModel.history_messages.add(messages),
+        ]
+        tally = ConversationModel(instance_id, _tally_key(sync_id))
+        return applied(lambda: tally.update(actions=actions, condition=counted))
+
+    def finish_history(self, instance_id: str, sync_id: str, at: int) -> HistoryTally:
+        """One update returning the tally (its end time set once, then kept)."""
+        tally = ConversationModel(instance_id, _tally_key(sync_id))
+        tally.update(actions=[ConversationModel.history_synced_at.set(ConversationModel.history_synced_at | at)])
+        return HistoryTally(
+            conversations=int(tally.history_conversations or 0),
+            messages=int(tally.history_messages or 0),
+            synced_at=int(tally.history_synced_at or at),
+        )
+
     def received(self, message_id: str) -> ReceivedMessage | None:
         """A received message (or an echo) as first stored (one consistent GetItem)."""
         try:
@@ -97,6 +154,7 @@ class InboxStore:
             to_phone=item.to_phone,
             at=sort_time(item.chat_sort) if item.chat_sort else int(item.created_at),
             sort=item.chat_sort or "",
+            imported=bool(item.imported),
         )
 
     def conversations(self, instance_id: str, jids: tuple[str, ...]) -> list[ConversationRow]:
@@ -204,6 +262,7 @@ def _received_item(message: ReceivedMessage) -> MessageModel:
         chat_jid=message.chat_jid,
         from_me=message.from_me,
         sender=message.sender,
+        imported=True if message.imported else None,
     )
 
 
@@ -227,6 +286,7 @@ def _thread_message(item: MessageModel) -> ThreadMessage:
         error_code=item.error.code if item.error else None,
         client_reference=item.client_reference,
         sort=item.chat_sort or "",
+        imported=bool(item.imported),
     )
 
 
@@ -246,6 +306,11 @@ def _row(item: ConversationModel) -> ConversationRow:
         created_at=int(item.created_at or 0),
         last_inbound_at=int(item.last_inbound_at) if item.last_inbound_at is not None else None,
     )
+
+
+def _tally_key(sync_id: str) -> str:
+    """The sort key of a history import's tally in the instance's conversations partition (no JID starts so)."""
+    return f"#history#{sync_id}"
 
 
 def _conversation(entry: ThreadEntry) -> ConversationModel:

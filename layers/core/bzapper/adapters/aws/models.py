@@ -296,6 +296,8 @@ class MessageModel(Model):
     """Inbound only: an echo of what the phone itself sent (stored as direction "outbound")."""
     sender = JSONAttribute(null=True)
     """Inbound only: {"jid", "phone", "lid", "name"} of who sent it."""
+    imported = BooleanAttribute(null=True)
+    """Inbound only: came with a pairing's history (docs/history.md); absent for a live message."""
     by_chat = ByChat()
 
 
@@ -507,6 +509,14 @@ class ConversationModel(Model):
     created_at = NumberAttribute(null=True)
     last_inbound_at = NumberAttribute(null=True)
     """When the contact last wrote: Meta's customer service window (bzapper.domain.service_window)."""
+    imported_sync = UnicodeAttribute(null=True)
+    """The last pairing's history (its sync id) that imported messages here (docs/history.md)."""
+    # A history import's tally lives in the instance's partition too, under `#history#<sync id>` (never listed:
+    # it has no last_activity, so the activity index does not hold it).
+    history_parts = UnicodeSetAttribute(null=True)
+    history_conversations = NumberAttribute(null=True)
+    history_messages = NumberAttribute(null=True)
+    history_synced_at = NumberAttribute(null=True)
     by_activity = ConversationsByActivity()
 
 

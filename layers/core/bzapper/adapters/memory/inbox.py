@@ -11,6 +11,7 @@ import copy
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from typing import Any
 
 from bzapper.adapters.memory.billing import MemoryUsageStore
 from bzapper.adapters.memory.faults import Faults
@@ -19,6 +20,7 @@ from bzapper.domain.clock import now_ms
 from bzapper.domain.cursors import decode_cursor, encode_cursor
 from bzapper.domain.inbox import (
     ConversationRow,
+    HistoryTally,
     ReceivedMessage,
     ThreadEntry,
     ThreadMessage,
@@ -43,6 +45,7 @@ def _thread_message(row: StoredMessage) -> ThreadMessage:
         error_code=row.error_code,
         client_reference=row.client_reference,
         sort=row.chat_sort or "",
+        imported=row.imported,
     )
 
 
@@ -66,10 +69,59 @@ class MemoryInboxStore(Faults):
         self._lock = lock or threading.RLock()
         self.rows: dict[tuple[str, str], ConversationRow] = {}
         """(instance id, contact JID) → its conversation's row."""
+        self.imported_syncs: dict[tuple[str, str], str] = {}
+        """(instance id, contact JID) → the last sync that imported messages into that conversation."""
+        self.tallies: dict[tuple[str, str], dict[str, Any]] = {}
+        """(instance id, sync id) → {"parts", "conversations", "messages", "synced_at"}."""
 
     def add_received(self, message: ReceivedMessage, entry: ThreadEntry, *, count_usage: bool) -> bool:
         self._enter("add_received", message, entry, count_usage=count_usage)
-        stored = StoredMessage(
+        with self._lock:
+            if not self._messages._put_locked(self._stored(message)):
+                return False  # a redelivery
+            self._join_locked(entry)
+            if count_usage:
+                self._usage._add_locked(entry.account_id, entry.livemode, entry.instance_id, entry.at, ("inbound",))
+            return True
+
+    def imported_before(
+        self, instance_id: str, message_ids: list[str], conversation_jids: list[str], sync_id: str
+    ) -> tuple[set[str], set[str]]:
+        self._enter("imported_before", instance_id, message_ids, conversation_jids, sync_id)
+        with self._lock:
+            stored = {message_id for message_id in message_ids if message_id in self._messages.rows}
+            marked = {jid for jid in conversation_jids if self.imported_syncs.get((instance_id, jid)) == sync_id}
+            return stored, marked
+
+    def add_imported(self, messages: list[ReceivedMessage], entries: list[ThreadEntry], sync_id: str) -> None:
+        self._enter("add_imported", messages, entries, sync_id)
+        with self._lock:
+            for entry in entries:
+                self._join_locked(entry)
+                self.imported_syncs[(entry.instance_id, entry.contact.jid)] = sync_id
+            for message in messages:
+                self._messages.rows[message.message_id] = self._stored(message)  # a put, as BatchWriteItem's
+
+    def count_history(self, instance_id: str, sync_id: str, part_id: str, *, conversations: int, messages: int) -> bool:
+        self._enter("count_history", instance_id, sync_id, part_id, conversations=conversations, messages=messages)
+        with self._lock:
+            tally = self.tallies.setdefault((instance_id, sync_id), {"parts": set(), "conversations": 0, "messages": 0})
+            if part_id in tally["parts"]:
+                return False
+            tally["parts"].add(part_id)
+            tally["conversations"] += conversations
+            tally["messages"] += messages
+            return True
+
+    def finish_history(self, instance_id: str, sync_id: str, at: int) -> HistoryTally:
+        self._enter("finish_history", instance_id, sync_id, at)
+        with self._lock:
+            tally = self.tallies.setdefault((instance_id, sync_id), {"parts": set(), "conversations": 0, "messages": 0})
+            tally.setdefault("synced_at", at)
+            return HistoryTally(tally["conversations"], tally["messages"], tally["synced_at"])
+
+    def _stored(self, message: ReceivedMessage) -> StoredMessage:
+        return StoredMessage(
             message_id=message.message_id,
             account_id=message.account_id,
             instance_id=message.instance_id,
@@ -91,14 +143,8 @@ class MemoryInboxStore(Faults):
             chat_jid=message.chat_jid,
             from_me=message.from_me,
             sender=dict(message.sender),
+            imported=message.imported,
         )
-        with self._lock:
-            if not self._messages._put_locked(stored):
-                return False  # a redelivery
-            self._join_locked(entry)
-            if count_usage:
-                self._usage._add_locked(entry.account_id, entry.livemode, entry.instance_id, entry.at, ("inbound",))
-            return True
 
     def add_sent(self, entry: ThreadEntry, chat_jid: str) -> bool:
         self._enter("add_sent", entry, chat_jid)
@@ -133,6 +179,7 @@ class MemoryInboxStore(Faults):
                 to_phone=row.to_phone,
                 at=sort_time(row.chat_sort) if row.chat_sort else row.created_at,
                 sort=row.chat_sort or "",
+                imported=row.imported,
             )
 
     def conversations(self, instance_id: str, jids: tuple[str, ...]) -> list[ConversationRow]:

@@ -79,6 +79,8 @@ class StoredMessage:
     sender: dict[str, Any] = field(default_factory=dict)
     pricing: dict[str, Any] | None = None
     participants: dict[str, dict[str, Any]] | None = None
+    imported: bool = False
+    """Inbound only: came with a pairing's history (docs/history.md)."""
 
     def view(self) -> MessageView:
         return MessageView(

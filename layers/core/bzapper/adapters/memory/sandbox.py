@@ -48,15 +48,27 @@ class MemorySandboxWorld(Faults):
         raise SandboxRefused("invite_link_invalid", "invite_link_invalid")
 
     def scan(
-        self, account_id: str, instance_id: str, phone: str | None = None, *, code: str | None = None
+        self,
+        account_id: str,
+        instance_id: str,
+        phone: str | None = None,
+        *,
+        code: str | None = None,
+        history: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
-        self._enter("scan", account_id, instance_id, phone, code=code)
+        """This fake hands no history (the sandbox network does): the answer says none was handed."""
+        self._enter("scan", account_id, instance_id, phone, code=code, **({"history": history} if history else {}))
         phone = phone or DEFAULT_PHONE
         with self._lock:
             if self.paired.get(instance_id, phone) != phone:
                 raise SandboxRefused("already_paired", "the instance is paired with another phone")
             self.paired[instance_id] = phone
-        return {"state": "connected", "phone": phone, "lid": None, "push_name": None}
+        none = {"sync_id": None, "chunks": 0, "conversations": 0, "messages": 0}
+        return {"state": "connected", "phone": phone, "lid": None, "push_name": None, "history": none}
+
+    def redeliver_history(self, account_id: str, instance_id: str, chunk: int = 0) -> dict[str, Any]:
+        self._enter("redeliver_history", account_id, instance_id, chunk)
+        raise SandboxRefused("no_history", "no history was handed to this instance")
 
     def cloud_inbound(
         self, phone_number_id: str, sender: str, message_type: str, content: dict[str, Any], push_name: str | None

@@ -70,6 +70,7 @@ def message_out(item: ThreadMessage, read_through: str, contact: Contact | None 
         "error": {"code": item.error_code} if item.error_code and not inbound else None,
         "client_reference": item.client_reference,
         "at": iso(sort_time(item.sort)),
+        "imported": item.imported,
     }
 
 

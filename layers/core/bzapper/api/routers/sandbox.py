@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Path
 
@@ -18,6 +19,9 @@ from bzapper.api.schemas.common import IN_NUMBERING_PLAN, RECIPIENT_PATTERN, err
 from bzapper.api.schemas.sandbox import (
     SandboxCallRequest,
     SandboxCallStarted,
+    SandboxHistoryConversation,
+    SandboxHistoryRedeliver,
+    SandboxHistoryRedelivered,
     SandboxInboundAccepted,
     SandboxInboundRequest,
     SandboxInstanceState,
@@ -75,11 +79,11 @@ def _recipient(param: str, value: str) -> str:
     return recipient.phone or recipient.jid
 
 
-def _group(value: str) -> str:
+def _group(value: str, param: str = "group") -> str:
     try:
         return parse_group(value)
     except InvalidRecipient as error:
-        raise validation_failed("group", "error.invalid_group_jid", value=value) from error
+        raise validation_failed(param, "error.invalid_group_jid", value=value) from error
 
 
 @router.get(
@@ -142,6 +146,7 @@ def contact_join(
 @router.post(
     "/sandbox/instances/{instance_id}/scan",
     response_model=SandboxInstanceState,
+    response_model_exclude_unset=True,  # `history` only when the scan described one
     summary="Scan the instance's QR code, or confirm its pairing code, from a simulated phone (test keys only)",
     responses=error_responses(401, 403, 404, 409, 422, 503),
 )
@@ -157,10 +162,13 @@ def scan(
     network = _network()
     if body.code:
         phone = None  # the code names its number
+    extra = {"history": _history(body.history)} if body.history is not None else {}
     try:
         with _network_errors():
-            state = network.scan(principal.account_id, instance.instance_id, phone, code=body.code)
+            state = network.scan(principal.account_id, instance.instance_id, phone, code=body.code, **extra)
     except SandboxRefused as error:
+        if error.code == "history_not_on_whatsapp":
+            raise BzError("not_on_whatsapp", param="history") from error
         if error.code == "already_paired":
             raise BzError("already_connected") from error
         if error.code == "invalid_pairing_code":
@@ -174,7 +182,54 @@ def scan(
         phone=state["phone"],
         lid=state["lid"],
         push_name=state["push_name"],
+        **({"history": state["history"]} if state.get("history") is not None else {}),
     )
+
+
+def _history(conversations: list[SandboxHistoryConversation]) -> list[dict[str, Any]]:
+    """A scan's history as the network reads it: one of contact or group per conversation, a group's writers
+    named, every number normalized (a 422 on `history` otherwise)."""
+    described: list[dict[str, Any]] = []
+    for conversation in conversations:
+        if (conversation.contact is None) == (conversation.group is None):
+            raise validation_failed("history", "error.sandbox_history_conversation")
+        messages = []
+        for message in conversation.messages:
+            item = message.model_dump(exclude={"sender"}, exclude_none=True)
+            if conversation.group is not None and not message.from_me:
+                if message.sender is None:
+                    raise validation_failed("history", "error.sandbox_history_conversation")
+                item["from"] = _recipient("history", message.sender)
+            messages.append(item)
+        if conversation.group is not None:
+            group = {"group": _group(conversation.group, "history"), "messages": messages}
+            described.append(group | ({"group_name": conversation.group_name} if conversation.group_name else {}))
+        else:
+            described.append({"contact": _recipient("history", conversation.contact or ""), "messages": messages})
+    return described
+
+
+@router.post(
+    "/sandbox/instances/{instance_id}/history/redeliver",
+    status_code=202,
+    response_model=SandboxHistoryRedelivered,
+    summary="The simulated phone hands a chunk of the pairing's history again, as WhatsApp may (test keys only)",
+    responses=error_responses(401, 403, 404, 422, 503),
+)
+def redeliver_history(
+    body: SandboxHistoryRedeliver = Body(default_factory=SandboxHistoryRedeliver),
+    instance_id: str = INSTANCE_ID,
+    principal: Principal = Depends(require_test_mode),
+) -> SandboxHistoryRedelivered:
+    instance = instance_service.owned(services(), principal, instance_id)
+    instance_service.require_session(instance, "history")
+    network = _network()
+    try:
+        with _network_errors():
+            handed = network.redeliver_history(principal.account_id, instance.instance_id, body.chunk)
+    except SandboxRefused as error:
+        raise validation_failed("chunk", "error.sandbox_no_history_chunk", chunk=body.chunk) from error
+    return SandboxHistoryRedelivered(**handed)
 
 
 def _content(body: SandboxInboundRequest) -> dict:

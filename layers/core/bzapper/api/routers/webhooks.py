@@ -10,6 +10,7 @@ from bzapper.api.schemas.common import PAGE_LIMIT, PageLimit, error_responses
 from bzapper.api.schemas.events import (
     CallEndedEvent,
     CallReceivedEvent,
+    HistorySyncedEvent,
     LowBalanceEvent,
     MessageEvent,
     MessageReceivedEvent,
@@ -157,6 +158,11 @@ _EVENTS = {
     "message.received": (
         MessageReceivedEvent,
         "A message arrived, or the number's own phone sent one (`from_me`); it is in the inbox.",
+    ),
+    "instance.history_synced": (
+        HistorySyncedEvent,
+        "The history WhatsApp handed the newly paired number is in the inbox (`settings.history_sync`): once per "
+        "pairing, with what was imported; the imported messages themselves publish no event.",
     ),
     "call.received": (CallReceivedEvent, "Someone called the number (rejected at once with `reject_calls`)."),
     "call.ended": (CallEndedEvent, "A call to the number ended (hung up, missed, rejected)."),

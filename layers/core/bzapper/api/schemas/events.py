@@ -236,3 +236,35 @@ class CallEndedData(BaseModel):
 
 class CallEndedEvent(EventBase):
     data: CallEndedData
+
+
+class HistorySyncedData(BaseModel):
+    instance_id: str
+    conversations: int = Field(description="Conversations the import put messages in (each counted once).")
+    messages: int = Field(description="Messages imported (a message already in the inbox is not counted again).")
+    at: str = Field(description="When the import ended.")
+
+
+class HistorySyncedEvent(EventBase):
+    """Once per pairing, after the history WhatsApp handed the newly paired number is in the inbox."""
+
+    data: HistorySyncedData
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "id": "evt_01JD5VC3K3M4N5P6Q7R8S9T0V1",
+                "type": "instance.history_synced",
+                "created": "2026-11-24T12:10:00.000Z",
+                "livemode": False,
+                "account_id": "acct_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                "data": {
+                    "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
+                    "conversations": 12,
+                    "messages": 340,
+                    "at": "2026-11-24T12:10:00.000Z",
+                },
+            }
+        }
+    )

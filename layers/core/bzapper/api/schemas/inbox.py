@@ -150,6 +150,11 @@ class InboxMessageOut(BaseModel):
     error: MessageErrorOut | None = None
     client_reference: str | None
     at: str = Field(description="When WhatsApp has it: received, or sent.")
+    imported: bool = Field(
+        default=False,
+        description="Imported from the history WhatsApp handed the number when it was paired "
+        "(`settings.history_sync`, docs/history.md): no event was published for it.",
+    )
 
     model_config = ConfigDict(populate_by_name=True)
 

@@ -75,7 +75,10 @@ class InstanceSettingsOut(BaseModel):
     always_online: bool = Field(description="The number shows as online while its session is open.")
     read_incoming: bool = Field(description="Incoming messages are marked read automatically.")
     presence_events: bool = Field(description="Stored; contacts' presence events come with the presence feature.")
-    history_sync: bool = Field(description="Stored; history import on pairing comes with that feature.")
+    history_sync: bool = Field(
+        description="What WhatsApp hands the number when it is paired lands in the inbox, marked imported, then one "
+        "`instance.history_synced` (docs/history.md). Set it before pairing: WhatsApp hands history only then."
+    )
     proxy_url: str | None = Field(description="The number's proxy; its password is never shown (`user:***@`).")
 
     model_config = ConfigDict(json_schema_extra={"example": _SETTINGS_EXAMPLE})

@@ -88,6 +88,44 @@ SandboxInboundType = Literal[
 ]
 
 
+_WA_ID = Field(
+    default=None,
+    pattern=r"^[0-9A-Za-z]{1,64}$",
+    description="Choose the message's WhatsApp id (e.g. to deliver it live too, by the inbound control).",
+)
+
+
+class SandboxHistoryMessage(Strict):
+    body: str = Field(min_length=1, max_length=4096, description="A text message.")
+    from_me: bool = Field(default=False, description="Written by the number's own phone.")
+    sender: Recipient | None = Field(
+        default=None,
+        alias="from",
+        min_length=1,
+        max_length=64,
+        description="In a group, the participant who wrote it (required there unless `from_me`); ignored in a "
+        "one-to-one conversation." + IN_NUMBERING_PLAN,
+    )
+    wa_message_id: str | None = _WA_ID
+    push_name: str | None = Field(default=None, min_length=1, max_length=128, description="The writer's name.")
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class SandboxHistoryConversation(Strict):
+    contact: Recipient | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="A one-to-one conversation with this contact (or give `group`)." + IN_NUMBERING_PLAN,
+    )
+    group: Annotated[str, documented(pattern=whole(GROUP_JID))] | None = Field(
+        default=None, min_length=1, max_length=64, description="A group's conversation (a `@g.us` JID)."
+    )
+    group_name: str | None = Field(default=None, min_length=1, max_length=128, description="The group's subject.")
+    messages: list[SandboxHistoryMessage] = Field(min_length=1, max_length=100, description="Oldest first.")
+
+
 class SandboxScanRequest(Strict):
     phone: Annotated[str, documented(pattern=rf"^{PHONE}$|{whole(PHONE_JID)}")] | None = Field(
         default=None,
@@ -103,8 +141,63 @@ class SandboxScanRequest(Strict):
         description="Confirm this pairing code (from `POST /instances/{id}/pairing-code`) instead of scanning the QR: "
         "the code the instance shows now (a 422 on `code` otherwise).",
     )
+    history: list[SandboxHistoryConversation] | None = Field(
+        default=None,
+        max_length=50,
+        description="The phone's earlier conversations. Handed to the newly paired number when its "
+        "`settings.history_sync` is on (docs/history.md): in chunks of two conversations, each conversation's "
+        "messages an hour older than the previous one's. Ignored when the phone was already paired. Each "
+        "conversation names a `contact` or a `group` (one of the two); a group's messages name who wrote them "
+        "(`from`) unless `from_me`.",
+    )
 
-    model_config = ConfigDict(json_schema_extra={"example": {"phone": "+5511955550001"}})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {"phone": "+5511955550001"},
+            "examples": [
+                {"phone": "+5511955550001"},
+                {
+                    "history": [
+                        {"contact": "+5511988880001", "messages": [{"body": "Did the order ship?"}]},
+                        {
+                            "group": "120363025246125888@g.us",
+                            "group_name": "Orders",
+                            "messages": [{"from": "+5511988880003", "body": "3 boxes today"}],
+                        },
+                    ]
+                },
+            ],
+        }
+    )
+
+
+class SandboxHistoryHanded(BaseModel):
+    sync_id: str | None = Field(description="The pairing's history sync; null when none was handed.")
+    chunks: int
+    conversations: int
+    messages: int
+
+
+class SandboxHistoryRedeliver(Strict):
+    chunk: int = Field(default=0, ge=0, le=100, description="Which chunk of the pairing's history (0 first).")
+
+    model_config = ConfigDict(json_schema_extra={"example": {"chunk": 0}})
+
+
+class SandboxHistoryRedelivered(BaseModel):
+    sync_id: str
+    chunk_id: str
+    final: bool = Field(description="The last chunk: its delivery ends the sync (again).")
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "sync_id": "sbx-inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q-1-5511955550001",
+                "chunk_id": "chunk-0",
+                "final": False,
+            }
+        }
+    )
 
 
 class SandboxInstanceState(BaseModel):
@@ -115,6 +208,10 @@ class SandboxInstanceState(BaseModel):
     phone: str | None
     lid: str | None
     push_name: str | None
+    history: SandboxHistoryHanded | None = Field(
+        default=None,
+        description="What the phone handed the newly paired number: only when the scan gave a `history`.",
+    )
 
     model_config = ConfigDict(
         json_schema_extra={

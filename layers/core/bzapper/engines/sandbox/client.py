@@ -194,13 +194,20 @@ class SandboxNetworkClient:
         *,
         code: str | None = None,
         push_name: str | None = None,
+        history: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
-        """Scan the instance's QR (or confirm its pairing code); returns its state."""
+        """Scan the instance's QR (or confirm its pairing code); returns its state. `history`: the phone's earlier
+        conversations, handed to the newly paired device when its session asked for history (docs/history.md)."""
         body: dict[str, Any] = {"account_id": account_id, "instance_id": instance_id}
-        for name, value in (("phone", phone), ("code", code), ("push_name", push_name)):
+        for name, value in (("phone", phone), ("code", code), ("push_name", push_name), ("history", history)):
             if value is not None:
                 body[name] = value
         return self._request("POST", "/v1/scan", body)
+
+    def redeliver_history(self, account_id: str, instance_id: str, chunk: int = 0) -> dict[str, Any]:
+        """The network hands a history chunk of the pairing again: {sync_id, chunk_id, final}."""
+        body = {"account_id": account_id, "instance_id": instance_id, "chunk": chunk}
+        return self._request("POST", "/v1/history/redeliver", body)
 
     def pairing_code(self, account_id: str, instance_id: str, phone: str) -> str:
         body = {"account_id": account_id, "instance_id": instance_id, "phone": phone}

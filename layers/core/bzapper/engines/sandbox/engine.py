@@ -290,6 +290,7 @@ def _network_settings(settings: dict[str, Any]) -> dict[str, Any]:
         "reject_calls": bool(settings.get("reject_calls")),
         "proxy_url": settings.get("proxy_url"),
         "proxy_authenticated": bool(settings.get("proxy_secret")),
+        "history_sync": bool(settings.get("history_sync")),  # the device asks for history when it pairs
     }
 
 

@@ -44,6 +44,8 @@ RESTART_BACKOFF = (5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 STOP_JOIN_SECONDS = 5.0
 RECIPIENT_CACHE = 4096
 PUMP_BATCH = 500
+HISTORY_QUIET_SECONDS = 120.0
+"""A history sync whose last chunk never says so (progress short of 100) ends this long after its last chunk."""
 
 
 @dataclass(eq=False)
@@ -66,6 +68,12 @@ class _Session:
     recipients: OrderedDict[str, str] = field(default_factory=OrderedDict)
     settings: dict[str, Any] = field(default_factory=dict)
     """SessionSpec.settings, then each apply_settings (always_online, proxy_url + proxy_secret, reject_calls)."""
+    device: str = ""
+    """The linked device's JID with its device number ("5511…:7@s.whatsapp.net"): new at every pairing."""
+    history_at: float | None = None
+    """When this run last got a history chunk (monotonic), until the sync ended: a quiet sync ends by time."""
+    history_sync: str = ""
+    history_chunks: int = 0
 
     @property
     def own(self) -> frozenset[str]:
@@ -180,7 +188,12 @@ class WhatsmeowEngine:
             if self._sessions.get(instance_id) is not session:
                 return  # closed meanwhile (a restart due on the pump thread as the host closed it)
             path = self.store_path(instance_id)
-            extra = {"proxy": proxy} if proxy else {}
+            extra: dict[str, Any] = {"proxy": proxy} if proxy else {}
+            if session.settings.get("history_sync") or not path.exists():
+                # History blobs cross from Go only for a run that may get them: one that pairs (no store yet:
+                # the setting may still be turned on while the QR shows; _on_history reads it when they come)
+                # or one of an instance that imports history (late chunks after a reconnect).
+                extra["history"] = True
             run = self._run_factory(instance_id, path, self._props, self._on_run, self.log_level, **extra)  # no Go yet
             session.run = run
             session.started_at = time.monotonic()
@@ -355,6 +368,8 @@ class WhatsmeowEngine:
             session.logged_in = True
             session.own_jid = jids.to_str(event.JID) or session.own_jid
             session.own_lid = jids.to_str(event.LID) or session.own_lid
+            if not event.JID.IsEmpty and event.JID.User:
+                session.device = f"{event.JID.User}:{event.JID.Device}@{event.JID.Server}"
             session.push_name = event.PushName or session.push_name
             pair = jids.pair(session.own_jid, session.own_lid)
             if pair:
@@ -396,11 +411,59 @@ class WhatsmeowEngine:
                 self._learn(session, *pair)
             for receipt in mapping.receipts(instance_id, event, now, self._lookup(session)):
                 self._emit(session, receipt)
+        elif code == lib.HISTORY_SYNC:
+            self._on_history(session, event, now)
         elif code == lib.JOINED_GROUP:
             self._emit(session, groups.joined_event(instance_id, event, now))
         elif code == lib.GROUP_INFO:
             for change in groups.info_events(instance_id, event, session.own, now):
                 self._emit(session, change)
+
+    def _on_history(self, session: _Session, event: Any, now: int) -> None:
+        """A chunk of the history WhatsApp hands a newly paired device (settings.history_sync): reported as it is,
+        the worker cuts it into reports. The sync is named by the linked device (a new one at every pairing); it
+        ends at the RECENT/FULL chunk with progress 100, or after HISTORY_QUIET_SECONDS without a chunk."""
+        if not session.settings.get("history_sync"):
+            return  # turned off since the run subscribed
+        sync_id = session.device or session.own_jid
+        if session.history_sync == f"{sync_id}#done":
+            return  # ended (by time): what comes late is not imported under a sync already reported
+        for pair in (jids.pair(c.pnJID, c.lidJID) for c in event.Data.conversations):
+            if pair:
+                self._learn(session, *pair)
+        chunk = mapping.history(
+            session.spec.instance_id,
+            event,
+            now,
+            sync_id=sync_id,
+            own_jid=session.own_jid,
+            own=session.own,
+            lookup=self._lookup(session),
+        )
+        if chunk is None:
+            return
+        session.history_sync, session.history_chunks = sync_id, session.history_chunks + 1
+        session.history_at = None if chunk["final"] else time.monotonic()
+        if chunk["final"]:
+            session.history_sync = f"{sync_id}#done"
+        self._emit(session, chunk)
+
+    def _end_quiet_history(self, session: _Session) -> None:
+        """No chunk for HISTORY_QUIET_SECONDS and none said it was the last: the sync ends with an empty final one."""
+        sync_id = session.history_sync
+        session.history_at, session.history_sync = None, f"{sync_id}#done"
+        self._emit(
+            session,
+            {
+                "kind": "history",
+                "instance_id": session.spec.instance_id,
+                "sync_id": sync_id,
+                "chunk_id": "quiet-end",
+                "final": True,
+                "at": self._now_ms(),
+                "conversations": [],
+            },
+        )
 
     def _on_connect_failure(self, session: _Session, event: Any) -> None:
         reasons = lib.neonize_pb2.ConnectFailureReason
@@ -476,6 +539,8 @@ class WhatsmeowEngine:
         with self._lock:
             sessions = list(self._sessions.values())
         for session in sessions:
+            if session.history_at is not None and now - session.history_at > HISTORY_QUIET_SECONDS:
+                self._end_quiet_history(session)
             if session.run is None and session.restart_at is not None and now >= session.restart_at:
                 self._start(session)
             elif session.run is not None and not session.logged_in and now - session.started_at > self.pairing_timeout:
@@ -489,6 +554,7 @@ class WhatsmeowEngine:
         with self._lock:
             times = [s.restart_at for s in self._sessions.values() if s.run is None and s.restart_at is not None]
             times += [s.started_at + self.pairing_timeout for s in self._sessions.values() if s.run and not s.logged_in]
+            times += [s.history_at + HISTORY_QUIET_SECONDS for s in self._sessions.values() if s.history_at is not None]
         return min(times) if times else None
 
     # -- identities -------------------------------------------------------------------------------------

@@ -51,7 +51,9 @@ CALL_OFFER = 36
 CALL_TERMINATE = 42
 JOINED_GROUP = 21
 GROUP_INFO = 22
-# What the Go side queues for us; everything else (history sync blobs, presences, calls...) never crosses.
+HISTORY_SYNC = 13
+"""Subscribed only by a run of an instance with settings.history_sync on (docs/history.md): the blobs are big."""
+# What the Go side queues for us; everything else (history sync blobs, presences...) never crosses.
 SUBSCRIBED = (
     PAIR_STATUS,
     CONNECTED,
@@ -78,6 +80,7 @@ __all__ = [
     "DEVICE",
     "DISCONNECTED",
     "GROUP_INFO",
+    "HISTORY_SYNC",
     "INT_TO_EVENT",
     "JID",
     "JOINED_GROUP",

@@ -355,3 +355,111 @@ def call_ended(instance_id: str, event: neonize_pb2.CallTerminate, now_ms: int) 
         "reason": CALL_REASONS.get(event.reason, event.reason),
         "at": to_ms(meta.timestamp, now_ms),
     }
+
+
+# -- history on pairing (docs/history.md) ---------------------------------------------------------------
+
+HISTORY_TYPES = {0: "initial_bootstrap", 2: "full", 3: "recent", 6: "on_demand"}
+"""The HistorySync types (waHistorySync.HistorySync.HistorySyncType) that carry conversations we import:
+INITIAL_BOOTSTRAP (the newest messages of the recent chats), RECENT (older ones, in chunks with a progress),
+FULL (everything, only when a full sync was asked for: we do not ask) and ON_DEMAND (we never ask). The others
+(INITIAL_STATUS_V3 statuses, PUSH_NAME names, NON_BLOCKING_DATA) carry no conversation."""
+HISTORY_ENDS = frozenset({2, 3})
+"""The types whose chunk with `progress` 100 is the last of the sync: WhatsApp sends RECENT (or FULL) last."""
+
+
+def history_chat(conversation: Any, lookup: LidLookup | None = None) -> str:
+    """A history conversation's chat JID: its phone JID when it is named by LID and the phone is known."""
+    chat = conversation.ID
+    if not jids.is_lid(chat):
+        return chat
+    if jids.is_phone(conversation.pnJID):
+        return conversation.pnJID
+    return (lookup(chat) if lookup else None) or chat
+
+
+def history_message(
+    item: Any, chat: str, now_ms: int, own_jid: str, own: frozenset[str], lookup: LidLookup | None = None
+) -> dict[str, Any] | None:
+    """A WebMessageInfo of a history as an inbound message (bzapper.domain.history.MESSAGE_KEYS); None for what
+    is not a user's message (system stubs, protocol traffic). Media are described, never downloaded."""
+    key = item.key
+    if not key.ID or not item.HasField("message"):
+        return None
+    from_me = bool(key.fromMe)
+    found = content_of(item.message, chat, from_me, own)
+    if found is None:
+        return None
+    kind, content, download = found
+    if download is not None:
+        content = {**content, "media_error": "media_unavailable"}
+    if from_me:
+        sender_jid = own_jid
+    elif chat.endswith("@" + jids.GROUP_SERVER):
+        sender_jid = item.participant or key.participant
+    else:
+        sender_jid = key.remoteJID or chat
+    sender: dict[str, Any] = {"jid": sender_jid}
+    if jids.is_phone(sender_jid):
+        sender["phone"] = jids.phone_of(sender_jid)
+    elif jids.is_lid(sender_jid):
+        sender["lid"] = sender_jid
+        phone_jid = lookup(sender_jid) if lookup else None
+        if phone_jid and jids.is_phone(phone_jid):
+            sender["phone"] = jids.phone_of(phone_jid)
+    if item.pushName and not from_me:
+        sender["push_name"] = item.pushName
+    return {
+        "wa_message_id": key.ID,
+        "chat_jid": chat,
+        "from_me": from_me,
+        "sender": sender,
+        "type": kind,
+        "content": content,
+        "at": to_ms(int(item.messageTimestamp), now_ms),
+    }
+
+
+def history(
+    instance_id: str,
+    event: Any,
+    now_ms: int,
+    *,
+    sync_id: str,
+    own_jid: str,
+    own: frozenset[str],
+    lookup: LidLookup | None = None,
+) -> dict[str, Any] | None:
+    """A neonize HistorySync event as a `history` engine event (one per chunk WhatsApp sent), or None for a type
+    that carries no conversation. `final` on the RECENT/FULL chunk whose progress reached 100. The chunk id
+    (type and chunk order) names it: its parts are counted once however often it comes."""
+    data = event.Data
+    kind = HISTORY_TYPES.get(int(data.syncType))
+    if kind is None:
+        return None
+    conversations = []
+    for conversation in data.conversations:
+        chat = history_chat(conversation, lookup)
+        if not chat or jids.server_of(chat) in jids.IGNORED_SERVERS:
+            continue
+        messages = [
+            found
+            for item in conversation.messages
+            if (found := history_message(item.message, chat, now_ms, own_jid, own, lookup)) is not None
+        ]
+        if not messages:
+            continue
+        entry: dict[str, Any] = {"chat_jid": chat, "messages": messages}
+        name = conversation.name or conversation.displayName
+        if name and chat.endswith("@" + jids.GROUP_SERVER):
+            entry["chat_name"] = name
+        conversations.append(entry)
+    return {
+        "kind": "history",
+        "instance_id": instance_id,
+        "sync_id": sync_id,
+        "chunk_id": f"{kind}-{int(data.chunkOrder)}",
+        "final": int(data.syncType) in HISTORY_ENDS and int(data.progress) >= 100,
+        "at": now_ms,
+        "conversations": conversations,
+    }

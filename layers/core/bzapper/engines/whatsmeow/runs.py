@@ -39,8 +39,11 @@ class Run:
         sink: RunSink,
         log_level: str = "WARN",
         proxy: str | None = None,
+        history: bool = False,
     ):
         self.instance_id = instance_id
+        # What Go queues for us: history sync blobs only for an instance that imports them (settings.history_sync).
+        self._subscribed = bytes((*lib.SUBSCRIBED, lib.HISTORY_SYNC) if history else lib.SUBSCRIBED)
         # The proxy the client dials WhatsApp through (settings.proxy_url with its password), kept referenced
         # for the Go call's life.
         self._proxy_struct = lib.ProxySettings(proxy_address=proxy)._to_c_struct() if proxy else None
@@ -87,7 +90,7 @@ class Run:
 
     def _main(self) -> None:
         qr, login, event, log = self._callbacks
-        subscribed = bytes(lib.SUBSCRIBED)
+        subscribed = self._subscribed
         try:
             result = lib.gocode.Neonize(
                 str(self.db_path).encode(),
