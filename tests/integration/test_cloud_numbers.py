@@ -173,6 +173,13 @@ def test_a_refused_token_and_a_taken_number_are_refused_in_our_shape(instances_h
     assert (status, body["code"]) == (409, "cloud_number_taken")
 
 
+@pytest.mark.parametrize("token", ["EAAG\u00e9token", "EAAG token", "EAAG\ttoken", "\u0000"])
+def test_a_token_that_cannot_travel_in_a_header_is_a_422_not_a_500(instances_handler, tenant, token):
+    """The contract fuzz: a non-ASCII token crashed the Graph call encoding its Authorization header."""
+    status, _, body = connect(instances_handler, tenant, token=token)
+    assert (status, body["code"], body["param"]) == (422, "validation_failed", "cloud.access_token")
+
+
 def test_send_webhook_statuses_and_a_duplicate(instances_handler, messages_handler, cloud_handler, tenant, graph, svc):
     _, _, instance = connect(instances_handler, tenant)
     contact_writes_first(cloud_handler)

@@ -21,6 +21,7 @@ class CloudConnect(Strict):
     access_token: str = Field(
         min_length=1,
         max_length=1024,
+        pattern=r"^[\x21-\x7e]+$",  # it travels in an Authorization header: visible ASCII, as Meta's tokens are
         description="A system user's token with `whatsapp_business_messaging`. Stored sealed; never shown again "
         "(the instance shows its last 4 characters).",
     )
