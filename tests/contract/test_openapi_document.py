@@ -273,3 +273,15 @@ def test_the_rendered_reference_loads_nothing_from_elsewhere():
     styles = " ".join(re.findall(r"<style[^>]*>(.*?)</style>", html, re.DOTALL))
     assert not re.search(r"(?i)(@import|url\()\s*['\"]?(https?:)?//", styles)
     assert "cdn.redocly.com/redoc" not in html and "fonts.googleapis.com" not in html  # the bundle is inline
+
+
+def test_every_parameter_bound_is_a_json_schema_keyword(document):
+    """A bound given to the framework the wrong way lands in the document as pydantic's `ge`/`le`, which JSON
+    Schema ignores: clients and the contract fuzz then see an unbounded integer (it happened to `limit`)."""
+    strays = [
+        f"{label} {parameter['name']}"
+        for label, operation in operations(document)
+        for parameter in operation.get("parameters", [])
+        if {"ge", "le", "gt", "lt"} & set(resolve(document, parameter.get("schema", {})))
+    ]
+    assert strays == []

@@ -215,8 +215,8 @@ def _decimal_digits(value: Any) -> Any:
 
 
 PageLimit = Annotated[
-    int, BeforeValidator(_decimal_digits), Query(ge=1, le=100, description="Items per page (1 to 100).")
+    int, Query(ge=1, le=100, description="Items per page (1 to 100)."), BeforeValidator(_decimal_digits)
 ]
-"""How many items a page holds: `limit: PageLimit = PAGE_LIMIT` (the validator runs only when the Query is in
-the Annotated, not the default)."""
+"""How many items a page holds: `limit: PageLimit = PAGE_LIMIT`. The validator runs only when the Query is in the
+Annotated (not the default), and the bounds are documented as minimum/maximum only when the Query comes first."""
 PAGE_LIMIT = 25
