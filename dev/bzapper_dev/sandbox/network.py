@@ -51,6 +51,7 @@ from bzapper_dev.sandbox.numbers import (
     phone_for_lid,
     phone_jid,
 )
+from bzapper_dev.sandbox.presence import PresenceMixin
 from bzapper_dev.sandbox.queue import EventQueue, QueuedEvent
 
 __all__ = ["MAX_WAIT_SECONDS", "NOT_ON_WHATSAPP_PREFIX", "InvalidInput", "Rejected", "SandboxNetwork", "contact_key"]
@@ -120,7 +121,7 @@ class _Timer:
     phone: str | None = field(compare=False, default=None)
 
 
-class SandboxNetwork(GroupsMixin):
+class SandboxNetwork(GroupsMixin, PresenceMixin):
     """Thread-safe in-memory WhatsApp network, namespaced by account (each test account has its own world).
 
     Delays are seconds of the model clock, multiplied by time_scale: delivered_after, read_after,
@@ -186,6 +187,11 @@ class SandboxNetwork(GroupsMixin):
         # (account, group jid) -> the group; (account, sender instance, group jid, wa id) -> first ack.
         self._groups: dict[tuple[str, str], _Group] = {}
         self._group_acks: dict[tuple[str, str, str, str], int] = {}
+        # Presence and blocking (presence.py): what each contact saw of each number, the numbers' own presence,
+        # and whom each number blocks.
+        self._seen: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+        self._own_presence: dict[tuple[str, str], dict[str, Any]] = {}
+        self._blocked: dict[tuple[str, str], dict[str, None]] = {}
 
     # -- time -------------------------------------------------------------------------------------
 
@@ -651,6 +657,8 @@ class SandboxNetwork(GroupsMixin):
     def _reply(
         self, key: tuple[str, str], device: _Device, phone: str, chat: str, wa_message_id: str, server_ts: int
     ) -> None:
+        if self._blocks(key, phone):
+            return  # a blocked contact's answer never arrives
         due, at_ms = self._later(self.reply_after)
         reply_id = derived.phone_message_id(*key, phone, wa_message_id, "reply")
         content = {
@@ -761,6 +769,11 @@ class SandboxNetwork(GroupsMixin):
                 payload["chat_name"] = group_name
             if not from_me:
                 self._record_sent(key, phone, wa_id, message_type, content, at_ms, group)
+                if group is None and self._blocks(key, phone):
+                    # The number blocks this contact: its message never arrives (one tick on the sender's phone).
+                    self._outboxes[(account_id, phone)][-1]["blocked"] = True
+                    self._media.pop(media_id or "", None)
+                    return wa_id
             self._event(key, payload, media_id=media_id)
             return wa_id
 

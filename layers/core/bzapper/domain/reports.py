@@ -34,4 +34,9 @@ def group_and_dedupe(report: dict[str, Any]) -> tuple[str, str]:
         # Ordered per group; one change is what the whole report says (an engine may report two at the same ms).
         digest = hashlib.sha256(json.dumps(report, sort_keys=True, default=str).encode()).hexdigest()[:32]
         return f"{instance}:{report['group_jid']}"[:128], f"grp:{instance}:{digest}"
+    if kind == "presence":
+        # Ordered per contact (typing, then paused); a presence counts once per contact, chat, state and moment.
+        who = (report.get("from") or {}).get("jid") or ""
+        what = f"{who}\x1f{report.get('chat_jid') or ''}\x1f{report['state']}\x1f{report['at']}"
+        return f"{instance}:{who}"[:128], f"pres:{instance}:{hashlib.sha256(what.encode()).hexdigest()[:32]}"
     raise ValueError(f"unknown report kind {kind!r}")

@@ -33,6 +33,7 @@ EVENT_TYPES = (
     "group.left",
     "group.updated",
     "group.participants_changed",
+    "presence.updated",
     "wallet.low_balance",
     "webhook.disabled",
     "webhook.test",

@@ -23,6 +23,9 @@ from neonize.proto import Neonize_pb2 as neonize_pb2
 from neonize.proto.waCommon.WACommon_pb2 import MessageKey
 from neonize.proto.waCompanionReg.WAWebProtobufsCompanionReg_pb2 import DeviceProps
 from neonize.proto.waE2E import WAWebProtobufsE2E_pb2 as e2e
+from neonize.utils.enum import BlocklistAction as BlocklistAction  # re-exported: the blocklist calls
+from neonize.utils.enum import ChatPresence as ChatPresence  # re-exported: typing / recording indicators
+from neonize.utils.enum import ChatPresenceMedia as ChatPresenceMedia
 from neonize.utils.enum import ClientName, ClientType, MediaType, Presence, ReceiptType
 from neonize.utils.enum import ParticipantChange as ParticipantChange  # re-exported: the groups calls
 from neonize.utils.log import log_whatsmeow
@@ -51,7 +54,10 @@ CALL_OFFER = 36
 CALL_TERMINATE = 42
 JOINED_GROUP = 21
 GROUP_INFO = 22
-# What the Go side queues for us; everything else (history sync blobs, presences, calls...) never crosses.
+CHAT_PRESENCE = 19  # a contact typing / recording / paused in a chat with us
+PRESENCE = 20  # a contact's own presence (needs subscribe_presence)
+# What the Go side queues for us; everything else (history sync blobs, ...) never crosses. Presences cross and are
+# dropped in the engine unless settings.presence_events is on (docs/presence.md).
 SUBSCRIBED = (
     PAIR_STATUS,
     CONNECTED,
@@ -67,11 +73,14 @@ SUBSCRIBED = (
     CALL_TERMINATE,
     JOINED_GROUP,
     GROUP_INFO,
+    CHAT_PRESENCE,
+    PRESENCE,
 )
 
 __all__ = [
     "CALL_OFFER",
     "CALL_TERMINATE",
+    "CHAT_PRESENCE",
     "CLIENT_OUTDATED",
     "CONNECTED",
     "CONNECT_FAILURE",
@@ -84,6 +93,7 @@ __all__ = [
     "LOGGED_OUT",
     "MESSAGE",
     "PAIR_STATUS",
+    "PRESENCE",
     "RECEIPT",
     "STREAM_REPLACED",
     "SUBSCRIBED",
