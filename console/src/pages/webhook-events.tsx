@@ -16,6 +16,7 @@ export const EVENT_TYPES = [
   "contact.identity_resolved",
   "group.*",
   "call.*",
+  "presence.updated",
   "wallet.low_balance",
   "webhook.disabled",
   "webhook.test",
