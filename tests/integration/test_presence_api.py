@@ -65,7 +65,8 @@ def api(handler: Any, auth: dict[str, str], method: str, path: str, *, body: dic
 
 
 def _seen(network: SandboxNetwork, account: Account, phone: str) -> dict[str, Any]:
-    return next(e for e in network.contact_presence(account.account_id, phone) if e["instance_id"] == account.instance_id)
+    seen = network.contact_presence(account.account_id, phone)
+    return next(e for e in seen if e["instance_id"] == account.instance_id)
 
 
 def test_presence_and_blocking_reach_the_simulated_contact(contacts_api, account, world):
