@@ -824,6 +824,10 @@ class SandboxNetwork(GroupsMixin, PresenceMixin):
                 "reason": None,
             }
             calls.append(record)
+            if self._blocks(key, phone):
+                # The number blocks the caller: its phone never rings (no event), the caller's rings out.
+                record.update(state="blocked", ended_at=at_ms, reason="blocked")
+                return copy.deepcopy(record)
             payload = {"kind": "call", "phase": "offer", "call_id": call_id, "from": caller, "is_video": video}
             self._event(key, payload | {"at": at_ms})
             return copy.deepcopy(record)

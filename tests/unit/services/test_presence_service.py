@@ -96,6 +96,8 @@ def test_block_is_idempotent_listed_and_a_blocked_contacts_messages_do_not_arriv
     network.inject_inbound(account, tenant.instance_id, ANA, "text", {"body": "hello?"})
     assert drain(network, tenant.instance_id) == []
     assert network.sent_by(account, ANA)[-1]["blocked"] is True
+    assert network.call(account, tenant.instance_id, ANA)["state"] == "blocked"  # its call never rings
+    assert drain(network, tenant.instance_id) == []
     # Typing to a blocked contact shows nothing to it.
     presence.send_chat_presence(services, tenant.principal, tenant.instance_id, ANA, "composing")
     assert _seen(world, ANA)["chat_state"] is None
