@@ -38,6 +38,7 @@ from pathlib import Path
 import pytest
 import requests
 import yaml
+from support.fuzz_output import failures_first
 from support.stack import Stack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -187,7 +188,7 @@ def test_every_operation_honours_the_contract_under_generated_input(stack: Stack
     result = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
     output = result.stdout + result.stderr
     print(output[-3000:])  # the summary, shown by the outer test
-    assert result.returncode == 0, output[-30000:]
+    assert result.returncode == 0, failures_first(output)
     assert f"Tested: {operations - len(disabled)}" in output, output[-5000:]
     # Still standing (and the stack fixture's teardown checks that it logged no traceback).
     assert requests.get(f"{stack.base_url}/health", timeout=10).status_code == 200

@@ -70,6 +70,12 @@ def _options_equal_once_folded(_: Any, value: Any) -> bool:
     return isinstance(value, list) and len({str(o).strip().casefold() for o in value}) < len(value)
 
 
+def _group_without_number(case: Any, _: Any) -> bool:
+    """A message to a group goes from a number in it: `instance_id` is optional for a person only."""
+    body = case.body if isinstance(case.body, dict) else {}
+    return str(body.get("to", "")).endswith("@g.us") and body.get("instance_id") is None
+
+
 def _always(_: Any, __: Any) -> bool:
     return True
 
@@ -108,6 +114,12 @@ UNWRITABLE = (
         _one_media_source,
     ),
     Unwritable(r"POST /messages/\w+", r"reply_to|message_id", "a message of this conversation, sent or received"),
+    Unwritable(
+        r"POST /messages/\w+",
+        r"instance_id",
+        "a group's message names its number when several are connected",
+        _group_without_number,
+    ),
     Unwritable(r"POST /.*", r"(content\.)?emoji", "a single emoji (Unicode's emoji data)", _not_one_emoji),
     Unwritable(
         r"POST /.*", r"(content\.)?options", "options differ once trimmed and case-folded", _options_equal_once_folded
@@ -115,7 +127,7 @@ UNWRITABLE = (
     Unwritable(r"POST /messages/(buttons|list)", r"buttons|sections", "ids unique across items; 10 rows in all"),
     Unwritable(r"POST /messages/otp", r"body", "the text must not contain the code"),
     Unwritable(r"\w+ /groups/.+", r"jid", "a group's JID as WhatsApp writes it (digits, or creator-time, @g.us)"),
-    Unwritable(r"PATCH /groups/.+", r"request_body|", "at least one change to the group, and a number in it"),
+    Unwritable(r"PATCH /groups/.+", r"request_body", "at least one change to the group"),
     Unwritable(
         r"POST /instances",
         r"cloud(\..+)?|engine",

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from support.fuzz_output import failures_first
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("contract_fuzz")]
 
@@ -40,5 +41,5 @@ def test_every_operation_honours_the_contract_under_generated_input(tmp_path: Pa
     result = subprocess.run([*sandbox, *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=1500)
     output = result.stdout + result.stderr
     print(output[-4000:])
-    assert result.returncode == 0, output[-30000:]
+    assert result.returncode == 0, failures_first(output)
     assert "1 passed" in output, output[-5000:]

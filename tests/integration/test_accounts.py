@@ -69,6 +69,17 @@ def test_sign_up_confirm_and_sign_in_open_an_account_with_test_credits_and_a_con
     assert (status, error["code"], error["param"]) == (422, "validation_failed", "Bz-Mode")
 
 
+@pytest.mark.parametrize(("header", "status"), [("test", 200), (" TEST ", 200), ("live", 422), ("prod", 422)])
+def test_a_key_is_its_own_mode_and_bz_mode_never_switches_it(account_api, account, header, status):
+    """F18: a test key with `Bz-Mode: live` answered test data as if live; a key's mode is its prefix."""
+    answered, _, body = call(account_api, "GET", "/me", headers={**account.auth, "Bz-Mode": header})
+    assert answered == status
+    if status == 200:
+        assert body["livemode"] is False
+    else:
+        assert (body["code"], body["param"]) == ("validation_failed", "Bz-Mode")
+
+
 def test_a_taken_email_answers_like_a_new_one_and_gets_a_notice_instead(auth_api, pool):
     confirmed(auth_api, pool)
     before = len(pool.mailbox.messages(EMAIL))
@@ -278,3 +289,23 @@ def test_an_address_the_identity_service_refuses_is_a_422_on_email_not_a_500(aut
     ):
         status, _, body = call(auth_api, "POST", path, body=body)
         assert status < 500, (path, body)
+
+
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        ({"email": "a..b@example.com"}, "email"),  # two dots in a row: not a dot-atom (RFC 5321)
+        ({"email": "a.@example.com"}, "email"),
+        ({"email": "a@-example.com"}, "email"),  # a label starting with a hyphen (RFC 1035)
+        ({"email": "a@example-.com"}, "email"),
+        ({"name": "\u0000"}, "name"),  # F17: reached the console and the email's greeting
+        ({"name": "Ana\u202eanuS"}, "name"),  # a right-to-left override
+        ({"name": "Ana\nBcc: x@example.com"}, "name"),
+    ],
+)
+def test_undeliverable_addresses_and_hidden_characters_in_names_are_refused(auth_api, pool, body, param):
+    """F17: these were accepted (202) and the code mailed to an address that bounces, or a name that hides text."""
+    signup = {"email": "ana@example.com", "password": PASSWORD, "name": "Ana", **body}
+    status, _, error = call(auth_api, "POST", "/auth/signup", body=signup)
+    assert (status, error["code"], error["param"]) == (422, "validation_failed", param)
+    assert pool.mailbox.messages(signup["email"]) == []

@@ -275,3 +275,10 @@ def test_a_key_limited_to_some_numbers_cannot_have_media_another_number_received
     body = {"instance_id": other.instance_id, "to": "+5511988888888", "media_id": received["media_id"]}
     status, _, error = call(messages, "POST", "/messages/image", headers=limited, body=body)
     assert (status, error["param"]) == (422, "media_id")
+
+
+@pytest.mark.parametrize("name", ["\u0000", "Prod\u202e", "zero\u200bwidth", "line\u2028break"])
+def test_a_key_name_with_hidden_characters_is_refused(keys_api, owner, name):
+    session, _ = owner
+    status, _, error = call(keys_api, "POST", "/keys", headers=session, body={"name": name, "mode": "test"})
+    assert (status, error["code"], error["param"]) == (422, "validation_failed", "name")

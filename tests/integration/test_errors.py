@@ -196,3 +196,30 @@ def test_a_query_parameter_sent_twice_is_400_naming_it(account, query, param):
     assert param in body["message"] and response_headers["x-request-id"] == body["request_id"]
     status, _, _ = call(webhooks, "GET", "/webhooks", headers=account.auth, query="limit=1&cursor=")
     assert status == 200  # distinct parameters, an empty one included, are fine
+
+
+def test_an_encoded_slash_stays_inside_its_path_parameter(account):
+    """F14: `GET /instances/{id}%2Fqr` answered the QR route of that number (409 already_connected): the
+    encoded slash was decoded before the app routed. API Gateway chose `GET /instances/{instance_id}`."""
+    from bzapper_dev.local.functions import load_function
+
+    instances = load_function("instances").handler
+    status, _, body = call(instances, "GET", f"/instances/{account.instance_id}%2Fqr", headers=account.auth)
+    assert (status, body["code"]) == (404, "not_found")
+    status, _, body = call(instances, "GET", f"/instances/{account.instance_id}%2fqr", headers=account.auth)
+    assert (status, body["code"]) == (404, "not_found")
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "br", " GZIP ", "deflate, identity"])
+def test_a_compressed_or_labelled_compressed_body_is_refused(messages_handler, account, encoding):
+    """F10: `Content-Encoding: gzip` over a plain JSON body was ignored (202, a message queued)."""
+    body = {"instance_id": account.instance_id, "to": "+5511988888888", "body": "hi"}
+    headers = {**account.auth, "Content-Encoding": encoding}
+    status, _, error = call(messages_handler, "POST", "/messages/text", body=body, headers=headers)
+    assert (status, error["code"], error["param"]) == (400, "bad_request", "Content-Encoding")
+
+
+def test_an_identity_encoding_is_a_plain_body(messages_handler, account):
+    body = {"instance_id": account.instance_id, "to": "+5511988888888", "body": "hi"}
+    headers = {**account.auth, "Content-Encoding": "identity"}
+    assert call(messages_handler, "POST", "/messages/text", body=body, headers=headers)[0] == 202

@@ -131,6 +131,24 @@ def test_bad_input_is_a_422_and_nothing_is_asked(groups_api, account):
     assert status == 404
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "body", "param"),
+    [
+        # Blank subjects passed the schema and came back from WhatsApp as a 422 naming no field (CI's fuzz).
+        ("POST", "/groups", {"subject": "   "}, "subject"),
+        ("PATCH", "/groups/120363025246125888%40g.us", {"subject": "\t "}, "subject"),
+        # Null is not a subject, description or setting: omit the field to keep it.
+        ("PATCH", "/groups/120363025246125888%40g.us", {"subject": None}, "subject"),
+        ("PATCH", "/groups/120363025246125888%40g.us", {"description": None}, "description"),
+        ("PATCH", "/groups/120363025246125888%40g.us", {"announce": None}, "announce"),
+        ("PATCH", "/groups/120363025246125888%40g.us", {"locked": None}, "locked"),
+    ],
+)
+def test_blank_subjects_and_nulls_are_a_422_on_their_field(groups_api, account, method, path, body, param):
+    status, _, error = api(groups_api, account, method, path, body={"instance_id": account.instance_id, **body})
+    assert (status, error["code"], error["param"]) == (422, "validation_failed", param)
+
+
 def _group_reports(account: Account, world: dict[str, Any]) -> list[dict]:
     """What the worker reports of the engine's group events (worker/runner.py)."""
     world["sink"].clear()

@@ -77,6 +77,20 @@ def test_upload_limits_empty_too_large_and_over_the_body_limit(media_handler, ac
     assert (status, error["code"]) == (413, "payload_too_large")
 
 
+def test_two_file_parts_are_refused_and_nothing_is_stored(media_handler, svc, account):
+    """F13: two `file` parts made one media of one of them; now a 422 on `file`, as a JSON key given twice is."""
+    one, header = multipart("file", "a.png", png(2, 2), "image/png")
+    boundary = header.split("boundary=")[1]
+    part = one[: one.rindex(f"--{boundary}--".encode())]
+    body = part + part + f"--{boundary}--\r\n".encode()
+    event = binary_event(http_event("POST", "/media", headers=account.auth, raw_body=""), body, header)
+    response = media_handler(event, LambdaContext())
+    error = json.loads(response["body"])
+    assert (response["statusCode"], error["code"], error["param"]) == (422, "validation_failed", "file")
+    listed = boto3.client("s3").list_objects_v2(Bucket=settings().bucket("media"), Prefix=account.account_id)
+    assert listed.get("KeyCount", 0) == 0
+
+
 def test_a_presigned_upload_is_completed_once_and_checked_like_any_other(media_handler, svc, account):
     status, _, started = call(media_handler, "POST", "/media/uploads", headers=account.auth)
     assert status == 201

@@ -189,3 +189,23 @@ def test_a_bad_payment_signature_is_a_400_invalid_signature_not_an_api_key_error
         "endpoint's webhook secret."
     )
     assert "www-authenticate" not in response_headers  # no API key (Bearer) is involved
+
+
+@pytest.fixture
+def inbox_handler(aws):
+    return load_function("inbox").handler
+
+
+@pytest.mark.parametrize("limit", ["%201", "1%20", "%2B1", "1.0", "0x1", "%D9%A1"])  # the last: an Arabic-Indic 1
+def test_a_page_limit_is_written_in_decimal_digits(inbox_handler, account, limit):
+    """F7: `?limit=%201` (" 1") was read as 1; a padded or signed number is the caller's bug, said so."""
+    query = f"instance_id={account.instance_id}&limit={limit}"
+    status, _, error = call(inbox_handler, "GET", "/conversations", query=query, headers=account.auth)
+    assert (status, error["code"], error["param"]) == (422, "validation_failed", "limit")
+    assert error["message"] == "The parameter 'limit' must be an integer written in decimal digits only (like 25)."
+
+
+def test_a_page_limit_in_digits_reads(inbox_handler, account):
+    query = f"instance_id={account.instance_id}&limit=07"
+    status, _, page = call(inbox_handler, "GET", "/conversations", query=query, headers=account.auth)
+    assert status == 200 and "data" in page

@@ -56,3 +56,30 @@ def test_nothing_is_opened_for_a_shard_held_elsewhere(worker, svc, account):
 
 def _command_of_gone(command, op):
     return {**command, "op": op}
+
+
+def test_a_number_whose_engine_no_worker_runs_says_so_once_and_its_qr_explains(svc, account, monkeypatch):
+    """F23: a live number on a stack without whatsmeow had a QR 'not ready' forever and an ERROR log every sweep."""
+    from support.apigw import call
+
+    from bzapper_dev.local.functions import load_function
+
+    worker = SessionWorker(svc, {}, lease_store=MemoryLeaseStore())  # no engine at all
+    reports: list[dict] = []
+    monkeypatch.setattr(worker.reporter, "submit", lambda shard, report, ack=None: reports.append(report))
+    svc.instances.set_status(account.instance_id, "disconnected")
+    assert worker._open_view(svc.instances.view(account.instance_id)) is False
+    [report] = reports
+    assert (report["kind"], report["state"], report["error"]) == ("state", "disconnected", "engine_unavailable")
+
+    svc.instances.apply_state(
+        account.instance_id, status="disconnected", at=report["at"], qr=None, phone=None, lid=None, push_name=None,
+        error="engine_unavailable",
+    )  # fmt: skip
+    assert worker._open_view(svc.instances.view(account.instance_id)) is False
+    assert len(reports) == 1  # the next sweeps say nothing more
+
+    instances = load_function("instances").handler
+    status, _, error = call(instances, "GET", f"/instances/{account.instance_id}/qr", headers=account.auth)
+    assert (status, error["code"]) == (422, "not_supported")
+    assert "sandbox" in error["message"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from bzapper.paths import has_encoded_slash, routing_path
 from bzapper.topology import DEFAULT_GROUP, match_route
 
 
@@ -36,5 +37,9 @@ class LocalGateway:
 
             await mailbox_app(self.mailbox_dir, scope, receive, send)
             return
+        raw_path = scope.get("raw_path")
+        if raw_path and has_encoded_slash(raw_path.decode("latin-1")):
+            # As API Gateway does: an encoded slash stays inside its path parameter.
+            scope = {**scope, "path": routing_path(raw_path.decode("latin-1"))}
         route, _ = match_route(scope.get("method", "GET"), scope["path"])
         await self.apps[route.group if route else DEFAULT_GROUP](scope, receive, send)

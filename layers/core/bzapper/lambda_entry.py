@@ -14,6 +14,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 
 from bzapper.config import settings
+from bzapper.paths import has_encoded_slash, slash_kept
 
 SERVICE = "bzapper"
 NAMESPACE = "bzapper"
@@ -68,6 +69,10 @@ def http_handler(app: Any) -> Handler:
 
     @metrics.log_metrics(capture_cold_start_metric=_COLD_START_METRIC)
     def handler(event: dict[str, Any], context: Any) -> Any:
+        raw_path = event.get("rawPath")
+        if isinstance(raw_path, str) and has_encoded_slash(raw_path):
+            # Mangum decodes the path it reads: `a%2Fqr` would reach another route than the one API Gateway chose.
+            event["requestContext"]["http"]["path"] = slash_kept(raw_path)
         return asgi(event, context)
 
     return _logged(_traced(handler), correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -3047,6 +3047,8 @@ export interface components {
         };
         /**
          * GroupUpdate
+         * @description Only the fields sent change; `picture: null` removes the picture, `description: ""` clears the description.
+         *     Null is no subject, description, announce or locked (omit the field to keep it).
          * @example {
          *       "instance_id": "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q",
          *       "subject": "Orders team",
@@ -3060,18 +3062,18 @@ export interface components {
              */
             instance_id: string;
             /** Subject */
-            subject?: string | null;
+            subject?: string;
             /** Description */
-            description?: string | null;
+            description?: string;
             /**
              * Picture
              * @description A media id (`med_…`).
              */
             picture?: string | null;
             /** Announce */
-            announce?: boolean | null;
+            announce?: boolean;
             /** Locked */
-            locked?: boolean | null;
+            locked?: boolean;
         };
         /** GroupUpdatedData */
         GroupUpdatedData: {
@@ -11614,6 +11616,7 @@ export interface operations {
     get_wallet: {
         parameters: {
             query?: {
+                /** @description Items per page (1 to 100). */
                 limit?: number;
                 cursor?: string;
             };
@@ -16437,6 +16440,7 @@ export interface operations {
     deliveries: {
         parameters: {
             query?: {
+                /** @description Items per page (1 to 100). */
                 limit?: number;
                 cursor?: string;
             };
@@ -16670,6 +16674,7 @@ export interface operations {
             query: {
                 /** @description The number's instance. */
                 instance_id: string;
+                /** @description Items per page (1 to 100). */
                 limit?: number;
                 /** @description `next_cursor` of the previous page. */
                 cursor?: string;
@@ -16816,6 +16821,7 @@ export interface operations {
             query: {
                 /** @description The number's instance. */
                 instance_id: string;
+                /** @description Items per page (1 to 100). */
                 limit?: number;
                 /** @description `next_cursor` of the previous page. */
                 cursor?: string;

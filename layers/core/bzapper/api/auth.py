@@ -68,8 +68,14 @@ def _key_principal(request: Request, token: str) -> Principal:
 
 
 def _principal(request: Request, token: str) -> Principal:
-    if key_mode(token) is not None:
-        return _key_principal(request, token)
+    mode = key_mode(token)
+    if mode is not None:
+        principal = _key_principal(request, token)
+        if request.headers.get(MODE_HEADER) is not None and _session_mode(request) != mode:
+            # A client that believes it switched modes must not quietly act in the other one: a key's prefix
+            # is its mode.
+            raise validation_failed("Bz-Mode", "error.mode_is_the_keys", mode=mode)
+        return principal
     # A session token's signature is checked offline (no table read for a forged one), so sessions are never
     # held back by the failure throttle.
     return _session_principal(token, _session_mode(request))

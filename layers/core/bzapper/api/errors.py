@@ -79,6 +79,7 @@ WRONG_TYPE = {
     "int_type": "error.expected_integer",
     "float_type": "error.expected_number",
     "bool_type": "error.expected_boolean",
+    "query_digits": "error.expected_digits",
 }
 """A value of another JSON type than its field's (request models are strict: `"6"` is no integer): said so."""
 

@@ -56,8 +56,18 @@ def repeated_query_parameter(scope: Scope) -> str | None:
     return None
 
 
+def encoded_body(scope: Scope) -> bool:
+    """A body sent compressed (`Content-Encoding: gzip`…): read as it is, it would be garbage or, worse, a plain
+    body labelled compressed would pass; neither API Gateway nor we decompress requests."""
+    value = _header(scope, b"content-encoding")
+    return value is not None and value.strip().lower() not in ("", "identity")
+
+
 def ambiguous_request(scope: Scope) -> BzError | None:
-    """400 `bad_request` naming what came twice: a single-valued header, or a query parameter."""
+    """400 `bad_request` naming what came twice (a single-valued header, or a query parameter), or a body
+    encoding we do not read."""
+    if encoded_body(scope):
+        return BzError("bad_request", message_key="error.content_encoding", param="Content-Encoding")
     for message_key, name in (
         ("error.duplicate_header", ambiguous_header(scope)),
         ("error.duplicate_query", repeated_query_parameter(scope)),

@@ -16,7 +16,10 @@ PASSWORD_SYMBOLS = frozenset("^$*.[]{}()?\"!@#%&/\\,><':;|_~`=+- ")
 """Cognito's special characters (a space counts when it is neither first nor last, and the ends are checked
 apart); the letters and digits it counts are the Basic Latin ones, as here."""
 EMAIL_MAX = 254
-EMAIL_PATTERN = r"[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+EMAIL_PATTERN = (
+    r"[A-Za-z0-9][A-Za-z0-9_%+-]*(?:\.[A-Za-z0-9_%+-]+)*"  # dot-atom: no dot first, last or twice in a row
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"  # labels never start or end with "-"
+)
 """The addresses the identity service takes (Cognito's email usernames: ASCII, a domain ending in a 2+ letter
 label), so a sign-up it would refuse is our own 422 first, in the caller's language."""
 NAME_MAX = 100

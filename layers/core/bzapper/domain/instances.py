@@ -24,6 +24,9 @@ TEST_ENGINES = frozenset({"sandbox", "cloud"})
 SESSION_ENGINES = frozenset({"sandbox", "whatsmeow"})
 """Engines a session worker holds; a `cloud` number has no session (Graph is called from the functions)."""
 LIVE_DEFAULT_ENGINE = "whatsmeow"
+ENGINE_UNAVAILABLE = "engine_unavailable"
+"""An instance's `last_error` when no worker of this deployment runs its engine (a live whatsmeow number on a
+local stack started without `--engine whatsmeow`): it cannot pair until one does."""
 
 
 def default_engine(livemode: bool) -> str:

@@ -51,6 +51,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "pt-BR": "O campo obrigatório '{param}' não foi informado.",
         "es": "Falta el campo obligatorio '{param}'.",
     },
+    "error.expected_digits": {
+        "en": "The parameter '{param}' must be an integer written in decimal digits only (like 25).",
+        "pt-BR": "O parâmetro '{param}' deve ser um inteiro escrito só com dígitos decimais (como 25).",
+        "es": "El parámetro '{param}' debe ser un entero escrito solo con dígitos decimales (como 25).",
+    },
     "error.expected_integer": {
         "en": "The field '{param}' must be a JSON integer (like 5, not \"5\" or 5.0).",
         "pt-BR": "O campo '{param}' deve ser um número inteiro JSON (como 5, não \"5\" nem 5.0).",
@@ -376,6 +381,24 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "The header '{param}' must be sent once, with one value.",
         "pt-BR": "O cabeçalho '{param}' deve ser enviado uma única vez, com um só valor.",
         "es": "El encabezado '{param}' debe enviarse una sola vez, con un solo valor.",
+    },
+    "error.engine_unavailable": {
+        "en": "No worker here runs the {engine} engine, so this number cannot be paired yet. Locally, start "
+        "'bzapper dev --engine whatsmeow' for live numbers; test numbers use the sandbox.",
+        "pt-BR": "Nenhum worker aqui executa o motor {engine}, então este número ainda não pode ser pareado. "
+        "Localmente, inicie 'bzapper dev --engine whatsmeow' para números reais; números de teste usam o sandbox.",
+        "es": "Ningún worker aquí ejecuta el motor {engine}, así que este número aún no se puede vincular. "
+        "Localmente, inicia 'bzapper dev --engine whatsmeow' para números reales; los de prueba usan el sandbox.",
+    },
+    "error.content_encoding": {
+        "en": "Send the body uncompressed: Content-Encoding is not accepted (only 'identity').",
+        "pt-BR": "Envie o corpo sem compressão: Content-Encoding não é aceito (só 'identity').",
+        "es": "Envía el cuerpo sin comprimir: Content-Encoding no se acepta (solo 'identity').",
+    },
+    "error.duplicate_file_part": {
+        "en": "Send one file per upload: the form has more than one 'file' part.",
+        "pt-BR": "Envie um arquivo por upload: o formulário tem mais de uma parte 'file'.",
+        "es": "Envía un archivo por subida: el formulario tiene más de una parte 'file'.",
     },
     "error.duplicate_query": {
         "en": "The query parameter '{param}' must be sent once.",
@@ -1044,6 +1067,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "This account is suspended: contact support.",
         "pt-BR": "Esta conta está suspensa: fale com o suporte.",
         "es": "Esta cuenta está suspendida: contacta a soporte.",
+    },
+    "error.mode_is_the_keys": {
+        "en": "This is a {mode} key: its mode cannot be switched with Bz-Mode. Use a bz_live_… key for live data "
+        "and a bz_test_… key for test mode, or send no Bz-Mode.",
+        "pt-BR": "Esta é uma chave {mode}: o modo dela não muda com Bz-Mode. Use uma chave bz_live_… para dados "
+        "reais e uma bz_test_… para o modo de teste, ou não envie Bz-Mode.",
+        "es": "Esta es una clave {mode}: su modo no cambia con Bz-Mode. Usa una clave bz_live_… para datos reales "
+        "y una bz_test_… para el modo de prueba, o no envíes Bz-Mode.",
     },
     "error.invalid_mode": {
         "en": "Bz-Mode must be 'live' or 'test'.",

@@ -20,8 +20,11 @@ class InstanceStore(Protocol):
         phone: str | None = None,
         push_name: str | None = None,
         cloud: CloudNumber | None = None,
-    ) -> InstanceRef:
-        """An instance with `cloud` (engine `cloud`) is on no shard (CLOUD_SHARD): no worker ever opens it."""
+        limit: int | None = None,
+    ) -> InstanceRef | None:
+        """An instance with `cloud` (engine `cloud`) is on no shard (CLOUD_SHARD): no worker ever opens it.
+        With `limit`, the account (in this mode) holds at most that many instances even under concurrent
+        creates: None when it already does (and nothing is created)."""
         ...
 
     def get(self, instance_id: str) -> InstanceRef | None:

@@ -47,16 +47,19 @@ def provision_owner(services: Services, user: NewUser) -> str:
         services.wallets.credit(
             wallet_id(account_id, "test"), credits, reason="test_credits", once=f"signup_{account_id}"
         )
-    if services.instances.count_for(account_id, False) == 0:
-        _connected_sandbox_number(services, account_id)
+    _connected_sandbox_number(services, account_id)
     services.accounts.link_user(user.user_id, account_id, user.email)
     return account_id
 
 
-def _connected_sandbox_number(services: Services, account_id: str) -> InstanceRef:
+def _connected_sandbox_number(services: Services, account_id: str) -> InstanceRef | None:
+    """The account's first test number, connected; None when it has one (a retried sign-up): its first plan slot
+    makes that check and the create one step."""
     instance = services.instances.create(
-        account_id, livemode=False, engine="sandbox", name=SANDBOX_INSTANCE_NAME, status="connected"
+        account_id, livemode=False, engine="sandbox", name=SANDBOX_INSTANCE_NAME, status="connected", limit=1
     )
+    if instance is None:
+        return None
     if services.sandbox.enabled:
         # "Connected" must be true in the simulated world too: its phone is linked, as if the QR was scanned.
         services.sandbox.scan(account_id, instance.instance_id)
@@ -71,6 +74,7 @@ def create_test_account(services: Services, *, name: str, locale: str, credits: 
     if credits > 0:
         services.wallets.credit(wallet_id(account_id, "test"), credits, reason="test_credits")
     instance = _connected_sandbox_number(services, account_id)
+    assert instance is not None  # a new account has no number yet
     return {"account_id": account_id, "api_key": api_key, "instance_id": instance.instance_id}
 
 

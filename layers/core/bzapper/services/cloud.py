@@ -42,7 +42,7 @@ from bzapper.domain.statuses import RANK, MessageStatus, rank
 from bzapper.domain.templates import Template
 from bzapper.ports.templates import TemplateSourceUnavailable
 from bzapper.services.container import Services
-from bzapper.services.instances import apply_state, state_event
+from bzapper.services.instances import apply_state, instance_limit, state_event
 from bzapper.services.statuses import apply_report
 
 logger = logging.getLogger(__name__)
@@ -63,9 +63,10 @@ def create_instance(
 ) -> InstanceView:
     """A Cloud API number: its token checked against Graph (the simulated one for a test key), sealed, stored;
     connected at once with what Graph says of it. A phone_number_id belongs to one instance only."""
-    plan = plan_named(principal.plan)
-    if services.instances.count_for(principal.account_id, principal.livemode) >= plan.instances:
-        raise BzError("limit_exceeded", params={"limit": plan.instances, "resource": "instances"})
+    limit = plan_named(principal.plan).instances
+    # Counted first so a number over the limit costs no Graph call; the slot taken at the create is the rule.
+    if services.instances.count_for(principal.account_id, principal.livemode) >= limit:
+        raise instance_limit(limit)
     holder = services.cloud_numbers.owner(phone_number_id)
     if holder is not None and services.instances.get(holder) is not None:
         raise BzError("cloud_number_taken", param="cloud.phone_number_id")
@@ -101,7 +102,10 @@ def create_instance(
         phone=_e164(display),
         push_name=number.verified_name,
         cloud=number,
+        limit=limit,
     )
+    if ref is None:
+        raise instance_limit(limit)
     if services.cloud_numbers.claim(phone_number_id, ref.instance_id) is not None:
         services.instances.delete(ref.instance_id)  # another create of the same number won the race
         raise BzError("cloud_number_taken", param="cloud.phone_number_id")

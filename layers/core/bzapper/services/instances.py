@@ -24,6 +24,7 @@ from bzapper.domain.instance_settings import (
     session_changed,
 )
 from bzapper.domain.instances import (
+    ENGINE_UNAVAILABLE,
     PAIRABLE,
     SESSION_ENGINES,
     TEST_ENGINES,
@@ -62,20 +63,25 @@ def create(
         return cloud_numbers.create_instance(services, principal, name=name, **cloud)
     if cloud is not None:
         raise validation_failed("cloud", "error.cloud_only", engine=engine)
-    plan = plan_named(principal.plan)
-    if services.instances.count_for(principal.account_id, principal.livemode) >= plan.instances:
-        raise BzError("limit_exceeded", params={"limit": plan.instances, "resource": "instances"})
+    limit = plan_named(principal.plan).instances
     ref = services.instances.create(
         principal.account_id,
         livemode=principal.livemode,
         engine=engine,
         name=name,
         status=InstanceStatus.DISCONNECTED.value,
+        limit=limit,
     )
+    if ref is None:
+        raise instance_limit(limit)
     command(services, ref, "open")
     view = services.instances.view(ref.instance_id)
     assert view is not None
     return view
+
+
+def instance_limit(limit: int) -> BzError:
+    return BzError("limit_exceeded", params={"limit": limit, "resource": "instances"})
 
 
 def create_once(
@@ -133,9 +139,17 @@ def require_session(view: InstanceView, action: str) -> None:
         )
 
 
+def require_engine_running(view: InstanceView) -> None:
+    """A worker said it has no engine for this number: no QR or code will ever come, so say why now."""
+    if view.last_error == ENGINE_UNAVAILABLE and view.status != InstanceStatus.CONNECTED:
+        params = {"engine": view.engine}
+        raise BzError("not_supported", message_key="error.engine_unavailable", params=params, status=422)
+
+
 def qr(services: Services, principal: Principal, instance_id: str) -> InstanceView:
     view = owned(services, principal, instance_id)
     require_session(view, "qr")
+    require_engine_running(view)
     if view.status == InstanceStatus.CONNECTED:
         raise BzError("already_connected")
     if view.status == InstanceStatus.RESTRICTED:
@@ -154,6 +168,7 @@ def qr(services: Services, principal: Principal, instance_id: str) -> InstanceVi
 def pairing_code(services: Services, principal: Principal, instance_id: str, phone: str) -> str:
     view = owned(services, principal, instance_id)
     require_session(view, "pairing-code")
+    require_engine_running(view)
     if view.status == InstanceStatus.CONNECTED:
         raise BzError("already_connected")
     try:

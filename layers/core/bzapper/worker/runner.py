@@ -21,9 +21,10 @@ from typing import Any
 
 from bzapper import bootstrap
 from bzapper.config import settings
+from bzapper.domain.clock import now_ms
 from bzapper.domain.engine import SessionSpec
 from bzapper.domain.instance_settings import InstanceSettings, drops_inbound
-from bzapper.domain.instances import should_open
+from bzapper.domain.instances import ENGINE_UNAVAILABLE, should_open
 from bzapper.domain.leases import Lease
 from bzapper.domain.model import InstanceView
 from bzapper.domain.pacing import Pacer, PacingPolicy
@@ -286,7 +287,11 @@ class SessionWorker:
     def _open_view(self, view: InstanceView) -> bool:
         pool = self._pool_for(view.engine)
         if pool is None:
-            logger.error("no %s engine on this worker for %s", view.engine, view.instance_id)
+            if view.last_error != ENGINE_UNAVAILABLE:
+                # Said once, on the instance (its QR would otherwise be "not ready" forever), not every sweep.
+                logger.warning("no %s engine on this worker for %s", view.engine, view.instance_id)
+                state = {"instance_id": view.instance_id, "state": "disconnected", "at": now_ms()}
+                self.reporter.submit(view.shard, {"kind": "state", **state, "error": ENGINE_UNAVAILABLE})
             return False
         self._instances[view.instance_id] = view
         try:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
 
+from bzapper.adapters.aws.clients import dynamodb_connection
 from bzapper.adapters.aws.conditions import applied
-from bzapper.adapters.aws.models import InstanceModel
+from bzapper.adapters.aws.models import InstanceModel, InstanceSlotModel
 from bzapper.cache import MISSING, TTLCache
 from bzapper.domain.clock import now_ms
 from bzapper.domain.cloud import CloudNumber
@@ -47,6 +49,23 @@ def _ref(item: InstanceModel) -> InstanceRef:
     return _view(item).ref
 
 
+_SLOT_PREFIX = "slot#"
+
+
+def _slot_key(account_id: str, livemode: bool, slot: int) -> str:
+    return f"{_SLOT_PREFIX}{account_id}#{'live' if livemode else 'test'}#{slot}"
+
+
+def _read(instance_id: str, *, consistent: bool) -> InstanceModel | None:
+    """The instance's item; None for an unknown id or a plan slot's key (never an instance)."""
+    if instance_id.startswith(_SLOT_PREFIX):
+        return None
+    try:
+        return InstanceModel.get(instance_id, consistent_read=consistent)
+    except DoesNotExist:
+        return None
+
+
 class InstanceStore:
     def __init__(self) -> None:
         self._refs: TTLCache[InstanceRef] = TTLCache()
@@ -62,7 +81,8 @@ class InstanceStore:
         phone: str | None = None,
         push_name: str | None = None,
         cloud: CloudNumber | None = None,
-    ) -> InstanceRef:
+        limit: int | None = None,
+    ) -> InstanceRef | None:
         now = now_ms()
         item = InstanceModel(
             new_id("inst"),
@@ -79,18 +99,53 @@ class InstanceStore:
             created_at=now,
             updated_at=now,
         )
-        item.save(condition=InstanceModel.instance_id.does_not_exist())
-        return _ref(item)
+        if limit is None:
+            item.save(condition=InstanceModel.instance_id.does_not_exist())
+            return _ref(item)
+        held = [
+            stored.slot
+            for stored in InstanceModel.by_account.query(
+                account_id, filter_condition=InstanceModel.livemode == livemode
+            )
+        ]
+        if len(held) >= limit:
+            return None
+        # The index is eventually consistent: a slot it shows free may have just been taken; then the
+        # transaction's condition refuses it and the next one is tried.
+        taken = {int(slot) for slot in held if slot is not None}
+        for slot in range(limit):
+            if slot not in taken and self._create_in_slot(item, slot):
+                return _ref(item)
+        return None
+
+    def _create_in_slot(self, item: InstanceModel, slot: int) -> bool:
+        item.slot = slot
+        try:
+            with TransactWrite(connection=dynamodb_connection()) as tx:
+                tx.save(
+                    InstanceSlotModel(_slot_key(item.account_id, item.livemode, slot), holder=item.instance_id),
+                    condition=InstanceSlotModel.instance_id.does_not_exist(),
+                )
+                tx.save(item, condition=InstanceModel.instance_id.does_not_exist())
+        except TransactWriteError as error:
+            # Taken, or being taken by a concurrent create right now (a conflict): either way not ours.
+            if any(
+                reason is not None and reason.code in ("ConditionalCheckFailed", "TransactionConflict")
+                for reason in error.cancellation_reasons or []
+            ):
+                return False
+            raise
+        return True
 
     def get(self, instance_id: str) -> InstanceRef | None:
         """Immutable facts of an instance, cached: the send path's status check happens in its transaction."""
         cached = self._refs.get(instance_id)
         if cached is not MISSING:
             return cached  # type: ignore[return-value]
-        try:
-            ref = _ref(InstanceModel.get(instance_id))
-        except DoesNotExist:
+        item = _read(instance_id, consistent=False)
+        if item is None:
             return None
+        ref = _ref(item)
         self._refs.put(instance_id, ref, _REF_TTL_SECONDS)
         return ref
 
@@ -107,10 +162,8 @@ class InstanceStore:
         )
 
     def view(self, instance_id: str) -> InstanceView | None:
-        try:
-            return _view(InstanceModel.get(instance_id, consistent_read=True))
-        except DoesNotExist:
-            return None
+        item = _read(instance_id, consistent=True)
+        return _view(item) if item is not None else None
 
     def of_account(self, account_id: str, livemode: bool) -> list[InstanceView]:
         return [
@@ -177,7 +230,13 @@ class InstanceStore:
         return _view(item)
 
     def delete(self, instance_id: str) -> None:
-        InstanceModel(instance_id).delete()
+        """Deletes the instance and frees its plan slot, together."""
+        item = _read(instance_id, consistent=True)
+        if item is not None:
+            with TransactWrite(connection=dynamodb_connection()) as tx:
+                tx.delete(InstanceModel(instance_id))
+                if item.slot is not None:
+                    tx.delete(InstanceSlotModel(_slot_key(item.account_id, bool(item.livemode), int(item.slot))))
         self._refs.discard(instance_id)
 
     def count_for(self, account_id: str, livemode: bool) -> int:

@@ -151,8 +151,21 @@ class InstanceModel(Model):
     updated_at = NumberAttribute()
     cloud = JSONAttribute(null=True)
     """Engine `cloud`: bzapper.domain.cloud.CloudNumber (the token sealed)."""
+    slot = NumberAttribute(null=True)
+    """Which of its account's plan slots it holds (InstanceSlotModel): the plan's limit holds under concurrency."""
     by_account = InstancesByAccount()
     by_shard = InstancesByShard()
+
+
+class InstanceSlotModel(Model):
+    """One of an account's (per mode) instance slots, taken in the transaction that creates the instance and freed
+    with it, as webhook endpoints' are: concurrent creates never hold more instances than the plan allows. Lives in
+    the instances table under a key no instance id has, with no `account_id` or `shard`, so no index lists it."""
+
+    Meta = _meta("instances")
+    instance_id = UnicodeAttribute(hash_key=True)
+    """`slot#<account_id>#<live|test>#<n>`."""
+    holder = UnicodeAttribute()
 
 
 class CloudNumberModel(Model):

@@ -47,7 +47,8 @@ class MemoryInstanceStore(Faults):
         phone: str | None = None,
         push_name: str | None = None,
         cloud: CloudNumber | None = None,
-    ) -> InstanceRef:
+        limit: int | None = None,
+    ) -> InstanceRef | None:
         self._enter("create", account_id, livemode=livemode, engine=engine, name=name, status=status, phone=phone)
         instance_id = new_id("inst")
         now = self._clock()
@@ -71,6 +72,9 @@ class MemoryInstanceStore(Faults):
             cloud=cloud,
         )
         with self._lock:
+            held = sum(1 for row in self.rows.values() if (row.account_id, row.livemode) == (account_id, livemode))
+            if limit is not None and held >= limit:
+                return None
             self.rows[instance_id] = view
         return view.ref
 

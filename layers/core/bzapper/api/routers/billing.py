@@ -7,7 +7,7 @@ from bzapper.api.bodies import JsonRoute
 from bzapper.api.idempotency import IDEMPOTENCY_HEADER, idempotency_request
 from bzapper.api.presenters.billing import checkout_out, wallet_out
 from bzapper.api.schemas.billing import CheckoutOut, CheckoutRequest, Wallet
-from bzapper.api.schemas.common import error_responses
+from bzapper.api.schemas.common import PAGE_LIMIT, PageLimit, error_responses
 from bzapper.bootstrap import services
 from bzapper.domain.model import Principal
 from bzapper.services.billing import create_checkout_once, wallet_view
@@ -23,7 +23,7 @@ router = APIRouter(tags=["billing"], route_class=JsonRoute)
 )
 def get_wallet(
     principal: Principal = Depends(authenticate),
-    limit: int = Query(default=25, ge=1, le=100),
+    limit: PageLimit = PAGE_LIMIT,
     cursor: str | None = Query(default=None, max_length=2048),
 ) -> Wallet:
     return Wallet(**wallet_out(wallet_view(services(), principal, limit, cursor)))

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from bzapper.api.auth import authenticate
 from bzapper.api.bodies import JsonRoute
 from bzapper.api.presenters.inbox import conversation_page, conversation_read, thread_page
-from bzapper.api.schemas.common import error_responses
+from bzapper.api.schemas.common import PAGE_LIMIT, PageLimit, error_responses
 from bzapper.api.schemas.inbox import CHAT_PATTERN, ConversationList, ConversationMessages, ConversationReadOut
 from bzapper.bootstrap import services
 from bzapper.domain.model import Principal
@@ -24,7 +24,6 @@ JID = Path(
     description="The contact: a phone JID, an `@lid` JID or an E.164 number; a `@lid` and its phone name the "
     "same conversation once the mapping is known. A group: its `@g.us` JID.",
 )
-LIMIT = Query(default=25, ge=1, le=100)
 CURSOR = Query(default=None, max_length=512, description="`next_cursor` of the previous page.")
 
 
@@ -37,7 +36,7 @@ CURSOR = Query(default=None, max_length=512, description="`next_cursor` of the p
 def list_conversations(
     instance_id: str = INSTANCE_ID,
     principal: Principal = Depends(authenticate),
-    limit: int = LIMIT,
+    limit: PageLimit = PAGE_LIMIT,
     cursor: str | None = CURSOR,
 ) -> ConversationList:
     page = service.list_conversations(services(), principal, instance_id, limit, cursor)
@@ -54,7 +53,7 @@ def list_conversation_messages(
     jid: str = JID,
     instance_id: str = INSTANCE_ID,
     principal: Principal = Depends(authenticate),
-    limit: int = LIMIT,
+    limit: PageLimit = PAGE_LIMIT,
     cursor: str | None = CURSOR,
 ) -> ConversationMessages:
     page = service.conversation_messages(services(), principal, instance_id, jid, limit, cursor)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Body, Depends, File, Path, UploadFile
+from fastapi import APIRouter, Body, Depends, File, Path, Request, UploadFile
 from fastapi.responses import RedirectResponse
 
 from bzapper.api.auth import authenticate
@@ -12,6 +12,7 @@ from bzapper.api.presenters.media import media_out, upload_started_out
 from bzapper.api.schemas.common import error_responses
 from bzapper.api.schemas.media import MediaOut, UploadComplete, UploadStarted
 from bzapper.bootstrap import services
+from bzapper.domain.errors import validation_failed
 from bzapper.domain.media import DIRECT_UPLOAD_MAX, DOWNLOAD_URL_SECONDS, file_chunks
 from bzapper.domain.model import Principal
 from bzapper.services import media as service
@@ -19,6 +20,14 @@ from bzapper.services import media as service
 router = APIRouter(tags=["media"], route_class=JsonRoute)
 
 MEDIA_ID = Path(examples=["med_01JD5V6W4E7R8T9Y0U1I2O3P4Q"])
+
+
+async def one_file_part(request: Request, _: Principal = Depends(authenticate)) -> None:
+    """Two `file` parts are two files for one media: ambiguous, refused as a JSON key given twice is (the form is
+    parsed once and kept on the request, so this costs no second read)."""
+    form = await request.form()
+    if len(form.getlist("file")) > 1:
+        raise validation_failed("file", "error.duplicate_file_part")
 
 
 @router.post(
@@ -30,6 +39,7 @@ MEDIA_ID = Path(examples=["med_01JD5V6W4E7R8T9Y0U1I2O3P4Q"])
     "bytes; larger files: POST /media/uploads). The type is read from the file's bytes. Use the `media_id` "
     "in any media send; the file is checked against that kind's limits then.",
     responses=error_responses(401, 413, 422),
+    dependencies=[Depends(one_file_part)],
     openapi_extra={
         "requestBody": {"content": {"multipart/form-data": {"example": {"file": "(the bytes of catalogue.jpg)"}}}}
     },

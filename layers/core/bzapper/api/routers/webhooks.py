@@ -6,7 +6,7 @@ from bzapper.api.auth import authenticate
 from bzapper.api.bodies import JsonRoute
 from bzapper.api.idempotency import IDEMPOTENCY_HEADER, idempotency_request
 from bzapper.api.presenters.webhooks import delivery_page, webhook_out
-from bzapper.api.schemas.common import error_responses
+from bzapper.api.schemas.common import PAGE_LIMIT, PageLimit, error_responses
 from bzapper.api.schemas.events import (
     CallEndedEvent,
     CallReceivedEvent,
@@ -126,7 +126,7 @@ def test(webhook_id: str = WEBHOOK_ID, principal: Principal = Depends(authentica
 def deliveries(
     webhook_id: str = WEBHOOK_ID,
     principal: Principal = Depends(authenticate),
-    limit: int = Query(default=25, ge=1, le=100),
+    limit: PageLimit = PAGE_LIMIT,
     cursor: str | None = Query(default=None, max_length=512),
 ) -> DeliveryList:
     return DeliveryList(**delivery_page(*service.list_deliveries(services(), principal, webhook_id, limit, cursor)))

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bzapper.api.schemas.common import Locale, Strict, whole
 from bzapper.domain.identity import EMAIL_MAX, EMAIL_PATTERN, NAME_MAX, PASSWORD_MAX, PASSWORD_MIN
+from bzapper.domain.text import DISPLAY_TEXT_PATTERN
 
 EMAIL = Field(
     min_length=3,
@@ -31,7 +32,9 @@ CODE = Field(min_length=1, max_length=32, pattern=r"^\s*\d{4,8}\s*$", descriptio
 class SignupRequest(Strict):
     email: str = EMAIL
     password: str = NEW_PASSWORD
-    name: str = Field(min_length=1, max_length=NAME_MAX, description="Your name, or your company's.")
+    name: str = Field(
+        min_length=1, max_length=NAME_MAX, pattern=DISPLAY_TEXT_PATTERN, description="Your name, or your company's."
+    )
     locale: Locale = Field(default="en", description="The language of your emails and of the account.")
 
     model_config = ConfigDict(

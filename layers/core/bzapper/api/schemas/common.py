@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import Query
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from bzapper.domain.errors import ERROR_CODES
 from bzapper.domain.webhooks import EVENT_TYPES
@@ -202,3 +204,19 @@ docs/ssrf.md."""
 
 EVENT_SUBSCRIPTIONS = (*EVENT_TYPES, *dict.fromkeys(f"{event.split('.')[0]}.*" for event in EVENT_TYPES))
 """What webhooks and the stream subscribe to: an event type, or a family (`message.*`)."""
+
+
+def _decimal_digits(value: Any) -> Any:
+    """A query string's integer as written: digits only. The framework's lax parsing reads `" 1"` and `"+1"` as 1,
+    so a client's padding bug would pass unseen."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise PydanticCustomError("query_digits", "an integer of decimal digits")
+    return value
+
+
+PageLimit = Annotated[
+    int, BeforeValidator(_decimal_digits), Query(ge=1, le=100, description="Items per page (1 to 100).")
+]
+"""How many items a page holds: `limit: PageLimit = PAGE_LIMIT` (the validator runs only when the Query is in
+the Annotated, not the default)."""
+PAGE_LIMIT = 25

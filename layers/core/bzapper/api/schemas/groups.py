@@ -102,9 +102,13 @@ class GroupCreated(BaseModel):
     model_config = _example({"group": _GROUP, "participants": [_RESULT]})
 
 
+SUBJECT_PATTERN = r"\S"
+"""A subject with something besides spaces: WhatsApp refuses a blank one."""
+
+
 class GroupCreate(Strict):
     instance_id: str = _instance_id()
-    subject: str = Field(min_length=1, max_length=100)
+    subject: str = Field(min_length=1, max_length=100, pattern=SUBJECT_PATTERN)
     participants: list[Recipient] = Field(
         default_factory=list, max_length=256, description="Phones or JIDs to add." + IN_NUMBERING_PLAN
     )
@@ -113,12 +117,15 @@ class GroupCreate(Strict):
 
 
 class GroupUpdate(Strict):
+    """Only the fields sent change; `picture: null` removes the picture, `description: ""` clears the description.
+    Null is no subject, description, announce or locked (omit the field to keep it)."""
+
     instance_id: str = _instance_id()
-    subject: str | None = Field(default=None, min_length=1, max_length=100)
-    description: str | None = Field(default=None, max_length=2048)
+    subject: str = Field(default=None, min_length=1, max_length=100, pattern=SUBJECT_PATTERN)  # type: ignore[assignment]
+    description: str = Field(default=None, max_length=2048)  # type: ignore[assignment]
     picture: str | None = Field(default=None, min_length=1, max_length=64, description="A media id (`med_…`).")
-    announce: bool | None = None
-    locked: bool | None = None
+    announce: bool = None  # type: ignore[assignment]  # omitted: unchanged; null is not a value
+    locked: bool = None  # type: ignore[assignment]  # omitted: unchanged; null is not a value
 
     model_config = _example({"instance_id": _INSTANCE, "subject": "Orders team", "announce": True})
 

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bzapper.api.schemas.cloud import CloudConnect, CloudNumberOut
 from bzapper.api.schemas.common import IN_NUMBERING_PLAN, PHONE_PATTERN, Strict
+from bzapper.domain.text import DISPLAY_TEXT_PATTERN
 
 InstanceStatusName = Literal[
     "disconnected", "pairing", "connected", "logged_out", "restricted", "failed", "passkey_required"
@@ -23,7 +24,9 @@ class InstanceRestriction(BaseModel):
 
 
 class InstanceCreate(Strict):
-    name: str = Field(min_length=1, max_length=100, description="Your label for the number.")
+    name: str = Field(
+        min_length=1, max_length=100, pattern=DISPLAY_TEXT_PATTERN, description="Your label for the number."
+    )
     engine: Literal["sandbox", "whatsmeow", "cloud"] | None = Field(
         default=None,
         description="`sandbox` (the simulated network), `whatsmeow` (a real number linked as a device; live keys "

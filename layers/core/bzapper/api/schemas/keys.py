@@ -8,12 +8,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bzapper.api.schemas.common import Strict
 from bzapper.domain.keys import KEY_NAME_MAX, ROLL_HOURS_MAX, SCOPES
+from bzapper.domain.text import DISPLAY_TEXT_PATTERN
 
 Scope = Literal[tuple(SCOPES)]  # type: ignore[valid-type]
 
 
 class KeyCreate(Strict):
-    name: str = Field(min_length=1, max_length=KEY_NAME_MAX, examples=["Production server"])
+    name: str = Field(
+        min_length=1, max_length=KEY_NAME_MAX, pattern=DISPLAY_TEXT_PATTERN, examples=["Production server"]
+    )
     mode: Literal["live", "test"]
     scopes: list[Scope] | None = Field(  # type: ignore[valid-type]
         default=None,
