@@ -202,6 +202,14 @@ ACCESS: dict[str, Access] = {
         tables=(*_AUTH, TableAccess("instances", (GET,)), TableAccess("requests", (GET,))),
         send=CONTROLS,
     ),
+    "contacts": Access(
+        why=(
+            "Presence and blocking (and a contact's profile): the caller's instance read (it must be connected), "
+            "then a question to the shard holder on its control queue, the answer read back from requests."
+        ),
+        tables=(*_AUTH, TableAccess("instances", (GET,)), TableAccess("requests", (GET,))),
+        send=CONTROLS,
+    ),
     "sandbox": Access(
         why=(
             "Test-mode windows into the sandbox network (over HTTP): authentication, and reading an "

@@ -114,8 +114,9 @@ class Unwritable(NamedTuple):
 
 UNWRITABLE = (
     Unwritable(
-        r"POST /messages/\w+|POST /instances/.+/pairing-code|GET /sandbox/contacts/.+|POST /sandbox/instances/.+",
-        r"to|mentions\.\d+|phone|from",
+        r"POST /messages/\w+|POST /instances/.+/pairing-code|(GET|POST) /sandbox/contacts/.+|POST /sandbox/instances/.+"
+        r"|POST /chats/.+/presence|POST /contacts/.+/(block|unblock)",
+        r"to|mentions\.\d+|phone|from|jid",
         "a phone must exist in the numbering plan, not just have 8 to 15 digits",
         _off_the_numbering_plan,
     ),

@@ -178,6 +178,31 @@ class FakeClient:
     def leave_group(self, jid: pb.JID) -> None:
         self._log("leave_group", jids.to_str(jid))
 
+    # -- presence and the blocklist (tests/unit/test_whatsmeow_presence.py) --------------------------------
+
+    def send_chat_presence(self, jid: pb.JID, state: Any, media: Any) -> None:
+        self._log("send_chat_presence", jids.to_str(jid), state.name, media.name)
+
+    def send_presence(self, presence: Any) -> None:
+        self._log("send_presence", presence.name)
+
+    def subscribe_presence(self, jid: pb.JID) -> None:
+        self._log("subscribe_presence", jids.to_str(jid))
+
+    def get_blocklist(self) -> pb.Blocklist:
+        self._log("get_blocklist")
+        return pb.Blocklist(JIDs=[jids.to_proto(j) for j in self.__dict__.setdefault("blocked", [])])
+
+    def update_blocklist(self, jid: pb.JID, action: Any) -> pb.Blocklist:
+        self._log("update_blocklist", jids.to_str(jid), action.value)
+        blocked = self.__dict__.setdefault("blocked", [])
+        text = jids.to_str(jid)
+        if action.value == "block" and text not in blocked:
+            blocked.append(text)
+        elif action.value == "unblock" and text in blocked:
+            blocked.remove(text)
+        return self.get_blocklist()
+
 
 class FakeRun:
     """runs.Run without Go: started, registered at once, stopped on demand."""

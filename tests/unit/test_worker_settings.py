@@ -1,5 +1,6 @@
 """What the session worker applies of an instance's settings around the engine, for every engine: group traffic
-dropped before it is reported (settings.ignore_groups) and automatic read receipts (settings.read_incoming)."""
+dropped before it is reported (settings.ignore_groups), automatic read receipts (settings.read_incoming) and
+contacts' presence reported only when asked for (settings.presence_events)."""
 
 from __future__ import annotations
 
@@ -169,3 +170,29 @@ def test_history_is_reported_in_bounded_parts_the_ack_on_the_last_and_ignored_gr
     chats = {c["chat_jid"] for _, report, _ in submitted for c in report["conversations"]}
     assert chats == {PERSON}  # the group's conversation never reported
     assert sum(len(c["messages"]) for _, r, _ in submitted for c in r["conversations"]) == 150
+
+
+def _presence(ack: int, chat: str | None = None) -> dict[str, Any]:
+    event = {"kind": "presence", "instance_id": "inst_1", "from": {"jid": PERSON}, "state": "composing", "at": ack}
+    return event | {"ack": ack} | ({"chat_jid": chat} if chat else {})
+
+
+def test_presence_is_reported_only_with_presence_events_and_dropped_otherwise(
+    worker: SessionWorker, monkeypatch
+) -> None:
+    acked: list[tuple[str, list[Any]]] = []
+    monkeypatch.setattr(worker, "_ack", lambda instance_id, acks: acked.append((instance_id, acks)))
+    worker._instances["inst_1"] = _view(InstanceSettings())  # the default: never reported
+
+    worker._on_event(_presence(1))
+    assert acked == [("inst_1", [1])] and worker.reporter.submitted == []  # type: ignore[attr-defined]
+
+    worker._instances["inst_1"] = _view(InstanceSettings(presence_events=True))  # a settings command came
+    worker._on_event(_presence(2))
+    (_shard, report, ack), *_ = worker.reporter.submitted  # type: ignore[attr-defined]
+    assert (report["kind"], report["state"], report["account_id"], ack) == ("presence", "composing", "acc_1", 2)
+    assert "ack" not in report
+
+    worker._instances["inst_1"] = _view(InstanceSettings(presence_events=True, ignore_groups=True))
+    worker._on_event(_presence(3, chat=GROUP))  # a group's typing while groups are ignored: dropped too
+    assert acked[-1] == ("inst_1", [3]) and len(worker.reporter.submitted) == 1  # type: ignore[attr-defined]

@@ -18,6 +18,7 @@ export const EVENT_TYPES = [
   "group.*",
   "call.*",
   "status.posted",
+  "presence.updated",
   "wallet.low_balance",
   "webhook.disabled",
   "webhook.test",

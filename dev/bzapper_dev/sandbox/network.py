@@ -51,6 +51,7 @@ from bzapper_dev.sandbox.numbers import (
     phone_for_lid,
     phone_jid,
 )
+from bzapper_dev.sandbox.presence import PresenceMixin
 from bzapper_dev.sandbox.queue import EventQueue, QueuedEvent
 from bzapper_dev.sandbox.statuses import StatusMixin, is_status_broadcast
 
@@ -123,7 +124,7 @@ class _Timer:
     phone: str | None = field(compare=False, default=None)
 
 
-class SandboxNetwork(GroupsMixin, StatusMixin):
+class SandboxNetwork(GroupsMixin, StatusMixin, PresenceMixin):
     """Thread-safe in-memory WhatsApp network, namespaced by account (each test account has its own world).
 
     Delays are seconds of the model clock, multiplied by time_scale: delivered_after, read_after,
@@ -189,6 +190,11 @@ class SandboxNetwork(GroupsMixin, StatusMixin):
         # (account, group jid) -> the group; (account, sender instance, group jid, wa id) -> first ack.
         self._groups: dict[tuple[str, str], _Group] = {}
         self._group_acks: dict[tuple[str, str, str, str], int] = {}
+        # Presence and blocking (presence.py): what each contact saw of each number, the numbers' own presence,
+        # and whom each number blocks.
+        self._seen: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+        self._own_presence: dict[tuple[str, str], dict[str, Any]] = {}
+        self._blocked: dict[tuple[str, str], dict[str, None]] = {}
 
     # -- time -------------------------------------------------------------------------------------
 
@@ -762,6 +768,8 @@ class SandboxNetwork(GroupsMixin, StatusMixin):
     def _reply(
         self, key: tuple[str, str], device: _Device, phone: str, chat: str, wa_message_id: str, server_ts: int
     ) -> None:
+        if self._blocks(key, phone):
+            return  # a blocked contact's answer never arrives
         due, at_ms = self._later(self.reply_after)
         reply_id = derived.phone_message_id(*key, phone, wa_message_id, "reply")
         content = {
@@ -872,6 +880,11 @@ class SandboxNetwork(GroupsMixin, StatusMixin):
                 payload["chat_name"] = group_name
             if not from_me:
                 self._record_sent(key, phone, wa_id, message_type, content, at_ms, group)
+                if group is None and self._blocks(key, phone):
+                    # The number blocks this contact: its message never arrives (one tick on the sender's phone).
+                    self._outboxes[(account_id, phone)][-1]["blocked"] = True
+                    self._media.pop(media_id or "", None)
+                    return wa_id
             self._event(key, payload, media_id=media_id)
             return wa_id
 
@@ -922,6 +935,10 @@ class SandboxNetwork(GroupsMixin, StatusMixin):
                 "reason": None,
             }
             calls.append(record)
+            if self._blocks(key, phone):
+                # The number blocks the caller: its phone never rings (no event), the caller's rings out.
+                record.update(state="blocked", ended_at=at_ms, reason="blocked")
+                return copy.deepcopy(record)
             payload = {"kind": "call", "phase": "offer", "call_id": call_id, "from": caller, "is_video": video}
             self._event(key, payload | {"at": at_ms})
             return copy.deepcopy(record)

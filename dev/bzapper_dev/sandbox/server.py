@@ -101,6 +101,9 @@ _GROUP_OPS = frozenset(
 )
 
 
+_PRESENCE_OPS = frozenset({"chat", "own", "blocklist", "block", "show"})
+
+
 class _NotFound(Exception):
     """A well-formed request for something that is not there (expired media)."""
 
@@ -281,6 +284,10 @@ class _Handler(BaseHTTPRequestHandler):
                 allowed, endpoint = "GET", lambda _body: {"data": self.server.network.calls(account_id, instance_id)}
             case ["v1", "groups", op] if op in _GROUP_OPS:
                 allowed, endpoint = "POST", lambda body: self._group_op(op, body)
+            case ["v1", "presence", op] if op in _PRESENCE_OPS:
+                allowed, endpoint = "POST", lambda body: self._presence_op(op, body)
+            case ["v1", "accounts", account_id, "contacts", phone, "presence"] if account_id and phone:
+                allowed, endpoint = "GET", lambda _body: self._contact_presence(account_id, phone)
             case ["v1", "media", media_id] if media_id:
                 allowed, endpoint = "GET", lambda _body: self._media(media_id)
             case ["v1", "accounts", account_id, "instances", instance_id] if account_id and instance_id:
@@ -461,6 +468,27 @@ class _Handler(BaseHTTPRequestHandler):
                 return {"invite_link": link}
         network.leave_group(account_id, instance_id, jid)
         return {"ok": True}
+
+    def _presence_op(self, op: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Presence and the blocklist of a worker (and a simulated contact's presence): one POST per operation."""
+        network = self.server.network
+        account_id, instance_id = _str(body, "account_id"), _str(body, "instance_id")
+        match op:
+            case "chat":
+                network.send_chat_presence(account_id, instance_id, _str(body, "chat_jid"), _str(body, "state"))
+                return {"ok": True}
+            case "own":
+                network.send_presence(account_id, instance_id, _str(body, "state"))
+                return {"ok": True}
+            case "blocklist":
+                return {"data": network.get_blocklist(account_id, instance_id)}
+            case "block":
+                return network.update_blocklist(account_id, instance_id, _str(body, "jid"), _str(body, "action"))
+        chat = _optional_str(body, "chat")
+        return network.show_presence(account_id, instance_id, _jid(body, "from"), _str(body, "state"), chat)
+
+    def _contact_presence(self, account_id: str, phone: str) -> dict[str, Any]:
+        return {"data": self.server.network.contact_presence(account_id, _checked_contact(phone))}
 
     def _media(self, media_id: str) -> Raw:
         found = self.server.network.media(media_id)

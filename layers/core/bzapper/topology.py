@@ -257,6 +257,13 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/groups/{jid}/invite-link", "groups", scope="groups:read"),
     Route("POST", "/groups/{jid}/invite-link/revoke", "groups", scope="groups:write"),
     Route("POST", "/groups/{jid}/leave", "groups", scope="groups:write"),
+    # Presence and blocking (docs/presence.md): questions to the number's worker. GET /contacts/blocked comes
+    # before any GET /contacts/{jid} (first match wins, as on API Gateway).
+    Route("POST", "/chats/{jid}/presence", "contacts", scope="messages:write"),
+    Route("POST", "/instances/{instance_id}/presence", "contacts", scope="messages:write"),
+    Route("GET", "/contacts/blocked", "contacts", scope="contacts:read"),
+    Route("POST", "/contacts/{jid}/block", "contacts", scope="contacts:write"),
+    Route("POST", "/contacts/{jid}/unblock", "contacts", scope="contacts:write"),
     Route("GET", "/stream", "stream", streaming=True, scope="events:read"),
     Route("POST", "/webhooks", "webhooks", scope="webhooks:write"),
     Route("GET", "/webhooks", "webhooks", scope="webhooks:read"),
@@ -289,6 +296,8 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/cloud/webhook", "cloud", auth=False),
     Route("POST", "/sandbox/instances/{instance_id}/call", "sandbox", scope="sandbox"),
     Route("POST", "/sandbox/contacts/{phone}/join", "sandbox", scope="sandbox"),  # a contact joins a group by link
+    Route("GET", "/sandbox/contacts/{phone}/presence", "sandbox", scope="sandbox"),  # what a contact saw
+    Route("POST", "/sandbox/instances/{instance_id}/presence", "sandbox", scope="sandbox"),  # a contact's presence
 )
 
 TABLES: tuple[Table, ...] = (

@@ -135,6 +135,16 @@ class HttpSandboxWorld:
         with _translated():
             return self._client().call(account_id, instance_id, caller, video=video)
 
+    def contact_presence(self, account_id: str, contact: str) -> list[dict[str, Any]]:
+        with _translated():
+            return self._client().contact_presence(account_id, contact)
+
+    def show_presence(
+        self, account_id: str, instance_id: str, contact: str, state: str, chat: str | None = None
+    ) -> dict[str, Any]:
+        with _translated():
+            return self._client().show_presence(account_id, instance_id, contact, state, chat)
+
 
 @contextmanager
 def _translated() -> Iterator[None]:

@@ -36,6 +36,11 @@ itself, so its events carry no `ack`).
      "participants"?, "reason"?, "ack"?}
         a change of a group this number is in (reported by the worker as group.* events):
         change is joined | left | updated | participants_changed; `by` = {"jid", "phone"?, "lid"?} or None.
+    {"kind": "presence", "instance_id", "from", "state", "at", "chat_jid"?, "last_seen"?, "ack"?}
+        a contact's presence (docs/presence.md): state is "available" | "unavailable" (the contact's own
+        presence; `last_seen` in ms when WhatsApp tells it) or "composing" | "recording" | "paused" (typing
+        or recording in a chat with this number; `chat_jid` is the group's JID when it happens in a group);
+        from = {"jid", "phone"?, "lid"?}. The worker reports them only with `settings.presence_events`.
 """
 
 from __future__ import annotations
@@ -100,3 +105,12 @@ GROUP_METHODS = (
     "leave_group",
 )
 """The engine's group methods (ports/engine.py), asked through the control queue under the same names."""
+
+
+CONTACT_METHODS = ("send_chat_presence", "send_presence", "get_blocklist", "update_blocklist")
+"""The engine's presence and blocklist methods (ports/engine.py), asked through the control queue under the
+same names (docs/presence.md)."""
+
+CHAT_PRESENCE_STATES = ("composing", "recording", "paused")
+OWN_PRESENCE_STATES = ("available", "unavailable")
+PRESENCE_STATES = (*OWN_PRESENCE_STATES, *CHAT_PRESENCE_STATES)

@@ -30,7 +30,7 @@ class InstanceSettings:
     read_incoming: bool = False
     """Incoming messages get read receipts automatically."""
     presence_events: bool = False
-    """Stored now; contacts' presence as events comes with the presence feature."""
+    """Contacts' presence (online, typing…) becomes presence.updated events; dropped by the worker when off."""
     history_sync: bool = False
     """What WhatsApp hands a newly paired device is imported into the inbox (docs/history.md). Read by the
     session and the worker when history arrives: it matters before pairing; after it, WhatsApp sends no history
@@ -64,11 +64,20 @@ BOOLEAN_KEYS = ("reject_calls", "ignore_groups", "always_online", "read_incoming
 KEYS = (*BOOLEAN_KEYS, "reject_call_message", "proxy_url")
 """What a customer may set (proxy_secret is ours)."""
 WORKER_KEYS = frozenset(
-    {"always_online", "proxy_url", "proxy_secret", "reject_calls", "ignore_groups", "read_incoming", "history_sync"}
+    {
+        "always_online",
+        "proxy_url",
+        "proxy_secret",
+        "reject_calls",
+        "ignore_groups",
+        "read_incoming",
+        "presence_events",
+        "history_sync",
+    }
 )
 """Settings the number's worker applies (the session itself: online, proxy, calls, history; the worker around
-it: groups dropped, automatic read receipts, history reported or not): a change to one of them is sent to the
-worker holding the number."""
+it: groups dropped, automatic read receipts, presence events and history reported or dropped): a change to one of
+them is sent to the worker holding the number."""
 
 
 @dataclass(frozen=True, slots=True)

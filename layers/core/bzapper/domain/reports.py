@@ -37,4 +37,9 @@ def group_and_dedupe(report: dict[str, Any]) -> tuple[str, str]:
     if kind == "history":
         # A history's parts in the instance's order (its final part after the others); each part counts once.
         return instance, f"hist:{instance}:{report['sync_id']}:{report['part_id']}"[:128]
+    if kind == "presence":
+        # Ordered per contact (typing, then paused); a presence counts once per contact, chat, state and moment.
+        who = (report.get("from") or {}).get("jid") or ""
+        what = f"{who}\x1f{report.get('chat_jid') or ''}\x1f{report['state']}\x1f{report['at']}"
+        return f"{instance}:{who}"[:128], f"pres:{instance}:{hashlib.sha256(what.encode()).hexdigest()[:32]}"
     raise ValueError(f"unknown report kind {kind!r}")

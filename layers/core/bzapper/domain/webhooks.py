@@ -35,6 +35,7 @@ EVENT_TYPES = (
     "group.updated",
     "group.participants_changed",
     "status.posted",
+    "presence.updated",
     "wallet.low_balance",
     "webhook.disabled",
     "webhook.test",

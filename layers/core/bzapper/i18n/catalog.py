@@ -880,6 +880,22 @@ MESSAGES: dict[str, dict[str, str]] = {
         "vinculado (sin emparejamiento, reinicio, cierre de sesión, verificación de contactos, grupos, llamadas ni "
         "ajustes de sesión).",
     },
+    "error.engine_cannot_yet": {
+        "en": "Engine {engine} cannot do {action} yet.",
+        "pt-BR": "O motor {engine} ainda não consegue fazer {action}.",
+        "es": "El motor {engine} aún no puede hacer {action}.",
+    },
+    "error.block_group": {
+        "en": "'{value}' is a group: only a contact (phone number, JID or LID) can be blocked.",
+        "pt-BR": "'{value}' é um grupo: só um contato (número de telefone, JID ou LID) pode ser bloqueado.",
+        "es": "'{value}' es un grupo: solo se puede bloquear a un contacto (número de teléfono, JID o LID).",
+    },
+    "error.sandbox_presence_chat": {
+        "en": "A contact's own presence (available, unavailable) is not shown in a chat: leave out chat.",
+        "pt-BR": "A presença própria de um contato (available, unavailable) não é mostrada em uma conversa: "
+        "omita chat.",
+        "es": "La presencia propia de un contacto (available, unavailable) no se muestra en un chat: omita chat.",
+    },
     "error.engine_type_unsupported": {
         "en": "Engine {engine} cannot send messages of type {type}.",
         "pt-BR": "O motor {engine} não envia mensagens do tipo {type}.",

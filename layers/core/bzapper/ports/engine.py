@@ -87,6 +87,27 @@ class Engine(Protocol):
 
     def leave_group(self, instance_id: str, group_jid: str) -> None: ...
 
+    # -- presence and the blocklist (docs/presence.md). Refusals raise PermanentFailure with a stable code:
+    # invalid_input, not_supported (what the engine cannot do). A person is {jid, phone, lid}.
+
+    def send_chat_presence(self, instance_id: str, chat_jid: str, state: str) -> None:
+        """Show "typing…" (composing), "recording audio…" (recording) or stop (paused) in a chat: a contact's
+        JID (phone or LID) or a group's."""
+        ...
+
+    def send_presence(self, instance_id: str, state: str) -> None:
+        """The number's own presence: available | unavailable."""
+        ...
+
+    def get_blocklist(self, instance_id: str) -> list[dict[str, Any]]:
+        """The contacts this number blocks."""
+        ...
+
+    def update_blocklist(self, instance_id: str, jid: str, action: str) -> dict[str, Any]:
+        """block | unblock a contact (a phone or LID JID); idempotent. The contact as {jid, phone, lid,
+        blocked} after it."""
+        ...
+
     def pump(self, wait_seconds: float) -> None:
         """Deliver pending events of the open sessions through their sinks, waiting up to wait_seconds.
 

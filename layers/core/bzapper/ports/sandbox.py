@@ -72,3 +72,14 @@ class SandboxWorld(Protocol):
     def call(self, account_id: str, instance_id: str, caller: str, *, video: bool = False) -> dict[str, Any]:
         """A contact (E.164 or JID) calls the instance's number; returns the call's record ({call_id, ...})."""
         ...
+
+    def contact_presence(self, account_id: str, contact: str) -> list[dict[str, Any]]:
+        """What `contact` saw of the account's numbers: per number {instance_id, blocked, online, online_at,
+        chat_state, chat_jid, chat_state_at} (times in ms)."""
+        ...
+
+    def show_presence(
+        self, account_id: str, instance_id: str, contact: str, state: str, chat: str | None = None
+    ) -> dict[str, Any]:
+        """A contact shows its presence to the instance (online, typing…, in a `chat` group); {delivered, at}."""
+        ...

@@ -79,5 +79,9 @@ def apply_worker_report(services: Services, body: dict[str, Any]) -> None:
         from bzapper.services.calls import apply_call  # calls: loaded when one comes
 
         apply_call(services, body)
+    elif kind == "presence":
+        from bzapper.services.presence import apply_presence  # presence: loaded when one comes
+
+        apply_presence(services, body)
     else:
         logger.error("unknown report kind %r dropped", kind)

@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from bzapper.domain.engine import GROUP_METHODS, NotConnected, PermanentFailure
+from bzapper.domain.engine import CONTACT_METHODS, GROUP_METHODS, NotConnected, PermanentFailure
 from bzapper.ports.workers import QueueReader
 from bzapper.services.container import Services
 from bzapper.worker.hosts import POLL_WAIT_SECONDS, HostCrashed
@@ -92,7 +92,7 @@ class CommandHandler:
                     instance_id, "check_numbers", give_up_after=QUESTION_TIMEOUT_SECONDS, inputs=command["inputs"]
                 )
                 self._answer(command, {"results": results})
-            elif op in GROUP_METHODS:
+            elif op in GROUP_METHODS or op in CONTACT_METHODS:
                 args = {k: v for k, v in command.items() if k not in _ENVELOPE}
                 result = self.call(instance_id, op, give_up_after=QUESTION_TIMEOUT_SECONDS, **args)
                 self._answer(command, {"result": result})

@@ -374,6 +374,8 @@ class SessionWorker:
             self._media.submit(self._report_inbound, view, event)
         elif kind == "history":
             self._report_history(view, event)
+        elif kind == "presence":
+            self._report_presence(view, event)
         elif kind in ("call", "group"):
             # A call (call.* events) or a change of a group this number is in (group.* events): reported whole.
             report = {k: v for k, v in event.items() if k != "ack"}
@@ -399,6 +401,18 @@ class SessionWorker:
         for index, part in enumerate(parts):
             part.update(kind="history", account_id=view.account_id, livemode=view.livemode)
             self.reporter.submit(view.shard, part, ack if index == len(parts) - 1 else None)
+
+    def _report_presence(self, view: InstanceView, event: dict[str, Any]) -> None:
+        """A contact's presence: reported only with settings.presence_events (never by default: volume), and never
+        a group's while groups are ignored; otherwise dropped here (acked, so the engine does not offer it again)."""
+        wanted = InstanceSettings.from_stored(view.settings)
+        if not wanted.presence_events or drops_inbound(wanted, str(event.get("chat_jid") or "")):
+            if event.get("ack") is not None:
+                self._ack(view.instance_id, [event["ack"]])
+            return
+        report = {k: v for k, v in event.items() if k != "ack"}
+        report.update(kind="presence", account_id=view.account_id, livemode=view.livemode)
+        self.reporter.submit(view.shard, report, event.get("ack"))
 
     def _store_media(self, view: InstanceView, path: str, event: dict[str, Any]) -> dict[str, Any]:
         media = event.get("content", {}).get("media", {})

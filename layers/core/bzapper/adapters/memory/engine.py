@@ -30,6 +30,10 @@ class MemoryEngine(Faults):
         self.acked: list[Any] = []
         self.settings: dict[str, dict[str, Any]] = {}
         """Instance → the settings its session applies (at open, then each apply_settings)."""
+        self.presences: list[tuple[str, str | None, str]] = []
+        """(instance, chat JID or None for the number's own, state) of each presence sent."""
+        self.blocked: dict[str, dict[str, None]] = {}
+        """Instance → the JIDs it blocks, in order."""
         self.on_whatsapp: set[str] | None = None
         """The phones check_numbers finds (None: every valid number)."""
 
@@ -131,6 +135,29 @@ class MemoryEngine(Faults):
 
     def leave_group(self, instance_id: str, group_jid: str) -> None:
         self._no_groups("leave_group", instance_id, group_jid)
+
+    # Presence and the blocklist: recorded (the sandbox network models what a contact sees of them).
+
+    def send_chat_presence(self, instance_id: str, chat_jid: str, state: str) -> None:
+        self._enter("send_chat_presence", instance_id, chat_jid, state)
+        self.presences.append((instance_id, chat_jid, state))
+
+    def send_presence(self, instance_id: str, state: str) -> None:
+        self._enter("send_presence", instance_id, state)
+        self.presences.append((instance_id, None, state))
+
+    def get_blocklist(self, instance_id: str) -> list[dict[str, Any]]:
+        self._enter("get_blocklist", instance_id)
+        return [{"jid": jid, "phone": None, "lid": None} for jid in self.blocked.get(instance_id, {})]
+
+    def update_blocklist(self, instance_id: str, jid: str, action: str) -> dict[str, Any]:
+        self._enter("update_blocklist", instance_id, jid, action)
+        blocked = self.blocked.setdefault(instance_id, {})
+        if action == "block":
+            blocked[jid] = None
+        else:
+            blocked.pop(jid, None)
+        return {"jid": jid, "phone": None, "lid": None, "blocked": action == "block"}
 
     def pump(self, wait_seconds: float) -> None:
         self._enter("pump", wait_seconds)

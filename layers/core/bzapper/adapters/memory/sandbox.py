@@ -27,6 +27,8 @@ class MemorySandboxWorld(Faults):
         """instance id → the phone that scanned its QR."""
         self.injected: list[dict[str, Any]] = []
         self.rung: list[dict[str, Any]] = []
+        self.presences: list[dict[str, Any]] = []
+        """What contacts showed the instances (show_presence)."""
         self._ids = itertools.count(1)
 
     @property
@@ -120,3 +122,18 @@ class MemorySandboxWorld(Faults):
             record = {"call_id": f"CALL{next(self._ids):06d}", "from": caller, "is_video": video}
             self.rung.append({"account_id": account_id, "instance_id": instance_id, **record})
         return record
+
+    def contact_presence(self, account_id: str, contact: str) -> list[dict[str, Any]]:
+        """This fake keeps no presence seen (the sandbox network models it)."""
+        self._enter("contact_presence", account_id, contact)
+        return []
+
+    def show_presence(
+        self, account_id: str, instance_id: str, contact: str, state: str, chat: str | None = None
+    ) -> dict[str, Any]:
+        self._enter("show_presence", account_id, instance_id, contact, state, chat)
+        with self._lock:
+            if instance_id not in self.paired:
+                raise NotConnected("disconnected")
+            self.presences.append({"instance_id": instance_id, "from": contact, "state": state, "chat": chat})
+        return {"delivered": True, "at": 0}

@@ -3,8 +3,132 @@ Every call is a question to the worker holding the number (the engine does the W
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
 
+from fastapi import APIRouter, Depends, Path, Query
+
+from bzapper.api.auth import authenticate
 from bzapper.api.bodies import JsonRoute
+from bzapper.api.schemas.common import DESTINATION_PATTERN, RECIPIENT_PATTERN, error_responses
+from bzapper.api.schemas.presence import (
+    BlockedList,
+    BlockRequest,
+    BlockState,
+    ChatPresenceRequest,
+    OwnPresenceRequest,
+    PresenceSent,
+    PresenceUpdatedEvent,
+)
+from bzapper.bootstrap import services
+from bzapper.domain.model import Principal
+from bzapper.services import presence as presence_service
 
 router = APIRouter(tags=["contacts"], route_class=JsonRoute)
+
+# -- presence and blocking (docs/presence.md) ------------------------------------------------------------
+
+CHAT_JID = Path(
+    description="The chat: a contact (E.164, phone JID or `@lid`) or a group (`…@g.us`); URL-encode `+` and `@`.",
+    json_schema_extra={"pattern": DESTINATION_PATTERN},
+    examples=["5511988880001@s.whatsapp.net"],
+)
+CONTACT_JID = Path(
+    description="The contact: E.164, phone JID or `@lid` (never a group); URL-encode `+` and `@`.",
+    json_schema_extra={"pattern": RECIPIENT_PATTERN},
+    examples=["+5511988880001"],
+)
+PRESENCE_ERRORS = error_responses(401, 403, 404, 409, 422, 503)
+
+
+@router.post(
+    "/chats/{jid}/presence",
+    response_model=PresenceSent,
+    summary='Show "typing…" or "recording audio…" in a chat, or stop',
+    responses=PRESENCE_ERRORS,
+)
+def chat_presence(body: ChatPresenceRequest, jid: str = CHAT_JID, principal: Principal = Depends(authenticate)) -> Any:
+    return presence_service.send_chat_presence(services(), principal, body.instance_id, jid, body.state)
+
+
+@router.post(
+    "/instances/{instance_id}/presence",
+    response_model=PresenceSent,
+    summary="Show the number online (available) or not (unavailable)",
+    responses=PRESENCE_ERRORS,
+)
+def own_presence(
+    body: OwnPresenceRequest,
+    instance_id: str = Path(examples=["inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q"]),
+    principal: Principal = Depends(authenticate),
+) -> Any:
+    return presence_service.send_presence(services(), principal, instance_id, body.state)
+
+
+@router.get(
+    "/contacts/blocked",
+    response_model=BlockedList,
+    summary="The contacts a number blocks",
+    responses=PRESENCE_ERRORS,
+)
+def blocked(
+    instance_id: str = Query(min_length=1, max_length=64, description="The connected number."),
+    principal: Principal = Depends(authenticate),
+) -> Any:
+    return {"data": presence_service.blocked(services(), principal, instance_id)}
+
+
+@router.post(
+    "/contacts/{jid}/block",
+    response_model=BlockState,
+    summary="Block a contact (blocking a blocked one answers its state)",
+    responses=PRESENCE_ERRORS,
+)
+def block(body: BlockRequest, jid: str = CONTACT_JID, principal: Principal = Depends(authenticate)) -> Any:
+    return presence_service.block(services(), principal, body.instance_id, jid, blocking=True)
+
+
+@router.post(
+    "/contacts/{jid}/unblock",
+    response_model=BlockState,
+    summary="Unblock a contact (unblocking one not blocked answers its state)",
+    responses=PRESENCE_ERRORS,
+)
+def unblock(body: BlockRequest, jid: str = CONTACT_JID, principal: Principal = Depends(authenticate)) -> Any:
+    return presence_service.block(services(), principal, body.instance_id, jid, blocking=False)
+
+
+# The contacts' events (the contract's `webhooks` section).
+webhooks = APIRouter()
+
+_EVENTS = {
+    "presence.updated": (
+        PresenceUpdatedEvent,
+        "A contact's presence (online, typing…, recording…): only with `settings.presence_events` on.",
+    ),
+}
+
+
+def _receiver(model: type) -> object:
+    def receive(event) -> None:  # type: ignore[no-untyped-def]
+        """Documentation only: what your endpoint receives."""
+
+    receive.__annotations__ = {"event": model, "return": None}
+    return receive
+
+
+for _type, (_model, _summary) in _EVENTS.items():
+    webhooks.add_api_route(
+        _type,
+        _receiver(_model),  # type: ignore[arg-type]
+        methods=["POST"],
+        summary=_summary,
+        description="Signed and retried like every event (docs/webhooks.md); also on GET /stream.",
+        operation_id=f"event_{_type.replace('.', '_')}",
+        status_code=200,
+        response_model=None,
+        responses={
+            200: {"description": "Any 2xx acknowledges the event."},
+            "4XX": {"description": "Final: not retried (except 408 and 429, retried like a 5xx)."},
+            "5XX": {"description": "Retried with exponential backoff for about 3.5 days."},
+        },
+    )

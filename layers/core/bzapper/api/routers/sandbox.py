@@ -16,6 +16,12 @@ from bzapper.api.auth import require_test_mode
 from bzapper.api.bodies import JsonRoute
 from bzapper.api.sandbox_inbound import inbound_content, renamed
 from bzapper.api.schemas.common import IN_NUMBERING_PLAN, RECIPIENT_PATTERN, error_responses
+from bzapper.api.schemas.presence import (
+    SandboxContactPresence,
+    SandboxContactPresenceList,
+    SandboxPresenceRequest,
+    SandboxPresenceShown,
+)
 from bzapper.api.schemas.sandbox import (
     SandboxCallRequest,
     SandboxCallStarted,
@@ -333,3 +339,76 @@ def call(
             raise BzError("not_on_whatsapp", param="from") from error
         raise validation_failed("from") from error
     return SandboxCallStarted(call_id=str(record["call_id"]), instance_id=instance.instance_id)
+
+
+@router.get(
+    "/sandbox/contacts/{phone}/presence",
+    response_model=SandboxContactPresenceList,
+    summary="What a simulated contact saw of the numbers: presence, typing, and whether they block it (test keys only)",
+    responses=error_responses(401, 403, 422, 503),
+)
+def contact_presence(
+    phone: str = CONTACT_PHONE,
+    principal: Principal = Depends(require_test_mode),
+) -> SandboxContactPresenceList:
+    contact = _recipient("phone", phone)
+    network = _network()
+    try:
+        with _network_errors():
+            seen = network.contact_presence(principal.account_id, contact)
+    except SandboxRefused as error:
+        raise validation_failed("phone") from error
+
+    def at(value: object) -> str | None:
+        return iso(int(value)) if isinstance(value, int) else None
+
+    return SandboxContactPresenceList(
+        data=[
+            SandboxContactPresence(
+                instance_id=item["instance_id"],
+                blocked=bool(item["blocked"]),
+                online=item["online"],
+                online_at=at(item["online_at"]),
+                chat_state=item["chat_state"],
+                chat_jid=item["chat_jid"],
+                chat_state_at=at(item["chat_state_at"]),
+            )
+            for item in seen
+            # Only what the key's numbers did (a key limited to some numbers sees only theirs).
+            if principal.may_use(item["instance_id"])
+        ]
+    )
+
+
+@router.post(
+    "/sandbox/instances/{instance_id}/presence",
+    status_code=202,
+    response_model=SandboxPresenceShown,
+    summary="A simulated contact shows its presence to the number: online, typing, recording (test keys only)",
+    responses=error_responses(401, 403, 404, 409, 422, 503),
+)
+def show_presence(
+    body: SandboxPresenceRequest, instance_id: str = INSTANCE_ID, principal: Principal = Depends(require_test_mode)
+) -> SandboxPresenceShown:
+    instance = instance_service.owned(services(), principal, instance_id)
+    instance_service.require_session(instance, "presence")
+    sender = _recipient("from", body.sender)
+    chat = None
+    if body.chat is not None:
+        try:
+            chat = parse_group(body.chat)
+        except InvalidRecipient as error:
+            raise validation_failed("chat", "error.invalid_group_jid", value=body.chat) from error
+        if body.state in ("available", "unavailable"):
+            raise validation_failed("chat", "error.sandbox_presence_chat")
+    network = _network()
+    try:
+        with _network_errors():
+            shown = network.show_presence(principal.account_id, instance.instance_id, sender, body.state, chat)
+    except NotConnected as error:
+        raise BzError("instance_not_connected") from error
+    except SandboxRefused as error:
+        if error.code == "not_on_whatsapp":
+            raise BzError("not_on_whatsapp", param="from") from error
+        raise validation_failed("from") from error
+    return SandboxPresenceShown(instance_id=instance.instance_id, delivered=bool(shown.get("delivered")))

@@ -173,6 +173,37 @@ class SandboxNetworkClient:
         body = {"account_id": account_id, "phone": phone, "invite_link": link}
         return self._request("POST", "/v1/groups/contact-join", body)
 
+    # -- presence and the blocklist (the same names and arguments as the network's methods) -----------
+
+    def _presence(self, op: str, account_id: str, instance_id: str, **body: Any) -> Any:
+        return self._request(
+            "POST", f"/v1/presence/{op}", {"account_id": account_id, "instance_id": instance_id, **body}
+        )
+
+    def send_chat_presence(self, account_id: str, instance_id: str, chat_jid: str, state: str) -> None:
+        self._presence("chat", account_id, instance_id, chat_jid=chat_jid, state=state)
+
+    def send_presence(self, account_id: str, instance_id: str, state: str) -> None:
+        self._presence("own", account_id, instance_id, state=state)
+
+    def get_blocklist(self, account_id: str, instance_id: str) -> list[dict[str, Any]]:
+        return self._presence("blocklist", account_id, instance_id)["data"]
+
+    def update_blocklist(self, account_id: str, instance_id: str, jid: str, action: str) -> dict[str, Any]:
+        """{jid, phone, lid, blocked} of the contact after the block or unblock."""
+        return self._presence("block", account_id, instance_id, jid=jid, action=action)
+
+    def show_presence(
+        self, account_id: str, instance_id: str, from_: str, state: str, chat: str | None = None
+    ) -> dict[str, Any]:
+        """A simulated contact shows its presence to the instance (a test control): {delivered, at}."""
+        body: dict[str, Any] = {"from": from_, "state": state} | ({"chat": chat} if chat else {})
+        return self._presence("show", account_id, instance_id, **body)
+
+    def contact_presence(self, account_id: str, phone: str) -> list[dict[str, Any]]:
+        """What one contact saw of the account's numbers: their presence, typing, and whether they block it."""
+        return self._request("GET", _path("accounts", account_id, "contacts", phone, "presence"))["data"]
+
     # -- devices: pairing and connection ----------------------------------------------------------
 
     def connect(self, account_id: str, instance_id: str, phone: str | None = None) -> dict[str, Any]:

@@ -200,6 +200,20 @@ class SandboxEngine:
     def leave_group(self, instance_id: str, group_jid: str) -> None:
         self._group_call(instance_id, "leave_group", group_jid)
 
+    # -- presence and the blocklist (docs/presence.md) ---------------------------------------------------
+
+    def send_chat_presence(self, instance_id: str, chat_jid: str, state: str) -> None:
+        self._group_call(instance_id, "send_chat_presence", chat_jid, state)
+
+    def send_presence(self, instance_id: str, state: str) -> None:
+        self._group_call(instance_id, "send_presence", state)
+
+    def get_blocklist(self, instance_id: str) -> list[dict[str, Any]]:
+        return self._group_call(instance_id, "get_blocklist")
+
+    def update_blocklist(self, instance_id: str, jid: str, action: str) -> dict[str, Any]:
+        return self._group_call(instance_id, "update_blocklist", jid, action)
+
     # -- events ---------------------------------------------------------------------------------
 
     def pump(self, wait_seconds: float) -> None:

@@ -31,7 +31,7 @@ from bzapper.domain.engine import EventSink, NotConnected, PermanentFailure, Ser
 from bzapper.domain.instance_settings import with_password
 from bzapper.domain.phones import InvalidRecipient, parse_recipient
 from bzapper.domain.status_posts import STATUS_TYPE
-from bzapper.engines.whatsmeow import builders, errors, groups, jids, lib, mapping
+from bzapper.engines.whatsmeow import builders, errors, groups, jids, lib, mapping, presence
 from bzapper.engines.whatsmeow.gate import Gate
 from bzapper.engines.whatsmeow.runs import PARKED, Run
 
@@ -46,6 +46,7 @@ RECIPIENT_CACHE = 4096
 PUMP_BATCH = 500
 HISTORY_QUIET_SECONDS = 120.0
 """A history sync whose last chunk never says so (progress short of 100) ends this long after its last chunk."""
+SUBSCRIPTIONS = 4096  # contacts whose presence one connection subscribes to, at most
 
 
 @dataclass(eq=False)
@@ -74,6 +75,8 @@ class _Session:
     """When this run last got a history chunk (monotonic), until the sync ended: a quiet sync ends by time."""
     history_sync: str = ""
     history_chunks: int = 0
+    subscribed: set[str] = field(default_factory=set)
+    """Contacts whose presence this connection subscribed to (whatsmeow forgets them when it reconnects)."""
 
     @property
     def own(self) -> frozenset[str]:
@@ -384,6 +387,7 @@ class WhatsmeowEngine:
         elif code == lib.CONNECTED:
             session.connected = True
             session.failures = 0
+            session.subscribed.clear()  # a new connection has no presence subscriptions
             self._connected(session, now)
         elif code == lib.DISCONNECTED:
             if session.connected or session.state == "connected":
@@ -418,6 +422,15 @@ class WhatsmeowEngine:
         elif code == lib.GROUP_INFO:
             for change in groups.info_events(instance_id, event, session.own, now):
                 self._emit(session, change)
+        elif code in (lib.PRESENCE, lib.CHAT_PRESENCE):
+            if not session.settings.get("presence_events"):
+                return  # never asked for: dropped here, before the pipe (the worker would drop it too)
+            if code == lib.PRESENCE:
+                found = presence.presence_event(instance_id, event, now)
+            else:
+                found = presence.chat_presence_event(instance_id, event, session.own, now)
+            if found is not None:
+                self._emit(session, found)
 
     def _on_history(self, session: _Session, event: Any, now: int) -> None:
         """A chunk of the history WhatsApp hands a newly paired device (settings.history_sync): reported as it is,
@@ -516,6 +529,23 @@ class WhatsmeowEngine:
             if path:
                 message["media_path"] = path
         self._emit(session, message)
+        chat = str(message.get("chat_jid") or "")
+        if not message.get("from_me") and jids.server_of(chat) in (jids.PHONE_SERVER, jids.LID_SERVER):
+            self._subscribe(session, chat)  # a contact who writes to the number: its presence, when asked for
+
+    def _subscribe(self, session: _Session, jid: str) -> None:
+        """settings.presence_events: WhatsApp sends a contact's presence only to who subscribed to it, once per
+        connection. Subscribed are the contacts who write to the number and those it shows chat presence to."""
+        run = session.run
+        if not session.settings.get("presence_events") or run is None or jid in session.subscribed:
+            return
+        if len(session.subscribed) >= SUBSCRIPTIONS:
+            return
+        try:
+            self._go(run, run.client.subscribe_presence, jids.to_proto(jid))
+            session.subscribed.add(jid)
+        except Exception:
+            logger.warning("presence not subscribed", extra={"instance_id": session.spec.instance_id}, exc_info=True)
 
     def _download(self, session: _Session, media: Any, size: int, mime_type: str) -> str | None:
         """The media of an inbound message in a temp file (the worker stores it, then deletes it)."""
@@ -854,6 +884,42 @@ class WhatsmeowEngine:
     def leave_group(self, instance_id: str, group_jid: str) -> None:
         _, run = self._usable(instance_id)
         self._go(run, run.client.leave_group, self._group_jid(group_jid))
+
+    # -- presence and the blocklist (docs/presence.md) ------------------------------------------------------
+
+    def _chat_of(self, session: _Session, run: Run, jid: str) -> str:
+        """Where a chat is: a group or LID as given, a phone where WhatsApp really has it (the ninth digit)."""
+        if jids.server_of(jid) in (jids.GROUP_SERVER, jids.LID_SERVER):
+            return jid
+        return self._recipient(session, run, jid)
+
+    def send_chat_presence(self, instance_id: str, chat_jid: str, state: str) -> None:
+        if state not in presence.CHAT_STATES:
+            raise PermanentFailure("invalid_input")
+        session, run = self._usable(instance_id)
+        to = self._chat_of(session, run, chat_jid)
+        self._go(run, run.client.send_chat_presence, jids.to_proto(to), *presence.chat_presence_args(state))
+        if jids.server_of(to) != jids.GROUP_SERVER:
+            self._subscribe(session, to)  # who the number types to is whose typing back it wants to see
+
+    def send_presence(self, instance_id: str, state: str) -> None:
+        if state not in ("available", "unavailable"):
+            raise PermanentFailure("invalid_input")
+        _, run = self._usable(instance_id)
+        self._go(run, run.client.send_presence, presence.own_presence(state))
+
+    def get_blocklist(self, instance_id: str) -> list[dict[str, Any]]:
+        _, run = self._usable(instance_id)
+        return presence.blocklist(self._go(run, run.client.get_blocklist))
+
+    def update_blocklist(self, instance_id: str, jid: str, action: str) -> dict[str, Any]:
+        if action not in ("block", "unblock") or jids.server_of(jid) == jids.GROUP_SERVER:
+            raise PermanentFailure("invalid_input")
+        session, run = self._usable(instance_id)
+        to = self._chat_of(session, run, jid)
+        self._go(run, run.client.update_blocklist, jids.to_proto(to), presence.blocklist_action(action))
+        lid = to if jids.is_lid(to) else self._lid_of(session, to)
+        return presence.person(to, lid or "") | {"blocked": action == "block"}
 
     def _go(self, run: Run, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """One call into Go for `run`'s client, never beside a start or stop, never after its own stop.

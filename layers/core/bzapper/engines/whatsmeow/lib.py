@@ -23,6 +23,9 @@ from neonize.proto import Neonize_pb2 as neonize_pb2
 from neonize.proto.waCommon.WACommon_pb2 import MessageKey
 from neonize.proto.waCompanionReg.WAWebProtobufsCompanionReg_pb2 import DeviceProps
 from neonize.proto.waE2E import WAWebProtobufsE2E_pb2 as e2e
+from neonize.utils.enum import BlocklistAction as BlocklistAction  # re-exported: the blocklist calls
+from neonize.utils.enum import ChatPresence as ChatPresence  # re-exported: typing / recording indicators
+from neonize.utils.enum import ChatPresenceMedia as ChatPresenceMedia
 from neonize.utils.enum import ClientName, ClientType, MediaType, Presence, ReceiptType
 from neonize.utils.enum import ParticipantChange as ParticipantChange  # re-exported: the groups calls
 from neonize.utils.log import log_whatsmeow
@@ -53,7 +56,10 @@ JOINED_GROUP = 21
 GROUP_INFO = 22
 HISTORY_SYNC = 13
 """Subscribed only by a run of an instance with settings.history_sync on (docs/history.md): the blobs are big."""
-# What the Go side queues for us; everything else (history sync blobs, presences...) never crosses.
+CHAT_PRESENCE = 19  # a contact typing / recording / paused in a chat with us
+PRESENCE = 20  # a contact's own presence (needs subscribe_presence)
+# What the Go side queues for us; everything else never crosses. Presences cross and are dropped in the engine
+# unless settings.presence_events is on (docs/presence.md); history only for a run that subscribed to it.
 SUBSCRIBED = (
     PAIR_STATUS,
     CONNECTED,
@@ -69,11 +75,14 @@ SUBSCRIBED = (
     CALL_TERMINATE,
     JOINED_GROUP,
     GROUP_INFO,
+    CHAT_PRESENCE,
+    PRESENCE,
 )
 
 __all__ = [
     "CALL_OFFER",
     "CALL_TERMINATE",
+    "CHAT_PRESENCE",
     "CLIENT_OUTDATED",
     "CONNECTED",
     "CONNECT_FAILURE",
@@ -87,6 +96,7 @@ __all__ = [
     "LOGGED_OUT",
     "MESSAGE",
     "PAIR_STATUS",
+    "PRESENCE",
     "RECEIPT",
     "STREAM_REPLACED",
     "SUBSCRIBED",
