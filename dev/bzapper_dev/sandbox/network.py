@@ -51,6 +51,7 @@ from bzapper_dev.sandbox.numbers import (
     phone_for_lid,
     phone_jid,
 )
+from bzapper_dev.sandbox.profiles import ProfilesMixin, _Profile
 from bzapper_dev.sandbox.queue import EventQueue, QueuedEvent
 
 __all__ = ["MAX_WAIT_SECONDS", "NOT_ON_WHATSAPP_PREFIX", "InvalidInput", "Rejected", "SandboxNetwork", "contact_key"]
@@ -120,7 +121,7 @@ class _Timer:
     phone: str | None = field(compare=False, default=None)
 
 
-class SandboxNetwork(GroupsMixin):
+class SandboxNetwork(GroupsMixin, ProfilesMixin):
     """Thread-safe in-memory WhatsApp network, namespaced by account (each test account has its own world).
 
     Delays are seconds of the model clock, multiplied by time_scale: delivered_after, read_after,
@@ -186,6 +187,8 @@ class SandboxNetwork(GroupsMixin):
         # (account, group jid) -> the group; (account, sender instance, group jid, wa id) -> first ack.
         self._groups: dict[tuple[str, str], _Group] = {}
         self._group_acks: dict[tuple[str, str, str, str], int] = {}
+        # (account, phone) -> the profile that user shows: set by its instance or by a test (profiles.py).
+        self._profiles: dict[tuple[str, str], _Profile] = {}
 
     # -- time -------------------------------------------------------------------------------------
 

@@ -100,3 +100,7 @@ GROUP_METHODS = (
     "leave_group",
 )
 """The engine's group methods (ports/engine.py), asked through the control queue under the same names."""
+
+PROFILE_METHODS = ("own_profile", "update_profile", "contact_profile")
+"""The engine's profile questions (ports/engine.py), asked through the control queue under the same names; the
+worker stores the pictures they name with the engine's `profile_picture` (bzapper.services.profiles)."""

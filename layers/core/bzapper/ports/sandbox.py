@@ -60,3 +60,9 @@ class SandboxWorld(Protocol):
     def call(self, account_id: str, instance_id: str, caller: str, *, video: bool = False) -> dict[str, Any]:
         """A contact (E.164 or JID) calls the instance's number; returns the call's record ({call_id, ...})."""
         ...
+
+    def contact_profile(self, account_id: str, contact: str, changes: dict[str, Any] | None = None) -> dict[str, Any]:
+        """What every user sees of `contact` (a simulated contact, or one of the account's numbers): {jid, phone,
+        lid, name, about, business, verified_name, picture: {id} | None}; `changes` first sets what a simulated
+        contact shows (name, about, business, picture: true for a new generated one, false for none)."""
+        ...

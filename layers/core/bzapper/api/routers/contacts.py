@@ -1,10 +1,36 @@
-"""Contacts of a number: presence, blocking and a contact's profile (docs/contacts.md).
+"""Contacts of a number: presence, blocking and a contact's profile (docs/contacts.md, docs/profiles.md).
 Every call is a question to the worker holding the number (the engine does the WhatsApp part)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Any
 
+from fastapi import APIRouter, Depends, Path, Query
+
+from bzapper.api.auth import authenticate
 from bzapper.api.bodies import JsonRoute
+from bzapper.api.schemas.common import IN_NUMBERING_PLAN, RECIPIENT_PATTERN, error_responses
+from bzapper.api.schemas.profiles import ContactProfile
+from bzapper.bootstrap import services
+from bzapper.domain.model import Principal
+from bzapper.services import profiles
 
 router = APIRouter(tags=["contacts"], route_class=JsonRoute)
+
+CONTACT_JID = Path(
+    description="A phone (E.164; URL-encode the `+`), a phone JID or an `@lid` JID." + IN_NUMBERING_PLAN,
+    json_schema_extra={"pattern": RECIPIENT_PATTERN},
+    examples=["+5511988880001"],
+)
+ASKING = Query(min_length=1, max_length=64, description="The connected number that looks the contact up.")
+
+
+@router.get(
+    "/contacts/{jid}",
+    response_model=ContactProfile,
+    summary="A contact's WhatsApp profile: name, phone, LID, about, business or not, picture",
+    # 404: also `not_on_whatsapp`, a number WhatsApp does not know.
+    responses=error_responses(401, 403, 404, 409, 422, 503),
+)
+def get_contact(jid: str = CONTACT_JID, instance_id: str = ASKING, principal: Principal = Depends(authenticate)) -> Any:
+    return profiles.contact(services(), principal, instance_id, jid)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Path
 
@@ -15,6 +16,7 @@ from bzapper.api.auth import require_test_mode
 from bzapper.api.bodies import JsonRoute
 from bzapper.api.sandbox_inbound import inbound_content, renamed
 from bzapper.api.schemas.common import IN_NUMBERING_PLAN, RECIPIENT_PATTERN, error_responses
+from bzapper.api.schemas.profiles import SandboxContactProfile, SandboxContactProfileUpdate
 from bzapper.api.schemas.sandbox import (
     SandboxCallRequest,
     SandboxCallStarted,
@@ -278,3 +280,61 @@ def call(
             raise BzError("not_on_whatsapp", param="from") from error
         raise validation_failed("from") from error
     return SandboxCallStarted(call_id=str(record["call_id"]), instance_id=instance.instance_id)
+
+
+# -- profiles (docs/profiles.md, docs/sandbox.md "Profiles") ------------------------------------------------
+
+
+def _seen(found: dict[str, Any]) -> SandboxContactProfile:
+    picture = found.get("picture")
+    return SandboxContactProfile(
+        jid=found["jid"],
+        phone=found.get("phone"),
+        lid=found.get("lid"),
+        name=found.get("name"),
+        about=found.get("about"),
+        business=bool(found.get("business")),
+        verified_name=found.get("verified_name"),
+        picture_id=str(picture["id"]) if isinstance(picture, dict) and picture.get("id") else None,
+    )
+
+
+def _contact_profile(principal: Principal, phone: str, changes: dict[str, Any] | None) -> SandboxContactProfile:
+    contact = _recipient("phone", phone)
+    network = _network()
+    try:
+        with _network_errors():
+            return _seen(network.contact_profile(principal.account_id, contact, changes))
+    except SandboxRefused as error:
+        if error.code == "not_on_whatsapp" or error.problem == "phone":
+            raise BzError("not_on_whatsapp", param="phone") from error
+        raise validation_failed(error.problem or "phone") from error
+
+
+@router.get(
+    "/sandbox/contacts/{phone}/profile",
+    response_model=SandboxContactProfile,
+    summary="What every user sees of a phone's profile: a simulated contact, or one of your numbers (test keys)",
+    responses=error_responses(401, 403, 422, 503),
+)
+def contact_profile(
+    phone: str = CONTACT_PHONE, principal: Principal = Depends(require_test_mode)
+) -> SandboxContactProfile:
+    return _contact_profile(principal, phone, None)
+
+
+@router.patch(
+    "/sandbox/contacts/{phone}/profile",
+    response_model=SandboxContactProfile,
+    summary="Set what a simulated contact shows: name, about, business, a new picture or none (test keys)",
+    responses=error_responses(401, 403, 422, 503),
+)
+def set_contact_profile(
+    body: SandboxContactProfileUpdate,
+    phone: str = CONTACT_PHONE,
+    principal: Principal = Depends(require_test_mode),
+) -> SandboxContactProfile:
+    changes = body.model_dump(exclude_unset=True)
+    if not changes:
+        raise validation_failed("request_body", "error.profile_nothing_to_change")
+    return _contact_profile(principal, phone, changes)
