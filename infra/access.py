@@ -432,7 +432,7 @@ ACCESS: dict[str, Access] = {
         ),
         send=("status-updates",),
         consume=(*SHARDS, *PRIORITY_SHARDS, *CONTROLS),
-        buckets=(("media", MEDIA_WRITE),),  # outbound media read to send, inbound media stored
+        buckets=(("media", MEDIA_WRITE),),  # outbound media read to send, inbound media and profile pictures stored
         otp_key="unseal",
     ),
 }

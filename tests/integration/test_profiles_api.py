@@ -6,9 +6,7 @@ scopes and numbers."""
 
 from __future__ import annotations
 
-import struct
 import threading
-import zlib
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
@@ -16,6 +14,7 @@ from urllib.parse import quote
 import pytest
 from support.accounts import Account, make_account
 from support.apigw import call
+from support.media import png
 from support.sandbox import FakeClock, InProcessClient, fake_network, online
 
 from bzapper.adapters.aws.queues import SqsReader
@@ -29,15 +28,6 @@ from bzapper_dev.sandbox.network import SandboxNetwork
 
 OWN, SECOND = "+5511955550001", "+5511955550002"
 ANA = "+5511988880001"
-
-
-def png() -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    raw = b"".join(b"\x00" + b"\x10\x20\x30" * 4 for _ in range(4))
-    header = struct.pack(">IIBBBBB", 4, 4, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
 
 
 @pytest.fixture
@@ -101,6 +91,8 @@ def test_own_profile_read_and_changed_and_a_contacts_profile_with_a_stable_pictu
     assert (changed["push_name"], changed["about"]) == ("Acme", "Seg-Sex 9-18h")
     assert changed["picture"]["url"] == f"/media/{changed['picture']['media_id']}"
     assert world["network"].profile_seen(account.account_id, OWN)["name"] == "Acme"
+    status, _, instance = api(instances, account.auth, "GET", f"/instances/{account.instance_id}")
+    assert (status, instance["push_name"], instance["status"]) == (200, "Acme", "connected")
 
     status, _, ana = api(contacts, account.auth, "GET", f"/contacts/{quote(ANA)}", instance_id=account.instance_id)
     assert status == 200, ana
@@ -221,3 +213,20 @@ def test_hostile_input_is_a_4xx_in_our_shape(handlers, account, world, group, me
     assert 400 <= status < 500 and {"code", "message", "locale"} <= set(answer), answer
     if param is not None:
         assert (status, answer.get("param")) == (422, param), answer
+
+
+def test_a_get_on_the_contacts_check_path_is_a_405_not_a_contact_of_that_name(handlers, account):
+    status, headers, error = call(handlers["contacts"], "GET", "/contacts/checkIsOnWhatsApp", headers=account.auth)
+    assert (status, error["code"]) == (405, "method_not_allowed")
+    assert {k.lower(): v for k, v in headers.items()}["allow"] == "POST"
+
+
+@pytest.mark.parametrize(
+    "body", [{"picture": None}, {"name": None}, {"business": "yes"}, {"about": "x" * 140}, {"nickname": "x"}]
+)
+def test_the_sandbox_profile_control_refuses_bad_bodies_in_our_shape(aws, account, body):
+    status, _, error = call(
+        load_function("sandbox").handler, "PATCH", "/sandbox/contacts/%2B5511988880001/profile", headers=account.auth,
+        body=body,
+    )  # fmt: skip
+    assert (status, error["code"]) == (422, "validation_failed")

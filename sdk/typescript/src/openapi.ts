@@ -4697,12 +4697,12 @@ export interface components {
              * Push Name
              * @description At most 25 characters, not blank.
              */
-            push_name?: string | null;
+            push_name?: string;
             /**
              * About
              * @description At most 139 characters (empty clears it).
              */
-            about?: string | null;
+            about?: string;
             /**
              * Picture Media Id
              * @description A JPEG or PNG of this account (`med_…`, uploaded with POST /media), up to 5 MiB; null removes the picture (where the engine can: docs/profiles.md).
@@ -4863,16 +4863,16 @@ export interface components {
          */
         SandboxContactProfileUpdate: {
             /** Name */
-            name?: string | null;
+            name?: string;
             /** About */
-            about?: string | null;
+            about?: string;
             /** Business */
-            business?: boolean | null;
+            business?: boolean;
             /**
              * Picture
              * @description true: a new generated picture (a new id); false: none.
              */
-            picture?: boolean | null;
+            picture?: boolean;
         };
         /**
          * SandboxInboundAccepted

@@ -4,11 +4,10 @@ the account's media under a derived id (the same picture: the same id; a new pic
 
 from __future__ import annotations
 
-import struct
-import zlib
 from typing import Any
 
 import pytest
+from support.media import png
 from support.memory import open_account
 from support.sandbox import FakeClock, InProcessClient, fake_network, online
 
@@ -25,15 +24,6 @@ ANA = "+5511988880001"  # an ordinary contact: a generated picture
 NO_PICTURE = "+5511988880010"  # ends in 0: none
 BUSINESS = "+5511988880007"  # ends in 7: a business
 NOT_ON_WHATSAPP = "+5511900000123"
-
-
-def png(side: int = 8) -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    raw = b"".join(b"\x00" + b"\x10\x20\x30" * side for _ in range(side))
-    header = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
 
 
 @pytest.fixture
@@ -139,6 +129,7 @@ def test_own_profile_changes_are_what_the_others_see(world):
         {"push_name": "Acme", "about": "Mon-Fri", "picture_media_id": upload["media_id"]},
     )
     assert (after["push_name"], after["about"]) == ("Acme", "Mon-Fri")
+    assert services.instances.view(tenant.instance_id).push_name == "Acme"  # GET /instances/{id} shows it too
     assert after["picture"]["media_id"] != upload["media_id"]  # WhatsApp's picture, stored under its own id
     assert profiles.own(services, tenant.principal, tenant.instance_id)["picture"] == after["picture"]
 
@@ -203,3 +194,18 @@ def test_picture_media_ids_are_derived_per_account_owner_and_picture():
     from bzapper.domain.media import is_media_id
 
     assert is_media_id(one)
+
+
+def test_a_cloud_number_has_no_session_profile_422_not_supported(world, fakes):
+    services, tenant = world["services"], world["tenant"]
+    cloud = fakes.instances.create(
+        tenant.principal.account_id, livemode=False, engine="cloud", name="c", status="connected"
+    )
+    for ask in (
+        lambda: profiles.own(services, tenant.principal, cloud.instance_id),
+        lambda: profiles.update_own(services, tenant.principal, cloud.instance_id, {"about": "x"}),
+        lambda: profiles.contact(services, tenant.principal, cloud.instance_id, ANA),
+    ):
+        with pytest.raises(BzError) as refused:
+            ask()
+        assert (refused.value.code, refused.value.status) == ("not_supported", 422)

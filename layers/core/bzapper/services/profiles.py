@@ -63,7 +63,12 @@ def _ask(services: Services, view: InstanceView, op: str, **args: Any) -> dict[s
 
 def _connected(services: Services, principal: Principal, instance_id: str, action: str) -> InstanceView:
     view = owned(services, principal, instance_id)
-    require_session(view, action)
+    try:
+        require_session(view, action)
+    except BzError as error:
+        # A Cloud API number: the request asks what its engine cannot do (422, as the issue states), not a key's
+        # missing entitlement (require_session's 403).
+        raise BzError(error.code, message_key=error.message_key, params=error.params, status=422) from None
     if view.status not in (InstanceStatus.CONNECTED, InstanceStatus.RESTRICTED):
         raise BzError("not_connected")  # a restricted number still reads and sets its profile
     return view
@@ -124,7 +129,26 @@ def update_own(services: Services, principal: Principal, instance_id: str, chang
             wanted["picture"] = _picture(services, principal, value)
         else:
             raise validation_failed(name)
-    return _ask(services, view, "update_profile", changes=wanted)
+    profile = _ask(services, view, "update_profile", changes=wanted)
+    if "push_name" in wanted and profile.get("push_name"):
+        _remember_push_name(services, view, str(profile["push_name"]))
+    return profile
+
+
+def _remember_push_name(services: Services, view: InstanceView, push_name: str) -> None:
+    """GET /instances/{id} shows the new name at once: the stored observation again, with the new name (at the
+    same time, so a newer observation stored meanwhile wins; same status, so no event)."""
+    services.instances.apply_state(
+        view.instance_id,
+        status=view.status,
+        at=view.state_at,
+        qr=view.qr,
+        phone=view.phone,
+        lid=view.lid,
+        push_name=push_name,
+        error=view.last_error,
+        until=view.restricted_until,
+    )
 
 
 def contact_jid(value: str) -> str:

@@ -47,14 +47,15 @@ class ProfileOut(BaseModel):
 
 
 class ProfileUpdate(Strict):
-    push_name: str | None = Field(
+    # Omitted: unchanged; null is no name or text (an empty `about` clears it).
+    push_name: str = Field(  # type: ignore[assignment]
         default=None,
         min_length=1,
         max_length=MAX_PUSH_NAME,
         pattern=_NO_CONTROL,
         description=f"At most {MAX_PUSH_NAME} characters, not blank.",
     )
-    about: str | None = Field(
+    about: str = Field(  # type: ignore[assignment]
         default=None,
         max_length=MAX_ABOUT,
         pattern=_NO_CONTROL,
@@ -98,10 +99,13 @@ class ContactProfile(BaseModel):
 class SandboxContactProfileUpdate(Strict):
     """What a simulated contact shows (test mode): a test's control."""
 
-    name: str | None = Field(default=None, min_length=1, max_length=MAX_PUSH_NAME, pattern=_NO_CONTROL)
-    about: str | None = Field(default=None, max_length=MAX_ABOUT, pattern=_NO_CONTROL)
-    business: bool | None = None
-    picture: bool | None = Field(default=None, description="true: a new generated picture (a new id); false: none.")
+    # Omitted: unchanged; null is not a value.
+    name: str = Field(default=None, min_length=1, max_length=MAX_PUSH_NAME, pattern=_NO_CONTROL)  # type: ignore[assignment]
+    about: str = Field(default=None, max_length=MAX_ABOUT, pattern=_NO_CONTROL)  # type: ignore[assignment]
+    business: bool = None  # type: ignore[assignment]
+    picture: bool = Field(  # type: ignore[assignment]
+        default=None, description="true: a new generated picture (a new id); false: none."
+    )
 
     model_config = _example({"name": "Ana", "about": "At work", "business": True, "picture": True})
 
