@@ -78,6 +78,8 @@ def test_a_contacts_profile_and_its_picture_as_one_stable_media_link(world):
     stored = services.media.describe(tenant.principal.account_id, False, media_id)
     assert stored is not None and stored["mime_type"] == "image/png" and "instance_id" not in stored
     assert calls.count("profile_picture") == 1
+    # The lookup named both sides of the contact: the mapping is learned, as by the contacts check.
+    assert services.identities.lid_of(tenant.principal.account_id, ANA) == first["lid"]
 
     again = profiles.contact(services, tenant.principal, tenant.instance_id, "5511988880001@s.whatsapp.net")
     assert again["picture"] == first["picture"]

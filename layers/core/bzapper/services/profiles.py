@@ -9,6 +9,7 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from bzapper.domain.clock import now_ms
 from bzapper.domain.errors import BzError, validation_failed
 from bzapper.domain.ids import new_id
 from bzapper.domain.instances import InstanceStatus
@@ -26,7 +27,7 @@ from bzapper.domain.profiles import (
 )
 from bzapper.services.container import Services
 from bzapper.services.control import QUESTION_TIMEOUT_SECONDS, _addressed
-from bzapper.services.instances import owned, require_session
+from bzapper.services.instances import learn_identity, owned, require_session
 from bzapper.services.media import _usable
 
 logger = logging.getLogger("bzapper.services.profiles")
@@ -162,7 +163,11 @@ def contact_jid(value: str) -> str:
 def contact(services: Services, principal: Principal, instance_id: str, jid: str) -> dict[str, Any]:
     view = _connected(services, principal, instance_id, "contacts")
     wanted = contact_jid(jid)
-    return _ask(services, view, "contact_profile", jid=wanted)
+    profile = _ask(services, view, "contact_profile", jid=wanted)
+    if profile.get("phone") and profile.get("lid"):
+        # A lookup that names both sides teaches the mapping, as the contacts check does (one event the first time).
+        learn_identity(services, view, str(profile["phone"]), str(profile["lid"]), now_ms())
+    return profile
 
 
 # -- in the worker: the pictures a profile names, stored once per WhatsApp picture id --------------------------
