@@ -149,7 +149,9 @@ ACCESS: dict[str, Access] = {
             "from requests; the contacts check stores LID <-> phone mappings (one event the first time). "
             "A Cloud API number: its token sealed (KMS data key), its phone_number_id claimed (conditional put, "
             "the holder read), freed on delete. "
-            "PATCH /instances/{id} {settings}: a proxy's password is sealed with a KMS data key (docs/settings.md)."
+            "PATCH /instances/{id} {settings}: a proxy's password is sealed with a KMS data key (docs/settings.md). "
+            "PATCH /instances/{id}/profile: the new picture's media is read (HEAD: its type and size) before the "
+            "question to the holder (docs/profiles.md)."
         ),
         tables=(
             *_AUTH,
@@ -160,7 +162,17 @@ ACCESS: dict[str, Access] = {
         ),
         send=CONTROLS,
         publish_events=True,
+        buckets=(("media", ("GetObject",)),),
         otp_key="seal",
+    ),
+    "contacts": Access(
+        why=(
+            "Presence, blocking and a contact's profile (docs/presence.md, docs/profiles.md): the caller's "
+            "instance read (it must be connected), then a question to the shard holder on its control queue, the "
+            "answer read back from requests (the holder stores a profile picture in the media bucket)."
+        ),
+        tables=(*_AUTH, TableAccess("instances", (GET,)), TableAccess("requests", (GET,))),
+        send=CONTROLS,
     ),
     "cloud": Access(
         why=(
@@ -198,14 +210,6 @@ ACCESS: dict[str, Access] = {
         why=(
             "The Groups API: the caller's instance read (it must be connected), then a question to the shard "
             "holder on its control queue, the answer read back from requests."
-        ),
-        tables=(*_AUTH, TableAccess("instances", (GET,)), TableAccess("requests", (GET,))),
-        send=CONTROLS,
-    ),
-    "contacts": Access(
-        why=(
-            "Presence and blocking (and a contact's profile): the caller's instance read (it must be connected), "
-            "then a question to the shard holder on its control queue, the answer read back from requests."
         ),
         tables=(*_AUTH, TableAccess("instances", (GET,)), TableAccess("requests", (GET,))),
         send=CONTROLS,
@@ -428,7 +432,7 @@ ACCESS: dict[str, Access] = {
         ),
         send=("status-updates",),
         consume=(*SHARDS, *PRIORITY_SHARDS, *CONTROLS),
-        buckets=(("media", MEDIA_WRITE),),  # outbound media read to send, inbound media stored
+        buckets=(("media", MEDIA_WRITE),),  # outbound media read to send, inbound media and profile pictures stored
         otp_key="unseal",
     ),
 }

@@ -114,8 +114,8 @@ class Unwritable(NamedTuple):
 
 UNWRITABLE = (
     Unwritable(
-        r"POST /messages/\w+|POST /instances/.+/pairing-code|(GET|POST) /sandbox/contacts/.+|POST /sandbox/instances/.+"
-        r"|POST /chats/.+/presence|POST /contacts/.+/(block|unblock)",
+        r"POST /messages/\w+|POST /instances/.+/pairing-code|(GET|POST|PATCH) /sandbox/contacts/.+"
+        r"|POST /sandbox/instances/.+|POST /chats/.+/presence|POST /contacts/.+/(block|unblock)|GET /contacts/.+",
         r"to|mentions\.\d+|phone|from|jid",
         "a phone must exist in the numbering plan, not just have 8 to 15 digits",
         _off_the_numbering_plan,
@@ -171,6 +171,9 @@ UNWRITABLE = (
         "an http, https or socks5 proxy with an explicit port, on a host that resolves to a public address",
     ),
     Unwritable(r"POST /instances", r"engine", "test keys use the sandbox engine: the key decides, not the body"),
+    Unwritable(r"PATCH /instances/.+/profile", r"picture_media_id", "a JPEG or PNG of this account, uploaded before"),
+    Unwritable(r"PATCH (/instances/.+|/sandbox/contacts/.+)/profile", r"request_body", "at least one change"),
+    Unwritable(r"PATCH /instances/.+/profile", r"push_name", "a name with at least one visible character"),
     Unwritable(r"POST /sandbox/instances/.*/scan", r"code", "the pairing code the instance shows right now"),
     Unwritable(
         r"POST /sandbox/instances/.*/scan",

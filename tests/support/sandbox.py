@@ -87,6 +87,14 @@ class InProcessClient:
             raise SandboxNetworkError("gone", status_code=404, body={"error": {"code": "not_found"}})
         return found
 
+    def profile_picture(self, account_id: str, jid: str, picture_id: str) -> tuple[str, bytes]:
+        from bzapper.engines.sandbox.client import SandboxNetworkError
+
+        found = self.network.profile_picture(account_id, jid, picture_id)
+        if found is None:
+            raise SandboxNetworkError("gone", status_code=404, body={"error": {"code": "not_found"}})
+        return found
+
 
 def point_at(monkeypatch: Any, url: str | None) -> None:
     """Where the API finds the sandbox network (BZ_SANDBOX_URL), or nowhere; settings are read again."""

@@ -52,6 +52,7 @@ from bzapper_dev.sandbox.numbers import (
     phone_jid,
 )
 from bzapper_dev.sandbox.presence import PresenceMixin
+from bzapper_dev.sandbox.profiles import ProfilesMixin, _Profile
 from bzapper_dev.sandbox.queue import EventQueue, QueuedEvent
 from bzapper_dev.sandbox.statuses import StatusMixin, is_status_broadcast
 
@@ -124,7 +125,7 @@ class _Timer:
     phone: str | None = field(compare=False, default=None)
 
 
-class SandboxNetwork(GroupsMixin, StatusMixin, PresenceMixin):
+class SandboxNetwork(GroupsMixin, StatusMixin, PresenceMixin, ProfilesMixin):
     """Thread-safe in-memory WhatsApp network, namespaced by account (each test account has its own world).
 
     Delays are seconds of the model clock, multiplied by time_scale: delivered_after, read_after,
@@ -195,6 +196,8 @@ class SandboxNetwork(GroupsMixin, StatusMixin, PresenceMixin):
         self._seen: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
         self._own_presence: dict[tuple[str, str], dict[str, Any]] = {}
         self._blocked: dict[tuple[str, str], dict[str, None]] = {}
+        # (account, phone) -> the profile that user shows: set by its instance or by a test (profiles.py).
+        self._profiles: dict[tuple[str, str], _Profile] = {}
 
     # -- time -------------------------------------------------------------------------------------
 

@@ -288,6 +288,8 @@ class _Handler(BaseHTTPRequestHandler):
                 allowed, endpoint = "POST", lambda body: self._presence_op(op, body)
             case ["v1", "accounts", account_id, "contacts", phone, "presence"] if account_id and phone:
                 allowed, endpoint = "GET", lambda _body: self._contact_presence(account_id, phone)
+            case ["v1", "profiles", "own" | "update" | "contact" | "picture" | "set" | "seen" as op]:
+                allowed, endpoint = "POST", lambda body: self._profile_op(op, body)
             case ["v1", "media", media_id] if media_id:
                 allowed, endpoint = "GET", lambda _body: self._media(media_id)
             case ["v1", "accounts", account_id, "instances", instance_id] if account_id and instance_id:
@@ -489,6 +491,34 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _contact_presence(self, account_id: str, phone: str) -> dict[str, Any]:
         return {"data": self.server.network.contact_presence(account_id, _checked_contact(phone))}
+
+    def _profile_op(self, op: str, body: dict[str, Any]) -> dict[str, Any] | Raw:
+        """Profiles (profiles.py): a worker's own profile, its change, a contact's, a picture's bytes; a test's
+        `set` (what a simulated contact shows) and `seen` (what anyone sees of a phone)."""
+        network = self.server.network
+        account_id = _str(body, "account_id")
+        if op in ("set", "seen"):
+            phone = _jid(body, "phone")
+            if op == "seen":
+                return network.profile_seen(account_id, phone)
+            changes = body.get("changes")
+            if not isinstance(changes, dict):
+                raise BadRequest("changes must be a JSON object")
+            return network.set_contact_profile(account_id, phone, changes)
+        if op == "picture":
+            found = network.profile_picture(account_id, _jid(body, "jid"), _str(body, "picture_id"))
+            if found is None:
+                raise _NotFound("no such picture (the user changed or removed it)")
+            return Raw(*found)
+        instance_id = _str(body, "instance_id")
+        if op == "own":
+            return network.own_profile(account_id, instance_id)
+        if op == "contact":
+            return network.contact_profile(account_id, instance_id, _jid(body, "jid"))
+        changes = body.get("changes")
+        if not isinstance(changes, dict):
+            raise BadRequest("changes must be a JSON object")
+        return network.update_profile(account_id, instance_id, changes)
 
     def _media(self, media_id: str) -> Raw:
         found = self.server.network.media(media_id)

@@ -15,6 +15,8 @@ from bzapper.config import settings
 from bzapper.services.container import Services
 
 if TYPE_CHECKING:  # types only: a cold start imports the ports its use cases need, not these
+    from collections.abc import Callable
+
     from bzapper.domain.model import InstanceView
     from bzapper.domain.templates import Template
     from bzapper.ports.cloud import CloudApi
@@ -201,12 +203,40 @@ def build_engine(name: str, config: dict[str, Any]) -> Engine:
     if name == "sandbox":
         from bzapper.engines.sandbox.engine import SandboxEngine
 
-        return SandboxEngine(config["sandbox_url"], unseal=engine_unseal())
+        return SandboxEngine(config["sandbox_url"], unseal=engine_unseal(), media_fetch=media_store().read)
     if name == "whatsmeow":
         from bzapper.engines.whatsmeow.engine import WhatsmeowEngine
 
-        return WhatsmeowEngine(media_fetch=media_store().read, unseal=engine_unseal(), **config)
+        return WhatsmeowEngine(
+            media_fetch=media_store().read, unseal=engine_unseal(), picture_fetch=picture_fetch(), **config
+        )
     raise ValueError(f"unknown engine {name!r}")
+
+
+def picture_fetch() -> Callable[[str], bytes]:
+    """A profile picture's bytes from its URL (the whatsmeow engine's): https on WhatsApp's picture hosts only,
+    through the SSRF-guarded fetcher of media by URL (pinned address, no redirects, a deadline, a size cap)."""
+    from bzapper.adapters.http import HttpSender
+    from bzapper.domain.profiles import MAX_PICTURE_DOWNLOAD, is_picture_url
+
+    sender = HttpSender()
+
+    def fetch(url: str) -> bytes:
+        if not is_picture_url(url):
+            raise ValueError("not a WhatsApp profile picture URL")
+        data = bytearray()
+        with sender.get(url, timeout=PICTURE_FETCH_SECONDS, max_redirects=0) as download:
+            for chunk in download.chunks():
+                data += chunk
+                if len(data) > MAX_PICTURE_DOWNLOAD:
+                    raise ValueError("profile picture too large")
+        return bytes(data)
+
+    return fetch
+
+
+PICTURE_FETCH_SECONDS = 5.0
+"""Inside the worker's answer time (the API waits 8 s for the whole profile)."""
 
 
 class _ConfiguredSealers:

@@ -298,6 +298,13 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/sandbox/contacts/{phone}/join", "sandbox", scope="sandbox"),  # a contact joins a group by link
     Route("GET", "/sandbox/contacts/{phone}/presence", "sandbox", scope="sandbox"),  # what a contact saw
     Route("POST", "/sandbox/instances/{instance_id}/presence", "sandbox", scope="sandbox"),  # a contact's presence
+    # Profiles (docs/profiles.md): the number's own, a simulated contact's (test keys), and a contact's as a number
+    # sees it. Kept last: GET /contacts/blocked (blocking) must come before GET /contacts/{jid} (first match wins).
+    Route("GET", "/instances/{instance_id}/profile", "instances", scope="instances:read"),
+    Route("PATCH", "/instances/{instance_id}/profile", "instances", scope="instances:write"),
+    Route("GET", "/sandbox/contacts/{phone}/profile", "sandbox", scope="sandbox"),
+    Route("PATCH", "/sandbox/contacts/{phone}/profile", "sandbox", scope="sandbox"),
+    Route("GET", "/contacts/{jid}", "contacts", scope="contacts:read"),
 )
 
 TABLES: tuple[Table, ...] = (

@@ -631,6 +631,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/sandbox/contacts/{phone}/profile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What every user sees of a phone's profile: a simulated contact, or one of your numbers (test keys) */
+        get: operations["contact_profile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Set what a simulated contact shows: name, about, business, a new picture or none (test keys) */
+        patch: operations["set_contact_profile"];
+        trace?: never;
+    };
     "/me": {
         parameters: {
             query?: never;
@@ -907,6 +925,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/instances/{instance_id}/profile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The number's own WhatsApp profile: name, about, business or not, picture */
+        get: operations["get_profile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change the number's push name, about text or picture (a media id; null removes it) */
+        patch: operations["update_profile"];
+        trace?: never;
+    };
     "/groups": {
         parameters: {
             query?: never;
@@ -1107,6 +1143,23 @@ export interface paths {
         put?: never;
         /** Unblock a contact (unblocking one not blocked answers its state) */
         post: operations["unblock"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/contacts/{jid}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A contact's WhatsApp profile: name, phone, LID, about, business or not, picture */
+        get: operations["get_contact"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2347,6 +2400,61 @@ export interface components {
             number: string;
             /** Type */
             type?: ("CELL" | "MAIN" | "HOME" | "WORK" | "IPHONE" | "OTHER") | null;
+        };
+        /**
+         * ContactProfile
+         * @example {
+         *       "jid": "5511988880001@s.whatsapp.net",
+         *       "phone": "+5511988880001",
+         *       "lid": "100000000000000001@lid",
+         *       "name": "Ana",
+         *       "about": "Hey there! I am using WhatsApp.",
+         *       "business": false,
+         *       "verified_name": null,
+         *       "picture": {
+         *         "media_id": "med_01JD5V9Q0A1B2C3D4E5F6G7H8J",
+         *         "url": "/media/med_01JD5V9Q0A1B2C3D4E5F6G7H8J"
+         *       }
+         *     }
+         */
+        ContactProfile: {
+            /**
+             * Jid
+             * @description Where WhatsApp has them: their phone JID, or their `@lid` when the number is hidden.
+             */
+            jid: string;
+            /**
+             * Phone
+             * @description E.164, when known (a LID this number cannot map shows none).
+             */
+            phone: string | null;
+            /**
+             * Lid
+             * @description Their `@lid` JID, when known.
+             */
+            lid: string | null;
+            /**
+             * Name
+             * @description Their push name (or verified business name), when known.
+             */
+            name: string | null;
+            /**
+             * About
+             * @description Their About text, when their privacy settings show it.
+             */
+            about: string | null;
+            /**
+             * Business
+             * @description A WhatsApp Business account.
+             */
+            business: boolean;
+            /**
+             * Verified Name
+             * @description A business's verified name.
+             */
+            verified_name?: string | null;
+            /** @description Their profile picture, or null (none, or hidden from this number). */
+            picture: components["schemas"]["Picture"] | null;
         };
         /**
          * ConversationList
@@ -4908,6 +5016,19 @@ export interface components {
              */
             lid?: string | null;
         };
+        /** Picture */
+        Picture: {
+            /**
+             * Media Id
+             * @description Our media id for this picture: the same while the picture stays the same.
+             */
+            media_id: string;
+            /**
+             * Url
+             * @description `/media/{media_id}`: a stable link (GET it with a key with `media:read`).
+             */
+            url: string;
+        };
         /**
          * PresenceSent
          * @example {
@@ -5034,6 +5155,79 @@ export interface components {
              * @description Meta's pricing model (`PMP`: per message).
              */
             model: string | null;
+        };
+        /**
+         * ProfileOut
+         * @example {
+         *       "jid": "5511955550001@s.whatsapp.net",
+         *       "phone": "+5511955550001",
+         *       "lid": "123456789012345678@lid",
+         *       "push_name": "Acme Support",
+         *       "about": "Mon-Fri 9-18h",
+         *       "business": false,
+         *       "picture": {
+         *         "media_id": "med_01JD5V9Q0A1B2C3D4E5F6G7H8J",
+         *         "url": "/media/med_01JD5V9Q0A1B2C3D4E5F6G7H8J"
+         *       }
+         *     }
+         */
+        ProfileOut: {
+            /**
+             * Jid
+             * @description The number's phone JID.
+             */
+            jid: string;
+            /**
+             * Phone
+             * @description E.164.
+             */
+            phone: string | null;
+            /**
+             * Lid
+             * @description The number's `@lid` JID, when known.
+             */
+            lid?: string | null;
+            /**
+             * Push Name
+             * @description The name contacts see (WhatsApp's push name).
+             */
+            push_name: string | null;
+            /**
+             * About
+             * @description The About text.
+             */
+            about: string | null;
+            /**
+             * Business
+             * @description A WhatsApp Business account (it has a verified business name).
+             */
+            business: boolean;
+            /** @description The profile picture, or null when there is none. */
+            picture: components["schemas"]["Picture"] | null;
+        };
+        /**
+         * ProfileUpdate
+         * @example {
+         *       "push_name": "Acme Support",
+         *       "about": "Mon-Fri 9-18h"
+         *     }
+         */
+        ProfileUpdate: {
+            /**
+             * Push Name
+             * @description At most 25 characters, not blank.
+             */
+            push_name?: string;
+            /**
+             * About
+             * @description At most 139 characters (empty clears it).
+             */
+            about?: string;
+            /**
+             * Picture Media Id
+             * @description A JPEG or PNG of this account (`med_…`, uploaded with POST /media), up to 5 MiB; null removes the picture (where the engine can: docs/profiles.md).
+             */
+            picture_media_id?: string | null;
         };
         /**
          * Received
@@ -5193,6 +5387,64 @@ export interface components {
         SandboxContactPresenceList: {
             /** Data */
             data: components["schemas"]["SandboxContactPresence"][];
+        };
+        /**
+         * SandboxContactProfile
+         * @description What every user of the sandbox network sees of a phone (a simulated contact, or one of your numbers).
+         * @example {
+         *       "jid": "5511988880001@s.whatsapp.net",
+         *       "phone": "+5511988880001",
+         *       "lid": "100000000000000001@lid",
+         *       "name": "Contact 0001",
+         *       "about": "Hey there! I am using WhatsApp.",
+         *       "business": false,
+         *       "verified_name": null,
+         *       "picture_id": "740193118"
+         *     }
+         */
+        SandboxContactProfile: {
+            /** Jid */
+            jid: string;
+            /** Phone */
+            phone: string | null;
+            /** Lid */
+            lid: string | null;
+            /** Name */
+            name: string | null;
+            /** About */
+            about: string | null;
+            /** Business */
+            business: boolean;
+            /** Verified Name */
+            verified_name?: string | null;
+            /**
+             * Picture Id
+             * @description WhatsApp's id of the current picture (it changes with the picture); null: none.
+             */
+            picture_id: string | null;
+        };
+        /**
+         * SandboxContactProfileUpdate
+         * @description What a simulated contact shows (test mode): a test's control.
+         * @example {
+         *       "name": "Ana",
+         *       "about": "At work",
+         *       "business": true,
+         *       "picture": true
+         *     }
+         */
+        SandboxContactProfileUpdate: {
+            /** Name */
+            name?: string;
+            /** About */
+            about?: string;
+            /** Business */
+            business?: boolean;
+            /**
+             * Picture
+             * @description true: a new generated picture (a new id); false: none.
+             */
+            picture?: boolean;
         };
         /** SandboxHistoryConversation */
         SandboxHistoryConversation: {
@@ -12241,6 +12493,258 @@ export interface operations {
             };
         };
     };
+    contact_profile: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                /** @description E.164 (URL-encode the `+`) or a JID. The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise. */
+                phone: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "jid": "5511988880001@s.whatsapp.net",
+                     *       "phone": "+5511988880001",
+                     *       "lid": "100000000000000001@lid",
+                     *       "name": "Contact 0001",
+                     *       "about": "Hey there! I am using WhatsApp.",
+                     *       "business": false,
+                     *       "verified_name": null,
+                     *       "picture_id": "740193118"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SandboxContactProfile"];
+                };
+            };
+            /** @description Malformed request (`bad_request`: a header that must come once came twice, or holds two values), or a missing or invalid signature (`invalid_signature`, on signed callbacks). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this key (`forbidden`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_contact_profile: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                /** @description E.164 (URL-encode the `+`) or a JID. The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise. */
+                phone: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Ana",
+                 *       "about": "At work",
+                 *       "business": true,
+                 *       "picture": true
+                 *     }
+                 */
+                "application/json": components["schemas"]["SandboxContactProfileUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "jid": "5511988880001@s.whatsapp.net",
+                     *       "phone": "+5511988880001",
+                     *       "lid": "100000000000000001@lid",
+                     *       "name": "Contact 0001",
+                     *       "about": "Hey there! I am using WhatsApp.",
+                     *       "business": false,
+                     *       "verified_name": null,
+                     *       "picture_id": "740193118"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SandboxContactProfile"];
+                };
+            };
+            /** @description Malformed request (`bad_request`: a header that must come once came twice, or holds two values), or a missing or invalid signature (`invalid_signature`, on signed callbacks). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this key (`forbidden`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_me: {
         parameters: {
             query?: never;
@@ -14515,6 +15019,298 @@ export interface operations {
             };
         };
     };
+    get_profile: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                instance_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "jid": "5511955550001@s.whatsapp.net",
+                     *       "phone": "+5511955550001",
+                     *       "lid": "123456789012345678@lid",
+                     *       "push_name": "Acme Support",
+                     *       "about": "Mon-Fri 9-18h",
+                     *       "business": false,
+                     *       "picture": {
+                     *         "media_id": "med_01JD5V9Q0A1B2C3D4E5F6G7H8J",
+                     *         "url": "/media/med_01JD5V9Q0A1B2C3D4E5F6G7H8J"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProfileOut"];
+                };
+            };
+            /** @description Malformed request (`bad_request`: a header that must come once came twice, or holds two values), or a missing or invalid signature (`invalid_signature`, on signed callbacks). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this key (`forbidden`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the resource's state. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_profile: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                instance_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "push_name": "Acme Support",
+                 *       "about": "Mon-Fri 9-18h"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ProfileUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "jid": "5511955550001@s.whatsapp.net",
+                     *       "phone": "+5511955550001",
+                     *       "lid": "123456789012345678@lid",
+                     *       "push_name": "Acme Support",
+                     *       "about": "Mon-Fri 9-18h",
+                     *       "business": false,
+                     *       "picture": {
+                     *         "media_id": "med_01JD5V9Q0A1B2C3D4E5F6G7H8J",
+                     *         "url": "/media/med_01JD5V9Q0A1B2C3D4E5F6G7H8J"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ProfileOut"];
+                };
+            };
+            /** @description Malformed request (`bad_request`: a header that must come once came twice, or holds two values), or a missing or invalid signature (`invalid_signature`, on signed callbacks). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this key (`forbidden`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the resource's state. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_groups: {
         parameters: {
             query: {
@@ -16358,7 +17154,7 @@ export interface operations {
                 "Accept-Language"?: components["parameters"]["AcceptLanguage"];
             };
             path: {
-                /** @description The contact: E.164, phone JID or `@lid` (never a group); URL-encode `+` and `@`. */
+                /** @description The contact: a phone (E.164; URL-encode the `+`), a phone JID or an `@lid` JID (never a group). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise. */
                 jid: string;
             };
             cookie?: never;
@@ -16503,7 +17299,7 @@ export interface operations {
                 "Accept-Language"?: components["parameters"]["AcceptLanguage"];
             };
             path: {
-                /** @description The contact: E.164, phone JID or `@lid` (never a group); URL-encode `+` and `@`. */
+                /** @description The contact: a phone (E.164; URL-encode the `+`), a phone JID or an `@lid` JID (never a group). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise. */
                 jid: string;
             };
             cookie?: never;
@@ -16538,6 +17334,152 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["BlockState"];
+                };
+            };
+            /** @description Malformed request (`bad_request`: a header that must come once came twice, or holds two values), or a missing or invalid signature (`invalid_signature`, on signed callbacks). */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing or invalid API key (`unauthorized`). */
+            401: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Not allowed for this key (`forbidden`). */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in this account (`not_found`). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflict with the resource's state. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Invalid request (`validation_failed`, with `param`) or `idempotency_conflict`. */
+            422: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many requests (`rate_limited`); wait `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unexpected error (`internal_error`); quote `request_id`. */
+            500: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Busy (`temporarily_unavailable`): retry after `Retry-After` seconds; nothing was charged. */
+            503: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "Retry-After": components["headers"]["Retry-After"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_contact: {
+        parameters: {
+            query: {
+                /** @description The connected number that looks the contact up. */
+                instance_id: string;
+            };
+            header?: {
+                /**
+                 * @description The language of error messages (en, pt-BR, es; the best match wins; anything else is ignored); else the account's language.
+                 * @example pt-BR,pt;q=0.9,en;q=0.5
+                 */
+                "Accept-Language"?: components["parameters"]["AcceptLanguage"];
+            };
+            path: {
+                /** @description The contact: a phone (E.164; URL-encode the `+`), a phone JID or an `@lid` JID (never a group). The number must also exist in the numbering plan (per country and range, which no pattern states): a 422 on this field otherwise. */
+                jid: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["X-Request-Id"];
+                    "RateLimit-Limit": components["headers"]["RateLimit-Limit"];
+                    "RateLimit-Remaining": components["headers"]["RateLimit-Remaining"];
+                    "RateLimit-Reset": components["headers"]["RateLimit-Reset"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "jid": "5511988880001@s.whatsapp.net",
+                     *       "phone": "+5511988880001",
+                     *       "lid": "100000000000000001@lid",
+                     *       "name": "Ana",
+                     *       "about": "Hey there! I am using WhatsApp.",
+                     *       "business": false,
+                     *       "verified_name": null,
+                     *       "picture": {
+                     *         "media_id": "med_01JD5V9Q0A1B2C3D4E5F6G7H8J",
+                     *         "url": "/media/med_01JD5V9Q0A1B2C3D4E5F6G7H8J"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ContactProfile"];
                 };
             };
             /** @description Malformed request (`bad_request`: a header that must come once came twice, or holds two values), or a missing or invalid signature (`invalid_signature`, on signed callbacks). */

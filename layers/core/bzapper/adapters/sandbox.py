@@ -145,6 +145,12 @@ class HttpSandboxWorld:
         with _translated():
             return self._client().show_presence(account_id, instance_id, contact, state, chat)
 
+    def contact_profile(self, account_id: str, contact: str, changes: dict[str, Any] | None = None) -> dict[str, Any]:
+        with _translated():
+            if changes:
+                return self._client().set_contact_profile(account_id, contact, changes)
+            return self._client().profile_seen(account_id, contact)
+
 
 @contextmanager
 def _translated() -> Iterator[None]:

@@ -114,3 +114,6 @@ same names (docs/presence.md)."""
 CHAT_PRESENCE_STATES = ("composing", "recording", "paused")
 OWN_PRESENCE_STATES = ("available", "unavailable")
 PRESENCE_STATES = (*OWN_PRESENCE_STATES, *CHAT_PRESENCE_STATES)
+PROFILE_METHODS = ("own_profile", "update_profile", "contact_profile")
+"""The engine's profile questions (ports/engine.py), asked through the control queue under the same names; the
+worker stores the pictures they name with the engine's `profile_picture` (bzapper.services.profiles)."""

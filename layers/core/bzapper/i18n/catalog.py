@@ -140,6 +140,59 @@ MESSAGES: dict[str, dict[str, str]] = {
         "pt-BR": "O mecanismo de WhatsApp deste número ainda não consegue fazer isso com grupos.",
         "es": "El motor de WhatsApp de este número aún no puede hacer esto con grupos.",
     },
+    # Profiles (docs/profiles.md)
+    "error.contact_not_on_whatsapp": {
+        "en": "This number is not on WhatsApp: there is no profile to show.",
+        "pt-BR": "Este número não está no WhatsApp: não há perfil para mostrar.",
+        "es": "Este número no está en WhatsApp: no hay perfil que mostrar.",
+    },
+    "error.profile_not_supported": {
+        "en": "This number's WhatsApp engine cannot do this with profiles (docs/profiles.md lists what it can).",
+        "pt-BR": "O mecanismo de WhatsApp deste número não consegue fazer isso com perfis (docs/profiles.md lista o "
+        "que ele consegue).",
+        "es": "El motor de WhatsApp de este número no puede hacer esto con perfiles (docs/profiles.md indica lo que "
+        "puede).",
+    },
+    "error.profile_nothing_to_change": {
+        "en": "Nothing to change: give push_name, about or picture_media_id.",
+        "pt-BR": "Nada para mudar: informe push_name, about ou picture_media_id.",
+        "es": "Nada que cambiar: indica push_name, about o picture_media_id.",
+    },
+    "error.profile_text_too_long": {
+        "en": "The field '{param}' is too long: WhatsApp allows at most {max} characters.",
+        "pt-BR": "O campo '{param}' é longo demais: o WhatsApp permite no máximo {max} caracteres.",
+        "es": "El campo '{param}' es demasiado largo: WhatsApp permite como máximo {max} caracteres.",
+    },
+    "error.profile_text_control": {
+        "en": "The field '{param}' must not contain control characters (such as NUL or line breaks).",
+        "pt-BR": "O campo '{param}' não pode conter caracteres de controle (como NUL ou quebras de linha).",
+        "es": "El campo '{param}' no puede contener caracteres de control (como NUL o saltos de línea).",
+    },
+    "error.profile_name_empty": {
+        "en": "The profile name must have at least one visible character.",
+        "pt-BR": "O nome do perfil precisa ter pelo menos um caractere visível.",
+        "es": "El nombre del perfil debe tener al menos un carácter visible.",
+    },
+    "error.profile_picture_unknown": {
+        "en": "No media of this account has this id: upload the picture with POST /media first.",
+        "pt-BR": "Nenhuma mídia desta conta tem este id: envie a foto com POST /media antes.",
+        "es": "Ningún archivo de esta cuenta tiene este id: sube la foto con POST /media primero.",
+    },
+    "error.profile_picture_type": {
+        "en": "A profile picture must be a JPEG or PNG image.",
+        "pt-BR": "A foto do perfil precisa ser uma imagem JPEG ou PNG.",
+        "es": "La foto de perfil debe ser una imagen JPEG o PNG.",
+    },
+    "error.profile_picture_size": {
+        "en": "A profile picture may have at most {limit} bytes.",
+        "pt-BR": "A foto do perfil pode ter no máximo {limit} bytes.",
+        "es": "La foto de perfil puede tener como máximo {limit} bytes.",
+    },
+    "error.profile_picture_rejected": {
+        "en": "WhatsApp refused this picture: use a square JPEG (640x640 is what its apps send).",
+        "pt-BR": "O WhatsApp recusou esta foto: use um JPEG quadrado (640x640 é o que os aplicativos dele enviam).",
+        "es": "WhatsApp rechazó esta foto: usa un JPEG cuadrado (640x640 es lo que envían sus aplicaciones).",
+    },
     "error.group_participants_count": {
         "en": "Give between 1 and {max} participants.",
         "pt-BR": "Informe de 1 a {max} participantes.",

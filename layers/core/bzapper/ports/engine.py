@@ -108,6 +108,27 @@ class Engine(Protocol):
         blocked} after it."""
         ...
 
+    # -- profiles (docs/profiles.md). A picture is named, not carried: {"id": WhatsApp's picture id, "url"?};
+    # the worker stores its bytes once per id through `profile_picture`. Refusals: not_on_whatsapp (a contact
+    # WhatsApp does not know), invalid_input, not_supported (what the engine cannot do).
+
+    def own_profile(self, instance_id: str) -> dict[str, Any]:
+        """The number's own profile: {jid, phone, lid, push_name, about, business, picture}."""
+        ...
+
+    def update_profile(self, instance_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Set any of push_name, about, picture (a stored media dict, or None to remove it); the profile after."""
+        ...
+
+    def contact_profile(self, instance_id: str, jid: str) -> dict[str, Any]:
+        """A contact's profile as this number sees it: {jid, phone, lid, name, about, business, verified_name,
+        picture}; `jid` is a phone JID or an `@lid`."""
+        ...
+
+    def profile_picture(self, instance_id: str, jid: str, picture: dict[str, Any]) -> str:
+        """The bytes of a picture a profile named, in a local temp file (the worker stores it, then deletes it)."""
+        ...
+
     def pump(self, wait_seconds: float) -> None:
         """Deliver pending events of the open sessions through their sinks, waiting up to wait_seconds.
 

@@ -83,3 +83,9 @@ class SandboxWorld(Protocol):
     ) -> dict[str, Any]:
         """A contact shows its presence to the instance (online, typing…, in a `chat` group); {delivered, at}."""
         ...
+
+    def contact_profile(self, account_id: str, contact: str, changes: dict[str, Any] | None = None) -> dict[str, Any]:
+        """What every user sees of `contact` (a simulated contact, or one of the account's numbers): {jid, phone,
+        lid, name, about, business, verified_name, picture: {id} | None}; `changes` first sets what a simulated
+        contact shows (name, about, business, picture: true for a new generated one, false for none)."""
+        ...

@@ -8,9 +8,10 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from bzapper.domain.engine import CONTACT_METHODS, GROUP_METHODS, NotConnected, PermanentFailure
+from bzapper.domain.engine import CONTACT_METHODS, GROUP_METHODS, PROFILE_METHODS, NotConnected, PermanentFailure
 from bzapper.ports.workers import QueueReader
 from bzapper.services.container import Services
+from bzapper.services.profiles import store_picture
 from bzapper.worker.hosts import POLL_WAIT_SECONDS, HostCrashed
 
 logger = logging.getLogger("bzapper.worker.control")
@@ -96,6 +97,10 @@ class CommandHandler:
                 args = {k: v for k, v in command.items() if k not in _ENVELOPE}
                 result = self.call(instance_id, op, give_up_after=QUESTION_TIMEOUT_SECONDS, **args)
                 self._answer(command, {"result": result})
+            elif op in PROFILE_METHODS:
+                args = {k: v for k, v in command.items() if k not in _ENVELOPE}
+                profile = self.call(instance_id, op, give_up_after=QUESTION_TIMEOUT_SECONDS, **args)
+                self._answer(command, {"result": self._with_picture(command, profile)})
             else:
                 logger.error("unknown control op %r dropped", op)
             return True
@@ -114,6 +119,18 @@ class CommandHandler:
             logger.exception("control op %s for %s failed", op, instance_id)
             self._answer(command, {"error": "temporarily_unavailable"})
             return command.get("request_id") is not None
+
+    def _with_picture(self, command: dict[str, Any], profile: dict[str, Any]) -> dict[str, Any]:
+        """The profile with its picture stored in the account's media (once per WhatsApp picture id)."""
+        instance_id = command["instance_id"]
+
+        def fetch(jid: str, picture: dict[str, Any]) -> str:
+            path: str = self.call(
+                instance_id, "profile_picture", give_up_after=QUESTION_TIMEOUT_SECONDS, jid=jid, picture=picture
+            )
+            return path
+
+        return store_picture(self.services, command["account_id"], bool(command["livemode"]), profile, fetch)
 
     def _answer(self, command: dict[str, Any], answer: dict[str, Any]) -> None:
         if request_id := command.get("request_id"):

@@ -18,7 +18,15 @@ import threading
 from dataclasses import asdict
 from typing import Any
 
-from bzapper.domain.engine import CONTACT_METHODS, GROUP_METHODS, NotConnected, PermanentFailure, ServerAck, SessionSpec
+from bzapper.domain.engine import (
+    CONTACT_METHODS,
+    GROUP_METHODS,
+    PROFILE_METHODS,
+    NotConnected,
+    PermanentFailure,
+    ServerAck,
+    SessionSpec,
+)
 from bzapper.domain.otp import guard_event
 from bzapper.ports.engine import Engine
 
@@ -105,6 +113,6 @@ def _call(engine: Engine, method: str, kwargs: dict[str, Any], emit: Any) -> Any
         return asdict(ack) if isinstance(ack, ServerAck) else ack
     if method in ("close", "logout", "pairing_code", "check_numbers", "mark_read", "ack", "apply_settings"):
         return getattr(engine, method)(**kwargs)
-    if method in GROUP_METHODS or method in CONTACT_METHODS:
+    if method in GROUP_METHODS or method in CONTACT_METHODS or method in PROFILE_METHODS or method == "profile_picture":
         return getattr(engine, method)(**kwargs)
     raise ValueError(f"unknown host method {method!r}")

@@ -159,6 +159,20 @@ class MemoryEngine(Faults):
             blocked.pop(jid, None)
         return {"jid": jid, "phone": None, "lid": None, "blocked": action == "block"}
 
+    # Profiles: none here either (the sandbox network models them).
+
+    def own_profile(self, instance_id: str) -> dict[str, Any]:
+        self._no_groups("own_profile", instance_id)
+
+    def update_profile(self, instance_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        self._no_groups("update_profile", instance_id, changes)
+
+    def contact_profile(self, instance_id: str, jid: str) -> dict[str, Any]:
+        self._no_groups("contact_profile", instance_id, jid)
+
+    def profile_picture(self, instance_id: str, jid: str, picture: dict[str, Any]) -> str:
+        self._no_groups("profile_picture", instance_id, jid, picture)
+
     def pump(self, wait_seconds: float) -> None:
         self._enter("pump", wait_seconds)
         with self._lock:

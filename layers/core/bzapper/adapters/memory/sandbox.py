@@ -29,6 +29,8 @@ class MemorySandboxWorld(Faults):
         self.rung: list[dict[str, Any]] = []
         self.presences: list[dict[str, Any]] = []
         """What contacts showed the instances (show_presence)."""
+        self.profiles: dict[tuple[str, str], dict[str, Any]] = {}
+        """(account, contact) → what that contact shows (contact_profile)."""
         self._ids = itertools.count(1)
 
     @property
@@ -137,3 +139,27 @@ class MemorySandboxWorld(Faults):
                 raise NotConnected("disconnected")
             self.presences.append({"instance_id": instance_id, "from": contact, "state": state, "chat": chat})
         return {"delivered": True, "at": 0}
+
+    def contact_profile(self, account_id: str, contact: str, changes: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Every contact shows the network's default (name "Contact <last 4>", no picture) plus what was set."""
+        self._enter("contact_profile", account_id, contact, changes)
+        with self._lock:
+            profile = self.profiles.setdefault(
+                (account_id, contact),
+                {
+                    "jid": f"{contact.lstrip('+')}@s.whatsapp.net",
+                    "phone": contact,
+                    "lid": None,
+                    "name": f"Contact {contact[-4:]}",
+                    "about": "Hey there! I am using WhatsApp.",
+                    "business": False,
+                    "verified_name": None,
+                    "picture": None,
+                },
+            )
+            for name, value in (changes or {}).items():
+                if name == "picture":
+                    profile["picture"] = {"id": str(next(self._ids))} if value else None
+                else:
+                    profile[name] = value
+            return dict(profile)

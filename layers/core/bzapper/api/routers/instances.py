@@ -193,3 +193,10 @@ def restart_instance(instance_id: str = INSTANCE_ID, principal: Principal = Depe
 def check_is_on_whatsapp(body: CheckNumbersRequest, principal: Principal = Depends(authenticate)) -> CheckNumbersResult:
     results = service.check_numbers(services(), principal, body.instance_id, body.numbers)
     return CheckNumbersResult(data=[NumberCheck(**result) for result in results])
+
+
+# GET/PATCH /instances/{id}/profile (docs/profiles.md): the same function group, its own module. Its routes are
+# added as they are (include_router would nest a router, which the contract's error-body pass does not walk).
+from bzapper.api.routers import profiles as _profiles  # noqa: E402
+
+router.routes.extend(_profiles.router.routes)

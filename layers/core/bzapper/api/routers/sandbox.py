@@ -22,6 +22,7 @@ from bzapper.api.schemas.presence import (
     SandboxPresenceRequest,
     SandboxPresenceShown,
 )
+from bzapper.api.schemas.profiles import SandboxContactProfile, SandboxContactProfileUpdate
 from bzapper.api.schemas.sandbox import (
     SandboxCallRequest,
     SandboxCallStarted,
@@ -412,3 +413,61 @@ def show_presence(
             raise BzError("not_on_whatsapp", param="from") from error
         raise validation_failed("from") from error
     return SandboxPresenceShown(instance_id=instance.instance_id, delivered=bool(shown.get("delivered")))
+
+
+# -- profiles (docs/profiles.md, docs/sandbox.md "Profiles") ------------------------------------------------
+
+
+def _seen(found: dict[str, Any]) -> SandboxContactProfile:
+    picture = found.get("picture")
+    return SandboxContactProfile(
+        jid=found["jid"],
+        phone=found.get("phone"),
+        lid=found.get("lid"),
+        name=found.get("name"),
+        about=found.get("about"),
+        business=bool(found.get("business")),
+        verified_name=found.get("verified_name"),
+        picture_id=str(picture["id"]) if isinstance(picture, dict) and picture.get("id") else None,
+    )
+
+
+def _contact_profile(principal: Principal, phone: str, changes: dict[str, Any] | None) -> SandboxContactProfile:
+    contact = _recipient("phone", phone)
+    network = _network()
+    try:
+        with _network_errors():
+            return _seen(network.contact_profile(principal.account_id, contact, changes))
+    except SandboxRefused as error:
+        if error.code == "not_on_whatsapp" or error.problem == "phone":
+            raise BzError("not_on_whatsapp", param="phone") from error
+        raise validation_failed(error.problem or "phone") from error
+
+
+@router.get(
+    "/sandbox/contacts/{phone}/profile",
+    response_model=SandboxContactProfile,
+    summary="What every user sees of a phone's profile: a simulated contact, or one of your numbers (test keys)",
+    responses=error_responses(401, 403, 422, 503),
+)
+def contact_profile(
+    phone: str = CONTACT_PHONE, principal: Principal = Depends(require_test_mode)
+) -> SandboxContactProfile:
+    return _contact_profile(principal, phone, None)
+
+
+@router.patch(
+    "/sandbox/contacts/{phone}/profile",
+    response_model=SandboxContactProfile,
+    summary="Set what a simulated contact shows: name, about, business, a new picture or none (test keys)",
+    responses=error_responses(401, 403, 422, 503),
+)
+def set_contact_profile(
+    body: SandboxContactProfileUpdate,
+    phone: str = CONTACT_PHONE,
+    principal: Principal = Depends(require_test_mode),
+) -> SandboxContactProfile:
+    changes = body.model_dump(exclude_unset=True)
+    if not changes:
+        raise validation_failed("request_body", "error.profile_nothing_to_change")
+    return _contact_profile(principal, phone, changes)

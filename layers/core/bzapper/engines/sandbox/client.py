@@ -204,6 +204,34 @@ class SandboxNetworkClient:
         """What one contact saw of the account's numbers: their presence, typing, and whether they block it."""
         return self._request("GET", _path("accounts", account_id, "contacts", phone, "presence"))["data"]
 
+    # -- profiles ---------------------------------------------------------------------------------
+
+    def own_profile(self, account_id: str, instance_id: str) -> dict[str, Any]:
+        return self._request("POST", "/v1/profiles/own", {"account_id": account_id, "instance_id": instance_id})
+
+    def update_profile(self, account_id: str, instance_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """changes: push_name, about, picture ({mime_type, data_base64} or None): the profile after."""
+        body = {"account_id": account_id, "instance_id": instance_id, "changes": changes}
+        return self._request("POST", "/v1/profiles/update", body)
+
+    def contact_profile(self, account_id: str, instance_id: str, jid: str) -> dict[str, Any]:
+        body = {"account_id": account_id, "instance_id": instance_id, "jid": jid}
+        return self._request("POST", "/v1/profiles/contact", body)
+
+    def profile_picture(self, account_id: str, jid: str, picture_id: str) -> tuple[str, bytes]:
+        """(mime type, bytes) of a user's current picture; a 404 once it changed."""
+        body = {"account_id": account_id, "jid": jid, "picture_id": picture_id}
+        response = self._response("POST", "/v1/profiles/picture", body)
+        return response.headers.get("Content-Type", "application/octet-stream"), response.content
+
+    def set_contact_profile(self, account_id: str, phone: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """A test control: what a simulated contact shows (name, about, business, picture: true/false)."""
+        return self._request("POST", "/v1/profiles/set", {"account_id": account_id, "phone": phone, "changes": changes})
+
+    def profile_seen(self, account_id: str, phone: str) -> dict[str, Any]:
+        """What every user sees of this phone (a simulated contact or one of the account's numbers)."""
+        return self._request("POST", "/v1/profiles/seen", {"account_id": account_id, "phone": phone})
+
     # -- devices: pairing and connection ----------------------------------------------------------
 
     def connect(self, account_id: str, instance_id: str, phone: str | None = None) -> dict[str, Any]:

@@ -8,6 +8,7 @@ event id; inbound media is downloaded to a temp file named by `media_path` (the 
 
 from __future__ import annotations
 
+import base64
 import logging
 import mimetypes
 import os
@@ -56,12 +57,15 @@ class SandboxEngine:
         visibility_timeout: float = 30.0,
         media_dir: str | None = None,
         client: SandboxNetworkClient | None = None,
+        media_fetch: Callable[[dict[str, Any]], bytes] | None = None,
     ) -> None:
         """`unseal` turns an OTP's code_sealed into the code (without it, the code bubble records the sealed
         value); `visibility_timeout` is how long a delivered, unacked event stays with this engine before the
         network offers it again; `media_dir` is where inbound media files go (the system's temp dir by default);
-        `client` replaces the process's shared HTTP client (tests pass an in-process one).
+        `client` replaces the process's shared HTTP client (tests pass an in-process one); `media_fetch` reads a
+        stored media's bytes (a new profile picture), as whatsmeow's does.
         """
+        self.media_fetch = media_fetch
         self.client = client if client is not None else shared_client(url)
         self.unseal = unseal
         self.visibility_timeout = visibility_timeout
@@ -214,6 +218,29 @@ class SandboxEngine:
     def update_blocklist(self, instance_id: str, jid: str, action: str) -> dict[str, Any]:
         return self._group_call(instance_id, "update_blocklist", jid, action)
 
+    # -- profiles: the network's own calls, its refusals as PermanentFailure(code) --------------------
+
+    def own_profile(self, instance_id: str) -> dict[str, Any]:
+        return self._group_call(instance_id, "own_profile")
+
+    def update_profile(self, instance_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        wanted = dict(changes)
+        if wanted.get("picture") is not None:
+            if self.media_fetch is None:
+                raise PermanentFailure("not_supported")  # no media store given to this engine
+            media = wanted["picture"]
+            data = self.media_fetch(media)
+            wanted["picture"] = {"mime_type": media["mime_type"], "data_base64": base64.b64encode(data).decode()}
+        return self._group_call(instance_id, "update_profile", wanted)
+
+    def contact_profile(self, instance_id: str, jid: str) -> dict[str, Any]:
+        return self._group_call(instance_id, "contact_profile", jid)
+
+    def profile_picture(self, instance_id: str, jid: str, picture: dict[str, Any]) -> str:
+        session = self._session(instance_id)
+        mime_type, data = self.client.profile_picture(session.spec.account_id, jid, str(picture["id"]))
+        return self._write_temp(data, mime_type)
+
     # -- events ---------------------------------------------------------------------------------
 
     def pump(self, wait_seconds: float) -> None:
@@ -271,6 +298,9 @@ class SandboxEngine:
 
     def _download(self, media_id: str, mime_type: str | None) -> str:
         _, data = self.client.media(media_id)
+        return self._write_temp(data, mime_type)
+
+    def _write_temp(self, data: bytes, mime_type: str | None) -> str:
         suffix = mimetypes.guess_extension(mime_type or "") or ""
         fd, path = tempfile.mkstemp(prefix="bz-sandbox-", suffix=suffix, dir=self.media_dir)
         try:

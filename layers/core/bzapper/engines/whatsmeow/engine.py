@@ -30,14 +30,17 @@ from typing import Any
 from bzapper.domain.engine import EventSink, NotConnected, PermanentFailure, ServerAck, SessionSpec
 from bzapper.domain.instance_settings import with_password
 from bzapper.domain.phones import InvalidRecipient, parse_recipient
+from bzapper.domain.profiles import is_picture_url
 from bzapper.domain.status_posts import STATUS_TYPE
-from bzapper.engines.whatsmeow import builders, errors, groups, jids, lib, mapping, presence
+from bzapper.engines.whatsmeow import builders, errors, groups, jids, lib, mapping, presence, profiles
 from bzapper.engines.whatsmeow.gate import Gate
 from bzapper.engines.whatsmeow.runs import PARKED, Run
 
 logger = logging.getLogger("bzapper.engines.whatsmeow")
 
 MediaFetch = Callable[[dict[str, Any]], bytes]
+PictureFetch = Callable[[str], bytes]
+"""A profile picture's bytes from its URL on WhatsApp's host (bootstrap: the SSRF-guarded fetcher)."""
 Unseal = Callable[[str], str]
 
 RESTART_BACKOFF = (5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
@@ -102,6 +105,7 @@ class WhatsmeowEngine:
         clock: Callable[[], float] = time.time,
         random_bytes: Callable[[int], bytes] = os.urandom,
         run_factory: Callable[..., Run] = Run,
+        picture_fetch: PictureFetch | None = None,
     ) -> None:
         self.store_dir = Path(store_dir).resolve()
         self.store_dir.mkdir(parents=True, exist_ok=True)
@@ -109,6 +113,7 @@ class WhatsmeowEngine:
         if self.media_dir:
             self.media_dir.mkdir(parents=True, exist_ok=True)
         self.media_fetch = media_fetch
+        self.picture_fetch = picture_fetch
         self.unseal = unseal
         self.interactive = interactive
         self.start_timeout = start_timeout
@@ -920,6 +925,104 @@ class WhatsmeowEngine:
         self._go(run, run.client.update_blocklist, jids.to_proto(to), presence.blocklist_action(action))
         lid = to if jids.is_lid(to) else self._lid_of(session, to)
         return presence.person(to, lid or "") | {"blocked": action == "block"}
+
+    # -- profiles (docs/profiles.md): neonize's calls; what it cannot do is PermanentFailure("not_supported") ---
+
+    def _user_info(self, run: Run, jid: str) -> Any | None:
+        try:
+            found = self._go(run, run.client.get_user_info, jids.to_proto(jid))
+        except (NotConnected, PermanentFailure):
+            raise
+        except Exception:
+            # The about text and business name are extras: the profile is still answered without them.
+            logger.warning("whatsmeow get_user_info failed", exc_info=True, extra={"instance_id": run.instance_id})
+            return None
+        return profiles.user_info(found, jid)
+
+    def _picture(self, run: Run, jid: str) -> dict[str, Any] | None:
+        params = lib.neonize_pb2.GetProfilePictureParams(Preview=False)
+        try:
+            info = self._go(run, run.client.get_profile_picture, jids.to_proto(jid), params)
+        except NotConnected:
+            raise
+        except PermanentFailure as failure:
+            if failure.code == "not_admin":
+                return None  # an IQ "not-authorized" (read as a group's refusal): the owner hides it from us
+            raise
+        except Exception as error:
+            if profiles.no_picture(error):
+                return None  # none set, or hidden from this number by the owner's privacy settings
+            raise
+        return profiles.picture(info)
+
+    def own_profile(self, instance_id: str) -> dict[str, Any]:
+        session, run = self._usable(instance_id)
+        jid = session.own_jid
+        return profiles.own(jid, session.own_lid, session.push_name, self._user_info(run, jid), self._picture(run, jid))
+
+    def update_profile(self, instance_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        session, run = self._usable(instance_id)
+        if "picture" in changes and changes["picture"] is None:
+            # neonize 0.5.2 only sets a photo (SetProfilePhoto with bytes): removing one is not exposed.
+            raise PermanentFailure("not_supported")
+        data = self.media_fetch(changes["picture"]) if changes.get("picture") else None  # read before any change
+        for name, value in changes.items():
+            if name == "push_name":
+                self._go(run, run.client.set_profile_name, value)
+                with self._lock:
+                    session.push_name = value
+            elif name == "about":
+                self._go(run, run.client.set_status_message, value)
+            elif name == "picture":
+                try:
+                    self._go(run, run.client.set_profile_photo, data)
+                except (NotConnected, PermanentFailure):
+                    raise
+                except Exception as error:
+                    logger.warning("whatsmeow refused a profile photo: %s", error, extra={"instance_id": instance_id})
+                    raise PermanentFailure("picture_rejected") from None
+            else:
+                raise PermanentFailure("invalid_input")
+        return self.own_profile(instance_id)
+
+    def contact_profile(self, instance_id: str, jid: str) -> dict[str, Any]:
+        session, run = self._usable(instance_id)
+        if jids.is_lid(jid):
+            lookup = self._lookup(session)
+            target, lid = jid, jid
+            phone = jids.phone_of((lookup(jid) if lookup else None) or "")
+        elif jids.is_phone(jid):
+            found = next((r for r in self._on_whatsapp(run, [jids.phone_of(jid) or jid]) if r.IsIn), None)
+            if found is None:
+                raise PermanentFailure("not_on_whatsapp")
+            target = jids.to_str(found.JID) or jid
+            phone, lid = jids.phone_of(target), self._lid_of(session, target)
+            if phone and lid:
+                self._learn(session, phone, lid)
+        else:
+            raise PermanentFailure("invalid_input")
+        try:
+            stored = self._go(run, run.client.get_contact, jids.to_proto(target))
+        except (NotConnected, PermanentFailure):
+            raise
+        except Exception:
+            stored = None  # nothing in the session's store about them yet
+        info = self._user_info(run, target)
+        return profiles.contact(target, phone, lid, stored, info, self._picture(run, target))
+
+    def profile_picture(self, instance_id: str, jid: str, picture: dict[str, Any]) -> str:
+        """The picture's bytes from the URL whatsmeow answered, on WhatsApp's picture host only."""
+        self._usable(instance_id)
+        url = str(picture.get("url") or "")
+        if not is_picture_url(url):
+            raise PermanentFailure("invalid_input")
+        if self.picture_fetch is None:
+            raise PermanentFailure("not_supported")
+        data = self.picture_fetch(url)
+        handle, path = tempfile.mkstemp(prefix="wa-pic-", suffix=".jpg", dir=self.media_dir)
+        with os.fdopen(handle, "wb") as file:
+            file.write(data)
+        return path
 
     def _go(self, run: Run, call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """One call into Go for `run`'s client, never beside a start or stop, never after its own stop.
