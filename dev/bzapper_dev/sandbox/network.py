@@ -193,7 +193,7 @@ class SandboxNetwork(GroupsMixin, StatusMixin, PresenceMixin, ProfilesMixin):
         self._group_acks: dict[tuple[str, str, str, str], int] = {}
         # Presence and blocking (presence.py): what each contact saw of each number, the numbers' own presence,
         # and whom each number blocks.
-        self._seen: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+        self._presence_seen: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
         self._own_presence: dict[tuple[str, str], dict[str, Any]] = {}
         self._blocked: dict[tuple[str, str], dict[str, None]] = {}
         # (account, phone) -> the profile that user shows: set by its instance or by a test (profiles.py).

@@ -32,7 +32,7 @@ class PresenceMixin:
         _instances: dict[tuple[str, str], _Instance]
         _groups: dict[tuple[str, str], _Group]
         # (account, contact phone) -> instance id -> what that contact last saw of the instance's chat presence.
-        _seen: dict[tuple[str, str], dict[str, dict[str, Any]]]
+        _presence_seen: dict[tuple[str, str], dict[str, dict[str, Any]]]
         # (account, instance) -> {"state", "at"}: the number's own presence, as its contacts see it.
         _own_presence: dict[tuple[str, str], dict[str, Any]]
         # (account, instance) -> the phones that instance's number blocks, in the order it blocked them.
@@ -53,7 +53,7 @@ class PresenceMixin:
             media_id: str | None = None,
         ) -> None: ...
 
-    def _phone_of(self, phone_or_jid: str) -> str:
+    def _blocking_phone_of(self, phone_or_jid: str) -> str:
         from bzapper_dev.sandbox.network import Rejected
 
         phone = self._resolve(contact_key(phone_or_jid))
@@ -85,12 +85,12 @@ class PresenceMixin:
                 device, group = self._member_group(key, chat_jid)
                 phones, chat = [p for p in group.participants if p != device.phone], group.jid
             else:
-                phones, chat = [self._phone_of(chat_jid)], None
+                phones, chat = [self._blocking_phone_of(chat_jid)], None
             at = self._now_ms()
             for phone in phones:
                 if self._blocks(key, phone):
                     continue
-                seen = self._seen.setdefault((account_id, phone), {}).setdefault(instance_id, {})
+                seen = self._presence_seen.setdefault((account_id, phone), {}).setdefault(instance_id, {})
                 seen.update(chat_state=state, chat_jid=chat, chat_state_at=at)
 
     def send_presence(self, account_id: str, instance_id: str, state: str) -> None:
@@ -126,7 +126,7 @@ class PresenceMixin:
             key = (account_id, instance_id)
             inst = self._online(key)
             assert inst.device is not None
-            phone = self._phone_of(jid)
+            phone = self._blocking_phone_of(jid)
             blocked = self._blocked.setdefault(key, {})
             if action == "block":
                 blocked[phone] = None
@@ -144,7 +144,7 @@ class PresenceMixin:
         with self._lock:
             self._advance()
             phone = self._resolve(contact) or contact
-            seen = self._seen.get((account_id, phone), {})
+            seen = self._presence_seen.get((account_id, phone), {})
             instances = set(seen)
             instances |= {key[1] for key in self._own_presence if key[0] == account_id}
             instances |= {key[1] for key, phones in self._blocked.items() if key[0] == account_id and phone in phones}
@@ -185,7 +185,7 @@ class PresenceMixin:
             inst = self._instances.get(key)
             if inst is None or inst.device is None:
                 raise NotConnected(inst.state if inst else "disconnected")
-            phone = self._phone_of(from_)
+            phone = self._blocking_phone_of(from_)
             at = self._now_ms()
             if self._blocks(key, phone):
                 return {"delivered": False, "at": at}
