@@ -5,11 +5,11 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.transactions import TransactWrite
 
 from bzapper.adapters.aws.clients import dynamodb_connection
-from bzapper.adapters.aws.conditions import applied
+from bzapper.adapters.aws.conditions import applied, created_in_slot
 from bzapper.adapters.aws.models import InstanceModel, InstanceSlotModel
 from bzapper.cache import MISSING, TTLCache
 from bzapper.domain.clock import now_ms
@@ -120,22 +120,8 @@ class InstanceStore:
 
     def _create_in_slot(self, item: InstanceModel, slot: int) -> bool:
         item.slot = slot
-        try:
-            with TransactWrite(connection=dynamodb_connection()) as tx:
-                tx.save(
-                    InstanceSlotModel(_slot_key(item.account_id, item.livemode, slot), holder=item.instance_id),
-                    condition=InstanceSlotModel.instance_id.does_not_exist(),
-                )
-                tx.save(item, condition=InstanceModel.instance_id.does_not_exist())
-        except TransactWriteError as error:
-            # Taken, or being taken by a concurrent create right now (a conflict): either way not ours.
-            if any(
-                reason is not None and reason.code in ("ConditionalCheckFailed", "TransactionConflict")
-                for reason in error.cancellation_reasons or []
-            ):
-                return False
-            raise
-        return True
+        holder = InstanceSlotModel(_slot_key(item.account_id, item.livemode, slot), holder=item.instance_id)
+        return created_in_slot(holder, item)
 
     def get(self, instance_id: str) -> InstanceRef | None:
         """Immutable facts of an instance, cached: the send path's status check happens in its transaction."""

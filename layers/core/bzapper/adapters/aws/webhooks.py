@@ -6,11 +6,11 @@ import json
 import time
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.transactions import TransactWrite
 
 from bzapper.adapters.aws.clients import dynamodb_connection
-from bzapper.adapters.aws.conditions import applied
+from bzapper.adapters.aws.conditions import applied, created_in_slot
 from bzapper.adapters.aws.models import (
     DeliveryAttemptAttribute,
     DeliveryModel,
@@ -120,22 +120,8 @@ class WebhookStore:
             created_at=webhook.created_at,
             updated_at=webhook.updated_at,
         )
-        try:
-            with TransactWrite(connection=dynamodb_connection()) as tx:
-                tx.save(
-                    WebhookSlotModel(_slot_key(webhook.account_id, webhook.livemode, slot), holder=webhook.webhook_id),
-                    condition=WebhookSlotModel.webhook_id.does_not_exist(),
-                )
-                tx.save(item, condition=WebhookModel.webhook_id.does_not_exist())
-        except TransactWriteError as error:
-            # Taken, or being taken by a concurrent create right now (a conflict): either way not ours.
-            if any(
-                reason is not None and reason.code in ("ConditionalCheckFailed", "TransactionConflict")
-                for reason in error.cancellation_reasons or []
-            ):
-                return False
-            raise
-        return True
+        holder = WebhookSlotModel(_slot_key(webhook.account_id, webhook.livemode, slot), holder=webhook.webhook_id)
+        return created_in_slot(holder, item)
 
     def get(self, webhook_id: str) -> Webhook | None:
         try:

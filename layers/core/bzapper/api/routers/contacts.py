@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from bzapper.api.apps import allowed_methods
 from bzapper.api.auth import authenticate
 from bzapper.api.bodies import JsonRoute
+from bzapper.api.event_docs import document_events
 from bzapper.api.schemas.common import DESTINATION_PATTERN, IN_NUMBERING_PLAN, RECIPIENT_PATTERN, error_responses
 from bzapper.api.schemas.presence import (
     BlockedList,
@@ -139,27 +140,4 @@ _EVENTS = {
 }
 
 
-def _receiver(model: type) -> object:
-    def receive(event) -> None:  # type: ignore[no-untyped-def]
-        """Documentation only: what your endpoint receives."""
-
-    receive.__annotations__ = {"event": model, "return": None}
-    return receive
-
-
-for _type, (_model, _summary) in _EVENTS.items():
-    webhooks.add_api_route(
-        _type,
-        _receiver(_model),  # type: ignore[arg-type]
-        methods=["POST"],
-        summary=_summary,
-        description="Signed and retried like every event (docs/webhooks.md); also on GET /stream.",
-        operation_id=f"event_{_type.replace('.', '_')}",
-        status_code=200,
-        response_model=None,
-        responses={
-            200: {"description": "Any 2xx acknowledges the event."},
-            "4XX": {"description": "Final: not retried (except 408 and 429, retried like a 5xx)."},
-            "5XX": {"description": "Retried with exponential backoff for about 3.5 days."},
-        },
-    )
+document_events(webhooks, _EVENTS)

@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from bzapper.api.auth import authenticate
 from bzapper.api.bodies import JsonRoute
 from bzapper.api.content import content_of
+from bzapper.api.event_docs import document_event
 from bzapper.api.idempotency import IDEMPOTENCY_HEADER, idempotency_request
 from bzapper.api.schemas.common import error_responses
 from bzapper.api.schemas.events import MessageChangeEvent
@@ -357,33 +358,17 @@ def message_out(view: MessageView) -> MessageOut:
 webhooks = APIRouter()
 
 
-def _receiver() -> Callable[..., None]:
-    def receive(event) -> None:
-        """Documentation only: what your endpoint receives."""
-
-    receive.__annotations__ = {"event": MessageChangeEvent, "return": None}
-    return receive
-
-
 for _type, _summary in (
     ("message.edited", "An edit of a message (PATCH /messages/{id}) reached WhatsApp."),
     ("message.deleted", "A message's deletion for everyone (DELETE /messages/{id}) reached WhatsApp."),
 ):
-    webhooks.add_api_route(
+    document_event(
+        webhooks,
         _type,
-        _receiver(),
-        methods=["POST"],
-        summary=_summary,
+        MessageChangeEvent,
+        _summary,
         description="Signed like every event (docs/webhooks.md). `data.message_id` is the original message; "
         "`data.change_id` the edit's or deletion's own message.",
-        operation_id=f"event_{_type.replace('.', '_')}",
-        status_code=200,
-        response_model=None,
-        responses={
-            200: {"description": "Any 2xx acknowledges the event."},
-            "4XX": {"description": "Final: not retried (except 408 and 429, retried like a 5xx)."},
-            "5XX": {"description": "Retried with exponential backoff for about 3.5 days."},
-        },
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 
 from bzapper.api.auth import authenticate
+from bzapper.api.event_docs import document_event
 from bzapper.api.idempotency import IDEMPOTENCY_HEADER, idempotency_request
 from bzapper.api.schemas.common import error_responses
 from bzapper.api.schemas.messages import MessageAccepted
@@ -141,23 +142,11 @@ def register(router: APIRouter, webhooks: APIRouter) -> None:
             name=f"post_status_{kind}",
             responses=_errors(),
         )
-    webhooks.add_api_route(
+    document_event(
+        webhooks,
         "status.posted",
-        _receive,
-        methods=["POST"],
-        summary="WhatsApp accepted a status post (POST /status/{kind}).",
+        StatusPostedEvent,
+        "WhatsApp accepted a status post (POST /status/{kind}).",
         description="Signed like every event (docs/webhooks.md). Once per post; its statuses come as `message.*` "
         "events on `data.message_id`.",
-        operation_id="event_status_posted",
-        status_code=200,
-        response_model=None,
-        responses={
-            200: {"description": "Any 2xx acknowledges the event."},
-            "4XX": {"description": "Final: not retried (except 408 and 429, retried like a 5xx)."},
-            "5XX": {"description": "Retried with exponential backoff for about 3.5 days."},
-        },
     )
-
-
-def _receive(event: StatusPostedEvent) -> None:
-    """Documentation only: what your endpoint receives."""

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 
 from bzapper.api.auth import authenticate
 from bzapper.api.bodies import JsonRoute
+from bzapper.api.event_docs import document_event
 from bzapper.api.idempotency import IDEMPOTENCY_HEADER, idempotency_request
 from bzapper.api.presenters.webhooks import delivery_page, webhook_out
 from bzapper.api.schemas.common import PAGE_LIMIT, PageLimit, error_responses
@@ -172,28 +173,12 @@ _EVENTS = {
 }
 
 
-def _receiver(model: type) -> object:
-    def receive(event) -> None:
-        """Documentation only: what your endpoint receives."""
-
-    receive.__annotations__ = {"event": model, "return": None}  # not a string: postponed annotations
-    return receive
-
-
 for _type, (_model, _summary) in _EVENTS.items():
-    webhooks.add_api_route(
+    document_event(
+        webhooks,
         _type,
-        _receiver(_model),
-        methods=["POST"],
-        summary=_summary,
+        _model,
+        _summary,
         description="Headers: `webhook-id` (the event id), `webhook-timestamp`, `webhook-signature` "
         "(`v1,<base64 HMAC-SHA256>`; two during a rotation). Answer 2xx; see docs/webhooks.md for retries.",
-        operation_id=f"event_{_type.replace('.', '_')}",
-        status_code=200,
-        response_model=None,
-        responses={
-            200: {"description": "Any 2xx acknowledges the event."},
-            "4XX": {"description": "Final: not retried (except 408 and 429, retried like a 5xx)."},
-            "5XX": {"description": "Retried with exponential backoff for about 3.5 days."},
-        },
     )
