@@ -22,15 +22,12 @@ from bzapper.domain.inbox import (
     Contact,
     ReceivedMessage,
     ThreadEntry,
-    chat_sort,
     chat_type,
     inbound_message_id,
-    stored_content,
 )
-from bzapper.domain.otp import guard_content
 from bzapper.domain.phones import parse_chat, parse_group
 from bzapper.services.container import Services
-from bzapper.services.inbox import _chat_name, _participant, _preview, _sender, resolve_contact
+from bzapper.services.inbox import chat_name_of, participant_of, received_row, resolve_contact, sender_of
 
 logger = logging.getLogger(__name__)
 
@@ -120,48 +117,29 @@ def _conversation(
             ours = services.messages.find_by_wa_id(wa_message_id, instance_id)
             if ours is not None and ours != message_id:
                 continue
-        sender = _sender(raw.get("sender"))
+        sender = sender_of(raw.get("sender"))
         if kind == GROUP:
-            contact = contact or Contact.group(parse_group(chat_jid), _chat_name(conversation.get("chat_name")))
+            contact = contact or Contact.group(parse_group(chat_jid), chat_name_of(conversation.get("chat_name")))
             if not from_me:
-                sender = _participant(services, account_id, sender)
+                sender = participant_of(services, account_id, sender)
         elif contact is None or (contact.phone is None and contact.lid is None):
             contact = resolve_contact(services, account_id, parse_chat(chat_jid), None if from_me else sender)
-        message_type = str(raw.get("type") or "unknown")
-        raw_content = raw.get("content")
-        content = guard_content(
-            message_type, stored_content(raw_content if isinstance(raw_content, dict) else {}), from_me
+        found.append(
+            received_row(
+                account_id=account_id,
+                instance_id=instance_id,
+                livemode=livemode,
+                shard=shard,
+                wa_message_id=wa_message_id,
+                chat_jid=chat_jid,
+                contact=contact,
+                kind=kind,
+                raw_type=raw.get("type"),
+                raw_content=raw.get("content"),
+                from_me=from_me,
+                sender=sender,
+                at=at,
+                imported=True,
+            )
         )
-        sort = chat_sort(at, message_id)
-        message = ReceivedMessage(
-            message_id=message_id,
-            account_id=account_id,
-            instance_id=instance_id,
-            livemode=livemode,
-            shard=shard,
-            wa_message_id=wa_message_id,
-            chat_jid=chat_jid,
-            conversation_jid=contact.jid,
-            type=message_type,
-            content=content,
-            from_me=from_me,
-            sender=sender,
-            to_phone=contact.phone if from_me else None,
-            at=at,
-            sort=sort,
-            imported=True,
-        )
-        entry = ThreadEntry(
-            instance_id=instance_id,
-            account_id=account_id,
-            livemode=livemode,
-            contact=contact,
-            message_id=message_id,
-            sort=sort,
-            at=at,
-            preview=_preview(message_id, "outbound" if from_me else "inbound", message_type, content, at),
-            unread=False,  # read on the phone or not, an old message is not news: it never counts as unread
-            inbound=not from_me and kind != GROUP,
-        )
-        found.append((message, entry))
     return found

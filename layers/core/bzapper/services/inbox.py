@@ -98,11 +98,11 @@ def record_inbound(services: Services, event: dict[str, Any]) -> None:
         if ours is not None and ours != message_id:
             return  # the echo of a message we sent: it joins its thread when it is sent
     account_id, livemode = event["account_id"], bool(event["livemode"])
-    sender = _sender(event.get("sender"))
+    sender = sender_of(event.get("sender"))
     if kind == GROUP:
-        contact = Contact.group(parse_group(event["chat_jid"]), _chat_name(event.get("chat_name")))
+        contact = Contact.group(parse_group(event["chat_jid"]), chat_name_of(event.get("chat_name")))
         if not from_me:  # the participant who wrote, with both keys when known
-            sender = _participant(services, account_id, sender)
+            sender = participant_of(services, account_id, sender)
     else:
         contact = resolve_contact(services, account_id, parse_chat(event["chat_jid"]), None if from_me else sender)
     instance = services.instances.get(instance_id)
@@ -110,37 +110,20 @@ def record_inbound(services: Services, event: dict[str, Any]) -> None:
         logger.warning("inbound message of an unknown instance dropped", extra={"instance_id": instance_id})
         return
     at = int(event["at"])
-    message_type = str(event.get("type") or "unknown")
-    content = guard_content(message_type, stored_content(event.get("content") or {}), from_me)  # echoguard
-    sort = chat_sort(at, message_id)
-    message = ReceivedMessage(
-        message_id=message_id,
+    message, entry = received_row(
         account_id=account_id,
         instance_id=instance_id,
         livemode=livemode,
         shard=instance.shard,
         wa_message_id=wa_message_id,
         chat_jid=event["chat_jid"],
-        conversation_jid=contact.jid,
-        type=message_type,
-        content=content,
+        contact=contact,
+        kind=kind,
+        raw_type=event.get("type"),
+        raw_content=event.get("content"),
         from_me=from_me,
         sender=sender,
-        to_phone=contact.phone if from_me else None,
         at=at,
-        sort=sort,
-    )
-    entry = ThreadEntry(
-        instance_id=instance_id,
-        account_id=account_id,
-        livemode=livemode,
-        contact=contact,
-        message_id=message_id,
-        sort=sort,
-        at=at,
-        preview=_preview(message_id, "outbound" if from_me else "inbound", message_type, content, at),
-        unread=counts_as_unread(message_type, from_me),
-        inbound=not from_me and kind != GROUP,
     )
     if services.inbox.add_received(message, entry, count_usage=not from_me):
         telemetry.count("MessagesReceived")
@@ -225,7 +208,65 @@ def resolve_contact(services: Services, account_id: str, chat: Recipient, sender
     return Contact(phone=phone, lid=lid, name=(sender or {}).get("name"), bsuid_jid=bsuid)
 
 
-def _participant(services: Services, account_id: str, sender: dict[str, Any]) -> dict[str, Any]:
+def received_row(
+    *,
+    account_id: str,
+    instance_id: str,
+    livemode: bool,
+    shard: int,
+    wa_message_id: str,
+    chat_jid: str,
+    contact: Contact,
+    kind: str,
+    raw_type: Any,
+    raw_content: Any,
+    from_me: bool,
+    sender: dict[str, Any],
+    at: int,
+    imported: bool = False,
+) -> tuple[ReceivedMessage, ThreadEntry]:
+    """A WhatsApp message as its inbox row and the conversation entry it updates: a live one, or one of a
+    pairing's history (`imported`: never unread, an old message is not news)."""
+    message_id = inbound_message_id(instance_id, wa_message_id)
+    message_type = str(raw_type or "unknown")
+    content = guard_content(  # echoguard: what the row keeps of a code it carries
+        message_type, stored_content(raw_content if isinstance(raw_content, dict) else {}), from_me
+    )
+    sort = chat_sort(at, message_id)
+    message = ReceivedMessage(
+        message_id=message_id,
+        account_id=account_id,
+        instance_id=instance_id,
+        livemode=livemode,
+        shard=shard,
+        wa_message_id=wa_message_id,
+        chat_jid=chat_jid,
+        conversation_jid=contact.jid,
+        type=message_type,
+        content=content,
+        from_me=from_me,
+        sender=sender,
+        to_phone=contact.phone if from_me else None,
+        at=at,
+        sort=sort,
+        imported=imported,
+    )
+    entry = ThreadEntry(
+        instance_id=instance_id,
+        account_id=account_id,
+        livemode=livemode,
+        contact=contact,
+        message_id=message_id,
+        sort=sort,
+        at=at,
+        preview=_preview(message_id, "outbound" if from_me else "inbound", message_type, content, at),
+        unread=False if imported else counts_as_unread(message_type, from_me),
+        inbound=not from_me and kind != GROUP,
+    )
+    return message, entry
+
+
+def participant_of(services: Services, account_id: str, sender: dict[str, Any]) -> dict[str, Any]:
     """A group message's sender completed like a 1:1 contact: the missing phone or LID from the learned
     mappings (one read per missing side)."""
     if not sender["phone"] and not sender["lid"]:
@@ -235,7 +276,7 @@ def _participant(services: Services, account_id: str, sender: dict[str, Any]) ->
     return {**sender, "phone": resolved.phone, "lid": resolved.lid}
 
 
-def _chat_name(raw: Any) -> str | None:
+def chat_name_of(raw: Any) -> str | None:
     """A group's subject as an engine reported it (optional: whatsmeow does not)."""
     return (raw.strip()[:256] or None) if isinstance(raw, str) else None
 
@@ -270,7 +311,7 @@ def received_event(item: ReceivedMessage, contact: Contact) -> dict[str, Any]:
     )
 
 
-def _sender(raw: Any) -> dict[str, Any]:
+def sender_of(raw: Any) -> dict[str, Any]:
     raw = raw if isinstance(raw, dict) else {}
     phone = clean_phone(raw.get("phone"))
     lid = clean_lid(raw.get("lid"))
