@@ -172,6 +172,7 @@ UNWRITABLE = (
     ),
     Unwritable(r"POST /instances", r"engine", "test keys use the sandbox engine: the key decides, not the body"),
     Unwritable(r"PATCH /instances/.+/profile", r"picture_media_id", "a JPEG or PNG of this account, uploaded before"),
+    Unwritable(r"PATCH /groups/.+", r"picture", "a JPEG or PNG of this account, uploaded before"),
     Unwritable(r"PATCH (/instances/.+|/sandbox/contacts/.+)/profile", r"request_body", "at least one change"),
     Unwritable(r"PATCH /instances/.+/profile", r"push_name", "a name with at least one visible character"),
     Unwritable(r"POST /sandbox/instances/.*/scan", r"code", "the pairing code the instance shows right now"),

@@ -13,6 +13,7 @@ from urllib.parse import quote
 import pytest
 from support.accounts import Account
 from support.apigw import LambdaContext, call
+from support.media import png
 from support.sandbox import FakeClock, InProcessClient, fake_network, online
 
 from bzapper.adapters.aws.queues import SqsReader
@@ -74,7 +75,7 @@ def api(handler: Any, account: Account, method: str, path: str, *, body: dict | 
     return call(handler, method, path, body=body, headers=headers, query=query_string)
 
 
-def test_the_groups_api_end_to_end(groups_api, account, world):
+def test_the_groups_api_end_to_end(groups_api, account, world, svc):
     second = world["second"]
     status, _, created = api(
         groups_api, account, "POST", "/groups", body={"instance_id": account.instance_id, "subject": "Orders",
@@ -100,6 +101,17 @@ def test_the_groups_api_end_to_end(groups_api, account, world):
     assert (status, [r["status"] for r in results["data"]]) == (200, ["ok"])
     status, _, info = api(groups_api, account, "PATCH", path, body={"instance_id": second, "subject": "Orders 2"})
     assert (status, info["subject"]) == (200, "Orders 2")
+
+    # A picture is one of the account's images (the engine is handed the stored file); anything else is a 422.
+    picture = svc.media.put_bytes(account.account_id, False, png(), "image/png")
+    body = {"instance_id": account.instance_id, "picture": picture["media_id"]}
+    status, _, info = api(groups_api, account, "PATCH", path, body=body)
+    assert (status, info["picture"]) == (200, picture["media_id"])
+    text = svc.media.put_bytes(account.account_id, False, b"plain text", "text/plain")
+    for media_id in (text["media_id"], "med_01JD5V6W4E7R8T9Y0U1I2O3P4Q"):
+        body = {"instance_id": account.instance_id, "picture": media_id}
+        status, _, error = api(groups_api, account, "PATCH", path, body=body)
+        assert (status, error["code"], error["param"]) == (422, "validation_failed", "picture")
 
     status, _, link = api(groups_api, account, "GET", f"{path}/invite-link", instance_id=account.instance_id)
     status, _, new = api(

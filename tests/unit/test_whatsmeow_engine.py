@@ -151,6 +151,12 @@ class FakeClient:
     def set_group_locked(self, jid: pb.JID, locked: bool) -> None:
         self._log("set_group_locked", jids.to_str(jid), locked)
 
+    def set_group_photo(self, jid: pb.JID, file_or_bytes: str | bytes) -> str:
+        self._log("set_group_photo", jids.to_str(jid), file_or_bytes)
+        if file_or_bytes == b"NOT A JPEG":
+            raise lib.NeonizeError("failed to set group photo: bad request")
+        return "picture-id-1"
+
     def update_group_participants(self, jid: pb.JID, changes: list[pb.JID], action: Any) -> list[pb.GroupParticipant]:
         self._log("update_group_participants", jids.to_str(jid), [jids.to_str(j) for j in changes], action.value)
         answered = []
@@ -819,10 +825,23 @@ def test_update_group_calls_one_setter_per_change(h):
     assert (info["subject"], info["announce"]) == ("New", True)
     names = [call[0] for call in h.client.group_calls]
     assert names == ["set_group_name", "set_group_topic", "set_group_announce", "set_group_locked", "get_group_info"]
-    # The picture is not wired to neonize's set_group_photo yet: said so, never silently skipped.
+    # A new picture: the stored image's bytes, read before any change, uploaded with set_group_photo.
+    media = {"media_id": "med_1", "mime_type": "image/jpeg", "size": 10}
+    h.engine.update_group(INSTANCE, GROUP, {"picture": media})
+    assert h.fetched[-1] == media
+    assert h.client.group_calls[-2] == ("set_group_photo", GROUP, b"IMAGEBYTES")
+    # Removing it is not exposed by neonize 0.5.2: said so, never silently skipped.
     with pytest.raises(PermanentFailure) as unsupported:
-        h.engine.update_group(INSTANCE, GROUP, {"picture": "med_1"})
+        h.engine.update_group(INSTANCE, GROUP, {"picture": None})
     assert unsupported.value.code == "not_supported"
+
+
+def test_a_group_photo_whatsapp_refuses_is_picture_rejected(h):
+    h.connect()
+    h.engine.media_fetch = lambda media: b"NOT A JPEG"
+    with pytest.raises(PermanentFailure) as refused:
+        h.engine.update_group(INSTANCE, GROUP, {"picture": {"media_id": "med_2", "mime_type": "image/png"}})
+    assert refused.value.code == "picture_rejected"
 
 
 def test_invite_links_join_and_leave(h):

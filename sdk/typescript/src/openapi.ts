@@ -3292,7 +3292,7 @@ export interface components {
             description?: string;
             /**
              * Picture
-             * @description A media id (`med_…`).
+             * @description A media id (`med_…`) of this account's JPEG or PNG (POST /media): a 422 on `picture` otherwise. `null` removes the picture where the engine can.
              */
             picture?: string | null;
             /** Announce */

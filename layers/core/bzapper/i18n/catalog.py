@@ -179,14 +179,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "es": "Ningún archivo de esta cuenta tiene este id: sube la foto con POST /media primero.",
     },
     "error.profile_picture_type": {
-        "en": "A profile picture must be a JPEG or PNG image.",
-        "pt-BR": "A foto do perfil precisa ser uma imagem JPEG ou PNG.",
-        "es": "La foto de perfil debe ser una imagen JPEG o PNG.",
+        "en": "A profile or group picture must be a JPEG or PNG image.",
+        "pt-BR": "A foto de perfil ou de grupo precisa ser uma imagem JPEG ou PNG.",
+        "es": "La foto de perfil o de grupo debe ser una imagen JPEG o PNG.",
     },
     "error.profile_picture_size": {
-        "en": "A profile picture may have at most {limit} bytes.",
-        "pt-BR": "A foto do perfil pode ter no máximo {limit} bytes.",
-        "es": "La foto de perfil puede tener como máximo {limit} bytes.",
+        "en": "A profile or group picture may have at most {limit} bytes.",
+        "pt-BR": "A foto de perfil ou de grupo pode ter no máximo {limit} bytes.",
+        "es": "La foto de perfil o de grupo puede tener como máximo {limit} bytes.",
     },
     "error.profile_picture_rejected": {
         "en": "WhatsApp refused this picture: use a square JPEG (640x640 is what its apps send).",

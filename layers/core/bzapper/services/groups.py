@@ -14,6 +14,7 @@ from bzapper.domain.phones import InvalidRecipient, parse_group, parse_recipient
 from bzapper.services.container import Services
 from bzapper.services.control import QUESTION_TIMEOUT_SECONDS, _addressed
 from bzapper.services.instances import owned, require_session
+from bzapper.services.profiles import picture_media
 
 ACTIONS = ("add", "remove", "promote", "demote")
 MAX_PARTICIPANTS = 256  # one call; WhatsApp's groups hold up to 1024
@@ -29,6 +30,8 @@ def _refusal(code: str) -> BzError:
         return validation_failed("invite_link", "error.invite_link_invalid")
     if code == "not_supported":
         return BzError("not_supported", message_key="error.group_not_supported", status=422)
+    if code == "picture_rejected":
+        return validation_failed("picture", "error.profile_picture_rejected")
     if code == "invalid_input":
         return BzError("validation_failed")
     if code == "not_connected":
@@ -98,6 +101,9 @@ def update(
     if not changes:
         raise validation_failed("request_body", "error.group_nothing_to_change")
     view = _connected(services, principal, instance_id)
+    if changes.get("picture") is not None:
+        # The engine is handed the stored image (whatsmeow uploads its bytes), checked as a profile picture is.
+        changes = {**changes, "picture": picture_media(services, principal, changes["picture"], param="picture")}
     return dict(_ask(services, view, "update_group", group_jid=group_jid(jid), changes=changes))
 
 

@@ -99,17 +99,20 @@ def _text(field: str, value: Any, limit: int) -> str:
     return value
 
 
-def _picture(services: Services, principal: Principal, media_id: Any) -> dict[str, Any] | None:
+def picture_media(
+    services: Services, principal: Principal, media_id: Any, *, param: str = "picture_media_id"
+) -> dict[str, Any] | None:
+    """The stored media a new profile or group picture names (None: remove it), checked as WhatsApp takes one."""
     if media_id is None:
         return None
     media = _usable(services, principal, media_id) if isinstance(media_id, str) else None
     if media is None:
         # Another account's id (or a number's media this key may not use) is no media at all, as on GET /media.
-        raise validation_failed("picture_media_id", "error.profile_picture_unknown")
+        raise validation_failed(param, "error.profile_picture_unknown")
     if media.get("mime_type") not in PICTURE_TYPES:
-        raise validation_failed("picture_media_id", "error.profile_picture_type")
+        raise validation_failed(param, "error.profile_picture_type")
     if int(media.get("size") or 0) > MAX_PICTURE_BYTES:
-        raise validation_failed("picture_media_id", "error.profile_picture_size", limit=MAX_PICTURE_BYTES)
+        raise validation_failed(param, "error.profile_picture_size", limit=MAX_PICTURE_BYTES)
     return media
 
 
@@ -127,7 +130,7 @@ def update_own(services: Services, principal: Principal, instance_id: str, chang
         elif name == "about":
             wanted[name] = _text(name, value, MAX_ABOUT)
         elif name == "picture_media_id":
-            wanted["picture"] = _picture(services, principal, value)
+            wanted["picture"] = picture_media(services, principal, value)
         else:
             raise validation_failed(name)
     profile = _ask(services, view, "update_profile", changes=wanted)

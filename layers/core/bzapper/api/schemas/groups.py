@@ -123,7 +123,13 @@ class GroupUpdate(Strict):
     instance_id: str = _instance_id()
     subject: str = Field(default=None, min_length=1, max_length=100, pattern=SUBJECT_PATTERN)  # type: ignore[assignment]
     description: str = Field(default=None, max_length=2048)  # type: ignore[assignment]
-    picture: str | None = Field(default=None, min_length=1, max_length=64, description="A media id (`med_…`).")
+    picture: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="A media id (`med_…`) of this account's JPEG or PNG (POST /media): a 422 on `picture` otherwise. "
+        "`null` removes the picture where the engine can.",
+    )
     announce: bool = None  # type: ignore[assignment]  # omitted: unchanged; null is not a value
     locked: bool = None  # type: ignore[assignment]  # omitted: unchanged; null is not a value
 

@@ -188,6 +188,9 @@ class SandboxEngine:
         return self._group_call(instance_id, "joined_groups")
 
     def update_group(self, instance_id: str, group_jid: str, changes: dict[str, Any]) -> dict[str, Any]:
+        picture = changes.get("picture")
+        if isinstance(picture, dict):  # the network keeps a group's picture as our media id
+            changes = {**changes, "picture": str(picture["media_id"])}
         return self._group_call(instance_id, "update_group", group_jid, changes)
 
     def update_group_participants(

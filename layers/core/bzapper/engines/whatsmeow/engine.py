@@ -839,9 +839,10 @@ class WhatsmeowEngine:
 
     def update_group(self, instance_id: str, group_jid: str, changes: dict[str, Any]) -> dict[str, Any]:
         _, run = self._usable(instance_id)
-        if "picture" in changes:
-            # neonize's set_group_photo takes the image's bytes; the media store is not wired into it yet.
+        if "picture" in changes and not isinstance(changes["picture"], dict):
+            # neonize 0.5.2 only sets a group photo from bytes (SetGroupPhoto): removing one is not exposed.
             raise PermanentFailure("not_supported")
+        picture = self.media_fetch(changes["picture"]) if "picture" in changes else None  # read before any change
         jid = self._group_jid(group_jid)
         client = run.client
         for name, value in changes.items():
@@ -853,6 +854,14 @@ class WhatsmeowEngine:
                 self._go(run, client.set_group_announce, jid, bool(value))
             elif name == "locked":
                 self._go(run, client.set_group_locked, jid, bool(value))
+            elif name == "picture":
+                try:
+                    self._go(run, client.set_group_photo, jid, picture)
+                except (NotConnected, PermanentFailure):
+                    raise
+                except Exception as error:
+                    logger.warning("whatsmeow refused a group photo: %s", error, extra={"instance_id": instance_id})
+                    raise PermanentFailure("picture_rejected") from None
             else:
                 raise PermanentFailure("invalid_input")
         return groups.group_info(self._go(run, client.get_group_info, jid))
