@@ -74,9 +74,14 @@ def test_a_patch_changes_only_the_keys_it_names_and_tells_the_session(instances,
     # Both are the worker's to apply (the engine rejects calls; the worker drops group traffic): each is told.
     assert len(control_commands(svc, account.instance_id, "settings")) == 2
 
-    status, _, body = _patch(instances, account, {"reject_call_message": None, "presence_events": True})
+    status, _, body = _patch(instances, account, {"reject_call_message": None})
     assert status == 200 and body["settings"]["reject_call_message"] is None
     assert control_commands(svc, account.instance_id, "settings") == []  # read where used: nothing to tell
+
+    # presence_events is the worker's (it drops contacts' presence while off): told.
+    status, _, body = _patch(instances, account, {"presence_events": True})
+    assert status == 200 and body["settings"]["presence_events"] is True
+    assert len(control_commands(svc, account.instance_id, "settings")) == 1
 
     # history_sync is the session's (whatsmeow subscribes to history when it opens) and the worker's: told.
     status, _, body = _patch(instances, account, {"history_sync": True})
