@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from bzapper.domain.errors import BzError
@@ -32,14 +33,20 @@ def command(services: Services, instance: InstanceRef, op: str, **args: Any) -> 
 
 
 def ask(
-    services: Services, instance: InstanceRef, op: str, timeout_seconds: float = QUESTION_TIMEOUT_SECONDS, **args: Any
+    services: Services,
+    instance: InstanceRef,
+    op: str,
+    timeout_seconds: float = QUESTION_TIMEOUT_SECONDS,
+    refusal: Callable[[str], BzError] = BzError,
+    **args: Any,
 ) -> dict[str, Any]:
-    """The holder's answer; 409 not_connected when nobody answers in time (no worker holds it, or it is down)."""
+    """The holder's answer; 409 not_connected when nobody answers in time (no worker holds it, or it is down). An
+    engine's refusal (a stable code) becomes `refusal(code)`: each feature says what its codes mean to a caller."""
     request_id = new_id("req")
     services.control.send(instance.shard, _addressed(instance, op, {"request_id": request_id, **args}))
     answer = services.control.wait_for_answer(request_id, timeout_seconds)
     if answer is None:
         raise BzError("not_connected")
     if error := answer.get("error"):
-        raise BzError(str(error))
+        raise refusal(str(error))
     return answer

@@ -7,12 +7,11 @@ from typing import Any
 
 from bzapper.domain.errors import BzError, validation_failed
 from bzapper.domain.events import envelope
-from bzapper.domain.ids import new_id
 from bzapper.domain.instances import InstanceStatus
 from bzapper.domain.model import InstanceView, Principal
 from bzapper.domain.phones import InvalidRecipient, parse_group, parse_recipient
 from bzapper.services.container import Services
-from bzapper.services.control import QUESTION_TIMEOUT_SECONDS, _addressed
+from bzapper.services.control import ask
 from bzapper.services.instances import owned, require_session
 from bzapper.services.profiles import picture_media
 
@@ -41,14 +40,7 @@ def _refusal(code: str) -> BzError:
 
 def _ask(services: Services, view: InstanceView, op: str, **args: Any) -> Any:
     """The engine's answer to `op` (bzapper.domain.engine.GROUP_METHODS), or its refusal as our error."""
-    request_id = new_id("req")
-    services.control.send(view.ref.shard, _addressed(view.ref, op, {"request_id": request_id, **args}))
-    answer = services.control.wait_for_answer(request_id, QUESTION_TIMEOUT_SECONDS)
-    if answer is None:
-        raise BzError("not_connected")
-    if error := answer.get("error"):
-        raise _refusal(str(error))
-    return answer.get("result")
+    return ask(services, view.ref, op, refusal=_refusal, **args).get("result")
 
 
 def _connected(services: Services, principal: Principal, instance_id: str) -> InstanceView:

@@ -11,13 +11,12 @@ from bzapper.domain.clock import iso
 from bzapper.domain.engine import CHAT_PRESENCE_STATES, OWN_PRESENCE_STATES
 from bzapper.domain.errors import BzError, validation_failed
 from bzapper.domain.events import envelope
-from bzapper.domain.ids import new_id
 from bzapper.domain.instance_settings import InstanceSettings
 from bzapper.domain.instances import InstanceStatus
 from bzapper.domain.model import InstanceView, Principal
 from bzapper.domain.phones import InvalidRecipient, is_group_jid, parse_destination, parse_recipient
 from bzapper.services.container import Services
-from bzapper.services.control import QUESTION_TIMEOUT_SECONDS, _addressed
+from bzapper.services.control import ask
 from bzapper.services.instances import owned, require_session
 
 logger = logging.getLogger(__name__)
@@ -48,14 +47,7 @@ def _refusal(view: InstanceView, action: str, code: str) -> BzError:
 
 def _ask(services: Services, view: InstanceView, what: str, op: str, **args: Any) -> Any:
     """The engine's answer to `op` (bzapper.domain.engine.CONTACT_METHODS), or its refusal as our error."""
-    request_id = new_id("req")
-    services.control.send(view.ref.shard, _addressed(view.ref, op, {"request_id": request_id, **args}))
-    answer = services.control.wait_for_answer(request_id, QUESTION_TIMEOUT_SECONDS)
-    if answer is None:
-        raise BzError("not_connected")
-    if error := answer.get("error"):
-        raise _refusal(view, what, str(error))
-    return answer.get("result")
+    return ask(services, view.ref, op, refusal=lambda code: _refusal(view, what, code), **args).get("result")
 
 
 def _connected(services: Services, principal: Principal, instance_id: str, action: str) -> InstanceView:

@@ -11,7 +11,6 @@ from typing import Any
 
 from bzapper.domain.clock import now_ms
 from bzapper.domain.errors import BzError, validation_failed
-from bzapper.domain.ids import new_id
 from bzapper.domain.instances import InstanceStatus
 from bzapper.domain.media import TooLarge, file_chunks, receive, sniff
 from bzapper.domain.model import InstanceView, Principal
@@ -26,7 +25,7 @@ from bzapper.domain.profiles import (
     text_problem,
 )
 from bzapper.services.container import Services
-from bzapper.services.control import QUESTION_TIMEOUT_SECONDS, _addressed
+from bzapper.services.control import ask
 from bzapper.services.instances import learn_identity, owned, require_session
 from bzapper.services.media import _usable
 
@@ -52,14 +51,7 @@ def _refusal(code: str) -> BzError:
 
 
 def _ask(services: Services, view: InstanceView, op: str, **args: Any) -> dict[str, Any]:
-    request_id = new_id("req")
-    services.control.send(view.ref.shard, _addressed(view.ref, op, {"request_id": request_id, **args}))
-    answer = services.control.wait_for_answer(request_id, QUESTION_TIMEOUT_SECONDS)
-    if answer is None:
-        raise BzError("not_connected")
-    if error := answer.get("error"):
-        raise _refusal(str(error))
-    return present(dict(answer.get("result") or {}))
+    return present(dict(ask(services, view.ref, op, refusal=_refusal, **args).get("result") or {}))
 
 
 def _connected(services: Services, principal: Principal, instance_id: str, action: str) -> InstanceView:
