@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bzapper.domain.errors import validation_failed
 from bzapper.domain.phones import Recipient, is_group_jid
 
 STATUS_TYPE = "status"
@@ -57,7 +58,16 @@ def argb(color: str) -> int:
     return 0xFF000000 | int(color[1:], 16)
 
 
+def _no_nul(value: str | None, param: str) -> None:
+    # WhatsApp's apps cut a text at a NUL, and no one means to post one (the contract's pattern says so too).
+    if value is not None and "\x00" in value:
+        raise validation_failed(param)
+
+
 def text_content(body: str, background_color: str | None, font: str | None) -> dict[str, Any]:
+    _no_nul(body, "text")
+    if background_color is not None and not COLOR.match(background_color):
+        raise validation_failed("background_color")
     content: dict[str, Any] = {"kind": "text", "body": body}
     if background_color is not None:
         content["background_color"] = background_color.upper()
@@ -68,6 +78,7 @@ def text_content(body: str, background_color: str | None, font: str | None) -> d
 
 def media_content(kind: str, caption: str | None) -> dict[str, Any]:
     """The content of an image or video status before its media is resolved (after the idempotency lock)."""
+    _no_nul(caption, "caption")
     content: dict[str, Any] = {"kind": kind}
     if caption is not None:
         content["caption"] = caption

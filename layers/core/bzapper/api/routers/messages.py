@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic import BaseModel
 
+from bzapper.api.accepted import accepted, endpoint_of, media_source
 from bzapper.api.auth import authenticate
 from bzapper.api.bodies import JsonRoute
 from bzapper.api.content import content_of
@@ -38,11 +38,10 @@ from bzapper.api.schemas.templates import SendTemplateRequest, TemplateList, Tem
 from bzapper.bootstrap import services
 from bzapper.domain.clock import iso
 from bzapper.domain.errors import validation_failed
-from bzapper.domain.media import MediaSource
 from bzapper.domain.model import MessageView, Principal
 from bzapper.domain.sending import SendDraft
 from bzapper.services.otp import OtpRequest, send_otp
-from bzapper.services.sending import INTERACTIVE_TYPES, SendResult, change_message, read_message, send_message
+from bzapper.services.sending import INTERACTIVE_TYPES, change_message, read_message, send_message
 from bzapper.services.templates import list_templates as templates_of
 
 router = APIRouter(tags=["messages"], route_class=JsonRoute)
@@ -68,20 +67,6 @@ SEND_ERRORS = _send_errors(401, 402, 404, 409, 413, 422, 429, 503)
 INTERACTIVE_ERRORS = _send_errors(401, 402, 403, 404, 409, 413, 422, 429, 503)
 
 
-def _media_source(request: Any) -> MediaSource | None:
-    if not hasattr(request, "media_id"):
-        return None
-    if (request.url is None) == (request.media_id is None):
-        raise validation_failed("url" if request.url is None else "media_id", "error.media_source")
-    return MediaSource(
-        url=request.url,
-        media_id=request.media_id,
-        mime_type=request.mime_type,
-        filename=getattr(request, "filename", None),
-        voice=getattr(request, "voice", False),
-    )
-
-
 # --- One path for every type ---------------------------------------------------------------------------
 
 
@@ -93,18 +78,6 @@ def _fingerprinted(request: BaseModel) -> dict[str, Any]:
         if body.get(optional) is None:
             body.pop(optional, None)
     return body
-
-
-def _answer(result: SendResult, http: Request, response: Response) -> MessageAccepted:
-    response.status_code = 202
-    if result.rate is not None:
-        http.state.rate_limit = result.rate  # the binding limit of a send is the account's send bucket
-    if result.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    accepted = result.accepted
-    return MessageAccepted(
-        message_id=accepted.message_id, status=accepted.status, client_reference=accepted.client_reference
-    )
 
 
 def accept(
@@ -123,12 +96,12 @@ def accept(
         content=content_of(message_type, request),
         client_reference=request.client_reference,
         idempotency=idempotency_request(idempotency_key, "POST", f"/messages/{message_type}", _fingerprinted(request)),
-        media=_media_source(request),
+        media=media_source(request),
         target=request.message_id if isinstance(request, SendReactionRequest) else None,
         reply_to=request.reply_to,
         mentions=tuple(request.mentions or ()),
     )
-    return _answer(send_message(services(), principal, draft), http, response)
+    return accepted(send_message(services(), principal, draft), http, response)
 
 
 SENDS: tuple[tuple[str, type[BaseModel], str], ...] = (
@@ -148,35 +121,16 @@ SENDS: tuple[tuple[str, type[BaseModel], str], ...] = (
 )
 
 
-def _send_endpoint(message_type: str, model: type[BaseModel]) -> Callable[..., MessageAccepted]:
-    """POST /messages/{message_type}: its own request model (for the contract), the one path behind it."""
-
-    def endpoint(
-        request: Any,
-        http: Request,
-        response: Response,
-        principal: Principal = Depends(authenticate),
-        idempotency_key: str | None = IDEMPOTENCY_HEADER,
-    ) -> MessageAccepted:
-        return accept(message_type, request, http, response, principal, idempotency_key)
-
-    # Real classes, not strings (postponed annotations): FastAPI reads the body model from here.
-    endpoint.__annotations__ = {
-        "request": model,
-        "http": Request,
-        "response": Response,
-        "principal": Principal,
-        "idempotency_key": str | None,
-        "return": MessageAccepted,
-    }
-    endpoint.__name__ = f"send_{message_type}"
-    return endpoint
-
-
 for _message_type, _model, _summary in SENDS:
     router.add_api_route(
         f"/messages/{_message_type}",
-        _send_endpoint(_message_type, _model),
+        endpoint_of(
+            f"send_{_message_type}",
+            _model,
+            lambda request, http, response, principal, key, message_type=_message_type: accept(
+                message_type, request, http, response, principal, key
+            ),
+        ),
         methods=["POST"],
         status_code=202,
         response_model=MessageAccepted,
@@ -216,10 +170,10 @@ def send_otp_message(
         OtpRequest(**fields),
         idempotency=idempotency_request(idempotency_key, "POST", "/messages/otp", body),
     )
-    accepted = _answer(result.send, http, response)
+    sent = accepted(result.send, http, response)
     if result.code is not None:
-        return OtpAccepted(**accepted.model_dump(), code=result.code)
-    return OtpAccepted(**accepted.model_dump())
+        return OtpAccepted(**sent.model_dump(), code=result.code)
+    return OtpAccepted(**sent.model_dump())
 
 
 # --- Templates (Cloud API numbers) ---------------------------------------------------------------------
@@ -291,7 +245,7 @@ def edit_message(
         client_reference=request.client_reference,
         idempotency=idempotency,
     )
-    return _answer(result, http, response)
+    return accepted(result, http, response)
 
 
 @router.delete(
@@ -315,7 +269,7 @@ def delete_message(
     result = change_message(
         services(), principal, message_id, "revoke", body=None, client_reference=None, idempotency=idempotency
     )
-    return _answer(result, http, response)
+    return accepted(result, http, response)
 
 
 def _error_out(view: MessageView) -> dict[str, Any] | None:

@@ -5,14 +5,13 @@ Mounted by bzapper.api.routers.messages (the group's module): a status post is a
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 
-from bzapper.api.auth import authenticate
+from bzapper.api.accepted import Accept, accepted, endpoint_of, media_source
 from bzapper.api.event_docs import document_event
-from bzapper.api.idempotency import IDEMPOTENCY_HEADER, idempotency_request
+from bzapper.api.idempotency import idempotency_request
 from bzapper.api.schemas.common import error_responses
 from bzapper.api.schemas.messages import MessageAccepted
 from bzapper.api.schemas.status_posts import (
@@ -23,11 +22,7 @@ from bzapper.api.schemas.status_posts import (
     StatusVideoRequest,
 )
 from bzapper.bootstrap import services
-from bzapper.domain.errors import validation_failed
-from bzapper.domain.media import MediaSource
 from bzapper.domain.model import Principal
-from bzapper.domain.status_posts import COLOR
-from bzapper.services.sending import SendResult
 from bzapper.services.status_posts import StatusPost, post_status
 
 _POST_422 = (
@@ -43,28 +38,13 @@ def _errors() -> dict[int | str, dict[str, Any]]:
     return responses
 
 
-def _no_nul(value: str | None, param: str) -> None:
-    if value is not None and "\x00" in value:
-        raise validation_failed(param)
-
-
 def _post(kind: str, request: StatusTextRequest | StatusMediaRequest, idempotency_key: str | None) -> StatusPost:
-    body: str | None = None
-    color: str | None = None
-    font: str | None = None
-    caption: str | None = None
-    media: MediaSource | None = None
     if isinstance(request, StatusTextRequest):
-        _no_nul(request.text, "text")
-        if request.background_color is not None and not COLOR.match(request.background_color):
-            raise validation_failed("background_color")
         body, color, font = request.text, request.background_color, request.font
+        caption, media = None, None
     else:
-        _no_nul(request.caption, "caption")
-        if (request.url is None) == (request.media_id is None):
-            raise validation_failed("url" if request.url is None else "media_id", "error.media_source")
-        media = MediaSource(url=request.url, media_id=request.media_id)
-        caption = request.caption
+        body, color, font = None, None, None
+        caption, media = request.caption, media_source(request)
     return StatusPost(
         kind=kind,
         instance_id=request.instance_id,
@@ -81,39 +61,13 @@ def _post(kind: str, request: StatusTextRequest | StatusMediaRequest, idempotenc
     )
 
 
-def _answer(result: SendResult, http: Request, response: Response) -> MessageAccepted:
-    response.status_code = 202
-    if result.rate is not None:
-        http.state.rate_limit = result.rate  # the binding limit of a post, as of a send: the account's send bucket
-    if result.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
-    accepted = result.accepted
-    return MessageAccepted(
-        message_id=accepted.message_id, status=accepted.status, client_reference=accepted.client_reference
-    )
-
-
-def _endpoint(kind: str, model: type[StatusTextRequest | StatusMediaRequest]) -> Callable[..., MessageAccepted]:
-    def endpoint(
-        request: Any,
-        http: Request,
-        response: Response,
-        principal: Principal = Depends(authenticate),
-        idempotency_key: str | None = IDEMPOTENCY_HEADER,
+def _accept(kind: str) -> Accept:
+    def accept(
+        request: Any, http: Request, response: Response, principal: Principal, key: str | None
     ) -> MessageAccepted:
-        return _answer(post_status(services(), principal, _post(kind, request, idempotency_key)), http, response)
+        return accepted(post_status(services(), principal, _post(kind, request, key)), http, response)
 
-    # Real classes, not strings (postponed annotations): FastAPI reads the body model from here.
-    endpoint.__annotations__ = {
-        "request": model,
-        "http": Request,
-        "response": Response,
-        "principal": Principal,
-        "idempotency_key": str | None,
-        "return": MessageAccepted,
-    }
-    endpoint.__name__ = f"post_status_{kind}"
-    return endpoint
+    return accept
 
 
 POSTS: tuple[tuple[str, type[StatusTextRequest | StatusMediaRequest], str], ...] = (
@@ -129,7 +83,7 @@ def register(router: APIRouter, webhooks: APIRouter) -> None:
     for kind, model, summary in POSTS:
         router.add_api_route(
             f"/status/{kind}",
-            _endpoint(kind, model),
+            endpoint_of(f"post_status_{kind}", model, _accept(kind)),
             methods=["POST"],
             status_code=202,
             response_model=MessageAccepted,
