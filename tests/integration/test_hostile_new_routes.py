@@ -75,6 +75,23 @@ def test_hostile_requests_are_refused_in_our_shape(aws, svc, group, method, path
     assert 400 <= status < 500 and {"code", "message", "locale"} <= set(answer)
 
 
+@pytest.mark.parametrize(
+    ("path", "extra"),
+    [
+        ("/messages/image", {"to": "+5511988887777"}),
+        ("/messages/video", {"to": "+5511988887777"}),
+        ("/status/image", {}),
+    ],
+)
+def test_an_empty_media_id_is_an_unknown_file_not_a_500(aws, svc, path, extra):
+    """Found by a hostile pass: `media_id: ""` passed the one-of-two check (it is not None), then the send read it
+    as absent and asserted a URL."""
+    account = make_account(svc)
+    body = {"instance_id": account.instance_id, "media_id": "", "caption": "c", **extra}
+    status, _, answer = call(load_function("messages").handler, "POST", path, headers=account.auth, body=body)
+    assert (status, answer["code"], answer["param"]) == (422, "validation_failed", "media_id")
+
+
 def _change(value: object) -> bytes:
     entry = {"id": "1", "changes": [{"field": "messages", "value": value}]}
     return json.dumps({"object": "whatsapp_business_account", "entry": [entry, "x", None]}).encode()

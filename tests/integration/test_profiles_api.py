@@ -176,6 +176,7 @@ def test_restricted_keys_keep_to_their_scopes_and_numbers(handlers, account, wor
 HOSTILE = [
     ("instances", "PATCH", "/instances/{own}/profile", {"about": "x" * 5000}, None, "about"),
     ("instances", "PATCH", "/instances/{own}/profile", {"about": "a\u0000b"}, None, "about"),
+    ("instances", "PATCH", "/instances/{own}/profile", {"push_name": "Ana\u202eanuS"}, None, "push_name"),
     ("instances", "PATCH", "/instances/{own}/profile", {"push_name": "n" * 26}, None, "push_name"),
     ("instances", "PATCH", "/instances/{own}/profile", {"push_name": ["x"]}, None, "push_name"),
     ("instances", "PATCH", "/instances/{own}/profile", {"push_name": "   "}, None, "push_name"),

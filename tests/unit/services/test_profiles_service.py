@@ -150,6 +150,8 @@ def test_own_profile_changes_are_what_the_others_see(world):
     [
         ({"about": "x" * 140}, "about"),
         ({"about": "a\x00b"}, "about"),
+        ({"push_name": "Ana\u202eanuS"}, "push_name"),  # a right-to-left override: names refuse hidden text
+        ({"about": "zero\u200bwidth"}, "about"),
         ({"push_name": "n" * 26}, "push_name"),
         ({"push_name": "   "}, "push_name"),
         ({"push_name": 5}, "push_name"),

@@ -7,6 +7,7 @@ import hashlib
 from urllib.parse import urlsplit
 
 from bzapper.domain.media import MEDIA_PREFIX
+from bzapper.domain.text import displayable
 
 MAX_PUSH_NAME = 25
 """WhatsApp's apps cut a profile name at 25 characters (whatsmeow sends what it is given; the server keeps it)."""
@@ -56,6 +57,6 @@ def text_problem(value: str, limit: int) -> str | None:
     control character (NUL, a newline in a name) is no part of a name or an about text."""
     if len(value) > limit:
         return "too_long"
-    if any(ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 for ch in value):
+    if not displayable(value):  # the same rule as every name a person reads back (domain/text.py)
         return "control"
     return None

@@ -23,7 +23,6 @@ STATUS_TYPE = "status"
 STATUS_JID = "status@broadcast"
 STATUS_RECIPIENT = Recipient(jid=STATUS_JID, phone=None, lid=None)
 
-KINDS = ("text", "image", "video")
 MEDIA_KINDS = frozenset({"image", "video"})
 
 MAX_TEXT = 700

@@ -132,7 +132,7 @@ def complete_upload(
 # --- GET /media/{id} -------------------------------------------------------------------------------------
 
 
-def _usable(services: Services, principal: Principal, media_id: str) -> dict[str, Any] | None:
+def usable_media(services: Services, principal: Principal, media_id: str) -> dict[str, Any] | None:
     """The content "media" dict of a file the caller may use, or None: another account's, or one received by a
     number a restricted key does not have (it is that number's data, like its messages); uploads are the
     account's, usable by any of its keys."""
@@ -148,7 +148,7 @@ def _usable(services: Services, principal: Principal, media_id: str) -> dict[str
 
 
 def download_url(services: Services, principal: Principal, media_id: str) -> str:
-    media = _usable(services, principal, media_id)
+    media = usable_media(services, principal, media_id)
     if media is None:
         raise BzError("not_found")  # another account's (or number's) media is indistinguishable from none
     return services.media.download_url(media, DOWNLOAD_URL_SECONDS)
@@ -161,8 +161,8 @@ def media_for_send(services: Services, principal: Principal, kind: str, source: 
     """The content "media" dict for sending `source` as `kind`: an uploaded file checked for that kind,
     or the URL fetched, checked and stored. Raises 422 validation_failed naming the field at fault."""
     plan_max = plan_named(principal.plan).media_size_bytes
-    if source.media_id:
-        media = _usable(services, principal, source.media_id)
+    if source.media_id is not None:  # an empty id is an unknown one (a 422), never a fall through to the URL
+        media = usable_media(services, principal, source.media_id)
         if media is None:
             raise validation_failed("media_id", "error.media_not_found")
         needs_head = kind == "sticker" or source.voice

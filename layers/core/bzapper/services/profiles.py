@@ -27,7 +27,7 @@ from bzapper.domain.profiles import (
 from bzapper.services.container import Services
 from bzapper.services.control import ask
 from bzapper.services.instances import learn_identity, owned, require_session
-from bzapper.services.media import _usable
+from bzapper.services.media import usable_media
 
 logger = logging.getLogger("bzapper.services.profiles")
 
@@ -97,7 +97,7 @@ def picture_media(
     """The stored media a new profile or group picture names (None: remove it), checked as WhatsApp takes one."""
     if media_id is None:
         return None
-    media = _usable(services, principal, media_id) if isinstance(media_id, str) else None
+    media = usable_media(services, principal, media_id) if isinstance(media_id, str) else None
     if media is None:
         # Another account's id (or a number's media this key may not use) is no media at all, as on GET /media.
         raise validation_failed(param, "error.profile_picture_unknown")

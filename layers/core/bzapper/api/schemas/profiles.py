@@ -9,10 +9,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bzapper.api.schemas.common import Strict
 from bzapper.domain.profiles import MAX_ABOUT, MAX_PUSH_NAME
+from bzapper.domain.text import DISPLAY_TEXT_PATTERN
 
 _PICTURE = {"media_id": "med_01JD5V9Q0A1B2C3D4E5F6G7H8J", "url": "/media/med_01JD5V9Q0A1B2C3D4E5F6G7H8J"}
-_NO_CONTROL = r"^[^\u0000-\u001f\u007f-\u009f]*$"
-"""No control character (NUL, a line break…): WhatsApp shows a name or an about text on one line."""
+_NO_CONTROL = DISPLAY_TEXT_PATTERN
+"""No control, zero-width or bidi character (NUL, a line break, U+202E…): WhatsApp shows a name or an about text
+on one line, as a person reads it."""
 
 
 def _example(value: Any) -> ConfigDict:

@@ -11,14 +11,14 @@ from pydantic_core import CoreSchema
 from bzapper.api.schemas.common import IN_NUMBERING_PLAN, Recipient, Strict, documented
 from bzapper.api.schemas.events import EventBase
 from bzapper.api.schemas.messages import MediaId, WebUrl
-from bzapper.domain.status_posts import FONTS, MAX_AUDIENCE, MAX_TEXT
+from bzapper.domain.status_posts import COLOR, FONTS, MAX_AUDIENCE, MAX_TEXT
 
 _INSTANCE = "inst_01JD5V6W4E7R8T9Y0U1I2O3P4Q"
 _MEDIA = "med_01JD5V6W4E7R8T9Y0V1W2X3Y4Z"
 
 # No NUL: WhatsApp's apps cut a text there, and no one means to post one.
 NoNul = Annotated[str, documented(pattern=r"^[^\u0000]*$")]
-Color = Annotated[str, documented(pattern=r"^#[0-9A-Fa-f]{6}$")]
+Color = Annotated[str, documented(pattern=COLOR.pattern)]
 Font = Literal[FONTS]  # type: ignore[valid-type]
 
 
